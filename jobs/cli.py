@@ -1,0 +1,124 @@
+"""The ``duban`` command line: a thin layer over ``reporting`` and ``jobs``.
+
+Each command lives in ``jobs/commands/<name>.py`` and only parses options, calls a
+function and echoes; its docstring is its --help. Library errors (``DubanError``)
+become one Chinese line ``错误：…`` and exit code 1; tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from reporting.exceptions import ConfigError, DubanError
+
+# command name → module under jobs/commands (one file per command)
+COMMANDS = {
+    "check": "check",
+    "tasks": "tasks",
+    "units": "units",
+}
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class DubanGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return importlib.import_module(f"jobs.commands.{module}").command
+
+
+@click.group(cls=DubanGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="config.toml",
+    show_default=True,
+    help="配置文件路径。",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="数据目录（表单、回收文件、台账、报告）；默认取配置 [paths] data_dir，即 ./var。",
+)
+@click.option("--debug", is_flag=True, help="出错时显示完整的技术信息（供开发人员排查）。")
+@click.pass_context
+def cli(ctx, config_path, data_dir, debug):
+    """督办：政府工作报告重点任务季度推进情况的下发、催报、回收、汇总与成文。
+
+    \b
+    一个季度的流程：
+      duban forms   --period 2024Q1    生成各单位进展情况表
+      duban remind  --period 2024Q1    发通知、提醒、催报
+      duban collect --period 2024Q1    回收、校验、归档、汇总
+      duban report  --period 2024Q1    生成报区政府的报告（公文格式）
+      duban run / duban schedule       自动按日程执行以上各步
+
+    \b
+    示例：
+      duban check                      检查任务表、单位名录和配置
+      duban tasks --unit 区发改委      查看某单位牵头和配合的任务
+      duban --data-dir /srv/duban status
+    """
+    ctx.ensure_object(dict)
+    explicit = ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
+    if explicit and not config_path.exists():
+        raise ConfigError(f"找不到配置文件 {config_path}，请检查 --config 后面的路径")
+    ctx.obj["config_path"] = config_path
+    ctx.obj["data_dir"] = data_dir
+    ctx.obj["debug"] = debug
+
+
+def get_app(ctx: click.Context):
+    """The App for this invocation, created once from the global options."""
+    root = ctx.find_root()
+    if "app" not in root.obj:
+        from jobs.app import create_app
+
+        root.obj["app"] = create_app(root.obj["config_path"], root.obj["data_dir"])
+    return root.obj["app"]
+
+
+pass_app = click.make_pass_decorator(dict)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="duban", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消。", err=True)
+        sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        sys.exit(0)
+    except click.UsageError as exc:
+        click.echo(f"错误：命令用法不对（{exc.format_message()}）。请运行 duban --help 或 duban <命令> --help 查看用法。", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except DubanError as exc:
+        if debug:
+            raise
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("已中断。", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the office must never see a traceback
+        if debug:
+            raise
+        click.echo(f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请加 --debug 重新运行，并把输出发给维护人员。", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""One module per ``duban`` command; each exposes ``command``."""

@@ -1,0 +1,169 @@
+"""The ledger: one SQLite file under the data dir recording what happened.
+
+Tables (created on first use; every module records through this class):
+- ``files``   every received file once, by SHA-256 (size, first source name, archive path)
+- ``returns`` every identified return: period, unit, form id, state, problems, lateness
+- ``forms``   forms built per period and unit (form id, fingerprint, path)
+- ``sends``   every send attempt: period, unit, stage, channel, result
+- ``steps``   cycle steps done per period (forms, 通知, collect, report …)
+
+SQLite in WAL mode with short transactions, so a killed process leaves a consistent
+file and a rerun continues from it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    archive_path TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    unit TEXT,
+    sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    form_id TEXT,
+    schema_version TEXT,
+    identified_by TEXT,
+    state TEXT NOT NULL,            -- accepted | rejected | unidentified
+    problems TEXT NOT NULL DEFAULT '[]',
+    received_at TEXT NOT NULL,
+    late INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS forms (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    form_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (period, unit)
+);
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at TEXT NOT NULL,
+    result TEXT NOT NULL,           -- sent | failed
+    detail TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS sends_key ON sends (period, unit, stage, channel, result);
+CREATE TABLE IF NOT EXISTS steps (
+    period TEXT NOT NULL,
+    step TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (period, step)
+);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- steps -------------------------------------------------------------
+    def step_done(self, period: str, step: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM steps WHERE period = ? AND step = ?", (str(period), step)
+        ).fetchone()
+
+    def mark_step(self, period: str, step: str, detail: str = "", at: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO steps (period, step, done_at, detail) VALUES (?, ?, ?, ?)",
+            (str(period), step, at or now_iso(), detail),
+        )
+
+    # -- forms -------------------------------------------------------------
+    def record_form(self, period: str, unit: str, form_id: str, path: str, fingerprint: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO forms (period, unit, form_id, path, fingerprint, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (str(period), unit, form_id, str(path), fingerprint, now_iso()),
+        )
+
+    def forms(self, period: str) -> dict[str, sqlite3.Row]:
+        rows = self.conn.execute("SELECT * FROM forms WHERE period = ?", (str(period),))
+        return {r["unit"]: r for r in rows}
+
+    # -- sends -------------------------------------------------------------
+    def was_sent(self, period: str, unit: str, stage: str, channel: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND channel=? AND result='sent'",
+            (str(period), unit, stage, channel),
+        ).fetchone()
+        return row is not None
+
+    def record_send(
+        self, period: str, unit: str, stage: str, channel: str, result: str, detail: str = "", attempts: int = 1
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(period), unit, stage, channel, now_iso(), result, detail, attempts),
+        )
+
+    def sends(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute("SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),)).fetchall()
+
+    # -- returns -----------------------------------------------------------
+    def returns(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM returns WHERE period = ? ORDER BY received_at, id", (str(period),)
+        ).fetchall()
+
+    def latest_accepted(self, period: str) -> dict[str, sqlite3.Row]:
+        """unit → its latest accepted return (a later valid return supersedes earlier ones)."""
+        out: dict[str, sqlite3.Row] = {}
+        for row in self.returns(period):
+            if row["state"] == "accepted" and row["unit"]:
+                out[row["unit"]] = row
+        return out
+
+    @staticmethod
+    def problems_of(row: sqlite3.Row) -> list[dict]:
+        return json.loads(row["problems"] or "[]")
