@@ -1,0 +1,63 @@
+"""Shared fixtures: the bundled data, an App on a temporary data dir, and a CLI runner."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jobs.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def app(data_dir):
+    """The bundled config, tasks and units, with a fresh data dir."""
+    return create_app(ROOT / "config.toml", data_dir=data_dir, env={})
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def output(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def duban(data_dir, monkeypatch):
+    """Run the ``duban`` CLI in-process: duban("check") → Result(code, out, err)."""
+    from jobs.cli import main
+
+    def run(*args: str, config: Path | None = None, data: Path | None = None) -> Result:
+        argv = ["--config", str(config or ROOT / "config.toml"), "--data-dir", str(data or data_dir), *args]
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(argv)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
