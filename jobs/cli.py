@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="duban", standalone_mode=False)
+        # with standalone_mode=False click returns ctx.exit()'s code instead of exiting
+        code = cli.main(args=args, prog_name="duban", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         sys.exit(130)
@@ -121,4 +122,4 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请加 --debug 重新运行，并把输出发给维护人员。", err=True)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     DONE = "已完成"
     AHEAD = "超序时"
     ON_TRACK = "序时推进"
@@ -26,7 +26,7 @@ class Status(str, Enum):
         return [s.value for s in cls]
 
 
-class Light(str, Enum):
+class Light(StrEnum):
     GREEN = "绿"
     YELLOW = "黄"
     RED = "红"

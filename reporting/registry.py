@@ -136,7 +136,7 @@ class Registry:
         close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
         # same length names that differ by one character (陈春霖 / 陈春霆)
         for cand in pool:
-            if cand not in close and len(cand) == len(name) and sum(a != b for a, b in zip(cand, name)) == 1:
+            if cand not in close and len(cand) == len(name) and sum(a != b for a, b in zip(cand, name, strict=True)) == 1:
                 close.insert(0, cand)
         return close[:3]
 

@@ -1,0 +1,139 @@
+"""duban check / tasks / units on the bundled data, and the error conventions."""
+
+import json
+import re
+
+import pytest
+
+SEED_GROUP_MEMBERS = {"长青乡", "马城镇", "大庆街道", "张公山街道", "纬四街道", "朝阳街道", "钓鱼台街道"}
+
+
+@pytest.fixture
+def rows(duban):
+    r = duban("tasks", "--json")
+    assert r.code == 0, r.err
+    return {row["id"]: row for row in json.loads(r.out)}
+
+
+def test_check_passes_on_bundled_data(duban):
+    r = duban("check")
+    assert r.code == 0, r.output
+    assert "检查通过" in r.out
+    assert "任务表 79 行" in r.out
+
+
+def test_tasks_json_has_79_resolved_rows(rows):
+    assert len(rows) == 79
+    one = rows["1"]
+    assert set(one) >= {
+        "id", "section", "task_no", "task_title", "content", "lead_leaders", "assist_leaders",
+        "lead_units", "coop_units", "coop_collective", "indicators",
+    }
+    assert one["section"] == 1 and rows["33"]["section"] == 9
+    assert one["coop_units"] == [] and one["coop_collective"] == ["GDP核算基础数据承担单位"]
+
+
+@pytest.mark.parametrize(
+    "task_id, field, expected",
+    [
+        ("14.1", "lead_leaders", ["王宏洲", "陈春霆"]),
+        ("15.1", "lead_leaders", ["陈春霆"]),
+        ("15.3", "lead_leaders", ["陈丽娜", "陈春霆"]),
+        ("25.5", "lead_leaders", ["崔海锋", "陈丽娜"]),
+        ("26.3", "lead_leaders", ["王宏洲", "胡海波"]),
+        ("29", "assist_leaders", ["马长伟"]),
+        ("24.2", "lead_units", ["区发改委"]),
+        ("21.1", "lead_units", ["区生态环境分局"]),
+        ("24.1", "lead_units", ["区税务局"]),
+        ("23.4", "lead_units", ["区财政局", "禹投集团"]),
+        ("19.1", "coop_units", ["长青乡", "马城镇"]),
+        ("23.2", "coop_units", []),
+        ("27.2", "coop_units", ["区自然资源规划分局", "区住建交通局", "禹投集团"]),
+        ("29", "coop_collective", ["区政府各部门"]),
+        ("28.1", "coop_collective", ["区安委会成员单位"]),
+        ("23.1", "coop_collective", ["驻政务服务中心部门"]),
+    ],
+)
+def test_rows_match_the_seed(rows, task_id, field, expected):
+    assert rows[task_id][field] == expected
+
+
+def test_groups_expanded(rows):
+    coop = rows["23.3"]["coop_units"]
+    assert SEED_GROUP_MEMBERS <= set(coop)
+    assert coop[-2:] == ["区委编办", "区司法局"]
+    assert set(rows["7.1"]["coop_units"]) == {"区财政局", "马城镇", "大庆街道", "张公山街道", "纬四街道", "朝阳街道", "钓鱼台街道"}
+    # 20.2: 各乡镇 only, not the streets
+    assert "长青乡" in rows["20.2"]["coop_units"] and "大庆街道" not in rows["20.2"]["coop_units"]
+
+
+def test_lead_unit_not_repeated_as_cooperating(rows):
+    for row in rows.values():
+        assert not set(row["lead_units"]) & set(row["coop_units"]), row["id"]
+
+
+def test_all_names_canonical(rows, app):
+    units = set(app.registry.units)
+    leaders = set(app.registry.leaders)
+    for row in rows.values():
+        assert set(row["lead_units"] + row["coop_units"]) <= units
+        assert set(row["lead_leaders"] + row["assist_leaders"]) <= leaders
+
+
+def test_tasks_for_a_unit_by_alias(duban):
+    r = duban("tasks", "--unit", "区生态环境局", "--json")
+    ids = [row["id"] for row in json.loads(r.out)]
+    assert "21.1" in ids and "20.1" in ids and "1" not in ids
+    text = duban("tasks", "--unit", "区生态环境分局").out
+    assert "【牵头】" in text and "【配合】" in text
+
+
+def test_tasks_for_a_leader(duban):
+    ids = [row["id"] for row in json.loads(duban("tasks", "--leader", "张斌", "--json").out)]
+    assert ids == ["29", "30", "31", "32", "33"]
+
+
+def test_units_lists_counts(duban, app):
+    items = json.loads(duban("units", "--json").out)
+    by_name = {i["name"]: i for i in items}
+    assert len(items) == len(app.assignments.by_unit)
+    assert by_name["区发改委"]["lead"] == sum(1 for r in app.assignments.rows if "区发改委" in r.lead_units)
+    assert "区政府各部门" not in by_name  # collective: no form
+
+
+def test_check_fails_with_suggestion_when_alias_removed(duban, root, tmp_path):
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    text = re.sub(r'^"陈春霖" = .*$', "", text, flags=re.M)
+    text = text.replace('tasks = "tasks.csv"', f'tasks = "{root / "tasks.csv"}"')
+    text = text.replace('units = "units.csv"', f'units = "{root / "units.csv"}"')
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text, encoding="utf-8")
+    r = duban("check", config=cfg)
+    assert r.code == 1
+    assert "牵头责任领导“陈春霖”无法识别，可能是 陈春霆？" in r.out
+
+
+def test_errors_are_one_chinese_line(duban, tmp_path):
+    r = duban("tasks", "--unit", "不存在的局")
+    assert r.code == 1
+    assert r.err.startswith("错误：") and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[smtp]\nport = 'x'\n", encoding="utf-8")
+    r = duban("check", config=bad)
+    assert r.code == 1 and "第 2 行" in r.err
+
+
+def test_missing_explicit_config(duban, tmp_path):
+    r = duban("check", config=tmp_path / "nope.toml")
+    assert r.code == 1 and "找不到配置文件" in r.err
+
+
+def test_python_dash_m_jobs(root, tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "jobs", "--help"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "督办" in out and "check" in out

@@ -1,0 +1,92 @@
+"""config.toml loading: types, unknown keys with the line, env overrides, relative paths."""
+
+from pathlib import Path
+
+import pytest
+
+from reporting.config import load_settings, secret
+from reporting.exceptions import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_config_loads(root):
+    s = load_settings(root / "config.toml", env={})
+    assert s.district.name == "禹会区"
+    assert s.paths.tasks == root / "tasks.csv"
+    assert s.registry.aliases["陈春霖"] == "陈春霆"
+    assert s.registry.groups["各乡镇、街道"][:2] == ["长青乡", "马城镇"]
+
+
+def test_missing_file_gives_defaults(tmp_path):
+    s = load_settings(tmp_path / "none.toml", env={})
+    assert s.smtp.port == 25
+    assert s.paths.data_dir == (tmp_path / "var").resolve()
+
+
+def test_paths_are_relative_to_the_config_file(tmp_path):
+    sub = tmp_path / "conf"
+    sub.mkdir()
+    s = load_settings(write(sub, '[paths]\ndata_dir = "../data"\n'), env={})
+    assert s.paths.data_dir == (tmp_path / "data").resolve()
+
+
+def test_unknown_key_names_the_line(tmp_path):
+    path = write(tmp_path, '[smtp]\nhost = "mail"\nprot = 25\n')
+    with pytest.raises(ConfigError, match=r"config.toml 第 3 行.*未知的配置项 \[smtp\] prot"):
+        load_settings(path, env={})
+
+
+def test_unknown_section(tmp_path):
+    with pytest.raises(ConfigError, match=r"第 1 行.*未知的配置节 \[smpt\]"):
+        load_settings(write(tmp_path, "[smpt]\nhost = 1\n"), env={})
+
+
+def test_wrong_type_names_the_line(tmp_path):
+    path = write(tmp_path, '[smtp]\nhost = "mail"\nport = "twenty-five"\n')
+    with pytest.raises(ConfigError, match=r"第 3 行.*port 的值类型不对：应为整数"):
+        load_settings(path, env={})
+
+
+def test_bad_choice(tmp_path):
+    with pytest.raises(ConfigError, match="security.*starttls / ssl / none"):
+        load_settings(write(tmp_path, '[smtp]\nsecurity = "tls"\n'), env={})
+
+
+def test_syntax_error_is_chinese(tmp_path):
+    with pytest.raises(ConfigError, match="格式有误"):
+        load_settings(write(tmp_path, "[smtp\n"), env={})
+
+
+def test_env_overrides_every_type(tmp_path):
+    env = {
+        "DUBAN_SMTP_PORT": "465",
+        "DUBAN_SMTP_HOST": "mail.example",
+        "DUBAN_INTAKE_PARTIAL_ACCEPT": "true",
+        "DUBAN_MERGE_RED_GAP": "20.5",
+        "DUBAN_SCHEDULE_YEARS": "2024,2025",
+        "DUBAN_PATHS_DATA_DIR": "elsewhere",
+    }
+    s = load_settings(write(tmp_path, "[smtp]\nport = 25\n"), env=env)
+    assert s.smtp.port == 465
+    assert s.smtp.host == "mail.example"
+    assert s.intake.partial_accept is True
+    assert s.merge.red_gap == 20.5
+    assert s.schedule.years == [2024, 2025]
+    assert s.paths.data_dir == (tmp_path / "elsewhere").resolve()
+
+
+def test_env_override_with_wrong_type(tmp_path):
+    with pytest.raises(ConfigError, match="DUBAN_SMTP_PORT"):
+        load_settings(write(tmp_path, ""), env={"DUBAN_SMTP_PORT": "abc"})
+
+
+def test_secrets_only_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "s3cret")
+    assert secret("smtp_password") == "s3cret"
+    with pytest.raises(ConfigError, match="未知的配置项 \\[smtp\\] password"):
+        load_settings(write(tmp_path, '[smtp]\npassword = "x"\n'), env={})
