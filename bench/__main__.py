@@ -1,0 +1,77 @@
+"""Run every benchmark and write docs/performance.md (``make bench``).
+
+Each ``bench/bench_*.py`` prints its own figures (markdown); this runner runs them one
+after another in fresh processes and collects the output with a description of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ["bench_startup", "bench_forms", "bench_collect", "bench_report", "bench_run"]
+TITLES = {
+    "bench_startup": "启动时间",
+    "bench_forms": "生成表单（forms）",
+    "bench_collect": "回收汇总（collect），对照 pandas.read_excel + concat",
+    "bench_report": "生成报告（report），对照直接用 python-docx 逐行建表",
+    "bench_run": "整个季度流程（run）",
+}
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{platform.system()} {platform.release()}，{cpu or platform.machine()}，"
+        f"{os.cpu_count()} 核，内存 {mem}，Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    only = sys.argv[1:]
+    parts = [
+        "# 性能\n",
+        f"由 `make bench` 生成（{date.today().isoformat()}）。机器：{machine()}。\n",
+        "时间为墙钟时间，内存为 Python 分配的峰值（tracemalloc）或进程最大常驻内存，各节说明。\n",
+    ]
+    for name in ORDER:
+        if only and name not in only:
+            continue
+        if not (ROOT / "bench" / f"{name}.py").exists():
+            continue
+        print(f"== {name}", flush=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}"], cwd=ROOT, capture_output=True, text=True
+        )
+        took = time.perf_counter() - t0
+        out = proc.stdout.strip() or "（无输出）"
+        if proc.returncode != 0:
+            out += f"\n\n运行失败：\n```\n{proc.stderr.strip()[-2000:]}\n```"
+        print(out, flush=True)
+        parts.append(f"\n## {TITLES.get(name, name)}\n\n{out}\n\n（本节用时 {took:.0f} 秒）\n")
+    (ROOT / "docs" / "performance.md").write_text("".join(parts), encoding="utf-8")
+    print("已写入 docs/performance.md")
+
+
+if __name__ == "__main__":
+    main()
