@@ -138,6 +138,14 @@ class Ledger:
         ).fetchone()
         return row is not None
 
+    def notice_sent(self, period: str, unit: str) -> bool:
+        """Whether the unit's 通知 (the form) went out successfully on any channel."""
+        row = self.conn.execute(
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage='通知' AND result='sent'",
+            (str(period), unit),
+        ).fetchone()
+        return row is not None
+
     def record_send(
         self, period: str, unit: str, stage: str, channel: str, result: str, detail: str = "", attempts: int = 1
     ) -> None:
