@@ -19,6 +19,17 @@ def _task_table(app) -> list[Problem]:
     return app.assignments.check()
 
 
+@check
+def _holiday_years(app) -> list[Problem]:
+    """Loud warning: a configured year without holiday data gets weekday-only deadlines."""
+    from reporting.calendar import unknown_years_warning, year_known, years_to_check
+
+    unknown = [y for y in years_to_check(app.settings) if not year_known(y)]
+    if not unknown:
+        return []
+    return [Problem("节假日数据", "警告！" + unknown_years_warning(unknown), error=False)]
+
+
 def run_checks(app) -> list[Problem]:
     problems: list[Problem] = []
     for fn in CHECKS:

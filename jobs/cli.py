@@ -20,6 +20,7 @@ COMMANDS = {
     "check": "check",
     "tasks": "tasks",
     "units": "units",
+    "calendar": "calendar",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 
 from .config import DeadlineSettings
 from .exceptions import CalendarError
-from .periods import Period
+from .periods import Period, chinese_date, periods_of_year
 
 STAGES = ("通知", "提醒", "催报", "逾期")
 TZ = ZoneInfo("Asia/Shanghai")
+_WEEKDAYS = "一二三四五六日"
+UPGRADE_HINT = "请升级 chinesecalendar（pip install -U chinesecalendar，新一年的安排通常在 11 月发布）后核对"
 
 
 class UnknownYearWarning(UserWarning):
@@ -45,6 +47,38 @@ def is_workday(day: date) -> bool:
 
 def unknown_years(days) -> list[int]:
     return sorted({d.year for d in days if not year_known(d.year)})
+
+
+def is_adjusted_workday(day: date) -> bool:
+    """A Saturday or Sunday made a working day (调休上班)."""
+    return day.weekday() >= 5 and is_workday(day)
+
+
+def weekday_cn(day: date) -> str:
+    return "星期" + _WEEKDAYS[day.weekday()]
+
+
+def day_label(day: date) -> str:
+    """2024年4月7日 星期日（调休上班）"""
+    text = f"{chinese_date(day)} {weekday_cn(day)}"
+    return text + "（调休上班）" if is_adjusted_workday(day) else text
+
+
+def workdays_after(start: date, end: date) -> int:
+    """Working days in (start, end]: 0 when end <= start."""
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        count += is_workday(current)
+    return count
+
+
+def unknown_years_warning(years: list[int]) -> str:
+    joined = "、".join(str(y) for y in years)
+    return (
+        f"chinesecalendar 没有 {joined} 年的节假日安排，这些年份的截止日和催报日暂按周一至周五计算，"
+        f"可能落在法定节假日上或漏掉调休上班日；{UPGRADE_HINT}"
+    )
 
 
 def shift_workdays(day: date, n: int) -> date:
@@ -92,6 +126,13 @@ class PeriodCalendar:
         return due
 
     @property
+    def deadline_label(self) -> str:
+        """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
+        day = self.deadline_day
+        text = f"{chinese_date(day)} {weekday_cn(day)} {self.deadline:%H:%M}"
+        return text + "（调休上班）" if is_adjusted_workday(day) else text
+
+    @property
     def open_from(self) -> date:
         return self.stages["通知"]
 
@@ -125,7 +166,7 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
     if approximate:
         years = "、".join(str(y) for y in unknown_years(involved))
         warnings.warn(
-            f"节假日数据不含 {years} 年，{period} 的日期暂按周一至周五计算，请升级 chinesecalendar 后核对",
+            f"节假日数据不含 {years} 年，{period} 的日期暂按周一至周五计算，{UPGRADE_HINT}",
             UnknownYearWarning,
             stacklevel=2,
         )
@@ -147,3 +188,71 @@ def current_period(today: date, rule: DeadlineSettings) -> Period:
         if today <= period_calendar(prev, rule).report_day:
             return prev
     return this
+
+
+def years_to_check(settings) -> list[int]:
+    """Years whose holiday data the configured cycle needs: each configured year and the
+    next one (the Q4 deadline and its stages fall in January)."""
+    years = set(settings.schedule.years) | {settings.district.year}
+    return sorted(years | {y + 1 for y in years})
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """Every period of one year with its dates, for ``duban calendar``."""
+
+    year: int
+    rule: DeadlineSettings
+    periods: list[PeriodCalendar]
+    unknown: list[int]  # years without holiday data among the dates shown
+
+    def lines(self) -> list[str]:
+        out = [f"{self.year} 年各季度报送日程（{rule_text(self.rule)}）"]
+        if self.unknown:
+            out.append("警告：" + unknown_years_warning(self.unknown))
+        for pc in self.periods:
+            out.append("")
+            out.append(f"{pc.period.full_label}（{pc.period}）" + ("  ※ 日期为估算" if pc.approximate else ""))
+            out.append(f"  通知  {day_label(pc.stages['通知'])}（下发表单）")
+            out.append(f"  提醒  {day_label(pc.stages['提醒'])}")
+            out.append(f"  催报  {day_label(pc.stages['催报'])}")
+            out.append(f"  截止  {pc.deadline_label}")
+            out.append(f"  逾期  {day_label(pc.stages['逾期'])}")
+            out.append(f"  报告  {day_label(pc.report_day)}（汇总成文）")
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "year": self.year,
+            "unknown_years": self.unknown,
+            "periods": [
+                {
+                    "period": str(pc.period),
+                    "deadline": pc.deadline.isoformat(),
+                    "stages": {k: v.isoformat() for k, v in pc.stages.items()},
+                    "report_day": pc.report_day.isoformat(),
+                    "approximate": pc.approximate,
+                }
+                for pc in self.periods
+            ],
+        }
+
+
+def rule_text(rule: DeadlineSettings) -> str:
+    if rule.rule == "last_workday_of_quarter":
+        due = f"季度最后一个工作日 {rule.time} 截止"
+    else:
+        due = f"季度末后第 {rule.days} 个工作日 {rule.time} 截止"
+    return (
+        f"{due}；截止前第 {rule.notice_days} 个工作日通知，前第 {rule.remind_days} 个提醒，"
+        f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报"
+    )
+
+
+def year_calendar(year: int, rule: DeadlineSettings) -> YearCalendar:
+    """The four periods of ``year``; unknown holiday years are reported, not warned."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownYearWarning)
+        periods = [period_calendar(p, rule) for p in periods_of_year(year)]
+    days = [d for pc in periods for d in (pc.period.end, pc.deadline_day, *pc.stages.values(), pc.report_day)]
+    return YearCalendar(year=year, rule=rule, periods=periods, unknown=unknown_years(days))
