@@ -63,6 +63,7 @@ class DeadlineSettings:
 class FormSettings:
     password: str = ""
     max_text_chars: int = 2000
+    contact: str = ""  # who units call with questions (填报说明); default: the office's name
 
 
 @dataclass

@@ -17,14 +17,16 @@ Workbook, schema version ``SCHEMA_VERSION``; sheets in this order:
 Task sheets (牵头任务 / 配合任务), same layout on both:
 
 - row 1: title, merged across all columns;
-- rows 2–3: header cells (``HEADER_CELLS``): label in ``label_cell``, value in
-  ``value_cell``; 填报单位/报告期/截止时间/表单编号 locked, 填报人/联系电话/分管领导审核/
-  填报日期 editable (a unit may fill them on either task sheet; read 牵头任务 first);
-- row ``HEADER_ROW`` (4): column headers (``columns(n)``); rows 1–4 frozen, row 4 printed
+- rows 2–4: header cells (``HEADER_CELLS``): label in ``label_cell``, value in
+  ``value_cell`` (both may be merged to the right); 填报单位/报告期/截止时间/表单编号 locked,
+  填报人/联系电话/填报日期/分管领导审核 editable (a unit may fill them on either task
+  sheet; read 牵头任务 first, then 配合任务);
+- row ``HEADER_ROW`` (5): column headers (``columns(n)``); rows 1–5 frozen, row 5 printed
   on every page;
-- from row ``FIRST_DATA_ROW`` (5): one row per task, in the order of ``lead_ids`` /
+- from row ``FIRST_DATA_ROW`` (6): one row per task, in the order of ``lead_ids`` /
   ``coop_ids`` of the identity. Column B shows the task label (8（1）); ``parse_task_label``
-  turns it back into the id (8.1).
+  turns it back into the id (8.1);
+- ``LEGEND_GAP`` rows below the last task row: a merged legend line (注：…), not data.
 
 Columns: 序号, 任务编号, 任务内容, 牵头责任领导, 牵头单位, 配合单位 (locked);
 本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable); then for
@@ -34,7 +36,7 @@ A row with fewer indicators has its spare slots locked and greyed.
 
 Identification (``FormIdentity``) is stored several ways, because other office programs
 may drop some of them on re-save: the visible locked cells (填报说明!B8 full, B5 and
-each task sheet's J2 the form id), the hidden sheet, document custom properties
+each task sheet's C4 the form id), the hidden sheet, document custom properties
 (``CUSTOM_PROPS``) and the defined name ``IDENT_NAME`` (a string constant). The file
 name (``2024Q1_<单位>_进展情况表.xlsx``) is the last resort.
 """
@@ -82,8 +84,9 @@ GUIDE_FIRST_NOTE_ROW = 10
 
 # -- task sheets -------------------------------------------------------------
 TITLE_ROW = 1
-HEADER_ROW = 4
-FIRST_DATA_ROW = 5
+HEADER_ROW = 5
+FIRST_DATA_ROW = 6
+LEGEND_GAP = 2
 TITLE_CELL = "A1"
 
 
@@ -100,13 +103,13 @@ class HeaderCell:
 
 HEADER_CELLS = (
     HeaderCell("unit", "填报单位", "A2", "C2", False, label_end="B2"),
-    HeaderCell("period", "报告期", "D2", "E2", False),
-    HeaderCell("deadline", "截止时间", "F2", "G2", False),
-    HeaderCell("form_id", "表单编号", "H2", "J2", False, label_end="I2", value_end="K2"),
+    HeaderCell("period", "报告期", "D2", "F2", False, label_end="E2", value_end="G2"),
+    HeaderCell("deadline", "截止时间", "H2", "J2", False, label_end="I2", value_end="K2"),
     HeaderCell("filler", "填报人", "A3", "C3", True, label_end="B3"),
-    HeaderCell("phone", "联系电话", "D3", "E3", True),
-    HeaderCell("approver", "分管领导审核", "F3", "G3", True),
+    HeaderCell("phone", "联系电话", "D3", "F3", True, label_end="E3", value_end="G3"),
     HeaderCell("fill_date", "填报日期", "H3", "J3", True, label_end="I3", value_end="K3"),
+    HeaderCell("form_id", "表单编号", "A4", "C4", False, label_end="B4"),
+    HeaderCell("approver", "分管领导审核", "D4", "F4", True, label_end="E4", value_end="G4"),
 )
 HEADER_BY_KEY = {h.key: h for h in HEADER_CELLS}
 
@@ -124,15 +127,15 @@ class Column:
 BASE_COLUMNS = (
     Column("seq", "序号", 5, False, "seq"),
     Column("task_id", "任务编号", 8, False, "label"),
-    Column("content", "任务内容", 40, False, "text"),
-    Column("lead_leaders", "牵头责任领导", 9, False, "text"),
-    Column("lead_units", "牵头单位", 14, False, "text"),
+    Column("content", "任务内容", 30, False, "text"),
+    Column("lead_leaders", "牵头责任领导", 7.5, False, "text"),
+    Column("lead_units", "牵头单位", 10, False, "text"),
     Column("coop_units", "配合单位", 16, False, "text"),
-    Column("progress", "本季度工作进展", 36, True, "text"),
-    Column("percent", "累计完成进度（%）", 10, True, "percent"),
-    Column("status", "推进状态", 10, True, "status"),
-    Column("problems", "存在问题", 24, True, "text"),
-    Column("next_steps", "下步打算", 24, True, "text"),
+    Column("progress", "本季度工作进展", 30, True, "text"),
+    Column("percent", "累计完成进度（%）", 8.5, True, "percent"),
+    Column("status", "推进状态", 9.5, True, "status"),
+    Column("problems", "存在问题", 18, True, "text"),
+    Column("next_steps", "下步打算", 18, True, "text"),
 )
 # Answer field for each editable base column (reporting.model.Answer)
 ANSWER_FIELDS = {
@@ -146,8 +149,8 @@ ANSWER_FIELDS = {
 
 def indicator_columns(k: int) -> tuple[Column, Column]:
     return (
-        Column(f"ind{k}_target", f"指标{k}（目标）", 18, False, "indicator_target", k),
-        Column(f"ind{k}_value", f"指标{k} 完成值", 11, True, "indicator_value", k),
+        Column(f"ind{k}_target", f"指标{k}（目标）", 14, False, "indicator_target", k),
+        Column(f"ind{k}_value", f"指标{k} 完成值", 8.5, True, "indicator_value", k),
     )
 
 
