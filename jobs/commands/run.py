@@ -1,0 +1,52 @@
+import click
+
+from jobs.cli import get_app
+
+
+@click.command("run")
+@click.option(
+    "--period", "period", help="报告期，如 2024Q1 或 2024年第一季度；默认取今天所在的报送周期。"
+)
+@click.option(
+    "--until",
+    "until",
+    metavar="步骤",
+    help="只执行到这一步为止：forms（表单）、通知、collect（回收）、提醒、催报、逾期、report（报告）。",
+)
+@click.option("--dry-run", is_flag=True, help="只列出到期、将要执行的步骤，不执行。")
+@click.pass_context
+def command(ctx, period, until, dry_run):
+    """按日程执行一个报告期里已经到期、还没做过的步骤，并说明每一步做了什么、为什么跳过。
+
+    \b
+    顺序：生成表单 → 下发通知 → 回收报表 → 提醒 / 催报 / 逾期催报 → 生成报告。
+    每一步完成后记入台账，重复运行不会重做（回收每次都会执行，直到报告生成）。
+    回收排在催报之前，刚交表的单位不会再被催。已过截止时间就不再发提醒、催报，
+    只发逾期催报；报告在截止后的下一个工作日生成。
+    有步骤失败时退出码为 1，排除问题后再运行一次即可。
+
+    \b
+    示例：
+      duban run                          今天所在报送周期里到期的步骤
+      duban run --period 2024Q1
+      duban run --period 2024Q1 --until 通知
+      duban run --period 2024Q1 --dry-run
+    """
+    from jobs.runner import default_period, run_cycle
+    from jobs.scheduler import clock_from_env
+    from jobs.steps import step_name
+
+    app = get_app(ctx)
+    now = clock_from_env(app.settings).now()
+    target = period or default_period(app.settings, now)
+    report = run_cycle(
+        app, target, now=now, until=step_name(until) if until else None, dry_run=dry_run
+    )
+    for line in report.lines():
+        click.echo(line)
+    if ctx.find_root().obj.get("debug"):
+        for r in report.failed:
+            if r.detail:
+                click.echo(r.detail, err=True)
+    if report.failed:
+        ctx.exit(1)

@@ -1,0 +1,325 @@
+"""``duban run``: the steps of one period that are due and not yet done, in order.
+
+The ledger is the truth: a step recorded with ``Ledger.mark_step`` is never run again, so
+``run`` can be repeated at any time (by hand, from cron, from every scheduler job) and does
+only what is missing. A failing step is reported with its cause and the others go on,
+unless they depend on it. Runs on one data dir are serialised by a lock file, so a person
+typing ``duban run`` while the scheduler works cannot send a notice twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from reporting.exceptions import DubanError, SchedulerError
+from reporting.periods import Period
+
+from . import steps as cycle
+
+try:  # POSIX; elsewhere runs are not serialised (the scheduler is for Linux servers)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+STATE_WORDS = {
+    "ran": "完成",
+    "partial": "未全部完成",
+    "failed": "失败",
+    "done_before": "已完成过",
+    "skipped": "跳过",
+    "waiting": "未到时间",
+    "planned": "将执行",
+}
+
+
+class FileLock:
+    """An exclusive ``flock`` on a file that holds the owner's pid.
+
+    The kernel drops the lock when its process dies (even by SIGKILL), so a lock left by a
+    dead process is simply taken over; ``previous_pid`` tells who left it.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._fd: int | None = None
+        self.previous_pid: int | None = None
+
+    def holder(self) -> int | None:
+        try:
+            text = self.path.read_text(encoding="ascii", errors="replace").split()
+        except OSError:
+            return None
+        return int(text[0]) if text and text[0].isdigit() else None
+
+    def acquire(self, timeout: float = 0.0) -> bool:
+        """Take the lock, waiting up to ``timeout`` seconds; False if another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.2)
+        self._fd = fd
+        previous = self.holder()
+        self.previous_pid = previous if previous and previous != os.getpid() else None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        os.ftruncate(self._fd, 0)  # an empty file: nobody holds it
+        os.close(self._fd)  # closing drops the flock
+        self._fd = None
+
+
+def cycle_lock_path(workspace) -> Path:
+    return Path(workspace.root) / "cycle.lock"
+
+
+class cycle_lock:  # noqa: N801 - used as a context manager
+    """Serialise step execution on one data dir across processes."""
+
+    def __init__(self, workspace, timeout: float):
+        self.lock = FileLock(cycle_lock_path(workspace))
+        self.timeout = timeout
+
+    def __enter__(self):
+        if not self.lock.acquire(self.timeout):
+            pid = self.lock.holder()
+            who = f"（进程号 {pid}）" if pid else ""
+            raise SchedulerError(
+                f"另一个 duban 进程{who}正在执行数据目录 {self.lock.path.parent} 的流程，"
+                f"等了 {self.timeout:.0f} 秒仍未结束；请稍后重试"
+            )
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
+@dataclass
+class StepResult:
+    step: str
+    state: str  # one of STATE_WORDS
+    reason: str = ""
+    lines: list[str] = field(default_factory=list)
+    detail: str = ""  # traceback of an unexpected error, for the log file
+
+    @property
+    def label(self) -> str:
+        return cycle.label(self.step)
+
+    def text(self) -> str:
+        head = f"{self.label}：{STATE_WORDS[self.state]}"
+        return f"{head}（{self.reason}）" if self.reason else head
+
+
+@dataclass
+class RunReport:
+    """What ``run`` did for one period, and what it skipped and why."""
+
+    period: Period
+    now: datetime
+    deadline_label: str
+    results: list[StepResult]
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def by_step(self, step: str) -> StepResult | None:
+        return next((r for r in self.results if r.step == step), None)
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return [r for r in self.results if r.state in ("failed", "partial")]
+
+    @property
+    def ran(self) -> list[StepResult]:
+        return [r for r in self.results if r.state in ("ran", "partial")]
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.period.full_label}（{self.period}）  现在 {self.now:%Y-%m-%d %H:%M}  报送截止 {self.deadline_label}"
+        ]
+        out += [f"提示：{n}" for n in self.notes]
+        for r in self.results:
+            out.append("  " + r.text())
+            out += ["      " + line for line in r.lines]
+        if self.dry_run:
+            planned = [r.label for r in self.results if r.state == "planned"]
+            out.append(
+                "试运行，未执行任何步骤。"
+                + (f"将执行：{'、'.join(planned)}。" if planned else "现在没有需要执行的步骤。")
+            )
+            return out
+        if not self.ran and not self.failed:
+            out.append("现在没有需要执行的步骤。")
+        else:
+            out.append(f"本次执行 {len(self.ran)} 步，失败 {len(self.failed)} 步。")
+        if self.failed:
+            out.append(
+                f"请按上面的原因处理后重新运行 duban run --period {self.period}"
+                "（已完成的步骤不会重做）；排程进程会在下一次触发时自动重试。"
+            )
+        return out
+
+
+def period_dates(period: Period, settings):
+    """(PeriodCalendar, DueTimes, notes): calendar warnings become notes for the log/CLI."""
+    from reporting.calendar import UnknownYearWarning, period_calendar
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownYearWarning)
+        cal = period_calendar(period, settings.deadline)
+    notes = [str(w.message) for w in caught if issubclass(w.category, UnknownYearWarning)]
+    return cal, cycle.due_times(cal, settings), notes
+
+
+def default_period(settings, now: datetime) -> Period:
+    """The period whose cycle is open on ``now``'s day."""
+    from reporting.calendar import UnknownYearWarning, current_period
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownYearWarning)
+        return current_period(now.date(), settings.deadline)
+
+
+def run_cycle(
+    app,
+    period: Period | str,
+    *,
+    now: datetime,
+    until: str | None = None,
+    dry_run: bool = False,
+    lock_timeout: float = 600.0,
+) -> RunReport:
+    """Run the steps of ``period`` that are due at ``now`` and not done, up to ``until``.
+
+    ``app`` is a ``jobs.app.App``; ``now`` must be timezone-aware. Step errors are caught
+    and reported in the result, never raised; a held lock raises ``SchedulerError``.
+    """
+    period = Period.parse(period)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    cal, due, notes = period_dates(period, app.settings)
+    names = cycle.ORDER[: cycle.ORDER.index(cycle.step_name(until)) + 1] if until else cycle.ORDER
+    results: dict[str, StepResult] = {}
+    lock = _NoLock() if dry_run else cycle_lock(app.workspace, lock_timeout)
+    with lock, app.ledger() as ledger:
+        done = _DoneView(ledger, period, now)
+        for step in names:
+            result = _decide(step, due, now, done, results)
+            if result is None:
+                result = (
+                    StepResult(step, "planned")
+                    if dry_run
+                    else _execute(step, app, period, now, ledger)
+                )
+            if result.state == "planned":
+                done.pretend.add(step)  # a dry run shows what would follow from it
+            results[step] = result
+    return RunReport(period, now, cal.deadline_label, list(results.values()), notes, dry_run)
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _fmt(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+class _DoneView:
+    """``step_done`` from the ledger, plus steps a dry run pretends to have done."""
+
+    def __init__(self, ledger, period: Period, now: datetime):
+        self.ledger, self.period, self.now = ledger, period, now
+        self.pretend: set[str] = set()
+
+    def at(self, step: str) -> datetime | None:
+        if step in self.pretend:
+            return self.now
+        row = self.ledger.step_done(self.period, step)
+        return datetime.fromisoformat(row["done_at"]) if row is not None else None
+
+
+def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
+    """Why ``step`` should not run now, or None when it should."""
+    period = done.period
+    if step not in cycle.REPEATING and step not in done.pretend:
+        done_at = done.at(step)
+        if done_at is not None:
+            return StepResult(step, "done_before", _fmt(done_at))
+    if now < due[step]:
+        from reporting.calendar import day_label
+
+        when = due[step]
+        return StepResult(step, "waiting", f"{day_label(when.date())} {when:%H:%M} 起")
+
+    def blocked_by(prior: str) -> bool:
+        r = results.get(prior)
+        return r is not None and r.state in ("failed", "partial")
+
+    if step == "通知" and done.at("forms") is None:
+        return StepResult(step, "skipped", "表单还没有生成，先处理上面“生成表单”的问题")
+    if step == "collect" and done.at("report") is not None:
+        return StepResult(
+            step,
+            "skipped",
+            f"报告已生成，自动回收已结束；之后交回的表请运行 duban collect --period {period}",
+        )
+    if step in cycle.REMINDER_STAGES:
+        notice_at = done.at("通知")
+        if notice_at is None:
+            return StepResult(step, "skipped", "通知还没有发出")
+        if step != "逾期" and now >= due.deadline:
+            return StepResult(
+                step, "skipped", f"已过报送截止时间，不再{step}；未交的单位按逾期催报"
+            )
+        if step == "提醒" and now >= due["催报"]:
+            return StepResult(step, "skipped", "已到催报时间，提醒并入催报，不再单独发送")
+        notice_day = notice_at.date()
+        if notice_day == now.date() and notice_day > due["通知"].date():
+            return StepResult(step, "skipped", f"通知今天才补发，今天不再发{cycle.label(step)}")
+        if blocked_by("collect"):
+            return StepResult(step, "skipped", "本次回收没有成功，为免催到已交表的单位，暂缓发送")
+    if step == "report" and blocked_by("collect"):
+        return StepResult(step, "skipped", "本次回收没有成功，报告暂不生成")
+    return None
+
+
+def _execute(step, app, period, now, ledger) -> StepResult:
+    try:
+        summary = cycle.STEPS[step](app, period, now)
+    except DubanError as exc:
+        return StepResult(step, "failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - one step's bug must not stop the others
+        return StepResult(
+            step,
+            "failed",
+            f"程序内部出错（{type(exc).__name__}: {exc}），详细信息见日志；请把日志发给维护人员",
+            detail=traceback.format_exc(),
+        )
+    lines = cycle.summary_lines(summary)
+    pending = cycle.unfinished(summary)
+    if pending:
+        return StepResult(step, "partial", pending, lines)
+    ledger.mark_step(period, step, detail="\n".join(lines), at=now.isoformat(timespec="seconds"))
+    return StepResult(step, "ran", "", lines)

@@ -1,0 +1,188 @@
+"""The steps of one period's cycle and when each is due.
+
+Order: forms → 通知 → collect → 提醒 / 催报 / 逾期 → report. Collect runs before the
+reminder stages so that a unit whose return has just arrived is not reminded, and before
+the report so that it includes every return.
+
+Each step calls one ``reporting`` function (imported lazily: the command line stays fast and
+a step whose module is missing fails alone). ``STEPS`` maps a step name to its callable
+``(app, period, now) -> summary``; tests replace entries. The runner (``jobs.runner``) decides
+what is due and records completion with ``Ledger.mark_step``; ``collect`` repeats and is
+recorded each time it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reporting.exceptions import SchedulerError
+from reporting.periods import Period
+
+ORDER = ("forms", "通知", "collect", "提醒", "催报", "逾期", "report")
+REMINDER_STAGES = ("提醒", "催报", "逾期")
+REPEATING = frozenset({"collect"})  # runs whenever due; never "done"
+
+LABELS = {
+    "forms": "生成表单",
+    "通知": "下发通知",
+    "collect": "回收报表",
+    "提醒": "提醒",
+    "催报": "催报",
+    "逾期": "逾期催报",
+    "report": "生成报告",
+}
+
+# what a person may type for --until: ledger name, label, or a short Chinese word
+ALIASES = {
+    **{name: name for name in ORDER},
+    **{label: name for name, label in LABELS.items()},
+    "表单": "forms",
+    "通知": "通知",
+    "回收": "collect",
+    "报告": "report",
+}
+
+
+def step_name(text: str) -> str:
+    """The ledger name of a step typed by a person (``报告`` → ``report``)."""
+    name = ALIASES.get(text.strip())
+    if name is None:
+        choices = "、".join(ORDER)
+        raise SchedulerError(f"不认识的步骤“{text}”，可选：{choices}")
+    return name
+
+
+def label(step: str) -> str:
+    return LABELS.get(step, step)
+
+
+def schedule_zone(settings) -> ZoneInfo:
+    try:
+        return ZoneInfo(settings.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SchedulerError(
+            f'[schedule] timezone = {settings.schedule.timezone!r} 不是有效的时区名，请写成 "Asia/Shanghai"'
+        ) from None
+
+
+def at_schedule_time(day: date, settings) -> datetime:
+    """``day`` at ``[schedule] time`` in the schedule's time zone."""
+    hh, mm = (int(x) for x in settings.schedule.time.split(":"))
+    return datetime.combine(day, time(hh, mm), tzinfo=schedule_zone(settings))
+
+
+@dataclass(frozen=True)
+class DueTimes:
+    """When each step of a period becomes due (and when the collection window closes)."""
+
+    steps: dict[str, datetime]
+    deadline: datetime
+    window_end: datetime  # the last scheduled collect (report day, schedule time)
+
+    def __getitem__(self, step: str) -> datetime:
+        return self.steps[step]
+
+
+def due_times(cal, settings) -> DueTimes:
+    """Due moments from a ``PeriodCalendar``: stage days and the report day at schedule time."""
+    notice = at_schedule_time(cal.stages["通知"], settings)
+    report = at_schedule_time(cal.report_day, settings)
+    steps = {
+        "forms": notice,
+        "通知": notice,
+        "collect": notice,
+        "提醒": at_schedule_time(cal.stages["提醒"], settings),
+        "催报": at_schedule_time(cal.stages["催报"], settings),
+        "逾期": at_schedule_time(cal.stages["逾期"], settings),
+        "report": report,
+    }
+    return DueTimes(steps=steps, deadline=cal.deadline, window_end=report)
+
+
+# -- the step callables ------------------------------------------------------------------
+
+
+def reminder_channels(settings) -> tuple[str, ...]:
+    """Email always (written to the outbox when no server is set); robots when configured."""
+    channels = ["email"]
+    if settings.webhook.wecom_url:
+        channels.append("wecom")
+    if settings.webhook.dingtalk_url:
+        channels.append("dingtalk")
+    return tuple(channels)
+
+
+def do_forms(app, period: Period, now: datetime):
+    from reporting.forms import build_forms
+
+    with app.ledger() as ledger:
+        return build_forms(app.settings, app.assignments, app.workspace, period, ledger=ledger)
+
+
+def _reminder(stage: str) -> Callable:
+    def do_stage(app, period: Period, now: datetime):
+        from reporting.remind import send_reminders
+
+        return send_reminders(
+            app.settings,
+            app.assignments,
+            app.workspace,
+            period,
+            stage=stage,
+            channels=reminder_channels(app.settings),
+            today=now.date(),
+        )
+
+    do_stage.__name__ = f"do_{stage}"
+    return do_stage
+
+
+def do_collect(app, period: Period, now: datetime):
+    from reporting.intake import collect
+
+    return collect(app.settings, app.assignments, app.workspace, period, now=now)
+
+
+def do_report(app, period: Period, now: datetime):
+    from reporting.report import render_report
+
+    return render_report(app.settings, app.workspace, period, today=now.date())
+
+
+STEPS: dict[str, Callable] = {
+    "forms": do_forms,
+    "通知": _reminder("通知"),
+    "collect": do_collect,
+    "提醒": _reminder("提醒"),
+    "催报": _reminder("催报"),
+    "逾期": _reminder("逾期"),
+    "report": do_report,
+}
+
+
+def summary_lines(summary) -> list[str]:
+    """A step's Chinese summary lines, whatever it returned."""
+    if summary is None:
+        return []
+    lines = getattr(summary, "lines", None)
+    if callable(lines):
+        return [str(x) for x in lines()]
+    return [str(summary)]
+
+
+def unfinished(summary) -> str | None:
+    """Why a step that returned normally is not complete yet (e.g. some sends failed), or None.
+
+    Summaries may report failures as ``failed`` (a count or a list); such a step stays
+    not-done so the next scheduled run retries it (sends already made are not repeated).
+    """
+    failed = getattr(summary, "failed", None)
+    if callable(failed):
+        failed = failed()
+    if not failed:
+        return None
+    count = failed if isinstance(failed, int) else len(failed)
+    return f"{count} 项未成功，下次运行时重试"
