@@ -20,6 +20,8 @@ COMMANDS = {
     "check": "check",
     "tasks": "tasks",
     "units": "units",
+    "run": "run",
+    "schedule": "schedule",
     "calendar": "calendar",
 }
 
