@@ -22,7 +22,9 @@ COMMANDS = {
     "units": "units",
     "run": "run",
     "schedule": "schedule",
+    "forms": "forms",
     "calendar": "calendar",
+    "remind": "remind",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

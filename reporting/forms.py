@@ -124,7 +124,7 @@ def build_forms(
     """Write the forms of ``period`` (all units with rows, or ``units``); see module doc."""
     period = Period.parse(period)
     now = now or datetime.now(TZ)
-    targets, no_rows = _select(assignments, units)
+    targets, no_rows = select_units(assignments, units)
     previous, notes = _previous_answers(workspace, period)
     ctx = _context(settings, period, now, bool(previous))
     out = Path(out_dir) if out_dir else workspace.forms_dir(period)
@@ -156,21 +156,31 @@ def build_forms(
     return summary
 
 
-def _select(assignments: Assignments, units: Iterable[str] | None) -> tuple[list[UnitRows], list[str]]:
-    if not units:
+def select_units(assignments: Assignments, names: Iterable[str] | None) -> tuple[list[UnitRows], list[str]]:
+    """The units to build for ``names`` (all units with rows when empty), and the names
+    that get no form. Names may be aliases or groups (各乡镇); an unknown name raises
+    RegistryError with suggestions before anything is written."""
+    if not names:
         return list(assignments.by_unit.values()), []
+    reg = assignments.registry
     targets: list[UnitRows] = []
     empty: list[str] = []
     seen: set[str] = set()
-    for name in units:
-        rows = assignments.for_unit(name)  # unknown names raise RegistryError with suggestions
-        if rows.unit in seen:
-            continue
-        seen.add(rows.unit)
-        if rows.count:
-            targets.append(rows)
-        else:
-            empty.append(rows.unit)
+    for name in names:
+        res = reg.resolve_units(name)
+        if res.unknown or not (res.names or res.collectives):
+            reg.unit(name)  # raises with close matches
+        for collective in res.collectives:
+            empty.append(f"{collective}（泛指的提法，不单独填报）")
+        for unit in res.names:
+            if unit in seen:
+                continue
+            seen.add(unit)
+            rows = assignments.for_unit(unit)
+            if rows.count:
+                targets.append(rows)
+            else:
+                empty.append(unit)
     return targets, empty
 
 
@@ -404,48 +414,59 @@ def _data_row(ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: An
     return prefilled
 
 
+def _dv(kind: str, title: str, prompt: str, error: str, **kw) -> DataValidation:
+    """A validation with Chinese prompt and error (titles ≤ 32 characters in Excel)."""
+    return DataValidation(
+        type=kind,
+        allow_blank=True,
+        showErrorMessage=True,
+        showInputMessage=bool(prompt),
+        errorStyle="stop",
+        promptTitle=title if prompt else None,
+        prompt=prompt or None,
+        errorTitle=kw.pop("errorTitle", f"{title}填写有误"),
+        error=error,
+        **kw,
+    )
+
+
 def _validations(ctx: FormContext) -> dict[str, DataValidation]:
     choices = "、".join(fs.STATUS_CHOICES)
-    common = {"allow_blank": True, "showErrorMessage": True, "showInputMessage": True, "errorStyle": "stop"}
+    expected = f"{ctx.period.expected_progress:g}"
     return {
-        "status": DataValidation(
-            type="list",
+        "status": _dv(
+            "list",
+            "推进状态",
+            f"请点击右侧箭头，从下拉列表中选择：{choices}。",
+            f"只能从下拉列表中选择：{choices}。",
             formula1=fs.STATUS_NAME,
-            promptTitle="推进状态",
-            prompt=f"请点击右侧箭头，从下拉列表中选择：{choices}。",
-            errorTitle="推进状态填写有误",
-            error=f"只能从下拉列表中选择：{choices}。",
-            **common,
         ),
-        "percent": DataValidation(
-            type="decimal",
+        "percent": _dv(
+            "decimal",
+            "累计完成进度（%）",
+            f"填写截至本季度末全年任务的累计完成比例，0–100 之间的数字，如 80，不加 % 号。本季度序时进度为 {expected}。",
+            "请填写 0 到 100 之间的数字（可带小数），不要加 % 号或文字。",
             operator="between",
             formula1="0",
             formula2="100",
-            promptTitle="累计完成进度（%）",
-            prompt=f"填写截至本季度末全年任务的累计完成比例，0–100 之间的数字，如 80，不加 % 号。本季度序时进度为 {ctx.period.expected_progress:g}。",
-            errorTitle="累计完成进度填写有误",
-            error="请填写 0 到 100 之间的数字（可带小数），不要加 % 号或文字。",
-            **common,
         ),
-        "indicator": DataValidation(
-            type="decimal",
+        "indicator": _dv(
+            "decimal",
+            "指标完成值",
+            "填写截至本季度末的累计完成数，单位同左侧目标，只填数字；标有“填增速”的指标填增长百分比，如增长7.5%填 7.5，下降填负数。",
+            "请只填数字（可带小数或负号），不要填单位或文字；情况说明请写在“本季度工作进展”中。",
             operator="between",
             formula1="-999999999999",
             formula2="999999999999",
-            promptTitle="指标完成值",
-            prompt="填写截至本季度末的累计完成数，单位同左侧目标，只填数字；标有“填增速”的指标填增长百分比，如增长7.5%填 7.5，下降填负数。",
-            errorTitle="指标完成值填写有误",
-            error="请只填数字（可带小数或负号），不要填单位或文字；情况说明请写在“本季度工作进展”中。",
-            **common,
         ),
-        "text": DataValidation(
-            type="textLength",
+        "text": _dv(
+            "textLength",
+            "文字",
+            "",
+            f"每格最多 {ctx.max_text_chars} 字，请精简后再填写。",
+            errorTitle="内容过长",
             operator="lessThanOrEqual",
             formula1=str(ctx.max_text_chars),
-            errorTitle="内容过长",
-            error=f"每格最多 {ctx.max_text_chars} 字，请精简后再填写。",
-            **{**common, "showInputMessage": False},
         ),
     }
 

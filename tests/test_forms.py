@@ -1,0 +1,470 @@
+"""duban forms: per-unit progress workbooks, read back with openpyxl (and LibreOffice)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict
+from datetime import datetime
+
+import openpyxl
+import pytest
+from conftest import ROOT, office
+from openpyxl.utils import get_column_letter
+
+from jobs.app import create_app
+from reporting import formspec as fs
+from reporting.assignments import Assignments
+from reporting.calendar import TZ
+from reporting.config import RegistrySettings
+from reporting.forms import build_forms
+from reporting.ledger import Ledger
+from reporting.model import Answer, QuarterResult, RowResult
+from reporting.periods import Period
+from reporting.registry import Registry, Unit
+from reporting.tasks import Task
+from reporting.workspace import Workspace
+
+Q1 = Period(2024, 1)
+NOW = datetime(2024, 3, 25, 9, 0, tzinfo=TZ)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """All forms of 2024Q1 for the bundled data, built once for the module."""
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path_factory.mktemp("data"), env={})
+    summary = build_forms(app.settings, app.assignments, app.workspace, Q1, now=NOW)
+    return app, summary
+
+
+@pytest.fixture(scope="module")
+def fdw(built):
+    """区发改委's form: lead rows with up to three indicators, and coop rows."""
+    app, _ = built
+    return openpyxl.load_workbook(app.workspace.form_path(Q1, "区发改委"))
+
+
+def data_rows(ws):
+    row = fs.FIRST_DATA_ROW
+    while fs.parse_task_label(ws.cell(row=row, column=fs.column_index("task_id")).value):
+        yield row
+        row += 1
+
+
+def cell(ws, key, row):
+    return ws.cell(row=row, column=fs.column_index(key))
+
+
+# -- one workbook per unit, with exactly its rows ---------------------------------------
+def test_every_unit_with_rows_gets_one_form(built):
+    app, summary = built
+    a = app.assignments
+    assert summary.ok and not summary.skipped_sent
+    assert {f.unit for f in summary.built} == set(a.by_unit)
+    files = sorted(p.name for p in app.workspace.forms_dir(Q1).iterdir())
+    assert files == sorted(app.workspace.form_path(Q1, u).name for u in a.by_unit)
+    # units in the registry that only appear through collective references get nothing
+    without = set(a.registry.units) - set(a.by_unit)
+    for unit in without:
+        assert not app.workspace.form_path(Q1, unit).exists()
+    assert summary.lines()[0].startswith(f"已生成 {len(a.by_unit)} 个单位的2024年第一季度进展情况表")
+    with Ledger(app.workspace.ledger_path) as ledger:
+        recorded = ledger.forms(Q1)
+        assert ledger.step_done(Q1, "forms") is not None
+    assert set(recorded) == set(a.by_unit)
+    assert recorded["区发改委"]["form_id"] == fs.form_id(Q1, "区发改委")
+
+
+@pytest.mark.parametrize("unit", ["区发改委", "长青乡", "区财政局", "昇荣集团"])
+def test_rows_match_duban_tasks(built, duban, unit):
+    app, _ = built
+    r = duban("tasks", "--unit", unit, "--json")
+    assert r.code == 0, r.err
+    expected = json.loads(r.out)
+    wb = openpyxl.load_workbook(app.workspace.form_path(Q1, unit))
+    got = {}
+    for role, sheet in fs.TASK_SHEETS.items():
+        if sheet in wb.sheetnames:
+            ws = wb[sheet]
+            got[role] = [fs.parse_task_label(cell(ws, "task_id", r).value) for r in data_rows(ws)]
+            assert got[role], f"{sheet} must not be empty when present"
+            for row, task_id in zip(data_rows(ws), got[role], strict=True):
+                assert cell(ws, "content", row).value == app.assignments.by_id[task_id].task.content
+    lead = [t["id"] for t in expected if unit in t["lead_units"]]
+    coop = [t["id"] for t in expected if unit in t["coop_units"]]
+    assert got.get("lead", []) == lead
+    assert got.get("coop", []) == coop
+    assert sorted(lead + coop) == sorted(t["id"] for t in expected)
+    assert (fs.SHEET_LEAD in wb.sheetnames) == bool(lead)
+    assert (fs.SHEET_COOP in wb.sheetnames) == bool(coop)
+
+
+def test_sheet_order_active_and_hidden(fdw):
+    assert fdw.sheetnames == list(fs.SHEET_ORDER)
+    assert fdw.active.title == fs.SHEET_GUIDE
+    states = {ws.title: ws.sheet_state for ws in fdw.worksheets}
+    assert states == {
+        fs.SHEET_GUIDE: "visible",
+        fs.SHEET_LEAD: "visible",
+        fs.SHEET_COOP: "visible",
+        fs.SHEET_ID: "hidden",
+        fs.SHEET_LOOKUP: "hidden",
+    }
+    for name in fs.HIDDEN_SHEETS:
+        assert not fdw[name].sheet_view.tabSelected
+    assert fdw.security.lockStructure
+
+
+# -- what is locked, what is editable -------------------------------------------------------
+def test_locked_and_editable_cells(built, fdw):
+    by_id = built[0].assignments.by_id
+    ws = fdw[fs.SHEET_LEAD]
+    assert ws.protection.sheet is True
+    assert not ws.protection.password  # no password by default
+    assert ws.protection.formatRows is False  # rows may be made taller
+    n = (ws.max_column - len(fs.BASE_COLUMNS)) // 2
+    assert n == 3  # 8（2）has three indicators
+    cols = fs.columns(n)
+    header = [ws.cell(row=fs.HEADER_ROW, column=i).value for i in range(1, len(cols) + 1)]
+    assert header == [c.header for c in cols]
+    assert header[fs.column_index("ind1_target") - 1] == "指标1（目标）"
+    for row in data_rows(ws):
+        task = fs.parse_task_label(cell(ws, "task_id", row).value)
+        n_ind = len(by_id[task].task.indicators)
+        for col in cols:
+            c = cell(ws, col.key, row)
+            if col.kind == "indicator_value":
+                has = col.indicator <= n_ind
+                assert c.protection.locked is (not has), (task, col.key)
+            else:
+                assert c.protection.locked is (not col.editable), (task, col.key)
+    for h in fs.HEADER_CELLS:
+        assert ws[h.value_cell].protection.locked is (not h.editable), h.key
+        assert ws[h.label_cell].value == f"{h.label}："
+    for name in (fs.SHEET_GUIDE, fs.SHEET_ID, fs.SHEET_LOOKUP, fs.SHEET_COOP):
+        assert fdw[name].protection.sheet is True
+
+
+def test_password_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUBAN_FORMS_PASSWORD", "s3cret")
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path, env={})
+    build_forms(app.settings, app.assignments, app.workspace, Q1, units=["区财政局"], now=NOW)
+    wb = openpyxl.load_workbook(app.workspace.form_path(Q1, "区财政局"))
+    ws = wb[wb.sheetnames[1]]
+    assert ws.protection.sheet and ws.protection.password  # stored hashed, never in clear
+    assert "s3cret" not in ws.protection.password
+    assert wb.security.workbookPassword
+
+
+# -- validations ---------------------------------------------------------------------
+def test_validations_and_their_ranges(fdw):
+    ws = fdw[fs.SHEET_LEAD]
+    rows = list(data_rows(ws))
+    first, last = rows[0], rows[-1]
+
+    def col_range(key):
+        letter = get_column_letter(fs.column_index(key))
+        return f"{letter}{first}:{letter}{last}"
+
+    dvs = {dv.errorTitle: dv for dv in ws.data_validations.dataValidation}
+    assert len(dvs) == len(ws.data_validations.dataValidation) == 4
+    status = dvs["推进状态填写有误"]
+    assert status.formula1 == fs.STATUS_NAME
+    assert str(status.sqref) == col_range("status")
+    assert status.showErrorMessage and status.errorTitle and "已完成" in status.error
+    assert fdw.defined_names[fs.STATUS_NAME].attr_text == fs.LOOKUP_RANGE
+    lookup = fdw[fs.SHEET_LOOKUP]
+    assert [lookup.cell(row=i, column=1).value for i in range(1, 6)] == list(fs.STATUS_CHOICES)
+
+    percent = dvs["累计完成进度（%）填写有误"]
+    assert percent.type == "decimal" and percent.operator == "between"
+    assert str(percent.sqref) == col_range("percent")
+    assert (percent.formula1, percent.formula2) == ("0", "100")
+    assert "0 到 100" in percent.error and percent.promptTitle == "累计完成进度（%）"
+
+    text = dvs["内容过长"]
+    assert (text.type, text.operator, text.formula1) == ("textLength", "lessThanOrEqual", "2000")
+    assert set(str(text.sqref).split()) == {col_range(k) for k in ("progress", "problems", "next_steps")}
+
+    # indicator values: one decimal rule covering exactly the unlocked indicator cells
+    ind = dvs["指标完成值填写有误"]
+    assert ind.type == "decimal" and "数字" in ind.error
+    covered = {str(rng) for rng in ind.sqref.ranges}  # single cells
+    unlocked = {
+        cell(ws, f"ind{k}_value", r).coordinate
+        for r in rows
+        for k in range(1, 4)
+        if not cell(ws, f"ind{k}_value", r).protection.locked
+    }
+    assert covered == unlocked and len(unlocked) == 7
+
+
+def test_indicator_targets_are_shown(fdw):
+    ws = fdw[fs.SHEET_LEAD]
+    labels = {fs.parse_task_label(cell(ws, "task_id", r).value): r for r in data_rows(ws)}
+    assert cell(ws, "ind1_target", labels["1"]).value == "地区生产总值：增长8%（填增速）"
+    assert cell(ws, "ind1_target", labels["8.2"]).value == "重点项目计划总投资：400亿元"
+    assert cell(ws, "ind3_target", labels["8.2"]).value.startswith("储备项目计划总投资：")
+
+
+# -- print setup ---------------------------------------------------------------------
+def test_print_settings(fdw):
+    for name in (fs.SHEET_LEAD, fs.SHEET_COOP):
+        ws = fdw[name]
+        ps = ws.page_setup
+        assert ps.orientation == "landscape" and str(ps.paperSize) == "9"
+        assert (ps.fitToWidth, ps.fitToHeight) == (1, 0)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == f"${fs.HEADER_ROW}:${fs.HEADER_ROW}"
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert ws.freeze_panes == f"A{fs.FIRST_DATA_ROW}"
+        assert 0.3 <= ws.page_margins.left <= 1
+        rows = list(data_rows(ws))
+        assert all(ws.row_dimensions[r].height >= 60 for r in rows)
+        assert cell(ws, "content", rows[0]).alignment.wrap_text
+        assert cell(ws, "content", rows[0]).border.left.style == "thin"
+    guide = fdw[fs.SHEET_GUIDE]
+    assert guide.page_setup.orientation == "portrait"
+
+
+def test_fonts_are_chinese_in_styles_xml(built):
+    app, _ = built
+    path = app.workspace.form_path(Q1, "区发改委")
+    styles = zipfile.ZipFile(path).read("xl/styles.xml").decode("utf-8")
+    assert '<name val="宋体"/><charset val="134"/>' in styles
+    assert '<name val="黑体"/>' in styles
+    assert "Calibri" not in styles and "scheme" not in styles
+    ws = openpyxl.load_workbook(path)[fs.SHEET_LEAD]
+    assert ws["A1"].font.name == "黑体"
+    assert cell(ws, "content", fs.FIRST_DATA_ROW).font.name == "宋体"
+
+
+# -- identification ------------------------------------------------------------------
+def identity_places(wb) -> dict[str, fs.FormIdentity | None]:
+    """Every place a form carries its identity (the same reading intake will do)."""
+    out: dict[str, fs.FormIdentity | None] = {}
+    guide = wb[fs.SHEET_GUIDE]
+    out["visible_cell"] = fs.FormIdentity.decode(guide[fs.GUIDE_CELLS["ident"]].value)
+    if fs.SHEET_ID in wb.sheetnames:
+        ws = wb[fs.SHEET_ID]
+        pairs = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, 20)}
+        out["hidden_sheet"] = fs.FormIdentity.from_pairs(pairs) if pairs.get("form_id") else None
+    props = {p.name: p.value for p in wb.custom_doc_props}
+    out["custom_props"] = (
+        fs.FormIdentity.from_pairs({k: props.get(v) for k, v in fs.CUSTOM_PROPS.items()})
+        if props.get(fs.CUSTOM_PROPS["form_id"])
+        else None
+    )
+    name = wb.defined_names.get(fs.IDENT_NAME)
+    out["defined_name"] = fs.FormIdentity.decode(name.attr_text) if name else None
+    return out
+
+
+def test_identification_in_every_place(built, fdw):
+    app, _ = built
+    rows = app.assignments.by_unit["区发改委"]
+    expected = fs.FormIdentity.build(Q1, "区发改委", rows.lead, rows.coop, NOW.isoformat(timespec="seconds"))
+    places = identity_places(fdw)
+    assert places["hidden_sheet"] == expected
+    short = ("form_id", "unit", "period", "fingerprint", "schema_version")
+    for where, ident in places.items():
+        assert ident is not None, where
+        assert {k: getattr(ident, k) for k in short} == {k: getattr(expected, k) for k in short}, where
+    assert expected.form_id.startswith("2024Q1-") and expected.schema_version == fs.SCHEMA_VERSION
+    assert fdw[fs.SHEET_GUIDE][fs.GUIDE_CELLS["form_id"]].value == expected.form_id
+    for sheet in (fs.SHEET_LEAD, fs.SHEET_COOP):
+        ws = fdw[sheet]
+        assert ws[fs.HEADER_BY_KEY["form_id"].value_cell].value == expected.form_id
+        assert ws[fs.HEADER_BY_KEY["unit"].value_cell].value == "区发改委"
+        assert ws[fs.HEADER_BY_KEY["form_id"].value_cell].protection.locked
+    # per-row fingerprints under the key/value block of the hidden sheet
+    ws = fdw[fs.SHEET_ID]
+    head = fs.ID_ROWS_HEADER_ROW
+    assert tuple(ws.cell(row=head, column=c).value for c in range(1, 5)) == fs.ID_ROWS_HEADER
+    first = [ws.cell(row=head + 1, column=c).value for c in range(1, 5)]
+    task = app.assignments.by_id[expected.lead_ids[0]].task
+    assert first == [fs.SHEET_LEAD, fs.FIRST_DATA_ROW, task.id, task.fingerprint()]
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert ledger.forms(Q1)["区发改委"]["fingerprint"] == expected.fingerprint
+
+
+def test_fingerprint_changes_with_content():
+    t = Task(id="1", section=1, section_title="", task_no="1", task_title="", content="甲", lead_units="x")
+    t2 = Task(id="1", section=1, section_title="", task_no="1", task_title="", content="甲乙", lead_units="x")
+    assert fs.rows_fingerprint([t]) != fs.rows_fingerprint([t2])
+    assert fs.form_fingerprint([t], []) != fs.form_fingerprint([], [t])
+    assert fs.form_id(Q1, "区发改委") == fs.form_id("2024Q1", "区发改委") != fs.form_id(Q1, "区财政局")
+    assert fs.parse_task_label("8（1）") == fs.parse_task_label("8(1)") == "8.1"
+
+
+def test_guide_sheet(fdw, built):
+    app, _ = built
+    ws = fdw[fs.SHEET_GUIDE]
+    assert ws["A1"].value.startswith("禹会区2024年《政府工作报告》重点任务第一季度推进情况表")
+    assert ws[fs.GUIDE_CELLS["unit"]].value == "区发改委"
+    assert ws[fs.GUIDE_CELLS["deadline"]].value == "2024年4月8日（星期一）17:30 前"
+    assert ws[fs.GUIDE_CELLS["counts"]].value == "牵头任务 10 项（见“牵头任务”表），配合任务 7 项（见“配合任务”表）"
+    assert "区督查考核办" in ws[fs.GUIDE_CELLS["contact"]].value
+    notes = [ws.cell(row=r, column=1).value for r in range(fs.GUIDE_FIRST_NOTE_ROW, ws.max_row + 1)]
+    assert notes[0] == "填报要求"
+    assert any("序时进度为 25%" in n for n in notes)
+    assert not any("浅黄色" in n for n in notes)  # nothing pre-filled in Q1
+
+
+# -- names that are not safe in file names -------------------------------------------------
+def test_unsafe_unit_names(tmp_path):
+    names = ["区/某局", "区_某局", "区:某中心", "区*某办?", "=区某所"]
+    registry = Registry([Unit(n) for n in names], RegistrySettings())
+    tasks = [
+        Task(id=str(i), section=1, section_title="", task_no=str(i), task_title="", content=f"任务{i}<&>",
+             lead_units=n)
+        for i, n in enumerate(names, 1)
+    ]
+    a = Assignments(tasks, registry)
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path, env={})
+    ws_ = Workspace(tmp_path)
+    summary = build_forms(app.settings, a, ws_, Q1, now=NOW)
+    assert summary.ok, summary.lines()
+    paths = [f.path for f in summary.built]
+    assert len(set(paths)) == len(names)  # 区/某局 and 区_某局 do not overwrite each other
+    for form in summary.built:
+        assert form.path.parent == ws_.forms_dir(Q1) and form.path.exists()
+        assert not set(form.path.name) & set('\\/:*?"<>|')
+        wb = openpyxl.load_workbook(form.path)
+        shown = wb[fs.SHEET_LEAD][fs.HEADER_BY_KEY["unit"].value_cell]
+        assert shown.data_type == "s"
+        assert shown.value.lstrip("'") == form.unit
+        assert identity_places(wb)["hidden_sheet"].unit == form.unit
+        assert identity_places(wb)["defined_name"].unit == form.unit
+        assert cell(wb[fs.SHEET_LEAD], "content", fs.FIRST_DATA_ROW).value.endswith("<&>")
+
+
+# -- pre-fill from last quarter ------------------------------------------------------
+def test_prefill_from_previous_merged_json(app):
+    a = app.assignments
+    mine = a.by_unit["区发改委"]
+    lead_row, coop_row = mine.lead[0], mine.coop[0]  # task 1 (GDP indicator) and a coop row
+    other_lead = next(r for r in a.rows if "区发改委" not in r.lead_units + r.coop_units)
+
+    def row_result(r, lead=(), coop=()):
+        t = r.task
+        return RowResult(
+            id=t.id, label=t.label, section=t.section, section_title=t.section_title, task_no=t.task_no,
+            task_title=t.task_title, content=t.content, lead_leaders=list(r.lead_leaders),
+            lead_units=list(r.lead_units), coop_units=list(r.coop_units),
+            lead_reports=list(lead), coop_feedback=list(coop),
+        )
+
+    result = QuarterResult(
+        period="2024Q1", period_label="2024年第一季度", expected_progress=25, deadline="", generated_at="",
+        rows=[
+            row_result(lead_row, lead=[Answer("区发改委", "一季度GDP增长7.9%", 25, "序时推进", "无", "=加强调度",
+                                             {"地区生产总值": 7.9})]),
+            row_result(coop_row, lead=[Answer(coop_row.lead_units[0], "别人的进展", 30, "超序时")],
+                       coop=[Answer("区发改委", "配合提供项目清单", None, None, "", "继续配合")]),
+            row_result(other_lead, lead=[Answer(other_lead.lead_units[0], "无关单位", 20, "滞后")]),
+        ],
+    )
+    path = app.workspace.merged_json(Q1)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+
+    summary = build_forms(app.settings, a, app.workspace, "2024Q2", units=["区发改委", "区财政局"], now=NOW)
+    form = {f.unit: f for f in summary.built}
+    assert form["区发改委"].prefilled_cells == 8 and form["区财政局"].prefilled_cells == 0
+    assert any("预填了2024年第一季度已采纳的内容" in line for line in summary.lines())
+    wb = openpyxl.load_workbook(form["区发改委"].path)
+    lead = wb[fs.SHEET_LEAD]
+    r = fs.FIRST_DATA_ROW
+    assert fs.parse_task_label(cell(lead, "task_id", r).value) == lead_row.id
+    values = {k: cell(lead, k, r).value for k in ("progress", "percent", "status", "problems", "next_steps", "ind1_value")}
+    assert values == {
+        "progress": "一季度GDP增长7.9%", "percent": 25, "status": "序时推进", "problems": "无",
+        "next_steps": "'=加强调度", "ind1_value": 7.9,
+    }
+    assert cell(lead, "next_steps", r).data_type == "s"  # never a formula
+    yellow = "FFFFF2CC"
+    assert cell(lead, "progress", r).fill.fgColor.rgb == yellow
+    assert not cell(lead, "progress", r).protection.locked
+    assert cell(lead, "progress", r + 1).value is None
+    assert cell(lead, "progress", r + 1).fill.fgColor.rgb != yellow
+    coop = wb[fs.SHEET_COOP]
+    assert cell(coop, "progress", r).value == "配合提供项目清单"
+    assert cell(coop, "percent", r).value is None and cell(coop, "next_steps", r).value == "继续配合"
+    assert cell(coop, "progress", r).fill.fgColor.rgb == yellow
+    guide = [c.value for c in wb[fs.SHEET_GUIDE]["A"] if c.value]
+    assert any("浅黄色底纹" in v and "2024年第一季度" in v and "共 8 格" in v for v in guide)
+    assert wb[fs.SHEET_GUIDE]["A1"].value.startswith("禹会区2024年《政府工作报告》重点任务第二季度推进情况表")
+
+
+def test_unreadable_previous_result_does_not_stop_forms(app):
+    path = app.workspace.merged_json(Q1)
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    summary = build_forms(app.settings, app.assignments, app.workspace, "2024Q2", units=["区财政局"], now=NOW)
+    assert summary.ok and len(summary.built) == 1
+    assert any("无法读取" in line and "不预填" in line for line in summary.lines())
+
+
+# -- CLI, already sent, --force -------------------------------------------------------
+def test_cli_refuses_to_overwrite_a_sent_form_without_force(duban, app):
+    r = duban("forms", "--period", "2024年第一季度", "--unit", "区发改委", "--unit", "区财政局")
+    assert r.code == 0, r.output
+    assert "已生成 2 个单位的2024年第一季度进展情况表" in r.out
+    path = app.workspace.form_path(Q1, "区发改委")
+    with Ledger(app.workspace.ledger_path) as ledger:
+        ledger.record_send(Q1, "区发改委", "通知", "email", "failed")
+        assert not ledger.notice_sent(Q1, "区发改委")
+        ledger.record_send(Q1, "区发改委", "通知", "email", "sent")
+        assert ledger.notice_sent(Q1, "区发改委")
+    path.write_bytes(b"as sent")  # stands for the copy the unit has
+    r = duban("forms", "--period", "2024Q1", "--unit", "区发改委", "--unit", "区财政局")
+    assert r.code == 0, r.output
+    assert path.read_bytes() == b"as sent"
+    assert "跳过 1 个单位" in r.out and "区发改委" in r.out and "--force" in r.out
+    assert "已生成 1 个单位" in r.out
+    r = duban("forms", "--period", "2024Q1", "--unit", "区发改委", "--force")
+    assert r.code == 0, r.output
+    assert "跳过" not in r.out
+    assert openpyxl.load_workbook(path).sheetnames[0] == fs.SHEET_GUIDE
+
+
+def test_cli_out_dir_groups_and_errors(duban, tmp_path):
+    out = tmp_path / "预览"
+    r = duban("forms", "--period", "2024Q1", "--unit", "各乡镇", "--unit", "区政府各部门", "--out", str(out))
+    assert r.code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["2024Q1_长青乡_进展情况表.xlsx", "2024Q1_马城镇_进展情况表.xlsx"]
+    assert "区政府各部门（泛指的提法，不单独填报）" in r.out
+    r = duban("forms", "--period", "2024Q1", "--unit", "区发该委")
+    assert r.code == 1 and "区发该委" in r.err and "区发改委" in r.err
+    r = duban("forms", "--period", "2024Q5")
+    assert r.code == 1 and "2024Q1 或 2024年第一季度" in r.err
+    r = duban("forms", "--help")
+    assert r.code == 0 and "duban forms --period 2024Q1" in r.out
+
+
+# -- LibreOffice -------------------------------------------------------------------
+@office
+def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
+    from reporting.office import convert
+
+    app, _ = built
+    src = app.workspace.form_path(Q1, "区发改委")
+    pdf = convert(src, "pdf", tmp_path / "pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+    resaved = convert(src, "xlsx", tmp_path / "xlsx")
+    wb = openpyxl.load_workbook(resaved)
+    places = identity_places(wb)
+    # all four survive a LibreOffice re-save (see the report of issue #3)
+    for where, ident in places.items():
+        assert ident is not None and ident.form_id == fs.form_id(Q1, "区发改委"), where
+        assert ident.unit == "区发改委" and ident.period == "2024Q1", where
+    assert places["hidden_sheet"].lead_ids == tuple(r.id for r in app.assignments.by_unit["区发改委"].lead)
+    assert wb[fs.SHEET_ID].sheet_state == "hidden" and wb.active.title == fs.SHEET_GUIDE
+    ws = wb[fs.SHEET_LEAD]
+    assert ws.protection.sheet
+    assert not cell(ws, "progress", fs.FIRST_DATA_ROW).protection.locked
+    assert cell(ws, "content", fs.FIRST_DATA_ROW).protection.locked
+    kinds = {dv.type for dv in ws.data_validations.dataValidation}
+    assert {"list", "decimal", "textLength"} <= kinds
+    assert wb.defined_names[fs.STATUS_NAME].attr_text.endswith("$A$1:$A$5")
