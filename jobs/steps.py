@@ -105,13 +105,19 @@ def due_times(cal, settings) -> DueTimes:
 # -- the step callables ------------------------------------------------------------------
 
 
-def reminder_channels(settings) -> tuple[str, ...]:
-    """Email always (written to the outbox when no server is set); robots when configured."""
-    channels = ["email"]
-    if settings.webhook.wecom_url:
-        channels.append("wecom")
-    if settings.webhook.dingtalk_url:
-        channels.append("dingtalk")
+def reminder_channels(settings, stage: str) -> tuple[str, ...]:
+    """The channels configured for ``stage``: email (server or outbox), the group robots, and
+    for 催报 / 逾期 the printable chase list. With nothing configured, email — whose error
+    then says what to fill in."""
+    channels = []
+    if settings.smtp.host or settings.smtp.outbox:
+        channels.append("email")
+    if settings.webhook.wecom_url or settings.webhook.dingtalk_url:
+        channels.append("webhook")
+    if not channels:
+        channels.append("email")
+    if stage in ("催报", "逾期"):
+        channels.append("list")
     return tuple(channels)
 
 
@@ -119,7 +125,9 @@ def do_forms(app, period: Period, now: datetime):
     from reporting.forms import build_forms
 
     with app.ledger() as ledger:
-        return build_forms(app.settings, app.assignments, app.workspace, period, ledger=ledger)
+        return build_forms(
+            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now
+        )
 
 
 def _reminder(stage: str) -> Callable:
@@ -132,7 +140,7 @@ def _reminder(stage: str) -> Callable:
             app.workspace,
             period,
             stage=stage,
-            channels=reminder_channels(app.settings),
+            channels=reminder_channels(app.settings, stage),
             today=now.date(),
         )
 
@@ -147,9 +155,20 @@ def do_collect(app, period: Period, now: datetime):
 
 
 def do_report(app, period: Period, now: datetime):
+    """The report with the per-leader briefs, and its PDF when LibreOffice is installed."""
+    import shutil
+
     from reporting.report import render_report
 
-    return render_report(app.settings, app.workspace, period, today=now.date())
+    return render_report(
+        app.settings,
+        app.workspace,
+        period,
+        pdf=shutil.which("soffice") is not None,
+        by_leader=True,
+        today=now.date(),
+        assignments=app.assignments,
+    )
 
 
 STEPS: dict[str, Callable] = {

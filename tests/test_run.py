@@ -1,0 +1,266 @@
+"""``duban run``: due-and-not-done steps in order, with reasons, idempotent, failures isolated."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jobs import steps
+from jobs.runner import FileLock, cycle_lock_path, run_cycle
+from reporting.exceptions import NotifyError, SchedulerError
+
+TZ = ZoneInfo("Asia/Shanghai")
+Q1 = "2024Q1"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+@dataclass
+class FakeSummary:
+    text: str
+    failed: int = 0
+
+    def lines(self) -> list[str]:
+        return [self.text]
+
+
+class Steps:
+    """Replaces every step: records (step, now) and can be told to fail."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, datetime]] = []
+        self.behaviour: dict[str, object] = {}  # step → exception to raise or summary to return
+
+    def names(self) -> list[str]:
+        return [s for s, _ in self.calls]
+
+    def make(self, step):
+        def run(app, period, now):
+            self.calls.append((step, now))
+            outcome = self.behaviour.get(step)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome or FakeSummary(f"{step} 已做")
+
+        return run
+
+
+@pytest.fixture
+def fake(monkeypatch) -> Steps:
+    rec = Steps()
+    for name in steps.ORDER:
+        monkeypatch.setitem(steps.STEPS, name, rec.make(name))
+    return rec
+
+
+def done_at(app, step: str) -> str | None:
+    with app.ledger() as ledger:
+        row = ledger.step_done(Q1, step)
+    return row["done_at"] if row else None
+
+
+def test_nothing_runs_before_the_notice_moment(app, fake):
+    report = run_cycle(app, Q1, now=at("2024-03-29T08:59"))
+    assert fake.calls == []
+    assert {r.state for r in report.results} == {"waiting"}
+    assert report.by_step("forms").reason == "2024年3月29日 星期五 09:00 起"
+    assert report.by_step("催报").reason == "2024年4月7日 星期日（调休上班） 09:00 起"
+    assert "现在没有需要执行的步骤。" in report.lines()
+
+
+def test_notice_day_runs_forms_notice_and_collect_once(app, fake):
+    report = run_cycle(app, Q1, now=at("2024-03-29T09:00"))
+    assert fake.names() == ["forms", "通知", "collect"]
+    assert [r.state for r in report.results] == ["ran", "ran", "ran", "waiting", "waiting", "waiting", "waiting"]
+    assert done_at(app, "通知") == "2024-03-29T09:00:00+08:00"
+    assert done_at(app, "提醒") is None
+    text = "\n".join(report.lines())
+    assert "  下发通知：完成\n      通知 已做" in text
+    assert "本次执行 3 步，失败 0 步。" in text
+
+    again = run_cycle(app, Q1, now=at("2024-03-29T10:00"))
+    assert fake.names() == ["forms", "通知", "collect", "collect"]  # collect repeats, the rest not
+    assert again.by_step("forms").text() == "生成表单：已完成过（2024-03-29 09:00）"
+    assert done_at(app, "collect") == "2024-03-29T10:00:00+08:00"
+
+
+def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
+    day = at("2024-03-27T09:30")
+    while day < at("2024-04-12T00:00"):
+        run_cycle(app, Q1, now=day)
+        day += timedelta(days=1)
+    once = {s: n.date().isoformat() for s, n in fake.calls if s != "collect"}
+    assert [s for s, _ in fake.calls if s != "collect"] == ["forms", "通知", "提醒", "催报", "逾期", "report"]
+    assert once == {
+        "forms": "2024-03-29",
+        "通知": "2024-03-29",
+        "提醒": "2024-04-02",
+        "催报": "2024-04-07",  # a Sunday made a working day after 清明
+        "逾期": "2024-04-09",
+        "report": "2024-04-09",
+    }
+    collects = [n.date().isoformat() for s, n in fake.calls if s == "collect"]
+    assert collects[0] == "2024-03-29" and collects[-1] == "2024-04-09"  # closed once the report is out
+    assert len(collects) == 12
+    late = run_cycle(app, Q1, now=at("2024-04-15T09:30"))
+    assert "duban collect --period 2024Q1" in late.by_step("collect").reason
+
+
+def test_catching_up_after_downtime_does_not_flood_units(app, fake):
+    # first run on the 催报 day: the notice goes out, 提醒 is folded into 催报, and no
+    # second message the same day
+    first = run_cycle(app, Q1, now=at("2024-04-07T10:00"))
+    assert fake.names() == ["forms", "通知", "collect"]
+    assert first.by_step("提醒").text() == "提醒：跳过（已到催报时间，提醒并入催报，不再单独发送）"
+    assert first.by_step("催报").reason == "通知今天才补发，今天不再发催报"
+    run_cycle(app, Q1, now=at("2024-04-08T09:00"))
+    assert fake.names()[-2:] == ["collect", "催报"]  # collect first: who returned is not chased
+    run_cycle(app, Q1, now=at("2024-04-09T09:00"))
+    assert fake.names()[-3:] == ["collect", "逾期", "report"]
+    assert fake.names().count("提醒") == 0
+
+
+def test_after_the_deadline_only_the_overdue_stage_is_sent(app, fake):
+    report = run_cycle(app, Q1, now=at("2024-04-08T18:00"))
+    assert fake.names() == ["forms", "通知", "collect"]
+    for stage in ("提醒", "催报"):
+        assert report.by_step(stage).reason.startswith("已过报送截止时间")
+    assert report.by_step("逾期").state == "waiting"
+
+
+def test_a_failing_step_is_reported_and_retried_while_others_go_on(app, fake):
+    fake.behaviour["通知"] = NotifyError("没有配置邮件服务器：请在 config.toml 的 [smtp] 中填写 host")
+    report = run_cycle(app, Q1, now=at("2024-04-02T09:00"))
+    assert fake.names() == ["forms", "通知", "collect"]
+    notice = report.by_step("通知")
+    assert notice.state == "failed" and "[smtp]" in notice.reason
+    assert report.by_step("提醒").reason == "通知还没有发出"
+    assert done_at(app, "通知") is None
+    text = "\n".join(report.lines())
+    assert "下发通知：失败（没有配置邮件服务器" in text
+    assert "本次执行 2 步，失败 1 步。" in text
+    assert "duban run --period 2024Q1" in text
+
+    del fake.behaviour["通知"]
+    retry = run_cycle(app, Q1, now=at("2024-04-02T10:00"))
+    assert retry.by_step("通知").state == "ran"
+    assert retry.by_step("提醒").reason == "通知今天才补发，今天不再发提醒"
+
+
+def test_an_unexpected_error_names_its_cause_and_keeps_the_traceback(app, fake):
+    fake.behaviour["forms"] = RuntimeError("disk on fire")
+    report = run_cycle(app, Q1, now=at("2024-03-29T09:00"))
+    forms = report.by_step("forms")
+    assert forms.state == "failed"
+    assert "程序内部出错（RuntimeError: disk on fire）" in forms.reason
+    assert "Traceback" in forms.detail
+    assert report.by_step("通知").reason.startswith("表单还没有生成")
+    assert report.by_step("collect").state == "ran"
+
+
+def test_partial_sends_leave_the_step_open_for_a_retry(app, fake):
+    fake.behaviour["通知"] = FakeSummary("邮件：已发送 48，失败 2", failed=2)
+    report = run_cycle(app, Q1, now=at("2024-03-29T09:00"))
+    assert report.by_step("通知").text() == "下发通知：未全部完成（2 项未成功，下次运行时重试）"
+    assert report.by_step("通知").lines == ["邮件：已发送 48，失败 2"]
+    assert done_at(app, "通知") is None
+    fake.behaviour["通知"] = FakeSummary("邮件：已发送 2，此前已发送 48")
+    run_cycle(app, Q1, now=at("2024-03-29T10:00"))
+    assert done_at(app, "通知") == "2024-03-29T10:00:00+08:00"
+
+
+def test_a_failed_collect_holds_back_reminders_and_the_report(app, fake):
+    with app.ledger() as ledger:
+        for step in ("forms", "通知"):
+            ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
+    fake.behaviour["collect"] = OSError("inbox unreadable")
+    report = run_cycle(app, Q1, now=at("2024-04-09T09:00"))
+    assert fake.names() == ["collect"]
+    assert "暂缓发送" in report.by_step("逾期").reason
+    assert report.by_step("report").reason == "本次回收没有成功，报告暂不生成"
+
+
+def test_until_stops_after_the_named_step(app, fake):
+    report = run_cycle(app, Q1, now=at("2024-04-09T09:00"), until="通知")
+    assert fake.names() == ["forms", "通知"]
+    assert [r.step for r in report.results] == ["forms", "通知"]
+
+
+def test_step_names_a_person_may_type():
+    assert steps.step_name("报告") == "report"
+    assert steps.step_name("回收") == "collect"
+    assert steps.step_name("生成表单") == "forms"
+    assert steps.step_name(" 催报 ") == "催报"
+    with pytest.raises(SchedulerError, match="不认识的步骤“发报告”，可选：forms、通知、collect"):
+        steps.step_name("发报告")
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(app, fake):
+    report = run_cycle(app, Q1, now=at("2024-04-09T10:00"), dry_run=True)
+    assert fake.calls == []
+    assert done_at(app, "forms") is None
+    planned = [r.step for r in report.results if r.state == "planned"]
+    assert planned == ["forms", "通知", "collect", "report"]
+    assert report.lines()[-1] == "试运行，未执行任何步骤。将执行：生成表单、下发通知、回收报表、生成报告。"
+
+
+def test_a_run_in_progress_elsewhere_blocks_a_second_one(app, fake):
+    holder = FileLock(cycle_lock_path(app.workspace))
+    assert holder.acquire()
+    try:
+        with pytest.raises(SchedulerError, match=rf"另一个 duban 进程（进程号 {os.getpid()}）正在执行"):
+            run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0)
+    finally:
+        holder.release()
+    assert fake.calls == []
+    run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0)
+    assert fake.names() == ["forms", "通知", "collect"]
+
+
+def test_channels_follow_the_configuration(app):
+    s = app.settings
+    assert steps.reminder_channels(s, "通知") == ("email",)  # nothing set: email says what is missing
+    s.webhook.wecom_url = "http://127.0.0.1:1/robot"
+    assert steps.reminder_channels(s, "提醒") == ("webhook",)
+    s.smtp.host = "127.0.0.1"
+    assert steps.reminder_channels(s, "催报") == ("email", "webhook", "list")
+
+
+# -- the command -----------------------------------------------------------------------
+
+
+def test_cli_run_without_period_picks_the_open_cycle(duban, fake, monkeypatch):
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-02T09:30:00+08:00")
+    r = duban("run")
+    assert r.code == 0, r.output
+    assert r.out.startswith("2024年第一季度（2024Q1）  现在 2024-04-02 09:30  报送截止 2024年4月8日 星期一 17:30")
+    assert "  生成表单：完成" in r.out
+    assert "  提醒：跳过（通知今天才补发，今天不再发提醒）" in r.out
+    assert fake.names() == ["forms", "通知", "collect"]
+
+    r = duban("run", "--period", "2024年第一季度", "--dry-run")
+    assert r.code == 0
+    assert "生成表单：已完成过（2024-04-02 09:30）" in r.out
+    assert r.out.rstrip().endswith("试运行，未执行任何步骤。将执行：回收报表。")
+
+
+def test_cli_run_exits_1_when_a_step_fails(duban, fake, monkeypatch):
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-03-29T09:05:00+08:00")
+    fake.behaviour["通知"] = NotifyError("没有配置邮件服务器")
+    r = duban("run", "--period", "2024Q1", "--until", "通知")
+    assert r.code == 1
+    assert "下发通知：失败（没有配置邮件服务器）" in r.out
+    assert fake.names() == ["forms", "通知"]
+
+
+def test_cli_run_rejects_an_unknown_step(duban, fake):
+    r = duban("run", "--period", "2024Q1", "--until", "发报告")
+    assert r.code == 1
+    assert r.err.startswith("错误：不认识的步骤“发报告”")
+    assert fake.calls == []
