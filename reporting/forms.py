@@ -9,6 +9,7 @@ every form in the ledger, and never overwrites a form already sent with the é€šç
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,6 +280,14 @@ def _protect(ws, ctx: FormContext) -> None:
 def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None, locked=True):
     cell = ws[coord]
     cell.value = safe_cell_text(value) if isinstance(value, str) else value
+    # Setting styles one by one hashes them against the workbook's lists (half the build
+    # time); a combination seen before in this workbook is copied as its index array.
+    cache = ws.parent.__dict__.setdefault("_duban_styles", {})
+    key = (id(font), id(align), id(fill), id(border), locked)
+    known = cache.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return cell
     cell.font = font
     if align is not None:
         cell.alignment = align
@@ -288,6 +297,7 @@ def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None
         cell.border = border
     if not locked:
         cell.protection = st.UNLOCKED
+    cache[key] = copy(cell._style)
     return cell
 
 

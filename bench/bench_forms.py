@@ -1,0 +1,111 @@
+"""Time and peak memory of ``build_forms``: the bundled data, and a synthetic table of
+1,000 units × 2,000 rows (each row: one lead unit, three cooperating units, and one to
+three indicators on a third of the rows).
+
+Each case runs in a fresh process so its peak resident memory (``ru_maxrss``) is its own.
+Run: ``python -m bench.bench_forms`` (or one case: ``python -m bench.bench_forms synthetic``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ("bundled", "synthetic")
+
+
+def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7):
+    from reporting.assignments import Assignments
+    from reporting.config import RegistrySettings
+    from reporting.registry import Registry, Unit
+    from reporting.tasks import Indicator, Task
+
+    rng = random.Random(seed)
+    units = [f"测试单位{i:04d}" for i in range(1, n_units + 1)]
+    registry = Registry([Unit(u) for u in units], RegistrySettings(leaders=["张三", "李四"]))
+    phrase = "持续推进重点项目建设，强化要素保障，加快形成实物工作量，确保按期完成年度目标任务。"
+    tasks = []
+    for i in range(1, n_rows + 1):
+        picked = rng.sample(units, 4)
+        indicators = ()
+        if i % 3 == 0:
+            indicators = tuple(
+                Indicator(f"指标{k}", float(rng.randint(10, 5000)), rng.choice(["个", "亿元", "%"]), rng.random() < 0.3)
+                for k in range(1, rng.randint(1, 3) + 1)
+            )
+        tasks.append(
+            Task(
+                id=str(i),
+                section=1 + i % 9,
+                section_title="",
+                task_no=str(i),
+                task_title="",
+                content=f"第{i}项：" + phrase * rng.randint(1, 3),
+                lead_leaders="张三",
+                lead_units=picked[0],
+                coop_units="、".join(picked[1:]),
+                indicators=indicators,
+            )
+        )
+    return Assignments(tasks, registry)
+
+
+def run_case(case: str) -> dict:
+    from jobs.app import create_app
+    from reporting.forms import build_forms
+    from reporting.periods import Period
+    from reporting.workspace import Workspace
+
+    with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
+        app = create_app(ROOT / "config.toml", data_dir=tmp, env={})
+        t_setup = time.perf_counter()
+        assignments = app.assignments if case == "bundled" else synthetic_assignments()
+        rows = len(assignments.rows)
+        setup = time.perf_counter() - t_setup
+        t0 = time.perf_counter()
+        summary = build_forms(app.settings, assignments, Workspace(tmp), Period(2024, 1))
+        took = time.perf_counter() - t0
+        size = sum(f.path.stat().st_size for f in summary.built)
+        return {
+            "case": case,
+            "units": len(summary.built),
+            "rows": rows,
+            "sheet_rows": sum(f.lead_rows + f.coop_rows for f in summary.built),
+            "setup_s": setup,
+            "seconds": took,
+            "per_form_ms": 1000 * took / max(1, len(summary.built)),
+            "mb_written": size / 1e6,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "failed": len(summary.failed),
+        }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in CASES:
+        print(json.dumps(run_case(sys.argv[1])))
+        return
+    print("| 数据 | 单位（表单） | 任务行 | 表内行合计 | 用时 | 每份 | 写出 | 峰值内存（RSS） |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for case in CASES:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.bench_forms", case], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        name = "自带数据" if case == "bundled" else "合成 1,000 单位 × 2,000 行"
+        print(
+            f"| {name} | {r['units']} | {r['rows']} | {r['sheet_rows']} | {r['seconds']:.1f} s | "
+            f"{r['per_form_ms']:.0f} ms | {r['mb_written']:.1f} MB | {r['peak_rss_mb']:.0f} MB |"
+        )
+    print()
+    print("用时只计 build_forms（含写入 ledger）；峰值内存为该进程的最大常驻内存（ru_maxrss）。")
+
+
+if __name__ == "__main__":
+    main()
