@@ -25,6 +25,8 @@ COMMANDS = {
     "forms": "forms",
     "calendar": "calendar",
     "remind": "remind",
+    "collect": "collect",
+    "status": "status",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

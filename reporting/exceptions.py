@@ -33,12 +33,36 @@ class IntakeError(DubanError):
     """Raised when a returned file cannot be read at all (the batch still goes on)."""
 
 
+class UnreadableFileError(IntakeError):
+    """Raised by ``reporting.spreadsheet`` when a returned file is not a readable spreadsheet:
+    empty, too large, a zip bomb, encrypted, truncated or another file type. ``code`` names
+    the case (``empty``, ``encrypted`` …) for the ledger; the message says what to do."""
+
+    def __init__(self, message: str, code: str = "unreadable"):
+        super().__init__(message)
+        self.code = code
+
+
 class ReportError(DubanError):
     """Raised when the report template is missing or cannot be rendered."""
 
 
 class NotifyError(DubanError):
     """Raised when a message cannot be built or sent (bad address, server refused)."""
+
+
+class SendError(NotifyError):
+    """Raised when one message could not be delivered (mail server, robot webhook).
+
+    ``transient``: a retry may help (connection refused, timeout, 4xx); ``fatal``: the
+    channel itself is unusable this run (server down, login or certificate refused), so
+    the remaining messages are recorded as failed without trying.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, fatal: bool = False):
+        super().__init__(message)
+        self.transient = transient
+        self.fatal = fatal
 
 
 class ImportTasksError(DubanError):

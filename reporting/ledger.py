@@ -6,6 +6,7 @@ Tables (created on first use; every module records through this class):
 - ``forms``   forms built per period and unit (form id, fingerprint, path)
 - ``sends``   every send attempt: period, unit, stage, channel, result
 - ``steps``   cycle steps done per period (forms, 通知, collect, report …)
+- ``return_answers`` the parsed answers of each return; ``merges`` what collect last merged
 
 SQLite in WAL mode with short transactions, so a killed process leaves a consistent
 file and a rerun continues from it.
@@ -63,6 +64,19 @@ CREATE TABLE IF NOT EXISTS sends (
     attempts INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS sends_key ON sends (period, unit, stage, channel, result);
+-- the parsed answers of a return (reporting.intake), so a merge never re-reads files
+CREATE TABLE IF NOT EXISTS return_answers (
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    PRIMARY KEY (period, sha256)
+);
+-- what the period's merged outputs were last built from (collect rewrites only on change)
+CREATE TABLE IF NOT EXISTS merges (
+    period TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    generated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS steps (
     period TEXT NOT NULL,
     step TEXT NOT NULL,
@@ -171,6 +185,79 @@ class Ledger:
             if row["state"] == "accepted" and row["unit"]:
                 out[row["unit"]] = row
         return out
+
+    def has_return(self, period: str, sha256: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM returns WHERE period = ? AND sha256 = ?", (str(period), sha256)
+        ).fetchone()
+        return row is not None
+
+    def record_file(self, sha256: str, size: int, source: str, received_at: str, archive_path: str) -> None:
+        """A received file, once per content (the first source name and time are kept)."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
+            (sha256, size, source, received_at, str(archive_path)),
+        )
+
+    def file(self, sha256: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+
+    def record_return(
+        self,
+        period: str,
+        *,
+        sha256: str,
+        source: str,
+        state: str,
+        received_at: str,
+        unit: str | None = None,
+        form_id: str | None = None,
+        schema_version: str | None = None,
+        identified_by: str | None = None,
+        problems: list[dict] | None = None,
+        late: bool = False,
+        answers: dict | None = None,
+    ) -> bool:
+        """Record an examined return and its answers in one transaction; False if already there."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO returns (period, unit, sha256, source, form_id, schema_version,"
+                " identified_by, state, problems, received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(period),
+                    unit,
+                    sha256,
+                    source,
+                    form_id,
+                    schema_version,
+                    identified_by,
+                    state,
+                    json.dumps(problems or [], ensure_ascii=False),
+                    received_at,
+                    int(late),
+                ),
+            )
+            if cur.rowcount and answers is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO return_answers (period, sha256, answers) VALUES (?, ?, ?)",
+                    (str(period), sha256, json.dumps(answers, ensure_ascii=False)),
+                )
+        return bool(cur.rowcount)
+
+    def answers_of(self, period: str, sha256: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?", (str(period), sha256)
+        ).fetchone()
+        return json.loads(row["answers"]) if row else None
+
+    def merge_state(self, period: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM merges WHERE period = ?", (str(period),)).fetchone()
+
+    def record_merge(self, period: str, digest: str, generated_at: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO merges (period, digest, generated_at) VALUES (?, ?, ?)",
+            (str(period), digest, generated_at),
+        )
 
     @staticmethod
     def problems_of(row: sqlite3.Row) -> list[dict]:

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import click
+
+from jobs.cli import get_app
+
+
+@click.command("collect")
+@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--inbox",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="收件目录（可含子目录，文件名不限）；默认 <数据目录>/<报告期>/inbox/。",
+)
+@click.pass_context
+def command(ctx, period_text, inbox):
+    """回收各单位报回的进展情况表：识别、校验、归档、汇总。
+
+    \b
+    收件目录中的每个文件（.xlsx/.xlsm/.xls/.ods/.et，按内容判断格式）：
+      1. 原样归档（按 SHA-256 命名）并登记台账，同一文件只处理一次；
+      2. 识别单位和报告期（表单标识 → 表头 → 文件名）；
+      3. 逐行校验，有问题的整份退回，并写明文件、工作表、单元格和改法；
+      4. 同一单位后报的合格版本取代先前版本，所有版本都保留。
+    然后生成 <数据目录>/<报告期>/汇总表.xlsx（含“报送情况”“退回清单”）和 merged.json。
+    报送时间取文件的修改时间，晚于截止时间的记为逾期。
+    重复运行只处理新文件；结果没有变化时不改写汇总表。
+
+    \b
+    示例：
+      duban collect --period 2024Q1
+      duban collect --period 2024年第一季度 --inbox /mnt/共享/一季度回收
+    """
+    from reporting.intake import collect
+    from reporting.periods import Period
+
+    period = Period.parse(period_text)
+    app = get_app(ctx)
+    with app.ledger() as ledger:
+        summary = collect(app.settings, app.assignments, app.workspace, period, inbox=inbox, ledger=ledger)
+    for line in summary.lines():
+        click.echo(line)
+    if not summary.ok:
+        ctx.exit(1)
