@@ -73,7 +73,8 @@ def text_width(text: str) -> float:
 def text_lines(text: str, width: float) -> int:
     """Lines ``text`` takes when wrapped in a column of ``width`` units."""
     usable = max(width - 2.0, 2.0)
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in str(text).split("\n"))
+    # 10 % slack: office programs move punctuation to the previous line and break early
+    return sum(max(1, math.ceil(text_width(part) * 1.1 / usable)) for part in str(text).split("\n"))
 
 
 def row_height(cells: list[tuple[str, float]], minimum: float, line_pt: float = LINE_PT) -> float:

@@ -129,7 +129,7 @@ BASE_COLUMNS = (
     Column("task_id", "任务编号", 8, False, "label"),
     Column("content", "任务内容", 30, False, "text"),
     Column("lead_leaders", "牵头责任领导", 7.5, False, "text"),
-    Column("lead_units", "牵头单位", 10, False, "text"),
+    Column("lead_units", "牵头单位", 13, False, "text"),
     Column("coop_units", "配合单位", 16, False, "text"),
     Column("progress", "本季度工作进展", 30, True, "text"),
     Column("percent", "累计完成进度（%）", 8.5, True, "percent"),
