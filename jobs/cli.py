@@ -27,6 +27,7 @@ COMMANDS = {
     "remind": "remind",
     "collect": "collect",
     "status": "status",
+    "import-tasks": "import_tasks",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
