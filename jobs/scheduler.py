@@ -300,8 +300,8 @@ def schedule_log(workspace, stream=None):
 def log_report(log, report: RunReport, prefix: str = "") -> None:
     for line in report.lines():
         log.info(prefix + line)
-    for r in report.failed:
-        log.error(f"{prefix}{report.period} {r.label}失败：{r.reason}")
+    for r in report.failed:  # one line each, unindented, so they stand out and can be grepped
+        log.error(f"{report.period} {r.label}失败：{r.reason}")
         if r.detail:
             log.debug(r.detail)
 
