@@ -1,0 +1,73 @@
+import click
+
+from jobs.cli import get_app
+
+STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
+
+
+@click.command("remind")
+@click.option("--period", help="报告期，如 2024Q1 或 2024年第一季度；默认取当前正在报送的季度。")
+@click.option(
+    "--stage",
+    type=click.Choice(STAGE_CHOICES),
+    default="auto",
+    show_default=True,
+    help="阶段：通知（附表单）、提醒、催报、逾期；auto 按日程取今天应发的阶段。",
+)
+@click.option(
+    "--channel",
+    "channels",
+    type=click.Choice(["email", "webhook", "list"]),
+    multiple=True,
+    help="渠道，可写多次：email 邮件；webhook 企业微信/钉钉群机器人；list 生成催报清单（.xlsx/.docx）。默认 email。",
+)
+@click.option("--dry-run", is_flag=True, help="演练：列出谁会收到什么，不发送、不记台账、不生成文件。")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="按这一天判断 auto 阶段和剩余天数（补发或演练时用），格式 2024-04-07。",
+)
+@click.pass_context
+def command(ctx, period, stage, channels, dry_run, today):
+    """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
+
+    通知附上各单位的表单；之后的提醒只发给还没有报送合格表格的单位，表格被退回的
+    会写明退回原因。每条发送都记入台账：重复运行同一阶段不会重复发送，失败的会在
+    下次运行时补发。截止日和各阶段日期见 duban calendar。
+
+    邮箱密码只从环境变量 DUBAN_SMTP_PASSWORD 读取；钉钉加签密钥只从
+    DUBAN_WEBHOOK_DINGTALK_SECRET 读取。
+
+    \b
+    示例：
+      duban remind --period 2024Q1 --stage 通知
+      duban remind --period 2024Q1 --dry-run
+      duban remind --period 2024Q1 --stage 催报 --channel email --channel webhook
+      duban remind --period 2024Q1 --channel list     生成电话催报用的清单
+    """
+    from datetime import datetime
+
+    from reporting.calendar import TZ, current_period
+    from reporting.periods import Period
+    from reporting.remind import send_reminders
+
+    app = get_app(ctx)
+    day = today.date() if today else datetime.now(TZ).date()
+    target = Period.parse(period) if period else current_period(day, app.settings.deadline)
+    with app.ledger() as ledger:
+        summary = send_reminders(
+            app.settings,
+            app.assignments,
+            app.workspace,
+            target,
+            stage=stage,
+            channels=channels or ("email",),
+            dry_run=dry_run,
+            today=day,
+            ledger=ledger,
+        )
+    for line in summary.lines():
+        click.echo(line)
+    if not summary.ok:
+        ctx.exit(1)

@@ -1,0 +1,457 @@
+"""Reminders by email against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email
+import ssl
+from datetime import date
+from email import policy
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from remind_helpers import PERIOD, add_return, build_forms_once, free_port, install_forms, sends
+
+from jobs.app import create_app
+from reporting.exceptions import NotifyError
+from reporting.mailer import Mail, build_message, clean_header, content_disposition, parse_addresses
+from reporting.remind import send_reminders
+
+ROOT_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "config.toml"
+NOTICE_DAY = date(2024, 3, 29)  # 2024Q1 通知
+REMIND_DAY = date(2024, 4, 2)  # 提醒
+SENDER = "duban@yuhui.example"
+
+
+class Handler:
+    """Collects what arrives; can refuse addresses and answer slowly."""
+
+    def __init__(self, reject=(), delay=0.0):
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.reject = set(reject)
+        self.delay = delay
+        self.raw: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        self.raw.append(envelope.content)
+        return "250 OK"
+
+    def by_rcpt(self) -> dict[str, email.message.EmailMessage]:
+        return {rcpt: msg for _, rcpts, msg in self.messages for rcpt in rcpts}
+
+
+class Waits:
+    """The injected sleep: records the backoff delays instead of waiting."""
+
+    def __init__(self):
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def forms_source(tmp_path_factory):
+    app = create_app(ROOT_CONFIG, data_dir=tmp_path_factory.mktemp("forms"), env={})
+    return build_forms_once(app)
+
+
+@pytest.fixture
+def mail_app(app, forms_source):
+    install_forms(forms_source, app)
+    s = app.settings.smtp
+    s.host, s.port, s.security, s.sender = "127.0.0.1", free_port(), "none", SENDER
+    s.retries, s.backoff, s.timeout = 2, 1.0, 5.0
+    return app
+
+
+@pytest.fixture
+def server(mail_app):
+    """start(**controller kwargs) → Handler; stopped at teardown."""
+    started = []
+
+    def start(handler=None, **kwargs):
+        handler = handler or Handler()
+        ctrl = Controller(handler, hostname="127.0.0.1", port=mail_app.settings.smtp.port, **kwargs)
+        ctrl.start()
+        started.append(ctrl)
+        return handler
+
+    yield start
+    for ctrl in started:
+        ctrl.stop()
+
+
+def remind(app, **kw):
+    kw.setdefault("sleep", Waits())
+    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, **kw)
+
+
+def unit_email(app, unit):
+    return app.registry.units[unit].email
+
+
+# -- the 通知 -------------------------------------------------------------------------
+def test_notice_carries_each_units_form_and_a_rerun_sends_nothing(mail_app, server):
+    handler = server()
+    summary = remind(mail_app, today=NOTICE_DAY)
+    units = list(mail_app.assignments.by_unit)
+    assert summary.stage == "通知"
+    assert summary.sent == len(units) == 50 and summary.ok
+    got = handler.by_rcpt()
+    assert len(handler.messages) == 50
+    for unit in ("区发改委", "区招商和经济发展服务中心", "钓鱼台街道"):
+        msg = got[unit_email(mail_app, unit)]
+        assert msg["Subject"] == "2024年第一季度《政府工作报告》重点任务推进情况表（请于2024年4月8日前报送）"
+        assert msg["To"].addresses[0].addr_spec == unit_email(mail_app, unit)
+        assert msg["To"].addresses[0].display_name.startswith(unit)
+        assert msg["From"].addresses[0].display_name == "禹会区督查考核办"
+        assert msg["From"].addresses[0].addr_spec == SENDER
+        body = msg.get_body(("plain",)).get_content()
+        assert body.startswith(f"{unit}（")
+        assert "2024年4月8日 星期一 17:30" in body
+        (att,) = list(msg.iter_attachments())
+        form = mail_app.workspace.form_path(PERIOD, unit)
+        assert att.get_filename() == form.name == f"2024Q1_{unit}_进展情况表.xlsx"
+        assert att.get_content() == form.read_bytes()
+    raw = handler.raw[0]
+    assert b'filename="2024Q1_form.xlsx"' in raw  # ASCII fallback
+    assert b"filename*0*=utf-8''2024Q1_%E5%8C%BA%E5%8F%91" in raw  # RFC 2231: 2024Q1_区发…
+    assert b"\nBcc" not in raw
+    rows = sends(mail_app)
+    assert {(r["stage"], r["channel"], r["result"]) for r in rows} == {("通知", "email", "sent")}
+    assert len(rows) == 50
+
+    again = remind(mail_app, today=NOTICE_DAY)
+    assert again.sent == 0 and again.count("already") == 50
+    assert len(handler.messages) == 50
+    assert len(sends(mail_app)) == 50
+    assert any("没有需要新发送" in line for line in again.lines())
+
+
+def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail_app, server):
+    handler = server()
+    add_return(mail_app, "区发改委", "accepted")
+    problems = [
+        {"message": "累计完成进度应在 0% 到 100% 之间", "sheet": "牵头任务", "cell": "F5"},
+        "“存在问题”一栏为空",
+    ]
+    add_return(mail_app, "区财政局", "rejected", problems)
+    # an earlier rejection superseded by an accepted return
+    add_return(mail_app, "区教体局", "rejected", ["旧问题"], received_at="2024-04-01T09:00:00+08:00")
+    add_return(mail_app, "区教体局", "accepted", received_at="2024-04-02T09:00:00+08:00")
+
+    summary = remind(mail_app, today=REMIND_DAY)
+    assert summary.stage == "提醒"
+    got = handler.by_rcpt()
+    assert unit_email(mail_app, "区发改委") not in got
+    assert unit_email(mail_app, "区教体局") not in got
+    assert len(got) == 48 == summary.sent
+    body = got[unit_email(mail_app, "区财政局")].get_body(("plain",)).get_content()
+    assert "未通过校验" in body and "4月3日" in body
+    assert "1. 牵头任务，F5：累计完成进度应在 0% 到 100% 之间" in body
+    assert "2. “存在问题”一栏为空" in body
+    plain = got[unit_email(mail_app, "区科技经信局")]
+    assert "尚未收到你单位" in plain.get_body(("plain",)).get_content()
+    # no 通知 went out by email, so the 提醒 carries the form
+    assert [a.get_filename() for a in plain.iter_attachments()] == ["2024Q1_区科技经信局_进展情况表.xlsx"]
+    assert plain["Subject"].startswith("【提醒】")
+    assert summary.lines()[0].startswith("2024年第一季度（2024Q1） 提醒")
+    assert any("其中 1 个单位的表格被退回" in line for line in summary.lines())
+
+
+def test_later_stages_do_not_attach_the_form_again(mail_app, server):
+    handler = server()
+    remind(mail_app, stage="通知", today=NOTICE_DAY)
+    handler.messages.clear()
+    summary = remind(mail_app, today=date(2024, 4, 7))  # the 调休 Sunday: 催报
+    assert summary.stage == "催报" and summary.sent == 50
+    _, _, msg = handler.messages[0]
+    assert msg["Subject"].startswith("【催报】")
+    assert list(msg.iter_attachments()) == []
+    overdue = remind(mail_app, today=date(2024, 4, 12))
+    assert overdue.stage == "逾期"
+    body = handler.messages[-1][2].get_body(("plain",)).get_content()
+    assert "已逾期 4 个工作日" in body
+
+
+def test_dry_run_shows_the_plan_and_records_nothing(mail_app, server):
+    handler = server()
+    summary = remind(mail_app, today=NOTICE_DAY, dry_run=True)
+    assert handler.messages == [] and sends(mail_app) == []
+    assert summary.count("planned") == 50
+    text = "\n".join(summary.lines())
+    assert "【演练】" in text
+    assert "区发改委 → unit01@yuhui.example：2024年第一季度" in text
+    assert "附件 2024Q1_区发改委_进展情况表.xlsx" in text
+
+
+def test_cc_from_the_registry_and_settings(mail_app, server):
+    handler = server()
+    units = mail_app.registry.units
+    units["区发改委"] = dataclasses.replace(units["区发改委"], cc="leader1@yuhui.example")
+    mail_app.settings.smtp.cc = ["archive@yuhui.example"]
+    remind(mail_app, today=NOTICE_DAY)
+    first = [m for _, rcpts, m in handler.messages if "unit01@yuhui.example" in rcpts][0]
+    assert [a.addr_spec for a in first["Cc"].addresses] == ["leader1@yuhui.example", "archive@yuhui.example"]
+    rcpts = [r for _, r, m in handler.messages if m is first][0]
+    assert set(rcpts) == {"unit01@yuhui.example", "leader1@yuhui.example", "archive@yuhui.example"}
+
+
+# -- security -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+def _tls(ca):
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return server_ctx, client_ctx
+
+
+class Logins:
+    def __init__(self, password: bytes):
+        self.password = password
+        self.seen: list[tuple[str, bytes]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.seen.append((mechanism, auth_data.login))
+        ok = auth_data.login == b"duban" and auth_data.password == self.password
+        return AuthResult(success=ok, handled=False)
+
+
+def test_starttls_with_auth(mail_app, server, ca, monkeypatch):
+    server_ctx, client_ctx = _tls(ca)
+    logins = Logins(b"s3cret")
+    handler = server(
+        tls_context=server_ctx, require_starttls=True, authenticator=logins, auth_required=True, auth_require_tls=True
+    )
+    s = mail_app.settings.smtp
+    s.security, s.user = "starttls", "duban"
+    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "s3cret")
+    summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
+    assert summary.sent == 50, summary.lines()
+    assert len(handler.messages) == 50
+    assert logins.seen and all(login == b"duban" for _, login in logins.seen)
+    assert len(logins.seen) == 1  # one connection for the whole run
+
+
+def test_certificate_is_verified(mail_app, server, ca):
+    server_ctx, _ = _tls(ca)
+    handler = server(tls_context=server_ctx, require_starttls=True)
+    mail_app.settings.smtp.security = "starttls"
+    waits = Waits()
+    summary = remind(mail_app, today=NOTICE_DAY, sleep=waits)  # default context: the test CA is unknown
+    assert summary.sent == 0 and summary.failed == 50
+    assert handler.messages == [] and waits.calls == []
+    text = "\n".join(summary.lines())
+    assert "证书验证失败" in text
+
+
+def test_wrong_password_fails_without_retries(mail_app, server, ca, monkeypatch):
+    server_ctx, client_ctx = _tls(ca)
+    server(tls_context=server_ctx, require_starttls=True, authenticator=Logins(b"right"), auth_require_tls=True)
+    s = mail_app.settings.smtp
+    s.security, s.user = "starttls", "duban"
+    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "wrong")
+    waits = Waits()
+    summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx, sleep=waits)
+    assert summary.failed == 50 and waits.calls == []
+    assert "拒绝登录" in summary.outcomes[0].detail
+    assert "DUBAN_SMTP_PASSWORD" in summary.outcomes[0].detail
+    assert "wrong" not in "\n".join(summary.lines())
+
+
+def test_user_without_password_is_refused_before_sending(mail_app, monkeypatch):
+    monkeypatch.delenv("DUBAN_SMTP_PASSWORD", raising=False)
+    mail_app.settings.smtp.user = "duban"
+    with pytest.raises(NotifyError, match="DUBAN_SMTP_PASSWORD"):
+        remind(mail_app, today=NOTICE_DAY)
+    assert sends(mail_app) == []
+
+
+def test_implicit_tls(mail_app, server, ca):
+    server_ctx, client_ctx = _tls(ca)
+    handler = server(ssl_context=server_ctx)
+    mail_app.settings.smtp.security = "ssl"
+    summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
+    assert summary.sent == 50 and len(handler.messages) == 50
+
+
+# -- failures ---------------------------------------------------------------------------------
+def test_server_down_then_slow_then_rejecting_one_recipient(mail_app, server):
+    # 1. nothing listens: retried with backoff, then every unit recorded as failed
+    waits = Waits()
+    down = remind(mail_app, today=NOTICE_DAY, sleep=waits)
+    assert down.sent == 0 and down.failed == 50
+    assert waits.calls == [1.0, 2.0]  # retries = 2, backoff = 1 s, doubling
+    first = down.outcomes[0]
+    assert first.attempts == 3 and "无法连接" in first.detail
+    assert all("未尝试" in o.detail for o in down.outcomes[1:])
+    rows = sends(mail_app)
+    assert len(rows) == 50 and {r["result"] for r in rows} == {"failed"}
+    assert rows[0]["attempts"] == 3
+    assert any("发送失败" in line for line in down.lines())
+
+    # 2. the server answers, but too slowly: a timeout, still failed, never marked sent
+    mail_app.settings.smtp.timeout = 0.3
+    mail_app.settings.smtp.retries = 1
+    handler = server(Handler(delay=2.0))
+    slow = remind(mail_app, today=NOTICE_DAY)
+    assert slow.sent == 0 and slow.failed == 50
+    assert "秒内没有响应" in slow.outcomes[0].detail
+    assert slow.outcomes[0].attempts == 2
+    with_result = {r["result"] for r in sends(mail_app)}
+    assert with_result == {"failed"}
+
+    # 3. a healthy server refusing one mailbox: the others arrive, that one is failed
+    handler.delay = 0
+    mail_app.settings.smtp.timeout = 5
+    handler.reject = {unit_email(mail_app, "区财政局")}
+    handler.messages.clear()
+    waits = Waits()
+    ok = remind(mail_app, today=NOTICE_DAY, sleep=waits)
+    assert ok.sent == 49 and ok.failed == 1
+    assert waits.calls == []  # a permanent refusal is not retried
+    bad = [o for o in ok.outcomes if o.result == "failed"][0]
+    assert bad.unit == "区财政局" and "收件人被拒收" in bad.detail and "550" in bad.detail
+    assert unit_email(mail_app, "区财政局") not in handler.by_rcpt()
+    assert any(line.startswith("  失败：区财政局") for line in ok.lines())
+
+    # 4. once the mailbox works, only that unit is sent
+    handler.reject = set()
+    handler.messages.clear()
+    last = remind(mail_app, today=NOTICE_DAY)
+    assert last.sent == 1 and last.count("already") == 49
+    assert list(handler.by_rcpt()) == [unit_email(mail_app, "区财政局")]
+
+
+def test_a_refused_cc_does_not_fail_the_unit(mail_app, server):
+    units = mail_app.registry.units
+    units["区发改委"] = dataclasses.replace(units["区发改委"], cc="gone@yuhui.example")
+    server(Handler(reject={"gone@yuhui.example"}))
+    summary = remind(mail_app, today=NOTICE_DAY)
+    assert summary.sent == 50
+    assert any("抄送 gone@yuhui.example 被拒收" in note for note in summary.notes)
+
+
+# -- bad data never reaches a header ---------------------------------------------------------------
+def test_header_injection_is_cleaned_or_refused(mail_app, server):
+    handler = server()
+    units = mail_app.registry.units
+    units["区发改委"] = dataclasses.replace(units["区发改委"], contact="张三\r\nBcc: evil@attacker.example")
+    units["区财政局"] = dataclasses.replace(units["区财政局"], email="unit07@yuhui.example\nBcc: evil@attacker.example")
+    units["区教体局"] = dataclasses.replace(units["区教体局"], email="")
+    summary = remind(mail_app, today=NOTICE_DAY)
+    assert summary.sent == 48 and summary.failed == 2
+    for _, rcpts, msg in handler.messages:
+        assert "evil@attacker.example" not in rcpts
+        assert msg["Bcc"] is None
+    msg = handler.by_rcpt()["unit01@yuhui.example"]
+    assert "\n" not in msg["To"].addresses[0].display_name
+    details = {o.unit: o.detail for o in summary.outcomes if o.result == "failed"}
+    assert "格式不对" in details["区财政局"]
+    assert "没有登记邮箱" in details["区教体局"]
+
+
+def test_mailer_helpers():
+    assert clean_header("a\r\nBcc: x@y.z\u2028b") == "a Bcc: x@y.z b"
+    assert parse_addresses("a@x.cn; b@y.cn，a@x.cn") == ["a@x.cn", "b@y.cn"]
+    with pytest.raises(NotifyError, match="格式不对"):
+        parse_addresses("not-an-address")
+    header = content_disposition("2024Q1_区招商和经济发展服务中心_进展情况表.xlsx", "2024Q1_form.xlsx")
+    assert all(len(line) <= 78 for line in header.splitlines())
+    assert content_disposition("plain.xlsx", "x.xlsx") == 'attachment; filename="plain.xlsx"'
+    with pytest.raises(NotifyError):
+        build_message(Mail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"), sender=SENDER, sender_display="x")
+
+
+# -- outbox, templates, CLI ---------------------------------------------------------------------------
+def test_outbox_writes_eml_files_instead_of_sending(mail_app, tmp_path):
+    s = mail_app.settings.smtp
+    s.host, s.sender, s.outbox = "", "", tmp_path / "outbox"
+    summary = remind(mail_app, today=NOTICE_DAY)
+    files = sorted(s.outbox.glob("*.eml"))
+    assert summary.sent == 50 and len(files) == 50
+    msg = email.message_from_bytes((s.outbox / "2024Q1_通知_区发改委.eml").read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "unit01@yuhui.example"
+    (att,) = list(msg.iter_attachments())
+    assert att.get_content() == mail_app.workspace.form_path(PERIOD, "区发改委").read_bytes()
+
+
+def test_no_forms_for_the_notice(app):
+    s = app.settings.smtp
+    s.host, s.sender = "127.0.0.1", SENDER
+    with pytest.raises(NotifyError, match="duban forms --period 2024Q1"):
+        remind(app, today=NOTICE_DAY)
+
+
+def test_some_forms_missing_are_reported(mail_app, server):
+    handler = server()
+    mail_app.workspace.form_path(PERIOD, "区发改委").unlink()
+    summary = remind(mail_app, today=NOTICE_DAY)
+    assert summary.sent == 49 and len(handler.messages) == 49
+    assert any("区发改委" in n and "duban forms" in n for n in summary.notes)
+
+
+def test_template_error_stops_before_anything_is_sent(mail_app, server, tmp_path, root):
+    handler = server()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for f in (root / "templates").glob("*.j2"):
+        (templates / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    (templates / "mail_notice.txt.j2").write_text("主题 {{ unit }}\n\n{{ no_such_thing }}\n", encoding="utf-8")
+    mail_app.settings.paths.templates = templates
+    with pytest.raises(NotifyError, match="no_such_thing") as err:
+        remind(mail_app, today=NOTICE_DAY)
+    assert "可用的变量" in str(err.value) and "deadline" in str(err.value)
+    assert handler.messages == [] and sends(mail_app) == []
+
+
+def test_before_the_notice_day_auto_does_nothing(mail_app, server):
+    handler = server()
+    summary = remind(mail_app, today=date(2024, 3, 20))
+    assert summary.stage is None and handler.messages == []
+    assert "还没到" in "\n".join(summary.lines())
+
+
+def test_remind_command(duban, data_dir, forms_source, monkeypatch):
+    port = free_port()
+    handler = Handler()
+    ctrl = Controller(handler, hostname="127.0.0.1", port=port)
+    ctrl.start()
+    try:
+        shutil_target = data_dir / str(PERIOD) / "forms"
+        __import__("shutil").copytree(forms_source, shutil_target)
+        r = duban("remind", "--period", "2024Q1", "--stage", "通知")
+        assert r.code == 1 and "没有配置邮件服务器" in r.err
+        for key, value in {"HOST": "127.0.0.1", "PORT": str(port), "SECURITY": "none", "SENDER": SENDER}.items():
+            monkeypatch.setenv(f"DUBAN_SMTP_{key}", value)
+        dry = duban("remind", "--period", "2024Q1", "--stage", "通知", "--dry-run")
+        assert dry.code == 0 and "【演练】" in dry.out and handler.messages == []
+        r = duban("remind", "--period", "2024年第一季度", "--stage", "通知")
+        assert r.code == 0, r.output
+        assert "邮件：已发送 50" in r.out
+        assert len(handler.messages) == 50
+        again = duban("remind", "--period", "2024Q1", "--today", "2024-03-29")
+        assert again.code == 0 and "此前已发送 50" in again.out
+    finally:
+        ctrl.stop()
+    help_text = duban("remind", "--help")
+    assert "示例" in help_text.out and "DUBAN_SMTP_PASSWORD" in help_text.out
