@@ -30,6 +30,14 @@ def _holiday_years(app) -> list[Problem]:
     return [Problem("节假日数据", "警告！" + unknown_years_warning(unknown), error=False)]
 
 
+@check
+def _report_templates(app) -> list[Problem]:
+    """The report templates (which the office may edit in Word/WPS) still render."""
+    from reporting.report import check_templates
+
+    return check_templates(app.settings, app.assignments)
+
+
 def run_checks(app) -> list[Problem]:
     problems: list[Problem] = []
     for fn in CHECKS:

@@ -26,6 +26,7 @@ COMMANDS = {
     "calendar": "calendar",
     "remind": "remind",
     "collect": "collect",
+    "report": "report",
     "status": "status",
     "import-tasks": "import_tasks",
 }

@@ -1,0 +1,64 @@
+from datetime import date
+from pathlib import Path
+
+import click
+
+from jobs.cli import get_app
+
+
+@click.command("report")
+@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="输出目录；默认 <数据目录>/<报告期>/report/。",
+)
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需要安装 LibreOffice）。")
+@click.option("--by-leader", is_flag=True, help="同时为每位牵头区领导生成分管领导调度单（只含其牵头任务，滞后的排在前面）。")
+@click.option("--date", "date_text", default=None, help="落款日期，如 2024-04-09；默认为报告日（已过时）或今天。")
+@click.pass_context
+def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
+    """生成报区政府的季度推进情况报告（Word，党政机关公文格式 GB/T 9704-2012）。
+
+    \b
+    根据回收汇总的结果（duban collect 生成的 merged.json）填写模板 templates/report.docx：
+    总体情况（各状态、红黄绿灯的项数和占比，主要经济指标，各板块推进状态图）、
+    各板块推进情况、滞后任务及存在问题、报送情况、下步工作建议，
+    附件为横排的重点任务推进情况汇总表（表头每页重复）。
+    还没有回收结果时，报告照常生成，并写明尚未收到报送。
+    同样的数据重复生成，得到的文件完全相同。报告措辞可在 Word/WPS 中直接修改模板。
+
+    \b
+    示例：
+      duban report --period 2024Q1
+      duban report --period 2024Q1 --pdf --by-leader
+      duban report --period 2024年第一季度 --out /mnt/共享/报告 --date 2024-04-10
+    """
+    from reporting.exceptions import ReportError
+    from reporting.periods import Period
+    from reporting.report import render_report
+
+    period = Period.parse(period_text)
+    today = None
+    if date_text:
+        try:
+            today = date.fromisoformat(date_text.strip())
+        except ValueError:
+            raise ReportError(f"落款日期“{date_text}”无法识别，请写成 2024-04-09 这样的形式") from None
+    app = get_app(ctx)
+    output = render_report(
+        app.settings,
+        app.workspace,
+        period,
+        out_dir=out_dir,
+        pdf=pdf,
+        by_leader=by_leader,
+        today=today,
+        assignments=app.assignments,
+    )
+    for line in output.lines():
+        click.echo(line)
+    if output.pdf_error:
+        ctx.exit(1)

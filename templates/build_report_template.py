@@ -1,0 +1,354 @@
+"""Build the report templates (GB/T 9704-2012 公文格式) with python-docx.
+
+    .venv/bin/python templates/build_report_template.py
+
+writes ``templates/report.docx`` (the quarterly report with its landscape annex) and
+``templates/leader_brief.docx`` (分管领导调度单, one per leading leader). The built files
+are committed; the office may edit them in Word/WPS (wording, styles), keeping the
+``{{ … }}`` / ``{%p … %}`` tags whole — type a tag in one go, never format part of it.
+Rerun this script only to start again from the shipped layout (it overwrites both).
+
+Everything about the page lives in the template: A4, margins 37/35/28/26 mm, the
+22 lines × 28 characters grid, styles with Chinese fonts (eastAsia, no theme fonts,
+zh-CN), exact line spacing, odd/even footers with PAGE fields. The data only fills tags.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from docx import Document  # noqa: E402
+from docx.oxml.ns import qn  # noqa: E402
+
+from reporting import docx_format as fmt  # noqa: E402
+from reporting.fileutil import atomic_write_bytes  # noqa: E402
+
+# style names the office sees in Word's style gallery
+BODY = "Normal"
+TITLE = "公文标题"
+SUBTITLE = "公文副标题"
+ADDRESSEE = "主送机关"
+H1 = "一级标题"
+H2 = "二级标题"
+KAI_RUN = "楷体字"
+SIGNER = "发文机关署名"
+DATE = "成文日期"
+ANNEX_MARK = "附件标识"
+ATTACHMENT = "附件说明"
+CELL = "表格文字"
+CELL_CENTER = "表格文字居中"
+CELL_HEAD = "表头文字"
+FIGURE = "图片"
+CAPTION = "图表标题"
+PAGE_NO = "页码"
+NOTE = "表格说明"
+
+# the templates' own core properties (rendered documents get theirs from the data)
+BUILT = datetime(2024, 1, 1)
+
+
+def base_document():
+    """An empty document with the GB/T 9704 page, styles and footers."""
+    doc = Document()
+    # no Word 2010 styles copy (it still names theme fonts) and no thumbnail of python-docx's sample
+    for rId, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rId)
+    pkg_rels = doc.part.package.rels
+    for rId, rel in list(pkg_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del pkg_rels[rId]
+
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    fmt.set_font(defaults.find(qn("w:rPrDefault")), fmt.FANGSONG, fmt.SIZE_SAN)
+    fmt.set_spacing(defaults.find(qn("w:pPrDefault")), line=240, rule="auto")
+    fmt.strip_theme_fonts(styles)
+    fmt.set_east_asian_language(doc)
+
+    normal = doc.styles[BODY].element
+    fmt.set_font(normal, fmt.FANGSONG, fmt.SIZE_SAN)
+    fmt.set_spacing(normal)
+    fmt.set_indent(normal, first_chars=2)
+    fmt.set_para(normal, jc="both", widow=True)
+    fmt.fit_char_grid(normal)
+
+    def style(name, **kw):
+        kw.setdefault("font", fmt.FANGSONG)
+        kw.setdefault("size", fmt.SIZE_SAN)
+        return fmt.add_paragraph_style(doc, name, **kw)
+
+    style(TITLE, font=fmt.XIAOBIAOSONG, size=fmt.SIZE_ER, jc="center", first_chars=0, keep_next=True, snap_to_grid=False)
+    style(SUBTITLE, font=fmt.KAITI, jc="center", first_chars=0, keep_next=True)
+    style(ADDRESSEE, first_chars=0, jc="left", keep_next=True)
+    style(H1, font=fmt.HEITI, first_chars=2, keep_next=True, outline=0)
+    style(H2, font=fmt.KAITI, first_chars=2, keep_next=True, outline=1)
+    # unsealed document: 署名 about two characters further left than the date, date 2 from the right
+    style(SIGNER, first_chars=0, jc="right", right_chars=4)
+    style(DATE, first_chars=0, jc="right", right_chars=2)
+    style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True)
+    # 附件：… indented 2 characters; a wrapped title lines up after "附件：" (hanging 3)
+    att = style(ATTACHMENT, first_chars=0, keep_next=True)
+    fmt.set_indent(att.element, left_chars=5, hanging_chars=3)
+    # tables, figures and footers: single spacing, off the character grid
+    cell = dict(size=fmt.SIZE_XIAOSI, first_chars=0, line=240, rule="auto", snap_to_grid=False)
+    style(CELL, jc="left", **cell)
+    style(CELL_CENTER, jc="center", **cell)
+    style(CELL_HEAD, font=fmt.HEITI, jc="center", **cell)
+    style(NOTE, font=fmt.KAITI, size=fmt.SIZE_SI, first_chars=0, jc="center", line=None, keep_next=True)
+    style(FIGURE, jc="center", first_chars=0, line=240, rule="auto", snap_to_grid=False, keep_next=True)
+    style(CAPTION, size=fmt.SIZE_SI, jc="center", first_chars=0, line=None)
+    style(PAGE_NO, font=fmt.SONGTI, size=fmt.SIZE_SI, first_chars=0, line=240, rule="auto", snap_to_grid=False, base=None)
+    fmt.add_character_style(doc, KAI_RUN, font=fmt.KAITI)
+
+    fmt.page_setup(doc.sections[0])
+    fmt.enable_even_odd_footers(doc)
+    fmt.page_number_footers(doc.sections[0], doc.styles[PAGE_NO])
+    # the first (empty) paragraph of python-docx's sample document
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    return doc
+
+
+def p(doc, text: str = "", style: str = BODY):
+    return doc.add_paragraph(text, style=style)
+
+
+def tag(doc, text: str):
+    """A paragraph holding only a docxtpl paragraph tag ({%p … %}); it disappears on render."""
+    return doc.add_paragraph(text, style=BODY)
+
+
+def kai_lead(doc, lead: str, rest: str):
+    """（一）… heading in 楷体 followed by body text in the same paragraph."""
+    para = doc.add_paragraph(style=BODY)
+    para.add_run(lead, style=KAI_RUN)
+    para.add_run(rest)
+    return para
+
+
+def loop_table(doc, headers: list[str], cells: list[tuple[str, str]], widths: list[float], loop: str):
+    """A table: a header row repeated on every page, then one row per item of ``loop``.
+
+    ``cells`` are (text with tags, style) for the repeated row. Rows never split across pages.
+    """
+    table = doc.add_table(rows=4, cols=len(headers))
+    fmt.table_layout(table, widths)
+    head, start, row, end = table.rows
+    for cell, text in zip(head.cells, headers, strict=True):
+        cell.paragraphs[0].text = text
+        cell.paragraphs[0].style = doc.styles[CELL_HEAD]
+    fmt.repeat_header(head)
+    fmt.cant_split(head)
+    start.cells[0].paragraphs[0].text = f"{{%tr for {loop} %}}"
+    end.cells[0].paragraphs[0].text = "{%tr endfor %}"
+    for cell, (text, style) in zip(row.cells, cells, strict=True):
+        cell.paragraphs[0].text = text
+        cell.paragraphs[0].style = doc.styles[style]
+    fmt.cant_split(row)
+    return table
+
+
+def build_report(path: Path) -> None:
+    doc = base_document()
+    p(doc, "关于{{ district }}{{ year }}年{{ document_title }}{{ quarter_label }}推进情况的报告", TITLE)
+    p(doc)
+    p(doc, "{{ government }}：", ADDRESSEE)
+    p(
+        doc,
+        "根据《{{ district }}人民政府关于印发{{ year }}年〈政府工作报告〉任务分解的通知》（{{ basis }}）要求，"
+        "{{ office }}对{{ year }}年{{ document_title }}（共{{ n_rows }}项，含分项）{{ quarter_label }}推进情况进行了调度。"
+        "本季度应报送单位{{ u.due }}个，截至{{ cutoff }}，按时报送{{ u.on_time }}个，逾期报送{{ u.late }}个，"
+        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个。现将有关情况报告如下：",
+    )
+
+    p(doc, "一、总体情况", H1)
+    p(doc, "（一）任务推进情况", H2)
+    tag(doc, "{%p if any_returns %}")
+    p(
+        doc,
+        "截至{{ cutoff }}，{{ n_rows }}项任务中，已完成{{ c.done }}项、超序时{{ c.ahead }}项、序时推进{{ c.on_track }}项，"
+        "合计{{ c.on_pace }}项达到序时进度，占{{ c.on_pace_share }}；滞后{{ c.lagging }}项、未启动{{ c.not_started }}项，"
+        "合计{{ c.behind }}项未达到序时进度，占{{ c.behind_share }}"
+        "{% if c.missing %}；另有{{ c.missing }}项因牵头单位未报送，进展暂不掌握{% endif %}。",
+    )
+    p(
+        doc,
+        "{{ quarter_label }}序时进度为{{ expected }}%，累计完成进度低于序时进度的视为未达到序时进度。"
+        "按红黄绿灯（{{ light_rule }}），亮绿灯{{ l.green }}项、黄灯{{ l.yellow }}项、红灯{{ l.red }}项。",
+    )
+    tag(doc, "{%p else %}")
+    p(doc, "截至{{ cutoff }}，尚未收到任何单位报送的推进情况，{{ n_rows }}项任务的进展暂无法汇总。请各牵头单位抓紧报送。")
+    tag(doc, "{%p endif %}")
+
+    p(doc, "（二）主要经济指标", H2)
+    tag(doc, "{%p if indicators %}")
+    p(doc, "{{ ind.summary }}")
+    p(doc, "表1　主要经济指标完成情况", NOTE)
+    loop_table(
+        doc,
+        ["序号", "指标", "年度目标", "{{ quarter_label }}完成", "与目标比较", "牵头单位"],
+        [
+            ("{{ i.no }}", CELL_CENTER),
+            ("{{ i.name }}", CELL),
+            ("{{ i.target }}", CELL_CENTER),
+            ("{{ i.value }}", CELL_CENTER),
+            ("{{ i.compare }}", CELL),
+            ("{{ i.units }}", CELL),
+        ],
+        [12, 36, 22, 25, 35, 26],
+        "i in indicators",
+    )
+    tag(doc, "{%p else %}")
+    p(doc, "任务表中未设置主要经济指标。")
+    tag(doc, "{%p endif %}")
+
+    p(doc, "（三）各板块推进状态", H2)
+    p(doc, "{{ sections_summary }}")
+    p(doc, "{{ chart }}", FIGURE)
+    p(doc, "图1　各板块任务推进状态（单位：项）", CAPTION)
+
+    p(doc, "二、各板块推进情况", H1)
+    tag(doc, "{%p for s in sections %}")
+    p(doc, "（{{ s.numeral }}）{{ s.title }}", H2)
+    p(doc, "{{ s.summary }}")
+    tag(doc, "{%p for r in s.rows %}")
+    p(doc, "{{ r.label }}{{ r.short }}{{ r.state }}。{{ r.detail }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+
+    p(doc, "三、滞后任务及存在问题", H1)
+    tag(doc, "{%p if lagging %}")
+    p(doc, "对照{{ quarter_label }}序时进度，共有{{ n_lagging }}项任务滞后或亮红灯，具体如下：")
+    tag(doc, "{%p for r in lagging %}")
+    p(doc, "{{ loop.index }}. {{ r.short }}（第{{ r.label }}项；牵头领导：{{ r.leaders }}；牵头单位：{{ r.units }}）。{{ r.gap_text }}。存在问题：{{ r.problems }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p elif any_returns %}")
+    p(doc, "对照{{ quarter_label }}序时进度，已报送的任务中暂无滞后或亮红灯的任务。")
+    tag(doc, "{%p else %}")
+    p(doc, "因尚未收到报送，暂无法判断滞后情况。")
+    tag(doc, "{%p endif %}")
+
+    p(doc, "四、报送情况", H1)
+    p(
+        doc,
+        "本季度应报送单位{{ u.due }}个，按时报送{{ u.on_time }}个，逾期报送{{ u.late }}个，"
+        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个。",
+    )
+    tag(doc, "{%p if u.late_names %}")
+    p(doc, "逾期报送的单位：{{ u.late_names }}。")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if u.rejected_names %}")
+    p(doc, "报送后被退回、尚未按要求重新报送的单位：{{ u.rejected_names }}。")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if u.missing_names %}")
+    p(doc, "未报送的单位：{{ u.missing_names }}。")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if u.all_on_time %}")
+    p(doc, "各单位均已按时报送。")
+    tag(doc, "{%p endif %}")
+
+    p(doc, "五、下步工作建议", H1)
+    kai_lead(
+        doc,
+        "（一）紧盯滞后任务，压实推进责任。",
+        "对滞后和亮红灯的任务，建议由分管区领导牵头调度，牵头单位逐项分析原因、制定赶超措施、明确时间节点，"
+        "确保下一季度赶上序时进度。",
+    )
+    kai_lead(
+        doc,
+        "（二）强化协同配合，加强要素保障。",
+        "各配合单位要主动对接牵头单位，及时反馈工作进展；对涉及资金、土地、审批等共性问题，建议提请区政府专题研究解决。",
+    )
+    kai_lead(
+        doc,
+        "（三）严格督查考核，提高报送质量。",
+        "对逾期报送、未报送以及填报内容与实际不符的单位，{{ office }}将予以通报，并纳入年度目标管理考核；"
+        "各单位要落实专人负责，按时、准确报送推进情况。",
+    )
+    # the closing lines stay together: a signature never starts a page on its own
+    closing = [p(doc, "特此报告。"), p(doc), p(doc, "附件：{{ annex_title }}", ATTACHMENT), p(doc),
+               p(doc, "{{ signer }}", SIGNER)]
+    for para in closing:
+        fmt.set_para(para._p, keep_next=True)
+    p(doc, "{{ date_text }}", DATE)
+
+    fmt.add_landscape_section(doc)
+    p(doc, "附件", ANNEX_MARK)
+    p(doc)
+    p(doc, "{{ annex_title }}", TITLE)
+    p(doc, "（截至{{ cutoff }}，共{{ n_rows }}项）", NOTE)
+    loop_table(
+        doc,
+        ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"],
+        [
+            ("{{ r.no }}", CELL_CENTER),
+            ("{{ r.task }}", CELL),
+            ("{{ r.leaders }}", CELL_CENTER),
+            ("{{ r.units }}", CELL),
+            ("{{ r.progress }}", CELL),
+            ("{{ r.status }}", CELL_CENTER),
+            ("{% cellbg r.fill %}{{ r.light }}", CELL_CENTER),
+        ],
+        [12, 50, 20, 28, 83, 20, 12],
+        "r in annex",
+    )
+    save(doc, path, "{{ title }}")
+
+
+def build_leader_brief(path: Path) -> None:
+    doc = base_document()
+    p(doc, "分管领导调度单", TITLE)
+    p(doc, "（{{ period_label }}　{{ leader }}同志牵头任务）", SUBTITLE)
+    p(doc)
+    p(doc, "{{ leader }}同志：", ADDRESSEE)
+    p(
+        doc,
+        "截至{{ cutoff }}，您牵头的{{ n_rows }}项{{ document_title }}中，{{ phrase }}。"
+        "{% if n_lagging %}其中{{ n_lagging }}项滞后或亮红灯，已列在下表最前，请调度推进。{% else %}各项任务均达到序时进度或尚待报送。{% endif %}"
+        "{{ quarter_label }}序时进度为{{ expected }}%。",
+    )
+    loop_table(
+        doc,
+        ["序号", "任务", "牵头单位", "本季度进展", "状态", "亮灯"],
+        [
+            ("{{ r.no }}", CELL_CENTER),
+            ("{{ r.task }}", CELL),
+            ("{{ r.units }}", CELL),
+            ("{{ r.progress }}", CELL),
+            ("{{ r.status }}", CELL_CENTER),
+            ("{% cellbg r.fill %}{{ r.light }}", CELL_CENTER),
+        ],
+        [12, 38, 24, 51, 19, 12],
+        "r in rows",
+    )
+    for para in (p(doc), p(doc, "{{ signer }}", SIGNER)):
+        fmt.set_para(para._p, keep_next=True)
+    p(doc, "{{ date_text }}", DATE)
+    save(doc, path, "{{ title }}")
+
+
+def save(doc, path: Path, title: str) -> None:
+    import io
+
+    fmt.set_core_properties(doc, title=title, author="duban", when=BUILT)
+    buf = io.BytesIO()
+    doc.save(buf)
+    atomic_write_bytes(path, fmt.normalize_zip(buf.getvalue()))
+
+
+def main() -> None:
+    out = HERE
+    build_report(out / "report.docx")
+    build_leader_brief(out / "leader_brief.docx")
+    print(f"已生成 {out / 'report.docx'} 和 {out / 'leader_brief.docx'}")
+
+
+if __name__ == "__main__":
+    main()
