@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from .assignments import Assignments, ResolvedTask
 from .config import MergeSettings
@@ -48,10 +49,10 @@ def num(value: float | None) -> str:
     """1200.0 → '1200', 7.125 → '7.13', None → '—'."""
     if value is None:
         return "—"
-    rounded = round(value, 2)
-    if rounded == int(rounded):
-        return str(int(rounded))
-    return f"{rounded:.2f}".rstrip("0").rstrip(".")
+    # 四舍五入 as people expect it (round() would give 7.12: binary floats, banker's rounding)
+    rounded = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def row_expected(task_deadline: str, period: Period) -> float:
