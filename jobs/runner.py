@@ -78,6 +78,19 @@ class FileLock:
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         return True
 
+    def held_by(self) -> int | None:
+        """The pid of the live process holding the lock, or None (without taking it)."""
+        if fcntl is None or not self.path.exists():
+            return None
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self.holder() or -1
+        finally:
+            os.close(fd)  # closing drops a lock we may have taken
+        return None
+
     def release(self) -> None:
         if self._fd is None:
             return

@@ -12,6 +12,7 @@ import pytest
 from jobs import steps
 from jobs.runner import FileLock, cycle_lock_path, run_cycle
 from reporting.exceptions import NotifyError, SchedulerError
+from reporting.periods import Period
 
 TZ = ZoneInfo("Asia/Shanghai")
 Q1 = "2024Q1"
@@ -77,7 +78,15 @@ def test_nothing_runs_before_the_notice_moment(app, fake):
 def test_notice_day_runs_forms_notice_and_collect_once(app, fake):
     report = run_cycle(app, Q1, now=at("2024-03-29T09:00"))
     assert fake.names() == ["forms", "通知", "collect"]
-    assert [r.state for r in report.results] == ["ran", "ran", "ran", "waiting", "waiting", "waiting", "waiting"]
+    assert [r.state for r in report.results] == [
+        "ran",
+        "ran",
+        "ran",
+        "waiting",
+        "waiting",
+        "waiting",
+        "waiting",
+    ]
     assert done_at(app, "通知") == "2024-03-29T09:00:00+08:00"
     assert done_at(app, "提醒") is None
     text = "\n".join(report.lines())
@@ -96,7 +105,14 @@ def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
         run_cycle(app, Q1, now=day)
         day += timedelta(days=1)
     once = {s: n.date().isoformat() for s, n in fake.calls if s != "collect"}
-    assert [s for s, _ in fake.calls if s != "collect"] == ["forms", "通知", "提醒", "催报", "逾期", "report"]
+    assert [s for s, _ in fake.calls if s != "collect"] == [
+        "forms",
+        "通知",
+        "提醒",
+        "催报",
+        "逾期",
+        "report",
+    ]
     assert once == {
         "forms": "2024-03-29",
         "通知": "2024-03-29",
@@ -106,7 +122,9 @@ def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
         "report": "2024-04-09",
     }
     collects = [n.date().isoformat() for s, n in fake.calls if s == "collect"]
-    assert collects[0] == "2024-03-29" and collects[-1] == "2024-04-09"  # closed once the report is out
+    assert (
+        collects[0] == "2024-03-29" and collects[-1] == "2024-04-09"
+    )  # closed once the report is out
     assert len(collects) == 12
     late = run_cycle(app, Q1, now=at("2024-04-15T09:30"))
     assert "duban collect --period 2024Q1" in late.by_step("collect").reason
@@ -135,7 +153,9 @@ def test_after_the_deadline_only_the_overdue_stage_is_sent(app, fake):
 
 
 def test_a_failing_step_is_reported_and_retried_while_others_go_on(app, fake):
-    fake.behaviour["通知"] = NotifyError("没有配置邮件服务器：请在 config.toml 的 [smtp] 中填写 host")
+    fake.behaviour["通知"] = NotifyError(
+        "没有配置邮件服务器：请在 config.toml 的 [smtp] 中填写 host"
+    )
     report = run_cycle(app, Q1, now=at("2024-04-02T09:00"))
     assert fake.names() == ["forms", "通知", "collect"]
     notice = report.by_step("通知")
@@ -207,14 +227,19 @@ def test_dry_run_shows_the_plan_and_changes_nothing(app, fake):
     assert done_at(app, "forms") is None
     planned = [r.step for r in report.results if r.state == "planned"]
     assert planned == ["forms", "通知", "collect", "report"]
-    assert report.lines()[-1] == "试运行，未执行任何步骤。将执行：生成表单、下发通知、回收报表、生成报告。"
+    assert (
+        report.lines()[-1]
+        == "试运行，未执行任何步骤。将执行：生成表单、下发通知、回收报表、生成报告。"
+    )
 
 
 def test_a_run_in_progress_elsewhere_blocks_a_second_one(app, fake):
     holder = FileLock(cycle_lock_path(app.workspace))
     assert holder.acquire()
     try:
-        with pytest.raises(SchedulerError, match=rf"另一个 duban 进程（进程号 {os.getpid()}）正在执行"):
+        with pytest.raises(
+            SchedulerError, match=rf"另一个 duban 进程（进程号 {os.getpid()}）正在执行"
+        ):
             run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0)
     finally:
         holder.release()
@@ -225,7 +250,9 @@ def test_a_run_in_progress_elsewhere_blocks_a_second_one(app, fake):
 
 def test_channels_follow_the_configuration(app):
     s = app.settings
-    assert steps.reminder_channels(s, "通知") == ("email",)  # nothing set: email says what is missing
+    assert steps.reminder_channels(s, "通知") == (
+        "email",
+    )  # nothing set: email says what is missing
     s.webhook.wecom_url = "http://127.0.0.1:1/robot"
     assert steps.reminder_channels(s, "提醒") == ("webhook",)
     s.smtp.host = "127.0.0.1"
@@ -239,7 +266,9 @@ def test_cli_run_without_period_picks_the_open_cycle(duban, fake, monkeypatch):
     monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-02T09:30:00+08:00")
     r = duban("run")
     assert r.code == 0, r.output
-    assert r.out.startswith("2024年第一季度（2024Q1）  现在 2024-04-02 09:30  报送截止 2024年4月8日 星期一 17:30")
+    assert r.out.startswith(
+        "2024年第一季度（2024Q1）  现在 2024-04-02 09:30  报送截止 2024年4月8日 星期一 17:30"
+    )
     assert "  生成表单：完成" in r.out
     assert "  提醒：跳过（通知今天才补发，今天不再发提醒）" in r.out
     assert fake.names() == ["forms", "通知", "collect"]
@@ -264,3 +293,88 @@ def test_cli_run_rejects_an_unknown_step(duban, fake):
     assert r.code == 1
     assert r.err.startswith("错误：不认识的步骤“发报告”")
     assert fake.calls == []
+
+
+# -- the real steps, end to end ----------------------------------------------------------------
+
+
+def fill_return(app, unit: str, dest_name: str) -> None:
+    """The unit's generated form filled in as a unit would, dropped into the inbox."""
+    import random
+
+    from reporting.sample import answer_for, fill_form
+
+    period = Period.parse(Q1)
+    rows = app.assignments.by_unit[unit]
+    rng = random.Random(7)
+    answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
+    answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
+    header = {
+        "filler": "张三",
+        "phone": "0552-1234567",
+        "approver": "李四",
+        "fill_date": "2024年4月1日",
+    }
+    fill_form(
+        app.workspace.form_path(period, unit),
+        app.workspace.inbox_dir(period) / dest_name,
+        answers,
+        header,
+    )
+
+
+def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
+    import shutil
+
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
+
+    def run_at(moment: str) -> str:
+        monkeypatch.setenv("DUBAN_FAKE_NOW", moment)
+        r = duban("run")
+        assert r.code == 0, r.output
+        return r.out
+
+    out = run_at("2024-03-29T09:00:00+08:00")
+    assert "已生成 50 个单位的2024年第一季度进展情况表" in out
+    period = Period(2024, 1)
+    assert len(list(app.workspace.forms_dir(period).glob("*.xlsx"))) == 50
+    assert len(list(outbox.glob("2024Q1_通知_*.eml"))) == 50
+
+    fill_return(app, "区发改委", "发改委报回.xlsx")
+    out = run_at("2024-04-02T09:00:00+08:00")
+    assert "接收 区发改委：发改委报回.xlsx" in out
+    reminded = sorted(p.name for p in outbox.glob("2024Q1_提醒_*.eml"))
+    assert len(reminded) == 49 and "2024Q1_提醒_区发改委.eml" not in reminded  # collected first
+
+    out = run_at("2024-04-09T09:30:00+08:00")
+    assert "  催报：跳过（已过报送截止时间" in out
+    assert len(list(outbox.glob("2024Q1_逾期_*.eml"))) == 49
+    assert list(app.workspace.reminders_dir(period).glob("2024Q1_催报清单_20240409.*"))
+    docx = list(app.workspace.report_dir(period).glob("*.docx"))
+    assert len(docx) == 1 and "第一季度推进情况报告" in docx[0].name
+    assert bool(list(app.workspace.report_dir(period).glob("*.pdf"))) == bool(
+        shutil.which("soffice")
+    )
+    with app.ledger() as ledger:
+        done = {s: ledger.step_done(Q1, s)["done_at"] for s in steps.ORDER if s != "催报"}
+        assert ledger.step_done(Q1, "催报") is None
+    assert done["report"] == "2024-04-09T09:30:00+08:00"
+    assert done["提醒"] == "2024-04-02T09:00:00+08:00"
+
+    # running again changes nothing; the overview shows the closed cycle
+    out = run_at("2024-04-09T10:00:00+08:00")
+    assert "现在没有需要执行的步骤。" in out
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-09T10:00:00+08:00")
+    r = duban("status")
+    assert r.code == 0, r.output
+    assert r.out.splitlines()[:5] == [
+        "当前报送周期：2024年第一季度（2024Q1），现在 2024-04-09 10:00",
+        "阶段：报告已生成，本季度流程结束",
+        "报送截止：2024年4月8日 星期一 17:30（已过截止时间）",
+        "报送情况：应报 50 个单位，已报回 1 个（已接收 1，退回待重报 0），未报送 49 个",
+        "已完成：生成表单（03-29 09:00）、下发通知（03-29 09:00）、回收报表（最近一次 04-09 09:30）、"
+        "提醒（04-02 09:00）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）",
+    ]
+    assert "  2024-06-28T09:00:00+08:00  2024Q2 下发通知" in r.out
+    assert "排程进程：没有运行" in r.out

@@ -81,10 +81,16 @@ def drive(app, start: datetime, until: datetime, fired: list | None = None) -> F
     jumping the clock from one fire time to the next."""
     clock = FakeClock(start)
     with scheduler.session(
-        lambda: app, years=[2024], clock=clock, scheduler_cls=ManualScheduler, executor=DebugExecutor()
+        lambda: app,
+        years=[2024],
+        clock=clock,
+        scheduler_cls=ManualScheduler,
+        executor=DebugExecutor(),
     ) as s:
         if fired is not None:
-            s.sched.add_listener(lambda e: fired.append((e.job_id, clock.now())), EVENT_JOB_EXECUTED)
+            s.sched.add_listener(
+                lambda e: fired.append((e.job_id, clock.now())), EVENT_JOB_EXECUTED
+            )
         s.sched.resume()
         for _ in range(100_000):
             wait = s.sched._process_jobs()
@@ -213,7 +219,9 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
     }
     assert all(is_workday(t[0].date()) for t in once.values())
     # collect every hour of the window (also run first by the stage jobs, never after the report)
-    assert sorted(set(rec.times("collect"))) == hourly(at("2024-03-29T09:00"), at("2024-04-09T09:00"))
+    assert sorted(set(rec.times("collect"))) == hourly(
+        at("2024-03-29T09:00"), at("2024-04-09T09:00")
+    )
     jobs = {}
     for job_id, _ in fired:
         jobs[job_id] = jobs.get(job_id, 0) + 1
@@ -267,7 +275,10 @@ def test_a_failing_job_is_logged_with_its_cause_and_retried_at_the_next_fire(app
     rec.failures["通知"] = 2  # the 通知 job and the collect job at 09:00 both fail
     drive(app, at("2024-03-29T08:00"), at("2024-03-29T12:00"))
     assert rec.times("通知") == [at("2024-03-29T09:00")] * 2 + [at("2024-03-29T10:00")]
-    assert rec.times("collect")[:2] == [at("2024-03-29T09:00"), at("2024-03-29T10:00")]  # not blocked
+    assert rec.times("collect")[:2] == [
+        at("2024-03-29T09:00"),
+        at("2024-03-29T10:00"),
+    ]  # not blocked
     log = log_text(app)
     assert "错误 2024Q1 下发通知失败：程序内部出错（OSError: 通知 的服务器暂时连不上）" in log
     assert "Traceback" in log  # the file keeps the details
@@ -355,8 +366,18 @@ class Proc:
             "TEST_STEP_LOG": str(self.step_log),
             "TEST_SLOW_STEP": slow,
         }
-        argv = [sys.executable, str(wrapper), "--config", str(ROOT / "config.toml"), "--data-dir", str(data), "schedule"]
-        self.p = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+        argv = [
+            sys.executable,
+            str(wrapper),
+            "--config",
+            str(ROOT / "config.toml"),
+            "--data-dir",
+            str(data),
+            "schedule",
+        ]
+        self.p = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self.out, stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.out_path.read_text(encoding="utf-8")
@@ -365,14 +386,18 @@ class Proc:
         deadline = time.monotonic() + timeout
         while not predicate():
             if self.p.poll() is not None:
-                pytest.fail(f"scheduler exited ({self.p.returncode}) before {what}:\n{self.output()}")
+                pytest.fail(
+                    f"scheduler exited ({self.p.returncode}) before {what}:\n{self.output()}"
+                )
             if time.monotonic() > deadline:
                 self.p.kill()
                 pytest.fail(f"timed out waiting for {what}:\n{self.output()}")
             time.sleep(0.05)
 
     def ready(self) -> None:
-        self.wait_for(lambda: "接下来：" in self.output() or "没有待执行" in self.output(), "start-up")
+        self.wait_for(
+            lambda: "接下来：" in self.output() or "没有待执行" in self.output(), "start-up"
+        )
 
     def stop(self, sig=signal.SIGTERM) -> int:
         self.p.send_signal(sig)
@@ -381,7 +406,9 @@ class Proc:
         return code
 
     def steps(self) -> list[str]:
-        return self.step_log.read_text(encoding="utf-8").splitlines() if self.step_log.exists() else []
+        return (
+            self.step_log.read_text(encoding="utf-8").splitlines() if self.step_log.exists() else []
+        )
 
 
 def test_killed_before_a_due_job_and_restarted_after_it_runs_the_job_once(tmp_path, data_dir):
@@ -395,13 +422,20 @@ def test_killed_before_a_due_job_and_restarted_after_it_runs_the_job_once(tmp_pa
     # restarted after the fire time: the job runs at once; SIGTERM during its first step
     # lets the job finish before the process exits
     second = Proc(tmp_path, data_dir, "2024-03-29T09:00:30+08:00", slow="forms")
-    second.wait_for(lambda: any(s.startswith("start forms") for s in second.steps()), "the notice job")
+    second.wait_for(
+        lambda: any(s.startswith("start forms") for s in second.steps()), "the notice job"
+    )
     assert second.stop() == 0
     out = second.output()
     assert f"上次的排程进程（进程号 {first.p.pid}）没有正常退出，已接管它留下的锁" in out
     assert "收到停止信号（SIGTERM），正在执行的任务结束后退出" in out
     assert "排程进程已停止" in out
-    assert [s.split()[:2] for s in second.steps()] == [["start", "forms"], ["end", "forms"], ["start", "通知"], ["end", "通知"]]
+    assert [s.split()[:2] for s in second.steps()] == [
+        ["start", "forms"],
+        ["end", "forms"],
+        ["start", "通知"],
+        ["end", "通知"],
+    ]
 
     third = Proc(tmp_path, data_dir, "2024-03-29T09:05:00+08:00")
     third.ready()
@@ -426,10 +460,13 @@ def test_a_second_scheduler_on_the_same_data_dir_refuses(tmp_path, data_dir, dub
     try:
         r = duban("schedule")
         assert r.code == 1
-        assert r.err.startswith(f"错误：数据目录 {data_dir} 已有一个排程进程在运行（进程号 {first.p.pid}）")
+        assert r.err.startswith(
+            f"错误：数据目录 {data_dir} 已有一个排程进程在运行（进程号 {first.p.pid}）"
+        )
         assert "同一数据目录只能运行一个" in r.err
         assert duban("schedule", "--once").code == 1
         assert duban("schedule", "--plan").code == 0  # looking is always allowed
+        assert f"排程进程：运行中（进程号 {first.p.pid}）" in duban("status").out
     finally:
         assert first.stop(signal.SIGINT) == 0
     assert "收到停止信号（SIGINT）" in first.output()

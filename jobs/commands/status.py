@@ -4,27 +4,41 @@ from jobs.cli import get_app
 
 
 @click.command("status")
-@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--period",
+    "period_text",
+    default=None,
+    help="报告期，如 2024Q1 或 2024年第一季度；不写则显示当前报送周期的概况和接下来的排程任务。",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")
 @click.pass_context
 def command(ctx, period_text, as_json):
-    """查看某报告期各单位的报送情况。
+    """查看某报告期各单位的报送情况；不写 --period 时显示当前报送周期的概况。
 
     \b
     每个单位：是否已生成表单、是否已发通知、是否报回（时间、第几版）、
     已接收还是被退回（退回原因）、是否逾期；最后一行是合计。
     只读台账，不打开文件；先运行 duban collect 收取最新报回的文件。
+    概况包括：当前阶段、报送截止时间、已报回/已接收/退回/未报送的单位数、
+    已完成的步骤、排程进程是否在运行、接下来的排程任务。
 
     \b
     示例：
+      duban status
       duban status --period 2024Q1
       duban status --period 2024Q1 --json
     """
     from reporting.periods import Period
     from reporting.status import period_status
 
-    period = Period.parse(period_text)
     app = get_app(ctx)
+    if period_text is None:  # the open cycle at a glance (jobs.scheduler.cycle_status)
+        from jobs.scheduler import clock_from_env, cycle_status
+
+        overview = cycle_status(app, clock_from_env(app.settings).now())
+        click.echo(overview.to_json() if as_json else "\n".join(overview.lines()))
+        return
+    period = Period.parse(period_text)
     with app.ledger() as ledger:
         status = period_status(app.settings, app.assignments, ledger, period)
     if as_json:
