@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
-from apscheduler.executors.debug import DebugExecutor
-from apscheduler.schedulers.base import BaseScheduler
 
 from jobs import scheduler, steps
 from jobs.runner import FileLock
@@ -27,26 +25,6 @@ Q1 = "2024Q1"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
-
-
-class FakeClock:
-    fake = True
-
-    def __init__(self, start: datetime):
-        self.t = start
-
-    def now(self) -> datetime:
-        return self.t
-
-
-class ManualScheduler(BaseScheduler):
-    """APScheduler driven by the test: no thread, ``_process_jobs`` called by hand."""
-
-    def shutdown(self, wait=True):
-        super().shutdown(wait)
-
-    def wakeup(self):
-        pass
 
 
 class Recorder:
@@ -76,31 +54,13 @@ def rec(monkeypatch) -> Recorder:
     return r
 
 
-def drive(app, start: datetime, until: datetime, fired: list | None = None) -> FakeClock:
-    """Run the real scheduler (SQLite job store, real triggers) from ``start`` to ``until``,
-    jumping the clock from one fire time to the next."""
-    clock = FakeClock(start)
-    with scheduler.session(
-        lambda: app,
-        years=[2024],
-        clock=clock,
-        scheduler_cls=ManualScheduler,
-        executor=DebugExecutor(),
-    ) as s:
-        if fired is not None:
-            s.sched.add_listener(
-                lambda e: fired.append((e.job_id, clock.now())), EVENT_JOB_EXECUTED
-            )
-        s.sched.resume()
-        for _ in range(100_000):
-            wait = s.sched._process_jobs()
-            if wait is None:
-                break
-            nxt = clock.t + timedelta(seconds=wait)
-            if nxt > until:
-                break
-            clock.t = nxt
-    return clock
+def drive(app, start: datetime, until: datetime, fired: list | None = None) -> None:
+    """Days pass in seconds: the real scheduler on a clock jumping between fire times."""
+    clock = scheduler.FakeClock(start)
+    listeners = []
+    if fired is not None:
+        listeners.append((lambda e: fired.append((e.job_id, clock.t)), EVENT_JOB_EXECUTED))
+    scheduler.simulate(lambda: app, clock, until, years=[2024], listeners=listeners)
 
 
 def log_text(app) -> str:
