@@ -277,6 +277,15 @@ def add_landscape_section(document):
     """Start a new page in landscape (for a wide annex table); footers carry on."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
     page_setup(section, landscape=True, grid=False)
+    # python-docx puts the previous section's end in a new empty paragraph: a stray blank
+    # line after the last one (which could push it onto a page of its own). Move the
+    # section end into that last paragraph instead (keep it a plain paragraph, not a
+    # docxtpl {%p %} tag, which disappears on render).
+    holder = document.paragraphs[-1]._p
+    previous = holder.getprevious()
+    if previous is not None and previous.tag == qn("w:p") and not holder.xpath("./w:r"):
+        previous.get_or_add_pPr().append(holder.pPr.sectPr)
+        holder.getparent().remove(holder)
     return section
 
 

@@ -1,0 +1,632 @@
+"""`duban report`: the 公文 (GB/T 9704-2012) report, its annex, chart and leader briefs.
+
+The result is built by hand from the bundled task table (``sample_result``): a mix of
+statuses and lights, missing and late units, indicators, several lead units, and
+hostile text from units. Generated files are read back with python-docx and lxml.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import office
+from docx import Document
+from docx.oxml.ns import qn
+
+from reporting.exceptions import ReportError
+from reporting.merge import judge_indicator
+from reporting.model import Answer, Light, QuarterResult, Status
+from reporting.periods import Period
+from reporting.report import (
+    BRIEFS_DIR,
+    default_report_day,
+    empty_result,
+    render_report,
+)
+
+P = Period(2024, 1)
+TODAY = date(2024, 4, 9)
+HOSTILE = '<tag> & "quotes"\nnewline ]]> {{ x }}'
+
+STATUS_CYCLE = [
+    Status.ON_TRACK, Status.AHEAD, Status.ON_TRACK, Status.DONE, Status.LAGGING,
+    Status.ON_TRACK, Status.NOT_STARTED, None,  # None: the lead unit did not report
+]
+
+
+def light_for(gap: float) -> str:
+    if gap <= 0:
+        return Light.GREEN.value
+    return Light.YELLOW.value if gap <= 15 else Light.RED.value
+
+
+def sample_result(app, period: Period = P) -> QuarterResult:
+    """A realistic merged result: every status, all lights, missing/late/rejected units,
+    indicators for tasks 1–6, a row with two lead units and hostile unit text."""
+    result = empty_result(app.settings, app.assignments, period)
+    result.generated_at = "2024-04-09T10:30:00+08:00"
+    reporting_units: set[str] = set()
+    for i, row in enumerate(result.rows):
+        status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
+        if status is None:
+            # lead unit silent; one cooperating unit gave feedback on some rows
+            if row.coop_units and i % 16 == 7:
+                row.coop_feedback = [Answer(unit=row.coop_units[0], progress=f"配合推进第{row.label}项，已对接牵头单位。")]
+                reporting_units.add(row.coop_units[0])
+            continue
+        percent = {Status.DONE: 100.0, Status.AHEAD: 40.0, Status.ON_TRACK: 25.0,
+                   Status.LAGGING: 5.0 if i % 3 else 15.0, Status.NOT_STARTED: 0.0}[status]
+        row.percent = percent
+        row.status = status.value
+        row.gap = result.expected_progress - percent
+        row.light = light_for(row.gap)
+        row.judged_status = status.value
+        progress = f"{row.label}项一季度完成阶段任务，累计完成{percent:g}%。\n下一步继续推进。"
+        problems = "资金缺口较大，土地指标尚未落实。" if status in (Status.LAGGING, Status.NOT_STARTED) else ""
+        row.lead_reports = [
+            Answer(unit=u, progress=progress, percent=percent, status=status.value, problems=problems)
+            for u in row.lead_units
+        ]
+        reporting_units.update(row.lead_units)
+    by_id = {r.id: r for r in result.rows}
+    # hostile text where the report and the annex show it
+    hostile_row = by_id["8.1"]
+    hostile_row.status, hostile_row.percent, hostile_row.gap = Status.LAGGING.value, 10.0, 15.0
+    hostile_row.light = Light.YELLOW.value
+    hostile_row.lead_reports = [Answer(unit="区发改委", progress=HOSTILE, percent=10.0, status="滞后", problems=HOSTILE)]
+    # reported on track but the numbers say otherwise: red, with the merge's explanation
+    conflict = by_id["9.2"]
+    conflict.status, conflict.percent, conflict.gap, conflict.light = Status.ON_TRACK.value, 2.0, 23.0, Light.RED.value
+    conflict.status_conflict = "自报序时推进，但累计完成2%，低于序时进度"
+    conflict.lead_reports = [Answer(unit="区发改委", progress="完成前期工作。", percent=2.0, status="序时推进")]
+    # main economic indicators: one behind target, one ahead, one missing
+    values = {"1": 7.1, "2": 10.5, "3": 16.0, "4": None, "5": 9.5, "6": 8.2}
+    for tid, value in values.items():
+        spec = app.assignments.by_id[tid].task.indicators[0]
+        by_id[tid].indicators = [judge_indicator(spec, value, result.expected_progress)]
+    for unit in result.units:
+        if unit.unit in reporting_units:
+            unit.state, unit.received_at, unit.versions = "accepted", "2024-04-08T16:00:00+08:00", 1
+    accepted = [u for u in result.units if u.state == "accepted"]
+    accepted[1].late = True
+    accepted[1].received_at = "2024-04-09T09:00:00+08:00"
+    missing = [u for u in result.units if u.state == "missing"]
+    missing[0].state = "rejected"
+    missing[0].problems = ["第5行累计完成进度不是数字"]
+    return result
+
+
+@pytest.fixture
+def result(app):
+    return sample_result(app)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One render of the sample result, shared by the read-back tests (rendering takes ~1 s)."""
+    from conftest import ROOT
+
+    from jobs.app import create_app
+
+    tmp = tmp_path_factory.mktemp("report")
+    app = create_app(ROOT / "config.toml", data_dir=tmp / "data", env={})
+    res = sample_result(app)
+    out = render_report(app.settings, app.workspace, P, out_dir=tmp / "out", result=res, today=TODAY, by_leader=True)
+    return out, res, app
+
+
+@pytest.fixture(scope="module")
+def doc(rendered):
+    return Document(rendered[0].docx)
+
+
+# -- helpers ----------------------------------------------------------------------------
+def texts(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def body_until_annex(doc) -> str:
+    lines = texts(doc)
+    return "\n".join(lines[: lines.index("附件")])
+
+
+def style_chain(style):
+    while style is not None:
+        yield style
+        style = style.base_style
+
+
+def rfonts_attr(el, attr: str):
+    rpr = el.find(qn("w:rPr"))
+    fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+    return None if fonts is None else fonts.get(qn(f"w:{attr}"))
+
+
+def east_asia_font(doc, paragraph, run) -> str | None:
+    """The East Asian font Word would use for ``run``: run → character style → paragraph style chain → defaults."""
+    if (name := rfonts_attr(run._r, "eastAsia")) is not None:
+        return name
+    if run.style is not None and run.style.name != "Default Paragraph Font":
+        for st in style_chain(run.style):
+            if (name := rfonts_attr(st.element, "eastAsia")) is not None:
+                return name
+    for st in style_chain(paragraph.style):
+        if (name := rfonts_attr(st.element, "eastAsia")) is not None:
+            return name
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    return rfonts_attr(defaults, "eastAsia")
+
+
+def all_paragraphs(doc):
+    yield from doc.paragraphs
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                yield from cell.paragraphs
+
+
+def number(pattern: str, text: str) -> int:
+    m = re.search(pattern, text)
+    assert m, f"{pattern!r} not found"
+    return int(m.group(1))
+
+
+def docx_xml(path: Path, part: str = "word/document.xml") -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return z.read(part)
+
+
+# -- page and styles (GB/T 9704-2012) ----------------------------------------------------
+def test_page_setup_is_a4_with_official_margins_and_line_grid(doc):
+    s = doc.sections[0]
+    assert (s.page_width.twips, s.page_height.twips) == (11906, 16838)
+    assert (s.top_margin.twips, s.bottom_margin.twips) == (2098, 1984)
+    assert (s.left_margin.twips, s.right_margin.twips) == (1587, 1474)
+    grid = s._sectPr.find(qn("w:docGrid"))
+    assert grid.get(qn("w:linePitch")) == "579"
+    assert grid.get(qn("w:type")) == "lines"
+    # type area 156 mm: 28 characters of 16 pt condensed by 0.25 pt fit, 29 do not
+    width_pt = (11906 - 1587 - 1474) / 20
+    assert 28 * (16 - 0.25) <= width_pt < 29 * (16 - 0.25)
+
+
+def test_body_style_is_fangsong_16pt_exact_579_indent_two_chars(doc):
+    normal = doc.styles["Normal"].element
+    assert rfonts_attr(normal, "eastAsia") == "仿宋_GB2312"
+    rpr = normal.find(qn("w:rPr"))
+    assert rpr.find(qn("w:sz")).get(qn("w:val")) == "32"
+    assert rpr.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    assert rpr.find(qn("w:spacing")).get(qn("w:val")) == "-5"
+    ppr = normal.find(qn("w:pPr"))
+    spacing = ppr.find(qn("w:spacing"))
+    assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("579", "exact")
+    assert ppr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    assert defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "32"
+
+
+@pytest.mark.parametrize(
+    ("style", "font", "size"),
+    [("公文标题", "方正小标宋简体", "44"), ("一级标题", "黑体", "32"), ("二级标题", "楷体_GB2312", "32"),
+     ("页码", "宋体", "28"), ("表头文字", "黑体", "24"), ("表格文字", "仿宋_GB2312", "24")],
+)
+def test_heading_and_table_styles(doc, style, font, size):
+    el = doc.styles[style].element
+    assert rfonts_attr(el, "eastAsia") == font
+    assert el.find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == size
+
+
+def test_no_theme_fonts_anywhere_and_zh_cn(rendered):
+    path = rendered[0].docx
+    for part in ("word/styles.xml", "word/document.xml", "word/footer1.xml", "word/footer2.xml"):
+        xml = docx_xml(path, part)
+        assert b"Theme=" not in xml and b"theme=" not in xml.lower().replace(b"w:themefontlang", b""), part
+    assert b'w:eastAsia="zh-CN"' in docx_xml(path, "word/settings.xml")
+
+
+def test_every_run_has_a_chinese_font(doc):
+    allowed = {"仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体", "宋体"}
+    seen = set()
+    for para in all_paragraphs(doc):
+        for run in para.runs:
+            if run.text.strip():
+                font = east_asia_font(doc, para, run)
+                assert font in allowed, (para.text[:30], font)
+                seen.add(font)
+    assert {"仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"} <= seen
+
+
+def test_headings_use_their_styles(doc):
+    by_text = {p.text: p.style.name for p in doc.paragraphs}
+    assert by_text["关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告"] == "公文标题"
+    assert by_text["区政府："] == "主送机关"
+    for h in ("一、总体情况", "二、各板块推进情况", "三、滞后任务及存在问题", "四、报送情况", "五、下步工作建议"):
+        assert by_text[h] == "一级标题"
+    assert by_text["（二）以项目攻坚为抓手，着力推动经济企稳回升"] == "二级标题"
+    assert by_text["区督查考核办"] == "发文机关署名"
+    assert by_text["2024年4月9日"] == "成文日期"
+    # 五、 sub-items: the （一） lead in 楷体, the rest in the body font
+    para = next(p for p in doc.paragraphs if p.text.startswith("（一）紧盯滞后任务"))
+    assert [east_asia_font(doc, para, r) for r in para.runs] == ["楷体_GB2312", "仿宋_GB2312"]
+
+
+def test_odd_and_even_footers_with_page_fields(rendered, doc):
+    settings = docx_xml(rendered[0].docx, "word/settings.xml")
+    assert b"<w:evenAndOddHeaders/>" in settings
+    s = doc.sections[0]
+    for footer, jc in ((s.footer, "right"), (s.even_page_footer, "left")):
+        para = footer.paragraphs[0]
+        assert para.style.name == "页码"
+        assert para._p.pPr.find(qn("w:jc")).get(qn("w:val")) == jc
+        ind = para._p.pPr.find(qn("w:ind"))
+        assert ind.get(qn(f"w:{jc}Chars")) == "100"  # one character from the edge
+        xml = para._p.xml
+        assert 'w:fldCharType="begin"' in xml and 'w:fldCharType="end"' in xml
+        assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", xml)
+        assert para.text.startswith("— ") and para.text.endswith(" —")
+
+
+# -- content and numbers ---------------------------------------------------------------------
+def test_numbers_in_the_text_match_the_result(rendered, doc):
+    _, res, _ = rendered
+    text = body_until_annex(doc)
+    sc, lc, uc = res.status_counts(), res.light_counts(), res.unit_counts()
+    overall = next(p for p in texts(doc) if p.startswith("截至") and "项任务中" in p)
+    assert number(r"(\d+)项任务中", overall) == len(res.rows) == 79
+    for status in ("已完成", "超序时", "序时推进", "滞后", "未启动"):
+        assert number(rf"{status}(\d+)项", overall) == sc[status], status
+    assert number(r"另有(\d+)项因牵头单位未报送", overall) == sc["未报送"]
+    on_pace = sc["已完成"] + sc["超序时"] + sc["序时推进"]
+    assert number(r"合计(\d+)项达到序时进度", overall) == on_pace
+    share = re.search(r"达到序时进度，占([\d.]+)%", overall).group(1)
+    assert float(share) == pytest.approx(100 * on_pace / 79, abs=0.05)
+    for light in ("绿", "黄", "红"):
+        n = number(rf"亮?{light}灯(\d+)项", text)
+        assert n == lc[light], light
+    for pattern, key in ((r"应报送单位(\d+)个", "due"), (r"按时报送(\d+)个", "on_time"), (r"逾期报送(\d+)个", "late"),
+                         (r"被退回待重新报送(\d+)个", "rejected"), (r"未报送(\d+)个", "missing")):
+        assert number(pattern, text) == uc[key], key
+    assert "截至4月9日10时30分" in text
+    assert "第一季度序时进度为25%" in text
+    # 三、 lists every lagging or red row, numbered
+    lagging = [r for r in res.rows if r.lagging]
+    assert number(r"共有(\d+)项任务滞后或亮红灯", text) == len(lagging)
+    listed = [p for p in texts(doc) if re.match(r"\d+\. ", p)]
+    assert len(listed) == len(lagging)
+    for para, row in zip(listed, sorted(lagging, key=lambda r: [int(x) for x in r.id.split(".")]), strict=True):
+        assert f"第{row.label}项" in para and "、".join(row.lead_units) in para
+    # each section's own counts add up to the totals
+    section_totals = [number(r"本板块共(\d+)项任务", p) for p in texts(doc) if p.startswith("本板块共")]
+    assert len(section_totals) == 9 and sum(section_totals) == 79
+
+
+def test_lagging_rows_name_gap_leader_unit_and_problems(doc):
+    para = next(p.text for p in doc.paragraphs if "第9（2）项" in p.text)
+    assert "牵头领导：崔海锋" in para and "牵头单位：区发改委" in para
+    assert "累计完成进度2%，低于序时进度23个百分点" in para
+    assert "单位自报“序时推进”" in para and "亮红灯" in para
+    assert "自报序时推进，但累计完成2%" in para  # the merge's explanation
+    para = next(p.text for p in doc.paragraphs if "第5项" in p.text)
+    assert "存在问题：资金缺口较大，土地指标尚未落实。" in para
+
+
+def test_indicator_table_and_sentence(doc):
+    table = doc.tables[0]
+    header = [c.text for c in table.rows[0].cells]
+    assert header == ["序号", "指标", "年度目标", "第一季度完成", "与目标比较", "牵头单位"]
+    rows = {r.cells[1].text: [c.text for c in r.cells] for r in table.rows[1:]}
+    assert rows["地区生产总值"][2:5] == ["增长8%", "增长7.1%", "低于目标0.9个百分点"]
+    assert rows["规上工业增加值"][4] == "高于目标0.5个百分点"
+    assert rows["社会消费品零售总额"][3] == "未报送"
+    assert len(rows) == 6
+    text = body_until_annex(doc)
+    assert "主要经济指标6项，达到目标或序时要求4项，低于目标1项，未报送1项" in text
+    assert "地区生产总值增长7.1%，低于目标0.9个百分点" in text
+
+
+def test_unit_lists_and_missing_lead_unit_fallback(rendered, doc):
+    _, res, _ = rendered
+    text = body_until_annex(doc)
+    late = [u.unit for u in res.units if u.state == "accepted" and u.late]
+    missing = [u.unit for u in res.units if u.state == "missing"]
+    rejected = [u.unit for u in res.units if u.state == "rejected"]
+    assert f"逾期报送的单位：{'、'.join(late)}。" in text
+    assert f"未报送的单位：{'、'.join(missing)}。" in text
+    assert f"尚未按要求重新报送的单位：{'、'.join(rejected)}。" in text
+    # a row whose lead unit is silent shows the cooperating unit's feedback instead
+    row = next(r for r in res.rows if not r.lead_reports and r.coop_feedback)
+    para = next(p.text for p in doc.paragraphs if p.text.startswith(row.label))
+    assert f"牵头单位{'、'.join(row.lead_units)}未报送，配合单位反馈：{row.coop_feedback[0].unit}：" in para
+
+
+def test_hostile_unit_text_is_escaped_and_keeps_its_lines(rendered, doc):
+    lines = texts(doc)
+    i = next(k for k, t in enumerate(lines) if t.startswith("8（1）"))
+    # body: each line of the unit's text is its own paragraph, with the body's indent
+    assert lines[i].endswith('<tag> & "quotes"')
+    assert lines[i + 1] == "newline ]]> {{ x }}"
+    assert doc.paragraphs[i + 1].style.name == "Normal"
+    # annex table: the line break stays inside the cell
+    annex = doc.tables[-1]
+    cell = next(r.cells[4] for r in annex.rows if r.cells[1].text.startswith("8（1）"))
+    assert cell.text == '<tag> & "quotes"\nnewline ]]> {{ x }}'
+    xml = docx_xml(rendered[0].docx).decode()
+    assert "&lt;tag&gt; &amp;" in xml and "<tag>" not in xml
+
+
+def test_annex_is_landscape_with_repeated_header_and_unsplit_rows(rendered, doc):
+    _, res, _ = rendered
+    annex_section = doc.sections[-1]
+    assert len(doc.sections) == 2
+    assert annex_section.page_width.twips == 16838 and annex_section.page_height.twips == 11906
+    assert annex_section._sectPr.find(qn("w:pgSz")).get(qn("w:orient")) == "landscape"
+    lines = texts(doc)
+    a = lines.index("附件")
+    assert doc.paragraphs[a].style.name == "附件标识" and lines[a + 2] == "2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    table = doc.tables[-1]
+    assert [c.text for c in table.rows[0].cells] == ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"]
+    head = table.rows[0]._tr.trPr
+    assert head.find(qn("w:tblHeader")) is not None and head.find(qn("w:cantSplit")) is not None
+    body = table.rows[1:]
+    assert len(body) == len(res.rows)
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in body)
+    assert all(r._tr.trPr.find(qn("w:tblHeader")) is None for r in body)
+    assert [r.cells[0].text for r in body] == [str(i) for i in range(1, 80)]
+    # statuses and lights add up to the result's counts; the light cell is tinted
+    statuses = Counter(r.cells[5].text for r in body)
+    assert dict(statuses) == {k: v for k, v in res.status_counts().items() if v}
+    lights = Counter(r.cells[6].text for r in body)
+    assert lights["红灯"] == res.light_counts()["红"] and lights["—"] == sum(1 for r in res.rows if not r.light)
+    red = next(r for r in body if r.cells[6].text == "红灯")
+    assert red.cells[6]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "F4B6B6"
+    # widths fit the landscape type area (225 mm)
+    total = sum(int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol")))
+    assert total <= round(225 * 1440 / 25.4) + 1
+
+
+def test_closing_block_keeps_together_and_signature_layout(doc):
+    lines = texts(doc)
+    i = lines.index("特此报告。")
+    assert lines[i + 1] == "" and lines[i + 2] == "附件：2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    assert lines[i + 3] == "" and lines[i + 4] == "区督查考核办" and lines[i + 5] == "2024年4月9日"
+    for para in doc.paragraphs[i : i + 5]:
+        keep = para._p.pPr.find(qn("w:keepNext")) if para._p.pPr is not None else None
+        assert keep is not None or para.style.paragraph_format.keep_with_next, para.text
+    att = doc.styles["附件说明"].element.find(qn("w:pPr")).find(qn("w:ind"))
+    assert (att.get(qn("w:leftChars")), att.get(qn("w:hangingChars"))) == ("500", "300")
+    # the section break (to the landscape annex) is carried by the date paragraph
+    assert doc.paragraphs[i + 5]._p.pPr.find(qn("w:sectPr")) is not None
+
+
+def test_chart_is_embedded_and_deterministic(rendered, result):
+    from reporting.chart import section_status_counts, status_chart_png
+
+    with zipfile.ZipFile(rendered[0].docx) as z:
+        media = [n for n in z.namelist() if n.startswith("word/media/")]
+        assert media == ["word/media/image1.png"]
+        png = z.read(media[0])
+    assert png.startswith(b"\x89PNG") and b"Software" not in png and b"matplotlib" not in png
+    assert status_chart_png(result) == status_chart_png(result)
+    per_section = section_status_counts(result)
+    assert len(per_section) == 9
+    totals = Counter()
+    for _, counts in per_section:
+        totals.update(counts)
+    assert {k: totals[k] for k in result.status_counts()} == result.status_counts()
+
+
+def test_core_properties_are_fixed(doc):
+    cp = doc.core_properties
+    assert cp.title == "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告"
+    assert cp.author == "区督查考核办" and cp.revision == 1
+    assert cp.created.date() == TODAY and cp.modified == cp.created
+
+
+def test_rendering_twice_gives_identical_files(app, result, tmp_path):
+    outs = [
+        render_report(app.settings, app.workspace, P, out_dir=tmp_path / name, result=result, today=TODAY, by_leader=True)
+        for name in ("a", "b")
+    ]
+    assert outs[0].docx.read_bytes() == outs[1].docx.read_bytes()
+    assert [p.read_bytes() for p in outs[0].briefs] == [p.read_bytes() for p in outs[1].briefs]
+    # and a rerun into the same place rewrites the same file
+    again = render_report(app.settings, app.workspace, P, out_dir=tmp_path / "a", result=result, today=TODAY)
+    assert again.docx.read_bytes() == outs[1].docx.read_bytes()
+
+
+# -- without returns, from merged.json ----------------------------------------------------------
+def test_no_merged_json_renders_and_says_nothing_was_received(app, tmp_path):
+    out = render_report(app.settings, app.workspace, P, today=TODAY, assignments=app.assignments)
+    assert out.docx.parent == app.workspace.report_dir(P) and out.docx.exists()
+    assert out.merged is False
+    text = "\n".join(texts(Document(out.docx)))
+    assert "尚未收到任何单位报送的推进情况，79项任务的进展暂无法汇总" in text
+    assert "因尚未收到报送，暂无法判断滞后情况" in text
+    assert "本季度应报送单位50个" in text and "未报送50个" in text
+    assert text.count("牵头单位均未报送") == 9
+    assert any("merged.json" in line and "duban collect" in line for line in out.lines())
+    # the deadline is the cut-off: 5 working days after the quarter (4月4–6日 清明, 7日 调休上班)
+    assert "截至4月8日17时30分" in text
+
+
+def test_reads_merged_json(app, result):
+    path = app.workspace.merged_json(P)
+    path.parent.mkdir(parents=True)
+    path.write_text(result.to_json(), encoding="utf-8")
+    out = render_report(app.settings, app.workspace, P, today=TODAY)
+    assert out.merged is True and out.status_counts == result.status_counts()
+    text = "\n".join(texts(Document(out.docx)))
+    assert f"已完成{result.status_counts()['已完成']}项" in text
+
+
+def test_broken_merged_json_is_a_clear_error(app):
+    path = app.workspace.merged_json(P)
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReportError, match="merged.json 无法读取.*duban collect --period 2024Q1"):
+        render_report(app.settings, app.workspace, P, today=TODAY)
+
+
+def test_result_of_another_period_is_refused(app, result):
+    with pytest.raises(ReportError, match="2024Q1.*2024Q2"):
+        render_report(app.settings, app.workspace, Period(2024, 2), result=result, today=TODAY)
+
+
+def test_default_date_is_the_report_day_once_it_has_passed(app):
+    assert default_report_day(app.settings, P, today=date(2024, 6, 1)) == date(2024, 4, 9)
+    assert default_report_day(app.settings, P, today=date(2024, 4, 2)) == date(2024, 4, 2)
+
+
+# -- leader briefs ------------------------------------------------------------------------------
+def test_one_brief_per_leading_leader_lagging_first(rendered):
+    out, res, _ = rendered
+    leaders = sorted({name for r in res.rows for name in r.lead_leaders})
+    assert sorted(p.name for p in out.briefs) == sorted(f"2024Q1_分管领导调度单_{n}.docx" for n in leaders)
+    assert all(p.parent.name == BRIEFS_DIR for p in out.briefs)
+    path = next(p for p in out.briefs if p.name.endswith("崔海锋.docx"))
+    brief = Document(path)
+    mine = [r for r in res.rows if "崔海锋" in r.lead_leaders]
+    table = brief.tables[0]
+    rows = table.rows[1:]
+    assert len(rows) == len(mine)
+    labels = [r.cells[1].text.split("（")[0].split(".")[0] for r in rows]
+    assert set(labels) == {r.label.split("（")[0] for r in mine}
+    lagging = sum(1 for r in mine if r.lagging)
+    assert lagging >= 2
+    # the first rows are the lagging / red ones, none after them
+    firsts = [r.cells[4].text == "滞后" or r.cells[5].text == "红灯" for r in rows]
+    assert firsts == [True] * lagging + [False] * (len(rows) - lagging)
+    text = "\n".join(texts(brief))
+    assert f"您牵头的{len(mine)}项" in text and f"其中{lagging}项滞后或亮红灯" in text
+    assert "崔海锋同志：" in text and "2024年4月9日" in text
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+def test_stale_briefs_are_removed(app, result, tmp_path):
+    out_dir = tmp_path / "o"
+    stale = out_dir / BRIEFS_DIR / "2024Q1_分管领导调度单_已调走的领导.docx"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    other = out_dir / BRIEFS_DIR / "说明.txt"
+    other.write_text("keep", encoding="utf-8")
+    render_report(app.settings, app.workspace, P, out_dir=out_dir, result=result, today=TODAY, by_leader=True)
+    assert not stale.exists() and other.exists()
+
+
+# -- the template is the office's: errors name the problem ---------------------------------------
+def copy_templates(app, tmp_path) -> Path:
+    import shutil
+
+    folder = tmp_path / "templates"
+    shutil.copytree(app.settings.templates_dir, folder)
+    app.settings.paths.templates = folder
+    return folder
+
+
+def test_misspelt_tag_in_template_is_a_chinese_error_and_a_check_problem(app, result, tmp_path):
+    from jobs.checks import run_checks
+
+    folder = copy_templates(app, tmp_path)
+    tpl = Document(folder / "report.docx")
+    tpl.paragraphs[3].add_run("{{ 不存在的字段 }}")
+    tpl.save(folder / "report.docx")
+    with pytest.raises(ReportError, match="报告模板 report.docx 中的标签有误.*不存在的字段"):
+        render_report(app.settings, app.workspace, P, result=result, today=TODAY)
+    problems = [p for p in run_checks(app) if p.where == "报告模板"]
+    assert len(problems) == 1 and problems[0].error and "不存在的字段" in problems[0].message
+
+
+def test_broken_tag_syntax_and_missing_template(app, result, tmp_path):
+    folder = copy_templates(app, tmp_path)
+    tpl = Document(folder / "leader_brief.docx")
+    tpl.paragraphs[0].add_run("{% if %}")
+    tpl.save(folder / "leader_brief.docx")
+    with pytest.raises(ReportError, match="leader_brief.docx 中的标签有误"):
+        render_report(app.settings, app.workspace, P, result=result, today=TODAY, by_leader=True)
+    (folder / "report.docx").unlink()
+    with pytest.raises(ReportError, match="找不到报告模板.*build_report_template.py"):
+        render_report(app.settings, app.workspace, P, result=result, today=TODAY)
+
+
+def test_shipped_templates_pass_the_check(app):
+    from reporting.report import check_templates
+
+    assert check_templates(app.settings, app.assignments) == []
+
+
+def test_template_build_script_reproduces_the_shipped_templates(tmp_path, root):
+    import runpy
+
+    script = runpy.run_path(str(root / "templates" / "build_report_template.py"))
+    script["build_report"](tmp_path / "report.docx")
+    script["build_leader_brief"](tmp_path / "leader_brief.docx")
+    for name in ("report.docx", "leader_brief.docx"):
+        assert (tmp_path / name).read_bytes() == (root / "templates" / name).read_bytes(), name
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+def test_cli_report(duban, data_dir, tmp_path):
+    r = duban("report", "--period", "2024Q1", "--date", "2024-04-10", "--by-leader")
+    assert r.code == 0, r.output
+    assert "报告已生成：" in r.out and "分管领导调度单 9 份" in r.out and "merged.json" in r.out
+    path = Path(r.out.split("报告已生成：")[1].splitlines()[0])
+    assert path.exists() and path.parent == data_dir / "2024Q1" / "report"
+    assert "2024年4月10日" in "\n".join(texts(Document(path)))
+    r = duban("report", "--period", "2024年第一季度", "--out", str(tmp_path / "x"))
+    assert r.code == 0 and (tmp_path / "x").is_dir() and list((tmp_path / "x").glob("*.docx"))
+
+
+def test_cli_bad_input(duban):
+    r = duban("report", "--period", "2024Q9")
+    assert r.code == 1 and "无法识别的报告期" in r.err
+    r = duban("report", "--period", "2024Q1", "--date", "4月10日")
+    assert r.code == 1 and "落款日期“4月10日”无法识别" in r.err
+
+
+def test_cli_pdf_without_libreoffice_keeps_the_docx(duban, data_dir, monkeypatch):
+    import reporting.office
+
+    monkeypatch.setattr(reporting.office, "soffice_path", lambda: None)
+    r = duban("report", "--period", "2024Q1", "--pdf")
+    assert r.code == 1
+    assert "未能生成 PDF：未安装 LibreOffice" in r.out
+    assert list((data_dir / "2024Q1" / "report").glob("*.docx"))
+
+
+# -- LibreOffice: what a reader gets ------------------------------------------------------------
+@office
+def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
+    out = render_report(app.settings, app.workspace, P, out_dir=tmp_path, result=result, today=TODAY, pdf=True)
+    assert out.pdf_error == "" and out.pdf.exists()
+    info = subprocess.run(["pdfinfo", str(out.pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 10
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(out.pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    orient = [("landscape" if float(w) > float(h) else "portrait")
+              for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)]
+    first_annex = orient.index("landscape")
+    assert orient == ["portrait"] * first_annex + ["landscape"] * (pages - first_annex)
+    text = subprocess.run(["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告" in flat
+    sc = result.status_counts()
+    assert f"已完成{sc['已完成']}项、超序时{sc['超序时']}项、序时推进{sc['序时推进']}项" in flat
+    assert f"滞后{sc['滞后']}项、未启动{sc['未启动']}项" in flat
+    assert '<tag>&"quotes"' in flat
+    # every page carries its own number, "— n —"
+    per_page = text.split("\f")
+    for n, page in enumerate(per_page[:pages], 1):
+        assert re.search(rf"—\s*{n}\s*—", page), n
+    # the annex header row is repeated on every annex page
+    for page in per_page[first_annex:pages]:
+        assert re.search(r"序号\s+任务", page)
+    fonts = subprocess.run(["pdffonts", str(out.pdf)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts and "WenKai" in fonts
