@@ -447,12 +447,13 @@ def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *,
                 else:
                     out.result = "sent"
                     out.detail = "；".join(f"抄送 {a} 被拒收（{r}）" for a, r in refused.items())
-                    if mailer.outbox:
-                        out.detail = (out.detail + "；" if out.detail else "") + f"已写入 {mailer.outbox}"
-            ledger.record_send(period, rec.unit, stage, "email", out.result, out.detail, attempts=out.attempts)
-            if out.result == "sent" and out.detail:
-                # a refused Cc is worth a line in the report even though the unit was reached
-                summary.notes.append(f"{rec.unit}：{out.detail}")
+                    if out.detail:
+                        # the unit was reached, but the office should know about the Cc
+                        summary.notes.append(f"{rec.unit}：{out.detail}")
+            detail = out.detail or (f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else "")
+            ledger.record_send(period, rec.unit, stage, "email", out.result, detail, attempts=out.attempts)
+    if mailer.outbox and summary.count("sent", "email"):
+        summary.notes.append(f"邮件未实际发出，已写入发件箱目录 {mailer.outbox}（[smtp] outbox）。")
 
 
 def _send_webhooks(settings, ledger: Ledger, summary: RemindSummary, base: dict, *, sleep, clock) -> None:

@@ -114,7 +114,7 @@ def send_text(
             raw = resp.read(65536)
     except urllib.error.HTTPError as exc:
         transient = exc.code >= 500 or exc.code == 429
-        raise SendError(f"{who}返回 HTTP {exc.code}，请检查机器人地址", transient=transient, fatal=not transient) from None
+        raise SendError(f"{who}返回 HTTP {exc.code}，请检查机器人地址或稍后重试", transient=transient, fatal=True) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SendError(

@@ -1,0 +1,218 @@
+"""Group-robot reminders (WeCom, DingTalk) against a real local HTTP server."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import threading
+import urllib.parse
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from remind_helpers import PERIOD, add_return, free_port, sends
+
+from jobs.app import create_app
+from reporting.exceptions import NotifyError
+from reporting.remind import send_reminders
+from reporting.webhooks import dingtalk_sign, robots, valid_mobiles
+
+URGE_DAY = date(2024, 4, 7)  # 2024Q1 催报 (a 调休 Sunday)
+NOW = 1712458800.25  # the injected clock for DingTalk signatures
+
+
+class Robot:
+    """A robot endpoint: records (path, query, payload); answers with ``reply`` / ``status``."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, dict, dict]] = []
+        self.reply = {"errcode": 0, "errmsg": "ok"}
+        self.status = 200
+        robot = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                url = urllib.parse.urlsplit(self.path)
+                assert self.headers["Content-Type"].startswith("application/json")
+                robot.requests.append((url.path, dict(urllib.parse.parse_qsl(url.query)), json.loads(body)))
+                data = json.dumps(robot.reply).encode()
+                self.send_response(robot.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def robot():
+    r = Robot()
+    yield r
+    r.close()
+
+
+class Waits(list):
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+def remind(app, **kw):
+    kw.setdefault("sleep", Waits())
+    kw.setdefault("today", URGE_DAY)
+    kw.setdefault("channels", ("webhook",))
+    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, clock=lambda: NOW, **kw)
+
+
+def test_wecom_lists_missing_units_and_mentions_their_mobiles(app, robot):
+    app.settings.webhook.wecom_url = robot.url("/cgi-bin/webhook/send?key=KEY-123")
+    add_return(app, "区发改委", "accepted")
+    add_return(app, "区财政局", "rejected", [{"message": "累计完成进度超过 100%"}, {"message": "缺少推进情况"}])
+    summary = remind(app)
+    assert summary.stage == "催报" and summary.ok
+    assert summary.count("sent", "wecom") == 49
+    assert robot.requests, "nothing arrived"
+    units = app.registry.units
+    seen_units, seen_mobiles, numbers = [], [], []
+    for path, query, payload in robot.requests:
+        assert path == "/cgi-bin/webhook/send" and query == {"key": "KEY-123"}
+        assert payload["msgtype"] == "text"
+        content = payload["text"]["content"]
+        assert len(content.encode()) <= 2048  # WeCom's limit for text messages
+        assert content.startswith("【催报】2024年第一季度《政府工作报告》重点任务推进情况")
+        assert "2024年4月8日 星期一 17:30" in content
+        seen_mobiles += payload["text"]["mentioned_mobile_list"]
+        for line in content.splitlines():
+            head, _, rest = line.partition(". ")
+            if head.isdigit():
+                numbers.append(int(head))
+                seen_units.append(rest.split("（")[0])
+    missing = [u for u in app.assignments.by_unit if u != "区发改委"]
+    assert seen_units == missing
+    assert numbers == list(range(1, 50))  # numbering continues across split messages
+    assert seen_mobiles == [units[u].mobile for u in missing]
+    assert "区发改委" not in seen_units
+    text = "\n".join(p["text"]["content"] for _, _, p in robot.requests)
+    assert "区财政局（联络员07）：已退回，累计完成进度超过 100%等 2 处问题" in text
+    rows = sends(app)
+    assert len(rows) == 49 and {(r["channel"], r["stage"], r["result"]) for r in rows} == {("wecom", "催报", "sent")}
+    assert "KEY-123" not in "\n".join(summary.lines())  # the robot key is a secret
+
+    count = len(robot.requests)
+    again = remind(app)
+    assert again.sent == 0 and again.count("already", "wecom") == 49
+    assert len(robot.requests) == count
+
+
+def test_dingtalk_signed_message(app, robot, monkeypatch):
+    monkeypatch.setenv("DUBAN_WEBHOOK_DINGTALK_SECRET", "SECtest-secret")
+    app.settings.webhook.dingtalk_url = robot.url("/robot/send?access_token=TOKEN")
+    for unit in list(app.assignments.by_unit)[3:]:
+        add_return(app, unit, "accepted")
+    summary = remind(app, stage="逾期", today=date(2024, 4, 9))
+    assert summary.count("sent", "dingtalk") == 3
+    ((path, query, payload),) = robot.requests
+    assert path == "/robot/send" and query["access_token"] == "TOKEN"
+    timestamp = str(int(NOW * 1000))
+    assert query["timestamp"] == timestamp
+    expected = base64.b64encode(
+        hmac.new(b"SECtest-secret", f"{timestamp}\nSECtest-secret".encode(), hashlib.sha256).digest()
+    ).decode()
+    assert query["sign"] == expected == dingtalk_sign("SECtest-secret", int(timestamp))
+    assert payload["msgtype"] == "text"
+    assert payload["at"] == {"atMobiles": ["13800000001", "13800000002", "13800000003"], "isAtAll": False}
+    content = payload["text"]["content"]
+    assert content.startswith("【逾期】")
+    assert "已超过报送截止时间" in content
+    assert content.rstrip().endswith("@13800000001 @13800000002 @13800000003")
+
+
+def test_dingtalk_refusal_is_recorded_as_failed(app, robot):
+    app.settings.webhook.dingtalk_url = robot.url("/robot/send?access_token=T")
+    robot.reply = {"errcode": 310000, "errmsg": "sign not match"}
+    waits = Waits()
+    summary = remind(app, sleep=waits)
+    assert summary.sent == 0 and summary.failed == 50
+    assert waits == []  # a refusal is not retried
+    assert "310000" in summary.outcomes[0].detail and "DUBAN_WEBHOOK_DINGTALK_SECRET" in summary.outcomes[0].detail
+    assert {r["result"] for r in sends(app)} == {"failed"}
+    robot.reply = {"errcode": 0, "errmsg": "ok"}
+    retry = remind(app)
+    assert retry.count("sent", "dingtalk") == 50
+
+
+def test_server_errors_are_retried_with_backoff(app, robot):
+    app.settings.webhook.wecom_url = robot.url("/send?key=k")
+    app.settings.smtp.retries, app.settings.smtp.backoff = 2, 0.5
+    robot.status = 503
+    waits = Waits()
+    summary = remind(app, sleep=waits)
+    assert summary.failed == 50 and waits == [0.5, 1.0]
+    assert "HTTP 503" in summary.outcomes[0].detail
+    assert len(robot.requests) == 3
+
+
+def test_robot_down(app):
+    app.settings.webhook.wecom_url = f"http://127.0.0.1:{free_port()}/send?key=k"
+    app.settings.smtp.retries = 1
+    summary = remind(app)
+    assert summary.failed == 50 and summary.sent == 0
+    assert "无法连接企业微信机器人" in summary.outcomes[0].detail
+    assert all(r["result"] == "failed" for r in sends(app))
+
+
+def test_both_robots_and_a_dry_run(app, robot):
+    app.settings.webhook.wecom_url = robot.url("/wecom?key=k")
+    app.settings.webhook.dingtalk_url = robot.url("/ding?access_token=t")
+    dry = remind(app, dry_run=True)
+    assert robot.requests == [] and sends(app) == []
+    assert dry.count("planned", "wecom") == 50 and dry.count("planned", "dingtalk") == 50
+    real = remind(app)
+    assert real.count("sent", "wecom") == 50 and real.count("sent", "dingtalk") == 50
+    assert {p for p, _, _ in robot.requests} == {"/wecom", "/ding"}
+    lines = "\n".join(real.lines())
+    assert "企业微信：已发送 50" in lines and "钉钉：已发送 50" in lines
+
+
+def test_only_digits_can_be_mentioned(app, robot):
+    app.settings.webhook.wecom_url = robot.url("/send?key=k")
+    units = app.registry.units
+    units["区发改委"] = dataclasses.replace(units["区发改委"], mobile="@all")
+    units["区财政局"] = dataclasses.replace(units["区财政局"], mobile="138-0000-0007")
+    remind(app)
+    mobiles = [m for _, _, p in robot.requests for m in p["text"]["mentioned_mobile_list"]]
+    assert "@all" not in mobiles and "13800000007" in mobiles
+    assert valid_mobiles(["@all", "1380000000x", " 13800000009 "]) == ["13800000009"]
+
+
+def test_no_robot_configured(app):
+    with pytest.raises(NotifyError, match="wecom_url"):
+        remind(app)
+
+
+def test_robot_url_from_the_environment(tmp_path, root):
+    app = create_app(
+        root / "config.toml",
+        data_dir=tmp_path / "d",
+        env={"DUBAN_WEBHOOK_WECOM_URL": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"},
+    )
+    (bot,) = robots(app.settings)
+    assert bot.kind == "wecom" and bot.url.endswith("key=x")
