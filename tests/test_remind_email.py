@@ -455,3 +455,14 @@ def test_remind_command(duban, data_dir, forms_source, monkeypatch):
         ctrl.stop()
     help_text = duban("remind", "--help")
     assert "示例" in help_text.out and "DUBAN_SMTP_PASSWORD" in help_text.out
+
+
+def test_every_template_variable_is_documented(app, root):
+    from reporting.calendar import period_calendar
+    from reporting.remind import Recipient, message_context, unit_context
+
+    cal = period_calendar(PERIOD, app.settings.deadline)
+    ctx = unit_context(message_context(app.settings, cal, "提醒", REMIND_DAY), Recipient("区发改委"), "")
+    doc = (root / "docs" / "reminders.md").read_text(encoding="utf-8")
+    missing = [key for key in ctx if f"`{key}`" not in doc]
+    assert not missing, f"document these template variables in docs/reminders.md: {missing}"
