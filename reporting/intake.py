@@ -308,7 +308,7 @@ def examine(
     path = Path(path)
     name = Path(source).name
     try:
-        book = read_workbook(path, Limits.from_settings(settings.intake))
+        book = read_workbook(path, Limits.from_settings(settings.intake), name=name)
     except UnreadableFileError as exc:
         unit = unit_from_name(name, assignments.registry)
         return Examined(

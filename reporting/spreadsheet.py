@@ -178,10 +178,13 @@ def cell_text(value: Any) -> str:
 # -- format detection ------------------------------------------------------------------
 
 
-def sniff(path: Path, limits: Limits) -> str:
-    """The spreadsheet format of ``path`` decided by content; UnreadableFileError otherwise."""
+def sniff(path: Path, limits: Limits, name: str | None = None) -> str:
+    """The spreadsheet format of ``path`` decided by content; UnreadableFileError otherwise.
+
+    ``name`` is how messages call the file (its received name; default the path's).
+    """
     size = path.stat().st_size
-    name = path.name
+    name = name or path.name
     if size == 0:
         raise UnreadableFileError(f"{name} 是空文件（0 字节），可能保存或传输失败，请重新发送填好的表格", "empty")
     if size > limits.max_file_bytes:
@@ -193,9 +196,9 @@ def sniff(path: Path, limits: Limits) -> str:
     with open(path, "rb") as f:
         head = f.read(4096)
     if head.startswith(ZIP_MAGIC) or head.startswith(EMPTY_ZIP_MAGIC):
-        return _sniff_zip(path, limits)
+        return _sniff_zip(path, limits, name)
     if head.startswith(OLE_MAGIC):
-        return _sniff_ole(path)
+        return _sniff_ole(path, name)
     raise UnreadableFileError(f"{name} {_what_else(head)}", "not_spreadsheet")
 
 
@@ -226,8 +229,7 @@ def _what_else(head: bytes) -> str:
     return f"无法识别文件类型，{fix}"
 
 
-def _sniff_zip(path: Path, limits: Limits) -> str:
-    name = path.name
+def _sniff_zip(path: Path, limits: Limits, name: str) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -293,8 +295,7 @@ def _check_zip(name: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
             )
 
 
-def _sniff_ole(path: Path) -> str:
-    name = path.name
+def _sniff_ole(path: Path, name: str) -> str:
     data = path.read_bytes()
 
     def has(stream: str) -> bool:
@@ -328,33 +329,34 @@ def _truncated(name: str) -> UnreadableFileError:
 # -- reading ---------------------------------------------------------------------------
 
 
-def read_workbook(path: Path | str, limits: Limits | None = None) -> Workbook:
+def read_workbook(path: Path | str, limits: Limits | None = None, name: str | None = None) -> Workbook:
     """Read every sheet of an untrusted spreadsheet; UnreadableFileError when it cannot be read."""
     import python_calamine as pc
 
     path = Path(path)
     limits = limits or Limits()
-    fmt = sniff(path, limits)
+    label = name or path.name
+    fmt = sniff(path, limits, label)
     book = Workbook(path=path, format=fmt, has_macros=fmt == "xlsm")
     ooxml: _OoxmlInfo | None = None
     try:
         if fmt in ("xlsx", "xlsm"):
-            ooxml = _read_ooxml_parts(path, limits)
+            ooxml = _read_ooxml_parts(path, limits, label)
             book.properties = ooxml.properties
             book.defined_names = ooxml.defined_names
         elif fmt == "ods":
-            book.properties = _read_ods_properties(path)
+            book.properties = _read_ods_properties(path, label)
         # from_filelike decides the format by content; from_path would trust the extension
         with open(path, "rb") as f:
             wb = pc.CalamineWorkbook.from_filelike(f)
     except UnreadableFileError:
         raise
     except pc.PasswordError:
-        raise _encrypted(path.name) from None
+        raise _encrypted(label) from None
     except (pc.ZipError, zipfile.BadZipFile, EOFError):
-        raise _truncated(path.name) from None
+        raise _truncated(label) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is "unreadable"
-        raise _corrupt(path.name, fmt, exc) from None
+        raise _corrupt(label, fmt, exc) from None
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != pc.SheetTypeEnum.WorkSheet:
@@ -363,13 +365,13 @@ def read_workbook(path: Path | str, limits: Limits | None = None) -> Workbook:
     except UnreadableFileError:
         raise
     except pc.PasswordError:
-        raise _encrypted(path.name) from None
+        raise _encrypted(label) from None
     except Exception as exc:  # noqa: BLE001
-        raise _corrupt(path.name, fmt, exc) from None
+        raise _corrupt(label, fmt, exc) from None
     finally:
         wb.close()
     if not book.sheets:
-        raise UnreadableFileError(f"{path.name} 中没有任何工作表，请用下发的进展情况表填写后重新发送", "no_sheets")
+        raise UnreadableFileError(f"{label} 中没有任何工作表，请用下发的进展情况表填写后重新发送", "no_sheets")
     return book
 
 
@@ -436,7 +438,7 @@ def _parse_xml(data: bytes):
     return fromstring(data)
 
 
-def _read_ooxml_parts(path: Path, limits: Limits) -> _OoxmlInfo:
+def _read_ooxml_parts(path: Path, limits: Limits, label: str) -> _OoxmlInfo:
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
@@ -471,11 +473,11 @@ def _read_ooxml_parts(path: Path, limits: Limits) -> _OoxmlInfo:
                     info.properties[prop.get("name", "")] = value.strip()
     except (DefusedXmlException, ParseError):
         raise UnreadableFileError(
-            f"{path.name} 的内部 XML 不合规范或含有被禁止的结构（实体、DTD），已拒绝读取；请用 Excel/WPS 另存为 .xlsx 后重新发送",
+            f"{label} 的内部 XML 不合规范或含有被禁止的结构（实体、DTD），已拒绝读取；请用 Excel/WPS 另存为 .xlsx 后重新发送",
             "bad_xml",
         ) from None
     except KeyError as exc:
-        raise UnreadableFileError(f"{path.name} 缺少必需的部件 {exc}，文件已损坏；请另存为 .xlsx 后重新发送", "corrupt") from None
+        raise UnreadableFileError(f"{label} 缺少必需的部件 {exc}，文件已损坏；请另存为 .xlsx 后重新发送", "corrupt") from None
     return info
 
 
@@ -576,7 +578,7 @@ def _is_percent_code(code: str) -> bool:
     return "%" in stripped
 
 
-def _read_ods_properties(path: Path) -> dict[str, str]:
+def _read_ods_properties(path: Path, label: str) -> dict[str, str]:
     """User-defined document properties of an .ods (meta.xml), which LibreOffice keeps."""
     from xml.etree.ElementTree import ParseError
 
@@ -589,7 +591,7 @@ def _read_ods_properties(path: Path) -> dict[str, str]:
             root = _parse_xml(zf.read("meta.xml"))
     except (DefusedXmlException, ParseError):
         raise UnreadableFileError(
-            f"{path.name} 的内部 XML 不合规范或含有被禁止的结构，已拒绝读取；请另存为 .xlsx 后重新发送", "bad_xml"
+            f"{label} 的内部 XML 不合规范或含有被禁止的结构，已拒绝读取；请另存为 .xlsx 后重新发送", "bad_xml"
         ) from None
     out = {}
     for el in root.iter(f"{{{_NS_META}}}user-defined"):

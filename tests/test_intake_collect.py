@@ -1,0 +1,249 @@
+"""``collect()`` and the collect/status commands: archive, ledger, supersede, lateness,
+idempotent reruns, and the merged outputs read back."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+
+import openpyxl
+import pytest
+from test_intake_support import PERIOD, UNIT, col_of, fill, make_forms, row_of, valid_answers
+
+from reporting import formspec as fs
+from reporting.calendar import TZ, period_calendar
+from reporting.fileutil import sha256_file
+from reporting.intake import collect
+from reporting.ledger import Ledger
+from reporting.model import QuarterResult
+from reporting.status import period_status
+from reporting.summary import SHEET_REJECTS, SHEET_ROWS, SHEET_UNITS
+
+NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def setup(app):
+    forms = make_forms(app, [UNIT, "长青乡", "区人社局"])
+    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
+    return app, forms, deadline, app.workspace.inbox_dir(PERIOD)
+
+
+def put(path, when: datetime):
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def run(app, **kw):
+    return collect(app.settings, app.assignments, app.workspace, PERIOD, now=kw.pop("now", NOW), **kw)
+
+
+def test_collect_archives_records_and_merges(setup):
+    app, forms, deadline, inbox = setup
+    a1 = valid_answers(app, UNIT)
+    ok = put(fill(forms[UNIT], inbox / "发改委" / "2024Q1_区发改委_进展情况表.xlsx", a1), deadline - timedelta(days=2))
+    a2 = valid_answers(app, "区人社局")
+    put(fill(forms["区人社局"], inbox / "人社局回传.xlsx", a2), deadline + timedelta(hours=3))
+    bad = valid_answers(app, "长青乡")
+    first = next(k for k in bad if k[0] == "lead")
+    bad[first]["percent"] = 150
+    put(fill(forms["长青乡"], inbox / "长青乡.xlsx", bad), deadline - timedelta(days=1))
+    dup = inbox / "重复" / "副本.xlsx"
+    dup.parent.mkdir()
+    dup.write_bytes(ok.read_bytes())
+    put(dup, deadline - timedelta(days=1))
+    (inbox / "~$长青乡.xlsx").write_bytes(b"\x00" * 165)
+    stray = inbox / "截图.png"
+    stray.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(50))
+    put(stray, deadline - timedelta(days=1))
+    before = {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()}
+
+    s = run(app)
+
+    # received order: modification time, then path
+    assert [f.source for f in s.new] == ["发改委/2024Q1_区发改委_进展情况表.xlsx", "截图.png", "长青乡.xlsx", "人社局回传.xlsx"]
+    assert [f.state for f in s.new] == ["accepted", "unidentified", "rejected", "accepted"]
+    assert s.known == ["重复/副本.xlsx"] and s.ignored == ["~$长青乡.xlsx"]
+    assert s.written and s.ok
+    assert {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()} == before  # originals untouched
+    with Ledger(app.workspace.ledger_path) as ledger:
+        files = ledger.conn.execute("SELECT * FROM files").fetchall()
+        assert len(files) == 4
+        for f in files:
+            archived = app.workspace.archive_dir / f["sha256"][:2] / os.path.basename(f["archive_path"])
+            assert archived.exists() and sha256_file(archived) == f["sha256"]
+            assert archived.name.startswith(f["sha256"])
+        returns = {r["source"]: r for r in ledger.returns(PERIOD)}
+        assert returns["人社局回传.xlsx"]["late"] == 1 and returns["长青乡.xlsx"]["late"] == 0
+        assert returns["人社局回传.xlsx"]["received_at"] == (deadline + timedelta(hours=3)).isoformat(timespec="seconds")
+        assert returns["截图.png"]["unit"] is None
+        assert set(ledger.latest_accepted(PERIOD)) == {UNIT, "区人社局"}
+        problems = Ledger.problems_of(returns["长青乡.xlsx"])
+        assert problems[0]["code"] == "percent" and "超出 0–100" in problems[0]["message"]
+
+    result = QuarterResult.load(app.workspace.merged_json(PERIOD))
+    assert result.period == "2024Q1" and result.generated_at == NOW.isoformat(timespec="seconds")
+    rows = {r.id: r for r in result.rows}
+    for (role, tid), a in a1.items():
+        got = rows[tid].lead_reports if role == "lead" else rows[tid].coop_feedback
+        mine = [x for x in got if x.unit == UNIT]
+        assert len(mine) == 1
+        assert mine[0].progress == a["progress"] and mine[0].next_steps == a["next_steps"]
+        if role == "lead":
+            assert mine[0].percent == a["percent"] and mine[0].status == a["status"]
+            assert mine[0].indicators == {k: float(v) for k, v in a["indicators"].items()}
+    assert rows["1"].indicators[0].value == a1[("lead", "1")]["indicators"]["地区生产总值"]
+    units = {u.unit: u for u in result.units}
+    assert (units[UNIT].state, units[UNIT].late, units[UNIT].identified_by) == ("accepted", False, "hidden_sheet")
+    assert (units["区人社局"].state, units["区人社局"].late) == ("accepted", True)
+    assert units["长青乡"].state == "rejected" and "超出 0–100" in units["长青乡"].problems[0]
+    assert units["区财政局"].state == "missing"
+    assert "长青乡" in rows[first[1]].missing_units
+
+    lines = "\n".join(s.lines())
+    assert "本次新收 4 份（接收 2，退回 1，无法识别 1）" in lines
+    assert "此前已处理或内容重复 1 份，忽略临时文件 1 个" in lines
+    assert "接收 区人社局（逾期）：人社局回传.xlsx" in lines
+    assert "退回 长青乡：长青乡.xlsx，1 个问题" in lines
+    assert "截图.png：是 PNG 图片" in lines, lines
+
+
+def test_summary_workbook_reads_back(setup):
+    app, forms, deadline, inbox = setup
+    answers = valid_answers(app, UNIT)
+    answers[("lead", "3")]["percent"] = 5
+    answers[("lead", "3")]["status"] = "序时推进"
+    put(fill(forms[UNIT], inbox / "a.xlsx", answers), deadline - timedelta(days=1))
+    bad = valid_answers(app, "区人社局")
+    key = next(k for k in bad if k[0] == "lead")
+    bad[key]["status"] = "进行中"
+    put(fill(forms["区人社局"], inbox / "b.xlsx", bad), deadline - timedelta(days=1))
+    # a cell typed as text starting with '=', and a control character escaped as _x0007_
+    ref = f"{col_of('next_steps')}{row_of(app, UNIT, 'lead', '8.1')}"
+    wb = openpyxl.load_workbook(inbox / "a.xlsx")
+    for coord, text in ((ref, "-加强调度_x0007_"), (f"{col_of('problems')}{row_of(app, UNIT, 'lead', '1')}", "=1+2 是公式吗")):
+        wb[fs.SHEET_LEAD][coord].value = text
+        wb[fs.SHEET_LEAD][coord].data_type = "s"
+    wb.save(inbox / "a.xlsx")
+    put(inbox / "a.xlsx", deadline - timedelta(days=1))
+
+    s = run(app)
+    assert [f.state for f in s.new] == ["accepted", "rejected"], s.lines()
+    wb = openpyxl.load_workbook(app.workspace.merged_xlsx(PERIOD))
+    assert wb.sheetnames == [SHEET_ROWS, SHEET_UNITS, SHEET_REJECTS]
+    ws = wb[SHEET_ROWS]
+    header = [c.value for c in ws[3]]
+    assert header[:6] == ["序号", "任务编号", "任务内容", "牵头责任领导", "牵头单位", "本季度工作进展（牵头单位）"]
+    by_label = {ws.cell(r, 2).value: r for r in range(4, ws.max_row + 1)}
+    assert len(by_label) == len(app.assignments.rows)
+    r1, r3 = by_label["1"], by_label["3"]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert ws.cell(r1, col["本季度工作进展（牵头单位）"]).value == answers[("lead", "1")]["progress"]
+    assert ws.cell(r1, col["存在问题"]).value == "'=1+2 是公式吗"  # neutralised, stored as text
+    assert ws.cell(r1, col["存在问题"]).data_type == "s"
+    assert ws.cell(r1, col["指标完成情况"]).value == "地区生产总值增长8.5%，高于目标0.5个百分点"
+    assert ws.cell(r1, col["预警"]).value == "绿"
+    assert ws.cell(r3, col["累计完成进度（%）"]).value == "5"
+    assert ws.cell(r3, col["预警"]).value == "红"
+    assert ws.cell(r3, col["预警"]).fill.fgColor.rgb == "FFFFC7CE"
+    assert ws.cell(r3, col["需核实"]).value == "报“序时推进”，但累计完成进度5%低于序时进度25%"
+    r81 = by_label["8（1）"]
+    assert ws.cell(r81, col["下步打算"]).value == "'-加强调度"  # control character removed
+    assert ws.print_title_rows == "$3:$3" and ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.freeze_panes == "A4"
+
+    units = wb[SHEET_UNITS]
+    states = {units.cell(r, 2).value: units.cell(r, 4).value for r in range(4, units.max_row + 1)}
+    assert states[UNIT] == "已接收" and states["区人社局"] == "退回待重报" and states["长青乡"] == "未报送"
+    rej = wb[SHEET_REJECTS]
+    rows = [[c.value for c in row] for row in rej.iter_rows(min_row=4)]
+    assert len(rows) == 1
+    assert rows[0][1:3] == ["区人社局", "b.xlsx"]
+    assert rows[0][4] == f"牵头任务!{col_of('status')}{fs.FIRST_DATA_ROW}"
+    assert "“进行中”不是规定的推进状态" in rows[0][6]
+
+
+def test_rerun_changes_nothing_and_later_versions_supersede(setup):
+    app, forms, deadline, inbox = setup
+    bad = valid_answers(app, UNIT)
+    bad[("lead", "1")]["percent"] = 150
+    put(fill(forms[UNIT], inbox / "v1.xlsx", bad), deadline - timedelta(days=3))
+    run(app)
+    json_path, xlsx_path = app.workspace.merged_json(PERIOD), app.workspace.merged_xlsx(PERIOD)
+    snapshot = (json_path.read_bytes(), xlsx_path.read_bytes(), xlsx_path.stat().st_mtime_ns)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        step = dict(ledger.step_done(PERIOD, "collect"))
+
+    s = run(app, now=NOW + timedelta(hours=5))
+    assert not s.new and s.known == ["v1.xlsx"] and not s.written
+    assert (json_path.read_bytes(), xlsx_path.read_bytes(), xlsx_path.stat().st_mtime_ns) == snapshot
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert dict(ledger.step_done(PERIOD, "collect")) == step
+    assert "汇总结果没有变化" in "\n".join(s.lines())
+
+    v2 = valid_answers(app, UNIT)
+    put(fill(forms[UNIT], inbox / "v2.xlsx", v2), deadline - timedelta(days=2))
+    v3 = valid_answers(app, UNIT)
+    v3[("lead", "1")]["percent"] = 45
+    put(fill(forms[UNIT], inbox / "更正" / "v3.xlsx", v3), deadline + timedelta(days=1))
+    s = run(app, now=NOW + timedelta(days=1))
+    assert [f.source for f in s.new] == ["v2.xlsx", "更正/v3.xlsx"] and s.written
+    result = QuarterResult.load(json_path)
+    assert result.generated_at == (NOW + timedelta(days=1)).isoformat(timespec="seconds")
+    row1 = next(r for r in result.rows if r.id == "1")
+    assert row1.lead_reports[0].percent == 45  # v3 is in force
+    unit = next(u for u in result.units if u.unit == UNIT)
+    assert (unit.state, unit.versions, unit.late, unit.problems) == ("accepted", 3, True, [])
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert [r["state"] for r in ledger.returns(PERIOD)] == ["rejected", "accepted", "accepted"]
+        assert ledger.latest_accepted(PERIOD)[UNIT]["source"] == "更正/v3.xlsx"
+        assert len(ledger.conn.execute("SELECT * FROM files").fetchall()) == 3
+    rejects = openpyxl.load_workbook(xlsx_path)[SHEET_REJECTS]
+    assert rejects["A4"].value == "（无）"  # v1 was corrected by a later version
+
+
+def test_missing_inbox_is_created(app):
+    s = run(app)
+    assert s.inbox_created and app.workspace.inbox_dir(PERIOD).is_dir()
+    assert "不存在，已创建" in s.lines()[0]
+    assert QuarterResult.load(app.workspace.merged_json(PERIOD)).unit_counts()["missing"] == len(app.assignments.by_unit)
+
+
+def test_status_reports_each_unit(setup):
+    app, forms, deadline, inbox = setup
+    put(fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline + timedelta(days=1))
+    bad = valid_answers(app, "区人社局")
+    bad[next(k for k in bad if k[0] == "lead")]["status"] = "进行中"
+    put(fill(forms["区人社局"], inbox / "bad.xlsx", bad), deadline - timedelta(days=1))
+    run(app)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
+    units = {u.unit: u for u in st.units}
+    assert units[UNIT].form and units[UNIT].state == "accepted" and units[UNIT].late and units[UNIT].versions == 1
+    assert units[UNIT].source == "ok.xlsx" and units[UNIT].identified_by == "hidden_sheet"
+    assert units["区人社局"].state == "rejected" and units["区人社局"].overdue
+    assert "“进行中”不是规定的推进状态" in units["区人社局"].problems[0]
+    assert units["区财政局"].state == "missing" and not units["区财政局"].form and units["区财政局"].overdue
+    c = st.counts()
+    assert (c["due"], c["forms"], c["accepted"], c["late"], c["rejected"]) == (50, 3, 1, 1, 1)
+    assert c["missing"] == 48
+    assert st.lines()[-1] == "合计：应报 50 个单位，已接收 1（按时 0，逾期 1），退回待重报 1，未报送 48。"
+
+
+def test_collect_and_status_commands(setup, duban):
+    app, forms, deadline, inbox = setup
+    put(fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1))
+    r = duban("collect", "--period", "2024年第一季度")
+    assert r.code == 0, r.output
+    assert "本次新收 1 份（接收 1，退回 0，无法识别 0）" in r.out
+    assert "汇总结果已更新" in r.out
+    r = duban("status", "--period", "2024Q1", "--json")
+    assert r.code == 0, r.output
+    data = json.loads(r.out)
+    assert data["counts"]["accepted"] == 1 and data["counts"]["due"] == 50
+    assert next(u for u in data["units"] if u["unit"] == UNIT)["state"] == "accepted"
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0 and "区发改委" in r.out and "已接收" in r.out and r.out.strip().splitlines()[-1].startswith("合计：")
+    r = duban("collect", "--period", "2024Q9")
+    assert r.code != 0 and "无法识别的报告期" in r.err
