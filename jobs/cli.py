@@ -20,6 +20,7 @@ COMMANDS = {
     "check": "check",
     "tasks": "tasks",
     "units": "units",
+    "demo": "demo",
     "run": "run",
     "schedule": "schedule",
     "forms": "forms",

@@ -1,0 +1,98 @@
+"""`duban demo`: the whole cycle on the bundled data; the report's counts match the simulation."""
+
+import re
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from reporting.model import QuarterResult
+from reporting.periods import Period
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    import io
+    from contextlib import redirect_stdout
+
+    from jobs.app import create_app
+    from jobs.demo import run_demo
+
+    root = Path(__file__).resolve().parent.parent
+    target = tmp_path_factory.mktemp("demo") / "demo"
+    app = create_app(root / "config.toml", env={})
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        outcome = run_demo(app, target, pdf=False)
+    return outcome, buf.getvalue()
+
+
+def report_text(path: Path) -> str:
+    return "\n".join(p.text for p in Document(path).paragraphs)
+
+
+@pytest.mark.parametrize("period", ["2024Q1", "2024Q2"])
+def test_report_counts_match_the_simulated_returns(demo_run, period):
+    outcome, _ = demo_run
+    fates = outcome.fates[period]
+    label = Period.parse(period).label
+    text = report_text(outcome.paths[f"{label}报告"])
+    due = sum(len(v) for v in fates.values())
+    assert f"应报送单位{due}个" in text.replace(" ", "")
+    flat = text.replace(" ", "")
+    assert f"按时报送{len(fates['on_time'])}个" in flat
+    assert f"逾期报送{len(fates['late'])}个" in flat
+    assert f"被退回待重新报送{len(fates['rejected'])}个" in flat
+    assert f"未报送{len(fates['missing'])}个" in flat
+    assert len(fates["rejected"]) == 2 and fates["missing"] and fates["late"]
+    # the merged result agrees with the simulation unit by unit
+    result = QuarterResult.load(outcome.root / period / "merged.json")
+    states = {u.unit: (u.state, u.late) for u in result.units}
+    for unit in fates["on_time"]:
+        assert states[unit] == ("accepted", False)
+    for unit in fates["late"]:
+        assert states[unit] == ("accepted", True)
+    for unit in fates["rejected"]:
+        assert states[unit][0] == "rejected"
+    for unit in fates["missing"]:
+        assert states[unit][0] == "missing"
+
+
+def test_every_printed_path_exists(demo_run):
+    outcome, printed = demo_run
+    for label, path in outcome.paths.items():
+        assert path.exists(), label
+    assert any(outcome.paths["发件箱（模拟邮件）"].glob("*.eml"))
+    assert any(outcome.paths["第一季度催报清单目录"].iterdir())
+
+
+def test_returns_are_marked_as_sample_data(demo_run):
+    import openpyxl
+
+    outcome, _ = demo_run
+    files = sorted((outcome.root / "2024Q1" / "inbox").glob("*.xlsx"))
+    assert files
+    wb = openpyxl.load_workbook(files[0])
+    texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+    assert any("示例数据" in t for t in texts)
+
+
+def test_second_quarter_shows_prefill_and_change(demo_run):
+    _, printed = demo_run
+    assert re.search(r"其中 \d+ 个单位预填了2024年第一季度已采纳的内容", printed)
+    assert "2024年第一季度 → 2024年第二季度 对比" in printed
+    assert "平均提高" in printed
+
+
+def test_rejected_returns_explain_the_mistakes(demo_run):
+    _, printed = demo_run
+    rejected = [line for line in printed.splitlines() if line.startswith("退回 ")]
+    assert len(rejected) == 4  # two per quarter
+    assert all("请" in line for line in rejected)
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path, duban):
+    (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
+    r = duban("demo", "--dir", str(tmp_path), "--no-pdf")
+    assert r.code == 1 and "不是空目录" in r.err
+    assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
