@@ -74,7 +74,7 @@ def _is_header(roles: dict[str, int]) -> bool:
     return any(r in roles for r in _TEXT_ROLES) and ("lead_units" in roles or "lead_leaders" in roles)
 
 
-def find_header(grid: list[list[str]], scan: int = 8) -> tuple[int, dict[str, int]] | None:
+def find_header(grid: list[list[str]], scan: int = 15) -> tuple[int, dict[str, int]] | None:
     """(last header row, role → column) of the first header within the top rows."""
     for r in range(min(scan, len(grid))):
         roles = _roles(grid[r])

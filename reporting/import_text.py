@@ -157,6 +157,7 @@ class _Parser:
         self.sub: _Sub | None = None
         self.last = ""  # what a continuation line continues: chapter/title/body/sub/label
         self.last_label: tuple[dict[str, str], str] | None = None
+        self.offset = 0  # added to task numbers when each chapter starts again at 1
 
     # -- classification --------------------------------------------------------
     @staticmethod
@@ -214,9 +215,9 @@ class _Parser:
             self.last = "chapter"
         elif kind == "subchapter":
             self.notes.append(f"{where}的小标题“{text[:30]}”不是任务，已忽略")
-        elif kind == "task" and self.accepts_task(int(m.group(1)), where):
+        elif kind == "task" and (no := self.task_number(int(m.group(1)), where)):
             self.close_task()
-            self.task = _Task(int(m.group(1)), "", where, self.section, self.section_title)
+            self.task = _Task(no, "", where, self.section, self.section_title)
             rest = text[m.start(2) :].strip()
             rest, pairs = split_labels(rest)
             if self.kind(rest)[0] == "sub":
@@ -242,16 +243,23 @@ class _Parser:
         else:
             self.continue_with(text, where)
 
-    def accepts_task(self, no: int, where: str) -> bool:
-        """A numbered line starts a task only when numbers go up (else it is text: '1. …' inside an item)."""
-        previous = self.tasks[-1].no if self.tasks else 0
-        if self.task is not None:
-            previous = self.task.no
+    def task_number(self, no: int, where: str) -> int | None:
+        """The task number a numbered line starts, or None when it is text ('1. …' inside an item).
+
+        Numbers go up through the list; a list that starts again at 1 in each chapter is
+        numbered on (ids must be unique in tasks.csv) and said once in the notes.
+        """
+        previous = self.task.no if self.task is not None else (self.tasks[-1].no if self.tasks else 0)
+        if no == 1 and previous and self.last == "chapter":
+            if not self.offset:
+                self.notes.append("任务编号在每个板块都从 1 开始，已按顺序连续编号（如第二板块的 1. 记为接续的编号），请核对")
+            self.offset = previous
+        no += self.offset
         if no <= previous:
-            return False
+            return None
         if no != previous + 1:
             self.notes.append(f"{where}：任务编号从 {previous} 跳到 {no}，请核对是否漏了任务")
-        return True
+        return no
 
     def add_labels(self, pairs: list[tuple[str, str]], where: str) -> None:
         if not pairs:
@@ -349,9 +357,10 @@ class _Parser:
 
 
 def _looks_like_names(text: str) -> bool:
-    """A label value broken by a page break is a list of names, not a sentence."""
+    """A label value broken by a page break is a list of names, not a sentence or a numbered line."""
     inner = text.rstrip(_SENTENCE_END)
-    return len(text) <= 200 and not any(ch in inner for ch in _SENTENCE_END)
+    numbered = TASK_RE.match(text.translate(MARKS))
+    return len(text) <= 200 and not numbered and not any(ch in inner for ch in _SENTENCE_END)
 
 
 def parse_lines(lines: list[Line]) -> ParseResult | None:

@@ -194,8 +194,13 @@ def _read(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
         if head.startswith(magic):
             raise ImportTasksError(f"{name} {what}")
     text = _decode(path.read_bytes(), name)
-    lines = text_lines(text)
-    return "文本", lines, []
+    start = text.lstrip("\ufeff \t\r\n")[:2000].lower()
+    if start.startswith("<") and ("<html" in start or "<table" in start or "<w:worddocument" in start or "mso-" in start):
+        raise ImportTasksError(
+            f"{name} 是网页（HTML）或 Word/Excel 2003 XML 格式（常见于从网页系统导出的 .doc/.xls），"
+            "请用 Word/Excel/WPS 打开后另存为 .docx 或 .xlsx，再导入"
+        )
+    return "文本", text_lines(text), []
 
 
 def _decode(data: bytes, name: str) -> str:

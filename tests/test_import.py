@@ -362,6 +362,26 @@ def test_word_automatic_numbering_is_read(tmp_path):
     ]
 
 
+def test_numbering_that_restarts_in_each_chapter_is_continued(tmp_path):
+    text = (
+        "一、稳增长\n1.任务甲。\n牵头责任单位：区发改委\n2.任务乙。\n牵头责任单位：区财政局\n"
+        "二、惠民生\n1.任务丙。\n牵头责任单位：区人社局\n2.任务丁：\n（1）分项一：\n1. 分项里的列举，不是任务\n"
+        "牵头责任单位：区民政局\n2. 又一个编号行\n"
+    )
+    path = tmp_path / "restart.txt"
+    path.write_text(text, encoding="utf-8")
+    result = read(path)
+    assert [(r["id"], r["section"], r["lead_units"]) for r in result.rows] == [
+        ("1", "1", "区发改委"),
+        ("2", "1", "区财政局"),
+        ("3", "2", "区人社局"),
+        ("4.1", "2", "区民政局"),
+    ]
+    assert result.rows[-1]["content"] == "分项一：1. 分项里的列举，不是任务"
+    assert any("从 1 开始" in n for n in result.notes)
+    assert any("“2. 又一个编号行”无法归入任务 4" in n for n in result.notes)  # flagged, not glued to names
+
+
 def test_two_column_table_with_two_row_header(tmp_path):
     """序号 / 重点任务 / 具体内容, and 责任单位 split into 牵头 / 配合 under it."""
     from openpyxl import Workbook
@@ -445,6 +465,7 @@ def test_zip_beyond_the_limits_is_not_opened(docs):
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le"), r"\.doc"),
         (bytes(range(256)) * 4, "不是可读取的文本文件"),
         (b"PK\x03\x04" + b"\x00" * 100, "文件不完整或已损坏"),
+        ("<html><body><table><tr><td>序号</td></tr></table>".encode(), "网页（HTML）"),
     ],
 )
 def test_other_files_get_their_own_message(tmp_path, data, message):
