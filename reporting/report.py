@@ -38,7 +38,7 @@ BODY_CHARS = 220
 ANNEX_CHARS = 120
 TASK_CHARS = 50
 SHORT_CHARS = 28
-BRIEF_CHARS = 80
+BRIEF_CHARS = 70
 
 LIGHT_FILL = {Light.RED.value: "F4B6B6", Light.YELLOW.value: "FBE29F", Light.GREEN.value: "BFE3C0"}
 _KEYS = {
@@ -688,7 +688,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
         try:
             result = sample_for_check(settings, assignments, period)
             out = render_report(settings, Workspace(tmp), period, out_dir=Path(tmp), result=result,
-                                by_leader=True, today=date(period.year, period.end.month, period.end.day))
+                                by_leader=True, today=period.end)
             for path in [out.docx, *out.briefs]:
                 Document(path)  # the rendered XML must still be a valid document
         except ReportError as exc:

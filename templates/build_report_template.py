@@ -52,8 +52,8 @@ NOTE = "表格说明"
 BUILT = datetime(2024, 1, 1)
 
 
-def base_document():
-    """An empty document with the GB/T 9704 page, styles and footers."""
+def base_document(table_size: float = fmt.SIZE_XIAOSI):
+    """An empty document with the GB/T 9704 page, styles and footers; tables in ``table_size`` pt."""
     doc = Document()
     # no Word 2010 styles copy (it still names theme fonts) and no thumbnail of python-docx's sample
     for rId, rel in list(doc.part.rels.items()):
@@ -96,7 +96,7 @@ def base_document():
     att = style(ATTACHMENT, first_chars=0, keep_next=True)
     fmt.set_indent(att.element, left_chars=5, hanging_chars=3)
     # tables, figures and footers: single spacing, off the character grid
-    cell = dict(size=fmt.SIZE_XIAOSI, first_chars=0, line=240, rule="auto", snap_to_grid=False)
+    cell = dict(size=table_size, first_chars=0, line=240, rule="auto", snap_to_grid=False)
     style(CELL, jc="left", **cell)
     style(CELL_CENTER, jc="center", **cell)
     style(CELL_HEAD, font=fmt.HEITI, jc="center", **cell)
@@ -303,7 +303,7 @@ def build_report(path: Path) -> None:
 
 
 def build_leader_brief(path: Path) -> None:
-    doc = base_document()
+    doc = base_document(table_size=fmt.SIZE_WU)  # 五号: a short brief, the table in portrait
     p(doc, "分管领导调度单", TITLE)
     p(doc, "（{{ period_label }}　{{ leader }}同志牵头任务）", SUBTITLE)
     p(doc)
@@ -325,7 +325,7 @@ def build_leader_brief(path: Path) -> None:
             ("{{ r.status }}", CELL_CENTER),
             ("{% cellbg r.fill %}{{ r.light }}", CELL_CENTER),
         ],
-        [12, 38, 24, 51, 19, 12],
+        [11, 35, 22, 59, 18, 11],
         "r in rows",
     )
     for para in (p(doc), p(doc, "{{ signer }}", SIGNER)):
