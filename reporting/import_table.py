@@ -237,14 +237,15 @@ def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
         cur = rec.n if rec.n is not None else cur
         if cur is not None and (rec.content if two_columns else rec.title):
             group[cur] = group.get(cur, 0) + 1
-    lines: list[Line] = []
+    out: list[Line] = []
     cur, last_title, auto = None, None, 0
     for rec in recs:
         w = rec.where
         if rec.chapter:
-            lines.append(Line(rec.chapter, w))
+            out.append(Line(rec.chapter, w))
             cur, last_title = None, None
             continue
+        lines: list[Line] = []
         new_task = rec.n is not None and rec.n != cur
         n = rec.n if rec.n is not None else cur
         if new_task:
@@ -281,10 +282,28 @@ def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
                 if rec.m is not None:
                     parts[0] = f"（{rec.m}）{_strip_sub(parts[0])}"
                 lines.extend(Line(t, w) for t in parts)
-        for key, value in rec.labels.items():
-            lines.append(Line(f"{LABEL_CN[key]}：{value}", w))
+        labels = [Line(f"{LABEL_CN[key]}：{value}", w) for key, value in rec.labels.items()]
+        out.extend(_with_labels(lines, labels))
         cur, last_title = n, rec.title
-    return lines
+    return out
+
+
+def _with_labels(lines: list[Line], labels: list[Line]) -> list[Line]:
+    """A row's labels after each of its items: a cell holding （1）… （2）… names both."""
+    starts = [i for i, ln in enumerate(lines) if _starts_sub(ln.text) or _starts_sub(_after_task_no(ln.text))]
+    if len(starts) < 2 or not labels:
+        return lines + labels
+    out: list[Line] = []
+    for k, i in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        out.extend(lines[: i] if k == 0 else [])
+        out.extend(lines[i:end] + labels)
+    return out
+
+
+def _after_task_no(text: str) -> str:
+    m = TASK_RE.match(text.translate(MARKS))
+    return text[m.start(2) :] if m else ""
 
 
 # -- .docx -------------------------------------------------------------------------------

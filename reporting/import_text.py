@@ -202,6 +202,11 @@ class _Parser:
                 break  # 抄送/印发/附件 or a signature date after the last item
             self.feed(text, line.where)
         self.close_task()
+        orphans = [t for t in self.tasks if not t.section]
+        if orphans:
+            self.notes.append(
+                f"{len(orphans)} 项任务前面没有板块标题（一、二、……），已记为第 1 板块，请核对 section 列"
+            )
         drafts = [d for t in self.tasks for d in self.emit(t)]
         return ParseResult(drafts, self.notes, self.section_count, len(self.tasks))
 
@@ -320,8 +325,6 @@ class _Parser:
     def emit(self, t: _Task) -> list[Draft]:
         section = t.section or 1
         notes = list(t.notes)
-        if not t.section:
-            notes.append("未找到所属板块（一、二、……），已记为第 1 板块")
         if t.subs:
             if t.body:
                 notes.append(f"标题下的段落“{t.body[0][:20]}…”不属于任何分项，未导入，请核对")

@@ -246,7 +246,7 @@ def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
         raise _translate(exc, name) from None
     except zipfile.BadZipFile:
         raise _truncated(name) from None
-    except (DefusedXmlException, ParseError, KeyError):
+    except (DefusedXmlException, ParseError, KeyError, ValueError):
         raise _corrupt(name) from None
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
         raise _corrupt(name) from None

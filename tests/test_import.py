@@ -409,6 +409,33 @@ def test_two_column_table_with_two_row_header(tmp_path):
     assert rows[1]["indicators"] == "储备项目=116个"
 
 
+def test_one_cell_with_several_items_gives_each_the_row_labels(tmp_path):
+    import docx
+
+    doc = docx.Document()
+    table = doc.add_table(rows=3, cols=4)
+    for c, text in enumerate(["序号", "工作任务", "牵头领导", "牵头单位"]):
+        table.cell(0, c).text = text
+    for c, text in enumerate(["4", "进一步完善城市功能。", "陈春霆", "区住建交通局"]):
+        table.cell(1, c).text = text
+    table.cell(1, 1).add_paragraph("（1）加快地块挂牌上市。")
+    table.cell(1, 1).add_paragraph("（2）启动老旧小区改造。")
+    for c, text in enumerate(["5", "（1）甲。", "郑大", "区城市管理局"]):
+        table.cell(2, c).text = text
+    table.cell(2, 1).add_paragraph("（2）乙。")
+    path = tmp_path / "cells.docx"
+    doc.save(path)
+    result = read(path)
+    assert [(r["id"], r["task_title"], r["content"], r["lead_leaders"], r["lead_units"]) for r in result.rows] == [
+        ("4.1", "进一步完善城市功能", "加快地块挂牌上市。", "陈春霆", "区住建交通局"),
+        ("4.2", "进一步完善城市功能", "启动老旧小区改造。", "陈春霆", "区住建交通局"),
+        ("5.1", "", "甲。", "郑大", "区城市管理局"),
+        ("5.2", "", "乙。", "郑大", "区城市管理局"),
+    ]
+    assert result.review == []  # nothing guessed about these rows
+    assert any("没有板块标题" in n for n in result.notes)
+
+
 # -- what cannot be imported -----------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from jobs.cli import get_app
 def command(ctx, source, output, force, show_diff, year):
     """从任务分解通知导入任务表（tasks.csv 格式），供核对后使用。
 
+    \b
     可读取：纯文本（UTF-8 或 GB18030，如从 PDF 导出的文字）、Word 文档（.docx，
     逐段书写或“任务分解表”表格）、Excel 表格（.xlsx/.xls）。文件类型按内容识别，
     与扩展名无关。通知正文前面的部分自动跳过。
@@ -29,7 +30,8 @@ def command(ctx, source, output, force, show_diff, year):
     \b
     名称照原文写入；连写、别名和认不出的名称在最后的“需要人工核对”清单中列出，
     可量化的目标（如“新增就业人员 4100 人”）自动建议为指标，也请逐条核对。
-    默认写到 tasks.imported.csv，不会覆盖正在使用的 tasks.csv。
+    默认写到 tasks.imported.csv，不会覆盖正在使用的任务表（config.toml [paths] tasks）；
+    核对无误后用 -o 指向该任务表并加 --force 替换，原表自动备份。
 
     \b
     示例：
