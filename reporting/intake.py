@@ -1016,7 +1016,6 @@ def _take_in(path, source, settings, assignments, workspace, period, ledger, dea
     if stored is None:
         summary.failed.append((source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理"))
         return
-    ledger.record_file(sha, stored.stat().st_size, source, received, str(stored))
     ex = examine(stored, source, settings, assignments, period, previous=previous)
     late = min(mtime, now) > deadline
     answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
@@ -1033,6 +1032,7 @@ def _take_in(path, source, settings, assignments, workspace, period, ledger, dea
         problems=[p.to_dict() for p in ex.problems],
         late=late,
         answers=answers,
+        file={"size": stored.stat().st_size, "archive_path": str(stored)},
     )
     summary.new.append(FileOutcome(source, sha, ex.state, ex.unit, late, received, ex.problems))
 

@@ -217,9 +217,18 @@ class Ledger:
         problems: list[dict] | None = None,
         late: bool = False,
         answers: dict | None = None,
+        file: dict | None = None,
     ) -> bool:
-        """Record an examined return and its answers in one transaction; False if already there."""
+        """Record an examined return and its answers in one transaction; False if already there.
+
+        ``file`` (size, archive_path) also records the received file in the same transaction.
+        """
         with self.transaction() as conn:
+            if file is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
+                    (sha256, file["size"], source, received_at, str(file["archive_path"])),
+                )
             cur = conn.execute(
                 "INSERT OR IGNORE INTO returns (period, unit, sha256, source, form_id, schema_version,"
                 " identified_by, state, problems, received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -15,6 +15,7 @@ project is only noted.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
@@ -452,21 +453,19 @@ def _read_ooxml_parts(path: Path, limits: Limits, label: str) -> _OoxmlInfo:
             if "xl/_rels/workbook.xml.rels" in names:
                 for rel in _parse_xml(zf.read("xl/_rels/workbook.xml.rels")).iter(f"{{{_NS_PKG_REL}}}Relationship"):
                     rels[rel.get("Id")] = _part_path("xl", rel.get("Target", ""))
+            percent_styles = _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
             sheet_names: list[str] = []
             for sh in wb_xml.iter(f"{{{_NS_MAIN}}}sheet"):
                 sheet_names.append(sh.get("name", ""))
                 target = rels.get(sh.get(f"{{{_NS_REL}}}id"))
                 if target and target in names:
-                    info.sheets[sh.get("name", "")] = _scan_sheet(zf.read(target), limits)
+                    info.sheets[sh.get("name", "")] = scan_sheet_xml(zf.read(target), limits, percent_styles)
             for dn in wb_xml.iter(f"{{{_NS_MAIN}}}definedName"):
                 local = dn.get("localSheetId")
                 key = dn.get("name", "")
                 if local is not None and local.isdigit() and int(local) < len(sheet_names):
                     key = f"{sheet_names[int(local)]}!{key}"
                 info.defined_names[key] = (dn.text or "").strip()
-            percent_styles = _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
-            for si in info.sheets.values():
-                si.percent_cells = {rc for rc, style in si.percent_cells if style in percent_styles}  # type: ignore[misc]
             if "docProps/custom.xml" in names:
                 for prop in _parse_xml(zf.read("docProps/custom.xml")).iter(f"{{{_NS_CUSTOM}}}property"):
                     value = "".join(t for child in prop for t in child.itertext())
@@ -487,16 +486,83 @@ def _part_path(base: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(base, target))
 
 
-def _scan_sheet(data: bytes, limits: Limits) -> _SheetInfo:
-    """Formulas, hidden rows, cell styles, merged ranges and the extent of one sheet's XML."""
+_DTD_RE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_R_ATTR = re.compile(rb'\br="([A-Z]{1,3})(\d{1,7})"')
+_S_ATTR = re.compile(rb'\bs="(\d+)"')
+_CELL_OPEN = re.compile(rb"<c\b([^>]*)>")
+_VALUE_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>\s*<(?:v|f|is)\b')
+_CELL_WITH_REF = re.compile(rb'<c\s[^>]*?\br="')
+_FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+_MERGE = re.compile(rb'<mergeCell\b[^>]*?\bref="([^"]+)"')
+
+
+def scan_sheet_xml(data: bytes, limits: Limits, percent_styles: set[int]) -> _SheetInfo:
+    """Formulas, hidden rows, percent cells, merged ranges and the extent of a sheet's XML.
+
+    A byte-level pass with compiled patterns (an XML parser costs several times more on the
+    big sheet parts); it never expands anything, and a part with a DTD is refused, as
+    defusedxml would. Namespace-prefixed parts or cells without an ``r`` reference (rare
+    writers) fall back to the defused XML parser.
+    """
+    if _DTD_RE.search(data):
+        from defusedxml import DTDForbidden
+
+        raise DTDForbidden(None, None, None)
+    n_cells = data.count(b"<c ") + data.count(b"<c>")
+    if b"<sheetData" not in data or n_cells != len(_CELL_WITH_REF.findall(data)):
+        return _scan_sheet_parsed(data, limits, percent_styles)
+    si = _SheetInfo()
+    for m in _HIDDEN_ROW.finditer(data):
+        r = _R_ATTR_ROW.search(m.group(0))
+        if r:
+            si.hidden_rows.add(int(r.group(1)) - 1)
+    refs = _VALUE_CELL.findall(data)
+    if refs:
+        max_row = max(int(n) for _, n in refs) - 1
+        letters = max((c for c, _ in refs), key=lambda c: (len(c), c)).decode()
+        max_col = parse_ref(f"{letters}1")[1]
+        si.clipped = max_row >= limits.max_rows or max_col >= limits.max_cols
+    for m in _FORMULA.finditer(data):
+        start = data.rfind(b"<c", 0, m.start())
+        r = _R_ATTR.search(data, start, m.start())
+        if start < 0 or r is None:
+            continue
+        rc = parse_ref((r.group(1) + r.group(2)).decode())
+        text = html.unescape((m.group(1) or b"").decode("utf-8", "replace")).strip()
+        si.formulas[rc] = text or "(共享公式)"
+    if percent_styles:
+        for m in _CELL_OPEN.finditer(data):
+            st = _S_ATTR.search(m.group(1))
+            if st and int(st.group(1)) in percent_styles:
+                r = _R_ATTR.search(m.group(1))
+                if r:
+                    si.percent_cells.add(parse_ref((r.group(1) + r.group(2)).decode()))
+    for m in _MERGE.finditer(data):
+        _add_merge(si, m.group(1).decode("ascii", "replace"))
+    return si
+
+
+_R_ATTR_ROW = re.compile(rb'\br="(\d+)"')
+
+
+def _add_merge(si: _SheetInfo, ref: str) -> None:
+    if ":" in ref:
+        try:
+            (r1, c1), (r2, c2) = (parse_ref(x) for x in ref.split(":", 1))
+            si.merged.append((r1, c1, r2, c2))
+        except ValueError:
+            pass
+
+
+def _scan_sheet_parsed(data: bytes, limits: Limits, percent_styles: set[int]) -> _SheetInfo:
+    """The same as ``scan_sheet_xml`` through the XML parser (cells without references)."""
     import io
 
     from defusedxml.ElementTree import iterparse
 
     si = _SheetInfo()
-    styled: set = set()
-    row_idx = -1
-    col_idx = -1
+    row_idx = col_idx = -1
     max_row = max_col = -1
     main = f"{{{_NS_MAIN}}}"
     for event, el in iterparse(io.BytesIO(data), events=("start", "end")):
@@ -510,12 +576,9 @@ def _scan_sheet(data: bytes, limits: Limits) -> _SheetInfo:
                     si.hidden_rows.add(row_idx)
             elif tag == main + "c":
                 ref = el.get("r")
-                if ref:
-                    try:
-                        row_idx, col_idx = parse_ref(ref)
-                    except ValueError:
-                        col_idx += 1
-                else:
+                try:
+                    row_idx, col_idx = parse_ref(ref) if ref else (row_idx, col_idx + 1)
+                except ValueError:
                     col_idx += 1
             continue
         if tag == main + "c":
@@ -527,25 +590,16 @@ def _scan_sheet(data: bytes, limits: Limits) -> _SheetInfo:
                 elif child.tag in (main + "v", main + "is"):
                     has_value = True
             style = el.get("s")
-            if style and style != "0":
-                styled.add(((row_idx, col_idx), int(style)))
+            if style and style.isdigit() and int(style) in percent_styles:
+                si.percent_cells.add((row_idx, col_idx))
             if has_value:
-                max_row = max(max_row, row_idx)
-                max_col = max(max_col, col_idx)
+                max_row, max_col = max(max_row, row_idx), max(max_col, col_idx)
             el.clear()
         elif tag == main + "mergeCell":
-            ref = el.get("ref", "")
-            if ":" in ref:
-                try:
-                    (r1, c1), (r2, c2) = (parse_ref(x) for x in ref.split(":", 1))
-                    si.merged.append((r1, c1, r2, c2))
-                except ValueError:
-                    pass
+            _add_merge(si, el.get("ref", ""))
         elif tag == main + "row":
             el.clear()
-    if max_row >= limits.max_rows or max_col >= limits.max_cols:
-        si.clipped = True
-    si.percent_cells = styled  # (cell, style) pairs until styles.xml is read
+    si.clipped = max_row >= limits.max_rows or max_col >= limits.max_cols
     return si
 
 
