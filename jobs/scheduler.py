@@ -2,11 +2,11 @@
 
 The plan: for every period of the configured years, one job at ``[schedule] time`` on the
 通知 day (forms + 通知), on each of 提醒 / 催报 / 逾期, on the report day (collect + report),
-and one interval job collecting every ``collect_every_hours`` hours from the 通知 moment to
-the report moment. Every job only runs ``jobs.runner.run_cycle`` for its period, so the
+and one interval job collecting every ``collect_every_hours`` hours from the 通知 moment until
+the report is done (if the report fails it keeps going, at most ``misfire_grace_days`` past
+the report moment). Every job only runs ``jobs.runner.run_cycle`` for its period, so the
 ledger — not the job store — decides what still has to be done: a job that fires twice,
-late or after a restart does nothing twice, and the hourly collect job retries whatever
-failed earlier in the window.
+late or after a restart does nothing twice, and the hourly job retries whatever failed.
 
 APScheduler 3.x keeps the jobs in its own SQLite file (``workspace.scheduler_db``) with
 ``coalesce=True``, ``max_instances=1`` and a misfire grace of ``misfire_grace_days``; jobs
@@ -135,6 +135,7 @@ class PlannedJob:
     first: datetime
     last: datetime  # == first for one-shot jobs
     every: timedelta | None = None
+    closes: datetime | None = None  # collect: the report moment (it stops once the report is done)
 
     @property
     def id(self) -> str:
@@ -174,11 +175,18 @@ class PlannedJob:
             timezone=self.first.tzinfo,
         )
 
+    def expired(self, now: datetime, grace: timedelta) -> bool:
+        """Too late to fire: a one-shot job beyond the grace, an interval job past its end."""
+        return (self.first + grace if self.every is None else self.last) < now
+
     def describe(self) -> str:
         if self.every is None:
             return JOB_TEXT[self.step]
         hours = int(self.every.total_seconds() // 3600)
-        return f"回收报表：每 {hours} 小时一次，至 {self.last.isoformat()}（共 {len(self.fire_times())} 次）"
+        return (
+            f"每 {hours} 小时回收一次，到报告生成为止（{self.closes.isoformat()}）；"
+            f"其间重试未完成的步骤，报告没有生成则继续，最迟到 {self.last.isoformat()}"
+        )
 
     def line(self, done: bool = False) -> str:
         from reporting.calendar import day_label
@@ -231,8 +239,11 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
             _cal, due, period_notes = period_dates(period, settings)
             notes += [n for n in period_notes if n not in notes]
             for step in JOB_STEPS:
-                if step == "collect":
-                    jobs.append(PlannedJob(period, step, due["collect"], due.window_end, every))
+                if step == "collect":  # also the retry of anything failed, until the report
+                    last = due.window_end + timedelta(days=settings.schedule.misfire_grace_days)
+                    jobs.append(
+                        PlannedJob(period, step, due["collect"], last, every, due.window_end)
+                    )
                 else:
                     jobs.append(PlannedJob(period, step, due[step], due[step]))
     jobs.sort(key=lambda j: (j.first, cycle.ORDER.index(j.step)))
@@ -370,7 +381,8 @@ def fire(period_code: str, step: str) -> None:
         rt.log.info(f"{name}：收到停止信号，本次不执行；下次启动后会补做")
         return
     now = rt.clock.now()
-    rt.log.info(f"开始执行 {name}（{now.isoformat(timespec='seconds')}）")
+    stamp = now.isoformat(timespec="seconds")
+    rt.log.debug(f"开始 {name}（{stamp}）")
     try:
         report = run_cycle(rt.apps.get(), period_code, now=now, until=JOB_UNTIL[step])
     except Exception as exc:  # noqa: BLE001 - a failing job must not stop the scheduler
@@ -379,8 +391,11 @@ def fire(period_code: str, step: str) -> None:
         )
         rt.log.debug("详细信息", exc_info=True)
         return
-    log_report(rt.log, report, prefix="  ")
-    rt.log.info(f"结束 {name}")
+    if report.ran or report.failed:
+        rt.log.info(f"执行 {name}（{stamp}）")
+        log_report(rt.log, report, prefix="  ")
+    else:  # e.g. the hourly job after the report: nothing to say
+        rt.log.debug(f"{name}（{stamp}）：没有需要执行的步骤")
 
 
 def make_scheduler(settings, workspace, *, scheduler_cls=None, executor=None):
@@ -414,7 +429,7 @@ def sync_jobs(sched, plan: Plan, ledger, now: datetime, grace: timedelta) -> lis
     for job in plan.jobs:
         if job_done(job, ledger):
             continue
-        if job.last + grace < now:
+        if job.expired(now, grace):
             if job.step != "collect":
                 missed.setdefault(job.period, []).append(cycle.label(job.step))
             continue

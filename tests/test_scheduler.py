@@ -121,8 +121,9 @@ def test_plan_2024_matches_dates_computed_by_hand(duban):
     # to 4/8; the 催报 falls on Sunday 4/7, a working day in lieu
     assert lines[3].endswith("催报未交单位  2024年4月7日 星期日（调休上班）")
     # 2024-06-30 is a Sunday as well: 5 working days after it is Friday 7/5
-    assert "至 2024-04-09T09:00:00+08:00（共 265 次）" in lines[1]
-    assert "至 2024-07-08T09:00:00+08:00（共 241 次）" in lines[7]
+    assert "到报告生成为止（2024-04-09T09:00:00+08:00）" in lines[1]
+    assert "最迟到 2024-04-16T09:00:00+08:00" in lines[1]  # retries if the report fails
+    assert "到报告生成为止（2024-07-08T09:00:00+08:00）" in lines[7]
     assert "[已完成]" not in r.out
 
 
@@ -191,13 +192,15 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "2024Q1.urge": 1,
         "2024Q1.overdue": 1,
         "2024Q1.report": 1,
-        "2024Q1.collect": 265,
+        # hourly until the end of the run; after the report it has nothing to do
+        "2024Q1.collect": len(hourly(at("2024-03-29T09:00"), at("2024-04-12T00:00"))),
     }
     with app.ledger() as ledger:
         assert ledger.step_done(Q1, "催报")["done_at"] == "2024-04-07T09:00:00+08:00"
         assert ledger.step_done(Q1, "report")["done_at"] == "2024-04-09T09:00:00+08:00"
     log = log_text(app)
-    assert "信息 开始执行 2024Q1 催报（2024-04-07T09:00:00+08:00）" in log
+    assert "信息 执行 2024Q1 催报（2024-04-07T09:00:00+08:00）" in log
+    assert "信息 执行 2024Q1 回收报表（2024-04-10T09:00" not in log  # idle fires stay quiet
 
     # a restart after the quarter finds nothing left to do for it
     calls = len(rec.calls)
@@ -244,6 +247,23 @@ def test_a_failing_job_is_logged_with_its_cause_and_retried_at_the_next_fire(app
     assert "Traceback" in log  # the file keeps the details
     with app.ledger() as ledger:
         assert ledger.step_done(Q1, "通知")["done_at"] == "2024-03-29T10:00:00+08:00"
+
+
+def test_a_failed_report_is_retried_by_the_hourly_job(app, rec):
+    with app.ledger() as ledger:
+        for step in ("forms", "通知", "提醒", "催报"):
+            ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
+    rec.failures["report"] = 2  # the report job and the hourly job at 09:00
+    drive(app, at("2024-04-09T08:30"), at("2024-04-09T13:00"))
+    assert rec.times("report") == [at("2024-04-09T09:00")] * 2 + [at("2024-04-09T10:00")]
+    assert max(rec.times("collect")) == at("2024-04-09T10:00")  # no collecting after the report
+    assert rec.times("逾期") == [at("2024-04-09T09:00")]
+    assert (
+        log_text(app).count(
+            "错误 2024Q1 生成报告失败：程序内部出错（OSError: report 的服务器暂时连不上）"
+        )
+        == 2
+    )
 
 
 def test_once_runs_what_is_due_now_and_logs_it(duban, app, rec, monkeypatch):
@@ -411,7 +431,7 @@ def test_killed_before_a_due_job_and_restarted_after_it_runs_the_job_once(tmp_pa
     assert done["通知"].startswith("2024-03-29T09:00:3")
     assert (data_dir / "scheduler.lock").read_text() == ""
     log = (data_dir / "logs" / "schedule.log").read_text(encoding="utf-8")
-    assert log.count("开始执行 2024Q1 下发通知") == 1
+    assert log.count("下发通知：完成") == 1
 
 
 def test_a_second_scheduler_on_the_same_data_dir_refuses(tmp_path, data_dir, duban):

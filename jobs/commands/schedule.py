@@ -21,7 +21,7 @@ def command(ctx, show_plan, years, once):
     每个季度的排程（时刻取 [schedule] time，默认 09:00，时区 Asia/Shanghai）：
       通知日      生成表单并下发通知
       提醒日、催报日、逾期日   提醒 / 催报 / 逾期催报（只发给还没交合格表的单位）
-      通知日至报告日   每隔 [schedule] collect_every_hours 小时回收一次
+      通知日至报告日   每隔 [schedule] collect_every_hours 小时回收一次，并重试失败的步骤
       报告日      （截止后的下一个工作日）回收并生成报告
     停机期间错过的任务，在 [schedule] misfire_grace_days 天内重新启动后补做一次；
     每一步都记在台账里，不会重复执行。失败的步骤写入日志，下一次排程任务触发时重试。
