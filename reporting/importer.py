@@ -33,7 +33,7 @@ from .import_text import (
     parse_lines,
     text_lines,
 )
-from .tasks import COLUMNS, decode_table_bytes, parse_indicators
+from .tasks import COLUMNS, decode_table_bytes, normalize_space, parse_indicators
 
 DEFAULT_OUTPUT = Path("tasks.imported.csv")
 COLUMN_CN = {
@@ -115,6 +115,7 @@ def import_tasks(
     out: Path | str | None = DEFAULT_OUTPUT,
     force: bool = False,
     diff: bool = False,
+    keep_indicators: bool = False,
     registry=None,
     year: int | None = None,
     now: datetime | None = None,
@@ -122,8 +123,9 @@ def import_tasks(
     """Read ``source``, write the rows to ``out`` (None: write nothing) and compare with tasks.csv.
 
     ``out`` may be the configured tasks.csv only with ``force``; it is then backed up first.
-    ``year`` forces the year used for default deadlines (else the document's, else
-    ``settings.district.year``).
+    ``keep_indicators``: a row whose id and content are unchanged keeps the indicators the
+    office set in the current tasks.csv instead of the proposal. ``year`` forces the year
+    used for default deadlines (else the document's, else ``settings.district.year``).
     """
     from .spreadsheet import Limits
 
@@ -135,6 +137,8 @@ def import_tasks(
         limits=Limits.from_settings(settings.intake),
     )
     current = Path(settings.paths.tasks)
+    if keep_indicators:
+        _keep_indicators(result, current)
     if diff:
         result.diff = diff_lines(current, result.rows)
     if out is not None:
@@ -381,6 +385,28 @@ def _name_findings(row: dict[str, str], registry) -> list[str]:
         if column == "lead_units" and not res.names and not res.unknown:
             out.append(f"{cn}：“{text}”不是具体单位，没有单位会收到表单")
     return out
+
+
+def _keep_indicators(result: ImportResult, current: Path) -> None:
+    try:
+        old = {r.get("id", ""): r for r in read_current(current)} if current.exists() else {}
+    except (DubanError, csv.Error):
+        old = {}
+    kept = set()
+    for row in result.rows:
+        before = old.get(row["id"])
+        if before is not None and normalize_space(before.get("content", "")) == normalize_space(row["content"]):
+            row["indicators"] = before.get("indicators", "")
+            kept.add(row["id"])
+    review = []
+    for row_id, findings in result.review:
+        if row_id in kept:
+            findings = [f for f in findings if not f.startswith("建议指标：")]
+        if findings:
+            review.append((row_id, findings))
+    result.review = review
+    if kept:
+        result.notes.append(f"{len(kept)} 行内容与当前任务表相同，沿用了其中的指标。")
 
 
 # -- writing -----------------------------------------------------------------------------

@@ -484,6 +484,20 @@ def test_zip_beyond_the_limits_is_not_opened(docs):
         read(docs["docx"], limits=Limits(max_uncompressed_bytes=10_000))
 
 
+def test_docx_with_xml_entities_is_refused(docs, tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(docs["docx"]) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>', 1)
+            dst.writestr(info, data)
+    with pytest.raises(ImportTasksError, match="内容已损坏"):
+        read(path)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -600,6 +614,20 @@ def test_command_diff_by_task_id(duban, office, docs, tmp_path):
     assert "  删除 34：" in out
     assert "  修改 1：牵头责任单位 “区财政局” → “区发改委”" in out
     assert "  修改 8.1：指标 新填 “风电场=150MW”" in out
+
+
+def test_command_keep_indicators_reimports_the_bundled_file_unchanged(duban, office, docs):
+    tasks = office / "tasks.csv"
+    before = tasks.read_text(encoding="utf-8")
+    result = duban(
+        "import-tasks", str(docs["table_docx"]), "-o", str(tasks), "--force", "--keep-indicators", "--diff",
+        config=office / "config.toml",
+    )
+    assert result.code == 0, result.err
+    assert "与当前任务表 tasks.csv 相比：没有变化（79 行相同）。" in result.out
+    assert "79 行内容与当前任务表相同，沿用了其中的指标。" in result.out
+    assert "建议指标" not in result.out
+    assert tasks.read_text(encoding="utf-8-sig") == before  # the office's file, byte for byte (bar the BOM)
 
 
 def test_command_reports_a_bad_file_in_one_line(duban, office, tmp_path):

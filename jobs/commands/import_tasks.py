@@ -17,9 +17,14 @@ from jobs.cli import get_app
 )
 @click.option("--force", is_flag=True, help="允许 -o 指向当前使用的任务表并覆盖它（覆盖前自动备份）。")
 @click.option("--diff", "show_diff", is_flag=True, help="按任务编号列出与当前任务表相比新增、删除、修改了什么。")
+@click.option(
+    "--keep-indicators",
+    is_flag=True,
+    help="内容与当前任务表相同的行沿用其中已核定的指标，不用自动建议的指标。",
+)
 @click.option("--year", type=int, default=None, help="任务年度；默认取文件标题中的年份，找不到时取配置 [district] year。")
 @click.pass_context
-def command(ctx, source, output, force, show_diff, year):
+def command(ctx, source, output, force, show_diff, keep_indicators, year):
     """从任务分解通知导入任务表（tasks.csv 格式），供核对后使用。
 
     \b
@@ -37,7 +42,7 @@ def command(ctx, source, output, force, show_diff, year):
     示例：
       duban import-tasks 任务分解.docx
       duban import-tasks 任务分解.txt --diff
-      duban import-tasks 任务分解表.xlsx -o tasks.csv --force
+      duban import-tasks 任务分解表.xlsx -o tasks.csv --force --keep-indicators
     """
     from reporting.exceptions import DubanError
     from reporting.importer import import_tasks
@@ -49,7 +54,14 @@ def command(ctx, source, output, force, show_diff, year):
         click.echo(f"警告：单位名录无法读取（{exc}），本次不核对名称。", err=True)
         registry = None
     result = import_tasks(
-        app.settings, source, out=output, force=force, diff=show_diff, registry=registry, year=year
+        app.settings,
+        source,
+        out=output,
+        force=force,
+        diff=show_diff,
+        keep_indicators=keep_indicators,
+        registry=registry,
+        year=year,
     )
     for line in result.lines():
         click.echo(line)
