@@ -13,8 +13,9 @@ APScheduler 3.x keeps the jobs in its own SQLite file (``workspace.scheduler_db`
 run one at a time in a single worker thread. One scheduler per data dir (``FileLock`` on
 ``workspace.scheduler_lock``). SIGTERM/SIGINT stop it after the running job.
 
-Tests only: ``DUBAN_FAKE_NOW=2024-03-29T08:59:55+08:00`` starts this process's clock at that
-moment (it then advances in real time); nothing else reads it.
+Tests and demos only: ``DUBAN_FAKE_NOW=2024-03-29T08:59:55+08:00`` starts the clock of
+``clock_from_env`` (used by ``run``, ``schedule`` and ``status``) at that moment; it then
+advances in real time. Only this module reads it.
 """
 
 from __future__ import annotations
