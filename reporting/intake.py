@@ -338,6 +338,8 @@ class _Checker:
 
     def problem(self, text: str, code: str, *, sheet="", cell="", task="", level="error") -> Problem:
         p = Problem(text, file=self.name, sheet=sheet, cell=cell, task=task, code=code, level=level)
+        if code == "required" and any(q.sheet == sheet and q.cell == cell and q.level == "error" for q in self.problems):
+            return p  # the cell already has its reason (a formula without a value, a merge)
         self.problems.append(p)
         return p
 
