@@ -8,7 +8,17 @@ import shutil
 
 import pytest
 from conftest import ROOT, office
-from test_intake_support import UNIT, col_of, edit, errors, fill, make_forms, row_of, run_examine, valid_answers
+from test_intake_support import (
+    UNIT,
+    col_of,
+    edit,
+    errors,
+    fill,
+    make_forms,
+    row_of,
+    run_examine,
+    valid_answers,
+)
 
 from jobs.app import create_app
 from reporting import formspec as fs
