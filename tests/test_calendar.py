@@ -168,3 +168,13 @@ def test_check_warns_about_an_unknown_configured_year(duban, monkeypatch):
     monkeypatch.setenv("DUBAN_SCHEDULE_YEARS", "2024,2026")  # 2026Q4 is due in 2027
     r = duban("check")
     assert "警告" in r.out and "chinesecalendar 没有 2027 年" in r.out
+
+
+def test_remind_warns_loudly_for_an_unknown_year(app):
+    from reporting.remind import send_reminders
+
+    summary = send_reminders(
+        app.settings, app.assignments, app.workspace, "2027Q1", stage="提醒", channels=("list",), dry_run=True,
+        today=date(2027, 4, 2),
+    )
+    assert any(line.startswith("警告：") and "2027" in line for line in summary.lines())
