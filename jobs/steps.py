@@ -156,15 +156,14 @@ def do_collect(app, period: Period, now: datetime):
 
 def do_report(app, period: Period, now: datetime):
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed."""
-    import shutil
-
+    from reporting.office import soffice_path
     from reporting.report import render_report
 
     return render_report(
         app.settings,
         app.workspace,
         period,
-        pdf=shutil.which("soffice") is not None,
+        pdf=soffice_path() is not None,
         by_leader=True,
         today=now.date(),
         assignments=app.assignments,

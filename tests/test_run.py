@@ -324,7 +324,7 @@ def fill_return(app, unit: str, dest_name: str) -> None:
 
 
 def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
-    import shutil
+    from reporting.office import soffice_path
 
     outbox = tmp_path / "outbox"
     monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
@@ -353,9 +353,7 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     assert list(app.workspace.reminders_dir(period).glob("2024Q1_催报清单_20240409.*"))
     docx = list(app.workspace.report_dir(period).glob("*.docx"))
     assert len(docx) == 1 and "第一季度推进情况报告" in docx[0].name
-    assert bool(list(app.workspace.report_dir(period).glob("*.pdf"))) == bool(
-        shutil.which("soffice")
-    )
+    assert bool(list(app.workspace.report_dir(period).glob("*.pdf"))) == bool(soffice_path())
     with app.ledger() as ledger:
         done = {s: ledger.step_done(Q1, s)["done_at"] for s in steps.ORDER if s != "催报"}
         assert ledger.step_done(Q1, "催报") is None
