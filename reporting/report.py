@@ -39,6 +39,7 @@ ANNEX_CHARS = 120
 TASK_CHARS = 50
 SHORT_CHARS = 28
 BRIEF_CHARS = 70
+TITLE_EM = 20  # 二号 characters per line in the 156 mm type area
 
 LIGHT_FILL = {Light.RED.value: "F4B6B6", Light.YELLOW.value: "FBE29F", Light.GREEN.value: "BFE3C0"}
 _KEYS = {
@@ -422,6 +423,7 @@ def build_context(result: QuarterResult, settings: Settings, period: Period, *, 
     any_returns = any(r.reported for r in rows) or uc["on_time"] + uc["late"] > 0
     return {
         "title": title,
+        "title_document": title_break(title, d.document_title),
         "district": d.name,
         "year": d.year,
         "document_title": d.document_title,
@@ -450,6 +452,26 @@ def build_context(result: QuarterResult, settings: Settings, period: Period, *, 
         "annex": annex,
         "chart": "",
     }
+
+
+def text_width(text: str) -> float:
+    """Width in em: CJK and full-width characters 1, ASCII 0.5."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+
+
+def title_break(title: str, document_title: str, per_line: float = TITLE_EM) -> str:
+    """``document_title`` with a line break after its 》 when the title needs two lines.
+
+    GB/T 9704 wants a wrapped title to break between words, not in the middle of
+    one (…重点任 / 务…); the break after the quoted document name keeps both lines whole.
+    """
+    k = document_title.find("》")
+    if text_width(title) <= per_line or k < 0 or k == len(document_title) - 1:
+        return document_title
+    i = title.find(document_title) + k + 1
+    if text_width(title[:i]) <= per_line and text_width(title[i:]) <= per_line:
+        return document_title[: k + 1] + "\n" + document_title[k + 1 :]
+    return document_title
 
 
 def sections_summary(sections: list[dict]) -> str:

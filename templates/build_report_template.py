@@ -157,7 +157,8 @@ def loop_table(doc, headers: list[str], cells: list[tuple[str, str]], widths: li
 
 def build_report(path: Path) -> None:
     doc = base_document()
-    p(doc, "关于{{ district }}{{ year }}年{{ document_title }}{{ quarter_label }}推进情况的报告", TITLE)
+    # title_document: document_title with a line break where a long title should wrap (梯形)
+    p(doc, "关于{{ district }}{{ year }}年{{ title_document }}{{ quarter_label }}推进情况的报告", TITLE)
     p(doc)
     p(doc, "{{ government }}：", ADDRESSEE)
     p(

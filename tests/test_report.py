@@ -244,7 +244,8 @@ def test_every_run_has_a_chinese_font(doc):
 
 def test_headings_use_their_styles(doc):
     by_text = {p.text: p.style.name for p in doc.paragraphs}
-    assert by_text["关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告"] == "公文标题"
+    # the long title wraps after the document's name, not inside a word
+    assert by_text["关于禹会区2024年《政府工作报告》\n重点任务第一季度推进情况的报告"] == "公文标题"
     assert by_text["区政府："] == "主送机关"
     for h in ("一、总体情况", "二、各板块推进情况", "三、滞后任务及存在问题", "四、报送情况", "五、下步工作建议"):
         assert by_text[h] == "一级标题"
@@ -254,6 +255,15 @@ def test_headings_use_their_styles(doc):
     # 五、 sub-items: the （一） lead in 楷体, the rest in the body font
     para = next(p for p in doc.paragraphs if p.text.startswith("（一）紧盯滞后任务"))
     assert [east_asia_font(doc, para, r) for r in para.runs] == ["楷体_GB2312", "仿宋_GB2312"]
+
+
+def test_title_break_only_when_needed():
+    from reporting.report import title_break
+
+    assert title_break("关于某区2024年《报告》任务的报告", "《报告》任务") == "《报告》任务"  # fits one line
+    long = "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告"
+    assert title_break(long, "《政府工作报告》重点任务") == "《政府工作报告》\n重点任务"
+    assert title_break(long.replace("《政府工作报告》", "政府工作报告"), "政府工作报告重点任务") == "政府工作报告重点任务"
 
 
 def test_odd_and_even_footers_with_page_fields(rendered, doc):
