@@ -49,8 +49,8 @@ def _section_label(section: int, title: str) -> str:
     numeral = SECTION_NUMERALS[section - 1] if 1 <= section <= len(SECTION_NUMERALS) else str(section)
     short = title.split("，")[-1] if title else ""
     short = short.removeprefix("着力").rstrip("。")
-    if len(short) > 10:
-        short = short[:10] + "…"
+    if len(short) > 13:  # the longest section names in the notice have 13 characters
+        short = short[:12] + "…"
     return f"{numeral}、{short}" if short else f"{numeral}、"
 
 
