@@ -31,7 +31,9 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -969,20 +971,51 @@ def collect(
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
     try:
-        for path, source in scan_inbox(inbox, summary.ignored):
-            try:
-                _take_in(path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary)
-            except OSError as exc:
-                summary.failed.append((source, f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试"))
-            if progress:
-                progress(source)
-        summary.result, summary.written = merge_period(settings, assignments, workspace, period, ledger, now)
+        with _collect_lock(workspace.period_dir(period)):
+            _clean_stale_temp(workspace.archive_dir)
+            for path, source in scan_inbox(inbox, summary.ignored):
+                try:
+                    _take_in(path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary)
+                except OSError as exc:
+                    summary.failed.append((source, f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试"))
+                if progress:
+                    progress(source)
+            summary.result, summary.written = merge_period(settings, assignments, workspace, period, ledger, now)
         summary.merged_json = workspace.merged_json(period)
         summary.merged_xlsx = workspace.merged_xlsx(period)
     finally:
         if own_ledger:
             ledger.close()
     return summary
+
+
+@contextmanager
+def _collect_lock(period_dir: Path):
+    """One collect per period at a time (the scheduler's hourly run and a person's may meet);
+    the second waits. The OS drops the lock when a process dies, even by SIGKILL."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    period_dir.mkdir(parents=True, exist_ok=True)
+    with open(period_dir / ".collect.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _clean_stale_temp(archive_dir: Path, older_than: float = 3600) -> None:
+    """Remove half-written archive copies left by a killed run (the rerun copies them again)."""
+    cutoff = time.time() - older_than
+    for tmp in archive_dir.glob("*/.tmp-*"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            pass
 
 
 def scan_inbox(inbox: Path, ignored: list[str]) -> list[tuple[Path, str]]:

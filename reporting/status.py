@@ -4,6 +4,7 @@ rejected with the reasons, late or not. Read from the ledger only (no files are 
 
 Public helpers:
 - ``unit_returns(assignments, returns)`` → one ``UnitReturn`` per unit due (used by merge);
+- ``rejection_reasons(row)`` → the error messages of one ledger ``returns`` row;
 - ``period_status(settings, assignments, ledger, period, now=None)`` → ``PeriodStatus``.
 """
 
@@ -30,6 +31,11 @@ def _messages(row, level: str | None = None) -> list[str]:
         if level is None or p.get("level", "error") == level:
             out.append(p.get("message") or p.get("text", ""))
     return out
+
+
+def rejection_reasons(row) -> list[str]:
+    """The error messages of a ledger ``returns`` row (warnings left out), for reminders."""
+    return _messages(row, "error")
 
 
 def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
