@@ -1,0 +1,174 @@
+"""Time and peak memory of ``collect`` over 1,000 returns, beside what a user would script:
+``pandas.read_excel`` on every file, then ``pandas.concat`` (default engine, and calamine).
+
+Setup (not timed): the synthetic table of bench_forms (1,000 units × 2,000 rows), one form
+per unit, each filled in like a unit would (``reporting.sample``), in an inbox. Each
+measured case runs in a fresh process, so its peak resident memory (``ru_maxrss``) is its
+own. ``collect`` does far more than the naive script (archive, ledger, identification,
+validation, merge, 汇总表.xlsx); the naive script only stacks the sheets.
+
+Run: ``python -m bench.bench_collect`` (``--returns N`` for fewer; ``--keep DIR`` keeps the data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PERIOD = "2024Q1"
+
+
+def prepare(base: Path, n_units: int) -> None:
+    """Forms and filled returns for ``n_units`` synthetic units under ``base``."""
+    from bench.bench_forms import synthetic_assignments
+    from jobs.app import create_app
+    from reporting.calendar import period_calendar
+    from reporting.forms import build_forms
+    from reporting.periods import Period
+    from reporting.sample import answer_for, fill_form
+    from reporting.workspace import Workspace
+
+    app = create_app(ROOT / "config.toml", data_dir=base / "gen", env={})
+    assignments = synthetic_assignments(n_units=n_units, n_rows=2 * n_units)
+    period = Period.parse(PERIOD)
+    ws = Workspace(base / "gen")
+    summary = build_forms(app.settings, assignments, ws, period)
+    deadline = period_calendar(period, app.settings.deadline).deadline
+    rng = random.Random(1)
+    inbox = base / "inbox"
+    for i, form in enumerate(summary.built):
+        rows = assignments.by_unit[form.unit]
+        answers = {("lead", r.id): answer_for(r, form.unit, period, rng, True) for r in rows.lead}
+        answers |= {("coop", r.id): answer_for(r, form.unit, period, rng, False) for r in rows.coop}
+        dest = inbox / f"第{i // 100 + 1}批" / f"{form.path.stem}（已填）.xlsx"
+        header = {"filler": "测试", "phone": "0552-0000000", "approver": "测试", "fill_date": "2024年4月3日"}
+        fill_form(form.path, dest, answers, header)
+        when = deadline.timestamp() - 86400 + i
+        os.utime(dest, (when, when))
+
+
+def run_collect(base: Path, n_units: int) -> dict:
+    from bench.bench_forms import synthetic_assignments
+    from jobs.app import create_app
+    from reporting.intake import collect
+    from reporting.workspace import Workspace
+
+    app = create_app(ROOT / "config.toml", data_dir=base / "collect", env={})
+    assignments = synthetic_assignments(n_units=n_units, n_rows=2 * n_units)
+    ws = Workspace(base / "collect")
+    t0 = time.perf_counter()
+    summary = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox")
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox")
+    rerun = time.perf_counter() - t0
+    states = [f.state for f in summary.new]
+    return {
+        "files": len(summary.new) + len(summary.known),
+        "accepted": states.count("accepted"),
+        "rejected": len(states) - states.count("accepted"),
+        "rows": len(summary.result.rows),
+        "seconds": first,
+        "rerun_seconds": rerun,
+        "rerun_new": len(again.new),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_pandas(base: Path, engine: str | None) -> dict:
+    import pandas as pd
+
+    files = sorted((base / "inbox").rglob("*.xlsx"))
+    t0 = time.perf_counter()
+    frames = []
+    for f in files:
+        sheets = pd.read_excel(f, sheet_name=None, header=4, engine=engine)
+        for name, df in sheets.items():
+            if "任务编号" in df.columns:
+                df["文件"] = f.name
+                df["工作表"] = name
+                frames.append(df)
+    merged = pd.concat(frames, ignore_index=True)
+    took = time.perf_counter() - t0
+    return {
+        "files": len(files),
+        "rows": len(merged),
+        "seconds": took,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_collect", *args], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--returns", type=int, default=1000)
+    parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--case", choices=("prepare", "collect", "pandas", "pandas-calamine"))
+    parser.add_argument("--base", type=Path)
+    args = parser.parse_args()
+    if args.case == "prepare":
+        prepare(args.base, args.returns)
+        print(json.dumps({}))
+        return
+    if args.case == "collect":
+        print(json.dumps(run_collect(args.base, args.returns)))
+        return
+    if args.case in ("pandas", "pandas-calamine"):
+        print(json.dumps(run_pandas(args.base, "calamine" if args.case == "pandas-calamine" else None)))
+        return
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="duban-bench-collect-"))
+    try:
+        n = str(args.returns)
+        t0 = time.perf_counter()
+        _child(["--case", "prepare", "--base", str(base), "--returns", n])
+        setup = time.perf_counter() - t0
+        c = _child(["--case", "collect", "--base", str(base), "--returns", n])
+        p = _child(["--case", "pandas", "--base", str(base), "--returns", n])
+        pc = _child(["--case", "pandas-calamine", "--base", str(base), "--returns", n])
+        mb = sum(f.stat().st_size for f in (base / "inbox").rglob("*")) / 1e6
+        print(f"{c['files']} 份报回文件（合成 {args.returns} 个单位，共 {mb:.1f} MB；准备数据 {setup:.0f} 秒，不计入）。\n")
+        print("| 方式 | 文件 | 用时 | 每份 | 峰值内存（RSS） | 得到什么 |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        per = lambda r: f"{1000 * r['seconds'] / max(1, r['files']):.1f} ms"  # noqa: E731
+        print(
+            f"| duban collect | {c['files']} | {c['seconds']:.1f} s | {per(c)} | {c['peak_rss_mb']:.0f} MB | "
+            f"归档、台账、识别、逐格校验（接收 {c['accepted']}，退回 {c['rejected']}）、汇总 {c['rows']} 行、汇总表.xlsx、merged.json |"
+        )
+        print(
+            f"| duban collect 再次运行（无新文件） | {c['files']} | {c['rerun_seconds']:.2f} s | — | — | "
+            f"新收 {c['rerun_new']} 份，结果不变不改写 |"
+        )
+        print(
+            f"| pandas.read_excel（默认 openpyxl）+ concat | {p['files']} | {p['seconds']:.1f} s | {per(p)} | "
+            f"{p['peak_rss_mb']:.0f} MB | 堆叠 {p['rows']} 行，不识别、不校验 |"
+        )
+        print(
+            f"| pandas.read_excel(engine=\"calamine\") + concat | {pc['files']} | {pc['seconds']:.1f} s | {per(pc)} | "
+            f"{pc['peak_rss_mb']:.0f} MB | 同上 |"
+        )
+        print()
+        print("每种方式在单独的进程中运行；峰值内存为该进程的最大常驻内存（ru_maxrss，含 Python 与已导入的库）。")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
