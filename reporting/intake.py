@@ -68,6 +68,7 @@ STATES = {"accepted": "已接收", "rejected": "退回", "unidentified": "无法
 _IGNORED_NAME = re.compile(r"^(~\$|\.~lock\.|\.)|^(thumbs\.db|desktop\.ini)$|\.(tmp|crdownload|part|download)$", re.I)
 _PLACEHOLDER_TEXT = {"无", "/", "-", "—", "——", "略", "同上", "暂无", "空", "0"}
 _SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
+LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
 REQUIRED_COLUMNS = ("task_id", "content", "progress", "percent", "status", "problems", "next_steps")
 
 
@@ -920,7 +921,12 @@ class CollectSummary:
                 + (f"，忽略临时文件 {len(self.ignored)} 个" if self.ignored else "")
                 + "。"
             )
-        for f in states["accepted"]:
+        accepted = states["accepted"]
+        if len(accepted) > LIST_LIMIT:  # a big batch: name only the late ones
+            late = [f.unit or f.source for f in accepted if f.late]
+            out.append(f"  接收 {len(accepted)} 份" + (f"，其中逾期 {len(late)} 份：{'、'.join(late)}" if late else "") + "；明细见汇总表的“报送情况”")
+            accepted = []
+        for f in accepted:
             warns = [p for p in f.problems if p.level == "warning"]
             late = "（逾期）" if f.late else ""
             out.append(f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else ""))
