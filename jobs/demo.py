@@ -1,8 +1,9 @@
 """``duban demo``: the whole quarter cycle on the bundled data, in a throw-away workspace.
 
-Runs 2024Q1 on a simulated clock (forms on the 通知 day, returns before and after the
-deadline, reminders to an outbox and a 催报 list, collect, report), then 2024Q2 to show
-pre-fill and the change from one quarter to the next. No mail leaves the machine.
+Runs 2024Q1 through ``duban run``'s own runner on a simulated clock — the 通知 day, the
+催报 day, the report day — with simulated returns (示例数据) dropped into the inbox in
+between; then 2024Q2 to show pre-fill and the change from one quarter to the next.
+Mail goes to a local outbox; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
 from pathlib import Path
 
-from reporting.calendar import TZ, period_calendar
+from reporting.calendar import period_calendar
 from reporting.exceptions import DubanError
 from reporting.periods import Period
 
 MARKER = ".duban-demo"  # only a folder with this marker is ever emptied by the demo
+PERIODS = (Period(2024, 1), Period(2024, 2))
 
 
 @dataclass
@@ -26,11 +27,10 @@ class DemoOutcome:
     periods: list[str] = field(default_factory=list)
     fates: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # period → fate → units
     paths: dict[str, Path] = field(default_factory=dict)  # what to open, by Chinese label
-    pdf_note: str = ""
+    failed: list[str] = field(default_factory=list)  # steps that failed, in Chinese
 
 
 def prepare(root: Path) -> None:
-    root = root.resolve()
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
             raise DubanError(f"目录 {root} 不是空目录，也不是以前的演示目录；请换一个目录，或先清空它")
@@ -39,86 +39,76 @@ def prepare(root: Path) -> None:
     (root / MARKER).write_text("duban demo workspace; safe to delete\n", encoding="utf-8")
 
 
-def at(day, hhmm: str = "09:00") -> datetime:
-    hh, mm = (int(x) for x in hhmm.split(":"))
-    return datetime.combine(day, time(hh, mm), tzinfo=TZ)
+def demo_app(app, root: Path):
+    """The app pointed at the demo folder, mail to its outbox, robots off."""
+    s = app.settings
+    s.paths.data_dir = root
+    s.smtp.outbox = root / "outbox"
+    s.smtp.host = ""
+    s.webhook.wecom_url = s.webhook.dingtalk_url = ""
+    app.__dict__.pop("workspace", None)  # cached for the old data dir
+    return app
 
 
-def run_demo(app, root: Path, *, pdf: bool = True, echo: Callable[[str], None] = print) -> DemoOutcome:
+def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOutcome:
     """Run 2024Q1 and 2024Q2 end to end in ``root`` with simulated returns."""
-    from reporting.forms import build_forms
-    from reporting.intake import collect
-    from reporting.office import soffice_path
-    from reporting.remind import send_reminders
-    from reporting.report import render_report
+    from jobs.runner import run_cycle
+    from jobs.steps import due_times
+    from reporting.compare import quarter_change
+    from reporting.model import QuarterResult
     from reporting.sample import simulate_returns
     from reporting.status import period_status
 
     root = Path(root).resolve()
     prepare(root)
-    settings = app.settings
-    settings.paths.data_dir = root
-    settings.smtp.outbox = root / "outbox"
-    settings.smtp.host = ""
-    settings.webhook.wecom_url = settings.webhook.dingtalk_url = ""
-    app.__dict__.pop("workspace", None)  # rebuilt for the new data dir
+    app = demo_app(app, root)
     ws, a = app.workspace, app.assignments
     out = DemoOutcome(root)
-    with_pdf = pdf and soffice_path() is not None
-    if pdf and not with_pdf:
-        out.pdf_note = "未安装 LibreOffice，跳过 PDF（安装后重新运行可得到 PDF）"
 
-    for period in (Period(2024, 1), Period(2024, 2)):
-        cal = period_calendar(period, settings.deadline)
-        echo(f"—— {period.full_label}：截止 {cal.deadline:%Y-%m-%d %H:%M}（示例数据）")
+    for period in PERIODS:
+        cal = period_calendar(period, app.settings.deadline)
+        due = due_times(cal, app.settings)
+        echo(f"══ {period.full_label}（示例数据）：报送截止 {cal.deadline_label}")
+
+        def run(now, period=period):
+            report = run_cycle(app, period, now=now)
+            for line in report.lines():
+                echo(line)
+            out.failed += [f"{period} {r.label}" for r in report.failed]
+
+        run(due["通知"])  # forms, 通知 (mail to the outbox), first collect
+        # on-time and spoilt returns arrive before the 催报 day, late ones after the deadline
+        fates = simulate_returns(a, ws, period, cal.deadline, fates=("on_time", "rejected"))
+        echo(f"（模拟：{len(fates['on_time']) + len(fates['rejected'])} 个单位在截止前交回表格）")
+        run(due["催报"])
+        simulate_returns(a, ws, period, cal.deadline, fates=("late",))
+        echo(f"（模拟：{len(fates['late'])} 个单位在截止后才交回，{len(fates['missing'])} 个单位一直未交）")
+        run(due["report"])
         with app.ledger() as ledger:
-            forms = build_forms(settings, a, ws, period, ledger=ledger, now=at(cal.stages["通知"]))
-            echo(f"生成表单：{len(forms.built)} 个单位")
-            for line in forms.lines():
-                if "预填" in line:
-                    echo(line)
-            notice = send_reminders(
-                settings, a, ws, period, stage="通知", channels=("email",), today=cal.stages["通知"], ledger=ledger
-            )
-            echo(f"下发通知：{notice.sent} 封邮件写入发件箱 {settings.smtp.outbox}")
-            # on-time and rejected returns arrive before the deadline, late ones after it
-            fates = simulate_returns(a, ws, period, cal.deadline, fates=("on_time", "rejected"))
-            urge_day = cal.stages["催报"]
-            collect(settings, a, ws, period, now=at(urge_day, "08:00"), ledger=ledger)
-            urge = send_reminders(
-                settings, a, ws, period, stage="催报", channels=("email", "list"), today=urge_day, ledger=ledger
-            )
-            echo(f"催报：{len(urge.recipients)} 个单位（邮件写入发件箱，并生成催报清单）")
-            simulate_returns(a, ws, period, cal.deadline, fates=("late",))
-            summary = collect(settings, a, ws, period, now=at(cal.report_day, "08:30"), ledger=ledger)
-            echo(summary.lines()[-2])
-            send_reminders(
-                settings, a, ws, period, stage="逾期", channels=("list",), today=cal.stages["逾期"], ledger=ledger
-            )
-            status = period_status(settings, a, ledger, period, now=at(cal.report_day, "09:00"))
-        report = render_report(settings, ws, period, pdf=with_pdf, today=cal.report_day, assignments=a)
-        out.periods.append(str(period))
-        out.fates[str(period)] = fates
-        counts = status.counts()
-        echo(
-            f"报送：按时 {counts.get('on_time', 0)}，逾期 {counts.get('late', 0)}，"
-            f"退回 {counts.get('rejected', 0)}，未报 {counts.get('missing', 0)}"
-        )
+            status = period_status(app.settings, a, ledger, period, now=due["report"])
         for u in status.units:
             if u.state == "rejected":
                 echo(f"退回 {u.unit}：" + "；".join(p.split("：", 1)[-1] for p in u.problems[:2]))
-        label = period.label
-        out.paths[f"{label}报告"] = report.docx
-        if report.pdf:
-            out.paths[f"{label}报告 PDF"] = report.pdf
-        out.paths[f"{label}汇总表"] = ws.merged_xlsx(period)
-        out.paths[f"{label}表单目录"] = ws.forms_dir(period)
-        out.paths[f"{label}催报清单目录"] = ws.reminders_dir(period)
-    out.paths["发件箱（模拟邮件）"] = settings.smtp.outbox
-    from reporting.compare import quarter_change
-    from reporting.model import QuarterResult
+        out.periods.append(str(period))
+        out.fates[str(period)] = fates
+        _collect_paths(out, ws, period)
 
-    q1, q2 = (QuarterResult.load(ws.merged_json(Period.parse(p))) for p in out.periods)
+    q1, q2 = (QuarterResult.load(ws.merged_json(p)) for p in PERIODS)
     for line in quarter_change(q1, q2).lines():
         echo(line)
+    out.paths["发件箱（模拟邮件）"] = app.settings.smtp.outbox
     return out
+
+
+def _collect_paths(out: DemoOutcome, ws, period: Period) -> None:
+    label = period.label
+    report_dir = ws.report_dir(period)
+    docs = sorted(p for p in report_dir.glob(f"{period}_*报告.docx"))
+    if docs:
+        out.paths[f"{label}报告"] = docs[0]
+        pdf = docs[0].with_suffix(".pdf")
+        if pdf.exists():
+            out.paths[f"{label}报告 PDF"] = pdf
+    out.paths[f"{label}汇总表"] = ws.merged_xlsx(period)
+    out.paths[f"{label}表单目录"] = ws.forms_dir(period)
+    out.paths[f"{label}催报清单目录"] = ws.reminders_dir(period)

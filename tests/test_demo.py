@@ -23,7 +23,7 @@ def demo_run(tmp_path_factory):
     app = create_app(root / "config.toml", env={})
     buf = io.StringIO()
     with redirect_stdout(buf):
-        outcome = run_demo(app, target, pdf=False)
+        outcome = run_demo(app, target)
     return outcome, buf.getvalue()
 
 
@@ -93,6 +93,6 @@ def test_rejected_returns_explain_the_mistakes(demo_run):
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path, duban):
     (tmp_path / "mine.txt").write_text("keep me", encoding="utf-8")
-    r = duban("demo", "--dir", str(tmp_path), "--no-pdf")
+    r = duban("demo", "--dir", str(tmp_path))
     assert r.code == 1 and "不是空目录" in r.err
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
