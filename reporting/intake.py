@@ -320,7 +320,7 @@ def examine(
             unit=unit,
             period=str(period),
             identified_by="file_name" if unit else None,
-            problems=[Problem(str(exc).removeprefix(f"{name} "), file=name, code=exc.code)],
+            problems=[Problem("文件" + str(exc).removeprefix(f"{name} "), file=name, code=exc.code)],
         )
     checker = _Checker(book, name, settings, assignments, period, previous or {})
     return checker.run(source)
@@ -560,7 +560,7 @@ class _Checker:
                 continue
             if tid in seen:
                 self.problem(
-                    f"任务 {_label(tid)} 出现了两次（第 {seen[tid] + 1} 行和第 {r + 1} 行）；请删除重复的行，只保留一行",
+                    f"该任务出现了两次（第 {seen[tid] + 1} 行和第 {r + 1} 行）；请删除重复的行，只保留一行",
                     "duplicate_row",
                     sheet=sheet.name,
                     cell=cell_ref(r, cols["task_id"]),
@@ -605,7 +605,7 @@ class _Checker:
         for tid in expected:
             if tid not in found_ids:
                 self.problem(
-                    f"任务 {_label(tid)} 的行被删除，无法汇总；请用下发的原表单恢复该行并填写后重新发送",
+                    "该任务的行被删除，无法汇总；请用下发的原表单恢复该行并填写后重新发送",
                     "row_deleted",
                     sheet=sheet.name,
                     task=tid,

@@ -322,7 +322,7 @@ def _encrypted(name: str) -> UnreadableFileError:
 
 def _truncated(name: str) -> UnreadableFileError:
     return UnreadableFileError(
-        f"{name} 文件不完整或已损坏（可能下载、复制中断），无法打开；请在本机确认能正常打开后重新发送",
+        f"{name} 不完整或已损坏（可能下载、复制中断），无法打开；请在本机确认能正常打开后重新发送",
         "truncated",
     )
 

@@ -106,7 +106,7 @@ def test_collect_archives_records_and_merges(setup):
     assert "此前已处理或内容重复 1 份，忽略临时文件 1 个" in lines
     assert "接收 区人社局（逾期）：人社局回传.xlsx" in lines
     assert "退回 长青乡：长青乡.xlsx，1 个问题" in lines
-    assert "截图.png：是 PNG 图片" in lines, lines
+    assert "截图.png：文件是 PNG 图片" in lines, lines
 
 
 def test_summary_workbook_reads_back(setup):

@@ -374,13 +374,13 @@ def text_too_long(c):
     return _answers_with(c, "lead", "3", problems="资金" * 1200)
 
 
-@case("rejected", "row_deleted", "任务 8（2） 的行被删除")
+@case("rejected", "row_deleted", "该任务的行被删除")
 def row_deleted(c):
     r = row_of(c.app, UNIT, "lead", "8.2")
     return edit(c.filled(), lambda wb: wb[fs.SHEET_LEAD].delete_rows(r))
 
 
-@case("rejected", "duplicate_row", "任务 3 出现了两次")
+@case("rejected", "duplicate_row", "该任务出现了两次（第 7 行和第 8 行）")
 def row_duplicated(c):
     src = row_of(c.app, UNIT, "lead", "3")
     dst = row_of(c.app, UNIT, "lead", "8.1")
