@@ -15,10 +15,11 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["bench_startup", "bench_forms", "bench_collect", "bench_report", "bench_run"]
+ORDER = ["bench_startup", "bench_forms", "bench_remind", "bench_collect", "bench_report", "bench_run"]
 TITLES = {
     "bench_startup": "启动时间",
     "bench_forms": "生成表单（forms）",
+    "bench_remind": "通知与催报（remind）",
     "bench_collect": "回收汇总（collect），对照 pandas.read_excel + concat",
     "bench_report": "生成报告（report），对照直接用 python-docx 逐行建表",
     "bench_run": "整个季度流程（run）",

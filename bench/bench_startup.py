@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 
-
 # what `duban --help` imports: it formats every command's help
 PROBE = """
 import contextlib, io, sys

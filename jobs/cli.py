@@ -8,6 +8,7 @@ become one Chinese line ``错误：…`` and exit code 1; tracebacks only with -
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from pathlib import Path
 
@@ -17,25 +18,83 @@ from reporting.exceptions import ConfigError, DubanError
 
 # command name → module under jobs/commands (one file per command)
 COMMANDS = {
+    # setting up
     "check": "check",
     "tasks": "tasks",
     "units": "units",
-    "demo": "demo",
-    "run": "run",
-    "schedule": "schedule",
-    "forms": "forms",
+    "import-tasks": "import_tasks",
     "calendar": "calendar",
+    # the quarter cycle, in order
+    "forms": "forms",
     "remind": "remind",
     "collect": "collect",
-    "report": "report",
     "status": "status",
-    "import-tasks": "import_tasks",
+    "report": "report",
+    # unattended
+    "run": "run",
+    "schedule": "schedule",
+    "demo": "demo",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+# click writes its own headings and usage errors in English; the office reads Chinese
+_HELP_WORDS = {
+    "Options": "选项",
+    "Commands": "命令",
+    "Arguments": "参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+}
+_HELP_PATTERNS = (
+    (re.compile(r"\[default: (.*?)\]"), r"[默认：\1]"),
+    (re.compile(r"\[required\]"), "[必填]"),
+)
+_USAGE_ERRORS = (
+    (re.compile(r"Missing option '(.+?)'.*"), r"缺少选项 \1"),
+    (re.compile(r"Missing argument '(.+?)'.*"), r"缺少参数 \1"),
+    (
+        re.compile(r"No such option:? '?([^\s'.]+)'?\.?(?: Did you mean '?([^\s'?]+)'?\?)?$"),
+        lambda m: f"没有选项 {m.group(1)}" + (f"，是不是要写 {m.group(2)}？" if m.group(2) else ""),
+    ),
+    (re.compile(r"No such command '(.+?)'\."), r"没有命令 \1"),
+    (re.compile(r"Option '(.+?)' requires an argument\."), r"选项 \1 后面要写一个值"),
+    (re.compile(r"Got unexpected extra arguments? \((.+?)\)"), r"多余的参数：\1"),
+    (re.compile(r"Invalid value for '(.+?)': (.*)", re.S), r"选项 \1 的值不对：\2"),
+)
+
+
+def translate_usage_error(message: str) -> str:
+    for pattern, repl in _USAGE_ERRORS:
+        if pattern.match(message):
+            return pattern.sub(repl, message)
+    return message
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    def write_usage(self, prog, args="", prefix=None):
+        super().write_usage(prog, args, prefix="用法：")
+
+    def write_heading(self, heading):
+        self.write(f"{'':>{self.current_indent}}{_HELP_WORDS.get(heading, heading)}：\n")
+
+    def write_dl(self, rows, *args, **kwargs):
+        out = []
+        for term, text in rows:
+            text = _HELP_WORDS.get(text, text)
+            for pattern, repl in _HELP_PATTERNS:
+                text = pattern.sub(repl, text)
+            out.append((term, text))
+        super().write_dl(out, *args, **kwargs)
+
+
+class DubanContext(click.Context):
+    formatter_class = ChineseHelpFormatter
+
+
 class DubanGroup(click.Group):
+    context_class = DubanContext
+
     def list_commands(self, ctx):
         return list(COMMANDS)
 
@@ -43,7 +102,9 @@ class DubanGroup(click.Group):
         module = COMMANDS.get(name)
         if module is None:
             return None
-        return importlib.import_module(f"jobs.commands.{module}").command
+        command = importlib.import_module(f"jobs.commands.{module}").command
+        command.context_class = DubanContext
+        return command
 
 
 @click.group(cls=DubanGroup, context_settings=CONTEXT_SETTINGS)
@@ -115,7 +176,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
         sys.exit(0)
     except click.UsageError as exc:
-        click.echo(f"错误：命令用法不对（{exc.format_message()}）。请运行 duban --help 或 duban <命令> --help 查看用法。", err=True)
+        where = f"duban {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path else "duban"
+        click.echo(
+            f"错误：命令用法不对（{translate_usage_error(exc.format_message())}）。请运行 {where} --help 查看用法。",
+            err=True,
+        )
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

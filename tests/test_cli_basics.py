@@ -137,3 +137,33 @@ def test_python_dash_m_jobs(root, tmp_path):
         [sys.executable, "-m", "jobs", "--help"], cwd=root, capture_output=True, text=True, check=True
     ).stdout
     assert "督办" in out and "check" in out
+
+
+def test_every_command_has_chinese_help_with_examples(duban):
+    from jobs.cli import COMMANDS
+
+    top = duban("--help")
+    assert top.code == 0
+    for name in COMMANDS:
+        assert name in top.out
+    for name in COMMANDS:
+        r = duban(name, "--help")
+        assert r.code == 0, name
+        assert "用法：" in r.out and "选项：" in r.out, name
+        assert "示例" in r.out, f"{name} --help has no examples"
+        for english in ("Usage:", "Options:", "Show this message", "[default:", "[required]"):
+            assert english not in r.out, (name, english)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["forms"], "缺少选项 --period"),
+        (["forms", "--perio", "2024Q1"], "没有选项 --perio，是不是要写 --period？"),
+        (["frobnicate"], "没有命令 frobnicate"),
+    ],
+)
+def test_usage_errors_are_chinese(duban, args, expected):
+    r = duban(*args)
+    assert r.code == 2
+    assert expected in r.err and r.err.startswith("错误：")
