@@ -1057,7 +1057,13 @@ def _take_in(path, source, settings, assignments, workspace, period, ledger, dea
     if stored is None:
         summary.failed.append((source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理"))
         return
-    ex = examine(stored, source, settings, assignments, period, previous=previous)
+    try:
+        ex = examine(stored, source, settings, assignments, period, previous=previous)
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
+        summary.failed.append(
+            (source, f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员")
+        )
+        return
     late = min(mtime, now) > deadline
     answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
     ledger.record_return(

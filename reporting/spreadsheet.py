@@ -356,7 +356,8 @@ def read_workbook(path: Path | str, limits: Limits | None = None, name: str | No
         raise _encrypted(label) from None
     except (pc.ZipError, zipfile.BadZipFile, EOFError):
         raise _truncated(label) from None
-    except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input is "unreadable"
+    except BaseException as exc:  # noqa: BLE001 - any parser failure on hostile input is "unreadable"
+        _reraise_interrupts(exc)
         raise _corrupt(label, fmt, exc) from None
     try:
         for meta in wb.sheets_metadata:
@@ -367,7 +368,8 @@ def read_workbook(path: Path | str, limits: Limits | None = None, name: str | No
         raise
     except pc.PasswordError:
         raise _encrypted(label) from None
-    except Exception as exc:  # noqa: BLE001
+    except BaseException as exc:  # noqa: BLE001
+        _reraise_interrupts(exc)
         raise _corrupt(label, fmt, exc) from None
     finally:
         wb.close()
@@ -376,7 +378,14 @@ def read_workbook(path: Path | str, limits: Limits | None = None, name: str | No
     return book
 
 
-def _corrupt(name: str, fmt: str, exc: Exception) -> UnreadableFileError:
+def _reraise_interrupts(exc: BaseException) -> None:
+    """A Rust panic in the reader arrives as a BaseException (pyo3 PanicException): treat it
+    as a corrupt file; only a real interrupt or exit goes on up."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
+def _corrupt(name: str, fmt: str, exc: BaseException) -> UnreadableFileError:
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
     return UnreadableFileError(
         f"{name}（{FORMAT_NAMES.get(fmt, fmt)}）内容已损坏，无法读取（{detail}）；请在本机确认能正常打开，另存为 .xlsx 后重新发送",

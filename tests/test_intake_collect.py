@@ -247,3 +247,25 @@ def test_collect_and_status_commands(setup, duban):
     assert r.code == 0 and "区发改委" in r.out and "已接收" in r.out and r.out.strip().splitlines()[-1].startswith("合计：")
     r = duban("collect", "--period", "2024Q9")
     assert r.code != 0 and "无法识别的报告期" in r.err
+
+
+def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatch):
+    import reporting.intake as intake
+
+    app, forms, deadline, inbox = setup
+    put(fill(forms[UNIT], inbox / "a.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=2))
+    put(fill(forms["长青乡"], inbox / "b.xlsx", valid_answers(app, "长青乡")), deadline - timedelta(days=1))
+    real = intake.examine
+
+    def flaky(path, source, *args, **kw):
+        if source == "a.xlsx":
+            raise TypeError("bug")
+        return real(path, source, *args, **kw)
+
+    monkeypatch.setattr(intake, "examine", flaky)
+    s = run(app)
+    assert [f.source for f in s.new] == ["b.xlsx"] and not s.ok
+    assert s.failed == [("a.xlsx", "检查时程序出错（TypeError: bug），已跳过，下次运行时会重试；请把该文件发给维护人员")]
+    monkeypatch.setattr(intake, "examine", real)
+    s = run(app)
+    assert [(f.source, f.state) for f in s.new] == [("a.xlsx", "accepted")] and s.ok and s.written
