@@ -8,6 +8,7 @@ every form in the ledger, and never overwrites a form already sent with the 通�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from copy import copy
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from . import form_style as st
 from . import formspec as fs
 from .assignments import Assignments, ResolvedTask, UnitRows
-from .calendar import TZ, period_calendar
+from .calendar import TZ, period_calendar, weekday_cn
 from .config import Settings, secret
 from .exceptions import DubanError, FormError
 from .fileutil import atomic_save, clean_text, safe_cell_text
@@ -33,7 +34,7 @@ from .model import Answer, QuarterResult
 from .periods import Period, chinese_date
 from .workspace import Workspace
 
-WEEKDAYS = "一二三四五六日"
+GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
 MIN_DATA_ROW_PT = 60.0  # room to write by hand on a printout
 
 
@@ -50,6 +51,7 @@ class FormContext:
     max_text_chars: int
     generated_at: datetime
     previous_label: str = ""
+    templates: Path = Path("templates")
 
 
 @dataclass
@@ -128,6 +130,8 @@ def build_forms(
     targets, no_rows = select_units(assignments, units)
     previous, notes = _previous_answers(workspace, period)
     ctx = _context(settings, period, now, bool(previous))
+    if targets:  # a broken wording template fails once, before any file is written
+        _guide_notes(ctx, targets[0], prefilled=1)
     out = Path(out_dir) if out_dir else workspace.forms_dir(period)
     summary = FormsSummary(period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label)
     own_ledger = ledger is None
@@ -201,13 +205,14 @@ def _context(settings: Settings, period: Period, now: datetime, has_previous: bo
     return FormContext(
         period=period,
         title=fs.title(d.name, period.year, d.document_title, period),
-        deadline_text=f"{chinese_date(deadline.date())}（星期{WEEKDAYS[deadline.weekday()]}）{deadline:%H:%M} 前",
+        deadline_text=f"{chinese_date(deadline.date())}（{weekday_cn(deadline.date())}）{deadline:%H:%M} 前",
         contact=settings.forms.contact or d.office,
         office=d.office,
         password=settings.forms.password or secret("form_password"),
         max_text_chars=settings.forms.max_text_chars,
         generated_at=now,
         previous_label=period.previous().full_label if has_previous else "",
+        templates=settings.paths.templates,
     )
 
 
@@ -524,27 +529,31 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) ->
 
 
 def _guide_notes(ctx: FormContext, rows: UnitRows, prefilled: int) -> list[tuple[str, bool]]:
+    """The 填报说明 notes from ``templates/form_guide.txt.j2`` (wording the office edits).
+
+    Notes are separated by blank lines; a note starting with "! " is highlighted.
+    """
+    from .messages import render_text
+
     sheets = "、".join(f"“{fs.TASK_SHEETS[r]}”" for r, v in (("lead", rows.lead), ("coop", rows.coop)) if v)
-    expected = f"{ctx.period.expected_progress:g}"
-    notes = [
-        (f"本表只列出本单位承担的任务，请在{sheets}表中逐行填写白色单元格；灰色单元格为任务信息，已锁定，无需填写。", False),
-        ("本季度工作进展：写明本季度采取的措施和取得的成效，尽量用数据说话；配合任务请写明为牵头单位提供的配合和支持。", False),
-        (f"累计完成进度（%）：填写截至本季度末全年任务的累计完成比例，只填 0–100 之间的数字（如 80），不要加“%”号。本季度序时进度为 {expected}%。", False),
-        (f"推进状态：点击单元格右侧的箭头，从“{'、'.join(fs.STATUS_CHOICES)}”中选择。累计完成进度低于序时进度的，请选“滞后”并在“存在问题”中说明原因。", False),
-        ("指标完成值：按“指标（目标）”栏所列指标填写截至本季度末的累计完成数，只填数字，单位同目标；标有“（填增速）”的指标填同比增长百分比，如增长7.5%填 7.5，下降填负数。", False),
-        ("存在问题、下步打算：如实填写，没有问题的填“无”。", False),
-        ("表头的填报人、联系电话、分管领导审核、填报日期请填写完整；打印后请分管领导审核签字，并加盖单位公章。", False),
-        (f"请于 {ctx.deadline_text}将本 Excel 文件（不要改为其他格式）和盖章扫描件一并报送{ctx.office}。", False),
-        ("请勿修改文件名、工作表名称、任务内容和“识别码”，不要插入或删除行；如认为任务分工有误，请另行与" + ctx.office + "联系。", False),
-    ]
-    if prefilled:
-        notes.append(
-            (
-                f"带浅黄色底纹的单元格（共 {prefilled} 格）预填了本单位{ctx.previous_label}已采纳的填报内容，"
-                "请逐项核实并更新为本季度情况，不要原样报送。",
-                True,
-            )
-        )
+    text = render_text(
+        ctx.templates,
+        GUIDE_TEMPLATE,
+        {
+            "sheets": sheets,
+            "expected": f"{ctx.period.expected_progress:g}",
+            "statuses": "、".join(fs.STATUS_CHOICES),
+            "deadline": ctx.deadline_text,
+            "office": ctx.office,
+            "prefilled": prefilled,
+            "previous": ctx.previous_label,
+        },
+    )
+    notes = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        note = " ".join(line.strip() for line in block.splitlines() if line.strip())
+        if note:
+            notes.append((note[2:], True) if note.startswith("! ") else (note, False))
     return notes
 
 

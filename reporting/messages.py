@@ -55,14 +55,14 @@ def render_text(templates_dir: Path | str, name: str, context: dict) -> str:
         return environment(str(templates_dir)).get_template(name).render(context)
     except jinja2.TemplateNotFound:
         raise NotifyError(
-            f"找不到消息模板 {path}，请检查 [paths] templates，或从 duban 自带的 templates/ 目录复制 {name}"
+            f"找不到模板 {path}，请检查 [paths] templates，或从 duban 自带的 templates/ 目录复制 {name}"
         ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise NotifyError(f"消息模板 {path} 第 {exc.lineno} 行写法有误（{exc.message}），请改正后重试") from None
+        raise NotifyError(f"模板 {path} 第 {exc.lineno} 行写法有误（{exc.message}），请改正后重试") from None
     except jinja2.UndefinedError as exc:
         names = "、".join(sorted(context))
         raise NotifyError(
-            f"消息模板 {path} 用了不存在的变量（{exc.message}），可用的变量有：{names}"
+            f"模板 {path} 用了不存在的变量（{exc.message}），可用的变量有：{names}"
         ) from None
 
 
