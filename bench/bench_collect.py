@@ -51,7 +51,12 @@ def prepare(base: Path, n_units: int) -> None:
         answers = {("lead", r.id): answer_for(r, form.unit, period, rng, True) for r in rows.lead}
         answers |= {("coop", r.id): answer_for(r, form.unit, period, rng, False) for r in rows.coop}
         dest = inbox / f"第{i // 100 + 1}批" / f"{form.path.stem}（已填）.xlsx"
-        header = {"filler": "测试", "phone": "0552-0000000", "approver": "测试", "fill_date": "2024年4月3日"}
+        header = {
+            "filler": "测试",
+            "phone": "0552-0000000",
+            "approver": "测试",
+            "fill_date": "2024年4月3日",
+        }
         fill_form(form.path, dest, answers, header)
         when = deadline.timestamp() - 86400 + i
         os.utime(dest, (when, when))
@@ -109,7 +114,12 @@ def run_pandas(base: Path, engine: str | None) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bench.bench_collect", *args], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_collect", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -130,7 +140,11 @@ def main() -> None:
         print(json.dumps(run_collect(args.base, args.returns)))
         return
     if args.case in ("pandas", "pandas-calamine"):
-        print(json.dumps(run_pandas(args.base, "calamine" if args.case == "pandas-calamine" else None)))
+        print(
+            json.dumps(
+                run_pandas(args.base, "calamine" if args.case == "pandas-calamine" else None)
+            )
+        )
         return
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="duban-bench-collect-"))
@@ -143,7 +157,9 @@ def main() -> None:
         p = _child(["--case", "pandas", "--base", str(base), "--returns", n])
         pc = _child(["--case", "pandas-calamine", "--base", str(base), "--returns", n])
         mb = sum(f.stat().st_size for f in (base / "inbox").rglob("*")) / 1e6
-        print(f"{c['files']} 份报回文件（合成 {args.returns} 个单位，共 {mb:.1f} MB；准备数据 {setup:.0f} 秒，不计入）。\n")
+        print(
+            f"{c['files']} 份报回文件（合成 {args.returns} 个单位，共 {mb:.1f} MB；准备数据 {setup:.0f} 秒，不计入）。\n"
+        )
         print("| 方式 | 文件 | 用时 | 每份 | 峰值内存（RSS） | 得到什么 |")
         print("| --- | --- | --- | --- | --- | --- |")
         per = lambda r: f"{1000 * r['seconds'] / max(1, r['files']):.1f} ms"  # noqa: E731
@@ -160,11 +176,13 @@ def main() -> None:
             f"{p['peak_rss_mb']:.0f} MB | 堆叠 {p['rows']} 行，不识别、不校验 |"
         )
         print(
-            f"| pandas.read_excel(engine=\"calamine\") + concat | {pc['files']} | {pc['seconds']:.1f} s | {per(pc)} | "
+            f'| pandas.read_excel(engine="calamine") + concat | {pc["files"]} | {pc["seconds"]:.1f} s | {per(pc)} | '
             f"{pc['peak_rss_mb']:.0f} MB | 同上 |"
         )
         print()
-        print("每种方式在单独的进程中运行；峰值内存为该进程的最大常驻内存（ru_maxrss，含 Python 与已导入的库）。")
+        print(
+            "每种方式在单独的进程中运行；峰值内存为该进程的最大常驻内存（ru_maxrss，含 Python 与已导入的库）。"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

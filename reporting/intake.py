@@ -65,7 +65,9 @@ IDENTIFIED_BY = {
 STATES = {"accepted": "已接收", "rejected": "退回", "unidentified": "无法识别", "missing": "未报送"}
 
 # files that are never returns: office lock/temp files, system files, unfinished downloads
-_IGNORED_NAME = re.compile(r"^(~\$|\.~lock\.|\.)|^(thumbs\.db|desktop\.ini)$|\.(tmp|crdownload|part|download)$", re.I)
+_IGNORED_NAME = re.compile(
+    r"^(~\$|\.~lock\.|\.)|^(thumbs\.db|desktop\.ini)$|\.(tmp|crdownload|part|download)$", re.I
+)
 _PLACEHOLDER_TEXT = {"无", "/", "-", "—", "——", "略", "同上", "暂无", "空", "0"}
 _SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
@@ -130,7 +132,9 @@ class Identity:
     schema_version: str = ""
     lead_ids: tuple[str, ...] | None = None  # known only from the hidden sheet
     coop_ids: tuple[str, ...] | None = None
-    row_prints: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, id) → fingerprint
+    row_prints: dict[tuple[str, str], str] = field(
+        default_factory=dict
+    )  # (sheet, id) → fingerprint
 
 
 def _from_form_identity(by: str, fid: fs.FormIdentity) -> Identity:
@@ -161,7 +165,11 @@ def _hidden_sheet_identity(book: Workbook) -> Identity | None:
     ident.coop_ids = fid.coop_ids
     head = fs.ID_ROWS_HEADER_ROW - 1
     for r in range(head + 1, sheet.height):
-        sheet_name, task_id, fingerprint = sheet.text(r, 0), fs.parse_task_label(sheet.value(r, 2)), sheet.text(r, 3)
+        sheet_name, task_id, fingerprint = (
+            sheet.text(r, 0),
+            fs.parse_task_label(sheet.value(r, 2)),
+            sheet.text(r, 3),
+        )
         if sheet_name and task_id and fingerprint:
             ident.row_prints[(sheet_name, task_id)] = fingerprint
     return ident
@@ -212,7 +220,9 @@ def _header_identity(book: Workbook) -> Identity | None:
             period = ""
     if not period and found.get("form_id"):
         period = found["form_id"].split("-", 1)[0]
-    return Identity(by="header_cells", unit=found["unit"], period=period, form_id=found.get("form_id", ""))
+    return Identity(
+        by="header_cells", unit=found["unit"], period=period, form_id=found.get("form_id", "")
+    )
 
 
 _PERIOD_IN_NAME = re.compile(r"(\d{4})\s*[-_ ]?\s*[Qq]([1-4])|(\d{4})年?第?([一二三四1-4])季度")
@@ -231,7 +241,9 @@ def unit_from_name(name: str, registry) -> str | None:
     """The unit whose canonical name or alias appears in a file name (longest match wins)."""
     squashed = re.sub(r"[\s\u3000]+", "", name)
     best: list[tuple[int, str]] = []
-    candidates = [(u, u) for u in registry.units] + [(a, t) for a, t in registry.aliases.items() if t in registry.units]
+    candidates = [(u, u) for u in registry.units] + [
+        (a, t) for a, t in registry.aliases.items() if t in registry.units
+    ]
     for text, unit in candidates:
         if text and text in squashed:
             best.append((len(text), unit))
@@ -242,10 +254,18 @@ def unit_from_name(name: str, registry) -> str | None:
     return units.pop() if len(units) == 1 else None
 
 
-def identify(book: Workbook, source: str, assignments: Assignments) -> tuple[Identity | None, list[Problem]]:
+def identify(
+    book: Workbook, source: str, assignments: Assignments
+) -> tuple[Identity | None, list[Problem]]:
     """The form's identity, trying the stored identification first; notes on disagreements."""
     notes: list[Problem] = []
-    finders = (_hidden_sheet_identity, _props_identity, _name_identity, _cell_identity, _header_identity)
+    finders = (
+        _hidden_sheet_identity,
+        _props_identity,
+        _name_identity,
+        _cell_identity,
+        _header_identity,
+    )
     found = [i for i in (f(book) for f in finders) if i is not None]
     stem = Path(source).name
     by_name = unit_from_name(stem, assignments.registry)
@@ -320,7 +340,9 @@ def examine(
             unit=unit,
             period=str(period),
             identified_by="file_name" if unit else None,
-            problems=[Problem("文件" + str(exc).removeprefix(f"{name} "), file=name, code=exc.code)],
+            problems=[
+                Problem("文件" + str(exc).removeprefix(f"{name} "), file=name, code=exc.code)
+            ],
         )
     checker = _Checker(book, name, settings, assignments, period, previous or {})
     return checker.run(source)
@@ -339,22 +361,32 @@ class _Checker:
         self.problems: list[Problem] = []
         self.unit = ""
 
-    def problem(self, text: str, code: str, *, sheet="", cell="", task="", level="error") -> Problem:
+    def problem(
+        self, text: str, code: str, *, sheet="", cell="", task="", level="error"
+    ) -> Problem:
         p = Problem(text, file=self.name, sheet=sheet, cell=cell, task=task, code=code, level=level)
-        if code == "required" and any(q.sheet == sheet and q.cell == cell and q.level == "error" for q in self.problems):
+        if code == "required" and any(
+            q.sheet == sheet and q.cell == cell and q.level == "error" for q in self.problems
+        ):
             return p  # the cell already has its reason (a formula without a value, a merge)
         self.problems.append(p)
         return p
 
     def run(self, source: str) -> Examined:
         book = self.book
-        out = Examined(source=source, state="unidentified", period=str(self.period), format=book.format)
+        out = Examined(
+            source=source, state="unidentified", period=str(self.period), format=book.format
+        )
         ident, notes = identify(book, source, self.assignments)
         for n in notes:
             n.file = self.name
         self.problems += notes
         if book.has_macros:
-            self.problem("文件含有宏（VBA），已忽略，不会执行；今后请保存为普通 .xlsx", "macros", level="warning")
+            self.problem(
+                "文件含有宏（VBA），已忽略，不会执行；今后请保存为普通 .xlsx",
+                "macros",
+                level="warning",
+            )
         if ident is None:
             self.problem(
                 "无法识别填报单位：文件中没有表单识别信息，文件名中也没有单位名称；"
@@ -368,7 +400,9 @@ class _Checker:
         out.schema_version = ident.schema_version or None
         unit = self.assignments.registry.canonical_unit(ident.unit)
         if unit is None:
-            hints = self.assignments.registry.suggest(ident.unit, list(self.assignments.registry.units))
+            hints = self.assignments.registry.suggest(
+                ident.unit, list(self.assignments.registry.units)
+            )
             hint = f"（是否为 {' / '.join(hints)}？）" if hints else ""
             self.problem(
                 f"表单中的填报单位“{ident.unit}”不在单位名录中{hint}；请用本单位下发的表单填写，"
@@ -412,7 +446,9 @@ class _Checker:
         period = ident.period
         if not period and ident.by == "file_name":
             period = str(self.period)
-            self.problem("文件名和表格中都没有写明报告期，已按本期处理", "period_assumed", level="warning")
+            self.problem(
+                "文件名和表格中都没有写明报告期，已按本期处理", "period_assumed", level="warning"
+            )
         if period != str(self.period):
             try:
                 shown = Period.parse(period).full_label
@@ -433,7 +469,9 @@ class _Checker:
             return False
         rows = self.assignments.by_unit.get(unit)
         if rows is None or not rows.count:
-            self.problem(f"“{unit}”本期没有需要填报的任务，无需报送；如有疑问请联系督查考核办", "no_rows")
+            self.problem(
+                f"“{unit}”本期没有需要填报的任务，无需报送；如有疑问请联系督查考核办", "no_rows"
+            )
             return False
         if ident.by in ("header_cells", "file_name"):
             self.problem(
@@ -461,18 +499,28 @@ class _Checker:
             target = answers.lead if role == "lead" else answers.coop
             self._read_rows(sheet, role, expected, current, ident, target)
         for sheet in self.book.sheets:
-            if sheet.name not in known_sheets and sheet.name not in used and (sheet.visible and any(any(r) for r in sheet.rows)):
+            if (
+                sheet.name not in known_sheets
+                and sheet.name not in used
+                and (sheet.visible and any(any(r) for r in sheet.rows))
+            ):
                 self.problem(
                     f"多出的工作表“{sheet.name}”未读取；补充说明请写在对应任务行的“本季度工作进展”中",
                     "extra_sheet",
                     level="warning",
                 )
-        if not _any_answer(answers) and not any(p.level == "error" and not p.task for p in self.problems):
+        if not _any_answer(answers) and not any(
+            p.level == "error" and not p.task for p in self.problems
+        ):
             self.problems = [p for p in self.problems if not (p.task and p.code == "required")]
-            self.problem("表单没有填写任何内容（可能发回了空白表单）；请逐行填写后重新发送", "blank_form")
+            self.problem(
+                "表单没有填写任何内容（可能发回了空白表单）；请逐行填写后重新发送", "blank_form"
+            )
         for key, label in (("filler", "填报人"), ("phone", "联系电话")):
             if not header.get(key):
-                self.problem(f"表头“{label}”未填写，请补充以便联系", "header_missing", level="warning")
+                self.problem(
+                    f"表头“{label}”未填写，请补充以便联系", "header_missing", level="warning"
+                )
         return answers, header
 
     def _task_sheet(self, role: str, expected: list[str], used: set[str]) -> Sheet | None:
@@ -497,7 +545,10 @@ class _Checker:
             if located is None:
                 continue
             hr, cols = located
-            ids = {fs.parse_task_label(cand.value(r, cols["task_id"])) for r in range(hr + 1, cand.height)}
+            ids = {
+                fs.parse_task_label(cand.value(r, cols["task_id"]))
+                for r in range(hr + 1, cand.height)
+            }
             if set(expected) & ids:
                 self.problem(
                     f"工作表“{name}”被改名为“{cand.name}”，已按其内容读取；今后请勿修改工作表名称",
@@ -538,8 +589,14 @@ class _Checker:
         hr, cols = located
         missing = [c for c in REQUIRED_COLUMNS if c not in cols]
         if missing:
-            names = "、".join(next(c.header for c in fs.BASE_COLUMNS if c.key == m) for m in missing)
-            self.problem(f"缺少列：{names}（可能被删除）；请用下发的原表单填写后重新发送", "column_missing", sheet=sheet.name)
+            names = "、".join(
+                next(c.header for c in fs.BASE_COLUMNS if c.key == m) for m in missing
+            )
+            self.problem(
+                f"缺少列：{names}（可能被删除）；请用下发的原表单填写后重新发送",
+                "column_missing",
+                sheet=sheet.name,
+            )
             return
         current_by_id = {r.id: r for r in current}
         unit_rows = self.assignments.by_unit[self.unit]
@@ -627,7 +684,13 @@ class _Checker:
                 if moved
                 else f"新增了任务 {_label(tid)} 的行，本单位不承担该任务"
             )
-            self.problem(f"{text}，该行不汇总；请删除该行", "row_added", sheet=sheet.name, cell=cell_ref(r, cols["task_id"]), level="warning")
+            self.problem(
+                f"{text}，该行不汇总；请删除该行",
+                "row_added",
+                sheet=sheet.name,
+                cell=cell_ref(r, cols["task_id"]),
+                level="warning",
+            )
         kept = [t for t in found_ids if t in expected]
         order = [t for t in expected if t in kept]
         if kept != order:
@@ -640,14 +703,23 @@ class _Checker:
                 level="warning",
             )
 
-    def _read_answer(self, sheet: Sheet, r: int, cols: dict[str, int], role: str, row: ResolvedTask, merged_rows) -> Answer:
+    def _read_answer(
+        self, sheet: Sheet, r: int, cols: dict[str, int], role: str, row: ResolvedTask, merged_rows
+    ) -> Answer:
         """One row's answer; its problems carry the task id (partial acceptance drops such rows)."""
         tid = row.id
         lead = role == "lead"
         answer = Answer(unit=self.unit)
         hidden = r in sheet.hidden_rows
         if hidden:
-            self.problem("该行被隐藏，已照常读取；请取消隐藏，核对是否漏填", "hidden_row", sheet=sheet.name, cell=cell_ref(r, cols["task_id"]), task=tid, level="warning")
+            self.problem(
+                "该行被隐藏，已照常读取；请取消隐藏，核对是否漏填",
+                "hidden_row",
+                sheet=sheet.name,
+                cell=cell_ref(r, cols["task_id"]),
+                task=tid,
+                level="warning",
+            )
 
         def get(key: str):
             c = cols[key]
@@ -688,12 +760,24 @@ class _Checker:
             text = nz.text(value)
             if len(text) > max_chars:
                 col = next(c.header for c in fs.BASE_COLUMNS if c.key == key)
-                self.problem(f"{col}有 {len(text)} 字，超过 {max_chars} 字的上限；请精简后重新发送", "text_too_long", sheet=sheet.name, cell=ref, task=tid)
+                self.problem(
+                    f"{col}有 {len(text)} 字，超过 {max_chars} 字的上限；请精简后重新发送",
+                    "text_too_long",
+                    sheet=sheet.name,
+                    cell=ref,
+                    task=tid,
+                )
             setattr(answer, key, text)
         pvalue, pref = get("percent")
         if nz.is_blank(pvalue):
             if lead:
-                self.problem("累计完成进度（%）未填写；请填写 0–100 之间的数字", "required", sheet=sheet.name, cell=pref, task=tid)
+                self.problem(
+                    "累计完成进度（%）未填写；请填写 0–100 之间的数字",
+                    "required",
+                    sheet=sheet.name,
+                    cell=pref,
+                    task=tid,
+                )
         else:
             try:
                 answer.percent = nz.percent(pvalue, sheet.is_percent(r, cols["percent"]))
@@ -707,11 +791,19 @@ class _Checker:
                         level="warning",
                     )
             except ValueError as exc:
-                self.problem(f"累计完成进度（%）{exc}", "percent", sheet=sheet.name, cell=pref, task=tid)
+                self.problem(
+                    f"累计完成进度（%）{exc}", "percent", sheet=sheet.name, cell=pref, task=tid
+                )
         svalue, sref = get("status")
         if nz.is_blank(svalue):
             if lead:
-                self.problem(f"推进状态未填写；请从下拉列表中选择：{'、'.join(Status.choices())}", "required", sheet=sheet.name, cell=sref, task=tid)
+                self.problem(
+                    f"推进状态未填写；请从下拉列表中选择：{'、'.join(Status.choices())}",
+                    "required",
+                    sheet=sheet.name,
+                    cell=sref,
+                    task=tid,
+                )
         else:
             try:
                 answer.status = nz.status(svalue).value
@@ -719,8 +811,18 @@ class _Checker:
                 self.problem(f"推进状态{exc}", "status", sheet=sheet.name, cell=sref, task=tid)
         gref = cell_ref(r, cols["progress"])
         if not answer.progress:
-            self.problem("本季度工作进展未填写；请写明本季度采取的措施和取得的成效", "required", sheet=sheet.name, cell=gref, task=tid)
-        elif lead and answer.progress in _PLACEHOLDER_TEXT and answer.status != Status.NOT_STARTED.value:
+            self.problem(
+                "本季度工作进展未填写；请写明本季度采取的措施和取得的成效",
+                "required",
+                sheet=sheet.name,
+                cell=gref,
+                task=tid,
+            )
+        elif (
+            lead
+            and answer.progress in _PLACEHOLDER_TEXT
+            and answer.status != Status.NOT_STARTED.value
+        ):
             self.problem(
                 f"本季度工作进展只填了“{answer.progress}”；牵头单位请写明本季度采取的措施和取得的成效",
                 "progress_placeholder",
@@ -728,7 +830,11 @@ class _Checker:
                 cell=gref,
                 task=tid,
             )
-        if answer.status == Status.DONE.value and answer.percent is not None and answer.percent < 100:
+        if (
+            answer.status == Status.DONE.value
+            and answer.percent is not None
+            and answer.percent < 100
+        ):
             self.problem(
                 f"推进状态为“已完成”，但累计完成进度只有 {answer.percent:g}%；已完成的请填 100，未完成的请改选推进状态",
                 "done_not_100",
@@ -736,7 +842,11 @@ class _Checker:
                 cell=pref,
                 task=tid,
             )
-        if answer.status == Status.NOT_STARTED.value and answer.progress and answer.progress not in _PLACEHOLDER_TEXT:
+        if (
+            answer.status == Status.NOT_STARTED.value
+            and answer.progress
+            and answer.progress not in _PLACEHOLDER_TEXT
+        ):
             # the lead unit's status feeds the report; a cooperating unit's is only a hint
             self.problem(
                 "推进状态为“未启动”，但“本季度工作进展”写了工作内容；如已开展工作请改选推进状态，确未启动请在“存在问题”中说明原因并清空本季度工作进展",
@@ -747,7 +857,14 @@ class _Checker:
                 level="error" if lead else "warning",
             )
         if lead and answer.status == Status.LAGGING.value and nz.is_blank(answer.problems):
-            self.problem("推进状态为“滞后”，但“存在问题”未填写；请说明滞后原因", "lagging_no_reason", sheet=sheet.name, cell=cell_ref(r, cols["problems"]), task=tid, level="warning")
+            self.problem(
+                "推进状态为“滞后”，但“存在问题”未填写；请说明滞后原因",
+                "lagging_no_reason",
+                sheet=sheet.name,
+                cell=cell_ref(r, cols["problems"]),
+                task=tid,
+                level="warning",
+            )
         self._read_indicators(sheet, r, cols, row, answer, lead, get)
         prev = self.previous.get((answer.unit, role, tid))
         if prev is not None and answer.progress and answer.progress == prev.progress:
@@ -762,7 +879,9 @@ class _Checker:
             )
         return answer
 
-    def _read_indicators(self, sheet, r, cols, row: ResolvedTask, answer: Answer, lead: bool, get) -> None:
+    def _read_indicators(
+        self, sheet, r, cols, row: ResolvedTask, answer: Answer, lead: bool, get
+    ) -> None:
         indicators = row.task.indicators
         k = 1
         while f"ind{k}_value" in cols:
@@ -782,7 +901,9 @@ class _Checker:
             ind = indicators[k - 1]
             if f"ind{k}_target" in cols:
                 label = nz.text(sheet.value(r, cols[f"ind{k}_target"]))
-                if label and re.sub(r"\s+", "", label) != re.sub(r"\s+", "", fs.indicator_label(ind)):
+                if label and re.sub(r"\s+", "", label) != re.sub(
+                    r"\s+", "", fs.indicator_label(ind)
+                ):
                     self.problem(
                         f"指标{k}（目标）被改为“{label}”，应为“{fs.indicator_label(ind)}”；请恢复原文",
                         "indicator_edited",
@@ -804,12 +925,20 @@ class _Checker:
             else:
                 try:
                     if ind.is_rate:
-                        answer.indicators[ind.name] = round(nz.rate(value, sheet.is_percent(r, cols[f"ind{k}_value"])), 6)
+                        answer.indicators[ind.name] = round(
+                            nz.rate(value, sheet.is_percent(r, cols[f"ind{k}_value"])), 6
+                        )
                     else:
                         answer.indicators[ind.name] = nz.number(value, ind.unit)
                 except ValueError as exc:
                     answer.indicators[ind.name] = None
-                    self.problem(f"指标“{ind.name}”的完成值{exc}", "indicator_value", sheet=sheet.name, cell=ref, task=row.id)
+                    self.problem(
+                        f"指标“{ind.name}”的完成值{exc}",
+                        "indicator_value",
+                        sheet=sheet.name,
+                        cell=ref,
+                        task=row.id,
+                    )
             k += 1
         for ind in indicators[k - 1 :]:
             answer.indicators.setdefault(ind.name, None)
@@ -836,7 +965,9 @@ def _row_has_answer(sheet: Sheet, r: int, cols: dict[str, int]) -> bool:
     return any(not nz.is_blank(sheet.value(r, cols[k])) for k in keys)
 
 
-def _merged_data_cells(sheet: Sheet, first_data_row: int, cols: dict[str, int]) -> set[tuple[int, int]]:
+def _merged_data_cells(
+    sheet: Sheet, first_data_row: int, cols: dict[str, int]
+) -> set[tuple[int, int]]:
     """Answer cells covered by a merge spanning several data rows (the generated form has none)."""
     answer_cols = {cols[k] for k in cols if k in fs.ANSWER_FIELDS or k.endswith("_value")}
     out: set[tuple[int, int]] = set()
@@ -852,7 +983,12 @@ def _merged_data_cells(sheet: Sheet, first_data_row: int, cols: dict[str, int]) 
 def _any_answer(answers: UnitAnswers) -> bool:
     for part in (answers.lead, answers.coop):
         for a in part.values():
-            if a.progress or a.percent is not None or a.status or any(v is not None for v in a.indicators.values()):
+            if (
+                a.progress
+                or a.percent is not None
+                or a.status
+                or any(v is not None for v in a.indicators.values())
+            ):
                 return True
     return False
 
@@ -894,7 +1030,9 @@ class CollectSummary:
     period: Period
     inbox: Path
     new: list[FileOutcome] = field(default_factory=list)
-    known: list[str] = field(default_factory=list)  # content already recorded (rerun, duplicate copy)
+    known: list[str] = field(
+        default_factory=list
+    )  # content already recorded (rerun, duplicate copy)
     ignored: list[str] = field(default_factory=list)  # lock/temp files
     failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
     inbox_created: bool = False
@@ -910,8 +1048,13 @@ class CollectSummary:
     def lines(self) -> list[str]:
         out: list[str] = []
         if self.inbox_created:
-            out.append(f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。")
-        states = {s: [f for f in self.new if f.state == s] for s in ("accepted", "rejected", "unidentified")}
+            out.append(
+                f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。"
+            )
+        states = {
+            s: [f for f in self.new if f.state == s]
+            for s in ("accepted", "rejected", "unidentified")
+        }
         total = len(self.new) + len(self.known)
         if total or not self.inbox_created:
             out.append(
@@ -924,12 +1067,18 @@ class CollectSummary:
         accepted = states["accepted"]
         if len(accepted) > LIST_LIMIT:  # a big batch: name only the late ones
             late = [f.unit or f.source for f in accepted if f.late]
-            out.append(f"  接收 {len(accepted)} 份" + (f"，其中逾期 {len(late)} 份：{'、'.join(late)}" if late else "") + "；明细见汇总表的“报送情况”")
+            out.append(
+                f"  接收 {len(accepted)} 份"
+                + (f"，其中逾期 {len(late)} 份：{'、'.join(late)}" if late else "")
+                + "；明细见汇总表的“报送情况”"
+            )
             accepted = []
         for f in accepted:
             warns = [p for p in f.problems if p.level == "warning"]
             late = "（逾期）" if f.late else ""
-            out.append(f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else ""))
+            out.append(
+                f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else "")
+            )
         for f in states["rejected"] + states["unidentified"]:
             errors = [p for p in f.problems if p.level == "error"]
             who = f.unit or "无法识别单位"
@@ -981,12 +1130,31 @@ def collect(
             _clean_stale_temp(workspace.archive_dir)
             for path, source in scan_inbox(inbox, summary.ignored):
                 try:
-                    _take_in(path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary)
+                    _take_in(
+                        path,
+                        source,
+                        settings,
+                        assignments,
+                        workspace,
+                        period,
+                        ledger,
+                        deadline,
+                        now,
+                        previous,
+                        summary,
+                    )
                 except OSError as exc:
-                    summary.failed.append((source, f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试"))
+                    summary.failed.append(
+                        (
+                            source,
+                            f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试",
+                        )
+                    )
                 if progress:
                     progress(source)
-            summary.result, summary.written = merge_period(settings, assignments, workspace, period, ledger, now)
+            summary.result, summary.written = merge_period(
+                settings, assignments, workspace, period, ledger, now
+            )
         summary.merged_json = workspace.merged_json(period)
         summary.merged_xlsx = workspace.merged_xlsx(period)
     finally:
@@ -1046,7 +1214,9 @@ def scan_inbox(inbox: Path, ignored: list[str]) -> list[tuple[Path, str]]:
     return [(path, source) for _, source, path in found]
 
 
-def _take_in(path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary) -> None:
+def _take_in(
+    path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary
+) -> None:
     sha = sha256_file(path)
     if ledger.has_return(period, sha):
         summary.known.append(source)
@@ -1055,13 +1225,18 @@ def _take_in(path, source, settings, assignments, workspace, period, ledger, dea
     received = min(mtime, now).isoformat(timespec="seconds")
     stored = archive_file(path, sha, workspace.archive_dir)
     if stored is None:
-        summary.failed.append((source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理"))
+        summary.failed.append(
+            (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
+        )
         return
     try:
         ex = examine(stored, source, settings, assignments, period, previous=previous)
     except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
         summary.failed.append(
-            (source, f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员")
+            (
+                source,
+                f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员",
+            )
         )
         return
     late = min(mtime, now) > deadline
@@ -1153,7 +1328,12 @@ def merge_period(
     digest = _digest(result, returns)
     state = ledger.merge_state(period)
     json_path, xlsx_path = workspace.merged_json(period), workspace.merged_xlsx(period)
-    if state is not None and state["digest"] == digest and json_path.exists() and xlsx_path.exists():
+    if (
+        state is not None
+        and state["digest"] == digest
+        and json_path.exists()
+        and xlsx_path.exists()
+    ):
         result.generated_at = state["generated_at"]
         return result, False
     result.generated_at = now.isoformat(timespec="seconds")
@@ -1173,6 +1353,11 @@ def merge_period(
 def _digest(result: QuarterResult, returns: list) -> str:
     payload = {
         "result": json.loads(result.to_json()),
-        "returns": [[r["sha256"], r["state"], r["unit"], r["source"], r["problems"], r["received_at"]] for r in returns],
+        "returns": [
+            [r["sha256"], r["state"], r["unit"], r["source"], r["problems"], r["received_at"]]
+            for r in returns
+        ],
     }
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()

@@ -79,8 +79,12 @@ def _worse_light(*lights: str | None) -> str | None:
     return max(present, key=_LIGHT_RANK.__getitem__) if present else None
 
 
-def judge_indicator(ind: Indicator, value: float | None, expected_progress: float) -> IndicatorResult:
-    res = IndicatorResult(name=ind.name, target=ind.target, unit=ind.unit, growth=ind.growth, value=value)
+def judge_indicator(
+    ind: Indicator, value: float | None, expected_progress: float
+) -> IndicatorResult:
+    res = IndicatorResult(
+        name=ind.name, target=ind.target, unit=ind.unit, growth=ind.growth, value=value
+    )
     if ind.is_rate:
         res.expected = ind.target
     else:
@@ -94,7 +98,9 @@ def judge_indicator(ind: Indicator, value: float | None, expected_progress: floa
     return res
 
 
-def _indicator_text(ind: Indicator, value: float, res: IndicatorResult, expected_progress: float) -> str:
+def _indicator_text(
+    ind: Indicator, value: float, res: IndicatorResult, expected_progress: float
+) -> str:
     if ind.growth:
         verb = "增长" if value >= 0 else "下降"
         head = f"{ind.name}{verb}{num(abs(value))}%"
@@ -195,7 +201,14 @@ def build_row(
     expected = row_expected(t.deadline, period)
     # indicators: the first lead unit (the notice lists the main one first) that gave a value
     for ind in t.indicators:
-        value = next((r.indicators.get(ind.name) for r in result.lead_reports if r.indicators.get(ind.name) is not None), None)
+        value = next(
+            (
+                r.indicators.get(ind.name)
+                for r in result.lead_reports
+                if r.indicators.get(ind.name) is not None
+            ),
+            None,
+        )
         result.indicators.append(judge_indicator(ind, value, expected))
     if not result.lead_reports:
         return result
@@ -212,21 +225,31 @@ def build_row(
     behind = [i for i in result.indicators if i.on_track is False]
     for ind in behind:
         gap_pp = _indicator_gap_pp(ind, expected)
-        lights.append(_worse_light(Light.YELLOW.value, light_for_gap(gap_pp, settings) if gap_pp is not None else None))
+        lights.append(
+            _worse_light(
+                Light.YELLOW.value, light_for_gap(gap_pp, settings) if gap_pp is not None else None
+            )
+        )
     if behind and result.judged_status not in (None, Status.DONE.value, Status.NOT_STARTED.value):
         result.judged_status = Status.LAGGING.value
     if result.status == Status.LAGGING.value:
         lights.append(Light.YELLOW.value)
     elif result.status == Status.NOT_STARTED.value and expected > 0:
         lights.append(Light.RED.value)
-    if not percents and result.status in (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value):
+    if not percents and result.status in (
+        Status.DONE.value,
+        Status.AHEAD.value,
+        Status.ON_TRACK.value,
+    ):
         lights.append(Light.GREEN.value)
     result.light = _worse_light(*lights)
     result.status_conflict = _conflicts(result, expected, settings, behind)
     return result
 
 
-def _conflicts(result: RowResult, expected: float, settings: MergeSettings, behind: list[IndicatorResult]) -> str:
+def _conflicts(
+    result: RowResult, expected: float, settings: MergeSettings, behind: list[IndicatorResult]
+) -> str:
     notes = []
     several = len(result.lead_reports) > 1
     for rep in result.lead_reports:

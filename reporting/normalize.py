@@ -125,7 +125,9 @@ def percent(value: Any, percent_format: bool | None = None) -> float:
             raise ValueError(f"“{value}”不是百分数，请填写 0–100 的数字，如 80 或 80%") from None
     result = round(result, 6)
     if not 0 <= result <= 100:
-        raise ValueError(f"“{_show(value, percent_format)}”超出 0–100，请填写 0 到 100 之间的数字（单位为%）")
+        raise ValueError(
+            f"“{_show(value, percent_format)}”超出 0–100，请填写 0 到 100 之间的数字（单位为%）"
+        )
     return result
 
 
@@ -144,7 +146,9 @@ def status(value: Any) -> Status:
     key = fold(value).strip("。.，,;；")
     if key in STATUS_WORDS:
         return STATUS_WORDS[key]
-    raise ValueError(f"“{value}”不是规定的推进状态，请从下拉列表中选择：{'、'.join(Status.choices())}")
+    raise ValueError(
+        f"“{value}”不是规定的推进状态，请从下拉列表中选择：{'、'.join(Status.choices())}"
+    )
 
 
 def text(value: Any) -> str:
@@ -154,7 +158,11 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() != time(0) else value.date().isoformat()
+        return (
+            value.strftime("%Y-%m-%d %H:%M")
+            if value.time() != time(0)
+            else value.date().isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()

@@ -187,7 +187,9 @@ def sniff(path: Path, limits: Limits, name: str | None = None) -> str:
     size = path.stat().st_size
     name = name or path.name
     if size == 0:
-        raise UnreadableFileError(f"{name} 是空文件（0 字节），可能保存或传输失败，请重新发送填好的表格", "empty")
+        raise UnreadableFileError(
+            f"{name} 是空文件（0 字节），可能保存或传输失败，请重新发送填好的表格", "empty"
+        )
     if size > limits.max_file_bytes:
         raise UnreadableFileError(
             f"{name} 有 {size / 1048576:.1f} MB，超过 {limits.max_file_bytes / 1048576:g} MB 的上限；"
@@ -221,9 +223,16 @@ def _what_else(head: bytes) -> str:
         if head.startswith(magic):
             return f"{what}，{fix}"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<?xml") and b"excel.sheet" in text or b"urn:schemas-microsoft-com:office:spreadsheet" in text:
+    if (
+        text.startswith(b"<?xml")
+        and b"excel.sheet" in text
+        or b"urn:schemas-microsoft-com:office:spreadsheet" in text
+    ):
         return "是“XML 电子表格 2003”格式，无法可靠读取；请在 Excel 中另存为“Excel 工作簿（.xlsx）”后重新发送"
-    if text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) or b"<html" in text[:512]:
+    if (
+        text.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml"))
+        or b"<html" in text[:512]
+    ):
         return "是网页（HTML）格式（常见于从网页系统导出的“xls”），请在 Excel 中打开后另存为“Excel 工作簿（.xlsx）”再发送"
     if b"\x00" not in head:
         return "是纯文本/CSV 文件，缺少表单标识和格式；请用下发的进展情况表填写，保存为 .xlsx 后重新发送"
@@ -239,12 +248,19 @@ def _sniff_zip(path: Path, limits: Limits, name: str) -> str:
             if "mimetype" in names:
                 mime = zf.read("mimetype")[:100].strip()
                 if mime == b"application/vnd.oasis.opendocument.spreadsheet":
-                    manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+                    manifest = (
+                        zf.read("META-INF/manifest.xml")
+                        if "META-INF/manifest.xml" in names
+                        else b""
+                    )
                     if b"encryption-data" in manifest:
                         raise _encrypted(name)
                     return "ods"
                 if mime.startswith(b"application/vnd.oasis.opendocument.text"):
-                    raise UnreadableFileError(f"{name} 是 ODF 文字文档（.odt），不是电子表格，请发送填好的进展情况表", "not_spreadsheet")
+                    raise UnreadableFileError(
+                        f"{name} 是 ODF 文字文档（.odt），不是电子表格，请发送填好的进展情况表",
+                        "not_spreadsheet",
+                    )
             if "xl/workbook.xml" in names:
                 return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
             if "xl/workbook.bin" in names:
@@ -255,18 +271,26 @@ def _sniff_zip(path: Path, limits: Limits, name: str) -> str:
                     "not_spreadsheet",
                 )
             if any(n.startswith("ppt/") for n in names):
-                raise UnreadableFileError(f"{name} 是 PowerPoint 演示文稿，不是电子表格，请发送填好的进展情况表", "not_spreadsheet")
+                raise UnreadableFileError(
+                    f"{name} 是 PowerPoint 演示文稿，不是电子表格，请发送填好的进展情况表",
+                    "not_spreadsheet",
+                )
             if any(n.lower().endswith((".xlsx", ".xls", ".et", ".ods", ".xlsm")) for n in names):
                 raise UnreadableFileError(
                     f"{name} 是一个压缩包，里面含有表格；请解压后把表格文件本身放入收件目录或作为附件发送",
                     "archive",
                 )
-            raise UnreadableFileError(f"{name} 是 zip 压缩包而不是电子表格，请发送填好的进展情况表（.xlsx）", "not_spreadsheet")
+            raise UnreadableFileError(
+                f"{name} 是 zip 压缩包而不是电子表格，请发送填好的进展情况表（.xlsx）",
+                "not_spreadsheet",
+            )
     except zipfile.BadZipFile:
         raise _truncated(name) from None
     except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
         # RuntimeError: member needs a password; NotImplementedError: unknown compression
-        raise UnreadableFileError(f"{name} 的压缩结构无法读取（可能已损坏或加密），请重新保存为 .xlsx 后发送", "corrupt") from None
+        raise UnreadableFileError(
+            f"{name} 的压缩结构无法读取（可能已损坏或加密），请重新保存为 .xlsx 后发送", "corrupt"
+        ) from None
 
 
 def _check_zip(name: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -288,7 +312,9 @@ def _check_zip(name: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         )
     for i in infos:
         # tiny parts compress extremely well by nature; judge only those worth inflating
-        if i.file_size > 1024 * 1024 and i.file_size > limits.max_zip_ratio * max(i.compress_size, 1):
+        if i.file_size > 1024 * 1024 and i.file_size > limits.max_zip_ratio * max(
+            i.compress_size, 1
+        ):
             raise UnreadableFileError(
                 f"{name} 中的部件 {i.filename} 压缩比 {i.file_size / max(i.compress_size, 1):.0f}:1，"
                 f"超过 {limits.max_zip_ratio:g}:1 的上限，疑似“压缩炸弹”，未打开；请用下发的表单重新填写后发送",
@@ -307,10 +333,18 @@ def _sniff_ole(path: Path, name: str) -> str:
     if has("Workbook") or has("Book"):
         return "xls"
     if has("WordDocument"):
-        raise UnreadableFileError(f"{name} 是 Word 97-2003 文档（.doc），不是电子表格，请发送填好的进展情况表", "not_spreadsheet")
+        raise UnreadableFileError(
+            f"{name} 是 Word 97-2003 文档（.doc），不是电子表格，请发送填好的进展情况表",
+            "not_spreadsheet",
+        )
     if has("PowerPoint Document"):
-        raise UnreadableFileError(f"{name} 是 PowerPoint 文件，不是电子表格，请发送填好的进展情况表", "not_spreadsheet")
-    raise UnreadableFileError(f"{name} 是 Office 旧格式文件，但其中没有工作簿，请另存为 .xlsx 后重新发送", "not_spreadsheet")
+        raise UnreadableFileError(
+            f"{name} 是 PowerPoint 文件，不是电子表格，请发送填好的进展情况表", "not_spreadsheet"
+        )
+    raise UnreadableFileError(
+        f"{name} 是 Office 旧格式文件，但其中没有工作簿，请另存为 .xlsx 后重新发送",
+        "not_spreadsheet",
+    )
 
 
 def _encrypted(name: str) -> UnreadableFileError:
@@ -330,7 +364,9 @@ def _truncated(name: str) -> UnreadableFileError:
 # -- reading ---------------------------------------------------------------------------
 
 
-def read_workbook(path: Path | str, limits: Limits | None = None, name: str | None = None) -> Workbook:
+def read_workbook(
+    path: Path | str, limits: Limits | None = None, name: str | None = None
+) -> Workbook:
     """Read every sheet of an untrusted spreadsheet; UnreadableFileError when it cannot be read."""
     import python_calamine as pc
 
@@ -374,7 +410,9 @@ def read_workbook(path: Path | str, limits: Limits | None = None, name: str | No
     finally:
         wb.close()
     if not book.sheets:
-        raise UnreadableFileError(f"{label} 中没有任何工作表，请用下发的进展情况表填写后重新发送", "no_sheets")
+        raise UnreadableFileError(
+            f"{label} 中没有任何工作表，请用下发的进展情况表填写后重新发送", "no_sheets"
+        )
     return book
 
 
@@ -460,15 +498,21 @@ def _read_ooxml_parts(path: Path, limits: Limits, label: str) -> _OoxmlInfo:
             wb_xml = _parse_xml(zf.read("xl/workbook.xml"))
             rels = {}
             if "xl/_rels/workbook.xml.rels" in names:
-                for rel in _parse_xml(zf.read("xl/_rels/workbook.xml.rels")).iter(f"{{{_NS_PKG_REL}}}Relationship"):
+                for rel in _parse_xml(zf.read("xl/_rels/workbook.xml.rels")).iter(
+                    f"{{{_NS_PKG_REL}}}Relationship"
+                ):
                     rels[rel.get("Id")] = _part_path("xl", rel.get("Target", ""))
-            percent_styles = _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
+            percent_styles = (
+                _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
+            )
             sheet_names: list[str] = []
             for sh in wb_xml.iter(f"{{{_NS_MAIN}}}sheet"):
                 sheet_names.append(sh.get("name", ""))
                 target = rels.get(sh.get(f"{{{_NS_REL}}}id"))
                 if target and target in names:
-                    info.sheets[sh.get("name", "")] = scan_sheet_xml(zf.read(target), limits, percent_styles)
+                    info.sheets[sh.get("name", "")] = scan_sheet_xml(
+                        zf.read(target), limits, percent_styles
+                    )
             for dn in wb_xml.iter(f"{{{_NS_MAIN}}}definedName"):
                 local = dn.get("localSheetId")
                 key = dn.get("name", "")
@@ -476,7 +520,9 @@ def _read_ooxml_parts(path: Path, limits: Limits, label: str) -> _OoxmlInfo:
                     key = f"{sheet_names[int(local)]}!{key}"
                 info.defined_names[key] = (dn.text or "").strip()
             if "docProps/custom.xml" in names:
-                for prop in _parse_xml(zf.read("docProps/custom.xml")).iter(f"{{{_NS_CUSTOM}}}property"):
+                for prop in _parse_xml(zf.read("docProps/custom.xml")).iter(
+                    f"{{{_NS_CUSTOM}}}property"
+                ):
                     value = "".join(t for child in prop for t in child.itertext())
                     info.properties[prop.get("name", "")] = value.strip()
     except (DefusedXmlException, ParseError):
@@ -485,7 +531,9 @@ def _read_ooxml_parts(path: Path, limits: Limits, label: str) -> _OoxmlInfo:
             "bad_xml",
         ) from None
     except KeyError as exc:
-        raise UnreadableFileError(f"{label} 缺少必需的部件 {exc}，文件已损坏；请另存为 .xlsx 后重新发送", "corrupt") from None
+        raise UnreadableFileError(
+            f"{label} 缺少必需的部件 {exc}，文件已损坏；请另存为 .xlsx 后重新发送", "corrupt"
+        ) from None
     return info
 
 
@@ -654,7 +702,8 @@ def _read_ods_properties(path: Path, label: str) -> dict[str, str]:
             root = _parse_xml(zf.read("meta.xml"))
     except (DefusedXmlException, ParseError):
         raise UnreadableFileError(
-            f"{label} 的内部 XML 不合规范或含有被禁止的结构，已拒绝读取；请另存为 .xlsx 后重新发送", "bad_xml"
+            f"{label} 的内部 XML 不合规范或含有被禁止的结构，已拒绝读取；请另存为 .xlsx 后重新发送",
+            "bad_xml",
         ) from None
     out = {}
     for el in root.iter(f"{{{_NS_META}}}user-defined"):

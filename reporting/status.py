@@ -22,7 +22,12 @@ from .ledger import Ledger
 from .model import UnitReturn
 from .periods import Period
 
-STATE_CN = {"accepted": "已接收", "rejected": "退回待重报", "missing": "未报送", "unidentified": "无法识别"}
+STATE_CN = {
+    "accepted": "已接收",
+    "rejected": "退回待重报",
+    "missing": "未报送",
+    "unidentified": "无法识别",
+}
 
 
 def _messages(row, level: str | None = None) -> list[str]:
@@ -125,7 +130,9 @@ class PeriodStatus:
         return json.dumps(data, ensure_ascii=False, indent=2)
 
     def lines(self) -> list[str]:
-        out = [f"{self.period_label}（{self.period}）报送情况，截止时间 {self.deadline[:16].replace('T', ' ')}"]
+        out = [
+            f"{self.period_label}（{self.period}）报送情况，截止时间 {self.deadline[:16].replace('T', ' ')}"
+        ]
         widths = (26, 6, 6, 12, 18, 6)
         out.append(_row(("单位", "表单", "通知", "状态", "报送时间", "版本", "说明"), widths))
         for u in self.units:
@@ -136,13 +143,24 @@ class PeriodStatus:
             if u.overdue:
                 note.append("已逾期")
             if u.problems:
-                note.append("；".join(u.problems[:3]) + (f" 等 {len(u.problems)} 个问题" if len(u.problems) > 3 else ""))
+                note.append(
+                    "；".join(u.problems[:3])
+                    + (f" 等 {len(u.problems)} 个问题" if len(u.problems) > 3 else "")
+                )
             elif u.warnings:
                 note.append(f"{len(u.warnings)} 条提醒")
-            cells = (u.unit, "有" if u.form else "无", "已发" if u.notified else "未发", u.state_cn, when or "—")
+            cells = (
+                u.unit,
+                "有" if u.form else "无",
+                "已发" if u.notified else "未发",
+                u.state_cn,
+                when or "—",
+            )
             out.append(_row((*cells, str(u.versions or "—"), "；".join(note)), widths))
         for item in self.unidentified:
-            out.append(f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}")
+            out.append(
+                f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}"
+            )
         c = self.counts()
         out.append(
             f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
@@ -188,7 +206,11 @@ def period_status(
             by_unit.setdefault(row["unit"], []).append(row)
         elif row["state"] == "unidentified":
             status.unidentified.append(
-                {"source": row["source"], "received_at": row["received_at"], "problems": _messages(row, "error")}
+                {
+                    "source": row["source"],
+                    "received_at": row["received_at"],
+                    "problems": _messages(row, "error"),
+                }
             )
     for ur in unit_returns(assignments, rows):
         own = by_unit.get(ur.unit, [])

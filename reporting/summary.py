@@ -63,9 +63,24 @@ REJECT_COLUMNS = (
     ("任务编号", 8),
     ("问题及修改要求", 70),
 )
-STATE_CN = {"accepted": "已接收", "rejected": "退回待重报", "missing": "未报送", "unidentified": "无法识别"}
-KIND_CN = {"department": "区直部门", "township": "乡镇", "street": "街道", "enterprise": "企业", "other": "其他"}
-LIGHT_FILLS = {Light.GREEN.value: "FFC6EFCE", Light.YELLOW.value: "FFFFEB9C", Light.RED.value: "FFFFC7CE"}
+STATE_CN = {
+    "accepted": "已接收",
+    "rejected": "退回待重报",
+    "missing": "未报送",
+    "unidentified": "无法识别",
+}
+KIND_CN = {
+    "department": "区直部门",
+    "township": "乡镇",
+    "street": "街道",
+    "enterprise": "企业",
+    "other": "其他",
+}
+LIGHT_FILLS = {
+    Light.GREEN.value: "FFC6EFCE",
+    Light.YELLOW.value: "FFFFEB9C",
+    Light.RED.value: "FFFFC7CE",
+}
 
 
 def _when(iso: str | None) -> str:
@@ -102,7 +117,9 @@ def row_values(row: RowResult) -> list:
     ]
 
 
-def write_summary(result: QuarterResult, returns: list, path: Path | str, settings: Settings) -> None:
+def write_summary(
+    result: QuarterResult, returns: list, path: Path | str, settings: Settings
+) -> None:
     """Write 汇总表.xlsx atomically; ``returns`` are the period's ledger rows (received order)."""
     from openpyxl import Workbook
 
@@ -126,7 +143,15 @@ def write_summary(result: QuarterResult, returns: list, path: Path | str, settin
         + "，".join(f"{k}灯 {v}" for k, v in lc.items())
         + "。"
     )
-    _table(ws, st, title, sub, ROW_COLUMNS, [[i, *row_values(r)] for i, r in enumerate(result.rows, 1)], light_col=10)
+    _table(
+        ws,
+        st,
+        title,
+        sub,
+        ROW_COLUMNS,
+        [[i, *row_values(r)] for i, r in enumerate(result.rows, 1)],
+        light_col=10,
+    )
 
     ws = wb.create_sheet(SHEET_UNITS)
     unit_rows = []
@@ -144,7 +169,14 @@ def write_summary(result: QuarterResult, returns: list, path: Path | str, settin
                 "\n".join(u.problems),
             ]
         )
-    _table(ws, st, f"{result.period_label}各单位报送情况", sub.split("任务")[0].rstrip("。") + "。", UNIT_COLUMNS, unit_rows)
+    _table(
+        ws,
+        st,
+        f"{result.period_label}各单位报送情况",
+        sub.split("任务")[0].rstrip("。") + "。",
+        UNIT_COLUMNS,
+        unit_rows,
+    )
 
     ws = wb.create_sheet(SHEET_REJECTS)
     _table(
@@ -180,7 +212,11 @@ def reject_rows(returns: list) -> list[list]:
             if p.get("level", "error") != "error":
                 continue
             n += 1
-            where = f"{p['sheet']}!{p['cell']}" if p.get("sheet") and p.get("cell") else p.get("sheet", "")
+            where = (
+                f"{p['sheet']}!{p['cell']}"
+                if p.get("sheet") and p.get("cell")
+                else p.get("sheet", "")
+            )
             task = p.get("task", "")
             out.append(
                 [
@@ -201,7 +237,9 @@ def _task_label(task_id: str) -> str:
     return f"{no}（{sub}）" if sub else no
 
 
-def _table(ws, st, title: str, subtitle: str, columns, rows: list[list], light_col: int | None = None) -> None:
+def _table(
+    ws, st, title: str, subtitle: str, columns, rows: list[list], light_col: int | None = None
+) -> None:
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
 

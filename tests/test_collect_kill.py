@@ -65,7 +65,15 @@ def returns_count(ledger_path) -> int:
 
 def run_and_kill(data, inbox, at_least: int | None) -> int | None:
     """Start ``duban collect``; SIGKILL it once the ledger holds ``at_least`` returns."""
-    cmd = [sys.executable, "-m", "jobs", "--config", str(ROOT / "config.toml"), "--data-dir", str(data)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jobs",
+        "--config",
+        str(ROOT / "config.toml"),
+        "--data-dir",
+        str(data),
+    ]
     cmd += ["collect", "--period", str(PERIOD), "--inbox", str(inbox)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     if at_least is None:
@@ -88,11 +96,18 @@ def state(data) -> dict:
     conn.row_factory = sqlite3.Row
     try:
         files = sorted(
-            (r["sha256"], r["size"], r["source"], r["received_at"], os.path.relpath(r["archive_path"], data))
+            (
+                r["sha256"],
+                r["size"],
+                r["source"],
+                r["received_at"],
+                os.path.relpath(r["archive_path"], data),
+            )
             for r in conn.execute("SELECT * FROM files")
         )
         returns = [
-            tuple(r[k] for k in r.keys() if k != "id") for r in conn.execute("SELECT * FROM returns ORDER BY id")
+            tuple(r[k] for k in r.keys() if k != "id")
+            for r in conn.execute("SELECT * FROM returns ORDER BY id")
         ]
         answers = sorted(tuple(r) for r in conn.execute("SELECT * FROM return_answers"))
         digest = [tuple(r)[:2] for r in conn.execute("SELECT period, digest FROM merges")]
@@ -107,7 +122,15 @@ def state(data) -> dict:
     merged.pop("generated_at")
     wb = openpyxl.load_workbook(data / str(PERIOD) / "汇总表.xlsx")
     sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows(min_row=3)] for ws in wb}
-    return {"files": files, "returns": returns, "answers": answers, "merges": digest, "archive": archive, "merged": merged, "sheets": sheets}
+    return {
+        "files": files,
+        "returns": returns,
+        "answers": answers,
+        "merges": digest,
+        "archive": archive,
+        "merged": merged,
+        "sheets": sheets,
+    }
 
 
 def test_killed_collect_reruns_to_the_same_state(inbox, tmp_path):
@@ -116,7 +139,9 @@ def test_killed_collect_reruns_to_the_same_state(inbox, tmp_path):
 
     reference = tmp_path / "reference"
     app = create_app(ROOT / "config.toml", data_dir=reference, env={})
-    summary = collect(app.settings, app.assignments, app.workspace, PERIOD, inbox=inbox, now=datetime.now(TZ))
+    summary = collect(
+        app.settings, app.assignments, app.workspace, PERIOD, inbox=inbox, now=datetime.now(TZ)
+    )
     assert len(summary.new) + len(summary.known) == total
 
     killed = tmp_path / "killed"

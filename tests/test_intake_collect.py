@@ -36,13 +36,18 @@ def put(path, when: datetime):
 
 
 def run(app, **kw):
-    return collect(app.settings, app.assignments, app.workspace, PERIOD, now=kw.pop("now", NOW), **kw)
+    return collect(
+        app.settings, app.assignments, app.workspace, PERIOD, now=kw.pop("now", NOW), **kw
+    )
 
 
 def test_collect_archives_records_and_merges(setup):
     app, forms, deadline, inbox = setup
     a1 = valid_answers(app, UNIT)
-    ok = put(fill(forms[UNIT], inbox / "发改委" / "2024Q1_区发改委_进展情况表.xlsx", a1), deadline - timedelta(days=2))
+    ok = put(
+        fill(forms[UNIT], inbox / "发改委" / "2024Q1_区发改委_进展情况表.xlsx", a1),
+        deadline - timedelta(days=2),
+    )
     a2 = valid_answers(app, "区人社局")
     put(fill(forms["区人社局"], inbox / "人社局回传.xlsx", a2), deadline + timedelta(hours=3))
     bad = valid_answers(app, "长青乡")
@@ -62,21 +67,32 @@ def test_collect_archives_records_and_merges(setup):
     s = run(app)
 
     # received order: modification time, then path
-    assert [f.source for f in s.new] == ["发改委/2024Q1_区发改委_进展情况表.xlsx", "截图.png", "长青乡.xlsx", "人社局回传.xlsx"]
+    assert [f.source for f in s.new] == [
+        "发改委/2024Q1_区发改委_进展情况表.xlsx",
+        "截图.png",
+        "长青乡.xlsx",
+        "人社局回传.xlsx",
+    ]
     assert [f.state for f in s.new] == ["accepted", "unidentified", "rejected", "accepted"]
     assert s.known == ["重复/副本.xlsx"] and s.ignored == ["~$长青乡.xlsx"]
     assert s.written and s.ok
-    assert {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()} == before  # originals untouched
+    assert {
+        p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()
+    } == before  # originals untouched
     with Ledger(app.workspace.ledger_path) as ledger:
         files = ledger.conn.execute("SELECT * FROM files").fetchall()
         assert len(files) == 4
         for f in files:
-            archived = app.workspace.archive_dir / f["sha256"][:2] / os.path.basename(f["archive_path"])
+            archived = (
+                app.workspace.archive_dir / f["sha256"][:2] / os.path.basename(f["archive_path"])
+            )
             assert archived.exists() and sha256_file(archived) == f["sha256"]
             assert archived.name.startswith(f["sha256"])
         returns = {r["source"]: r for r in ledger.returns(PERIOD)}
         assert returns["人社局回传.xlsx"]["late"] == 1 and returns["长青乡.xlsx"]["late"] == 0
-        assert returns["人社局回传.xlsx"]["received_at"] == (deadline + timedelta(hours=3)).isoformat(timespec="seconds")
+        assert returns["人社局回传.xlsx"]["received_at"] == (
+            deadline + timedelta(hours=3)
+        ).isoformat(timespec="seconds")
         assert returns["截图.png"]["unit"] is None
         assert set(ledger.latest_accepted(PERIOD)) == {UNIT, "区人社局"}
         problems = Ledger.problems_of(returns["长青乡.xlsx"])
@@ -95,7 +111,11 @@ def test_collect_archives_records_and_merges(setup):
             assert mine[0].indicators == {k: float(v) for k, v in a["indicators"].items()}
     assert rows["1"].indicators[0].value == a1[("lead", "1")]["indicators"]["地区生产总值"]
     units = {u.unit: u for u in result.units}
-    assert (units[UNIT].state, units[UNIT].late, units[UNIT].identified_by) == ("accepted", False, "hidden_sheet")
+    assert (units[UNIT].state, units[UNIT].late, units[UNIT].identified_by) == (
+        "accepted",
+        False,
+        "hidden_sheet",
+    )
     assert (units["区人社局"].state, units["区人社局"].late) == ("accepted", True)
     assert units["长青乡"].state == "rejected" and "超出 0–100" in units["长青乡"].problems[0]
     assert units["区财政局"].state == "missing"
@@ -122,7 +142,10 @@ def test_summary_workbook_reads_back(setup):
     # a cell typed as text starting with '=', and a control character escaped as _x0007_
     ref = f"{col_of('next_steps')}{row_of(app, UNIT, 'lead', '8.1')}"
     wb = openpyxl.load_workbook(inbox / "a.xlsx")
-    for coord, text in ((ref, "-加强调度_x0007_"), (f"{col_of('problems')}{row_of(app, UNIT, 'lead', '1')}", "=1+2 是公式吗")):
+    for coord, text in (
+        (ref, "-加强调度_x0007_"),
+        (f"{col_of('problems')}{row_of(app, UNIT, 'lead', '1')}", "=1+2 是公式吗"),
+    ):
         wb[fs.SHEET_LEAD][coord].value = text
         wb[fs.SHEET_LEAD][coord].data_type = "s"
     wb.save(inbox / "a.xlsx")
@@ -134,12 +157,21 @@ def test_summary_workbook_reads_back(setup):
     assert wb.sheetnames == [SHEET_ROWS, SHEET_UNITS, SHEET_REJECTS]
     ws = wb[SHEET_ROWS]
     header = [c.value for c in ws[3]]
-    assert header[:6] == ["序号", "任务编号", "任务内容", "牵头责任领导", "牵头单位", "本季度工作进展（牵头单位）"]
+    assert header[:6] == [
+        "序号",
+        "任务编号",
+        "任务内容",
+        "牵头责任领导",
+        "牵头单位",
+        "本季度工作进展（牵头单位）",
+    ]
     by_label = {ws.cell(r, 2).value: r for r in range(4, ws.max_row + 1)}
     assert len(by_label) == len(app.assignments.rows)
     r1, r3 = by_label["1"], by_label["3"]
     col = {h: i + 1 for i, h in enumerate(header)}
-    assert ws.cell(r1, col["本季度工作进展（牵头单位）"]).value == answers[("lead", "1")]["progress"]
+    assert (
+        ws.cell(r1, col["本季度工作进展（牵头单位）"]).value == answers[("lead", "1")]["progress"]
+    )
     assert ws.cell(r1, col["存在问题"]).value == "'=1+2 是公式吗"  # neutralised, stored as text
     assert ws.cell(r1, col["存在问题"]).data_type == "s"
     assert ws.cell(r1, col["指标完成情况"]).value == "地区生产总值增长8.5%，高于目标0.5个百分点"
@@ -155,7 +187,11 @@ def test_summary_workbook_reads_back(setup):
 
     units = wb[SHEET_UNITS]
     states = {units.cell(r, 2).value: units.cell(r, 4).value for r in range(4, units.max_row + 1)}
-    assert states[UNIT] == "已接收" and states["区人社局"] == "退回待重报" and states["长青乡"] == "未报送"
+    assert (
+        states[UNIT] == "已接收"
+        and states["区人社局"] == "退回待重报"
+        and states["长青乡"] == "未报送"
+    )
     rej = wb[SHEET_REJECTS]
     rows = [[c.value for c in row] for row in rej.iter_rows(min_row=4)]
     assert len(rows) == 1
@@ -177,7 +213,11 @@ def test_rerun_changes_nothing_and_later_versions_supersede(setup):
 
     s = run(app, now=NOW + timedelta(hours=5))
     assert not s.new and s.known == ["v1.xlsx"] and not s.written
-    assert (json_path.read_bytes(), xlsx_path.read_bytes(), xlsx_path.stat().st_mtime_ns) == snapshot
+    assert (
+        json_path.read_bytes(),
+        xlsx_path.read_bytes(),
+        xlsx_path.stat().st_mtime_ns,
+    ) == snapshot
     with Ledger(app.workspace.ledger_path) as ledger:
         assert dict(ledger.step_done(PERIOD, "collect")) == step
     assert "汇总结果没有变化" in "\n".join(s.lines())
@@ -207,12 +247,16 @@ def test_missing_inbox_is_created(app):
     s = run(app)
     assert s.inbox_created and app.workspace.inbox_dir(PERIOD).is_dir()
     assert "不存在，已创建" in s.lines()[0]
-    assert QuarterResult.load(app.workspace.merged_json(PERIOD)).unit_counts()["missing"] == len(app.assignments.by_unit)
+    assert QuarterResult.load(app.workspace.merged_json(PERIOD)).unit_counts()["missing"] == len(
+        app.assignments.by_unit
+    )
 
 
 def test_status_reports_each_unit(setup):
     app, forms, deadline, inbox = setup
-    put(fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline + timedelta(days=1))
+    put(
+        fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline + timedelta(days=1)
+    )
     bad = valid_answers(app, "区人社局")
     bad[next(k for k in bad if k[0] == "lead")]["status"] = "进行中"
     put(fill(forms["区人社局"], inbox / "bad.xlsx", bad), deadline - timedelta(days=1))
@@ -220,20 +264,34 @@ def test_status_reports_each_unit(setup):
     with Ledger(app.workspace.ledger_path) as ledger:
         st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
     units = {u.unit: u for u in st.units}
-    assert units[UNIT].form and units[UNIT].state == "accepted" and units[UNIT].late and units[UNIT].versions == 1
+    assert (
+        units[UNIT].form
+        and units[UNIT].state == "accepted"
+        and units[UNIT].late
+        and units[UNIT].versions == 1
+    )
     assert units[UNIT].source == "ok.xlsx" and units[UNIT].identified_by == "hidden_sheet"
     assert units["区人社局"].state == "rejected" and units["区人社局"].overdue
     assert "“进行中”不是规定的推进状态" in units["区人社局"].problems[0]
-    assert units["区财政局"].state == "missing" and not units["区财政局"].form and units["区财政局"].overdue
+    assert (
+        units["区财政局"].state == "missing"
+        and not units["区财政局"].form
+        and units["区财政局"].overdue
+    )
     c = st.counts()
     assert (c["due"], c["forms"], c["accepted"], c["late"], c["rejected"]) == (50, 3, 1, 1, 1)
     assert c["missing"] == 48
-    assert st.lines()[-1] == "合计：应报 50 个单位，已接收 1（按时 0，逾期 1），退回待重报 1，未报送 48。"
+    assert (
+        st.lines()[-1]
+        == "合计：应报 50 个单位，已接收 1（按时 0，逾期 1），退回待重报 1，未报送 48。"
+    )
 
 
 def test_collect_and_status_commands(setup, duban):
     app, forms, deadline, inbox = setup
-    put(fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1))
+    put(
+        fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1)
+    )
     r = duban("collect", "--period", "2024年第一季度")
     assert r.code == 0, r.output
     assert "本次新收 1 份（接收 1，退回 0，无法识别 0）" in r.out
@@ -244,7 +302,12 @@ def test_collect_and_status_commands(setup, duban):
     assert data["counts"]["accepted"] == 1 and data["counts"]["due"] == 50
     assert next(u for u in data["units"] if u["unit"] == UNIT)["state"] == "accepted"
     r = duban("status", "--period", "2024Q1")
-    assert r.code == 0 and "区发改委" in r.out and "已接收" in r.out and r.out.strip().splitlines()[-1].startswith("合计：")
+    assert (
+        r.code == 0
+        and "区发改委" in r.out
+        and "已接收" in r.out
+        and r.out.strip().splitlines()[-1].startswith("合计：")
+    )
     r = duban("collect", "--period", "2024Q9")
     assert r.code != 0 and "无法识别的报告期" in r.err
 
@@ -254,7 +317,10 @@ def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatc
 
     app, forms, deadline, inbox = setup
     put(fill(forms[UNIT], inbox / "a.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=2))
-    put(fill(forms["长青乡"], inbox / "b.xlsx", valid_answers(app, "长青乡")), deadline - timedelta(days=1))
+    put(
+        fill(forms["长青乡"], inbox / "b.xlsx", valid_answers(app, "长青乡")),
+        deadline - timedelta(days=1),
+    )
     real = intake.examine
 
     def flaky(path, source, *args, **kw):
@@ -265,7 +331,12 @@ def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatc
     monkeypatch.setattr(intake, "examine", flaky)
     s = run(app)
     assert [f.source for f in s.new] == ["b.xlsx"] and not s.ok
-    assert s.failed == [("a.xlsx", "检查时程序出错（TypeError: bug），已跳过，下次运行时会重试；请把该文件发给维护人员")]
+    assert s.failed == [
+        (
+            "a.xlsx",
+            "检查时程序出错（TypeError: bug），已跳过，下次运行时会重试；请把该文件发给维护人员",
+        )
+    ]
     monkeypatch.setattr(intake, "examine", real)
     s = run(app)
     assert [(f.source, f.state) for f in s.new] == [("a.xlsx", "accepted")] and s.ok and s.written

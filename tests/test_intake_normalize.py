@@ -71,7 +71,13 @@ def test_number(value, unit, expected):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("待统计", "“待统计”不是数字"), ("12,34", "不是数字"), ("1200人", "不是数字"), ("", "未填写"), (date(2024, 1, 2), "日期")],
+    [
+        ("待统计", "“待统计”不是数字"),
+        ("12,34", "不是数字"),
+        ("1200人", "不是数字"),
+        ("", "未填写"),
+        (date(2024, 1, 2), "日期"),
+    ],
 )
 def test_number_rejects(value, message):
     with pytest.raises(ValueError) as exc:
@@ -123,10 +129,16 @@ def test_status(value, expected):
 def test_status_rejects_with_the_choices():
     with pytest.raises(ValueError) as exc:
         nz.status("进行中")
-    assert str(exc.value) == "“进行中”不是规定的推进状态，请从下拉列表中选择：已完成、超序时、序时推进、滞后、未启动"
+    assert (
+        str(exc.value)
+        == "“进行中”不是规定的推进状态，请从下拉列表中选择：已完成、超序时、序时推进、滞后、未启动"
+    )
 
 
 def test_text():
     assert nz.text(3.0) == "3" and nz.text(None) == "" and nz.text("  a  ") == "a"
-    assert nz.text(datetime(2024, 3, 1)) == "2024-03-01" and nz.text(datetime(2024, 3, 1, 9, 30)) == "2024-03-01 09:30"
+    assert (
+        nz.text(datetime(2024, 3, 1)) == "2024-03-01"
+        and nz.text(datetime(2024, 3, 1, 9, 30)) == "2024-03-01 09:30"
+    )
     assert nz.is_blank("\u3000 ") and not nz.is_blank("无")

@@ -53,10 +53,14 @@ def test_openpyxl_formula_has_no_value_until_an_office_program_saves_it(resaved)
     app, src, _, _, ref = resaved
     ex = run_examine(app, src)
     assert ex.state == "rejected"
-    assert [(p.code, p.cell) for p in ex.problems if p.level == "error"] == [("formula_no_value", ref)]
+    assert [(p.code, p.cell) for p in ex.problems if p.level == "error"] == [
+        ("formula_no_value", ref)
+    ]
 
 
-@pytest.mark.parametrize(("fmt", "detected"), [("xlsx", "xlsx"), ("xls", "xls"), ("ods", "ods"), ("et", "xls")])
+@pytest.mark.parametrize(
+    ("fmt", "detected"), [("xlsx", "xlsx"), ("xls", "xls"), ("ods", "ods"), ("et", "xls")]
+)
 def test_libreoffice_resave_is_accepted_with_the_same_values(resaved, fmt, detected):
     app, _, answers, out, ref = resaved
     ex = run_examine(app, out[fmt])
@@ -66,7 +70,11 @@ def test_libreoffice_resave_is_accepted_with_the_same_values(resaved, fmt, detec
     expected = {(role, tid): a for (role, tid), a in answers.items()}
     for (role, tid), a in expected.items():
         got = (ex.answers.lead if role == "lead" else ex.answers.coop)[tid]
-        assert got.progress == a["progress"] and got.next_steps == a["next_steps"] and got.problems == a["problems"]
+        assert (
+            got.progress == a["progress"]
+            and got.next_steps == a["next_steps"]
+            and got.problems == a["problems"]
+        )
         assert got.percent == (float(a["percent"]) if a["percent"] != "" else None)
         assert got.status == (a["status"] or None)
         assert got.indicators == {k: float(v) for k, v in a["indicators"].items()}

@@ -54,7 +54,12 @@ class Ctx:
     def answers(self) -> dict:
         return valid_answers(self.app, UNIT)
 
-    def filled(self, answers: dict | None = None, name: str = "2024Q1_区发改委_进展情况表.xlsx", header=None) -> Path:
+    def filled(
+        self,
+        answers: dict | None = None,
+        name: str = "2024Q1_区发改委_进展情况表.xlsx",
+        header=None,
+    ) -> Path:
         return fill(self.form, self.tmp / name, answers or self.answers(), header)
 
     @staticmethod
@@ -89,14 +94,24 @@ def test_valid_return_is_accepted_with_the_values_filled_in(ctx):
         assert got.problems == a["problems"] and got.next_steps == a["next_steps"]
         assert got.percent == (float(a["percent"]) if a["percent"] != "" else None)
         assert got.status == (a["status"] or None)
-        assert {k: v for k, v in got.indicators.items()} == {k: float(v) for k, v in a["indicators"].items()}
+        assert {k: v for k, v in got.indicators.items()} == {
+            k: float(v) for k, v in a["indicators"].items()
+        }
 
 
 def test_variants_units_type_are_normalised(ctx):
     answers = ctx.answers()
-    answers[("lead", "1")].update(percent="８０％", status="正常推进", indicators={"地区生产总值": "增长7.5%"})
+    answers[("lead", "1")].update(
+        percent="８０％", status="正常推进", indicators={"地区生产总值": "增长7.5%"}
+    )
     answers[("lead", "3")].update(percent="80%")
-    answers[("lead", "8.2")].update(indicators={"重点项目计划总投资": "1,234.5亿元", "储备项目": "１１６", "储备项目计划总投资": "约300"})
+    answers[("lead", "8.2")].update(
+        indicators={
+            "重点项目计划总投资": "1,234.5亿元",
+            "储备项目": "１１６",
+            "储备项目计划总投资": "约300",
+        }
+    )
     answers[("lead", "26.1")].update(percent=" 35 ", status="超序时进度")
     ex = run_examine(ctx.app, ctx.filled(answers))
     assert ex.state == "accepted", errors(ex)
@@ -104,7 +119,11 @@ def test_variants_units_type_are_normalised(ctx):
     assert (lead["1"].percent, lead["1"].status) == (80.0, "序时推进")
     assert lead["1"].indicators == {"地区生产总值": 7.5}
     assert lead["3"].percent == 80.0
-    assert lead["8.2"].indicators == {"重点项目计划总投资": 1234.5, "储备项目": 116.0, "储备项目计划总投资": 300.0}
+    assert lead["8.2"].indicators == {
+        "重点项目计划总投资": 1234.5,
+        "储备项目": 116.0,
+        "储备项目计划总投资": 300.0,
+    }
     assert (lead["26.1"].percent, lead["26.1"].status) == (35.0, "超序时")
 
 
@@ -364,7 +383,12 @@ def done_but_not_100(c):
     return _answers_with(c, "lead", "25.4", percent=80, status="已完成")
 
 
-@case("rejected", "not_started_with_text", "推进状态为“未启动”，但“本季度工作进展”写了工作内容", "lead:22.1:status")
+@case(
+    "rejected",
+    "not_started_with_text",
+    "推进状态为“未启动”，但“本季度工作进展”写了工作内容",
+    "lead:22.1:status",
+)
 def not_started_with_progress_text(c):
     return _answers_with(c, "lead", "22.1", percent=0, status="未启动")
 
@@ -415,7 +439,9 @@ def task_content_edited(c):
     return edit(c.filled(), change)
 
 
-@case("rejected", "indicator_edited", "指标1（目标）被改为“民生实事：40项”", "lead:26.1:ind1_target")
+@case(
+    "rejected", "indicator_edited", "指标1（目标）被改为“民生实事：40项”", "lead:26.1:ind1_target"
+)
 def indicator_target_edited(c):
     ref = c.cell("lead", "26.1", "ind1_target")
     return edit(c.filled(), lambda wb: wb[fs.SHEET_LEAD].__setitem__(ref, "民生实事：40项"))
@@ -518,7 +544,9 @@ def test_identity_and_headers_lost_falls_back_to_file_name(ctx):
         for key in ("unit", "period", "form_id"):
             wb[fs.SHEET_GUIDE][fs.GUIDE_CELLS[key]] = None
 
-    ex = run_examine(ctx.app, edit(ctx.filled(name="2024Q1 区发展和改革委 区发改委 报表.xlsx"), change))
+    ex = run_examine(
+        ctx.app, edit(ctx.filled(name="2024Q1 区发展和改革委 区发改委 报表.xlsx"), change)
+    )
     assert ex.state == "accepted", errors(ex)
     assert ex.identified_by == "file_name" and ex.unit == UNIT
 
@@ -588,7 +616,9 @@ def test_text_that_looks_like_a_formula_is_read_as_text(ctx):
 
 def test_partial_acceptance_leaves_out_only_the_bad_rows(forms, tmp_path):
     app, paths, _ = forms
-    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "d", env={"DUBAN_INTAKE_PARTIAL_ACCEPT": "true"})
+    app = create_app(
+        ROOT / "config.toml", data_dir=tmp_path / "d", env={"DUBAN_INTAKE_PARTIAL_ACCEPT": "true"}
+    )
     answers = valid_answers(app, UNIT)
     answers[("lead", "3")]["percent"] = 150
     ex = run_examine(app, fill(paths[UNIT], tmp_path / "r.xlsx", answers))

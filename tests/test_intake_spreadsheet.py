@@ -48,7 +48,9 @@ def book_path(tmp_path):
     very = wb.create_sheet("很隐藏")
     very.sheet_state = "veryHidden"
     wb.custom_doc_props.append(StringProperty(name="duban_unit", value="区发改委"))
-    wb.defined_names["DUBAN_FORM_ID"] = DefinedName("DUBAN_FORM_ID", attr_text='"DUBAN|1|2024Q1|x|y|区发改委"')
+    wb.defined_names["DUBAN_FORM_ID"] = DefinedName(
+        "DUBAN_FORM_ID", attr_text='"DUBAN|1|2024Q1|x|y|区发改委"'
+    )
     path = tmp_path / "book.xlsx"
     wb.save(path)
     return path
@@ -57,14 +59,24 @@ def book_path(tmp_path):
 def test_values_and_side_information(book_path):
     book = read_workbook(book_path)
     assert book.format == "xlsx" and not book.has_macros
-    assert [(s.name, s.visibility) for s in book.sheets] == [("牵头任务", "visible"), ("表单标识", "hidden"), ("很隐藏", "veryhidden")]
+    assert [(s.name, s.visibility) for s in book.sheets] == [
+        ("牵头任务", "visible"),
+        ("表单标识", "hidden"),
+        ("很隐藏", "veryhidden"),
+    ]
     ws = book.sheet("牵头任务")
     assert ws.cell("B3") == "文字" and ws.value(2, 2) == 0.8 and ws.cell("G3") == 12
     assert ws.cell("F3") == dt.date(2024, 3, 1)
-    assert ws.cell("E3") == "" and ws.formulas == {parse_ref("E3"): "1+2"}  # no cached value, never evaluated
+    assert ws.cell("E3") == "" and ws.formulas == {
+        parse_ref("E3"): "1+2"
+    }  # no cached value, never evaluated
     assert ws.is_percent(*parse_ref("C3")) is True and ws.is_percent(*parse_ref("D3")) is False
     assert ws.hidden_rows == {3}
-    assert ws.merged == [(0, 0, 0, 3)] and ws.merged_at(0, 2) == (0, 0, 0, 3) and ws.merged_at(2, 2) is None
+    assert (
+        ws.merged == [(0, 0, 0, 3)]
+        and ws.merged_at(0, 2) == (0, 0, 0, 3)
+        and ws.merged_at(2, 2) is None
+    )
     assert ws.text(2, 6) == "12" and ws.value(99, 99) == ""
     assert book.properties == {"duban_unit": "区发改委"}
     assert book.defined_names["DUBAN_FORM_ID"] == '"DUBAN|1|2024Q1|x|y|区发改委"'
@@ -85,7 +97,7 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 def test_cells_without_references_and_prefixed_xml_use_the_parser(prefix):
     ns = f'xmlns:x="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
     xml = (
-        f'<{prefix}worksheet {ns}><{prefix}sheetData>'
+        f"<{prefix}worksheet {ns}><{prefix}sheetData>"
         f'<{prefix}row r="1"><{prefix}c><{prefix}v>1</{prefix}v></{prefix}c>'
         f'<{prefix}c s="1"><{prefix}f>A1*2</{prefix}f><{prefix}v>2</{prefix}v></{prefix}c></{prefix}row>'
         f'<{prefix}row r="3" hidden="1"><{prefix}c t="inlineStr"><{prefix}is><{prefix}t>x</{prefix}t></{prefix}is></{prefix}c></{prefix}row>'
@@ -120,17 +132,75 @@ def _plain_zip(path, members: dict[str, bytes]):
 @pytest.mark.parametrize(
     ("make", "limits", "code", "text"),
     [
-        (lambda p: p.write_bytes(b"x" * 1572864), Limits(max_file_bytes=1048576), "too_large", "有 1.5 MB，超过 1 MB 的上限"),
-        (lambda p: _plain_zip(p, {"xl/workbook.xml": b"<a/>" * 400}), Limits(max_uncompressed_bytes=1000), "zip_bomb", "解压后有"),
-        (lambda p: _plain_zip(p, {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<a/>"}), Limits(), "not_spreadsheet", "ODF 文字文档"),
-        (lambda p: _plain_zip(p, {"ppt/presentation.xml": b"<a/>"}), Limits(), "not_spreadsheet", "PowerPoint"),
-        (lambda p: _plain_zip(p, {"readme.txt": b"hello"}), Limits(), "not_spreadsheet", "zip 压缩包"),
-        (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500) + "WordDocument".encode("utf-16-le")), Limits(), "not_spreadsheet", "Word 97-2003 文档"),
-        (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)), Limits(), "not_spreadsheet", "其中没有工作簿"),
-        (lambda p: p.write_bytes(b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>'), Limits(), "not_spreadsheet", "XML 电子表格 2003"),
+        (
+            lambda p: p.write_bytes(b"x" * 1572864),
+            Limits(max_file_bytes=1048576),
+            "too_large",
+            "有 1.5 MB，超过 1 MB 的上限",
+        ),
+        (
+            lambda p: _plain_zip(p, {"xl/workbook.xml": b"<a/>" * 400}),
+            Limits(max_uncompressed_bytes=1000),
+            "zip_bomb",
+            "解压后有",
+        ),
+        (
+            lambda p: _plain_zip(
+                p, {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<a/>"}
+            ),
+            Limits(),
+            "not_spreadsheet",
+            "ODF 文字文档",
+        ),
+        (
+            lambda p: _plain_zip(p, {"ppt/presentation.xml": b"<a/>"}),
+            Limits(),
+            "not_spreadsheet",
+            "PowerPoint",
+        ),
+        (
+            lambda p: _plain_zip(p, {"readme.txt": b"hello"}),
+            Limits(),
+            "not_spreadsheet",
+            "zip 压缩包",
+        ),
+        (
+            lambda p: p.write_bytes(
+                b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                + bytes(500)
+                + "WordDocument".encode("utf-16-le")
+            ),
+            Limits(),
+            "not_spreadsheet",
+            "Word 97-2003 文档",
+        ),
+        (
+            lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)),
+            Limits(),
+            "not_spreadsheet",
+            "其中没有工作簿",
+        ),
+        (
+            lambda p: p.write_bytes(
+                b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>'
+            ),
+            Limits(),
+            "not_spreadsheet",
+            "XML 电子表格 2003",
+        ),
         (lambda p: p.write_bytes(b"{\\rtf1\\ansi hello}"), Limits(), "not_spreadsheet", "RTF 文档"),
-        (lambda p: p.write_bytes(b"Rar!\x1a\x07\x00" + bytes(20)), Limits(), "not_spreadsheet", "RAR 压缩包"),
-        (lambda p: p.write_bytes(bytes(range(256)) * 4), Limits(), "not_spreadsheet", "无法识别文件类型"),
+        (
+            lambda p: p.write_bytes(b"Rar!\x1a\x07\x00" + bytes(20)),
+            Limits(),
+            "not_spreadsheet",
+            "RAR 压缩包",
+        ),
+        (
+            lambda p: p.write_bytes(bytes(range(256)) * 4),
+            Limits(),
+            "not_spreadsheet",
+            "无法识别文件类型",
+        ),
     ],
 )
 def test_refusals(tmp_path, make, limits, code, text):
@@ -162,7 +232,10 @@ def test_dtd_in_custom_properties_is_refused(book_path):
 
 
 def test_missing_workbook_part_is_corrupt(book_path):
-    rezip(book_path, {"xl/_rels/workbook.xml.rels": None, "xl/workbook.xml": None, "xl/workbook.bin": b"x"})
+    rezip(
+        book_path,
+        {"xl/_rels/workbook.xml.rels": None, "xl/workbook.xml": None, "xl/workbook.bin": b"x"},
+    )
     with pytest.raises(UnreadableFileError) as exc:
         read_workbook(book_path)
     assert exc.value.code == "corrupt" and "内容已损坏" in str(exc.value)

@@ -17,11 +17,18 @@ from reporting.sample import fill_form
 
 PERIOD = Period(2024, 1)
 UNIT = "区发改委"  # lead rows with growth and count indicators, and coop rows
-HEADER = {"filler": "张三", "phone": "0552-1234567", "approver": "李四", "fill_date": "2024年4月3日"}
+HEADER = {
+    "filler": "张三",
+    "phone": "0552-1234567",
+    "approver": "李四",
+    "fill_date": "2024年4月3日",
+}
 
 
 def make_forms(app, units, period: Period = PERIOD, out_dir: Path | None = None) -> dict[str, Path]:
-    summary = build_forms(app.settings, app.assignments, app.workspace, period, units=list(units), out_dir=out_dir)
+    summary = build_forms(
+        app.settings, app.assignments, app.workspace, period, units=list(units), out_dir=out_dir
+    )
     assert summary.ok, summary.lines()
     return {f.unit: f.path for f in summary.built}
 
@@ -33,7 +40,9 @@ def valid_answers(app, unit: str, period: Period = PERIOD) -> dict[tuple[str, st
     for r in rows.lead:
         values = {}
         for i, ind in enumerate(r.task.indicators):
-            values[ind.name] = round(ind.target + 0.5 + i, 1) if ind.is_rate else round(ind.target * 0.3 + i, 1)
+            values[ind.name] = (
+                round(ind.target + 0.5 + i, 1) if ind.is_rate else round(ind.target * 0.3 + i, 1)
+            )
         out[("lead", r.id)] = {
             "progress": f"{unit}牵头{r.id}：召开调度会3次，完成全年任务的三成。",
             "percent": 30,
@@ -102,7 +111,9 @@ def row_of(app, unit: str, role: str, task_id: str) -> int:
     """1-based sheet row of a task in a generated form (rows follow the assignments order)."""
     from reporting import formspec as fs
 
-    rows = app.assignments.by_unit[unit].lead if role == "lead" else app.assignments.by_unit[unit].coop
+    rows = (
+        app.assignments.by_unit[unit].lead if role == "lead" else app.assignments.by_unit[unit].coop
+    )
     return fs.FIRST_DATA_ROW + [r.id for r in rows].index(task_id)
 
 

@@ -25,7 +25,13 @@ DEFAULT = MergeSettings()  # yellow_gap 0, red_gap 15
 
 
 def lead(unit: str, tid: str, percent=None, status=None, **indicators) -> UnitAnswers:
-    a = Answer(unit=unit, progress=f"{unit}进展", percent=percent, status=status, indicators=dict(indicators))
+    a = Answer(
+        unit=unit,
+        progress=f"{unit}进展",
+        percent=percent,
+        status=status,
+        indicators=dict(indicators),
+    )
     return UnitAnswers(unit=unit, lead={tid: a})
 
 
@@ -35,7 +41,15 @@ def row(app, tid: str, answers: dict, period=Q1, settings=DEFAULT):
 
 @pytest.mark.parametrize(
     ("percent", "light", "judged", "gap"),
-    [(30, "绿", "超序时", -5), (25, "绿", "序时推进", 0), (20, "黄", "滞后", 5), (10, "黄", "滞后", 15), (5, "红", "滞后", 20), (100, "绿", "已完成", -75), (0, "红", "未启动", 25)],
+    [
+        (30, "绿", "超序时", -5),
+        (25, "绿", "序时推进", 0),
+        (20, "黄", "滞后", 5),
+        (10, "黄", "滞后", 15),
+        (5, "红", "滞后", 20),
+        (100, "绿", "已完成", -75),
+        (0, "红", "未启动", 25),
+    ],
 )
 def test_progress_against_the_expected_pace(app, percent, light, judged, gap):
     r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", percent, None)})
@@ -78,7 +92,12 @@ def test_lagging_reported_is_never_green(app):
 def test_growth_indicator_is_judged_against_the_target_rate(app):
     r = row(app, "1", {"区发改委": lead("区发改委", "1", 25, "序时推进", **{"地区生产总值": 7.1})})
     (ind,) = r.indicators
-    assert (ind.value, ind.expected, ind.gap, ind.on_track) == (7.1, 8.0, pytest.approx(-0.9), False)
+    assert (ind.value, ind.expected, ind.gap, ind.on_track) == (
+        7.1,
+        8.0,
+        pytest.approx(-0.9),
+        False,
+    )
     assert ind.text == "地区生产总值增长7.1%，低于目标0.9个百分点"
     assert r.light == "黄" and r.judged_status == "滞后"
     assert r.status_conflict == "报“序时推进”，但指标地区生产总值未达到序时要求"
@@ -94,17 +113,25 @@ def test_cumulative_indicator_is_judged_against_target_times_pace(app):
     r = row(app, "26.2", answers, period=Q2)
     (ind,) = r.indicators
     assert ind.expected == 2050 and ind.on_track is False
-    assert ind.text == "新增就业人员完成1200人，为目标4100人的29.27%，低于序时进度（50%）20.73个百分点"
+    assert (
+        ind.text == "新增就业人员完成1200人，为目标4100人的29.27%，低于序时进度（50%）20.73个百分点"
+    )
     assert r.light == "红"  # 20.73 points behind > red_gap 15
     answers = {"区人社局": lead("区人社局", "26.2", 50, "序时推进", **{"新增就业人员": 2100})}
     r = row(app, "26.2", answers, period=Q2)
-    assert r.indicators[0].text == "新增就业人员完成2100人，为目标4100人的51.22%，达到序时进度（50%）"
+    assert (
+        r.indicators[0].text == "新增就业人员完成2100人，为目标4100人的51.22%，达到序时进度（50%）"
+    )
     assert r.light == "绿"
 
 
 def test_level_rate_indicator_is_compared_with_the_target_directly():
     res = judge_indicator(Indicator("农村生活污水治理率", 45, "%"), 40, 25)
-    assert (res.expected, res.on_track, res.text) == (45, False, "农村生活污水治理率达到40%，低于目标5个百分点")
+    assert (res.expected, res.on_track, res.text) == (
+        45,
+        False,
+        "农村生活污水治理率达到40%，低于目标5个百分点",
+    )
 
 
 def test_missing_indicator_value():
@@ -120,7 +147,9 @@ def test_several_lead_units_lowest_progress_worst_status_and_missing(app):
         "区退军局": lead("区退军局", "26.2", 20, "滞后", **{"新增就业人员": 900}),
     }
     coop_unit = rt.coop_units[0]
-    answers[coop_unit] = UnitAnswers(unit=coop_unit, coop={"26.2": Answer(unit=coop_unit, progress="配合开展招聘会")})
+    answers[coop_unit] = UnitAnswers(
+        unit=coop_unit, coop={"26.2": Answer(unit=coop_unit, progress="配合开展招聘会")}
+    )
     r = row(app, "26.2", answers)
     assert [a.unit for a in r.lead_reports] == ["区人社局", "区退军局"]
     assert (r.percent, r.status) == (20, "滞后")
@@ -136,12 +165,28 @@ def test_unreported_row_and_unit(app):
 
 
 def test_whole_result_counts_and_round_trip(app):
-    answers = {"区发改委": UnitAnswers("区发改委", lead={
-        "8.1": Answer("区发改委", "进展", 30, "超序时"),
-        "9.2": Answer("区发改委", "进展", 5, "滞后"),
-    })}
-    units = [UnitReturn("区发改委", state="accepted", received_at="2024-04-03T10:00:00+08:00"), UnitReturn("区财政局")]
-    result = build_result(app.assignments, Q1, answers, units, DEFAULT, deadline="2024-04-08T17:30:00+08:00", generated_at="2024-04-09T09:00:00+08:00")
+    answers = {
+        "区发改委": UnitAnswers(
+            "区发改委",
+            lead={
+                "8.1": Answer("区发改委", "进展", 30, "超序时"),
+                "9.2": Answer("区发改委", "进展", 5, "滞后"),
+            },
+        )
+    }
+    units = [
+        UnitReturn("区发改委", state="accepted", received_at="2024-04-03T10:00:00+08:00"),
+        UnitReturn("区财政局"),
+    ]
+    result = build_result(
+        app.assignments,
+        Q1,
+        answers,
+        units,
+        DEFAULT,
+        deadline="2024-04-08T17:30:00+08:00",
+        generated_at="2024-04-09T09:00:00+08:00",
+    )
     assert len(result.rows) == len(app.assignments.rows)
     assert result.expected_progress == 25 and result.period_label == "2024年第一季度"
     assert result.status_counts()["超序时"] == 1 and result.status_counts()["滞后"] == 1

@@ -6,7 +6,9 @@ from jobs.cli import get_app
 
 
 @click.command("collect")
-@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。"
+)
 @click.option(
     "--inbox",
     type=click.Path(path_type=Path, file_okay=False),
@@ -38,7 +40,9 @@ def command(ctx, period_text, inbox):
     period = Period.parse(period_text)
     app = get_app(ctx)
     with app.ledger() as ledger:
-        summary = collect(app.settings, app.assignments, app.workspace, period, inbox=inbox, ledger=ledger)
+        summary = collect(
+            app.settings, app.assignments, app.workspace, period, inbox=inbox, ledger=ledger
+        )
     for line in summary.lines():
         click.echo(line)
     if not summary.ok:
