@@ -49,7 +49,7 @@ from .ledger import Ledger
 from .merge import UnitAnswers, build_result
 from .model import Answer, QuarterResult, Status
 from .periods import Period
-from .spreadsheet import Limits, Sheet, Workbook, cell_ref, read_workbook
+from .spreadsheet import Limits, Sheet, Workbook, attachment_kind, cell_ref, read_workbook
 from .tasks import content_hash
 from .workspace import Workspace
 
@@ -1034,6 +1034,9 @@ class CollectSummary:
         default_factory=list
     )  # content already recorded (rerun, duplicate copy)
     ignored: list[str] = field(default_factory=list)  # lock/temp files
+    attachments: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # source, kind, unit
     failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
     inbox_created: bool = False
     result: QuarterResult | None = None
@@ -1063,6 +1066,15 @@ class CollectSummary:
                 f"此前已处理或内容重复 {len(self.known)} 份"
                 + (f"，忽略临时文件 {len(self.ignored)} 个" if self.ignored else "")
                 + "。"
+            )
+        if self.attachments:
+            names = "、".join(
+                f"{unit or '未注明单位'}（{source}）"
+                for source, _, unit in self.attachments[:LIST_LIMIT]
+            )
+            more = f" 等 {len(self.attachments)} 份" if len(self.attachments) > LIST_LIMIT else ""
+            out.append(
+                f"  另收到扫描件、说明等附件 {len(self.attachments)} 份，已归档，不作报表处理：{names}{more}"
             )
         accepted = states["accepted"]
         if len(accepted) > LIST_LIMIT:  # a big batch: name only the late ones
@@ -1218,7 +1230,7 @@ def _take_in(
     path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary
 ) -> None:
     sha = sha256_file(path)
-    if ledger.has_return(period, sha):
+    if ledger.has_return(period, sha) or ledger.has_attachment(period, sha):
         summary.known.append(source)
         return
     mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
@@ -1228,6 +1240,20 @@ def _take_in(
         summary.failed.append(
             (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
         )
+        return
+    kind = attachment_kind(stored)
+    if kind is not None:
+        unit = unit_from_name(Path(source).name, assignments.registry)
+        ledger.record_attachment(
+            period,
+            sha256=sha,
+            source=source,
+            kind=kind,
+            received_at=received,
+            unit=unit,
+            file={"size": stored.stat().st_size, "archive_path": str(stored)},
+        )
+        summary.attachments.append((source, kind, unit))
         return
     try:
         ex = examine(stored, source, settings, assignments, period, previous=previous)

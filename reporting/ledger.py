@@ -6,7 +6,8 @@ Tables (created on first use; every module records through this class):
 - ``forms``   forms built per period and unit (form id, fingerprint, path)
 - ``sends``   every send attempt: period, unit, stage, channel, result
 - ``steps``   cycle steps done per period (forms, 通知, collect, report …)
-- ``return_answers`` the parsed answers of each return; ``merges`` what collect last merged
+- ``return_answers`` the parsed answers of each return; ``merges`` what collect last merged;
+  ``attachments`` scans and documents sent beside the forms
 
 SQLite in WAL mode with short transactions, so a killed process leaves a consistent
 file and a rerun continues from it.
@@ -76,6 +77,16 @@ CREATE TABLE IF NOT EXISTS merges (
     period TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
     generated_at TEXT NOT NULL
+);
+-- files sent beside the forms (盖章扫描件 PDF/images, Word 情况说明): kept, not examined
+CREATE TABLE IF NOT EXISTS attachments (
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    unit TEXT,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (period, sha256)
 );
 CREATE TABLE IF NOT EXISTS steps (
     period TEXT NOT NULL,
@@ -258,6 +269,32 @@ class Ledger:
             "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?", (str(period), sha256)
         ).fetchone()
         return json.loads(row["answers"]) if row else None
+
+    def record_attachment(
+        self, period: str, *, sha256: str, source: str, kind: str, received_at: str, unit: str | None, file: dict
+    ) -> None:
+        """A scan or document sent beside the forms, with its archived file, in one transaction."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
+                (sha256, file["size"], source, received_at, str(file["archive_path"])),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO attachments (period, sha256, unit, source, kind, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (str(period), sha256, unit, source, kind, received_at),
+            )
+
+    def attachments(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM attachments WHERE period = ? ORDER BY received_at, source", (str(period),)
+        ).fetchall()
+
+    def has_attachment(self, period: str, sha256: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM attachments WHERE period = ? AND sha256 = ?", (str(period), sha256)
+        ).fetchone()
+        return row is not None
 
     def merge_state(self, period: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM merges WHERE period = ?", (str(period),)).fetchone()

@@ -205,6 +205,37 @@ def sniff(path: Path, limits: Limits, name: str | None = None) -> str:
     raise UnreadableFileError(f"{name} {_what_else(head)}", "not_spreadsheet")
 
 
+# documents units send beside the form, by content and the extension they were given
+_ATTACHMENTS = (
+    (b"%PDF", (".pdf",), "PDF 文件"),
+    (b"\xff\xd8\xff", (".jpg", ".jpeg"), "图片"),
+    (b"\x89PNG", (".png",), "图片"),
+    (b"II*\x00", (".tif", ".tiff"), "图片"),
+    (b"MM\x00*", (".tif", ".tiff"), "图片"),
+    (b"GIF8", (".gif",), "图片"),
+    (b"BM", (".bmp",), "图片"),
+    (b"PK\x03\x04", (".docx",), "Word 文档"),
+    (OLE_MAGIC, (".doc", ".wps"), "Word 文档"),
+    (b"{\\rtf", (".rtf",), "Word 文档"),
+)
+
+
+def attachment_kind(path: Path) -> str | None:
+    """'PDF 文件' / '图片' / 'Word 文档' for a scan or document named as what it is
+    (a 盖章扫描件 or 情况说明 sent beside the form); None otherwise. A .jpg renamed .xlsx
+    is not an attachment: the unit meant to send the form."""
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    for magic, suffixes, kind in _ATTACHMENTS:
+        if suffix in suffixes and head.startswith(magic):
+            return kind
+    return None
+
+
 def _what_else(head: bytes) -> str:
     """Say what a non-spreadsheet file is, and what to send instead."""
     fix = "不是电子表格，请用下发的进展情况表（.xlsx）填写后重新发送"

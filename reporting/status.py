@@ -96,6 +96,7 @@ class UnitStatus:
     identified_by: str = ""
     problems: list[str] = field(default_factory=list)  # reasons of the latest rejection
     warnings: list[str] = field(default_factory=list)  # warnings of the return in force
+    attachments: list[str] = field(default_factory=list)  # scans/documents sent beside the form
 
     @property
     def state_cn(self) -> str:
@@ -110,6 +111,9 @@ class PeriodStatus:
     now: str
     units: list[UnitStatus] = field(default_factory=list)
     unidentified: list[dict] = field(default_factory=list)  # files that could not be tied to a unit
+    unassigned_attachments: list[str] = field(
+        default_factory=list
+    )  # scans with no unit in the name
 
     def counts(self) -> dict[str, int]:
         return {
@@ -149,6 +153,8 @@ class PeriodStatus:
                 )
             elif u.warnings:
                 note.append(f"{len(u.warnings)} 条提醒")
+            if u.attachments:
+                note.append(f"附件 {len(u.attachments)} 份")
             cells = (
                 u.unit,
                 "有" if u.form else "无",
@@ -161,6 +167,8 @@ class PeriodStatus:
             out.append(
                 f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}"
             )
+        if self.unassigned_attachments:
+            out.append(f"未注明单位的附件：{'、'.join(self.unassigned_attachments)}")
         c = self.counts()
         out.append(
             f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
@@ -212,6 +220,10 @@ def period_status(
                     "problems": _messages(row, "error"),
                 }
             )
+    attached: dict[str, list[str]] = {}
+    for row in ledger.attachments(period):
+        attached.setdefault(row["unit"] or "", []).append(row["source"])
+    status.unassigned_attachments = attached.pop("", [])
     for ur in unit_returns(assignments, rows):
         own = by_unit.get(ur.unit, [])
         us = UnitStatus(
@@ -225,6 +237,7 @@ def period_status(
             versions=ur.versions,
             identified_by=ur.identified_by,
             problems=ur.problems,
+            attachments=attached.get(ur.unit, []),
         )
         us.overdue = ur.state != "accepted" and now > deadline
         in_force = [r for r in own if r["state"] == "accepted"] or own

@@ -35,6 +35,11 @@ def put(path, when: datetime):
     return path
 
 
+def _order(inbox):
+    """Sort key of sources in received order (modification time, then path)."""
+    return lambda source: ((inbox / source).stat().st_mtime_ns, source)
+
+
 def run(app, **kw):
     return collect(
         app.settings, app.assignments, app.workspace, PERIOD, now=kw.pop("now", NOW), **kw
@@ -59,9 +64,12 @@ def test_collect_archives_records_and_merges(setup):
     dup.write_bytes(ok.read_bytes())
     put(dup, deadline - timedelta(days=1))
     (inbox / "~$长青乡.xlsx").write_bytes(b"\x00" * 165)
-    stray = inbox / "截图.png"
+    stray = inbox / "截图.xlsx"  # a picture saved under the form's name: the unit meant the form
     stray.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(50))
     put(stray, deadline - timedelta(days=1))
+    scan = inbox / "长青乡盖章件.PDF"  # the stamped scan sent beside the form: kept, not examined
+    scan.write_bytes(b"%PDF-1.4\n" + bytes(50))
+    put(scan, deadline - timedelta(days=1))
     before = {p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()}
 
     s = run(app)
@@ -69,19 +77,20 @@ def test_collect_archives_records_and_merges(setup):
     # received order: modification time, then path
     assert [f.source for f in s.new] == [
         "发改委/2024Q1_区发改委_进展情况表.xlsx",
-        "截图.png",
+        "截图.xlsx",
         "长青乡.xlsx",
         "人社局回传.xlsx",
     ]
     assert [f.state for f in s.new] == ["accepted", "unidentified", "rejected", "accepted"]
     assert s.known == ["重复/副本.xlsx"] and s.ignored == ["~$长青乡.xlsx"]
+    assert s.attachments == [("长青乡盖章件.PDF", "PDF 文件", "长青乡")]
     assert s.written and s.ok
     assert {
         p: p.read_bytes() for p in inbox.rglob("*") if p.is_file()
     } == before  # originals untouched
     with Ledger(app.workspace.ledger_path) as ledger:
         files = ledger.conn.execute("SELECT * FROM files").fetchall()
-        assert len(files) == 4
+        assert len(files) == 5
         for f in files:
             archived = (
                 app.workspace.archive_dir / f["sha256"][:2] / os.path.basename(f["archive_path"])
@@ -93,7 +102,14 @@ def test_collect_archives_records_and_merges(setup):
         assert returns["人社局回传.xlsx"]["received_at"] == (
             deadline + timedelta(hours=3)
         ).isoformat(timespec="seconds")
-        assert returns["截图.png"]["unit"] is None
+        assert returns["截图.xlsx"]["unit"] is None
+        (att,) = ledger.attachments(PERIOD)
+        assert (att["unit"], att["kind"], att["source"]) == (
+            "长青乡",
+            "PDF 文件",
+            "长青乡盖章件.PDF",
+        )
+        assert "长青乡盖章件.PDF" not in returns
         assert set(ledger.latest_accepted(PERIOD)) == {UNIT, "区人社局"}
         problems = Ledger.problems_of(returns["长青乡.xlsx"])
         assert problems[0]["code"] == "percent" and "超出 0–100" in problems[0]["message"]
@@ -126,7 +142,16 @@ def test_collect_archives_records_and_merges(setup):
     assert "此前已处理或内容重复 1 份，忽略临时文件 1 个" in lines
     assert "接收 区人社局（逾期）：人社局回传.xlsx" in lines
     assert "退回 长青乡：长青乡.xlsx，1 个问题" in lines
-    assert "截图.png：文件是 PNG 图片" in lines, lines
+    assert "截图.xlsx：文件是 PNG 图片" in lines, lines
+    assert (
+        "另收到扫描件、说明等附件 1 份，已归档，不作报表处理：长青乡（长青乡盖章件.PDF）" in lines
+    )
+    with Ledger(app.workspace.ledger_path) as ledger:
+        st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
+    assert next(u for u in st.units if u.unit == "长青乡").attachments == ["长青乡盖章件.PDF"]
+    assert run(app).known == sorted(
+        s.known + [f.source for f in s.new] + ["长青乡盖章件.PDF"], key=_order(inbox)
+    )
 
 
 def test_summary_workbook_reads_back(setup):
