@@ -98,6 +98,13 @@ CREATE TABLE IF NOT EXISTS steps (
 """
 
 
+def _insert_file(conn, sha256: str, size: int, source: str, received_at: str, archive_path) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
+        (sha256, size, source, received_at, str(archive_path)),
+    )
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -205,10 +212,7 @@ class Ledger:
 
     def record_file(self, sha256: str, size: int, source: str, received_at: str, archive_path: str) -> None:
         """A received file, once per content (the first source name and time are kept)."""
-        self.conn.execute(
-            "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
-            (sha256, size, source, received_at, str(archive_path)),
-        )
+        _insert_file(self.conn, sha256, size, source, received_at, archive_path)
 
     def file(self, sha256: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
@@ -236,10 +240,7 @@ class Ledger:
         """
         with self.transaction() as conn:
             if file is not None:
-                conn.execute(
-                    "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
-                    (sha256, file["size"], source, received_at, str(file["archive_path"])),
-                )
+                _insert_file(conn, sha256, file["size"], source, received_at, file["archive_path"])
             cur = conn.execute(
                 "INSERT OR IGNORE INTO returns (period, unit, sha256, source, form_id, schema_version,"
                 " identified_by, state, problems, received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -275,10 +276,7 @@ class Ledger:
     ) -> None:
         """A scan or document sent beside the forms, with its archived file, in one transaction."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
-                (sha256, file["size"], source, received_at, str(file["archive_path"])),
-            )
+            _insert_file(conn, sha256, file["size"], source, received_at, file["archive_path"])
             conn.execute(
                 "INSERT OR IGNORE INTO attachments (period, sha256, unit, source, kind, received_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
