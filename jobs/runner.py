@@ -99,15 +99,11 @@ class FileLock:
         self._fd = None
 
 
-def cycle_lock_path(workspace) -> Path:
-    return Path(workspace.root) / "cycle.lock"
-
-
 class cycle_lock:  # noqa: N801 - used as a context manager
     """Serialise step execution on one data dir across processes."""
 
     def __init__(self, workspace, timeout: float):
-        self.lock = FileLock(cycle_lock_path(workspace))
+        self.lock = FileLock(workspace.cycle_lock)
         self.timeout = timeout
 
     def __enter__(self):

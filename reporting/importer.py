@@ -230,7 +230,7 @@ def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
     from defusedxml import DefusedXmlException
 
     from .import_table import read_docx, table_lines
-    from .spreadsheet import _check_zip
+    from .spreadsheet import check_zip
 
     name = path.name
     try:
@@ -238,7 +238,7 @@ def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
             infos = zf.infolist()
             names = {i.filename for i in infos}
             if "word/document.xml" in names:
-                _check_zip(name, infos, limits)
+                check_zip(name, infos, limits)
                 doc = read_docx(zf)
                 lines = table_lines(doc.tables)
                 if lines is not None:

@@ -98,10 +98,19 @@ class Problem:
         return place
 
     @property
+    def located(self) -> str:
+        """Place and text without the file name (the reader knows which file)."""
+        return f"{self.where}：{self.text}" if self.where else self.text
+
+    @property
     def message(self) -> str:
-        where = self.where
-        head = f"{self.file}：" if self.file else ""
-        return f"{head}{where}：{self.text}" if where else f"{head}{self.text}"
+        return f"{self.file}：{self.located}" if self.file else self.located
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Problem:
+        """Back from the ledger's JSON (``to_dict``)."""
+        fields = ("text", "file", "sheet", "cell", "task", "code")
+        return cls(**{k: str(data.get(k) or "") for k in fields}, level=data.get("level") or "error")
 
     def to_dict(self) -> dict:
         return {

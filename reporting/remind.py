@@ -151,11 +151,18 @@ def _plan_table(outcomes: list[Outcome]) -> list[str]:
 
 # -- who ---------------------------------------------------------------------------
 def problem_text(problem) -> str:
-    """One line for a rejection reason recorded by intake (a dict with ``message``, or text)."""
-    if isinstance(problem, dict) and problem.get("message"):
-        where = "，".join(str(problem[k]) for k in ("sheet", "cell") if problem.get(k))
-        return f"{where}：{problem['message']}" if where else str(problem["message"])
+    """One line for a rejection reason recorded by intake: place and fix, no file name."""
+    if isinstance(problem, dict) and problem.get("text"):
+        from .intake import Problem
+
+        return Problem.from_dict(problem).located
+    if isinstance(problem, dict):
+        return str(problem.get("message") or problem)
     return str(problem)
+
+
+def is_error(problem) -> bool:
+    return not (isinstance(problem, dict) and problem.get("level") == "warning")
 
 
 def outstanding(
@@ -201,7 +208,7 @@ def outstanding(
         last = latest.get(name)
         if last is not None and last["state"] == "rejected":
             rec.rejected = True
-            rec.reasons = [problem_text(p) for p in Ledger.problems_of(last)] or ["表格未通过校验"]
+            rec.reasons = [problem_text(p) for p in Ledger.problems_of(last) if is_error(p)] or ["表格未通过校验"]
             rec.last_received = _short_day(last["received_at"])
         out.append(rec)
     return out, no_form

@@ -94,6 +94,8 @@ def answer_for(task: ResolvedTask, unit: str, period: Period, rng: random.Random
         text = f"（示例数据）{unit}围绕“{subject}”，{phrase}{rng.choice(PROGRESS_ACTIONS)}"
     else:
         text = f"（示例数据）{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
+    if status == Status.NOT_STARTED and lead:  # a lead unit that has not started writes no progress
+        text = ""
     values = {}
     for ind in task.task.indicators:
         if ind.is_rate:
@@ -103,7 +105,7 @@ def answer_for(task: ResolvedTask, unit: str, period: Period, rng: random.Random
     return {
         "progress": text,
         "percent": percent,
-        "status": status.value if status != Status.NOT_STARTED else Status.NOT_STARTED.value,
+        "status": status.value,
         "problems": rng.choice(PROBLEMS) if lag or rng.random() < 0.3 else "",
         "next_steps": rng.choice(NEXT_STEPS),
         "indicators": values,

@@ -274,7 +274,7 @@ def _sniff_zip(path: Path, limits: Limits, name: str) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            _check_zip(name, infos, limits)
+            check_zip(name, infos, limits)
             names = {i.filename for i in infos}
             if "mimetype" in names:
                 mime = zf.read("mimetype")[:100].strip()
@@ -324,7 +324,7 @@ def _sniff_zip(path: Path, limits: Limits, name: str) -> str:
         ) from None
 
 
-def _check_zip(name: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def check_zip(name: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     """Zip bomb and encryption checks from the central directory, before anything is inflated."""
     if len(infos) > limits.max_zip_members:
         raise UnreadableFileError(

@@ -9,7 +9,7 @@
     <data>/2024Q1/report/                      .docx / .pdf
     <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
     <data>/outbox/                             messages written instead of sent (demo)
-    <data>/scheduler.sqlite, scheduler.lock, logs/
+    <data>/scheduler.sqlite, scheduler.lock, cycle.lock, logs/
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ class Workspace:
     @property
     def scheduler_lock(self) -> Path:
         return self.root / "scheduler.lock"
+
+    @property
+    def cycle_lock(self) -> Path:
+        """Held while steps run, so a manual run waits for the scheduler and vice versa."""
+        return self.root / "cycle.lock"
 
     def period_dir(self, period: Period) -> Path:
         return self.root / str(period)

@@ -10,6 +10,7 @@ import pytest
 from docx.oxml.ns import qn
 from remind_helpers import PERIOD, add_return, sends
 
+from reporting.intake import Problem
 from reporting.remind import send_reminders
 
 URGE_DAY = date(2024, 4, 7)
@@ -28,7 +29,10 @@ def returns(app):
         app,
         "区财政局",
         "rejected",
-        [{"message": "累计完成进度应在 0% 到 100% 之间", "sheet": "牵头任务", "cell": "F5"}, {"message": "=1+1 不是数字"}],
+        [
+            Problem("累计完成进度应在 0% 到 100% 之间", file="x.xlsx", sheet="牵头任务", cell="H6").to_dict(),
+            Problem("=1+1 不是数字", file="x.xlsx").to_dict(),
+        ],
     )
     return app
 
@@ -52,7 +56,7 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     by_unit = {r[1]: r for r in rows}
     fin = by_unit["区财政局"]
     assert fin[2:5] == ("联络员07", "0552-0000007", "13800000007")
-    assert fin[6] == "已退回，待修改后重报：1. 牵头任务，F5：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
+    assert fin[6] == "已退回，待修改后重报：1. 牵头任务!H6：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
     assert by_unit["区住建交通局"][6] == "未报送"
     rows_of = app.assignments.by_unit["区住建交通局"]
     assert by_unit["区住建交通局"][5] == f"{len(rows_of.lead)}/{len(rows_of.coop)}"

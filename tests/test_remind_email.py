@@ -17,6 +17,7 @@ from remind_helpers import PERIOD, add_return, build_forms_once, free_port, inst
 
 from jobs.app import create_app
 from reporting.exceptions import NotifyError
+from reporting.intake import Problem
 from reporting.mailer import Mail, build_message, clean_header, content_disposition, parse_addresses
 from reporting.remind import send_reminders
 
@@ -145,9 +146,11 @@ def test_notice_carries_each_units_form_and_a_rerun_sends_nothing(mail_app, serv
 def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail_app, server):
     handler = server()
     add_return(mail_app, "区发改委", "accepted")
+    # stored as intake stores them; warnings are not reasons for a rejection
     problems = [
-        {"message": "累计完成进度应在 0% 到 100% 之间", "sheet": "牵头任务", "cell": "F5"},
-        "“存在问题”一栏为空",
+        Problem("累计完成进度应在 0% 到 100% 之间", file="x.xlsx", sheet="牵头任务", cell="H6", task="7.1").to_dict(),
+        Problem("“存在问题”一栏为空", file="x.xlsx").to_dict(),
+        Problem("隐藏了第 9 行", file="x.xlsx", sheet="牵头任务", level="warning").to_dict(),
     ]
     add_return(mail_app, "区财政局", "rejected", problems)
     # an earlier rejection superseded by an accepted return
@@ -162,8 +165,9 @@ def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail
     assert len(got) == 48 == summary.sent
     body = got[unit_email(mail_app, "区财政局")].get_body(("plain",)).get_content()
     assert "未通过校验" in body and "4月3日" in body
-    assert "1. 牵头任务，F5：累计完成进度应在 0% 到 100% 之间" in body
+    assert "1. 牵头任务!H6（任务 7（1））：累计完成进度应在 0% 到 100% 之间" in body
     assert "2. “存在问题”一栏为空" in body
+    assert "x.xlsx" not in body and "隐藏" not in body
     plain = got[unit_email(mail_app, "区科技经信局")]
     assert "尚未收到你单位" in plain.get_body(("plain",)).get_content()
     # no 通知 went out by email, so the 提醒 carries the form

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs import steps
-from jobs.runner import FileLock, cycle_lock_path, run_cycle
+from jobs.runner import FileLock, run_cycle
 from reporting.exceptions import NotifyError, SchedulerError
 from reporting.periods import Period
 
@@ -234,7 +234,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(app, fake):
 
 
 def test_a_run_in_progress_elsewhere_blocks_a_second_one(app, fake):
-    holder = FileLock(cycle_lock_path(app.workspace))
+    holder = FileLock(app.workspace.cycle_lock)
     assert holder.acquire()
     try:
         with pytest.raises(
