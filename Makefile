@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check reporting jobs tests bench
-	$(BIN)/ruff format --check reporting jobs tests bench
+	$(BIN)/ruff check reporting jobs tests bench templates
+	$(BIN)/ruff format --check reporting jobs tests bench templates
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -15,7 +15,14 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["bench_startup", "bench_forms", "bench_remind", "bench_collect", "bench_report", "bench_run"]
+ORDER = [
+    "bench_startup",
+    "bench_forms",
+    "bench_remind",
+    "bench_collect",
+    "bench_report",
+    "bench_run",
+]
 TITLES = {
     "bench_startup": "启动时间",
     "bench_forms": "生成表单（forms）",

@@ -37,7 +37,12 @@ def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7
         indicators = ()
         if i % 3 == 0:
             indicators = tuple(
-                Indicator(f"指标{k}", float(rng.randint(10, 5000)), rng.choice(["个", "亿元", "%"]), rng.random() < 0.3)
+                Indicator(
+                    f"指标{k}",
+                    float(rng.randint(10, 5000)),
+                    rng.choice(["个", "亿元", "%"]),
+                    rng.random() < 0.3,
+                )
                 for k in range(1, rng.randint(1, 3) + 1)
             )
         tasks.append(
@@ -95,7 +100,11 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for case in CASES:
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_forms", case], cwd=ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "bench.bench_forms", case],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         name = "自带数据" if case == "bundled" else "合成 1,000 单位 × 2,000 行"

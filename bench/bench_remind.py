@@ -81,7 +81,10 @@ def run_case(case: str) -> dict:
             units = assignments.registry.units
             for i, name in enumerate(list(units), 1):
                 units[name] = dataclasses.replace(
-                    units[name], email=f"u{i:04d}@bench.example", mobile=f"139{i:08d}", contact=f"联络员{i}"
+                    units[name],
+                    email=f"u{i:04d}@bench.example",
+                    mobile=f"139{i:08d}",
+                    contact=f"联络员{i}",
                 )
         # one real form, copied for every unit (building 1,000 forms is bench_forms' job)
         from reporting.forms import build_forms
@@ -95,12 +98,19 @@ def run_case(case: str) -> dict:
             path.write_bytes(sample)
 
         s = app.settings.smtp
-        s.host, s.port, s.security, s.sender = "127.0.0.1", _free_port(), "none", "duban@bench.example"
+        s.host, s.port, s.security, s.sender = (
+            "127.0.0.1",
+            _free_port(),
+            "none",
+            "duban@bench.example",
+        )
         sink = _Sink()
         ctrl = Controller(sink, hostname="127.0.0.1", port=s.port, data_size_limit=0)
         ctrl.start()
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Robot)
-        threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         app.settings.webhook.wecom_url = f"http://127.0.0.1:{httpd.server_address[1]}/send?key=k"
 
         def remind(**kw):
@@ -109,8 +119,12 @@ def run_case(case: str) -> dict:
         try:
             notice, t_notice = _timed(lambda: remind(stage="通知", today=date(2024, 3, 29)))
             _, t_rerun = _timed(lambda: remind(stage="通知", today=date(2024, 3, 29)))
-            robot, t_robot = _timed(lambda: remind(stage="催报", channels=("webhook",), today=date(2024, 4, 7)))
-            _, t_list = _timed(lambda: remind(stage="催报", channels=("list",), today=date(2024, 4, 7)))
+            robot, t_robot = _timed(
+                lambda: remind(stage="催报", channels=("webhook",), today=date(2024, 4, 7))
+            )
+            _, t_list = _timed(
+                lambda: remind(stage="催报", channels=("list",), today=date(2024, 4, 7))
+            )
             s.outbox = Path(tmp) / "outbox"
             _, t_outbox = _timed(lambda: remind(stage="提醒", today=date(2024, 4, 2)))
         finally:
@@ -141,11 +155,17 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in CASES:
         print(json.dumps(run_case(sys.argv[1])))
         return
-    print("| 数据 | 单位 | 通知邮件（含附件） | 每封 | 重复运行（不发送） | 写入 outbox | 企业微信（条数） | 催报清单 | 峰值内存（RSS） |")
+    print(
+        "| 数据 | 单位 | 通知邮件（含附件） | 每封 | 重复运行（不发送） | 写入 outbox | 企业微信（条数） | 催报清单 | 峰值内存（RSS） |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for case in CASES:
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_remind", case], cwd=ROOT, capture_output=True, text=True, check=True
+            [sys.executable, "-m", "bench.bench_remind", case],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         name = "自带数据" if case == "bundled" else "合成 1,000 单位"

@@ -54,12 +54,17 @@ def bare_python_docx(annex: list[dict], path: Path) -> None:
 
     doc = Document()
     table = doc.add_table(rows=1, cols=7)
-    for cell, text in zip(table.rows[0].cells, ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"],
-                          strict=True):
+    for cell, text in zip(
+        table.rows[0].cells,
+        ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"],
+        strict=True,
+    ):
         cell.text = text
     for r in annex:
         cells = table.add_row().cells
-        for cell, key in zip(cells, ["no", "task", "leaders", "units", "progress", "status", "light"], strict=True):
+        for cell, key in zip(
+            cells, ["no", "task", "leaders", "units", "progress", "status", "light"], strict=True
+        ):
             cell.text = str(r[key])
     buf = io.BytesIO()
     doc.save(buf)
@@ -77,24 +82,34 @@ def main() -> None:
         tmp = Path(tmp)
         app = create_app(ROOT / "config.toml", data_dir=tmp / "data", env={})
         base = sample(app)
-        render_report(app.settings, app.workspace, period, out_dir=tmp / "warm", result=base, today=TODAY)  # imports
-        for label, result, repeat in (("报告（随附数据，含图表和附件表）", base, 5),
-                                      ("报告，附件 2,000 行", big_result(base, 2000), 3)):
+        render_report(
+            app.settings, app.workspace, period, out_dir=tmp / "warm", result=base, today=TODAY
+        )  # imports
+        for label, result, repeat in (
+            ("报告（随附数据，含图表和附件表）", base, 5),
+            ("报告，附件 2,000 行", big_result(base, 2000), 3),
+        ):
             out_dir = tmp / f"r{len(result.rows)}"
 
             def run(result=result, out_dir=out_dir):
-                return render_report(app.settings, app.workspace, period, out_dir=out_dir, result=result, today=TODAY)
+                return render_report(
+                    app.settings, app.workspace, period, out_dir=out_dir, result=result, today=TODAY
+                )
 
             times = timed(run, repeat)
             size = next(out_dir.glob("*.docx")).stat().st_size
-            lines.append(f"| {label} | {len(result.rows)} | {statistics.median(times):.2f} s | {min(times):.2f} s "
-                         f"| {size / 1024:.0f} KB |")
+            lines.append(
+                f"| {label} | {len(result.rows)} | {statistics.median(times):.2f} s | {min(times):.2f} s "
+                f"| {size / 1024:.0f} KB |"
+            )
             if len(result.rows) == 2000:
                 annex = build_context(result, app.settings, period, today=TODAY)["annex"]
                 bare = tmp / "bare.docx"
                 times = timed(lambda annex=annex, bare=bare: bare_python_docx(annex, bare), repeat)
-                lines.append(f"| 对照：python-docx 逐行建同样的附件表（无模板、无样式） | 2000 | "
-                             f"{statistics.median(times):.2f} s | {min(times):.2f} s | {bare.stat().st_size / 1024:.0f} KB |")
+                lines.append(
+                    f"| 对照：python-docx 逐行建同样的附件表（无模板、无样式） | 2000 | "
+                    f"{statistics.median(times):.2f} s | {min(times):.2f} s | {bare.stat().st_size / 1024:.0f} KB |"
+                )
     print("\n".join(lines))
     print()
     print("报告时间含读取模板、生成图表（matplotlib）、docxtpl 渲染、写文件；不含转 PDF。")

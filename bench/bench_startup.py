@@ -29,11 +29,15 @@ def main(runs: int = 7) -> None:
         times.append(time.perf_counter() - t0)
     probe = subprocess.run(
         [sys.executable, "-c", PROBE],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     print("| 测试 | 中位数 | 最快 |")
     print("| --- | --- | --- |")
-    print(f"| `duban --help`（{runs} 次） | {statistics.median(times) * 1000:.0f} ms | {min(times) * 1000:.0f} ms |")
+    print(
+        f"| `duban --help`（{runs} 次） | {statistics.median(times) * 1000:.0f} ms | {min(times) * 1000:.0f} ms |"
+    )
     print()
     print(f"启动时已导入的重型库：{probe}")
 

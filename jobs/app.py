@@ -46,7 +46,9 @@ class App:
         return Ledger(self.workspace.ledger_path)
 
 
-def create_app(config: Path | str | None = None, data_dir: Path | str | None = None, env=None) -> App:
+def create_app(
+    config: Path | str | None = None, data_dir: Path | str | None = None, env=None
+) -> App:
     settings = load_settings(config, env=env)
     if data_dir is not None:
         settings.paths.data_dir = Path(data_dir).resolve()

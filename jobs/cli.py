@@ -176,7 +176,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
         sys.exit(0)
     except click.UsageError as exc:
-        where = f"duban {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path else "duban"
+        where = (
+            f"duban {exc.ctx.command_path.split(' ', 1)[1]}"
+            if exc.ctx and " " in exc.ctx.command_path
+            else "duban"
+        )
         click.echo(
             f"错误：命令用法不对（{translate_usage_error(exc.format_message())}）。请运行 {where} --help 查看用法。",
             err=True,
@@ -195,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the office must never see a traceback
         if debug:
             raise
-        click.echo(f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请加 --debug 重新运行，并把输出发给维护人员。", err=True)
+        click.echo(
+            f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请加 --debug 重新运行，并把输出发给维护人员。",
+            err=True,
+        )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -33,7 +33,9 @@ class DemoOutcome:
 def prepare(root: Path) -> None:
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
-            raise DubanError(f"目录 {root} 不是空目录，也不是以前的演示目录；请换一个目录，或先清空它")
+            raise DubanError(
+                f"目录 {root} 不是空目录，也不是以前的演示目录；请换一个目录，或先清空它"
+            )
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("duban demo workspace; safe to delete\n", encoding="utf-8")
@@ -82,7 +84,9 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         echo(f"（模拟：{len(fates['on_time']) + len(fates['rejected'])} 个单位在截止前交回表格）")
         run(due["催报"])
         simulate_returns(a, ws, period, cal.deadline, fates=("late",))
-        echo(f"（模拟：{len(fates['late'])} 个单位在截止后才交回，{len(fates['missing'])} 个单位一直未交）")
+        echo(
+            f"（模拟：{len(fates['late'])} 个单位在截止后才交回，{len(fates['missing'])} 个单位一直未交）"
+        )
         run(due["report"])
         with app.ledger() as ledger:
             status = period_status(app.settings, a, ledger, period, now=due["report"])

@@ -19,7 +19,9 @@ from .periods import Period, chinese_date, periods_of_year
 STAGES = ("通知", "提醒", "催报", "逾期")
 TZ = ZoneInfo("Asia/Shanghai")
 _WEEKDAYS = "一二三四五六日"
-UPGRADE_HINT = "请升级 chinesecalendar（pip install -U chinesecalendar，新一年的安排通常在 11 月发布）后核对"
+UPGRADE_HINT = (
+    "请升级 chinesecalendar（pip install -U chinesecalendar，新一年的安排通常在 11 月发布）后核对"
+)
 
 
 class UnknownYearWarning(UserWarning):
@@ -212,7 +214,10 @@ class YearCalendar:
             out.append("警告：" + unknown_years_warning(self.unknown))
         for pc in self.periods:
             out.append("")
-            out.append(f"{pc.period.full_label}（{pc.period}）" + ("  ※ 日期为估算" if pc.approximate else ""))
+            out.append(
+                f"{pc.period.full_label}（{pc.period}）"
+                + ("  ※ 日期为估算" if pc.approximate else "")
+            )
             out.append(f"  通知  {day_label(pc.stages['通知'])}（下发表单）")
             out.append(f"  提醒  {day_label(pc.stages['提醒'])}")
             out.append(f"  催报  {day_label(pc.stages['催报'])}")
@@ -254,5 +259,9 @@ def year_calendar(year: int, rule: DeadlineSettings) -> YearCalendar:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)
         periods = [period_calendar(p, rule) for p in periods_of_year(year)]
-    days = [d for pc in periods for d in (pc.period.end, pc.deadline_day, *pc.stages.values(), pc.report_day)]
+    days = [
+        d
+        for pc in periods
+        for d in (pc.period.end, pc.deadline_day, *pc.stages.values(), pc.report_day)
+    ]
     return YearCalendar(year=year, rule=rule, periods=periods, unknown=unknown_years(days))

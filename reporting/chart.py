@@ -38,7 +38,9 @@ def section_status_counts(result: QuarterResult) -> list[tuple[str, dict[str, in
     keys = list(result.status_counts())
     sections: dict[int, tuple[str, dict[str, int]]] = {}
     for row in sorted(result.rows, key=lambda r: r.section):
-        label, counts = sections.setdefault(row.section, (_section_label(row.section, row.section_title), dict.fromkeys(keys, 0)))
+        label, counts = sections.setdefault(
+            row.section, (_section_label(row.section, row.section_title), dict.fromkeys(keys, 0))
+        )
         counts[row.status or MISSING] += 1
     return list(sections.values())
 
@@ -46,7 +48,9 @@ def section_status_counts(result: QuarterResult) -> list[tuple[str, dict[str, in
 def _section_label(section: int, title: str) -> str:
     from .tasks import SECTION_NUMERALS
 
-    numeral = SECTION_NUMERALS[section - 1] if 1 <= section <= len(SECTION_NUMERALS) else str(section)
+    numeral = (
+        SECTION_NUMERALS[section - 1] if 1 <= section <= len(SECTION_NUMERALS) else str(section)
+    )
     short = title.split("，")[-1] if title else ""
     short = short.removeprefix("着力").rstrip("。")
     if len(short) > 13:  # the longest section names in the notice have 13 characters
@@ -54,7 +58,9 @@ def _section_label(section: int, title: str) -> str:
     return f"{numeral}、{short}" if short else f"{numeral}、"
 
 
-def status_chart_png(result: QuarterResult, *, title: str = "", width_in: float = 6.1, dpi: int = 200) -> bytes:
+def status_chart_png(
+    result: QuarterResult, *, title: str = "", width_in: float = 6.1, dpi: int = 200
+) -> bytes:
     """A horizontal stacked bar chart of status by section; PNG bytes."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -78,13 +84,32 @@ def status_chart_png(result: QuarterResult, *, title: str = "", width_in: float 
         left = [0] * len(labels)
         for key in keys:
             values = [counts[key] for _, counts in data]
-            bars = ax.barh(ypos, values, left=left, color=STATUS_COLORS.get(key, "#888888"),
-                           edgecolor="white", linewidth=0.6, label=key, height=0.62)
+            bars = ax.barh(
+                ypos,
+                values,
+                left=left,
+                color=STATUS_COLORS.get(key, "#888888"),
+                edgecolor="white",
+                linewidth=0.6,
+                label=key,
+                height=0.62,
+            )
             for bar, value in zip(bars, values, strict=True):
                 if value:
-                    dark = key in (Status.DONE.value, Status.LAGGING.value, Status.NOT_STARTED.value)
-                    ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2, str(value),
-                            ha="center", va="center", fontsize=8, color="white" if dark else "black")
+                    dark = key in (
+                        Status.DONE.value,
+                        Status.LAGGING.value,
+                        Status.NOT_STARTED.value,
+                    )
+                    ax.text(
+                        bar.get_x() + bar.get_width() / 2,
+                        bar.get_y() + bar.get_height() / 2,
+                        str(value),
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if dark else "black",
+                    )
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(ypos, labels)
         ax.set_xlabel("任务数（项）")
@@ -93,8 +118,15 @@ def status_chart_png(result: QuarterResult, *, title: str = "", width_in: float 
         ax.xaxis.get_major_locator().set_params(integer=True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        ax.legend(ncols=min(len(keys), 6), loc="lower center", bbox_to_anchor=(0.4, 1.0), frameon=False,
-                  fontsize=8, handlelength=1.2, columnspacing=1.0)
+        ax.legend(
+            ncols=min(len(keys), 6),
+            loc="lower center",
+            bbox_to_anchor=(0.4, 1.0),
+            frameon=False,
+            fontsize=8,
+            handlelength=1.2,
+            columnspacing=1.0,
+        )
         if title:
             fig.suptitle(title, fontsize=10)
         fig.tight_layout()

@@ -44,7 +44,9 @@ def table_rows(recipients: list[Recipient]) -> list[list[str]]:
     rows = []
     for i, r in enumerate(recipients, 1):
         if r.rejected:
-            state = "已退回，待修改后重报：" + "；".join(f"{n}. {x}" for n, x in enumerate(r.reasons, 1))
+            state = "已退回，待修改后重报：" + "；".join(
+                f"{n}. {x}" for n, x in enumerate(r.reasons, 1)
+            )
         else:
             state = "未报送"
         rows.append(
@@ -65,7 +67,9 @@ def table_rows(recipients: list[Recipient]) -> list[list[str]]:
 
 def subtitle_of(cal: PeriodCalendar, today: date, recipients: list[Recipient]) -> str:
     rejected = sum(r.rejected for r in recipients)
-    count = f"未报送合格表格的单位共 {len(recipients)} 个" + (f"（其中被退回 {rejected} 个）" if rejected else "")
+    count = f"未报送合格表格的单位共 {len(recipients)} 个" + (
+        f"（其中被退回 {rejected} 个）" if rejected else ""
+    )
     if not recipients:
         count = "全部单位均已报送合格表格"
     return f"报送截止：{cal.deadline_label}　　制表日期：{chinese_date(today)}　　{count}"
@@ -113,7 +117,12 @@ def write_xlsx(path: Path, title: str, subtitle: str, rows: list[list[str]]) -> 
     for col, (header, width, _) in enumerate(COLUMNS, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
         cell = ws.cell(row=3, column=col, value=header)
-        cell.font, cell.fill, cell.border, cell.alignment = st.HEADER, st.HEADER_FILL, st.GRID, st.WRAP_CENTER
+        cell.font, cell.fill, cell.border, cell.alignment = (
+            st.HEADER,
+            st.HEADER_FILL,
+            st.GRID,
+            st.WRAP_CENTER,
+        )
     ws.row_dimensions[3].height = 24
     for r, values in enumerate(rows, 4):
         for col, value in enumerate(values, 1):
@@ -130,7 +139,9 @@ def write_xlsx(path: Path, title: str, subtitle: str, rows: list[list[str]]) -> 
     atomic_save(path, wb.save)
 
 
-def write_docx(path: Path, title: str, subtitle: str, rows: list[list[str]], *, author: str, today: date) -> None:
+def write_docx(
+    path: Path, title: str, subtitle: str, rows: list[list[str]], *, author: str, today: date
+) -> None:
     from docx import Document
     from docx.shared import Pt
 
@@ -141,7 +152,9 @@ def write_docx(path: Path, title: str, subtitle: str, rows: list[list[str]], *, 
     df.strip_theme_fonts(doc.styles.element)
     df.set_font(doc.styles["Normal"].element, df.FANGSONG, df.SIZE_XIAOSI)
     df.page_setup(doc.sections[0], landscape=True, grid=False)
-    df.set_core_properties(doc, title=title, author=author, when=datetime(today.year, today.month, today.day))
+    df.set_core_properties(
+        doc, title=title, author=author, when=datetime(today.year, today.month, today.day)
+    )
 
     def para(text: str, font: str, size: float, jc: str, after: int = 0):
         p = doc.add_paragraph()
@@ -174,6 +187,10 @@ def write_docx(path: Path, title: str, subtitle: str, rows: list[list[str]], *, 
         if i:
             row.height = Pt(30)
     para("", df.FANGSONG, df.SIZE_XIAOSI, "left")
-    para("经办人：　　　　　　　　联系电话：　　　　　　　　（电话催报后请在最后一栏记下通话时间、接听人和答复）",
-         df.FANGSONG, df.SIZE_XIAOSI, "left")
+    para(
+        "经办人：　　　　　　　　联系电话：　　　　　　　　（电话催报后请在最后一栏记下通话时间、接听人和答复）",
+        df.FANGSONG,
+        df.SIZE_XIAOSI,
+        "left",
+    )
     atomic_save(path, doc.save)

@@ -45,12 +45,24 @@ class QuarterChange:
         out.append("  推进状态（项）：" + "，".join(parts))
         if self.mean_delta is not None:
             out.append(f"  牵头单位累计完成进度平均提高 {self.mean_delta:.1f} 个百分点")
-        caught_up = [r for r in self.rows if r.status_before == Status.LAGGING and r.status_after not in (Status.LAGGING, MISSING)]
-        fell_behind = [r for r in self.rows if r.status_before != Status.LAGGING and r.status_after == Status.LAGGING]
+        caught_up = [
+            r
+            for r in self.rows
+            if r.status_before == Status.LAGGING and r.status_after not in (Status.LAGGING, MISSING)
+        ]
+        fell_behind = [
+            r
+            for r in self.rows
+            if r.status_before != Status.LAGGING and r.status_after == Status.LAGGING
+        ]
         if caught_up:
-            out.append(f"  由滞后转为正常的任务 {len(caught_up)} 项：{'、'.join(r.label for r in caught_up[:10])}")
+            out.append(
+                f"  由滞后转为正常的任务 {len(caught_up)} 项：{'、'.join(r.label for r in caught_up[:10])}"
+            )
         if fell_behind:
-            out.append(f"  新出现滞后的任务 {len(fell_behind)} 项：{'、'.join(r.label for r in fell_behind[:10])}")
+            out.append(
+                f"  新出现滞后的任务 {len(fell_behind)} 项：{'、'.join(r.label for r in fell_behind[:10])}"
+            )
         return out
 
 

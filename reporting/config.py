@@ -170,14 +170,21 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
         except UnicodeDecodeError:
             raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码，请用 UTF-8 另存后重试") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"配置文件 {path} 格式有误（{exc}），请对照 docs/configuration.md 修改") from None
+            raise ConfigError(
+                f"配置文件 {path} 格式有误（{exc}），请对照 docs/configuration.md 修改"
+            ) from None
     settings = Settings(source=path.resolve())
     for section_name, section_value in raw.items():
         sect_field = _field(Settings, section_name)
         if sect_field is None or section_name == "source":
-            raise ConfigError(_where(path, text, section_name, None) + f"未知的配置节 [{section_name}]，请检查拼写")
+            raise ConfigError(
+                _where(path, text, section_name, None)
+                + f"未知的配置节 [{section_name}]，请检查拼写"
+            )
         if not isinstance(section_value, dict):
-            raise ConfigError(_where(path, text, section_name, None) + f"[{section_name}] 应是一个配置节")
+            raise ConfigError(
+                _where(path, text, section_name, None) + f"[{section_name}] 应是一个配置节"
+            )
         target = getattr(settings, section_name)
         for key, value in section_value.items():
             _assign(target, section_name, key, value, path, text)
@@ -197,11 +204,16 @@ def _field(cls, name: str):
 def _assign(target, section: str, key: str, value, path: Path, text: str) -> None:
     f = _field(type(target), key)
     if f is None:
-        raise ConfigError(_where(path, text, section, key) + f"未知的配置项 [{section}] {key}，请检查拼写或删除该行")
+        raise ConfigError(
+            _where(path, text, section, key)
+            + f"未知的配置项 [{section}] {key}，请检查拼写或删除该行"
+        )
     try:
         setattr(target, key, _coerce(value, _hint(type(target), key)))
     except (TypeError, ValueError) as exc:
-        raise ConfigError(_where(path, text, section, key) + f"[{section}] {key} 的值类型不对：{exc}") from None
+        raise ConfigError(
+            _where(path, text, section, key) + f"[{section}] {key} 的值类型不对：{exc}"
+        ) from None
 
 
 def _hint(cls, name: str):
@@ -218,7 +230,7 @@ def _coerce(value, hint):
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):
-            raise TypeError("应为列表，如 [\"a\", \"b\"]")
+            raise TypeError('应为列表，如 ["a", "b"]')
         return [_coerce(v, item) for v in value]
     if origin is dict:
         _, item = typing.get_args(hint)
@@ -310,14 +322,19 @@ def _check(settings: Settings, path: Path, text: str) -> None:
         value = getattr(getattr(settings, sect), key)
         if value not in allowed:
             raise ConfigError(
-                _where(path, text, sect, key) + f"[{sect}] {key} = {value!r} 无效，可选：{' / '.join(allowed)}"
+                _where(path, text, sect, key)
+                + f"[{sect}] {key} = {value!r} 无效，可选：{' / '.join(allowed)}"
             )
     for sect, key in (("deadline", "time"), ("schedule", "time")):
         value = getattr(getattr(settings, sect), key)
         if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
-            raise ConfigError(_where(path, text, sect, key) + f"[{sect}] {key} = {value!r} 应为 时:分，如 \"09:00\"")
+            raise ConfigError(
+                _where(path, text, sect, key) + f'[{sect}] {key} = {value!r} 应为 时:分，如 "09:00"'
+            )
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
-        raise ConfigError(_where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap")
+        raise ConfigError(
+            _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
+        )
 
 
 def _where(path: Path, text: str, section: str, key: str | None) -> str:

@@ -112,7 +112,14 @@ def rpr(owner):
 
 
 # -- fonts ----------------------------------------------------------------------
-def set_font(owner, name: str, size: float | None = None, *, latin: str | None = None, bold: bool | None = None) -> None:
+def set_font(
+    owner,
+    name: str,
+    size: float | None = None,
+    *,
+    latin: str | None = None,
+    bold: bool | None = None,
+) -> None:
     """Set Latin and East Asian font (theme attributes removed), size and zh-CN language."""
     r = rpr(owner)
     fonts = child(r, "rFonts", _RPR_ORDER)
@@ -157,7 +164,9 @@ def strip_theme_fonts(root) -> int:
 
 
 # -- paragraphs -----------------------------------------------------------------
-def set_spacing(owner, *, line: int | None = LINE_PITCH, rule: str = "exact", before: int = 0, after: int = 0) -> None:
+def set_spacing(
+    owner, *, line: int | None = LINE_PITCH, rule: str = "exact", before: int = 0, after: int = 0
+) -> None:
     """Exact line spacing (always both w:line and w:lineRule: LibreOffice needs the pair)."""
     p = ppr(owner)
     attrs = {"before": before, "after": after, "beforeLines": 0, "afterLines": 0}
@@ -166,8 +175,15 @@ def set_spacing(owner, *, line: int | None = LINE_PITCH, rule: str = "exact", be
     child(p, "spacing", _PPR_ORDER, **attrs)
 
 
-def set_indent(owner, *, first_chars: int | None = None, left_chars: int | None = None, right_chars: int | None = None,
-               hanging_chars: int | None = None, size: float = SIZE_SAN) -> None:
+def set_indent(
+    owner,
+    *,
+    first_chars: int | None = None,
+    left_chars: int | None = None,
+    right_chars: int | None = None,
+    hanging_chars: int | None = None,
+    size: float = SIZE_SAN,
+) -> None:
     """Indents in characters (``w:*Chars``, hundredths) with twips fallbacks for other programs."""
     p = ppr(owner)
     ind = child(p, "ind", _PPR_ORDER)
@@ -188,8 +204,16 @@ def set_indent(owner, *, first_chars: int | None = None, left_chars: int | None 
         ind.set(qn("w:right"), str(round(right_chars * char)))
 
 
-def set_para(owner, *, jc: str | None = None, keep_next: bool = False, keep_lines: bool = False,
-             outline: int | None = None, snap_to_grid: bool | None = None, widow: bool | None = None) -> None:
+def set_para(
+    owner,
+    *,
+    jc: str | None = None,
+    keep_next: bool = False,
+    keep_lines: bool = False,
+    outline: int | None = None,
+    snap_to_grid: bool | None = None,
+    widow: bool | None = None,
+) -> None:
     p = ppr(owner)
     if keep_next:
         child(p, "keepNext", _PPR_ORDER)
@@ -205,11 +229,26 @@ def set_para(owner, *, jc: str | None = None, keep_next: bool = False, keep_line
         child(p, "outlineLvl", _PPR_ORDER, val=outline)
 
 
-def add_paragraph_style(document, name: str, *, font: str, size: float, base: str | None = "Normal",
-                        jc: str | None = None, first_chars: int | None = None, line: int | None = LINE_PITCH,
-                        rule: str = "exact", keep_next: bool = False, outline: int | None = None,
-                        snap_to_grid: bool | None = None, bold: bool | None = None, latin: str | None = None,
-                        right_chars: int | None = None, before: int = 0, after: int = 0):
+def add_paragraph_style(
+    document,
+    name: str,
+    *,
+    font: str,
+    size: float,
+    base: str | None = "Normal",
+    jc: str | None = None,
+    first_chars: int | None = None,
+    line: int | None = LINE_PITCH,
+    rule: str = "exact",
+    keep_next: bool = False,
+    outline: int | None = None,
+    snap_to_grid: bool | None = None,
+    bold: bool | None = None,
+    latin: str | None = None,
+    right_chars: int | None = None,
+    before: int = 0,
+    after: int = 0,
+):
     """A paragraph style with Chinese font, size and spacing, visible in Word's style gallery."""
     from docx.enum.style import WD_STYLE_TYPE
 
@@ -338,7 +377,10 @@ def page_number_footers(section, style) -> None:
     """`— 1 —` in 4号 宋体: odd pages right, even pages left, one character from the edge."""
     section.footer.is_linked_to_previous = False
     section.even_page_footer.is_linked_to_previous = False
-    for footer, jc, side in ((section.footer, "right", "right"), (section.even_page_footer, "left", "left")):
+    for footer, jc, side in (
+        (section.footer, "right", "right"),
+        (section.even_page_footer, "left", "left"),
+    ):
         para = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
         para.style = style
         set_para(para._p, jc=jc)
@@ -383,15 +425,59 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
     table.autofit = False
     tblPr = table._tbl.tblPr
     total = sum(mm_to_twips(w) for w in widths_mm)
-    tblW = child(tblPr, "tblW", ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook"])
+    tblW = child(
+        tblPr,
+        "tblW",
+        [
+            "tblStyle",
+            "tblpPr",
+            "tblOverlap",
+            "bidiVisual",
+            "tblStyleRowBandSize",
+            "tblStyleColBandSize",
+            "tblW",
+            "jc",
+            "tblCellSpacing",
+            "tblInd",
+            "tblBorders",
+            "shd",
+            "tblLayout",
+            "tblCellMar",
+            "tblLook",
+        ],
+    )
     tblW.set(qn("w:w"), str(total))
     tblW.set(qn("w:type"), "dxa")
-    order = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook"]
+    order = [
+        "tblStyle",
+        "tblpPr",
+        "tblOverlap",
+        "bidiVisual",
+        "tblStyleRowBandSize",
+        "tblStyleColBandSize",
+        "tblW",
+        "jc",
+        "tblCellSpacing",
+        "tblInd",
+        "tblBorders",
+        "shd",
+        "tblLayout",
+        "tblCellMar",
+        "tblLook",
+    ]
     child(tblPr, "tblLayout", order, type="fixed")
     if borders:
         b = child(tblPr, "tblBorders", order)
         for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-            child(b, side, ["top", "left", "start", "bottom", "right", "end", "insideH", "insideV"], val="single", sz=4, space=0, color="000000")
+            child(
+                b,
+                side,
+                ["top", "left", "start", "bottom", "right", "end", "insideH", "insideV"],
+                val="single",
+                sz=4,
+                space=0,
+                color="000000",
+            )
     mar = child(tblPr, "tblCellMar", order)
     for side, w in (("left", 85), ("right", 85)):
         child(mar, side, ["top", "left", "start", "bottom", "right", "end"], w=w, type="dxa")

@@ -23,7 +23,9 @@ BODY_PT = 10.5  # 五号
 LINE_PT = 15.5  # row height per text line at 五号 (CJK faces have tall line boxes)
 
 
-def font(name: str = SONG, size: float = BODY_PT, bold: bool = False, color: str | None = None) -> Font:
+def font(
+    name: str = SONG, size: float = BODY_PT, bold: bool = False, color: str | None = None
+) -> Font:
     return Font(name=name, sz=size, b=bold, charset=GB2312, family=3, color=color, scheme=None)
 
 
@@ -43,7 +45,9 @@ GRID = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")  # light blue: column headers
 LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")  # light grey: given, not editable
 UNUSED_FILL = PatternFill("solid", fgColor="FFD9D9D9")  # grey: no indicator in this slot
-PREFILL_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: carried over from last quarter
+PREFILL_FILL = PatternFill(
+    "solid", fgColor="FFFFF2CC"
+)  # light yellow: carried over from last quarter
 NO_FILL = PatternFill(fill_type=None)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")

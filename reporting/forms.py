@@ -133,7 +133,9 @@ def build_forms(
     if targets:  # a broken wording template fails once, before any file is written
         _guide_notes(ctx, targets[0], prefilled=1)
     out = Path(out_dir) if out_dir else workspace.forms_dir(period)
-    summary = FormsSummary(period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label)
+    summary = FormsSummary(
+        period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label
+    )
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
     used: set[Path] = set()
@@ -161,7 +163,9 @@ def build_forms(
     return summary
 
 
-def select_units(assignments: Assignments, names: Iterable[str] | None) -> tuple[list[UnitRows], list[str]]:
+def select_units(
+    assignments: Assignments, names: Iterable[str] | None
+) -> tuple[list[UnitRows], list[str]]:
     """The units to build for ``names`` (all units with rows when empty), and the names
     that get no form. Names may be aliases or groups (各乡镇); an unknown name raises
     RegistryError with suggestions before anything is written."""
@@ -224,7 +228,9 @@ def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, d
     try:
         result = QuarterResult.load(path)
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        return {}, [f"上一期汇总结果 {path} 无法读取（{type(exc).__name__}），本次表单不预填，请检查该文件或重新运行上一期的 collect"]
+        return {}, [
+            f"上一期汇总结果 {path} 无法读取（{type(exc).__name__}），本次表单不预填，请检查该文件或重新运行上一期的 collect"
+        ]
     out: dict[str, dict] = {}
     for row in result.rows:
         for role, answers in (("lead", row.lead_reports), ("coop", row.coop_feedback)):
@@ -234,12 +240,18 @@ def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, d
 
 
 # -- one workbook -------------------------------------------------------------------
-def write_form(path: Path, ctx: FormContext, rows: UnitRows, previous: dict | None = None) -> UnitForm:
+def write_form(
+    path: Path, ctx: FormContext, rows: UnitRows, previous: dict | None = None
+) -> UnitForm:
     """Write one unit's workbook atomically to ``path``."""
     previous = previous or {}
     unit = rows.unit
     ident = fs.FormIdentity.build(
-        ctx.period, unit, rows.lead, rows.coop, generated_at=ctx.generated_at.isoformat(timespec="seconds")
+        ctx.period,
+        unit,
+        rows.lead,
+        rows.coop,
+        generated_at=ctx.generated_at.isoformat(timespec="seconds"),
     )
     wb = Workbook()
     st.use_chinese_default_font(wb)
@@ -252,7 +264,8 @@ def write_form(path: Path, ctx: FormContext, rows: UnitRows, previous: dict | No
             prefilled += _task_sheet(wb, role, task_rows, ident, ctx, previous)
             sheet = fs.TASK_SHEETS[role]
             id_rows += [
-                (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint()) for i, r in enumerate(task_rows)
+                (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint())
+                for i, r in enumerate(task_rows)
             ]
     _guide_sheet(guide, ident, ctx, rows, prefilled)
     _id_sheet(wb, ident, id_rows, ctx)
@@ -262,7 +275,9 @@ def write_form(path: Path, ctx: FormContext, rows: UnitRows, previous: dict | No
     try:
         atomic_save(path, wb.save)
     except OSError as exc:
-        raise FormError(f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间") from None
+        raise FormError(
+            f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
+        ) from None
     return UnitForm(
         unit=unit,
         path=path,
@@ -306,7 +321,9 @@ def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None
     return cell
 
 
-def _task_sheet(wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext, previous: dict) -> int:
+def _task_sheet(
+    wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext, previous: dict
+) -> int:
     """One task sheet; returns how many cells were pre-filled."""
     ws = wb.create_sheet(fs.TASK_SHEETS[role])
     n_ind = max(len(r.task.indicators) for r in rows)
@@ -333,7 +350,9 @@ def _task_sheet(wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext
         if h.value_end:
             ws.merge_cells(f"{h.value_cell}:{h.value_end}")
         _put(ws, h.label_cell, f"{h.label}：", st.LABEL, st.WRAP_LEFT)
-        _put(ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable)
+        _put(
+            ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
+        )
         if h.editable:  # a box to fill in; a merged range shows each covered cell's border
             for c in ws[f"{h.value_cell}:{h.value_end or h.value_cell}"][0]:
                 c.border = st.GRID
@@ -341,14 +360,24 @@ def _task_sheet(wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext
         ws.row_dimensions[row].height = 22
 
     for letter, col in zip(letters, cols, strict=True):
-        _put(ws, f"{letter}{fs.HEADER_ROW}", col.header, st.HEADER, st.WRAP_CENTER, st.HEADER_FILL, st.GRID)
+        _put(
+            ws,
+            f"{letter}{fs.HEADER_ROW}",
+            col.header,
+            st.HEADER,
+            st.WRAP_CENTER,
+            st.HEADER_FILL,
+            st.GRID,
+        )
     ws.row_dimensions[fs.HEADER_ROW].height = st.row_height([(c.header, c.width) for c in cols], 30)
 
     dv = _validations(ctx)
     prefilled = 0
     for i, r in enumerate(rows):
         row = fs.FIRST_DATA_ROW + i
-        answer = previous.get((role, r.id)) or previous.get(("coop" if role == "lead" else "lead", r.id))
+        answer = previous.get((role, r.id)) or previous.get(
+            ("coop" if role == "lead" else "lead", r.id)
+        )
         prefilled += _data_row(ws, row, i + 1, r, cols, letters, answer, dv)
     for key in ("progress", "problems", "next_steps"):
         dv["text"].add(_col_range(key, last_row))
@@ -381,7 +410,9 @@ def _col_range(key: str, last_row: int) -> str:
     return f"{letter}{fs.FIRST_DATA_ROW}:{letter}{last_row}"
 
 
-def _data_row(ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv) -> int:
+def _data_row(
+    ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv
+) -> int:
     t = r.task
     given = {
         "seq": seq,
@@ -405,7 +436,15 @@ def _data_row(ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: An
         if col.kind == "indicator_target":
             ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
             text = fs.indicator_label(ind) if ind else ""
-            _put(ws, coord, text, st.BODY, st.WRAP_CENTER, st.LOCKED_FILL if ind else st.UNUSED_FILL, st.GRID)
+            _put(
+                ws,
+                coord,
+                text,
+                st.BODY,
+                st.WRAP_CENTER,
+                st.LOCKED_FILL if ind else st.UNUSED_FILL,
+                st.GRID,
+            )
             wrapped.append((text, col.width))
             continue
         if col.kind == "indicator_value":
@@ -420,7 +459,16 @@ def _data_row(ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: An
         if value == "":
             value = None
         align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
-        _put(ws, coord, value, st.BODY, align, st.PREFILL_FILL if value is not None else None, st.GRID, locked=False)
+        _put(
+            ws,
+            coord,
+            value,
+            st.BODY,
+            align,
+            st.PREFILL_FILL if value is not None else None,
+            st.GRID,
+            locked=False,
+        )
         if value is not None:
             prefilled += 1
             if col.kind == "text":
@@ -521,8 +569,16 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) ->
     for i, (text, highlight) in enumerate(notes, 1):
         row += 1
         ws.merge_cells(f"A{row}:B{row}")
-        _put(ws, f"A{row}", f"{i}. {text}", st.GUIDE_NOTE if highlight else st.GUIDE_TEXT, st.WRAP_LEFT)
-        ws.row_dimensions[row].height = st.row_height([(text, 110 * st.BODY_PT / 12)], 22, line_pt=18)
+        _put(
+            ws,
+            f"A{row}",
+            f"{i}. {text}",
+            st.GUIDE_NOTE if highlight else st.GUIDE_TEXT,
+            st.WRAP_LEFT,
+        )
+        ws.row_dimensions[row].height = st.row_height(
+            [(text, 110 * st.BODY_PT / 12)], 22, line_pt=18
+        )
     ws.print_area = f"A1:B{row}"
     st.page_setup(ws, None, landscape=False)
     _protect(ws, ctx)
@@ -535,7 +591,9 @@ def _guide_notes(ctx: FormContext, rows: UnitRows, prefilled: int) -> list[tuple
     """
     from .messages import render_text
 
-    sheets = "、".join(f"“{fs.TASK_SHEETS[r]}”" for r, v in (("lead", rows.lead), ("coop", rows.coop)) if v)
+    sheets = "、".join(
+        f"“{fs.TASK_SHEETS[r]}”" for r, v in (("lead", rows.lead), ("coop", rows.coop)) if v
+    )
     text = render_text(
         ctx.templates,
         GUIDE_TEMPLATE,
@@ -591,15 +649,21 @@ def _identify_workbook(wb, ident, ctx: FormContext) -> None:
     text = clean_text(ident.encode()).replace('"', '""')
     wb.defined_names[fs.IDENT_NAME] = DefinedName(fs.IDENT_NAME, attr_text=f'"{text}"')
     for key, prop in fs.CUSTOM_PROPS.items():
-        wb.custom_doc_props.append(StringProperty(name=prop, value=clean_text(str(getattr(ident, key)))))
+        wb.custom_doc_props.append(
+            StringProperty(name=prop, value=clean_text(str(getattr(ident, key))))
+        )
     props = wb.properties
     props.title = f"{ctx.title}（{clean_text(ident.unit)}）"
     props.subject = ident.form_id
     props.creator = ctx.office
     props.lastModifiedBy = ctx.office
     props.keywords = f"duban {ident.period} {ident.form_id}"
-    stamp = ctx.generated_at.astimezone(UTC).replace(tzinfo=None)  # openpyxl writes naive times as UTC
+    stamp = ctx.generated_at.astimezone(UTC).replace(
+        tzinfo=None
+    )  # openpyxl writes naive times as UTC
     props.created = props.modified = stamp
-    wb.security = WorkbookProtection(lockStructure=True)  # sheets cannot be unhidden, renamed or deleted
+    wb.security = WorkbookProtection(
+        lockStructure=True
+    )  # sheets cannot be unhidden, renamed or deleted
     if ctx.password:
         wb.security.workbookPassword = ctx.password

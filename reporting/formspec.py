@@ -239,7 +239,9 @@ ID_KEY_NOTES = {
 ID_FIRST_ROW = 2  # ID_KEYS[i] is in row ID_FIRST_ROW + i
 ID_ROWS_HEADER = ("工作表", "行号", "任务编号", "行指纹")
 ID_ROWS_HEADER_ROW = ID_FIRST_ROW + len(ID_KEYS) + 1
-CUSTOM_PROPS = {key: f"duban_{key}" for key in ("schema_version", "form_id", "unit", "period", "fingerprint")}
+CUSTOM_PROPS = {
+    key: f"duban_{key}" for key in ("schema_version", "form_id", "unit", "period", "fingerprint")
+}
 
 
 def _sha(text: str) -> str:
@@ -280,7 +282,9 @@ class FormIdentity:
     generated_at: str = ""
 
     @classmethod
-    def build(cls, period, unit: str, lead: list, coop: list, generated_at: str = "") -> FormIdentity:
+    def build(
+        cls, period, unit: str, lead: list, coop: list, generated_at: str = ""
+    ) -> FormIdentity:
         return cls(
             form_id=form_id(period, unit),
             unit=unit,
@@ -312,7 +316,16 @@ class FormIdentity:
 
     def encode(self) -> str:
         """The one-line identification text (visible cell, defined name)."""
-        return "|".join((IDENT_PREFIX, self.schema_version, self.period, self.form_id, self.fingerprint, self.unit))
+        return "|".join(
+            (
+                IDENT_PREFIX,
+                self.schema_version,
+                self.period,
+                self.form_id,
+                self.fingerprint,
+                self.unit,
+            )
+        )
 
     @classmethod
     def decode(cls, text) -> FormIdentity | None:
@@ -324,4 +337,6 @@ class FormIdentity:
         if len(parts) != 6 or parts[0] != IDENT_PREFIX or not parts[3]:
             return None
         _, version, period, fid, fingerprint, unit = parts
-        return cls(form_id=fid, unit=unit, period=period, fingerprint=fingerprint, schema_version=version)
+        return cls(
+            form_id=fid, unit=unit, period=period, fingerprint=fingerprint, schema_version=version
+        )

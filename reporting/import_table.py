@@ -36,7 +36,17 @@ _ID_TASK_SUB = re.compile(r"^(\d{1,3})\s*(?:[.\-—_]\s*\(?|\()(\d{1,2})\)?$")
 _ID_SUB = re.compile(r"^\((\d{1,2})\)$|^([\u2460-\u2473])$")
 _ID_NUMERAL = re.compile(r"^[一二三四五六七八九十]{1,3}[、.]?$")
 _TEXT_ROLES = ("task", "content")
-_CONTENT_WORDS = ("具体内容", "工作内容", "任务内容", "工作措施", "具体措施", "主要内容", "分解任务", "具体任务", "工作举措")
+_CONTENT_WORDS = (
+    "具体内容",
+    "工作内容",
+    "任务内容",
+    "工作措施",
+    "具体措施",
+    "主要内容",
+    "分解任务",
+    "具体任务",
+    "工作举措",
+)
 
 
 def column_role(header: str) -> str | None:
@@ -49,7 +59,9 @@ def column_role(header: str) -> str | None:
     if "领导" in h:
         return "assist_leaders" if any(w in h for w in ("协助", "配合", "协管")) else "lead_leaders"
     if "单位" in h or "部门" in h:
-        return "coop_units" if any(w in h for w in ("配合", "协办", "协助", "协同")) else "lead_units"
+        return (
+            "coop_units" if any(w in h for w in ("配合", "协办", "协助", "协同")) else "lead_units"
+        )
     if any(w in h for w in ("时限", "时间节点", "完成时间", "截止")):
         return "deadline"
     if "板块" in h or "类别" in h:
@@ -71,7 +83,9 @@ def _roles(cells: list[str]) -> dict[str, int]:
 
 
 def _is_header(roles: dict[str, int]) -> bool:
-    return any(r in roles for r in _TEXT_ROLES) and ("lead_units" in roles or "lead_leaders" in roles)
+    return any(r in roles for r in _TEXT_ROLES) and (
+        "lead_units" in roles or "lead_leaders" in roles
+    )
 
 
 def find_header(grid: list[list[str]], scan: int = 15) -> tuple[int, dict[str, int]] | None:
@@ -157,7 +171,11 @@ def _record(cells: list[str], roles: dict[str, int], where: str, header: list[st
         only = texts[0]
         if _CHAPTER_ROW.match(only.translate(MARKS)):
             return _Rec(where, chapter=only)
-        if "id" in roles and _cell(cells, roles["id"]).strip() == only and not re.fullmatch(r"[\d.()（）\-]+", only.translate(MARKS)):
+        if (
+            "id" in roles
+            and _cell(cells, roles["id"]).strip() == only
+            and not re.fullmatch(r"[\d.()（）\-]+", only.translate(MARKS))
+        ):
             return _Rec(where, chapter=only)  # a heading across the table without 一、
     rec = _Rec(where)
     idv = _cell(cells, roles.get("id")).strip().translate(MARKS).replace(" ", "")
@@ -174,7 +192,11 @@ def _record(cells: list[str], roles: dict[str, int], where: str, header: list[st
     elif m := _ID_SUB.match(idv):
         rec.m = int(m.group(1)) if m.group(1) else ord(m.group(2)) - 0x2460 + 1
     for key in LABEL_CN:
-        value = _names(_cell(cells, roles.get(key))) if key != "deadline" else _cell(cells, roles.get(key)).strip()
+        value = (
+            _names(_cell(cells, roles.get(key)))
+            if key != "deadline"
+            else _cell(cells, roles.get(key)).strip()
+        )
         if value:
             rec.labels[key] = value
     return rec
@@ -208,7 +230,11 @@ def _numeral(n: int) -> str:
     if n <= 10:
         return SECTION_NUMERALS[n - 1]
     tens, ones = divmod(n, 10)
-    return (SECTION_NUMERALS[tens - 1] if tens > 1 else "") + "十" + (SECTION_NUMERALS[ones - 1] if ones else "")
+    return (
+        (SECTION_NUMERALS[tens - 1] if tens > 1 else "")
+        + "十"
+        + (SECTION_NUMERALS[ones - 1] if ones else "")
+    )
 
 
 def _strip_no(text: str, n: int) -> str:
@@ -290,13 +316,17 @@ def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
 
 def _with_labels(lines: list[Line], labels: list[Line]) -> list[Line]:
     """A row's labels after each of its items: a cell holding （1）… （2）… names both."""
-    starts = [i for i, ln in enumerate(lines) if _starts_sub(ln.text) or _starts_sub(_after_task_no(ln.text))]
+    starts = [
+        i
+        for i, ln in enumerate(lines)
+        if _starts_sub(ln.text) or _starts_sub(_after_task_no(ln.text))
+    ]
     if len(starts) < 2 or not labels:
         return lines + labels
     out: list[Line] = []
     for k, i in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        out.extend(lines[: i] if k == 0 else [])
+        out.extend(lines[:i] if k == 0 else [])
         out.extend(lines[i:end] + labels)
     return out
 
@@ -310,7 +340,14 @@ def _after_task_no(text: str) -> str:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_SKIP = {_W + "delText", _W + "instrText", _W + "txbxContent", _MC_FALLBACK, _W + "del", _W + "moveFrom"}
+_SKIP = {
+    _W + "delText",
+    _W + "instrText",
+    _W + "txbxContent",
+    _MC_FALLBACK,
+    _W + "del",
+    _W + "moveFrom",
+}
 
 
 @dataclass
@@ -405,7 +442,9 @@ class _Numbering:
     """Word's automatic list numbers (numbering.xml), rebuilt as text: '8.' / '（1）' / '一、'."""
 
     def __init__(self, numbering, styles):
-        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId → ilvl → (start, fmt, text)
+        self.levels: dict[
+            str, dict[int, tuple[int, str, str]]
+        ] = {}  # numId → ilvl → (start, fmt, text)
         self.counters: dict[str, dict[int, int]] = {}
         self.style_num: dict[str, tuple[str, int]] = {}
         if numbering is not None:
@@ -477,7 +516,12 @@ class _Numbering:
 
 
 def _format_number(n: int, fmt: str) -> str:
-    if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "taiwaneseCounting"):
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "ideographTraditional",
+        "taiwaneseCounting",
+    ):
         return _numeral(n) if n >= 1 else str(n)
     if fmt == "decimalFullWidth":
         return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))

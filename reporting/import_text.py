@@ -25,7 +25,14 @@ SECTION_NUMERALS = "一二三四五六七八九十"
 
 # label → the column it fills; the first spelling of each is the canonical one
 LABELS: dict[str, tuple[str, ...]] = {
-    "lead_leaders": ("牵头责任领导", "牵头领导", "责任领导", "分管领导", "牵头区领导", "责任区领导"),
+    "lead_leaders": (
+        "牵头责任领导",
+        "牵头领导",
+        "责任领导",
+        "分管领导",
+        "牵头区领导",
+        "责任区领导",
+    ),
     "assist_leaders": ("协助配合领导", "协助领导", "配合领导", "协管领导"),
     "lead_units": ("牵头责任单位", "牵头单位", "责任单位", "牵头部门", "责任部门", "主办单位"),
     "coop_units": ("配合责任单位", "配合单位", "协办单位", "配合部门", "协助单位", "协同单位"),
@@ -44,8 +51,12 @@ _SUBCHAPTER = re.compile(r"^\(([一二三四五六七八九十]{1,3})\)\s*(.*)$"
 TASK_RE = re.compile(r"^(\d{1,3})\s*[.、](?!\d)\s*(.*)$")
 SUB_RE = re.compile(r"^\((\d{1,2})\)\s*(.*)$")
 _CIRCLED = re.compile(r"^([\u2460-\u2473])\s*(.*)$")
-_PAGE_NO = re.compile(r"^[\s\-—–－_·]*\d{1,4}[\s\-—–－_·]*$|^第\s*\d+\s*页(\s*[，,/／]?\s*共\s*\d+\s*页)?$")
-_END_MARK = re.compile(r"^(抄送|抄报|印发|主题词|公开方式|附件|（此页无正文）|\(此页无正文\))|印发$")
+_PAGE_NO = re.compile(
+    r"^[\s\-—–－_·]*\d{1,4}[\s\-—–－_·]*$|^第\s*\d+\s*页(\s*[，,/／]?\s*共\s*\d+\s*页)?$"
+)
+_END_MARK = re.compile(
+    r"^(抄送|抄报|印发|主题词|公开方式|附件|（此页无正文）|\(此页无正文\))|印发$"
+)
 _DATE_LINE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
 TERMINAL = "。！？!?；;"
 _SENTENCE_END = "。！？!?"
@@ -165,7 +176,12 @@ class _Parser:
         marks = text.translate(MARKS)
         if _LABEL_RE.match(text):
             return "label", None
-        for name, rx in (("chapter", _CHAPTER), ("subchapter", _SUBCHAPTER), ("task", TASK_RE), ("sub", SUB_RE)):
+        for name, rx in (
+            ("chapter", _CHAPTER),
+            ("subchapter", _SUBCHAPTER),
+            ("task", TASK_RE),
+            ("sub", SUB_RE),
+        ):
             m = rx.match(marks)
             if m:
                 return name, m
@@ -176,7 +192,9 @@ class _Parser:
 
     def start_index(self) -> int | None:
         """Index of the line where the task list starts (None: no label line at all)."""
-        first_label = next((i for i, ln in enumerate(self.lines) if _LABEL_RE.search(ln.text)), None)
+        first_label = next(
+            (i for i, ln in enumerate(self.lines) if _LABEL_RE.search(ln.text)), None
+        )
         if first_label is None:
             return None
         kinds = [self.kind(ln.text)[0] for ln in self.lines[: first_label + 1]]
@@ -254,10 +272,14 @@ class _Parser:
         Numbers go up through the list; a list that starts again at 1 in each chapter is
         numbered on (ids must be unique in tasks.csv) and said once in the notes.
         """
-        previous = self.task.no if self.task is not None else (self.tasks[-1].no if self.tasks else 0)
+        previous = (
+            self.task.no if self.task is not None else (self.tasks[-1].no if self.tasks else 0)
+        )
         if no == 1 and previous and self.last == "chapter":
             if not self.offset:
-                self.notes.append("任务编号在每个板块都从 1 开始，已按顺序连续编号（如第二板块的 1. 记为接续的编号），请核对")
+                self.notes.append(
+                    "任务编号在每个板块都从 1 开始，已按顺序连续编号（如第二板块的 1. 记为接续的编号），请核对"
+                )
             self.offset = previous
         no += self.offset
         if no <= previous:
@@ -373,7 +395,9 @@ def parse_lines(lines: list[Line]) -> ParseResult | None:
 
 def text_lines(text: str, where: str = "第 {} 行") -> list[Line]:
     """Split text into lines (form feeds and CR as breaks), numbered for messages."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\u2028", "\n")
+    text = (
+        text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\u2028", "\n")
+    )
     return [Line(t, where.format(i)) for i, t in enumerate(text.split("\n"), 1)]
 
 
@@ -398,7 +422,9 @@ def document_year(lines: list[Line], default: int) -> int:
 
 
 _DATE_YMD = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_DATE_YM = re.compile(r"(?:(20\d\d)\s*[-/.年]\s*)?(\d{1,2})\s*月\s*(上旬|中旬|下旬)?|(20\d\d)[-/.](\d{1,2})(?!\d)")
+_DATE_YM = re.compile(
+    r"(?:(20\d\d)\s*[-/.年]\s*)?(\d{1,2})\s*月\s*(上旬|中旬|下旬)?|(20\d\d)[-/.](\d{1,2})(?!\d)"
+)
 _QUARTER = re.compile(r"(?:(20\d\d)\s*年\s*)?第?([一二三四1-4])季度")
 _YEAR_END = re.compile(r"(?:(20\d\d)\s*年\s*)?(年底|年末|年内|全年|年度|下半年|底前|底)")
 

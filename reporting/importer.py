@@ -53,7 +53,10 @@ COLUMN_CN = {
 _NAME_COLUMNS = ("lead_leaders", "assist_leaders", "lead_units", "coop_units")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OTHER_FILES = (
-    (b"%PDF", "是 PDF 文件：请用 Word/WPS 打开后另存为 .docx，或用 pdftotext 导出为文本文件，再导入"),
+    (
+        b"%PDF",
+        "是 PDF 文件：请用 Word/WPS 打开后另存为 .docx，或用 pdftotext 导出为文本文件，再导入",
+    ),
     (b"{\\rtf", "是 RTF 文档：请用 Word/WPS 另存为 .docx 后再导入"),
     (b"\xff\xd8\xff", "是 JPG 图片，不是任务分解文件；请导入通知的 Word、Excel 或文本文件"),
     (b"\x89PNG", "是 PNG 图片，不是任务分解文件；请导入通知的 Word、Excel 或文本文件"),
@@ -98,7 +101,9 @@ class ImportResult:
         if self.diff is not None:
             out.extend(self.diff)
         if self.review:
-            out.append(f"需要人工核对的行（{len(self.review)} 行；指标是根据原文自动建议的，请逐条核对）：")
+            out.append(
+                f"需要人工核对的行（{len(self.review)} 行；指标是根据原文自动建议的，请逐条核对）："
+            )
             for row_id, findings in self.review:
                 out.append(f"  {row_id:<6}{findings[0]}")
                 out.extend(f"        {f}" for f in findings[1:])
@@ -199,7 +204,9 @@ def _read(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
             raise ImportTasksError(f"{name} {what}")
     text = _decode(path.read_bytes(), name)
     start = text.lstrip("\ufeff \t\r\n")[:2000].lower()
-    if start.startswith("<") and ("<html" in start or "<table" in start or "<w:worddocument" in start or "mso-" in start):
+    if start.startswith("<") and (
+        "<html" in start or "<table" in start or "<w:worddocument" in start or "mso-" in start
+    ):
         raise ImportTasksError(
             f"{name} 是网页（HTML）或 Word/Excel 2003 XML 格式（常见于从网页系统导出的 .doc/.xls），"
             "请用 Word/Excel/WPS 打开后另存为 .docx 或 .xlsx，再导入"
@@ -263,15 +270,21 @@ def _read_ole(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
     name = path.name
     data = path.read_bytes()
     streams = {
-        s for s in ("EncryptedPackage", "EncryptionInfo", "WordDocument", "Workbook", "Book") if s.encode("utf-16-le") in data
+        s
+        for s in ("EncryptedPackage", "EncryptionInfo", "WordDocument", "Workbook", "Book")
+        if s.encode("utf-16-le") in data
     }
     if streams & {"EncryptedPackage", "EncryptionInfo"}:
         raise _encrypted(name)
     if "WordDocument" in streams:
-        raise ImportTasksError(f"{name} 是 Word 97-2003 文档（.doc），请用 Word/WPS 另存为 .docx 后再导入")
+        raise ImportTasksError(
+            f"{name} 是 Word 97-2003 文档（.doc），请用 Word/WPS 另存为 .docx 后再导入"
+        )
     if streams & {"Workbook", "Book"}:
         return _read_workbook(path, limits)
-    raise ImportTasksError(f"{name} 是 Office 旧格式文件，无法读取；请另存为 .docx 或 .xlsx 后再导入")
+    raise ImportTasksError(
+        f"{name} 是 Office 旧格式文件，无法读取；请另存为 .docx 或 .xlsx 后再导入"
+    )
 
 
 def _read_workbook(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
@@ -303,7 +316,9 @@ def _truncated(name: str) -> ImportTasksError:
 
 
 def _corrupt(name: str) -> ImportTasksError:
-    return ImportTasksError(f"{name} 内容已损坏，无法读取；请用 Word/Excel/WPS 打开后另存为 .docx/.xlsx，再导入")
+    return ImportTasksError(
+        f"{name} 内容已损坏，无法读取；请用 Word/Excel/WPS 打开后另存为 .docx/.xlsx，再导入"
+    )
 
 
 def _translate(exc: UnreadableFileError, name: str) -> ImportTasksError:
@@ -334,7 +349,9 @@ def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> 
         if not written_deadline:
             no_deadline += 1
         elif deadline is None:
-            findings.append(f"完成时限“{written_deadline}”不是具体日期，已按 {default_deadline} 填写，请核对")
+            findings.append(
+                f"完成时限“{written_deadline}”不是具体日期，已按 {default_deadline} 填写，请核对"
+            )
         row = {
             "id": d.id,
             "section": str(d.section),
@@ -395,7 +412,9 @@ def _keep_indicators(result: ImportResult, current: Path) -> None:
     kept = set()
     for row in result.rows:
         before = old.get(row["id"])
-        if before is not None and normalize_space(before.get("content", "")) == normalize_space(row["content"]):
+        if before is not None and normalize_space(before.get("content", "")) == normalize_space(
+            row["content"]
+        ):
             row["indicators"] = before.get("indicators", "")
             kept.add(row["id"])
     review = []
@@ -412,7 +431,9 @@ def _keep_indicators(result: ImportResult, current: Path) -> None:
 # -- writing -----------------------------------------------------------------------------
 
 
-def write_rows(result: ImportResult, out: Path, *, tasks_csv: Path, force: bool, now: datetime | None = None) -> Path | None:
+def write_rows(
+    result: ImportResult, out: Path, *, tasks_csv: Path, force: bool, now: datetime | None = None
+) -> Path | None:
     """Write the rows (UTF-8 with BOM, so Excel opens it); the backup path when tasks.csv was replaced."""
     from .fileutil import atomic_write_bytes
 
@@ -445,7 +466,11 @@ def read_current(path: Path) -> list[dict[str, str]]:
     text = decode_table_bytes(path.read_bytes(), path.name)
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [h.strip() for h in (reader.fieldnames or [])]
-    return [{k: (v or "").strip() for k, v in r.items() if k} for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
+    return [
+        {k: (v or "").strip() for k, v in r.items() if k}
+        for r in reader
+        if any((v or "").strip() for v in r.values() if isinstance(v, str))
+    ]
 
 
 def diff_lines(current: Path, rows: list[dict[str, str]]) -> list[str]:
@@ -510,13 +535,21 @@ def _change(old: str, new: str, column: str = "", context: int = 8) -> str:
         before, after = _indicator_set(old), _indicator_set(new)
         parts = []
         if before - after:
-            parts.append("去掉 " + "；".join(i for i in old.split("；") if i.strip() in before - after))
+            parts.append(
+                "去掉 " + "；".join(i for i in old.split("；") if i.strip() in before - after)
+            )
         if after - before:
-            parts.append("增加 " + "；".join(i for i in new.split("；") if i.strip() in after - before))
+            parts.append(
+                "增加 " + "；".join(i for i in new.split("；") if i.strip() in after - before)
+            )
         if parts:
             return "，".join(parts)
     if len(old) <= 40 and len(new) <= 40:
-        return f"“{old}” → “{new}”" if old and new else (f"新填 “{new}”" if new else f"清空（原为 “{old}”）")
+        return (
+            f"“{old}” → “{new}”"
+            if old and new
+            else (f"新填 “{new}”" if new else f"清空（原为 “{old}”）")
+        )
     p = 0
     while p < min(len(old), len(new)) and old[p] == new[p]:
         p += 1

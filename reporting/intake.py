@@ -110,7 +110,9 @@ class Problem:
     def from_dict(cls, data: dict) -> Problem:
         """Back from the ledger's JSON (``to_dict``)."""
         fields = ("text", "file", "sheet", "cell", "task", "code")
-        return cls(**{k: str(data.get(k) or "") for k in fields}, level=data.get("level") or "error")
+        return cls(
+            **{k: str(data.get(k) or "") for k in fields}, level=data.get("level") or "error"
+        )
 
     def to_dict(self) -> dict:
         return {

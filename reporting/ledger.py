@@ -151,7 +151,9 @@ class Ledger:
         )
 
     # -- forms -------------------------------------------------------------
-    def record_form(self, period: str, unit: str, form_id: str, path: str, fingerprint: str) -> None:
+    def record_form(
+        self, period: str, unit: str, form_id: str, path: str, fingerprint: str
+    ) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO forms (period, unit, form_id, path, fingerprint, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -179,7 +181,14 @@ class Ledger:
         return row is not None
 
     def record_send(
-        self, period: str, unit: str, stage: str, channel: str, result: str, detail: str = "", attempts: int = 1
+        self,
+        period: str,
+        unit: str,
+        stage: str,
+        channel: str,
+        result: str,
+        detail: str = "",
+        attempts: int = 1,
     ) -> None:
         self.conn.execute(
             "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts)"
@@ -188,7 +197,9 @@ class Ledger:
         )
 
     def sends(self, period: str) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),)).fetchall()
+        return self.conn.execute(
+            "SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),)
+        ).fetchall()
 
     # -- returns -----------------------------------------------------------
     def returns(self, period: str) -> list[sqlite3.Row]:
@@ -210,7 +221,9 @@ class Ledger:
         ).fetchone()
         return row is not None
 
-    def record_file(self, sha256: str, size: int, source: str, received_at: str, archive_path: str) -> None:
+    def record_file(
+        self, sha256: str, size: int, source: str, received_at: str, archive_path: str
+    ) -> None:
         """A received file, once per content (the first source name and time are kept)."""
         _insert_file(self.conn, sha256, size, source, received_at, archive_path)
 
@@ -267,12 +280,21 @@ class Ledger:
 
     def answers_of(self, period: str, sha256: str) -> dict | None:
         row = self.conn.execute(
-            "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?", (str(period), sha256)
+            "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?",
+            (str(period), sha256),
         ).fetchone()
         return json.loads(row["answers"]) if row else None
 
     def record_attachment(
-        self, period: str, *, sha256: str, source: str, kind: str, received_at: str, unit: str | None, file: dict
+        self,
+        period: str,
+        *,
+        sha256: str,
+        source: str,
+        kind: str,
+        received_at: str,
+        unit: str | None,
+        file: dict,
     ) -> None:
         """A scan or document sent beside the forms, with its archived file, in one transaction."""
         with self.transaction() as conn:
@@ -285,7 +307,8 @@ class Ledger:
 
     def attachments(self, period: str) -> list[sqlite3.Row]:
         return self.conn.execute(
-            "SELECT * FROM attachments WHERE period = ? ORDER BY received_at, source", (str(period),)
+            "SELECT * FROM attachments WHERE period = ? ORDER BY received_at, source",
+            (str(period),),
         ).fetchall()
 
     def has_attachment(self, period: str, sha256: str) -> bool:

@@ -29,7 +29,9 @@ from .exceptions import NotifyError, SendError
 from .fileutil import atomic_write_bytes, safe_filename
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
+_ADDR = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
 _SPLIT = re.compile(r"[;,，；、\s]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -46,7 +48,9 @@ def parse_addresses(text: str) -> list[str]:
         if not part:
             continue
         if not _ADDR.fullmatch(part):
-            raise NotifyError(f"邮箱地址“{clean_header(part)}”格式不对，请在单位名录（units.csv）或 [smtp] cc 中改正")
+            raise NotifyError(
+                f"邮箱地址“{clean_header(part)}”格式不对，请在单位名录（units.csv）或 [smtp] cc 中改正"
+            )
         if part not in out:
             out.append(part)
     return out
@@ -74,7 +78,9 @@ class Mail:
 
     @property
     def recipients(self) -> list[str]:
-        return [addr for _, addr in self.to] + [a for a in self.cc if a not in {x for _, x in self.to}]
+        return [addr for _, addr in self.to] + [
+            a for a in self.cc if a not in {x for _, x in self.to}
+        ]
 
 
 def build_message(mail: Mail, *, sender: str, sender_display: str) -> EmailMessage:
@@ -99,7 +105,9 @@ def build_message(mail: Mail, *, sender: str, sender_display: str) -> EmailMessa
         part = list(msg.iter_attachments())[-1]
         name = clean_header(mail.attachment_name or Path(mail.attachment).name)
         del part["Content-Disposition"]
-        part.set_raw("Content-Disposition", content_disposition(name, mail.fallback_name or "form.xlsx"))
+        part.set_raw(
+            "Content-Disposition", content_disposition(name, mail.fallback_name or "form.xlsx")
+        )
     return msg
 
 
@@ -109,7 +117,7 @@ def content_disposition(name: str, fallback: str) -> str:
     Written by hand: the email package merges ``filename`` and ``filename*`` into one
     parameter, so it cannot emit both.
     """
-    fallback = re.sub(r'[^A-Za-z0-9._-]', "_", fallback) or "form.xlsx"
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", fallback) or "form.xlsx"
     if name.isascii() and '"' not in name and "\\" not in name:
         return f'attachment; filename="{name}"'
     pieces, current = [], "utf-8''"
@@ -164,7 +172,11 @@ class Mailer:
 
     @property
     def sender(self) -> str:
-        return self.smtp.sender or self.smtp.user or ("duban@localhost.localdomain" if self.outbox else "")
+        return (
+            self.smtp.sender
+            or self.smtp.user
+            or ("duban@localhost.localdomain" if self.outbox else "")
+        )
 
     def check(self) -> None:
         """Raise NotifyError for settings that cannot work, before anything is sent."""
@@ -176,7 +188,9 @@ class Mailer:
                 "（或设置 outbox 只生成邮件文件），也可以改用 --channel webhook 或 --channel list"
             )
         if not self.sender or not _ADDR.fullmatch(self.sender):
-            raise NotifyError("[smtp] sender（发件人邮箱）没有填写或格式不对，请在 config.toml 中改正")
+            raise NotifyError(
+                "[smtp] sender（发件人邮箱）没有填写或格式不对，请在 config.toml 中改正"
+            )
         if self.smtp.user and not self.password:
             raise NotifyError(
                 "[smtp] 设置了 user，但没有设置环境变量 DUBAN_SMTP_PASSWORD（邮箱密码或授权码），"
@@ -254,7 +268,10 @@ class Mailer:
             )
         if isinstance(exc, smtplib.SMTPResponseException):
             transient = 400 <= exc.smtp_code < 500
-            if self.smtp.security == "none" and "STARTTLS" in _reply(exc.smtp_code, exc.smtp_error).upper():
+            if (
+                self.smtp.security == "none"
+                and "STARTTLS" in _reply(exc.smtp_code, exc.smtp_error).upper()
+            ):
                 return SendError(
                     f"{where} 要求加密连接（{_reply(exc.smtp_code, exc.smtp_error)}），请把 [smtp] security 改为 starttls",
                     fatal=True,
@@ -274,7 +291,10 @@ class Mailer:
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             return SendError(f"{where} 中途断开了连接（{exc}）", transient=True, fatal=connecting)
         if isinstance(exc, ssl.SSLError):
-            return SendError(f"与{where} 建立加密连接失败（{exc.reason or exc}），请检查 [smtp] security 和 port", fatal=True)
+            return SendError(
+                f"与{where} 建立加密连接失败（{exc.reason or exc}），请检查 [smtp] security 和 port",
+                fatal=True,
+            )
         if isinstance(exc, OSError):
             reason = exc.strerror or str(exc) or type(exc).__name__
             return SendError(

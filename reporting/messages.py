@@ -58,7 +58,9 @@ def render_text(templates_dir: Path | str, name: str, context: dict) -> str:
             f"找不到模板 {path}，请检查 [paths] templates，或从 duban 自带的 templates/ 目录复制 {name}"
         ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise NotifyError(f"模板 {path} 第 {exc.lineno} 行写法有误（{exc.message}），请改正后重试") from None
+        raise NotifyError(
+            f"模板 {path} 第 {exc.lineno} 行写法有误（{exc.message}），请改正后重试"
+        ) from None
     except jinja2.UndefinedError as exc:
         names = "、".join(sorted(context))
         raise NotifyError(
@@ -72,6 +74,8 @@ def render_message(templates_dir: Path | str, name: str, context: dict) -> Messa
     lines = text.lstrip("\r\n").splitlines()
     subject = lines[0].strip() if lines else ""
     if not subject:
-        raise NotifyError(f"消息模板 {Path(templates_dir) / name} 渲染后第一行（邮件主题）为空，请在第一行写主题")
+        raise NotifyError(
+            f"消息模板 {Path(templates_dir) / name} 渲染后第一行（邮件主题）为空，请在第一行写主题"
+        )
     body = "\n".join(lines[1:]).strip("\n") + "\n"
     return Message(subject=subject, body=body)

@@ -77,7 +77,9 @@ class RowResult:
     coop_collective: list[str] = field(default_factory=list)
     lead_reports: list[Answer] = field(default_factory=list)
     coop_feedback: list[Answer] = field(default_factory=list)
-    missing_units: list[str] = field(default_factory=list)  # lead/coop units with no accepted return
+    missing_units: list[str] = field(
+        default_factory=list
+    )  # lead/coop units with no accepted return
     indicators: list[IndicatorResult] = field(default_factory=list)
     percent: float | None = None  # lead units' cumulative progress (lowest when several)
     status: str | None = None  # reported status (worst of the lead units), None = 未报送

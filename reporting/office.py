@@ -35,9 +35,10 @@ def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -
     src = Path(src).resolve()
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="duban-lo-") as profile, tempfile.TemporaryDirectory(
-        prefix="duban-lo-out-"
-    ) as tmp_out:
+    with (
+        tempfile.TemporaryDirectory(prefix="duban-lo-") as profile,
+        tempfile.TemporaryDirectory(prefix="duban-lo-out-") as tmp_out,
+    ):
         env = dict(os.environ, FONTCONFIG_FILE=str(FONTS_CONF), HOME=profile)
         cmd = [
             exe,
@@ -54,11 +55,15 @@ def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, check=False)
         except subprocess.TimeoutExpired:
-            raise OfficeError(f"LibreOffice 转换 {src.name} 超时（{timeout} 秒），请稍后重试") from None
+            raise OfficeError(
+                f"LibreOffice 转换 {src.name} 超时（{timeout} 秒），请稍后重试"
+            ) from None
         produced = sorted(Path(tmp_out).glob(f"{src.stem}.*"))
         if proc.returncode != 0 or not produced:
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
-            raise OfficeError(f"LibreOffice 未能把 {src.name} 转换为 {fmt}：{detail or '没有输出文件'}")
+            raise OfficeError(
+                f"LibreOffice 未能把 {src.name} 转换为 {fmt}：{detail or '没有输出文件'}"
+            )
         target = outdir / f"{src.stem}{produced[0].suffix}"
         shutil.move(str(produced[0]), target)
         return target

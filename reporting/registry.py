@@ -21,7 +21,13 @@ from .exceptions import RegistryError
 from .tasks import Task, decode_table_bytes
 
 UNIT_COLUMNS = ("name", "kind", "contact", "phone", "email", "mobile")
-KINDS = {"department": "区直部门", "township": "乡镇", "street": "街道", "enterprise": "企业", "other": "其他"}
+KINDS = {
+    "department": "区直部门",
+    "township": "乡镇",
+    "street": "街道",
+    "enterprise": "企业",
+    "other": "其他",
+}
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 _PLACEHOLDER = "\x00{}\x00"
 
@@ -74,7 +80,9 @@ class Registry:
             self.units[unit.name] = unit
         self.leaders: list[str] = list(settings.leaders)
         self.aliases: dict[str, str] = {_squash(k): v for k, v in settings.aliases.items()}
-        self.groups: dict[str, list[str]] = {_squash(k): list(v) for k, v in settings.groups.items()}
+        self.groups: dict[str, list[str]] = {
+            _squash(k): list(v) for k, v in settings.groups.items()
+        }
         self.collectives: dict[str, str] = {_squash(c): c for c in settings.collectives}
         self._check_config()
 
@@ -115,7 +123,9 @@ class Registry:
         for group, members in self.groups.items():
             for m in members:
                 if m not in self.units:
-                    raise RegistryError(f"config.toml [registry.groups]：分组“{group}”的成员“{m}”不在单位名录中")
+                    raise RegistryError(
+                        f"config.toml [registry.groups]：分组“{group}”的成员“{m}”不在单位名录中"
+                    )
 
     # -- lookups -------------------------------------------------------------
     def unit(self, name: str) -> Unit:
@@ -136,7 +146,11 @@ class Registry:
         close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
         # same length names that differ by one character (陈春霖 / 陈春霆)
         for cand in pool:
-            if cand not in close and len(cand) == len(name) and sum(a != b for a, b in zip(cand, name, strict=True)) == 1:
+            if (
+                cand not in close
+                and len(cand) == len(name)
+                and sum(a != b for a, b in zip(cand, name, strict=True)) == 1
+            ):
                 close.insert(0, cand)
         return close[:3]
 
@@ -193,7 +207,9 @@ class Registry:
                 tokens.append(token)
         return tokens
 
-    def _split_concatenated(self, token: str, known: list[str], allow_groups: bool) -> list[str] | None:
+    def _split_concatenated(
+        self, token: str, known: list[str], allow_groups: bool
+    ) -> list[str] | None:
         """Split 长青乡马城镇 into known names (shortest split wins); None when impossible."""
         vocab = set(known) | {a for a, t in self.aliases.items() if t in known}
         if allow_groups:
@@ -223,16 +239,28 @@ class Registry:
                 text = getattr(task, column)
                 if not text:
                     continue
-                res = self.resolve_leaders(text) if "leaders" in column else self.resolve_units(text)
+                res = (
+                    self.resolve_leaders(text) if "leaders" in column else self.resolve_units(text)
+                )
                 used.update(res.names)
                 for name, close in res.unknown:
-                    hint = f"，可能是 {' / '.join(close)}？" if close else "，请在单位名录或 config.toml [registry] 中登记"
+                    hint = (
+                        f"，可能是 {' / '.join(close)}？"
+                        if close
+                        else "，请在单位名录或 config.toml [registry] 中登记"
+                    )
                     problems.append(Problem(where, f"{cn}“{name}”无法识别{hint}"))
                 if column == "lead_units" and not res.names:
                     problems.append(Problem(where, "牵头责任单位没有可发表的具体单位"))
         for name in self.units:
             if name not in used:
-                problems.append(Problem(self.source, f"单位“{name}”在任务表中没有任何任务，不会收到表单", error=False))
+                problems.append(
+                    Problem(
+                        self.source,
+                        f"单位“{name}”在任务表中没有任何任务，不会收到表单",
+                        error=False,
+                    )
+                )
         return problems
 
 

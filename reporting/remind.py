@@ -36,7 +36,13 @@ from .workspace import Workspace
 
 CHANNELS = ("email", "webhook", "list")
 CHANNEL_CN = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉", "list": "催报清单"}
-RESULT_CN = {"sent": "已发送", "failed": "失败", "skipped": "跳过", "already": "此前已发送", "planned": "将发送"}
+RESULT_CN = {
+    "sent": "已发送",
+    "failed": "失败",
+    "skipped": "跳过",
+    "already": "此前已发送",
+    "planned": "将发送",
+}
 
 
 @dataclass
@@ -88,7 +94,11 @@ class RemindSummary:
     chase_list: list[Path] = field(default_factory=list)
 
     def count(self, result: str, channel: str | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.result == result and (channel is None or o.channel == channel))
+        return sum(
+            1
+            for o in self.outcomes
+            if o.result == result and (channel is None or o.channel == channel)
+        )
 
     @property
     def sent(self) -> int:
@@ -133,8 +143,16 @@ class RemindSummary:
         for path in self.chase_list:
             out.append(f"催报清单：{path}")
         if self.failed:
-            out.append(f"有 {self.failed} 条发送失败，已记入台账；排除问题后重新运行同一命令即可补发，已发送的不会重复。")
-        elif not self.dry_run and self.stage and not self.sent and not self.chase_list and self.outcomes:
+            out.append(
+                f"有 {self.failed} 条发送失败，已记入台账；排除问题后重新运行同一命令即可补发，已发送的不会重复。"
+            )
+        elif (
+            not self.dry_run
+            and self.stage
+            and not self.sent
+            and not self.chase_list
+            and self.outcomes
+        ):
             out.append("没有需要新发送的消息。")
         return out
 
@@ -181,7 +199,9 @@ def outstanding(
     for row in ledger.sends(str(period)):
         if row["result"] == "sent":
             day = _short_day(row["at"])
-            history.setdefault(row["unit"], []).append(f"{row['stage']}（{CHANNEL_CN.get(row['channel'], row['channel'])}）{day}")
+            history.setdefault(row["unit"], []).append(
+                f"{row['stage']}（{CHANNEL_CN.get(row['channel'], row['channel'])}）{day}"
+            )
     units = assignments.registry.units
     out, no_form = [], []
     for name, rows in assignments.by_unit.items():
@@ -208,7 +228,9 @@ def outstanding(
         last = latest.get(name)
         if last is not None and last["state"] == "rejected":
             rec.rejected = True
-            rec.reasons = [problem_text(p) for p in Ledger.problems_of(last) if is_error(p)] or ["表格未通过校验"]
+            rec.reasons = [problem_text(p) for p in Ledger.problems_of(last) if is_error(p)] or [
+                "表格未通过校验"
+            ]
             rec.last_received = _short_day(last["received_at"])
         out.append(rec)
     return out, no_form
@@ -280,7 +302,9 @@ def unit_context(base: dict, rec: Recipient, attachment: str) -> dict:
 
 
 # -- retries ---------------------------------------------------------------------------
-def with_retries(call: Callable[[], object], *, retries: int, backoff: float, sleep: Callable[[float], None]):
+def with_retries(
+    call: Callable[[], object], *, retries: int, backoff: float, sleep: Callable[[float], None]
+):
     """Call until it succeeds; transient SendErrors are retried ``retries`` times, waiting
     backoff, 2×backoff, 4×backoff … seconds. Returns (result, attempts); a final failure
     is raised with ``.attempts`` set."""
@@ -325,7 +349,9 @@ def send_reminders(
         cal = period_calendar(period, settings.deadline)
     picked = pick_stage(cal, stage, today)
     summary = RemindSummary(period, picked, channels, dry_run, today, deadline=cal.deadline_label)
-    summary.notes += [f"警告：{w.message}" for w in caught if issubclass(w.category, UnknownYearWarning)]
+    summary.notes += [
+        f"警告：{w.message}" for w in caught if issubclass(w.category, UnknownYearWarning)
+    ]
     if picked is None:
         summary.notes.append(
             f"今天（{chinese_date(today)}）还没到 {period} 的通知日（{chinese_date(cal.stages['通知'])}），"
@@ -340,9 +366,15 @@ def send_reminders(
         sending = {"email", "webhook"} & set(channels)
         if no_form and sending:
             if len(no_form) == len(recipients):
-                raise NotifyError(f"{period} 还没有生成表单，无法发通知。请先运行 duban forms --period {period}")
-            names = "、".join(no_form[:10]) + (f" 等 {len(no_form)} 个单位" if len(no_form) > 10 else "")
-            summary.notes.append(f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}")
+                raise NotifyError(
+                    f"{period} 还没有生成表单，无法发通知。请先运行 duban forms --period {period}"
+                )
+            names = "、".join(no_form[:10]) + (
+                f" 等 {len(no_form)} 个单位" if len(no_form) > 10 else ""
+            )
+            summary.notes.append(
+                f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}"
+            )
         base = message_context(settings, cal, picked, today)
         for ch in channels:
             if ch == "email":
@@ -364,7 +396,9 @@ def _reachable(summary: RemindSummary) -> list[Recipient]:
     return list(summary.recipients)
 
 
-def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *, ssl_context, sleep) -> None:
+def _send_email(
+    settings, ledger: Ledger, summary: RemindSummary, base: dict, *, ssl_context, sleep
+) -> None:
     from .mailer import Mail, Mailer, clean_header, parse_addresses, sender_name
 
     period, stage = str(summary.period), summary.stage
@@ -404,7 +438,11 @@ def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *,
             out.result, out.detail = bad, "单位名录（units.csv）没有登记邮箱，请补上后重新运行"
             planned.append((rec, None, out))
             continue
-        attach = rec.form if stage == "通知" or not ledger.was_sent(period, rec.unit, "通知", "email") else None
+        attach = (
+            rec.form
+            if stage == "通知" or not ledger.was_sent(period, rec.unit, "通知", "email")
+            else None
+        )
         name = rec.form.name if attach is not None else ""
         # render everything first: a template error stops the run before any message goes out
         msg = render_message(settings.templates_dir, template, unit_context(base, rec, name))
@@ -429,19 +467,30 @@ def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *,
     with mailer:
         for rec, mail, out in planned:
             if out.result == "failed":
-                ledger.record_send(period, rec.unit, stage, "email", "failed", out.detail, attempts=0)
+                ledger.record_send(
+                    period, rec.unit, stage, "email", "failed", out.detail, attempts=0
+                )
             if mail is None:
                 continue
             if stopped:
                 out.result, out.detail = "failed", f"未尝试：{stopped}"
-                ledger.record_send(period, rec.unit, stage, "email", "failed", out.detail, attempts=0)
+                ledger.record_send(
+                    period, rec.unit, stage, "email", "failed", out.detail, attempts=0
+                )
                 continue
             try:
                 refused, attempts = with_retries(
-                    lambda m=mail: mailer.send(m), retries=smtp.retries, backoff=smtp.backoff, sleep=sleep
+                    lambda m=mail: mailer.send(m),
+                    retries=smtp.retries,
+                    backoff=smtp.backoff,
+                    sleep=sleep,
                 )
             except SendError as exc:
-                out.result, out.detail, out.attempts = "failed", str(exc), getattr(exc, "attempts", 1)
+                out.result, out.detail, out.attempts = (
+                    "failed",
+                    str(exc),
+                    getattr(exc, "attempts", 1),
+                )
                 if exc.fatal:
                     stopped = str(exc)
             else:
@@ -449,7 +498,9 @@ def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *,
                 primary = [a for _, a in mail.to if a in refused]
                 if primary:
                     out.result = "failed"
-                    out.detail = "收件人被拒收：" + "；".join(f"{a}（{refused[a]}）" for a in primary)
+                    out.detail = "收件人被拒收：" + "；".join(
+                        f"{a}（{refused[a]}）" for a in primary
+                    )
                     out.detail += "，请核对 units.csv 中的邮箱"
                 else:
                     out.result = "sent"
@@ -457,13 +508,19 @@ def _send_email(settings, ledger: Ledger, summary: RemindSummary, base: dict, *,
                     if out.detail:
                         # the unit was reached, but the office should know about the Cc
                         summary.notes.append(f"{rec.unit}：{out.detail}")
-            detail = out.detail or (f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else "")
-            ledger.record_send(period, rec.unit, stage, "email", out.result, detail, attempts=out.attempts)
+            detail = out.detail or (
+                f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else ""
+            )
+            ledger.record_send(
+                period, rec.unit, stage, "email", out.result, detail, attempts=out.attempts
+            )
     if mailer.outbox and summary.count("sent", "email"):
         summary.notes.append(f"邮件未实际发出，已写入发件箱目录 {mailer.outbox}（[smtp] outbox）。")
 
 
-def _send_webhooks(settings, ledger: Ledger, summary: RemindSummary, base: dict, *, sleep, clock) -> None:
+def _send_webhooks(
+    settings, ledger: Ledger, summary: RemindSummary, base: dict, *, sleep, clock
+) -> None:
     from .webhooks import robots, send_text
 
     period, stage = str(summary.period), summary.stage
@@ -503,7 +560,9 @@ def _send_webhooks(settings, ledger: Ledger, summary: RemindSummary, base: dict,
             else:
                 try:
                     _, attempts = with_retries(
-                        lambda c=content, m=members, b=bot: send_text(b, c, [r.mobile for r in m], clock=clock),
+                        lambda c=content, m=members, b=bot: send_text(
+                            b, c, [r.mobile for r in m], clock=clock
+                        ),
                         retries=settings.smtp.retries,
                         backoff=settings.smtp.backoff,
                         sleep=sleep,
@@ -516,10 +575,14 @@ def _send_webhooks(settings, ledger: Ledger, summary: RemindSummary, base: dict,
             for rec in members:
                 o = by_unit[rec.unit]
                 o.result, o.detail, o.attempts = result, detail, attempts
-                ledger.record_send(period, rec.unit, stage, bot.kind, result, detail, attempts=attempts)
+                ledger.record_send(
+                    period, rec.unit, stage, bot.kind, result, detail, attempts=attempts
+                )
 
 
-def chunk_messages(settings, base: dict, recipients: list[Recipient], max_bytes: int) -> list[tuple[str, list[Recipient]]]:
+def chunk_messages(
+    settings, base: dict, recipients: list[Recipient], max_bytes: int
+) -> list[tuple[str, list[Recipient]]]:
     """Robot messages listing the units, split so each stays under ``max_bytes``."""
 
     def render(members, start, part, parts):
@@ -561,10 +624,14 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _write_list(settings, assignments, workspace, summary: RemindSummary, cal: PeriodCalendar) -> None:
+def _write_list(
+    settings, assignments, workspace, summary: RemindSummary, cal: PeriodCalendar
+) -> None:
     from .chase_list import write_chase_list
 
     if summary.dry_run:
         summary.notes.append(f"催报清单将列出 {len(summary.recipients)} 个单位（演练不生成文件）。")
         return
-    summary.chase_list += write_chase_list(settings, workspace, summary.period, summary.recipients, cal, summary.today)
+    summary.chase_list += write_chase_list(
+        settings, workspace, summary.period, summary.recipients, cal, summary.today
+    )

@@ -83,14 +83,18 @@ class ReportOutput:
         if self.briefs:
             out.append(f"分管领导调度单 {len(self.briefs)} 份：{self.briefs[0].parent}")
         counts = "、".join(f"{k}{v}项" for k, v in self.status_counts.items() if v)
-        out.append(f"{self.period.full_label}：任务 {self.rows} 项（{counts or '无'}），滞后或亮红灯 {self.lagging} 项。")
+        out.append(
+            f"{self.period.full_label}：任务 {self.rows} 项（{counts or '无'}），滞后或亮红灯 {self.lagging} 项。"
+        )
         u = self.unit_counts
         out.append(
             f"应报送单位 {u['due']} 个：按时 {u['on_time']} 个，逾期 {u['late']} 个，"
             f"退回待重报 {u['rejected']} 个，未报送 {u['missing']} 个。"
         )
         if not self.merged:
-            out.append("提示：还没有汇总结果（merged.json），报告按“尚未收到报送”生成；回收后请先运行 duban collect 再生成报告。")
+            out.append(
+                "提示：还没有汇总结果（merged.json），报告按“尚未收到报送”生成；回收后请先运行 duban collect 再生成报告。"
+            )
         return out
 
 
@@ -107,20 +111,28 @@ def empty_result(settings: Settings, assignments, period: Period) -> QuarterResu
         due = period_calendar(period, settings.deadline).deadline.isoformat()
     registry = assignments.registry
     units = [
-        UnitReturn(unit=name, kind=registry.units[name].kind if name in registry.units else "department")
+        UnitReturn(
+            unit=name, kind=registry.units[name].kind if name in registry.units else "department"
+        )
         for name in assignments.by_unit
     ]
-    return build_result(assignments, period, {}, units, settings.merge, deadline=due, generated_at=due)
+    return build_result(
+        assignments, period, {}, units, settings.merge, deadline=due, generated_at=due
+    )
 
 
-def load_result(settings: Settings, workspace: Workspace, period: Period, assignments=None) -> tuple[QuarterResult, bool]:
+def load_result(
+    settings: Settings, workspace: Workspace, period: Period, assignments=None
+) -> tuple[QuarterResult, bool]:
     """(result, merged): the merged result, or an empty one when nothing was collected yet."""
     path = workspace.merged_json(period)
     if path.exists():
         try:
             return QuarterResult.load(path), True
         except (ValueError, TypeError, KeyError) as exc:
-            raise ReportError(f"汇总结果 {path} 无法读取（{exc}），请重新运行 duban collect --period {period} 后再生成报告") from None
+            raise ReportError(
+                f"汇总结果 {path} 无法读取（{exc}），请重新运行 duban collect --period {period} 后再生成报告"
+            ) from None
     if assignments is None:
         assignments = _assignments(settings)
     return empty_result(settings, assignments, period), False
@@ -131,7 +143,9 @@ def _assignments(settings: Settings):
     from .registry import Registry
     from .tasks import load_tasks
 
-    return Assignments(load_tasks(settings.paths.tasks), Registry.load(settings.paths.units, settings.registry))
+    return Assignments(
+        load_tasks(settings.paths.tasks), Registry.load(settings.paths.units, settings.registry)
+    )
 
 
 def default_report_day(settings: Settings, period: Period, today: date | None = None) -> date:
@@ -313,14 +327,22 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
             else:
                 value = _growth(ind.value) if ind.growth else f"{num(ind.value)}{ind.unit}"
                 compare = _compare(ind)
-                if ind.on_track is False or (ind.on_track is None and ind.gap is not None and ind.gap < 0):
+                if ind.on_track is False or (
+                    ind.on_track is None and ind.gap is not None and ind.gap < 0
+                ):
                     behind += 1
                     behind_texts.append(unit_text(ind.text) or f"{ind.name}{value}，{compare}")
                 else:
                     on_track += 1
             rows.append(
-                {"no": len(rows) + 1, "name": ind.name, "target": target, "value": value, "compare": compare,
-                 "units": _join(row.lead_units)}
+                {
+                    "no": len(rows) + 1,
+                    "name": ind.name,
+                    "target": target,
+                    "value": value,
+                    "compare": compare,
+                    "units": _join(row.lead_units),
+                }
             )
     summary = ""
     if rows:
@@ -330,7 +352,13 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
         summary += "。"
         if behind_texts:
             summary += "其中，" + "；".join(behind_texts) + "。"
-    return rows, {"total": len(rows), "on_track": on_track, "behind": behind, "missing": missing, "summary": summary}
+    return rows, {
+        "total": len(rows),
+        "on_track": on_track,
+        "behind": behind,
+        "missing": missing,
+        "summary": summary,
+    }
 
 
 def _growth(value: float) -> str:
@@ -339,7 +367,11 @@ def _growth(value: float) -> str:
 
 def _compare(ind) -> str:
     if ind.growth or ind.unit == "%":
-        gap = ind.gap if ind.gap is not None else ind.value - (ind.expected if ind.expected is not None else ind.target)
+        gap = (
+            ind.gap
+            if ind.gap is not None
+            else ind.value - (ind.expected if ind.expected is not None else ind.target)
+        )
         if abs(gap) < 1e-9:
             return "与目标持平"
         return f"{'高于' if gap > 0 else '低于'}目标{num(abs(gap))}个百分点"
@@ -351,7 +383,9 @@ def _compare(ind) -> str:
     return unit_text(ind.text) or "—"
 
 
-def build_context(result: QuarterResult, settings: Settings, period: Period, *, today: date) -> dict:
+def build_context(
+    result: QuarterResult, settings: Settings, period: Period, *, today: date
+) -> dict:
     """Everything the report template shows, as plain strings, numbers and lists."""
     d = settings.district
     rows = sorted(result.rows, key=_id_key)
@@ -368,7 +402,9 @@ def build_context(result: QuarterResult, settings: Settings, period: Period, *, 
     lights["unlit"] = n_rows - sum(lc.values())
 
     def names(state: str, late: bool | None = None) -> str:
-        return _join(u.unit for u in result.units if u.state == state and (late is None or u.late == late))
+        return _join(
+            u.unit for u in result.units if u.state == state and (late is None or u.late == late)
+        )
 
     u = dict(uc)
     u["late_names"] = names("accepted", late=True)
@@ -396,13 +432,26 @@ def build_context(result: QuarterResult, settings: Settings, period: Period, *, 
         for r in srows:
             source, progress = row_progress(r, BODY_CHARS)
             srow_ctx.append(
-                {"label": label_text(r), "short": short_title(r), "state": _state_text(r),
-                 "detail": body_text(source + progress)}
+                {
+                    "label": label_text(r),
+                    "short": short_title(r),
+                    "state": _state_text(r),
+                    "detail": body_text(source + progress),
+                }
             )
-        numeral = SECTION_NUMERALS[number - 1] if 1 <= number <= len(SECTION_NUMERALS) else str(number)
-        sections.append({"numeral": numeral, "title": unit_text(srows[0].section_title).rstrip("。"), "summary": summary,
-                         "rows": srow_ctx, "count": len(srows),
-                         "behind": ordered[Status.LAGGING.value] + ordered[Status.NOT_STARTED.value]})
+        numeral = (
+            SECTION_NUMERALS[number - 1] if 1 <= number <= len(SECTION_NUMERALS) else str(number)
+        )
+        sections.append(
+            {
+                "numeral": numeral,
+                "title": unit_text(srows[0].section_title).rstrip("。"),
+                "summary": summary,
+                "rows": srow_ctx,
+                "count": len(srows),
+                "behind": ordered[Status.LAGGING.value] + ordered[Status.NOT_STARTED.value],
+            }
+        )
 
     lagging = [
         {
@@ -479,11 +528,17 @@ def sections_summary(sections: list[dict]) -> str:
     text = f"{len(sections)}个板块的任务推进状态见图1。"
     worst = sorted((s for s in sections if s["behind"]), key=lambda s: -s["behind"])[:3]
     if worst:
-        text += "滞后和未启动任务较多的是" + "、".join(f"第{s['numeral']}板块（{s['behind']}项）" for s in worst) + "。"
+        text += (
+            "滞后和未启动任务较多的是"
+            + "、".join(f"第{s['numeral']}板块（{s['behind']}项）" for s in worst)
+            + "。"
+        )
     return text
 
 
-def annex_row(no: int, r: RowResult, *, progress_chars: int = ANNEX_CHARS, short: bool = False) -> dict:
+def annex_row(
+    no: int, r: RowResult, *, progress_chars: int = ANNEX_CHARS, short: bool = False
+) -> dict:
     source, progress = row_progress(r, progress_chars)
     return {
         "no": no,
@@ -511,8 +566,16 @@ def jinja_env():
     return Environment(autoescape=True, undefined=StrictUndefined)
 
 
-def render_docx(template: Path, context: dict, out_path: Path, *, title: str, author: str, when: datetime,
-                chart_png: bytes | None = None) -> Path:
+def render_docx(
+    template: Path,
+    context: dict,
+    out_path: Path,
+    *,
+    title: str,
+    author: str,
+    when: datetime,
+    chart_png: bytes | None = None,
+) -> Path:
     """Fill ``template`` with ``context`` and write ``out_path`` atomically and reproducibly."""
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
@@ -530,14 +593,18 @@ def render_docx(template: Path, context: dict, out_path: Path, *, title: str, au
         tpl = DocxTemplate(template)
         tpl.init_docx()
     except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged template
-        raise ReportError(f"报告模板 {template} 无法打开（{type(exc).__name__}），请用 Word/WPS 另存为 .docx 或从仓库恢复") from None
+        raise ReportError(
+            f"报告模板 {template} 无法打开（{type(exc).__name__}），请用 Word/WPS 另存为 .docx 或从仓库恢复"
+        ) from None
     context = dict(context)
     if chart_png is not None:
         context["chart"] = InlineImage(tpl, io.BytesIO(chart_png), width=Mm(150))
     try:
         tpl.render(context, jinja_env=jinja_env(), autoescape=True)
     except TemplateError as exc:
-        near = " ".join(line.strip() for line in getattr(exc, "docx_context", []) if line.strip())[:80]
+        near = " ".join(line.strip() for line in getattr(exc, "docx_context", []) if line.strip())[
+            :80
+        ]
         where = f"（在“{near}”附近）" if near else ""
         raise ReportError(
             f"报告模板 {template.name} 中的标签有误{where}：{exc}。"
@@ -552,7 +619,9 @@ def render_docx(template: Path, context: dict, out_path: Path, *, title: str, au
 
 def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
     d = settings.district
-    return out_dir / safe_filename(f"{period}_{d.name}{d.document_title}{period.label}推进情况报告.docx", 120)
+    return out_dir / safe_filename(
+        f"{period}_{d.name}{d.document_title}{period.label}推进情况报告.docx", 120
+    )
 
 
 def render_report(
@@ -577,7 +646,9 @@ def render_report(
     if result is None:
         result, merged = load_result(settings, workspace, period, assignments)
     elif result.period and result.period != str(period):
-        raise ReportError(f"汇总结果属于 {result.period}，与要生成的报告期 {period} 不符，请检查 --period")
+        raise ReportError(
+            f"汇总结果属于 {result.period}，与要生成的报告期 {period} 不符，请检查 --period"
+        )
     day = today or default_report_day(settings, period)
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
     context = build_context(result, settings, period, today=day)
@@ -588,8 +659,13 @@ def render_report(
     when = datetime.combine(day, time(0, 0))
     target = report_path(settings, period, out_dir)
     render_docx(
-        Path(settings.templates_dir) / REPORT_TEMPLATE, context, target,
-        title=context["title"], author=settings.district.office, when=when, chart_png=chart,
+        Path(settings.templates_dir) / REPORT_TEMPLATE,
+        context,
+        target,
+        title=context["title"],
+        author=settings.district.office,
+        when=when,
+        chart_png=chart,
     )
     output = ReportOutput(
         period=period,
@@ -601,7 +677,9 @@ def render_report(
         lagging=context["n_lagging"],
     )
     if by_leader:
-        output.briefs = render_leader_briefs(result, settings, period, out_dir / BRIEFS_DIR, today=day)
+        output.briefs = render_leader_briefs(
+            result, settings, period, out_dir / BRIEFS_DIR, today=day
+        )
     if pdf:
         from .office import OfficeError, convert
 
@@ -621,7 +699,9 @@ def leaders_of(result: QuarterResult) -> list[str]:
     return list(seen)
 
 
-def brief_context(result: QuarterResult, settings: Settings, period: Period, leader: str, *, today: date) -> dict:
+def brief_context(
+    result: QuarterResult, settings: Settings, period: Period, leader: str, *, today: date
+) -> dict:
     """One leader's rows, lagging (and red) first, then not started, unknown, the rest."""
     mine = [r for r in sorted(result.rows, key=_id_key) if leader in r.lead_leaders]
 
@@ -656,8 +736,9 @@ def brief_context(result: QuarterResult, settings: Settings, period: Period, lea
     }
 
 
-def render_leader_briefs(result: QuarterResult, settings: Settings, period: Period, out_dir: Path, *,
-                         today: date) -> list[Path]:
+def render_leader_briefs(
+    result: QuarterResult, settings: Settings, period: Period, out_dir: Path, *, today: date
+) -> list[Path]:
     """One short .docx per leading leader; stale briefs of this period are removed."""
     out_dir = Path(out_dir)
     template = Path(settings.templates_dir) / BRIEF_TEMPLATE
@@ -666,7 +747,9 @@ def render_leader_briefs(result: QuarterResult, settings: Settings, period: Peri
     for leader in leaders_of(result):
         ctx = brief_context(result, settings, period, leader, today=today)
         path = out_dir / safe_filename(f"{period}_分管领导调度单_{leader}.docx")
-        render_docx(template, ctx, path, title=ctx["title"], author=settings.district.office, when=when)
+        render_docx(
+            template, ctx, path, title=ctx["title"], author=settings.district.office, when=when
+        )
         written.append(path)
     if out_dir.exists():
         for old in out_dir.glob(f"{period}_分管领导调度单_*.docx"):
@@ -682,13 +765,25 @@ def sample_for_check(settings: Settings, assignments, period: Period) -> Quarter
 
     result = empty_result(settings, assignments, period)
     result.rows = result.rows[:6]
-    statuses = [Status.ON_TRACK, Status.LAGGING, None, Status.DONE, Status.NOT_STARTED, Status.AHEAD]
+    statuses = [
+        Status.ON_TRACK,
+        Status.LAGGING,
+        None,
+        Status.DONE,
+        Status.NOT_STARTED,
+        Status.AHEAD,
+    ]
     for row, status in zip(result.rows, statuses, strict=False):
         if status is None:
             continue
         row.status, row.percent = status.value, 10.0 if status is Status.LAGGING else 30.0
-        row.light = Light.RED.value if status in (Status.LAGGING, Status.NOT_STARTED) else Light.GREEN.value
-        row.lead_reports = [Answer(unit=u, progress='检查用 <文字> & "引号"\n第二行', problems="检查用") for u in row.lead_units]
+        row.light = (
+            Light.RED.value if status in (Status.LAGGING, Status.NOT_STARTED) else Light.GREEN.value
+        )
+        row.lead_reports = [
+            Answer(unit=u, progress='检查用 <文字> & "引号"\n第二行', problems="检查用")
+            for u in row.lead_units
+        ]
         for ind in row.indicators:
             ind.value, ind.on_track = ind.target, True
     for i, unit in enumerate(result.units[:4]):
@@ -709,14 +804,24 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
     with tempfile.TemporaryDirectory(prefix="duban-check-") as tmp:
         try:
             result = sample_for_check(settings, assignments, period)
-            out = render_report(settings, Workspace(tmp), period, out_dir=Path(tmp), result=result,
-                                by_leader=True, today=period.end)
+            out = render_report(
+                settings,
+                Workspace(tmp),
+                period,
+                out_dir=Path(tmp),
+                result=result,
+                by_leader=True,
+                today=period.end,
+            )
             for path in [out.docx, *out.briefs]:
                 Document(path)  # the rendered XML must still be a valid document
         except ReportError as exc:
             problems.append(Problem("报告模板", str(exc)))
         except Exception as exc:  # noqa: BLE001 - anything else means the template is broken
             problems.append(
-                Problem("报告模板", f"模板渲染后的文件无法打开（{type(exc).__name__}: {exc}），请从仓库恢复 templates/ 下的模板后重新修改")
+                Problem(
+                    "报告模板",
+                    f"模板渲染后的文件无法打开（{type(exc).__name__}: {exc}），请从仓库恢复 templates/ 下的模板后重新修改",
+                )
             )
     return problems

@@ -71,13 +71,21 @@ def default_scenario(units: list[str], quarter: int = 1) -> Scenario:
     return Scenario(late=pool[3:6], missing=pool[8:11], rejected=pool[12:14])
 
 
-def answer_for(task: ResolvedTask, unit: str, period: Period, rng: random.Random, lead: bool) -> dict:
+def answer_for(
+    task: ResolvedTask, unit: str, period: Period, rng: random.Random, lead: bool
+) -> dict:
     """A plausible answer: progress around the expected pace, status consistent with it."""
     expected = period.expected_progress
     lag = rng.random() < 0.12
     # some one-off tasks finish early, and stay finished in later quarters
     done = random.Random(f"done-{unit}-{task.id}").random() < 0.04 * period.quarter
-    percent = 100.0 if done else max(0.0, min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12)))))
+    percent = (
+        100.0
+        if done
+        else max(
+            0.0, min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12))))
+        )
+    )
     if percent >= 100:
         status = Status.DONE
     elif percent == 0:
@@ -112,7 +120,9 @@ def answer_for(task: ResolvedTask, unit: str, period: Period, rng: random.Random
     }
 
 
-def fill_form(src: Path, dest: Path, answers: dict[tuple[str, str], dict], header: dict[str, str]) -> None:
+def fill_form(
+    src: Path, dest: Path, answers: dict[tuple[str, str], dict], header: dict[str, str]
+) -> None:
     """Write answers into a generated form's editable cells and save it as ``dest``.
 
     ``answers`` maps (role, task id) → answer dict (keys as in ``answer_for``);
@@ -135,7 +145,11 @@ def fill_form(src: Path, dest: Path, answers: dict[tuple[str, str], dict], heade
             answer = answers.get((role, task_id))
             if answer:
                 for key in ("progress", "percent", "status", "problems", "next_steps"):
-                    ws.cell(row=row, column=fs.column_index(key), value=answer[key] if answer[key] != "" else None)
+                    ws.cell(
+                        row=row,
+                        column=fs.column_index(key),
+                        value=answer[key] if answer[key] != "" else None,
+                    )
                 _fill_indicators(ws, row, answer["indicators"])
             row += 1
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -189,14 +203,18 @@ def simulate_returns(
         form = workspace.form_path(period, unit)
         if fate == "missing" or fate not in fates or not form.exists():
             continue
-        rng = random.Random(f"{seed}-{period}-{unit}")  # per unit: same answers whatever else is filled
+        rng = random.Random(
+            f"{seed}-{period}-{unit}"
+        )  # per unit: same answers whatever else is filled
         rows = assignments.by_unit[unit]
         answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
         answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
         if fate == "rejected":
             spoil(answers, rng)
         contact = assignments.registry.units[unit]
-        when = deadline + (timedelta(days=1) if fate == "late" else -timedelta(days=1, hours=rng.randint(0, 48)))
+        when = deadline + (
+            timedelta(days=1) if fate == "late" else -timedelta(days=1, hours=rng.randint(0, 48))
+        )
         header = {
             "filler": f"{contact.contact}（示例数据）",
             "phone": contact.phone,

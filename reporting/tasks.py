@@ -37,7 +37,9 @@ REQUIRED = ("id", "section", "content", "lead_units")
 SECTION_NUMERALS = "一二三四五六七八九十"
 
 _ID_RE = re.compile(r"^\d+(\.\d+)?$")
-_IND_RE = re.compile(r"^(?P<name>[^=＝]+)[=＝](?P<growth>增长)?(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>\S*)$")
+_IND_RE = re.compile(
+    r"^(?P<name>[^=＝]+)[=＝](?P<growth>增长)?(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>\S*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,9 @@ def load_tasks(path: Path | str) -> list[Task]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise TaskTableError(f"{path.name} 第 1 行（表头）缺少列：{'、'.join(missing)}，请补上后重试")
+        raise TaskTableError(
+            f"{path.name} 第 1 行（表头）缺少列：{'、'.join(missing)}，请补上后重试"
+        )
     reader.fieldnames = header
     tasks: list[Task] = []
     seen: dict[str, int] = {}
@@ -177,9 +181,13 @@ def load_tasks(path: Path | str) -> list[Task]:
         try:
             section = int(row["section"])
         except ValueError:
-            raise TaskTableError(f"{where}板块（section）应为 1–9 的数字，现为“{row['section']}”") from None
+            raise TaskTableError(
+                f"{where}板块（section）应为 1–9 的数字，现为“{row['section']}”"
+            ) from None
         if not 1 <= section <= len(SECTION_NUMERALS):
-            raise TaskTableError(f"{where}板块（section）应为 1–{len(SECTION_NUMERALS)}，现为 {section}")
+            raise TaskTableError(
+                f"{where}板块（section）应为 1–{len(SECTION_NUMERALS)}，现为 {section}"
+            )
         tasks.append(
             Task(
                 id=tid,

@@ -51,7 +51,14 @@ def robots(settings: Settings) -> list[Robot]:
     if w.wecom_url.strip():
         out.append(Robot("wecom", w.wecom_url.strip(), timeout=w.timeout))
     if w.dingtalk_url.strip():
-        out.append(Robot("dingtalk", w.dingtalk_url.strip(), secret=secret("dingtalk_secret"), timeout=w.timeout))
+        out.append(
+            Robot(
+                "dingtalk",
+                w.dingtalk_url.strip(),
+                secret=secret("dingtalk_secret"),
+                timeout=w.timeout,
+            )
+        )
     return out
 
 
@@ -76,7 +83,11 @@ def dingtalk_payload(content: str, mobiles: list[str]) -> dict:
     # DingTalk highlights a mention only when "@mobile" also appears in the text
     if mobiles:
         content = content.rstrip("\n") + "\n" + " ".join(f"@{m}" for m in mobiles)
-    return {"msgtype": "text", "text": {"content": content}, "at": {"atMobiles": mobiles, "isAtAll": False}}
+    return {
+        "msgtype": "text",
+        "text": {"content": content},
+        "at": {"atMobiles": mobiles, "isAtAll": False},
+    }
 
 
 def dingtalk_sign(secret_key: str, timestamp_ms: int) -> str:
@@ -94,7 +105,11 @@ def signed_url(url: str, secret_key: str, timestamp_ms: int) -> str:
 
 def payload_for(robot: Robot, content: str, mobiles: list[str]) -> dict:
     mobiles = valid_mobiles(mobiles)
-    return wecom_payload(content, mobiles) if robot.kind == "wecom" else dingtalk_payload(content, mobiles)
+    return (
+        wecom_payload(content, mobiles)
+        if robot.kind == "wecom"
+        else dingtalk_payload(content, mobiles)
+    )
 
 
 def send_text(
@@ -114,11 +129,17 @@ def send_text(
             raw = resp.read(65536)
     except urllib.error.HTTPError as exc:
         transient = exc.code >= 500 or exc.code == 429
-        raise SendError(f"{who}返回 HTTP {exc.code}，请检查机器人地址或稍后重试", transient=transient, fatal=True) from None
+        raise SendError(
+            f"{who}返回 HTTP {exc.code}，请检查机器人地址或稍后重试",
+            transient=transient,
+            fatal=True,
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SendError(
-            f"无法连接{who}（{reason}），请检查网络和机器人地址，稍后重新运行", transient=True, fatal=True
+            f"无法连接{who}（{reason}），请检查网络和机器人地址，稍后重新运行",
+            transient=True,
+            fatal=True,
         ) from None
     try:
         reply = json.loads(raw.decode("utf-8"))
@@ -129,5 +150,9 @@ def send_text(
         msg = str(reply.get("errmsg", "")) if isinstance(reply, dict) else ""
         if code in _RATE_LIMITED:
             raise SendError(f"{who}发送过于频繁（{code} {msg}），稍后重试", transient=True)
-        hint = "，请检查加签密钥 DUBAN_WEBHOOK_DINGTALK_SECRET" if robot.kind == "dingtalk" else "，请检查机器人地址"
+        hint = (
+            "，请检查加签密钥 DUBAN_WEBHOOK_DINGTALK_SECRET"
+            if robot.kind == "dingtalk"
+            else "，请检查机器人地址"
+        )
         raise SendError(f"{who}拒绝了消息（{code} {msg}）{hint}", fatal=True)

@@ -1,15 +1,15 @@
 """Where duban keeps its files under the data dir; the one place that knows the layout.
 
-    <data>/ledger.sqlite                       the ledger (returns, sends, steps)
-    <data>/archive/ab/<sha256>.<ext>           every received file, unchanged
-    <data>/2024Q1/forms/2024Q1_<单位>_进展情况表.xlsx
-    <data>/2024Q1/inbox/                       returned files (any names, subfolders)
-    <data>/2024Q1/merged.json                  the merged result (report, pre-fill)
-    <data>/2024Q1/汇总表.xlsx
-    <data>/2024Q1/report/                      .docx / .pdf
-    <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
-    <data>/outbox/                             messages written instead of sent (demo)
-    <data>/scheduler.sqlite, scheduler.lock, cycle.lock, logs/
+<data>/ledger.sqlite                       the ledger (returns, sends, steps)
+<data>/archive/ab/<sha256>.<ext>           every received file, unchanged
+<data>/2024Q1/forms/2024Q1_<单位>_进展情况表.xlsx
+<data>/2024Q1/inbox/                       returned files (any names, subfolders)
+<data>/2024Q1/merged.json                  the merged result (report, pre-fill)
+<data>/2024Q1/汇总表.xlsx
+<data>/2024Q1/report/                      .docx / .pdf
+<data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
+<data>/outbox/                             messages written instead of sent (demo)
+<data>/scheduler.sqlite, scheduler.lock, cycle.lock, logs/
 """
 
 from __future__ import annotations

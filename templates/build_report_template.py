@@ -83,7 +83,15 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
         kw.setdefault("size", fmt.SIZE_SAN)
         return fmt.add_paragraph_style(doc, name, **kw)
 
-    style(TITLE, font=fmt.XIAOBIAOSONG, size=fmt.SIZE_ER, jc="center", first_chars=0, keep_next=True, snap_to_grid=False)
+    style(
+        TITLE,
+        font=fmt.XIAOBIAOSONG,
+        size=fmt.SIZE_ER,
+        jc="center",
+        first_chars=0,
+        keep_next=True,
+        snap_to_grid=False,
+    )
     style(SUBTITLE, font=fmt.KAITI, jc="center", first_chars=0, keep_next=True)
     style(ADDRESSEE, first_chars=0, jc="left", keep_next=True)
     style(H1, font=fmt.HEITI, first_chars=2, keep_next=True, outline=0)
@@ -100,10 +108,35 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     style(CELL, jc="left", **cell)
     style(CELL_CENTER, jc="center", **cell)
     style(CELL_HEAD, font=fmt.HEITI, jc="center", **cell)
-    style(NOTE, font=fmt.KAITI, size=fmt.SIZE_SI, first_chars=0, jc="center", line=None, keep_next=True)
-    style(FIGURE, jc="center", first_chars=0, line=240, rule="auto", snap_to_grid=False, keep_next=True)
+    style(
+        NOTE,
+        font=fmt.KAITI,
+        size=fmt.SIZE_SI,
+        first_chars=0,
+        jc="center",
+        line=None,
+        keep_next=True,
+    )
+    style(
+        FIGURE,
+        jc="center",
+        first_chars=0,
+        line=240,
+        rule="auto",
+        snap_to_grid=False,
+        keep_next=True,
+    )
     style(CAPTION, size=fmt.SIZE_SI, jc="center", first_chars=0, line=None)
-    style(PAGE_NO, font=fmt.SONGTI, size=fmt.SIZE_SI, first_chars=0, line=240, rule="auto", snap_to_grid=False, base=None)
+    style(
+        PAGE_NO,
+        font=fmt.SONGTI,
+        size=fmt.SIZE_SI,
+        first_chars=0,
+        line=240,
+        rule="auto",
+        snap_to_grid=False,
+        base=None,
+    )
     fmt.add_character_style(doc, KAI_RUN, font=fmt.KAITI)
 
     fmt.page_setup(doc.sections[0])
@@ -133,7 +166,9 @@ def kai_lead(doc, lead: str, rest: str):
     return para
 
 
-def loop_table(doc, headers: list[str], cells: list[tuple[str, str]], widths: list[float], loop: str):
+def loop_table(
+    doc, headers: list[str], cells: list[tuple[str, str]], widths: list[float], loop: str
+):
     """A table: a header row repeated on every page, then one row per item of ``loop``.
 
     ``cells`` are (text with tags, style) for the repeated row. Rows never split across pages.
@@ -158,7 +193,11 @@ def loop_table(doc, headers: list[str], cells: list[tuple[str, str]], widths: li
 def build_report(path: Path) -> None:
     doc = base_document()
     # title_document: document_title with a line break where a long title should wrap (梯形)
-    p(doc, "关于{{ district }}{{ year }}年{{ title_document }}{{ quarter_label }}推进情况的报告", TITLE)
+    p(
+        doc,
+        "关于{{ district }}{{ year }}年{{ title_document }}{{ quarter_label }}推进情况的报告",
+        TITLE,
+    )
     p(doc)
     p(doc, "{{ government }}：", ADDRESSEE)
     p(
@@ -185,7 +224,10 @@ def build_report(path: Path) -> None:
         "按红黄绿灯（{{ light_rule }}），亮绿灯{{ l.green }}项、黄灯{{ l.yellow }}项、红灯{{ l.red }}项。",
     )
     tag(doc, "{%p else %}")
-    p(doc, "截至{{ cutoff }}，尚未收到任何单位报送的推进情况，{{ n_rows }}项任务的进展暂无法汇总。请各牵头单位抓紧报送。")
+    p(
+        doc,
+        "截至{{ cutoff }}，尚未收到任何单位报送的推进情况，{{ n_rows }}项任务的进展暂无法汇总。请各牵头单位抓紧报送。",
+    )
     tag(doc, "{%p endif %}")
 
     p(doc, "（二）主要经济指标", H2)
@@ -228,7 +270,10 @@ def build_report(path: Path) -> None:
     tag(doc, "{%p if lagging %}")
     p(doc, "对照{{ quarter_label }}序时进度，共有{{ n_lagging }}项任务滞后或亮红灯，具体如下：")
     tag(doc, "{%p for r in lagging %}")
-    p(doc, "{{ loop.index }}. {{ r.short }}（第{{ r.label }}项；牵头领导：{{ r.leaders }}；牵头单位：{{ r.units }}）。{{ r.gap_text }}。存在问题：{{ r.problems }}")
+    p(
+        doc,
+        "{{ loop.index }}. {{ r.short }}（第{{ r.label }}项；牵头领导：{{ r.leaders }}；牵头单位：{{ r.units }}）。{{ r.gap_text }}。存在问题：{{ r.problems }}",
+    )
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p elif any_returns %}")
     p(doc, "对照{{ quarter_label }}序时进度，已报送的任务中暂无滞后或亮红灯的任务。")
@@ -274,8 +319,13 @@ def build_report(path: Path) -> None:
         "各单位要落实专人负责，按时、准确报送推进情况。",
     )
     # the closing lines stay together: a signature never starts a page on its own
-    closing = [p(doc, "特此报告。"), p(doc), p(doc, "附件：{{ annex_title }}", ATTACHMENT), p(doc),
-               p(doc, "{{ signer }}", SIGNER)]
+    closing = [
+        p(doc, "特此报告。"),
+        p(doc),
+        p(doc, "附件：{{ annex_title }}", ATTACHMENT),
+        p(doc),
+        p(doc, "{{ signer }}", SIGNER),
+    ]
     for para in closing:
         fmt.set_para(para._p, keep_next=True)
     p(doc, "{{ date_text }}", DATE)

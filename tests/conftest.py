@@ -14,7 +14,9 @@ from jobs.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
-office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+office = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed"
+)
 
 
 @pytest.fixture
@@ -50,7 +52,13 @@ def duban(data_dir, monkeypatch):
     from jobs.cli import main
 
     def run(*args: str, config: Path | None = None, data: Path | None = None) -> Result:
-        argv = ["--config", str(config or ROOT / "config.toml"), "--data-dir", str(data or data_dir), *args]
+        argv = [
+            "--config",
+            str(config or ROOT / "config.toml"),
+            "--data-dir",
+            str(data or data_dir),
+            *args,
+        ]
         out, err = io.StringIO(), io.StringIO()
         code = 0
         with redirect_stdout(out), redirect_stderr(err):

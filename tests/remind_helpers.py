@@ -41,7 +41,9 @@ def install_forms(source: Path, app) -> None:
     shutil.copytree(source, app.workspace.forms_dir(PERIOD), dirs_exist_ok=True)
 
 
-def add_return(app, unit: str, state: str, problems=(), received_at="2024-04-03T10:00:00+08:00") -> None:
+def add_return(
+    app, unit: str, state: str, problems=(), received_at="2024-04-03T10:00:00+08:00"
+) -> None:
     """A return as intake records it (accepted / rejected with problem dicts)."""
     import json
 
@@ -50,7 +52,15 @@ def add_return(app, unit: str, state: str, problems=(), received_at="2024-04-03T
         ledger.conn.execute(
             "INSERT INTO returns (period, unit, sha256, source, state, problems, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (str(PERIOD), unit, sha, f"{unit}.xlsx", state, json.dumps(list(problems), ensure_ascii=False), received_at),
+            (
+                str(PERIOD),
+                unit,
+                sha,
+                f"{unit}.xlsx",
+                state,
+                json.dumps(list(problems), ensure_ascii=False),
+                received_at,
+            ),
         )
 
 

@@ -63,14 +63,70 @@ def test_shift_over_national_day():
 
 # (period, deadline, 通知, 提醒, 催报, 逾期) under the default rule
 EXPECTED = [
-    ("2024Q1", date(2024, 4, 8), date(2024, 3, 29), date(2024, 4, 2), date(2024, 4, 7), date(2024, 4, 9)),
-    ("2024Q2", date(2024, 7, 5), date(2024, 6, 28), date(2024, 7, 2), date(2024, 7, 4), date(2024, 7, 8)),
-    ("2024Q3", date(2024, 10, 12), date(2024, 9, 30), date(2024, 10, 9), date(2024, 10, 11), date(2024, 10, 14)),
-    ("2024Q4", date(2025, 1, 8), date(2024, 12, 31), date(2025, 1, 3), date(2025, 1, 7), date(2025, 1, 9)),
-    ("2025Q1", date(2025, 4, 8), date(2025, 3, 31), date(2025, 4, 2), date(2025, 4, 7), date(2025, 4, 9)),
-    ("2025Q2", date(2025, 7, 7), date(2025, 6, 30), date(2025, 7, 2), date(2025, 7, 4), date(2025, 7, 8)),
-    ("2025Q3", date(2025, 10, 14), date(2025, 9, 30), date(2025, 10, 10), date(2025, 10, 13), date(2025, 10, 15)),
-    ("2025Q4", date(2026, 1, 8), date(2025, 12, 31), date(2026, 1, 5), date(2026, 1, 7), date(2026, 1, 9)),
+    (
+        "2024Q1",
+        date(2024, 4, 8),
+        date(2024, 3, 29),
+        date(2024, 4, 2),
+        date(2024, 4, 7),
+        date(2024, 4, 9),
+    ),
+    (
+        "2024Q2",
+        date(2024, 7, 5),
+        date(2024, 6, 28),
+        date(2024, 7, 2),
+        date(2024, 7, 4),
+        date(2024, 7, 8),
+    ),
+    (
+        "2024Q3",
+        date(2024, 10, 12),
+        date(2024, 9, 30),
+        date(2024, 10, 9),
+        date(2024, 10, 11),
+        date(2024, 10, 14),
+    ),
+    (
+        "2024Q4",
+        date(2025, 1, 8),
+        date(2024, 12, 31),
+        date(2025, 1, 3),
+        date(2025, 1, 7),
+        date(2025, 1, 9),
+    ),
+    (
+        "2025Q1",
+        date(2025, 4, 8),
+        date(2025, 3, 31),
+        date(2025, 4, 2),
+        date(2025, 4, 7),
+        date(2025, 4, 9),
+    ),
+    (
+        "2025Q2",
+        date(2025, 7, 7),
+        date(2025, 6, 30),
+        date(2025, 7, 2),
+        date(2025, 7, 4),
+        date(2025, 7, 8),
+    ),
+    (
+        "2025Q3",
+        date(2025, 10, 14),
+        date(2025, 9, 30),
+        date(2025, 10, 10),
+        date(2025, 10, 13),
+        date(2025, 10, 15),
+    ),
+    (
+        "2025Q4",
+        date(2026, 1, 8),
+        date(2025, 12, 31),
+        date(2026, 1, 5),
+        date(2026, 1, 7),
+        date(2026, 1, 9),
+    ),
 ]
 
 
@@ -174,7 +230,13 @@ def test_remind_warns_loudly_for_an_unknown_year(app):
     from reporting.remind import send_reminders
 
     summary = send_reminders(
-        app.settings, app.assignments, app.workspace, "2027Q1", stage="提醒", channels=("list",), dry_run=True,
+        app.settings,
+        app.assignments,
+        app.workspace,
+        "2027Q1",
+        stage="提醒",
+        channels=("list",),
+        dry_run=True,
         today=date(2027, 4, 2),
     )
     assert any(line.startswith("警告：") and "2027" in line for line in summary.lines())

@@ -18,7 +18,9 @@ URGE_DAY = date(2024, 4, 7)
 
 def chase(app, **kw):
     kw.setdefault("today", URGE_DAY)
-    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, channels=("list",), **kw)
+    return send_reminders(
+        app.settings, app.assignments, app.workspace, PERIOD, channels=("list",), **kw
+    )
 
 
 @pytest.fixture
@@ -30,7 +32,9 @@ def returns(app):
         "区财政局",
         "rejected",
         [
-            Problem("累计完成进度应在 0% 到 100% 之间", file="x.xlsx", sheet="牵头任务", cell="H6").to_dict(),
+            Problem(
+                "累计完成进度应在 0% 到 100% 之间", file="x.xlsx", sheet="牵头任务", cell="H6"
+            ).to_dict(),
             Problem("=1+1 不是数字", file="x.xlsx").to_dict(),
         ],
     )
@@ -50,13 +54,26 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     assert ws["A1"].value == "2024年第一季度《政府工作报告》重点任务推进情况催报清单"
     assert "2024年4月8日 星期一 17:30" in ws["A2"].value
     assert "共 48 个（其中被退回 1 个）" in ws["A2"].value
-    assert [c.value for c in ws[3]] == ["序号", "单位", "联系人", "办公电话", "手机", "牵头/配合任务", "情况", "已发提醒", "电话催报记录"]
+    assert [c.value for c in ws[3]] == [
+        "序号",
+        "单位",
+        "联系人",
+        "办公电话",
+        "手机",
+        "牵头/配合任务",
+        "情况",
+        "已发提醒",
+        "电话催报记录",
+    ]
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     assert [r[1] for r in rows] == missing
     by_unit = {r[1]: r for r in rows}
     fin = by_unit["区财政局"]
     assert fin[2:5] == ("联络员07", "0552-0000007", "13800000007")
-    assert fin[6] == "已退回，待修改后重报：1. 牵头任务!H6：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
+    assert (
+        fin[6]
+        == "已退回，待修改后重报：1. 牵头任务!H6：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
+    )
     assert by_unit["区住建交通局"][6] == "未报送"
     rows_of = app.assignments.by_unit["区住建交通局"]
     assert by_unit["区住建交通局"][5] == f"{len(rows_of.lead)}/{len(rows_of.coop)}"
@@ -84,7 +101,7 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
 
 
 def test_a_formula_in_a_reason_is_not_a_formula(app):
-    add_return(app, "区财政局", "rejected", ["=HYPERLINK(\"http://x\")"])
+    add_return(app, "区财政局", "rejected", ['=HYPERLINK("http://x")'])
     summary = chase(app)
     ws = openpyxl.load_workbook(summary.chase_list[0]).active
     row = [r for r in ws.iter_rows(min_row=4) if r[1].value == "区财政局"][0]
@@ -113,7 +130,10 @@ def test_rerun_the_same_day_replaces_and_dry_run_writes_nothing(app):
     assert any("催报清单将列出 50 个单位" in line for line in dry.lines())
     chase(app)
     chase(app)
-    assert sorted(p.name for p in folder.iterdir()) == ["2024Q1_催报清单_20240407.docx", "2024Q1_催报清单_20240407.xlsx"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2024Q1_催报清单_20240407.docx",
+        "2024Q1_催报清单_20240407.xlsx",
+    ]
     chase(app, today=date(2024, 4, 9))
     assert len(list(folder.iterdir())) == 4  # earlier days' lists are kept
 

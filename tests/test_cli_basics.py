@@ -5,7 +5,15 @@ import re
 
 import pytest
 
-SEED_GROUP_MEMBERS = {"长青乡", "马城镇", "大庆街道", "张公山街道", "纬四街道", "朝阳街道", "钓鱼台街道"}
+SEED_GROUP_MEMBERS = {
+    "长青乡",
+    "马城镇",
+    "大庆街道",
+    "张公山街道",
+    "纬四街道",
+    "朝阳街道",
+    "钓鱼台街道",
+}
 
 
 @pytest.fixture
@@ -26,8 +34,17 @@ def test_tasks_json_has_79_resolved_rows(rows):
     assert len(rows) == 79
     one = rows["1"]
     assert set(one) >= {
-        "id", "section", "task_no", "task_title", "content", "lead_leaders", "assist_leaders",
-        "lead_units", "coop_units", "coop_collective", "indicators",
+        "id",
+        "section",
+        "task_no",
+        "task_title",
+        "content",
+        "lead_leaders",
+        "assist_leaders",
+        "lead_units",
+        "coop_units",
+        "coop_collective",
+        "indicators",
     }
     assert one["section"] == 1 and rows["33"]["section"] == 9
     assert one["coop_units"] == [] and one["coop_collective"] == ["GDP核算基础数据承担单位"]
@@ -62,7 +79,15 @@ def test_groups_expanded(rows):
     coop = rows["23.3"]["coop_units"]
     assert SEED_GROUP_MEMBERS <= set(coop)
     assert coop[-2:] == ["区委编办", "区司法局"]
-    assert set(rows["7.1"]["coop_units"]) == {"区财政局", "马城镇", "大庆街道", "张公山街道", "纬四街道", "朝阳街道", "钓鱼台街道"}
+    assert set(rows["7.1"]["coop_units"]) == {
+        "区财政局",
+        "马城镇",
+        "大庆街道",
+        "张公山街道",
+        "纬四街道",
+        "朝阳街道",
+        "钓鱼台街道",
+    }
     # 20.2: 各乡镇 only, not the streets
     assert "长青乡" in rows["20.2"]["coop_units"] and "大庆街道" not in rows["20.2"]["coop_units"]
 
@@ -97,7 +122,9 @@ def test_units_lists_counts(duban, app):
     items = json.loads(duban("units", "--json").out)
     by_name = {i["name"]: i for i in items}
     assert len(items) == len(app.assignments.by_unit)
-    assert by_name["区发改委"]["lead"] == sum(1 for r in app.assignments.rows if "区发改委" in r.lead_units)
+    assert by_name["区发改委"]["lead"] == sum(
+        1 for r in app.assignments.rows if "区发改委" in r.lead_units
+    )
     assert "区政府各部门" not in by_name  # collective: no form
 
 
@@ -134,7 +161,11 @@ def test_python_dash_m_jobs(root, tmp_path):
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "jobs", "--help"], cwd=root, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "jobs", "--help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "督办" in out and "check" in out
 

@@ -67,7 +67,9 @@ def test_every_unit_with_rows_gets_one_form(built):
     without = set(a.registry.units) - set(a.by_unit)
     for unit in without:
         assert not app.workspace.form_path(Q1, unit).exists()
-    assert summary.lines()[0].startswith(f"已生成 {len(a.by_unit)} 个单位的2024年第一季度进展情况表")
+    assert summary.lines()[0].startswith(
+        f"已生成 {len(a.by_unit)} 个单位的2024年第一季度进展情况表"
+    )
     with Ledger(app.workspace.ledger_path) as ledger:
         recorded = ledger.forms(Q1)
         assert ledger.step_done(Q1, "forms") is not None
@@ -184,7 +186,9 @@ def test_validations_and_their_ranges(fdw):
 
     text = dvs["内容过长"]
     assert (text.type, text.operator, text.formula1) == ("textLength", "lessThanOrEqual", "2000")
-    assert set(str(text.sqref).split()) == {col_range(k) for k in ("progress", "problems", "next_steps")}
+    assert set(str(text.sqref).split()) == {
+        col_range(k) for k in ("progress", "problems", "next_steps")
+    }
 
     # indicator values: one decimal rule covering exactly the unlocked indicator cells
     ind = dvs["指标完成值填写有误"]
@@ -247,7 +251,9 @@ def identity_places(wb) -> dict[str, fs.FormIdentity | None]:
     out["visible_cell"] = fs.FormIdentity.decode(guide[fs.GUIDE_CELLS["ident"]].value)
     if fs.SHEET_ID in wb.sheetnames:
         ws = wb[fs.SHEET_ID]
-        pairs = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, 20)}
+        pairs = {
+            ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, 20)
+        }
         out["hidden_sheet"] = fs.FormIdentity.from_pairs(pairs) if pairs.get("form_id") else None
     props = {p.name: p.value for p in wb.custom_doc_props}
     out["custom_props"] = (
@@ -263,13 +269,17 @@ def identity_places(wb) -> dict[str, fs.FormIdentity | None]:
 def test_identification_in_every_place(built, fdw):
     app, _ = built
     rows = app.assignments.by_unit["区发改委"]
-    expected = fs.FormIdentity.build(Q1, "区发改委", rows.lead, rows.coop, NOW.isoformat(timespec="seconds"))
+    expected = fs.FormIdentity.build(
+        Q1, "区发改委", rows.lead, rows.coop, NOW.isoformat(timespec="seconds")
+    )
     places = identity_places(fdw)
     assert places["hidden_sheet"] == expected
     short = ("form_id", "unit", "period", "fingerprint", "schema_version")
     for where, ident in places.items():
         assert ident is not None, where
-        assert {k: getattr(ident, k) for k in short} == {k: getattr(expected, k) for k in short}, where
+        assert {k: getattr(ident, k) for k in short} == {k: getattr(expected, k) for k in short}, (
+            where
+        )
     assert expected.form_id.startswith("2024Q1-") and expected.schema_version == fs.SCHEMA_VERSION
     assert fdw[fs.SHEET_GUIDE][fs.GUIDE_CELLS["form_id"]].value == expected.form_id
     for sheet in (fs.SHEET_LEAD, fs.SHEET_COOP):
@@ -289,11 +299,29 @@ def test_identification_in_every_place(built, fdw):
 
 
 def test_fingerprint_changes_with_content():
-    t = Task(id="1", section=1, section_title="", task_no="1", task_title="", content="甲", lead_units="x")
-    t2 = Task(id="1", section=1, section_title="", task_no="1", task_title="", content="甲乙", lead_units="x")
+    t = Task(
+        id="1",
+        section=1,
+        section_title="",
+        task_no="1",
+        task_title="",
+        content="甲",
+        lead_units="x",
+    )
+    t2 = Task(
+        id="1",
+        section=1,
+        section_title="",
+        task_no="1",
+        task_title="",
+        content="甲乙",
+        lead_units="x",
+    )
     assert fs.rows_fingerprint([t]) != fs.rows_fingerprint([t2])
     assert fs.form_fingerprint([t], []) != fs.form_fingerprint([], [t])
-    assert fs.form_id(Q1, "区发改委") == fs.form_id("2024Q1", "区发改委") != fs.form_id(Q1, "区财政局")
+    assert (
+        fs.form_id(Q1, "区发改委") == fs.form_id("2024Q1", "区发改委") != fs.form_id(Q1, "区财政局")
+    )
     assert fs.parse_task_label("8（1）") == fs.parse_task_label("8(1)") == "8.1"
 
 
@@ -303,7 +331,10 @@ def test_guide_sheet(fdw, built):
     assert ws["A1"].value.startswith("禹会区2024年《政府工作报告》重点任务第一季度推进情况表")
     assert ws[fs.GUIDE_CELLS["unit"]].value == "区发改委"
     assert ws[fs.GUIDE_CELLS["deadline"]].value == "2024年4月8日（星期一）17:30 前"
-    assert ws[fs.GUIDE_CELLS["counts"]].value == "牵头任务 10 项（见“牵头任务”表），配合任务 7 项（见“配合任务”表）"
+    assert (
+        ws[fs.GUIDE_CELLS["counts"]].value
+        == "牵头任务 10 项（见“牵头任务”表），配合任务 7 项（见“配合任务”表）"
+    )
     assert "区督查考核办" in ws[fs.GUIDE_CELLS["contact"]].value
     notes = [ws.cell(row=r, column=1).value for r in range(fs.GUIDE_FIRST_NOTE_ROW, ws.max_row + 1)]
     assert notes[0] == "填报要求"
@@ -316,8 +347,15 @@ def test_unsafe_unit_names(tmp_path):
     names = ["区/某局", "区_某局", "区:某中心", "区*某办?", "=区某所"]
     registry = Registry([Unit(n) for n in names], RegistrySettings())
     tasks = [
-        Task(id=str(i), section=1, section_title="", task_no=str(i), task_title="", content=f"任务{i}<&>",
-             lead_units=n)
+        Task(
+            id=str(i),
+            section=1,
+            section_title="",
+            task_no=str(i),
+            task_title="",
+            content=f"任务{i}<&>",
+            lead_units=n,
+        )
         for i, n in enumerate(names, 1)
     ]
     a = Assignments(tasks, registry)
@@ -349,19 +387,46 @@ def test_prefill_from_previous_merged_json(app):
     def row_result(r, lead=(), coop=()):
         t = r.task
         return RowResult(
-            id=t.id, label=t.label, section=t.section, section_title=t.section_title, task_no=t.task_no,
-            task_title=t.task_title, content=t.content, lead_leaders=list(r.lead_leaders),
-            lead_units=list(r.lead_units), coop_units=list(r.coop_units),
-            lead_reports=list(lead), coop_feedback=list(coop),
+            id=t.id,
+            label=t.label,
+            section=t.section,
+            section_title=t.section_title,
+            task_no=t.task_no,
+            task_title=t.task_title,
+            content=t.content,
+            lead_leaders=list(r.lead_leaders),
+            lead_units=list(r.lead_units),
+            coop_units=list(r.coop_units),
+            lead_reports=list(lead),
+            coop_feedback=list(coop),
         )
 
     result = QuarterResult(
-        period="2024Q1", period_label="2024年第一季度", expected_progress=25, deadline="", generated_at="",
+        period="2024Q1",
+        period_label="2024年第一季度",
+        expected_progress=25,
+        deadline="",
+        generated_at="",
         rows=[
-            row_result(lead_row, lead=[Answer("区发改委", "一季度GDP增长7.9%", 25, "序时推进", "无", "=加强调度",
-                                             {"地区生产总值": 7.9})]),
-            row_result(coop_row, lead=[Answer(coop_row.lead_units[0], "别人的进展", 30, "超序时")],
-                       coop=[Answer("区发改委", "配合提供项目清单", None, None, "", "继续配合")]),
+            row_result(
+                lead_row,
+                lead=[
+                    Answer(
+                        "区发改委",
+                        "一季度GDP增长7.9%",
+                        25,
+                        "序时推进",
+                        "无",
+                        "=加强调度",
+                        {"地区生产总值": 7.9},
+                    )
+                ],
+            ),
+            row_result(
+                coop_row,
+                lead=[Answer(coop_row.lead_units[0], "别人的进展", 30, "超序时")],
+                coop=[Answer("区发改委", "配合提供项目清单", None, None, "", "继续配合")],
+            ),
             row_result(other_lead, lead=[Answer(other_lead.lead_units[0], "无关单位", 20, "滞后")]),
         ],
     )
@@ -369,7 +434,9 @@ def test_prefill_from_previous_merged_json(app):
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
 
-    summary = build_forms(app.settings, a, app.workspace, "2024Q2", units=["区发改委", "区财政局"], now=NOW)
+    summary = build_forms(
+        app.settings, a, app.workspace, "2024Q2", units=["区发改委", "区财政局"], now=NOW
+    )
     form = {f.unit: f for f in summary.built}
     assert form["区发改委"].prefilled_cells == 8 and form["区财政局"].prefilled_cells == 0
     assert any("预填了2024年第一季度已采纳的内容" in line for line in summary.lines())
@@ -377,10 +444,17 @@ def test_prefill_from_previous_merged_json(app):
     lead = wb[fs.SHEET_LEAD]
     r = fs.FIRST_DATA_ROW
     assert fs.parse_task_label(cell(lead, "task_id", r).value) == lead_row.id
-    values = {k: cell(lead, k, r).value for k in ("progress", "percent", "status", "problems", "next_steps", "ind1_value")}
+    values = {
+        k: cell(lead, k, r).value
+        for k in ("progress", "percent", "status", "problems", "next_steps", "ind1_value")
+    }
     assert values == {
-        "progress": "一季度GDP增长7.9%", "percent": 25, "status": "序时推进", "problems": "无",
-        "next_steps": "'=加强调度", "ind1_value": 7.9,
+        "progress": "一季度GDP增长7.9%",
+        "percent": 25,
+        "status": "序时推进",
+        "problems": "无",
+        "next_steps": "'=加强调度",
+        "ind1_value": 7.9,
     }
     assert cell(lead, "next_steps", r).data_type == "s"  # never a formula
     yellow = "FFFFF2CC"
@@ -390,18 +464,24 @@ def test_prefill_from_previous_merged_json(app):
     assert cell(lead, "progress", r + 1).fill.fgColor.rgb != yellow
     coop = wb[fs.SHEET_COOP]
     assert cell(coop, "progress", r).value == "配合提供项目清单"
-    assert cell(coop, "percent", r).value is None and cell(coop, "next_steps", r).value == "继续配合"
+    assert (
+        cell(coop, "percent", r).value is None and cell(coop, "next_steps", r).value == "继续配合"
+    )
     assert cell(coop, "progress", r).fill.fgColor.rgb == yellow
     guide = [c.value for c in wb[fs.SHEET_GUIDE]["A"] if c.value]
     assert any("浅黄色底纹" in v and "2024年第一季度" in v and "共 8 格" in v for v in guide)
-    assert wb[fs.SHEET_GUIDE]["A1"].value.startswith("禹会区2024年《政府工作报告》重点任务第二季度推进情况表")
+    assert wb[fs.SHEET_GUIDE]["A1"].value.startswith(
+        "禹会区2024年《政府工作报告》重点任务第二季度推进情况表"
+    )
 
 
 def test_unreadable_previous_result_does_not_stop_forms(app):
     path = app.workspace.merged_json(Q1)
     path.parent.mkdir(parents=True)
     path.write_text("{not json", encoding="utf-8")
-    summary = build_forms(app.settings, app.assignments, app.workspace, "2024Q2", units=["区财政局"], now=NOW)
+    summary = build_forms(
+        app.settings, app.assignments, app.workspace, "2024Q2", units=["区财政局"], now=NOW
+    )
     assert summary.ok and len(summary.built) == 1
     assert any("无法读取" in line and "不预填" in line for line in summary.lines())
 
@@ -431,9 +511,22 @@ def test_cli_refuses_to_overwrite_a_sent_form_without_force(duban, app):
 
 def test_cli_out_dir_groups_and_errors(duban, tmp_path):
     out = tmp_path / "预览"
-    r = duban("forms", "--period", "2024Q1", "--unit", "各乡镇", "--unit", "区政府各部门", "--out", str(out))
+    r = duban(
+        "forms",
+        "--period",
+        "2024Q1",
+        "--unit",
+        "各乡镇",
+        "--unit",
+        "区政府各部门",
+        "--out",
+        str(out),
+    )
     assert r.code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["2024Q1_长青乡_进展情况表.xlsx", "2024Q1_马城镇_进展情况表.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "2024Q1_长青乡_进展情况表.xlsx",
+        "2024Q1_马城镇_进展情况表.xlsx",
+    ]
     assert "区政府各部门（泛指的提法，不单独填报）" in r.out
     r = duban("forms", "--period", "2024Q1", "--unit", "区发该委")
     assert r.code == 1 and "区发该委" in r.err and "区发改委" in r.err
@@ -459,7 +552,9 @@ def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
     for where, ident in places.items():
         assert ident is not None and ident.form_id == fs.form_id(Q1, "区发改委"), where
         assert ident.unit == "区发改委" and ident.period == "2024Q1", where
-    assert places["hidden_sheet"].lead_ids == tuple(r.id for r in app.assignments.by_unit["区发改委"].lead)
+    assert places["hidden_sheet"].lead_ids == tuple(
+        r.id for r in app.assignments.by_unit["区发改委"].lead
+    )
     assert wb[fs.SHEET_ID].sheet_state == "hidden" and wb.active.title == fs.SHEET_GUIDE
     ws = wb[fs.SHEET_LEAD]
     assert ws.protection.sheet

@@ -44,7 +44,9 @@ def assert_same_rows(result, expected=None):
     expected = expected or bundled_rows()
     assert [r["id"] for r in result.rows] == [r["id"] for r in expected]
     for got, want in zip(result.rows, expected, strict=True):
-        assert {c: got[c] for c in NOT_INDICATORS} == {c: want[c] for c in NOT_INDICATORS}, want["id"]
+        assert {c: got[c] for c in NOT_INDICATORS} == {c: want[c] for c in NOT_INDICATORS}, want[
+            "id"
+        ]
 
 
 def targets(text: str) -> set[tuple[float, str, bool]]:
@@ -53,7 +55,15 @@ def targets(text: str) -> set[tuple[float, str, bool]]:
 
 # -- documents built from the bundled rows ------------------------------------------------
 
-HEADER = ["序号", "工作任务（重点任务）", "责任领导（牵头领导）", "协助配合领导", "牵头单位（责任单位）", "配合单位（协办单位）", "完成时限"]
+HEADER = [
+    "序号",
+    "工作任务（重点任务）",
+    "责任领导（牵头领导）",
+    "协助配合领导",
+    "牵头单位（责任单位）",
+    "配合单位（协办单位）",
+    "完成时限",
+]
 VARIANT_HEADER = ["序号", "重点任务", "牵头领导", "协助领导", "责任单位", "协办单位", "时间节点"]
 
 
@@ -72,7 +82,13 @@ def table_groups(rows):
 
 
 def labels(row, deadline="2024年12月底"):
-    return [row["lead_leaders"], row["assist_leaders"], row["lead_units"], row["coop_units"], deadline]
+    return [
+        row["lead_leaders"],
+        row["assist_leaders"],
+        row["lead_units"],
+        row["coop_units"],
+        deadline,
+    ]
 
 
 def table_layout(rows, sub_ids=False, deadline="2024年12月底"):
@@ -91,7 +107,10 @@ def table_layout(rows, sub_ids=False, deadline="2024年12月底"):
                     if sub_ids:
                         cells = [row["id"], row["content"]]
                     else:
-                        cells = [no if i == 0 and not task[0]["task_title"] else "", f"（{sub}）{row['content']}"]
+                        cells = [
+                            no if i == 0 and not task[0]["task_title"] else "",
+                            f"（{sub}）{row['content']}",
+                        ]
                     out.append(("row", cells + labels(row, deadline), key))
             else:
                 row = task[0]
@@ -150,7 +169,9 @@ def build_table_xlsx(path: Path, rows, header=VARIANT_HEADER) -> Path:
     for kind, cells, _key in table_layout(rows, sub_ids=True, deadline=date(2024, 12, 31)):
         if kind == "chapter":
             ws.append([cells])
-            ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=len(header))
+            ws.merge_cells(
+                start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=len(header)
+            )
             continue
         ws.append([int(cells[0]) if cells[0].isdigit() else cells[0], *cells[1:]])
         here = ws.max_row
@@ -202,14 +223,18 @@ def test_seed_text_gives_the_bundled_tasks_csv(docs, app):
     assert (result.sections, result.tasks, len(result.rows)) == (9, 33, 79)
     assert_same_rows(result)
     # the preamble's own 一、二、三、 are no sections
-    assert {r["section_title"] for r in result.rows if r["section"] == "1"} == {"经济社会发展的主要预期目标"}
+    assert {r["section_title"] for r in result.rows if r["section"] == "1"} == {
+        "经济社会发展的主要预期目标"
+    }
 
 
 def test_indicators_are_proposed_like_the_hand_written_ones(docs):
     result = read(docs["txt"])
     by_id = {r["id"]: r for r in result.rows}
     hand = [r for r in bundled_rows() if r["indicators"]]
-    same = [r["id"] for r in hand if targets(by_id[r["id"]]["indicators"]) == targets(r["indicators"])]
+    same = [
+        r["id"] for r in hand if targets(by_id[r["id"]]["indicators"]) == targets(r["indicators"])
+    ]
     assert len(same) >= 0.8 * len(hand), sorted(set(r["id"] for r in hand) - set(same))
     assert by_id["26.2"]["indicators"] == "新增就业人员=4100人"
     assert by_id["1"]["indicators"] == "地区生产总值=增长8%"
@@ -282,10 +307,17 @@ def test_full_and_half_width_markers_and_colons(tmp_path):
 
     text = seed_text()
     # tasks 12.：全角数字和句点; sub-items: swap （1） and (1); label colons half-width
-    text = re.sub(r"^(\d+)\.", lambda m: m.group(1).translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "．", text, flags=re.M)
+    text = re.sub(
+        r"^(\d+)\.",
+        lambda m: m.group(1).translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "．",
+        text,
+        flags=re.M,
+    )
     text = re.sub(r"^（(\d)）", r"(\1) ", text, flags=re.M)
     text = re.sub(r"^\((\d)\) ?", r"（\1）", text, flags=re.M)
-    text = re.sub(r"^(牵头责任领导|牵头责任单位|配合责任单位|协助配合领导)：", r"\1 : ", text, flags=re.M)
+    text = re.sub(
+        r"^(牵头责任领导|牵头责任单位|配合责任单位|协助配合领导)：", r"\1 : ", text, flags=re.M
+    )
     assert "８．突出项目建设" in text and "牵头责任单位 : 区发改委" in text
     path = tmp_path / "marks.txt"
     path.write_text(text, encoding="utf-8")
@@ -296,8 +328,14 @@ def test_page_breaks_inside_items_labels_and_headings(tmp_path):
     text = seed_text()
     footer = "\n\n— 3 —\n\f\n"
     text = text.replace("一体化工作机制，瞄准", "一体化工作机制，" + footer + "瞄准", 1)
-    text = text.replace("区科技经信局、区招商和经济发展服务中心、长青乡、马城镇\n\n(2) 谋划", "区科技经信局、" + footer + "区招商和经济发展服务中心、长青乡、马城镇\n\n(2) 谋划", 1)
-    text = text.replace("二、以项目攻坚为抓手，着力推动", "二、以项目攻坚为抓手，" + footer + "着力推动", 1)
+    text = text.replace(
+        "区科技经信局、区招商和经济发展服务中心、长青乡、马城镇\n\n(2) 谋划",
+        "区科技经信局、" + footer + "区招商和经济发展服务中心、长青乡、马城镇\n\n(2) 谋划",
+        1,
+    )
+    text = text.replace(
+        "二、以项目攻坚为抓手，着力推动", "二、以项目攻坚为抓手，" + footer + "着力推动", 1
+    )
     text = text.replace("1538 套安置房", "1538 套安\n第 4 页 共 9 页\n置房", 1)
     path = tmp_path / "pdf.txt"
     path.write_text(text, encoding="utf-8")
@@ -334,7 +372,11 @@ def test_label_variants_inline_labels_and_deadlines(tmp_path, app):
     assert rows["1"]["coop_units"] == "区统计局、各街道"
     assert rows["1"]["deadline"] == "2025-06-30"
     assert rows["2"]["content"] == "新增就业人员 3000 人。"
-    assert (rows["2"]["lead_leaders"], rows["2"]["lead_units"], rows["2"]["coop_units"]) == ("王宏洲", "区人社局", "区财政局")
+    assert (rows["2"]["lead_leaders"], rows["2"]["lead_units"], rows["2"]["coop_units"]) == (
+        "王宏洲",
+        "区人社局",
+        "区财政局",
+    )
     assert rows["2"]["indicators"] == "新增就业人员=3000人"
     assert rows["3"]["assist_leaders"] == "马长伟"
     assert rows["3"]["deadline"] == "2025-12-31"
@@ -349,7 +391,10 @@ def test_word_automatic_numbering_is_read(tmp_path):
     doc = docx.Document()
     doc.add_paragraph("2024年重点任务分解")
     doc.add_paragraph("一、经济社会发展的主要预期目标")
-    for content, leader, unit in (("地区生产总值增长8%左右。", "崔海锋", "区发改委"), ("规上工业增加值增长10%。", "胡海波", "区科技经信局")):
+    for content, leader, unit in (
+        ("地区生产总值增长8%左右。", "崔海锋", "区发改委"),
+        ("规上工业增加值增长10%。", "胡海波", "区科技经信局"),
+    ):
         doc.add_paragraph(content, style="List Number")  # the number is Word's, not typed
         doc.add_paragraph(f"牵头责任领导：{leader}")
         doc.add_paragraph(f"牵头责任单位：{unit}")
@@ -379,7 +424,9 @@ def test_numbering_that_restarts_in_each_chapter_is_continued(tmp_path):
     ]
     assert result.rows[-1]["content"] == "分项一：1. 分项里的列举，不是任务"
     assert any("从 1 开始" in n for n in result.notes)
-    assert any("“2. 又一个编号行”无法归入任务 4" in n for n in result.notes)  # flagged, not glued to names
+    assert any(
+        "“2. 又一个编号行”无法归入任务 4" in n for n in result.notes
+    )  # flagged, not glued to names
 
 
 def test_two_column_table_with_two_row_header(tmp_path):
@@ -393,7 +440,17 @@ def test_two_column_table_with_two_row_header(tmp_path):
     ws.merge_cells("E1:F1")
     ws.append(["一、以项目攻坚为抓手"])
     ws.merge_cells("A3:G3")
-    ws.append([1, "突出项目建设", "加快推进一批项目开工建设。", "崔海锋", "区发改委", "长青乡", "2024年12月"])
+    ws.append(
+        [
+            1,
+            "突出项目建设",
+            "加快推进一批项目开工建设。",
+            "崔海锋",
+            "区发改委",
+            "长青乡",
+            "2024年12月",
+        ]
+    )
     ws.append([None, None, "储备项目 116 个。", "崔海锋", "区发改委", "", "2024年9月底"])
     ws.merge_cells("A4:A5")
     ws.merge_cells("B4:B5")
@@ -401,7 +458,10 @@ def test_two_column_table_with_two_row_header(tmp_path):
     path = tmp_path / "two.xlsx"
     wb.save(path)
     rows = read(path).rows
-    assert [(r["id"], r["task_title"], r["content"], r["lead_units"], r["coop_units"], r["deadline"]) for r in rows] == [
+    assert [
+        (r["id"], r["task_title"], r["content"], r["lead_units"], r["coop_units"], r["deadline"])
+        for r in rows
+    ] == [
         ("1.1", "突出项目建设", "加快推进一批项目开工建设。", "区发改委", "长青乡", "2024-12-31"),
         ("1.2", "突出项目建设", "储备项目 116 个。", "区发改委", "", "2024-09-30"),
         ("2", "坚持依法行政", "深化法治政府建设。", "区司法局", "区政府各部门", "2024-12-31"),
@@ -426,7 +486,10 @@ def test_one_cell_with_several_items_gives_each_the_row_labels(tmp_path):
     path = tmp_path / "cells.docx"
     doc.save(path)
     result = read(path)
-    assert [(r["id"], r["task_title"], r["content"], r["lead_leaders"], r["lead_units"]) for r in result.rows] == [
+    assert [
+        (r["id"], r["task_title"], r["content"], r["lead_leaders"], r["lead_units"])
+        for r in result.rows
+    ] == [
         ("4.1", "进一步完善城市功能", "加快地块挂牌上市。", "陈春霆", "区住建交通局"),
         ("4.2", "进一步完善城市功能", "启动老旧小区改造。", "陈春霆", "区住建交通局"),
         ("5.1", "", "甲。", "郑大", "区城市管理局"),
@@ -492,7 +555,9 @@ def test_docx_with_xml_entities_is_refused(docs, tmp_path):
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "word/document.xml":
-                data = data.replace(b"?>", b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>', 1)
+                data = data.replace(
+                    b"?>", b'?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>', 1
+                )
             dst.writestr(info, data)
     with pytest.raises(ImportTasksError, match="内容已损坏"):
         read(path)
@@ -540,8 +605,14 @@ def test_deadline(text, expected):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("完成 8100 户农村改厕，农村生活污水治理率达 45% 以上。", "农村改厕=8100户；农村生活污水治理率=45%"),
-        ("支持民宿产业发展，建成运营 20 家民宿，形成千万元以上文旅经济收入。", "建成运营民宿=20家；文旅经济收入=1000万元"),
+        (
+            "完成 8100 户农村改厕，农村生活污水治理率达 45% 以上。",
+            "农村改厕=8100户；农村生活污水治理率=45%",
+        ),
+        (
+            "支持民宿产业发展，建成运营 20 家民宿，形成千万元以上文旅经济收入。",
+            "建成运营民宿=20家；文旅经济收入=1000万元",
+        ),
         ("瞄准“500 强”企业，推动“三量齐增”。", ""),
         ("新增就业人员 4,100 人。", "新增就业人员=4100人"),
     ],
@@ -563,14 +634,20 @@ def office(tmp_path):
     return office
 
 
-def test_command_writes_the_default_file_and_ends_with_the_review_list(duban, office, docs, monkeypatch):
+def test_command_writes_the_default_file_and_ends_with_the_review_list(
+    duban, office, docs, monkeypatch
+):
     monkeypatch.chdir(office)
     result = duban("import-tasks", str(docs["docx"]), config=office / "config.toml")
     assert result.code == 0, result.err
     out = office / "tasks.imported.csv"
-    assert [r["id"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))][:3] == ["1", "2", "3"]
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))][
+        :3
+    ] == ["1", "2", "3"]
     lines = result.out.splitlines()
-    assert lines[0].startswith("已读取 paragraphs.docx（Word 文档，2024 年）：9 个板块、33 项任务，共 79 行")
+    assert lines[0].startswith(
+        "已读取 paragraphs.docx（Word 文档，2024 年）：9 个板块、33 项任务，共 79 行"
+    )
     start = next(i for i, line in enumerate(lines) if line.startswith("需要人工核对的行"))
     review = "\n".join(lines[start:])
     assert "14.1  牵头责任领导：“王宏洲陈春霆”拆分为“王宏洲、陈春霆”" in review
@@ -583,12 +660,16 @@ def test_command_writes_the_default_file_and_ends_with_the_review_list(duban, of
 def test_command_never_overwrites_tasks_csv_without_force(duban, office, docs):
     tasks = office / "tasks.csv"
     before = tasks.read_bytes()
-    result = duban("import-tasks", str(docs["txt"]), "-o", str(tasks), config=office / "config.toml")
+    result = duban(
+        "import-tasks", str(docs["txt"]), "-o", str(tasks), config=office / "config.toml"
+    )
     assert result.code == 1
     assert "是当前使用的任务表，不会覆盖" in result.err and "--force" in result.err
     assert tasks.read_bytes() == before
 
-    result = duban("import-tasks", str(docs["txt"]), "-o", str(tasks), "--force", config=office / "config.toml")
+    result = duban(
+        "import-tasks", str(docs["txt"]), "-o", str(tasks), "--force", config=office / "config.toml"
+    )
     assert result.code == 0, result.err
     backups = list(office.glob("tasks.*.bak.csv"))
     assert len(backups) == 1 and backups[0].read_bytes() == before
@@ -606,7 +687,14 @@ def test_command_diff_by_task_id(duban, office, docs, tmp_path):
         writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(edited)
-    result = duban("import-tasks", str(docs["table_xlsx"]), "-o", str(tmp_path / "new.csv"), "--diff", config=office / "config.toml")
+    result = duban(
+        "import-tasks",
+        str(docs["table_xlsx"]),
+        "-o",
+        str(tmp_path / "new.csv"),
+        "--diff",
+        config=office / "config.toml",
+    )
     assert result.code == 0, result.err
     out = result.out
     assert "与当前任务表 tasks.csv 相比：新增 1 行，删除 1 行，" in out
@@ -620,20 +708,30 @@ def test_command_keep_indicators_reimports_the_bundled_file_unchanged(duban, off
     tasks = office / "tasks.csv"
     before = tasks.read_text(encoding="utf-8")
     result = duban(
-        "import-tasks", str(docs["table_docx"]), "-o", str(tasks), "--force", "--keep-indicators", "--diff",
+        "import-tasks",
+        str(docs["table_docx"]),
+        "-o",
+        str(tasks),
+        "--force",
+        "--keep-indicators",
+        "--diff",
         config=office / "config.toml",
     )
     assert result.code == 0, result.err
     assert "与当前任务表 tasks.csv 相比：没有变化（79 行相同）。" in result.out
     assert "79 行内容与当前任务表相同，沿用了其中的指标。" in result.out
     assert "建议指标" not in result.out
-    assert tasks.read_text(encoding="utf-8-sig") == before  # the office's file, byte for byte (bar the BOM)
+    assert (
+        tasks.read_text(encoding="utf-8-sig") == before
+    )  # the office's file, byte for byte (bar the BOM)
 
 
 def test_command_reports_a_bad_file_in_one_line(duban, office, tmp_path):
     path = tmp_path / "x.txt"
     path.write_text("会议纪要\n今天开会。\n", encoding="utf-8")
-    result = duban("import-tasks", str(path), "-o", str(tmp_path / "o.csv"), config=office / "config.toml")
+    result = duban(
+        "import-tasks", str(path), "-o", str(tmp_path / "o.csv"), config=office / "config.toml"
+    )
     assert result.code == 1
     assert result.err.startswith("错误：x.txt 中没有找到任务分解的内容")
     assert not (tmp_path / "o.csv").exists()
@@ -642,10 +740,14 @@ def test_command_reports_a_bad_file_in_one_line(duban, office, tmp_path):
 
 
 def test_missing_fields_are_listed(tmp_path, app):
-    text = "一、稳增长\n1.加快项目建设。\n牵头责任单位：区发该委\n2.推进改革。\n牵头责任领导：崔海锋\n"
+    text = (
+        "一、稳增长\n1.加快项目建设。\n牵头责任单位：区发该委\n2.推进改革。\n牵头责任领导：崔海锋\n"
+    )
     path = tmp_path / "t.txt"
     path.write_text(text, encoding="utf-8")
     review = dict(read(path, app).review)
     assert "缺少牵头责任领导" in review["1"]
-    assert any(f.startswith("牵头责任单位：“区发该委”不在单位名录中，可能是 区发改委") for f in review["1"])
+    assert any(
+        f.startswith("牵头责任单位：“区发该委”不在单位名录中，可能是 区发改委") for f in review["1"]
+    )
     assert "缺少牵头责任单位（必填），请补上" in review["2"]

@@ -77,7 +77,13 @@ def test_collectives_resolve_to_no_unit(reg):
     res = reg.resolve_units("区住建交通局、大庆街道、50 项民生实事相关单位")
     assert res.names == ["区住建交通局", "大庆街道"]
     assert res.collectives == ["50项民生实事相关单位"]
-    for text in ["区政府各部门", "区直相关部门", "区安委会成员单位", "GDP核算基础数据承担单位", "驻政务服务中心部门"]:
+    for text in [
+        "区政府各部门",
+        "区直相关部门",
+        "区安委会成员单位",
+        "GDP核算基础数据承担单位",
+        "驻政务服务中心部门",
+    ]:
         res = reg.resolve_units(text)
         assert res.names == [] and res.collectives == [text]
 
@@ -100,7 +106,13 @@ def test_contacts_and_kinds(reg):
     u = reg.units["长青乡"]
     assert u.kind == "township" and u.kind_cn == "乡镇"
     assert u.email.endswith(".example")  # placeholders under a reserved domain
-    assert {x.kind for x in reg.units.values()} == {"department", "township", "street", "enterprise", "other"}
+    assert {x.kind for x in reg.units.values()} == {
+        "department",
+        "township",
+        "street",
+        "enterprise",
+        "other",
+    }
 
 
 def test_bad_units_csv(tmp_path):

@@ -116,7 +116,10 @@ def test_notice_carries_each_units_form_and_a_rerun_sends_nothing(mail_app, serv
     assert len(handler.messages) == 50
     for unit in ("区发改委", "区招商和经济发展服务中心", "钓鱼台街道"):
         msg = got[unit_email(mail_app, unit)]
-        assert msg["Subject"] == "2024年第一季度《政府工作报告》重点任务推进情况表（请于2024年4月8日前报送）"
+        assert (
+            msg["Subject"]
+            == "2024年第一季度《政府工作报告》重点任务推进情况表（请于2024年4月8日前报送）"
+        )
         assert msg["To"].addresses[0].addr_spec == unit_email(mail_app, unit)
         assert msg["To"].addresses[0].display_name.startswith(unit)
         assert msg["From"].addresses[0].display_name == "禹会区督查考核办"
@@ -148,13 +151,21 @@ def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail
     add_return(mail_app, "区发改委", "accepted")
     # stored as intake stores them; warnings are not reasons for a rejection
     problems = [
-        Problem("累计完成进度应在 0% 到 100% 之间", file="x.xlsx", sheet="牵头任务", cell="H6", task="7.1").to_dict(),
+        Problem(
+            "累计完成进度应在 0% 到 100% 之间",
+            file="x.xlsx",
+            sheet="牵头任务",
+            cell="H6",
+            task="7.1",
+        ).to_dict(),
         Problem("“存在问题”一栏为空", file="x.xlsx").to_dict(),
         Problem("隐藏了第 9 行", file="x.xlsx", sheet="牵头任务", level="warning").to_dict(),
     ]
     add_return(mail_app, "区财政局", "rejected", problems)
     # an earlier rejection superseded by an accepted return
-    add_return(mail_app, "区教体局", "rejected", ["旧问题"], received_at="2024-04-01T09:00:00+08:00")
+    add_return(
+        mail_app, "区教体局", "rejected", ["旧问题"], received_at="2024-04-01T09:00:00+08:00"
+    )
     add_return(mail_app, "区教体局", "accepted", received_at="2024-04-02T09:00:00+08:00")
 
     summary = remind(mail_app, today=REMIND_DAY)
@@ -171,7 +182,9 @@ def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail
     plain = got[unit_email(mail_app, "区科技经信局")]
     assert "尚未收到你单位" in plain.get_body(("plain",)).get_content()
     # no 通知 went out by email, so the 提醒 carries the form
-    assert [a.get_filename() for a in plain.iter_attachments()] == ["2024Q1_区科技经信局_进展情况表.xlsx"]
+    assert [a.get_filename() for a in plain.iter_attachments()] == [
+        "2024Q1_区科技经信局_进展情况表.xlsx"
+    ]
     assert plain["Subject"].startswith("【提醒】")
     assert summary.lines()[0].startswith("2024年第一季度（2024Q1） 提醒")
     assert any("其中 1 个单位的表格被退回" in line for line in summary.lines())
@@ -210,7 +223,10 @@ def test_cc_from_the_registry_and_settings(mail_app, server):
     mail_app.settings.smtp.cc = ["archive@yuhui.example"]
     remind(mail_app, today=NOTICE_DAY)
     first = [m for _, rcpts, m in handler.messages if "unit01@yuhui.example" in rcpts][0]
-    assert [a.addr_spec for a in first["Cc"].addresses] == ["leader1@yuhui.example", "archive@yuhui.example"]
+    assert [a.addr_spec for a in first["Cc"].addresses] == [
+        "leader1@yuhui.example",
+        "archive@yuhui.example",
+    ]
     rcpts = [r for _, r, m in handler.messages if m is first][0]
     assert set(rcpts) == {"unit01@yuhui.example", "leader1@yuhui.example", "archive@yuhui.example"}
 
@@ -244,7 +260,11 @@ def test_starttls_with_auth(mail_app, server, ca, monkeypatch):
     server_ctx, client_ctx = _tls(ca)
     logins = Logins(b"s3cret")
     handler = server(
-        tls_context=server_ctx, require_starttls=True, authenticator=logins, auth_required=True, auth_require_tls=True
+        tls_context=server_ctx,
+        require_starttls=True,
+        authenticator=logins,
+        auth_required=True,
+        auth_require_tls=True,
     )
     s = mail_app.settings.smtp
     s.security, s.user = "starttls", "duban"
@@ -261,7 +281,9 @@ def test_certificate_is_verified(mail_app, server, ca):
     handler = server(tls_context=server_ctx, require_starttls=True)
     mail_app.settings.smtp.security = "starttls"
     waits = Waits()
-    summary = remind(mail_app, today=NOTICE_DAY, sleep=waits)  # default context: the test CA is unknown
+    summary = remind(
+        mail_app, today=NOTICE_DAY, sleep=waits
+    )  # default context: the test CA is unknown
     assert summary.sent == 0 and summary.failed == 50
     assert handler.messages == [] and waits.calls == []
     text = "\n".join(summary.lines())
@@ -270,7 +292,12 @@ def test_certificate_is_verified(mail_app, server, ca):
 
 def test_wrong_password_fails_without_retries(mail_app, server, ca, monkeypatch):
     server_ctx, client_ctx = _tls(ca)
-    server(tls_context=server_ctx, require_starttls=True, authenticator=Logins(b"right"), auth_require_tls=True)
+    server(
+        tls_context=server_ctx,
+        require_starttls=True,
+        authenticator=Logins(b"right"),
+        auth_require_tls=True,
+    )
     s = mail_app.settings.smtp
     s.security, s.user = "starttls", "duban"
     monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "wrong")
@@ -359,8 +386,12 @@ def test_a_refused_cc_does_not_fail_the_unit(mail_app, server):
 def test_header_injection_is_cleaned_or_refused(mail_app, server):
     handler = server()
     units = mail_app.registry.units
-    units["区发改委"] = dataclasses.replace(units["区发改委"], contact="张三\r\nBcc: evil@attacker.example")
-    units["区财政局"] = dataclasses.replace(units["区财政局"], email="unit07@yuhui.example\nBcc: evil@attacker.example")
+    units["区发改委"] = dataclasses.replace(
+        units["区发改委"], contact="张三\r\nBcc: evil@attacker.example"
+    )
+    units["区财政局"] = dataclasses.replace(
+        units["区财政局"], email="unit07@yuhui.example\nBcc: evil@attacker.example"
+    )
     units["区教体局"] = dataclasses.replace(units["区教体局"], email="")
     summary = remind(mail_app, today=NOTICE_DAY)
     assert summary.sent == 48 and summary.failed == 2
@@ -379,11 +410,17 @@ def test_mailer_helpers():
     assert parse_addresses("a@x.cn; b@y.cn，a@x.cn") == ["a@x.cn", "b@y.cn"]
     with pytest.raises(NotifyError, match="格式不对"):
         parse_addresses("not-an-address")
-    header = content_disposition("2024Q1_区招商和经济发展服务中心_进展情况表.xlsx", "2024Q1_form.xlsx")
+    header = content_disposition(
+        "2024Q1_区招商和经济发展服务中心_进展情况表.xlsx", "2024Q1_form.xlsx"
+    )
     assert all(len(line) <= 78 for line in header.splitlines())
     assert content_disposition("plain.xlsx", "x.xlsx") == 'attachment; filename="plain.xlsx"'
     with pytest.raises(NotifyError):
-        build_message(Mail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"), sender=SENDER, sender_display="x")
+        build_message(
+            Mail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
+            sender=SENDER,
+            sender_display="x",
+        )
 
 
 # -- outbox, templates, CLI ---------------------------------------------------------------------------
@@ -393,7 +430,9 @@ def test_outbox_writes_eml_files_instead_of_sending(mail_app, tmp_path):
     summary = remind(mail_app, today=NOTICE_DAY)
     files = sorted(s.outbox.glob("*.eml"))
     assert summary.sent == 50 and len(files) == 50
-    msg = email.message_from_bytes((s.outbox / "2024Q1_通知_区发改委.eml").read_bytes(), policy=policy.default)
+    msg = email.message_from_bytes(
+        (s.outbox / "2024Q1_通知_区发改委.eml").read_bytes(), policy=policy.default
+    )
     assert msg["To"].addresses[0].addr_spec == "unit01@yuhui.example"
     (att,) = list(msg.iter_attachments())
     assert att.get_content() == mail_app.workspace.form_path(PERIOD, "区发改委").read_bytes()
@@ -420,7 +459,9 @@ def test_template_error_stops_before_anything_is_sent(mail_app, server, tmp_path
     templates.mkdir()
     for f in (root / "templates").glob("*.j2"):
         (templates / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
-    (templates / "mail_notice.txt.j2").write_text("主题 {{ unit }}\n\n{{ no_such_thing }}\n", encoding="utf-8")
+    (templates / "mail_notice.txt.j2").write_text(
+        "主题 {{ unit }}\n\n{{ no_such_thing }}\n", encoding="utf-8"
+    )
     mail_app.settings.paths.templates = templates
     with pytest.raises(NotifyError, match="no_such_thing") as err:
         remind(mail_app, today=NOTICE_DAY)
@@ -445,7 +486,12 @@ def test_remind_command(duban, data_dir, forms_source, monkeypatch):
         __import__("shutil").copytree(forms_source, shutil_target)
         r = duban("remind", "--period", "2024Q1", "--stage", "通知")
         assert r.code == 1 and "没有配置邮件服务器" in r.err
-        for key, value in {"HOST": "127.0.0.1", "PORT": str(port), "SECURITY": "none", "SENDER": SENDER}.items():
+        for key, value in {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "SECURITY": "none",
+            "SENDER": SENDER,
+        }.items():
             monkeypatch.setenv(f"DUBAN_SMTP_{key}", value)
         dry = duban("remind", "--period", "2024Q1", "--stage", "通知", "--dry-run")
         assert dry.code == 0 and "【演练】" in dry.out and handler.messages == []
@@ -466,7 +512,9 @@ def test_every_template_variable_is_documented(app, root):
     from reporting.remind import Recipient, message_context, unit_context
 
     cal = period_calendar(PERIOD, app.settings.deadline)
-    ctx = unit_context(message_context(app.settings, cal, "提醒", REMIND_DAY), Recipient("区发改委"), "")
+    ctx = unit_context(
+        message_context(app.settings, cal, "提醒", REMIND_DAY), Recipient("区发改委"), ""
+    )
     doc = (root / "docs" / "reminders.md").read_text(encoding="utf-8")
     missing = [key for key in ctx if f"`{key}`" not in doc]
     assert not missing, f"document these template variables in docs/reminders.md: {missing}"

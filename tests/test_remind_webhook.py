@@ -39,7 +39,9 @@ class Robot:
                 body = self.rfile.read(length)
                 url = urllib.parse.urlsplit(self.path)
                 assert self.headers["Content-Type"].startswith("application/json")
-                robot.requests.append((url.path, dict(urllib.parse.parse_qsl(url.query)), json.loads(body)))
+                robot.requests.append(
+                    (url.path, dict(urllib.parse.parse_qsl(url.query)), json.loads(body))
+                )
                 data = json.dumps(robot.reply).encode()
                 self.send_response(robot.status)
                 self.send_header("Content-Type", "application/json")
@@ -52,7 +54,9 @@ class Robot:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def url(self, path: str) -> str:
@@ -79,13 +83,20 @@ def remind(app, **kw):
     kw.setdefault("sleep", Waits())
     kw.setdefault("today", URGE_DAY)
     kw.setdefault("channels", ("webhook",))
-    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, clock=lambda: NOW, **kw)
+    return send_reminders(
+        app.settings, app.assignments, app.workspace, PERIOD, clock=lambda: NOW, **kw
+    )
 
 
 def test_wecom_lists_missing_units_and_mentions_their_mobiles(app, robot):
     app.settings.webhook.wecom_url = robot.url("/cgi-bin/webhook/send?key=KEY-123")
     add_return(app, "区发改委", "accepted")
-    add_return(app, "区财政局", "rejected", [{"message": "累计完成进度超过 100%"}, {"message": "缺少推进情况"}])
+    add_return(
+        app,
+        "区财政局",
+        "rejected",
+        [{"message": "累计完成进度超过 100%"}, {"message": "缺少推进情况"}],
+    )
     summary = remind(app)
     assert summary.stage == "催报" and summary.ok
     assert summary.count("sent", "wecom") == 49
@@ -113,7 +124,9 @@ def test_wecom_lists_missing_units_and_mentions_their_mobiles(app, robot):
     text = "\n".join(p["text"]["content"] for _, _, p in robot.requests)
     assert "区财政局（联络员07）：已退回，累计完成进度超过 100%等 2 处问题" in text
     rows = sends(app)
-    assert len(rows) == 49 and {(r["channel"], r["stage"], r["result"]) for r in rows} == {("wecom", "催报", "sent")}
+    assert len(rows) == 49 and {(r["channel"], r["stage"], r["result"]) for r in rows} == {
+        ("wecom", "催报", "sent")
+    }
     assert "KEY-123" not in "\n".join(summary.lines())  # the robot key is a secret
 
     count = len(robot.requests)
@@ -134,11 +147,16 @@ def test_dingtalk_signed_message(app, robot, monkeypatch):
     timestamp = str(int(NOW * 1000))
     assert query["timestamp"] == timestamp
     expected = base64.b64encode(
-        hmac.new(b"SECtest-secret", f"{timestamp}\nSECtest-secret".encode(), hashlib.sha256).digest()
+        hmac.new(
+            b"SECtest-secret", f"{timestamp}\nSECtest-secret".encode(), hashlib.sha256
+        ).digest()
     ).decode()
     assert query["sign"] == expected == dingtalk_sign("SECtest-secret", int(timestamp))
     assert payload["msgtype"] == "text"
-    assert payload["at"] == {"atMobiles": ["13800000001", "13800000002", "13800000003"], "isAtAll": False}
+    assert payload["at"] == {
+        "atMobiles": ["13800000001", "13800000002", "13800000003"],
+        "isAtAll": False,
+    }
     content = payload["text"]["content"]
     assert content.startswith("【逾期】")
     assert "已超过报送截止时间" in content
@@ -152,7 +170,10 @@ def test_dingtalk_refusal_is_recorded_as_failed(app, robot):
     summary = remind(app, sleep=waits)
     assert summary.sent == 0 and summary.failed == 50
     assert waits == []  # a refusal is not retried
-    assert "310000" in summary.outcomes[0].detail and "DUBAN_WEBHOOK_DINGTALK_SECRET" in summary.outcomes[0].detail
+    assert (
+        "310000" in summary.outcomes[0].detail
+        and "DUBAN_WEBHOOK_DINGTALK_SECRET" in summary.outcomes[0].detail
+    )
     assert {r["result"] for r in sends(app)} == {"failed"}
     robot.reply = {"errcode": 0, "errmsg": "ok"}
     retry = remind(app)

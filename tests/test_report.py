@@ -35,8 +35,14 @@ TODAY = date(2024, 4, 9)
 HOSTILE = '<tag> & "quotes"\nnewline ]]> {{ x }}'
 
 STATUS_CYCLE = [
-    Status.ON_TRACK, Status.AHEAD, Status.ON_TRACK, Status.DONE, Status.LAGGING,
-    Status.ON_TRACK, Status.NOT_STARTED, None,  # None: the lead unit did not report
+    Status.ON_TRACK,
+    Status.AHEAD,
+    Status.ON_TRACK,
+    Status.DONE,
+    Status.LAGGING,
+    Status.ON_TRACK,
+    Status.NOT_STARTED,
+    None,  # None: the lead unit did not report
 ]
 
 
@@ -57,20 +63,36 @@ def sample_result(app, period: Period = P) -> QuarterResult:
         if status is None:
             # lead unit silent; one cooperating unit gave feedback on some rows
             if row.coop_units and i % 16 == 7:
-                row.coop_feedback = [Answer(unit=row.coop_units[0], progress=f"配合推进第{row.label}项，已对接牵头单位。")]
+                row.coop_feedback = [
+                    Answer(
+                        unit=row.coop_units[0],
+                        progress=f"配合推进第{row.label}项，已对接牵头单位。",
+                    )
+                ]
                 reporting_units.add(row.coop_units[0])
             continue
-        percent = {Status.DONE: 100.0, Status.AHEAD: 40.0, Status.ON_TRACK: 25.0,
-                   Status.LAGGING: 5.0 if i % 3 else 15.0, Status.NOT_STARTED: 0.0}[status]
+        percent = {
+            Status.DONE: 100.0,
+            Status.AHEAD: 40.0,
+            Status.ON_TRACK: 25.0,
+            Status.LAGGING: 5.0 if i % 3 else 15.0,
+            Status.NOT_STARTED: 0.0,
+        }[status]
         row.percent = percent
         row.status = status.value
         row.gap = result.expected_progress - percent
         row.light = light_for(row.gap)
         row.judged_status = status.value
         progress = f"{row.label}项一季度完成阶段任务，累计完成{percent:g}%。\n下一步继续推进。"
-        problems = "资金缺口较大，土地指标尚未落实。" if status in (Status.LAGGING, Status.NOT_STARTED) else ""
+        problems = (
+            "资金缺口较大，土地指标尚未落实。"
+            if status in (Status.LAGGING, Status.NOT_STARTED)
+            else ""
+        )
         row.lead_reports = [
-            Answer(unit=u, progress=progress, percent=percent, status=status.value, problems=problems)
+            Answer(
+                unit=u, progress=progress, percent=percent, status=status.value, problems=problems
+            )
             for u in row.lead_units
         ]
         reporting_units.update(row.lead_units)
@@ -79,12 +101,21 @@ def sample_result(app, period: Period = P) -> QuarterResult:
     hostile_row = by_id["8.1"]
     hostile_row.status, hostile_row.percent, hostile_row.gap = Status.LAGGING.value, 10.0, 15.0
     hostile_row.light = Light.YELLOW.value
-    hostile_row.lead_reports = [Answer(unit="区发改委", progress=HOSTILE, percent=10.0, status="滞后", problems=HOSTILE)]
+    hostile_row.lead_reports = [
+        Answer(unit="区发改委", progress=HOSTILE, percent=10.0, status="滞后", problems=HOSTILE)
+    ]
     # reported on track but the numbers say otherwise: red, with the merge's explanation
     conflict = by_id["9.2"]
-    conflict.status, conflict.percent, conflict.gap, conflict.light = Status.ON_TRACK.value, 2.0, 23.0, Light.RED.value
+    conflict.status, conflict.percent, conflict.gap, conflict.light = (
+        Status.ON_TRACK.value,
+        2.0,
+        23.0,
+        Light.RED.value,
+    )
     conflict.status_conflict = "自报序时推进，但累计完成2%，低于序时进度"
-    conflict.lead_reports = [Answer(unit="区发改委", progress="完成前期工作。", percent=2.0, status="序时推进")]
+    conflict.lead_reports = [
+        Answer(unit="区发改委", progress="完成前期工作。", percent=2.0, status="序时推进")
+    ]
     # main economic indicators: one behind target, one ahead, one missing
     values = {"1": 7.1, "2": 10.5, "3": 16.0, "4": None, "5": 9.5, "6": 8.2}
     for tid, value in values.items():
@@ -117,7 +148,9 @@ def rendered(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     app = create_app(ROOT / "config.toml", data_dir=tmp / "data", env={})
     res = sample_result(app)
-    out = render_report(app.settings, app.workspace, P, out_dir=tmp / "out", result=res, today=TODAY, by_leader=True)
+    out = render_report(
+        app.settings, app.workspace, P, out_dir=tmp / "out", result=res, today=TODAY, by_leader=True
+    )
     return out, res, app
 
 
@@ -208,13 +241,22 @@ def test_body_style_is_fangsong_16pt_exact_579_indent_two_chars(doc):
     assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("579", "exact")
     assert ppr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
     defaults = doc.styles.element.find(qn("w:docDefaults"))
-    assert defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "32"
+    assert (
+        defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val"))
+        == "32"
+    )
 
 
 @pytest.mark.parametrize(
     ("style", "font", "size"),
-    [("公文标题", "方正小标宋简体", "44"), ("一级标题", "黑体", "32"), ("二级标题", "楷体_GB2312", "32"),
-     ("页码", "宋体", "28"), ("表头文字", "黑体", "24"), ("表格文字", "仿宋_GB2312", "24")],
+    [
+        ("公文标题", "方正小标宋简体", "44"),
+        ("一级标题", "黑体", "32"),
+        ("二级标题", "楷体_GB2312", "32"),
+        ("页码", "宋体", "28"),
+        ("表头文字", "黑体", "24"),
+        ("表格文字", "仿宋_GB2312", "24"),
+    ],
 )
 def test_heading_and_table_styles(doc, style, font, size):
     el = doc.styles[style].element
@@ -226,7 +268,9 @@ def test_no_theme_fonts_anywhere_and_zh_cn(rendered):
     path = rendered[0].docx
     for part in ("word/styles.xml", "word/document.xml", "word/footer1.xml", "word/footer2.xml"):
         xml = docx_xml(path, part)
-        assert b"Theme=" not in xml and b"theme=" not in xml.lower().replace(b"w:themefontlang", b""), part
+        assert b"Theme=" not in xml and b"theme=" not in xml.lower().replace(
+            b"w:themefontlang", b""
+        ), part
     assert b'w:eastAsia="zh-CN"' in docx_xml(path, "word/settings.xml")
 
 
@@ -247,7 +291,13 @@ def test_headings_use_their_styles(doc):
     # the long title wraps after the document's name, not inside a word
     assert by_text["关于禹会区2024年《政府工作报告》\n重点任务第一季度推进情况的报告"] == "公文标题"
     assert by_text["区政府："] == "主送机关"
-    for h in ("一、总体情况", "二、各板块推进情况", "三、滞后任务及存在问题", "四、报送情况", "五、下步工作建议"):
+    for h in (
+        "一、总体情况",
+        "二、各板块推进情况",
+        "三、滞后任务及存在问题",
+        "四、报送情况",
+        "五、下步工作建议",
+    ):
         assert by_text[h] == "一级标题"
     assert by_text["（二）以项目攻坚为抓手，着力推动经济企稳回升"] == "二级标题"
     assert by_text["区督查考核办"] == "发文机关署名"
@@ -260,10 +310,15 @@ def test_headings_use_their_styles(doc):
 def test_title_break_only_when_needed():
     from reporting.report import title_break
 
-    assert title_break("关于某区2024年《报告》任务的报告", "《报告》任务") == "《报告》任务"  # fits one line
+    assert (
+        title_break("关于某区2024年《报告》任务的报告", "《报告》任务") == "《报告》任务"
+    )  # fits one line
     long = "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告"
     assert title_break(long, "《政府工作报告》重点任务") == "《政府工作报告》\n重点任务"
-    assert title_break(long.replace("《政府工作报告》", "政府工作报告"), "政府工作报告重点任务") == "政府工作报告重点任务"
+    assert (
+        title_break(long.replace("《政府工作报告》", "政府工作报告"), "政府工作报告重点任务")
+        == "政府工作报告重点任务"
+    )
 
 
 def test_odd_and_even_footers_with_page_fields(rendered, doc):
@@ -299,8 +354,13 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
     for light in ("绿", "黄", "红"):
         n = number(rf"亮?{light}灯(\d+)项", text)
         assert n == lc[light], light
-    for pattern, key in ((r"应报送单位(\d+)个", "due"), (r"按时报送(\d+)个", "on_time"), (r"逾期报送(\d+)个", "late"),
-                         (r"被退回待重新报送(\d+)个", "rejected"), (r"未报送(\d+)个", "missing")):
+    for pattern, key in (
+        (r"应报送单位(\d+)个", "due"),
+        (r"按时报送(\d+)个", "on_time"),
+        (r"逾期报送(\d+)个", "late"),
+        (r"被退回待重新报送(\d+)个", "rejected"),
+        (r"未报送(\d+)个", "missing"),
+    ):
         assert number(pattern, text) == uc[key], key
     assert "截至4月9日10时30分" in text
     assert "第一季度序时进度为25%" in text
@@ -309,10 +369,14 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
     assert number(r"共有(\d+)项任务滞后或亮红灯", text) == len(lagging)
     listed = [p for p in texts(doc) if re.match(r"\d+\. ", p)]
     assert len(listed) == len(lagging)
-    for para, row in zip(listed, sorted(lagging, key=lambda r: [int(x) for x in r.id.split(".")]), strict=True):
+    for para, row in zip(
+        listed, sorted(lagging, key=lambda r: [int(x) for x in r.id.split(".")]), strict=True
+    ):
         assert f"第{row.label}项" in para and "、".join(row.lead_units) in para
     # each section's own counts add up to the totals
-    section_totals = [number(r"本板块共(\d+)项任务", p) for p in texts(doc) if p.startswith("本板块共")]
+    section_totals = [
+        number(r"本板块共(\d+)项任务", p) for p in texts(doc) if p.startswith("本板块共")
+    ]
     assert len(section_totals) == 9 and sum(section_totals) == 79
 
 
@@ -352,7 +416,10 @@ def test_unit_lists_and_missing_lead_unit_fallback(rendered, doc):
     # a row whose lead unit is silent shows the cooperating unit's feedback instead
     row = next(r for r in res.rows if not r.lead_reports and r.coop_feedback)
     para = next(p.text for p in doc.paragraphs if p.text.startswith(row.label))
-    assert f"牵头单位{'、'.join(row.lead_units)}未报送，配合单位反馈：{row.coop_feedback[0].unit}：" in para
+    assert (
+        f"牵头单位{'、'.join(row.lead_units)}未报送，配合单位反馈：{row.coop_feedback[0].unit}："
+        in para
+    )
 
 
 def test_hostile_unit_text_is_escaped_and_keeps_its_lines(rendered, doc):
@@ -378,9 +445,20 @@ def test_annex_is_landscape_with_repeated_header_and_unsplit_rows(rendered, doc)
     assert annex_section._sectPr.find(qn("w:pgSz")).get(qn("w:orient")) == "landscape"
     lines = texts(doc)
     a = lines.index("附件")
-    assert doc.paragraphs[a].style.name == "附件标识" and lines[a + 2] == "2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    assert (
+        doc.paragraphs[a].style.name == "附件标识"
+        and lines[a + 2] == "2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    )
     table = doc.tables[-1]
-    assert [c.text for c in table.rows[0].cells] == ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"]
+    assert [c.text for c in table.rows[0].cells] == [
+        "序号",
+        "任务",
+        "牵头领导",
+        "牵头单位",
+        "本季度进展",
+        "状态",
+        "亮灯",
+    ]
     head = table.rows[0]._tr.trPr
     assert head.find(qn("w:tblHeader")) is not None and head.find(qn("w:cantSplit")) is not None
     body = table.rows[1:]
@@ -392,7 +470,9 @@ def test_annex_is_landscape_with_repeated_header_and_unsplit_rows(rendered, doc)
     statuses = Counter(r.cells[5].text for r in body)
     assert dict(statuses) == {k: v for k, v in res.status_counts().items() if v}
     lights = Counter(r.cells[6].text for r in body)
-    assert lights["红灯"] == res.light_counts()["红"] and lights["—"] == sum(1 for r in res.rows if not r.light)
+    assert lights["红灯"] == res.light_counts()["红"] and lights["—"] == sum(
+        1 for r in res.rows if not r.light
+    )
     red = next(r for r in body if r.cells[6].text == "红灯")
     assert red.cells[6]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "F4B6B6"
     # widths fit the landscape type area (225 mm)
@@ -403,7 +483,10 @@ def test_annex_is_landscape_with_repeated_header_and_unsplit_rows(rendered, doc)
 def test_closing_block_keeps_together_and_signature_layout(doc):
     lines = texts(doc)
     i = lines.index("特此报告。")
-    assert lines[i + 1] == "" and lines[i + 2] == "附件：2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    assert (
+        lines[i + 1] == ""
+        and lines[i + 2] == "附件：2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+    )
     assert lines[i + 3] == "" and lines[i + 4] == "区督查考核办" and lines[i + 5] == "2024年4月9日"
     for para in doc.paragraphs[i : i + 5]:
         keep = para._p.pPr.find(qn("w:keepNext")) if para._p.pPr is not None else None
@@ -440,13 +523,23 @@ def test_core_properties_are_fixed(doc):
 
 def test_rendering_twice_gives_identical_files(app, result, tmp_path):
     outs = [
-        render_report(app.settings, app.workspace, P, out_dir=tmp_path / name, result=result, today=TODAY, by_leader=True)
+        render_report(
+            app.settings,
+            app.workspace,
+            P,
+            out_dir=tmp_path / name,
+            result=result,
+            today=TODAY,
+            by_leader=True,
+        )
         for name in ("a", "b")
     ]
     assert outs[0].docx.read_bytes() == outs[1].docx.read_bytes()
     assert [p.read_bytes() for p in outs[0].briefs] == [p.read_bytes() for p in outs[1].briefs]
     # and a rerun into the same place rewrites the same file
-    again = render_report(app.settings, app.workspace, P, out_dir=tmp_path / "a", result=result, today=TODAY)
+    again = render_report(
+        app.settings, app.workspace, P, out_dir=tmp_path / "a", result=result, today=TODAY
+    )
     assert again.docx.read_bytes() == outs[1].docx.read_bytes()
 
 
@@ -497,7 +590,9 @@ def test_default_date_is_the_report_day_once_it_has_passed(app):
 def test_one_brief_per_leading_leader_lagging_first(rendered):
     out, res, _ = rendered
     leaders = sorted({name for r in res.rows for name in r.lead_leaders})
-    assert sorted(p.name for p in out.briefs) == sorted(f"2024Q1_分管领导调度单_{n}.docx" for n in leaders)
+    assert sorted(p.name for p in out.briefs) == sorted(
+        f"2024Q1_分管领导调度单_{n}.docx" for n in leaders
+    )
     assert all(p.parent.name == BRIEFS_DIR for p in out.briefs)
     path = next(p for p in out.briefs if p.name.endswith("崔海锋.docx"))
     brief = Document(path)
@@ -525,7 +620,9 @@ def test_stale_briefs_are_removed(app, result, tmp_path):
     stale.write_bytes(b"old")
     other = out_dir / BRIEFS_DIR / "说明.txt"
     other.write_text("keep", encoding="utf-8")
-    render_report(app.settings, app.workspace, P, out_dir=out_dir, result=result, today=TODAY, by_leader=True)
+    render_report(
+        app.settings, app.workspace, P, out_dir=out_dir, result=result, today=TODAY, by_leader=True
+    )
     assert not stale.exists() and other.exists()
 
 
@@ -612,19 +709,30 @@ def test_cli_pdf_without_libreoffice_keeps_the_docx(duban, data_dir, monkeypatch
 # -- LibreOffice: what a reader gets ------------------------------------------------------------
 @office
 def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
-    out = render_report(app.settings, app.workspace, P, out_dir=tmp_path, result=result, today=TODAY, pdf=True)
+    out = render_report(
+        app.settings, app.workspace, P, out_dir=tmp_path, result=result, today=TODAY, pdf=True
+    )
     assert out.pdf_error == "" and out.pdf.exists()
-    info = subprocess.run(["pdfinfo", str(out.pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", str(out.pdf)], capture_output=True, text=True, check=True
+    ).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages >= 10
-    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(out.pdf)], capture_output=True, text=True,
-                           check=True).stdout
-    orient = [("landscape" if float(w) > float(h) else "portrait")
-              for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)]
+    sizes = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(pages), str(out.pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    orient = [
+        ("landscape" if float(w) > float(h) else "portrait")
+        for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)
+    ]
     first_annex = orient.index("landscape")
     assert orient == ["portrait"] * first_annex + ["landscape"] * (pages - first_annex)
-    text = subprocess.run(["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = re.sub(r"\s+", "", text)
     assert "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告" in flat
     sc = result.status_counts()
@@ -638,5 +746,7 @@ def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
     # the annex header row is repeated on every annex page
     for page in per_page[first_annex:pages]:
         assert re.search(r"序号\s+任务", page)
-    fonts = subprocess.run(["pdffonts", str(out.pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(out.pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts and "WenKai" in fonts

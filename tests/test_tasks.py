@@ -74,8 +74,20 @@ def rows_to_csv(rows: list[dict]) -> str:
 
 
 ROWS = [
-    {"id": "1", "section": "1", "section_title": "目标", "content": "地区生产总值增长8%左右。", "lead_units": "区发改委"},
-    {"id": "7.1", "section": "1", "section_title": "目标", "content": "城镇居民收入增长。", "lead_units": "区人社局"},
+    {
+        "id": "1",
+        "section": "1",
+        "section_title": "目标",
+        "content": "地区生产总值增长8%左右。",
+        "lead_units": "区发改委",
+    },
+    {
+        "id": "7.1",
+        "section": "1",
+        "section_title": "目标",
+        "content": "城镇居民收入增长。",
+        "lead_units": "区人社局",
+    },
 ]
 
 
@@ -98,10 +110,16 @@ def test_gb18030_is_really_not_utf8(tmp_path):
     "mutate, message",
     [
         (lambda rows: rows + [dict(rows[0])], r"第 4 行：任务编号 1 与第 2 行重复"),
-        (lambda rows: [rows[0], {**rows[1], "lead_units": ""}], r"第 3 行：牵头责任单位（lead_units）为空"),
+        (
+            lambda rows: [rows[0], {**rows[1], "lead_units": ""}],
+            r"第 3 行：牵头责任单位（lead_units）为空",
+        ),
         (lambda rows: [rows[0], {**rows[1], "id": "7-1"}], r"第 3 行：任务编号“7-1”不对"),
         (lambda rows: [rows[0], {**rows[1], "section": "十"}], r"第 3 行：板块"),
-        (lambda rows: [{**rows[0], "indicators": "就业=很多"}], r"第 2 行：指标“就业=很多”格式不对"),
+        (
+            lambda rows: [{**rows[0], "indicators": "就业=很多"}],
+            r"第 2 行：指标“就业=很多”格式不对",
+        ),
     ],
 )
 def test_malformed_rows(tmp_path, mutate, message):

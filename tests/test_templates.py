@@ -26,9 +26,12 @@ def guide_texts(path) -> list[str]:
 def test_form_guide_wording_comes_from_the_template(app, own_templates):
     guide = own_templates / "form_guide.txt.j2"
     guide.write_text(
-        guide.read_text(encoding="utf-8") + "\n本季度请特别注意：报送材料须经主要负责同志审定。\n", encoding="utf-8"
+        guide.read_text(encoding="utf-8") + "\n本季度请特别注意：报送材料须经主要负责同志审定。\n",
+        encoding="utf-8",
     )
-    summary = build_forms(app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"])
+    summary = build_forms(
+        app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"]
+    )
     texts = guide_texts(summary.built[0].path)
     assert any("本季度请特别注意：报送材料须经主要负责同志审定。" in t for t in texts)
     assert any("本季度序时进度为 25%" in t for t in texts)
@@ -37,4 +40,6 @@ def test_form_guide_wording_comes_from_the_template(app, own_templates):
 def test_a_broken_form_template_is_a_clear_error(app, own_templates):
     (own_templates / "form_guide.txt.j2").write_text("{{ 不存在的变量 }}\n", encoding="utf-8")
     with pytest.raises(NotifyError, match="模板 .*form_guide.txt.j2 用了不存在的变量"):
-        build_forms(app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"])
+        build_forms(
+            app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"]
+        )

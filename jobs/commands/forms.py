@@ -7,7 +7,9 @@ from jobs.cli import get_app
 
 
 @click.command("forms")
-@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。"
+)
 @click.option(
     "--unit",
     "units",
@@ -46,9 +48,12 @@ def command(ctx, period_text, units, out_dir, force):
     app = get_app(ctx)
     a = app.assignments
     targets, _ = select_units(a, units)  # unknown names fail here, before any file is written
-    with app.ledger() as ledger, click.progressbar(
-        length=len(targets), label=f"生成{period.full_label}表单", file=sys.stderr
-    ) as bar:
+    with (
+        app.ledger() as ledger,
+        click.progressbar(
+            length=len(targets), label=f"生成{period.full_label}表单", file=sys.stderr
+        ) as bar,
+    ):
         summary = build_forms(
             app.settings,
             a,

@@ -15,14 +15,26 @@ from jobs.cli import get_app
     show_default=True,
     help="写到哪个文件（UTF-8 带 BOM 的 CSV，Excel/WPS 可直接打开）。",
 )
-@click.option("--force", is_flag=True, help="允许 -o 指向当前使用的任务表并覆盖它（覆盖前自动备份）。")
-@click.option("--diff", "show_diff", is_flag=True, help="按任务编号列出与当前任务表相比新增、删除、修改了什么。")
+@click.option(
+    "--force", is_flag=True, help="允许 -o 指向当前使用的任务表并覆盖它（覆盖前自动备份）。"
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="按任务编号列出与当前任务表相比新增、删除、修改了什么。",
+)
 @click.option(
     "--keep-indicators",
     is_flag=True,
     help="内容与当前任务表相同的行沿用其中已核定的指标，不用自动建议的指标。",
 )
-@click.option("--year", type=int, default=None, help="任务年度；默认取文件标题中的年份，找不到时取配置 [district] year。")
+@click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="任务年度；默认取文件标题中的年份，找不到时取配置 [district] year。",
+)
 @click.pass_context
 def command(ctx, source, output, force, show_diff, keep_indicators, year):
     """从任务分解通知导入任务表（tasks.csv 格式），供核对后使用。

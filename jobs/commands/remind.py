@@ -21,7 +21,9 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
     multiple=True,
     help="渠道，可写多次：email 邮件；webhook 企业微信/钉钉群机器人；list 生成催报清单（.xlsx/.docx）。默认 email。",
 )
-@click.option("--dry-run", is_flag=True, help="演练：列出谁会收到什么，不发送、不记台账、不生成文件。")
+@click.option(
+    "--dry-run", is_flag=True, help="演练：列出谁会收到什么，不发送、不记台账、不生成文件。"
+)
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),

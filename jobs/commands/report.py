@@ -7,7 +7,9 @@ from jobs.cli import get_app
 
 
 @click.command("report")
-@click.option("--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。")
+@click.option(
+    "--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。"
+)
 @click.option(
     "--out",
     "out_dir",
@@ -16,8 +18,17 @@ from jobs.cli import get_app
     help="输出目录；默认 <数据目录>/<报告期>/report/。",
 )
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需要安装 LibreOffice）。")
-@click.option("--by-leader", is_flag=True, help="同时为每位牵头区领导生成分管领导调度单（只含其牵头任务，滞后的排在前面）。")
-@click.option("--date", "date_text", default=None, help="落款日期，如 2024-04-09；默认为报告日（已过时）或今天。")
+@click.option(
+    "--by-leader",
+    is_flag=True,
+    help="同时为每位牵头区领导生成分管领导调度单（只含其牵头任务，滞后的排在前面）。",
+)
+@click.option(
+    "--date",
+    "date_text",
+    default=None,
+    help="落款日期，如 2024-04-09；默认为报告日（已过时）或今天。",
+)
 @click.pass_context
 def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
     """生成报区政府的季度推进情况报告（Word，党政机关公文格式 GB/T 9704-2012）。
@@ -46,7 +57,9 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
         try:
             today = date.fromisoformat(date_text.strip())
         except ValueError:
-            raise ReportError(f"落款日期“{date_text}”无法识别，请写成 2024-04-09 这样的形式") from None
+            raise ReportError(
+                f"落款日期“{date_text}”无法识别，请写成 2024-04-09 这样的形式"
+            ) from None
     app = get_app(ctx)
     output = render_report(
         app.settings,

@@ -38,7 +38,9 @@ def command(ctx, unit, leader, as_json):
             name = a.registry.unit(unit).name
             role = "【牵头】" if name in r.lead_units else "【配合】"
         click.echo(f"{t.label:<8}{role}{t.content[:40]}{'…' if len(t.content) > 40 else ''}")
-        click.echo(f"        牵头领导：{'、'.join(r.lead_leaders)}  牵头单位：{'、'.join(r.lead_units)}")
+        click.echo(
+            f"        牵头领导：{'、'.join(r.lead_leaders)}  牵头单位：{'、'.join(r.lead_units)}"
+        )
         coop = "、".join([*r.coop_units, *r.coop_collective])
         if coop:
             click.echo(f"        配合单位：{coop}")

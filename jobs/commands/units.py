@@ -38,5 +38,7 @@ def command(ctx, as_json):
     click.echo(f"{'单位':<16}{'类型':<6}{'牵头':>4}{'配合':>4}  联系人")
     for it in items:
         u = app.registry.units[it["name"]]
-        click.echo(f"{it['name']:<16}{u.kind_cn:<6}{it['lead']:>4}{it['coop']:>4}  {it['contact']} {it['phone']}")
+        click.echo(
+            f"{it['name']:<16}{u.kind_cn:<6}{it['lead']:>4}{it['coop']:>4}  {it['contact']} {it['phone']}"
+        )
     click.echo(f"共 {len(items)} 个单位需要填报。")
