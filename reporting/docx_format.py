@@ -417,6 +417,26 @@ def cant_split(row) -> None:
     child(_trpr(row), "cantSplit", _TRPR_ORDER)
 
 
+# schema order of w:tblPr children (Word rejects a table whose properties are out of order)
+TBL_PR_ORDER = (
+    "tblStyle",
+    "tblpPr",
+    "tblOverlap",
+    "bidiVisual",
+    "tblStyleRowBandSize",
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+    "tblLayout",
+    "tblCellMar",
+    "tblLook",
+)
+
+
 def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None:
     """Fixed column widths (≤ type area), centred table, single black borders, cells centred vertically."""
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
@@ -425,49 +445,12 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
     table.autofit = False
     tblPr = table._tbl.tblPr
     total = sum(mm_to_twips(w) for w in widths_mm)
-    tblW = child(
-        tblPr,
-        "tblW",
-        [
-            "tblStyle",
-            "tblpPr",
-            "tblOverlap",
-            "bidiVisual",
-            "tblStyleRowBandSize",
-            "tblStyleColBandSize",
-            "tblW",
-            "jc",
-            "tblCellSpacing",
-            "tblInd",
-            "tblBorders",
-            "shd",
-            "tblLayout",
-            "tblCellMar",
-            "tblLook",
-        ],
-    )
+    tblW = child(tblPr, "tblW", TBL_PR_ORDER)
     tblW.set(qn("w:w"), str(total))
     tblW.set(qn("w:type"), "dxa")
-    order = [
-        "tblStyle",
-        "tblpPr",
-        "tblOverlap",
-        "bidiVisual",
-        "tblStyleRowBandSize",
-        "tblStyleColBandSize",
-        "tblW",
-        "jc",
-        "tblCellSpacing",
-        "tblInd",
-        "tblBorders",
-        "shd",
-        "tblLayout",
-        "tblCellMar",
-        "tblLook",
-    ]
-    child(tblPr, "tblLayout", order, type="fixed")
+    child(tblPr, "tblLayout", TBL_PR_ORDER, type="fixed")
     if borders:
-        b = child(tblPr, "tblBorders", order)
+        b = child(tblPr, "tblBorders", TBL_PR_ORDER)
         for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
             child(
                 b,
@@ -478,7 +461,7 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
                 space=0,
                 color="000000",
             )
-    mar = child(tblPr, "tblCellMar", order)
+    mar = child(tblPr, "tblCellMar", TBL_PR_ORDER)
     for side, w in (("left", 85), ("right", 85)):
         child(mar, side, ["top", "left", "start", "bottom", "right", "end"], w=w, type="dxa")
     grid = table._tbl.tblGrid

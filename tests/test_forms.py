@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 import openpyxl
@@ -19,7 +19,8 @@ from reporting.calendar import TZ
 from reporting.config import RegistrySettings
 from reporting.forms import build_forms
 from reporting.ledger import Ledger
-from reporting.model import Answer, QuarterResult, RowResult
+from reporting.merge import row_skeleton
+from reporting.model import Answer, QuarterResult
 from reporting.periods import Period
 from reporting.registry import Registry, Unit
 from reporting.tasks import Task
@@ -385,21 +386,7 @@ def test_prefill_from_previous_merged_json(app):
     other_lead = next(r for r in a.rows if "区发改委" not in r.lead_units + r.coop_units)
 
     def row_result(r, lead=(), coop=()):
-        t = r.task
-        return RowResult(
-            id=t.id,
-            label=t.label,
-            section=t.section,
-            section_title=t.section_title,
-            task_no=t.task_no,
-            task_title=t.task_title,
-            content=t.content,
-            lead_leaders=list(r.lead_leaders),
-            lead_units=list(r.lead_units),
-            coop_units=list(r.coop_units),
-            lead_reports=list(lead),
-            coop_feedback=list(coop),
-        )
+        return replace(row_skeleton(r), lead_reports=list(lead), coop_feedback=list(coop))
 
     result = QuarterResult(
         period="2024Q1",
