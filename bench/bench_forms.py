@@ -29,7 +29,10 @@ def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7
 
     rng = random.Random(seed)
     units = [f"测试单位{i:04d}" for i in range(1, n_units + 1)]
-    registry = Registry([Unit(u) for u in units], RegistrySettings(leaders=["张三", "李四"]))
+    registry = Registry(
+        [Unit(u, email=f"unit{i:04d}@bench.example") for i, u in enumerate(units, 1)],
+        RegistrySettings(leaders=["张三", "李四"]),
+    )
     phrase = "持续推进重点项目建设，强化要素保障，加快形成实物工作量，确保按期完成年度目标任务。"
     tasks = []
     for i in range(1, n_rows + 1):

@@ -1,16 +1,21 @@
 """A whole quarter through ``run_cycle`` with the real steps, and the scheduler's own cost.
 
-1. The bundled 50 units, 2024Q1: ``duban run`` at the notice moment (forms + 通知 to an
-   outbox + collect), after every unit has returned (collect 50 returns + 提醒), on the
-   report day (逾期 + report, PDF when LibreOffice is installed), and once more (nothing due).
+1. ``duban run`` over 2024Q1 with the real steps, for the bundled 50 units and for the
+   synthetic city (1,000 units × 2,000 rows, bench_forms): at the notice moment (forms +
+   通知 to an outbox + collect), after every unit has returned (collect + 提醒), on the report
+   day (逾期 + report, PDF when LibreOffice is installed), and once more (nothing due).
+   Each scale runs in its own process, so its peak resident memory is its own.
 2. The scheduler over the same quarter on a fake clock with no-op steps: every fire goes
    through APScheduler's SQLite job store, the lock, the ledger and the due/done decisions.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -19,13 +24,17 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
+SCALES = {
+    "bundled": "自带数据（50 个单位，79 行）",
+    "city": "合成城市规模（1,000 个单位，2,000 行）",
+}
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
-def real_quarter(tmp: Path) -> list[tuple[str, float, int]]:
+def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int]]:
     from jobs.app import create_app
     from jobs.runner import run_cycle
     from reporting.calendar import period_calendar
@@ -34,7 +43,12 @@ def real_quarter(tmp: Path) -> list[tuple[str, float, int]]:
 
     os.environ["DUBAN_SMTP_OUTBOX"] = str(tmp / "outbox")
     app = create_app(ROOT / "config.toml", tmp / "data")
+    if scale == "city":
+        from bench.bench_forms import synthetic_assignments
+
+        app.__dict__["assignments"] = synthetic_assignments()
     period = Period(2024, 1)
+    n = len(app.assignments.by_unit)
     rows = []
 
     def timed(label: str, moment: str) -> None:
@@ -46,10 +60,13 @@ def real_quarter(tmp: Path) -> list[tuple[str, float, int]]:
 
     timed("通知日 09:00：生成表单、下发通知（发件箱）、回收", "2024-03-29T09:00")
     deadline = period_calendar(period, app.settings.deadline).deadline
+    t0 = time.perf_counter()
     simulate_returns(app.assignments, app.workspace, period, deadline, Scenario())
-    timed("提醒日 09:00：回收 50 份报表、提醒", "2024-04-02T09:00")
+    prep = time.perf_counter() - t0
+    timed(f"提醒日 09:00：回收 {n} 份报表、提醒", "2024-04-02T09:00")
     timed("报告日 09:30：回收、逾期催报、生成报告（含 PDF 和调度单）", "2024-04-09T09:30")
     timed("再运行一次（没有要做的）", "2024-04-09T10:00")
+    rows.append((f"（不计入：模拟 {n} 个单位填表）", prep, 0))
     return rows
 
 
@@ -76,19 +93,38 @@ def scheduler_quarter(tmp: Path) -> tuple[int, int, float]:
     return len(fires), len(set(fires)), took
 
 
-def main() -> None:
+def child(scale: str) -> None:
+    """One scale in this process; prints JSON for the parent."""
     with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        rows = real_quarter(tmp)
-        fires, jobs, took = scheduler_quarter(tmp)
+        rows = real_quarter(Path(d), scale)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| 运行时刻（2024Q1，50 个单位） | 用时 | 执行的步骤 |")
-    print("| --- | --- | --- |")
-    for label, secs, ran in rows:
-        print(f"| {label} | {secs:.2f} s | {ran} |")
-    print()
-    print(f"进程最大常驻内存 {rss:.0f} MiB。")
-    print()
+    print(json.dumps({"rows": rows, "rss": rss}, ensure_ascii=False))
+
+
+def main() -> None:
+    for scale, title in SCALES.items():
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.bench_run", "--child", scale],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            print(f"{title}：运行失败\n```\n{proc.stderr[-1500:]}\n```\n")
+            continue
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        total = sum(secs for label, secs, _ in data["rows"] if not label.startswith("（"))
+        print(f"| 运行时刻（2024Q1，{title}） | 用时 | 执行的步骤 |")
+        print("| --- | --- | --- |")
+        for label, secs, ran in data["rows"]:
+            print(f"| {label} | {secs:.2f} s | {ran if ran else ''} |")
+        print(f"| **合计** | **{total:.1f} s** | |")
+        print()
+        print(f"进程最大常驻内存 {data['rss']:.0f} MiB。")
+        print()
+    with tempfile.TemporaryDirectory() as d:
+        fires, jobs, took = scheduler_quarter(Path(d))
     print(
         f"排程进程走完一个季度（模拟时钟，步骤替换为空操作）：{jobs} 个任务共触发 {fires} 次，"
         f"用时 {took:.1f} s，每次 {took / fires * 1000:.1f} ms"
@@ -97,4 +133,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2])
+    else:
+        main()
