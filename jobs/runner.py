@@ -198,12 +198,26 @@ def period_dates(period: Period, settings):
 
 
 def default_period(settings, now: datetime) -> Period:
-    """The period whose cycle is open on ``now``'s day."""
+    """The period whose cycle is open on ``now``'s day, if it is of a configured year.
+
+    Outside ``[schedule] years`` there is no task table to report on: say so rather than
+    run last year's tasks under this year's dates.
+    """
     from reporting.calendar import UnknownYearWarning, current_period
+    from reporting.periods import chinese_date
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)
-        return current_period(now.date(), settings.deadline)
+        period = current_period(now.date(), settings.deadline)
+    years = settings.schedule.years
+    if period.year not in years:
+        listed = "、".join(str(y) for y in years) or "（空）"
+        raise SchedulerError(
+            f"今天（{chinese_date(now.date())}）所在的报送周期是 {period.full_label}，不在配置的报送年度"
+            f"（[schedule] years = {listed}）内。请用 --period 指定报告期（如 --period {years[-1] if years else period.year}Q4），"
+            "或换用新年度的任务表并把年度加到 [schedule] years 后再运行"
+        )
+    return period
 
 
 def run_cycle(

@@ -759,7 +759,18 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     from .runner import default_period
 
     settings = app.settings
-    period = default_period(settings, now)
+    outside = ""
+    try:
+        period = default_period(settings, now)
+    except SchedulerError:
+        if not settings.schedule.years:
+            raise
+        # today is past the configured years: show the last configured period instead
+        period = Period(max(settings.schedule.years), 4)
+        outside = (
+            f"今天不在配置的报送年度（[schedule] years）内，下面是最近一个报告期 {period.full_label} 的情况；"
+            "新的年度请换用新任务表并加到 [schedule] years"
+        )
     preview = run_cycle(app, period, now=now, dry_run=True)
     pending = [
         r.step for r in preview.results if r.state == "planned" and r.step not in cycle.REPEATING
@@ -789,7 +800,7 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
         scheduler_pid=FileLock(app.workspace.scheduler_lock).held_by(),
         years=list(settings.schedule.years),
         pending=pending,
-        notes=notes,
+        notes=[outside, *notes] if outside else notes,
     )
 
 

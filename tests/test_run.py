@@ -376,3 +376,27 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     ]
     assert "  2024-06-28T09:00:00+08:00  2024Q2 下发通知" in r.out
     assert "排程进程：没有运行" in r.out
+
+
+def test_default_period_follows_the_calendar_within_the_configured_years(app):
+    from jobs.runner import default_period
+
+    assert default_period(app.settings, at("2024-04-05T10:00")) == Period(
+        2024, 1
+    )  # Q1 cycle still open
+    assert default_period(app.settings, at("2024-05-20T10:00")) == Period(2024, 2)
+    assert default_period(app.settings, at("2025-01-03T10:00")) == Period(
+        2024, 4
+    )  # Q4 is reported in January
+
+
+def test_default_period_outside_the_configured_years_says_what_to_do(app, duban):
+    from jobs.runner import default_period
+
+    with pytest.raises(
+        SchedulerError,
+        match=r"2026年第三季度，不在配置的报送年度（\[schedule\] years = 2024）内。请用 --period",
+    ):
+        default_period(app.settings, at("2026-08-03T10:00"))
+    r = duban("run", "--dry-run")  # today is not in 2024 either
+    assert r.code == 1 and "请用 --period 指定报告期" in r.err

@@ -47,13 +47,15 @@ def command(ctx, period, stage, channels, dry_run, today):
     """
     from datetime import datetime
 
-    from reporting.calendar import TZ, current_period
+    from jobs.runner import default_period
+    from reporting.calendar import TZ
     from reporting.periods import Period
     from reporting.remind import send_reminders
 
     app = get_app(ctx)
-    day = today.date() if today else datetime.now(TZ).date()
-    target = Period.parse(period) if period else current_period(day, app.settings.deadline)
+    now = today.replace(tzinfo=TZ) if today else datetime.now(TZ)
+    day = now.date()
+    target = Period.parse(period) if period else default_period(app.settings, now)
     with app.ledger() as ledger:
         summary = send_reminders(
             app.settings,
