@@ -86,7 +86,8 @@ def peak_mb(fn) -> float:
 def main() -> None:
     from jobs.app import create_app
     from reporting.periods import Period
-    from reporting.report import build_context, render_report
+    from reporting.report import render_report
+    from reporting.report_context import build_context
 
     period = Period(2024, 1)
     lines = [

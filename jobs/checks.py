@@ -33,7 +33,7 @@ def _holiday_years(app) -> list[Problem]:
 @check
 def _report_templates(app) -> list[Problem]:
     """The report templates (which the office may edit in Word/WPS) still render."""
-    from reporting.report import check_templates
+    from reporting.template_check import check_templates
 
     return check_templates(app.settings, app.assignments)
 

@@ -2,7 +2,7 @@
 
 Used by ``templates/build_report_template.py`` to build the report templates (page setup,
 styles, footers and fields belong in the template, where the office can see and edit
-them) and by ``reporting.report`` to make rendered files reproducible.
+them) and by ``reporting.docx_render`` to make rendered files reproducible.
 
 Why the XML: python-docx's ``font.name`` sets only the Latin fonts, so Chinese text falls
 back to the theme's East Asian font unless ``w:eastAsia`` is set and the theme attributes

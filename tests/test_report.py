@@ -20,15 +20,11 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from reporting.exceptions import ReportError
+from reporting.leader_briefs import BRIEFS_DIR
 from reporting.merge import judge_indicator
 from reporting.model import Answer, Light, QuarterResult, Status
 from reporting.periods import Period
-from reporting.report import (
-    BRIEFS_DIR,
-    default_report_day,
-    empty_result,
-    render_report,
-)
+from reporting.report import default_report_day, empty_result, render_report
 
 P = Period(2024, 1)
 TODAY = date(2024, 4, 9)
@@ -308,7 +304,7 @@ def test_headings_use_their_styles(doc):
 
 
 def test_title_break_only_when_needed():
-    from reporting.report import title_break
+    from reporting.report_text import title_break
 
     assert (
         title_break("关于某区2024年《报告》任务的报告", "《报告》任务") == "《报告》任务"
@@ -662,7 +658,7 @@ def test_broken_tag_syntax_and_missing_template(app, result, tmp_path):
 
 
 def test_shipped_templates_pass_the_check(app):
-    from reporting.report import check_templates
+    from reporting.template_check import check_templates
 
     assert check_templates(app.settings, app.assignments) == []
 

@@ -1,0 +1,85 @@
+"""``duban check``'s template check: render the report and a brief from a small sample.
+
+A template the office edited in Word/WPS can hold a broken tag or render to XML Word
+cannot open; rendering a result that exercises every branch (and hostile unit text)
+finds both before the quarter's real report is due.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Settings
+from .exceptions import ReportError
+from .model import Light, QuarterResult, Status
+from .periods import Period
+from .report import empty_result, render_report
+from .workspace import Workspace
+
+
+def sample_for_check(settings: Settings, assignments, period: Period) -> QuarterResult:
+    """A small result exercising every branch of the templates (and hostile unit text)."""
+    from .model import Answer
+
+    result = empty_result(settings, assignments, period)
+    result.rows = result.rows[:6]
+    statuses = [
+        Status.ON_TRACK,
+        Status.LAGGING,
+        None,
+        Status.DONE,
+        Status.NOT_STARTED,
+        Status.AHEAD,
+    ]
+    for row, status in zip(result.rows, statuses, strict=False):
+        if status is None:
+            continue
+        row.status, row.percent = status.value, 10.0 if status is Status.LAGGING else 30.0
+        row.light = (
+            Light.RED.value if status in (Status.LAGGING, Status.NOT_STARTED) else Light.GREEN.value
+        )
+        row.lead_reports = [
+            Answer(unit=u, progress='检查用 <文字> & "引号"\n第二行', problems="检查用")
+            for u in row.lead_units
+        ]
+        for ind in row.indicators:
+            ind.value, ind.on_track = ind.target, True
+    for i, unit in enumerate(result.units[:4]):
+        unit.state, unit.late = ("accepted", i == 1) if i < 3 else ("rejected", False)
+    return result
+
+
+def check_templates(settings: Settings, assignments, period: Period | None = None) -> list:
+    """Render both templates with a small result; a Problem for each that fails."""
+    import tempfile
+
+    from docx import Document
+
+    from .registry import Problem
+
+    period = period or Period(settings.district.year, 1)
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="duban-check-") as tmp:
+        try:
+            result = sample_for_check(settings, assignments, period)
+            out = render_report(
+                settings,
+                Workspace(tmp),
+                period,
+                out_dir=Path(tmp),
+                result=result,
+                by_leader=True,
+                today=period.end,
+            )
+            for path in [out.docx, *out.briefs]:
+                Document(path)  # the rendered XML must still be a valid document
+        except ReportError as exc:
+            problems.append(Problem("报告模板", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - anything else means the template is broken
+            problems.append(
+                Problem(
+                    "报告模板",
+                    f"模板渲染后的文件无法打开（{type(exc).__name__}: {exc}），请从仓库恢复 templates/ 下的模板后重新修改",
+                )
+            )
+    return problems
