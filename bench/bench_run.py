@@ -73,16 +73,17 @@ def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int]]:
 def scheduler_quarter(tmp: Path) -> tuple[int, int, float]:
     from apscheduler.events import EVENT_JOB_EXECUTED
 
-    from jobs import scheduler, steps
+    from jobs import steps
     from jobs.app import create_app
+    from jobs.fakeclock import FakeClock, simulate
 
     for name in steps.ORDER:
         steps.STEPS[name] = lambda app, period, now: None
     app = create_app(ROOT / "config.toml", tmp / "sched")
     fires = []
-    clock = scheduler.FakeClock(at("2024-03-28T00:00"))
+    clock = FakeClock(at("2024-03-28T00:00"))
     t0 = time.perf_counter()
-    scheduler.simulate(
+    simulate(
         lambda: app,
         clock,
         at("2024-04-12T00:00"),

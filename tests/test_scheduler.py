@@ -15,6 +15,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 
 from jobs import scheduler, steps
+from jobs.fakeclock import FakeClock, simulate
 from jobs.runner import FileLock
 from reporting.calendar import is_workday
 
@@ -56,11 +57,11 @@ def rec(monkeypatch) -> Recorder:
 
 def drive(app, start: datetime, until: datetime, fired: list | None = None) -> None:
     """Days pass in seconds: the real scheduler on a clock jumping between fire times."""
-    clock = scheduler.FakeClock(start)
+    clock = FakeClock(start)
     listeners = []
     if fired is not None:
         listeners.append((lambda e: fired.append((e.job_id, clock.t)), EVENT_JOB_EXECUTED))
-    scheduler.simulate(lambda: app, clock, until, years=[2024], listeners=listeners)
+    simulate(lambda: app, clock, until, years=[2024], listeners=listeners)
 
 
 def log_text(app) -> str:

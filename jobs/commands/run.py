@@ -32,8 +32,8 @@ def command(ctx, period, until, dry_run):
       duban run --period 2024Q1 --until 通知
       duban run --period 2024Q1 --dry-run
     """
+    from jobs.clock import clock_from_env
     from jobs.runner import default_period, run_cycle
-    from jobs.scheduler import clock_from_env
     from jobs.steps import step_name
 
     app = get_app(ctx)

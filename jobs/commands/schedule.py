@@ -37,7 +37,8 @@ def command(ctx, show_plan, years, once):
     import sys
 
     from jobs.app import create_app
-    from jobs.scheduler import build_plan, run_once, serve
+    from jobs.plan import build_plan
+    from jobs.scheduler import run_once, serve
 
     app = get_app(ctx)
     year_list = sorted(set(years)) or None

@@ -32,8 +32,9 @@ def command(ctx, period_text, as_json):
     from reporting.status import period_status
 
     app = get_app(ctx)
-    if period_text is None:  # the open cycle at a glance (jobs.scheduler.cycle_status)
-        from jobs.scheduler import clock_from_env, cycle_status
+    if period_text is None:  # the open cycle at a glance (jobs.overview.cycle_status)
+        from jobs.clock import clock_from_env
+        from jobs.overview import cycle_status
 
         overview = cycle_status(app, clock_from_env(app.settings).now())
         click.echo(overview.to_json() if as_json else "\n".join(overview.lines()))

@@ -1,0 +1,170 @@
+"""The plan: every scheduled job of the configured years and when it fires.
+
+For every period, one job at ``[schedule] time`` on the 通知 day (forms + 通知), on each of
+提醒 / 催报 / 逾期, on the report day (collect + report), and one interval job collecting every
+``collect_every_hours`` hours from the 通知 moment until the report is done (if the report
+fails it keeps going, at most ``misfire_grace_days`` past the report moment). A job's work is
+done when its step is in the ledger (``job_done``); ``duban schedule --plan`` prints the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reporting.exceptions import SchedulerError
+from reporting.periods import Period, periods_of_year
+
+from . import steps as cycle
+from .runner import period_dates
+
+JOB_STEPS = ("通知", "collect", "提醒", "催报", "逾期", "report")
+JOB_KEYS = {
+    "通知": "notice",
+    "collect": "collect",
+    "提醒": "remind",
+    "催报": "urge",
+    "逾期": "overdue",
+    "report": "report",
+}
+JOB_TEXT = {
+    "通知": "生成表单并下发通知",
+    "提醒": "提醒未交单位",
+    "催报": "催报未交单位",
+    "逾期": "逾期催报",
+    "report": "回收并生成报告",
+}
+# how far each job runs the cycle: a stage job does its stage and anything earlier that is
+# still missing; collect and report run everything due
+JOB_UNTIL = {
+    "通知": "通知",
+    "提醒": "提醒",
+    "催报": "催报",
+    "逾期": "逾期",
+    "collect": None,
+    "report": None,
+}
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    period: Period
+    step: str  # 通知 / collect / 提醒 / 催报 / 逾期 / report
+    first: datetime
+    last: datetime  # == first for one-shot jobs
+    every: timedelta | None = None
+    closes: datetime | None = None  # collect: the report moment (it stops once the report is done)
+
+    @property
+    def id(self) -> str:
+        return f"{self.period}.{JOB_KEYS[self.step]}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.period} {cycle.label(self.step)}"
+
+    def fire_times(self) -> list[datetime]:
+        if self.every is None:
+            return [self.first]
+        out, moment = [], self.first
+        while moment <= self.last:
+            out.append(moment)
+            moment += self.every
+        return out
+
+    def next_fire(self, after: datetime) -> datetime | None:
+        return next((t for t in self.fire_times() if t > after), None)
+
+    def trigger(self):
+        if self.every is None:
+            from apscheduler.triggers.date import DateTrigger
+
+            return DateTrigger(run_date=self.first, timezone=self.first.tzinfo)
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        return IntervalTrigger(
+            seconds=int(self.every.total_seconds()),
+            start_date=self.first,
+            end_date=self.last,
+            timezone=self.first.tzinfo,
+        )
+
+    def expired(self, now: datetime, grace: timedelta) -> bool:
+        """Too late to fire: a one-shot job beyond the grace, an interval job past its end."""
+        return (self.first + grace if self.every is None else self.last) < now
+
+    def describe(self) -> str:
+        if self.every is None:
+            return JOB_TEXT[self.step]
+        hours = int(self.every.total_seconds() // 3600)
+        return (
+            f"每 {hours} 小时回收一次，到报告生成为止（{self.closes.isoformat()}）；"
+            f"其间重试未完成的步骤，报告没有生成则继续，最迟到 {self.last.isoformat()}"
+        )
+
+    def line(self, done: bool = False) -> str:
+        from reporting.calendar import day_label
+
+        step = (
+            self.step.ljust(7)
+            if self.step.isascii()
+            else self.step + " " * (7 - 2 * len(self.step))
+        )
+        text = f"{self.first.isoformat()}  {self.period}  {step}  {self.describe()}  {day_label(self.first.date())}"
+        return text + ("  [已完成]" if done else "")
+
+
+@dataclass
+class Plan:
+    jobs: list[PlannedJob]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def periods(self) -> list[Period]:
+        return sorted({j.period for j in self.jobs})
+
+    def of(self, period: Period) -> list[PlannedJob]:
+        return [j for j in self.jobs if j.period == period]
+
+    def window(self, period: Period) -> tuple[datetime, datetime]:
+        jobs = self.of(period)
+        return min(j.first for j in jobs), max(j.last for j in jobs)
+
+    def upcoming(self, now: datetime, limit: int = 5) -> list[tuple[datetime, PlannedJob]]:
+        fires = [(t, j) for j in self.jobs if (t := j.next_fire(now)) is not None]
+        return sorted(fires, key=lambda x: (x[0], cycle.ORDER.index(x[1].step)))[:limit]
+
+    def lines(self, ledger=None) -> list[str]:
+        return [job.line(ledger is not None and job_done(job, ledger)) for job in self.jobs]
+
+
+def build_plan(settings, years: list[int] | None = None) -> Plan:
+    """Every job of the configured (or given) years, in fire order."""
+    every_hours = settings.schedule.collect_every_hours
+    if every_hours < 1:
+        raise SchedulerError(
+            f"[schedule] collect_every_hours = {every_hours} 无效，应为不小于 1 的整数（小时）"
+        )
+    every = timedelta(hours=every_hours)
+    jobs: list[PlannedJob] = []
+    notes: list[str] = []
+    for year in sorted(set(years or settings.schedule.years)):
+        for period in periods_of_year(year):
+            _cal, due, period_notes = period_dates(period, settings)
+            notes += [n for n in period_notes if n not in notes]
+            for step in JOB_STEPS:
+                if step == "collect":  # also the retry of anything failed, until the report
+                    last = due.window_end + timedelta(days=settings.schedule.misfire_grace_days)
+                    jobs.append(
+                        PlannedJob(period, step, due["collect"], last, every, due.window_end)
+                    )
+                else:
+                    jobs.append(PlannedJob(period, step, due[step], due[step]))
+    jobs.sort(key=lambda j: (j.first, cycle.ORDER.index(j.step)))
+    return Plan(jobs, notes)
+
+
+def job_done(job: PlannedJob, ledger) -> bool:
+    """Nothing left for this job: its step is in the ledger (collect: the report is)."""
+    step = "report" if job.step == "collect" else job.step
+    return ledger.step_done(job.period, step) is not None
