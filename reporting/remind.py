@@ -171,7 +171,7 @@ def _plan_table(outcomes: list[Outcome]) -> list[str]:
 def problem_text(problem) -> str:
     """One line for a rejection reason recorded by intake: place and fix, no file name."""
     if isinstance(problem, dict) and problem.get("text"):
-        from .intake import Problem
+        from .problems import Problem
 
         return Problem.from_dict(problem).located
     if isinstance(problem, dict):

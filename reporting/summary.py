@@ -192,7 +192,7 @@ def write_summary(
 
 
 def _identified(by: str) -> str:
-    from .intake import IDENTIFIED_BY
+    from .identify import IDENTIFIED_BY
 
     return IDENTIFIED_BY.get(by, by or "")
 

@@ -10,7 +10,7 @@ import pytest
 from docx.oxml.ns import qn
 from remind_helpers import PERIOD, add_return, sends
 
-from reporting.intake import Problem
+from reporting.problems import Problem
 from reporting.remind import send_reminders
 
 URGE_DAY = date(2024, 4, 7)

@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 
 from reporting.forms import build_forms
-from reporting.intake import Examined, examine
 from reporting.periods import Period
 from reporting.sample import fill_form
+from reporting.validate import Examined, examine
 
 PERIOD = Period(2024, 1)
 UNIT = "区发改委"  # lead rows with growth and count indicators, and coop rows

@@ -17,8 +17,8 @@ from remind_helpers import PERIOD, add_return, build_forms_once, free_port, inst
 
 from jobs.app import create_app
 from reporting.exceptions import NotifyError
-from reporting.intake import Problem
 from reporting.mailer import Mail, build_message, clean_header, content_disposition, parse_addresses
+from reporting.problems import Problem
 from reporting.remind import send_reminders
 
 ROOT_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "config.toml"

@@ -1,0 +1,72 @@
+"""The inbox and the archive: which files under the inbox are returns, in received order,
+and their unchanged copies under ``workspace.archive_dir`` (``ab/<sha256><ext>``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from .fileutil import atomic_path, sha256_file
+
+# files that are never returns: office lock/temp files, system files, unfinished downloads
+_IGNORED_NAME = re.compile(
+    r"^(~\$|\.~lock\.|\.)|^(thumbs\.db|desktop\.ini)$|\.(tmp|crdownload|part|download)$", re.I
+)
+_SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+
+def scan_inbox(inbox: Path, ignored: list[str]) -> list[tuple[Path, str]]:
+    """Files under ``inbox`` in received order (modification time, then name)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(inbox):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            source = path.relative_to(inbox).as_posix()
+            if _IGNORED_NAME.search(name):
+                ignored.append(source)
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            if not path.is_file():
+                continue
+            found.append((st.st_mtime_ns, source, path))
+    found.sort(key=lambda t: (t[0], t[1]))
+    return [(path, source) for _, source, path in found]
+
+
+def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:
+    """Copy ``src`` unchanged to ``archive_dir/ab/<sha><ext>``; None if it changed meanwhile."""
+    ext = src.suffix.lower() if _SUFFIX_RE.match(src.suffix.lower()) else ".bin"
+    dest = archive_dir / sha[:2] / f"{sha}{ext}"
+    if dest.exists() and dest.stat().st_size == src.stat().st_size:
+        return dest
+    try:
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(src, tmp)
+            if sha256_file(tmp) != sha:
+                raise _ChangedError
+    except _ChangedError:
+        return None
+    return dest
+
+
+class _ChangedError(Exception):
+    """The inbox file changed between hashing and copying."""
+
+
+def clean_stale_temp(archive_dir: Path, older_than: float = 3600) -> None:
+    """Remove half-written archive copies left by a killed run (the rerun copies them again)."""
+    cutoff = time.time() - older_than
+    for tmp in archive_dir.glob("*/.tmp-*"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            pass
