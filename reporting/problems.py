@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .tasks import task_label
+
 
 @dataclass
 class Problem:
@@ -59,9 +61,3 @@ class Problem:
             "text": self.text,
             "message": self.message,
         }
-
-
-def task_label(task_id: str) -> str:
-    """'8.1' → '8（1）' as the notice numbers it; '29' stays."""
-    no, _, sub = task_id.partition(".")
-    return f"{no}（{sub}）" if sub else no

@@ -20,6 +20,7 @@ from .fileutil import atomic_save, safe_cell_text
 from .ledger import Ledger
 from .merge import num
 from .model import Light, QuarterResult, RowResult
+from .tasks import task_label
 
 SHEET_ROWS = "汇总表"
 SHEET_UNITS = "报送情况"
@@ -225,16 +226,11 @@ def reject_rows(returns: list) -> list[list]:
                     r["source"],
                     _when(r["received_at"]),
                     where,
-                    _task_label(task),
+                    task_label(task),
                     p.get("text") or p.get("message", ""),
                 ]
             )
     return out
-
-
-def _task_label(task_id: str) -> str:
-    no, _, sub = (task_id or "").partition(".")
-    return f"{no}（{sub}）" if sub else no
 
 
 def _table(

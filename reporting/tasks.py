@@ -87,11 +87,7 @@ class Task:
 
     @property
     def label(self) -> str:
-        """How the notice numbers it: 8(1) → '8（1）', 29 → '29'."""
-        if "." in self.id:
-            no, sub = self.id.split(".")
-            return f"{no}（{sub}）"
-        return self.id
+        return task_label(self.id)
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -101,6 +97,12 @@ class Task:
     def fingerprint(self) -> str:
         """Hash of what a unit is shown of this row: an edited row no longer matches."""
         return content_hash(self.id, self.content)
+
+
+def task_label(task_id: str) -> str:
+    """How the notice numbers a row: '8.1' → '8（1）', '29' → '29'."""
+    no, _, sub = (task_id or "").partition(".")
+    return f"{no}（{sub}）" if sub else no
 
 
 def content_hash(task_id: str, content: str) -> str:

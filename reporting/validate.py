@@ -21,9 +21,9 @@ from .identify import IDENTIFIED_BY, Identity, identify, unit_from_name
 from .merge import UnitAnswers
 from .model import Answer, Status
 from .periods import Period
-from .problems import Problem, task_label
+from .problems import Problem
 from .spreadsheet import Limits, Sheet, Workbook, cell_ref, read_workbook
-from .tasks import content_hash
+from .tasks import content_hash, task_label
 
 _PLACEHOLDER_TEXT = {"无", "/", "-", "—", "——", "略", "同上", "暂无", "空", "0"}
 
