@@ -127,6 +127,7 @@ class StepResult:
     reason: str = ""
     lines: list[str] = field(default_factory=list)
     detail: str = ""  # traceback of an unexpected error, for the log file
+    blocking: bool = True  # a failed/partial result holds back the steps that depend on it
 
     @property
     def label(self) -> str:
@@ -298,7 +299,7 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
 
     def blocked_by(prior: str) -> bool:
         r = results.get(prior)
-        return r is not None and r.state in ("failed", "partial")
+        return r is not None and r.state in ("failed", "partial") and r.blocking
 
     if step == "通知" and done.at("forms") is None:
         return StepResult(step, "skipped", "表单还没有生成，先处理上面“生成表单”的问题")
@@ -343,6 +344,6 @@ def _execute(step, app, period, now, ledger) -> StepResult:
     lines = cycle.summary_lines(summary)
     pending = cycle.unfinished(summary)
     if pending:
-        return StepResult(step, "partial", pending, lines)
+        return StepResult(step, "partial", pending, lines, blocking=cycle.blocks_later(summary))
     ledger.mark_step(period, step, detail="\n".join(lines), at=now.isoformat(timespec="seconds"))
     return StepResult(step, "ran", "", lines)

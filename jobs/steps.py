@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reporting.exceptions import SchedulerError
+from reporting.exceptions import DubanError, SchedulerError
 from reporting.periods import Period
 
 ORDER = ("forms", "通知", "collect", "提醒", "催报", "逾期", "report")
@@ -148,10 +148,72 @@ def _reminder(stage: str) -> Callable:
     return do_stage
 
 
-def do_collect(app, period: Period, now: datetime):
-    from reporting.intake import collect
+NO_MAIL_HINT = (
+    "没有配置邮件（config.toml 的 [smtp] host 或 outbox），本次没有给报送单位发回执或退回通知；"
+    "配置后再次运行 duban collect 即可补发（不想发回执可设 [intake] receipts = false）。"
+)
 
-    return collect(app.settings, app.assignments, app.workspace, period, now=now)
+
+@dataclass
+class CollectOutcome:
+    """A collect and the receipts sent right after it (``duban collect``, the collect step)."""
+
+    collected: object  # reporting.intake.CollectSummary
+    receipts: object | None = None  # reporting.receipts.ReceiptSummary, when sent
+    receipt_error: str = ""  # receipts could not be sent at all (mail settings, template)
+    hint: str = ""  # why no receipts went out: for the command, not the scheduler's log
+
+    def lines(self) -> list[str]:
+        out = summary_lines(self.collected) + summary_lines(self.receipts)
+        if self.receipt_error:
+            out.append(f"回执未能发送：{self.receipt_error}")
+        return out
+
+    @property
+    def failed(self) -> int:
+        count = len(self.collected.failed) + bool(self.receipt_error)
+        return count + (self.receipts.failed if self.receipts is not None else 0)
+
+    @property
+    def blocks_later(self) -> bool:
+        """Only a failed intake holds back reminders and the report; receipts that did not
+        go out are retried at the next collect."""
+        return bool(self.collected.failed)
+
+
+def collect_and_answer(
+    app, period: Period, *, now: datetime | None = None, inbox=None, receipts: bool = True, **kw
+) -> CollectOutcome:
+    """Collect the inbox, then send the receipts (``[intake] receipts``) when email is set up.
+
+    ``kw`` goes to ``reporting.receipts.send_receipts`` (``sleep``, ``ssl_context``).
+    """
+    from reporting.intake import collect
+    from reporting.receipts import email_configured, send_receipts
+
+    s = app.settings
+    with app.ledger() as ledger:
+        collected = collect(
+            s, app.assignments, app.workspace, period, inbox=inbox, now=now, ledger=ledger
+        )
+        outcome = CollectOutcome(collected)
+        if not (receipts and s.intake.receipts):
+            return outcome
+        if not email_configured(s):
+            outcome.hint = NO_MAIL_HINT
+            return outcome
+        try:
+            outcome.receipts = send_receipts(
+                s, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
+            )
+        except DubanError as exc:
+            outcome.receipt_error = str(exc)
+    return outcome
+
+
+def do_collect(app, period: Period, now: datetime):
+    """Collect, then answer the new returns (no mail configured: no receipts, silently)."""
+    return collect_and_answer(app, period, now=now)
 
 
 def do_report(app, period: Period, now: datetime):
@@ -204,3 +266,8 @@ def unfinished(summary) -> str | None:
         return None
     count = failed if isinstance(failed, int) else len(failed)
     return f"{count} 项未成功，下次运行时重试"
+
+
+def blocks_later(summary) -> bool:
+    """Whether an unfinished step holds back the steps that depend on it (default yes)."""
+    return bool(getattr(summary, "blocks_later", True))

@@ -73,6 +73,7 @@ class IntakeSettings:
     max_uncompressed_mb: float = 200.0
     max_zip_ratio: float = 100.0
     partial_accept: bool = False
+    receipts: bool = True  # answer every return at once (回执 / 退回通知) when email is set up
 
 
 @dataclass

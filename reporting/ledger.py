@@ -105,6 +105,14 @@ def _insert_file(conn, sha256: str, size: int, source: str, received_at: str, ar
     )
 
 
+RECEIPT_STAGE = "回执"  # sends of reporting.receipts; the detail starts with receipt_key()
+
+
+def receipt_key(sha256: str) -> str:
+    """The return a receipt answers, as written at the start of its ``sends`` detail."""
+    return sha256[:12]
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -195,6 +203,20 @@ class Ledger:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (str(period), unit, stage, channel, now_iso(), result, detail, attempts),
         )
+
+    def receipt_results(self, period: str) -> dict[str, str]:
+        """``receipt_key`` of each return answered so far → ``sent`` (once any attempt
+        succeeded) or ``failed``."""
+        out: dict[str, str] = {}
+        rows = self.conn.execute(
+            "SELECT detail, result FROM sends WHERE period = ? AND stage = ? ORDER BY id",
+            (str(period), RECEIPT_STAGE),
+        )
+        for row in rows:
+            key = row["detail"].split(" ", 1)[0]
+            if out.get(key) != "sent":
+                out[key] = row["result"]
+        return out
 
     def sends(self, period: str) -> list[sqlite3.Row]:
         return self.conn.execute(

@@ -29,7 +29,7 @@ from .calendar import (
 )
 from .config import Settings
 from .exceptions import NotifyError, SendError
-from .ledger import Ledger
+from .ledger import RECEIPT_STAGE, Ledger
 from .messages import MAIL_TEMPLATES, WEBHOOK_TEMPLATE, render_message, render_text
 from .periods import Period, chinese_date
 from .workspace import Workspace
@@ -80,8 +80,27 @@ class Outcome:
     attachment: str = ""
 
 
+class SendTally:
+    """``sent`` / ``failed`` / ``ok`` of a summary that can ``count(result)``."""
+
+    def count(self, result: str) -> int:
+        raise NotImplementedError
+
+    @property
+    def sent(self) -> int:
+        return self.count("sent")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
 @dataclass
-class RemindSummary:
+class RemindSummary(SendTally):
     period: Period
     stage: str | None
     channels: tuple[str, ...]
@@ -99,18 +118,6 @@ class RemindSummary:
             for o in self.outcomes
             if o.result == result and (channel is None or o.channel == channel)
         )
-
-    @property
-    def sent(self) -> int:
-        return self.count("sent")
-
-    @property
-    def failed(self) -> int:
-        return self.count("failed")
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
 
     def lines(self) -> list[str]:
         head = f"{self.period.full_label}（{self.period}）"
@@ -183,6 +190,12 @@ def is_error(problem) -> bool:
     return not (isinstance(problem, dict) and problem.get("level") == "warning")
 
 
+def error_reasons(row) -> list[str]:
+    """Why a ledger ``returns`` row was rejected: place and fix of each error (no warnings)."""
+    reasons = [problem_text(p) for p in Ledger.problems_of(row) if is_error(p)]
+    return reasons or ["表格未通过校验"]
+
+
 def outstanding(
     assignments: Assignments, workspace: Workspace, ledger: Ledger, period: Period, stage: str
 ) -> tuple[list[Recipient], list[str]]:
@@ -199,8 +212,10 @@ def outstanding(
     for row in ledger.sends(str(period)):
         if row["result"] == "sent":
             day = _short_day(row["at"])
+            # a unit still owing a form was only ever sent the 退回通知 kind of receipt
+            stage = "退回通知" if row["stage"] == RECEIPT_STAGE else row["stage"]
             history.setdefault(row["unit"], []).append(
-                f"{row['stage']}（{CHANNEL_CN.get(row['channel'], row['channel'])}）{day}"
+                f"{stage}（{CHANNEL_CN.get(row['channel'], row['channel'])}）{day}"
             )
     units = assignments.registry.units
     out, no_form = [], []
@@ -228,9 +243,7 @@ def outstanding(
         last = latest.get(name)
         if last is not None and last["state"] == "rejected":
             rec.rejected = True
-            rec.reasons = [problem_text(p) for p in Ledger.problems_of(last) if is_error(p)] or [
-                "表格未通过校验"
-            ]
+            rec.reasons = error_reasons(last)
             rec.last_received = _short_day(last["received_at"])
         out.append(rec)
     return out, no_form
@@ -320,6 +333,114 @@ def with_retries(
             sleep(backoff * 2 ** (attempt - 1))
 
 
+# -- email pieces shared with reporting.receipts -------------------------------------------
+NO_EMAIL = "单位名录（units.csv）没有登记邮箱，请补上后重新运行"
+
+
+def open_mailer(settings, *, ssl_context, dry_run: bool, notes: list[str]):
+    """The run's ``Mailer``; settings that cannot work raise NotifyError (a dry run notes them)."""
+    from .mailer import Mailer, sender_name
+
+    mailer = Mailer(
+        settings.smtp,
+        sender_display=sender_name(settings.district.name, settings.district.office),
+        context=ssl_context,
+    )
+    if dry_run:
+        try:
+            mailer.check()
+        except NotifyError as exc:
+            notes.append(f"注意：正式发送前需要处理：{exc}")
+    else:
+        mailer.check()
+    return mailer
+
+
+def global_cc(settings) -> list[str]:
+    from .mailer import parse_addresses
+
+    try:
+        return parse_addresses(", ".join(settings.smtp.cc))
+    except NotifyError as exc:
+        raise NotifyError(f"[smtp] cc 有误：{exc}") from None
+
+
+def unit_addresses(email: str, cc: str, extra_cc: list[str]) -> tuple[list[str], list[str]]:
+    """To (units.csv ``email``) and Cc (``cc`` + ``[smtp] cc``) of a unit; NotifyError when
+    no usable address is registered."""
+    from .mailer import parse_addresses
+
+    to = parse_addresses(email)
+    if not to:
+        raise NotifyError(NO_EMAIL)
+    return to, [a for a in parse_addresses(cc) + extra_cc if a not in to]
+
+
+def deliver(
+    mailer,
+    planned: list[tuple[object, Outcome]],
+    *,
+    smtp,
+    sleep: Callable[[float], None],
+    record: Callable[[Outcome, str], None],
+    notes: list[str],
+) -> None:
+    """Send the planned mails over one connection and ``record(outcome, detail)`` each.
+
+    ``planned`` pairs a ``Mail`` (None: nothing to send) with its ``Outcome``; outcomes
+    already ``failed`` (unusable address) are recorded without sending. Transient errors are
+    retried with backoff; after a fatal one (server down, login refused) the rest are
+    recorded as not attempted. A refused To fails the message; a refused Cc only adds a note.
+    """
+    stopped: str | None = None
+    with mailer:
+        for mail, out in planned:
+            if out.result == "failed":
+                record(out, out.detail)
+            if mail is None:
+                continue
+            if stopped:
+                out.result, out.detail, out.attempts = "failed", f"未尝试：{stopped}", 0
+                record(out, out.detail)
+                continue
+            try:
+                refused, attempts = with_retries(
+                    lambda m=mail: mailer.send(m),
+                    retries=smtp.retries,
+                    backoff=smtp.backoff,
+                    sleep=sleep,
+                )
+            except SendError as exc:
+                out.result, out.detail, out.attempts = (
+                    "failed",
+                    str(exc),
+                    getattr(exc, "attempts", 1),
+                )
+                if exc.fatal:
+                    stopped = str(exc)
+            else:
+                out.attempts = attempts
+                primary = [a for _, a in mail.to if a in refused]
+                if primary:
+                    out.result = "failed"
+                    out.detail = "收件人被拒收：" + "；".join(
+                        f"{a}（{refused[a]}）" for a in primary
+                    )
+                    out.detail += "，请核对 units.csv 中的邮箱"
+                else:
+                    out.result = "sent"
+                    out.detail = "；".join(f"抄送 {a} 被拒收（{r}）" for a, r in refused.items())
+                    if out.detail:
+                        # the unit was reached, but the office should know about the Cc
+                        notes.append(f"{out.unit}：{out.detail}")
+            detail = out.detail or (
+                f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else ""
+            )
+            record(out, detail)
+    if mailer.outbox and any(o.result == "sent" for _, o in planned):
+        notes.append(f"邮件未实际发出，已写入发件箱目录 {mailer.outbox}（[smtp] outbox）。")
+
+
 # -- the step ----------------------------------------------------------------------------
 def send_reminders(
     settings: Settings,
@@ -399,44 +520,27 @@ def _reachable(summary: RemindSummary) -> list[Recipient]:
 def _send_email(
     settings, ledger: Ledger, summary: RemindSummary, base: dict, *, ssl_context, sleep
 ) -> None:
-    from .mailer import Mail, Mailer, clean_header, parse_addresses, sender_name
+    from .mailer import Mail, clean_header
 
     period, stage = str(summary.period), summary.stage
-    mailer = Mailer(
-        settings.smtp,
-        sender_display=sender_name(settings.district.name, settings.district.office),
-        context=ssl_context,
+    mailer = open_mailer(
+        settings, ssl_context=ssl_context, dry_run=summary.dry_run, notes=summary.notes
     )
-    if summary.dry_run:
-        try:
-            mailer.check()
-        except NotifyError as exc:
-            summary.notes.append(f"注意：正式发送前需要处理：{exc}")
-    else:
-        mailer.check()
     template = MAIL_TEMPLATES[stage]
-    try:
-        global_cc = parse_addresses(", ".join(settings.smtp.cc))
-    except NotifyError as exc:
-        raise NotifyError(f"[smtp] cc 有误：{exc}") from None
-    planned: list[tuple[Recipient, Mail | None, Outcome]] = []
+    extra_cc = global_cc(settings)
+    planned: list[tuple[Mail | None, Outcome]] = []
     bad = "skipped" if summary.dry_run else "failed"  # an unusable address: nothing can be sent
     for rec in _reachable(summary):
         out = Outcome(rec.unit, "email", "planned")
         if ledger.was_sent(period, rec.unit, stage, "email"):
             out.result = "already"
-            planned.append((rec, None, out))
+            planned.append((None, out))
             continue
         try:
-            to = parse_addresses(rec.email)
-            cc = [a for a in parse_addresses(rec.cc) + global_cc if a not in to]
+            to, cc = unit_addresses(rec.email, rec.cc, extra_cc)
         except NotifyError as exc:
             out.result, out.detail = bad, f"{exc}"
-            planned.append((rec, None, out))
-            continue
-        if not to:
-            out.result, out.detail = bad, "单位名录（units.csv）没有登记邮箱，请补上后重新运行"
-            planned.append((rec, None, out))
+            planned.append((None, out))
             continue
         attach = (
             rec.form
@@ -458,64 +562,20 @@ def _send_email(
         )
         out.target = "、".join(to + [f"抄送 {a}" for a in cc])
         out.subject, out.attachment = clean_header(msg.subject), name
-        planned.append((rec, mail, out))
-    summary.outcomes += [o for _, _, o in planned]
+        planned.append((mail, out))
+    summary.outcomes += [o for _, o in planned]
     if summary.dry_run:
         return
-    smtp = settings.smtp
-    stopped: str | None = None
-    with mailer:
-        for rec, mail, out in planned:
-            if out.result == "failed":
-                ledger.record_send(
-                    period, rec.unit, stage, "email", "failed", out.detail, attempts=0
-                )
-            if mail is None:
-                continue
-            if stopped:
-                out.result, out.detail = "failed", f"未尝试：{stopped}"
-                ledger.record_send(
-                    period, rec.unit, stage, "email", "failed", out.detail, attempts=0
-                )
-                continue
-            try:
-                refused, attempts = with_retries(
-                    lambda m=mail: mailer.send(m),
-                    retries=smtp.retries,
-                    backoff=smtp.backoff,
-                    sleep=sleep,
-                )
-            except SendError as exc:
-                out.result, out.detail, out.attempts = (
-                    "failed",
-                    str(exc),
-                    getattr(exc, "attempts", 1),
-                )
-                if exc.fatal:
-                    stopped = str(exc)
-            else:
-                out.attempts = attempts
-                primary = [a for _, a in mail.to if a in refused]
-                if primary:
-                    out.result = "failed"
-                    out.detail = "收件人被拒收：" + "；".join(
-                        f"{a}（{refused[a]}）" for a in primary
-                    )
-                    out.detail += "，请核对 units.csv 中的邮箱"
-                else:
-                    out.result = "sent"
-                    out.detail = "；".join(f"抄送 {a} 被拒收（{r}）" for a, r in refused.items())
-                    if out.detail:
-                        # the unit was reached, but the office should know about the Cc
-                        summary.notes.append(f"{rec.unit}：{out.detail}")
-            detail = out.detail or (
-                f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else ""
-            )
-            ledger.record_send(
-                period, rec.unit, stage, "email", out.result, detail, attempts=out.attempts
-            )
-    if mailer.outbox and summary.count("sent", "email"):
-        summary.notes.append(f"邮件未实际发出，已写入发件箱目录 {mailer.outbox}（[smtp] outbox）。")
+    deliver(
+        mailer,
+        planned,
+        smtp=settings.smtp,
+        sleep=sleep,
+        notes=summary.notes,
+        record=lambda out, detail: ledger.record_send(
+            period, out.unit, stage, "email", out.result, detail, attempts=out.attempts
+        ),
+    )
 
 
 def _send_webhooks(

@@ -15,8 +15,13 @@ from jobs.cli import get_app
     default=None,
     help="收件目录（可含子目录，文件名不限）；默认 <数据目录>/<报告期>/inbox/。",
 )
+@click.option(
+    "--no-receipts",
+    is_flag=True,
+    help="这次不给报送单位发回执和退回通知（以后回收时仍会补发）。",
+)
 @click.pass_context
-def command(ctx, period_text, inbox):
+def command(ctx, period_text, inbox, no_receipts):
     """回收各单位报回的进展情况表：识别、校验、归档、汇总。
 
     \b
@@ -28,22 +33,25 @@ def command(ctx, period_text, inbox):
     然后生成 <数据目录>/<报告期>/汇总表.xlsx（含“报送情况”“退回清单”）和 merged.json。
     报送时间取文件的修改时间，晚于截止时间的记为逾期。
     重复运行只处理新文件；结果没有变化时不改写汇总表。
+    最后给本次报送的单位各发一封邮件（[intake] receipts，需配置 [smtp]）：通过的发回执，
+    退回的发退回通知（写明原因和截止时间）；每份只回复一次，同一单位只回复最新一份，
+    发送失败的下次回收时补发。
 
     \b
     示例：
       duban collect --period 2024Q1
       duban collect --period 2024年第一季度 --inbox /mnt/共享/一季度回收
+      duban collect --period 2024Q1 --no-receipts
     """
-    from reporting.intake import collect
+    from jobs.steps import collect_and_answer
     from reporting.periods import Period
 
     period = Period.parse(period_text)
     app = get_app(ctx)
-    with app.ledger() as ledger:
-        summary = collect(
-            app.settings, app.assignments, app.workspace, period, inbox=inbox, ledger=ledger
-        )
-    for line in summary.lines():
+    outcome = collect_and_answer(app, period, inbox=inbox, receipts=not no_receipts)
+    for line in outcome.lines():
         click.echo(line)
-    if not summary.ok:
+    if outcome.hint:
+        click.echo(outcome.hint)
+    if outcome.failed:
         ctx.exit(1)
