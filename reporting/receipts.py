@@ -122,14 +122,13 @@ class ReceiptSummary(SendTally):
                 f"  另有 {self.superseded} 份较早的报送已被同一单位后来的报送取代，只回复最新一份。"
             )
         shown = [r for r in self.receipts if r.outcome.result in ("sent", "planned")]
-        if len(shown) <= LIST_LIMIT:
-            for r in shown:
-                o = r.outcome
-                to = f" → {o.target}" if self.dry_run else ""
-                out.append(
-                    f"  {r.kind_cn} {r.unit}：{r.file}{to}"
-                    + (f"：{o.subject}" if self.dry_run else "")
-                )
+        if len(shown) > LIST_LIMIT and not self.dry_run:  # a big batch: see duban status
+            out.append(f"  各单位的回执情况见 duban status --period {self.period} 的“回执”一栏")
+            shown = []
+        for r in shown:
+            o = r.outcome
+            plan = f" → {o.target}：{o.subject}" if self.dry_run else ""
+            out.append(f"  {r.kind_cn} {r.unit}：{r.file}{plan}")
         for r in self.receipts:
             o = r.outcome
             if o.result in ("failed", "skipped"):

@@ -18,7 +18,8 @@ from datetime import datetime
 from .assignments import Assignments
 from .calendar import TZ, period_calendar
 from .config import Settings
-from .ledger import Ledger
+from .ledger import Ledger, receipt_key
+from .mailbox import is_mail_source
 from .model import UnitReturn
 from .periods import Period
 
@@ -28,6 +29,7 @@ STATE_CN = {
     "missing": "未报送",
     "unidentified": "无法识别",
 }
+RECEIPT_CN = {"sent": "已发", "failed": "失败", "pending": "未发", "": "—"}
 
 
 def _messages(row, level: str | None = None) -> list[str]:
@@ -97,6 +99,7 @@ class UnitStatus:
     problems: list[str] = field(default_factory=list)  # reasons of the latest rejection
     warnings: list[str] = field(default_factory=list)  # warnings of the return in force
     attachments: list[str] = field(default_factory=list)  # scans/documents sent beside the form
+    receipt: str = ""  # of the latest return: sent | failed | pending ("" when none came)
 
     @property
     def state_cn(self) -> str:
@@ -137,8 +140,10 @@ class PeriodStatus:
         out = [
             f"{self.period_label}（{self.period}）报送情况，截止时间 {self.deadline[:16].replace('T', ' ')}"
         ]
-        widths = (26, 6, 6, 12, 18, 6)
-        out.append(_row(("单位", "表单", "通知", "状态", "报送时间", "版本", "说明"), widths))
+        widths = (26, 6, 6, 12, 18, 6, 6)
+        out.append(
+            _row(("单位", "表单", "通知", "状态", "报送时间", "版本", "回执", "说明"), widths)
+        )
         for u in self.units:
             when = (u.received_at or "")[:16].replace("T", " ")
             note = []
@@ -155,6 +160,8 @@ class PeriodStatus:
                 note.append(f"{len(u.warnings)} 条提醒")
             if u.attachments:
                 note.append(f"附件 {len(u.attachments)} 份")
+            if is_mail_source(u.source):
+                note.append(f"来自{u.source}")
             cells = (
                 u.unit,
                 "有" if u.form else "无",
@@ -162,7 +169,8 @@ class PeriodStatus:
                 u.state_cn,
                 when or "—",
             )
-            out.append(_row((*cells, str(u.versions or "—"), "；".join(note)), widths))
+            receipt = RECEIPT_CN.get(u.receipt, u.receipt)
+            out.append(_row((*cells, str(u.versions or "—"), receipt, "；".join(note)), widths))
         for item in self.unidentified:
             out.append(
                 f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}"
@@ -224,6 +232,7 @@ def period_status(
     for row in ledger.attachments(period):
         attached.setdefault(row["unit"] or "", []).append(row["source"])
     status.unassigned_attachments = attached.pop("", [])
+    receipts = ledger.receipt_results(period)
     for ur in unit_returns(assignments, rows):
         own = by_unit.get(ur.unit, [])
         us = UnitStatus(
@@ -241,6 +250,8 @@ def period_status(
         )
         us.overdue = ur.state != "accepted" and now > deadline
         in_force = [r for r in own if r["state"] == "accepted"] or own
+        if own:  # receipts answer a unit's latest return (reporting.receipts)
+            us.receipt = receipts.get(receipt_key(own[-1]["sha256"]), "pending")
         if in_force:
             us.source = in_force[-1]["source"]
             if ur.state == "accepted":

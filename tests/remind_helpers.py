@@ -1,11 +1,17 @@
-"""Shared pieces of the reminder tests: forms on disk, returns in the ledger, free ports."""
+"""Shared pieces of the reminder and receipt tests: forms on disk, returns in the ledger,
+free ports, a real SMTP server (aiosmtpd on 127.0.0.1) that keeps what arrives."""
 
 from __future__ import annotations
 
+import asyncio
+import email
 import hashlib
 import shutil
 import socket
+from email import policy
 from pathlib import Path
+
+from aiosmtpd.controller import Controller
 
 from reporting.ledger import Ledger
 from reporting.periods import Period
@@ -67,3 +73,60 @@ def add_return(
 def sends(app) -> list[dict]:
     with Ledger(app.workspace.ledger_path) as ledger:
         return [dict(r) for r in ledger.sends(str(PERIOD))]
+
+
+class Handler:
+    """Collects what arrives; can refuse addresses and answer slowly."""
+
+    def __init__(self, reject=(), delay=0.0):
+        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
+        self.reject = set(reject)
+        self.delay = delay
+        self.raw: list[bytes] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+        self.raw.append(envelope.content)
+        return "250 OK"
+
+    def by_rcpt(self) -> dict[str, email.message.EmailMessage]:
+        return {rcpt: msg for _, rcpts, msg in self.messages for rcpt in rcpts}
+
+
+class Waits:
+    """The injected sleep: records the backoff delays instead of waiting."""
+
+    def __init__(self):
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+class SmtpServers:
+    """``start(handler=None, **controller kwargs)`` → the Handler of a server on
+    127.0.0.1:``port``; ``stop()`` stops every server started (fixture teardown)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.started: list[Controller] = []
+
+    def __call__(self, handler: Handler | None = None, **kwargs) -> Handler:
+        handler = handler or Handler()
+        ctrl = Controller(handler, hostname="127.0.0.1", port=self.port, **kwargs)
+        ctrl.start()
+        self.started.append(ctrl)
+        return handler
+
+    def stop(self) -> None:
+        while self.started:
+            self.started.pop().stop()

@@ -96,3 +96,21 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path, duban):
     r = duban("demo", "--dir", str(tmp_path))
     assert r.code == 1 and "不是空目录" in r.err
     assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_every_return_was_answered_in_the_outbox(demo_run):
+    import email
+    from email import policy
+
+    outcome, _ = demo_run
+    outbox = outcome.paths["发件箱（模拟邮件）"]
+    for period, fates in outcome.fates.items():
+        for unit in fates["rejected"]:
+            (eml,) = outbox.glob(f"{period}_退回通知_{unit}_*.eml")
+            msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+            assert msg["Subject"].startswith("【退回】")
+            assert "原因如下" in msg.get_body(("plain",)).get_content()
+        for unit in fates["on_time"] + fates["late"]:
+            assert len(list(outbox.glob(f"{period}_回执_{unit}_*.eml"))) == 1, unit
+        for unit in fates["missing"]:
+            assert not list(outbox.glob(f"{period}_回执_{unit}_*.eml"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import email
 import ssl
@@ -13,7 +12,17 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from remind_helpers import PERIOD, add_return, build_forms_once, free_port, install_forms, sends
+from remind_helpers import (
+    PERIOD,
+    Handler,
+    SmtpServers,
+    Waits,
+    add_return,
+    build_forms_once,
+    free_port,
+    install_forms,
+    sends,
+)
 
 from jobs.app import create_app
 from reporting.exceptions import NotifyError
@@ -25,43 +34,6 @@ ROOT_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "co
 NOTICE_DAY = date(2024, 3, 29)  # 2024Q1 通知
 REMIND_DAY = date(2024, 4, 2)  # 提醒
 SENDER = "duban@yuhui.example"
-
-
-class Handler:
-    """Collects what arrives; can refuse addresses and answer slowly."""
-
-    def __init__(self, reject=(), delay=0.0):
-        self.messages: list[tuple[str, list[str], email.message.EmailMessage]] = []
-        self.reject = set(reject)
-        self.delay = delay
-        self.raw: list[bytes] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.reject:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        msg = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
-        self.raw.append(envelope.content)
-        return "250 OK"
-
-    def by_rcpt(self) -> dict[str, email.message.EmailMessage]:
-        return {rcpt: msg for _, rcpts, msg in self.messages for rcpt in rcpts}
-
-
-class Waits:
-    """The injected sleep: records the backoff delays instead of waiting."""
-
-    def __init__(self):
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +53,10 @@ def mail_app(app, forms_source):
 
 @pytest.fixture
 def server(mail_app):
-    """start(**controller kwargs) → Handler; stopped at teardown."""
-    started = []
-
-    def start(handler=None, **kwargs):
-        handler = handler or Handler()
-        ctrl = Controller(handler, hostname="127.0.0.1", port=mail_app.settings.smtp.port, **kwargs)
-        ctrl.start()
-        started.append(ctrl)
-        return handler
-
-    yield start
-    for ctrl in started:
-        ctrl.stop()
+    """start(handler=None, **controller kwargs) → Handler; stopped at teardown."""
+    servers = SmtpServers(mail_app.settings.smtp.port)
+    yield servers
+    servers.stop()
 
 
 def remind(app, **kw):
