@@ -43,6 +43,12 @@ class UnreadableFileError(IntakeError):
         self.code = code
 
 
+class MailError(UnreadableFileError):
+    """Raised by ``reporting.mailbox`` when a saved email in the inbox is refused: larger than
+    ``[intake] max_file_mb``, too many MIME parts, or not parseable. The message names the
+    mail (subject, sender, date); ``code`` is ``mail_too_large``/``mail_parts``/``mail_corrupt``."""
+
+
 class ReportError(DubanError):
     """Raised when the report template is missing or cannot be rendered."""
 

@@ -1,5 +1,6 @@
 """The inbox and the archive: which files under the inbox are returns, in received order,
-and their unchanged copies under ``workspace.archive_dir`` (``ab/<sha256><ext>``).
+and their unchanged copies under ``workspace.archive_dir`` (``ab/<sha256><ext>``), also of
+the files taken out of saved mails (``archive_bytes``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .fileutil import atomic_path, sha256_file
+from .fileutil import atomic_path, atomic_write_bytes, sha256_file
 
 # files that are never returns: office lock/temp files, system files, unfinished downloads
 _IGNORED_NAME = re.compile(
@@ -43,8 +44,7 @@ def scan_inbox(inbox: Path, ignored: list[str]) -> list[tuple[Path, str]]:
 
 def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:
     """Copy ``src`` unchanged to ``archive_dir/ab/<sha><ext>``; None if it changed meanwhile."""
-    ext = src.suffix.lower() if _SUFFIX_RE.match(src.suffix.lower()) else ".bin"
-    dest = archive_dir / sha[:2] / f"{sha}{ext}"
+    dest = archive_path(archive_dir, sha, src.name)
     if dest.exists() and dest.stat().st_size == src.stat().st_size:
         return dest
     try:
@@ -55,6 +55,19 @@ def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:
     except _ChangedError:
         return None
     return dest
+
+
+def archive_bytes(data: bytes, sha: str, archive_dir: Path, name: str) -> Path:
+    """Keep ``data`` (a file taken out of a mail) as ``archive_dir/ab/<sha><ext of name>``."""
+    dest = archive_path(archive_dir, sha, name)
+    if not (dest.exists() and dest.stat().st_size == len(data)):
+        atomic_write_bytes(dest, data)
+    return dest
+
+
+def archive_path(archive_dir: Path, sha: str, name: str) -> Path:
+    suffix = Path(name).suffix.lower()
+    return archive_dir / sha[:2] / f"{sha}{suffix if _SUFFIX_RE.match(suffix) else '.bin'}"
 
 
 class _ChangedError(Exception):

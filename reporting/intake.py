@@ -23,6 +23,13 @@ and a rerun finishes the work.
 Received time is the file's modification time (the time it was saved or copied into the
 inbox), or ``now`` when that lies in the future; a return is late when received after the
 period's deadline.
+
+A saved email (``reporting.mailbox``, recognised by content) is archived and recorded in
+``files`` like any file; each attached form or scan is then taken in as if it had been saved
+into the inbox, its source reading ``邮件“主题”（发件人，日期）的附件 文件名`` and its received
+time the mail's ``Date:`` when sane (not in the future, not before the period's start). A
+mail with no form or scan (or one that is refused: too large, too many parts) is recorded
+as an unidentified file whose message names the sender.
 """
 
 from __future__ import annotations
@@ -32,25 +39,28 @@ import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from .assignments import Assignments
 from .calendar import TZ, period_calendar
 from .config import Settings
+from .exceptions import MailError
 from .fileutil import atomic_write_text, sha256_file
 from .identify import unit_from_name
-from .inbox import archive_file, clean_stale_temp, scan_inbox
+from .inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
 from .ledger import Ledger
+from .mailbox import is_message, is_spreadsheet, read_message
 from .merge import UnitAnswers, build_result
 from .model import Answer, QuarterResult
 from .periods import Period
 from .problems import Problem
-from .spreadsheet import attachment_kind
+from .spreadsheet import Limits, attachment_kind
 from .validate import examine
 from .workspace import Workspace
 
 LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
+OTHER_FILE = "其他文件"  # attachment kind of a mail's file that is neither form nor scan
 
 
 # -- answers in the ledger -------------------------------------------------------------
@@ -98,6 +108,8 @@ class CollectSummary:
         default_factory=list
     )  # source, kind, unit
     failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
+    mails: list[str] = field(default_factory=list)  # saved mails that gave something new
+    mail_notes: list[str] = field(default_factory=list)  # parts of those mails left unread
     inbox_created: bool = False
     result: QuarterResult | None = None
     merged_json: Path | None = None
@@ -127,6 +139,13 @@ class CollectSummary:
                 + (f"，忽略临时文件 {len(self.ignored)} 个" if self.ignored else "")
                 + "。"
             )
+        if self.mails:
+            out.append(
+                f"  其中 {len(self.mails)} 封是保存的邮件（.eml），已取出其中的附件逐个处理，"
+                "报送时间按邮件的发送时间计"
+            )
+        for note in self.mail_notes:
+            out.append(f"  注意：{note}")
         if self.attachments:
             names = "、".join(
                 f"{unit or '未注明单位'}（{source}）"
@@ -193,28 +212,15 @@ def collect(
     if not inbox.exists():
         inbox.mkdir(parents=True, exist_ok=True)
         summary.inbox_created = True
-    deadline = period_calendar(period, settings.deadline).deadline
-    previous = _previous_answers(workspace, period)
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
+    intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
     try:
         with _collect_lock(workspace.period_dir(period)):
             clean_stale_temp(workspace.archive_dir)
             for path, source in scan_inbox(inbox, summary.ignored):
                 try:
-                    _take_in(
-                        path,
-                        source,
-                        settings,
-                        assignments,
-                        workspace,
-                        period,
-                        ledger,
-                        deadline,
-                        now,
-                        previous,
-                        summary,
-                    )
+                    intake.take_in(path, source)
                 except OSError as exc:
                     summary.failed.append(
                         (
@@ -253,63 +259,196 @@ def _collect_lock(period_dir: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _take_in(
-    path, source, settings, assignments, workspace, period, ledger, deadline, now, previous, summary
-) -> None:
-    sha = sha256_file(path)
-    if ledger.has_return(period, sha) or ledger.has_attachment(period, sha):
-        summary.known.append(source)
-        return
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
-    received = min(mtime, now).isoformat(timespec="seconds")
-    stored = archive_file(path, sha, workspace.archive_dir)
-    if stored is None:
-        summary.failed.append(
-            (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
+class _Intake:
+    """Taking in the files of one collect run (inbox files, and the files of saved mails)."""
+
+    def __init__(self, settings, assignments, workspace, period, ledger, now, summary):
+        self.settings: Settings = settings
+        self.assignments: Assignments = assignments
+        self.workspace: Workspace = workspace
+        self.period: Period = period
+        self.ledger: Ledger = ledger
+        self.now: datetime = now
+        self.summary: CollectSummary = summary
+        self.deadline = period_calendar(period, settings.deadline).deadline
+        self.previous = _previous_answers(workspace, period)
+        self.limits = Limits.from_settings(settings.intake)
+
+    def known(self, sha: str) -> bool:
+        return self.ledger.has_return(self.period, sha) or self.ledger.has_attachment(
+            self.period, sha
         )
-        return
-    kind = attachment_kind(stored)
-    if kind is not None:
-        unit = unit_from_name(Path(source).name, assignments.registry)
-        ledger.record_attachment(
-            period,
+
+    def take_in(self, path: Path, source: str) -> None:
+        sha = sha256_file(path)
+        if self.known(sha):
+            self.summary.known.append(source)
+            return
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
+        received = min(mtime, self.now)
+        stored = archive_file(path, sha, self.workspace.archive_dir)
+        if stored is None:
+            self.summary.failed.append(
+                (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
+            )
+            return
+        if is_message(stored):
+            self.take_mail(stored, sha, source, received)
+            return
+        kind = attachment_kind(stored)
+        if kind is not None:
+            self.keep_attachment(stored, sha, source, kind, received)
+        else:
+            self.examine(stored, sha, source, received)
+
+    def take_mail(self, stored: Path, sha: str, source: str, fallback: datetime) -> None:
+        """A saved email: each attached file is taken in as if it had been saved into the inbox,
+        received when the mail was sent (its sane ``Date:``)."""
+        try:
+            mail = read_message(stored, self.limits)
+        except MailError as exc:
+            self.mail_problem(stored, sha, source, fallback, str(exc), exc.code)
+            return
+        start = datetime.combine(self.period.start, time(), TZ)
+        received = mail.received(fallback, not_before=start, now=self.now)
+        self.ledger.record_file(
+            sha, stored.stat().st_size, source, received.isoformat(timespec="seconds"), str(stored)
+        )
+        forms = kept = new = 0
+        others: list[str] = []
+        for att in mail.attachments:
+            att_sha = hashlib.sha256(att.data).hexdigest()
+            att_stored = archive_bytes(att.data, att_sha, self.workspace.archive_dir, att.filename)
+            kind = attachment_kind(att_stored)
+            if kind is None and is_spreadsheet(att_stored, self.limits):
+                forms += 1
+            elif kind is None:
+                kind = OTHER_FILE
+                others.append(att.filename)
+            else:
+                kept += 1
+            if self.known(att_sha):
+                self.summary.known.append(att.source)
+                continue
+            new += 1
+            # the attachment's own name tells its unit; the mail's subject and sender only
+            # when it does not (one mail may carry forms of several units)
+            named = att.filename if self.unit_named(att.filename) else att.source
+            if kind is None:
+                self.examine(att_stored, att_sha, att.source, received, named)
+            else:
+                self.keep_attachment(att_stored, att_sha, att.source, kind, received, named)
+        if not forms and not kept:
+            # nothing the office can use: say so, naming the sender (a bare "收到" reply too)
+            reason = (
+                mail.notes[0]
+                if mail.notes
+                else "没有附带进展情况表"
+                + (f"（只附带了 {'、'.join(others)}）" if others else "")
+                + "，请联系该单位重新发送"
+            )
+            self.mail_problem(stored, sha, source, received, mail.label + reason, "mail_no_form")
+        elif new:
+            self.summary.mails.append(source)
+            self.summary.mail_notes += [mail.label + note for note in mail.notes]
+
+    def mail_problem(
+        self, stored: Path, sha: str, source: str, received: datetime, text: str, code: str
+    ) -> None:
+        """A mail that gave no return is itself recorded as an unidentified file."""
+        problem = Problem(text, code=code)
+        self.record(stored, sha, source, received, state="unidentified", problems=[problem])
+        self.summary.mails.append(source)
+
+    def unit_named(self, name: str) -> str | None:
+        return unit_from_name(Path(name).name, self.assignments.registry)
+
+    def keep_attachment(
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        kind: str,
+        received: datetime,
+        file_name: str | None = None,
+    ) -> None:
+        unit = self.unit_named(file_name or source)
+        self.ledger.record_attachment(
+            self.period,
             sha256=sha,
             source=source,
             kind=kind,
-            received_at=received,
+            received_at=received.isoformat(timespec="seconds"),
             unit=unit,
             file={"size": stored.stat().st_size, "archive_path": str(stored)},
         )
-        summary.attachments.append((source, kind, unit))
-        return
-    try:
-        ex = examine(stored, source, settings, assignments, period, previous=previous)
-    except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
-        summary.failed.append(
-            (
+        self.summary.attachments.append((source, kind, unit))
+
+    def examine(
+        self, stored: Path, sha: str, source: str, received: datetime, file_name: str | None = None
+    ) -> None:
+        try:
+            ex = examine(
+                stored,
                 source,
-                f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员",
+                self.settings,
+                self.assignments,
+                self.period,
+                previous=self.previous,
+                file_name=file_name,
             )
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
+            self.summary.failed.append(
+                (
+                    source,
+                    f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员",
+                )
+            )
+            return
+        answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
+        self.record(
+            stored,
+            sha,
+            source,
+            received,
+            state=ex.state,
+            problems=ex.problems,
+            unit=ex.unit,
+            form_id=ex.form_id,
+            schema_version=ex.schema_version,
+            identified_by=ex.identified_by,
+            answers=answers,
         )
-        return
-    late = min(mtime, now) > deadline
-    answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
-    ledger.record_return(
-        period,
-        sha256=sha,
-        source=source,
-        state=ex.state,
-        received_at=received,
-        unit=ex.unit,
-        form_id=ex.form_id,
-        schema_version=ex.schema_version,
-        identified_by=ex.identified_by,
-        problems=[p.to_dict() for p in ex.problems],
-        late=late,
-        answers=answers,
-        file={"size": stored.stat().st_size, "archive_path": str(stored)},
-    )
-    summary.new.append(FileOutcome(source, sha, ex.state, ex.unit, late, received, ex.problems))
+
+    def record(
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        received: datetime,
+        *,
+        state: str,
+        problems: list[Problem],
+        unit: str | None = None,
+        answers: dict | None = None,
+        **ident,
+    ) -> None:
+        late = received > self.deadline
+        when = received.isoformat(timespec="seconds")
+        self.ledger.record_return(
+            self.period,
+            sha256=sha,
+            source=source,
+            state=state,
+            received_at=when,
+            unit=unit,
+            problems=[p.to_dict() for p in problems],
+            late=late,
+            answers=answers,
+            file={"size": stored.stat().st_size, "archive_path": str(stored)},
+            **ident,
+        )
+        self.summary.new.append(FileOutcome(source, sha, state, unit, late, when, problems))
 
 
 def _previous_answers(workspace: Workspace, period: Period) -> dict[tuple[str, str, str], Answer]:

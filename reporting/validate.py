@@ -55,14 +55,19 @@ def examine(
     period: Period,
     *,
     previous: dict[tuple[str, str, str], Answer] | None = None,
+    file_name: str | None = None,
 ) -> Examined:
-    """Read, identify and validate one file; bad input gives problems, never an exception."""
+    """Read, identify and validate one file; bad input gives problems, never an exception.
+
+    ``file_name`` is the name that may name the unit when nothing else does (default: the
+    source's; a mail attachment's own name, not the mail's sender)."""
     path = Path(path)
     name = Path(source).name
+    file_name = file_name or name
     try:
         book = read_workbook(path, Limits.from_settings(settings.intake), name=name)
     except UnreadableFileError as exc:
-        unit = unit_from_name(name, assignments.registry)
+        unit = unit_from_name(file_name, assignments.registry)
         return Examined(
             source=source,
             state="rejected" if unit else "unidentified",
@@ -74,7 +79,7 @@ def examine(
             ],
         )
     checker = _Checker(book, name, settings, assignments, period, previous or {})
-    return checker.run(source)
+    return checker.run(source, file_name)
 
 
 class _Checker:
@@ -101,12 +106,12 @@ class _Checker:
         self.problems.append(p)
         return p
 
-    def run(self, source: str) -> Examined:
+    def run(self, source: str, file_name: str) -> Examined:
         book = self.book
         out = Examined(
             source=source, state="unidentified", period=str(self.period), format=book.format
         )
-        ident, notes = identify(book, source, self.assignments)
+        ident, notes = identify(book, file_name, self.assignments)
         for n in notes:
             n.file = self.name
         self.problems += notes

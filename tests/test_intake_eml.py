@@ -1,0 +1,444 @@
+"""Returns that arrive as saved emails (.eml): real messages built with ``EmailMessage``,
+put in the inbox, taken in by ``collect()``; provenance, ``Date:`` as received time,
+scans, mails without a form, refused mails, reruns and ``duban status``."""
+
+from __future__ import annotations
+
+import io
+import os
+from base64 import b64encode
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import pytest
+from conftest import ROOT
+from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
+
+from jobs.app import create_app
+from reporting.calendar import TZ, period_calendar
+from reporting.fileutil import sha256_file
+from reporting.intake import collect
+from reporting.ledger import Ledger
+from reporting.mailbox import is_message, read_message
+from reporting.model import QuarterResult
+from reporting.spreadsheet import Limits
+from reporting.status import period_status
+
+NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
+DEADLINE = period_calendar(
+    PERIOD, create_app(ROOT / "config.toml", env={}).settings.deadline
+).deadline
+SENT = datetime(2024, 4, 3, 10, 15, tzinfo=TZ)  # before the deadline (2024-04-08 17:30)
+SUBJECT = "回复：关于报送2024年第一季度重点任务推进情况的通知"
+SENDER = "区发改委 张三 <fgw@example.gov.cn>"
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def setup(app):
+    forms = make_forms(app, [UNIT, "长青乡", "区人社局"])
+    return app, forms, app.workspace.inbox_dir(PERIOD)
+
+
+def filled(app, forms, tmp_path, unit=UNIT, name=None, answers=None):
+    """A filled form's bytes, as the unit saved it."""
+    answers = answers or valid_answers(app, unit)
+    path = fill(forms[unit], tmp_path / (name or f"{unit}-{len(answers)}.xlsx"), answers)
+    return path.read_bytes(), answers
+
+
+def message(
+    attachments=(),
+    *,
+    subject=SUBJECT,
+    sender=SENDER,
+    date: datetime | None = SENT,
+    body="附件是我单位一季度的进展情况表，请查收。",
+    logo=False,
+) -> EmailMessage:
+    """A reply as a mail client sends it; ``attachments`` are (file name, bytes, (type, subtype))."""
+    m = EmailMessage()
+    m["Subject"] = subject
+    m["From"] = sender
+    m["To"] = "区督查考核办 <dcb@example.gov.cn>"
+    if date is not None:
+        m["Date"] = format_datetime(date)
+    m["Message-ID"] = "<20240403101500.1234@example.gov.cn>"
+    m.set_content(body)
+    if logo:  # an HTML body showing the sender's logo, and an S/MIME signature
+        m.add_alternative(f"<p>{body}</p><img src='cid:logo@fgw'>", subtype="html")
+        m.get_body(("html",)).add_related(
+            PNG, "image", "png", cid="<logo@fgw>", filename="image001.png"
+        )
+    for name, data, (maintype, subtype) in attachments:
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    if logo:
+        m.add_attachment(
+            b"0\x82\x01\x00",
+            maintype="application",
+            subtype="pkcs7-signature",
+            filename="smime.p7s",
+        )
+    return m
+
+
+def save(m: EmailMessage, path, when: datetime = NOW - timedelta(days=1), crlf=True):
+    """Save a mail the way a mail client does (CRLF line ends) and set its file time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(m.as_bytes(policy=policy.SMTP if crlf else policy.default))
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def run(app, now=NOW):
+    return collect(app.settings, app.assignments, app.workspace, PERIOD, now=now)
+
+
+def source(filename, subject=SUBJECT, sender=SENDER, when="2024年4月3日 10:15"):
+    return f"邮件“{subject}”（{sender}，{when}）的附件 {filename}"
+
+
+def check_values(app, unit, answers):
+    rows = {r.id: r for r in QuarterResult.load(app.workspace.merged_json(PERIOD)).rows}
+    for (role, tid), a in answers.items():
+        got = rows[tid].lead_reports if role == "lead" else rows[tid].coop_feedback
+        (mine,) = [x for x in got if x.unit == unit]
+        assert mine.progress == a["progress"]
+        if role == "lead":
+            assert mine.percent == a["percent"] and mine.status == a["status"]
+            assert mine.indicators == {k: float(v) for k, v in a["indicators"].items()}
+
+
+def test_a_reply_with_the_form_is_accepted_from_the_mail(setup, tmp_path):
+    app, forms, inbox = setup
+    data, answers = filled(app, forms, tmp_path)
+    name = "2024Q1_区发改委_进展情况表.xlsx"
+    m = message([(name, data, XLSX)], logo=True)
+    # saved into the inbox after the deadline: the mail was sent before it, so on time
+    eml = save(m, inbox / "邮件" / "回复.eml", when=DEADLINE + timedelta(days=3))
+    raw = eml.read_bytes()
+    assert b"filename*=utf-8''" in raw or b"filename*0*=utf-8''" in raw  # RFC 2231 name
+
+    s = run(app)
+
+    (f,) = s.new
+    assert (f.state, f.unit, f.late) == ("accepted", UNIT, False), f.problems
+    assert f.source == source(name)
+    assert f.received_at == "2024-04-03T10:15:00+08:00"
+    assert s.attachments == [] and s.mails == ["邮件/回复.eml"]  # no logo, no signature
+    assert eml.read_bytes() == raw  # the received file is untouched
+    check_values(app, UNIT, answers)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        files = {r["sha256"]: r for r in ledger.conn.execute("SELECT * FROM files")}
+        (ret,) = ledger.returns(PERIOD)
+        assert ret["source"] == source(name) and ret["late"] == 0
+        assert ret["identified_by"] == "hidden_sheet"
+    # both the mail and the form it carried are archived byte for byte and in `files`
+    mail_sha, form_sha = sha256_file(eml), ret["sha256"]
+    assert set(files) == {mail_sha, form_sha}
+    assert files[mail_sha]["source"] == "邮件/回复.eml"
+    assert files[mail_sha]["received_at"] == "2024-04-03T10:15:00+08:00"
+    for sha, content in ((mail_sha, raw), (form_sha, data)):
+        archived = (
+            app.workspace.archive_dir / sha[:2] / os.path.basename(files[sha]["archive_path"])
+        )
+        assert archived.read_bytes() == content
+    assert files[form_sha]["archive_path"].endswith(".xlsx")
+    lines = "\n".join(s.lines())
+    assert f"接收 {UNIT}：{source(name)}" in lines and "1 封是保存的邮件" in lines
+
+
+@pytest.mark.parametrize(
+    "date, saved, late, received",
+    [
+        # replied after the deadline, saved the same day: late by Date
+        (DEADLINE + timedelta(hours=2), DEADLINE + timedelta(hours=5), True, "date"),
+        # replied before the deadline, saved a week later: on time by Date
+        (DEADLINE - timedelta(hours=1), DEADLINE + timedelta(days=7), False, "date"),
+        # Date in the future (a wrong clock): the file's time decides
+        (NOW + timedelta(days=30), DEADLINE + timedelta(days=1), True, "file"),
+        # Date before the period began: not believable either
+        (datetime(2023, 12, 1, 9, 0, tzinfo=TZ), DEADLINE - timedelta(days=1), False, "file"),
+        # no Date header at all
+        (None, DEADLINE + timedelta(days=1), True, "file"),
+    ],
+)
+def test_lateness_follows_the_date_header(setup, tmp_path, date, saved, late, received):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    save(message([("进展情况表.xlsx", data, XLSX)], date=date), inbox / "r.eml", when=saved)
+    (f,) = run(app).new
+    expected = date if received == "date" else saved
+    assert (f.state, f.late) == ("accepted", late)
+    assert f.received_at == expected.astimezone(TZ).isoformat(timespec="seconds")
+    when = "" if date is None else f"，{date.year}年{date.month}月{date.day}日 {date:%H:%M}"
+    assert f.source == f"邮件“{SUBJECT}”（{SENDER}{when}）的附件 进展情况表.xlsx"
+
+
+def test_content_decides_not_the_extension(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    save(message([("发改委.xlsx", data, XLSX)]), inbox / "renamed.txt", crlf=False)
+    other, _ = filled(app, forms, tmp_path, unit="长青乡")
+    (inbox / "长青乡.eml").write_bytes(other)  # a spreadsheet that was named .eml
+    s = run(app)
+    got = {f.unit: f.source for f in s.new}
+    assert [f.state for f in s.new] == ["accepted", "accepted"]
+    assert got == {UNIT: source("发改委.xlsx"), "长青乡": "长青乡.eml"}
+
+
+def test_one_mail_with_two_units_forms(setup, tmp_path):
+    app, forms, inbox = setup
+    a_data, a_answers = filled(app, forms, tmp_path, unit="长青乡")
+    b_data, b_answers = filled(app, forms, tmp_path, unit="区人社局")
+    m = message(
+        [("长青乡.xlsx", a_data, XLSX), ("区人社局.xlsx", b_data, XLSX)],
+        subject="两个单位的进展情况表",
+        sender="办公室 <office@example.gov.cn>",
+    )
+    save(m, inbox / "两份.eml")
+    s = run(app)
+    assert sorted((f.unit, f.state) for f in s.new) == [
+        ("区人社局", "accepted"),
+        ("长青乡", "accepted"),
+    ]
+    for f in s.new:
+        assert f.source.startswith("邮件“两个单位的进展情况表”（办公室 <office@example.gov.cn>，")
+    check_values(app, "长青乡", a_answers)
+    check_values(app, "区人社局", b_answers)
+
+
+def test_form_and_stamped_scan_in_one_mail(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    m = message(
+        [
+            ("区发改委进展情况表.xlsx", data, XLSX),
+            ("区发改委盖章件.pdf", PDF, ("application", "pdf")),
+        ]
+    )
+    save(m, inbox / "a.eml")
+    s = run(app)
+    assert [(f.unit, f.state) for f in s.new] == [(UNIT, "accepted")]
+    assert s.attachments == [(source("区发改委盖章件.pdf"), "PDF 文件", UNIT)]
+    with Ledger(app.workspace.ledger_path) as ledger:
+        (att,) = ledger.attachments(PERIOD)
+        kept = ledger.file(att["sha256"])
+        st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
+    assert att["received_at"] == "2024-04-03T10:15:00+08:00"
+    assert (app.workspace.archive_dir / kept["archive_path"]).read_bytes() == PDF
+    assert next(u for u in st.units if u.unit == UNIT).attachments == [source("区发改委盖章件.pdf")]
+
+
+def test_a_scan_alone_is_kept_without_a_complaint(setup):
+    app, forms, inbox = setup
+    save(
+        message([("盖章扫描件.jpg", b"\xff\xd8\xff\xe0" + bytes(40), ("image", "jpeg"))]),
+        inbox / "s.eml",
+    )
+    s = run(app)
+    assert s.new == [] and [kind for _, kind, _ in s.attachments] == ["图片"]
+
+
+@pytest.mark.parametrize(
+    "attachments, says",
+    [
+        ([], "没有附带进展情况表，请联系该单位重新发送"),
+        (
+            [("说明.txt", "本单位无新增进展。".encode(), ("text", "plain"))],
+            "没有附带进展情况表（只附带了 说明.txt），请联系该单位重新发送",
+        ),
+    ],
+)
+def test_a_mail_without_a_form_is_unidentified_and_names_the_sender(
+    setup, duban, attachments, says
+):
+    app, forms, inbox = setup
+    save(message(attachments, body="收到，谢谢。", logo=True), inbox / "收到.eml")
+    s = run(app)
+    (f,) = s.new
+    assert (f.state, f.unit, f.source) == ("unidentified", None, "收到.eml")
+    expected = f"邮件“{SUBJECT}”（{SENDER}，2024年4月3日 10:15）{says}"
+    assert [p.message for p in f.problems] == [expected]
+    assert f.received_at == "2024-04-03T10:15:00+08:00"
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0 and f"无法识别的文件：收到.eml（2024-04-03 10:15）：{expected}" in r.out
+    assert "无法识别的文件 1 个" in r.out
+    assert run(app).known == ["收到.eml"]  # recorded once
+
+
+def test_broken_and_encrypted_attachments_get_their_own_message(setup, tmp_path):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    locked = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt("secret", locked)
+    other, _ = filled(app, forms, tmp_path, unit="长青乡")
+    m = message(
+        [
+            ("区发改委进展情况表.xlsx", locked.getvalue(), XLSX),
+            ("长青乡进展情况表.xlsx", other[: len(other) // 2], XLSX),
+        ]
+    )
+    save(m, inbox / "a.eml")
+    s = run(app)
+    by_unit = {f.unit: f for f in s.new}
+    assert {u: f.state for u, f in by_unit.items()} == {UNIT: "rejected", "长青乡": "rejected"}
+    (enc,) = [p.message for p in by_unit[UNIT].problems]
+    assert enc.startswith(source("区发改委进展情况表.xlsx") + "：文件设置了打开密码（已加密）")
+    (cut,) = [p.message for p in by_unit["长青乡"].problems]
+    assert cut.startswith(source("长青乡进展情况表.xlsx") + "：文件不完整或已损坏")
+
+
+def test_huge_and_many_part_mails_are_refused_clearly(tmp_path, setup):
+    app, forms, inbox = setup
+    small = create_app(
+        ROOT / "config.toml", data_dir=tmp_path / "small", env={"DUBAN_INTAKE_MAX_FILE_MB": "0.2"}
+    )
+    big_inbox = small.workspace.inbox_dir(PERIOD)
+    save(message([("大.xlsx", os.urandom(300_000), XLSX)]), big_inbox / "big.eml")
+    (f,) = run(small).new
+    assert (f.state, f.source) == ("unidentified", "big.eml")
+    (msg,) = [p.message for p in f.problems]
+    assert msg.startswith(
+        f"邮件“{SUBJECT}”（{SENDER}，2024年4月3日 10:15）有 0.4 MB，超过 0.2 MB 的上限，未读取"
+    )
+    assert "把附带的进展情况表另存到收件目录" in msg
+
+    parts = [(f"图{i}.png", PNG, ("image", "png")) for i in range(60)]
+    save(message(parts), inbox / "many.eml")
+    (f,) = run(app).new
+    (msg,) = [p.message for p in f.problems]
+    assert f.state == "unidentified" and "包含的部分超过 50 个，未读取" in msg
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert ledger.attachments(PERIOD) == []  # nothing taken from a refused mail
+
+
+def test_rerun_changes_nothing_and_a_copy_saved_beside_is_recorded_once(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    save(
+        message([("区发改委.xlsx", data, XLSX), ("盖章.pdf", PDF, ("application", "pdf"))]),
+        inbox / "a.eml",
+    )
+    (inbox / "另存的.xlsx").write_bytes(data)  # the office also saved the attachment by hand
+    os.utime(inbox / "另存的.xlsx", (NOW.timestamp(), NOW.timestamp()))
+    first = run(app)
+    assert [f.source for f in first.new] == [source("区发改委.xlsx")]
+    assert first.known == ["另存的.xlsx"] and first.written
+
+    def snapshot():
+        with Ledger(app.workspace.ledger_path) as ledger:
+            return {
+                t: [tuple(r) for r in ledger.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+                for t in ("files", "returns", "attachments", "return_answers", "merges")
+            }
+
+    before = snapshot()
+    again = run(app, now=NOW + timedelta(hours=1))
+    assert again.new == [] and again.attachments == [] and not again.written
+    assert sorted(again.known) == sorted(
+        [source("区发改委.xlsx"), source("盖章.pdf"), "另存的.xlsx"]
+    )
+    assert snapshot() == before
+    assert len(before["files"]) == 3  # mail, form, scan
+
+
+def test_status_names_the_mail(setup, tmp_path, duban):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    save(message([("区发改委.xlsx", data, XLSX)]), inbox / "a.eml")
+    run(app)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
+    assert next(u for u in st.units if u.unit == UNIT).source == source("区发改委.xlsx")
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0 and f"来自{source('区发改委.xlsx')}" in r.out
+    assert "邮件" in duban("collect", "--help").out
+
+
+# -- the parser on hand-made mails of other clients ---------------------------------------------
+def test_gbk_names_and_headers_from_older_clients(tmp_path):
+    gbk = "长青乡进展情况表.xlsx".encode("gbk")
+    raw = (
+        b"Received: from mail.example.gov.cn by mx; Wed, 3 Apr 2024 10:15:09 +0800\r\n"
+        b"From: =?GBK?B?" + b64encode("长青乡".encode("gbk")) + b"?= <cqx@163.com>\r\n"
+        b"Subject: " + "回复：进展情况".encode("gbk") + b"\r\n"
+        b"Date: Wed, 3 Apr 2024 02:15:00 -0000\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=GBK\r\n\r\n" + "见附件".encode("gbk") + b"\r\n"
+        b'--b1\r\nContent-Type: application/octet-stream; name="' + gbk + b'"\r\n'
+        b'Content-Disposition: attachment; filename="' + gbk + b'"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nUEsDBAoAAAAAAA==\r\n"
+        b'--b1\r\nContent-Type: application/octet-stream; name="=?GBK?B?'
+        + b64encode("说明.pdf".encode("gbk"))
+        + b'?="\r\n\r\n%PDF-1.4\r\n--b1--\r\n'
+    )
+    path = tmp_path / "foxmail"
+    path.write_bytes(raw)
+    assert is_message(path)
+    mail = read_message(path, Limits())
+    assert (mail.subject, mail.sender) == ("回复：进展情况", "长青乡 <cqx@163.com>")
+    assert mail.sent_at == datetime(2024, 4, 3, 10, 15, tzinfo=TZ)  # -0000 is UTC
+    assert [a.filename for a in mail.attachments] == ["长青乡进展情况表.xlsx", "说明.pdf"]
+    assert mail.attachments[0].data.startswith(b"PK\x03\x04")
+    assert mail.attachments[0].source == (
+        "邮件“回复：进展情况”（长青乡 <cqx@163.com>，2024年4月3日 10:15）的附件 长青乡进展情况表.xlsx"
+    )
+
+
+def test_outlook_winmail_dat_is_explained(setup):
+    app, forms, inbox = setup
+    save(
+        message([("winmail.dat", b"\x78\x9f\x3e\x22" + bytes(30), ("application", "ms-tnef"))]),
+        inbox / "o.eml",
+    )
+    (f,) = run(app).new
+    (msg,) = [p.message for p in f.problems]
+    assert f.state == "unidentified" and "winmail.dat" in msg and msg.startswith("邮件“")
+
+
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (b"From: a@b.c\r\nSubject: x\r\n\r\nbody", True),
+        (b"Return-Path: <a@b.c>\nReceived: from x\n\tby y; Wed, 3 Apr 2024\nX-Odd: 1\n\n", True),
+        (b"From - Wed Apr 03 10:15:00 2024\nX-Mozilla-Status: 0001\nMIME-Version: 1.0\n\n", True),
+        (b"\xef\xbb\xbfMIME-Version: 1.0\nDate: Wed, 3 Apr 2024\n\n", True),
+        (b"Subject: only one mail field\n\n", False),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1From: a\nSubject: b\n", False),
+        (b"PK\x03\x04From: a\nSubject: b\n", False),
+        (b"\xe5\x8d\x95\xe4\xbd\x8d,From,Subject\nFrom: a\n", False),  # a CSV
+        (b"From: a@b.c\nthis is not a header\nSubject: x\n\n", False),
+        (b"", False),
+    ],
+)
+def test_is_message_by_content(tmp_path, head, expected):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(head)
+    assert is_message(path) is expected
+
+
+def test_a_malformed_part_does_not_cost_the_form(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    m = message([("区发改委.xlsx", data, XLSX), ("scan.pdf", PDF, ("application", "pdf"))])
+    raw = m.as_bytes(policy=policy.SMTP)
+    # a header the email package itself cannot parse (IndexError inside the stdlib)
+    raw = raw.replace(
+        b'Content-Disposition: attachment; filename="scan.pdf"',
+        b"Content-Disposition: attachment; filename*",
+    )
+    (inbox / "a.eml").parent.mkdir(parents=True, exist_ok=True)
+    (inbox / "a.eml").write_bytes(raw)
+    s = run(app)
+    assert [(f.unit, f.state) for f in s.new] == [(UNIT, "accepted")]
+    (note,) = s.mail_notes
+    assert note.startswith(f"邮件“{SUBJECT}”") and "个部分格式有误，无法读取" in note
+    assert f"注意：{note}" in "\n".join(s.lines())
