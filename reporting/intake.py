@@ -50,7 +50,7 @@ from .fileutil import atomic_write_text, sha256_file
 from .identify import unit_from_name
 from .inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
 from .ledger import Ledger
-from .mailbox import is_message, is_spreadsheet, read_message
+from .mailbox import is_message, is_outlook_msg, is_spreadsheet, read_message
 from .merge import UnitAnswers, build_result
 from .model import Answer, QuarterResult
 from .periods import Period
@@ -141,7 +141,7 @@ class CollectSummary:
             )
         if self.mails:
             out.append(
-                f"  其中 {len(self.mails)} 封是保存的邮件（.eml），已取出其中的附件逐个处理，"
+                f"  读取保存的邮件（.eml）{len(self.mails)} 封：附件已取出逐个处理，"
                 "报送时间按邮件的发送时间计"
             )
         for note in self.mail_notes:
@@ -295,6 +295,13 @@ class _Intake:
         if is_message(stored):
             self.take_mail(stored, sha, source, received)
             return
+        if is_outlook_msg(stored, self.limits):  # the office's way of saving, not the unit's fault
+            text = (
+                f"{source} 是 Outlook 保存的邮件（.msg），无法直接读取；请在 Outlook 中打开该邮件，"
+                "把附带的进展情况表另存到收件目录（或用网页邮箱、Foxmail、Thunderbird 把邮件保存为 .eml）"
+            )
+            self.mail_problem(stored, sha, source, received, text, "outlook_msg")
+            return
         kind = attachment_kind(stored)
         if kind is not None:
             self.keep_attachment(stored, sha, source, kind, received)
@@ -358,7 +365,6 @@ class _Intake:
         """A mail that gave no return is itself recorded as an unidentified file."""
         problem = Problem(text, code=code)
         self.record(stored, sha, source, received, state="unidentified", problems=[problem])
-        self.summary.mails.append(source)
 
     def unit_named(self, name: str) -> str | None:
         return unit_from_name(Path(name).name, self.assignments.registry)

@@ -139,6 +139,18 @@ def is_message(path: Path) -> bool:
     return len(names & _MAIL_FIELDS) >= 2
 
 
+def is_outlook_msg(path: Path, limits: Limits) -> bool:
+    """Whether ``path`` is a mail saved by desktop Outlook (.msg, an OLE file of
+    ``__substg1.0_`` streams): not readable here, the office must save the attachment."""
+    try:
+        if path.stat().st_size > limits.max_file_bytes:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return data.startswith(OLE_MAGIC) and "__substg1.0_".encode("utf-16-le") in data
+
+
 def is_spreadsheet(path: Path, limits: Limits) -> bool:
     """Whether an attached file is meant as a spreadsheet: named as one, or its content says
     so (also when broken or encrypted: the intake then says what is wrong with it)."""

@@ -149,7 +149,7 @@ def test_a_reply_with_the_form_is_accepted_from_the_mail(setup, tmp_path):
         assert archived.read_bytes() == content
     assert files[form_sha]["archive_path"].endswith(".xlsx")
     lines = "\n".join(s.lines())
-    assert f"接收 {UNIT}：{source(name)}" in lines and "1 封是保存的邮件" in lines
+    assert f"接收 {UNIT}：{source(name)}" in lines and "读取保存的邮件（.eml）1 封" in lines
 
 
 @pytest.mark.parametrize(
@@ -442,3 +442,19 @@ def test_a_malformed_part_does_not_cost_the_form(setup, tmp_path):
     (note,) = s.mail_notes
     assert note.startswith(f"邮件“{SUBJECT}”") and "个部分格式有误，无法读取" in note
     assert f"注意：{note}" in "\n".join(s.lines())
+
+
+def test_an_outlook_msg_file_says_how_to_save_it(setup):
+    app, forms, inbox = setup
+    # the directory of an Outlook .msg (an OLE file) names __substg1.0_ streams; its attached
+    # workbook's own "Workbook" stream must not make it look like an .xls
+    names = "".join(f"__substg1.0_{t}" for t in ("0037001F", "3701000D")) + "Workbook"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "区发改委回复.msg").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + names.encode("utf-16-le")
+    )
+    (f,) = run(app).new
+    (msg,) = [p.message for p in f.problems]
+    # unidentified, not the unit's rejection: no 退回通知 goes out for the office's saving
+    assert (f.state, f.unit) == ("unidentified", None)
+    assert msg.startswith("区发改委回复.msg 是 Outlook 保存的邮件（.msg），无法直接读取")
