@@ -20,6 +20,7 @@ ORDER = [
     "bench_forms",
     "bench_remind",
     "bench_collect",
+    "bench_receipts",
     "bench_report",
     "bench_run",
 ]
@@ -28,6 +29,7 @@ TITLES = {
     "bench_forms": "生成表单（forms）",
     "bench_remind": "通知与催报（remind）",
     "bench_collect": "回收汇总（collect），对照 pandas.read_excel + concat",
+    "bench_receipts": "回执与退回通知（collect 之后）",
     "bench_report": "生成报告（report），对照直接用 python-docx 逐行建表",
     "bench_run": "整个季度流程（run）",
 }
