@@ -10,16 +10,21 @@ Run: ``python -m bench.bench_receipts`` (or one case: ``python -m bench.bench_re
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 from datetime import datetime
 
-from bench.bench_remind import ROOT, _free_port, _Sink, _timed
+from bench.bench_remind import (
+    ROOT,
+    _free_port,
+    _Sink,
+    _timed,
+    child_result,
+    synthetic_with_contacts,
+)
 
 CASES = ("bundled", "synthetic")
 
@@ -71,14 +76,7 @@ def run_case(case: str) -> dict:
         app = create_app(ROOT / "config.toml", data_dir=tmp, env={})
         assignments = app.assignments
         if case == "synthetic":
-            from bench.bench_forms import synthetic_assignments
-
-            assignments = synthetic_assignments()
-            units = assignments.registry.units
-            for i, name in enumerate(list(units), 1):
-                units[name] = dataclasses.replace(
-                    units[name], email=f"u{i:04d}@bench.example", contact=f"联络员{i}"
-                )
+            assignments = synthetic_with_contacts()
         s = app.settings.smtp
         s.host, s.port, s.security, s.sender = (
             "127.0.0.1",
@@ -126,14 +124,7 @@ def main() -> None:
     print("| 数据 | 单位 | 报送（份） | 回执邮件 | 每封 | 重复运行（不发送） | 峰值内存（RSS） |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for case in CASES:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_receipts", case],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = child_result("bench_receipts", case)
         name = "自带数据" if case == "bundled" else "合成 1,000 单位"
         print(
             f"| {name} | {r['units']} | {r['returns']} | {r['first_s']:.1f} s（{r['received']} 封，"

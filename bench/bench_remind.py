@@ -63,6 +63,34 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
+def synthetic_with_contacts():
+    """bench_forms' 1,000 synthetic units, each with a contact, an email and a mobile."""
+    from bench.bench_forms import synthetic_assignments
+
+    assignments = synthetic_assignments()
+    units = assignments.registry.units
+    for i, name in enumerate(list(units), 1):
+        units[name] = dataclasses.replace(
+            units[name],
+            email=f"u{i:04d}@bench.example",
+            mobile=f"139{i:08d}",
+            contact=f"联络员{i}",
+        )
+    return assignments
+
+
+def child_result(module: str, case: str) -> dict:
+    """Run ``python -m bench.<module> <case>`` in a fresh process; its last line is JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", case],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run_case(case: str) -> dict:
     from aiosmtpd.controller import Controller
 
@@ -75,17 +103,7 @@ def run_case(case: str) -> dict:
         app = create_app(ROOT / "config.toml", data_dir=tmp, env={})
         assignments = app.assignments
         if case == "synthetic":
-            from bench.bench_forms import synthetic_assignments
-
-            assignments = synthetic_assignments()
-            units = assignments.registry.units
-            for i, name in enumerate(list(units), 1):
-                units[name] = dataclasses.replace(
-                    units[name],
-                    email=f"u{i:04d}@bench.example",
-                    mobile=f"139{i:08d}",
-                    contact=f"联络员{i}",
-                )
+            assignments = synthetic_with_contacts()
         # one real form, copied for every unit (building 1,000 forms is bench_forms' job)
         from reporting.forms import build_forms
 
@@ -160,14 +178,7 @@ def main() -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for case in CASES:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_remind", case],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = child_result("bench_remind", case)
         name = "自带数据" if case == "bundled" else "合成 1,000 单位"
         print(
             f"| {name} | {r['units']} | {r['notice_s']:.1f} s（{r['received']} 封，附件 {r['attachment_kb']:.0f} KB） | "
