@@ -60,11 +60,6 @@ def email_configured(settings: Settings) -> bool:
     return bool(settings.smtp.host or settings.smtp.outbox)
 
 
-def receipts_wanted(settings: Settings) -> bool:
-    """``[intake] receipts`` is on and email is configured."""
-    return bool(settings.intake.receipts) and email_configured(settings)
-
-
 @dataclass
 class Receipt:
     """One return to answer and what happened to its message."""

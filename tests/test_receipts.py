@@ -388,6 +388,18 @@ def test_the_scheduler_step_without_mail_skips_silently(setup):
     assert receipt_rows(app) == []
 
 
+def test_unusable_mail_settings_fail_the_receipts_not_the_collect(setup):
+    from jobs.steps import STEPS
+
+    app, forms = setup
+    app.settings.smtp.sender = ""
+    put(app, forms, UNIT, valid_answers(app, UNIT), NOW - timedelta(hours=1))
+    out = STEPS["collect"](app, PERIOD, NOW)
+    assert out.collected.new and out.failed == 1 and not out.blocks_later
+    assert out.lines()[-1].startswith("回执未能发送：[smtp] sender（发件人邮箱）没有填写")
+    assert receipt_rows(app) == []
+
+
 def test_failed_receipts_leave_collect_unfinished_but_do_not_hold_back_the_report(
     setup, monkeypatch
 ):
