@@ -143,12 +143,15 @@ def is_outlook_msg(path: Path, limits: Limits) -> bool:
     """Whether ``path`` is a mail saved by desktop Outlook (.msg, an OLE file of
     ``__substg1.0_`` streams): not readable here, the office must save the attachment."""
     try:
+        with open(path, "rb") as f:
+            if f.read(len(OLE_MAGIC)) != OLE_MAGIC:
+                return False
         if path.stat().st_size > limits.max_file_bytes:
             return False
         data = path.read_bytes()
     except OSError:
         return False
-    return data.startswith(OLE_MAGIC) and "__substg1.0_".encode("utf-16-le") in data
+    return "__substg1.0_".encode("utf-16-le") in data
 
 
 def is_spreadsheet(path: Path, limits: Limits) -> bool:
