@@ -38,6 +38,56 @@ def _report_templates(app) -> list[Problem]:
     return check_templates(app.settings, app.assignments)
 
 
+# reserved for documentation (RFC 2606 / 6761): mail there never arrives
+_PLACEHOLDER_DOMAINS = (
+    ".example",
+    ".test",
+    ".invalid",
+    "example.com",
+    "example.org",
+    "example.net",
+)
+
+
+@check
+def _contacts(app) -> list[Problem]:
+    """Every unit that gets a form can be reached: a valid email, not a placeholder."""
+    from reporting.exceptions import NotifyError
+    from reporting.mailer import parse_addresses
+
+    problems, missing, placeholder = [], [], []
+    source = app.registry.source
+    for name in app.assignments.by_unit:
+        unit = app.registry.units[name]
+        try:
+            addresses = parse_addresses(unit.email) + parse_addresses(unit.cc)
+        except NotifyError as exc:
+            problems.append(Problem(f"{source}（{name}）", str(exc)))
+            continue
+        if not unit.email:
+            missing.append(name)
+        elif any(a.lower().endswith(_PLACEHOLDER_DOMAINS) for a in addresses):
+            placeholder.append(name)
+    if missing:
+        problems.append(
+            Problem(
+                source,
+                f"{len(missing)} 个单位没有填邮箱，收不到邮件通知（可用催报清单电话联系）：{'、'.join(missing)}",
+                error=False,
+            )
+        )
+    if placeholder:
+        problems.append(
+            Problem(
+                source,
+                f"{len(placeholder)} 个单位的邮箱还是示例地址（如 {app.registry.units[placeholder[0]].email}），"
+                "邮件不会送达；正式使用前请在单位名录中填写真实邮箱",
+                error=False,
+            )
+        )
+    return problems
+
+
 def run_checks(app) -> list[Problem]:
     problems: list[Problem] = []
     for fn in CHECKS:

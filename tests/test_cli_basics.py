@@ -198,3 +198,38 @@ def test_usage_errors_are_chinese(duban, args, expected):
     r = duban(*args)
     assert r.code == 2
     assert expected in r.err and r.err.startswith("错误：")
+
+
+def config_with_units(root, tmp_path, units_text: str):
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('tasks = "tasks.csv"', f'tasks = "{root / "tasks.csv"}"')
+    text = text.replace('templates = "templates"', f'templates = "{root / "templates"}"')
+    (tmp_path / "units.csv").write_text(units_text, encoding="utf-8")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+def test_check_warns_about_placeholder_and_missing_emails(duban, root, tmp_path):
+    lines = (root / "units.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("unit01@yuhui.example", "")  # 区发改委: no email
+    rest = [line.replace("@yuhui.example", "@yuhui.gov.cn") for line in lines[3:]]
+    cfg = config_with_units(root, tmp_path, "\n".join([lines[0], lines[1], lines[2], *rest]) + "\n")
+    r = duban("check", config=cfg)
+    assert r.code == 0, r.output
+    assert (
+        "提示：units.csv：1 个单位没有填邮箱，收不到邮件通知（可用催报清单电话联系）：区发改委"
+        in r.out
+    )
+    assert "1 个单位的邮箱还是示例地址（如 unit02@yuhui.example）" in r.out
+
+
+def test_check_fails_on_a_malformed_email(duban, root, tmp_path):
+    text = (
+        (root / "units.csv")
+        .read_text(encoding="utf-8")
+        .replace("unit03@yuhui.example", "unit03.yuhui")
+    )
+    r = duban("check", config=config_with_units(root, tmp_path, text))
+    assert r.code == 1
+    assert "错误：units.csv（区住建交通局）：邮箱地址“unit03.yuhui”格式不对" in r.out
