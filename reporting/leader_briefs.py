@@ -1,7 +1,8 @@
 """Per-leader briefs (分管领导调度单): one short .docx per leading leader.
 
-Each brief lists the leader's rows, lagging ones first, with condensed progress; it is
-filled from ``templates/leader_brief.docx`` like the report and written next to it in
+Each brief lists the leader's rows, lagging ones first, with condensed progress (and,
+from the second quarter on, each row's status and progress last quarter); it is filled
+from ``templates/leader_brief.docx`` like the report and written next to it in
 ``分管领导调度单/``.
 """
 
@@ -11,6 +12,7 @@ from collections import Counter
 from datetime import date, datetime, time
 from pathlib import Path
 
+from .compare import QuarterChange
 from .config import Settings
 from .docx_render import render_docx
 from .fileutil import safe_filename
@@ -40,9 +42,19 @@ def leaders_of(result: QuarterResult) -> list[str]:
 
 
 def brief_context(
-    result: QuarterResult, settings: Settings, period: Period, leader: str, *, today: date
+    result: QuarterResult,
+    settings: Settings,
+    period: Period,
+    leader: str,
+    *,
+    today: date,
+    change: QuarterChange | None = None,
 ) -> dict:
-    """One leader's rows, lagging (and red) first, then not started, unknown, the rest."""
+    """One leader's rows, lagging (and red) first, then not started, unknown, the rest.
+
+    With ``change`` each row's ``before`` holds last quarter's status and progress (None
+    without a comparison, or for a row new this quarter).
+    """
     mine = [r for r in sorted(result.rows, key=id_key) if leader in r.lead_leaders]
 
     def order(r: RowResult) -> int:
@@ -54,10 +66,12 @@ def brief_context(
     counts = Counter(row_status(r) for r in mine)
     phrase = status_phrase({k: counts.get(k, 0) for k in result.status_counts()})
     d = settings.district
+    previous = change.by_id() if change else {}
     rows = []
     for i, r in enumerate(mine, 1):
         row = annex_row(i, r, progress_chars=BRIEF_CHARS, short=True)
         row.pop("leaders")
+        row["before"] = _before(previous.get(r.id)) if change else None
         rows.append(row)
     return {
         "title": f"{leader}同志分管任务{period.label}推进情况调度单",
@@ -73,11 +87,28 @@ def brief_context(
         "rows": rows,
         "signer": settings.report.signer,
         "date_text": chinese_date(today),
+        "previous_label": Period.parse(change.before.period).label if change else "",
+    }
+
+
+def _before(rc) -> dict | None:
+    """Last quarter's status and cumulative progress of a row (None: not in last quarter's table)."""
+    if rc is None:
+        return None
+    return {
+        "status": rc.status_before,
+        "percent": num(rc.before) if rc.before is not None else "",
     }
 
 
 def render_leader_briefs(
-    result: QuarterResult, settings: Settings, period: Period, out_dir: Path, *, today: date
+    result: QuarterResult,
+    settings: Settings,
+    period: Period,
+    out_dir: Path,
+    *,
+    today: date,
+    change: QuarterChange | None = None,
 ) -> list[Path]:
     """One short .docx per leading leader; stale briefs of this period are removed."""
     out_dir = Path(out_dir)
@@ -85,7 +116,7 @@ def render_leader_briefs(
     when = datetime.combine(today, time(0, 0))
     written = []
     for leader in leaders_of(result):
-        ctx = brief_context(result, settings, period, leader, today=today)
+        ctx = brief_context(result, settings, period, leader, today=today, change=change)
         path = out_dir / safe_filename(f"{period}_分管领导调度单_{leader}.docx")
         render_docx(
             template, ctx, path, title=ctx["title"], author=settings.district.office, when=when

@@ -3,7 +3,9 @@
 ``render_report`` reads ``<data>/<period>/merged.json`` (or, before anything was
 collected, an empty result built from the task table), turns it into the template context
 (``report_context``), and fills ``templates/report.docx`` (``docx_render``); optionally it
-converts the report to PDF and writes the per-leader briefs (``leader_briefs``).
+converts the report to PDF and writes the per-leader briefs (``leader_briefs``). From the
+second quarter on, the previous quarter's merged.json of the same year (same task table)
+adds the comparison with last quarter (``compare``); without it nothing changes.
 
 Rendering twice gives the same file: fixed core properties, fixed zip times, a
 deterministic chart and image names.
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from .compare import QuarterChange, quarter_change
 from .config import Settings
 from .docx_render import render_docx
 from .exceptions import ReportError
@@ -42,6 +45,8 @@ class ReportOutput:
     pdf: Path | None = None
     pdf_error: str = ""
     briefs: list[Path] = field(default_factory=list)
+    change: QuarterChange | None = None  # the comparison with last quarter the report shows
+    change_note: str = ""  # why last quarter's result was not compared, when it exists
 
     def lines(self) -> list[str]:
         out = [f"报告已生成：{self.docx}"]
@@ -51,6 +56,14 @@ class ReportOutput:
             out.append(f"未能生成 PDF：{self.pdf_error}")
         if self.briefs:
             out.append(f"分管领导调度单 {len(self.briefs)} 份：{self.briefs[0].parent}")
+        if self.change:
+            c = self.change
+            out.append(
+                f"已与{c.before.period_label}对比：由未达到转为达到序时进度 {len(c.caught_up)} 项，"
+                f"由达到转为未达到 {len(c.fell_behind)} 项（见报告“一、总体情况”）。"
+            )
+        if self.change_note:
+            out.append(f"提示：{self.change_note}")
         counts = "、".join(f"{k}{v}项" for k, v in self.status_counts.items() if v)
         out.append(
             f"{self.period.full_label}：任务 {self.rows} 项（{counts or '无'}），滞后或亮红灯 {self.lagging} 项。"
@@ -113,6 +126,34 @@ def load_result(
     return empty_result(settings, assignments, period), False
 
 
+def previous_result(workspace: Workspace, period: Period) -> tuple[QuarterResult | None, str]:
+    """(result, note): last quarter's merged result of the same year, if there is one.
+
+    Q1 has none (last year's Q4 belongs to another task table). A previous merged.json
+    that cannot be read, or that belongs to another period, is left out with a note: the
+    report is still due, only without the comparison.
+    """
+    if period.quarter == 1:
+        return None, ""
+    prev = period.previous()
+    path = workspace.merged_json(prev)
+    if not path.exists():
+        return None, ""
+    try:
+        result = QuarterResult.load(path)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return None, (
+            f"上季度汇总结果 {path} 无法读取（{exc}），本报告未与上季度对比；"
+            f"需要对比时请运行 duban collect --period {prev} 重建后再生成报告"
+        )
+    if result.period != str(prev):
+        return None, (
+            f"上季度汇总结果 {path} 属于 {result.period or '未知报告期'}，不是 {prev}，本报告未与上季度对比；"
+            f"请运行 duban collect --period {prev} 重建"
+        )
+    return result, ""
+
+
 def _assignments(settings: Settings):
     from .assignments import Assignments
     from .registry import Registry
@@ -148,11 +189,14 @@ def render_report(
     result: QuarterResult | None = None,
     today: date | None = None,
     assignments=None,
+    previous: QuarterResult | None = None,
 ) -> ReportOutput:
     """Render the period's report (and optionally its PDF and the per-leader briefs).
 
     ``result`` defaults to merged.json, or an empty result from ``assignments`` (loaded from
     the settings when not given) when nothing was collected. ``today`` is the 落款 date.
+    ``previous`` (last quarter's result, for the comparison) defaults to the previous
+    quarter's merged.json of the same year (``previous_result``).
     """
     period = Period.parse(period)
     merged = True
@@ -162,9 +206,19 @@ def render_report(
         raise ReportError(
             f"汇总结果属于 {result.period}，与要生成的报告期 {period} 不符，请检查 --period"
         )
+    note = ""
+    if previous is None:
+        previous, note = previous_result(workspace, period)
+    elif period.quarter == 1 or previous.period != str(period.previous()):
+        raise ReportError(
+            f"对比用的上季度结果属于 {previous.period}，不是 {period} 的上一季度（同一年度内），请检查"
+        )
+    change = quarter_change(previous, result) if previous is not None else None
+    if change is not None and not change.comparable:
+        change = None  # one of the quarters has no reports: nothing moved that can be told
     day = today or default_report_day(settings, period)
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
-    context = build_context(result, settings, period, today=day)
+    context = build_context(result, settings, period, today=day, change=change)
 
     from .chart import status_chart_png
 
@@ -188,10 +242,12 @@ def render_report(
         status_counts=result.status_counts(),
         unit_counts=result.unit_counts(),
         lagging=context["n_lagging"],
+        change=change,
+        change_note=note,
     )
     if by_leader:
         output.briefs = render_leader_briefs(
-            result, settings, period, out_dir / BRIEFS_DIR, today=day
+            result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
         )
     if pdf:
         from .office import OfficeError, convert

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from .compare import QuarterChange
 from .config import Settings
 from .merge import num
 from .model import MISSING, Light, QuarterResult, RowResult, Status
@@ -35,6 +36,7 @@ from .report_text import (
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 BODY_CHARS = 220
 ANNEX_CHARS = 120
+CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
 
 LIGHT_FILL = {Light.RED.value: "F4B6B6", Light.YELLOW.value: "FBE29F", Light.GREEN.value: "BFE3C0"}
 _KEYS = {
@@ -179,10 +181,52 @@ def _compare(ind) -> str:
     return unit_text(ind.text) or "—"
 
 
+def change_context(change: QuarterChange | None) -> dict | None:
+    """The comparison with last quarter (None: nothing to compare, the template skips it)."""
+    if change is None or not change.comparable:
+        return None
+    counts = change.counts()
+
+    def moved(status: str) -> dict:
+        before, after = counts[status]
+        return {"before": before, "after": after, "diff": after - before}
+
+    def listed(rows) -> dict:
+        rows = sorted(rows, key=id_key)
+        return {
+            "n": len(rows),
+            "labels": "、".join(r.label for r in rows[:CHANGE_LABELS]),
+            "more": len(rows) > CHANGE_LABELS,
+        }
+
+    mean = change.mean_delta
+    delta = num(abs(round(mean, 1))) if mean is not None else "0"
+    return {
+        "previous_label": Period.parse(change.before.period).label,
+        "done": moved(Status.DONE.value),
+        "lagging": moved(Status.LAGGING.value),
+        "not_started": moved(Status.NOT_STARTED.value),
+        "compared": change.compared,
+        "mean_delta": delta,
+        "mean_sign": 0 if delta == "0" else (1 if mean > 0 else -1),
+        "caught_up": listed(change.caught_up),
+        "fell_behind": listed(change.fell_behind),
+    }
+
+
 def build_context(
-    result: QuarterResult, settings: Settings, period: Period, *, today: date
+    result: QuarterResult,
+    settings: Settings,
+    period: Period,
+    *,
+    today: date,
+    change: QuarterChange | None = None,
 ) -> dict:
-    """Everything the report template shows, as plain strings, numbers and lists."""
+    """Everything the report template shows, as plain strings, numbers and lists.
+
+    ``change`` (from ``compare.quarter_change``, last quarter → this one) adds the
+    comparison paragraph; without it the report is exactly what it was before.
+    """
     d = settings.district
     rows = sorted(result.rows, key=id_key)
     n_rows = len(rows)
@@ -296,6 +340,7 @@ def build_context(
         "n_lagging": len(lagging),
         "annex": annex,
         "chart": "",
+        "change": change_context(change),
     }
 
 

@@ -2,7 +2,8 @@
 
 A template the office edited in Word/WPS can hold a broken tag or render to XML Word
 cannot open; rendering a result that exercises every branch (and hostile unit text)
-finds both before the quarter's real report is due.
+finds both before the quarter's real report is due. The sample is a second quarter
+compared with a first, so the comparison with last quarter is rendered too.
 """
 
 from __future__ import annotations
@@ -16,21 +17,33 @@ from .periods import Period
 from .report import empty_result, render_report
 from .workspace import Workspace
 
+CHECK_STATUSES = [
+    Status.ON_TRACK,
+    Status.LAGGING,
+    None,
+    Status.DONE,
+    Status.NOT_STARTED,
+    Status.AHEAD,
+]
+# last quarter's statuses for the check: rows that caught up and rows that fell behind
+CHECK_PREVIOUS = [
+    Status.LAGGING,
+    Status.ON_TRACK,
+    Status.ON_TRACK,
+    Status.DONE,
+    Status.ON_TRACK,
+    Status.NOT_STARTED,
+]
 
-def sample_for_check(settings: Settings, assignments, period: Period) -> QuarterResult:
+
+def sample_for_check(
+    settings: Settings, assignments, period: Period, statuses=CHECK_STATUSES
+) -> QuarterResult:
     """A small result exercising every branch of the templates (and hostile unit text)."""
     from .model import Answer
 
     result = empty_result(settings, assignments, period)
     result.rows = result.rows[:6]
-    statuses = [
-        Status.ON_TRACK,
-        Status.LAGGING,
-        None,
-        Status.DONE,
-        Status.NOT_STARTED,
-        Status.AHEAD,
-    ]
     for row, status in zip(result.rows, statuses, strict=False):
         if status is None:
             continue
@@ -50,18 +63,26 @@ def sample_for_check(settings: Settings, assignments, period: Period) -> Quarter
 
 
 def check_templates(settings: Settings, assignments, period: Period | None = None) -> list:
-    """Render both templates with a small result; a Problem for each that fails."""
+    """Render both templates with a small result; a Problem for each that fails.
+
+    The default period is the year's second quarter, compared with a first-quarter sample.
+    """
     import tempfile
 
     from docx import Document
 
     from .registry import Problem
 
-    period = period or Period(settings.district.year, 1)
+    period = period or Period(settings.district.year, 2)
     problems = []
     with tempfile.TemporaryDirectory(prefix="duban-check-") as tmp:
         try:
             result = sample_for_check(settings, assignments, period)
+            previous = None
+            if period.quarter > 1:
+                previous = sample_for_check(
+                    settings, assignments, period.previous(), statuses=CHECK_PREVIOUS
+                )
             out = render_report(
                 settings,
                 Workspace(tmp),
@@ -70,6 +91,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
                 result=result,
                 by_leader=True,
                 today=period.end,
+                previous=previous,
             )
             for path in [out.docx, *out.briefs]:
                 Document(path)  # the rendered XML must still be a valid document

@@ -190,6 +190,25 @@ def loop_table(
     return table
 
 
+def moved(key: str, what: str) -> str:
+    """'已完成由3项增至4项' / '减至' / '仍为4项' for the count ``change.<key>``."""
+    m = f"change.{key}"
+    return (
+        f"{what}{{% if {m}.diff > 0 %}}由{{{{ {m}.before }}}}项增至{{{{ {m}.after }}}}项"
+        f"{{% elif {m}.diff < 0 %}}由{{{{ {m}.before }}}}项减至{{{{ {m}.after }}}}项"
+        f"{{% else %}}仍为{{{{ {m}.after }}}}项{{% endif %}}"
+    )
+
+
+def listed(key: str) -> str:
+    """'第2、5项共2项任务' (or '…等15项任务' when cut) for ``change.<key>``; an open {% if %}."""
+    m = f"change.{key}"
+    return (
+        f"{{% if {m}.n %}}第{{{{ {m}.labels }}}}项"
+        f"{{% if {m}.more %}}等{{{{ {m}.n }}}}项{{% elif {m}.n > 1 %}}共{{{{ {m}.n }}}}项{{% endif %}}任务"
+    )
+
+
 def build_report(path: Path) -> None:
     doc = base_document()
     # title_document: document_title with a line break where a long title should wrap (梯形)
@@ -256,6 +275,32 @@ def build_report(path: Path) -> None:
     p(doc, "{{ sections_summary }}")
     p(doc, "{{ chart }}", FIGURE)
     p(doc, "图1　各板块任务推进状态（单位：项）", CAPTION)
+    # from the second quarter on (same year): what moved since last quarter
+    tag(doc, "{%p if change %}")
+    p(doc, "（四）与上季度相比", H2)
+    p(
+        doc,
+        "与{{ change.previous_label }}相比，"
+        + moved("done", "已完成")
+        + "，"
+        + moved("lagging", "滞后")
+        + "，"
+        + moved("not_started", "未启动")
+        + "{% if change.compared %}；两个季度均填报累计完成进度的{{ change.compared }}项任务，牵头单位累计完成进度平均"
+        "{% if change.mean_sign > 0 %}提高{{ change.mean_delta }}个百分点"
+        "{% elif change.mean_sign < 0 %}下降{{ change.mean_delta }}个百分点"
+        "{% else %}与上季度持平{% endif %}{% endif %}。",
+    )
+    tag(doc, "{%p if change.caught_up.n or change.fell_behind.n %}")
+    p(
+        doc,
+        listed("caught_up") + "由上季度未达到序时进度转为达到序时进度{% endif %}"
+        "{% if change.caught_up.n and change.fell_behind.n %}；{% endif %}"
+        + listed("fell_behind")
+        + "由上季度达到序时进度转为未达到序时进度{% endif %}。",
+    )
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
 
     p(doc, "二、各板块推进情况", H1)
     tag(doc, "{%p for s in sections %}")
@@ -365,7 +410,7 @@ def build_leader_brief(path: Path) -> None:
         "{% if n_lagging %}其中{{ n_lagging }}项滞后或亮红灯，已列在下表最前，请调度推进。{% else %}各项任务均达到序时进度或尚待报送。{% endif %}"
         "{{ quarter_label }}序时进度为{{ expected }}%。",
     )
-    loop_table(
+    table = loop_table(
         doc,
         ["序号", "任务", "牵头单位", "本季度进展", "状态", "亮灯"],
         [
@@ -379,6 +424,16 @@ def build_leader_brief(path: Path) -> None:
         [11, 35, 22, 59, 18, 11],
         "r in rows",
     )
+    # from the second quarter on: the row's status and progress last quarter, under its progress
+    progress = table.rows[2].cells[3]
+    progress.add_paragraph("{%p if r.before %}", style=CELL)
+    before = progress.add_paragraph(style=CELL)
+    before.add_run(
+        "{{ previous_label }}：{{ r.before.status }}"
+        "{% if r.before.percent %}，累计完成{{ r.before.percent }}%{% endif %}",
+        style=KAI_RUN,
+    )
+    progress.add_paragraph("{%p endif %}", style=CELL)
     for para in (p(doc), p(doc, "{{ signer }}", SIGNER)):
         fmt.set_para(para._p, keep_next=True)
     p(doc, "{{ date_text }}", DATE)
