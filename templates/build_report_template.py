@@ -284,9 +284,9 @@ def build_report(path: Path) -> None:
         + moved("done", "已完成")
         + "，"
         + moved("lagging", "滞后")
-        + "，"
+        + "{% if change.not_started.before or change.not_started.after %}，"
         + moved("not_started", "未启动")
-        + "{% if change.compared %}；两个季度均填报累计完成进度的{{ change.compared }}项任务，牵头单位累计完成进度平均"
+        + "{% endif %}{% if change.compared %}；两个季度均填报累计完成进度的{{ change.compared }}项任务，牵头单位累计完成进度平均"
         "{% if change.mean_sign > 0 %}提高{{ change.mean_delta }}个百分点"
         "{% elif change.mean_sign < 0 %}下降{{ change.mean_delta }}个百分点"
         "{% else %}与上季度持平{% endif %}{% endif %}。",

@@ -78,10 +78,26 @@ def test_returns_are_marked_as_sample_data(demo_run):
 
 
 def test_second_quarter_shows_prefill_and_change(demo_run):
-    _, printed = demo_run
+    outcome, printed = demo_run
     assert re.search(r"其中 \d+ 个单位预填了2024年第一季度已采纳的内容", printed)
     assert "2024年第一季度 → 2024年第二季度 对比" in printed
     assert "平均提高" in printed
+    # the second quarter's report compares with the first; the first has nothing to compare
+    q1, q2 = (report_text(outcome.paths[f"{q}报告"]) for q in ("第一季度", "第二季度"))
+    assert "与上季度相比" not in q1
+    lines = q2.splitlines()
+    counts = lines[lines.index("（四）与上季度相比") + 1]
+    before, after = (
+        QuarterResult.load(outcome.root / p / "merged.json").status_counts()
+        for p in ("2024Q1", "2024Q2")
+    )
+    assert counts.startswith("与第一季度相比，已完成")
+    for word in ("已完成", "滞后"):
+        if before[word] != after[word]:
+            assert f"{word}由{before[word]}项" in counts and f"至{after[word]}项" in counts
+        else:
+            assert f"{word}仍为{after[word]}项" in counts
+    assert re.search(r"牵头单位累计完成进度平均(提高|下降)[\d.]+个百分点", counts)
 
 
 def test_rejected_returns_explain_the_mistakes(demo_run):
