@@ -290,6 +290,10 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
     if step not in cycle.REPEATING and step not in done.pretend:
         done_at = done.at(step)
         if done_at is not None:
+            # the ledger may hold another offset (a step done by hand on a UTC server):
+            # show it in the schedule's zone, like "现在" in the heading
+            if done_at.tzinfo is not None:
+                done_at = done_at.astimezone(now.tzinfo)
             return StepResult(step, "done_before", _fmt(done_at))
     if now < due[step]:
         from reporting.calendar import day_label

@@ -400,3 +400,11 @@ def test_default_period_outside_the_configured_years_says_what_to_do(app, duban)
         default_period(app.settings, at("2026-08-03T10:00"))
     r = duban("run", "--dry-run")  # today is not in 2024 either
     assert r.code == 1 and "请用 --period 指定报告期" in r.err
+
+
+def test_a_step_done_in_another_offset_is_shown_in_the_schedule_zone(app, fake):
+    # `duban forms` by hand on a UTC server records the machine's local time
+    with app.ledger() as ledger:
+        ledger.mark_step(Q1, "forms", at="2024-03-29T01:00:00+00:00")
+    report = run_cycle(app, Q1, now=at("2024-03-29T10:00"))
+    assert report.by_step("forms").text() == "生成表单：已完成过（2024-03-29 09:00）"
