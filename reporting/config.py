@@ -171,9 +171,7 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
         except UnicodeDecodeError:
             raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码，请用 UTF-8 另存后重试") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"配置文件 {path} 格式有误（{exc}），请对照 docs/configuration.md 修改"
-            ) from None
+            raise ConfigError(_syntax_error(path, str(exc))) from None
     settings = Settings(source=path.resolve())
     for section_name, section_value in raw.items():
         sect_field = _field(Settings, section_name)
@@ -193,6 +191,32 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
     _resolve_paths(settings, path.resolve().parent)
     _check(settings, path, text)
     return settings
+
+
+# tomllib's messages, said so that an office clerk can find and fix the line
+_TOML_ERRORS = (
+    (
+        "Invalid value",
+        '值的写法不对：文字要用英文双引号括起来（如 name = "某某区"），数字、true/false 不加引号',
+    ),
+    ("Cannot overwrite a value", "同一项写了两次，请删掉其中一行"),
+    ("Cannot declare", "同一个配置节写了两次，请合并成一节"),
+    ("Illegal character", "引号没有配对（文字要用一对英文双引号括起来，且在同一行内）"),
+    ("Unclosed array", '列表的方括号没有配对，如 cc = ["a@example.cn", "b@example.cn"]'),
+    ("Expected ']'", "方括号没有配对，节名要写成 [smtp] 这样"),
+    ("Expected '=' after a key", "缺少等号，每一项要写成 名称 = 值"),
+    ("Expected newline", "一行只能写一项，值后面的说明要以 # 开头"),
+)
+
+
+def _syntax_error(path: Path, message: str) -> str:
+    """A TOML syntax error in Chinese with its line, keeping unknown wording as is."""
+    m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    where = f"{path.name} 第 {m.group(1)} 行第 {m.group(2)} 列" if m else str(path)
+    for prefix, chinese in _TOML_ERRORS:
+        if message.startswith(prefix):
+            return f"{where}：{chinese}（写法见 docs/configuration.md）"
+    return f"配置文件 {where} 格式有误（{message}），请对照 docs/configuration.md 修改"
 
 
 def _field(cls, name: str):

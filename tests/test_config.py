@@ -58,8 +58,26 @@ def test_bad_choice(tmp_path):
 
 
 def test_syntax_error_is_chinese(tmp_path):
-    with pytest.raises(ConfigError, match="格式有误"):
+    with pytest.raises(ConfigError, match=r"config.toml 第 1 行第 6 列"):
         load_settings(write(tmp_path, "[smtp\n"), env={})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[deadline]\ndays = 五\n",
+            r"config.toml 第 2 行第 8 列：值的写法不对：文字要用英文双引号",
+        ),
+        ("[merge]\nred_gap = 15\nred_gap = 10\n", r"第 3 行第 \d+ 列：同一项写了两次"),
+        ('[district]\nname = "某区\n', r"第 2 行第 \d+ 列：引号没有配对"),
+        ("[smtp\n", r"第 1 行第 6 列：方括号没有配对"),
+    ],
+)
+def test_syntax_error_names_the_line_in_plain_chinese(tmp_path, text, expected):
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_settings(write(tmp_path, text), env={})
+    assert "Invalid" not in str(caught.value) and "Cannot" not in str(caught.value)
 
 
 def test_env_overrides_every_type(tmp_path):
