@@ -184,7 +184,7 @@ def load_tasks(path: Path | str) -> list[Task]:
             section = int(row["section"])
         except ValueError:
             raise TaskTableError(
-                f"{where}板块（section）应为 1–9 的数字，现为“{row['section']}”"
+                f"{where}板块（section）应为 1–{len(SECTION_NUMERALS)} 的数字，现为“{row['section']}”"
             ) from None
         if not 1 <= section <= len(SECTION_NUMERALS):
             raise TaskTableError(

@@ -34,9 +34,16 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
 def command(ctx, period, stage, channels, dry_run, today):
     """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
 
-    通知附上各单位的表单；之后的提醒只发给还没有报送合格表格的单位，表格被退回的会写明退回原因。每条发送都记入台账：重复运行同一阶段不会重复发送，失败的会在下次运行时补发。截止日和各阶段日期见 duban calendar。
+    \b
+    通知附上各单位的表单；之后的提醒只发给还没有报送合格表格的单位，
+    表格被退回的会写明退回原因。每条发送都记入台账：重复运行同一阶段不会
+    重复发送，失败的会在下次运行时补发。截止日和各阶段日期见 duban calendar。
 
-    邮箱密码只从环境变量 DUBAN_SMTP_PASSWORD 读取；钉钉加签密钥只从 DUBAN_WEBHOOK_DINGTALK_SECRET 读取。
+    \b
+    发邮件要先在 config.toml 的 [smtp] 填写服务器和发件人；试运行时可只设
+    [smtp] outbox = "outbox"，邮件写成 .eml 文件放在该目录，不真正发出。
+    邮箱密码只从环境变量 DUBAN_SMTP_PASSWORD 读取；
+    钉钉加签密钥只从 DUBAN_WEBHOOK_DINGTALK_SECRET 读取。
 
     \b
     示例：

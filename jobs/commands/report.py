@@ -27,7 +27,7 @@ from jobs.cli import get_app
     "--date",
     "date_text",
     default=None,
-    help="落款日期，如 2024-04-09；默认为报告日（已过时）或今天。",
+    help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后的下一个工作日）；还没到报告日时为今天。",
 )
 @click.pass_context
 def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
