@@ -127,6 +127,7 @@ def build_forms(
     """Write the forms of ``period`` (all units with rows, or ``units``); see module doc."""
     period = Period.parse(period)
     now = now or datetime.now(TZ)
+    _refuse_broken_table(assignments)
     targets, no_rows = select_units(assignments, units)
     previous, notes = _previous_answers(workspace, period)
     ctx = _context(settings, period, now, bool(previous))
@@ -161,6 +162,16 @@ def build_forms(
         if own_ledger:
             ledger.close()
     return summary
+
+
+def _refuse_broken_table(assignments: Assignments) -> None:
+    """A name the registry cannot resolve would silently leave a row off every form."""
+    errors = [p for p in assignments.check() if p.error]
+    if errors:
+        more = f"等 {len(errors)} 处" if len(errors) > 1 else ""
+        raise FormError(
+            f"任务表有错误，未生成表单：{errors[0]}{more}。请运行 duban check 查看并改正后重试"
+        )
 
 
 def select_units(

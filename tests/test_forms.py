@@ -550,3 +550,22 @@ def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert {"list", "decimal", "textLength"} <= kinds
     assert wb.defined_names[fs.STATUS_NAME].attr_text.endswith("$A$1:$A$5")
+
+
+def test_a_misspelt_unit_in_the_task_table_stops_the_forms(app, root, tmp_path):
+    """A name the registry cannot resolve must not silently drop a row from every form."""
+    text = (root / "tasks.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "tasks.csv"
+    bad.write_text(
+        text.replace(",区发改委,GDP核算基础数据承担单位", ",区发改伟,GDP核算基础数据承担单位", 1),
+        encoding="utf-8",
+    )
+    app.settings.paths.tasks = bad
+    from reporting.exceptions import FormError
+
+    with pytest.raises(
+        FormError,
+        match="任务表有错误，未生成表单：.*“区发改伟”无法识别，可能是 区发改委？.*duban check",
+    ):
+        build_forms(app.settings, app.assignments, app.workspace, Period(2024, 1))
+    assert not app.workspace.forms_dir(Period(2024, 1)).exists()
