@@ -21,6 +21,7 @@ from .report_text import (
     cn_time,
     condense,
     id_key,
+    join_labels,
     join_names,
     label_text,
     row_light,
@@ -195,7 +196,7 @@ def change_context(change: QuarterChange | None) -> dict | None:
         rows = sorted(rows, key=id_key)
         return {
             "n": len(rows),
-            "labels": "、".join(r.label for r in rows[:CHANGE_LABELS]),
+            "labels": join_labels(r.label for r in rows[:CHANGE_LABELS]),
             "more": len(rows) > CHANGE_LABELS,
         }
 

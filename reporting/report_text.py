@@ -108,6 +108,16 @@ def id_key(row: RowResult) -> tuple:
         return (10**9, 0, str(row.id))
 
 
+# After each 、 of a list of task labels: LibreOffice treats "18（2）、18（3）、…" as one
+# unbreakable word and splits it mid-number; a zero-width space gives it break points.
+LABEL_SEPARATOR = "、\u200b"
+
+
+def join_labels(labels) -> str:
+    """'6、10（3）、22（1）' with a break opportunity after each 、 (invisible in Word/WPS)."""
+    return LABEL_SEPARATOR.join(labels)
+
+
 def join_names(names) -> str:
     """'甲、乙': the non-empty names joined the way the notice lists them."""
     return "、".join(n for n in names if n)

@@ -21,7 +21,7 @@ from reporting.exceptions import ReportError
 from reporting.model import MISSING, Answer, Status
 from reporting.periods import Period
 from reporting.report import empty_result, render_report
-from reporting.report_text import label_text
+from reporting.report_text import LABEL_SEPARATOR, label_text
 
 P1, P2 = Period(2024, 1), Period(2024, 2)
 TODAY = date(2024, 7, 10)
@@ -133,8 +133,8 @@ def test_second_quarter_report_states_what_moved(app, tmp_path):
     assert mean == pytest.approx(sum(deltas) / len(deltas), abs=0.05)
     # which rows caught up and which fell behind, by label in task order
     assert lines[i + 2] == (
-        f"第{'、'.join(label(r, q2) for r in caught)}项共{len(caught)}项任务由上季度未达到序时进度转为达到序时进度；"
-        f"第{'、'.join(label(r, q2) for r in fell)}项共{len(fell)}项任务由上季度达到序时进度转为未达到序时进度。"
+        f"第{LABEL_SEPARATOR.join(label(r, q2) for r in caught)}项共{len(caught)}项任务由上季度未达到序时进度转为达到序时进度；"
+        f"第{LABEL_SEPARATOR.join(label(r, q2) for r in fell)}项共{len(fell)}项任务由上季度达到序时进度转为未达到序时进度。"
     )
     assert f"第{label(silent, q2)}项" not in lines[i + 2]  # not reported before: not "fell behind"
     assert lines[i + 3] == "二、各板块推进情况"
@@ -162,7 +162,7 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
     assert f"滞后由{sb['滞后']}项增至{sa['滞后']}项" in lines[i + 1]
     assert "未启动仍为" in lines[i + 1]
     assert re.search(r"平均下降[\d.]+个百分点。$", lines[i + 1])
-    ten = "、".join(r.label for r in on_pace[:10])
+    ten = LABEL_SEPARATOR.join(r.label for r in on_pace[:10])
     assert lines[i + 2] == f"第{ten}项等12项任务由上季度达到序时进度转为未达到序时进度。"
     assert on_pace[10].label not in lines[i + 2].split("等")[0].split("、")
 
