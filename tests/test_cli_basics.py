@@ -182,7 +182,14 @@ def test_every_command_has_chinese_help_with_examples(duban):
         assert r.code == 0, name
         assert "用法：" in r.out and "选项：" in r.out, name
         assert "示例" in r.out, f"{name} --help has no examples"
-        for english in ("Usage:", "Options:", "Show this message", "[default:", "[required]", "[OPTIONS]"):
+        for english in (
+            "Usage:",
+            "Options:",
+            "Show this message",
+            "[default:",
+            "[required]",
+            "[OPTIONS]",
+        ):
             assert english not in r.out, (name, english)
 
 
