@@ -73,7 +73,11 @@ def translate_usage_error(message: str) -> str:
 
 class ChineseHelpFormatter(click.HelpFormatter):
     def write_usage(self, prog, args="", prefix=None):
-        for english, chinese in (("[OPTIONS]", "[选项]"), ("COMMAND", "命令"), ("[ARGS]", "[参数]")):
+        for english, chinese in (
+            ("[OPTIONS]", "[选项]"),
+            ("COMMAND", "命令"),
+            ("[ARGS]", "[参数]"),
+        ):
             args = args.replace(english, chinese)
         super().write_usage(prog, args, prefix="用法：")
 
