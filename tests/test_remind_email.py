@@ -481,3 +481,16 @@ def test_every_template_variable_is_documented(app, root):
     doc = (root / "docs" / "reminders.md").read_text(encoding="utf-8")
     missing = [key for key in ctx if f"`{key}`" not in doc]
     assert not missing, f"document these template variables in docs/reminders.md: {missing}"
+
+
+def test_a_notice_sent_after_the_deadline_says_it_has_passed(mail_app, server):
+    handler = server()
+    remind(mail_app, stage="通知", today=date(2024, 4, 10))  # 2 working days after 4月8日
+    msg = handler.by_rcpt()[unit_email(mail_app, "区发改委")]
+    assert (
+        msg["Subject"]
+        == "2024年第一季度《政府工作报告》重点任务推进情况表（报送截止时间已过，请尽快报送）"
+    )
+    body = msg.get_body(("plain",)).get_content()
+    assert "报送截止时间 2024年4月8日 星期一 17:30 已过（已逾期 2 个工作日），请收到后尽快" in body
+    assert "请于 2024年4月8日" not in body
