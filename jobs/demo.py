@@ -45,10 +45,10 @@ def demo_app(app, root: Path):
     """The app pointed at the demo folder, mail to its outbox, robots off."""
     s = app.settings
     s.paths.data_dir = root
-    s.smtp.outbox = root / "outbox"
+    app.__dict__.pop("workspace", None)  # cached for the old data dir
+    s.smtp.outbox = app.workspace.outbox_dir
     s.smtp.host = ""
     s.webhook.wecom_url = s.webhook.dingtalk_url = ""
-    app.__dict__.pop("workspace", None)  # cached for the old data dir
     return app
 
 

@@ -134,14 +134,6 @@ class PeriodCalendar:
         text = f"{chinese_date(day)} {weekday_cn(day)} {self.deadline:%H:%M}"
         return text + "（调休上班）" if is_adjusted_workday(day) else text
 
-    @property
-    def open_from(self) -> date:
-        return self.stages["通知"]
-
-    @property
-    def open_until(self) -> date:
-        return self.report_day
-
 
 def deadline_day(period: Period, rule: DeadlineSettings) -> date:
     if rule.rule == "workdays_after_quarter_end":

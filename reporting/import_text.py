@@ -21,7 +21,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
 
-SECTION_NUMERALS = "一二三四五六七八九十"
+from .tasks import SECTION_NUMERALS
 
 # label → the column it fills; the first spelling of each is the canonical one
 LABELS: dict[str, tuple[str, ...]] = {

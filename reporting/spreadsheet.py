@@ -163,10 +163,6 @@ class Workbook:
     def visible_sheets(self) -> list[Sheet]:
         return [s for s in self.sheets if s.visible]
 
-    @property
-    def format_name(self) -> str:
-        return FORMAT_NAMES.get(self.format, self.format)
-
 
 def cell_text(value: Any) -> str:
     if value is None:

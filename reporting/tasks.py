@@ -82,10 +82,6 @@ class Task:
     line: int = 0  # line in tasks.csv, for messages
 
     @property
-    def section_numeral(self) -> str:
-        return SECTION_NUMERALS[self.section - 1]
-
-    @property
     def label(self) -> str:
         return task_label(self.id)
 
