@@ -2,7 +2,7 @@
 ``pandas.read_excel`` on every file, then ``pandas.concat`` (default engine, and calamine).
 
 Setup (not timed): the synthetic table of bench_forms (1,000 units × 2,000 rows), one form
-per unit, each filled in like a unit would (``reporting.sample``), in an inbox. Each
+per unit, each filled in like a unit would (``reporting.sample.returns``), in an inbox. Each
 measured case runs in a fresh process, so its peak resident memory (``ru_maxrss``) is its
 own. ``collect`` does far more than the naive script (archive, ledger, identification,
 validation, merge, 汇总表.xlsx); the naive script only stacks the sheets.
@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import BENCH_NOW
+
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = "2024Q1"
 
@@ -32,17 +34,17 @@ def prepare(base: Path, n_units: int) -> None:
     """Forms and filled returns for ``n_units`` synthetic units under ``base``."""
     from bench.bench_forms import synthetic_assignments
     from jobs.app import create_app
-    from reporting.calendar import period_calendar
-    from reporting.forms import build_forms
-    from reporting.periods import Period
-    from reporting.sample import answer_for, fill_form
-    from reporting.workspace import Workspace
+    from reporting.core.calendar import period_calendar
+    from reporting.core.periods import Period
+    from reporting.core.workspace import Workspace
+    from reporting.forms.build import build_forms
+    from reporting.sample.returns import answer_for, fill_form
 
     app = create_app(ROOT / "config.toml", data_dir=base / "gen", env={})
     assignments = synthetic_assignments(n_units=n_units, n_rows=2 * n_units)
     period = Period.parse(PERIOD)
     ws = Workspace(base / "gen")
-    summary = build_forms(app.settings, assignments, ws, period)
+    summary = build_forms(app.settings, assignments, ws, period, now=BENCH_NOW)
     deadline = period_calendar(period, app.settings.deadline).deadline
     rng = random.Random(1)
     inbox = base / "inbox"
@@ -65,17 +67,17 @@ def prepare(base: Path, n_units: int) -> None:
 def run_collect(base: Path, n_units: int) -> dict:
     from bench.bench_forms import synthetic_assignments
     from jobs.app import create_app
-    from reporting.intake import collect
-    from reporting.workspace import Workspace
+    from reporting.core.workspace import Workspace
+    from reporting.merge.rebuild import collect_and_merge as collect
 
     app = create_app(ROOT / "config.toml", data_dir=base / "collect", env={})
     assignments = synthetic_assignments(n_units=n_units, n_rows=2 * n_units)
     ws = Workspace(base / "collect")
     t0 = time.perf_counter()
-    summary = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox")
+    summary = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox", now=BENCH_NOW)
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    again = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox")
+    again = collect(app.settings, assignments, ws, PERIOD, inbox=base / "inbox", now=BENCH_NOW)
     rerun = time.perf_counter() - t0
     states = [f.state for f in summary.new]
     return {

@@ -17,15 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import BENCH_NOW
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("bundled", "synthetic")
 
 
 def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7):
-    from reporting.assignments import Assignments
-    from reporting.config import RegistrySettings
-    from reporting.registry import Registry, Unit
-    from reporting.tasks import Indicator, Task
+    from reporting.core.config import RegistrySettings
+    from reporting.taskbook.assignments import Assignments
+    from reporting.taskbook.registry import Registry, Unit
+    from reporting.taskbook.tasks import Indicator, Task
 
     rng = random.Random(seed)
     units = [f"测试单位{i:04d}" for i in range(1, n_units + 1)]
@@ -67,9 +69,9 @@ def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7
 
 def run_case(case: str) -> dict:
     from jobs.app import create_app
-    from reporting.forms import build_forms
-    from reporting.periods import Period
-    from reporting.workspace import Workspace
+    from reporting.core.periods import Period
+    from reporting.core.workspace import Workspace
+    from reporting.forms.build import build_forms
 
     with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
         app = create_app(ROOT / "config.toml", data_dir=tmp, env={})
@@ -78,7 +80,9 @@ def run_case(case: str) -> dict:
         rows = len(assignments.rows)
         setup = time.perf_counter() - t_setup
         t0 = time.perf_counter()
-        summary = build_forms(app.settings, assignments, Workspace(tmp), Period(2024, 1))
+        summary = build_forms(
+            app.settings, assignments, Workspace(tmp), Period(2024, 1), now=BENCH_NOW
+        )
         took = time.perf_counter() - t0
         size = sum(f.path.stat().st_size for f in summary.built)
         return {

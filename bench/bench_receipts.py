@@ -30,7 +30,7 @@ CASES = ("bundled", "synthetic")
 
 
 def _returns(ledger, period, units: list[str]) -> int:
-    from reporting.problems import Problem
+    from reporting.core.problems import Problem
 
     problems = [
         Problem(
@@ -65,10 +65,10 @@ def run_case(case: str) -> dict:
     from aiosmtpd.controller import Controller
 
     from jobs.app import create_app
-    from reporting.calendar import TZ
-    from reporting.ledger import Ledger
-    from reporting.periods import Period
-    from reporting.receipts import send_receipts
+    from reporting.core.calendar import TZ
+    from reporting.core.ledger import Ledger
+    from reporting.core.periods import Period
+    from reporting.notify.receipts import send_receipts
 
     period = Period(2024, 1)
     now = datetime(2024, 4, 3, 10, 0, tzinfo=TZ)

@@ -22,6 +22,8 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench import BENCH_NOW, at
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("bundled", "synthetic")
 
@@ -95,8 +97,8 @@ def run_case(case: str) -> dict:
     from aiosmtpd.controller import Controller
 
     from jobs.app import create_app
-    from reporting.periods import Period
-    from reporting.remind import send_reminders
+    from reporting.core.periods import Period
+    from reporting.notify.remind import send_reminders
 
     period = Period(2024, 1)
     with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
@@ -105,10 +107,12 @@ def run_case(case: str) -> dict:
         if case == "synthetic":
             assignments = synthetic_with_contacts()
         # one real form, copied for every unit (building 1,000 forms is bench_forms' job)
-        from reporting.forms import build_forms
+        from reporting.forms.build import build_forms
 
         first = next(iter(app.assignments.by_unit))
-        build_forms(app.settings, app.assignments, app.workspace, period, units=[first])
+        build_forms(
+            app.settings, app.assignments, app.workspace, period, units=[first], now=BENCH_NOW
+        )
         sample = app.workspace.form_path(period, first).read_bytes()
         for unit in assignments.by_unit:
             path = app.workspace.form_path(period, unit)
@@ -135,16 +139,16 @@ def run_case(case: str) -> dict:
             return send_reminders(app.settings, assignments, app.workspace, period, **kw)
 
         try:
-            notice, t_notice = _timed(lambda: remind(stage="通知", today=date(2024, 3, 29)))
-            _, t_rerun = _timed(lambda: remind(stage="通知", today=date(2024, 3, 29)))
+            notice, t_notice = _timed(lambda: remind(stage="通知", now=at(date(2024, 3, 29))))
+            _, t_rerun = _timed(lambda: remind(stage="通知", now=at(date(2024, 3, 29))))
             robot, t_robot = _timed(
-                lambda: remind(stage="催报", channels=("webhook",), today=date(2024, 4, 7))
+                lambda: remind(stage="催报", channels=("webhook",), now=at(date(2024, 4, 7)))
             )
             _, t_list = _timed(
-                lambda: remind(stage="催报", channels=("list",), today=date(2024, 4, 7))
+                lambda: remind(stage="催报", channels=("list",), now=at(date(2024, 4, 7)))
             )
             s.outbox = Path(tmp) / "outbox"
-            _, t_outbox = _timed(lambda: remind(stage="提醒", today=date(2024, 4, 2)))
+            _, t_outbox = _timed(lambda: remind(stage="提醒", now=at(date(2024, 4, 2))))
         finally:
             ctrl.stop()
             httpd.shutdown()

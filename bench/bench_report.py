@@ -15,6 +15,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench import REPORT_NOW
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -85,9 +87,9 @@ def peak_mb(fn) -> float:
 
 def main() -> None:
     from jobs.app import create_app
-    from reporting.periods import Period
-    from reporting.report import render_report
-    from reporting.report_context import build_context
+    from reporting.core.periods import Period
+    from reporting.report.context import build_context
+    from reporting.report.render import render_report
 
     period = Period(2024, 1)
     lines = [
@@ -99,7 +101,13 @@ def main() -> None:
         app = create_app(ROOT / "config.toml", data_dir=tmp / "data", env={})
         base = sample(app)
         render_report(
-            app.settings, app.workspace, period, out_dir=tmp / "warm", result=base, today=TODAY
+            app.settings,
+            app.workspace,
+            period,
+            out_dir=tmp / "warm",
+            result=base,
+            today=TODAY,
+            now=REPORT_NOW,
         )  # imports
         for label, result, repeat in (
             ("报告（随附数据，含图表和附件表）", base, 5),
@@ -109,7 +117,13 @@ def main() -> None:
 
             def run(result=result, out_dir=out_dir):
                 return render_report(
-                    app.settings, app.workspace, period, out_dir=out_dir, result=result, today=TODAY
+                    app.settings,
+                    app.workspace,
+                    period,
+                    out_dir=out_dir,
+                    result=result,
+                    today=TODAY,
+                    now=REPORT_NOW,
                 )
 
             times = timed(run, repeat)

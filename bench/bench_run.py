@@ -37,9 +37,9 @@ def at(text: str) -> datetime:
 def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int]]:
     from jobs.app import create_app
     from jobs.runner import run_cycle
-    from reporting.calendar import period_calendar
-    from reporting.periods import Period
-    from reporting.sample import Scenario, simulate_returns
+    from reporting.core.calendar import period_calendar
+    from reporting.core.periods import Period
+    from reporting.sample.returns import Scenario, simulate_returns
 
     os.environ["DUBAN_SMTP_OUTBOX"] = str(tmp / "outbox")
     app = create_app(ROOT / "config.toml", tmp / "data")

@@ -5,12 +5,13 @@ Tests call ``create_app`` with their own config path and data dir (like a Flask 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from reporting.config import Settings, load_settings
-from reporting.workspace import Workspace
+from reporting.core.config import Settings, load_settings
+from reporting.core.workspace import Workspace
 
 
 @dataclass
@@ -18,30 +19,40 @@ class App:
     settings: Settings
 
     @cached_property
+    def clock(self):
+        """The one clock of every command (``DUBAN_FAKE_NOW`` moves it for tests and demos)."""
+        from jobs.clock import clock_from_env
+
+        return clock_from_env(self.settings)
+
+    def now(self):
+        return self.clock.now()
+
+    @cached_property
     def workspace(self) -> Workspace:
         return Workspace(self.settings.data_dir)
 
     @cached_property
     def tasks(self):
-        from reporting.tasks import load_tasks
+        from reporting.taskbook.tasks import load_tasks
 
         return load_tasks(self.settings.paths.tasks)
 
     @cached_property
     def registry(self):
-        from reporting.registry import Registry
+        from reporting.taskbook.registry import Registry
 
         return Registry.load(self.settings.paths.units, self.settings.registry)
 
     @cached_property
     def assignments(self):
-        from reporting.assignments import Assignments
+        from reporting.taskbook.assignments import Assignments
 
         return Assignments(self.tasks, self.registry)
 
     def ledger(self):
         """A new ledger connection (use as a context manager)."""
-        from reporting.ledger import Ledger
+        from reporting.core.ledger import Ledger
 
         return Ledger(self.workspace.ledger_path)
 
@@ -49,7 +60,7 @@ class App:
 def create_app(
     config: Path | str | None = None, data_dir: Path | str | None = None, env=None
 ) -> App:
-    settings = load_settings(config, env=env)
+    settings = load_settings(config, env=os.environ if env is None else env)
     if data_dir is not None:
         settings.paths.data_dir = Path(data_dir).resolve()
     return App(settings)

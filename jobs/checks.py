@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporting.registry import Problem
+from reporting.taskbook.registry import Problem
 
 # Other modules add checks here (calendar years, templates): each takes the App and
 # returns a list of Problems.
@@ -22,7 +22,7 @@ def _task_table(app) -> list[Problem]:
 @check
 def _holiday_years(app) -> list[Problem]:
     """Loud warning: a configured year without holiday data gets weekday-only deadlines."""
-    from reporting.calendar import unknown_years_warning, year_known, years_to_check
+    from reporting.core.calendar import unknown_years_warning, year_known, years_to_check
 
     unknown = [y for y in years_to_check(app.settings) if not year_known(y)]
     if not unknown:
@@ -33,7 +33,7 @@ def _holiday_years(app) -> list[Problem]:
 @check
 def _report_templates(app) -> list[Problem]:
     """The report templates (which the office may edit in Word/WPS) still render."""
-    from reporting.template_check import check_templates
+    from reporting.report.template_check import check_templates
 
     return check_templates(app.settings, app.assignments)
 
@@ -52,8 +52,8 @@ _PLACEHOLDER_DOMAINS = (
 @check
 def _contacts(app) -> list[Problem]:
     """Every unit that gets a form can be reached: a valid email, not a placeholder."""
-    from reporting.exceptions import NotifyError
-    from reporting.mailer import parse_addresses
+    from reporting.core.exceptions import NotifyError
+    from reporting.notify.mailer import parse_addresses
 
     problems, missing, placeholder = [], [], []
     source = app.registry.source

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from reporting.exceptions import ConfigError, DubanError
+from reporting.core.exceptions import ConfigError, DubanError
 
 # command name → module under jobs/commands (one file per command)
 COMMANDS = {

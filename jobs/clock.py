@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from reporting.exceptions import SchedulerError
+from reporting.core.exceptions import SchedulerError
 
 from . import steps as cycle
 

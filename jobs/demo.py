@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporting.calendar import period_calendar
-from reporting.exceptions import DubanError
-from reporting.periods import Period
+from reporting.core.calendar import period_calendar
+from reporting.core.exceptions import DubanError
+from reporting.core.periods import Period
 
 MARKER = ".duban-demo"  # only a folder with this marker is ever emptied by the demo
 PERIODS = (Period(2024, 1), Period(2024, 2))
@@ -56,10 +56,10 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
     """Run 2024Q1 and 2024Q2 end to end in ``root`` with simulated returns."""
     from jobs.runner import run_cycle
     from jobs.steps import due_times
-    from reporting.compare import quarter_change
-    from reporting.model import QuarterResult
-    from reporting.sample import simulate_returns
-    from reporting.status import period_status
+    from reporting.core.model import QuarterResult
+    from reporting.intake.status import period_status
+    from reporting.merge.compare import quarter_change
+    from reporting.sample.returns import simulate_returns
 
     root = Path(root).resolve()
     prepare(root)

@@ -10,8 +10,8 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reporting.exceptions import SchedulerError
-from reporting.periods import Period
+from reporting.core.exceptions import SchedulerError
+from reporting.core.periods import Period
 
 from . import steps as cycle
 from .plan import PlannedJob, build_plan, job_done
@@ -48,7 +48,7 @@ class CycleStatus:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        from reporting.calendar import day_label
+        from reporting.core.calendar import day_label
 
         p = self.period
         out = [f"当前报送周期：{p.full_label}（{p}），现在 {self.now:%Y-%m-%d %H:%M}"]
@@ -128,8 +128,8 @@ class CycleStatus:
 
 def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     """The overview of the period whose cycle is open at ``now``."""
-    from reporting.calendar import STAGES, UnknownYearWarning
-    from reporting.status import period_status
+    from reporting.core.calendar import STAGES, UnknownYearWarning
+    from reporting.intake.status import period_status
 
     settings = app.settings
     outside = ""

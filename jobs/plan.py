@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from reporting.exceptions import SchedulerError
-from reporting.periods import Period, periods_of_year
+from reporting.core.exceptions import SchedulerError
+from reporting.core.periods import Period, periods_of_year
 
 from . import steps as cycle
 from .runner import period_dates
@@ -103,7 +103,7 @@ class PlannedJob:
         )
 
     def line(self, done: bool = False) -> str:
-        from reporting.calendar import day_label
+        from reporting.core.calendar import day_label
 
         step = (
             self.step.ljust(7)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reporting.exceptions import DubanError, SchedulerError
-from reporting.periods import Period
+from reporting.core.exceptions import DubanError, SchedulerError
+from reporting.core.periods import Period
 
 from . import steps as cycle
 
@@ -189,7 +189,7 @@ class RunReport:
 
 def period_dates(period: Period, settings):
     """(PeriodCalendar, DueTimes, notes): calendar warnings become notes for the log/CLI."""
-    from reporting.calendar import UnknownYearWarning, period_calendar
+    from reporting.core.calendar import UnknownYearWarning, period_calendar
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownYearWarning)
@@ -204,8 +204,8 @@ def default_period(settings, now: datetime) -> Period:
     Outside ``[schedule] years`` there is no task table to report on: say so rather than
     run last year's tasks under this year's dates.
     """
-    from reporting.calendar import UnknownYearWarning, current_period
-    from reporting.periods import chinese_date
+    from reporting.core.calendar import UnknownYearWarning, current_period
+    from reporting.core.periods import chinese_date
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)
@@ -296,7 +296,7 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
                 done_at = done_at.astimezone(now.tzinfo)
             return StepResult(step, "done_before", _fmt(done_at))
     if now < due[step]:
-        from reporting.calendar import day_label
+        from reporting.core.calendar import day_label
 
         when = due[step]
         return StepResult(step, "waiting", f"{day_label(when.date())} {when:%H:%M} 起")

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from reporting.exceptions import SchedulerError
-from reporting.periods import Period
+from reporting.core.exceptions import SchedulerError
+from reporting.core.periods import Period
 
 from . import steps as cycle
 from .clock import Clock, clock_from_env

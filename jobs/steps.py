@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reporting.exceptions import DubanError, SchedulerError
-from reporting.periods import Period
+from reporting.core.exceptions import DubanError, SchedulerError
+from reporting.core.periods import Period
 
 ORDER = ("forms", "通知", "collect", "提醒", "催报", "逾期", "report")
 REMINDER_STAGES = ("提醒", "催报", "逾期")
@@ -122,7 +122,7 @@ def reminder_channels(settings, stage: str) -> tuple[str, ...]:
 
 
 def do_forms(app, period: Period, now: datetime):
-    from reporting.forms import build_forms
+    from reporting.forms.build import build_forms
 
     with app.ledger() as ledger:
         return build_forms(
@@ -132,7 +132,7 @@ def do_forms(app, period: Period, now: datetime):
 
 def _reminder(stage: str) -> Callable:
     def do_stage(app, period: Period, now: datetime):
-        from reporting.remind import send_reminders
+        from reporting.notify.remind import send_reminders
 
         return send_reminders(
             app.settings,
@@ -141,7 +141,7 @@ def _reminder(stage: str) -> Callable:
             period,
             stage=stage,
             channels=reminder_channels(app.settings, stage),
-            today=now.date(),
+            now=now,
         )
 
     do_stage.__name__ = f"do_{stage}"
@@ -158,8 +158,8 @@ NO_MAIL_HINT = (
 class CollectOutcome:
     """A collect and the receipts sent right after it (``duban collect``, the collect step)."""
 
-    collected: object  # reporting.intake.CollectSummary
-    receipts: object | None = None  # reporting.receipts.ReceiptSummary, when sent
+    collected: object  # reporting.intake.collect.CollectSummary
+    receipts: object | None = None  # reporting.notify.receipts.ReceiptSummary, when sent
     receipt_error: str = ""  # receipts could not be sent at all (mail settings, template)
     hint: str = ""  # why no receipts went out: for the command, not the scheduler's log
 
@@ -182,20 +182,38 @@ class CollectOutcome:
 
 
 def collect_and_answer(
-    app, period: Period, *, now: datetime | None = None, inbox=None, receipts: bool = True, **kw
+    app,
+    period: Period,
+    *,
+    now: datetime,
+    inbox=None,
+    receipts: bool = True,
+    mark: bool = False,
+    **kw,
 ) -> CollectOutcome:
     """Collect the inbox, then send the receipts (``[intake] receipts``) when email is set up.
 
-    ``kw`` goes to ``reporting.receipts.send_receipts`` (``sleep``, ``ssl_context``).
+    ``mark`` (``duban collect`` by hand) records the collect step when the merged outputs
+    changed; the runner records its own steps.
+
+    ``kw`` goes to ``reporting.notify.receipts.send_receipts`` (``sleep``, ``ssl_context``).
     """
-    from reporting.intake import collect
-    from reporting.receipts import email_configured, send_receipts
+    from reporting.merge.rebuild import collect_and_merge
+    from reporting.notify.receipts import email_configured, send_receipts
 
     s = app.settings
     with app.ledger() as ledger:
-        collected = collect(
+        collected = collect_and_merge(
             s, app.assignments, app.workspace, period, inbox=inbox, now=now, ledger=ledger
         )
+        if mark and collected.written and collected.result is not None:
+            c = collected.result.unit_counts()
+            ledger.mark_step(
+                period,
+                "collect",
+                detail=f"接收 {c['on_time'] + c['late']}，退回 {c['rejected']}，未报送 {c['missing']}",
+                at=collected.result.generated_at,
+            )
         outcome = CollectOutcome(collected)
         if not (receipts and s.intake.receipts):
             return outcome
@@ -218,8 +236,8 @@ def do_collect(app, period: Period, now: datetime):
 
 def do_report(app, period: Period, now: datetime):
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed."""
-    from reporting.office import soffice_path
-    from reporting.report import render_report
+    from reporting.documents.office import soffice_path
+    from reporting.report.render import render_report
 
     return render_report(
         app.settings,
@@ -227,6 +245,7 @@ def do_report(app, period: Period, now: datetime):
         period,
         pdf=soffice_path() is not None,
         by_leader=True,
+        now=now,
         today=now.date(),
         assignments=app.assignments,
     )

@@ -25,8 +25,8 @@ sys.path.insert(0, str(HERE.parent))
 from docx import Document  # noqa: E402
 from docx.oxml.ns import qn  # noqa: E402
 
-from reporting import docx_format as fmt  # noqa: E402
-from reporting.fileutil import atomic_write_bytes  # noqa: E402
+from reporting.core.fileutil import atomic_write_bytes  # noqa: E402
+from reporting.documents import docx_format as fmt  # noqa: E402
 
 # style names the office sees in Word's style gallery
 BODY = "Normal"

@@ -12,9 +12,10 @@ from email import policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from helpers import NOW
 
-from reporting.ledger import Ledger
-from reporting.periods import Period
+from reporting.core.ledger import Ledger
+from reporting.core.periods import Period
 
 PERIOD = Period(2024, 1)
 
@@ -26,9 +27,9 @@ def free_port() -> int:
 
 
 def build_forms_once(app) -> Path:
-    """Every unit's 2024Q1 form, built by ``reporting.forms`` (or a tiny stand-in)."""
+    """Every unit's 2024Q1 form, built by ``reporting.forms.build`` (or a tiny stand-in)."""
     try:
-        from reporting.forms import build_forms
+        from reporting.forms.build import build_forms
     except ImportError:  # forms not there yet: one small workbook per unit
         from openpyxl import Workbook
 
@@ -39,7 +40,7 @@ def build_forms_once(app) -> Path:
             wb.active["A1"] = unit
             wb.save(path)
     else:
-        build_forms(app.settings, app.assignments, app.workspace, PERIOD)
+        build_forms(app.settings, app.assignments, app.workspace, PERIOD, now=NOW)
     return app.workspace.forms_dir(PERIOD)
 
 

@@ -6,8 +6,9 @@ import json
 from datetime import date
 
 import pytest
+from helpers import at
 
-from reporting.calendar import (
+from reporting.core.calendar import (
     STAGES,
     UnknownYearWarning,
     current_period,
@@ -21,8 +22,8 @@ from reporting.calendar import (
     year_known,
     years_to_check,
 )
-from reporting.config import DeadlineSettings, Settings
-from reporting.periods import Period
+from reporting.core.config import DeadlineSettings, Settings
+from reporting.core.periods import Period
 
 RULE = DeadlineSettings()  # 5 working days after quarter end, 17:30; stages 5/3/1 before, 1 after
 
@@ -227,7 +228,7 @@ def test_check_warns_about_an_unknown_configured_year(duban, monkeypatch):
 
 
 def test_remind_warns_loudly_for_an_unknown_year(app):
-    from reporting.remind import send_reminders
+    from reporting.notify.remind import send_reminders
 
     summary = send_reminders(
         app.settings,
@@ -237,6 +238,6 @@ def test_remind_warns_loudly_for_an_unknown_year(app):
         stage="提醒",
         channels=("list",),
         dry_run=True,
-        today=date(2027, 4, 2),
+        now=at(date(2027, 4, 2)),
     )
     assert any(line.startswith("警告：") and "2027" in line for line in summary.lines())

@@ -8,10 +8,11 @@ import docx
 import openpyxl
 import pytest
 from docx.oxml.ns import qn
+from helpers import NOW, with_now
 from remind_helpers import PERIOD, add_return, sends
 
-from reporting.problems import Problem
-from reporting.remind import send_reminders
+from reporting.core.problems import Problem
+from reporting.notify.remind import send_reminders
 
 URGE_DAY = date(2024, 4, 7)
 
@@ -19,7 +20,7 @@ URGE_DAY = date(2024, 4, 7)
 def chase(app, **kw):
     kw.setdefault("today", URGE_DAY)
     return send_reminders(
-        app.settings, app.assignments, app.workspace, PERIOD, channels=("list",), **kw
+        app.settings, app.assignments, app.workspace, PERIOD, channels=("list",), **with_now(kw)
     )
 
 
@@ -110,11 +111,13 @@ def test_a_formula_in_a_reason_is_not_a_formula(app):
 
 
 def test_sends_so_far_are_shown_for_the_phone_call(app):
-    from reporting.ledger import Ledger
+    from reporting.core.ledger import Ledger
 
     with Ledger(app.workspace.ledger_path) as ledger:
-        ledger.record_send(str(PERIOD), "区发改委", "通知", "email", "sent")
-        ledger.record_send(str(PERIOD), "区发改委", "提醒", "wecom", "failed", "down")
+        ledger.record_send(str(PERIOD), "区发改委", "通知", "email", "sent", at=NOW.isoformat())
+        ledger.record_send(
+            str(PERIOD), "区发改委", "提醒", "wecom", "failed", "down", at=NOW.isoformat()
+        )
     summary = chase(app)
     ws = openpyxl.load_workbook(summary.chase_list[0]).active
     first = next(ws.iter_rows(min_row=4, values_only=True))

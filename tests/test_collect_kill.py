@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 from conftest import ROOT
+from helpers import NOW
 
 from jobs.app import create_app
-from reporting.calendar import TZ, period_calendar
-from reporting.forms import build_forms
-from reporting.intake import collect
-from reporting.periods import Period
-from reporting.sample import simulate_returns
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.periods import Period
+from reporting.forms.build import build_forms
+from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.sample.returns import simulate_returns
 
 PERIOD = Period(2024, 1)
 VERSIONS = 6  # distinct files per unit (later ones supersede earlier ones)
@@ -34,7 +35,7 @@ def inbox(tmp_path_factory):
     """~280 returns: every unit's simulated return in several byte-different versions."""
     base = tmp_path_factory.mktemp("kill")
     app = create_app(ROOT / "config.toml", data_dir=base / "gen", env={})
-    build_forms(app.settings, app.assignments, app.workspace, PERIOD)
+    build_forms(app.settings, app.assignments, app.workspace, PERIOD, now=NOW)
     deadline = period_calendar(PERIOD, app.settings.deadline).deadline
     simulate_returns(app.assignments, app.workspace, PERIOD, deadline)
     src = app.workspace.inbox_dir(PERIOD)

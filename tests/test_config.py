@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reporting.config import load_settings, secret
-from reporting.exceptions import ConfigError
+from reporting.core.config import load_settings
+from reporting.core.exceptions import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -103,8 +103,10 @@ def test_env_override_with_wrong_type(tmp_path):
         load_settings(write(tmp_path, ""), env={"DUBAN_SMTP_PORT": "abc"})
 
 
-def test_secrets_only_from_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "s3cret")
-    assert secret("smtp_password") == "s3cret"
+def test_secrets_only_from_environment(tmp_path):
+    s = load_settings(write(tmp_path, ""), env={"DUBAN_SMTP_PASSWORD": "s3cret"})
+    assert s.secrets.smtp_password == "s3cret"
+    assert "s3cret" not in repr(s)
+    assert load_settings(write(tmp_path, ""), env={}).secrets.smtp_password == ""
     with pytest.raises(ConfigError, match="未知的配置项 \\[smtp\\] password"):
         load_settings(write(tmp_path, '[smtp]\npassword = "x"\n'), env={})

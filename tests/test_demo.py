@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from reporting.model import QuarterResult
-from reporting.periods import Period
+from reporting.core.model import QuarterResult
+from reporting.core.periods import Period
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,18 @@ from conftest import ROOT, office
 from openpyxl.utils import get_column_letter
 
 from jobs.app import create_app
-from reporting import formspec as fs
-from reporting.assignments import Assignments
-from reporting.calendar import TZ
-from reporting.config import RegistrySettings
-from reporting.forms import build_forms
-from reporting.ledger import Ledger
-from reporting.merge import row_skeleton
-from reporting.model import Answer, QuarterResult
-from reporting.periods import Period
-from reporting.registry import Registry, Unit
-from reporting.tasks import Task
-from reporting.workspace import Workspace
+from reporting.core.calendar import TZ
+from reporting.core.config import RegistrySettings
+from reporting.core.ledger import Ledger
+from reporting.core.model import Answer, QuarterResult
+from reporting.core.periods import Period
+from reporting.core.workspace import Workspace
+from reporting.forms import formspec as fs
+from reporting.forms.build import build_forms
+from reporting.merge.judge import row_skeleton
+from reporting.taskbook.assignments import Assignments
+from reporting.taskbook.registry import Registry, Unit
+from reporting.taskbook.tasks import Task
 
 Q1 = Period(2024, 1)
 NOW = datetime(2024, 3, 25, 9, 0, tzinfo=TZ)
@@ -73,7 +73,7 @@ def test_every_unit_with_rows_gets_one_form(built):
     )
     with Ledger(app.workspace.ledger_path) as ledger:
         recorded = ledger.forms(Q1)
-        assert ledger.step_done(Q1, "forms") is not None
+        assert ledger.step_done(Q1, "forms") is None  # only jobs/ records steps
     assert set(recorded) == set(a.by_unit)
     assert recorded["区发改委"]["form_id"] == fs.form_id(Q1, "区发改委")
 
@@ -148,9 +148,10 @@ def test_locked_and_editable_cells(built, fdw):
         assert fdw[name].protection.sheet is True
 
 
-def test_password_from_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUBAN_FORMS_PASSWORD", "s3cret")
-    app = create_app(ROOT / "config.toml", data_dir=tmp_path, env={})
+def test_password_from_environment(tmp_path):
+    app = create_app(
+        ROOT / "config.toml", data_dir=tmp_path, env={"DUBAN_FORMS_PASSWORD": "s3cret"}
+    )
     build_forms(app.settings, app.assignments, app.workspace, Q1, units=["区财政局"], now=NOW)
     wb = openpyxl.load_workbook(app.workspace.form_path(Q1, "区财政局"))
     ws = wb[wb.sheetnames[1]]
@@ -480,9 +481,9 @@ def test_cli_refuses_to_overwrite_a_sent_form_without_force(duban, app):
     assert "已生成 2 个单位的2024年第一季度进展情况表" in r.out
     path = app.workspace.form_path(Q1, "区发改委")
     with Ledger(app.workspace.ledger_path) as ledger:
-        ledger.record_send(Q1, "区发改委", "通知", "email", "failed")
+        ledger.record_send(Q1, "区发改委", "通知", "email", "failed", at=NOW.isoformat())
         assert not ledger.notice_sent(Q1, "区发改委")
-        ledger.record_send(Q1, "区发改委", "通知", "email", "sent")
+        ledger.record_send(Q1, "区发改委", "通知", "email", "sent", at=NOW.isoformat())
         assert ledger.notice_sent(Q1, "区发改委")
     path.write_bytes(b"as sent")  # stands for the copy the unit has
     r = duban("forms", "--period", "2024Q1", "--unit", "区发改委", "--unit", "区财政局")
@@ -526,7 +527,7 @@ def test_cli_out_dir_groups_and_errors(duban, tmp_path):
 # -- LibreOffice -------------------------------------------------------------------
 @office
 def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
-    from reporting.office import convert
+    from reporting.documents.office import convert
 
     app, _ = built
     src = app.workspace.form_path(Q1, "区发改委")
@@ -561,11 +562,22 @@ def test_a_misspelt_unit_in_the_task_table_stops_the_forms(app, root, tmp_path):
         encoding="utf-8",
     )
     app.settings.paths.tasks = bad
-    from reporting.exceptions import FormError
+    from reporting.core.exceptions import FormError
 
     with pytest.raises(
         FormError,
         match="任务表有错误，未生成表单：.*“区发改伟”无法识别，可能是 区发改委？.*duban check",
     ):
-        build_forms(app.settings, app.assignments, app.workspace, Period(2024, 1))
+        build_forms(app.settings, app.assignments, app.workspace, Period(2024, 1), now=NOW)
     assert not app.workspace.forms_dir(Period(2024, 1)).exists()
+
+
+def test_the_forms_command_records_the_step_for_the_runner(duban, app):
+    r = duban("forms", "--period", "2024Q1", "--unit", "区发改委")
+    assert r.code == 0, r.output
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert ledger.step_done(Q1, "forms") is None  # some units only: the step is not done
+    r = duban("forms", "--period", "2024Q1")
+    assert r.code == 0, r.output
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert ledger.step_done(Q1, "forms")["detail"] == f"{len(app.assignments.by_unit)} 个单位"

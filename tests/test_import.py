@@ -14,13 +14,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import NOW
 
-from reporting.exceptions import ImportTasksError
-from reporting.import_indicators import propose_indicators
-from reporting.import_text import parse_deadline
-from reporting.importer import import_tasks, read_breakdown
-from reporting.spreadsheet import Limits
-from reporting.tasks import COLUMNS, SECTION_NUMERALS, load_tasks, parse_indicators
+from reporting.core.exceptions import ImportTasksError
+from reporting.documents.spreadsheet import Limits
+from reporting.taskbook.import_indicators import propose_indicators
+from reporting.taskbook.import_text import parse_deadline
+from reporting.taskbook.importer import import_tasks, read_breakdown
+from reporting.taskbook.tasks import COLUMNS, SECTION_NUMERALS, load_tasks, parse_indicators
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parent / "data" / "breakdown_2024.txt"
@@ -276,14 +277,14 @@ def test_type_is_read_from_content_not_extension(docs, tmp_path):
 
 def test_written_file_is_a_valid_tasks_csv_excel_can_open(docs, app, tmp_path):
     out = tmp_path / "tasks.imported.csv"
-    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry)
+    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry, now=NOW)
     assert out.read_bytes().startswith(b"\xef\xbb\xbfid,section,")
     tasks = load_tasks(out)
     assert [t.id for t in tasks] == [r["id"] for r in bundled_rows()]
     assert tasks[0].indicators[0].growth and tasks[0].indicators[0].target == 8
     # rerun: the same bytes (idempotent)
     first = out.read_bytes()
-    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry)
+    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry, now=NOW)
     assert out.read_bytes() == first
 
 

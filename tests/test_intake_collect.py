@@ -11,14 +11,14 @@ import openpyxl
 import pytest
 from test_intake_support import PERIOD, UNIT, col_of, fill, make_forms, row_of, valid_answers
 
-from reporting import formspec as fs
-from reporting.calendar import TZ, period_calendar
-from reporting.fileutil import sha256_file
-from reporting.intake import collect
-from reporting.ledger import Ledger
-from reporting.model import QuarterResult
-from reporting.status import period_status
-from reporting.summary import SHEET_REJECTS, SHEET_ROWS, SHEET_UNITS
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.fileutil import sha256_file
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult
+from reporting.forms import formspec as fs
+from reporting.intake.status import period_status
+from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.merge.summary import SHEET_REJECTS, SHEET_ROWS, SHEET_UNITS
 
 NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
 
@@ -234,7 +234,7 @@ def test_rerun_changes_nothing_and_later_versions_supersede(setup):
     json_path, xlsx_path = app.workspace.merged_json(PERIOD), app.workspace.merged_xlsx(PERIOD)
     snapshot = (json_path.read_bytes(), xlsx_path.read_bytes(), xlsx_path.stat().st_mtime_ns)
     with Ledger(app.workspace.ledger_path) as ledger:
-        step = dict(ledger.step_done(PERIOD, "collect"))
+        merged = dict(ledger.merge_state(PERIOD))
 
     s = run(app, now=NOW + timedelta(hours=5))
     assert not s.new and s.known == ["v1.xlsx"] and not s.written
@@ -244,7 +244,7 @@ def test_rerun_changes_nothing_and_later_versions_supersede(setup):
         xlsx_path.stat().st_mtime_ns,
     ) == snapshot
     with Ledger(app.workspace.ledger_path) as ledger:
-        assert dict(ledger.step_done(PERIOD, "collect")) == step
+        assert dict(ledger.merge_state(PERIOD)) == merged
     assert "汇总结果没有变化" in "\n".join(s.lines())
 
     v2 = valid_answers(app, UNIT)
@@ -338,7 +338,7 @@ def test_collect_and_status_commands(setup, duban):
 
 
 def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatch):
-    import reporting.intake as intake
+    import reporting.intake.collect as intake
 
     app, forms, deadline, inbox = setup
     put(fill(forms[UNIT], inbox / "a.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=2))

@@ -17,14 +17,14 @@ from conftest import ROOT
 from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
 
 from jobs.app import create_app
-from reporting.calendar import TZ, period_calendar
-from reporting.fileutil import sha256_file
-from reporting.intake import collect
-from reporting.ledger import Ledger
-from reporting.mailbox import is_message, read_message
-from reporting.model import QuarterResult
-from reporting.spreadsheet import Limits
-from reporting.status import period_status
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.fileutil import sha256_file
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult
+from reporting.documents.spreadsheet import Limits
+from reporting.intake.mailbox import is_message, read_message
+from reporting.intake.status import period_status
+from reporting.merge.rebuild import collect_and_merge as collect
 
 NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
 DEADLINE = period_calendar(

@@ -1,4 +1,4 @@
-"""What units type, turned into clean values (reporting.normalize)."""
+"""What units type, turned into clean values (reporting.intake.normalize)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from reporting import normalize as nz
-from reporting.model import Status
+from reporting.core.model import Status
+from reporting.intake import normalize as nz
 
 
 @pytest.mark.parametrize(

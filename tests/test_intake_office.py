@@ -21,8 +21,8 @@ from test_intake_support import (
 )
 
 from jobs.app import create_app
-from reporting import formspec as fs
-from reporting.office import convert
+from reporting.documents.office import convert
+from reporting.forms import formspec as fs
 
 pytestmark = office
 

@@ -29,9 +29,9 @@ from test_intake_support import (
 )
 
 from jobs.app import create_app
-from reporting import formspec as fs
-from reporting.model import Answer
-from reporting.periods import Period
+from reporting.core.model import Answer
+from reporting.core.periods import Period
+from reporting.forms import formspec as fs
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""reporting.spreadsheet: format by content, refusals with their messages, and what is read
+"""reporting.documents.spreadsheet: format by content, refusals with their messages, and what is read
 beside the values (formulas, hidden rows, percent formats, merges, identification)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.defined_name import DefinedName
 from test_intake_support import rezip
 
-from reporting.exceptions import UnreadableFileError
-from reporting.spreadsheet import (
+from reporting.core.exceptions import UnreadableFileError
+from reporting.documents.spreadsheet import (
     Limits,
     cell_ref,
     col_letter,

@@ -9,11 +9,12 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+from helpers import NOW
 
-from reporting.forms import build_forms
-from reporting.periods import Period
-from reporting.sample import fill_form
-from reporting.validate import Examined, examine
+from reporting.core.periods import Period
+from reporting.forms.build import build_forms
+from reporting.intake.validate import Examined, examine
+from reporting.sample.returns import fill_form
 
 PERIOD = Period(2024, 1)
 UNIT = "区发改委"  # lead rows with growth and count indicators, and coop rows
@@ -27,7 +28,13 @@ HEADER = {
 
 def make_forms(app, units, period: Period = PERIOD, out_dir: Path | None = None) -> dict[str, Path]:
     summary = build_forms(
-        app.settings, app.assignments, app.workspace, period, units=list(units), out_dir=out_dir
+        app.settings,
+        app.assignments,
+        app.workspace,
+        period,
+        units=list(units),
+        out_dir=out_dir,
+        now=NOW,
     )
     assert summary.ok, summary.lines()
     return {f.unit: f.path for f in summary.built}
@@ -109,7 +116,7 @@ def warnings_of(ex: Examined) -> list[str]:
 
 def row_of(app, unit: str, role: str, task_id: str) -> int:
     """1-based sheet row of a task in a generated form (rows follow the assignments order)."""
-    from reporting import formspec as fs
+    from reporting.forms import formspec as fs
 
     rows = (
         app.assignments.by_unit[unit].lead if role == "lead" else app.assignments.by_unit[unit].coop
@@ -120,6 +127,6 @@ def row_of(app, unit: str, role: str, task_id: str) -> int:
 def col_of(key: str) -> str:
     from openpyxl.utils import get_column_letter
 
-    from reporting import formspec as fs
+    from reporting.forms import formspec as fs
 
     return get_column_letter(fs.column_index(key))

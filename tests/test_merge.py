@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from reporting.config import MergeSettings
-from reporting.merge import (
+from reporting.core.config import MergeSettings
+from reporting.core.model import Answer, QuarterResult, UnitReturn
+from reporting.core.periods import Period
+from reporting.merge.judge import (
     UnitAnswers,
     build_result,
     build_row,
@@ -16,9 +18,7 @@ from reporting.merge import (
     judge_indicator,
     num,
 )
-from reporting.model import Answer, QuarterResult, UnitReturn
-from reporting.periods import Period
-from reporting.tasks import Indicator
+from reporting.taskbook.tasks import Indicator
 
 Q1, Q2, Q4 = Period(2024, 1), Period(2024, 2), Period(2024, 4)
 DEFAULT = MergeSettings()  # yellow_gap 0, red_gap 15

@@ -9,11 +9,11 @@ import pytest
 from remind_helpers import SmtpServers, Waits, free_port
 from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
 
-from reporting.calendar import TZ, period_calendar
-from reporting.intake import collect
-from reporting.ledger import RECEIPT_STAGE, Ledger, receipt_key
-from reporting.receipts import receipt_context, send_receipts
-from reporting.status import period_status
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.ledger import RECEIPT_STAGE, Ledger, receipt_key
+from reporting.intake.status import period_status
+from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.notify.receipts import receipt_context, send_receipts
 
 SENDER = "duban@yuhui.example"
 VILLAGE, BUREAU = "长青乡", "区人社局"
@@ -429,7 +429,7 @@ def test_receipt_template_variables_are_documented(setup, root):
     app, forms = setup
     put(app, forms, UNIT, valid_answers(app, UNIT), NOW)
     take_in(app)
-    from reporting.receipts import due_receipts
+    from reporting.notify.receipts import due_receipts
 
     with Ledger(app.workspace.ledger_path) as ledger:
         (due,), _ = due_receipts(app.assignments, ledger, PERIOD)
@@ -445,7 +445,7 @@ def test_receipt_template_variables_are_documented(setup, root):
 def test_a_broken_receipt_template_stops_before_anything_is_sent(setup, server, root, tmp_path):
     import shutil
 
-    from reporting.exceptions import NotifyError
+    from reporting.core.exceptions import NotifyError
 
     app, forms = setup
     handler = server()

@@ -2,9 +2,9 @@
 
 import pytest
 
-from reporting.config import RegistrySettings
-from reporting.exceptions import RegistryError
-from reporting.registry import Registry, Unit
+from reporting.core.config import RegistrySettings
+from reporting.core.exceptions import RegistryError
+from reporting.taskbook.registry import Registry, Unit
 
 
 @pytest.fixture

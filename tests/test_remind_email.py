@@ -12,6 +12,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from helpers import NOW, with_now
 from remind_helpers import (
     PERIOD,
     Handler,
@@ -25,10 +26,16 @@ from remind_helpers import (
 )
 
 from jobs.app import create_app
-from reporting.exceptions import NotifyError
-from reporting.mailer import Mail, build_message, clean_header, content_disposition, parse_addresses
-from reporting.problems import Problem
-from reporting.remind import send_reminders
+from reporting.core.exceptions import NotifyError
+from reporting.core.problems import Problem
+from reporting.notify.mailer import (
+    Mail,
+    build_message,
+    clean_header,
+    content_disposition,
+    parse_addresses,
+)
+from reporting.notify.remind import send_reminders
 
 ROOT_CONFIG = __import__("pathlib").Path(__file__).resolve().parent.parent / "config.toml"
 NOTICE_DAY = date(2024, 3, 29)  # 2024Q1 通知
@@ -61,7 +68,7 @@ def server(mail_app):
 
 def remind(app, **kw):
     kw.setdefault("sleep", Waits())
-    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, **kw)
+    return send_reminders(app.settings, app.assignments, app.workspace, PERIOD, **with_now(kw))
 
 
 def unit_email(app, unit):
@@ -231,7 +238,7 @@ def test_starttls_with_auth(mail_app, server, ca, monkeypatch):
     )
     s = mail_app.settings.smtp
     s.security, s.user = "starttls", "duban"
-    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "s3cret")
+    mail_app.settings.secrets.smtp_password = "s3cret"  # as if from DUBAN_SMTP_PASSWORD
     summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
     assert summary.sent == 50, summary.lines()
     assert len(handler.messages) == 50
@@ -263,7 +270,7 @@ def test_wrong_password_fails_without_retries(mail_app, server, ca, monkeypatch)
     )
     s = mail_app.settings.smtp
     s.security, s.user = "starttls", "duban"
-    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", "wrong")
+    mail_app.settings.secrets.smtp_password = "wrong"
     waits = Waits()
     summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx, sleep=waits)
     assert summary.failed == 50 and waits.calls == []
@@ -273,7 +280,7 @@ def test_wrong_password_fails_without_retries(mail_app, server, ca, monkeypatch)
 
 
 def test_user_without_password_is_refused_before_sending(mail_app, monkeypatch):
-    monkeypatch.delenv("DUBAN_SMTP_PASSWORD", raising=False)
+    assert mail_app.settings.secrets.smtp_password == ""
     mail_app.settings.smtp.user = "duban"
     with pytest.raises(NotifyError, match="DUBAN_SMTP_PASSWORD"):
         remind(mail_app, today=NOTICE_DAY)
@@ -383,6 +390,7 @@ def test_mailer_helpers():
             Mail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
             sender=SENDER,
             sender_display="x",
+            date=NOW,
         )
 
 
@@ -471,8 +479,8 @@ def test_remind_command(duban, data_dir, forms_source, monkeypatch):
 
 
 def test_every_template_variable_is_documented(app, root):
-    from reporting.calendar import period_calendar
-    from reporting.remind import Recipient, message_context, unit_context
+    from reporting.core.calendar import period_calendar
+    from reporting.notify.remind import Recipient, message_context, unit_context
 
     cal = period_calendar(PERIOD, app.settings.deadline)
     ctx = unit_context(

@@ -13,12 +13,13 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import with_now
 from remind_helpers import PERIOD, add_return, free_port, sends
 
 from jobs.app import create_app
-from reporting.exceptions import NotifyError
-from reporting.remind import send_reminders
-from reporting.webhooks import dingtalk_sign, robots, valid_mobiles
+from reporting.core.exceptions import NotifyError
+from reporting.notify.remind import send_reminders
+from reporting.notify.webhooks import dingtalk_sign, robots, valid_mobiles
 
 URGE_DAY = date(2024, 4, 7)  # 2024Q1 催报 (a 调休 Sunday)
 NOW = 1712458800.25  # the injected clock for DingTalk signatures
@@ -84,7 +85,7 @@ def remind(app, **kw):
     kw.setdefault("today", URGE_DAY)
     kw.setdefault("channels", ("webhook",))
     return send_reminders(
-        app.settings, app.assignments, app.workspace, PERIOD, clock=lambda: NOW, **kw
+        app.settings, app.assignments, app.workspace, PERIOD, clock=lambda: NOW, **with_now(kw)
     )
 
 
@@ -136,7 +137,7 @@ def test_wecom_lists_missing_units_and_mentions_their_mobiles(app, robot):
 
 
 def test_dingtalk_signed_message(app, robot, monkeypatch):
-    monkeypatch.setenv("DUBAN_WEBHOOK_DINGTALK_SECRET", "SECtest-secret")
+    app.settings.secrets.dingtalk_secret = "SECtest-secret"  # as if from the environment
     app.settings.webhook.dingtalk_url = robot.url("/robot/send?access_token=TOKEN")
     for unit in list(app.assignments.by_unit)[3:]:
         add_return(app, unit, "accepted")

@@ -18,13 +18,14 @@ import pytest
 from conftest import office
 from docx import Document
 from docx.oxml.ns import qn
+from helpers import REPORT_NOW
 
-from reporting.exceptions import ReportError
-from reporting.leader_briefs import BRIEFS_DIR
-from reporting.merge import judge_indicator
-from reporting.model import Answer, Light, QuarterResult, Status
-from reporting.periods import Period
-from reporting.report import default_report_day, empty_result, render_report
+from reporting.core.exceptions import ReportError
+from reporting.core.model import Answer, Light, QuarterResult, Status
+from reporting.core.periods import Period
+from reporting.merge.judge import judge_indicator
+from reporting.report.leader_briefs import BRIEFS_DIR
+from reporting.report.render import default_report_day, empty_result, render_report
 
 P = Period(2024, 1)
 TODAY = date(2024, 4, 9)
@@ -145,7 +146,14 @@ def rendered(tmp_path_factory):
     app = create_app(ROOT / "config.toml", data_dir=tmp / "data", env={})
     res = sample_result(app)
     out = render_report(
-        app.settings, app.workspace, P, out_dir=tmp / "out", result=res, today=TODAY, by_leader=True
+        app.settings,
+        app.workspace,
+        P,
+        out_dir=tmp / "out",
+        result=res,
+        today=TODAY,
+        by_leader=True,
+        now=REPORT_NOW,
     )
     return out, res, app
 
@@ -304,7 +312,7 @@ def test_headings_use_their_styles(doc):
 
 
 def test_title_break_only_when_needed():
-    from reporting.report_text import title_break
+    from reporting.report.wording import title_break
 
     assert (
         title_break("关于某区2024年《报告》任务的报告", "《报告》任务") == "《报告》任务"
@@ -494,7 +502,7 @@ def test_closing_block_keeps_together_and_signature_layout(doc):
 
 
 def test_chart_is_embedded_and_deterministic(rendered, result):
-    from reporting.chart import section_status_counts, status_chart_png
+    from reporting.report.chart import section_status_counts, status_chart_png
 
     with zipfile.ZipFile(rendered[0].docx) as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
@@ -527,6 +535,7 @@ def test_rendering_twice_gives_identical_files(app, result, tmp_path):
             result=result,
             today=TODAY,
             by_leader=True,
+            now=REPORT_NOW,
         )
         for name in ("a", "b")
     ]
@@ -534,14 +543,22 @@ def test_rendering_twice_gives_identical_files(app, result, tmp_path):
     assert [p.read_bytes() for p in outs[0].briefs] == [p.read_bytes() for p in outs[1].briefs]
     # and a rerun into the same place rewrites the same file
     again = render_report(
-        app.settings, app.workspace, P, out_dir=tmp_path / "a", result=result, today=TODAY
+        app.settings,
+        app.workspace,
+        P,
+        out_dir=tmp_path / "a",
+        result=result,
+        today=TODAY,
+        now=REPORT_NOW,
     )
     assert again.docx.read_bytes() == outs[1].docx.read_bytes()
 
 
 # -- without returns, from merged.json ----------------------------------------------------------
 def test_no_merged_json_renders_and_says_nothing_was_received(app, tmp_path):
-    out = render_report(app.settings, app.workspace, P, today=TODAY, assignments=app.assignments)
+    out = render_report(
+        app.settings, app.workspace, P, today=TODAY, assignments=app.assignments, now=REPORT_NOW
+    )
     assert out.docx.parent == app.workspace.report_dir(P) and out.docx.exists()
     assert out.merged is False
     text = "\n".join(texts(Document(out.docx)))
@@ -558,7 +575,7 @@ def test_reads_merged_json(app, result):
     path = app.workspace.merged_json(P)
     path.parent.mkdir(parents=True)
     path.write_text(result.to_json(), encoding="utf-8")
-    out = render_report(app.settings, app.workspace, P, today=TODAY)
+    out = render_report(app.settings, app.workspace, P, today=TODAY, now=REPORT_NOW)
     assert out.merged is True and out.status_counts == result.status_counts()
     text = "\n".join(texts(Document(out.docx)))
     assert f"已完成{result.status_counts()['已完成']}项" in text
@@ -569,17 +586,19 @@ def test_broken_merged_json_is_a_clear_error(app):
     path.parent.mkdir(parents=True)
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ReportError, match="merged.json 无法读取.*duban collect --period 2024Q1"):
-        render_report(app.settings, app.workspace, P, today=TODAY)
+        render_report(app.settings, app.workspace, P, today=TODAY, now=REPORT_NOW)
 
 
 def test_result_of_another_period_is_refused(app, result):
     with pytest.raises(ReportError, match="2024Q1.*2024Q2"):
-        render_report(app.settings, app.workspace, Period(2024, 2), result=result, today=TODAY)
+        render_report(
+            app.settings, app.workspace, Period(2024, 2), result=result, today=TODAY, now=REPORT_NOW
+        )
 
 
 def test_default_date_is_the_report_day_once_it_has_passed(app):
-    assert default_report_day(app.settings, P, today=date(2024, 6, 1)) == date(2024, 4, 9)
-    assert default_report_day(app.settings, P, today=date(2024, 4, 2)) == date(2024, 4, 2)
+    assert default_report_day(app.settings, P, date(2024, 6, 1)) == date(2024, 4, 9)
+    assert default_report_day(app.settings, P, date(2024, 4, 2)) == date(2024, 4, 2)
 
 
 # -- leader briefs ------------------------------------------------------------------------------
@@ -617,7 +636,14 @@ def test_stale_briefs_are_removed(app, result, tmp_path):
     other = out_dir / BRIEFS_DIR / "说明.txt"
     other.write_text("keep", encoding="utf-8")
     render_report(
-        app.settings, app.workspace, P, out_dir=out_dir, result=result, today=TODAY, by_leader=True
+        app.settings,
+        app.workspace,
+        P,
+        out_dir=out_dir,
+        result=result,
+        today=TODAY,
+        by_leader=True,
+        now=REPORT_NOW,
     )
     assert not stale.exists() and other.exists()
 
@@ -640,7 +666,7 @@ def test_misspelt_tag_in_template_is_a_chinese_error_and_a_check_problem(app, re
     tpl.paragraphs[3].add_run("{{ 不存在的字段 }}")
     tpl.save(folder / "report.docx")
     with pytest.raises(ReportError, match="报告模板 report.docx 中的标签有误.*不存在的字段"):
-        render_report(app.settings, app.workspace, P, result=result, today=TODAY)
+        render_report(app.settings, app.workspace, P, result=result, today=TODAY, now=REPORT_NOW)
     problems = [p for p in run_checks(app) if p.where == "报告模板"]
     assert len(problems) == 1 and problems[0].error and "不存在的字段" in problems[0].message
 
@@ -651,14 +677,22 @@ def test_broken_tag_syntax_and_missing_template(app, result, tmp_path):
     tpl.paragraphs[0].add_run("{% if %}")
     tpl.save(folder / "leader_brief.docx")
     with pytest.raises(ReportError, match="leader_brief.docx 中的标签有误"):
-        render_report(app.settings, app.workspace, P, result=result, today=TODAY, by_leader=True)
+        render_report(
+            app.settings,
+            app.workspace,
+            P,
+            result=result,
+            today=TODAY,
+            by_leader=True,
+            now=REPORT_NOW,
+        )
     (folder / "report.docx").unlink()
     with pytest.raises(ReportError, match="找不到报告模板.*build_report_template.py"):
-        render_report(app.settings, app.workspace, P, result=result, today=TODAY)
+        render_report(app.settings, app.workspace, P, result=result, today=TODAY, now=REPORT_NOW)
 
 
 def test_shipped_templates_pass_the_check(app):
-    from reporting.template_check import check_templates
+    from reporting.report.template_check import check_templates
 
     assert check_templates(app.settings, app.assignments) == []
 
@@ -693,9 +727,9 @@ def test_cli_bad_input(duban):
 
 
 def test_cli_pdf_without_libreoffice_keeps_the_docx(duban, data_dir, monkeypatch):
-    import reporting.office
+    import reporting.documents.office
 
-    monkeypatch.setattr(reporting.office, "soffice_path", lambda: None)
+    monkeypatch.setattr(reporting.documents.office, "soffice_path", lambda: None)
     r = duban("report", "--period", "2024Q1", "--pdf")
     assert r.code == 1
     assert "未能生成 PDF：未安装 LibreOffice" in r.out
@@ -706,7 +740,14 @@ def test_cli_pdf_without_libreoffice_keeps_the_docx(duban, data_dir, monkeypatch
 @office
 def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
     out = render_report(
-        app.settings, app.workspace, P, out_dir=tmp_path, result=result, today=TODAY, pdf=True
+        app.settings,
+        app.workspace,
+        P,
+        out_dir=tmp_path,
+        result=result,
+        today=TODAY,
+        pdf=True,
+        now=REPORT_NOW,
     )
     assert out.pdf_error == "" and out.pdf.exists()
     info = subprocess.run(

@@ -14,14 +14,15 @@ from datetime import date
 
 import pytest
 from docx import Document
+from helpers import REPORT_NOW
 from test_report import sample_result
 
-from reporting.compare import RowChange, quarter_change
-from reporting.exceptions import ReportError
-from reporting.model import MISSING, Answer, Status
-from reporting.periods import Period
-from reporting.report import empty_result, render_report
-from reporting.report_text import LABEL_SEPARATOR, label_text
+from reporting.core.exceptions import ReportError
+from reporting.core.model import MISSING, Answer, Status
+from reporting.core.periods import Period
+from reporting.merge.compare import RowChange, quarter_change
+from reporting.report.render import empty_result, render_report
+from reporting.report.wording import LABEL_SEPARATOR, label_text
 
 P1, P2 = Period(2024, 1), Period(2024, 2)
 TODAY = date(2024, 7, 10)
@@ -88,7 +89,14 @@ def write_merged(app, period: Period, result) -> None:
 
 def render(app, period, result, out_dir, **kw):
     return render_report(
-        app.settings, app.workspace, period, out_dir=out_dir, result=result, today=TODAY, **kw
+        app.settings,
+        app.workspace,
+        period,
+        out_dir=out_dir,
+        result=result,
+        today=TODAY,
+        **kw,
+        now=REPORT_NOW,
     )
 
 
@@ -312,7 +320,7 @@ def test_cli_report_for_the_second_quarter_compares(app, duban):
 def test_template_check_renders_the_comparison(app, tmp_path):
     import shutil
 
-    from reporting.template_check import check_templates
+    from reporting.report.template_check import check_templates
 
     folder = tmp_path / "templates"
     shutil.copytree(app.settings.templates_dir, folder)

@@ -11,8 +11,8 @@ import pytest
 
 from jobs import steps
 from jobs.runner import FileLock, run_cycle
-from reporting.exceptions import NotifyError, SchedulerError
-from reporting.periods import Period
+from reporting.core.exceptions import NotifyError, SchedulerError
+from reporting.core.periods import Period
 
 TZ = ZoneInfo("Asia/Shanghai")
 Q1 = "2024Q1"
@@ -302,7 +302,7 @@ def fill_return(app, unit: str, dest_name: str) -> None:
     """The unit's generated form filled in as a unit would, dropped into the inbox."""
     import random
 
-    from reporting.sample import answer_for, fill_form
+    from reporting.sample.returns import answer_for, fill_form
 
     period = Period.parse(Q1)
     rows = app.assignments.by_unit[unit]
@@ -324,7 +324,7 @@ def fill_return(app, unit: str, dest_name: str) -> None:
 
 
 def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
-    from reporting.office import soffice_path
+    from reporting.documents.office import soffice_path
 
     outbox = tmp_path / "outbox"
     monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))

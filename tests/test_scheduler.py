@@ -17,7 +17,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from jobs import scheduler, steps
 from jobs.fakeclock import FakeClock, simulate
 from jobs.runner import FileLock
-from reporting.calendar import is_workday
+from reporting.core.calendar import is_workday
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -152,8 +152,8 @@ def test_plan_puts_a_stage_on_the_working_sunday_2024_09_29(duban, monkeypatch):
 
 def test_plan_marks_finished_jobs_and_rejects_a_bad_interval(app, duban, monkeypatch):
     with app.ledger() as ledger:
-        ledger.mark_step(Q1, "通知")
-        ledger.mark_step(Q1, "report")
+        ledger.mark_step(Q1, "通知", at="2024-03-29T09:00:00+08:00")
+        ledger.mark_step(Q1, "report", at="2024-04-09T09:00:00+08:00")
     out = duban("schedule", "--plan").out.splitlines()
     assert out[0].endswith("[已完成]") and out[1].endswith("[已完成]")  # 通知, collect window
     assert not out[2].endswith("[已完成]")

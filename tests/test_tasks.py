@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from reporting.exceptions import TaskTableError
-from reporting.tasks import COLUMNS, Indicator, load_tasks, parse_indicators
+from reporting.core.exceptions import TaskTableError
+from reporting.taskbook.tasks import COLUMNS, Indicator, load_tasks, parse_indicators
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ import shutil
 
 import openpyxl
 import pytest
+from helpers import NOW
 
-from reporting.exceptions import NotifyError
-from reporting.forms import build_forms
-from reporting.periods import Period
+from reporting.core.exceptions import NotifyError
+from reporting.core.periods import Period
+from reporting.forms.build import build_forms
 
 
 @pytest.fixture
@@ -30,7 +31,12 @@ def test_form_guide_wording_comes_from_the_template(app, own_templates):
         encoding="utf-8",
     )
     summary = build_forms(
-        app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"]
+        app.settings,
+        app.assignments,
+        app.workspace,
+        Period(2024, 1),
+        units=["区发改委"],
+        now=NOW,
     )
     texts = guide_texts(summary.built[0].path)
     assert any("本季度请特别注意：报送材料须经主要负责同志审定。" in t for t in texts)
@@ -41,5 +47,10 @@ def test_a_broken_form_template_is_a_clear_error(app, own_templates):
     (own_templates / "form_guide.txt.j2").write_text("{{ 不存在的变量 }}\n", encoding="utf-8")
     with pytest.raises(NotifyError, match="模板 .*form_guide.txt.j2 用了不存在的变量"):
         build_forms(
-            app.settings, app.assignments, app.workspace, Period(2024, 1), units=["区发改委"]
+            app.settings,
+            app.assignments,
+            app.workspace,
+            Period(2024, 1),
+            units=["区发改委"],
+            now=NOW,
         )

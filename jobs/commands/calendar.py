@@ -19,7 +19,7 @@ def command(ctx, year, as_json):
       duban calendar --year 2024
       duban calendar --year 2025 --json
     """
-    from reporting.calendar import year_calendar
+    from reporting.core.calendar import year_calendar
 
     app = get_app(ctx)
     cal = year_calendar(year or app.settings.district.year, app.settings.deadline)
@@ -29,6 +29,6 @@ def command(ctx, year, as_json):
         return
     click.echo(json.dumps(cal.to_json(), ensure_ascii=False, indent=2))
     if cal.unknown:
-        from reporting.calendar import unknown_years_warning
+        from reporting.core.calendar import unknown_years_warning
 
         click.echo("警告：" + unknown_years_warning(cal.unknown), err=True)

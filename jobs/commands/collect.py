@@ -50,11 +50,13 @@ def command(ctx, period_text, inbox, no_receipts):
       duban collect --period 2024Q1 --no-receipts
     """
     from jobs.steps import collect_and_answer
-    from reporting.periods import Period
+    from reporting.core.periods import Period
 
     period = Period.parse(period_text)
     app = get_app(ctx)
-    outcome = collect_and_answer(app, period, inbox=inbox, receipts=not no_receipts)
+    outcome = collect_and_answer(
+        app, period, now=app.now(), inbox=inbox, receipts=not no_receipts, mark=True
+    )
     for line in outcome.lines():
         click.echo(line)
     if outcome.hint:

@@ -41,11 +41,12 @@ def command(ctx, period_text, units, out_dir, force):
       duban forms --period 2024Q1 --out ./表单预览
       duban forms --period 2024Q1 --unit 区发改委 --force
     """
-    from reporting.forms import build_forms, select_units
-    from reporting.periods import Period
+    from reporting.core.periods import Period
+    from reporting.forms.build import build_forms, select_units
 
     period = Period.parse(period_text)
     app = get_app(ctx)
+    now = app.now()
     a = app.assignments
     targets, _ = select_units(a, units)  # unknown names fail here, before any file is written
     with (
@@ -64,7 +65,15 @@ def command(ctx, period_text, units, out_dir, force):
             out_dir=out_dir,
             progress=lambda unit: bar.update(1),
             ledger=ledger,
+            now=now,
         )
+        if summary.built and not units:
+            ledger.mark_step(
+                period,
+                "forms",
+                detail=f"{len(summary.built)} 个单位",
+                at=now.isoformat(timespec="seconds"),
+            )
     for line in summary.lines():
         click.echo(line)
     if not summary.ok:

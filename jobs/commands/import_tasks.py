@@ -56,8 +56,8 @@ def command(ctx, source, output, force, show_diff, keep_indicators, year):
       duban import-tasks 任务分解.txt --diff
       duban import-tasks 任务分解表.xlsx -o tasks.csv --force --keep-indicators
     """
-    from reporting.exceptions import DubanError
-    from reporting.importer import import_tasks
+    from reporting.core.exceptions import DubanError
+    from reporting.taskbook.importer import import_tasks
 
     app = get_app(ctx)
     try:
@@ -74,6 +74,7 @@ def command(ctx, source, output, force, show_diff, keep_indicators, year):
         keep_indicators=keep_indicators,
         registry=registry,
         year=year,
+        now=app.now(),
     )
     for line in result.lines():
         click.echo(line)

@@ -55,13 +55,13 @@ def command(ctx, period, stage, channels, dry_run, today):
     from datetime import datetime
 
     from jobs.runner import default_period
-    from reporting.calendar import TZ
-    from reporting.periods import Period
-    from reporting.remind import send_reminders
+    from reporting.core.periods import Period
+    from reporting.notify.remind import send_reminders
 
     app = get_app(ctx)
-    now = today.replace(tzinfo=TZ) if today else datetime.now(TZ)
-    day = now.date()
+    now = app.now()
+    if today:  # --today: act as on that day, at this time of day
+        now = datetime.combine(today.date(), now.timetz())
     target = Period.parse(period) if period else default_period(app.settings, now)
     with app.ledger() as ledger:
         summary = send_reminders(
@@ -72,7 +72,7 @@ def command(ctx, period, stage, channels, dry_run, today):
             stage=stage,
             channels=channels or ("email",),
             dry_run=dry_run,
-            today=day,
+            now=now,
             ledger=ledger,
         )
     for line in summary.lines():

@@ -50,9 +50,9 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
       duban report --period 2024Q1 --pdf --by-leader
       duban report --period 2024年第一季度 --out /mnt/共享/报告 --date 2024-04-10
     """
-    from reporting.exceptions import ReportError
-    from reporting.periods import Period
-    from reporting.report import render_report
+    from reporting.core.exceptions import ReportError
+    from reporting.core.periods import Period
+    from reporting.report.render import render_report
 
     period = Period.parse(period_text)
     today = None
@@ -71,6 +71,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
         out_dir=out_dir,
         pdf=pdf,
         by_leader=by_leader,
+        now=app.now(),
         today=today,
         assignments=app.assignments,
     )

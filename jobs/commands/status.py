@@ -29,8 +29,8 @@ def command(ctx, period_text, as_json):
       duban status --period 2024Q1
       duban status --period 2024Q1 --json
     """
-    from reporting.periods import Period
-    from reporting.status import period_status
+    from reporting.core.periods import Period
+    from reporting.intake.status import period_status
 
     app = get_app(ctx)
     if period_text is None:  # the open cycle at a glance (jobs.overview.cycle_status)
@@ -42,7 +42,7 @@ def command(ctx, period_text, as_json):
         return
     period = Period.parse(period_text)
     with app.ledger() as ledger:
-        status = period_status(app.settings, app.assignments, ledger, period)
+        status = period_status(app.settings, app.assignments, ledger, period, now=app.now())
     if as_json:
         click.echo(status.to_json())
         return

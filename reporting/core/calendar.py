@@ -1,0 +1,259 @@
+"""Working days (with 调休) and each period's deadline and reminder stages.
+
+Working days follow the official schedule from ``chinesecalendar``. For a year it does
+not know yet, weekdays are used and ``unknown_years`` reports it so callers warn loudly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from reporting.core.config import DeadlineSettings
+from reporting.core.exceptions import CalendarError
+from reporting.core.periods import Period, chinese_date, periods_of_year
+
+STAGES = ("通知", "提醒", "催报", "逾期")
+TZ = ZoneInfo("Asia/Shanghai")
+_WEEKDAYS = "一二三四五六日"
+UPGRADE_HINT = (
+    "请升级 chinesecalendar（pip install -U chinesecalendar，新一年的安排通常在 11 月发布）后核对"
+)
+
+
+class UnknownYearWarning(UserWarning):
+    """A year the holiday data does not cover: weekdays are used instead."""
+
+
+@lru_cache(maxsize=64)
+def year_known(year: int) -> bool:
+    import chinese_calendar
+
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
+def is_workday(day: date) -> bool:
+    if year_known(day.year):
+        import chinese_calendar
+
+        return chinese_calendar.is_workday(day)
+    return day.weekday() < 5
+
+
+def unknown_years(days) -> list[int]:
+    return sorted({d.year for d in days if not year_known(d.year)})
+
+
+def is_adjusted_workday(day: date) -> bool:
+    """A Saturday or Sunday made a working day (调休上班)."""
+    return day.weekday() >= 5 and is_workday(day)
+
+
+def weekday_cn(day: date) -> str:
+    return "星期" + _WEEKDAYS[day.weekday()]
+
+
+def day_label(day: date) -> str:
+    """2024年4月7日 星期日（调休上班）"""
+    text = f"{chinese_date(day)} {weekday_cn(day)}"
+    return text + "（调休上班）" if is_adjusted_workday(day) else text
+
+
+def workdays_after(start: date, end: date) -> int:
+    """Working days in (start, end]: 0 when end <= start."""
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        count += is_workday(current)
+    return count
+
+
+def unknown_years_warning(years: list[int]) -> str:
+    joined = "、".join(str(y) for y in years)
+    return (
+        f"chinesecalendar 没有 {joined} 年的节假日安排，这些年份的截止日和催报日暂按周一至周五计算，"
+        f"可能落在法定节假日上或漏掉调休上班日；{UPGRADE_HINT}"
+    )
+
+
+def shift_workdays(day: date, n: int) -> date:
+    """The n-th working day after ``day`` (n > 0) or before it (n < 0); n = 0 is ``day``."""
+    step = 1 if n > 0 else -1
+    remaining = abs(n)
+    current = day
+    while remaining:
+        current += timedelta(days=step)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+def last_workday_on_or_before(day: date) -> date:
+    while not is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def next_workday(day: date) -> date:
+    return shift_workdays(day, 1)
+
+
+@dataclass(frozen=True)
+class PeriodCalendar:
+    """The dates of one period's cycle."""
+
+    period: Period
+    deadline: datetime  # returns due (Asia/Shanghai)
+    stages: dict[str, date]  # 通知 / 提醒 / 催报 / 逾期 → day
+    report_day: date  # the working day after the deadline
+    approximate: bool  # holiday data missing for a year involved: weekdays used
+
+    @property
+    def deadline_day(self) -> date:
+        return self.deadline.date()
+
+    def stage_due(self, today: date) -> str | None:
+        """The latest stage whose day has come (None before 通知)."""
+        due = None
+        for stage in STAGES:
+            if self.stages[stage] <= today:
+                due = stage
+        return due
+
+    @property
+    def deadline_label(self) -> str:
+        """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
+        day = self.deadline_day
+        text = f"{chinese_date(day)} {weekday_cn(day)} {self.deadline:%H:%M}"
+        return text + "（调休上班）" if is_adjusted_workday(day) else text
+
+
+def deadline_day(period: Period, rule: DeadlineSettings) -> date:
+    if rule.rule == "workdays_after_quarter_end":
+        if rule.days < 1:
+            raise CalendarError("[deadline] days 应为不小于 1 的整数")
+        return shift_workdays(period.end, rule.days)
+    if rule.rule == "last_workday_of_quarter":
+        return last_workday_on_or_before(period.end)
+    raise CalendarError(f"未知的截止规则 {rule.rule!r}")
+
+
+def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
+    due = deadline_day(period, rule)
+    hh, mm = (int(x) for x in rule.time.split(":"))
+    stages = {
+        "通知": shift_workdays(due, -rule.notice_days),
+        "提醒": shift_workdays(due, -rule.remind_days),
+        "催报": shift_workdays(due, -rule.urge_days),
+        "逾期": shift_workdays(due, rule.overdue_days),
+    }
+    report_day = next_workday(due)
+    involved = [period.end, due, *stages.values(), report_day]
+    approximate = bool(unknown_years(involved))
+    if approximate:
+        years = "、".join(str(y) for y in unknown_years(involved))
+        warnings.warn(
+            f"节假日数据不含 {years} 年，{period} 的日期暂按周一至周五计算，{UPGRADE_HINT}",
+            UnknownYearWarning,
+            stacklevel=2,
+        )
+    return PeriodCalendar(
+        period=period,
+        deadline=datetime.combine(due, time(hh, mm), tzinfo=TZ),
+        stages=stages,
+        report_day=report_day,
+        approximate=approximate,
+    )
+
+
+def current_period(today: date, rule: DeadlineSettings) -> Period:
+    """The period whose cycle is open today: the previous quarter until its report day."""
+    this = Period.containing(today)
+    prev = this.previous()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownYearWarning)
+        if today <= period_calendar(prev, rule).report_day:
+            return prev
+    return this
+
+
+def years_to_check(settings) -> list[int]:
+    """Years whose holiday data the configured cycle needs: each configured year and the
+    next one (the Q4 deadline and its stages fall in January)."""
+    years = set(settings.schedule.years) | {settings.district.year}
+    return sorted(years | {y + 1 for y in years})
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """Every period of one year with its dates, for ``duban calendar``."""
+
+    year: int
+    rule: DeadlineSettings
+    periods: list[PeriodCalendar]
+    unknown: list[int]  # years without holiday data among the dates shown
+
+    def lines(self) -> list[str]:
+        out = [f"{self.year} 年各季度报送日程（{rule_text(self.rule)}）"]
+        if self.unknown:
+            out.append("警告：" + unknown_years_warning(self.unknown))
+        for pc in self.periods:
+            out.append("")
+            out.append(
+                f"{pc.period.full_label}（{pc.period}）"
+                + ("  ※ 日期为估算" if pc.approximate else "")
+            )
+            out.append(f"  通知  {day_label(pc.stages['通知'])}（下发表单）")
+            out.append(f"  提醒  {day_label(pc.stages['提醒'])}")
+            out.append(f"  催报  {day_label(pc.stages['催报'])}")
+            out.append(f"  截止  {pc.deadline_label}")
+            out.append(f"  逾期  {day_label(pc.stages['逾期'])}")
+            out.append(f"  报告  {day_label(pc.report_day)}（汇总成文）")
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "year": self.year,
+            "unknown_years": self.unknown,
+            "periods": [
+                {
+                    "period": str(pc.period),
+                    "deadline": pc.deadline.isoformat(),
+                    "stages": {k: v.isoformat() for k, v in pc.stages.items()},
+                    "report_day": pc.report_day.isoformat(),
+                    "approximate": pc.approximate,
+                }
+                for pc in self.periods
+            ],
+        }
+
+
+def rule_text(rule: DeadlineSettings) -> str:
+    if rule.rule == "last_workday_of_quarter":
+        due = f"季度最后一个工作日 {rule.time} 截止"
+    else:
+        due = f"季度末后第 {rule.days} 个工作日 {rule.time} 截止"
+    return (
+        f"{due}；截止前第 {rule.notice_days} 个工作日通知，前第 {rule.remind_days} 个提醒，"
+        f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报"
+    )
+
+
+def year_calendar(year: int, rule: DeadlineSettings) -> YearCalendar:
+    """The four periods of ``year``; unknown holiday years are reported, not warned."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownYearWarning)
+        periods = [period_calendar(p, rule) for p in periods_of_year(year)]
+    days = [
+        d
+        for pc in periods
+        for d in (pc.period.end, pc.deadline_day, *pc.stages.values(), pc.report_day)
+    ]
+    return YearCalendar(year=year, rule=rule, periods=periods, unknown=unknown_years(days))

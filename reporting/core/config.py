@@ -1,0 +1,387 @@
+"""config.toml → one typed ``Settings`` object.
+
+Loaded once; unknown keys and wrong types are errors naming the line. Any key can be
+overridden by an environment variable ``DUBAN_<SECTION>_<KEY>`` (e.g. ``DUBAN_SMTP_PORT``)
+so a service manager can set them. Secrets are never read from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reporting.core.exceptions import ConfigError
+
+
+@dataclass
+class DistrictSettings:
+    name: str = "禹会区"
+    year: int = 2024
+    office: str = "区督查考核办"
+    government: str = "区政府"
+    basis: str = "禹政秘〔2024〕6号"
+    document_title: str = "《政府工作报告》重点任务"
+
+
+@dataclass
+class PathSettings:
+    tasks: Path = Path("tasks.csv")
+    units: Path = Path("units.csv")
+    data_dir: Path = Path("var")
+    templates: Path = Path("templates")
+
+
+@dataclass
+class RegistrySettings:
+    # alias → canonical name; groups name → member units; collective references: no form
+    aliases: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    collectives: list[str] = field(default_factory=list)
+    leaders: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeadlineSettings:
+    # "workdays_after_quarter_end": due `days` working days after the quarter's last day;
+    # "last_workday_of_quarter": due on the quarter's last working day.
+    rule: str = "workdays_after_quarter_end"
+    days: int = 5
+    time: str = "17:30"
+    notice_days: int = 5  # 通知: working days before the deadline
+    remind_days: int = 3  # 提醒
+    urge_days: int = 1  # 催报
+    overdue_days: int = 1  # 逾期: working days after the deadline
+
+
+@dataclass
+class FormSettings:
+    password: str = ""
+    max_text_chars: int = 2000
+    contact: str = ""  # who units call with questions (填报说明); default: the office's name
+
+
+@dataclass
+class IntakeSettings:
+    max_file_mb: float = 20.0
+    max_zip_members: int = 200
+    max_uncompressed_mb: float = 200.0
+    max_zip_ratio: float = 100.0
+    partial_accept: bool = False
+    receipts: bool = True  # answer every return at once (回执 / 退回通知) when email is set up
+
+
+@dataclass
+class MergeSettings:
+    # gap = expected progress − reported progress, in percentage points
+    yellow_gap: float = 0.0
+    red_gap: float = 15.0
+
+
+@dataclass
+class ReportSettings:
+    signer: str = "区督查考核办"
+    pdf_timeout: int = 180
+
+
+@dataclass
+class SmtpSettings:
+    host: str = ""
+    port: int = 25
+    security: str = "starttls"  # starttls | ssl | none
+    user: str = ""
+    sender: str = ""
+    cc: list[str] = field(default_factory=list)
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 2.0
+    outbox: Path | None = None  # write .eml files here instead of sending (demo)
+
+
+@dataclass
+class WebhookSettings:
+    wecom_url: str = ""
+    dingtalk_url: str = ""
+    timeout: float = 10.0
+
+
+@dataclass
+class ScheduleSettings:
+    years: list[int] = field(default_factory=lambda: [2024])
+    timezone: str = "Asia/Shanghai"
+    time: str = "09:00"
+    collect_every_hours: int = 1
+    misfire_grace_days: int = 7
+
+
+@dataclass
+class Secrets:
+    """Passwords and signing keys, read from the environment only (``SECRET_ENV``)."""
+
+    smtp_password: str = field(default="", repr=False)
+    dingtalk_secret: str = field(default="", repr=False)
+    form_password: str = field(default="", repr=False)
+
+
+@dataclass
+class Settings:
+    district: DistrictSettings = field(default_factory=DistrictSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
+    deadline: DeadlineSettings = field(default_factory=DeadlineSettings)
+    forms: FormSettings = field(default_factory=FormSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
+    merge: MergeSettings = field(default_factory=MergeSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    source: Path | None = None  # the config file this came from
+    secrets: Secrets = field(default_factory=Secrets)  # from the environment, never the file
+
+    @property
+    def data_dir(self) -> Path:
+        return self.paths.data_dir
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.paths.templates
+
+
+# secrets: environment only
+SECRET_ENV = {
+    "smtp_password": "DUBAN_SMTP_PASSWORD",
+    "dingtalk_secret": "DUBAN_WEBHOOK_DINGTALK_SECRET",
+    "form_password": "DUBAN_FORMS_PASSWORD",
+}
+
+_TYPE_NAMES = {str: "文本", int: "整数", float: "数字", bool: "true/false", Path: "路径"}
+
+
+def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read config.toml (a missing default file gives defaults) and apply ``env``: the
+    ``DUBAN_<SECTION>_<KEY>`` overrides and the secrets. The caller passes the environment
+    (``jobs`` passes ``os.environ``); without one nothing is overridden and no secret is set."""
+    env = {} if env is None else env
+    path = Path(path) if path else Path("config.toml")
+    text = ""
+    raw: dict = {}
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            raw = tomllib.loads(text)
+        except UnicodeDecodeError:
+            raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码，请用 UTF-8 另存后重试") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(_syntax_error(path, str(exc))) from None
+    settings = Settings(source=path.resolve())
+    for section_name, section_value in raw.items():
+        sect_field = _field(Settings, section_name)
+        if sect_field is None or section_name == "source":
+            raise ConfigError(
+                _where(path, text, section_name, None)
+                + f"未知的配置节 [{section_name}]，请检查拼写"
+            )
+        if not isinstance(section_value, dict):
+            raise ConfigError(
+                _where(path, text, section_name, None) + f"[{section_name}] 应是一个配置节"
+            )
+        target = getattr(settings, section_name)
+        for key, value in section_value.items():
+            _assign(target, section_name, key, value, path, text)
+    _apply_env(settings, env, path)
+    settings.secrets = Secrets(**{name: env.get(var, "") for name, var in SECRET_ENV.items()})
+    _resolve_paths(settings, path.resolve().parent)
+    _check(settings, path, text)
+    return settings
+
+
+# tomllib's messages, said so that an office clerk can find and fix the line
+_TOML_ERRORS = (
+    (
+        "Invalid value",
+        '值的写法不对：文字要用英文双引号括起来（如 name = "某某区"），数字、true/false 不加引号',
+    ),
+    ("Cannot overwrite a value", "同一项写了两次，请删掉其中一行"),
+    ("Cannot declare", "同一个配置节写了两次，请合并成一节"),
+    ("Illegal character", "引号没有配对（文字要用一对英文双引号括起来，且在同一行内）"),
+    ("Unclosed array", '列表的方括号没有配对，如 cc = ["a@example.cn", "b@example.cn"]'),
+    ("Expected ']'", "方括号没有配对，节名要写成 [smtp] 这样"),
+    ("Expected '=' after a key", "缺少等号，每一项要写成 名称 = 值"),
+    ("Expected newline", "一行只能写一项，值后面的说明要以 # 开头"),
+)
+
+
+def _syntax_error(path: Path, message: str) -> str:
+    """A TOML syntax error in Chinese with its line, keeping unknown wording as is."""
+    m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    where = f"{path.name} 第 {m.group(1)} 行第 {m.group(2)} 列" if m else str(path)
+    for prefix, chinese in _TOML_ERRORS:
+        if message.startswith(prefix):
+            return f"{where}：{chinese}（写法见 docs/configuration.md）"
+    return f"配置文件 {where} 格式有误（{message}），请对照 docs/configuration.md 修改"
+
+
+def _field(cls, name: str):
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f
+    return None
+
+
+def _assign(target, section: str, key: str, value, path: Path, text: str) -> None:
+    f = _field(type(target), key)
+    if f is None:
+        raise ConfigError(
+            _where(path, text, section, key)
+            + f"未知的配置项 [{section}] {key}，请检查拼写或删除该行"
+        )
+    try:
+        setattr(target, key, _coerce(value, _hint(type(target), key)))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            _where(path, text, section, key) + f"[{section}] {key} 的值类型不对：{exc}"
+        ) from None
+
+
+def _hint(cls, name: str):
+    return typing.get_type_hints(cls)[name]
+
+
+def _coerce(value, hint):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(value, args[0])
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise TypeError('应为列表，如 ["a", "b"]')
+        return [_coerce(v, item) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise TypeError("应为表，如 { 键 = 值 }")
+        return {str(k): _coerce(v, item) for k, v in value.items()}
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise TypeError("应为 true 或 false")
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("应为整数")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError("应为数字")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError("应为文本（用英文双引号括起来）")
+        return value
+    if hint is Path:
+        if not isinstance(value, str):
+            raise TypeError("应为路径文本")
+        return Path(value)
+    raise TypeError(f"不支持的类型 {hint}")
+
+
+def _from_env_text(text: str, hint):
+    """Env values are strings: parse them per the field's type."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = [a for a in typing.get_args(hint) if a is not type(None)][0]
+        origin = typing.get_origin(hint)
+    if hint is bool:
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError("应为 true 或 false")
+    if hint is int:
+        return int(text)
+    if hint is float:
+        return float(text)
+    if hint is Path:
+        return Path(text)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        parts = [p.strip() for p in re.split(r"[,，、]", text) if p.strip()]
+        return [_from_env_text(p, item) for p in parts]
+    if origin is dict:
+        raise ValueError("表类型的配置项不能用环境变量设置")
+    return text
+
+
+def _apply_env(settings: Settings, env, path: Path) -> None:
+    for sect in dataclasses.fields(Settings):
+        if sect.name == "source":
+            continue
+        target = getattr(settings, sect.name)
+        for f in dataclasses.fields(target):
+            var = f"DUBAN_{sect.name}_{f.name}".upper()
+            if var in env:
+                try:
+                    setattr(target, f.name, _from_env_text(env[var], _hint(type(target), f.name)))
+                except ValueError as exc:
+                    raise ConfigError(f"环境变量 {var} 的值 {env[var]!r} 不对：{exc}") from None
+
+
+def _resolve_paths(settings: Settings, base: Path) -> None:
+    for sect in dataclasses.fields(Settings):
+        target = getattr(settings, sect.name)
+        if not dataclasses.is_dataclass(target):
+            continue
+        for f in dataclasses.fields(target):
+            value = getattr(target, f.name)
+            if isinstance(value, Path) and not value.is_absolute():
+                setattr(target, f.name, (base / value).resolve())
+
+
+def _check(settings: Settings, path: Path, text: str) -> None:
+    choices = {
+        ("smtp", "security"): ("starttls", "ssl", "none"),
+        ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
+    }
+    for (sect, key), allowed in choices.items():
+        value = getattr(getattr(settings, sect), key)
+        if value not in allowed:
+            raise ConfigError(
+                _where(path, text, sect, key)
+                + f"[{sect}] {key} = {value!r} 无效，可选：{' / '.join(allowed)}"
+            )
+    for sect, key in (("deadline", "time"), ("schedule", "time")):
+        value = getattr(getattr(settings, sect), key)
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ConfigError(
+                _where(path, text, sect, key) + f'[{sect}] {key} = {value!r} 应为 时:分，如 "09:00"'
+            )
+    if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
+        raise ConfigError(
+            _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
+        )
+
+
+def _where(path: Path, text: str, section: str, key: str | None) -> str:
+    """'config.toml 第 12 行：' for the line that defines [section] key, when found."""
+    lines = text.splitlines()
+    current = None
+    for no, line in enumerate(lines, 1):
+        stripped = line.strip()
+        m = re.match(r"\[\s*([^\]\s.]+)(?:\.[^\]]*)?\s*\]", stripped)
+        if m:
+            current = m.group(1)
+            if key is None and current == section:
+                return f"{path.name} 第 {no} 行："
+            continue
+        if key is not None and current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return f"{path.name} 第 {no} 行："
+    return f"{path.name}："

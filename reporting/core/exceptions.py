@@ -1,0 +1,83 @@
+"""Every error duban raises on purpose. Messages are Chinese: they reach the office as-is."""
+
+
+class DubanError(Exception):
+    """Base class: a problem the user can fix; the CLI prints it as one line."""
+
+
+class ConfigError(DubanError):
+    """Raised when config.toml is unreadable, has an unknown key or a value of the wrong type."""
+
+
+class TaskTableError(DubanError):
+    """Raised when tasks.csv cannot be read or a row breaks a rule (missing column, duplicate id)."""
+
+
+class RegistryError(DubanError):
+    """Raised when units.csv or the registry settings are malformed."""
+
+
+class PeriodError(DubanError):
+    """Raised when a period such as ``2024Q1`` / ``2024年第一季度`` cannot be understood."""
+
+
+class CalendarError(DubanError):
+    """Raised when a deadline rule cannot be computed."""
+
+
+class FormError(DubanError):
+    """Raised when a form cannot be built or would overwrite one already sent."""
+
+
+class IntakeError(DubanError):
+    """Raised when a returned file cannot be read at all (the batch still goes on)."""
+
+
+class UnreadableFileError(IntakeError):
+    """Raised by ``reporting.documents.spreadsheet`` when a returned file is not a readable spreadsheet:
+    empty, too large, a zip bomb, encrypted, truncated or another file type. ``code`` names
+    the case (``empty``, ``encrypted`` …) for the ledger; the message says what to do."""
+
+    def __init__(self, message: str, code: str = "unreadable"):
+        super().__init__(message)
+        self.code = code
+
+
+class MailError(UnreadableFileError):
+    """Raised by ``reporting.intake.mailbox`` when a saved email in the inbox is refused: larger than
+    ``[intake] max_file_mb``, too many MIME parts, or not parseable. The message names the
+    mail (subject, sender, date); ``code`` is ``mail_too_large``/``mail_parts``/``mail_corrupt``."""
+
+
+class ReportError(DubanError):
+    """Raised when the report template is missing or cannot be rendered."""
+
+
+class NotifyError(DubanError):
+    """Raised when a message cannot be built or sent (bad address, server refused)."""
+
+
+class SendError(NotifyError):
+    """Raised when one message could not be delivered (mail server, robot webhook).
+
+    ``transient``: a retry may help (connection refused, timeout, 4xx); ``fatal``: the
+    channel itself is unusable this run (server down, login or certificate refused), so
+    the remaining messages are recorded as failed without trying.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, fatal: bool = False):
+        super().__init__(message)
+        self.transient = transient
+        self.fatal = fatal
+
+
+class ImportTasksError(DubanError):
+    """Raised when a task breakdown document cannot be imported."""
+
+
+class LedgerError(DubanError):
+    """Raised when the ledger (ledger.sqlite) is damaged or written by a newer duban."""
+
+
+class SchedulerError(DubanError):
+    """Raised when the scheduler cannot start (e.g. another one holds the data dir lock)."""

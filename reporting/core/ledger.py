@@ -1,0 +1,411 @@
+"""The ledger: one SQLite file under the data dir recording what happened.
+
+Tables (created on first use; every module records through this class):
+- ``files``   every received file once, by SHA-256 (size, first source name, archive path)
+- ``returns`` every identified return: period, unit, form id, state, problems, lateness
+- ``forms``   forms built per period and unit (form id, fingerprint, path)
+- ``sends``   every send attempt: period, unit, stage, channel, result
+- ``steps``   cycle steps done per period (forms, 通知, collect, report …)
+- ``return_answers`` the parsed answers of each return; ``merges`` what collect last merged;
+  ``attachments`` scans and documents sent beside the forms
+
+SQLite in WAL mode with short transactions, so a killed process leaves a consistent
+file and a rerun continues from it.
+
+The schema has a version (``PRAGMA user_version``) and changes only through ``MIGRATIONS``,
+applied in order when a ledger is opened, each in one transaction with its version bump
+(and a row in ``schema_migrations`` saying what it did). A ledger written before versions
+existed (version 0, tables present) is version 1 by content. A ledger from a newer duban
+is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from reporting.core.exceptions import LedgerError
+
+SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    archive_path TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    unit TEXT,
+    sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    form_id TEXT,
+    schema_version TEXT,
+    identified_by TEXT,
+    state TEXT NOT NULL,            -- accepted | rejected | unidentified
+    problems TEXT NOT NULL DEFAULT '[]',
+    received_at TEXT NOT NULL,
+    late INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS forms (
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    form_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (period, unit)
+);
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at TEXT NOT NULL,
+    result TEXT NOT NULL,           -- sent | failed
+    detail TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS sends_key ON sends (period, unit, stage, channel, result);
+-- the parsed answers of a return (reporting.intake.collect), so a merge never re-reads files
+CREATE TABLE IF NOT EXISTS return_answers (
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    PRIMARY KEY (period, sha256)
+);
+-- what the period's merged outputs were last built from (collect rewrites only on change)
+CREATE TABLE IF NOT EXISTS merges (
+    period TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    generated_at TEXT NOT NULL
+);
+-- files sent beside the forms (盖章扫描件 PDF/images, Word 情况说明): kept, not examined
+CREATE TABLE IF NOT EXISTS attachments (
+    period TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    unit TEXT,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (period, sha256)
+);
+CREATE TABLE IF NOT EXISTS steps (
+    period TEXT NOT NULL,
+    step TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (period, step)
+);
+"""
+
+
+# (version, what it does, SQL). Append only: a released migration is never edited.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "初始表结构（files, returns, forms, sends, steps 等）", SCHEMA_V1),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);
+"""
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the ledger at ``path`` to ``SCHEMA_VERSION``; return the version it had."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise LedgerError(
+            f"台账 {path} 由较新版本的 duban 写入（结构版本 {found}，本程序只认识到 {SCHEMA_VERSION}），"
+            "请升级 duban 后再运行，不要用旧版本打开"
+        )
+    for version, name, sql in MIGRATIONS:
+        if version <= found:
+            continue
+        try:
+            conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                + _MIGRATIONS_TABLE
+                + sql
+                + "\nINSERT OR REPLACE INTO schema_migrations (version, name)"
+                + f" VALUES ({version}, '{name}');"
+                + f"\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise LedgerError(
+                    f"台账 {path} 升级到结构版本 {version}（{name}）失败（{exc}），台账未改动；"
+                    "请把这条信息发给维护人员"
+                ) from exc
+            raise
+    return found
+
+
+def _insert_file(conn, sha256: str, size: int, source: str, received_at: str, archive_path) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
+        (sha256, size, source, received_at, str(archive_path)),
+    )
+
+
+RECEIPT_STAGE = "回执"  # sends of reporting.notify.receipts; the detail starts with receipt_key()
+
+
+def receipt_key(sha256: str) -> str:
+    """The return a receipt answers, as written at the start of its ``sends`` detail."""
+    return sha256[:12]
+
+
+class Ledger:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.schema_found = migrate(self.conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise LedgerError(
+                f"台账 {self.path} 已损坏，无法打开（{exc}）。请从备份恢复该文件；"
+                "没有备份时可把它改名移开，再运行 duban collect --rebuild 从归档重新读取各单位报回的文件"
+            ) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- steps -------------------------------------------------------------
+    def step_done(self, period: str, step: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM steps WHERE period = ? AND step = ?", (str(period), step)
+        ).fetchone()
+
+    def mark_step(self, period: str, step: str, *, at: str, detail: str = "") -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO steps (period, step, done_at, detail) VALUES (?, ?, ?, ?)",
+            (str(period), step, at, detail),
+        )
+
+    # -- forms -------------------------------------------------------------
+    def record_form(
+        self, period: str, unit: str, form_id: str, path: str, fingerprint: str, *, at: str
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO forms (period, unit, form_id, path, fingerprint, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (str(period), unit, form_id, str(path), fingerprint, at),
+        )
+
+    def forms(self, period: str) -> dict[str, sqlite3.Row]:
+        rows = self.conn.execute("SELECT * FROM forms WHERE period = ?", (str(period),))
+        return {r["unit"]: r for r in rows}
+
+    # -- sends -------------------------------------------------------------
+    def was_sent(self, period: str, unit: str, stage: str, channel: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND channel=? AND result='sent'",
+            (str(period), unit, stage, channel),
+        ).fetchone()
+        return row is not None
+
+    def notice_sent(self, period: str, unit: str) -> bool:
+        """Whether the unit's 通知 (the form) went out successfully on any channel."""
+        row = self.conn.execute(
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage='通知' AND result='sent'",
+            (str(period), unit),
+        ).fetchone()
+        return row is not None
+
+    def record_send(
+        self,
+        period: str,
+        unit: str,
+        stage: str,
+        channel: str,
+        result: str,
+        detail: str = "",
+        attempts: int = 1,
+        *,
+        at: str,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(period), unit, stage, channel, at, result, detail, attempts),
+        )
+
+    def receipt_results(self, period: str) -> dict[str, str]:
+        """``receipt_key`` of each return answered so far → ``sent`` (once any attempt
+        succeeded) or ``failed``."""
+        out: dict[str, str] = {}
+        rows = self.conn.execute(
+            "SELECT detail, result FROM sends WHERE period = ? AND stage = ? ORDER BY id",
+            (str(period), RECEIPT_STAGE),
+        )
+        for row in rows:
+            key = row["detail"].split(" ", 1)[0]
+            if out.get(key) != "sent":
+                out[key] = row["result"]
+        return out
+
+    def sends(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),)
+        ).fetchall()
+
+    # -- returns -----------------------------------------------------------
+    def returns(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM returns WHERE period = ? ORDER BY received_at, id", (str(period),)
+        ).fetchall()
+
+    def latest_accepted(self, period: str) -> dict[str, sqlite3.Row]:
+        """unit → its latest accepted return (a later valid return supersedes earlier ones)."""
+        out: dict[str, sqlite3.Row] = {}
+        for row in self.returns(period):
+            if row["state"] == "accepted" and row["unit"]:
+                out[row["unit"]] = row
+        return out
+
+    def has_return(self, period: str, sha256: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM returns WHERE period = ? AND sha256 = ?", (str(period), sha256)
+        ).fetchone()
+        return row is not None
+
+    def record_file(
+        self, sha256: str, size: int, source: str, received_at: str, archive_path: str
+    ) -> None:
+        """A received file, once per content (the first source name and time are kept)."""
+        _insert_file(self.conn, sha256, size, source, received_at, archive_path)
+
+    def file(self, sha256: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+
+    def record_return(
+        self,
+        period: str,
+        *,
+        sha256: str,
+        source: str,
+        state: str,
+        received_at: str,
+        unit: str | None = None,
+        form_id: str | None = None,
+        schema_version: str | None = None,
+        identified_by: str | None = None,
+        problems: list[dict] | None = None,
+        late: bool = False,
+        answers: dict | None = None,
+        file: dict | None = None,
+    ) -> bool:
+        """Record an examined return and its answers in one transaction; False if already there.
+
+        ``file`` (size, archive_path) also records the received file in the same transaction.
+        """
+        with self.transaction() as conn:
+            if file is not None:
+                _insert_file(conn, sha256, file["size"], source, received_at, file["archive_path"])
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO returns (period, unit, sha256, source, form_id, schema_version,"
+                " identified_by, state, problems, received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(period),
+                    unit,
+                    sha256,
+                    source,
+                    form_id,
+                    schema_version,
+                    identified_by,
+                    state,
+                    json.dumps(problems or [], ensure_ascii=False),
+                    received_at,
+                    int(late),
+                ),
+            )
+            if cur.rowcount and answers is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO return_answers (period, sha256, answers) VALUES (?, ?, ?)",
+                    (str(period), sha256, json.dumps(answers, ensure_ascii=False)),
+                )
+        return bool(cur.rowcount)
+
+    def answers_of(self, period: str, sha256: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?",
+            (str(period), sha256),
+        ).fetchone()
+        return json.loads(row["answers"]) if row else None
+
+    def record_attachment(
+        self,
+        period: str,
+        *,
+        sha256: str,
+        source: str,
+        kind: str,
+        received_at: str,
+        unit: str | None,
+        file: dict,
+    ) -> None:
+        """A scan or document sent beside the forms, with its archived file, in one transaction."""
+        with self.transaction() as conn:
+            _insert_file(conn, sha256, file["size"], source, received_at, file["archive_path"])
+            conn.execute(
+                "INSERT OR IGNORE INTO attachments (period, sha256, unit, source, kind, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (str(period), sha256, unit, source, kind, received_at),
+            )
+
+    def attachments(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM attachments WHERE period = ? ORDER BY received_at, source",
+            (str(period),),
+        ).fetchall()
+
+    def has_attachment(self, period: str, sha256: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM attachments WHERE period = ? AND sha256 = ?", (str(period), sha256)
+        ).fetchone()
+        return row is not None
+
+    def merge_state(self, period: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM merges WHERE period = ?", (str(period),)).fetchone()
+
+    def record_merge(self, period: str, digest: str, generated_at: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO merges (period, digest, generated_at) VALUES (?, ?, ?)",
+            (str(period), digest, generated_at),
+        )
+
+    @staticmethod
+    def problems_of(row: sqlite3.Row) -> list[dict]:
+        return json.loads(row["problems"] or "[]")

@@ -1,0 +1,169 @@
+"""The merged result of a period (``QuarterResult``): what collect produces and what the
+report, the merged workbook, reminders and next quarter's pre-fill read.
+
+Stored as ``<data>/<period>/merged.json``; plain dataclasses so every consumer can be
+tested with a hand-built result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Status(StrEnum):
+    DONE = "已完成"
+    AHEAD = "超序时"
+    ON_TRACK = "序时推进"
+    LAGGING = "滞后"
+    NOT_STARTED = "未启动"
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        return [s.value for s in cls]
+
+
+class Light(StrEnum):
+    GREEN = "绿"
+    YELLOW = "黄"
+    RED = "红"
+
+
+MISSING = "未报送"  # shown where a unit did not return a valid form
+
+
+@dataclass
+class Answer:
+    """One unit's filled-in row (lead report or coop feedback)."""
+
+    unit: str
+    progress: str = ""  # 本季度工作进展
+    percent: float | None = None  # 累计完成进度（%）, 0–100
+    status: str | None = None  # a Status value
+    problems: str = ""  # 存在问题
+    next_steps: str = ""  # 下步打算
+    indicators: dict[str, float | None] = field(default_factory=dict)  # name → reported value
+    prefilled: bool = False  # unchanged from the previous period's answer
+
+
+@dataclass
+class IndicatorResult:
+    name: str
+    target: float
+    unit: str
+    growth: bool
+    value: float | None = None  # reported (cumulative value, or growth rate in %)
+    expected: float | None = None  # what the value should be by now
+    gap: float | None = None  # value − expected (negative: behind)
+    on_track: bool | None = None
+    text: str = ""  # e.g. 增长7.1%，低于目标0.9个百分点
+
+
+@dataclass
+class RowResult:
+    id: str
+    label: str  # 8（1）
+    section: int
+    section_title: str
+    task_no: str
+    task_title: str
+    content: str
+    lead_leaders: list[str]
+    lead_units: list[str]
+    coop_units: list[str]
+    coop_collective: list[str] = field(default_factory=list)
+    lead_reports: list[Answer] = field(default_factory=list)
+    coop_feedback: list[Answer] = field(default_factory=list)
+    missing_units: list[str] = field(
+        default_factory=list
+    )  # lead/coop units with no accepted return
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    percent: float | None = None  # lead units' cumulative progress (lowest when several)
+    status: str | None = None  # reported status (worst of the lead units), None = 未报送
+    judged_status: str | None = None  # what the numbers say
+    status_conflict: str = ""  # why reported and judged disagree, in Chinese
+    gap: float | None = None  # expected progress − percent, in percentage points
+    light: str | None = None  # Light value; None when no lead unit reported
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.lead_reports)
+
+    @property
+    def lagging(self) -> bool:
+        return self.status == Status.LAGGING.value or self.light == Light.RED.value
+
+
+@dataclass
+class UnitReturn:
+    unit: str
+    kind: str = "department"
+    state: str = "missing"  # accepted | rejected | missing
+    received_at: str | None = None  # ISO time of the return in force
+    late: bool = False
+    versions: int = 0  # how many returns were received
+    identified_by: str = ""
+    problems: list[str] = field(default_factory=list)  # reasons of the latest rejection
+
+
+@dataclass
+class QuarterResult:
+    period: str  # 2024Q1
+    period_label: str  # 2024年第一季度
+    expected_progress: float  # 序时进度, 25/50/75/100
+    deadline: str  # ISO time returns were due
+    generated_at: str  # ISO time of the merge (cut-off for the report)
+    rows: list[RowResult] = field(default_factory=list)
+    units: list[UnitReturn] = field(default_factory=list)
+
+    # -- counts used by the report and status -------------------------------
+    def status_counts(self) -> dict[str, int]:
+        counts = Counter(r.status or MISSING for r in self.rows)
+        return {k: counts.get(k, 0) for k in [*Status.choices(), MISSING]}
+
+    def light_counts(self) -> dict[str, int]:
+        counts = Counter(r.light for r in self.rows if r.light)
+        return {light.value: counts.get(light.value, 0) for light in Light}
+
+    def unit_counts(self) -> dict[str, int]:
+        accepted = [u for u in self.units if u.state == "accepted"]
+        return {
+            "due": len(self.units),
+            "on_time": sum(1 for u in accepted if not u.late),
+            "late": sum(1 for u in accepted if u.late),
+            "rejected": sum(1 for u in self.units if u.state == "rejected"),
+            "missing": sum(1 for u in self.units if u.state == "missing"),
+        }
+
+    # -- storage -------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuarterResult:
+        rows = []
+        for r in data.get("rows", []):
+            r = dict(r)
+            r["lead_reports"] = [Answer(**a) for a in r.get("lead_reports", [])]
+            r["coop_feedback"] = [Answer(**a) for a in r.get("coop_feedback", [])]
+            r["indicators"] = [IndicatorResult(**i) for i in r.get("indicators", [])]
+            rows.append(RowResult(**r))
+        units = [UnitReturn(**u) for u in data.get("units", [])]
+        scalars = {k: v for k, v in data.items() if k not in ("rows", "units")}
+        return cls(rows=rows, units=units, **scalars)
+
+    @classmethod
+    def load(cls, path: Path | str) -> QuarterResult:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass
+class UnitAnswers:
+    """One unit's accepted answers: task id → its row as lead unit / as cooperating unit."""
+
+    unit: str
+    lead: dict[str, Answer] = field(default_factory=dict)
+    coop: dict[str, Answer] = field(default_factory=dict)

@@ -1,0 +1,63 @@
+"""Findings about a returned file: what is wrong, where, and how to fix it (Chinese).
+
+Intake stores them in the ledger (``to_dict``); status, the summary's 退回清单 and the
+reminders read them back (``from_dict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reporting.core.labels import task_label
+
+
+@dataclass
+class Problem:
+    """One finding about a returned file; ``message`` is the full Chinese sentence."""
+
+    text: str  # what is wrong and how to fix it
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    task: str = ""  # task id when the problem belongs to one row
+    code: str = ""
+    level: str = "error"  # error | warning
+
+    @property
+    def where(self) -> str:
+        place = ""
+        if self.sheet:
+            place = f"{self.sheet}!{self.cell}" if self.cell else f"工作表“{self.sheet}”"
+        if self.task:
+            label = task_label(self.task)
+            place = f"{place}（任务 {label}）" if place else f"任务 {label}"
+        return place
+
+    @property
+    def located(self) -> str:
+        """Place and text without the file name (the reader knows which file)."""
+        return f"{self.where}：{self.text}" if self.where else self.text
+
+    @property
+    def message(self) -> str:
+        return f"{self.file}：{self.located}" if self.file else self.located
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Problem:
+        """Back from the ledger's JSON (``to_dict``)."""
+        fields = ("text", "file", "sheet", "cell", "task", "code")
+        return cls(
+            **{k: str(data.get(k) or "") for k in fields}, level=data.get("level") or "error"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "code": self.code,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "task": self.task,
+            "text": self.text,
+            "message": self.message,
+        }

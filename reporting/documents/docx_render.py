@@ -1,0 +1,74 @@
+"""Filling a .docx template with docxtpl: escaped, strict and reproducible.
+
+Text from units is escaped (Jinja autoescape) and a misspelt tag is an error, not a
+blank; template problems become ``ReportError`` messages saying how to fix the template.
+The same context gives the same file: fixed core properties and zip times
+(``docx_format``). Used for the report and the leader briefs.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+from reporting.core.exceptions import ReportError
+from reporting.core.fileutil import atomic_write_bytes
+
+
+def jinja_env():
+    """Autoescaped (unit text may hold < & >), strict (a misspelt tag is an error, not a blank)."""
+    from jinja2 import Environment, StrictUndefined
+
+    return Environment(autoescape=True, undefined=StrictUndefined)
+
+
+def render_docx(
+    template: Path,
+    context: dict,
+    out_path: Path,
+    *,
+    title: str,
+    author: str,
+    when: datetime,
+    chart_png: bytes | None = None,
+) -> Path:
+    """Fill ``template`` with ``context`` and write ``out_path`` atomically and reproducibly."""
+    from docx.shared import Mm
+    from docxtpl import DocxTemplate, InlineImage
+    from jinja2 import TemplateError
+
+    from reporting.documents.docx_format import normalize_zip, set_core_properties
+
+    template = Path(template)
+    if not template.exists():
+        raise ReportError(
+            f"找不到报告模板 {template}。请从仓库恢复 templates/{template.name}，"
+            "或运行 python templates/build_report_template.py 重新生成"
+        )
+    try:
+        tpl = DocxTemplate(template)
+        tpl.init_docx()
+    except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged template
+        raise ReportError(
+            f"报告模板 {template} 无法打开（{type(exc).__name__}），请用 Word/WPS 另存为 .docx 或从仓库恢复"
+        ) from None
+    context = dict(context)
+    if chart_png is not None:
+        context["chart"] = InlineImage(tpl, io.BytesIO(chart_png), width=Mm(150))
+    try:
+        tpl.render(context, jinja_env=jinja_env(), autoescape=True)
+    except TemplateError as exc:
+        near = " ".join(line.strip() for line in getattr(exc, "docx_context", []) if line.strip())[
+            :80
+        ]
+        where = f"（在“{near}”附近）" if near else ""
+        raise ReportError(
+            f"报告模板 {template.name} 中的标签有误{where}：{exc}。"
+            "请在 Word/WPS 中把该标签整段删除后一次性重新输入（不要只改其中几个字的格式），或从仓库恢复模板"
+        ) from None
+    set_core_properties(tpl.docx, title=title, author=author, when=when)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    atomic_write_bytes(out_path, normalize_zip(buf.getvalue()))
+    return out_path

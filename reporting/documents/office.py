@@ -1,0 +1,71 @@
+"""LibreOffice headless conversions (docx → pdf, xlsx → pdf/xlsx/xls/ods).
+
+Each call uses its own throw-away profile (parallel runs would collide on a shared one),
+a timeout, and a fontconfig file mapping the official Chinese font names.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from reporting.core.exceptions import DubanError
+
+FONTS_CONF = Path(__file__).with_name("fonts.conf")
+
+
+class OfficeError(DubanError):
+    """Raised when LibreOffice is missing, times out or fails to convert a file."""
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -> Path:
+    """Convert ``src`` to ``fmt`` (e.g. "pdf", "xlsx", "xls", "ods") into ``outdir``."""
+    exe = soffice_path()
+    if exe is None:
+        raise OfficeError(
+            "未安装 LibreOffice，无法转换文件。请安装（Debian/Ubuntu：sudo apt-get install libreoffice-calc libreoffice-writer）后重试"
+        )
+    src = Path(src).resolve()
+    outdir = Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="duban-lo-") as profile,
+        tempfile.TemporaryDirectory(prefix="duban-lo-out-") as tmp_out,
+    ):
+        # ``env`` adds the font map and a private HOME to the inherited environment
+        cmd = [
+            "env",
+            f"FONTCONFIG_FILE={FONTS_CONF}",
+            f"HOME={profile}",
+            exe,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            tmp_out,
+            str(src),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise OfficeError(
+                f"LibreOffice 转换 {src.name} 超时（{timeout} 秒），请稍后重试"
+            ) from None
+        produced = sorted(Path(tmp_out).glob(f"{src.stem}.*"))
+        if proc.returncode != 0 or not produced:
+            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
+            raise OfficeError(
+                f"LibreOffice 未能把 {src.name} 转换为 {fmt}：{detail or '没有输出文件'}"
+            )
+        target = outdir / f"{src.stem}{produced[0].suffix}"
+        shutil.move(str(produced[0]), target)
+        return target

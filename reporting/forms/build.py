@@ -1,0 +1,672 @@
+"""Build each unit's progress form (.xlsx) for a period, laid out by ``reporting.forms.formspec``.
+
+``build_forms`` writes one workbook per unit with rows (lead and/or cooperation), pre-fills
+the unit's accepted answers of the previous period when its merged.json exists, records
+every form in the ledger, and never overwrites a form already sent with the 通知 unless
+``force``. One unit's failure is reported in the summary; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from reporting.core.calendar import period_calendar, weekday_cn
+from reporting.core.config import Settings
+from reporting.core.exceptions import DubanError, FormError
+from reporting.core.fileutil import clean_text, safe_cell_text
+from reporting.core.ledger import Ledger
+from reporting.core.model import Answer
+from reporting.core.periods import Period, chinese_date
+from reporting.core.previous import previous_answers, previous_result
+from reporting.core.workspace import Workspace
+from reporting.documents import xlsx_style as st
+from reporting.documents.xlsx_save import save_workbook
+from reporting.forms import formspec as fs
+from reporting.taskbook.assignments import Assignments, ResolvedTask, UnitRows
+
+GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
+MIN_DATA_ROW_PT = 60.0  # room to write by hand on a printout
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What every form of one run shares."""
+
+    period: Period
+    title: str
+    deadline_text: str
+    contact: str
+    office: str
+    password: str
+    max_text_chars: int
+    generated_at: datetime
+    previous_label: str = ""
+    templates: Path = Path("templates")
+
+
+@dataclass
+class UnitForm:
+    unit: str
+    path: Path
+    form_id: str
+    fingerprint: str
+    lead_rows: int
+    coop_rows: int
+    prefilled_cells: int = 0
+
+
+@dataclass
+class FormsSummary:
+    period: Period
+    out_dir: Path
+    built: list[UnitForm] = field(default_factory=list)
+    skipped_sent: list[str] = field(default_factory=list)
+    no_rows: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    previous_label: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        if self.built:
+            lead = sum(f.lead_rows for f in self.built)
+            coop = sum(f.coop_rows for f in self.built)
+            out.append(
+                f"已生成 {len(self.built)} 个单位的{self.period.full_label}进展情况表"
+                f"（牵头任务 {lead} 行，配合任务 {coop} 行），保存在 {self.out_dir}"
+            )
+            pre = [f for f in self.built if f.prefilled_cells]
+            if pre:
+                out.append(
+                    f"其中 {len(pre)} 个单位预填了{self.previous_label}已采纳的内容"
+                    f"（共 {sum(f.prefilled_cells for f in pre)} 格，浅黄色底纹），请提醒单位核实更新"
+                )
+        if self.skipped_sent:
+            out.append(
+                f"跳过 {len(self.skipped_sent)} 个单位：表单已随通知下发，重新生成会与单位手中的表单不一致"
+                f"（{'、'.join(self.skipped_sent)}）。确需覆盖请加 --force，并重新下发"
+            )
+        if self.no_rows:
+            out.append(f"以下单位没有需要填报的任务，未生成表单：{'、'.join(self.no_rows)}")
+        for unit, message in self.failed:
+            out.append(f"{unit}：表单生成失败，{message}")
+        out.extend(self.notes)
+        if not out:
+            out.append("没有需要生成的表单。")
+        return out
+
+
+# -- the step ------------------------------------------------------------------
+def build_forms(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    *,
+    units: Iterable[str] | None = None,
+    force: bool = False,
+    out_dir: Path | str | None = None,
+    progress: Callable[[str], None] | None = None,
+    ledger: Ledger | None = None,
+    now: datetime,
+) -> FormsSummary:
+    """Write the forms of ``period`` (all units with rows, or ``units``); see module doc."""
+    period = Period.parse(period)
+    _refuse_broken_table(assignments)
+    targets, no_rows = select_units(assignments, units)
+    previous, notes = _previous_answers(workspace, period)
+    ctx = _context(settings, period, now, bool(previous))
+    if targets:  # a broken wording template fails once, before any file is written
+        _guide_notes(ctx, targets[0], prefilled=1)
+    out = Path(out_dir) if out_dir else workspace.forms_dir(period)
+    summary = FormsSummary(
+        period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label
+    )
+    own_ledger = ledger is None
+    ledger = ledger or Ledger(workspace.ledger_path)
+    used: set[Path] = set()
+    try:
+        for rows in targets:
+            unit = rows.unit
+            try:
+                if not force and ledger.notice_sent(period, unit):
+                    summary.skipped_sent.append(unit)
+                    continue
+                path = _target_path(workspace, period, unit, out_dir, used)
+                form = write_form(path, ctx, rows, previous.get(unit, {}))
+                ledger.record_form(
+                    period,
+                    unit,
+                    form.form_id,
+                    str(path),
+                    form.fingerprint,
+                    at=now.isoformat(timespec="seconds"),
+                )
+                summary.built.append(form)
+            except (DubanError, OSError) as exc:
+                summary.failed.append((unit, str(exc)))
+            finally:
+                if progress:
+                    progress(unit)
+    finally:
+        if own_ledger:
+            ledger.close()
+    return summary
+
+
+def _refuse_broken_table(assignments: Assignments) -> None:
+    """A name the registry cannot resolve would silently leave a row off every form."""
+    errors = [p for p in assignments.check() if p.error]
+    if errors:
+        more = f"等 {len(errors)} 处" if len(errors) > 1 else ""
+        raise FormError(
+            f"任务表有错误，未生成表单：{errors[0]}{more}。请运行 duban check 查看并改正后重试"
+        )
+
+
+def select_units(
+    assignments: Assignments, names: Iterable[str] | None
+) -> tuple[list[UnitRows], list[str]]:
+    """The units to build for ``names`` (all units with rows when empty), and the names
+    that get no form. Names may be aliases or groups (各乡镇); an unknown name raises
+    RegistryError with suggestions before anything is written."""
+    if not names:
+        return list(assignments.by_unit.values()), []
+    reg = assignments.registry
+    targets: list[UnitRows] = []
+    empty: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        res = reg.resolve_units(name)
+        if res.unknown or not (res.names or res.collectives):
+            reg.unit(name)  # raises with close matches
+        for collective in res.collectives:
+            empty.append(f"{collective}（泛指的提法，不单独填报）")
+        for unit in res.names:
+            if unit in seen:
+                continue
+            seen.add(unit)
+            rows = assignments.for_unit(unit)
+            if rows.count:
+                targets.append(rows)
+            else:
+                empty.append(unit)
+    return targets, empty
+
+
+def _target_path(workspace: Workspace, period: Period, unit: str, out_dir, used: set[Path]) -> Path:
+    path = workspace.form_path(period, unit)
+    if out_dir:
+        path = Path(out_dir) / path.name
+    if path in used:  # two names that differ only in unsafe characters
+        path = path.with_name(f"{path.stem}_{fs.form_id(period, unit)[-4:]}{path.suffix}")
+    used.add(path)
+    return path
+
+
+def _context(settings: Settings, period: Period, now: datetime, has_previous: bool) -> FormContext:
+    deadline = period_calendar(period, settings.deadline).deadline
+    d = settings.district
+    return FormContext(
+        period=period,
+        title=fs.title(d.name, period.year, d.document_title, period),
+        deadline_text=f"{chinese_date(deadline.date())}（{weekday_cn(deadline.date())}）{deadline:%H:%M} 前",
+        contact=settings.forms.contact or d.office,
+        office=d.office,
+        password=settings.forms.password or settings.secrets.form_password,
+        max_text_chars=settings.forms.max_text_chars,
+        generated_at=now,
+        previous_label=period.previous().full_label if has_previous else "",
+        templates=settings.paths.templates,
+    )
+
+
+def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, dict], list[str]]:
+    """unit → {(role, task id): Answer} from last quarter (``reporting.core.previous``)."""
+    result, note = previous_result(workspace, period, "本次表单不预填")
+    out: dict[str, dict] = {}
+    for (unit, role, task_id), answer in previous_answers(result).items():
+        out.setdefault(unit, {})[(role, task_id)] = answer
+    return out, [note] if note else []
+
+
+# -- one workbook -------------------------------------------------------------------
+def write_form(
+    path: Path, ctx: FormContext, rows: UnitRows, previous: dict | None = None
+) -> UnitForm:
+    """Write one unit's workbook atomically to ``path``."""
+    previous = previous or {}
+    unit = rows.unit
+    ident = fs.FormIdentity.build(
+        ctx.period,
+        unit,
+        rows.lead,
+        rows.coop,
+        generated_at=ctx.generated_at.isoformat(timespec="seconds"),
+    )
+    wb = Workbook()
+    st.use_chinese_default_font(wb)
+    guide = wb.active
+    guide.title = fs.SHEET_GUIDE
+    prefilled = 0
+    id_rows: list[tuple[str, int, str, str]] = []
+    for role, task_rows in (("lead", rows.lead), ("coop", rows.coop)):
+        if task_rows:
+            prefilled += _task_sheet(wb, role, task_rows, ident, ctx, previous)
+            sheet = fs.TASK_SHEETS[role]
+            id_rows += [
+                (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint())
+                for i, r in enumerate(task_rows)
+            ]
+    _guide_sheet(guide, ident, ctx, rows, prefilled)
+    _id_sheet(wb, ident, id_rows, ctx)
+    _lookup_sheet(wb, ctx)
+    _identify_workbook(wb, ident, ctx)
+    wb.active = 0
+    try:
+        save_workbook(wb, path, ctx.generated_at)
+    except OSError as exc:
+        raise FormError(
+            f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
+        ) from None
+    return UnitForm(
+        unit=unit,
+        path=path,
+        form_id=ident.form_id,
+        fingerprint=ident.fingerprint,
+        lead_rows=len(rows.lead),
+        coop_rows=len(rows.coop),
+        prefilled_cells=prefilled,
+    )
+
+
+def _protect(ws, ctx: FormContext) -> None:
+    ws.protection.sheet = True
+    ws.protection.formatRows = False  # units may make a row taller for long text
+    ws.protection.formatColumns = False
+    if ctx.password:
+        ws.protection.password = ctx.password
+
+
+def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None, locked=True):
+    cell = ws[coord]
+    cell.value = safe_cell_text(value) if isinstance(value, str) else value
+    # Setting styles one by one hashes them against the workbook's lists (half the build
+    # time); a combination seen before in this workbook is copied as its index array.
+    cache = ws.parent.__dict__.setdefault("_duban_styles", {})
+    key = (id(font), id(align), id(fill), id(border), locked)
+    known = cache.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return cell
+    cell.font = font
+    if align is not None:
+        cell.alignment = align
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    if not locked:
+        cell.protection = st.UNLOCKED
+    cache[key] = copy(cell._style)
+    return cell
+
+
+def _task_sheet(
+    wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext, previous: dict
+) -> int:
+    """One task sheet; returns how many cells were pre-filled."""
+    ws = wb.create_sheet(fs.TASK_SHEETS[role])
+    n_ind = max(len(r.task.indicators) for r in rows)
+    cols = fs.columns(n_ind)
+    letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
+    last_col = letters[-1]
+    last_row = fs.FIRST_DATA_ROW + len(rows) - 1
+    for letter, col in zip(letters, cols, strict=True):
+        ws.column_dimensions[letter].width = col.width
+
+    role_cn = "牵头任务" if role == "lead" else "配合任务"
+    ws.merge_cells(f"A{fs.TITLE_ROW}:{last_col}{fs.TITLE_ROW}")
+    _put(ws, fs.TITLE_CELL, f"{ctx.title}（{role_cn}）", st.TITLE, st.CENTER)
+    ws.row_dimensions[fs.TITLE_ROW].height = 36
+    header_values = {
+        "unit": ident.unit,
+        "period": ctx.period.full_label,
+        "deadline": ctx.deadline_text,
+        "form_id": ident.form_id,
+    }
+    for h in fs.HEADER_CELLS:
+        if h.label_end:
+            ws.merge_cells(f"{h.label_cell}:{h.label_end}")
+        if h.value_end:
+            ws.merge_cells(f"{h.value_cell}:{h.value_end}")
+        _put(ws, h.label_cell, f"{h.label}：", st.LABEL, st.WRAP_LEFT)
+        _put(
+            ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
+        )
+        if h.editable:  # a box to fill in; a merged range shows each covered cell's border
+            for c in ws[f"{h.value_cell}:{h.value_end or h.value_cell}"][0]:
+                c.border = st.GRID
+    for row in range(fs.TITLE_ROW + 1, fs.HEADER_ROW):
+        ws.row_dimensions[row].height = 22
+
+    for letter, col in zip(letters, cols, strict=True):
+        _put(
+            ws,
+            f"{letter}{fs.HEADER_ROW}",
+            col.header,
+            st.HEADER,
+            st.WRAP_CENTER,
+            st.HEADER_FILL,
+            st.GRID,
+        )
+    ws.row_dimensions[fs.HEADER_ROW].height = st.row_height([(c.header, c.width) for c in cols], 30)
+
+    dv = _validations(ctx)
+    prefilled = 0
+    for i, r in enumerate(rows):
+        row = fs.FIRST_DATA_ROW + i
+        answer = previous.get((role, r.id)) or previous.get(
+            ("coop" if role == "lead" else "lead", r.id)
+        )
+        prefilled += _data_row(ws, row, i + 1, r, cols, letters, answer, dv)
+    for key in ("progress", "problems", "next_steps"):
+        dv["text"].add(_col_range(key, last_row))
+    dv["percent"].add(_col_range("percent", last_row))
+    dv["status"].add(_col_range("status", last_row))
+    for v in dv.values():
+        if v.sqref:
+            ws.add_data_validation(v)
+
+    legend_row = last_row + 2
+    ws.merge_cells(f"A{legend_row}:{last_col}{legend_row}")
+    legend = "注：白色单元格由本单位填写；灰色单元格为任务信息，已锁定。"
+    if n_ind:
+        legend += "深灰色表示该行没有这一项指标，不用填写。"
+    if prefilled:
+        legend += f"浅黄色单元格预填了{ctx.previous_label}已采纳的内容，请核实并更新为本季度情况。"
+    _put(ws, f"A{legend_row}", legend, st.BODY_GREY, st.WRAP_LEFT)
+    ws.row_dimensions[legend_row].height = 30
+
+    ws.freeze_panes = f"A{fs.FIRST_DATA_ROW}"
+    ws.print_area = f"A1:{last_col}{legend_row}"
+    st.page_setup(ws, f"{fs.HEADER_ROW}:{fs.HEADER_ROW}")
+    ws.sheet_view.zoomScale = 90
+    _protect(ws, ctx)
+    return prefilled
+
+
+def _col_range(key: str, last_row: int) -> str:
+    letter = get_column_letter(fs.column_index(key))
+    return f"{letter}{fs.FIRST_DATA_ROW}:{letter}{last_row}"
+
+
+def _data_row(
+    ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv
+) -> int:
+    t = r.task
+    given = {
+        "seq": seq,
+        "task_id": t.label,
+        "content": t.content,
+        "lead_leaders": "、".join(r.lead_leaders),
+        "lead_units": "、".join(r.lead_units),
+        "coop_units": "、".join([*r.coop_units, *r.coop_collective]),
+    }
+    prefilled = 0
+    wrapped: list[tuple[str, float]] = []
+    for letter, col in zip(letters, cols, strict=True):
+        coord = f"{letter}{row}"
+        if col.key in given:
+            value = given[col.key]
+            align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
+            _put(ws, coord, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
+            if col.kind == "text":
+                wrapped.append((value, col.width))
+            continue
+        if col.kind == "indicator_target":
+            ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
+            text = fs.indicator_label(ind) if ind else ""
+            _put(
+                ws,
+                coord,
+                text,
+                st.BODY,
+                st.WRAP_CENTER,
+                st.LOCKED_FILL if ind else st.UNUSED_FILL,
+                st.GRID,
+            )
+            wrapped.append((text, col.width))
+            continue
+        if col.kind == "indicator_value":
+            ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
+            if ind is None:
+                _put(ws, coord, None, st.BODY, st.CENTER, st.UNUSED_FILL, st.GRID)
+                continue
+            value = answer.indicators.get(ind.name) if answer else None
+            dv["indicator"].add(coord)
+        else:
+            value = getattr(answer, fs.ANSWER_FIELDS[col.key]) if answer else None
+        if value == "":
+            value = None
+        align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
+        _put(
+            ws,
+            coord,
+            value,
+            st.BODY,
+            align,
+            st.PREFILL_FILL if value is not None else None,
+            st.GRID,
+            locked=False,
+        )
+        if value is not None:
+            prefilled += 1
+            if col.kind == "text":
+                wrapped.append((str(value), col.width))
+    ws.row_dimensions[row].height = st.row_height(wrapped, MIN_DATA_ROW_PT)
+    return prefilled
+
+
+def _dv(kind: str, title: str, prompt: str, error: str, **kw) -> DataValidation:
+    """A validation with Chinese prompt and error (titles ≤ 32 characters in Excel)."""
+    return DataValidation(
+        type=kind,
+        allow_blank=True,
+        showErrorMessage=True,
+        showInputMessage=bool(prompt),
+        errorStyle="stop",
+        promptTitle=title if prompt else None,
+        prompt=prompt or None,
+        errorTitle=kw.pop("errorTitle", f"{title}填写有误"),
+        error=error,
+        **kw,
+    )
+
+
+def _validations(ctx: FormContext) -> dict[str, DataValidation]:
+    choices = "、".join(fs.STATUS_CHOICES)
+    expected = f"{ctx.period.expected_progress:g}"
+    return {
+        "status": _dv(
+            "list",
+            "推进状态",
+            f"请点击右侧箭头，从下拉列表中选择：{choices}。",
+            f"只能从下拉列表中选择：{choices}。",
+            formula1=fs.STATUS_NAME,
+        ),
+        "percent": _dv(
+            "decimal",
+            "累计完成进度（%）",
+            f"填写截至本季度末全年任务的累计完成比例，0–100 之间的数字，如 80，不加 % 号。本季度序时进度为 {expected}。",
+            "请填写 0 到 100 之间的数字（可带小数），不要加 % 号或文字。",
+            operator="between",
+            formula1="0",
+            formula2="100",
+        ),
+        "indicator": _dv(
+            "decimal",
+            "指标完成值",
+            "填写截至本季度末的累计完成数，单位同左侧目标，只填数字；标有“填增速”的指标填增长百分比，如增长7.5%填 7.5，下降填负数。",
+            "请只填数字（可带小数或负号），不要填单位或文字；情况说明请写在“本季度工作进展”中。",
+            operator="between",
+            formula1="-999999999999",
+            formula2="999999999999",
+        ),
+        "text": _dv(
+            "textLength",
+            "文字",
+            "",
+            f"每格最多 {ctx.max_text_chars} 字，请精简后再填写。",
+            errorTitle="内容过长",
+            operator="lessThanOrEqual",
+            formula1=str(ctx.max_text_chars),
+        ),
+    }
+
+
+def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) -> None:
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 88
+    ws.merge_cells("A1:B1")
+    _put(ws, fs.GUIDE_CELLS["title"], f"{ctx.title}\n填报说明", st.GUIDE_TITLE, st.WRAP_CENTER)
+    ws.row_dimensions[1].height = 54
+    counts = []
+    if rows.lead:
+        counts.append(f"牵头任务 {len(rows.lead)} 项（见“{fs.SHEET_LEAD}”表）")
+    if rows.coop:
+        counts.append(f"配合任务 {len(rows.coop)} 项（见“{fs.SHEET_COOP}”表）")
+    facts = [
+        ("unit", "填报单位", ident.unit),
+        ("period", "报告期", ctx.period.full_label),
+        ("deadline", "截止时间", ctx.deadline_text),
+        ("form_id", "表单编号", ident.form_id),
+        ("counts", "任务数", "，".join(counts)),
+        ("contact", "联系方式", f"如有疑问，请联系{ctx.contact}"),
+        ("ident", "识别码（请勿改动）", ident.encode()),
+    ]
+    for key, label, value in facts:
+        coord = fs.GUIDE_CELLS[key]
+        row = int(coord[1:])
+        _put(ws, f"A{row}", label, st.GUIDE_LABEL, st.WRAP_LEFT, border=st.GRID)
+        font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
+        _put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
+        ws.row_dimensions[row].height = 22
+    notes = _guide_notes(ctx, rows, prefilled)
+    row = fs.GUIDE_FIRST_NOTE_ROW
+    ws.merge_cells(f"A{row}:B{row}")
+    _put(ws, f"A{row}", "填报要求", st.GUIDE_LABEL, st.WRAP_LEFT)
+    ws.row_dimensions[row].height = 24
+    for i, (text, highlight) in enumerate(notes, 1):
+        row += 1
+        ws.merge_cells(f"A{row}:B{row}")
+        _put(
+            ws,
+            f"A{row}",
+            f"{i}. {text}",
+            st.GUIDE_NOTE if highlight else st.GUIDE_TEXT,
+            st.WRAP_LEFT,
+        )
+        ws.row_dimensions[row].height = st.row_height(
+            [(text, 110 * st.BODY_PT / 12)], 22, line_pt=18
+        )
+    ws.print_area = f"A1:B{row}"
+    st.page_setup(ws, None, landscape=False)
+    _protect(ws, ctx)
+
+
+def _guide_notes(ctx: FormContext, rows: UnitRows, prefilled: int) -> list[tuple[str, bool]]:
+    """The 填报说明 notes from ``templates/form_guide.txt.j2`` (wording the office edits).
+
+    Notes are separated by blank lines; a note starting with "! " is highlighted.
+    """
+    from reporting.core.messages import render_text
+
+    sheets = "、".join(
+        f"“{fs.TASK_SHEETS[r]}”" for r, v in (("lead", rows.lead), ("coop", rows.coop)) if v
+    )
+    text = render_text(
+        ctx.templates,
+        GUIDE_TEMPLATE,
+        {
+            "sheets": sheets,
+            "expected": f"{ctx.period.expected_progress:g}",
+            "statuses": "、".join(fs.STATUS_CHOICES),
+            "deadline": ctx.deadline_text,
+            "office": ctx.office,
+            "prefilled": prefilled,
+            "previous": ctx.previous_label,
+        },
+    )
+    notes = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        note = " ".join(line.strip() for line in block.splitlines() if line.strip())
+        if note:
+            notes.append((note[2:], True) if note.startswith("! ") else (note, False))
+    return notes
+
+
+def _id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
+    ws = wb.create_sheet(fs.SHEET_ID)
+    ws.sheet_state = "hidden"
+    for col, text in zip("ABC", ("键", "值", "说明"), strict=True):
+        _put(ws, f"{col}1", text, st.HEADER)
+    for i, (key, value) in enumerate(ident.pairs()):
+        row = fs.ID_FIRST_ROW + i
+        _put(ws, f"A{row}", key)
+        ws[f"B{row}"].value = clean_text(value)  # never a formula: set as text below
+        ws[f"B{row}"].data_type = "s"
+        _put(ws, f"C{row}", fs.ID_KEY_NOTES[key])
+    head = fs.ID_ROWS_HEADER_ROW
+    for col, text in zip("ABCD", fs.ID_ROWS_HEADER, strict=True):
+        _put(ws, f"{col}{head}", text, st.HEADER)
+    for i, (sheet, row, task_id, fingerprint) in enumerate(id_rows, 1):
+        for col, value in zip("ABCD", (sheet, row, task_id, fingerprint), strict=True):
+            _put(ws, f"{col}{head + i}", value)
+    ws.column_dimensions["B"].width = 40
+    _protect(ws, ctx)
+
+
+def _lookup_sheet(wb, ctx: FormContext) -> None:
+    ws = wb.create_sheet(fs.SHEET_LOOKUP)
+    ws.sheet_state = "hidden"
+    for i, choice in enumerate(fs.STATUS_CHOICES, 1):
+        _put(ws, f"A{i}", choice)
+    wb.defined_names[fs.STATUS_NAME] = DefinedName(fs.STATUS_NAME, attr_text=fs.LOOKUP_RANGE)
+    _protect(ws, ctx)
+
+
+def _identify_workbook(wb, ident, ctx: FormContext) -> None:
+    text = clean_text(ident.encode()).replace('"', '""')
+    wb.defined_names[fs.IDENT_NAME] = DefinedName(fs.IDENT_NAME, attr_text=f'"{text}"')
+    for key, prop in fs.CUSTOM_PROPS.items():
+        wb.custom_doc_props.append(
+            StringProperty(name=prop, value=clean_text(str(getattr(ident, key))))
+        )
+    props = wb.properties
+    props.title = f"{ctx.title}（{clean_text(ident.unit)}）"
+    props.subject = ident.form_id
+    props.creator = ctx.office
+    props.lastModifiedBy = ctx.office
+    props.keywords = f"duban {ident.period} {ident.form_id}"
+    wb.security = WorkbookProtection(
+        lockStructure=True
+    )  # sheets cannot be unhidden, renamed or deleted
+    if ctx.password:
+        wb.security.workbookPassword = ctx.password

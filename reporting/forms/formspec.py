@@ -1,0 +1,342 @@
+"""The layout of a unit's progress form (.xlsx): the one source of truth for writing it
+(``reporting.forms.build``) and reading returns back (``reporting.intake.collect``).
+
+Workbook, schema version ``SCHEMA_VERSION``; sheets in this order:
+
+1. ``填报说明`` (first, the active sheet): a two-column guide. Fixed cells:
+   B2 填报单位, B3 报告期, B4 截止时间, B5 表单编号, B6 任务数, B7 联系方式,
+   B8 识别码 (``FormIdentity.encode()``: ``DUBAN|1|2024Q1|<form id>|<fingerprint>|<unit>``);
+   instructions start at row ``GUIDE_FIRST_NOTE_ROW``.
+2. ``牵头任务`` — rows where the unit is a lead unit (omitted when none).
+3. ``配合任务`` — rows where the unit cooperates (omitted when none).
+4. ``表单标识`` — hidden, never active: key/value rows (``ID_KEYS``, column A key,
+   column B value, column C 说明) from row 2, then a blank row, then one row per task
+   row (工作表, 行号, 任务编号, 行指纹) under a header row ``ID_ROWS_HEADER``.
+5. ``下拉选项`` — hidden lookup: the status words in A1:A5, defined name ``STATUS_NAME``.
+
+Task sheets (牵头任务 / 配合任务), same layout on both:
+
+- row 1: title, merged across all columns;
+- rows 2–4: header cells (``HEADER_CELLS``): label in ``label_cell``, value in
+  ``value_cell`` (both may be merged to the right); 填报单位/报告期/截止时间/表单编号 locked,
+  填报人/联系电话/填报日期/分管领导审核 editable (a unit may fill them on either task
+  sheet; read 牵头任务 first, then 配合任务);
+- row ``HEADER_ROW`` (5): column headers (``columns(n)``); rows 1–5 frozen, row 5 printed
+  on every page;
+- from row ``FIRST_DATA_ROW`` (6): one row per task, in the order of ``lead_ids`` /
+  ``coop_ids`` of the identity. Column B shows the task label (8（1）); ``parse_task_label``
+  turns it back into the id (8.1);
+- ``LEGEND_GAP`` rows below the last task row: a merged legend line (注：…), not data.
+
+Columns: 序号, 任务编号, 任务内容, 牵头责任领导, 牵头单位, 配合单位 (locked);
+本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable); then for
+k in 1..N a locked ``指标k（目标）`` cell (``indicator_label``, e.g. 新增就业人员：4100人)
+and an editable ``指标k 完成值`` cell, N = the most indicators of any row on that sheet.
+A row with fewer indicators has its spare slots locked and greyed.
+
+Identification (``FormIdentity``) is stored several ways, because other office programs
+may drop some of them on re-save: the visible locked cells (填报说明!B8 full, B5 and
+each task sheet's C4 the form id), the hidden sheet, document custom properties
+(``CUSTOM_PROPS``) and the defined name ``IDENT_NAME`` (a string constant). The file
+name (``2024Q1_<单位>_进展情况表.xlsx``) is the last resort.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from reporting.core.model import Status
+
+SCHEMA_VERSION = "1"
+IDENT_PREFIX = "DUBAN"
+
+# -- sheets ----------------------------------------------------------------
+SHEET_GUIDE = "填报说明"
+SHEET_LEAD = "牵头任务"
+SHEET_COOP = "配合任务"
+SHEET_ID = "表单标识"
+SHEET_LOOKUP = "下拉选项"
+TASK_SHEETS = {"lead": SHEET_LEAD, "coop": SHEET_COOP}  # role → sheet name
+SHEET_ORDER = (SHEET_GUIDE, SHEET_LEAD, SHEET_COOP, SHEET_ID, SHEET_LOOKUP)
+HIDDEN_SHEETS = (SHEET_ID, SHEET_LOOKUP)
+
+# -- defined names -----------------------------------------------------------
+STATUS_NAME = "DUBAN_STATUS_LIST"  # → '下拉选项'!$A$1:$A$5
+IDENT_NAME = "DUBAN_FORM_ID"  # → "DUBAN|1|…" (string constant)
+STATUS_CHOICES = tuple(Status.choices())
+LOOKUP_RANGE = f"'{SHEET_LOOKUP}'!$A$1:$A${len(STATUS_CHOICES)}"
+
+# -- 填报说明 -----------------------------------------------------------------
+GUIDE_CELLS = {
+    "title": "A1",
+    "unit": "B2",
+    "period": "B3",
+    "deadline": "B4",
+    "form_id": "B5",
+    "counts": "B6",
+    "contact": "B7",
+    "ident": "B8",
+}
+GUIDE_FIRST_NOTE_ROW = 10
+
+# -- task sheets -------------------------------------------------------------
+TITLE_ROW = 1
+HEADER_ROW = 5
+FIRST_DATA_ROW = 6
+LEGEND_GAP = 2
+TITLE_CELL = "A1"
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    key: str
+    label: str
+    label_cell: str  # merged with its neighbour when ``label_end`` is set
+    value_cell: str
+    editable: bool
+    label_end: str = ""
+    value_end: str = ""
+
+
+HEADER_CELLS = (
+    HeaderCell("unit", "填报单位", "A2", "C2", False, label_end="B2"),
+    HeaderCell("period", "报告期", "D2", "F2", False, label_end="E2", value_end="G2"),
+    HeaderCell("deadline", "截止时间", "H2", "J2", False, label_end="I2", value_end="K2"),
+    HeaderCell("filler", "填报人", "A3", "C3", True, label_end="B3"),
+    HeaderCell("phone", "联系电话", "D3", "F3", True, label_end="E3", value_end="G3"),
+    HeaderCell("fill_date", "填报日期", "H3", "J3", True, label_end="I3", value_end="K3"),
+    HeaderCell("form_id", "表单编号", "A4", "C4", False, label_end="B4"),
+    HeaderCell("approver", "分管领导审核", "D4", "F4", True, label_end="E4", value_end="G4"),
+)
+HEADER_BY_KEY = {h.key: h for h in HEADER_CELLS}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float  # Excel column width (characters of '0')
+    editable: bool
+    kind: str  # seq | label | text | percent | status | indicator_target | indicator_value
+    indicator: int = 0  # k for indicator columns (1-based)
+
+
+BASE_COLUMNS = (
+    Column("seq", "序号", 5, False, "seq"),
+    Column("task_id", "任务编号", 8, False, "label"),
+    Column("content", "任务内容", 30, False, "text"),
+    Column("lead_leaders", "牵头责任领导", 7.5, False, "text"),
+    Column("lead_units", "牵头单位", 13, False, "text"),
+    Column("coop_units", "配合单位", 16, False, "text"),
+    Column("progress", "本季度工作进展", 30, True, "text"),
+    Column("percent", "累计完成进度（%）", 8.5, True, "percent"),
+    Column("status", "推进状态", 9.5, True, "status"),
+    Column("problems", "存在问题", 18, True, "text"),
+    Column("next_steps", "下步打算", 18, True, "text"),
+)
+# Answer field for each editable base column (reporting.core.model.Answer)
+ANSWER_FIELDS = {
+    "progress": "progress",
+    "percent": "percent",
+    "status": "status",
+    "problems": "problems",
+    "next_steps": "next_steps",
+}
+
+
+def indicator_columns(k: int) -> tuple[Column, Column]:
+    return (
+        Column(f"ind{k}_target", f"指标{k}（目标）", 14, False, "indicator_target", k),
+        Column(f"ind{k}_value", f"指标{k} 完成值", 8.5, True, "indicator_value", k),
+    )
+
+
+def columns(n_indicators: int) -> tuple[Column, ...]:
+    """All columns of a task sheet with ``n_indicators`` indicator slots, in order."""
+    out = list(BASE_COLUMNS)
+    for k in range(1, n_indicators + 1):
+        out.extend(indicator_columns(k))
+    return tuple(out)
+
+
+def column_index(key: str) -> int:
+    """1-based column of ``key`` (base or indicator column)."""
+    for i, col in enumerate(BASE_COLUMNS, 1):
+        if col.key == key:
+            return i
+    m = re.fullmatch(r"ind(\d+)_(target|value)", key)
+    if m:
+        return len(BASE_COLUMNS) + 2 * (int(m.group(1)) - 1) + (1 if m.group(2) == "target" else 2)
+    raise KeyError(key)
+
+
+def column_for_header(header: str) -> str | None:
+    """The key of a column header as written in a form (None when unknown)."""
+    text = re.sub(r"\s+", "", header or "")
+    for col in BASE_COLUMNS:
+        if re.sub(r"\s+", "", col.header) == text:
+            return col.key
+    m = re.fullmatch(r"指标(\d+)(（目标）|完成值)", text)
+    if m:
+        return f"ind{m.group(1)}_{'target' if m.group(2) == '（目标）' else 'value'}"
+    return None
+
+
+def indicator_label(indicator) -> str:
+    """What the target cell shows: 新增就业人员：4100人 / 地区生产总值：增长8%（填增速）."""
+    text = f"{indicator.name}：{indicator.target_text}"
+    return text + "（填增速）" if indicator.growth else text
+
+
+def title(district: str, year: int, document_title: str, period) -> str:
+    """禹会区2024年《政府工作报告》重点任务第一季度推进情况表"""
+    return f"{district}{year}年{document_title}{period.label}推进情况表"
+
+
+# -- task labels -------------------------------------------------------------
+_LABEL_RE = re.compile(r"^\s*(\d+)\s*(?:[（(]\s*(\d+)\s*[)）]|[.．]\s*(\d+))?\s*$")
+
+
+def parse_task_label(text) -> str | None:
+    """'8（1）', '8(1)', '8.1' → '8.1'; '29' → '29'; anything else → None."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = f"{text:g}"
+    m = _LABEL_RE.match(str(text or ""))
+    if not m:
+        return None
+    sub = m.group(2) or m.group(3)
+    return f"{int(m.group(1))}.{int(sub)}" if sub else str(int(m.group(1)))
+
+
+# -- identification ------------------------------------------------------------
+ID_KEYS = (
+    "schema_version",
+    "form_id",
+    "unit",
+    "period",
+    "fingerprint",
+    "lead_fingerprint",
+    "lead_ids",
+    "coop_fingerprint",
+    "coop_ids",
+    "generated_at",
+)
+ID_KEY_NOTES = {
+    "schema_version": "表单格式版本",
+    "form_id": "表单编号",
+    "unit": "填报单位",
+    "period": "报告期",
+    "fingerprint": "任务行指纹（全部）",
+    "lead_fingerprint": "牵头任务行指纹",
+    "lead_ids": "牵头任务编号（按行序）",
+    "coop_fingerprint": "配合任务行指纹",
+    "coop_ids": "配合任务编号（按行序）",
+    "generated_at": "生成时间",
+}
+ID_FIRST_ROW = 2  # ID_KEYS[i] is in row ID_FIRST_ROW + i
+ID_ROWS_HEADER = ("工作表", "行号", "任务编号", "行指纹")
+ID_ROWS_HEADER_ROW = ID_FIRST_ROW + len(ID_KEYS) + 1
+CUSTOM_PROPS = {
+    key: f"duban_{key}" for key in ("schema_version", "form_id", "unit", "period", "fingerprint")
+}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def form_id(period, unit: str) -> str:
+    """Stable id of a unit's form for a period: ``2024Q1-`` + 10 hex digits of the unit."""
+    return f"{period}-{_sha(unit)[:10].upper()}"
+
+
+def _task(row):
+    return getattr(row, "task", row)  # ResolvedTask or Task
+
+
+def rows_fingerprint(rows: Iterable) -> str:
+    """Fingerprint of one sheet's rows (ids, order and content), from ``Task.fingerprint()``."""
+    parts = [f"{_task(r).id}:{_task(r).fingerprint()}" for r in rows]
+    return _sha("\n".join(parts))[:16] if parts else ""
+
+
+def form_fingerprint(lead: Iterable, coop: Iterable) -> str:
+    """Fingerprint of a whole form: both sheets' row fingerprints."""
+    return _sha(f"lead={rows_fingerprint(lead)};coop={rows_fingerprint(coop)}")[:16]
+
+
+@dataclass(frozen=True)
+class FormIdentity:
+    form_id: str
+    unit: str
+    period: str
+    fingerprint: str
+    schema_version: str = SCHEMA_VERSION
+    lead_fingerprint: str = ""
+    lead_ids: tuple[str, ...] = field(default_factory=tuple)
+    coop_fingerprint: str = ""
+    coop_ids: tuple[str, ...] = field(default_factory=tuple)
+    generated_at: str = ""
+
+    @classmethod
+    def build(
+        cls, period, unit: str, lead: list, coop: list, generated_at: str = ""
+    ) -> FormIdentity:
+        return cls(
+            form_id=form_id(period, unit),
+            unit=unit,
+            period=str(period),
+            fingerprint=form_fingerprint(lead, coop),
+            lead_fingerprint=rows_fingerprint(lead),
+            lead_ids=tuple(_task(r).id for r in lead),
+            coop_fingerprint=rows_fingerprint(coop),
+            coop_ids=tuple(_task(r).id for r in coop),
+            generated_at=generated_at,
+        )
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(key, text) in ``ID_KEYS`` order, as written to the hidden sheet."""
+        out = []
+        for key in ID_KEYS:
+            value = getattr(self, key)
+            out.append((key, ",".join(value) if isinstance(value, tuple) else str(value)))
+        return out
+
+    @classmethod
+    def from_pairs(cls, pairs: dict[str, str]) -> FormIdentity:
+        """From the hidden sheet's key/value rows (or custom properties); missing keys → ''."""
+        data = {k: ("" if pairs.get(k) is None else str(pairs.get(k)).strip()) for k in ID_KEYS}
+        for key in ("lead_ids", "coop_ids"):
+            data[key] = tuple(p for p in data[key].split(",") if p)
+        data["schema_version"] = data["schema_version"] or SCHEMA_VERSION
+        return cls(**data)
+
+    def encode(self) -> str:
+        """The one-line identification text (visible cell, defined name)."""
+        return "|".join(
+            (
+                IDENT_PREFIX,
+                self.schema_version,
+                self.period,
+                self.form_id,
+                self.fingerprint,
+                self.unit,
+            )
+        )
+
+    @classmethod
+    def decode(cls, text) -> FormIdentity | None:
+        """Parse ``encode()`` output; None when the text is not an identification."""
+        if not isinstance(text, str):
+            return None
+        text = text.strip().strip('"')
+        parts = text.split("|", 5)
+        if len(parts) != 6 or parts[0] != IDENT_PREFIX or not parts[3]:
+            return None
+        _, version, period, fid, fingerprint, unit = parts
+        return cls(
+            form_id=fid, unit=unit, period=period, fingerprint=fingerprint, schema_version=version
+        )

@@ -1,0 +1,431 @@
+"""Returned forms: archive, identify, validate, accept or reject, record; then merge.
+
+``collect()`` is the step (reading and checking one file is ``reporting.intake.validate``; the
+inbox and archive are ``reporting.intake.inbox``). For every file under the inbox (any names, subfolders):
+
+1. hash it (SHA-256); a content already recorded for the period is skipped, so reruns
+   and duplicates change nothing;
+2. keep the original unchanged under ``workspace.archive_dir`` (``ab/<sha256><ext>``) and
+   record it in the ledger (``files``); the file is read from the archived copy;
+3. ``examine()`` it: read safely (``reporting.documents.spreadsheet``), identify unit/period/form
+   (hidden sheet → custom properties → defined name → identification cell → header
+   cells → file name; ``identified_by`` says which), validate every row, and decide:
+   accepted, rejected or unidentified (config ``[intake] partial_accept`` accepts a
+   return whose problems are confined to some rows, leaving those rows out);
+4. record the return and its parsed answers in one transaction (``returns``,
+   ``return_answers``).
+
+Then the period is merged from the ledger (the latest accepted return of each unit
+supersedes earlier ones) into ``merged.json`` and ``汇总表.xlsx``; both are rewritten only
+when what they are built from changed. A kill at any point leaves the ledger consistent
+and a rerun finishes the work.
+
+Received time is the file's modification time (the time it was saved or copied into the
+inbox), or ``now`` when that lies in the future; a return is late when received after the
+period's deadline.
+
+A saved email (``reporting.intake.mailbox``, recognised by content) is archived and recorded in
+``files`` like any file; each attached form or scan is then taken in as if it had been saved
+into the inbox, its source reading ``邮件“主题”（发件人，日期）的附件 文件名`` and its received
+time the mail's ``Date:`` when sane (not in the future, not before the period's start). A
+mail with no form or scan (or one that is refused: too large, too many parts) is recorded
+as an unidentified file whose message names the sender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.config import Settings
+from reporting.core.exceptions import MailError
+from reporting.core.fileutil import sha256_file
+from reporting.core.ledger import Ledger
+from reporting.core.model import Answer, QuarterResult, UnitAnswers
+from reporting.core.periods import Period
+from reporting.core.previous import previous_answers, previous_result
+from reporting.core.problems import Problem
+from reporting.core.workspace import Workspace
+from reporting.documents.spreadsheet import Limits, attachment_kind
+from reporting.intake.identify import unit_from_name
+from reporting.intake.inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
+from reporting.intake.mailbox import is_message, is_outlook_msg, is_spreadsheet, read_message
+from reporting.intake.validate import examine
+from reporting.taskbook.assignments import Assignments
+
+LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
+OTHER_FILE = "其他文件"  # attachment kind of a mail's file that is neither form nor scan
+
+
+# -- answers in the ledger -------------------------------------------------------------
+def answers_to_dict(answers: UnitAnswers, header: dict[str, str] | None = None) -> dict:
+    return {
+        "unit": answers.unit,
+        "lead": {tid: asdict(a) for tid, a in answers.lead.items()},
+        "coop": {tid: asdict(a) for tid, a in answers.coop.items()},
+        "header": header or {},
+    }
+
+
+def answers_from_dict(data: dict) -> UnitAnswers:
+    return UnitAnswers(
+        unit=data["unit"],
+        lead={tid: Answer(**a) for tid, a in data.get("lead", {}).items()},
+        coop={tid: Answer(**a) for tid, a in data.get("coop", {}).items()},
+    )
+
+
+# -- the step ---------------------------------------------------------------------------
+@dataclass
+class FileOutcome:
+    """What this run did with one inbox file."""
+
+    source: str
+    sha256: str
+    state: str  # accepted | rejected | unidentified
+    unit: str | None
+    late: bool
+    received_at: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CollectSummary:
+    period: Period
+    inbox: Path
+    new: list[FileOutcome] = field(default_factory=list)
+    known: list[str] = field(
+        default_factory=list
+    )  # content already recorded (rerun, duplicate copy)
+    ignored: list[str] = field(default_factory=list)  # lock/temp files
+    attachments: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # source, kind, unit
+    failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
+    mails: list[str] = field(default_factory=list)  # saved mails that gave something new
+    mail_notes: list[str] = field(default_factory=list)  # parts of those mails left unread
+    inbox_created: bool = False
+    result: QuarterResult | None = None
+    merged_json: Path | None = None
+    merged_xlsx: Path | None = None
+    written: bool = False  # outputs rewritten this run
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        if self.inbox_created:
+            out.append(
+                f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。"
+            )
+        states = {
+            s: [f for f in self.new if f.state == s]
+            for s in ("accepted", "rejected", "unidentified")
+        }
+        total = len(self.new) + len(self.known)
+        if total or not self.inbox_created:
+            out.append(
+                f"收件目录 {self.inbox}：本次新收 {len(self.new)} 份（接收 {len(states['accepted'])}，"
+                f"退回 {len(states['rejected'])}，无法识别 {len(states['unidentified'])}），"
+                f"此前已处理或内容重复 {len(self.known)} 份"
+                + (f"，忽略临时文件 {len(self.ignored)} 个" if self.ignored else "")
+                + "。"
+            )
+        if self.mails:
+            out.append(
+                f"  读取保存的邮件（.eml）{len(self.mails)} 封：附件已取出逐个处理，"
+                "报送时间按邮件的发送时间计"
+            )
+        for note in self.mail_notes:
+            out.append(f"  注意：{note}")
+        if self.attachments:
+            names = "、".join(
+                f"{unit or '未注明单位'}（{source}）"
+                for source, _, unit in self.attachments[:LIST_LIMIT]
+            )
+            more = f" 等 {len(self.attachments)} 份" if len(self.attachments) > LIST_LIMIT else ""
+            out.append(
+                f"  另收到扫描件、说明等附件 {len(self.attachments)} 份，已归档，不作报表处理：{names}{more}"
+            )
+        accepted = states["accepted"]
+        if len(accepted) > LIST_LIMIT:  # a big batch: name only the late ones
+            late = [f.unit or f.source for f in accepted if f.late]
+            out.append(
+                f"  接收 {len(accepted)} 份"
+                + (f"，其中逾期 {len(late)} 份：{'、'.join(late)}" if late else "")
+                + "；明细见汇总表的“报送情况”"
+            )
+            accepted = []
+        for f in accepted:
+            warns = [p for p in f.problems if p.level == "warning"]
+            late = "（逾期）" if f.late else ""
+            out.append(
+                f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else "")
+            )
+        for f in states["rejected"] + states["unidentified"]:
+            errors = [p for p in f.problems if p.level == "error"]
+            who = f.unit or "无法识别单位"
+            out.append(f"  退回 {who}：{f.source}，{len(errors)} 个问题：")
+            for p in errors[:5]:
+                out.append(f"    - {p.message}")
+            if len(errors) > 5:
+                out.append(f"    - ……其余 {len(errors) - 5} 个问题见汇总表的“退回清单”")
+        for source, message in self.failed:
+            out.append(f"  未能处理 {source}：{message}")
+        if self.result is not None:
+            c = self.result.unit_counts()
+            out.append(
+                f"{self.period.full_label}应报 {c['due']} 个单位：已接收 {c['on_time'] + c['late']}"
+                f"（逾期 {c['late']}），退回待重报 {c['rejected']}，未报送 {c['missing']}。"
+            )
+            if self.written:
+                out.append(f"汇总结果已更新：{self.merged_xlsx}、{self.merged_json}")
+            else:
+                out.append(f"汇总结果没有变化：{self.merged_xlsx}")
+        return out
+
+
+def collect(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    *,
+    inbox: Path | str | None = None,
+    now: datetime,
+    progress: Callable[[str], None] | None = None,
+    ledger: Ledger | None = None,
+) -> CollectSummary:
+    """Take in every new file of the inbox into the ledger (see module doc); merging is
+    ``reporting.merge.rebuild``."""
+    period = Period.parse(period)
+    inbox = Path(inbox) if inbox else workspace.inbox_dir(period)
+    summary = CollectSummary(period=period, inbox=inbox)
+    if not inbox.exists():
+        inbox.mkdir(parents=True, exist_ok=True)
+        summary.inbox_created = True
+    own_ledger = ledger is None
+    ledger = ledger or Ledger(workspace.ledger_path)
+    intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
+    try:
+        clean_stale_temp(workspace.archive_dir, now)
+        for path, source in scan_inbox(inbox, summary.ignored):
+            try:
+                intake.take_in(path, source)
+            except OSError as exc:
+                summary.failed.append(
+                    (
+                        source,
+                        f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试",
+                    )
+                )
+            if progress:
+                progress(source)
+    finally:
+        if own_ledger:
+            ledger.close()
+    return summary
+
+
+class _Intake:
+    """Taking in the files of one collect run (inbox files, and the files of saved mails)."""
+
+    def __init__(self, settings, assignments, workspace, period, ledger, now, summary):
+        self.settings: Settings = settings
+        self.assignments: Assignments = assignments
+        self.workspace: Workspace = workspace
+        self.period: Period = period
+        self.ledger: Ledger = ledger
+        self.now: datetime = now
+        self.summary: CollectSummary = summary
+        self.deadline = period_calendar(period, settings.deadline).deadline
+        self.previous = previous_answers(previous_result(workspace, period)[0])
+        self.limits = Limits.from_settings(settings.intake)
+
+    def known(self, sha: str) -> bool:
+        return self.ledger.has_return(self.period, sha) or self.ledger.has_attachment(
+            self.period, sha
+        )
+
+    def take_in(self, path: Path, source: str) -> None:
+        sha = sha256_file(path)
+        if self.known(sha):
+            self.summary.known.append(source)
+            return
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
+        received = min(mtime, self.now)
+        stored = archive_file(path, sha, self.workspace.archive_dir)
+        if stored is None:
+            self.summary.failed.append(
+                (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
+            )
+            return
+        if is_message(stored):
+            self.take_mail(stored, sha, source, received)
+            return
+        if is_outlook_msg(stored, self.limits):  # the office's way of saving, not the unit's fault
+            text = (
+                f"{source} 是 Outlook 保存的邮件（.msg），无法直接读取；请在 Outlook 中打开该邮件，"
+                "把附带的进展情况表另存到收件目录（或用网页邮箱、Foxmail、Thunderbird 把邮件保存为 .eml）"
+            )
+            self.mail_problem(stored, sha, source, received, text, "outlook_msg")
+            return
+        kind = attachment_kind(stored)
+        if kind is not None:
+            self.keep_attachment(stored, sha, source, kind, received)
+        else:
+            self.examine(stored, sha, source, received)
+
+    def take_mail(self, stored: Path, sha: str, source: str, fallback: datetime) -> None:
+        """A saved email: each attached file is taken in as if it had been saved into the inbox,
+        received when the mail was sent (its sane ``Date:``)."""
+        try:
+            mail = read_message(stored, self.limits)
+        except MailError as exc:
+            self.mail_problem(stored, sha, source, fallback, str(exc), exc.code)
+            return
+        start = datetime.combine(self.period.start, time(), TZ)
+        received = mail.received(fallback, not_before=start, now=self.now)
+        self.ledger.record_file(
+            sha, stored.stat().st_size, source, received.isoformat(timespec="seconds"), str(stored)
+        )
+        forms = kept = new = 0
+        others: list[str] = []
+        for att in mail.attachments:
+            att_sha = hashlib.sha256(att.data).hexdigest()
+            att_stored = archive_bytes(att.data, att_sha, self.workspace.archive_dir, att.filename)
+            kind = attachment_kind(att_stored)
+            if kind is None and is_spreadsheet(att_stored, self.limits):
+                forms += 1
+            elif kind is None:
+                kind = OTHER_FILE
+                others.append(att.filename)
+            else:
+                kept += 1
+            if self.known(att_sha):
+                self.summary.known.append(att.source)
+                continue
+            new += 1
+            # the attachment's own name tells its unit; the mail's subject and sender only
+            # when it does not (one mail may carry forms of several units)
+            named = att.filename if self.unit_named(att.filename) else att.source
+            if kind is None:
+                self.examine(att_stored, att_sha, att.source, received, named)
+            else:
+                self.keep_attachment(att_stored, att_sha, att.source, kind, received, named)
+        if not forms and not kept:
+            # nothing the office can use: say so, naming the sender (a bare "收到" reply too)
+            reason = (
+                mail.notes[0]
+                if mail.notes
+                else "没有附带进展情况表"
+                + (f"（只附带了 {'、'.join(others)}）" if others else "")
+                + "，请联系该单位重新发送"
+            )
+            self.mail_problem(stored, sha, source, received, mail.label + reason, "mail_no_form")
+        elif new:
+            self.summary.mails.append(source)
+            self.summary.mail_notes += [mail.label + note for note in mail.notes]
+
+    def mail_problem(
+        self, stored: Path, sha: str, source: str, received: datetime, text: str, code: str
+    ) -> None:
+        """A mail that gave no return is itself recorded as an unidentified file."""
+        problem = Problem(text, code=code)
+        self.record(stored, sha, source, received, state="unidentified", problems=[problem])
+
+    def unit_named(self, name: str) -> str | None:
+        return unit_from_name(Path(name).name, self.assignments.registry)
+
+    def keep_attachment(
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        kind: str,
+        received: datetime,
+        file_name: str | None = None,
+    ) -> None:
+        unit = self.unit_named(file_name or source)
+        self.ledger.record_attachment(
+            self.period,
+            sha256=sha,
+            source=source,
+            kind=kind,
+            received_at=received.isoformat(timespec="seconds"),
+            unit=unit,
+            file={"size": stored.stat().st_size, "archive_path": str(stored)},
+        )
+        self.summary.attachments.append((source, kind, unit))
+
+    def examine(
+        self, stored: Path, sha: str, source: str, received: datetime, file_name: str | None = None
+    ) -> None:
+        try:
+            ex = examine(
+                stored,
+                source,
+                self.settings,
+                self.assignments,
+                self.period,
+                previous=self.previous,
+                file_name=file_name,
+            )
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
+            self.summary.failed.append(
+                (
+                    source,
+                    f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员",
+                )
+            )
+            return
+        answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
+        self.record(
+            stored,
+            sha,
+            source,
+            received,
+            state=ex.state,
+            problems=ex.problems,
+            unit=ex.unit,
+            form_id=ex.form_id,
+            schema_version=ex.schema_version,
+            identified_by=ex.identified_by,
+            answers=answers,
+        )
+
+    def record(
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        received: datetime,
+        *,
+        state: str,
+        problems: list[Problem],
+        unit: str | None = None,
+        answers: dict | None = None,
+        **ident,
+    ) -> None:
+        late = received > self.deadline
+        when = received.isoformat(timespec="seconds")
+        self.ledger.record_return(
+            self.period,
+            sha256=sha,
+            source=source,
+            state=state,
+            received_at=when,
+            unit=unit,
+            problems=[p.to_dict() for p in problems],
+            late=late,
+            answers=answers,
+            file={"size": stored.stat().st_size, "archive_path": str(stored)},
+            **ident,
+        )
+        self.summary.new.append(FileOutcome(source, sha, state, unit, late, when, problems))

@@ -1,0 +1,259 @@
+"""Where each unit stands in a period: form sent, returned (when, which version), accepted or
+rejected with the reasons, late or not. Read from the ledger only (no files are opened), so
+``duban status``, reminders and the scheduler can ask at any time.
+
+Public helpers:
+- ``unit_returns(assignments, returns)`` → one ``UnitReturn`` per unit due (used by merge);
+- ``rejection_reasons(row)`` → the error messages of one ledger ``returns`` row;
+- ``period_status(settings, assignments, ledger, period, now=None)`` → ``PeriodStatus``.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from reporting.core.calendar import period_calendar
+from reporting.core.config import Settings
+from reporting.core.ledger import Ledger, receipt_key
+from reporting.core.model import UnitReturn
+from reporting.core.periods import Period
+from reporting.intake.mailbox import is_mail_source
+from reporting.taskbook.assignments import Assignments
+
+STATE_CN = {
+    "accepted": "已接收",
+    "rejected": "退回待重报",
+    "missing": "未报送",
+    "unidentified": "无法识别",
+}
+RECEIPT_CN = {"sent": "已发", "failed": "失败", "pending": "未发", "": "—"}
+
+
+def _messages(row, level: str | None = None) -> list[str]:
+    out = []
+    for p in Ledger.problems_of(row):
+        if level is None or p.get("level", "error") == level:
+            out.append(p.get("message") or p.get("text", ""))
+    return out
+
+
+def rejection_reasons(row) -> list[str]:
+    """The error messages of a ledger ``returns`` row (warnings left out), for reminders."""
+    return _messages(row, "error")
+
+
+def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
+    """Every unit due (registry order) with the state of its returns.
+
+    ``returns`` are ledger rows in received order. The latest accepted return is in force;
+    ``problems`` holds the reasons of a rejection received after it (or of the latest
+    rejection when nothing was accepted).
+    """
+    by_unit: dict[str, list] = {}
+    for row in returns:
+        if row["unit"]:
+            by_unit.setdefault(row["unit"], []).append(row)
+    out = []
+    for unit in assignments.by_unit:
+        kind = assignments.registry.units[unit].kind
+        rows = by_unit.get(unit, [])
+        ur = UnitReturn(unit=unit, kind=kind, versions=len(rows))
+        accepted = [r for r in rows if r["state"] == "accepted"]
+        rejected = [r for r in rows if r["state"] != "accepted"]
+        if accepted:
+            cur = accepted[-1]
+            ur.state = "accepted"
+            later = [r for r in rejected if rows.index(r) > rows.index(cur)]
+            if later:
+                ur.problems = _messages(later[-1], "error")
+        elif rejected:
+            cur = rejected[-1]
+            ur.state = "rejected"
+            ur.problems = _messages(cur, "error")
+        else:
+            out.append(ur)
+            continue
+        ur.received_at = cur["received_at"]
+        ur.late = bool(cur["late"])
+        ur.identified_by = cur["identified_by"] or ""
+        out.append(ur)
+    return out
+
+
+@dataclass
+class UnitStatus:
+    unit: str
+    kind: str
+    form: bool = False  # a form was built for the period
+    notified: bool = False  # the 通知 with the form went out
+    state: str = "missing"  # accepted | rejected | missing
+    received_at: str | None = None
+    late: bool = False
+    overdue: bool = False  # missing or rejected, and the deadline has passed
+    versions: int = 0
+    source: str = ""  # file name of the return in force (or the latest one)
+    identified_by: str = ""
+    problems: list[str] = field(default_factory=list)  # reasons of the latest rejection
+    warnings: list[str] = field(default_factory=list)  # warnings of the return in force
+    attachments: list[str] = field(default_factory=list)  # scans/documents sent beside the form
+    receipt: str = ""  # of the latest return: sent | failed | pending ("" when none came)
+
+    @property
+    def state_cn(self) -> str:
+        return STATE_CN.get(self.state, self.state)
+
+
+@dataclass
+class PeriodStatus:
+    period: str
+    period_label: str
+    deadline: str
+    now: str
+    units: list[UnitStatus] = field(default_factory=list)
+    unidentified: list[dict] = field(default_factory=list)  # files that could not be tied to a unit
+    unassigned_attachments: list[str] = field(
+        default_factory=list
+    )  # scans with no unit in the name
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "due": len(self.units),
+            "forms": sum(1 for u in self.units if u.form),
+            "notified": sum(1 for u in self.units if u.notified),
+            "accepted": sum(1 for u in self.units if u.state == "accepted"),
+            "on_time": sum(1 for u in self.units if u.state == "accepted" and not u.late),
+            "late": sum(1 for u in self.units if u.state == "accepted" and u.late),
+            "rejected": sum(1 for u in self.units if u.state == "rejected"),
+            "missing": sum(1 for u in self.units if u.state == "missing"),
+            "unidentified": len(self.unidentified),
+        }
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["counts"] = self.counts()
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.period_label}（{self.period}）报送情况，截止时间 {self.deadline[:16].replace('T', ' ')}"
+        ]
+        widths = (26, 6, 6, 12, 18, 6, 6)
+        out.append(
+            _row(("单位", "表单", "通知", "状态", "报送时间", "版本", "回执", "说明"), widths)
+        )
+        for u in self.units:
+            when = (u.received_at or "")[:16].replace("T", " ")
+            note = []
+            if u.state == "accepted" and u.late:
+                note.append("逾期报送")
+            if u.overdue:
+                note.append("已逾期")
+            if u.problems:
+                note.append(
+                    "；".join(u.problems[:3])
+                    + (f" 等 {len(u.problems)} 个问题" if len(u.problems) > 3 else "")
+                )
+            elif u.warnings:
+                note.append(f"{len(u.warnings)} 条提醒")
+            if u.attachments:
+                note.append(f"附件 {len(u.attachments)} 份")
+            if is_mail_source(u.source):
+                note.append(f"来自{u.source}")
+            cells = (
+                u.unit,
+                "有" if u.form else "无",
+                "已发" if u.notified else "未发",
+                u.state_cn,
+                when or "—",
+            )
+            receipt = RECEIPT_CN.get(u.receipt, u.receipt)
+            out.append(_row((*cells, str(u.versions or "—"), receipt, "；".join(note)), widths))
+        for item in self.unidentified:
+            out.append(
+                f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}"
+            )
+        if self.unassigned_attachments:
+            out.append(f"未注明单位的附件：{'、'.join(self.unassigned_attachments)}")
+        c = self.counts()
+        out.append(
+            f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
+            f"退回待重报 {c['rejected']}，未报送 {c['missing']}"
+            + (f"，无法识别的文件 {c['unidentified']} 个" if c["unidentified"] else "")
+            + "。"
+        )
+        return out
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _row(cells, widths) -> str:
+    """Columns padded by display width (a CJK character takes two terminal cells)."""
+    parts = [c + " " * max(1, w - _width(c)) for c, w in zip(cells, widths, strict=False)]
+    return "".join(parts) + "".join(cells[len(widths) :])
+
+
+def period_status(
+    settings: Settings,
+    assignments: Assignments,
+    ledger: Ledger,
+    period: Period | str,
+    *,
+    now: datetime,
+) -> PeriodStatus:
+    period = Period.parse(period)
+    deadline = period_calendar(period, settings.deadline).deadline
+    rows = ledger.returns(period)
+    forms = ledger.forms(period)
+    status = PeriodStatus(
+        period=str(period),
+        period_label=period.full_label,
+        deadline=deadline.isoformat(),
+        now=now.isoformat(timespec="seconds"),
+    )
+    by_unit: dict[str, list] = {}
+    for row in rows:
+        if row["unit"]:
+            by_unit.setdefault(row["unit"], []).append(row)
+        elif row["state"] == "unidentified":
+            status.unidentified.append(
+                {
+                    "source": row["source"],
+                    "received_at": row["received_at"],
+                    "problems": _messages(row, "error"),
+                }
+            )
+    attached: dict[str, list[str]] = {}
+    for row in ledger.attachments(period):
+        attached.setdefault(row["unit"] or "", []).append(row["source"])
+    status.unassigned_attachments = attached.pop("", [])
+    receipts = ledger.receipt_results(period)
+    for ur in unit_returns(assignments, rows):
+        own = by_unit.get(ur.unit, [])
+        us = UnitStatus(
+            unit=ur.unit,
+            kind=ur.kind,
+            form=ur.unit in forms,
+            notified=ledger.notice_sent(period, ur.unit),
+            state=ur.state,
+            received_at=ur.received_at,
+            late=ur.late,
+            versions=ur.versions,
+            identified_by=ur.identified_by,
+            problems=ur.problems,
+            attachments=attached.get(ur.unit, []),
+        )
+        us.overdue = ur.state != "accepted" and now > deadline
+        in_force = [r for r in own if r["state"] == "accepted"] or own
+        if own:  # receipts answer a unit's latest return (reporting.notify.receipts)
+            us.receipt = receipts.get(receipt_key(own[-1]["sha256"]), "pending")
+        if in_force:
+            us.source = in_force[-1]["source"]
+            if ur.state == "accepted":
+                us.warnings = _messages(in_force[-1], "warning")
+        status.units.append(us)
+    return status

@@ -1,0 +1,284 @@
+"""Building a period's ``QuarterResult`` from the accepted answers of each unit.
+
+Per task row: the lead units' reports and the cooperating units' feedback, the
+indicator values, the 序时 judgement and a light.
+
+- 序时进度 is 25/50/75/100 % at the end of Q1–Q4 (100 % once the task's own deadline
+  has passed). gap = expected − reported progress, in percentage points.
+- A cumulative indicator is on track when value ≥ target × expected progress; a rate
+  (growth rate, or a level such as 治理率=45%) when value ≥ target.
+- Lights (``[merge]``): gap ≤ yellow_gap → 绿, ≤ red_gap → 黄, otherwise 红. An
+  indicator behind its requirement, or a unit's own 滞后/未启动, never shows 绿.
+- A reported status the numbers contradict is kept as reported and explained in
+  ``status_conflict``; ``judged_status`` is what the numbers say.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from reporting.core.config import MergeSettings
+from reporting.core.model import (
+    Answer,
+    IndicatorResult,
+    Light,
+    QuarterResult,
+    RowResult,
+    Status,
+    UnitAnswers,
+    UnitReturn,
+)
+from reporting.core.periods import Period
+from reporting.taskbook.assignments import Assignments, ResolvedTask
+from reporting.taskbook.tasks import Indicator
+
+# worst first: the row shows the worst status among its lead units
+_STATUS_RANK = {
+    Status.NOT_STARTED.value: 4,
+    Status.LAGGING.value: 3,
+    Status.ON_TRACK.value: 2,
+    Status.AHEAD.value: 1,
+    Status.DONE.value: 0,
+}
+_LIGHT_RANK = {Light.GREEN.value: 0, Light.YELLOW.value: 1, Light.RED.value: 2}
+
+
+def num(value: float | None) -> str:
+    """1200.0 → '1200', 7.125 → '7.13', None → '—'."""
+    if value is None:
+        return "—"
+    # 四舍五入 as people expect it (round() would give 7.12: binary floats, banker's rounding)
+    rounded = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def row_expected(task_deadline: str, period: Period) -> float:
+    """序时进度 of a row: the period's, or 100 once the task's own deadline has passed."""
+    try:
+        due = date.fromisoformat(task_deadline) if task_deadline else None
+    except ValueError:
+        due = None
+    if due is not None and due <= period.end:
+        return 100.0
+    return period.expected_progress
+
+
+def light_for_gap(gap: float, settings: MergeSettings) -> str:
+    if gap <= settings.yellow_gap:
+        return Light.GREEN.value
+    if gap <= settings.red_gap:
+        return Light.YELLOW.value
+    return Light.RED.value
+
+
+def _worse_light(*lights: str | None) -> str | None:
+    present = [light for light in lights if light]
+    return max(present, key=_LIGHT_RANK.__getitem__) if present else None
+
+
+def judge_indicator(
+    ind: Indicator, value: float | None, expected_progress: float
+) -> IndicatorResult:
+    res = IndicatorResult(
+        name=ind.name, target=ind.target, unit=ind.unit, growth=ind.growth, value=value
+    )
+    if ind.is_rate:
+        res.expected = ind.target
+    else:
+        res.expected = round(ind.target * expected_progress / 100, 6)
+    if value is None:
+        res.text = f"{ind.name}未填报"
+        return res
+    res.gap = round(value - res.expected, 6)
+    res.on_track = res.gap >= 0
+    res.text = _indicator_text(ind, value, res, expected_progress)
+    return res
+
+
+def _indicator_text(
+    ind: Indicator, value: float, res: IndicatorResult, expected_progress: float
+) -> str:
+    if ind.growth:
+        verb = "增长" if value >= 0 else "下降"
+        head = f"{ind.name}{verb}{num(abs(value))}%"
+    elif ind.unit == "%":
+        head = f"{ind.name}达到{num(value)}%"
+    else:
+        share = value / ind.target * 100 if ind.target else 0.0
+        head = f"{ind.name}完成{num(value)}{ind.unit}，为目标{num(ind.target)}{ind.unit}的{num(share)}%"
+        if res.gap >= 0:
+            return f"{head}，达到序时进度（{num(expected_progress)}%）"
+        return f"{head}，低于序时进度（{num(expected_progress)}%）{num(expected_progress - share)}个百分点"
+    if res.gap > 0:
+        return f"{head}，高于目标{num(res.gap)}个百分点"
+    if res.gap == 0:
+        return f"{head}，达到目标"
+    return f"{head}，低于目标{num(-res.gap)}个百分点"
+
+
+def _indicator_gap_pp(res: IndicatorResult, expected_progress: float) -> float | None:
+    """How far behind an indicator is, on the same percentage-point scale as progress."""
+    if res.value is None or res.gap is None:
+        return None
+    if res.growth or res.unit == "%":
+        return -res.gap
+    if not res.target:
+        return None
+    return expected_progress - res.value / res.target * 100
+
+
+def judge_status(percent: float, expected: float, settings: MergeSettings) -> str:
+    if percent >= 100:
+        return Status.DONE.value
+    if percent <= 0:
+        return Status.NOT_STARTED.value
+    if percent > expected:
+        return Status.AHEAD.value
+    if expected - percent <= settings.yellow_gap:
+        return Status.ON_TRACK.value
+    return Status.LAGGING.value
+
+
+def contradiction(answer: Answer, expected: float, settings: MergeSettings) -> str:
+    """Why a reported status disagrees with the reported progress ('' when it does not)."""
+    st, pct = answer.status, answer.percent
+    if st is None or pct is None:
+        return ""
+    p, e = num(pct), num(expected)
+    if st == Status.DONE.value and pct < 100:
+        return f"报“已完成”，但累计完成进度为{p}%"
+    if st == Status.AHEAD.value and pct <= expected:
+        return f"报“超序时”，但累计完成进度{p}%未超过序时进度{e}%"
+    if st == Status.ON_TRACK.value and expected - pct > settings.yellow_gap:
+        return f"报“序时推进”，但累计完成进度{p}%低于序时进度{e}%"
+    if st == Status.LAGGING.value and pct >= expected:
+        return f"报“滞后”，但累计完成进度{p}%已达到序时进度{e}%"
+    if st == Status.NOT_STARTED.value and pct > 0:
+        return f"报“未启动”，但累计完成进度为{p}%"
+    return ""
+
+
+def row_skeleton(row: ResolvedTask) -> RowResult:
+    """A task row with nothing reported yet (what a report shows before any return)."""
+    t = row.task
+    return RowResult(
+        id=t.id,
+        label=t.label,
+        section=t.section,
+        section_title=t.section_title,
+        task_no=t.task_no,
+        task_title=t.task_title,
+        content=t.content,
+        lead_leaders=list(row.lead_leaders),
+        lead_units=list(row.lead_units),
+        coop_units=list(row.coop_units),
+        coop_collective=list(row.coop_collective),
+    )
+
+
+def build_row(
+    row: ResolvedTask,
+    answers: dict[str, UnitAnswers],
+    period: Period,
+    settings: MergeSettings,
+) -> RowResult:
+    t = row.task
+    result = row_skeleton(row)
+    for units, part, target in (
+        (row.lead_units, "lead", result.lead_reports),
+        (row.coop_units, "coop", result.coop_feedback),
+    ):
+        for unit in units:
+            a = answers.get(unit)
+            given = getattr(a, part) if a is not None else {}
+            if t.id in given:
+                target.append(given[t.id])
+            else:
+                result.missing_units.append(unit)
+    expected = row_expected(t.deadline, period)
+    # indicators: the first lead unit (the notice lists the main one first) that gave a value
+    for ind in t.indicators:
+        value = next(
+            (
+                r.indicators.get(ind.name)
+                for r in result.lead_reports
+                if r.indicators.get(ind.name) is not None
+            ),
+            None,
+        )
+        result.indicators.append(judge_indicator(ind, value, expected))
+    if not result.lead_reports:
+        return result
+    statuses = [r.status for r in result.lead_reports if r.status]
+    if statuses:
+        result.status = max(statuses, key=lambda s: _STATUS_RANK.get(s, 0))
+    percents = [r.percent for r in result.lead_reports if r.percent is not None]
+    lights: list[str | None] = []
+    if percents:
+        result.percent = min(percents)
+        result.gap = round(expected - result.percent, 6)
+        result.judged_status = judge_status(result.percent, expected, settings)
+        lights.append(light_for_gap(result.gap, settings))
+    behind = [i for i in result.indicators if i.on_track is False]
+    for ind in behind:
+        gap_pp = _indicator_gap_pp(ind, expected)
+        lights.append(
+            _worse_light(
+                Light.YELLOW.value, light_for_gap(gap_pp, settings) if gap_pp is not None else None
+            )
+        )
+    if behind and result.judged_status not in (None, Status.DONE.value, Status.NOT_STARTED.value):
+        result.judged_status = Status.LAGGING.value
+    if result.status == Status.LAGGING.value:
+        lights.append(Light.YELLOW.value)
+    elif result.status == Status.NOT_STARTED.value and expected > 0:
+        lights.append(Light.RED.value)
+    if not percents and result.status in (
+        Status.DONE.value,
+        Status.AHEAD.value,
+        Status.ON_TRACK.value,
+    ):
+        lights.append(Light.GREEN.value)
+    result.light = _worse_light(*lights)
+    result.status_conflict = _conflicts(result, expected, settings, behind)
+    return result
+
+
+def _conflicts(
+    result: RowResult, expected: float, settings: MergeSettings, behind: list[IndicatorResult]
+) -> str:
+    notes = []
+    several = len(result.lead_reports) > 1
+    for rep in result.lead_reports:
+        why = contradiction(rep, expected, settings)
+        if why:
+            notes.append(f"{rep.unit}{why}" if several else why)
+    good = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
+    if behind and result.status in good:
+        names = "、".join(i.name for i in behind)
+        notes.append(f"报“{result.status}”，但指标{names}未达到序时要求")
+    return "；".join(notes)
+
+
+def build_result(
+    assignments: Assignments,
+    period: Period,
+    answers: dict[str, UnitAnswers],
+    units: list[UnitReturn],
+    settings: MergeSettings,
+    *,
+    deadline: str,
+    generated_at: str,
+) -> QuarterResult:
+    """The merged result of ``period``; ``units`` lists every unit due, with its return state."""
+    return QuarterResult(
+        period=str(period),
+        period_label=period.full_label,
+        expected_progress=period.expected_progress,
+        deadline=deadline,
+        generated_at=generated_at,
+        rows=[build_row(row, answers, period, settings) for row in assignments.rows],
+        units=units,
+    )

@@ -1,0 +1,141 @@
+"""The period's merged result, rebuilt from the ledger: ``merged.json`` and ``汇总表.xlsx``.
+
+``collect_and_merge`` is the collect step: take in the inbox (``reporting.intake.collect``),
+then merge. The latest accepted return of each unit supersedes earlier ones; both outputs
+are rewritten only when what they are built from changed. One collect per period runs at a
+time, so the scheduler's hourly run and a person's never interleave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from reporting.core.calendar import period_calendar
+from reporting.core.config import Settings
+from reporting.core.fileutil import atomic_write_text
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult, UnitAnswers
+from reporting.core.periods import Period
+from reporting.core.workspace import Workspace
+from reporting.intake.collect import CollectSummary, answers_from_dict, collect
+from reporting.intake.status import unit_returns
+from reporting.merge.judge import build_result
+from reporting.merge.summary import write_summary
+from reporting.taskbook.assignments import Assignments
+
+
+def collect_and_merge(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    *,
+    now: datetime,
+    inbox: Path | str | None = None,
+    progress: Callable[[str], None] | None = None,
+    ledger: Ledger | None = None,
+) -> CollectSummary:
+    """Take in every new file of the inbox, then rebuild the merged result."""
+    period = Period.parse(period)
+    own_ledger = ledger is None
+    ledger = ledger or Ledger(workspace.ledger_path)
+    try:
+        with _collect_lock(workspace.period_dir(period)):
+            summary = collect(
+                settings,
+                assignments,
+                workspace,
+                period,
+                inbox=inbox,
+                now=now,
+                progress=progress,
+                ledger=ledger,
+            )
+            summary.result, summary.written = merge_period(
+                settings, assignments, workspace, period, ledger, now
+            )
+        summary.merged_json = workspace.merged_json(period)
+        summary.merged_xlsx = workspace.merged_xlsx(period)
+    finally:
+        if own_ledger:
+            ledger.close()
+    return summary
+
+
+@contextmanager
+def _collect_lock(period_dir: Path):
+    """One collect per period at a time (the scheduler's hourly run and a person's may meet);
+    the second waits. The OS drops the lock when a process dies, even by SIGKILL."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    period_dir.mkdir(parents=True, exist_ok=True)
+    with open(period_dir / ".collect.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def merge_period(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period,
+    ledger: Ledger,
+    now: datetime,
+) -> tuple[QuarterResult, bool]:
+    """Build the merged result from the ledger; rewrite the outputs only when their inputs changed."""
+    returns = ledger.returns(period)
+    answers: dict[str, UnitAnswers] = {}
+    for unit, row in ledger.latest_accepted(period).items():
+        data = ledger.answers_of(period, row["sha256"])
+        if data is not None:
+            answers[unit] = answers_from_dict(data)
+    deadline = period_calendar(period, settings.deadline).deadline
+    result = build_result(
+        assignments,
+        period,
+        answers,
+        unit_returns(assignments, returns),
+        settings.merge,
+        deadline=deadline.isoformat(),
+        generated_at="",
+    )
+    digest = _digest(result, returns)
+    state = ledger.merge_state(period)
+    json_path, xlsx_path = workspace.merged_json(period), workspace.merged_xlsx(period)
+    if (
+        state is not None
+        and state["digest"] == digest
+        and json_path.exists()
+        and xlsx_path.exists()
+    ):
+        result.generated_at = state["generated_at"]
+        return result, False
+    result.generated_at = now.isoformat(timespec="seconds")
+    write_summary(result, returns, xlsx_path, settings)
+    atomic_write_text(json_path, result.to_json())
+    ledger.record_merge(period, digest, result.generated_at)
+    return result, True
+
+
+def _digest(result: QuarterResult, returns: list) -> str:
+    payload = {
+        "result": json.loads(result.to_json()),
+        "returns": [
+            [r["sha256"], r["state"], r["unit"], r["source"], r["problems"], r["received_at"]]
+            for r in returns
+        ],
+    }
+    return hashlib.sha256(
+        json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()

@@ -1,0 +1,328 @@
+"""Email: build one message per unit and send it over SMTP (or write it to an outbox).
+
+- Security ``starttls`` / ``ssl`` / ``none``; certificates verified with
+  ``ssl.create_default_context()`` unless the caller passes its own context (e.g. an
+  internal CA). The password comes only from ``DUBAN_SMTP_PASSWORD``.
+- Headers never carry CR/LF from data: names and subjects are cleaned, addresses
+  validated; anything else is refused before a connection is made.
+- The form goes as an attachment with its Chinese name (RFC 2231) plus an ASCII
+  fallback name for old clients.
+- ``outbox`` mode writes .eml files instead of sending (demo, or a mail gateway that
+  picks files up).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+import ssl
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from reporting.core.config import SmtpSettings
+from reporting.core.exceptions import NotifyError, SendError
+from reporting.core.fileutil import atomic_write_bytes, safe_filename
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_ADDR = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
+_SPLIT = re.compile(r"[;,，；、\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def clean_header(text: str) -> str:
+    """Header text from data: line breaks and control characters become one space."""
+    return re.sub(r"\s{2,}", " ", _CONTROL.sub(" ", str(text))).strip()
+
+
+def parse_addresses(text: str) -> list[str]:
+    """``a@x.cn; b@y.cn`` → addresses; raise NotifyError naming the first bad one."""
+    out = []
+    for part in _SPLIT.split(str(text or "").strip()):
+        if not part:
+            continue
+        if not _ADDR.fullmatch(part):
+            raise NotifyError(
+                f"邮箱地址“{clean_header(part)}”格式不对，请在单位名录（units.csv）或 [smtp] cc 中改正"
+            )
+        if part not in out:
+            out.append(part)
+    return out
+
+
+def sender_name(district: str, office: str) -> str:
+    """禹会区 + 区督查考核办 → 禹会区督查考核办 (no doubled 区)."""
+    if district.endswith("区") and office.startswith("区"):
+        return district + office[1:]
+    return district + office
+
+
+@dataclass
+class Mail:
+    """One message to send: who, what, and its attachment."""
+
+    to: list[tuple[str, str]]  # (display name, address)
+    subject: str
+    body: str
+    cc: list[str] = field(default_factory=list)
+    attachment: Path | None = None
+    attachment_name: str = ""  # the Chinese name the unit sees
+    fallback_name: str = ""  # ASCII name for clients without RFC 2231
+    label: str = ""  # outbox file name stem, log text
+
+    @property
+    def recipients(self) -> list[str]:
+        return [addr for _, addr in self.to] + [
+            a for a in self.cc if a not in {x for _, x in self.to}
+        ]
+
+
+def build_message(mail: Mail, *, sender: str, sender_display: str, date: datetime) -> EmailMessage:
+    if not mail.to:
+        raise NotifyError("邮件没有收件人")
+    for addr in mail.recipients + [sender]:
+        if not _ADDR.fullmatch(addr):
+            raise NotifyError(f"邮箱地址“{clean_header(addr)}”格式不对")
+    msg = EmailMessage()
+    domain = sender.rsplit("@", 1)[1]
+    msg["From"] = Address(display_name=clean_header(sender_display), addr_spec=sender)
+    msg["To"] = [Address(display_name=clean_header(name), addr_spec=addr) for name, addr in mail.to]
+    if mail.cc:
+        msg["Cc"] = ", ".join(mail.cc)
+    msg["Subject"] = clean_header(mail.subject)
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content(mail.body, cte="base64")
+    if mail.attachment is not None:
+        data = Path(mail.attachment).read_bytes()
+        msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1])
+        part = list(msg.iter_attachments())[-1]
+        name = clean_header(mail.attachment_name or Path(mail.attachment).name)
+        del part["Content-Disposition"]
+        part.set_raw(
+            "Content-Disposition", content_disposition(name, mail.fallback_name or "form.xlsx")
+        )
+    return msg
+
+
+def content_disposition(name: str, fallback: str) -> str:
+    """``attachment; filename*0*=utf-8''…; filename="fallback"`` folded to short lines.
+
+    Written by hand: the email package merges ``filename`` and ``filename*`` into one
+    parameter, so it cannot emit both.
+    """
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", fallback) or "form.xlsx"
+    if name.isascii() and '"' not in name and "\\" not in name:
+        return f'attachment; filename="{name}"'
+    pieces, current = [], "utf-8''"
+    for ch in name:
+        enc = urllib.parse.quote(ch, safe="")
+        if len(current) + len(enc) > 60:
+            pieces.append(current)
+            current = ""
+        current += enc
+    pieces.append(current)
+    # the extended name first: parsers that read both (Python's, some webmail) keep the first
+    lines = ["attachment;"]
+    lines += [f" filename*{i}*={piece};" for i, piece in enumerate(pieces)]
+    lines.append(f' filename="{fallback}"')
+    return "\n".join(lines)
+
+
+class Mailer:
+    """One SMTP connection reused for every message of a run (or an outbox directory).
+
+    ``send`` raises ``SendError``; after an error the connection is dropped and the next
+    ``send`` reconnects. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        *,
+        sender_display: str = "",
+        context: ssl.SSLContext | None = None,
+        password: str | None = None,
+        outbox: Path | None = None,
+        now: datetime,
+    ):
+        self.smtp = smtp
+        self.sender_display = sender_display
+        self.context = context
+        self.password = password or ""
+        self.outbox = Path(outbox) if outbox else (Path(smtp.outbox) if smtp.outbox else None)
+        self.conn: smtplib.SMTP | None = None
+        self.now = now  # the Date: of every message of this run
+
+    @property
+    def where(self) -> str:
+        if self.outbox:
+            return f"发件箱目录 {self.outbox}"
+        return f"邮件服务器 {self.smtp.host}:{self.smtp.port}"
+
+    @property
+    def sender(self) -> str:
+        return (
+            self.smtp.sender
+            or self.smtp.user
+            or ("duban@localhost.localdomain" if self.outbox else "")
+        )
+
+    def check(self) -> None:
+        """Raise NotifyError for settings that cannot work, before anything is sent."""
+        if self.outbox:
+            return
+        if not self.smtp.host:
+            raise NotifyError(
+                "没有配置邮件服务器：请在 config.toml 的 [smtp] 中填写 host、port 和 sender"
+                "（或设置 outbox 只生成邮件文件），也可以改用 --channel webhook 或 --channel list"
+            )
+        if not self.sender or not _ADDR.fullmatch(self.sender):
+            raise NotifyError(
+                "[smtp] sender（发件人邮箱）没有填写或格式不对，请在 config.toml 中改正"
+            )
+        if self.smtp.user and not self.password:
+            raise NotifyError(
+                "[smtp] 设置了 user，但没有设置环境变量 DUBAN_SMTP_PASSWORD（邮箱密码或授权码），"
+                "请设置后重试；密码不要写进 config.toml"
+            )
+
+    def build(self, mail: Mail) -> EmailMessage:
+        return build_message(
+            mail, sender=self.sender, sender_display=self.sender_display, date=self.now
+        )
+
+    def send(self, mail: Mail) -> dict[str, str]:
+        """Send one message; return the refused recipients {address: server reply}."""
+        try:
+            msg = self.build(mail)
+        except NotifyError as exc:  # bad data for this one message: the batch goes on
+            raise SendError(str(exc)) from None
+        if self.outbox:
+            name = safe_filename(mail.label or msg["Message-ID"].strip("<>"), limit=120) + ".eml"
+            atomic_write_bytes(self.outbox / name, msg.as_bytes())
+            return {}
+        try:
+            conn = self._connection()
+            refused = conn.send_message(msg, from_addr=self.sender, to_addrs=mail.recipients)
+        except SendError:
+            self.close(quit=False)
+            raise
+        except smtplib.SMTPRecipientsRefused as exc:
+            return {addr: _reply(code, text) for addr, (code, text) in exc.recipients.items()}
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close(quit=False)
+            raise self._error(exc) from None
+        return {addr: _reply(code, text) for addr, (code, text) in refused.items()}
+
+    def _connection(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            return self.conn
+        s = self.smtp
+        context = self.context or ssl.create_default_context()
+        try:
+            if s.security == "ssl":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            try:
+                conn.ehlo()
+                if s.security == "starttls":
+                    conn.starttls(context=context)
+                    conn.ehlo()
+                if s.user:
+                    conn.login(s.user, self.password)
+            except BaseException:
+                conn.close()
+                raise
+        except (smtplib.SMTPException, OSError) as exc:
+            raise self._error(exc, connecting=True) from None
+        self.conn = conn
+        return conn
+
+    def _error(self, exc: BaseException, connecting: bool = False) -> SendError:
+        where = self.where
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return SendError(
+                f"{where} 的证书验证失败（{exc.verify_message}），请检查 host 是否与证书一致，或联系邮件管理员",
+                fatal=True,
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return SendError(
+                f"{where} 不支持 STARTTLS，请把 [smtp] security 改为 ssl（通常端口 465）或询问邮件管理员",
+                fatal=True,
+            )
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return SendError(
+                f"{where} 拒绝登录（{_reply(exc.smtp_code, exc.smtp_error)}），"
+                "请检查 [smtp] user 和环境变量 DUBAN_SMTP_PASSWORD（有的邮箱要用授权码）",
+                fatal=True,
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            transient = 400 <= exc.smtp_code < 500
+            if (
+                self.smtp.security == "none"
+                and "STARTTLS" in _reply(exc.smtp_code, exc.smtp_error).upper()
+            ):
+                return SendError(
+                    f"{where} 要求加密连接（{_reply(exc.smtp_code, exc.smtp_error)}），请把 [smtp] security 改为 starttls",
+                    fatal=True,
+                )
+            return SendError(
+                f"{where} 拒绝了邮件（{_reply(exc.smtp_code, exc.smtp_error)}）",
+                transient=transient,
+                fatal=connecting,
+            )
+        timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+        if timed_out or isinstance(exc, (TimeoutError, socket.timeout)):
+            return SendError(
+                f"{where} 在 {self.smtp.timeout:g} 秒内没有响应，请稍后重试或调大 [smtp] timeout",
+                transient=True,
+                fatal=True,
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            return SendError(f"{where} 中途断开了连接（{exc}）", transient=True, fatal=connecting)
+        if isinstance(exc, ssl.SSLError):
+            return SendError(
+                f"与{where} 建立加密连接失败（{exc.reason or exc}），请检查 [smtp] security 和 port",
+                fatal=True,
+            )
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            return SendError(
+                f"无法连接{where}（{reason}），请检查 [smtp] host、port 和网络，稍后重新运行",
+                transient=True,
+                fatal=True,
+            )
+        return SendError(f"{where} 出错（{exc}）", transient=True, fatal=connecting)
+
+    def close(self, quit: bool = True) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            if quit:
+                conn.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _reply(code, text) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return clean_header(f"{code} {text}")

@@ -1,0 +1,129 @@
+"""Per-leader briefs (分管领导调度单): one short .docx per leading leader.
+
+Each brief lists the leader's rows, lagging ones first, with condensed progress (and,
+from the second quarter on, each row's status and progress last quarter); it is filled
+from ``templates/leader_brief.docx`` like the report and written next to it in
+``分管领导调度单/``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time
+from pathlib import Path
+
+from reporting.core.config import Settings
+from reporting.core.fileutil import safe_filename
+from reporting.core.model import QuarterResult, RowResult, Status
+from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.documents.docx_render import render_docx
+from reporting.merge.compare import QuarterChange
+from reporting.merge.judge import num
+from reporting.report.context import annex_row
+from reporting.report.wording import id_key, row_status, status_phrase
+
+BRIEF_TEMPLATE = "leader_brief.docx"
+BRIEFS_DIR = "分管领导调度单"
+BRIEF_CHARS = 70  # progress characters per row (the report's annex has more room)
+# lagging first in a leader's brief, then what is unknown, then the rest in task order
+_BRIEF_ORDER = {
+    Status.LAGGING.value: 0,
+    Status.NOT_STARTED.value: 1,
+    None: 2,
+}
+
+
+def leaders_of(result: QuarterResult) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in sorted(result.rows, key=id_key):
+        for leader in row.lead_leaders:
+            seen.setdefault(leader, None)
+    return list(seen)
+
+
+def brief_context(
+    result: QuarterResult,
+    settings: Settings,
+    period: Period,
+    leader: str,
+    *,
+    today: date,
+    change: QuarterChange | None = None,
+) -> dict:
+    """One leader's rows, lagging (and red) first, then not started, unknown, the rest.
+
+    With ``change`` each row's ``before`` holds last quarter's status and progress (None
+    without a comparison, or for a row new this quarter).
+    """
+    mine = [r for r in sorted(result.rows, key=id_key) if leader in r.lead_leaders]
+
+    def order(r: RowResult) -> int:
+        if r.lagging:
+            return 0
+        return _BRIEF_ORDER.get(r.status, 3)
+
+    mine.sort(key=order)  # stable: task order within each group
+    counts = Counter(row_status(r) for r in mine)
+    phrase = status_phrase({k: counts.get(k, 0) for k in result.status_counts()})
+    d = settings.district
+    previous = change.by_id() if change else {}
+    rows = []
+    for i, r in enumerate(mine, 1):
+        row = annex_row(i, r, progress_chars=BRIEF_CHARS, short=True)
+        row.pop("leaders")
+        row["before"] = _before(previous.get(r.id)) if change else None
+        rows.append(row)
+    return {
+        "title": f"{leader}同志分管任务{period.label}推进情况调度单",
+        "leader": leader,
+        "period_label": period.full_label,
+        "quarter_label": period.label,
+        "document_title": d.document_title,
+        "n_rows": len(mine),
+        "n_lagging": sum(1 for r in mine if r.lagging),
+        "phrase": phrase,
+        "expected": num(result.expected_progress),
+        "cutoff": cn_time(result.generated_at, today),
+        "rows": rows,
+        "signer": settings.report.signer,
+        "date_text": chinese_date(today),
+        "previous_label": Period.parse(change.before.period).label if change else "",
+    }
+
+
+def _before(rc) -> dict | None:
+    """Last quarter's status and cumulative progress of a row (None: not in last quarter's table)."""
+    if rc is None:
+        return None
+    return {
+        "status": rc.status_before,
+        "percent": num(rc.before) if rc.before is not None else "",
+    }
+
+
+def render_leader_briefs(
+    result: QuarterResult,
+    settings: Settings,
+    period: Period,
+    out_dir: Path,
+    *,
+    today: date,
+    change: QuarterChange | None = None,
+) -> list[Path]:
+    """One short .docx per leading leader; stale briefs of this period are removed."""
+    out_dir = Path(out_dir)
+    template = Path(settings.templates_dir) / BRIEF_TEMPLATE
+    when = datetime.combine(today, time(0, 0))
+    written = []
+    for leader in leaders_of(result):
+        ctx = brief_context(result, settings, period, leader, today=today, change=change)
+        path = out_dir / safe_filename(f"{period}_分管领导调度单_{leader}.docx")
+        render_docx(
+            template, ctx, path, title=ctx["title"], author=settings.district.office, when=when
+        )
+        written.append(path)
+    if out_dir.exists():
+        for old in out_dir.glob(f"{period}_分管领导调度单_*.docx"):
+            if old not in written:
+                old.unlink()
+    return written

@@ -1,0 +1,233 @@
+"""The quarterly report (公文, GB/T 9704-2012) rendered from the merged result.
+
+``render_report`` reads ``<data>/<period>/merged.json`` (or, before anything was
+collected, an empty result built from the task table), turns it into the template context
+(``report_context``), and fills ``templates/report.docx`` (``docx_render``); optionally it
+converts the report to PDF and writes the per-leader briefs (``leader_briefs``). From the
+second quarter on, the previous quarter's merged.json of the same year (same task table)
+adds the comparison with last quarter (``compare``); without it nothing changes.
+
+Rendering twice gives the same file: fixed core properties, fixed zip times, a
+deterministic chart and image names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from reporting.core.config import Settings
+from reporting.core.exceptions import ReportError
+from reporting.core.fileutil import safe_filename
+from reporting.core.model import QuarterResult, UnitReturn
+from reporting.core.periods import Period
+from reporting.core.previous import previous_result
+from reporting.core.workspace import Workspace
+from reporting.documents.docx_render import render_docx
+from reporting.merge.compare import QuarterChange, quarter_change
+from reporting.report.context import build_context
+from reporting.report.leader_briefs import BRIEFS_DIR, render_leader_briefs
+
+REPORT_TEMPLATE = "report.docx"
+
+
+@dataclass
+class ReportOutput:
+    """What ``render_report`` wrote, with the counts it reported."""
+
+    period: Period
+    docx: Path
+    merged: bool  # False: no merged.json yet, rendered as "no returns received"
+    rows: int
+    status_counts: dict[str, int]
+    unit_counts: dict[str, int]
+    lagging: int
+    pdf: Path | None = None
+    pdf_error: str = ""
+    briefs: list[Path] = field(default_factory=list)
+    change: QuarterChange | None = None  # the comparison with last quarter the report shows
+    change_note: str = ""  # why last quarter's result was not compared, when it exists
+
+    def lines(self) -> list[str]:
+        out = [f"报告已生成：{self.docx}"]
+        if self.pdf:
+            out.append(f"PDF：{self.pdf}")
+        if self.pdf_error:
+            out.append(f"未能生成 PDF：{self.pdf_error}")
+        if self.briefs:
+            out.append(f"分管领导调度单 {len(self.briefs)} 份：{self.briefs[0].parent}")
+        if self.change:
+            c = self.change
+            out.append(
+                f"已与{c.before.period_label}对比：由未达到转为达到序时进度 {len(c.caught_up)} 项，"
+                f"由达到转为未达到 {len(c.fell_behind)} 项（见报告“一、总体情况”）。"
+            )
+        if self.change_note:
+            out.append(f"提示：{self.change_note}")
+        counts = "、".join(f"{k}{v}项" for k, v in self.status_counts.items() if v)
+        out.append(
+            f"{self.period.full_label}：任务 {self.rows} 项（{counts or '无'}），滞后或亮红灯 {self.lagging} 项。"
+        )
+        u = self.unit_counts
+        out.append(
+            f"应报送单位 {u['due']} 个：按时 {u['on_time']} 个，逾期 {u['late']} 个，"
+            f"退回待重报 {u['rejected']} 个，未报送 {u['missing']} 个。"
+        )
+        if not self.merged:
+            out.append(
+                "提示：还没有汇总结果（merged.json），报告按“尚未收到报送”生成；回收后请先运行 duban collect 再生成报告。"
+            )
+        return out
+
+
+# -- the result ---------------------------------------------------------------------
+def _calendar(settings: Settings, period: Period):
+    """The period's dates; a year missing from the holiday table does not stop the report."""
+    import warnings
+
+    from reporting.core.calendar import UnknownYearWarning, period_calendar
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownYearWarning)
+        return period_calendar(period, settings.deadline)
+
+
+def empty_result(settings: Settings, assignments, period: Period) -> QuarterResult:
+    """The result of a period nobody has reported on yet: every row and unit missing."""
+    from reporting.merge.judge import build_result
+
+    due = _calendar(settings, period).deadline.isoformat()
+    registry = assignments.registry
+    units = [
+        UnitReturn(
+            unit=name, kind=registry.units[name].kind if name in registry.units else "department"
+        )
+        for name in assignments.by_unit
+    ]
+    return build_result(
+        assignments, period, {}, units, settings.merge, deadline=due, generated_at=due
+    )
+
+
+def load_result(
+    settings: Settings, workspace: Workspace, period: Period, assignments=None
+) -> tuple[QuarterResult, bool]:
+    """(result, merged): the merged result, or an empty one when nothing was collected yet."""
+    path = workspace.merged_json(period)
+    if path.exists():
+        try:
+            return QuarterResult.load(path), True
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ReportError(
+                f"汇总结果 {path} 无法读取（{exc}），请重新运行 duban collect --period {period} 后再生成报告"
+            ) from None
+    if assignments is None:
+        assignments = _assignments(settings)
+    return empty_result(settings, assignments, period), False
+
+
+def _assignments(settings: Settings):
+    from reporting.taskbook.assignments import Assignments
+    from reporting.taskbook.registry import Registry
+    from reporting.taskbook.tasks import load_tasks
+
+    return Assignments(
+        load_tasks(settings.paths.tasks), Registry.load(settings.paths.units, settings.registry)
+    )
+
+
+def default_report_day(settings: Settings, period: Period, today: date) -> date:
+    """The date in the 落款: the period's report day once it has come, else today."""
+    report_day = _calendar(settings, period).report_day
+    return report_day if report_day <= today else today
+
+
+def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
+    d = settings.district
+    return out_dir / safe_filename(
+        f"{period}_{d.name}{d.document_title}{period.label}推进情况报告.docx", 120
+    )
+
+
+def render_report(
+    settings: Settings,
+    workspace: Workspace,
+    period: Period,
+    *,
+    out_dir: Path | None = None,
+    pdf: bool = False,
+    by_leader: bool = False,
+    result: QuarterResult | None = None,
+    now: datetime,
+    today: date | None = None,
+    assignments=None,
+    previous: QuarterResult | None = None,
+) -> ReportOutput:
+    """Render the period's report (and optionally its PDF and the per-leader briefs).
+
+    ``result`` defaults to merged.json, or an empty result from ``assignments`` (loaded from
+    the settings when not given) when nothing was collected. ``now`` is the time of the run;
+    ``today`` overrides the 落款 date (by default the report day once it has come, else today).
+    ``previous`` (last quarter's result, for the comparison) defaults to the previous
+    quarter's merged.json of the same year (``previous_result``).
+    """
+    period = Period.parse(period)
+    merged = True
+    if result is None:
+        result, merged = load_result(settings, workspace, period, assignments)
+    elif result.period and result.period != str(period):
+        raise ReportError(
+            f"汇总结果属于 {result.period}，与要生成的报告期 {period} 不符，请检查 --period"
+        )
+    note = ""
+    if previous is None:
+        previous, note = previous_result(workspace, period, "本报告未与上季度对比")
+    elif period.quarter == 1 or previous.period != str(period.previous()):
+        raise ReportError(
+            f"对比用的上季度结果属于 {previous.period}，不是 {period} 的上一季度（同一年度内），请检查"
+        )
+    change = quarter_change(previous, result) if previous is not None else None
+    if change is not None and not change.comparable:
+        change = None  # one of the quarters has no reports: nothing moved that can be told
+    day = today or default_report_day(settings, period, now.date())
+    out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
+    context = build_context(result, settings, period, today=day, change=change)
+
+    from reporting.report.chart import status_chart_png
+
+    chart = status_chart_png(result)
+    when = datetime.combine(day, time(0, 0))
+    target = report_path(settings, period, out_dir)
+    render_docx(
+        Path(settings.templates_dir) / REPORT_TEMPLATE,
+        context,
+        target,
+        title=context["title"],
+        author=settings.district.office,
+        when=when,
+        chart_png=chart,
+    )
+    output = ReportOutput(
+        period=period,
+        docx=target,
+        merged=merged,
+        rows=len(result.rows),
+        status_counts=result.status_counts(),
+        unit_counts=result.unit_counts(),
+        lagging=context["n_lagging"],
+        change=change,
+        change_note=note,
+    )
+    if by_leader:
+        output.briefs = render_leader_briefs(
+            result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
+        )
+    if pdf:
+        from reporting.documents.office import OfficeError, convert
+
+        try:
+            output.pdf = convert(target, "pdf", out_dir, timeout=settings.report.pdf_timeout)
+        except OfficeError as exc:
+            output.pdf_error = str(exc)
+    return output

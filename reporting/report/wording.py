@@ -1,0 +1,131 @@
+"""How the report words things: unit text cleaned and condensed, shares, times, row names.
+
+Text from units is cleaned of characters XML cannot hold and of empty lines, and cut at
+a sentence end where it is too long for the report (the merged workbook keeps it all);
+its newlines become separate paragraphs in the body and line breaks in table cells.
+Used by the report's context (``report_context``) and the leader briefs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reporting.core.fileutil import clean_text
+from reporting.core.model import MISSING, RowResult
+from reporting.merge.judge import num
+
+# how much of a unit's text the report repeats (the merged workbook keeps it all)
+TASK_CHARS = 50
+SHORT_CHARS = 28
+TITLE_EM = 20  # 二号 characters per line in the 156 mm type area
+
+
+def share(part: int, total: int) -> str:
+    """'38.5%' style share of ``total`` (one decimal, a trailing .0 dropped)."""
+    if not total:
+        return "0%"
+    return f"{num(round(100 * part / total, 1))}%"
+
+
+def unit_text(text: str | None) -> str:
+    """Text from a unit: no XML-illegal characters, unified newlines, no empty lines."""
+    text = clean_text(str(text or "")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def condense(text: str, limit: int) -> str:
+    """Cut after a sentence end within ``limit`` characters if there is one, else at the limit."""
+    text = unit_text(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    ends = [cut.rfind(ch) for ch in "。；！？\n"]
+    best = max(ends)
+    if best >= limit // 2:
+        return cut[: best + 1].rstrip("\n") + "……"
+    return cut.rstrip("，、；：,; ") + "……"
+
+
+def body_text(text: str) -> str:
+    """Body paragraphs: each line of the unit's text becomes its own paragraph (docxtpl: \\a)."""
+    return text.replace("\n", "\a")
+
+
+def short_title(row: RowResult) -> str:
+    """A short name for a row: the task title, else the content's first clause."""
+    title = unit_text(row.task_title)
+    content = unit_text(row.content).replace("\n", "")
+    if title and row.label == row.task_no:
+        text = title
+    else:
+        text = re.split(r"[，。；：,;]", content, maxsplit=1)[0] or content
+    text = text.rstrip("。")
+    return text if len(text) <= SHORT_CHARS else text[:SHORT_CHARS] + "……"
+
+
+def label_text(row: RowResult) -> str:
+    """How the notice numbers a row in running text: '8（1）', '29.'."""
+    return row.label if row.label.endswith("）") else f"{row.label}."
+
+
+def task_text(row: RowResult) -> str:
+    return f"{row.label} {condense(row.content, TASK_CHARS).rstrip('。')}"
+
+
+def status_phrase(counts: dict[str, int]) -> str:
+    """'序时推进6项、滞后1项、未报送1项' — only the statuses that occur."""
+    parts = [f"{k}{v}项" for k, v in counts.items() if v]
+    return "、".join(parts) if parts else "无任务"
+
+
+def row_status(row: RowResult) -> str:
+    return row.status or MISSING
+
+
+def row_light(row: RowResult) -> str:
+    return f"{row.light}灯" if row.light else "—"
+
+
+def id_key(row: RowResult) -> tuple:
+    """Task-table order (8, 8.1, 8.2, 9); ids that are not numbers last."""
+    no, _, sub = str(row.id).partition(".")
+    try:
+        return (int(no), int(sub or 0), "")
+    except ValueError:
+        return (10**9, 0, str(row.id))
+
+
+# After each 、 of a list of task labels: LibreOffice treats "18（2）、18（3）、…" as one
+# unbreakable word and splits it mid-number; a zero-width space gives it break points.
+LABEL_SEPARATOR = "、\u200b"
+
+
+def join_labels(labels) -> str:
+    """'6、10（3）、22（1）' with a break opportunity after each 、 (invisible in Word/WPS)."""
+    return LABEL_SEPARATOR.join(labels)
+
+
+def join_names(names) -> str:
+    """'甲、乙': the non-empty names joined the way the notice lists them."""
+    return "、".join(n for n in names if n)
+
+
+def text_width(text: str) -> float:
+    """Width in em: CJK and full-width characters 1, ASCII 0.5."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
+
+
+def title_break(title: str, document_title: str, per_line: float = TITLE_EM) -> str:
+    """``document_title`` with a line break after its 》 when the title needs two lines.
+
+    GB/T 9704 wants a wrapped title to break between words, not in the middle of
+    one (…重点任 / 务…); the break after the quoted document name keeps both lines whole.
+    """
+    k = document_title.find("》")
+    if text_width(title) <= per_line or k < 0 or k == len(document_title) - 1:
+        return document_title
+    i = title.find(document_title) + k + 1
+    if text_width(title[:i]) <= per_line and text_width(title[i:]) <= per_line:
+        return document_title[: k + 1] + "\n" + document_title[k + 1 :]
+    return document_title

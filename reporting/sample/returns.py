@@ -1,0 +1,227 @@
+"""Simulated returns (示例数据) for the demo: generated forms filled in as units would.
+
+Every filled form says 示例数据 in its 填报人 cell and progress text, so it can never be
+mistaken for a real return. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from reporting.core.model import Status
+from reporting.core.periods import Period
+from reporting.forms import formspec as fs
+from reporting.taskbook.assignments import ResolvedTask
+
+PROGRESS_PHRASES = (
+    "召开专题调度会{n}次，明确责任分工和时间节点，",
+    "建立工作专班，逐项梳理任务清单，",
+    "对照年度目标制定推进方案，",
+    "会同相关单位实地督导{n}次，",
+)
+PROGRESS_ACTIONS = (
+    "相关工作按计划推进。",
+    "已完成前期手续办理，正在组织实施。",
+    "重点环节已取得阶段性成效。",
+    "正在协调解决用地、资金等要素保障。",
+)
+PROBLEMS = (
+    "",
+    "",
+    "要素保障压力较大，部分事项审批周期较长。",
+    "资金到位不及时，影响实施进度。",
+    "个别配合单位反馈不够及时。",
+)
+NEXT_STEPS = (
+    "加强调度，确保按时序推进。",
+    "倒排工期，挂图作战，力争下季度完成阶段目标。",
+    "加强与上级部门对接，争取政策和资金支持。",
+)
+FATES = ("on_time", "late", "missing", "rejected")
+
+
+@dataclass
+class Scenario:
+    """Which units return on time, late, not at all, or with mistakes."""
+
+    late: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # two typical mistakes, see _spoil
+
+    def fate(self, unit: str) -> str:
+        for name in ("late", "missing", "rejected"):
+            if unit in getattr(self, name):
+                return name
+        return "on_time"
+
+
+def default_scenario(units: list[str], quarter: int = 1) -> Scenario:
+    """A mix like a real quarter: most on time, a few late, a few missing, two rejected.
+
+    The units that slip change from quarter to quarter; the units reporting the main
+    economic indicators always report.
+    """
+    pool = [u for u in units if u not in ("区发改委", "区科技经信局", "区商务外事局", "区财政局")]
+    shift = 7 * (quarter - 1)
+    pool = pool[shift:] + pool[:shift]
+    return Scenario(late=pool[3:6], missing=pool[8:11], rejected=pool[12:14])
+
+
+def answer_for(
+    task: ResolvedTask, unit: str, period: Period, rng: random.Random, lead: bool
+) -> dict:
+    """A plausible answer: progress around the expected pace, status consistent with it."""
+    expected = period.expected_progress
+    lag = rng.random() < 0.12
+    # some one-off tasks finish early, and stay finished in later quarters
+    done = random.Random(f"done-{unit}-{task.id}").random() < 0.04 * period.quarter
+    percent = (
+        100.0
+        if done
+        else max(
+            0.0, min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12))))
+        )
+    )
+    if percent >= 100:
+        status = Status.DONE
+    elif percent == 0:
+        status = Status.NOT_STARTED
+    elif percent < expected:
+        status = Status.LAGGING
+    elif percent > expected + 5:
+        status = Status.AHEAD
+    else:
+        status = Status.ON_TRACK
+    subject = (task.task.task_title or task.task.content)[:18].rstrip("，。")
+    phrase = rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 6))
+    if lead:
+        text = f"（示例数据）{unit}围绕“{subject}”，{phrase}{rng.choice(PROGRESS_ACTIONS)}"
+    else:
+        text = f"（示例数据）{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
+    if status == Status.NOT_STARTED and lead:  # a lead unit that has not started writes no progress
+        text = ""
+    values = {}
+    for ind in task.task.indicators:
+        if ind.is_rate:
+            values[ind.name] = round(ind.target + rng.uniform(-1.5 if lag else -0.5, 1.5), 1)
+        else:
+            values[ind.name] = round(ind.target * percent / 100 * rng.uniform(0.9, 1.1), 1)
+    return {
+        "progress": text,
+        "percent": percent,
+        "status": status.value,
+        "problems": rng.choice(PROBLEMS) if lag or rng.random() < 0.3 else "",
+        "next_steps": rng.choice(NEXT_STEPS),
+        "indicators": values,
+    }
+
+
+def fill_form(
+    src: Path, dest: Path, answers: dict[tuple[str, str], dict], header: dict[str, str]
+) -> None:
+    """Write answers into a generated form's editable cells and save it as ``dest``.
+
+    ``answers`` maps (role, task id) → answer dict (keys as in ``answer_for``);
+    ``header`` maps header keys (filler, phone, approver, fill_date) → text.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    for role, sheet in fs.TASK_SHEETS.items():
+        if sheet not in wb.sheetnames:
+            continue
+        ws = wb[sheet]
+        for key, text in header.items():
+            ws[fs.HEADER_BY_KEY[key].value_cell] = text
+        row = fs.FIRST_DATA_ROW
+        while True:
+            task_id = fs.parse_task_label(ws.cell(row=row, column=fs.column_index("task_id")).value)
+            if task_id is None:
+                break
+            answer = answers.get((role, task_id))
+            if answer:
+                for key in ("progress", "percent", "status", "problems", "next_steps"):
+                    ws.cell(
+                        row=row,
+                        column=fs.column_index(key),
+                        value=answer[key] if answer[key] != "" else None,
+                    )
+                _fill_indicators(ws, row, answer["indicators"])
+            row += 1
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dest)
+
+
+def _fill_indicators(ws, row: int, values: dict[str, float]) -> None:
+    k = 1
+    while True:
+        col = fs.column_index(f"ind{k}_target")
+        header = ws.cell(row=fs.HEADER_ROW, column=col).value
+        if not header:
+            return
+        label = str(ws.cell(row=row, column=col).value or "")
+        for name, value in values.items():
+            if label.startswith(f"{name}："):
+                ws.cell(row=row, column=fs.column_index(f"ind{k}_value"), value=value)
+        k += 1
+
+
+def spoil(answers: dict[tuple[str, str], dict], rng: random.Random) -> None:
+    """Two typical mistakes: a percentage over 100 and a status word not in the list."""
+    keys = sorted(answers)
+    first = answers[keys[0]]
+    first["percent"] = 150
+    last = answers[keys[-1]]
+    last["status"] = "进行中"
+
+
+def simulate_returns(
+    assignments,
+    workspace,
+    period: Period,
+    deadline: datetime,
+    scenario: Scenario | None = None,
+    seed: int = 2024,
+    fates: tuple[str, ...] = FATES,
+) -> dict[str, list[str]]:
+    """Fill the forms of units whose fate is in ``fates`` into the period's inbox.
+
+    Returns fate → units (all units, whether written now or not). File times are set so
+    intake sees on-time returns before the deadline and late ones a day after it.
+    """
+    units = list(assignments.by_unit)
+    scenario = scenario or default_scenario(units, period.quarter)
+    inbox = workspace.inbox_dir(period)
+    outcome: dict[str, list[str]] = {fate: [] for fate in FATES}
+    for unit in units:
+        fate = scenario.fate(unit)
+        outcome[fate].append(unit)
+        form = workspace.form_path(period, unit)
+        if fate == "missing" or fate not in fates or not form.exists():
+            continue
+        rng = random.Random(
+            f"{seed}-{period}-{unit}"
+        )  # per unit: same answers whatever else is filled
+        rows = assignments.by_unit[unit]
+        answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
+        answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
+        if fate == "rejected":
+            spoil(answers, rng)
+        contact = assignments.registry.units[unit]
+        when = deadline + (
+            timedelta(days=1) if fate == "late" else -timedelta(days=1, hours=rng.randint(0, 48))
+        )
+        header = {
+            "filler": f"{contact.contact}（示例数据）",
+            "phone": contact.phone,
+            "approver": "（示例数据）",
+            "fill_date": f"{when.year}年{when.month}月{when.day}日",
+        }
+        dest = inbox / f"{form.stem}（已填）.xlsx"
+        fill_form(form, dest, answers, header)
+        os.utime(dest, (when.timestamp(), when.timestamp()))
+    return outcome

@@ -1,0 +1,566 @@
+"""Importing a task breakdown document (任务分解) into a tasks.csv for the office to review.
+
+``import_tasks(settings, source, out=…)`` reads plain text (UTF-8, GB18030, UTF-16), a
+.docx (paragraphs or a task table) or a spreadsheet (.xlsx, .xls, .ods), decided by the
+file's content and never by its extension; it writes the rows in the tasks.csv format
+(names as written, indicators proposed) and returns an ``ImportResult`` whose
+``lines()`` end with the review list: every row where something was guessed.
+
+The layouts are read by ``import_text`` (numbered lines) and ``import_table`` (table
+rows turned into the same lines); indicators are proposed by ``import_indicators``.
+Spreadsheets are opened through ``reporting.documents.spreadsheet`` (size limits, zip bombs,
+encryption, truncation); a .docx zip is checked against the same limits first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from reporting.core.exceptions import DubanError, ImportTasksError, UnreadableFileError
+from reporting.taskbook.import_indicators import propose_indicators
+from reporting.taskbook.import_text import (
+    LABEL_CN,
+    Line,
+    ParseResult,
+    document_year,
+    parse_deadline,
+    parse_lines,
+    text_lines,
+)
+from reporting.taskbook.tasks import COLUMNS, decode_table_bytes, normalize_space, parse_indicators
+
+DEFAULT_OUTPUT = Path("tasks.imported.csv")
+COLUMN_CN = {
+    "id": "编号",
+    "section": "板块",
+    "section_title": "板块标题",
+    "task_no": "任务号",
+    "task_title": "任务标题",
+    "content": "任务内容",
+    "lead_leaders": "牵头责任领导",
+    "assist_leaders": "协助配合领导",
+    "lead_units": "牵头责任单位",
+    "coop_units": "配合责任单位",
+    "indicators": "指标",
+    "deadline": "完成时限",
+}
+_NAME_COLUMNS = ("lead_leaders", "assist_leaders", "lead_units", "coop_units")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OTHER_FILES = (
+    (
+        b"%PDF",
+        "是 PDF 文件：请用 Word/WPS 打开后另存为 .docx，或用 pdftotext 导出为文本文件，再导入",
+    ),
+    (b"{\\rtf", "是 RTF 文档：请用 Word/WPS 另存为 .docx 后再导入"),
+    (b"\xff\xd8\xff", "是 JPG 图片，不是任务分解文件；请导入通知的 Word、Excel 或文本文件"),
+    (b"\x89PNG", "是 PNG 图片，不是任务分解文件；请导入通知的 Word、Excel 或文本文件"),
+    (b"Rar!", "是 RAR 压缩包：请先解压，再导入其中的 Word、Excel 或文本文件"),
+    (b"7z\xbc\xaf", "是 7z 压缩包：请先解压，再导入其中的 Word、Excel 或文本文件"),
+)
+
+
+@dataclass
+class ImportResult:
+    """The rows read from one document, what needs review, and what was written."""
+
+    source: Path
+    kind: str  # 文本 / Word 文档 / Word 表格 / Excel 表格
+    year: int
+    rows: list[dict[str, str]]
+    review: list[tuple[str, list[str]]]  # (row id, findings)
+    notes: list[str] = field(default_factory=list)  # findings about the whole document
+    sections: int = 0
+    tasks: int = 0
+    written: Path | None = None
+    backup: Path | None = None
+    diff: list[str] | None = None
+
+    def csv_text(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in self.rows:
+            writer.writerow([row.get(c, "") for c in COLUMNS])
+        return buf.getvalue()
+
+    def lines(self) -> list[str]:
+        out = [
+            f"已读取 {self.source.name}（{self.kind}，{self.year} 年）：{self.sections} 个板块、"
+            f"{self.tasks} 项任务，共 {len(self.rows)} 行。"
+        ]
+        if self.written is not None:
+            out.append(f"已写入 {self.written}（{len(self.rows)} 行）。")
+        if self.backup is not None:
+            out.append(f"原任务表已备份为 {self.backup}。")
+        if self.diff is not None:
+            out.extend(self.diff)
+        if self.review:
+            out.append(
+                f"需要人工核对的行（{len(self.review)} 行；指标是根据原文自动建议的，请逐条核对）："
+            )
+            for row_id, findings in self.review:
+                out.append(f"  {row_id:<6}{findings[0]}")
+                out.extend(f"        {f}" for f in findings[1:])
+        else:
+            out.append("没有需要人工核对的行。")
+        out.extend(self.notes)
+        return out
+
+
+def import_tasks(
+    settings,
+    source: Path | str,
+    *,
+    out: Path | str | None = DEFAULT_OUTPUT,
+    force: bool = False,
+    diff: bool = False,
+    keep_indicators: bool = False,
+    registry=None,
+    year: int | None = None,
+    now: datetime,
+) -> ImportResult:
+    """Read ``source``, write the rows to ``out`` (None: write nothing) and compare with tasks.csv.
+
+    ``out`` may be the configured tasks.csv only with ``force``; it is then backed up first.
+    ``keep_indicators``: a row whose id and content are unchanged keeps the indicators the
+    office set in the current tasks.csv instead of the proposal. ``year`` forces the year
+    used for default deadlines (else the document's, else ``settings.district.year``).
+    """
+    from reporting.documents.spreadsheet import Limits
+
+    result = read_breakdown(
+        source,
+        default_year=settings.district.year,
+        year=year,
+        registry=registry,
+        limits=Limits.from_settings(settings.intake),
+    )
+    current = Path(settings.paths.tasks)
+    if keep_indicators:
+        _keep_indicators(result, current)
+    if diff:
+        result.diff = diff_lines(current, result.rows)
+    if out is not None:
+        result.backup = write_rows(result, Path(out), tasks_csv=current, force=force, now=now)
+        result.written = Path(out)
+    return result
+
+
+def read_breakdown(
+    source: Path | str,
+    *,
+    default_year: int,
+    year: int | None = None,
+    registry=None,
+    limits=None,
+) -> ImportResult:
+    """The rows of a breakdown document with their review list; ImportTasksError if unreadable."""
+    from reporting.documents.spreadsheet import Limits
+
+    path = Path(source)
+    limits = limits or Limits()
+    if not path.is_file():
+        raise ImportTasksError(f"找不到文件 {path}，请检查路径（文件名含空格时请加引号）")
+    kind, lines, context = _read(path, limits)
+    doc_year = year or document_year(context + lines, default_year)
+    parsed = parse_lines(lines)
+    if parsed is None or not parsed.drafts:
+        raise ImportTasksError(
+            f"{path.name} 中没有找到任务分解的内容：应有“1.”“（1）”这样编号的任务和“牵头责任单位：”等分工，"
+            "表格则应有“工作任务”“牵头单位”等列。请确认选择的是任务分解文件"
+        )
+    return _result(path, kind, doc_year, parsed, registry)
+
+
+# -- reading the file ------------------------------------------------------------------
+
+
+def _read(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+    """(kind, lines of the task list, lines that may name the year)."""
+
+    name = path.name
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportTasksError(f"{name} 是空文件（0 字节），请重新获取原件")
+    if size > limits.max_file_bytes:
+        raise ImportTasksError(
+            f"{name} 有 {size / 1048576:.1f} MB，超过 {limits.max_file_bytes / 1048576:g} MB 的上限；"
+            "任务分解文件通常不到 1 MB，请确认文件是否选对，或删除其中的图片后再导入"
+        )
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_zip(path, limits)
+    if head.startswith(_OLE_MAGIC):
+        return _read_ole(path, limits)
+    for magic, what in _OTHER_FILES:
+        if head.startswith(magic):
+            raise ImportTasksError(f"{name} {what}")
+    text = _decode(path.read_bytes(), name)
+    start = text.lstrip("\ufeff \t\r\n")[:2000].lower()
+    if start.startswith("<") and (
+        "<html" in start or "<table" in start or "<w:worddocument" in start or "mso-" in start
+    ):
+        raise ImportTasksError(
+            f"{name} 是网页（HTML）或 Word/Excel 2003 XML 格式（常见于从网页系统导出的 .doc/.xls），"
+            "请用 Word/Excel/WPS 打开后另存为 .docx 或 .xlsx，再导入"
+        )
+    return "文本", text_lines(text), []
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        try:
+            return decode_table_bytes(data, name)
+        except DubanError:
+            pass
+    raise ImportTasksError(
+        f"{name} 不是可读取的文本文件（编码无法识别或含有二进制内容）；"
+        "请导入通知的 Word（.docx）、Excel（.xlsx）文件，或另存为 UTF-8 文本后再导入"
+    )
+
+
+def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+
+    from reporting.documents.spreadsheet import check_zip
+    from reporting.taskbook.import_table import read_docx, table_lines
+
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "word/document.xml" in names:
+                check_zip(name, infos, limits)
+                doc = read_docx(zf)
+                lines = table_lines(doc.tables)
+                if lines is not None:
+                    return "Word 表格", lines, doc.paragraphs
+                return "Word 文档", doc.paragraphs, []
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names or "mimetype" in names:
+                return _read_workbook(path, limits)
+    except UnreadableFileError as exc:
+        raise _translate(exc, name) from None
+    except zipfile.BadZipFile:
+        raise _truncated(name) from None
+    except (DefusedXmlException, ParseError, KeyError, ValueError):
+        raise _corrupt(name) from None
+    except (zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError):
+        raise _corrupt(name) from None
+    raise ImportTasksError(
+        f"{name} 是 zip 压缩包，不是 Word 或 Excel 文件；请先解压，再导入其中的任务分解文件"
+    )
+
+
+def _read_ole(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+    name = path.name
+    data = path.read_bytes()
+    streams = {
+        s
+        for s in ("EncryptedPackage", "EncryptionInfo", "WordDocument", "Workbook", "Book")
+        if s.encode("utf-16-le") in data
+    }
+    if streams & {"EncryptedPackage", "EncryptionInfo"}:
+        raise _encrypted(name)
+    if "WordDocument" in streams:
+        raise ImportTasksError(
+            f"{name} 是 Word 97-2003 文档（.doc），请用 Word/WPS 另存为 .docx 后再导入"
+        )
+    if streams & {"Workbook", "Book"}:
+        return _read_workbook(path, limits)
+    raise ImportTasksError(
+        f"{name} 是 Office 旧格式文件，无法读取；请另存为 .docx 或 .xlsx 后再导入"
+    )
+
+
+def _read_workbook(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+    from reporting.taskbook.import_table import table_lines, workbook_grids
+
+    try:
+        grids, titles = workbook_grids(path, limits)
+    except UnreadableFileError as exc:
+        raise _translate(exc, path.name) from None
+    lines = table_lines(grids)
+    if lines is None:
+        raise ImportTasksError(
+            f"{path.name} 中没有找到任务分解表：表头应有“工作任务（重点任务）”和“牵头单位（责任单位）”"
+            "或“责任领导（牵头领导）”等列。请确认选择的是任务分解表"
+        )
+    return "Excel 表格", lines, [Line(t, "") for t in titles]
+
+
+def _encrypted(name: str) -> ImportTasksError:
+    return ImportTasksError(
+        f"{name} 设置了打开密码（已加密），无法读取；请在 Word/Excel/WPS 中取消密码后另存，再导入"
+    )
+
+
+def _truncated(name: str) -> ImportTasksError:
+    return ImportTasksError(
+        f"{name} 文件不完整或已损坏（可能下载、复制中断），无法打开；请重新获取原件，确认能在 Word/Excel 中正常打开后再导入"
+    )
+
+
+def _corrupt(name: str) -> ImportTasksError:
+    return ImportTasksError(
+        f"{name} 内容已损坏，无法读取；请用 Word/Excel/WPS 打开后另存为 .docx/.xlsx，再导入"
+    )
+
+
+def _translate(exc: UnreadableFileError, name: str) -> ImportTasksError:
+    """The spreadsheet reader speaks to units returning forms; say it for an import."""
+    code = getattr(exc, "code", "")
+    if code == "encrypted":
+        return _encrypted(name)
+    if code == "truncated":
+        return _truncated(name)
+    if code in ("corrupt", "bad_xml"):
+        return _corrupt(name)
+    reason = str(exc).split("；")[0]
+    return ImportTasksError(f"{reason}；请用 Word/Excel/WPS 打开确认无误、另存后再导入")
+
+
+# -- rows and the review list ------------------------------------------------------------
+
+
+def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> ImportResult:
+    rows: list[dict[str, str]] = []
+    review: list[tuple[str, list[str]]] = []
+    default_deadline = f"{year}-12-31"
+    no_deadline = 0
+    for d in parsed.drafts:
+        findings = list(dict.fromkeys(d.notes))
+        written_deadline = d.labels.get("deadline", "")
+        deadline = parse_deadline(written_deadline, year) if written_deadline else None
+        if not written_deadline:
+            no_deadline += 1
+        elif deadline is None:
+            findings.append(
+                f"完成时限“{written_deadline}”不是具体日期，已按 {default_deadline} 填写，请核对"
+            )
+        row = {
+            "id": d.id,
+            "section": str(d.section),
+            "section_title": d.section_title,
+            "task_no": d.task_no,
+            "task_title": d.task_title,
+            "content": d.content,
+            **{c: d.labels.get(c, "") for c in _NAME_COLUMNS},
+            "indicators": propose_indicators(d.content, year),
+            "deadline": deadline or default_deadline,
+        }
+        rows.append(row)
+        if not row["content"]:
+            findings.append("缺少任务内容，请补上")
+        if not row["lead_units"]:
+            findings.append("缺少牵头责任单位（必填），请补上")
+        if not row["lead_leaders"]:
+            findings.append("缺少牵头责任领导")
+        if registry is not None:
+            findings += _name_findings(row, registry)
+        if row["indicators"]:
+            findings.append(f"建议指标：{row['indicators']}")
+        if findings:
+            review.append((d.id, findings))
+    notes = list(parsed.notes)
+    if no_deadline:
+        which = f"全部 {no_deadline}" if no_deadline == len(rows) else f"其中 {no_deadline}"
+        notes.append(f"{which} 行没有写完成时限，已按 {default_deadline} 填写。")
+    if registry is None:
+        notes.append("未读取单位名录，名称没有核对；请在导入后运行 duban check。")
+    return ImportResult(path, kind, year, rows, review, notes, parsed.sections, parsed.tasks)
+
+
+def _name_findings(row: dict[str, str], registry) -> list[str]:
+    out = []
+    for column in _NAME_COLUMNS:
+        text = row[column]
+        if not text:
+            continue
+        leaders = "leaders" in column
+        res = registry.resolve_leaders(text) if leaders else registry.resolve_units(text)
+        cn = LABEL_CN[column]
+        out += [f"{cn}：{note}" for note in res.notes]
+        for name, close in res.unknown:
+            where = "领导名单（config.toml [registry] leaders）" if leaders else "单位名录"
+            hint = f"，可能是 {' / '.join(close)}？" if close else "，请改正或登记"
+            out.append(f"{cn}：“{name}”不在{where}中{hint}")
+        if column == "lead_units" and not res.names and not res.unknown:
+            out.append(f"{cn}：“{text}”不是具体单位，没有单位会收到表单")
+    return out
+
+
+def _keep_indicators(result: ImportResult, current: Path) -> None:
+    try:
+        old = {r.get("id", ""): r for r in read_current(current)} if current.exists() else {}
+    except (DubanError, csv.Error):
+        old = {}
+    kept = set()
+    for row in result.rows:
+        before = old.get(row["id"])
+        if before is not None and normalize_space(before.get("content", "")) == normalize_space(
+            row["content"]
+        ):
+            row["indicators"] = before.get("indicators", "")
+            kept.add(row["id"])
+    review = []
+    for row_id, findings in result.review:
+        if row_id in kept:
+            findings = [f for f in findings if not f.startswith("建议指标：")]
+        if findings:
+            review.append((row_id, findings))
+    result.review = review
+    if kept:
+        result.notes.append(f"{len(kept)} 行内容与当前任务表相同，沿用了其中的指标。")
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def write_rows(
+    result: ImportResult, out: Path, *, tasks_csv: Path, force: bool, now: datetime
+) -> Path | None:
+    """Write the rows (UTF-8 with BOM, so Excel opens it); the backup path when tasks.csv was replaced."""
+    from reporting.core.fileutil import atomic_write_bytes
+
+    backup = None
+    if out.exists() and _same_file(out, tasks_csv):
+        if not force:
+            raise ImportTasksError(
+                f"{out} 是当前使用的任务表，不会覆盖；请先写到别的文件（如 -o tasks.imported.csv）核对，"
+                "确认要替换时再加 --force"
+            )
+        stamp = now.strftime("%Y%m%d-%H%M%S")
+        backup = out.with_name(f"{out.stem}.{stamp}.bak{out.suffix}")
+        atomic_write_bytes(backup, out.read_bytes())
+    atomic_write_bytes(out, result.csv_text().encode("utf-8-sig"))
+    return backup
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+# -- comparing with the current tasks.csv ------------------------------------------------
+
+
+def read_current(path: Path) -> list[dict[str, str]]:
+    """The rows of an existing tasks.csv as plain text (no checks: it may be mid-edit)."""
+    text = decode_table_bytes(path.read_bytes(), path.name)
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = [h.strip() for h in (reader.fieldnames or [])]
+    return [
+        {k: (v or "").strip() for k, v in r.items() if k}
+        for r in reader
+        if any((v or "").strip() for v in r.values() if isinstance(v, str))
+    ]
+
+
+def diff_lines(current: Path, rows: list[dict[str, str]]) -> list[str]:
+    """What the imported rows change against ``current``, by task id, in Chinese."""
+    if not current.exists():
+        return [f"当前没有任务表 {current.name}，导入的 {len(rows)} 行全部是新增。"]
+    try:
+        old_rows = read_current(current)
+    except (DubanError, csv.Error) as exc:
+        return [f"当前任务表 {current.name} 无法读取（{exc}），没有比较。"]
+    old = {r.get("id", ""): r for r in old_rows if r.get("id")}
+    new = {r["id"]: r for r in rows}
+    out: list[str] = []
+    added = [i for i in new if i not in old]
+    removed = [i for i in old if i not in new]
+    changed = 0
+    for tid in sorted(set(old) | set(new), key=_id_key):
+        if tid in added:
+            out.append(f"  新增 {tid}：{_short(new[tid]['content'])}")
+        elif tid in removed:
+            out.append(f"  删除 {tid}：{_short(old[tid].get('content', ''))}")
+        else:
+            diffs = [
+                f"  修改 {tid}：{COLUMN_CN[c]} {_change(old[tid].get(c, ''), new[tid].get(c, ''), c)}"
+                for c in COLUMNS
+                if c != "id" and not _same_value(c, old[tid].get(c, ""), new[tid].get(c, ""))
+            ]
+            changed += bool(diffs)
+            out.extend(diffs)
+    same = len(new) - len(added) - changed
+    if not out:
+        return [f"与当前任务表 {current.name} 相比：没有变化（{same} 行相同）。"]
+    head = f"与当前任务表 {current.name} 相比：新增 {len(added)} 行，删除 {len(removed)} 行，修改 {changed} 行，{same} 行相同。"
+    return [head, *out]
+
+
+def _id_key(tid: str) -> tuple:
+    parts = re.findall(r"\d+", tid)
+    return tuple(int(p) for p in parts) or (10**9,)
+
+
+def _indicator_set(text: str) -> set[str]:
+    try:
+        return {str(i) for i in parse_indicators(text)}
+    except DubanError:
+        return {p.strip() for p in re.split(r"[；;]", text) if p.strip()}
+
+
+def _same_value(column: str, a: str, b: str) -> bool:
+    if column == "indicators":
+        return _indicator_set(a) == _indicator_set(b)
+    return re.sub(r"\s+", " ", a).strip() == re.sub(r"\s+", " ", b).strip()
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _change(old: str, new: str, column: str = "", context: int = 8) -> str:
+    """'“A” → “B”', or for long texts only the part that differs: '“…以项目【增量】优化…” → …'."""
+    if column == "indicators" and old and new:
+        before, after = _indicator_set(old), _indicator_set(new)
+        parts = []
+        if before - after:
+            parts.append(
+                "去掉 " + "；".join(i for i in old.split("；") if i.strip() in before - after)
+            )
+        if after - before:
+            parts.append(
+                "增加 " + "；".join(i for i in new.split("；") if i.strip() in after - before)
+            )
+        if parts:
+            return "，".join(parts)
+    if len(old) <= 40 and len(new) <= 40:
+        return (
+            f"“{old}” → “{new}”"
+            if old and new
+            else (f"新填 “{new}”" if new else f"清空（原为 “{old}”）")
+        )
+    p = 0
+    while p < min(len(old), len(new)) and old[p] == new[p]:
+        p += 1
+    s = 0
+    while s < min(len(old), len(new)) - p and old[-1 - s] == new[-1 - s]:
+        s += 1
+
+    def show(text: str) -> str:
+        mid = text[p : len(text) - s]
+        left = ("…" if p > context else "") + text[max(0, p - context) : p]
+        right = text[len(text) - s : len(text) - s + context] + ("…" if s > context else "")
+        return f"“{left}【{mid}】{right}”"
+
+    return f"{show(old)} → {show(new)}"
