@@ -16,6 +16,7 @@ from pathlib import Path
 from reporting.core.calendar import period_calendar
 from reporting.core.exceptions import DubanError
 from reporting.core.periods import Period
+from reporting.core.states import ReturnState
 
 MARKER = ".duban-demo"  # only a folder with this marker is ever emptied by the demo
 PERIODS = (Period(2024, 1), Period(2024, 2))
@@ -91,7 +92,7 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         with app.ledger() as ledger:
             status = period_status(app.settings, a, ledger, period, now=due["report"])
         for u in status.units:
-            if u.state == "rejected":
+            if u.state == ReturnState.REJECTED:
                 echo(f"退回 {u.unit}：" + "；".join(p.split("：", 1)[-1] for p in u.problems[:2]))
         out.periods.append(str(period))
         out.fates[str(period)] = fates

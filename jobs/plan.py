@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from reporting.core.exceptions import SchedulerError
 from reporting.core.periods import Period, periods_of_year
+from reporting.core.states import Step
 
 from . import steps as cycle
 from .runner import period_dates
@@ -153,7 +154,7 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
             _cal, due, period_notes = period_dates(period, settings)
             notes += [n for n in period_notes if n not in notes]
             for step in JOB_STEPS:
-                if step == "collect":  # also the retry of anything failed, until the report
+                if step == Step.COLLECT:  # also the retry of anything failed, until the report
                     last = due.window_end + timedelta(days=settings.schedule.misfire_grace_days)
                     jobs.append(
                         PlannedJob(period, step, due["collect"], last, every, due.window_end)
@@ -166,5 +167,5 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
 
 def job_done(job: PlannedJob, ledger) -> bool:
     """Nothing left for this job: its step is in the ledger (collect: the report is)."""
-    step = "report" if job.step == "collect" else job.step
+    step = Step.REPORT if job.step == Step.COLLECT else job.step
     return ledger.step_done(job.period, step) is not None

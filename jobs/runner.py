@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reporting.core.exceptions import DubanError, SchedulerError
 from reporting.core.periods import Period
+from reporting.core.states import Step
 
 from . import steps as cycle
 
@@ -305,9 +306,9 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
         r = results.get(prior)
         return r is not None and r.state in ("failed", "partial") and r.blocking
 
-    if step == "通知" and done.at("forms") is None:
+    if step == Step.NOTICE and done.at("forms") is None:
         return StepResult(step, "skipped", "表单还没有生成，先处理上面“生成表单”的问题")
-    if step == "collect" and done.at("report") is not None:
+    if step == Step.COLLECT and done.at("report") is not None:
         return StepResult(
             step,
             "skipped",
@@ -317,18 +318,18 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
         notice_at = done.at("通知")
         if notice_at is None:
             return StepResult(step, "skipped", "通知还没有发出")
-        if step != "逾期" and now >= due.deadline:
+        if step != Step.OVERDUE and now >= due.deadline:
             return StepResult(
                 step, "skipped", f"已过报送截止时间，不再{step}；未交的单位按逾期催报"
             )
-        if step == "提醒" and now >= due["催报"]:
+        if step == Step.REMIND and now >= due["催报"]:
             return StepResult(step, "skipped", "已到催报时间，提醒并入催报，不再单独发送")
         notice_day = notice_at.date()
         if notice_day == now.date() and notice_day > due["通知"].date():
             return StepResult(step, "skipped", f"通知今天才补发，今天不再发{cycle.label(step)}")
         if blocked_by("collect"):
             return StepResult(step, "skipped", "本次回收没有成功，为免催到已交表的单位，暂缓发送")
-    if step == "report" and blocked_by("collect"):
+    if step == Step.REPORT and blocked_by("collect"):
         return StepResult(step, "skipped", "本次回收没有成功，报告暂不生成")
     return None
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from reporting.core.exceptions import SchedulerError
 from reporting.core.periods import Period
+from reporting.core.states import Step
 
 from . import steps as cycle
 from .clock import Clock, clock_from_env
@@ -233,7 +234,7 @@ def sync_jobs(sched, plan: Plan, ledger, now: datetime, grace: timedelta) -> lis
         if job_done(job, ledger):
             continue
         if job.expired(now, grace):
-            if job.step != "collect":
+            if job.step != Step.COLLECT:
                 missed.setdefault(job.period, []).append(cycle.label(job.step))
             continue
         wanted[job.id] = job

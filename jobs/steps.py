@@ -20,29 +20,30 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporting.core.exceptions import DubanError, SchedulerError
 from reporting.core.periods import Period
+from reporting.core.states import REMINDER_STEPS, Step
 
-ORDER = ("forms", "通知", "collect", "提醒", "催报", "逾期", "report")
-REMINDER_STAGES = ("提醒", "催报", "逾期")
-REPEATING = frozenset({"collect"})  # runs whenever due; never "done"
+ORDER = tuple(Step)
+REMINDER_STAGES = REMINDER_STEPS
+REPEATING = frozenset({Step.COLLECT})  # runs whenever due; never "done"
 
 LABELS = {
-    "forms": "生成表单",
-    "通知": "下发通知",
-    "collect": "回收报表",
-    "提醒": "提醒",
-    "催报": "催报",
-    "逾期": "逾期催报",
-    "report": "生成报告",
+    Step.FORMS: "生成表单",
+    Step.NOTICE: "下发通知",
+    Step.COLLECT: "回收报表",
+    Step.REMIND: "提醒",
+    Step.URGE: "催报",
+    Step.OVERDUE: "逾期催报",
+    Step.REPORT: "生成报告",
 }
 
 # what a person may type for --until: ledger name, label, or a short Chinese word
 ALIASES = {
     **{name: name for name in ORDER},
     **{label: name for name, label in LABELS.items()},
-    "表单": "forms",
-    "通知": "通知",
-    "回收": "collect",
-    "报告": "report",
+    "表单": Step.FORMS,
+    "通知": Step.NOTICE,
+    "回收": Step.COLLECT,
+    "报告": Step.REPORT,
 }
 
 
@@ -252,13 +253,13 @@ def do_report(app, period: Period, now: datetime):
 
 
 STEPS: dict[str, Callable] = {
-    "forms": do_forms,
-    "通知": _reminder("通知"),
-    "collect": do_collect,
-    "提醒": _reminder("提醒"),
-    "催报": _reminder("催报"),
-    "逾期": _reminder("逾期"),
-    "report": do_report,
+    Step.FORMS: do_forms,
+    Step.NOTICE: _reminder(Step.NOTICE),
+    Step.COLLECT: do_collect,
+    Step.REMIND: _reminder(Step.REMIND),
+    Step.URGE: _reminder(Step.URGE),
+    Step.OVERDUE: _reminder(Step.OVERDUE),
+    Step.REPORT: do_report,
 }
 
 

@@ -10,7 +10,8 @@ from remind_helpers import SmtpServers, Waits, free_port
 from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
 
 from reporting.core.calendar import TZ, period_calendar
-from reporting.core.ledger import RECEIPT_STAGE, Ledger, receipt_key
+from reporting.core.ledger import Ledger, receipt_key
+from reporting.core.states import RECEIPT_STAGE
 from reporting.intake.status import period_status
 from reporting.merge.rebuild import collect_and_merge as collect
 from reporting.notify.receipts import receipt_context, send_receipts

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reporting.core.exceptions import LedgerError
+from reporting.core.states import RECEIPT_STAGE
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS files (
@@ -156,9 +157,6 @@ def _insert_file(conn, sha256: str, size: int, source: str, received_at: str, ar
         "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
         (sha256, size, source, received_at, str(archive_path)),
     )
-
-
-RECEIPT_STAGE = "回执"  # sends of reporting.notify.receipts; the detail starts with receipt_key()
 
 
 def receipt_key(sha256: str) -> str:

@@ -10,27 +10,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
-
-class Status(StrEnum):
-    DONE = "已完成"
-    AHEAD = "超序时"
-    ON_TRACK = "序时推进"
-    LAGGING = "滞后"
-    NOT_STARTED = "未启动"
-
-    @classmethod
-    def choices(cls) -> list[str]:
-        return [s.value for s in cls]
-
-
-class Light(StrEnum):
-    GREEN = "绿"
-    YELLOW = "黄"
-    RED = "红"
-
+from reporting.core.states import Light, ReturnState, Status
 
 MISSING = "未报送"  # shown where a unit did not return a valid form
 
@@ -94,7 +76,7 @@ class RowResult:
 
     @property
     def lagging(self) -> bool:
-        return self.status == Status.LAGGING.value or self.light == Light.RED.value
+        return self.status == Status.LAGGING or self.light == Light.RED
 
 
 @dataclass
@@ -129,12 +111,12 @@ class QuarterResult:
         return {light.value: counts.get(light.value, 0) for light in Light}
 
     def unit_counts(self) -> dict[str, int]:
-        accepted = [u for u in self.units if u.state == "accepted"]
+        accepted = [u for u in self.units if u.state == ReturnState.ACCEPTED]
         return {
             "due": len(self.units),
             "on_time": sum(1 for u in accepted if not u.late),
             "late": sum(1 for u in accepted if u.late),
-            "rejected": sum(1 for u in self.units if u.state == "rejected"),
+            "rejected": sum(1 for u in self.units if u.state == ReturnState.REJECTED),
             "missing": sum(1 for u in self.units if u.state == "missing"),
         }
 

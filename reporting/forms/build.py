@@ -30,6 +30,7 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import Answer
 from reporting.core.periods import Period, chinese_date
 from reporting.core.previous import previous_answers, previous_result
+from reporting.core.states import Role
 from reporting.core.workspace import Workspace
 from reporting.documents import xlsx_style as st
 from reporting.documents.xlsx_save import save_workbook
@@ -341,7 +342,7 @@ def _task_sheet(
     for letter, col in zip(letters, cols, strict=True):
         ws.column_dimensions[letter].width = col.width
 
-    role_cn = "牵头任务" if role == "lead" else "配合任务"
+    role_cn = "牵头任务" if role == Role.LEAD else "配合任务"
     ws.merge_cells(f"A{fs.TITLE_ROW}:{last_col}{fs.TITLE_ROW}")
     _put(ws, fs.TITLE_CELL, f"{ctx.title}（{role_cn}）", st.TITLE, st.CENTER)
     ws.row_dimensions[fs.TITLE_ROW].height = 36
@@ -383,7 +384,7 @@ def _task_sheet(
     for i, r in enumerate(rows):
         row = fs.FIRST_DATA_ROW + i
         answer = previous.get((role, r.id)) or previous.get(
-            ("coop" if role == "lead" else "lead", r.id)
+            ("coop" if role == Role.LEAD else "lead", r.id)
         )
         prefilled += _data_row(ws, row, i + 1, r, cols, letters, answer, dv)
     for key in ("progress", "problems", "next_steps"):

@@ -49,6 +49,7 @@ from reporting.core.model import Answer, QuarterResult, UnitAnswers
 from reporting.core.periods import Period
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.problems import Problem
+from reporting.core.states import Level, ReturnState
 from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
 from reporting.intake.identify import unit_from_name
@@ -124,10 +125,7 @@ class CollectSummary:
             out.append(
                 f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。"
             )
-        states = {
-            s: [f for f in self.new if f.state == s]
-            for s in ("accepted", "rejected", "unidentified")
-        }
+        states = {s: [f for f in self.new if f.state == s] for s in ReturnState}
         total = len(self.new) + len(self.known)
         if total or not self.inbox_created:
             out.append(
@@ -163,13 +161,13 @@ class CollectSummary:
             )
             accepted = []
         for f in accepted:
-            warns = [p for p in f.problems if p.level == "warning"]
+            warns = [p for p in f.problems if p.level == Level.WARNING]
             late = "（逾期）" if f.late else ""
             out.append(
                 f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else "")
             )
-        for f in states["rejected"] + states["unidentified"]:
-            errors = [p for p in f.problems if p.level == "error"]
+        for f in states[ReturnState.REJECTED] + states[ReturnState.UNIDENTIFIED]:
+            errors = [p for p in f.problems if p.level == Level.ERROR]
             who = f.unit or "无法识别单位"
             out.append(f"  退回 {who}：{f.source}，{len(errors)} 个问题：")
             for p in errors[:5]:
@@ -338,7 +336,9 @@ class _Intake:
     ) -> None:
         """A mail that gave no return is itself recorded as an unidentified file."""
         problem = Problem(text, code=code)
-        self.record(stored, sha, source, received, state="unidentified", problems=[problem])
+        self.record(
+            stored, sha, source, received, state=ReturnState.UNIDENTIFIED, problems=[problem]
+        )
 
     def unit_named(self, name: str) -> str | None:
         return unit_from_name(Path(name).name, self.assignments.registry)

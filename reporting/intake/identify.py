@@ -15,6 +15,7 @@ from pathlib import Path
 from reporting.core.exceptions import PeriodError
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
+from reporting.core.states import Level
 from reporting.documents.spreadsheet import Sheet, Workbook
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
@@ -194,7 +195,7 @@ def identify(
                     f"{IDENTIFIED_BY[chosen.by]}显示为“{canonical}”的表单，但{IDENTIFIED_BY[by]}显示为“{unit}”；"
                     f"已按“{canonical}”接收，如不对请联系督查考核办",
                     code="identity_mismatch",
-                    level="warning",
+                    level=Level.WARNING,
                 )
             )
             break

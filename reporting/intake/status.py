@@ -20,6 +20,7 @@ from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
 from reporting.core.periods import Period
+from reporting.core.states import ReturnState
 from reporting.intake.mailbox import is_mail_source
 from reporting.taskbook.assignments import Assignments
 
@@ -65,13 +66,13 @@ def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
         rejected = [r for r in rows if r["state"] != "accepted"]
         if accepted:
             cur = accepted[-1]
-            ur.state = "accepted"
+            ur.state = ReturnState.ACCEPTED
             later = [r for r in rejected if rows.index(r) > rows.index(cur)]
             if later:
                 ur.problems = _messages(later[-1], "error")
         elif rejected:
             cur = rejected[-1]
-            ur.state = "rejected"
+            ur.state = ReturnState.REJECTED
             ur.problems = _messages(cur, "error")
         else:
             out.append(ur)
@@ -123,10 +124,10 @@ class PeriodStatus:
             "due": len(self.units),
             "forms": sum(1 for u in self.units if u.form),
             "notified": sum(1 for u in self.units if u.notified),
-            "accepted": sum(1 for u in self.units if u.state == "accepted"),
-            "on_time": sum(1 for u in self.units if u.state == "accepted" and not u.late),
-            "late": sum(1 for u in self.units if u.state == "accepted" and u.late),
-            "rejected": sum(1 for u in self.units if u.state == "rejected"),
+            "accepted": sum(1 for u in self.units if u.state == ReturnState.ACCEPTED),
+            "on_time": sum(1 for u in self.units if u.state == ReturnState.ACCEPTED and not u.late),
+            "late": sum(1 for u in self.units if u.state == ReturnState.ACCEPTED and u.late),
+            "rejected": sum(1 for u in self.units if u.state == ReturnState.REJECTED),
             "missing": sum(1 for u in self.units if u.state == "missing"),
             "unidentified": len(self.unidentified),
         }
@@ -147,7 +148,7 @@ class PeriodStatus:
         for u in self.units:
             when = (u.received_at or "")[:16].replace("T", " ")
             note = []
-            if u.state == "accepted" and u.late:
+            if u.state == ReturnState.ACCEPTED and u.late:
                 note.append("逾期报送")
             if u.overdue:
                 note.append("已逾期")
@@ -247,13 +248,13 @@ def period_status(
             problems=ur.problems,
             attachments=attached.get(ur.unit, []),
         )
-        us.overdue = ur.state != "accepted" and now > deadline
+        us.overdue = ur.state != ReturnState.ACCEPTED and now > deadline
         in_force = [r for r in own if r["state"] == "accepted"] or own
         if own:  # receipts answer a unit's latest return (reporting.notify.receipts)
             us.receipt = receipts.get(receipt_key(own[-1]["sha256"]), "pending")
         if in_force:
             us.source = in_force[-1]["source"]
-            if ur.state == "accepted":
+            if ur.state == ReturnState.ACCEPTED:
                 us.warnings = _messages(in_force[-1], "warning")
         status.units.append(us)
     return status

@@ -18,6 +18,7 @@ from reporting.core.labels import task_label
 from reporting.core.model import Answer, Status, UnitAnswers
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
+from reporting.core.states import Level, ReturnState, Role
 from reporting.documents.spreadsheet import Limits, Sheet, Workbook, cell_ref, read_workbook
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
@@ -70,7 +71,7 @@ def examine(
         unit = unit_from_name(file_name, assignments.registry)
         return Examined(
             source=source,
-            state="rejected" if unit else "unidentified",
+            state=ReturnState.REJECTED if unit else ReturnState.UNIDENTIFIED,
             unit=unit,
             period=str(period),
             identified_by="file_name" if unit else None,
@@ -96,11 +97,11 @@ class _Checker:
         self.unit = ""
 
     def problem(
-        self, text: str, code: str, *, sheet="", cell="", task="", level="error"
+        self, text: str, code: str, *, sheet="", cell="", task="", level=Level.ERROR
     ) -> Problem:
         p = Problem(text, file=self.name, sheet=sheet, cell=cell, task=task, code=code, level=level)
         if code == "required" and any(
-            q.sheet == sheet and q.cell == cell and q.level == "error" for q in self.problems
+            q.sheet == sheet and q.cell == cell and q.level == Level.ERROR for q in self.problems
         ):
             return p  # the cell already has its reason (a formula without a value, a merge)
         self.problems.append(p)
@@ -109,7 +110,10 @@ class _Checker:
     def run(self, source: str, file_name: str) -> Examined:
         book = self.book
         out = Examined(
-            source=source, state="unidentified", period=str(self.period), format=book.format
+            source=source,
+            state=ReturnState.UNIDENTIFIED,
+            period=str(self.period),
+            format=book.format,
         )
         ident, notes = identify(book, file_name, self.assignments)
         for n in notes:
@@ -119,7 +123,7 @@ class _Checker:
             self.problem(
                 "文件含有宏（VBA），已忽略，不会执行；今后请保存为普通 .xlsx",
                 "macros",
-                level="warning",
+                level=Level.WARNING,
             )
         if ident is None:
             self.problem(
@@ -146,26 +150,26 @@ class _Checker:
             out.problems = self.problems
             return out
         out.unit = self.unit = unit
-        out.state = "rejected"
+        out.state = ReturnState.REJECTED
         if not self._check_identity(ident, unit):
             out.problems = self.problems
             return out
         answers, header = self._read_answers(ident, unit)
         out.header = header
-        errors = [p for p in self.problems if p.level == "error"]
+        errors = [p for p in self.problems if p.level == Level.ERROR]
         row_errors = {p.task for p in errors if p.task}
         file_errors = [p for p in errors if not p.task]
         if not errors:
-            out.state = "accepted"
+            out.state = ReturnState.ACCEPTED
         elif not file_errors and self.settings.intake.partial_accept and _any_answer(answers):
-            out.state = "accepted"
+            out.state = ReturnState.ACCEPTED
             for p in errors:
-                p.level = "warning"
+                p.level = Level.WARNING
                 p.text += "（该行未汇总）"
             for part in (answers.lead, answers.coop):
                 for tid in row_errors:
                     part.pop(tid, None)
-        out.answers = answers if out.state == "accepted" else None
+        out.answers = answers if out.state == ReturnState.ACCEPTED else None
         out.problems = self.problems
         return out
 
@@ -181,7 +185,9 @@ class _Checker:
         if not period and ident.by == "file_name":
             period = str(self.period)
             self.problem(
-                "文件名和表格中都没有写明报告期，已按本期处理", "period_assumed", level="warning"
+                "文件名和表格中都没有写明报告期，已按本期处理",
+                "period_assumed",
+                level=Level.WARNING,
             )
         if period != str(self.period):
             try:
@@ -211,7 +217,7 @@ class _Checker:
             self.problem(
                 f"表单识别信息已丢失（可能被其他软件另存），已按{IDENTIFIED_BY[ident.by]}识别为“{unit}”；今后请直接在下发的表单中填写",
                 "identity_fallback",
-                level="warning",
+                level=Level.WARNING,
             )
         return True
 
@@ -223,14 +229,14 @@ class _Checker:
         known_sheets = set(fs.SHEET_ORDER)
         used: set[str] = set()
         for role, current in (("lead", rows.lead), ("coop", rows.coop)):
-            form_ids = ident.lead_ids if role == "lead" else ident.coop_ids
+            form_ids = ident.lead_ids if role == Role.LEAD else ident.coop_ids
             expected = list(form_ids) if form_ids is not None else [r.id for r in current]
             sheet = self._task_sheet(role, expected, used)
             if sheet is None:
                 continue
             used.add(sheet.name)
             self._read_header(sheet, header)
-            target = answers.lead if role == "lead" else answers.coop
+            target = answers.lead if role == Role.LEAD else answers.coop
             self._read_rows(sheet, role, expected, current, ident, target)
         for sheet in self.book.sheets:
             if (
@@ -241,10 +247,10 @@ class _Checker:
                 self.problem(
                     f"多出的工作表“{sheet.name}”未读取；补充说明请写在对应任务行的“本季度工作进展”中",
                     "extra_sheet",
-                    level="warning",
+                    level=Level.WARNING,
                 )
         if not _any_answer(answers) and not any(
-            p.level == "error" and not p.task for p in self.problems
+            p.level == Level.ERROR and not p.task for p in self.problems
         ):
             self.problems = [p for p in self.problems if not (p.task and p.code == "required")]
             self.problem(
@@ -253,7 +259,7 @@ class _Checker:
         for key, label in (("filler", "填报人"), ("phone", "联系电话")):
             if not header.get(key):
                 self.problem(
-                    f"表头“{label}”未填写，请补充以便联系", "header_missing", level="warning"
+                    f"表头“{label}”未填写，请补充以便联系", "header_missing", level=Level.WARNING
                 )
         return answers, header
 
@@ -287,7 +293,7 @@ class _Checker:
                 self.problem(
                     f"工作表“{name}”被改名为“{cand.name}”，已按其内容读取；今后请勿修改工作表名称",
                     "sheet_renamed",
-                    level="warning",
+                    level=Level.WARNING,
                 )
                 return cand
         self.problem(
@@ -334,7 +340,7 @@ class _Checker:
             return
         current_by_id = {r.id: r for r in current}
         unit_rows = self.assignments.by_unit[self.unit]
-        other_ids = {r.id for r in (unit_rows.coop if role == "lead" else unit_rows.lead)}
+        other_ids = {r.id for r in (unit_rows.coop if role == Role.LEAD else unit_rows.lead)}
         found: list[tuple[str, int]] = []
         seen: dict[str, int] = {}
         data_range = range(hr + 1, sheet.height)
@@ -388,7 +394,7 @@ class _Checker:
                 f"任务 {labels} 的内容在表单下发后有调整，已按单位填报内容接收，请核对",
                 "task_changed",
                 sheet=sheet.name,
-                level="warning",
+                level=Level.WARNING,
             )
 
     def _compare_rows(self, sheet, role, expected, found, current_by_id, other_ids, cols) -> None:
@@ -409,7 +415,7 @@ class _Checker:
                         "task_reassigned",
                         sheet=sheet.name,
                         cell=cell_ref(r, cols["task_id"]),
-                        level="warning",
+                        level=Level.WARNING,
                     )
                 continue
             moved = tid in other_ids
@@ -423,7 +429,7 @@ class _Checker:
                 "row_added",
                 sheet=sheet.name,
                 cell=cell_ref(r, cols["task_id"]),
-                level="warning",
+                level=Level.WARNING,
             )
         kept = [t for t in found_ids if t in expected]
         order = [t for t in expected if t in kept]
@@ -434,7 +440,7 @@ class _Checker:
                 "已按任务编号逐行读取；今后请勿排序或移动行",
                 "rows_reordered",
                 sheet=sheet.name,
-                level="warning",
+                level=Level.WARNING,
             )
 
     def _read_answer(
@@ -442,7 +448,7 @@ class _Checker:
     ) -> Answer:
         """One row's answer; its problems carry the task id (partial acceptance drops such rows)."""
         tid = row.id
-        lead = role == "lead"
+        lead = role == Role.LEAD
         answer = Answer(unit=self.unit)
         hidden = r in sheet.hidden_rows
         if hidden:
@@ -452,7 +458,7 @@ class _Checker:
                 sheet=sheet.name,
                 cell=cell_ref(r, cols["task_id"]),
                 task=tid,
-                level="warning",
+                level=Level.WARNING,
             )
 
         def get(key: str):
@@ -484,7 +490,7 @@ class _Checker:
                         sheet=sheet.name,
                         cell=ref,
                         task=tid,
-                        level="warning",
+                        level=Level.WARNING,
                     )
             return value, ref
 
@@ -522,7 +528,7 @@ class _Checker:
                         sheet=sheet.name,
                         cell=pref,
                         task=tid,
-                        level="warning",
+                        level=Level.WARNING,
                     )
             except ValueError as exc:
                 self.problem(
@@ -552,11 +558,7 @@ class _Checker:
                 cell=gref,
                 task=tid,
             )
-        elif (
-            lead
-            and answer.progress in _PLACEHOLDER_TEXT
-            and answer.status != Status.NOT_STARTED.value
-        ):
+        elif lead and answer.progress in _PLACEHOLDER_TEXT and answer.status != Status.NOT_STARTED:
             self.problem(
                 f"本季度工作进展只填了“{answer.progress}”；牵头单位请写明本季度采取的措施和取得的成效",
                 "progress_placeholder",
@@ -564,11 +566,7 @@ class _Checker:
                 cell=gref,
                 task=tid,
             )
-        if (
-            answer.status == Status.DONE.value
-            and answer.percent is not None
-            and answer.percent < 100
-        ):
+        if answer.status == Status.DONE and answer.percent is not None and answer.percent < 100:
             self.problem(
                 f"推进状态为“已完成”，但累计完成进度只有 {answer.percent:g}%；已完成的请填 100，未完成的请改选推进状态",
                 "done_not_100",
@@ -577,7 +575,7 @@ class _Checker:
                 task=tid,
             )
         if (
-            answer.status == Status.NOT_STARTED.value
+            answer.status == Status.NOT_STARTED
             and answer.progress
             and answer.progress not in _PLACEHOLDER_TEXT
         ):
@@ -588,16 +586,16 @@ class _Checker:
                 sheet=sheet.name,
                 cell=sref,
                 task=tid,
-                level="error" if lead else "warning",
+                level=Level.ERROR if lead else Level.WARNING,
             )
-        if lead and answer.status == Status.LAGGING.value and nz.is_blank(answer.problems):
+        if lead and answer.status == Status.LAGGING and nz.is_blank(answer.problems):
             self.problem(
                 "推进状态为“滞后”，但“存在问题”未填写；请说明滞后原因",
                 "lagging_no_reason",
                 sheet=sheet.name,
                 cell=cell_ref(r, cols["problems"]),
                 task=tid,
-                level="warning",
+                level=Level.WARNING,
             )
         self._read_indicators(sheet, r, cols, row, answer, lead, get)
         prev = self.previous.get((answer.unit, role, tid))
@@ -609,7 +607,7 @@ class _Checker:
                 sheet=sheet.name,
                 cell=gref,
                 task=tid,
-                level="warning",
+                level=Level.WARNING,
             )
         return answer
 
@@ -628,7 +626,7 @@ class _Checker:
                         sheet=sheet.name,
                         cell=cell_ref(r, cols[f"ind{k}_value"]),
                         task=row.id,
-                        level="warning",
+                        level=Level.WARNING,
                     )
                 k += 1
                 continue

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from reporting.core.model import MISSING, QuarterResult, Status
 
-ON_PACE = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
-BEHIND = (Status.LAGGING.value, Status.NOT_STARTED.value)
+ON_PACE = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
+BEHIND = (Status.LAGGING, Status.NOT_STARTED)
 
 
 @dataclass

@@ -35,13 +35,13 @@ from reporting.taskbook.tasks import Indicator
 
 # worst first: the row shows the worst status among its lead units
 _STATUS_RANK = {
-    Status.NOT_STARTED.value: 4,
-    Status.LAGGING.value: 3,
-    Status.ON_TRACK.value: 2,
-    Status.AHEAD.value: 1,
-    Status.DONE.value: 0,
+    Status.NOT_STARTED: 4,
+    Status.LAGGING: 3,
+    Status.ON_TRACK: 2,
+    Status.AHEAD: 1,
+    Status.DONE: 0,
 }
-_LIGHT_RANK = {Light.GREEN.value: 0, Light.YELLOW.value: 1, Light.RED.value: 2}
+_LIGHT_RANK = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
 
 
 def num(value: float | None) -> str:
@@ -67,10 +67,10 @@ def row_expected(task_deadline: str, period: Period) -> float:
 
 def light_for_gap(gap: float, settings: MergeSettings) -> str:
     if gap <= settings.yellow_gap:
-        return Light.GREEN.value
+        return Light.GREEN
     if gap <= settings.red_gap:
-        return Light.YELLOW.value
-    return Light.RED.value
+        return Light.YELLOW
+    return Light.RED
 
 
 def _worse_light(*lights: str | None) -> str | None:
@@ -131,14 +131,14 @@ def _indicator_gap_pp(res: IndicatorResult, expected_progress: float) -> float |
 
 def judge_status(percent: float, expected: float, settings: MergeSettings) -> str:
     if percent >= 100:
-        return Status.DONE.value
+        return Status.DONE
     if percent <= 0:
-        return Status.NOT_STARTED.value
+        return Status.NOT_STARTED
     if percent > expected:
-        return Status.AHEAD.value
+        return Status.AHEAD
     if expected - percent <= settings.yellow_gap:
-        return Status.ON_TRACK.value
-    return Status.LAGGING.value
+        return Status.ON_TRACK
+    return Status.LAGGING
 
 
 def contradiction(answer: Answer, expected: float, settings: MergeSettings) -> str:
@@ -147,15 +147,15 @@ def contradiction(answer: Answer, expected: float, settings: MergeSettings) -> s
     if st is None or pct is None:
         return ""
     p, e = num(pct), num(expected)
-    if st == Status.DONE.value and pct < 100:
+    if st == Status.DONE and pct < 100:
         return f"报“已完成”，但累计完成进度为{p}%"
-    if st == Status.AHEAD.value and pct <= expected:
+    if st == Status.AHEAD and pct <= expected:
         return f"报“超序时”，但累计完成进度{p}%未超过序时进度{e}%"
-    if st == Status.ON_TRACK.value and expected - pct > settings.yellow_gap:
+    if st == Status.ON_TRACK and expected - pct > settings.yellow_gap:
         return f"报“序时推进”，但累计完成进度{p}%低于序时进度{e}%"
-    if st == Status.LAGGING.value and pct >= expected:
+    if st == Status.LAGGING and pct >= expected:
         return f"报“滞后”，但累计完成进度{p}%已达到序时进度{e}%"
-    if st == Status.NOT_STARTED.value and pct > 0:
+    if st == Status.NOT_STARTED and pct > 0:
         return f"报“未启动”，但累计完成进度为{p}%"
     return ""
 
@@ -226,21 +226,21 @@ def build_row(
         gap_pp = _indicator_gap_pp(ind, expected)
         lights.append(
             _worse_light(
-                Light.YELLOW.value, light_for_gap(gap_pp, settings) if gap_pp is not None else None
+                Light.YELLOW, light_for_gap(gap_pp, settings) if gap_pp is not None else None
             )
         )
-    if behind and result.judged_status not in (None, Status.DONE.value, Status.NOT_STARTED.value):
-        result.judged_status = Status.LAGGING.value
-    if result.status == Status.LAGGING.value:
-        lights.append(Light.YELLOW.value)
-    elif result.status == Status.NOT_STARTED.value and expected > 0:
-        lights.append(Light.RED.value)
+    if behind and result.judged_status not in (None, Status.DONE, Status.NOT_STARTED):
+        result.judged_status = Status.LAGGING
+    if result.status == Status.LAGGING:
+        lights.append(Light.YELLOW)
+    elif result.status == Status.NOT_STARTED and expected > 0:
+        lights.append(Light.RED)
     if not percents and result.status in (
-        Status.DONE.value,
-        Status.AHEAD.value,
-        Status.ON_TRACK.value,
+        Status.DONE,
+        Status.AHEAD,
+        Status.ON_TRACK,
     ):
-        lights.append(Light.GREEN.value)
+        lights.append(Light.GREEN)
     result.light = _worse_light(*lights)
     result.status_conflict = _conflicts(result, expected, settings, behind)
     return result
@@ -255,7 +255,7 @@ def _conflicts(
         why = contradiction(rep, expected, settings)
         if why:
             notes.append(f"{rep.unit}{why}" if several else why)
-    good = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
+    good = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
     if behind and result.status in good:
         names = "、".join(i.name for i in behind)
         notes.append(f"报“{result.status}”，但指标{names}未达到序时要求")

@@ -79,9 +79,9 @@ KIND_CN = {
     "other": "其他",
 }
 LIGHT_FILLS = {
-    Light.GREEN.value: "FFC6EFCE",
-    Light.YELLOW.value: "FFFFEB9C",
-    Light.RED.value: "FFFFC7CE",
+    Light.GREEN: "FFC6EFCE",
+    Light.YELLOW: "FFFFEB9C",
+    Light.RED: "FFFFC7CE",
 }
 
 

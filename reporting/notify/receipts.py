@@ -30,9 +30,10 @@ from pathlib import PurePath
 from reporting.core.calendar import UnknownYearWarning, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import NotifyError
-from reporting.core.ledger import RECEIPT_STAGE, Ledger, receipt_key
+from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.messages import render_message
 from reporting.core.periods import Period, cn_time
+from reporting.core.states import RECEIPT_STAGE, ReturnState
 from reporting.core.workspace import Workspace
 from reporting.notify.remind import (
     RESULT_CN,
@@ -233,7 +234,7 @@ def send_receipts(
     by_unit: dict[str, Receipt] = {}
     for due in dues:
         row = due.row
-        kind = "accepted" if row["state"] == "accepted" else "rejected"
+        kind = ReturnState.ACCEPTED if row["state"] == "accepted" else "rejected"
         rec = Receipt(
             row["unit"],
             kind,
@@ -257,7 +258,7 @@ def send_receipts(
             out.result, out.detail = bad, str(exc)
             planned.append((None, out))
             continue
-        overdue = kind == "rejected" and due.in_force is None and now > cal.deadline
+        overdue = kind == ReturnState.REJECTED and due.in_force is None and now > cal.deadline
         base = message_context(settings, cal, rec.kind_cn, today)
         ctx = receipt_context(base, due, unit, overdue=overdue, today=today)
         # render everything first: a template error stops the run before any message goes out

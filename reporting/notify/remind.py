@@ -27,9 +27,10 @@ from reporting.core.calendar import (
 )
 from reporting.core.config import Settings
 from reporting.core.exceptions import NotifyError, SendError
-from reporting.core.ledger import RECEIPT_STAGE, Ledger
+from reporting.core.ledger import Ledger
 from reporting.core.messages import MAIL_TEMPLATES, WEBHOOK_TEMPLATE, render_message, render_text
 from reporting.core.periods import Period, chinese_date
+from reporting.core.states import RECEIPT_STAGE, Level, SendResult, Step
 from reporting.core.workspace import Workspace
 from reporting.taskbook.assignments import Assignments
 
@@ -127,7 +128,7 @@ class RemindSummary(SendTally):
             out.append("【演练】以下为将要发送的内容，本次不发送、不记录台账。")
         out += self.notes
         rejected = sum(r.rejected for r in self.recipients)
-        if self.stage != "通知":
+        if self.stage != Step.NOTICE:
             extra = f"（其中 {rejected} 个单位的表格被退回待修改）" if rejected else ""
             out.append(f"尚未报送合格表格的单位 {len(self.recipients)} 个{extra}。")
         channels = []
@@ -186,7 +187,7 @@ def problem_text(problem) -> str:
 
 
 def is_error(problem) -> bool:
-    return not (isinstance(problem, dict) and problem.get("level") == "warning")
+    return not (isinstance(problem, dict) and problem.get("level") == Level.WARNING)
 
 
 def error_reasons(row) -> list[str]:
@@ -224,7 +225,7 @@ def outstanding(
         form = workspace.form_path(period, name)
         if not form.exists():
             form = None
-            if stage == "通知":
+            if stage == Step.NOTICE:
                 no_form.append(name)
         u = units[name]
         rec = Recipient(
@@ -396,7 +397,7 @@ def deliver(
     stopped: str | None = None
     with mailer:
         for mail, out in planned:
-            if out.result == "failed":
+            if out.result == SendResult.FAILED:
                 record(out, out.detail)
             if mail is None:
                 continue
@@ -423,22 +424,22 @@ def deliver(
                 out.attempts = attempts
                 primary = [a for _, a in mail.to if a in refused]
                 if primary:
-                    out.result = "failed"
+                    out.result = SendResult.FAILED
                     out.detail = "收件人被拒收：" + "；".join(
                         f"{a}（{refused[a]}）" for a in primary
                     )
                     out.detail += "，请核对 units.csv 中的邮箱"
                 else:
-                    out.result = "sent"
+                    out.result = SendResult.SENT
                     out.detail = "；".join(f"抄送 {a} 被拒收（{r}）" for a, r in refused.items())
                     if out.detail:
                         # the unit was reached, but the office should know about the Cc
                         notes.append(f"{out.unit}：{out.detail}")
             detail = out.detail or (
-                f"已写入 {mailer.outbox}" if mailer.outbox and out.result == "sent" else ""
+                f"已写入 {mailer.outbox}" if mailer.outbox and out.result == SendResult.SENT else ""
             )
             record(out, detail)
-    if mailer.outbox and any(o.result == "sent" for _, o in planned):
+    if mailer.outbox and any(o.result == SendResult.SENT for _, o in planned):
         notes.append(f"邮件未实际发出，已写入发件箱目录 {mailer.outbox}（[smtp] outbox）。")
 
 
@@ -524,7 +525,7 @@ def send_reminders(
 
 def _reachable(summary: RemindSummary) -> list[Recipient]:
     """The 通知 needs the form; later stages go to every unit still missing."""
-    if summary.stage == "通知":
+    if summary.stage == Step.NOTICE:
         return [r for r in summary.recipients if r.form is not None]
     return list(summary.recipients)
 
@@ -556,7 +557,7 @@ def _send_email(
             continue
         attach = (
             rec.form
-            if stage == "通知" or not ledger.was_sent(period, rec.unit, "通知", "email")
+            if stage == Step.NOTICE or not ledger.was_sent(period, rec.unit, "通知", "email")
             else None
         )
         name = rec.form.name if attach is not None else ""

@@ -24,11 +24,11 @@ FONT_FAMILIES = [
 
 # one colour per status; readable in grey print too (light → dark)
 STATUS_COLORS = {
-    Status.DONE.value: "#1b7837",
-    Status.AHEAD.value: "#5aae61",
-    Status.ON_TRACK.value: "#a6dba0",
-    Status.LAGGING.value: "#d6604d",
-    Status.NOT_STARTED.value: "#b2182b",
+    Status.DONE: "#1b7837",
+    Status.AHEAD: "#5aae61",
+    Status.ON_TRACK: "#a6dba0",
+    Status.LAGGING: "#d6604d",
+    Status.NOT_STARTED: "#b2182b",
     MISSING: "#bababa",
 }
 
@@ -97,9 +97,9 @@ def status_chart_png(
             for bar, value in zip(bars, values, strict=True):
                 if value:
                     dark = key in (
-                        Status.DONE.value,
-                        Status.LAGGING.value,
-                        Status.NOT_STARTED.value,
+                        Status.DONE,
+                        Status.LAGGING,
+                        Status.NOT_STARTED,
                     )
                     ax.text(
                         bar.get_x() + bar.get_width() / 2,

@@ -38,16 +38,16 @@ BODY_CHARS = 220
 ANNEX_CHARS = 120
 CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
 
-LIGHT_FILL = {Light.RED.value: "F4B6B6", Light.YELLOW.value: "FBE29F", Light.GREEN.value: "BFE3C0"}
+LIGHT_FILL = {Light.RED: "F4B6B6", Light.YELLOW: "FBE29F", Light.GREEN: "BFE3C0"}
 _KEYS = {
-    Status.DONE.value: "done",
-    Status.AHEAD.value: "ahead",
-    Status.ON_TRACK.value: "on_track",
-    Status.LAGGING.value: "lagging",
-    Status.NOT_STARTED.value: "not_started",
+    Status.DONE: "done",
+    Status.AHEAD: "ahead",
+    Status.ON_TRACK: "on_track",
+    Status.LAGGING: "lagging",
+    Status.NOT_STARTED: "not_started",
     MISSING: "missing",
 }
-_LIGHT_KEYS = {Light.GREEN.value: "green", Light.YELLOW.value: "yellow", Light.RED.value: "red"}
+_LIGHT_KEYS = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red"}
 # lagging first in a leader's brief, then what is unknown, then the rest in task order
 
 
@@ -91,7 +91,7 @@ def _gap_text(row: RowResult, expected: float) -> str:
             parts.append(f"低于序时进度{num(gap)}个百分点")
     elif row.status:
         parts.append(f"单位自报“{row.status}”")
-    if row.percent is not None and row.status and row.status != Status.LAGGING.value:
+    if row.percent is not None and row.status and row.status != Status.LAGGING:
         parts.append(f"单位自报“{row.status}”")
     if row.light:
         parts.append(f"亮{row.light}灯")
@@ -203,9 +203,9 @@ def change_context(change: QuarterChange | None) -> dict | None:
     delta = num(abs(round(mean, 1))) if mean is not None else "0"
     return {
         "previous_label": Period.parse(change.before.period).label,
-        "done": moved(Status.DONE.value),
-        "lagging": moved(Status.LAGGING.value),
-        "not_started": moved(Status.NOT_STARTED.value),
+        "done": moved(Status.DONE),
+        "lagging": moved(Status.LAGGING),
+        "not_started": moved(Status.NOT_STARTED),
         "compared": change.compared,
         "mean_delta": delta,
         "mean_sign": 0 if delta == "0" else (1 if mean > 0 else -1),
@@ -289,7 +289,7 @@ def build_context(
                 "summary": summary,
                 "rows": srow_ctx,
                 "count": len(srows),
-                "behind": ordered[Status.LAGGING.value] + ordered[Status.NOT_STARTED.value],
+                "behind": ordered[Status.LAGGING] + ordered[Status.NOT_STARTED],
             }
         )
 

@@ -50,9 +50,7 @@ def sample_for_check(
         if status is None:
             continue
         row.status, row.percent = status.value, 10.0 if status is Status.LAGGING else 30.0
-        row.light = (
-            Light.RED.value if status in (Status.LAGGING, Status.NOT_STARTED) else Light.GREEN.value
-        )
+        row.light = Light.RED if status in (Status.LAGGING, Status.NOT_STARTED) else Light.GREEN
         row.lead_reports = [
             Answer(unit=u, progress='检查用 <文字> & "引号"\n第二行', problems="检查用")
             for u in row.lead_units

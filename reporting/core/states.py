@@ -1,0 +1,79 @@
+"""Named states: every status word, role, step and result the pipeline passes around.
+
+All are ``StrEnum``: a member equals its value (``ReturnState.ACCEPTED == "accepted"``), so
+the ledger, merged.json and templates keep their plain strings, while code names the state
+instead of repeating a literal. Compare members directly, never ``.value``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """推进状态 a unit reports for a task (and the merge's own judgement)."""
+
+    DONE = "已完成"
+    AHEAD = "超序时"
+    ON_TRACK = "序时推进"
+    LAGGING = "滞后"
+    NOT_STARTED = "未启动"
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        return [str(s) for s in cls]
+
+
+class Light(StrEnum):
+    """红黄绿灯 of a task row."""
+
+    GREEN = "绿"
+    YELLOW = "黄"
+    RED = "红"
+
+
+class ReturnState(StrEnum):
+    """What intake decided about one returned file."""
+
+    ACCEPTED = "accepted"  # identified and valid: merged
+    REJECTED = "rejected"  # identified, with errors: 退回, the unit must resend
+    UNIDENTIFIED = "unidentified"  # not recognisable as a form of this period
+
+
+class Role(StrEnum):
+    """A unit's part in a task row."""
+
+    LEAD = "lead"  # 牵头责任单位
+    COOP = "coop"  # 配合责任单位
+
+
+class Level(StrEnum):
+    """How serious a finding about a returned file is."""
+
+    ERROR = "error"  # the row (or file) cannot be used
+    WARNING = "warning"  # used, but the office should look
+
+
+class SendResult(StrEnum):
+    """The outcome of one send attempt (ledger ``sends.result``)."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not attempted (dry run, no address)
+
+
+class Step(StrEnum):
+    """The cycle's steps, in order (``jobs.steps.ORDER``); also the send stages."""
+
+    FORMS = "forms"
+    NOTICE = "通知"
+    COLLECT = "collect"
+    REMIND = "提醒"
+    URGE = "催报"
+    OVERDUE = "逾期"
+    REPORT = "report"
+
+
+REMINDER_STEPS = (Step.REMIND, Step.URGE, Step.OVERDUE)
+SEND_STAGES = (Step.NOTICE, *REMINDER_STEPS)  # stages that go to units by mail/robot
+RECEIPT_STAGE = "回执"  # sends of reporting.notify.receipts; the detail starts with receipt_key()
