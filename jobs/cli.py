@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import click
@@ -147,26 +149,35 @@ def cli(ctx, config_path, data_dir, debug):
       duban tasks --unit 区发改委      查看某单位牵头和配合的任务
       duban --data-dir /srv/duban status
     """
-    ctx.ensure_object(dict)
     explicit = ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
     if explicit and not config_path.exists():
         raise ConfigError(f"找不到配置文件 {config_path}，请检查 --config 后面的路径")
-    ctx.obj["config_path"] = config_path
-    ctx.obj["data_dir"] = data_dir
-    ctx.obj["debug"] = debug
+    ctx.obj = Invocation(config_path, data_dir, debug)
+
+
+@dataclass
+class Invocation:
+    """The global options of one ``duban`` call; the App is built from them on first use."""
+
+    config_path: Path
+    data_dir: Path | None
+    debug: bool
+
+    @cached_property
+    def app(self):
+        from jobs.app import create_app
+
+        return create_app(self.config_path, self.data_dir)
 
 
 def get_app(ctx: click.Context):
     """The App for this invocation, created once from the global options."""
-    root = ctx.find_root()
-    if "app" not in root.obj:
-        from jobs.app import create_app
-
-        root.obj["app"] = create_app(root.obj["config_path"], root.obj["data_dir"])
-    return root.obj["app"]
+    return ctx.find_root().obj.app
 
 
-pass_app = click.make_pass_decorator(dict)
+def period_option(*, required: bool = True, help: str = "报告期，如 2024Q1 或 2024年第一季度。"):
+    """The ``--period`` option every command spells the same way (value: the text typed)."""
+    return click.option("--period", "period_text", required=required, help=help)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,9 +14,25 @@ from jobs.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
-office = pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed"
-)
+office = pytest.mark.office  # needs LibreOffice; skipped (with the reason) where it is missing
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which("soffice") is None:
+        skip = pytest.mark.skip(reason="LibreOffice (soffice) not installed")
+        for item in items:
+            if "office" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """No DUBAN_* variable of the shell (or of an earlier test) leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("DUBAN_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from reporting.forms.build import build_forms
 from reporting.merge.rebuild import collect_and_merge as collect
 from reporting.sample.returns import simulate_returns
 
+pytestmark = pytest.mark.slow  # whole quarters, real processes
+
 PERIOD = Period(2024, 1)
 VERSIONS = 6  # distinct files per unit (later ones supersede earlier ones)
 

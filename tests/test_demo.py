@@ -9,6 +9,8 @@ from docx import Document
 from reporting.core.model import QuarterResult
 from reporting.core.periods import Period
 
+pytestmark = pytest.mark.slow  # whole quarters, real processes
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):

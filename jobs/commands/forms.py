@@ -3,13 +3,11 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, period_option
 
 
 @click.command("forms")
-@click.option(
-    "--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。"
-)
+@period_option()
 @click.option(
     "--unit",
     "units",

@@ -1,12 +1,14 @@
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, period_option
 
 STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
 
 
 @click.command("remind")
-@click.option("--period", help="报告期，如 2024Q1 或 2024年第一季度；默认取当前正在报送的季度。")
+@period_option(
+    required=False, help="报告期，如 2024Q1 或 2024年第一季度；默认取当前正在报送的季度。"
+)
 @click.option(
     "--stage",
     type=click.Choice(STAGE_CHOICES),
@@ -31,7 +33,7 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
     help="按这一天判断 auto 阶段和剩余天数（补发或演练时用），格式 2024-04-07。",
 )
 @click.pass_context
-def command(ctx, period, stage, channels, dry_run, today):
+def command(ctx, period_text, stage, channels, dry_run, today):
     """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
 
     \b
@@ -62,7 +64,7 @@ def command(ctx, period, stage, channels, dry_run, today):
     now = app.now()
     if today:  # --today: act as on that day, at this time of day
         now = datetime.combine(today.date(), now.timetz())
-    target = Period.parse(period) if period else default_period(app.settings, now)
+    target = Period.parse(period_text) if period_text else default_period(app.settings, now)
     with app.ledger() as ledger:
         summary = send_reminders(
             app.settings,

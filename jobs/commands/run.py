@@ -1,11 +1,11 @@
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, period_option
 
 
 @click.command("run")
-@click.option(
-    "--period", "period", help="报告期，如 2024Q1 或 2024年第一季度；默认取今天所在的报送周期。"
+@period_option(
+    required=False, help="报告期，如 2024Q1 或 2024年第一季度；默认取今天所在的报送周期。"
 )
 @click.option(
     "--until",
@@ -15,7 +15,7 @@ from jobs.cli import get_app
 )
 @click.option("--dry-run", is_flag=True, help="只列出到期、将要执行的步骤，不执行。")
 @click.pass_context
-def command(ctx, period, until, dry_run):
+def command(ctx, period_text, until, dry_run):
     """按日程执行一个报告期里已经到期、还没做过的步骤，并说明每一步做了什么、为什么跳过。
 
     \b
@@ -32,19 +32,18 @@ def command(ctx, period, until, dry_run):
       duban run --period 2024Q1 --until 通知
       duban run --period 2024Q1 --dry-run
     """
-    from jobs.clock import clock_from_env
     from jobs.runner import default_period, run_cycle
     from jobs.steps import step_name
 
     app = get_app(ctx)
-    now = clock_from_env(app.settings).now()
-    target = period or default_period(app.settings, now)
+    now = app.now()
+    target = period_text or default_period(app.settings, now)
     report = run_cycle(
         app, target, now=now, until=step_name(until) if until else None, dry_run=dry_run
     )
     for line in report.lines():
         click.echo(line)
-    if ctx.find_root().obj.get("debug"):
+    if ctx.find_root().obj.debug:
         for r in report.failed:
             if r.detail:
                 click.echo(r.detail, err=True)

@@ -61,6 +61,5 @@ def command(ctx, show_plan, years, once):
         if result.failed:
             ctx.exit(1)
         return
-    root = ctx.find_root().obj
-    config_path, data_dir = root["config_path"], app.settings.data_dir
+    config_path, data_dir = ctx.find_root().obj.config_path, app.settings.data_dir
     ctx.exit(serve(lambda: create_app(config_path, data_dir), years=year_list, stream=sys.stdout))

@@ -1,13 +1,11 @@
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, period_option
 
 
 @click.command("status")
-@click.option(
-    "--period",
-    "period_text",
-    default=None,
+@period_option(
+    required=False,
     help="报告期，如 2024Q1 或 2024年第一季度；不写则显示当前报送周期的概况和接下来的排程任务。",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")
@@ -34,10 +32,9 @@ def command(ctx, period_text, as_json):
 
     app = get_app(ctx)
     if period_text is None:  # the open cycle at a glance (jobs.overview.cycle_status)
-        from jobs.clock import clock_from_env
         from jobs.overview import cycle_status
 
-        overview = cycle_status(app, clock_from_env(app.settings).now())
+        overview = cycle_status(app, app.now())
         click.echo(overview.to_json() if as_json else "\n".join(overview.lines()))
         return
     period = Period.parse(period_text)
