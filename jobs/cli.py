@@ -32,6 +32,8 @@ COMMANDS = {
     "collect": "collect",
     "status": "status",
     "report": "report",
+    "bulletin": "bulletin",
+    "score": "score",
     # unattended
     "run": "run",
     "schedule": "schedule",

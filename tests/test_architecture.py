@@ -19,7 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTING = ROOT / "reporting"
 
 # In pipeline order; each may import itself and anything to its left.
-STAGES = ("core", "documents", "taskbook", "forms", "notify", "intake", "merge", "report", "sample")
+STAGES = (
+    "core",
+    "documents",
+    "taskbook",
+    "forms",
+    "notify",
+    "intake",
+    "merge",
+    "report",
+    "assess",
+    "sample",
+)
 
 CLOCK_CALLS = {
     ("datetime", "now"),

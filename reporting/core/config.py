@@ -90,6 +90,59 @@ class ReportSettings:
 
 
 @dataclass
+class BulletinSettings:
+    # 督查通报 (reporting.assess.bulletin): who issues it, to whom, and whom it names
+    auto: bool = False  # the scheduler issues it after the report
+    send: bool = True  # the scheduler's bulletin step also mails it (when email is set up)
+    issuer: str = "区督查考核办"  # 发文机关 (署名, 印发机关)
+    mark: str = "禹会区督查考核办文件"  # 发文机关标志 (red, at the top); "" leaves it out
+    number_format: str = "禹督考〔{year}〕{n}号"  # 发文字号; {n} the bulletin's number
+    first_number: int = 1  # the year's first bulletin number (later ones count on)
+    addressees: str = "各乡镇人民政府、街道办事处，区直各部门，各有关单位"
+    cc: str = "区委办、区人大办、区政协办，区委督查室"  # 抄送
+    leader_emails: list[str] = field(default_factory=list)  # also mailed the bulletin
+    praise_statuses: list[str] = field(default_factory=lambda: ["已完成", "超序时"])
+    praise_min_share: float = 0.5  # of the unit's lead tasks in praise_statuses
+    quote_scores: str = "q4"  # never | q4 | always: the running 考核评价 in the bulletin
+
+
+@dataclass
+class ScoringSettings:
+    # 考核评价 (reporting.assess.scoring); points and rates, never code
+    report_points: float = 5.0  # 报送质量 per quarter
+    late_deduction: float = 2.0  # 逾期报送
+    resubmit_deduction: float = 1.0  # 退回后重报
+    missing_deduction: float = 5.0  # 未报送 (or returned and never fixed)
+    progress_points: float = 50.0  # 任务推进 (lead tasks)
+    status_rates: dict[str, float] = field(
+        default_factory=lambda: {
+            "已完成": 100.0,
+            "超序时": 100.0,
+            "序时推进": 90.0,
+            "滞后": 60.0,
+            "未启动": 30.0,
+            "未报送": 0.0,
+        }
+    )
+    light_deductions: dict[str, float] = field(
+        default_factory=lambda: {"黄": 10.0, "红": 20.0}
+    )  # percentage points off a task's rate
+    section_weights: dict[str, float] = field(default_factory=dict)  # "1" = 2: 板块一 counts double
+    coop_points: float = 15.0  # 配合任务: share of coop rows with feedback, every quarter
+    indicator_points: float = 15.0  # 指标完成 (lead tasks' indicators at the last quarter)
+    indicator_behind_rate: float = 50.0  # an indicator reported but behind its target
+    adjust_limit: float = 5.0  # 加分/减分: at most this much either way per unit
+    adjustments: str = "考核调整.xlsx"  # under <data>/<year>/
+    groups: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "区直部门": ["department", "other"],
+            "乡镇、街道": ["township", "street"],
+            "国有企业": ["enterprise"],
+        }
+    )  # ranked separately; unit kinds from units.csv
+
+
+@dataclass
 class SmtpSettings:
     host: str = ""
     port: int = 25
@@ -138,6 +191,8 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     merge: MergeSettings = field(default_factory=MergeSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    bulletin: BulletinSettings = field(default_factory=BulletinSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
@@ -350,6 +405,7 @@ def _check(settings: Settings, path: Path, text: str) -> None:
     choices = {
         ("smtp", "security"): ("starttls", "ssl", "none"),
         ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
+        ("bulletin", "quote_scores"): ("never", "q4", "always"),
     }
     for (sect, key), allowed in choices.items():
         value = getattr(getattr(settings, sect), key)
@@ -364,9 +420,75 @@ def _check(settings: Settings, path: Path, text: str) -> None:
             raise ConfigError(
                 _where(path, text, sect, key) + f'[{sect}] {key} = {value!r} 应为 时:分，如 "09:00"'
             )
+    _check_assess(settings, path, text)
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(
             _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
+        )
+
+
+def _check_assess(settings: Settings, path: Path, text: str) -> None:
+    """[bulletin] and [scoring]: numbers in range, names the merge knows."""
+    b, sc = settings.bulletin, settings.scoring
+    if "{n}" not in b.number_format:
+        raise ConfigError(
+            _where(path, text, "bulletin", "number_format")
+            + '[bulletin] number_format 要含 {n}（文号的序号），如 "禹督考〔{year}〕{n}号"'
+        )
+    if b.first_number < 1:
+        raise ConfigError(
+            _where(path, text, "bulletin", "first_number") + "[bulletin] first_number 应不小于 1"
+        )
+    if not 0 <= b.praise_min_share <= 1:
+        raise ConfigError(
+            _where(path, text, "bulletin", "praise_min_share")
+            + "[bulletin] praise_min_share 是比例，应在 0 到 1 之间（如 0.5）"
+        )
+    statuses = ("已完成", "超序时", "序时推进", "滞后", "未启动")
+    for key, names, allowed in (
+        ("praise_statuses", b.praise_statuses, statuses),
+        ("status_rates", list(sc.status_rates), (*statuses, "未报送")),
+        ("light_deductions", list(sc.light_deductions), ("绿", "黄", "红")),
+    ):
+        sect = "bulletin" if key == "praise_statuses" else "scoring"
+        bad = [n for n in names if n not in allowed]
+        if bad:
+            raise ConfigError(
+                _where(path, text, sect, key)
+                + f"[{sect}] {key} 中的“{'、'.join(bad)}”不认识，可用：{'、'.join(allowed)}"
+            )
+    missing = [s for s in (*statuses, "未报送") if s not in sc.status_rates]
+    if missing:
+        raise ConfigError(
+            _where(path, text, "scoring", "status_rates")
+            + f"[scoring] status_rates 缺少 {'、'.join(missing)} 的得分率"
+        )
+    negative = [
+        k
+        for k in (
+            "report_points",
+            "late_deduction",
+            "resubmit_deduction",
+            "missing_deduction",
+            "progress_points",
+            "coop_points",
+            "indicator_points",
+            "indicator_behind_rate",
+            "adjust_limit",
+        )
+        if getattr(sc, k) < 0
+    ]
+    if negative:
+        raise ConfigError(
+            _where(path, text, "scoring", negative[0])
+            + f"[scoring] {negative[0]} 不能是负数（扣分项写扣多少分，如 late_deduction = 2）"
+        )
+    kinds = [k for ks in sc.groups.values() for k in ks]
+    twice = sorted({k for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise ConfigError(
+            _where(path, text, "scoring", "groups")
+            + f"[scoring] groups 中单位类别 {'、'.join(twice)} 出现在多个排名组里，每类只能属于一组"
         )
 
 

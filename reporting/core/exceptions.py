@@ -81,3 +81,8 @@ class LedgerError(DubanError):
 
 class SchedulerError(DubanError):
     """Raised when the scheduler cannot start (e.g. another one holds the data dir lock)."""
+
+
+class AssessError(DubanError):
+    """Raised when the 督查通报 or the 考核评价 cannot be made: no merged result yet, a bad
+    adjustments sheet (names file, sheet and cell), a 发文字号 already used."""

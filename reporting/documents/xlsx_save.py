@@ -7,6 +7,7 @@ is written to a temporary name in the same folder, then moved into place.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -24,8 +25,13 @@ def save_workbook(wb: Workbook, target: Path | str, when: datetime | str) -> Non
     stamp = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     wb.properties.created = wb.properties.modified = stamp  # openpyxl writes naive as UTC
 
+    from reporting.documents.docx_format import normalize_zip
+
     def write(tmp: Path) -> None:
-        with ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        # openpyxl stamps every zip entry with the wall clock: fix the entry times too
+        buf = io.BytesIO()
+        with ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True) as archive:
             ExcelWriter(wb, archive).save()
+        tmp.write_bytes(normalize_zip(buf.getvalue()))
 
     atomic_save(target, write)

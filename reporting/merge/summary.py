@@ -145,7 +145,7 @@ def write_summary(
         + "，".join(f"{k}灯 {v}" for k, v in lc.items())
         + "。"
     )
-    _table(
+    write_table(
         ws,
         st,
         title,
@@ -171,7 +171,7 @@ def write_summary(
                 "\n".join(u.problems),
             ]
         )
-    _table(
+    write_table(
         ws,
         st,
         f"{result.period_label}各单位报送情况",
@@ -181,7 +181,7 @@ def write_summary(
     )
 
     ws = wb.create_sheet(SHEET_REJECTS)
-    _table(
+    write_table(
         ws,
         st,
         f"{result.period_label}退回清单",
@@ -234,9 +234,11 @@ def reject_rows(returns: list) -> list[list]:
     return out
 
 
-def _table(
+def write_table(
     ws, st, title: str, subtitle: str, columns, rows: list[list], light_col: int | None = None
 ) -> None:
+    """A print-ready sheet: title, subtitle, a header row (frozen, repeated, filtered), then
+    ``rows`` (text cells as text, never formulas); ``columns`` are (header, width) pairs."""
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter
 

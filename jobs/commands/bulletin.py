@@ -1,0 +1,70 @@
+from datetime import date
+
+import click
+
+from jobs.cli import get_app
+
+
+@click.command("bulletin")
+@click.option("--period", "period_text", required=True, help="通报的季度，如 2024Q2。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需要安装 LibreOffice）。")
+@click.option(
+    "--number",
+    type=int,
+    default=None,
+    help="指定文号的序号（如 7）；默认沿用已给的，或取本年度下一个。",
+)
+@click.option(
+    "--date",
+    "date_text",
+    default=None,
+    help="成文和印发日期，如 2024-07-10；默认为该季度的报告日。",
+)
+@click.pass_context
+def command(ctx, period_text, pdf, number, date_text):
+    """生成季度督查通报（公文格式 GB/T 9704-2012）。
+
+    \b
+    内容：总体情况；通报表扬（按时报送、一次通过审核、牵头任务无滞后且多数已完成或
+    超序时的单位，规则见 [bulletin]）；通报批评（逾期报送、退回后未重报、未报送的单位，
+    滞后或亮红灯的任务及其牵头单位）；下步工作要求。名单全部取自台账和汇总结果。
+    文号按 [bulletin] number_format 编排，第一次生成时记入台账，重新生成不变。
+    输出在 <数据目录>/<季度>/bulletin/。措辞可在 Word/WPS 中修改模板 templates/bulletin.docx。
+
+    \b
+    示例：
+      duban bulletin --period 2024Q2 --pdf
+      duban bulletin --period 2024Q2 --pdf --number 3
+    """
+    from reporting.assess.bulletin import render_bulletin
+    from reporting.core.exceptions import AssessError
+    from reporting.core.periods import Period
+
+    period = Period.parse(period_text)
+    today = None
+    if date_text:
+        try:
+            today = date.fromisoformat(date_text.strip())
+        except ValueError:
+            raise AssessError(f"日期“{date_text}”无法识别，请写成 2024-07-10 这样的形式") from None
+    from jobs.runner import cycle_lock
+
+    app = get_app(ctx)
+    now = app.now()
+    # one writer: the 文号 and the sends are decided by one process at a time
+    with cycle_lock(app.workspace, 600), app.ledger() as ledger:
+        output = render_bulletin(
+            app.settings,
+            app.workspace,
+            ledger,
+            period,
+            now=now,
+            today=today,
+            number=number,
+            pdf=pdf,
+            assignments=app.assignments,
+        )
+        for line in output.lines():
+            click.echo(line)
+        if output.pdf_error:
+            ctx.exit(1)

@@ -1,0 +1,289 @@
+"""The quarterly 督查通报 to the units: where each stands, who is praised, who is named.
+
+``bulletin_lists`` decides the names from the ledger (``facts.submissions``) and the merged
+result, by the rule in ``[bulletin]``:
+
+- 通报表扬: reported on time, accepted the first time (no rejected version), no error in the
+  return in force, leads at least one task, none of its lead tasks 滞后 or red, and at least
+  ``praise_min_share`` of them in ``praise_statuses`` (已完成 / 超序时).
+- 通报批评: units that reported late, were returned and never fixed it, or sent nothing;
+  every task 滞后 or red, with its lead units and how far behind it is.
+
+``render_bulletin`` fills ``templates/bulletin.docx`` (GB/T 9704, the report's geometry)
+with a 发文字号 from ``[bulletin] number_format``, given once per period in the ledger
+(``Ledger.doc_number``) so reruns keep it. The same ledger and date give the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from reporting.assess.facts import Submission, Submitted, submissions
+from reporting.core.config import Settings
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult, RowResult, Status
+from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.workspace import Workspace
+from reporting.merge.judge import num
+from reporting.report.wording import id_key, join_names, label_text, share, short_title
+
+TEMPLATE = "bulletin.docx"
+KIND = "通报"
+ON_PACE = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
+
+
+@dataclass
+class BulletinLists:
+    praised: list[str] = field(default_factory=list)
+    late: list[Submission] = field(default_factory=list)
+    rejected: list[Submission] = field(default_factory=list)
+    missing: list[Submission] = field(default_factory=list)
+    lagging: list[RowResult] = field(default_factory=list)
+
+    @property
+    def named_units(self) -> list[str]:
+        return [s.unit for s in self.late + self.rejected + self.missing]
+
+
+def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) -> BulletinLists:
+    b = settings.bulletin
+    out = BulletinLists()
+    for sub in submissions(ledger, result):
+        if sub.state == Submitted.LATE:
+            out.late.append(sub)
+        elif sub.state == Submitted.REJECTED:
+            out.rejected.append(sub)
+        elif sub.state == Submitted.MISSING:
+            out.missing.append(sub)
+        elif not sub.resubmitted and sub.complete:
+            lead = [r for r in result.rows if sub.unit in r.lead_units]
+            good = [r for r in lead if r.status in b.praise_statuses]
+            if (
+                lead
+                and not any(r.lagging or r.status is None for r in lead)
+                and len(good) >= b.praise_min_share * len(lead)
+            ):
+                out.praised.append(sub.unit)
+    out.lagging = sorted((r for r in result.rows if r.lagging), key=id_key)
+    return out
+
+
+def _lagging_line(row: RowResult, expected: float) -> str:
+    parts = []
+    if row.percent is not None:
+        parts.append(f"累计完成进度{num(row.percent)}%")
+        gap = row.gap if row.gap is not None else expected - row.percent
+        if gap > 0:
+            parts.append(f"低于序时进度{num(gap)}个百分点")
+    if row.status:
+        parts.append(f"自报“{row.status}”")
+    behind = [ind.text for ind in row.indicators if ind.on_track is False and ind.text]
+    parts += behind
+    if row.light:
+        parts.append(f"亮{row.light}灯")
+    lead = join_names(row.lead_units) or "牵头单位"
+    return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{'，'.join(parts)}。"
+
+
+def _units_text(subs: list[Submission], with_time: bool, today: date) -> str:
+    if with_time:
+        return "、".join(f"{s.unit}（{cn_time(s.received_at, today)}报送）" for s in subs)
+    return "、".join(s.unit for s in subs)
+
+
+def bulletin_context(
+    settings: Settings,
+    result: QuarterResult,
+    lists: BulletinLists,
+    *,
+    doc_number: str,
+    day: date,
+    scores: list[str] | None = None,
+) -> dict:
+    b, d = settings.bulletin, settings.district
+    period = Period.parse(result.period)
+    counts = result.status_counts()
+    total = len(result.rows)
+    on_pace = sum(counts[s] for s in ON_PACE)
+    u = result.unit_counts()
+    status_text = "、".join(f"{k}{v}项" for k, v in counts.items() if v) or "无任务"
+    overall = (
+        f"截至{chinese_date(period.end)}，{total}项重点任务中，{status_text}；"
+        f"达到序时进度（{num(result.expected_progress)}%）的{on_pace}项，占{share(on_pace, total)}。"
+        f"应报送推进情况的单位{u['due']}个，按时报送{u['on_time']}个，逾期报送{u['late']}个，"
+        f"退回后未重报{u['rejected']}个，未报送{u['missing']}个。"
+    )
+    rule = f"{'、'.join(b.praise_statuses)}的任务占其牵头任务{num(b.praise_min_share * 100)}%以上"
+    if lists.praised:
+        praise = (
+            f"{join_names(lists.praised)}等{len(lists.praised)}个单位按时报送、内容完整、一次通过审核，"
+            f"牵头任务无滞后，{rule}，予以通报表扬。"
+        )
+    else:
+        praise = f"本季度没有同时做到按时报送、一次通过审核、牵头任务无滞后且{rule}的单位。"
+    named = []
+    for lead, subs, with_time in (
+        ("逾期报送的单位：", lists.late, True),
+        ("退回后未按要求修改重报的单位：", lists.rejected, False),
+        ("未报送的单位：", lists.missing, False),
+    ):
+        if subs:
+            named.append(
+                {
+                    "lead": f"（{'一二三四五'[len(named)]}）{lead}",
+                    "text": f"{_units_text(subs, with_time, day)}，共{len(subs)}个。",
+                }
+            )
+    if lists.lagging:
+        named.append(
+            {
+                "lead": f"（{'一二三四五'[len(named)]}）进展滞后或亮红灯的任务：",
+                "text": f"共{len(lists.lagging)}项，牵头单位和滞后情况如下。",
+            }
+        )
+    named_intro = (
+        "以下单位和任务予以通报批评（点名），请相关单位认真整改。"
+        if named
+        else "本季度各单位均按时报送，各项任务均达到序时进度，无点名事项。"
+    )
+    title = f"关于{period.full_label}{d.document_title}推进情况的通报"
+    return {
+        "mark": b.mark,
+        "doc_number": doc_number,
+        "title": title,
+        "addressees": b.addressees,
+        "intro": (
+            f"根据《关于印发{d.year}年〈政府工作报告〉任务分解的通知》（{d.basis}）要求，"
+            f"{b.issuer}对各责任单位{period.full_label}重点任务推进和报送情况进行了督查。现将有关情况通报如下："
+        ),
+        "overall": overall,
+        "praise": praise,
+        "named_intro": named_intro,
+        "named": named,
+        "lagging": [_lagging_line(r, result.expected_progress) for r in lists.lagging],
+        "scores": scores or [],
+        "last_no": "五" if scores else "四",
+        "next_label": period.next().full_label if period.quarter < 4 else f"{period.year + 1}年",
+        "issuer": b.issuer,
+        "issuer_full": b.issuer,
+        "date_text": chinese_date(day),
+        "cc_line": f"抄送：{b.cc}。" if b.cc else "",
+        "issued_text": chinese_date(day),
+    }
+
+
+@dataclass
+class BulletinOutput:
+    period: Period
+    docx: Path
+    doc_number: str
+    lists: BulletinLists
+    units: list[str] = field(default_factory=list)  # every unit due: the addressees
+    pdf: Path | None = None
+    pdf_error: str = ""
+
+    def lines(self) -> list[str]:
+        out = [f"督查通报已生成（{self.doc_number}）：{self.docx}"]
+        if self.pdf:
+            out.append(f"PDF：{self.pdf}")
+        if self.pdf_error:
+            out.append(f"未能生成 PDF：{self.pdf_error}")
+        lst = self.lists
+        out.append(
+            f"通报表扬 {len(lst.praised)} 个单位；点名逾期 {len(lst.late)} 个、退回未重报 "
+            f"{len(lst.rejected)} 个、未报送 {len(lst.missing)} 个单位，滞后或亮红灯任务 {len(lst.lagging)} 项。"
+        )
+        return out
+
+
+def bulletin_path(settings: Settings, workspace: Workspace, period: Period) -> Path:
+    return workspace.period_dir(period) / "bulletin" / f"{period}_督查通报.docx"
+
+
+def doc_number(settings: Settings, ledger: Ledger, period: Period, *, number=None, at: str) -> str:
+    fmt = settings.bulletin.number_format
+
+    def make(n: int) -> str:
+        return fmt.format(year=period.year, n=n)
+
+    row = ledger.doc_number(
+        KIND,
+        str(period),
+        period.year,
+        make=make,
+        first=settings.bulletin.first_number,
+        number=number,
+        at=at,
+    )
+    return row["text"]
+
+
+def render_bulletin(
+    settings: Settings,
+    workspace: Workspace,
+    ledger: Ledger,
+    period: Period,
+    *,
+    now: datetime,
+    today: date | None = None,
+    number: int | None = None,
+    pdf: bool = False,
+    assignments=None,
+) -> BulletinOutput:
+    """Write the period's 通报 (and its PDF); the 发文字号 is taken from or given in the ledger."""
+    from reporting.documents.docx_render import render_docx
+    from reporting.report.render import default_report_day, load_result
+
+    period = Period.parse(period)
+    result, merged = load_result(settings, workspace, period, assignments)
+    if not merged:
+        from reporting.core.exceptions import AssessError
+
+        raise AssessError(
+            f"{period.full_label}还没有汇总结果（merged.json），无法通报；请先运行 duban collect --period {period}"
+        )
+    lists = bulletin_lists(settings, ledger, result)
+    text = doc_number(settings, ledger, period, number=number, at=now.isoformat(timespec="seconds"))
+    day = today or default_report_day(settings, period, now.date())
+    scores = quoted_scores(settings, workspace, ledger, period, now=now)
+    context = bulletin_context(settings, result, lists, doc_number=text, day=day, scores=scores)
+    target = bulletin_path(settings, workspace, period)
+    render_docx(
+        Path(settings.templates_dir) / TEMPLATE,
+        context,
+        target,
+        title=context["title"],
+        author=settings.bulletin.issuer,
+        when=datetime.combine(day, time(0, 0)),
+    )
+    out = BulletinOutput(period, target, text, lists, [u.unit for u in result.units])
+    if pdf:
+        from reporting.documents.office import OfficeError, convert
+
+        try:
+            out.pdf = convert(target, "pdf", target.parent, timeout=settings.report.pdf_timeout)
+        except OfficeError as exc:
+            out.pdf_error = str(exc)
+    return out
+
+
+def quoted_scores(
+    settings: Settings, workspace: Workspace, ledger: Ledger, period: Period, *, now: datetime
+) -> list[str]:
+    """The running 考核评价 lines for the bulletin, when ``[bulletin] quote_scores`` says so."""
+    mode = settings.bulletin.quote_scores
+    if mode == "never" or (mode == "q4" and period.quarter != 4):
+        return []
+    from reporting.assess.scoring import load_results, score_year
+
+    results = load_results(workspace, period.year, period)
+    if not results:
+        return []
+    card = score_year(settings, ledger, results, period.year)
+    out = [f"按年度考核评分规则，截至{period.label}各单位累计得分（未计加减分）排名前列的是："]
+    for group in dict.fromkeys(u.group for u in card.units):
+        top = [u for u in card.ranked() if u.group == group][:3]
+        out.append(f"{group}：" + "、".join(f"{u.unit}（{num(u.total)}分）" for u in top) + "。")
+    return out
