@@ -48,7 +48,8 @@ def test_a_ledger_from_before_versions_opens_and_keeps_every_row(old_ledger):
             r["version"] for r in ledger.conn.execute("SELECT version FROM schema_migrations")
         ]
         assert applied == list(range(1, SCHEMA_VERSION + 1))
-    assert _counts(old_ledger) == before
+    after = _counts(old_ledger)  # later migrations may add (empty) tables
+    assert {t: after[t] for t in before} == before
     with Ledger(old_ledger) as again:  # reopening applies nothing
         assert again.schema_found == SCHEMA_VERSION
 
