@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from reporting.core.exceptions import DubanError, SchedulerError
 from reporting.core.periods import Period
@@ -61,12 +61,8 @@ def label(step: str) -> str:
 
 
 def schedule_zone(settings) -> ZoneInfo:
-    try:
-        return ZoneInfo(settings.schedule.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SchedulerError(
-            f'[schedule] timezone = {settings.schedule.timezone!r} 不是有效的时区名，请写成 "Asia/Shanghai"'
-        ) from None
+    """The installation's one time zone ([schedule] timezone, checked when loaded)."""
+    return settings.deadline.zone
 
 
 def at_schedule_time(day: date, settings) -> datetime:

@@ -110,3 +110,16 @@ def test_secrets_only_from_environment(tmp_path):
     assert load_settings(write(tmp_path, ""), env={}).secrets.smtp_password == ""
     with pytest.raises(ConfigError, match="未知的配置项 \\[smtp\\] password"):
         load_settings(write(tmp_path, '[smtp]\npassword = "x"\n'), env={})
+
+
+def test_one_time_zone_for_deadlines_and_the_scheduler(tmp_path):
+    from reporting.core.calendar import period_calendar
+    from reporting.core.periods import Period
+
+    s = load_settings(write(tmp_path, '[schedule]\ntimezone = "Asia/Urumqi"\n'), env={})
+    deadline = period_calendar(Period(2024, 1), s.deadline).deadline
+    assert str(deadline.tzinfo) == "Asia/Urumqi" and deadline.hour == 17
+    with pytest.raises(ConfigError, match="不是有效的时区名"):
+        load_settings(write(tmp_path, '[schedule]\ntimezone = "Mars/Base"\n'), env={})
+    with pytest.raises(ConfigError, match="未知的配置项"):
+        load_settings(write(tmp_path, '[deadline]\nzone = "Asia/Urumqi"\n'), env={})

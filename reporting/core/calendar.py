@@ -166,7 +166,7 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
         )
     return PeriodCalendar(
         period=period,
-        deadline=datetime.combine(due, time(hh, mm), tzinfo=TZ),
+        deadline=datetime.combine(due, time(hh, mm), tzinfo=rule.zone),
         stages=stages,
         report_day=report_day,
         approximate=approximate,

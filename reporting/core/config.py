@@ -15,6 +15,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reporting.core.exceptions import ConfigError
 
@@ -57,6 +58,11 @@ class DeadlineSettings:
     remind_days: int = 3  # 提醒
     urge_days: int = 1  # 催报
     overdue_days: int = 1  # 逾期: working days after the deadline
+    # not a key of its own: the one time zone of the installation, [schedule] timezone,
+    # copied here by load_settings so every deadline is in the zone the scheduler runs in
+    zone: ZoneInfo = field(
+        default=ZoneInfo("Asia/Shanghai"), repr=False, metadata={"derived": True}
+    )
 
 
 @dataclass
@@ -253,6 +259,13 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
     settings.secrets = Secrets(**{name: env.get(var, "") for name, var in SECRET_ENV.items()})
     _resolve_paths(settings, path.resolve().parent)
     _check(settings, path, text)
+    try:
+        settings.deadline.zone = ZoneInfo(settings.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            _where(path, text, "schedule", "timezone")
+            + f'[schedule] timezone = {settings.schedule.timezone!r} 不是有效的时区名，请写成 "Asia/Shanghai"'
+        ) from None
     return settings
 
 
@@ -282,8 +295,13 @@ def _syntax_error(path: Path, message: str) -> str:
     return f"配置文件 {where} 格式有误（{message}），请对照 docs/configuration.md 修改"
 
 
+def _keys(cls) -> list[dataclasses.Field]:
+    """The fields a config file or a DUBAN_* variable may set (not the derived ones)."""
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
+
+
 def _field(cls, name: str):
-    for f in dataclasses.fields(cls):
+    for f in _keys(cls):
         if f.name == name:
             return f
     return None
@@ -378,10 +396,10 @@ def _from_env_text(text: str, hint):
 
 def _apply_env(settings: Settings, env, path: Path) -> None:
     for sect in dataclasses.fields(Settings):
-        if sect.name == "source":
+        if sect.name in ("source", "secrets"):
             continue
         target = getattr(settings, sect.name)
-        for f in dataclasses.fields(target):
+        for f in _keys(type(target)):
             var = f"DUBAN_{sect.name}_{f.name}".upper()
             if var in env:
                 try:

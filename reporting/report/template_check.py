@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, time
 from pathlib import Path
 
-from reporting.core.calendar import TZ
 from reporting.core.config import Settings
 from reporting.core.exceptions import ReportError
 from reporting.core.model import Light, QuarterResult, Status
@@ -90,7 +89,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
                 out_dir=Path(tmp),
                 result=result,
                 by_leader=True,
-                now=datetime.combine(period.end, time(12), TZ),
+                now=datetime.combine(period.end, time(12), settings.deadline.zone),
                 today=period.end,
                 previous=previous,
             )
