@@ -22,7 +22,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from docx import Document  # noqa: E402
 from docx.oxml.ns import qn  # noqa: E402
 
 from reporting.core.fileutil import atomic_write_bytes  # noqa: E402
@@ -54,15 +53,7 @@ BUILT = datetime(2024, 1, 1)
 
 def base_document(table_size: float = fmt.SIZE_XIAOSI):
     """An empty document with the GB/T 9704 page, styles and footers; tables in ``table_size`` pt."""
-    doc = Document()
-    # no Word 2010 styles copy (it still names theme fonts) and no thumbnail of python-docx's sample
-    for rId, rel in list(doc.part.rels.items()):
-        if rel.reltype.endswith("/stylesWithEffects"):
-            doc.part.drop_rel(rId)
-    pkg_rels = doc.part.package.rels
-    for rId, rel in list(pkg_rels.items()):
-        if rel.reltype.endswith("/thumbnail"):
-            del pkg_rels[rId]
+    doc = fmt.new_document()
 
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults"))
@@ -444,6 +435,7 @@ def save(doc, path: Path, title: str) -> None:
     import io
 
     fmt.set_core_properties(doc, title=title, author="duban", when=BUILT)
+    fmt.finish(doc)
     buf = io.BytesIO()
     doc.save(buf)
     atomic_write_bytes(path, fmt.normalize_zip(buf.getvalue()))

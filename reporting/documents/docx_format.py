@@ -65,7 +65,53 @@ _SECTPR_ORDER = (
     "docGrid printerSettings sectPrChange"
 ).split()
 _TRPR_ORDER = "cnfStyle divId gridBefore gridAfter wBefore wAfter cantSplit trHeight tblHeader tblCellSpacing jc hidden".split()
+_TCPR_ORDER = (
+    "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection tcFitText "
+    "vAlign hideMark headers cellIns cellDel cellMerge tcPrChange"
+).split()
+_BORDER_ORDER = "top left start bottom right end insideH insideV tl2br tr2bl".split()
 _THEME_ATTRS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
+
+
+def _sequences() -> dict[str, list[str]]:
+    """ECMA-376 child sequences of the property elements these documents write."""
+    return {
+        "pPr": _PPR_ORDER,
+        "rPr": _RPR_ORDER,
+        "sectPr": _SECTPR_ORDER,
+        "tblPr": list(TBL_PR_ORDER),
+        "tcPr": _TCPR_ORDER,
+        "tblBorders": _BORDER_ORDER,
+        "tcBorders": _BORDER_ORDER,
+        "pBdr": "top left bottom right between bar".split(),
+        "tblCellMar": _BORDER_ORDER,
+        "tcMar": _BORDER_ORDER,
+    }
+
+
+def schema_order(root) -> int:
+    """Put the children of every property element under ``root`` in ECMA-376 order.
+
+    Word reads a ``w:tcPr`` whose ``w:shd`` comes before ``w:tcW`` as damaged ("无法读取的
+    内容"); docxtpl's ``{% cellbg %}`` writes exactly that. A stable sort: already ordered
+    parts keep their bytes. Returns how many elements were reordered.
+    """
+    ns = qn("w:x")[:-1]
+    rank = {
+        ns + name: {ns + t: i for i, t in enumerate(order)} for name, order in _sequences().items()
+    }
+    fixed = 0
+    for el in root.iter(*rank):
+        order = rank[el.tag]
+        kids = list(el)
+        keys = [order.get(k.tag, len(order)) for k in kids]
+        if keys != sorted(keys):
+            for k in kids:
+                el.remove(k)
+            for _, k in sorted(zip(keys, kids, strict=True), key=lambda pair: pair[0]):
+                el.append(k)
+            fixed += 1
+    return fixed
 
 
 def mm_to_twips(mm: float) -> int:
@@ -109,6 +155,33 @@ def rpr(owner):
     if owner.tag == qn("w:rPrDefault"):
         return child(owner, "rPr")
     return owner
+
+
+def new_document():
+    """python-docx's blank document without its Word 2010 ``stylesWithEffects`` copy (which
+    still names theme fonts and disagrees with the styles we set: validators flag it) and
+    without the sample thumbnail."""
+    from docx import Document
+
+    doc = Document()
+    for rId, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rId)
+    pkg_rels = doc.part.package.rels
+    for rId, rel in list(pkg_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del pkg_rels[rId]
+    return doc
+
+
+def finish(document) -> None:
+    """Schema order in every part the documents write (body, styles, footers)."""
+    schema_order(document.element)
+    schema_order(document.styles.element)
+    for section in document.sections:
+        for part in (section.footer, section.even_page_footer, section.first_page_footer):
+            if not part.is_linked_to_previous:
+                schema_order(part._element)
 
 
 # -- fonts ----------------------------------------------------------------------
@@ -455,7 +528,7 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
             child(
                 b,
                 side,
-                ["top", "left", "start", "bottom", "right", "end", "insideH", "insideV"],
+                _BORDER_ORDER,
                 val="single",
                 sz=4,
                 space=0,
@@ -463,7 +536,7 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
             )
     mar = child(tblPr, "tblCellMar", TBL_PR_ORDER)
     for side, w in (("left", 85), ("right", 85)):
-        child(mar, side, ["top", "left", "start", "bottom", "right", "end"], w=w, type="dxa")
+        child(mar, side, _BORDER_ORDER, w=w, type="dxa")
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=False):
         col.set(qn("w:w"), str(mm_to_twips(w)))

@@ -38,7 +38,7 @@ def render_docx(
     from docxtpl import DocxTemplate, InlineImage
     from jinja2 import TemplateError
 
-    from reporting.documents.docx_format import normalize_zip, set_core_properties
+    from reporting.documents.docx_format import finish, normalize_zip, set_core_properties
 
     template = Path(template)
     if not template.exists():
@@ -68,6 +68,7 @@ def render_docx(
             "请在 Word/WPS 中把该标签整段删除后一次性重新输入（不要只改其中几个字的格式），或从仓库恢复模板"
         ) from None
     set_core_properties(tpl.docx, title=title, author=author, when=when)
+    finish(tpl.docx)  # docxtpl's {% cellbg %} puts w:shd first in w:tcPr
     buf = io.BytesIO()
     tpl.save(buf)
     atomic_write_bytes(out_path, normalize_zip(buf.getvalue()))

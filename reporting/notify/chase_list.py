@@ -145,12 +145,11 @@ def write_xlsx(
 def write_docx(
     path: Path, title: str, subtitle: str, rows: list[list[str]], *, author: str, today: date
 ) -> None:
-    from docx import Document
     from docx.shared import Pt
 
     from reporting.documents import docx_format as df
 
-    doc = Document()
+    doc = df.new_document()
     df.set_east_asian_language(doc)
     df.strip_theme_fonts(doc.styles.element)
     df.set_font(doc.styles["Normal"].element, df.FANGSONG, df.SIZE_XIAOSI)
@@ -196,4 +195,5 @@ def write_docx(
         df.SIZE_XIAOSI,
         "left",
     )
+    df.finish(doc)
     atomic_save(path, doc.save)
