@@ -27,7 +27,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reporting.core.exceptions import LedgerError
-from reporting.core.states import RECEIPT_STAGE
+from reporting.core.periods import Period
+from reporting.core.records import (
+    AttachmentRecord,
+    FileRecord,
+    FormRecord,
+    MergeRecord,
+    ReturnRecord,
+    SendRecord,
+    StepRecord,
+)
+from reporting.core.states import RECEIPT_STAGE, ReturnState
+
+PeriodKey = Period | str  # the ledger stores periods as text (2024Q1)
 
 SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS files (
@@ -229,12 +241,13 @@ class Ledger:
         self.conn.execute("COMMIT")
 
     # -- steps -------------------------------------------------------------
-    def step_done(self, period: str, step: str) -> sqlite3.Row | None:
-        return self.conn.execute(
+    def step_done(self, period: PeriodKey, step: str) -> StepRecord | None:
+        row = self.conn.execute(
             "SELECT * FROM steps WHERE period = ? AND step = ?", (str(period), step)
         ).fetchone()
+        return StepRecord.from_row(row) if row else None
 
-    def mark_step(self, period: str, step: str, *, at: str, detail: str = "") -> None:
+    def mark_step(self, period: PeriodKey, step: str, *, at: str, detail: str = "") -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO steps (period, step, done_at, detail) VALUES (?, ?, ?, ?)",
             (str(period), step, at, detail),
@@ -242,7 +255,7 @@ class Ledger:
 
     # -- forms -------------------------------------------------------------
     def record_form(
-        self, period: str, unit: str, form_id: str, path: str, fingerprint: str, *, at: str
+        self, period: PeriodKey, unit: str, form_id: str, path: str, fingerprint: str, *, at: str
     ) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO forms (period, unit, form_id, path, fingerprint, created_at)"
@@ -250,19 +263,19 @@ class Ledger:
             (str(period), unit, form_id, str(path), fingerprint, at),
         )
 
-    def forms(self, period: str) -> dict[str, sqlite3.Row]:
+    def forms(self, period: PeriodKey) -> dict[str, FormRecord]:
         rows = self.conn.execute("SELECT * FROM forms WHERE period = ?", (str(period),))
-        return {r["unit"]: r for r in rows}
+        return {r["unit"]: FormRecord.from_row(r) for r in rows}
 
     # -- sends -------------------------------------------------------------
-    def was_sent(self, period: str, unit: str, stage: str, channel: str) -> bool:
+    def was_sent(self, period: PeriodKey, unit: str, stage: str, channel: str) -> bool:
         row = self.conn.execute(
             "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND channel=? AND result='sent'",
             (str(period), unit, stage, channel),
         ).fetchone()
         return row is not None
 
-    def notice_sent(self, period: str, unit: str) -> bool:
+    def notice_sent(self, period: PeriodKey, unit: str) -> bool:
         """Whether the unit's 通知 (the form) went out successfully on any channel."""
         row = self.conn.execute(
             "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage='通知' AND result='sent'",
@@ -272,7 +285,7 @@ class Ledger:
 
     def record_send(
         self,
-        period: str,
+        period: PeriodKey,
         unit: str,
         stage: str,
         channel: str,
@@ -288,7 +301,7 @@ class Ledger:
             (str(period), unit, stage, channel, at, result, detail, attempts),
         )
 
-    def receipt_results(self, period: str) -> dict[str, str]:
+    def receipt_results(self, period: PeriodKey) -> dict[str, str]:
         """``receipt_key`` of each return answered so far → ``sent`` (once any attempt
         succeeded) or ``failed``."""
         out: dict[str, str] = {}
@@ -302,26 +315,26 @@ class Ledger:
                 out[key] = row["result"]
         return out
 
-    def sends(self, period: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            "SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),)
-        ).fetchall()
+    def sends(self, period: PeriodKey) -> list[SendRecord]:
+        rows = self.conn.execute("SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),))
+        return [SendRecord.from_row(r) for r in rows]
 
     # -- returns -----------------------------------------------------------
-    def returns(self, period: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
+    def returns(self, period: PeriodKey) -> list[ReturnRecord]:
+        rows = self.conn.execute(
             "SELECT * FROM returns WHERE period = ? ORDER BY received_at, id", (str(period),)
-        ).fetchall()
+        )
+        return [ReturnRecord.from_row(r) for r in rows]
 
-    def latest_accepted(self, period: str) -> dict[str, sqlite3.Row]:
+    def latest_accepted(self, period: PeriodKey) -> dict[str, ReturnRecord]:
         """unit → its latest accepted return (a later valid return supersedes earlier ones)."""
-        out: dict[str, sqlite3.Row] = {}
+        out: dict[str, ReturnRecord] = {}
         for row in self.returns(period):
-            if row["state"] == "accepted" and row["unit"]:
-                out[row["unit"]] = row
+            if row.state == ReturnState.ACCEPTED and row.unit:
+                out[row.unit] = row
         return out
 
-    def has_return(self, period: str, sha256: str) -> bool:
+    def has_return(self, period: PeriodKey, sha256: str) -> bool:
         row = self.conn.execute(
             "SELECT 1 FROM returns WHERE period = ? AND sha256 = ?", (str(period), sha256)
         ).fetchone()
@@ -333,12 +346,13 @@ class Ledger:
         """A received file, once per content (the first source name and time are kept)."""
         _insert_file(self.conn, sha256, size, source, received_at, archive_path)
 
-    def file(self, sha256: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+    def file(self, sha256: str) -> FileRecord | None:
+        row = self.conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return FileRecord.from_row(row) if row else None
 
     def record_return(
         self,
-        period: str,
+        period: PeriodKey,
         *,
         sha256: str,
         source: str,
@@ -384,7 +398,7 @@ class Ledger:
                 )
         return bool(cur.rowcount)
 
-    def answers_of(self, period: str, sha256: str) -> dict | None:
+    def answers_of(self, period: PeriodKey, sha256: str) -> dict | None:
         row = self.conn.execute(
             "SELECT answers FROM return_answers WHERE period = ? AND sha256 = ?",
             (str(period), sha256),
@@ -393,7 +407,7 @@ class Ledger:
 
     def record_attachment(
         self,
-        period: str,
+        period: PeriodKey,
         *,
         sha256: str,
         source: str,
@@ -411,22 +425,24 @@ class Ledger:
                 (str(period), sha256, unit, source, kind, received_at),
             )
 
-    def attachments(self, period: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
+    def attachments(self, period: PeriodKey) -> list[AttachmentRecord]:
+        rows = self.conn.execute(
             "SELECT * FROM attachments WHERE period = ? ORDER BY received_at, source",
             (str(period),),
-        ).fetchall()
+        )
+        return [AttachmentRecord.from_row(r) for r in rows]
 
-    def has_attachment(self, period: str, sha256: str) -> bool:
+    def has_attachment(self, period: PeriodKey, sha256: str) -> bool:
         row = self.conn.execute(
             "SELECT 1 FROM attachments WHERE period = ? AND sha256 = ?", (str(period), sha256)
         ).fetchone()
         return row is not None
 
-    def merge_state(self, period: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM merges WHERE period = ?", (str(period),)).fetchone()
+    def merge_state(self, period: PeriodKey) -> MergeRecord | None:
+        row = self.conn.execute("SELECT * FROM merges WHERE period = ?", (str(period),)).fetchone()
+        return MergeRecord.from_row(row) if row else None
 
-    def record_merge(self, period: str, digest: str, generated_at: str) -> None:
+    def record_merge(self, period: PeriodKey, digest: str, generated_at: str) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO merges (period, digest, generated_at) VALUES (?, ?, ?)",
             (str(period), digest, generated_at),
@@ -434,7 +450,15 @@ class Ledger:
 
     # -- 通报 numbers and 考核 adjustments (reporting.assess) ---------------------------
     def doc_number(
-        self, kind: str, period: str, year: int, *, make, first: int, number: int | None, at: str
+        self,
+        kind: str,
+        period: PeriodKey,
+        year: int,
+        *,
+        make,
+        first: int,
+        number: int | None,
+        at: str,
     ) -> sqlite3.Row:
         """The 发文字号 of ``kind`` for ``period``: kept once given; a new one is the year's
         next number (at least ``first``); ``number`` sets it explicitly. ``make(n)`` → text."""
@@ -493,5 +517,5 @@ class Ledger:
         ).fetchall()
 
     @staticmethod
-    def problems_of(row: sqlite3.Row) -> list[dict]:
+    def problems_of(row: ReturnRecord | sqlite3.Row) -> list[dict]:
         return json.loads(row["problems"] or "[]")
