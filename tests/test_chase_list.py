@@ -73,7 +73,7 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     assert fin[2:5] == ("联络员07", "0552-0000007", "13800000007")
     assert (
         fin[6]
-        == "已退回，待修改后重报：1. 牵头任务!H6：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
+        == "已退回，待修改后重报：1. 牵头任务表第6行H列：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
     )
     assert by_unit["区住建交通局"][6] == "未报送"
     rows_of = app.assignments.by_unit["区住建交通局"]

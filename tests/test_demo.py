@@ -81,7 +81,9 @@ def test_returns_are_marked_as_sample_data(demo_run):
 
 def test_second_quarter_shows_prefill_and_change(demo_run):
     outcome, printed = demo_run
-    assert re.search(r"其中 \d+ 个单位预填了2024年第一季度已采纳的内容", printed)
+    assert re.search(
+        r"其中 \d+ 个单位的表单在“上季度报送情况（供参考）”列列出了2024年第一季度", printed
+    )
     assert "2024年第一季度 → 2024年第二季度 对比" in printed
     assert "平均提高" in printed
     # the second quarter's report compares with the first; the first has nothing to compare

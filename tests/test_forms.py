@@ -219,18 +219,73 @@ def test_print_settings(fdw):
         ws = fdw[name]
         ps = ws.page_setup
         assert ps.orientation == "landscape" and str(ps.paperSize) == "9"
-        assert (ps.fitToWidth, ps.fitToHeight) == (1, 0)
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert not ws.sheet_properties.pageSetUpPr.fitToPage  # a fixed, legible scale
         assert ws.print_title_rows == f"${fs.HEADER_ROW}:${fs.HEADER_ROW}"
         assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
-        assert ws.freeze_panes == f"A{fs.FIRST_DATA_ROW}"
         assert 0.3 <= ws.page_margins.left <= 1
         rows = list(data_rows(ws))
-        assert all(ws.row_dimensions[r].height >= 60 for r in rows)
+        assert all(ws.row_dimensions[r].height >= 45 for r in rows)
         assert cell(ws, "content", rows[0]).alignment.wrap_text
         assert cell(ws, "content", rows[0]).border.left.style == "thin"
     guide = fdw[fs.SHEET_GUIDE]
     assert guide.page_setup.orientation == "portrait"
+
+
+def test_every_form_prints_legibly_at_a_fixed_scale(built):
+    """≥ 9 pt on paper: each printed page's visible columns fit A4 landscape at the sheet's
+    scale, the answer columns on the first page, 责任分工 and indicators on later pages."""
+    from reporting.documents import xlsx_style as st
+
+    app, summary = built
+    for form in summary.built:
+        wb = openpyxl.load_workbook(form.path)
+        for name in (fs.SHEET_LEAD, fs.SHEET_COOP):
+            if name not in wb.sheetnames:
+                continue
+            ws = wb[name]
+            scale = ws.page_setup.scale
+            sizes = {cell(ws, k, fs.FIRST_DATA_ROW).font.sz for k in ("content", "progress")}
+            assert min(sizes) * scale / 100 >= 9, (form.unit, name, scale)
+            breaks = [b.id for b in ws.col_breaks.brk]
+            first = fs.column_index(fs.PRINT_BREAK_AFTER)
+            assert breaks[0] == first
+            edges = [0, *breaks, ws.max_column]
+            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+                cols = range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)]
+                letters = [get_column_letter(c) for c in cols]
+                width = sum(
+                    st.column_points(ws.column_dimensions[x].width)
+                    for x in letters
+                    if not ws.column_dimensions[x].hidden
+                )
+                assert width * scale / 100 <= st.printable_width(), (form.unit, name, i)
+            assert ws.print_title_cols == "$A:$C" or len(edges) == 2
+            # 序号, 任务编号, 任务内容 stay in view when scrolling right
+            assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
+            # Q1 has no last quarter: the reference column is there but hidden
+            prev = get_column_letter(fs.column_index("previous"))
+            assert ws.column_dimensions[prev].hidden
+            for h in fs.HEADER_CELLS:
+                for coord in (h.label_cell, h.value_cell):
+                    assert not coord.startswith(prev) and coord[0] <= get_column_letter(first)
+
+
+def test_answer_rows_grow_with_the_text(built):
+    """Data rows carry a starting height but are not marked custom, so Excel and WPS grow
+    them as the unit types; header rows keep their fixed height."""
+    import re
+
+    app, _ = built
+    path = app.workspace.form_path(Q1, "区发改委")
+    with zipfile.ZipFile(path) as z:
+        wb = openpyxl.load_workbook(path)
+        index = wb.sheetnames.index(fs.SHEET_LEAD) + 1
+        xml = z.read(f"xl/worksheets/sheet{index}.xml").decode("utf-8")
+    rows = dict(re.findall(r'<row r="(\d+)"([^>]*)>', xml))
+    n = len(app.assignments.by_unit["区发改委"].lead)
+    for r in range(fs.FIRST_DATA_ROW, fs.FIRST_DATA_ROW + n):
+        assert 'ht="' in rows[str(r)] and "customHeight" not in rows[str(r)], r
+    assert 'customHeight="1"' in rows[str(fs.HEADER_ROW)]
 
 
 def test_fonts_are_chinese_in_styles_xml(built):
@@ -426,38 +481,28 @@ def test_prefill_from_previous_merged_json(app):
         app.settings, a, app.workspace, "2024Q2", units=["区发改委", "区财政局"], now=NOW
     )
     form = {f.unit: f for f in summary.built}
-    assert form["区发改委"].prefilled_cells == 8 and form["区财政局"].prefilled_cells == 0
-    assert any("预填了2024年第一季度已采纳的内容" in line for line in summary.lines())
+    assert form["区发改委"].reference_rows == 2 and form["区财政局"].reference_rows == 0
+    assert any("上季度报送情况（供参考）" in line for line in summary.lines())
     wb = openpyxl.load_workbook(form["区发改委"].path)
     lead = wb[fs.SHEET_LEAD]
     r = fs.FIRST_DATA_ROW
     assert fs.parse_task_label(cell(lead, "task_id", r).value) == lead_row.id
-    values = {
-        k: cell(lead, k, r).value
-        for k in ("progress", "percent", "status", "problems", "next_steps", "ind1_value")
-    }
-    assert values == {
-        "progress": "一季度GDP增长7.9%",
-        "percent": 25,
-        "status": "序时推进",
-        "problems": "无",
-        "next_steps": "'=加强调度",
-        "ind1_value": 7.9,
-    }
-    assert cell(lead, "next_steps", r).data_type == "s"  # never a formula
-    yellow = "FFFFF2CC"
-    assert cell(lead, "progress", r).fill.fgColor.rgb == yellow
-    assert not cell(lead, "progress", r).protection.locked
-    assert cell(lead, "progress", r + 1).value is None
-    assert cell(lead, "progress", r + 1).fill.fgColor.rgb != yellow
-    coop = wb[fs.SHEET_COOP]
-    assert cell(coop, "progress", r).value == "配合提供项目清单"
-    assert (
-        cell(coop, "percent", r).value is None and cell(coop, "next_steps", r).value == "继续配合"
+    # nothing is pre-filled where the unit answers: an untouched form cannot pass as news
+    for k in ("progress", "percent", "status", "problems", "next_steps", "ind1_value"):
+        assert cell(lead, k, r).value is None, k
+        assert not cell(lead, k, r).protection.locked
+    ref = cell(lead, "previous", r)
+    assert ref.value == (
+        "累计完成进度 25%；推进状态“序时推进”；指标完成值：地区生产总值 7.9。\n一季度GDP增长7.9%"
     )
-    assert cell(coop, "progress", r).fill.fgColor.rgb == yellow
+    assert ref.protection.locked and ref.fill.fgColor.rgb == "FFFFF2CC"
+    assert not lead.column_dimensions[get_column_letter(fs.column_index("previous"))].hidden
+    assert cell(lead, "previous", r + 1).value == "2024年第一季度未报送该项"
+    coop = wb[fs.SHEET_COOP]
+    assert cell(coop, "previous", r).value == "配合提供项目清单"
+    assert cell(coop, "progress", r).value is None
     guide = [c.value for c in wb[fs.SHEET_GUIDE]["A"] if c.value]
-    assert any("浅黄色底纹" in v and "2024年第一季度" in v and "共 8 格" in v for v in guide)
+    assert any("上季度报送情况（供参考）" in v and "2024年第一季度" in v for v in guide)
     assert wb[fs.SHEET_GUIDE]["A1"].value.startswith(
         "禹会区2024年《政府工作报告》重点任务第二季度推进情况表"
     )
@@ -471,7 +516,7 @@ def test_unreadable_previous_result_does_not_stop_forms(app):
         app.settings, app.assignments, app.workspace, "2024Q2", units=["区财政局"], now=NOW
     )
     assert summary.ok and len(summary.built) == 1
-    assert any("无法读取" in line and "不预填" in line for line in summary.lines())
+    assert any("无法读取" in line and "不列上季度报送情况" in line for line in summary.lines())
 
 
 # -- CLI, already sent, --force -------------------------------------------------------
@@ -551,6 +596,19 @@ def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert {"list", "decimal", "textLength"} <= kinds
     assert wb.defined_names[fs.STATUS_NAME].attr_text.endswith("$A$1:$A$5")
+    # printed: the answer columns together on one page, indicators on their own pages
+    # with the task number and content repeated
+    import subprocess
+
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    answer_pages = [p for p in pages if "本季度工作进展" in p]
+    assert answer_pages and all("下步打算" in p and "指标1" not in p for p in answer_pages)
+    indicator_pages = [p for p in pages if "指标1（目标）" in p]
+    assert indicator_pages and all(
+        "任务内容" in p and "本季度工作进展" not in p for p in indicator_pages
+    )
 
 
 def test_a_misspelt_unit_in_the_task_table_stops_the_forms(app, root, tmp_path):

@@ -18,7 +18,14 @@ from reporting.core.model import QuarterResult
 from reporting.forms import formspec as fs
 from reporting.intake.status import period_status
 from reporting.merge.rebuild import collect_and_merge as collect
-from reporting.merge.summary import SHEET_REJECTS, SHEET_ROWS, SHEET_UNITS
+from reporting.merge.summary import (
+    SHEET_COOP,
+    SHEET_FULL,
+    SHEET_REJECTS,
+    SHEET_ROWS,
+    SHEET_UNITS,
+    SHEET_WARNINGS,
+)
 
 NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
 
@@ -179,7 +186,14 @@ def test_summary_workbook_reads_back(setup):
     s = run(app)
     assert [f.state for f in s.new] == ["accepted", "rejected"], s.lines()
     wb = openpyxl.load_workbook(app.workspace.merged_xlsx(PERIOD))
-    assert wb.sheetnames == [SHEET_ROWS, SHEET_UNITS, SHEET_REJECTS]
+    assert wb.sheetnames == [
+        SHEET_ROWS,
+        SHEET_COOP,
+        SHEET_UNITS,
+        SHEET_REJECTS,
+        SHEET_WARNINGS,
+        SHEET_FULL,
+    ]
     ws = wb[SHEET_ROWS]
     header = [c.value for c in ws[3]]
     assert header[:6] == [
@@ -201,7 +215,8 @@ def test_summary_workbook_reads_back(setup):
     assert ws.cell(r1, col["存在问题"]).data_type == "s"
     assert ws.cell(r1, col["指标完成情况"]).value == "地区生产总值增长8.5%，高于目标0.5个百分点"
     assert ws.cell(r1, col["预警"]).value == "绿"
-    assert ws.cell(r3, col["累计完成进度（%）"]).value == "5"
+    assert ws.cell(r3, col["累计完成进度（%）"]).value == 5  # a number, with a number format
+    assert ws.cell(r3, col["累计完成进度（%）"]).number_format == "0.##"
     assert ws.cell(r3, col["预警"]).value == "红"
     assert ws.cell(r3, col["预警"]).fill.fgColor.rgb == "FFFFC7CE"
     assert ws.cell(r3, col["需核实"]).value == "报“序时推进”，但累计完成进度5%低于序时进度25%"
@@ -221,7 +236,7 @@ def test_summary_workbook_reads_back(setup):
     rows = [[c.value for c in row] for row in rej.iter_rows(min_row=4)]
     assert len(rows) == 1
     assert rows[0][1:3] == ["区人社局", "b.xlsx"]
-    assert rows[0][4] == f"牵头任务!{col_of('status')}{fs.FIRST_DATA_ROW}"
+    assert rows[0][4] == f"牵头任务表第{fs.FIRST_DATA_ROW}行“推进状态”"
     assert "“进行中”不是规定的推进状态" in rows[0][6]
 
 

@@ -158,7 +158,42 @@ def test_unchanged_prefill_is_marked_and_warned(ctx):
     ex = run_examine(ctx.app, ctx.filled(answers), previous=prev)
     assert ex.state == "accepted"
     assert ex.answers.lead["1"].prefilled and not ex.answers.lead["3"].prefilled
-    assert any("与上季度报送的内容完全相同" in w for w in warnings_of(ex))
+    assert any("与上季度报送的内容一字不差" in w for w in warnings_of(ex))
+
+
+def test_a_row_identical_to_last_quarter_is_returned_when_intake_says_reject(ctx):
+    answers = ctx.answers()
+    prev = {(UNIT, "lead", "1"): Answer(unit=UNIT, progress=answers[("lead", "1")]["progress"])}
+    ctx.app.settings.intake.same_as_last_quarter = "reject"
+    try:
+        ex = run_examine(ctx.app, ctx.filled(answers), previous=prev)
+    finally:
+        ctx.app.settings.intake.same_as_last_quarter = "warn"
+    assert ex.state == "rejected"
+    (p,) = [p for p in ex.problems if p.code == "prefilled_unchanged"]
+    assert p.level == "error" and p.cell == ctx.cell("lead", "1", "progress")
+
+
+def test_the_untouched_q2_form_sent_back_is_not_taken_as_an_answer(ctx):
+    """Nothing is pre-filled, so the blank form sent back is refused, never merged."""
+    ex = run_examine(ctx.app, ctx.form)
+    assert ex.state == "rejected" and ex.answers is None
+    assert [p.code for p in ex.problems if p.level == "error"] == ["blank_form"]
+
+
+def test_a_status_that_contradicts_percentage_and_pace_is_a_warning(ctx):
+    """Q1 pace 25, ahead_points 10: 52 % reported as 序时推进 breaks the rule (≥ 35 % = 超序时);
+    30 % reported as 超序时 too."""
+    answers = ctx.answers()
+    answers[("lead", "3")].update(percent=52, status="序时推进")
+    answers[("lead", "1")].update(percent=30, status="超序时")
+    ex = run_examine(ctx.app, ctx.filled(answers))
+    assert ex.state == "accepted"
+    found = {p.task: p for p in ex.problems if p.code == "status_pace"}
+    assert set(found) == {"1", "3"}
+    assert found["3"].cell == ctx.cell("lead", "3", "status")
+    assert "累计完成进度52%已达到35%，按规则应为“超序时”" in found["3"].text
+    assert "未达到35%" in found["1"].text
 
 
 def test_lagging_without_reason_and_missing_header_are_warnings(ctx):
@@ -516,7 +551,8 @@ def test_broken_or_hostile_return(ctx, name):
         role, tid, key = cell.split(":")
         assert p.sheet == fs.TASK_SHEETS[role] and p.task == tid
         assert p.cell == ctx.cell(role, tid, key)
-        assert f"{p.sheet}!{p.cell}" in p.message
+        row = "".join(ch for ch in p.cell if ch.isdigit())
+        assert f"{p.sheet}表第{row}行" in p.message
     assert "Traceback" not in p.message and "Error" not in p.message
 
 

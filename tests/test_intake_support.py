@@ -41,7 +41,7 @@ def make_forms(app, units, period: Period = PERIOD, out_dir: Path | None = None)
 
 
 def valid_answers(app, unit: str, period: Period = PERIOD) -> dict[tuple[str, str], dict]:
-    """A complete, consistent return: 30 % (ahead of Q1's 25 %), indicators on track."""
+    """A complete, consistent return: 30 % (序时推进 at Q1's 25 %: under 25 + ahead_points), indicators on track."""
     rows = app.assignments.by_unit[unit]
     out: dict[tuple[str, str], dict] = {}
     for r in rows.lead:
@@ -53,7 +53,7 @@ def valid_answers(app, unit: str, period: Period = PERIOD) -> dict[tuple[str, st
         out[("lead", r.id)] = {
             "progress": f"{unit}牵头{r.id}：召开调度会3次，完成全年任务的三成。",
             "percent": 30,
-            "status": "超序时",
+            "status": "序时推进",
             "problems": "无",
             "next_steps": f"{r.id}下季度继续推进。",
             "indicators": values,

@@ -134,7 +134,9 @@ def test_every_return_is_answered_at_once_and_a_rerun_sends_nothing(setup, serve
     text = body(rejected)
     assert f"（“{FORM_NAME.format(VILLAGE)}”）未通过校验，已退回，原因如下：" in text
     reasons = [line.strip() for line in text.splitlines() if line.strip()[:2] in ("1.", "2.")]
-    assert reasons and reasons[0].startswith("1. 牵头任务!")  # sheet!cell (task) : what and fix
+    assert reasons and reasons[0].startswith(
+        "1. 牵头任务表第"
+    )  # sheet, row, column (task) : what and fix
     assert "（任务 " in reasons[0] and "请" in reasons[0] and ".xlsx" not in reasons[0]
     assert "于 2024年4月8日 星期一 17:30 前重新报送（还有 2 个工作日）" in text  # 清明 4月4—6日
     assert "已过" not in text

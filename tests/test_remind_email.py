@@ -146,7 +146,7 @@ def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail
     assert len(got) == 48 == summary.sent
     body = got[unit_email(mail_app, "区财政局")].get_body(("plain",)).get_content()
     assert "未通过校验" in body and "4月3日" in body
-    assert "1. 牵头任务!H6（任务 7（1））：累计完成进度应在 0% 到 100% 之间" in body
+    assert "1. 牵头任务表第6行H列（任务 7（1））：累计完成进度应在 0% 到 100% 之间" in body
     assert "2. “存在问题”一栏为空" in body
     assert "x.xlsx" not in body and "隐藏" not in body
     plain = got[unit_email(mail_app, "区科技经信局")]

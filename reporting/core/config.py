@@ -80,6 +80,9 @@ class IntakeSettings:
     max_zip_ratio: float = 100.0
     partial_accept: bool = False
     receipts: bool = True  # answer every return at once (回执 / 退回通知) when email is set up
+    # a row whose 本季度工作进展 is word for word last quarter's: "warn" accepts it with a
+    # 校验提醒, "reject" returns the form to the unit
+    same_as_last_quarter: str = "warn"
 
 
 @dataclass
@@ -87,6 +90,8 @@ class MergeSettings:
     # gap = expected progress − reported progress, in percentage points
     yellow_gap: float = 0.0
     red_gap: float = 15.0
+    # 超序时 = at least this many points above 序时进度 (the rule the 填报说明 states)
+    ahead_points: float = 10.0
 
 
 @dataclass
@@ -424,6 +429,7 @@ def _check(settings: Settings, path: Path, text: str) -> None:
         ("smtp", "security"): ("starttls", "ssl", "none"),
         ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
         ("bulletin", "quote_scores"): ("never", "q4", "always"),
+        ("intake", "same_as_last_quarter"): ("warn", "reject"),
     }
     for (sect, key), allowed in choices.items():
         value = getattr(getattr(settings, sect), key)
@@ -442,6 +448,11 @@ def _check(settings: Settings, path: Path, text: str) -> None:
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(
             _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
+        )
+    if not 0 < settings.merge.ahead_points <= 100:
+        raise ConfigError(
+            _where(path, text, "merge", "ahead_points")
+            + "[merge] ahead_points 应在 0 到 100 之间（高出序时进度多少个百分点算“超序时”）"
         )
 
 

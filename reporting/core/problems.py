@@ -6,6 +6,7 @@ reminders read them back (``from_dict``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from reporting.core.labels import task_label
@@ -22,12 +23,11 @@ class Problem:
     task: str = ""  # task id when the problem belongs to one row
     code: str = ""
     level: str = "error"  # error | warning
+    column: str = ""  # the column's header in the form, when known
 
     @property
     def where(self) -> str:
-        place = ""
-        if self.sheet:
-            place = f"{self.sheet}!{self.cell}" if self.cell else f"工作表“{self.sheet}”"
+        place = cell_in_words(self.sheet, self.cell, self.column)
         if self.task:
             label = task_label(self.task)
             place = f"{place}（任务 {label}）" if place else f"任务 {label}"
@@ -45,7 +45,7 @@ class Problem:
     @classmethod
     def from_dict(cls, data: dict) -> Problem:
         """Back from the ledger's JSON (``to_dict``)."""
-        fields = ("text", "file", "sheet", "cell", "task", "code")
+        fields = ("text", "file", "sheet", "cell", "task", "code", "column")
         return cls(
             **{k: str(data.get(k) or "") for k in fields}, level=data.get("level") or "error"
         )
@@ -58,6 +58,19 @@ class Problem:
             "sheet": self.sheet,
             "cell": self.cell,
             "task": self.task,
+            "column": self.column,
             "text": self.text,
             "message": self.message,
         }
+
+
+def cell_in_words(sheet: str, cell: str, column: str = "") -> str:
+    """A place as a person says it: 配合任务表第6行“累计完成进度（%）”; without the column
+    header 配合任务表第6行H列; without a cell 工作表“配合任务”."""
+    if not sheet:
+        return ""
+    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", cell or "")
+    if not m:
+        return f"“{sheet}”表{cell}" if cell else f"工作表“{sheet}”"
+    col = f"“{column}”" if column else f"{m.group(1)}列"
+    return f"{sheet}表第{m.group(2)}行{col}"

@@ -13,6 +13,7 @@ import math
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 GB2312 = 134  # font charset Excel writes for Chinese faces
@@ -21,6 +22,7 @@ HEI = "黑体"
 FANG = "仿宋"
 BODY_PT = 10.5  # 五号
 LINE_PT = 15.5  # row height per text line at 五号 (CJK faces have tall line boxes)
+MAX_ROW_PT = 409.0  # the tallest row Excel allows
 
 
 def font(
@@ -45,14 +47,13 @@ GRID = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")  # light blue: column headers
 LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")  # light grey: given, not editable
 UNUSED_FILL = PatternFill("solid", fgColor="FFD9D9D9")  # grey: no indicator in this slot
-PREFILL_FILL = PatternFill(
-    "solid", fgColor="FFFFF2CC"
-)  # light yellow: carried over from last quarter
+REFERENCE_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: last quarter, locked
 NO_FILL = PatternFill(fill_type=None)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 WRAP_CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
 WRAP_LEFT = Alignment(wrap_text=True, horizontal="left", vertical="center")
+WRAP_RIGHT = Alignment(wrap_text=True, horizontal="right", vertical="center")
 CENTER = Alignment(horizontal="center", vertical="center")
 
 UNLOCKED = Protection(locked=False)
@@ -74,28 +75,86 @@ def text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.1 for ch in text)
 
 
-def text_lines(text: str, width: float) -> int:
-    """Lines ``text`` takes when wrapped in a column of ``width`` units."""
-    usable = max(width - 2.0, 2.0)
-    # 10 % slack: office programs move punctuation to the previous line and break early
-    return sum(max(1, math.ceil(text_width(part) * 1.1 / usable)) for part in str(text).split("\n"))
+def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
+    """Lines ``text`` (at ``size`` pt) takes when wrapped in a column of ``width`` units.
+
+    A column holds (width × 7 + 1) pixels of text in Excel (the narrower of Excel and
+    LibreOffice); a CJK character is ``size`` × 4/3 pixels wide, Latin about half.
+    5 % slack: office programs move punctuation to the previous line and break early."""
+    per_line = max(1.0, math.floor((width * 7 + 1) / (size * 4 / 3)))
+    return sum(
+        max(1, math.ceil(text_width(part) / 2 * 1.05 / per_line)) for part in str(text).split("\n")
+    )
 
 
-def row_height(cells: list[tuple[str, float]], minimum: float, line_pt: float = LINE_PT) -> float:
+def row_height(
+    cells: list[tuple[str, float]],
+    minimum: float,
+    line_pt: float = LINE_PT,
+    size: float = BODY_PT,
+) -> float:
     """Row height (pt) for wrapped (text, column width) pairs, at least ``minimum``."""
-    lines = max((text_lines(t, w) for t, w in cells if t), default=1)
-    return min(409.0, max(minimum, lines * line_pt + 6))
+    lines = max((text_lines(t, w, size) for t, w in cells if t), default=1)
+    return min(MAX_ROW_PT, max(minimum, lines * line_pt + 6))
 
 
-def page_setup(ws: Worksheet, title_rows: str | None, landscape: bool = True) -> None:
-    """A4, fit to one page wide, repeated header rows, centred, page numbers in the footer."""
+# A4 in points, and the side margins (inches) every printed sheet uses
+A4_LONG_PT = 841.9
+A4_SHORT_PT = 595.3
+SIDE_MARGIN_IN = 0.4
+MIN_EFFECTIVE_PT = 9.0  # the smallest printed text size a reader should get
+
+
+def column_points(width: float) -> float:
+    """Printed width (pt, at 100 %) of an Excel column ``width`` (characters of '0').
+
+    pixels = trunc(width × digit + 5) at 96 pixels per inch. The digit of the 宋体 五号
+    default font is 7 pixels in Excel (SimSun) but 8 in LibreOffice (宋体 → Noto Serif
+    CJK); the wider one is used so a page fits in both."""
+    return math.trunc(width * 8 + 5) * 0.75
+
+
+def printable_width(landscape: bool = True) -> float:
+    paper = A4_LONG_PT if landscape else A4_SHORT_PT
+    return paper - 2 * SIDE_MARGIN_IN * 72
+
+
+def print_scale_for(points: float, landscape: bool = True, limit: int = 100) -> int:
+    """The largest whole percent ≤ ``limit`` at which ``points`` of columns (at 100 %, see
+    ``column_points``) fit the paper's width."""
+    return max(10, min(limit, math.floor(printable_width(landscape) / points * 100)))
+
+
+class AutoHeightRow(RowDimension):
+    """A row with a starting height that is not marked custom, so Excel and WPS grow it
+    as the unit types (openpyxl marks every row with a height as custom)."""
+
+    @property
+    def customHeight(self):  # noqa: N802 (openpyxl's attribute name)
+        return False
+
+
+def auto_height(ws: Worksheet, row: int, height: float) -> None:
+    ws.row_dimensions[row] = AutoHeightRow(ws, index=row, ht=height)
+
+
+def page_setup(
+    ws: Worksheet, title_rows: str | None, landscape: bool = True, scale: int | None = None
+) -> None:
+    """A4, repeated header rows, centred, page numbers in the footer; fit to one page wide,
+    or printed at a fixed ``scale`` percent (columns then break into pages as set)."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if scale is None:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.page_setup.scale = scale
+        ws.page_setup.pageOrder = "overThenDown"  # a row's indicator page follows it
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_IN
     ws.page_margins.top = 0.6
     ws.page_margins.bottom = 0.7
     ws.page_margins.header = 0.3

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 
 from reporting.core.calendar import period_calendar, weekday_cn
 from reporting.core.config import Settings
@@ -28,6 +29,7 @@ from reporting.core.exceptions import DubanError, FormError
 from reporting.core.fileutil import clean_text, safe_cell_text
 from reporting.core.ledger import Ledger
 from reporting.core.model import Answer
+from reporting.core.pace import num, status_rule
 from reporting.core.periods import Period, chinese_date
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.states import Role
@@ -38,7 +40,7 @@ from reporting.forms import formspec as fs
 from reporting.taskbook.assignments import Assignments, ResolvedTask, UnitRows
 
 GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
-MIN_DATA_ROW_PT = 60.0  # room to write by hand on a printout
+MIN_DATA_ROW_PT = 45.0  # room to write by hand on a printout
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class FormContext:
     generated_at: datetime
     previous_label: str = ""
     templates: Path = Path("templates")
+    status_rule: str = ""  # 推进状态 by percentage and pace, in words (reporting.core.pace)
 
 
 @dataclass
@@ -65,7 +68,7 @@ class UnitForm:
     fingerprint: str
     lead_rows: int
     coop_rows: int
-    prefilled_cells: int = 0
+    reference_rows: int = 0  # rows showing last quarter's answer (locked, for reference)
 
 
 @dataclass
@@ -92,11 +95,12 @@ class FormsSummary:
                 f"已生成 {len(self.built)} 个单位的{self.period.full_label}进展情况表"
                 f"（牵头任务 {lead} 行，配合任务 {coop} 行），保存在 {self.out_dir}"
             )
-            pre = [f for f in self.built if f.prefilled_cells]
-            if pre:
+            ref = [f for f in self.built if f.reference_rows]
+            if ref:
                 out.append(
-                    f"其中 {len(pre)} 个单位预填了{self.previous_label}已采纳的内容"
-                    f"（共 {sum(f.prefilled_cells for f in pre)} 格，浅黄色底纹），请提醒单位核实更新"
+                    f"其中 {len(ref)} 个单位的表单在“上季度报送情况（供参考）”列列出了"
+                    f"{self.previous_label}已采纳的内容（共 {sum(f.reference_rows for f in ref)} 行，"
+                    "锁定，仅供参考）；填报格一律留空，由单位按本季度情况填写"
                 )
         if self.skipped_sent:
             out.append(
@@ -134,7 +138,7 @@ def build_forms(
     previous, notes = _previous_answers(workspace, period)
     ctx = _context(settings, period, now, bool(previous))
     if targets:  # a broken wording template fails once, before any file is written
-        _guide_notes(ctx, targets[0], prefilled=1)
+        _guide_notes(ctx, targets[0], references=1)
     out = Path(out_dir) if out_dir else workspace.forms_dir(period)
     summary = FormsSummary(
         period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label
@@ -235,12 +239,13 @@ def _context(settings: Settings, period: Period, now: datetime, has_previous: bo
         generated_at=now,
         previous_label=period.previous().full_label if has_previous else "",
         templates=settings.paths.templates,
+        status_rule=status_rule(period.expected_progress, settings.merge),
     )
 
 
 def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, dict], list[str]]:
     """unit → {(role, task id): Answer} from last quarter (``reporting.core.previous``)."""
-    result, note = previous_result(workspace, period, "本次表单不预填")
+    result, note = previous_result(workspace, period, "本次表单不列上季度报送情况")
     out: dict[str, dict] = {}
     for (unit, role, task_id), answer in previous_answers(result).items():
         out.setdefault(unit, {})[(role, task_id)] = answer
@@ -265,17 +270,17 @@ def write_form(
     st.use_chinese_default_font(wb)
     guide = wb.active
     guide.title = fs.SHEET_GUIDE
-    prefilled = 0
+    references = 0
     id_rows: list[tuple[str, int, str, str]] = []
     for role, task_rows in (("lead", rows.lead), ("coop", rows.coop)):
         if task_rows:
-            prefilled += _task_sheet(wb, role, task_rows, ident, ctx, previous)
+            references += _task_sheet(wb, role, task_rows, ident, ctx, previous)
             sheet = fs.TASK_SHEETS[role]
             id_rows += [
                 (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint())
                 for i, r in enumerate(task_rows)
             ]
-    _guide_sheet(guide, ident, ctx, rows, prefilled)
+    _guide_sheet(guide, ident, ctx, rows, references)
     _id_sheet(wb, ident, id_rows, ctx)
     _lookup_sheet(wb, ctx)
     _identify_workbook(wb, ident, ctx)
@@ -293,7 +298,7 @@ def write_form(
         fingerprint=ident.fingerprint,
         lead_rows=len(rows.lead),
         coop_rows=len(rows.coop),
-        prefilled_cells=prefilled,
+        reference_rows=references,
     )
 
 
@@ -332,18 +337,24 @@ def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None
 def _task_sheet(
     wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext, previous: dict
 ) -> int:
-    """One task sheet; returns how many cells were pre-filled."""
+    """One task sheet; returns how many rows show last quarter's answer."""
     ws = wb.create_sheet(fs.TASK_SHEETS[role])
     n_ind = max(len(r.task.indicators) for r in rows)
     cols = fs.columns(n_ind)
+    hidden = set() if ctx.previous_label else set(fs.OPTIONAL_COLUMNS)
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
+    index = {c.key: i for i, c in enumerate(cols, 1)}
     last_col = letters[-1]
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
     for letter, col in zip(letters, cols, strict=True):
         ws.column_dimensions[letter].width = col.width
+        ws.column_dimensions[letter].hidden = col.key in hidden
 
+    pages = print_pages(cols, hidden)
+    hidden_at = {i for i, c in enumerate(cols, 1) if c.key in hidden}
+    page_col = letters[pages[0][-1] - 1]  # title and legend span the first printed page
     role_cn = "牵头任务" if role == Role.LEAD else "配合任务"
-    ws.merge_cells(f"A{fs.TITLE_ROW}:{last_col}{fs.TITLE_ROW}")
+    ws.merge_cells(f"A{fs.TITLE_ROW}:{page_col}{fs.TITLE_ROW}")
     _put(ws, fs.TITLE_CELL, f"{ctx.title}（{role_cn}）", st.TITLE, st.CENTER)
     ws.row_dimensions[fs.TITLE_ROW].height = 36
     header_values = {
@@ -357,7 +368,8 @@ def _task_sheet(
             ws.merge_cells(f"{h.label_cell}:{h.label_end}")
         if h.value_end:
             ws.merge_cells(f"{h.value_cell}:{h.value_end}")
-        _put(ws, h.label_cell, f"{h.label}：", st.LABEL, st.WRAP_LEFT)
+        label_align = st.WRAP_LEFT if h.label_cell.startswith("A") else st.WRAP_RIGHT
+        _put(ws, h.label_cell, f"{h.label}：", st.LABEL, label_align)
         _put(
             ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
         )
@@ -365,7 +377,7 @@ def _task_sheet(
             for c in ws[f"{h.value_cell}:{h.value_end or h.value_cell}"][0]:
                 c.border = st.GRID
     for row in range(fs.TITLE_ROW + 1, fs.HEADER_ROW):
-        ws.row_dimensions[row].height = 22
+        ws.row_dimensions[row].height = 30
 
     for letter, col in zip(letters, cols, strict=True):
         _put(
@@ -380,57 +392,135 @@ def _task_sheet(
     ws.row_dimensions[fs.HEADER_ROW].height = st.row_height([(c.header, c.width) for c in cols], 30)
 
     dv = _validations(ctx)
-    prefilled = 0
+    references = 0
     for i, r in enumerate(rows):
         row = fs.FIRST_DATA_ROW + i
         answer = previous.get((role, r.id)) or previous.get(
             ("coop" if role == Role.LEAD else "lead", r.id)
         )
-        prefilled += _data_row(ws, row, i + 1, r, cols, letters, answer, dv)
+        references += _data_row(ws, row, i + 1, r, cols, letters, answer, dv, ctx)
     for key in ("progress", "problems", "next_steps"):
-        dv["text"].add(_col_range(key, last_row))
-    dv["percent"].add(_col_range("percent", last_row))
-    dv["status"].add(_col_range("status", last_row))
+        dv["text"].add(_col_range(index[key], last_row))
+    dv["percent"].add(_col_range(index["percent"], last_row))
+    dv["status"].add(_col_range(index["status"], last_row))
     for v in dv.values():
         if v.sqref:
             ws.add_data_validation(v)
 
     legend_row = last_row + 2
-    ws.merge_cells(f"A{legend_row}:{last_col}{legend_row}")
+    ws.merge_cells(f"A{legend_row}:{page_col}{legend_row}")
     legend = "注：白色单元格由本单位填写；灰色单元格为任务信息，已锁定。"
     if n_ind:
         legend += "深灰色表示该行没有这一项指标，不用填写。"
-    if prefilled:
-        legend += f"浅黄色单元格预填了{ctx.previous_label}已采纳的内容，请核实并更新为本季度情况。"
+    if ctx.previous_label:
+        legend += (
+            f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳的内容，仅供参考，"
+            "请按本季度实际情况重新填写，不要照抄。"
+        )
     _put(ws, f"A{legend_row}", legend, st.BODY_GREY, st.WRAP_LEFT)
-    ws.row_dimensions[legend_row].height = 30
+    ws.row_dimensions[legend_row].height = st.row_height(
+        [(legend, sum(cols[i - 1].width for i in pages[0] if i not in hidden_at))], 30
+    )
 
-    ws.freeze_panes = f"A{fs.FIRST_DATA_ROW}"
+    # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
+    ws.freeze_panes = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
     ws.print_area = f"A1:{last_col}{legend_row}"
-    st.page_setup(ws, f"{fs.HEADER_ROW}:{fs.HEADER_ROW}")
+    _print_pages(ws, cols, pages, hidden_at)
     ws.sheet_view.zoomScale = 90
     _protect(ws, ctx)
-    return prefilled
+    return references
 
 
-def _col_range(key: str, last_row: int) -> str:
-    letter = get_column_letter(fs.column_index(key))
+def print_pages(cols, hidden: set[str] = frozenset()) -> list[list[int]]:
+    """The 1-based columns of each printed page, left to right: the first page up to
+    ``fs.PRINT_BREAK_AFTER``, then the rest as many per page as fit at the first page's
+    scale, each page starting with the repeated ``fs.FROZEN_COLUMNS`` (indicator pairs
+    stay together). ``hidden`` column keys take no room."""
+    split = next(i for i, c in enumerate(cols, 1) if c.key == fs.PRINT_BREAK_AFTER)
+
+    def width(indices) -> float:
+        return sum(
+            st.column_points(cols[i - 1].width) for i in indices if cols[i - 1].key not in hidden
+        )
+
+    first = list(range(1, split + 1))
+    scale = st.print_scale_for(width(first))
+    room = st.printable_width() * 100 / scale
+    titles = first[: fs.FROZEN_COLUMNS]
+    groups: list[list[int]] = []  # a target with its value column, or a single column
+    for i in range(split + 1, len(cols) + 1):
+        if cols[i - 1].kind == "indicator_value" and groups:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    pages = [first]
+    page: list[int] = []
+    for group in groups:
+        if page and width([*titles, *page, *group]) > room:
+            pages.append([*titles, *page])
+            page = []
+        page.extend(group)
+    if page:
+        pages.append([*titles, *page])
+    return pages
+
+
+def _print_pages(ws, cols, pages: list[list[int]], hidden_at: set[int]) -> None:
+    """Fixed print scale (legible text, not shrunk to fit) and column breaks between the
+    printed pages; 序号/任务编号/任务内容 repeat on each."""
+    widths = [
+        sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
+    ]
+    scale = st.print_scale_for(max(widths))
+    st.page_setup(ws, f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
+    if len(pages) > 1:
+        ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
+        for page in pages[:-1]:
+            ws.col_breaks.append(Break(id=page[-1]))  # break to the right of its last column
+
+
+def _col_range(col: int, last_row: int) -> str:
+    letter = get_column_letter(col)
     return f"{letter}{fs.FIRST_DATA_ROW}:{letter}{last_row}"
 
 
+def reference_text(answer: Answer | None, period_label: str) -> str:
+    """What the locked 上季度报送情况 cell shows: numbers, status, then the progress text."""
+    if answer is None:
+        return f"{period_label}未报送该项" if period_label else ""
+    head = []
+    if answer.percent is not None:
+        head.append(f"累计完成进度 {num(answer.percent)}%")
+    if answer.status:
+        head.append(f"推进状态“{answer.status}”")
+    values = [f"{k} {num(v)}" for k, v in answer.indicators.items() if v is not None]
+    if values:
+        head.append("指标完成值：" + "、".join(values))
+    text = "；".join(head)
+    if answer.progress:
+        text = f"{text}。\n{answer.progress}" if text else answer.progress
+    return text
+
+
 def _data_row(
-    ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv
+    ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv, ctx
 ) -> int:
+    """One task row; returns 1 when it shows last quarter's answer. Editable cells are
+    always left empty: nothing a unit could send back unread."""
     t = r.task
+    duty = [f"牵头单位：{'、'.join(r.lead_units)}"]
+    if r.lead_leaders:
+        duty.insert(0, f"责任领导：{'、'.join(r.lead_leaders)}")
+    coop = [*r.coop_units, *r.coop_collective]
+    if coop:
+        duty.append(f"配合单位：{'、'.join(coop)}")
     given = {
         "seq": seq,
         "task_id": t.label,
         "content": t.content,
-        "lead_leaders": "、".join(r.lead_leaders),
-        "lead_units": "、".join(r.lead_units),
-        "coop_units": "、".join([*r.coop_units, *r.coop_collective]),
+        "duty": "\n".join(duty),
     }
-    prefilled = 0
+    reference = 0
     wrapped: list[tuple[str, float]] = []
     for letter, col in zip(letters, cols, strict=True):
         coord = f"{letter}{row}"
@@ -440,6 +530,12 @@ def _data_row(
             _put(ws, coord, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
             if col.kind == "text":
                 wrapped.append((value, col.width))
+            continue
+        if col.kind == "reference":
+            text = reference_text(answer, ctx.previous_label)
+            wrapped.append((text, col.width))
+            reference += answer is not None
+            _put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
             continue
         if col.kind == "indicator_target":
             ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
@@ -453,36 +549,18 @@ def _data_row(
                 st.LOCKED_FILL if ind else st.UNUSED_FILL,
                 st.GRID,
             )
-            wrapped.append((text, col.width))
             continue
         if col.kind == "indicator_value":
-            ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
-            if ind is None:
+            if col.indicator > len(t.indicators):
                 _put(ws, coord, None, st.BODY, st.CENTER, st.UNUSED_FILL, st.GRID)
                 continue
-            value = answer.indicators.get(ind.name) if answer else None
             dv["indicator"].add(coord)
-        else:
-            value = getattr(answer, fs.ANSWER_FIELDS[col.key]) if answer else None
-        if value == "":
-            value = None
         align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
-        _put(
-            ws,
-            coord,
-            value,
-            st.BODY,
-            align,
-            st.PREFILL_FILL if value is not None else None,
-            st.GRID,
-            locked=False,
-        )
-        if value is not None:
-            prefilled += 1
-            if col.kind == "text":
-                wrapped.append((str(value), col.width))
-    ws.row_dimensions[row].height = st.row_height(wrapped, MIN_DATA_ROW_PT)
-    return prefilled
+        _put(ws, coord, None, st.BODY, align, None, st.GRID, locked=False)
+    # a starting height for the given text, not fixed: Excel and WPS grow the row as the
+    # unit types, so a long answer prints in full
+    st.auto_height(ws, row, st.row_height(wrapped, MIN_DATA_ROW_PT))
+    return min(reference, 1)
 
 
 def _dv(kind: str, title: str, prompt: str, error: str, **kw) -> DataValidation:
@@ -542,7 +620,7 @@ def _validations(ctx: FormContext) -> dict[str, DataValidation]:
     }
 
 
-def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) -> None:
+def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -> None:
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 88
     ws.merge_cells("A1:B1")
@@ -569,7 +647,7 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) ->
         font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
         _put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
         ws.row_dimensions[row].height = 22
-    notes = _guide_notes(ctx, rows, prefilled)
+    notes = _guide_notes(ctx, rows, references)
     row = fs.GUIDE_FIRST_NOTE_ROW
     ws.merge_cells(f"A{row}:B{row}")
     _put(ws, f"A{row}", "填报要求", st.GUIDE_LABEL, st.WRAP_LEFT)
@@ -584,15 +662,13 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, prefilled: int) ->
             st.GUIDE_NOTE if highlight else st.GUIDE_TEXT,
             st.WRAP_LEFT,
         )
-        ws.row_dimensions[row].height = st.row_height(
-            [(text, 110 * st.BODY_PT / 12)], 22, line_pt=18
-        )
+        ws.row_dimensions[row].height = st.row_height([(text, 110)], 22, line_pt=18, size=12)
     ws.print_area = f"A1:B{row}"
     st.page_setup(ws, None, landscape=False)
     _protect(ws, ctx)
 
 
-def _guide_notes(ctx: FormContext, rows: UnitRows, prefilled: int) -> list[tuple[str, bool]]:
+def _guide_notes(ctx: FormContext, rows: UnitRows, references: int) -> list[tuple[str, bool]]:
     """The 填报说明 notes from ``templates/form_guide.txt.j2`` (wording the office edits).
 
     Notes are separated by blank lines; a note starting with "! " is highlighted.
@@ -611,8 +687,11 @@ def _guide_notes(ctx: FormContext, rows: UnitRows, prefilled: int) -> list[tuple
             "statuses": "、".join(fs.STATUS_CHOICES),
             "deadline": ctx.deadline_text,
             "office": ctx.office,
-            "prefilled": prefilled,
+            "references": references,
             "previous": ctx.previous_label,
+            "status_rule": ctx.status_rule,
+            "has_coop": bool(rows.coop),
+            "contact": ctx.contact,
         },
     )
     notes = []

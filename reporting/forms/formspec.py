@@ -50,7 +50,8 @@ from dataclasses import dataclass, field
 
 from reporting.core.model import Status
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+READABLE_SCHEMAS = ("1", "2")  # returns of these versions are read (columns by header)
 IDENT_PREFIX = "DUBAN"
 
 # -- sheets ----------------------------------------------------------------
@@ -101,16 +102,37 @@ class HeaderCell:
     value_end: str = ""
 
 
+# Within the first printed page, clear of the "previous" column (D, hidden in Q1).
 HEADER_CELLS = (
     HeaderCell("unit", "填报单位", "A2", "C2", False, label_end="B2"),
-    HeaderCell("period", "报告期", "D2", "F2", False, label_end="E2", value_end="G2"),
-    HeaderCell("deadline", "截止时间", "H2", "J2", False, label_end="I2", value_end="K2"),
+    HeaderCell("period", "报告期", "E2", "F2", False, value_end="G2"),
+    HeaderCell("approver", "分管领导审核", "H2", "I2", True),
     HeaderCell("filler", "填报人", "A3", "C3", True, label_end="B3"),
-    HeaderCell("phone", "联系电话", "D3", "F3", True, label_end="E3", value_end="G3"),
-    HeaderCell("fill_date", "填报日期", "H3", "J3", True, label_end="I3", value_end="K3"),
+    HeaderCell("phone", "联系电话", "E3", "F3", True, value_end="G3"),
+    HeaderCell("fill_date", "填报日期", "H3", "I3", True),
     HeaderCell("form_id", "表单编号", "A4", "C4", False, label_end="B4"),
-    HeaderCell("approver", "分管领导审核", "D4", "F4", True, label_end="E4", value_end="G4"),
+    HeaderCell("deadline", "截止时间", "E4", "F4", False, value_end="I4"),
 )
+# Where schema 1 forms had the header values (returns of that schema are still read)
+SCHEMA1_HEADER_VALUES = {
+    "unit": "C2",
+    "period": "F2",
+    "deadline": "J2",
+    "filler": "C3",
+    "phone": "F3",
+    "fill_date": "J3",
+    "form_id": "C4",
+    "approver": "F4",
+}
+
+
+def header_value_cells(schema_version: str = "") -> dict[str, str]:
+    """Header key → value cell for a form of ``schema_version`` (default: the current)."""
+    if schema_version == "1":
+        return dict(SCHEMA1_HEADER_VALUES)
+    return {h.key: h.value_cell for h in HEADER_CELLS}
+
+
 HEADER_BY_KEY = {h.key: h for h in HEADER_CELLS}
 
 
@@ -120,23 +142,35 @@ class Column:
     header: str
     width: float  # Excel column width (characters of '0')
     editable: bool
-    kind: str  # seq | label | text | percent | status | indicator_target | indicator_value
+    kind: str  # seq | label | text | reference | percent | status | indicator_target | indicator_value
     indicator: int = 0  # k for indicator columns (1-based)
 
 
+# The one place that says which columns a task sheet has, in order (schema 2). The first
+# ``FROZEN_COLUMNS`` stay visible when scrolling right and are repeated on every printed
+# page; ``PRINT_BREAK_AFTER`` ends the first printed page; the locked columns after it
+# (责任分工, then the indicators; later e.g. partners' feedback) print on their own pages.
+# "previous" (last quarter's answer, locked) is hidden when there is no last quarter, so
+# every column keeps its place in every form of a schema.
 BASE_COLUMNS = (
-    Column("seq", "序号", 5, False, "seq"),
-    Column("task_id", "任务编号", 8, False, "label"),
+    Column("seq", "序号", 4.5, False, "seq"),
+    Column("task_id", "任务编号", 7, False, "label"),
     Column("content", "任务内容", 30, False, "text"),
-    Column("lead_leaders", "牵头责任领导", 7.5, False, "text"),
-    Column("lead_units", "牵头单位", 13, False, "text"),
-    Column("coop_units", "配合单位", 16, False, "text"),
-    Column("progress", "本季度工作进展", 30, True, "text"),
-    Column("percent", "累计完成进度（%）", 8.5, True, "percent"),
-    Column("status", "推进状态", 9.5, True, "status"),
-    Column("problems", "存在问题", 18, True, "text"),
-    Column("next_steps", "下步打算", 18, True, "text"),
+    Column("previous", "上季度报送情况（供参考）", 24, False, "reference"),
+    Column("progress", "本季度工作进展", 32, True, "text"),
+    Column("percent", "累计完成进度（%）", 7, True, "percent"),
+    Column("status", "推进状态", 7, True, "status"),
+    Column("problems", "存在问题", 15, True, "text"),
+    Column("next_steps", "下步打算", 15, True, "text"),
+    Column("duty", "责任分工", 24, False, "text"),
 )
+OPTIONAL_COLUMNS = ("previous",)  # hidden when last quarter's answers do not exist
+FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
+PRINT_BREAK_AFTER = "next_steps"
+COLUMN_HEADERS = {c.key: c.header for c in BASE_COLUMNS}
+# Headers of earlier schemas that intake still recognises (schema 1 had three columns for
+# 牵头责任领导/牵头单位/配合单位; they are locked and not read).
+OLD_HEADERS = {"牵头责任领导": "lead_leaders", "牵头单位": "lead_units", "配合单位": "coop_units"}
 # Answer field for each editable base column (reporting.core.model.Answer)
 ANSWER_FIELDS = {
     "progress": "progress",
@@ -150,7 +184,7 @@ ANSWER_FIELDS = {
 def indicator_columns(k: int) -> tuple[Column, Column]:
     return (
         Column(f"ind{k}_target", f"指标{k}（目标）", 14, False, "indicator_target", k),
-        Column(f"ind{k}_value", f"指标{k} 完成值", 8.5, True, "indicator_value", k),
+        Column(f"ind{k}_value", f"指标{k} 完成值", 9, True, "indicator_value", k),
     )
 
 
@@ -179,10 +213,22 @@ def column_for_header(header: str) -> str | None:
     for col in BASE_COLUMNS:
         if re.sub(r"\s+", "", col.header) == text:
             return col.key
+    if text in OLD_HEADERS:
+        return OLD_HEADERS[text]
     m = re.fullmatch(r"指标(\d+)(（目标）|完成值)", text)
     if m:
         return f"ind{m.group(1)}_{'target' if m.group(2) == '（目标）' else 'value'}"
     return None
+
+
+def locate_columns(header_values) -> dict[str, int]:
+    """Column key → 1-based index from a header row's values (the first of each key)."""
+    out: dict[str, int] = {}
+    for i, value in enumerate(header_values, 1):
+        key = column_for_header(str(value) if value is not None else "")
+        if key and key not in out:
+            out[key] = i
+    return out
 
 
 def indicator_label(indicator) -> str:

@@ -16,6 +16,7 @@ from reporting.core.config import Settings
 from reporting.core.exceptions import PeriodError, UnreadableFileError
 from reporting.core.labels import task_label
 from reporting.core.model import Answer, Status, UnitAnswers
+from reporting.core.pace import contradiction, row_expected
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState, Role
@@ -95,11 +96,23 @@ class _Checker:
         self.previous = previous
         self.problems: list[Problem] = []
         self.unit = ""
+        self.headers: dict[str, dict[str, str]] = {}  # sheet → column letter → header text
 
     def problem(
         self, text: str, code: str, *, sheet="", cell="", task="", level=Level.ERROR
     ) -> Problem:
-        p = Problem(text, file=self.name, sheet=sheet, cell=cell, task=task, code=code, level=level)
+        m = re.fullmatch(r"([A-Z]+)\d+", cell or "")
+        column = self.headers.get(sheet, {}).get(m.group(1), "") if m else ""
+        p = Problem(
+            text,
+            file=self.name,
+            sheet=sheet,
+            cell=cell,
+            task=task,
+            code=code,
+            level=level,
+            column=column,
+        )
         if code == "required" and any(
             q.sheet == sheet and q.cell == cell and q.level == Level.ERROR for q in self.problems
         ):
@@ -175,9 +188,9 @@ class _Checker:
 
     # -- identity ---------------------------------------------------------------------
     def _check_identity(self, ident: Identity, unit: str) -> bool:
-        if ident.schema_version and ident.schema_version != fs.SCHEMA_VERSION:
+        if ident.schema_version and ident.schema_version not in fs.READABLE_SCHEMAS:
             self.problem(
-                f"表单格式版本为 {ident.schema_version}，本系统只接收版本 {fs.SCHEMA_VERSION}；请用本期下发的表单重新填写",
+                f"表单格式版本为 {ident.schema_version}，本系统只接收版本 {'、'.join(fs.READABLE_SCHEMAS)}；请用本期下发的表单重新填写",
                 "schema_version",
             )
             return False
@@ -235,7 +248,7 @@ class _Checker:
             if sheet is None:
                 continue
             used.add(sheet.name)
-            self._read_header(sheet, header)
+            self._read_header(sheet, header, ident.schema_version)
             target = answers.lead if role == Role.LEAD else answers.coop
             self._read_rows(sheet, role, expected, current, ident, target)
         for sheet in self.book.sheets:
@@ -302,10 +315,11 @@ class _Checker:
         )
         return None
 
-    def _read_header(self, sheet: Sheet, header: dict[str, str]) -> None:
+    def _read_header(self, sheet: Sheet, header: dict[str, str], schema: str) -> None:
+        cells = fs.header_value_cells(schema)
         for h in fs.HEADER_CELLS:
             if h.editable and not header.get(h.key):
-                value = nz.text(sheet.cell(h.value_cell))
+                value = nz.text(sheet.cell(cells[h.key]))
                 if value:
                     header[h.key] = value
 
@@ -327,6 +341,11 @@ class _Checker:
             )
             return
         hr, cols = located
+        self.headers[sheet.name] = {
+            re.sub(r"\d+", "", cell_ref(hr, c)): re.sub(r"\s+", "", nz.text(v))
+            for c, v in enumerate(sheet.rows[hr])
+            if nz.text(v)
+        }
         missing = [c for c in REQUIRED_COLUMNS if c not in cols]
         if missing:
             names = "、".join(
@@ -597,17 +616,35 @@ class _Checker:
                 task=tid,
                 level=Level.WARNING,
             )
+        if answer.status != Status.DONE.value:  # 已完成 below 100 is an error above
+            why = contradiction(
+                answer.status,
+                answer.percent,
+                row_expected(row.task.deadline, self.period),
+                self.settings.merge,
+            )
+            if why:
+                self.problem(
+                    f"{why}；请按填报说明中的规则核实推进状态或累计完成进度",
+                    "status_pace",
+                    sheet=sheet.name,
+                    cell=sref,
+                    task=tid,
+                    level="warning",
+                )
         self._read_indicators(sheet, r, cols, row, answer, lead, get)
         prev = self.previous.get((answer.unit, role, tid))
         if prev is not None and answer.progress and answer.progress == prev.progress:
             answer.prefilled = True
+            reject = self.settings.intake.same_as_last_quarter == "reject"
             self.problem(
-                "本季度工作进展与上季度报送的内容完全相同（预填内容未更新）；请更新为本季度情况",
+                "本季度工作进展与上季度报送的内容一字不差；请按本季度实际情况更新"
+                + ("后重新发送" if reject else "，如确无新进展请写明"),
                 "prefilled_unchanged",
                 sheet=sheet.name,
                 cell=gref,
                 task=tid,
-                level=Level.WARNING,
+                level=Level.ERROR if reject else Level.WARNING,
             )
         return answer
 

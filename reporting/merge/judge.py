@@ -9,14 +9,13 @@ indicator values, the 序时 judgement and a light.
   (growth rate, or a level such as 治理率=45%) when value ≥ target.
 - Lights (``[merge]``): gap ≤ yellow_gap → 绿, ≤ red_gap → 黄, otherwise 红. An
   indicator behind its requirement, or a unit's own 滞后/未启动, never shows 绿.
-- A reported status the numbers contradict is kept as reported and explained in
+- 按数据研判 follows the rule in ``reporting.core.pace`` (超序时 = at least
+  ``ahead_points`` above pace). A reported status the numbers contradict is kept as
+  reported and explained in
   ``status_conflict``; ``judged_status`` is what the numbers say.
 """
 
 from __future__ import annotations
-
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from reporting.core.config import MergeSettings
 from reporting.core.model import (
@@ -29,6 +28,8 @@ from reporting.core.model import (
     UnitAnswers,
     UnitReturn,
 )
+from reporting.core.pace import contradiction as status_contradiction
+from reporting.core.pace import judge_status, num, row_expected
 from reporting.core.periods import Period
 from reporting.taskbook.assignments import Assignments, ResolvedTask
 from reporting.taskbook.tasks import Indicator
@@ -42,27 +43,6 @@ _STATUS_RANK = {
     Status.DONE: 0,
 }
 _LIGHT_RANK = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
-
-
-def num(value: float | None) -> str:
-    """1200.0 → '1200', 7.125 → '7.13', None → '—'."""
-    if value is None:
-        return "—"
-    # 四舍五入 as people expect it (round() would give 7.12: binary floats, banker's rounding)
-    rounded = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def row_expected(task_deadline: str, period: Period) -> float:
-    """序时进度 of a row: the period's, or 100 once the task's own deadline has passed."""
-    try:
-        due = date.fromisoformat(task_deadline) if task_deadline else None
-    except ValueError:
-        due = None
-    if due is not None and due <= period.end:
-        return 100.0
-    return period.expected_progress
 
 
 def light_for_gap(gap: float, settings: MergeSettings) -> str:
@@ -129,35 +109,9 @@ def _indicator_gap_pp(res: IndicatorResult, expected_progress: float) -> float |
     return expected_progress - res.value / res.target * 100
 
 
-def judge_status(percent: float, expected: float, settings: MergeSettings) -> str:
-    if percent >= 100:
-        return Status.DONE
-    if percent <= 0:
-        return Status.NOT_STARTED
-    if percent > expected:
-        return Status.AHEAD
-    if expected - percent <= settings.yellow_gap:
-        return Status.ON_TRACK
-    return Status.LAGGING
-
-
 def contradiction(answer: Answer, expected: float, settings: MergeSettings) -> str:
-    """Why a reported status disagrees with the reported progress ('' when it does not)."""
-    st, pct = answer.status, answer.percent
-    if st is None or pct is None:
-        return ""
-    p, e = num(pct), num(expected)
-    if st == Status.DONE and pct < 100:
-        return f"报“已完成”，但累计完成进度为{p}%"
-    if st == Status.AHEAD and pct <= expected:
-        return f"报“超序时”，但累计完成进度{p}%未超过序时进度{e}%"
-    if st == Status.ON_TRACK and expected - pct > settings.yellow_gap:
-        return f"报“序时推进”，但累计完成进度{p}%低于序时进度{e}%"
-    if st == Status.LAGGING and pct >= expected:
-        return f"报“滞后”，但累计完成进度{p}%已达到序时进度{e}%"
-    if st == Status.NOT_STARTED and pct > 0:
-        return f"报“未启动”，但累计完成进度为{p}%"
-    return ""
+    """Why a unit's reported status disagrees with its reported progress ('' when it does not)."""
+    return status_contradiction(answer.status, answer.percent, expected, settings)
 
 
 def row_skeleton(row: ResolvedTask) -> RowResult:

@@ -1,11 +1,17 @@
 """汇总表.xlsx: the period's merged workbook, print-ready like the forms.
 
 Sheets:
-- ``汇总表``   one row per task row: lead reports, progress, status (reported and judged),
-  light, indicators, problems, next steps, cooperating units' feedback, units missing;
+- ``汇总表``   one row per task row: lead reports, progress (a number), status (reported
+  and judged), light, indicators, problems, next steps, how many cooperating units
+  answered (linked to their rows), units missing;
+- ``配合单位反馈`` one row per task and cooperating unit: everything the unit typed
+  (progress, percentage, status, problems, next steps, indicator values);
 - ``报送情况`` one row per unit due: state, received, late, versions, how identified;
 - ``退回清单`` one row per problem of every return still waiting for a corrected version
-  (and of files no unit could be found for), with where it is and how to fix it.
+  (and of files no unit could be found for), with where it is and how to fix it;
+- ``校验提醒`` every warning of the returns in force (accepted with a remark);
+- ``全文`` cells too long for one printed row (Excel caps a row at 409 pt) in full, the
+  汇总表 cell shows the beginning and links here.
 
 Everything units typed goes through ``safe_cell_text`` (formula injection, illegal XML
 characters) and is stored as text, never as a formula.
@@ -24,8 +30,12 @@ from reporting.documents.xlsx_save import save_workbook
 from reporting.merge.judge import num
 
 SHEET_ROWS = "汇总表"
+SHEET_COOP = "配合单位反馈"
 SHEET_UNITS = "报送情况"
 SHEET_REJECTS = "退回清单"
+SHEET_WARNINGS = "校验提醒"
+SHEET_FULL = "全文"
+PERCENT_FORMAT = "0.##"
 
 ROW_COLUMNS = (
     ("序号", 5),
@@ -41,10 +51,23 @@ ROW_COLUMNS = (
     ("指标完成情况", 26),
     ("存在问题", 22),
     ("下步打算", 22),
-    ("配合单位反馈", 34),
+    ("配合单位反馈", 16),
     ("未报送单位", 14),
     ("需核实", 20),
 )
+COOP_COLUMNS = (
+    ("序号", 5),
+    ("任务编号", 7),
+    ("牵头单位", 10),
+    ("配合单位", 12),
+    ("本季度工作进展", 40),
+    ("累计完成进度（%）", 8),
+    ("推进状态", 8),
+    ("指标完成值", 18),
+    ("存在问题", 24),
+    ("下步打算", 24),
+)
+FULL_COLUMNS = (("序号", 5), ("任务编号", 8), ("栏目", 16), ("全文", 120))
 UNIT_COLUMNS = (
     ("序号", 5),
     ("单位", 18),
@@ -65,6 +88,7 @@ REJECT_COLUMNS = (
     ("任务编号", 8),
     ("问题及修改要求", 70),
 )
+WARNING_COLUMNS = (*REJECT_COLUMNS[:-1], ("提醒内容", 70))
 STATE_CN = {
     "accepted": "已接收",
     "rejected": "退回待重报",
@@ -99,14 +123,15 @@ def row_values(row: RowResult) -> list:
     several = len(row.lead_reports) > 1
     reports = row.lead_reports
     indicators = "\n".join(i.text for i in row.indicators if i.text)
-    coop = "\n".join(f"{a.unit}：{a.progress}" for a in row.coop_feedback if a.progress)
+    n = len(row.coop_feedback)
+    coop = f"{n} 个单位反馈，见“{SHEET_COOP}”表" if n else ""
     return [
         row.label,
         row.content,
         "、".join(row.lead_leaders),
         "、".join(row.lead_units),
         _joined([(a.unit, a.progress) for a in reports], several),
-        num(row.percent) if row.percent is not None else "",
+        row.percent,
         row.status or "未报送",
         row.judged_status or "",
         row.light or "",
@@ -145,6 +170,7 @@ def write_summary(
         + "，".join(f"{k}灯 {v}" for k, v in lc.items())
         + "。"
     )
+    full: list[list] = []
     write_table(
         ws,
         st,
@@ -153,6 +179,23 @@ def write_summary(
         ROW_COLUMNS,
         [[i, *row_values(r)] for i, r in enumerate(result.rows, 1)],
         light_col=10,
+        numbers={7: PERCENT_FORMAT},
+        full=full,
+    )
+    coop_rows, first_of = coop_feedback_rows(result)
+    for r, row in enumerate(result.rows, 4):  # each 配合单位反馈 cell jumps to its rows
+        if row.id in first_of:
+            _link(ws.cell(row=r, column=14), f"'{SHEET_COOP}'!A{first_of[row.id]}")
+    ws = wb.create_sheet(SHEET_COOP)
+    write_table(
+        ws,
+        st,
+        f"{result.period_label}配合单位反馈",
+        "配合单位按任务填报的全部内容；任务的推进状态和指标以牵头单位报送的为准。",
+        COOP_COLUMNS,
+        coop_rows,
+        numbers={6: PERCENT_FORMAT},
+        full=full,
     )
 
     ws = wb.create_sheet(SHEET_UNITS)
@@ -189,6 +232,24 @@ def write_summary(
         REJECT_COLUMNS,
         reject_rows(returns),
     )
+    ws = wb.create_sheet(SHEET_WARNINGS)
+    write_table(
+        ws,
+        st,
+        f"{result.period_label}校验提醒",
+        "以下内容已接收，但回收校验时发现需要核实的地方（如与上季度一字不差、推进状态与完成进度不符）。",
+        WARNING_COLUMNS,
+        warning_rows(returns),
+    )
+    ws = wb.create_sheet(SHEET_FULL)
+    write_table(
+        ws,
+        st,
+        f"{result.period_label}汇总表长文字全文",
+        "汇总表中一行放不下的文字（单元格末尾注明了“全文见本表”），按顺序列出全文。",
+        FULL_COLUMNS,
+        full,
+    )
     wb.active = 0
     save_workbook(wb, path, result.generated_at or "2000-01-01T00:00:00")
 
@@ -199,49 +260,99 @@ def _identified(by: str) -> str:
     return IDENTIFIED_BY.get(by, by or "")
 
 
-def reject_rows(returns: list) -> list[list]:
-    """Problems of rejected returns not followed by an accepted one from the same unit."""
+def coop_feedback_rows(result: QuarterResult) -> tuple[list[list], dict[str, int]]:
+    """One row per task and cooperating unit that answered, and each task's first sheet row."""
+    out: list[list] = []
+    first: dict[str, int] = {}
+    for row in result.rows:
+        for a in row.coop_feedback:
+            first.setdefault(row.id, 4 + len(out))
+            values = "\n".join(f"{k}：{num(v)}" for k, v in a.indicators.items() if v is not None)
+            out.append(
+                [
+                    len(out) + 1,
+                    row.label,
+                    "、".join(row.lead_units),
+                    a.unit,
+                    a.progress,
+                    a.percent,
+                    a.status or "",
+                    values,
+                    a.problems,
+                    a.next_steps,
+                ]
+            )
+    return out, first
+
+
+def _in_force(returns: list) -> list:
+    """Returns still in force: each unit's latest accepted one, and any return after it."""
     accepted_after: dict[str, int] = {}
     for i, r in enumerate(returns):
         if r["state"] == "accepted" and r["unit"]:
             accepted_after[r["unit"]] = i
+    return [
+        r for i, r in enumerate(returns) if not r["unit"] or accepted_after.get(r["unit"], -1) <= i
+    ]
+
+
+def warning_rows(returns: list) -> list[list]:
+    """Every warning of the returns in force (what the unit was told in its 回执)."""
+    return _problem_rows(_in_force(returns), "warning")
+
+
+def _problem_rows(returns: list, level: str) -> list[list]:
+    """One row per problem of ``level`` of ``returns``: unit, file, time, place, task, text."""
     out = []
-    n = 0
-    for i, r in enumerate(returns):
-        if r["state"] == "accepted" or (r["unit"] and accepted_after.get(r["unit"], -1) > i):
-            continue
+    for r in returns:
         for p in Ledger.problems_of(r):
-            if p.get("level", "error") != "error":
+            if p.get("level", "error") != level:
                 continue
-            n += 1
-            where = (
-                f"{p['sheet']}!{p['cell']}"
-                if p.get("sheet") and p.get("cell")
-                else p.get("sheet", "")
-            )
-            task = p.get("task", "")
             out.append(
                 [
-                    n,
+                    len(out) + 1,
                     r["unit"] or "无法识别",
                     r["source"],
                     _when(r["received_at"]),
-                    where,
-                    task_label(task),
+                    _where(p),
+                    task_label(p.get("task", "")),
                     p.get("text") or p.get("message", ""),
                 ]
             )
     return out
 
 
+def _where(p: dict) -> str:
+    """Where a problem is, in words: 牵头任务表第6行“累计完成进度（%）”."""
+    from reporting.core.problems import cell_in_words
+
+    return cell_in_words(p.get("sheet", ""), p.get("cell", ""), p.get("column", ""))
+
+
+def reject_rows(returns: list) -> list[list]:
+    """Problems of rejected returns not followed by an accepted one from the same unit."""
+    return _problem_rows([r for r in _in_force(returns) if r["state"] != "accepted"], "error")
+
+
 def write_table(
-    ws, st, title: str, subtitle: str, columns, rows: list[list], light_col: int | None = None
+    ws,
+    st,
+    title: str,
+    subtitle: str,
+    columns,
+    rows: list[list],
+    light_col: int | None = None,
+    numbers: dict[int, str] | None = None,
+    full: list[list] | None = None,
 ) -> None:
     """A print-ready sheet: title, subtitle, a header row (frozen, repeated, filtered), then
-    ``rows`` (text cells as text, never formulas); ``columns`` are (header, width) pairs."""
-    from openpyxl.styles import PatternFill
+    ``rows`` (text cells as text, never formulas); ``columns`` are (header, width) pairs.
+    ``numbers`` column → number format (values stay numbers); with ``full``, a text too long for one row (409 pt) is cut at a line and its whole
+    text appended to ``full`` (the 全文 sheet), the cell linking there."""
+    from openpyxl.styles import Alignment, PatternFill
     from openpyxl.utils import get_column_letter
 
+    numbers = numbers or {}
     last = get_column_letter(len(columns))
     ws.merge_cells(f"A1:{last}1")
     ws["A1"] = title
@@ -261,20 +372,30 @@ def write_table(
         cell.alignment = st.WRAP_CENTER
         cell.fill = st.HEADER_FILL
         cell.border = st.GRID
-    ws.row_dimensions[3].height = 30
+    ws.row_dimensions[3].height = st.row_height(list(columns), 30)
+    # one vertical alignment for the whole table: top; short columns centred across
+    top_center = Alignment(wrap_text=True, horizontal="center", vertical="top")
     for r, values in enumerate(rows, 4):
         wrapped = []
         for c, value in enumerate(values, 1):
             cell = ws.cell(row=r, column=c)
+            header, width = columns[c - 1]
             if isinstance(value, str):
-                cell.value = safe_cell_text(value)
+                text = value
+                if full is not None and st.row_height([(text, width)], 20) >= st.MAX_ROW_PT:
+                    first = 4 + len(full)
+                    text = _spill(st, text, width, values[1], header, full)
+                    _link(cell, f"'{SHEET_FULL}'!A{first}")
+                cell.value = safe_cell_text(text)
                 cell.data_type = "s"
-                wrapped.append((value, columns[c - 1][1]))
+                wrapped.append((text, width))
             else:
                 cell.value = value
+                if c in numbers and value is not None:
+                    cell.number_format = numbers[c]
             cell.font = st.BODY
             cell.border = st.GRID
-            cell.alignment = st.WRAP_TOP if columns[c - 1][1] >= 14 else st.WRAP_CENTER
+            cell.alignment = st.WRAP_TOP if width >= 14 else top_center
             if light_col is not None and c == light_col and value in LIGHT_FILLS:
                 cell.fill = PatternFill("solid", fgColor=LIGHT_FILLS[value])
         ws.row_dimensions[r].height = st.row_height(wrapped, 20)
@@ -289,3 +410,27 @@ def write_table(
     if sum(w for _, w in columns) > 200:
         ws.page_setup.paperSize = ws.PAPERSIZE_A3
     ws.auto_filter.ref = f"A3:{last}{max(4, 3 + len(rows))}"
+
+
+def _link(cell, location: str) -> None:
+    """A link to a place in this workbook (not a file)."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
+
+
+FULL_CHUNK = 900  # characters per 全文 row: fits 409 pt in its 120-wide column
+
+
+def _spill(st, text: str, width: float, label, header: str, full: list[list]) -> str:
+    """Append ``text`` to the 全文 rows (in chunks that fit a row); return the beginning
+    that fits the cell, with where the rest is."""
+    first = 3 + len(full) + 1
+    for i in range(0, len(text), FULL_CHUNK):
+        part = "（续）" if i else header
+        full.append([len(full) + 1, label, part, text[i : i + FULL_CHUNK]])
+    note = f"……（全文见“{SHEET_FULL}”表第{first}行起）"
+    keep = len(text)
+    while keep > 0 and st.row_height([(text[:keep] + note, width)], 20) >= st.MAX_ROW_PT:
+        keep = int(keep * 0.9)
+    return text[:keep] + note

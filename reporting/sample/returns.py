@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from reporting.core.config import MergeSettings
 from reporting.core.model import Status
+from reporting.core.pace import judge_status, row_expected
 from reporting.core.periods import Period
 from reporting.forms import formspec as fs
 from reporting.taskbook.assignments import ResolvedTask
@@ -86,16 +88,10 @@ def answer_for(
             0.0, min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12))))
         )
     )
-    if percent >= 100:
-        status = Status.DONE
-    elif percent == 0:
-        status = Status.NOT_STARTED
-    elif percent < expected:
-        status = Status.LAGGING
-    elif percent > expected + 5:
-        status = Status.AHEAD
-    else:
-        status = Status.ON_TRACK
+    # the rule of the 填报说明 (default [merge] settings), against the row's own pace
+    status = Status(
+        judge_status(percent, row_expected(task.task.deadline, period), MergeSettings())
+    )
     subject = (task.task.task_title or task.task.content)[:18].rstrip("，。")
     phrase = rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 6))
     if lead:

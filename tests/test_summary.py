@@ -1,0 +1,100 @@
+"""汇总表.xlsx read back: numbers stay numbers, nothing hidden behind Excel's 409 pt row
+cap, every cooperating unit's answer and every intake warning is in the workbook."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+from conftest import ROOT
+
+from jobs.app import create_app
+from reporting.core.model import Answer, QuarterResult
+from reporting.documents import xlsx_style as st
+from reporting.merge import summary as sm
+from reporting.merge.judge import row_skeleton
+
+
+def _result(app) -> QuarterResult:
+    rows = []
+    for r in app.assignments.rows[:3]:
+        row = row_skeleton(r)
+        row.lead_reports = [Answer(r.lead_units[0], "长" * 1500, 61.5, "超序时")]
+        row.percent = 61.5
+        row.coop_feedback = [
+            Answer(
+                f"配合单位{i}",
+                f"配合{i}：" + "按要求报送材料，" * 20,
+                40.0 + i,
+                "序时推进",
+                f"问题{i}",
+                f"打算{i}",
+                {"新增就业人员": 100.0 + i},
+            )
+            for i in range(16)
+        ]
+        rows.append(row)
+    return QuarterResult(
+        "2024Q2", "2024年第二季度", 50, "2024-07-05T17:30", "2024-07-06T09:00", rows
+    )
+
+
+def _returns() -> list[dict]:
+    warn = {
+        "level": "warning",
+        "sheet": "配合任务",
+        "cell": "H6",
+        "column": "累计完成进度（%）",
+        "task": "24.2",
+        "text": "本季度工作进展与上季度报送的内容一字不差",
+    }
+    return [
+        {
+            "state": "accepted",
+            "unit": f"单位{i}",
+            "source": f"{i}.xlsx",
+            "received_at": "2024-07-02T10:00:00",
+            "problems": json.dumps([warn, {**warn, "task": "1", "text": f"提醒{i}"}]),
+        }
+        for i in range(3)
+    ]
+
+
+def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
+    path = tmp_path / "汇总表.xlsx"
+    sm.write_summary(_result(app), _returns(), path, app.settings)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总表", "配合单位反馈", "报送情况", "退回清单", "校验提醒", "全文"]
+    ws = wb["汇总表"]
+    pct = ws.cell(4, 7)
+    assert pct.value == 61.5 and pct.data_type == "n" and pct.number_format == "0.##"
+    for r in range(4, ws.max_row + 1):
+        # a row at the cap would hide text: long cells are cut with a link to 全文
+        assert ws.row_dimensions[r].height < st.MAX_ROW_PT, r
+    progress = ws.cell(4, 6)
+    assert "全文见“全文”表第4行起" in progress.value and progress.hyperlink.location
+    full = wb["全文"]
+    texts = [full.cell(r, 4).value for r in range(4, full.max_row + 1)]
+    assert "".join(texts[:2]) == "长" * 1500  # in chunks that fit a row, nothing dropped
+    # every cooperating unit's answer, every field, on its own row
+    coop = wb["配合单位反馈"]
+    rows = list(coop.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 3 * 16
+    assert rows[5][3:] == (
+        "配合单位5",
+        "配合5：" + "按要求报送材料，" * 20,
+        45,
+        "序时推进",
+        "新增就业人员：105",
+        "问题5",
+        "打算5",
+    )
+    assert ws.cell(4, 14).value == "16 个单位反馈，见“配合单位反馈”表"
+    assert ws.cell(5, 14).hyperlink.location == "'配合单位反馈'!A20"
+    warnings = list(wb["校验提醒"].iter_rows(min_row=4, values_only=True))
+    assert len(warnings) == 6
+    assert warnings[0][4] == "配合任务表第6行“累计完成进度（%）”"
+    assert {w[6] for w in warnings} >= {"提醒0", "提醒1", "提醒2"}
+    header = wb["汇总表"].row_dimensions[3].height
+    assert header >= st.row_height(list(sm.ROW_COLUMNS), 30)
