@@ -50,6 +50,18 @@ class App:
 
         return Assignments(self.tasks, self.registry)
 
+    def hold(self, command: str):
+        """The data dir's one-writer lock for a block (``reporting.core.lock``): waits up to
+        ``[schedule] lock_wait_seconds``, then ``LockedError`` naming the holder. Re-entrant."""
+        from reporting.core.lock import data_dir_lock
+
+        return data_dir_lock(
+            self.workspace.root,
+            command=command,
+            started=self.now(),
+            timeout=self.settings.schedule.lock_wait_seconds,
+        )
+
     def ledger(self):
         """A new ledger connection (use as a context manager)."""
         from reporting.core.ledger import Ledger

@@ -7,6 +7,7 @@ become one Chinese line ``错误：…`` and exit code 1; tracebacks only with -
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -154,7 +155,9 @@ def cli(ctx, config_path, data_dir, debug):
     explicit = ctx.get_parameter_source("config_path") != click.core.ParameterSource.DEFAULT
     if explicit and not config_path.exists():
         raise ConfigError(f"找不到配置文件 {config_path}，请检查 --config 后面的路径")
-    ctx.obj = Invocation(config_path, data_dir, debug)
+    # main() passes the arguments as typed (for the lock file); other callers may not
+    argv = tuple(ctx.obj) if isinstance(ctx.obj, list) else None
+    ctx.obj = Invocation(config_path, data_dir, debug, argv)
 
 
 @dataclass
@@ -164,6 +167,7 @@ class Invocation:
     config_path: Path
     data_dir: Path | None
     debug: bool
+    argv: tuple[str, ...] | None = None  # as typed, when run through main()
 
     @cached_property
     def app(self):
@@ -182,12 +186,41 @@ def period_option(*, required: bool = True, help: str = "报告期，如 2024Q1 
     return click.option("--period", "period_text", required=required, help=help)
 
 
+def command_line(ctx: click.Context) -> str:
+    """The command as typed (for the lock file: who holds the data dir)."""
+    argv = ctx.find_root().obj.argv
+    if argv is not None:
+        return " ".join(["duban", *argv])
+    return ctx.command_path
+
+
+def writes_data_dir(unless: str | None = None):
+    """Run the command under the data dir's one-writer lock (``App.hold``), unless its
+    option ``unless`` is set (a dry run writes and sends nothing). Put it right above the
+    function, below ``@click.pass_context``."""
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            ctx = click.get_current_context()
+            if unless and kwargs.get(unless):
+                return func(*args, **kwargs)
+            with get_app(ctx).hold(command_line(ctx)):
+                return func(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         # with standalone_mode=False click returns ctx.exit()'s code instead of exiting
-        code = cli.main(args=args, prog_name="duban", standalone_mode=False)
+        code = cli.main(
+            args=args, prog_name="duban", standalone_mode=False, obj=list(args)
+        )
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         sys.exit(130)

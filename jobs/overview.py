@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reporting.core.exceptions import SchedulerError
+from reporting.core.lock import FileLock
 from reporting.core.periods import Period
 
 from . import steps as cycle
 from .plan import PlannedJob, build_plan, job_done
-from .runner import FileLock, default_period, period_dates, run_cycle
+from .runner import default_period, period_dates, run_cycle
 
 
 def upcoming_jobs(

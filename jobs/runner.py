@@ -9,24 +9,17 @@ typing ``duban run`` while the scheduler works cannot send a notice twice.
 
 from __future__ import annotations
 
-import os
-import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from reporting.core.exceptions import DubanError, SchedulerError
+from reporting.core.lock import data_dir_lock
 from reporting.core.periods import Period
 from reporting.core.states import Step
 
 from . import steps as cycle
-
-try:  # POSIX; elsewhere runs are not serialised (the scheduler is for Linux servers)
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None
 
 STATE_WORDS = {
     "ran": "完成",
@@ -37,88 +30,6 @@ STATE_WORDS = {
     "waiting": "未到时间",
     "planned": "将执行",
 }
-
-
-class FileLock:
-    """An exclusive ``flock`` on a file that holds the owner's pid.
-
-    The kernel drops the lock when its process dies (even by SIGKILL), so a lock left by a
-    dead process is simply taken over; ``previous_pid`` tells who left it.
-    """
-
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self._fd: int | None = None
-        self.previous_pid: int | None = None
-
-    def holder(self) -> int | None:
-        try:
-            text = self.path.read_text(encoding="ascii", errors="replace").split()
-        except OSError:
-            return None
-        return int(text[0]) if text and text[0].isdigit() else None
-
-    def acquire(self, timeout: float = 0.0) -> bool:
-        """Take the lock, waiting up to ``timeout`` seconds; False if another process holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout
-        while fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return False
-                time.sleep(0.2)
-        self._fd = fd
-        previous = self.holder()
-        self.previous_pid = previous if previous and previous != os.getpid() else None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        return True
-
-    def held_by(self) -> int | None:
-        """The pid of the live process holding the lock, or None (without taking it)."""
-        if fcntl is None or not self.path.exists():
-            return None
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return self.holder() or -1
-        finally:
-            os.close(fd)  # closing drops a lock we may have taken
-        return None
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        os.ftruncate(self._fd, 0)  # an empty file: nobody holds it
-        os.close(self._fd)  # closing drops the flock
-        self._fd = None
-
-
-class cycle_lock:  # noqa: N801 - used as a context manager
-    """Serialise step execution on one data dir across processes."""
-
-    def __init__(self, workspace, timeout: float):
-        self.lock = FileLock(workspace.cycle_lock)
-        self.timeout = timeout
-
-    def __enter__(self):
-        if not self.lock.acquire(self.timeout):
-            pid = self.lock.holder()
-            who = f"（进程号 {pid}）" if pid else ""
-            raise SchedulerError(
-                f"另一个 duban 进程{who}正在执行数据目录 {self.lock.path.parent} 的流程，"
-                f"等了 {self.timeout:.0f} 秒仍未结束；请稍后重试"
-            )
-        return self
-
-    def __exit__(self, *exc):
-        self.lock.release()
 
 
 @dataclass
@@ -229,12 +140,16 @@ def run_cycle(
     now: datetime,
     until: str | None = None,
     dry_run: bool = False,
-    lock_timeout: float = 600.0,
+    lock_timeout: float | None = None,
+    command: str | None = None,
 ) -> RunReport:
     """Run the steps of ``period`` that are due at ``now`` and not done, up to ``until``.
 
     ``app`` is a ``jobs.app.App``; ``now`` must be timezone-aware. Step errors are caught
-    and reported in the result, never raised; a held lock raises ``SchedulerError``.
+    and reported in the result, never raised. The data dir's lock is held throughout
+    (re-entrant: ``duban run`` holds it already); when another process keeps it longer than
+    ``lock_timeout`` (default ``[schedule] lock_wait_seconds``) ``LockedError`` is raised.
+    ``command`` is what the lock file names as the holder.
     """
     period = Period.parse(period)
     if now.tzinfo is None:
@@ -242,7 +157,16 @@ def run_cycle(
     cal, due, notes = period_dates(period, app.settings)
     names = cycle.ORDER[: cycle.ORDER.index(cycle.step_name(until)) + 1] if until else cycle.ORDER
     results: dict[str, StepResult] = {}
-    lock = _NoLock() if dry_run else cycle_lock(app.workspace, lock_timeout)
+    if dry_run:
+        lock = _NoLock()
+    else:
+        wait = app.settings.schedule.lock_wait_seconds if lock_timeout is None else lock_timeout
+        lock = data_dir_lock(
+            app.workspace.root,
+            command=command or f"duban run --period {period}",
+            started=now,
+            timeout=wait,
+        )
     with lock, app.ledger() as ledger:
         done = _DoneView(ledger, period, now)
         for step in names:

@@ -25,13 +25,14 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from reporting.core.exceptions import SchedulerError
+from reporting.core.lock import FileLock
 from reporting.core.periods import Period
 from reporting.core.states import Step
 
 from . import steps as cycle
 from .clock import Clock, clock_from_env
 from .plan import JOB_UNTIL, Plan, PlannedJob, build_plan, job_done
-from .runner import FileLock, RunReport, run_cycle
+from .runner import RunReport, run_cycle
 
 LOGGER = "duban.schedule"
 LOG_FILE = "schedule.log"
@@ -188,7 +189,13 @@ def fire(period_code: str, step: str) -> None:
     stamp = now.isoformat(timespec="seconds")
     rt.log.debug(f"开始 {name}（{stamp}）")
     try:
-        report = run_cycle(rt.apps.get(), period_code, now=now, until=JOB_UNTIL[step])
+        report = run_cycle(
+            rt.apps.get(),
+            period_code,
+            now=now,
+            until=JOB_UNTIL[step],
+            command=f"duban schedule（排程任务 {period_code} {cycle.label(step)}）",
+        )
     except Exception as exc:  # noqa: BLE001 - a failing job must not stop the scheduler
         rt.log.error(
             f"{name} 失败：{exc}；下一次排程任务触发时会重试，也可手动运行 duban run --period {period_code}"
@@ -270,7 +277,8 @@ def scheduler_lock(workspace):
     """One scheduler (``serve`` or ``--once``) per data dir: hold its lock or say who does."""
     lock = FileLock(workspace.scheduler_lock)
     if not lock.acquire():
-        pid = lock.holder()
+        holder = lock.holder()
+        pid = holder.pid if holder else None
         who = f"（进程号 {pid}）" if pid else ""
         raise SchedulerError(
             f"数据目录 {workspace.root} 已有一个排程进程在运行{who}，同一数据目录只能运行一个；"
@@ -434,7 +442,7 @@ def run_once(app, *, years: list[int] | None = None, clock=None, stream=None) ->
             for period in plan.periods:
                 first, last = plan.window(period)
                 if first <= now <= last + grace:
-                    report = run_cycle(app, period, now=now)
+                    report = run_cycle(app, period, now=now, command="duban schedule --once")
                     log_report(log, report)
                     reports.append(report)
         return OnceResult(reports, plan.upcoming(now, 1), plan.notes)

@@ -134,3 +134,16 @@ def test_every_return_was_answered_in_the_outbox(demo_run):
             assert len(list(outbox.glob(f"{period}_回执_{unit}_*.eml"))) == 1, unit
         for unit in fates["missing"]:
             assert not list(outbox.glob(f"{period}_回执_{unit}_*.eml"))
+
+
+def test_each_unit_gets_one_notice_per_quarter(demo_run):
+    """The 通知 of 2024Q2 is its own message: a send recorded for Q1 never counts for Q2."""
+    outcome, _ = demo_run
+    from jobs.app import create_app
+
+    root = Path(__file__).resolve().parent.parent
+    units = create_app(root / "config.toml", env={}).assignments.by_unit
+    outbox = outcome.paths["发件箱（模拟邮件）"]
+    for period in ("2024Q1", "2024Q2"):
+        notices = sorted(p.name for p in outbox.glob(f"{period}_通知_*.eml"))
+        assert notices == sorted(f"{period}_通知_{u}.eml" for u in units), period

@@ -50,7 +50,21 @@ def test_a_ledger_from_before_versions_opens_and_keeps_every_row(old_ledger):
         assert applied == list(range(1, SCHEMA_VERSION + 1))
     after = _counts(old_ledger)  # later migrations may add (empty) tables
     assert {t: after[t] for t in before} == before
-    with Ledger(old_ledger) as again:  # reopening applies nothing
+    # the send claims' migration adds one claim per message that went out
+    sent = sqlite3.connect(old_ledger).execute(
+        "SELECT count(DISTINCT period || stage || unit || channel ||"
+        " CASE WHEN stage = '回执' THEN substr(detail, 1, 12) ELSE '' END)"
+        " FROM sends WHERE result = 'sent'"
+    )
+    assert after["send_claims"] == sent.fetchone()[0]
+    with Ledger(old_ledger) as again:
+        # a message sent before claims existed is never claimed (sent) again
+        row = again.conn.execute("SELECT * FROM sends WHERE result='sent' LIMIT 1").fetchone()
+        key = row["detail"][:12] if row["stage"] == "回执" else ""
+        claim = again.claim_send(
+            row["period"], row["unit"], row["stage"], row["channel"], key=key, at="2024-07-01"
+        )
+        assert claim is None  # reopening applies nothing
         assert again.schema_found == SCHEMA_VERSION
 
 
@@ -96,3 +110,69 @@ def test_a_damaged_ledger_is_a_clear_error(tmp_path):
     with pytest.raises(LedgerError) as err:
         Ledger(path)
     assert str(path) in str(err.value) and "备份" in str(err.value)
+
+
+# -- claim before send -------------------------------------------------------------------
+
+
+def test_a_send_is_claimed_once_and_a_failed_one_again(tmp_path):
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        first = ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="2024-03-29T09:00")
+        assert first is not None
+        # claimed by this live process: nobody else may send it
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t") is None
+        # another period, stage, channel or key is another message
+        assert ledger.claim_send("2024Q2", "区财政局", "通知", "email", at="t") is not None
+        assert ledger.claim_send("2024Q1", "区财政局", "提醒", "email", at="t") is not None
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "wecom", at="t") is not None
+        ledger.complete_send(first, "failed", "连接被拒绝", attempts=3, at="2024-03-29T09:01")
+        assert not ledger.was_sent("2024Q1", "区财政局", "通知", "email")
+        again = ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="2024-03-29T10:00")
+        assert again == first
+        ledger.complete_send(again, "sent", at="2024-03-29T10:00")
+        assert ledger.was_sent("2024Q1", "区财政局", "通知", "email")
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t") is None
+        history = [(r["result"], r["attempts"]) for r in ledger.sends("2024Q1")]
+        assert history == [("failed", 3), ("sent", 1)]
+
+
+def test_a_send_recorded_for_one_quarter_never_counts_for_the_next(tmp_path):
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        claim = ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t")
+        ledger.complete_send(claim, "sent", at="t")
+        assert ledger.was_sent("2024Q1", "区财政局", "通知", "email")
+        assert ledger.notice_sent("2024Q1", "区财政局")
+        assert not ledger.was_sent("2024Q2", "区财政局", "通知", "email")
+        assert not ledger.notice_sent("2024Q2", "区财政局")
+        assert ledger.claim_send("2024Q2", "区财政局", "通知", "email", at="t") is not None
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "ledger.sqlite"
+    Ledger(path).close()
+    code = (
+        "import sys; from reporting.core.ledger import Ledger\n"
+        "l = Ledger(sys.argv[1]); print(l.claim_send('2024Q1', '区财政局', '通知', 'email', at='t'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    claim = int(out.stdout)
+    with Ledger(path) as ledger:
+        owner = ledger.claims("2024Q1")[0]["owner"]
+        assert not ledger_module.owner_alive(owner)  # that process has exited
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t2") == claim
+        assert ledger.claims("2024Q1")[0]["owner"] == ledger_module.process_token()
+
+
+def test_a_reused_pid_does_not_keep_a_dead_claim(tmp_path):
+    me = ledger_module.process_token()
+    pid, rest = me.split(":", 1)
+    start, host = rest.split("@")
+    assert ledger_module.owner_alive(me)
+    if start:  # Linux: the same pid with another start time is another process
+        assert not ledger_module.owner_alive(f"{pid}:{int(start) + 1}@{host}")
+    assert ledger_module.owner_alive("1:@other-host")  # cannot tell: keep it claimed

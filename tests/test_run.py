@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs import steps
-from jobs.runner import FileLock, run_cycle
-from reporting.core.exceptions import NotifyError, SchedulerError
+from jobs.runner import run_cycle
+from reporting.core.exceptions import LockedError, NotifyError, SchedulerError
 from reporting.core.periods import Period
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -233,16 +232,36 @@ def test_dry_run_shows_the_plan_and_changes_nothing(app, fake):
     )
 
 
+HOLD = """
+import sys, time
+from reporting.core.lock import FileLock
+lock = FileLock(sys.argv[1])
+assert lock.acquire(command="duban collect --period 2024Q1", started="2024-03-29T08:00:00+08:00")
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
 def test_a_run_in_progress_elsewhere_blocks_a_second_one(app, fake):
-    holder = FileLock(app.workspace.cycle_lock)
-    assert holder.acquire()
+    # another process holds the data dir (a thread here would re-enter the same lock)
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(app.workspace.data_lock)], stdout=subprocess.PIPE
+    )
     try:
+        assert holder.stdout.readline().strip() == b"held"
         with pytest.raises(
-            SchedulerError, match=rf"另一个 duban 进程（进程号 {os.getpid()}）正在执行"
+            LockedError,
+            match=rf"另一个 duban 正在运行（pid {holder.pid}，命令 duban collect --period 2024Q1，"
+            r"开始于 2024-03-29T08:00:00\+08:00），请等它结束后再试",
         ):
-            run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0)
+            run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0.3)
     finally:
-        holder.release()
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
     assert fake.calls == []
     run_cycle(app, Q1, now=at("2024-03-29T09:00"), lock_timeout=0)
     assert fake.names() == ["forms", "通知", "collect"]

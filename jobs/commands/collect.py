@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("collect")
@@ -19,6 +19,7 @@ from jobs.cli import get_app, period_option
     help="这次不给报送单位发回执和退回通知（以后回收时仍会补发）。",
 )
 @click.pass_context
+@writes_data_dir()
 def command(ctx, period_text, inbox, no_receipts):
     """回收各单位报回的进展情况表：识别、校验、归档、汇总。
 

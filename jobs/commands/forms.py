@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("forms")
@@ -23,6 +23,7 @@ from jobs.cli import get_app, period_option
 )
 @click.option("--force", is_flag=True, help="覆盖已随通知下发的表单（覆盖后请重新下发）。")
 @click.pass_context
+@writes_data_dir()
 def command(ctx, period_text, units, out_dir, force):
     """生成各单位的季度进展情况表（Excel，每个单位一个文件）。
 

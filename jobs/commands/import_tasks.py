@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, writes_data_dir
 
 
 @click.command("import-tasks")
@@ -36,6 +36,7 @@ from jobs.cli import get_app
     help="任务年度；默认取文件标题中的年份，找不到时取配置 [district] year。",
 )
 @click.pass_context
+@writes_data_dir()
 def command(ctx, source, output, force, show_diff, keep_indicators, year):
     """从任务分解通知导入任务表（tasks.csv 格式），供核对后使用。
 

@@ -1,6 +1,6 @@
 import click
 
-from jobs.cli import get_app, period_option
+from jobs.cli import get_app, period_option, writes_data_dir
 
 STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
 
@@ -33,6 +33,7 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
     help="按这一天判断 auto 阶段和剩余天数（补发或演练时用），格式 2024-04-07。",
 )
 @click.pass_context
+@writes_data_dir(unless="dry_run")
 def command(ctx, period_text, stage, channels, dry_run, today):
     """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("report")
@@ -28,6 +28,7 @@ from jobs.cli import get_app, period_option
     help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后的下一个工作日）；还没到报告日时为今天。",
 )
 @click.pass_context
+@writes_data_dir()
 def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
     """生成报区政府的季度推进情况报告（Word，党政机关公文格式 GB/T 9704-2012）。
 

@@ -1,6 +1,6 @@
 import click
 
-from jobs.cli import get_app, period_option
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("run")
@@ -15,6 +15,7 @@ from jobs.cli import get_app, period_option
 )
 @click.option("--dry-run", is_flag=True, help="只列出到期、将要执行的步骤，不执行。")
 @click.pass_context
+@writes_data_dir(unless="dry_run")
 def command(ctx, period_text, until, dry_run):
     """按日程执行一个报告期里已经到期、还没做过的步骤，并说明每一步做了什么、为什么跳过。
 

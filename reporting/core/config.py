@@ -181,6 +181,7 @@ class ScheduleSettings:
     time: str = "09:00"
     collect_every_hours: int = 1
     misfire_grace_days: int = 7
+    lock_wait_seconds: float = 60.0  # how long a command waits for another one on the data dir
 
 
 @dataclass

@@ -86,3 +86,7 @@ class SchedulerError(DubanError):
 class AssessError(DubanError):
     """Raised when the 督查通报 or the 考核评价 cannot be made: no merged result yet, a bad
     adjustments sheet (names file, sheet and cell), a 发文字号 already used."""
+
+
+class LockedError(DubanError):
+    """Raised when another duban process holds the data dir's lock longer than the wait allows."""

@@ -22,6 +22,8 @@ is refused rather than misread.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,12 +145,38 @@ CREATE TABLE IF NOT EXISTS adjustments (
     at TEXT NOT NULL,
     UNIQUE (year, sha256, row)
 );
+
+# claim before send: one row per message that may go out once (period, stage, unit,
+# channel and a key: the return a receipt answers, '' for reminders). A sender claims it,
+# sends, then completes it; nobody else sends while it is claimed by a live process.
+SEND_CLAIMS = """
+CREATE TABLE IF NOT EXISTS send_claims (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    key TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,            -- claimed | sent | failed
+    owner TEXT NOT NULL DEFAULT '', -- pid:start@host of the claiming process
+    claimed_at TEXT NOT NULL,
+    done_at TEXT,
+    UNIQUE (period, stage, unit, channel, key)
+);
+INSERT OR IGNORE INTO send_claims (period, stage, unit, channel, key, state, claimed_at, done_at)
+    SELECT period, stage, unit, channel,
+           CASE WHEN stage = '回执' THEN substr(detail, 1, 12) ELSE '' END,
+           'sent', min(at), min(at)
+    FROM sends WHERE result = 'sent'
+    GROUP BY period, stage, unit, channel,
+             CASE WHEN stage = '回执' THEN substr(detail, 1, 12) ELSE '' END;
 """
 
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "初始表结构（files, returns, forms, sends, steps 等）", SCHEMA_V1),
     (2, "督查通报文号（doc_numbers）和考核加减分（adjustments）", SCHEMA_ASSESS),
+    (3, "发送前登记（send_claims）：同一条消息只发一次", SEND_CLAIMS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -197,6 +225,54 @@ def _insert_file(conn, sha256: str, size: int, source: str, received_at: str, ar
         "INSERT OR IGNORE INTO files (sha256, size, source, received_at, archive_path) VALUES (?, ?, ?, ?, ?)",
         (sha256, size, source, received_at, str(archive_path)),
     )
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name ([0] state, [19] start time);
+    None when the process does not exist, [] when /proc cannot tell (not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None if Path("/proc/self/stat").exists() else []
+    except OSError:
+        return []
+    return stat.rsplit(")", 1)[-1].split()
+
+
+def process_token(pid: int | None = None) -> str:
+    """``pid:start@host`` of this (or ``pid``'s) process, written on each send claim; the
+    start time tells a reused pid from the process that made the claim."""
+    pid = os.getpid() if pid is None else pid
+    fields = _proc_stat(pid) or []
+    start = fields[19] if len(fields) > 19 else ""
+    return f"{pid}:{start}@{socket.gethostname()}"
+
+
+def owner_alive(token: str) -> bool:
+    """Whether the process named by a ``process_token`` may still be running. A claim from
+    another host counts as alive: only a person can tell, and sending twice is worse."""
+    try:
+        ident, host = token.rsplit("@", 1)
+        pid_text, start = ident.split(":", 1)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True
+    fields = _proc_stat(pid)
+    if fields is None:
+        return False
+    if fields:
+        if fields[0] in ("Z", "X"):  # killed, not yet reaped
+            return False
+        return not start or (len(fields) > 19 and fields[19] == start)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def receipt_key(sha256: str) -> str:
@@ -300,6 +376,75 @@ class Ledger:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (str(period), unit, stage, channel, at, result, detail, attempts),
         )
+
+    def claim_send(
+        self, period: PeriodKey, unit: str, stage: str, channel: str, *, key: str = "", at: str
+    ) -> int | None:
+        """Claim one message before sending it: its claim id, or None when it was sent
+        already or a live process is sending it. A failed send, or a claim left by a
+        process that is gone, is claimed again."""
+        me = process_token()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT id, state, owner FROM send_claims"
+                " WHERE period=? AND stage=? AND unit=? AND channel=? AND key=?",
+                (str(period), stage, unit, channel, key),
+            ).fetchone()
+            if row is None:
+                cur = conn.execute(
+                    "INSERT INTO send_claims (period, stage, unit, channel, key, state, owner,"
+                    " claimed_at) VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?)",
+                    (str(period), stage, unit, channel, key, me, at),
+                )
+                return cur.lastrowid
+            if row["state"] == "sent":
+                return None
+            if row["state"] == "claimed" and owner_alive(row["owner"]):
+                return None
+            conn.execute(
+                "UPDATE send_claims SET state='claimed', owner=?, claimed_at=?, done_at=NULL"
+                " WHERE id=?",
+                (me, at, row["id"]),
+            )
+            return row["id"]
+
+    def complete_send(
+        self, claim_id: int, result: str, detail: str = "", attempts: int = 1, *, at: str
+    ) -> None:
+        """Close a claim with the send's result (sent | failed) and record the attempt in
+        ``sends``, in one transaction. A failed one may be claimed again later."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
+            if row is None:
+                raise KeyError(claim_id)
+            conn.execute(
+                "UPDATE send_claims SET state=?, done_at=? WHERE id=?", (result, at, claim_id)
+            )
+            conn.execute(
+                "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row["period"],
+                    row["unit"],
+                    row["stage"],
+                    row["channel"],
+                    at,
+                    result,
+                    detail,
+                    attempts,
+                ),
+            )
+
+    def release_claim(self, claim_id: int) -> None:
+        """Give a claim back unsent (the run stopped before the message went out)."""
+        self.conn.execute(
+            "UPDATE send_claims SET state='failed' WHERE id=? AND state='claimed'", (claim_id,)
+        )
+
+    def claims(self, period: PeriodKey) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM send_claims WHERE period = ? ORDER BY id", (str(period),)
+        ).fetchall()
 
     def receipt_results(self, period: PeriodKey) -> dict[str, str]:
         """``receipt_key`` of each return answered so far → ``sent`` (once any attempt

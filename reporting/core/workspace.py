@@ -9,7 +9,8 @@
 <data>/2024Q1/report/                      .docx / .pdf
 <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
 <data>/outbox/                             messages written instead of sent (demo)
-<data>/scheduler.sqlite, scheduler.lock, cycle.lock, logs/
+<data>/.duban.lock                         who writes now (one writer at a time)
+<data>/scheduler.sqlite, scheduler.lock, logs/
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporting.core.fileutil import safe_filename
+from reporting.core.lock import lock_path
 from reporting.core.periods import Period
 
 
@@ -53,9 +55,9 @@ class Workspace:
         return self.root / "scheduler.lock"
 
     @property
-    def cycle_lock(self) -> Path:
-        """Held while steps run, so a manual run waits for the scheduler and vice versa."""
-        return self.root / "cycle.lock"
+    def data_lock(self) -> Path:
+        """The one-writer lock (``reporting.core.lock``): held by every command that writes or sends."""
+        return lock_path(self.root)
 
     def period_dir(self, period: Period) -> Path:
         return self.root / str(period)

@@ -2,8 +2,9 @@
 
 ``collect_and_merge`` is the collect step: take in the inbox (``reporting.intake.collect``),
 then merge. The latest accepted return of each unit supersedes earlier ones; both outputs
-are rewritten only when what they are built from changed. One collect per period runs at a
-time, so the scheduler's hourly run and a person's never interleave.
+are rewritten only when what they are built from changed. Callers hold the data dir's lock
+(``reporting.core.lock``: ``duban collect``, the runner), so the scheduler's hourly run and a
+person's never interleave.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -45,44 +45,25 @@ def collect_and_merge(
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
     try:
-        with _collect_lock(workspace.period_dir(period)):
-            summary = collect(
-                settings,
-                assignments,
-                workspace,
-                period,
-                inbox=inbox,
-                now=now,
-                progress=progress,
-                ledger=ledger,
-            )
-            summary.result, summary.written = merge_period(
-                settings, assignments, workspace, period, ledger, now
-            )
+        summary = collect(
+            settings,
+            assignments,
+            workspace,
+            period,
+            inbox=inbox,
+            now=now,
+            progress=progress,
+            ledger=ledger,
+        )
+        summary.result, summary.written = merge_period(
+            settings, assignments, workspace, period, ledger, now
+        )
         summary.merged_json = workspace.merged_json(period)
         summary.merged_xlsx = workspace.merged_xlsx(period)
     finally:
         if own_ledger:
             ledger.close()
     return summary
-
-
-@contextmanager
-def _collect_lock(period_dir: Path):
-    """One collect per period at a time (the scheduler's hourly run and a person's may meet);
-    the second waits. The OS drops the lock when a process dies, even by SIGKILL."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    period_dir.mkdir(parents=True, exist_ok=True)
-    with open(period_dir / ".collect.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def merge_period(

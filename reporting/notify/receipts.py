@@ -46,6 +46,7 @@ from reporting.notify.remind import (
     message_context,
     open_mailer,
     problem_text,
+    record_outcome,
     unit_addresses,
 )
 from reporting.taskbook.assignments import Assignments
@@ -276,21 +277,26 @@ def send_receipts(
     if dry_run:
         return summary
 
+    at = now.isoformat(timespec="seconds")
+
+    def claim(out: Outcome) -> int | None:
+        key = receipt_key(by_unit[out.unit].sha256)
+        return ledger.claim_send(str(period), out.unit, RECEIPT_STAGE, "email", key=key, at=at)
+
     def record(out: Outcome, detail: str) -> None:
         rec = by_unit[out.unit]
         text = f"{receipt_key(rec.sha256)} {rec.kind_cn} {rec.source}" + (
             f"：{detail}" if detail else ""
         )
-        ledger.record_send(
-            period,
-            out.unit,
-            RECEIPT_STAGE,
-            "email",
-            out.result,
-            text,
-            attempts=out.attempts,
-            at=now.isoformat(timespec="seconds"),
-        )
+        record_outcome(ledger, str(period), RECEIPT_STAGE, out, text, at=at)
 
-    deliver(mailer, planned, smtp=settings.smtp, sleep=sleep, record=record, notes=summary.notes)
+    deliver(
+        mailer,
+        planned,
+        smtp=settings.smtp,
+        sleep=sleep,
+        record=record,
+        claim=claim,
+        notes=summary.notes,
+    )
     return summary

@@ -78,6 +78,19 @@ class Outcome:
     target: str = ""  # addresses, or the robot
     subject: str = ""
     attachment: str = ""
+    claim: int | None = None  # the ledger's send claim (``Ledger.claim_send``) while sending
+
+
+def record_outcome(ledger: Ledger, period: str, stage: str, out: Outcome, detail: str, *, at: str):
+    """Put one send's result in the ledger: close its claim, or (nothing was claimed: the
+    message was never tried) record the failure."""
+    if out.claim is not None:
+        ledger.complete_send(out.claim, out.result, detail, attempts=out.attempts, at=at)
+        out.claim = None
+    else:
+        ledger.record_send(
+            period, out.unit, stage, out.channel, out.result, detail, attempts=out.attempts, at=at
+        )
 
 
 class SendTally:
@@ -385,12 +398,15 @@ def deliver(
     smtp,
     sleep: Callable[[float], None],
     record: Callable[[Outcome, str], None],
+    claim: Callable[[Outcome], int | None],
     notes: list[str],
 ) -> None:
     """Send the planned mails over one connection and ``record(outcome, detail)`` each.
 
     ``planned`` pairs a ``Mail`` (None: nothing to send) with its ``Outcome``; outcomes
-    already ``failed`` (unusable address) are recorded without sending. Transient errors are
+    already ``failed`` (unusable address) are recorded without sending. Each mail is
+    claimed in the ledger just before it goes out (``claim(outcome)`` → claim id, or None
+    when another process sent or is sending it: then it is ``already``). Transient errors are
     retried with backoff; after a fatal one (server down, login refused) the rest are
     recorded as not attempted. A refused To fails the message; a refused Cc only adds a note.
     """
@@ -404,6 +420,10 @@ def deliver(
             if stopped:
                 out.result, out.detail, out.attempts = "failed", f"未尝试：{stopped}", 0
                 record(out, out.detail)
+                continue
+            out.claim = claim(out)
+            if out.claim is None:
+                out.result, out.detail = "already", "另一个 duban 进程已发送或正在发送"
                 continue
             try:
                 refused, attempts = with_retries(
@@ -579,22 +599,15 @@ def _send_email(
     summary.outcomes += [o for _, o in planned]
     if summary.dry_run:
         return
+    at = now.isoformat(timespec="seconds")
     deliver(
         mailer,
         planned,
         smtp=settings.smtp,
         sleep=sleep,
         notes=summary.notes,
-        record=lambda out, detail: ledger.record_send(
-            period,
-            out.unit,
-            stage,
-            "email",
-            out.result,
-            detail,
-            attempts=out.attempts,
-            at=now.isoformat(timespec="seconds"),
-        ),
+        claim=lambda out: ledger.claim_send(period, out.unit, stage, "email", at=at),
+        record=lambda out, detail: record_outcome(ledger, period, stage, out, detail, at=at),
     )
 
 
@@ -614,17 +627,31 @@ def _send_webhooks(
             summary.notes.append(f"注意：正式发送前需要处理：{msg}")
             return
         raise NotifyError(msg)
+    at = now.isoformat(timespec="seconds")
     for bot in bots:
         todo, outs = [], []
         for rec in _reachable(summary):
             out = Outcome(rec.unit, bot.kind, "planned", target=f"{bot.label}群")
             if ledger.was_sent(period, rec.unit, stage, bot.kind):
                 out.result = "already"
+            elif not summary.dry_run:
+                # claim before the group message that names the unit goes out
+                out.claim = ledger.claim_send(period, rec.unit, stage, bot.kind, at=at)
+                if out.claim is None:
+                    out.result, out.detail = "already", "另一个 duban 进程已发送或正在发送"
+                else:
+                    todo.append(rec)
             else:
                 todo.append(rec)
             outs.append(out)
         by_unit = {o.unit: o for o in outs}
-        chunks = chunk_messages(settings, base, todo, bot.max_bytes)
+        try:
+            chunks = chunk_messages(settings, base, todo, bot.max_bytes)
+        except BaseException:
+            for o in outs:  # nothing went out: give the claims back
+                if o.claim is not None:
+                    ledger.release_claim(o.claim)
+            raise
         for i, (content, members) in enumerate(chunks, 1):
             for rec in members:
                 by_unit[rec.unit].subject = content.splitlines()[0]
@@ -655,16 +682,7 @@ def _send_webhooks(
             for rec in members:
                 o = by_unit[rec.unit]
                 o.result, o.detail, o.attempts = result, detail, attempts
-                ledger.record_send(
-                    period,
-                    rec.unit,
-                    stage,
-                    bot.kind,
-                    result,
-                    detail,
-                    attempts=attempts,
-                    at=now.isoformat(timespec="seconds"),
-                )
+                record_outcome(ledger, period, stage, o, detail, at=at)
 
 
 def chunk_messages(

@@ -1,0 +1,181 @@
+"""One writer at a time: an exclusive ``flock`` on a file that says who holds it.
+
+``data_dir_lock(root, command=, started=, timeout=)`` is taken by every command that writes
+the data dir or sends (forms, remind, collect, report, run, the scheduler's jobs …), so the
+scheduler's hourly collect and a person's ``duban collect`` never interleave. A second
+process waits up to ``timeout`` seconds, then gets a ``LockedError`` naming the holder.
+
+The kernel drops a ``flock`` when its process dies (even by SIGKILL), so a lock left by a
+dead process is simply taken over (``previous_pid`` tells who left it). Within one process
+the lock is re-entrant: ``duban run`` holds it and calls the steps, which take it again
+(an ``flock`` on a second descriptor would wait for ourselves). Threads of one process
+are serialised by an ``RLock`` beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reporting.core.exceptions import LockedError
+
+try:  # POSIX; elsewhere there is no lock (duban's service runs on Linux)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+LOCK_NAME = ".duban.lock"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What the lock file says about the process that holds (or last held) it."""
+
+    pid: int
+    command: str = ""
+    started: str = ""
+
+    def text(self) -> str:
+        return f"pid {self.pid}，命令 {self.command or '（未知）'}，开始于 {self.started or '（未知）'}"
+
+
+_registry_guard = threading.Lock()
+_held: dict[str, _Held] = {}
+
+
+@dataclass
+class _Held:
+    rlock: threading.RLock
+    fd: int | None = None
+    count: int = 0
+
+
+def _entry(path: Path) -> _Held:
+    key = os.path.realpath(path)
+    with _registry_guard:
+        entry = _held.get(key)
+        if entry is None:
+            entry = _held[key] = _Held(threading.RLock())
+        return entry
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``path``; the file holds pid, command and start time."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.previous_pid: int | None = None
+        self._mine = 0  # how many times this object acquired it
+
+    def holder(self) -> Holder | None:
+        """Who the file names (the holder, or the last one if it was not released)."""
+        try:
+            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        if not lines or not lines[0].strip().isdigit():
+            return None
+        rest = lines[1:] + ["", ""]
+        return Holder(int(lines[0].strip()), rest[0].strip(), rest[1].strip())
+
+    def acquire(self, timeout: float = 0.0, *, command: str = "", started: str = "") -> bool:
+        """Take the lock, waiting up to ``timeout`` seconds; False if another process
+        (or thread) holds it."""
+        entry = _entry(self.path)
+        start = time.monotonic()
+        if timeout > 0:
+            got = entry.rlock.acquire(timeout=timeout)
+        else:
+            got = entry.rlock.acquire(blocking=False)
+        if not got:
+            return False
+        if entry.count:  # re-entered by the thread that holds it
+            entry.count += 1
+            self._mine += 1
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = start + timeout
+        while fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    entry.rlock.release()
+                    return False
+                time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))
+        previous = self.holder()
+        self.previous_pid = (
+            previous.pid if previous is not None and previous.pid != os.getpid() else None
+        )
+        text = f"{os.getpid()}\n{_one_line(command)}\n{_one_line(started)}\n"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode("utf-8"), 0)
+        entry.fd, entry.count = fd, 1
+        self._mine += 1
+        return True
+
+    def held_by(self) -> int | None:
+        """The pid of the live process holding the lock, or None (without taking it)."""
+        if fcntl is None or not self.path.exists():
+            return None
+        entry = _held.get(os.path.realpath(self.path))
+        if entry is not None and entry.count:
+            return os.getpid()
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.holder()
+            return holder.pid if holder else -1
+        finally:
+            os.close(fd)  # closing drops a lock we may have taken
+        return None
+
+    def release(self) -> None:
+        if not self._mine:
+            return
+        entry = _entry(self.path)
+        self._mine -= 1
+        entry.count -= 1
+        if entry.count == 0 and entry.fd is not None:
+            os.ftruncate(entry.fd, 0)  # an empty file: nobody holds it
+            os.close(entry.fd)  # closing drops the flock
+            entry.fd = None
+        entry.rlock.release()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def lock_path(root: Path | str) -> Path:
+    return Path(root) / LOCK_NAME
+
+
+@contextmanager
+def data_dir_lock(
+    root: Path | str, *, command: str, started: datetime | str = "", timeout: float = 60.0
+):
+    """Hold the data dir's lock for the block; ``LockedError`` after ``timeout`` seconds."""
+    lock = FileLock(lock_path(root))
+    when = started.isoformat(timespec="seconds") if isinstance(started, datetime) else started
+    if not lock.acquire(timeout, command=command, started=when):
+        holder = lock.holder()
+        raise LockedError(busy_message(holder))
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def busy_message(holder: Holder | None) -> str:
+    who = holder.text() if holder else "pid （未知），命令 （未知），开始于 （未知）"
+    return f"另一个 duban 正在运行（{who}），请等它结束后再试"
