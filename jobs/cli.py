@@ -218,9 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         # with standalone_mode=False click returns ctx.exit()'s code instead of exiting
-        code = cli.main(
-            args=args, prog_name="duban", standalone_mode=False, obj=list(args)
-        )
+        code = cli.main(args=args, prog_name="duban", standalone_mode=False, obj=list(args))
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         sys.exit(130)

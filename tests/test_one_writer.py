@@ -22,6 +22,7 @@ from reporting.core.lock import FileLock, data_dir_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = "duban@yuhui.example"
+pytestmark = pytest.mark.slow  # real processes
 
 
 @pytest.fixture(scope="module")
