@@ -2,7 +2,7 @@ from datetime import date
 
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, writes_data_dir
 
 
 @click.command("bulletin")
@@ -21,6 +21,7 @@ from jobs.cli import get_app
     help="成文和印发日期，如 2024-07-10；默认为该季度的报告日。",
 )
 @click.pass_context
+@writes_data_dir()
 def command(ctx, period_text, pdf, number, date_text):
     """生成季度督查通报（公文格式 GB/T 9704-2012）。
 
@@ -47,12 +48,10 @@ def command(ctx, period_text, pdf, number, date_text):
             today = date.fromisoformat(date_text.strip())
         except ValueError:
             raise AssessError(f"日期“{date_text}”无法识别，请写成 2024-07-10 这样的形式") from None
-    from jobs.runner import cycle_lock
-
     app = get_app(ctx)
     now = app.now()
-    # one writer: the 文号 and the sends are decided by one process at a time
-    with cycle_lock(app.workspace, 600), app.ledger() as ledger:
+    # one writer (@writes_data_dir): the 文号 and the sends are decided by one process at a time
+    with app.ledger() as ledger:
         output = render_bulletin(
             app.settings,
             app.workspace,

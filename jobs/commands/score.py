@@ -1,6 +1,6 @@
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, writes_data_dir
 
 
 @click.command("score")
@@ -14,6 +14,7 @@ from jobs.cli import get_app
     help="只计到这个季度为止（如 2024Q3），得到截至该季度的累计得分；默认计入全年。",
 )
 @click.pass_context
+@writes_data_dir()
 def command(ctx, year, period_text):
     """年度考核评价：按 [scoring] 的评分规则给每个单位打分，写出 考核评分表.xlsx。
 

@@ -145,6 +145,7 @@ CREATE TABLE IF NOT EXISTS adjustments (
     at TEXT NOT NULL,
     UNIQUE (year, sha256, row)
 );
+"""
 
 # claim before send: one row per message that may go out once (period, stage, unit,
 # channel and a key: the return a receipt answers, '' for reminders). A sender claims it,
