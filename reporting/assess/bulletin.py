@@ -123,7 +123,7 @@ def bulletin_context(
         )
     else:
         praise = f"本季度没有同时做到按时报送、一次通过审核、牵头任务无滞后且{rule}的单位。"
-    named = []
+    named: list[dict] = []
     for lead, subs, with_time in (
         ("逾期报送的单位：", lists.late, True),
         ("退回后未按要求修改重报的单位：", lists.rejected, False),

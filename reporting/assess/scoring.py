@@ -298,21 +298,21 @@ def score_year(
         us.maxima[ADJUST] = sc.adjust_limit
 
     for adj in adjustments or []:
-        us = units.get(adj["unit"])
-        if us is None:
+        adjusted = units.get(adj["unit"])
+        if adjusted is None:
             card.notes.append(
                 f"{adjustments_file} 第 {adj['row']} 行的单位“{adj['unit']}”不在本年度应报送单位中，未计入"
             )
             continue
-        room_up = sc.adjust_limit - us.scores[ADJUST]
-        room_down = sc.adjust_limit + us.scores[ADJUST]
+        room_up = sc.adjust_limit - adjusted.scores[ADJUST]
+        room_down = sc.adjust_limit + adjusted.scores[ADJUST]
         pts = max(-room_down, min(room_up, adj["points"]))
         fact = f"{adj['reason']}（{adj['doc_no']}）"
         if pts != adj["points"]:
             fact += f"，原为{num(adj['points'])}分，超出±{num(sc.adjust_limit)}分上限"
-        us.scores[ADJUST] = rounded(us.scores[ADJUST] + pts)
+        adjusted.scores[ADJUST] = rounded(adjusted.scores[ADJUST] + pts)
         add(
-            us,
+            adjusted,
             ADJUST,
             str(year),
             "",

@@ -9,7 +9,7 @@ every form in the ledger, and never overwrites a form already sent with the é€šç
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -431,7 +431,7 @@ def _task_sheet(
     return references
 
 
-def print_pages(cols, hidden: set[str] = frozenset()) -> list[list[int]]:
+def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     """The 1-based columns of each printed page, left to right: the first page up to
     ``fs.PRINT_BREAK_AFTER``, then the rest as many per page as fit at the first page's
     scale, each page starting with the repeated ``fs.FROZEN_COLUMNS`` (indicator pairs
@@ -529,7 +529,7 @@ def _data_row(
             align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
             _put(ws, coord, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
             if col.kind == "text":
-                wrapped.append((value, col.width))
+                wrapped.append((str(value), col.width))
             continue
         if col.kind == "reference":
             text = reference_text(answer, ctx.previous_label)

@@ -47,6 +47,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reporting.core.model import Status
 
@@ -354,7 +355,9 @@ class FormIdentity:
     @classmethod
     def from_pairs(cls, pairs: dict[str, str]) -> FormIdentity:
         """From the hidden sheet's key/value rows (or custom properties); missing keys → ''."""
-        data = {k: ("" if pairs.get(k) is None else str(pairs.get(k)).strip()) for k in ID_KEYS}
+        data: dict[str, Any] = {
+            k: ("" if pairs.get(k) is None else str(pairs.get(k)).strip()) for k in ID_KEYS
+        }
         for key in ("lead_ids", "coop_ids"):
             data[key] = tuple(p for p in data[key].split(",") if p)
         data["schema_version"] = data["schema_version"] or SCHEMA_VERSION

@@ -229,8 +229,8 @@ def period_status(
                 }
             )
     attached: dict[str, list[str]] = {}
-    for row in ledger.attachments(period):
-        attached.setdefault(row["unit"] or "", []).append(row["source"])
+    for att in ledger.attachments(period):
+        attached.setdefault(att.unit or "", []).append(att.source)
     status.unassigned_attachments = attached.pop("", [])
     receipts = ledger.receipt_results(period)
     for ur in unit_returns(assignments, rows):

@@ -35,14 +35,14 @@ from reporting.taskbook.assignments import Assignments, ResolvedTask
 from reporting.taskbook.tasks import Indicator
 
 # worst first: the row shows the worst status among its lead units
-_STATUS_RANK = {
+_STATUS_RANK: dict[str, int] = {
     Status.NOT_STARTED: 4,
     Status.LAGGING: 3,
     Status.ON_TRACK: 2,
     Status.AHEAD: 1,
     Status.DONE: 0,
 }
-_LIGHT_RANK = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
+_LIGHT_RANK: dict[str, int] = {Light.GREEN: 0, Light.YELLOW: 1, Light.RED: 2}
 
 
 def light_for_gap(gap: float, settings: MergeSettings) -> str:
@@ -80,6 +80,7 @@ def judge_indicator(
 def _indicator_text(
     ind: Indicator, value: float, res: IndicatorResult, expected_progress: float
 ) -> str:
+    gap = res.gap if res.gap is not None else 0.0  # set by judge_indicator before the text
     if ind.growth:
         verb = "增长" if value >= 0 else "下降"
         head = f"{ind.name}{verb}{num(abs(value))}%"
@@ -88,14 +89,14 @@ def _indicator_text(
     else:
         share = value / ind.target * 100 if ind.target else 0.0
         head = f"{ind.name}完成{num(value)}{ind.unit}，为目标{num(ind.target)}{ind.unit}的{num(share)}%"
-        if res.gap >= 0:
+        if gap >= 0:
             return f"{head}，达到序时进度（{num(expected_progress)}%）"
         return f"{head}，低于序时进度（{num(expected_progress)}%）{num(expected_progress - share)}个百分点"
-    if res.gap > 0:
-        return f"{head}，高于目标{num(res.gap)}个百分点"
-    if res.gap == 0:
+    if gap > 0:
+        return f"{head}，高于目标{num(gap)}个百分点"
+    if gap == 0:
         return f"{head}，达到目标"
-    return f"{head}，低于目标{num(-res.gap)}个百分点"
+    return f"{head}，低于目标{num(-gap)}个百分点"
 
 
 def _indicator_gap_pp(res: IndicatorResult, expected_progress: float) -> float | None:
@@ -176,8 +177,8 @@ def build_row(
         result.judged_status = judge_status(result.percent, expected, settings)
         lights.append(light_for_gap(result.gap, settings))
     behind = [i for i in result.indicators if i.on_track is False]
-    for ind in behind:
-        gap_pp = _indicator_gap_pp(ind, expected)
+    for res in behind:
+        gap_pp = _indicator_gap_pp(res, expected)
         lights.append(
             _worse_light(
                 Light.YELLOW, light_for_gap(gap_pp, settings) if gap_pp is not None else None

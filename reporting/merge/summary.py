@@ -303,7 +303,7 @@ def warning_rows(returns: list) -> list[list]:
 
 def _problem_rows(returns: list, level: str) -> list[list]:
     """One row per problem of ``level`` of ``returns``: unit, file, time, place, task, text."""
-    out = []
+    out: list[list] = []
     for r in returns:
         for p in Ledger.problems_of(r):
             if p.get("level", "error") != level:

@@ -228,6 +228,7 @@ class Mailer:
         s = self.smtp
         context = self.context or ssl.create_default_context()
         try:
+            conn: smtplib.SMTP
             if s.security == "ssl":
                 conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
             else:

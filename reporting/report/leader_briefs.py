@@ -26,7 +26,7 @@ BRIEF_TEMPLATE = "leader_brief.docx"
 BRIEFS_DIR = "分管领导调度单"
 BRIEF_CHARS = 70  # progress characters per row (the report's annex has more room)
 # lagging first in a leader's brief, then what is unknown, then the rest in task order
-_BRIEF_ORDER = {
+_BRIEF_ORDER: dict[str | None, int] = {
     Status.LAGGING: 0,
     Status.NOT_STARTED: 1,
     None: 2,

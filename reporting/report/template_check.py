@@ -84,7 +84,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
                 )
             out = render_report(
                 settings,
-                Workspace(tmp),
+                Workspace(Path(tmp)),
                 period,
                 out_dir=Path(tmp),
                 result=result,
@@ -94,7 +94,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
                 previous=previous,
             )
             for path in [out.docx, *out.briefs]:
-                Document(path)  # the rendered XML must still be a valid document
+                Document(str(path))  # the rendered XML must still be a valid document
         except ReportError as exc:
             problems.append(Problem("报告模板", str(exc)))
         except Exception as exc:  # noqa: BLE001 - anything else means the template is broken

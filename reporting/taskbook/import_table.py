@@ -219,7 +219,7 @@ def _number_chapters(recs: list[_Rec]) -> list[_Rec]:
             continue
         m = _CHAPTER_ROW.match(rec.chapter.translate(MARKS))
         if m:
-            count = numeral_value(re.match(r"[一二三四五六七八九十]+", rec.chapter).group(0))
+            count = numeral_value(re.sub(r"[\s、.]", "", m.group(0)))
         else:
             count += 1
             rec.chapter = f"{_numeral(count)}、{rec.chapter}"
@@ -237,7 +237,7 @@ def _numeral(n: int) -> str:
     )
 
 
-def _strip_no(text: str, n: int) -> str:
+def _strip_no(text: str, n: int | None) -> str:
     """'8.突出…' in a row numbered 8 → '突出…' (the number is already in 序号)."""
     m = TASK_RE.match(text.translate(MARKS))
     return text[m.start(2) :] if m and int(m.group(1)) == n else text
@@ -254,7 +254,7 @@ def _starts_sub(text: str) -> bool:
 
 def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
     # how many rows carry an item of each task (a content column without (1) (2) numbers them)
-    group: dict[int, int] = {}
+    group: dict[int | None, int] = {}
     cur = None
     for rec in recs:
         if rec.chapter:
@@ -503,7 +503,7 @@ class _Numbering:
         lvls = self.levels.get(num_id or "")
         if not lvls or ilvl not in lvls:
             return ""
-        counters = self.counters.setdefault(num_id, {})
+        counters = self.counters.setdefault(num_id or "", {})
         start = lvls[ilvl][0]
         counters[ilvl] = counters.get(ilvl, start - 1) + 1
         for deeper in [k for k in counters if k > ilvl]:

@@ -20,6 +20,7 @@ import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 from reporting.core.labels import SECTION_NUMERALS
 
@@ -229,7 +230,8 @@ class _Parser:
         return ParseResult(drafts, self.notes, self.section_count, len(self.tasks))
 
     def feed(self, text: str, where: str) -> None:
-        kind, m = self.kind(text)
+        kind, found = self.kind(text)
+        m = cast("re.Match[str]", found)  # a match for every kind but "label" and "text"
         if kind == "chapter":
             self.close_task()
             self.section = numeral_value(m.group(1))
@@ -457,7 +459,7 @@ def parse_deadline(text: str, year: int) -> str | None:
             continue  # "6月底" was read above
         found.append(date(int(m.group(1) or year), 12, 31))
     if not found:
-        m = re.fullmatch(r"\s*(20\d\d)\s*年?\s*", text)
-        if m:
-            found.append(date(int(m.group(1)), 12, 31))
+        year_only = re.fullmatch(r"\s*(20\d\d)\s*年?\s*", text)
+        if year_only:
+            found.append(date(int(year_only.group(1)), 12, 31))
     return max(found).isoformat() if found else None

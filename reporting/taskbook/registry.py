@@ -191,7 +191,7 @@ class Registry:
     def _tokens(self, text: str, allow_groups: bool) -> list[str]:
         """Split on separators, keeping group names that contain one (各乡镇、街道) whole."""
         text = _squash_keep_separators(text)
-        protected = []
+        protected: list[str] = []
         if allow_groups:
             for name in sorted([*self.groups, *self.collectives], key=len, reverse=True):
                 if _SEPARATORS.search(name) is None or name not in text:
