@@ -32,6 +32,7 @@ COMMANDS = {
     "remind": "remind",
     "collect": "collect",
     "status": "status",
+    "review": "review",
     "report": "report",
     "bulletin": "bulletin",
     "score": "score",

@@ -38,9 +38,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
+TRUSTED = "yuhui.gov.cn"  # the office's mail domain: its servers' Received: count
+
+
 @pytest.fixture
 def setup(app):
     forms = make_forms(app, [UNIT, "长青乡", "区人社局"])
+    # the units write from these addresses (beside units.csv); the office's server is trusted
+    app.settings.intake.senders = {UNIT: ["fgw@example.gov.cn"], "长青乡": ["cq@example.gov.cn"]}
+    app.settings.intake.trusted_hosts = [TRUSTED]
     return app, forms, app.workspace.inbox_dir(PERIOD)
 
 
@@ -59,9 +65,18 @@ def message(
     date: datetime | None = SENT,
     body="附件是我单位一季度的进展情况表，请查收。",
     logo=False,
+    arrived: datetime | None | str = "date",
 ) -> EmailMessage:
-    """A reply as a mail client sends it; ``attachments`` are (file name, bytes, (type, subtype))."""
+    """A reply as a mail client sends it; ``attachments`` are (file name, bytes, (type, subtype)).
+    ``arrived``: when the office's server received it (its ``Received:``; default the
+    ``Date:``; None: no trusted ``Received:``)."""
     m = EmailMessage()
+    arrived = date if arrived == "date" else arrived
+    if arrived is not None:
+        m["Received"] = (
+            f"from mail.example.gov.cn (mail.example.gov.cn [10.0.0.9]) by mx1.{TRUSTED}"
+            f" with ESMTPS id 4Vx; {format_datetime(arrived)}"
+        )
     m["Subject"] = subject
     m["From"] = sender
     m["To"] = "区督查考核办 <dcb@example.gov.cn>"
@@ -153,30 +168,62 @@ def test_a_reply_with_the_form_is_accepted_from_the_mail(setup, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "date, saved, late, received",
+    "date, arrived, saved, late, received",
     [
-        # replied after the deadline, saved the same day: late by Date
-        (DEADLINE + timedelta(hours=2), DEADLINE + timedelta(hours=5), True, "date"),
-        # replied before the deadline, saved a week later: on time by Date
-        (DEADLINE - timedelta(hours=1), DEADLINE + timedelta(days=7), False, "date"),
-        # Date in the future (a wrong clock): the file's time decides
-        (NOW + timedelta(days=30), DEADLINE + timedelta(days=1), True, "file"),
-        # Date before the period began: not believable either
-        (datetime(2023, 12, 1, 9, 0, tzinfo=TZ), DEADLINE - timedelta(days=1), False, "file"),
-        # no Date header at all
-        (None, DEADLINE + timedelta(days=1), True, "file"),
+        # arrived at our server after the deadline, back-dated Date: late all the same
+        (DEADLINE - timedelta(days=2), DEADLINE + timedelta(hours=2), NOW, True, "server"),
+        # arrived before the deadline, saved into the inbox a week later: on time
+        (DEADLINE - timedelta(hours=1), DEADLINE - timedelta(hours=1), NOW, False, "server"),
+        # a Date: later than the arrival (forged, or a wrong clock) decides nothing
+        (NOW + timedelta(days=30), DEADLINE - timedelta(days=1), NOW, False, "server"),
+        # no Received: of ours: when the file came into the inbox, whatever Date: says
+        (DEADLINE - timedelta(days=3), None, DEADLINE + timedelta(days=1), True, "file"),
+        (None, None, DEADLINE - timedelta(days=1), False, "file"),
     ],
 )
-def test_lateness_follows_the_date_header(setup, tmp_path, date, saved, late, received):
+def test_lateness_follows_our_receipt_time_not_the_date_header(
+    setup, tmp_path, date, arrived, saved, late, received
+):
     app, forms, inbox = setup
     data, _ = filled(app, forms, tmp_path)
-    save(message([("进展情况表.xlsx", data, XLSX)], date=date), inbox / "r.eml", when=saved)
-    (f,) = run(app).new
-    expected = date if received == "date" else saved
+    m = message([("进展情况表.xlsx", data, XLSX)], date=date, arrived=arrived)
+    save(m, inbox / "r.eml", when=saved)
+    s = run(app)
+    (f,) = s.new
+    expected = arrived if received == "server" else saved
     assert (f.state, f.late) == ("accepted", late)
     assert f.received_at == expected.astimezone(TZ).isoformat(timespec="seconds")
     when = "" if date is None else f"，{date.year}年{date.month}月{date.day}日 {date:%H:%M}"
     assert f.source == f"邮件“{SUBJECT}”（{SENDER}{when}）的附件 进展情况表.xlsx"
+    # a Date: far before our receipt is pointed out; a later one is simply not used
+    noted = [n for n in s.mail_notes if "自称发送于" in n]
+    assert bool(noted) == (date is not None and date < expected - timedelta(days=1))
+
+
+def test_a_received_header_from_a_foreign_server_decides_nothing(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    m = message([("进展情况表.xlsx", data, XLSX)], arrived=None)
+    # the sender can write any Received: it likes, but not one from our servers' names
+    m["Received"] = f"from x by mx.{TRUSTED}.evil.example; {format_datetime(SENT)}"
+    save(m, inbox / "r.eml", when=DEADLINE + timedelta(days=1))
+    (f,) = run(app).new
+    assert f.late and f.received_at == (DEADLINE + timedelta(days=1)).isoformat()
+
+
+def test_a_receipt_time_already_in_the_ledger_decides(setup, tmp_path):
+    """A time the ledger holds for the mail (the server's arrival, recorded when it was
+    fetched; or the first collect that saw it) wins over headers and file times."""
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    eml = save(message([("a.xlsx", data, XLSX)]), inbox / "r.eml", when=NOW)
+    fetched = DEADLINE - timedelta(minutes=5)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        ledger.record_file(
+            sha256_file(eml), eml.stat().st_size, "IMAP", fetched.isoformat(), str(eml)
+        )
+    (f,) = run(app).new
+    assert (f.received_at, f.late) == (fetched.isoformat(), False)
 
 
 def test_content_decides_not_the_extension(setup, tmp_path):
@@ -200,6 +247,8 @@ def test_one_mail_with_two_units_forms(setup, tmp_path):
         subject="两个单位的进展情况表",
         sender="办公室 <office@example.gov.cn>",
     )
+    for unit in ("长青乡", "区人社局"):  # an office that reports for both, registered for both
+        app.settings.intake.senders[unit] = ["office@example.gov.cn"]
     save(m, inbox / "两份.eml")
     s = run(app)
     assert sorted((f.unit, f.state) for f in s.new) == [
@@ -275,6 +324,7 @@ def test_broken_and_encrypted_attachments_get_their_own_message(setup, tmp_path)
     from msoffcrypto.format.ooxml import OOXMLFile
 
     app, forms, inbox = setup
+    app.settings.intake.senders["长青乡"].append("fgw@example.gov.cn")  # one mail, both units
     data, _ = filled(app, forms, tmp_path)
     locked = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt("secret", locked)

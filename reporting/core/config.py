@@ -84,6 +84,13 @@ class IntakeSettings:
     # 校验提醒, "reject" returns the form to the unit
     same_as_last_quarter: str = "warn"
 
+    # a form in a mail whose From: is not the unit's (units.csv email/cc, ``senders``):
+    # hold = 待核实 until ``duban review``; warn = accept with a warning; off = no check
+    sender_check: str = "hold"
+    senders: dict[str, list[str]] = field(default_factory=dict)  # unit → more addresses
+    # the office's own mail servers: their newest ``Received:`` is when a mail arrived
+    trusted_hosts: list[str] = field(default_factory=list)
+
 
 @dataclass
 class MergeSettings:
@@ -431,6 +438,7 @@ def _check(settings: Settings, path: Path, text: str) -> None:
         ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
         ("bulletin", "quote_scores"): ("never", "q4", "always"),
         ("intake", "same_as_last_quarter"): ("warn", "reject"),
+        ("intake", "sender_check"): ("hold", "warn", "off"),
     }
     for (sect, key), allowed in choices.items():
         value = getattr(getattr(settings, sect), key)

@@ -173,11 +173,27 @@ INSERT OR IGNORE INTO send_claims (period, stage, unit, channel, key, state, cla
              CASE WHEN stage = '回执' THEN substr(detail, 1, 12) ELSE '' END;
 """
 
+# returns held as 待核实 (sender not registered for the unit) and the office's decision
+REVIEWS = """
+CREATE TABLE IF NOT EXISTS reviews (
+    return_id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    verdict TEXT NOT NULL,          -- what checking the form found: accepted | rejected
+    held_at TEXT NOT NULL,
+    decision TEXT,                  -- accepted | rejected, once decided
+    reason TEXT NOT NULL DEFAULT '',
+    decided_by TEXT,
+    decided_at TEXT
+);
+"""
+
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "初始表结构（files, returns, forms, sends, steps 等）", SCHEMA_V1),
     (2, "督查通报文号（doc_numbers）和考核加减分（adjustments）", SCHEMA_ASSESS),
     (3, "发送前登记（send_claims）：同一条消息只发一次", SEND_CLAIMS),
+    (4, "待核实的报送及处理结果（reviews）", REVIEWS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -512,10 +528,12 @@ class Ledger:
         late: bool = False,
         answers: dict | None = None,
         file: dict | None = None,
+        held: dict | None = None,
     ) -> bool:
         """Record an examined return and its answers in one transaction; False if already there.
 
-        ``file`` (size, archive_path) also records the received file in the same transaction.
+        ``file`` (size, archive_path) also records the received file in the same transaction;
+        ``held`` (sender, verdict) records a return held as 待核实 for ``duban review``.
         """
         with self.transaction() as conn:
             if file is not None:
@@ -542,7 +560,46 @@ class Ledger:
                     "INSERT OR REPLACE INTO return_answers (period, sha256, answers) VALUES (?, ?, ?)",
                     (str(period), sha256, json.dumps(answers, ensure_ascii=False)),
                 )
+            if cur.rowcount and held is not None:
+                conn.execute(
+                    "INSERT INTO reviews (return_id, period, sender, verdict, held_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (cur.lastrowid, str(period), held["sender"], held["verdict"], received_at),
+                )
         return bool(cur.rowcount)
+
+    # -- reviews (returns held as 待核实) -----------------------------------------------
+    def reviews(self, period: PeriodKey) -> list[sqlite3.Row]:
+        """Held returns of the period with their review (decided or not), in intake order."""
+        return self.conn.execute(
+            "SELECT r.*, v.sender, v.verdict, v.held_at, v.decision, v.reason, v.decided_by,"
+            " v.decided_at FROM reviews v JOIN returns r ON r.id = v.return_id"
+            " WHERE v.period = ? ORDER BY r.id",
+            (str(period),),
+        ).fetchall()
+
+    def decide_review(
+        self,
+        return_id: int,
+        decision: str,
+        *,
+        state: str,
+        problems: list[dict],
+        by: str,
+        at: str,
+        reason: str = "",
+    ) -> None:
+        """The office's decision on a held return: its new state and problems, who and when."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE returns SET state = ?, problems = ? WHERE id = ?",
+                (state, json.dumps(problems, ensure_ascii=False), return_id),
+            )
+            conn.execute(
+                "UPDATE reviews SET decision = ?, reason = ?, decided_by = ?, decided_at = ?"
+                " WHERE return_id = ?",
+                (decision, reason, by, at, return_id),
+            )
 
     def answers_of(self, period: PeriodKey, sha256: str) -> dict | None:
         row = self.conn.execute(

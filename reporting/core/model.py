@@ -117,7 +117,8 @@ class QuarterResult:
             "on_time": sum(1 for u in accepted if not u.late),
             "late": sum(1 for u in accepted if u.late),
             "rejected": sum(1 for u in self.units if u.state == ReturnState.REJECTED),
-            "missing": sum(1 for u in self.units if u.state == "missing"),
+            # a held return (待核实) counts for nothing yet: the unit has not reported
+            "missing": sum(1 for u in self.units if u.state in ("missing", ReturnState.HELD)),
         }
 
     # -- storage -------------------------------------------------------------

@@ -38,6 +38,7 @@ class ReturnState(StrEnum):
     ACCEPTED = "accepted"  # identified and valid: merged
     REJECTED = "rejected"  # identified, with errors: 退回, the unit must resend
     UNIDENTIFIED = "unidentified"  # not recognisable as a form of this period
+    HELD = "held"  # 待核实: came from an address not registered for its unit; see ``duban review``
 
 
 class Role(StrEnum):

@@ -27,7 +27,9 @@ period's deadline.
 A saved email (``reporting.intake.mailbox``, recognised by content) is archived and recorded in
 ``files`` like any file; each attached form or scan is then taken in as if it had been saved
 into the inbox, its source reading ``邮件“主题”（发件人，日期）的附件 文件名`` and its received
-time the mail's ``Date:`` when sane (not in the future, not before the period's start). A
+time ours (``mailbox.received_time``: recorded, our server's ``Received:``, or when duban
+first saw the file; never the sender's ``Date:``). A form whose ``From:`` is not registered
+for its unit is held as 待核实 (``[intake] sender_check``; ``reporting.intake.review``). A
 mail with no form or scan (or one that is refused: too large, too many parts) is recorded
 as an unidentified file whose message names the sender.
 """
@@ -35,9 +37,10 @@ as an unidentified file whose message names the sender.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 
 from reporting.core.calendar import TZ, period_calendar
@@ -54,7 +57,15 @@ from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
 from reporting.intake.identify import unit_from_name
 from reporting.intake.inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
-from reporting.intake.mailbox import is_message, is_outlook_msg, is_spreadsheet, read_message
+from reporting.intake.mailbox import (
+    Mail,
+    date_note,
+    is_message,
+    is_outlook_msg,
+    is_spreadsheet,
+    read_message,
+    received_time,
+)
 from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
 
@@ -78,6 +89,14 @@ def answers_from_dict(data: dict) -> UnitAnswers:
         lead={tid: Answer(**a) for tid, a in data.get("lead", {}).items()},
         coop={tid: Answer(**a) for tid, a in data.get("coop", {}).items()},
     )
+
+
+def registered_senders(assignments: Assignments, settings: Settings, unit: str) -> set[str]:
+    """The addresses a unit's mail may come from: units.csv email and cc, ``[intake] senders``."""
+    u = assignments.registry.units.get(unit)
+    text = " ".join([u.email, u.cc] if u is not None else [])
+    found = {a.lower() for a in re.findall(r"[^\s,;，；<>()\"']+@[^\s,;，；<>()\"']+", text)}
+    return found | {a.strip().lower() for a in settings.intake.senders.get(unit, [])}
 
 
 # -- the step ---------------------------------------------------------------------------
@@ -288,8 +307,13 @@ class _Intake:
         except MailError as exc:
             self.mail_problem(stored, sha, source, fallback, str(exc), exc.code)
             return
-        start = datetime.combine(self.period.start, time(), TZ)
-        received = mail.received(fallback, not_before=start, now=self.now)
+        seen = self.ledger.file(sha)
+        received, _ = received_time(
+            mail,
+            first_seen=fallback,
+            trusted_hosts=self.settings.intake.trusted_hosts,
+            recorded=datetime.fromisoformat(seen["received_at"]) if seen is not None else None,
+        )
         self.ledger.record_file(
             sha, stored.stat().st_size, source, received.isoformat(timespec="seconds"), str(stored)
         )
@@ -314,7 +338,7 @@ class _Intake:
             # when it does not (one mail may carry forms of several units)
             named = att.filename if self.unit_named(att.filename) else att.source
             if kind is None:
-                self.examine(att_stored, att_sha, att.source, received, named)
+                self.examine(att_stored, att_sha, att.source, received, named, mail=mail)
             else:
                 self.keep_attachment(att_stored, att_sha, att.source, kind, received, named)
         if not forms and not kept:
@@ -330,6 +354,8 @@ class _Intake:
         elif new:
             self.summary.mails.append(source)
             self.summary.mail_notes += [mail.label + note for note in mail.notes]
+            if note := date_note(mail, received):
+                self.summary.mail_notes.append(f"{mail.label}：{note}")
 
     def mail_problem(
         self, stored: Path, sha: str, source: str, received: datetime, text: str, code: str
@@ -365,7 +391,14 @@ class _Intake:
         self.summary.attachments.append((source, kind, unit))
 
     def examine(
-        self, stored: Path, sha: str, source: str, received: datetime, file_name: str | None = None
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        received: datetime,
+        file_name: str | None = None,
+        *,
+        mail: Mail | None = None,
     ) -> None:
         try:
             ex = examine(
@@ -386,18 +419,50 @@ class _Intake:
             )
             return
         answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
+        state, problems, held = ex.state, list(ex.problems), None
+        if mail is not None and ex.unit and state != ReturnState.UNIDENTIFIED:
+            problem = self.sender_problem(mail, ex.unit)
+            if problem is not None:
+                problems.append(problem)
+                if problem.level == Level.ERROR:  # hold: 待核实 until the office decides
+                    held = {"sender": mail.sender, "verdict": state}
+                    state = ReturnState.HELD
         self.record(
             stored,
             sha,
             source,
             received,
-            state=ex.state,
-            problems=ex.problems,
+            state=state,
+            problems=problems,
+            held=held,
             unit=ex.unit,
             form_id=ex.form_id,
             schema_version=ex.schema_version,
             identified_by=ex.identified_by,
             answers=answers,
+        )
+
+    def sender_problem(self, mail: Mail, unit: str) -> Problem | None:
+        """A form for ``unit`` in a mail from an address not registered for it (units.csv
+        email/cc, ``[intake] senders``): an error that holds it, a warning, or nothing
+        (``[intake] sender_check`` = hold / warn / off)."""
+        check = self.settings.intake.sender_check
+        if check == "off":
+            return None
+        allowed = registered_senders(self.assignments, self.settings, unit)
+        if mail.addresses and all(a in allowed for a in mail.addresses):
+            return None
+        who = mail.sender or "（没有发件人）"
+        if check == "warn":
+            return Problem(
+                f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，已照常接收；请核实",
+                code="sender_unverified",
+                level=Level.WARNING,
+            )
+        return Problem(
+            f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，暂不采用（待核实）；"
+            f"核实后运行 duban review --period {self.period} 采用或退回",
+            code="sender_unverified",
         )
 
     def record(
@@ -411,6 +476,7 @@ class _Intake:
         problems: list[Problem],
         unit: str | None = None,
         answers: dict | None = None,
+        held: dict | None = None,
         **ident,
     ) -> None:
         late = received > self.deadline
@@ -426,6 +492,7 @@ class _Intake:
             late=late,
             answers=answers,
             file={"size": stored.stat().st_size, "archive_path": str(stored)},
+            held=held,
             **ident,
         )
         self.summary.new.append(FileOutcome(source, sha, state, unit, late, when, problems))

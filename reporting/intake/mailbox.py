@@ -10,7 +10,12 @@ attached, and the office drags or saves the whole message into the inbox.
   provenance (``邮件“主题”（发件人，日期）的附件 文件名``). Body text, inline images,
   signatures and business cards are not attachments. Nothing external is ever fetched
   (``message/external-body`` parts are skipped);
-- ``Mail.received(...)`` is the time the unit sent the mail when the ``Date:`` header is sane.
+- ``received_time(mail, first_seen=, trusted_hosts=, recorded=)`` is when *our* side got
+  it: a time the ledger already holds (e.g. the server's, from fetching), else the newest
+  ``Received:`` added by one of our servers, else when duban first saw the file. The
+  sender's ``Date:`` is shown (``mail_label``) and pointed out when far earlier
+  (``date_note``), never decisive;
+- ``Mail.addresses`` are the ``From:`` addresses, for the sender check in the intake.
 
 What each attachment is (form, scan, something else) is decided by the intake from the
 bytes, like any file of the inbox (``is_spreadsheet``, ``spreadsheet.attachment_kind``).
@@ -21,7 +26,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -84,17 +89,56 @@ class Mail:
     attachments: list[MailAttachment] = field(default_factory=list)
     # why the mail's files cannot be read (encrypted, Outlook winmail.dat); follows ``label``
     notes: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)  # every From: address, lower case
+    # the Received: headers, newest (topmost) first: (the "by" host, its time or None)
+    hops: list[tuple[str, datetime | None]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         return mail_label(self.subject, self.sender, self.sent_at)
 
-    def received(self, fallback: datetime, *, not_before: datetime, now: datetime) -> datetime:
-        """When the unit sent it: ``Date:`` unless missing, in the future or before
-        ``not_before`` (the period's start); else ``fallback`` (the file's time)."""
-        if self.sent_at is not None and not_before <= self.sent_at <= now:
-            return self.sent_at
-        return fallback
+
+def trusted_arrival(mail: Mail, trusted_hosts: list[str]) -> datetime | None:
+    """The time of the newest ``Received:`` added by one of the office's own servers
+    (``[intake] trusted_hosts``: a host name, or a domain its servers end with)."""
+    hosts = [h.strip().lower().rstrip(".") for h in trusted_hosts if h.strip()]
+    for by, when in mail.hops:
+        if when is not None and any(by == h or by.endswith("." + h) for h in hosts):
+            return when
+    return None
+
+
+def received_time(
+    mail: Mail, *, first_seen: datetime, trusted_hosts: list[str], recorded: datetime | None = None
+) -> tuple[datetime, str]:
+    """When our side received a saved mail, and how that was decided — never the sender's
+    ``Date:``, which the sender writes:
+
+    1. ``recorded``: a time the ledger already holds for this mail (the server's arrival
+       time recorded when it was fetched, or when an earlier collect first took it in);
+    2. the newest ``Received:`` of a trusted host (``trusted_arrival``);
+    3. ``first_seen``: when duban first saw the file (its time in the inbox, not later
+       than now).
+    """
+    if recorded is not None:
+        return recorded, "recorded"
+    arrived = trusted_arrival(mail, trusted_hosts)
+    if arrived is not None:
+        return arrived, "server"
+    return first_seen, "file"
+
+
+DATE_SLACK = timedelta(days=1)  # a Date: this much before our receipt time is pointed out
+
+
+def date_note(mail: Mail, received: datetime) -> str:
+    """What to say about a ``Date:`` far earlier than our receipt time ("" when nothing)."""
+    if mail.sent_at is None or mail.sent_at >= received - DATE_SLACK:
+        return ""
+    return (
+        f"邮件自称发送于 {mail.sent_at:%Y-%m-%d %H:%M}（Date:），本方收到时间为 "
+        f"{received:%Y-%m-%d %H:%M}，相差超过 1 天；报送时间按本方收到时间计"
+    )
 
 
 def is_mail_source(source: str) -> bool:
@@ -226,7 +270,46 @@ def _headers(msg: EmailMessage) -> Mail:
     subject = _clean(_header_text(msg, "subject"))
     if len(subject) > SUBJECT_LIMIT:
         subject = subject[: SUBJECT_LIMIT - 1] + "…"
-    return Mail(subject=subject, sender=_sender(msg), sent_at=_date(msg))
+    return Mail(
+        subject=subject,
+        sender=_sender(msg),
+        sent_at=_date(msg),
+        addresses=_addresses(msg),
+        hops=_hops(msg),
+    )
+
+
+def _addresses(msg: EmailMessage) -> list[str]:
+    try:
+        found = policy.default.header_factory("from", _header_text(msg, "from")).addresses
+    except Exception:  # noqa: BLE001 - malformed header: no address to trust
+        return []
+    return [_clean(a.addr_spec).lower() for a in found if a.addr_spec and a.addr_spec != "<>"]
+
+
+_BY = re.compile(r"\bby\s+([A-Za-z0-9.-]+)", re.I)
+
+
+def _hops(msg: EmailMessage) -> list[tuple[str, datetime | None]]:
+    """(the host that added it, its time) of each ``Received:``, newest first."""
+    from email.utils import parsedate_to_datetime
+
+    out = []
+    for raw in msg.get_all("received", []) or []:
+        text = " ".join(str(raw).split())
+        by = _BY.search(text)
+        when = None
+        if ";" in text:
+            try:
+                when = parsedate_to_datetime(text.rsplit(";", 1)[1].strip())
+            except (TypeError, ValueError, IndexError):
+                when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            when = when.astimezone(TZ)
+        out.append(((by.group(1).lower().rstrip(".") if by else ""), when))
+    return out
 
 
 def _header_text(msg: EmailMessage, name: str) -> str:

@@ -29,6 +29,7 @@ STATE_CN = {
     "rejected": "退回待重报",
     "missing": "未报送",
     "unidentified": "无法识别",
+    "held": "待核实",
 }
 RECEIPT_CN = {"sent": "已发", "failed": "失败", "pending": "未发", "": "—"}
 
@@ -63,7 +64,9 @@ def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
         rows = by_unit.get(unit, [])
         ur = UnitReturn(unit=unit, kind=kind, versions=len(rows))
         accepted = [r for r in rows if r["state"] == "accepted"]
-        rejected = [r for r in rows if r["state"] != "accepted"]
+        # a held return (待核实: sender not registered) counts for nothing until reviewed
+        held = [r for r in rows if r["state"] == ReturnState.HELD]
+        rejected = [r for r in rows if r["state"] != "accepted" and r not in held]
         if accepted:
             cur = accepted[-1]
             ur.state = ReturnState.ACCEPTED
@@ -73,6 +76,10 @@ def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
         elif rejected:
             cur = rejected[-1]
             ur.state = ReturnState.REJECTED
+            ur.problems = _messages(cur, "error")
+        elif held:
+            cur = held[-1]
+            ur.state = ReturnState.HELD
             ur.problems = _messages(cur, "error")
         else:
             out.append(ur)
@@ -118,6 +125,7 @@ class PeriodStatus:
     unassigned_attachments: list[str] = field(
         default_factory=list
     )  # scans with no unit in the name
+    held: list[dict] = field(default_factory=list)  # 待核实 returns not decided yet
 
     def counts(self) -> dict[str, int]:
         return {
@@ -130,6 +138,7 @@ class PeriodStatus:
             "rejected": sum(1 for u in self.units if u.state == ReturnState.REJECTED),
             "missing": sum(1 for u in self.units if u.state == "missing"),
             "unidentified": len(self.unidentified),
+            "held": len(self.held),
         }
 
     def to_json(self) -> str:
@@ -178,11 +187,22 @@ class PeriodStatus:
             )
         if self.unassigned_attachments:
             out.append(f"未注明单位的附件：{'、'.join(self.unassigned_attachments)}")
+        for item in self.held:
+            out.append(
+                f"待核实（编号 {item['id']}）：{item['unit']}，发件人 {item['sender']}，{item['source']}"
+                f"（{item['received_at'][:16].replace('T', ' ')}）"
+            )
+        if self.held:
+            out.append(
+                f"待核实的报送未计入汇总；核实后运行 duban review --period {self.period} --accept 编号"
+                " 采用，或 --reject 编号 --reason 原因 退回"
+            )
         c = self.counts()
         out.append(
             f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
             f"退回待重报 {c['rejected']}，未报送 {c['missing']}"
             + (f"，无法识别的文件 {c['unidentified']} 个" if c["unidentified"] else "")
+            + (f"，待核实 {c['held']} 份" if c["held"] else "")
             + "。"
         )
         return out
@@ -232,6 +252,17 @@ def period_status(
     for att in ledger.attachments(period):
         attached.setdefault(att.unit or "", []).append(att.source)
     status.unassigned_attachments = attached.pop("", [])
+    status.held = [
+        {
+            "id": r["id"],
+            "unit": r["unit"],
+            "sender": r["sender"],
+            "source": r["source"],
+            "received_at": r["received_at"],
+        }
+        for r in ledger.reviews(period)
+        if r["decision"] is None
+    ]
     receipts = ledger.receipt_results(period)
     for ur in unit_returns(assignments, rows):
         own = by_unit.get(ur.unit, [])

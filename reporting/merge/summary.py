@@ -91,6 +91,7 @@ REJECT_COLUMNS = (
 WARNING_COLUMNS = (*REJECT_COLUMNS[:-1], ("提醒内容", 70))
 STATE_CN = {
     "accepted": "已接收",
+    "held": "待核实",
     "rejected": "退回待重报",
     "missing": "未报送",
     "unidentified": "无法识别",

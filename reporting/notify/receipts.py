@@ -159,7 +159,10 @@ def due_receipts(
     order = {u: i for i, u in enumerate(assignments.registry.units)}
     out, superseded = [], 0
     for unit in sorted(by_unit, key=lambda u: (order.get(u, len(order)), u)):
-        rows = by_unit[unit]
+        # a held return (待核实) is answered once the office has decided (duban review)
+        rows = [r for r in by_unit[unit] if r["state"] != ReturnState.HELD]
+        if not rows:
+            continue
         latest = rows[-1]
         if done.get(receipt_key(latest["sha256"])) == "sent":
             continue

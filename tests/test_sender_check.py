@@ -1,0 +1,177 @@
+"""Who sent it: a form in a saved mail whose From: is not registered for its unit is held
+as 待核实 — never merged, never answered — until ``duban review`` decides (who/when in
+the ledger). Real saved mails with crafted headers, real forms, the real CLI."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from test_intake_eml import DEADLINE, NOW, SENT, XLSX, filled, message, save
+from test_intake_support import PERIOD, UNIT, make_forms, valid_answers
+
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult
+from reporting.merge.rebuild import collect_and_merge
+
+OTHER = "区人社局"  # its registered address (units.csv) is unit09@yuhui.example
+FORGER = f"{OTHER} 李四 <unit09@yuhui.example>"
+OWN = "区发改委 张三 <unit01@yuhui.example>"  # UNIT's registered address
+NAME = f"2024Q1_{UNIT}_进展情况表.xlsx"  # the file name names the unit too
+
+
+@pytest.fixture
+def setup(app):
+    forms = make_forms(app, [UNIT, OTHER])
+    return app, forms, app.workspace.inbox_dir(PERIOD)
+
+
+def forged(app, forms, tmp_path, inbox, *, done=True):
+    """区人社局's mailbox sends 区发改委's form, with every lead row 已完成 100%."""
+    answers = valid_answers(app, UNIT)
+    if done:
+        for (role, _), a in answers.items():
+            if role == "lead":
+                a["percent"], a["status"] = 100, "已完成"
+    data, _ = filled(app, forms, tmp_path, answers=answers, name="forged.xlsx")
+    return save(message([(NAME, data, XLSX)], sender=FORGER), inbox / "forged.eml")
+
+
+def take_in(app, now=NOW):
+    with Ledger(app.workspace.ledger_path) as ledger:
+        return collect_and_merge(
+            app.settings, app.assignments, app.workspace, PERIOD, now=now, ledger=ledger
+        )
+
+
+def merged_units(app) -> dict[str, str]:
+    result = QuarterResult.load(app.workspace.merged_json(PERIOD))
+    return {u.unit: u.state for u in result.units}
+
+
+def sheet_rows(app, title):
+    wb = openpyxl.load_workbook(app.workspace.merged_xlsx(PERIOD))
+    return [[c.value for c in row] for row in wb[title].iter_rows()]
+
+
+def test_a_form_from_another_units_address_is_held_and_never_merged(setup, tmp_path, duban):
+    app, forms, inbox = setup
+    forged(app, forms, tmp_path, inbox)
+    s = take_in(app)
+    (f,) = s.new
+    assert (f.unit, f.state) == (UNIT, "held")
+    assert "unit09@yuhui.example" in f.problems[-1].text and "待核实" in f.problems[-1].text
+    # not in merged.json: the unit is still 未报送… as far as the numbers go
+    assert merged_units(app)[UNIT] == "held"
+    data = json.loads(app.workspace.merged_json(PERIOD).read_text(encoding="utf-8"))
+    lead = [r for row in data["rows"] for r in row.get("lead_reports", []) if r["unit"] == UNIT]
+    assert lead == []
+    counts = QuarterResult.load(app.workspace.merged_json(PERIOD)).unit_counts()
+    assert counts["missing"] == counts["due"]  # the report counts it as not reported
+    # the 汇总表 shows it: 报送情况 says 待核实, 退回清单 names the sender and the file
+    status_rows = [r for r in sheet_rows(app, "报送情况") if r[1] == UNIT]
+    assert status_rows and status_rows[0][3] == "待核实"
+    rejects = [r for r in sheet_rows(app, "退回清单") if r[1] == UNIT]
+    assert rejects and "unit09@yuhui.example" in rejects[0][-1] and NAME in rejects[0][2]
+    # duban status lists it with its number and the way to decide
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0, r.output
+    assert f"待核实（编号 1）：{UNIT}，发件人 {FORGER}" in r.out
+    assert "duban review --period 2024Q1 --accept 编号" in r.out
+    r = duban("review", "--period", "2024Q1")
+    assert r.code == 0 and r.out.startswith(f"编号 1：{UNIT}，发件人 {FORGER}")
+
+
+def test_accepting_a_held_return_merges_it_and_records_who_and_when(setup, tmp_path, duban):
+    app, forms, inbox = setup
+    forged(app, forms, tmp_path, inbox)
+    take_in(app)
+    r = duban("review", "--period", "2024Q1", "--reject", "1")
+    assert r.code == 1 and "--reason" in r.err and "程序内部出错" not in r.output
+    r = duban("review", "--period", "2024Q1", "--accept", "7")
+    assert r.code == 1 and "没有编号为 7 的待核实报送" in r.err
+    r = duban("review", "--period", "2024Q1", "--accept", "1")
+    assert r.code == 0, r.output
+    assert "已采用编号 1" in r.out and "汇总结果已更新" in r.out
+    assert merged_units(app)[UNIT] == "accepted"
+    with Ledger(app.workspace.ledger_path) as ledger:
+        (row,) = ledger.reviews(PERIOD)
+        assert (row["decision"], row["decided_by"]) == ("accepted", getpass.getuser())
+        assert row["decided_at"].startswith("20")
+        assert ledger.latest_accepted(PERIOD)[UNIT]["id"] == 1
+    r = duban("review", "--period", "2024Q1", "--reject", "1", "--reason", "x")
+    assert r.code == 1 and "已于" in r.err and "处理过" in r.err
+
+
+def test_rejecting_a_held_return_records_the_reason(setup, tmp_path, duban):
+    app, forms, inbox = setup
+    forged(app, forms, tmp_path, inbox)
+    take_in(app)
+    r = duban("review", "--period", "2024Q1", "--reject", "1", "--reason", "电话核实非本单位报送")
+    assert r.code == 0, r.output
+    assert merged_units(app)[UNIT] == "rejected"
+    rejects = [r for r in sheet_rows(app, "退回清单") if r[1] == UNIT]
+    assert any("电话核实非本单位报送" in str(r[-1]) for r in rejects)
+
+
+def test_a_genuine_correction_received_later_wins_over_a_forged_future_date(setup, tmp_path):
+    """The forged mail says it was sent in the future; the genuine one, collected after it,
+    is the latest received and is the one in force."""
+    app, forms, inbox = setup
+    app.settings.intake.senders = {UNIT: ["unit09@yuhui.example"]}  # registered: no hold
+    answers = valid_answers(app, UNIT)
+    data, _ = filled(app, forms, tmp_path, answers=answers, name="a.xlsx")
+    m = message([(NAME, data, XLSX)], sender=FORGER, date=NOW + timedelta(days=30), arrived=None)
+    save(m, inbox / "first.eml", when=SENT)
+    take_in(app)
+    fixed = valid_answers(app, UNIT)
+    first_lead = next(k for k in fixed if k[0] == "lead")
+    fixed[first_lead]["progress"] = "更正后的进展：已完成招标。"
+    data2, _ = filled(app, forms, tmp_path, answers=fixed, name="b.xlsx")
+    m2 = message([(NAME, data2, XLSX)], sender=OWN, date=SENT, arrived=None)
+    save(m2, inbox / "second.eml", when=SENT + timedelta(hours=1))
+    take_in(app, now=NOW + timedelta(hours=1))
+    with Ledger(app.workspace.ledger_path) as ledger:
+        latest = ledger.latest_accepted(PERIOD)[UNIT]
+        assert latest["source"].endswith(NAME) and "张三" in latest["source"]
+    result = QuarterResult.load(app.workspace.merged_json(PERIOD))
+    row = next(r for r in result.rows if r.id == first_lead[1])
+    (mine,) = [x for x in row.lead_reports if x.unit == UNIT]
+    assert mine.progress == "更正后的进展：已完成招标。"
+
+
+@pytest.mark.parametrize("mode", ["warn", "off"])
+def test_warn_accepts_with_a_warning_and_off_checks_nothing(setup, tmp_path, mode):
+    app, forms, inbox = setup
+    app.settings.intake.sender_check = mode
+    forged(app, forms, tmp_path, inbox)
+    (f,) = take_in(app).new
+    assert f.state == "accepted"
+    warned = [p for p in f.problems if p.code == "sender_unverified"]
+    assert (len(warned), warned[0].level if warned else None) == (
+        (1, "warning") if mode == "warn" else (0, None)
+    )
+
+
+def test_a_file_dropped_by_hand_is_the_offices_own_act(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path)
+    (inbox / NAME).parent.mkdir(parents=True, exist_ok=True)
+    (inbox / NAME).write_bytes(data)
+    (f,) = take_in(app).new
+    assert f.state == "accepted"
+
+
+def test_a_held_return_gets_no_receipt(setup, tmp_path):
+    from reporting.notify.receipts import due_receipts
+
+    app, forms, inbox = setup
+    forged(app, forms, tmp_path, inbox)
+    take_in(app)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        dues, _ = due_receipts(app.assignments, ledger, PERIOD)
+    assert dues == []
+    assert DEADLINE  # the deadline fixture is shared with test_intake_eml
