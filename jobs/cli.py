@@ -63,11 +63,19 @@ _USAGE_ERRORS = (
         re.compile(r"No such option:? '?([^\s'.]+)'?\.?(?: Did you mean '?([^\s'?]+)'?\?)?$"),
         lambda m: f"没有选项 {m.group(1)}" + (f"，是不是要写 {m.group(2)}？" if m.group(2) else ""),
     ),
-    (re.compile(r"No such command '(.+?)'\."), r"没有命令 \1"),
+    (re.compile(r"No such command '(.+?)'\."), lambda m: _no_such_command(m.group(1))),
     (re.compile(r"Option '(.+?)' requires an argument\."), r"选项 \1 后面要写一个值"),
     (re.compile(r"Got unexpected extra arguments? \((.+?)\)"), r"多余的参数：\1"),
     (re.compile(r"Invalid value for '(.+?)': (.*)", re.S), r"选项 \1 的值不对：\2"),
 )
+
+
+def _no_such_command(name: str) -> str:
+    """ "没有命令 colect，是不是要写 collect？" (click suggests options, not commands)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+    return f"没有命令 {name}" + (f"，是不是要写 {close[0]}？" if close else "")
 
 
 def translate_usage_error(message: str) -> str:

@@ -240,3 +240,17 @@ def test_check_fails_on_a_malformed_email(duban, root, tmp_path):
     r = duban("check", config=config_with_units(root, tmp_path, text))
     assert r.code == 1
     assert "错误：units.csv（区住建交通局）：邮箱地址“unit03.yuhui”格式不对" in r.out
+
+
+def test_a_mistyped_command_gets_a_suggestion(duban):
+    r = duban("colect")
+    assert r.code == 2
+    assert "没有命令 colect，是不是要写 collect？" in r.err
+    r = duban("xyzzy")
+    assert "没有命令 xyzzy" in r.err and "是不是" not in r.err
+
+
+def test_how_a_return_was_recognised_is_said_in_plain_words():
+    from reporting.intake.identify import IDENTIFIED_BY
+
+    assert not any("隐藏" in v or "标识表" in v or "定义名称" in v for v in IDENTIFIED_BY.values())

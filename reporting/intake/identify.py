@@ -22,12 +22,13 @@ from reporting.intake import normalize as nz
 from reporting.taskbook.assignments import Assignments
 
 # how a return was identified → what status/summary show
+# how a return was recognised, in words the office reads in status and the 汇总表
 IDENTIFIED_BY = {
-    "hidden_sheet": "隐藏标识表",
-    "custom_props": "文档属性",
-    "defined_name": "定义名称",
-    "ident_cell": "识别码单元格",
-    "header_cells": "表头单元格",
+    "hidden_sheet": "表格内的识别信息",
+    "custom_props": "文件属性",
+    "defined_name": "表格内的识别名称",
+    "ident_cell": "表内识别码",
+    "header_cells": "表头的单位和季度",
     "file_name": "文件名",
 }
 

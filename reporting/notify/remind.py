@@ -61,7 +61,7 @@ class Recipient:
     rejected: bool = False  # latest return rejected, none accepted
     reasons: list[str] = field(default_factory=list)
     last_received: str = ""  # when the rejected return arrived, e.g. 4月3日
-    history: list[str] = field(default_factory=list)  # earlier sends, e.g. 提醒（邮件）4月2日
+    history: list[str] = field(default_factory=list)  # earlier sends, e.g. 4月2日 提醒（邮件）
 
     @property
     def status(self) -> str:
@@ -221,15 +221,7 @@ def outstanding(
     for row in ledger.returns(str(period)):
         if row["unit"]:
             latest[row["unit"]] = row
-    history: dict[str, list[str]] = {}
-    for row in ledger.sends(str(period)):
-        if row["result"] == "sent":
-            day = _short_day(row["at"])
-            # a unit still owing a form was only ever sent the 退回通知 kind of receipt
-            stage = "退回通知" if row["stage"] == RECEIPT_STAGE else row["stage"]
-            history.setdefault(row["unit"], []).append(
-                f"{stage}（{CHANNEL_CN.get(row['channel'], row['channel'])}）{day}"
-            )
+    history = send_history(ledger, period)
     units = assignments.registry.units
     out, no_form = [], []
     for name, rows in assignments.by_unit.items():
@@ -260,6 +252,25 @@ def outstanding(
             rec.last_received = _short_day(last["received_at"])
         out.append(rec)
     return out, no_form
+
+
+def send_history(ledger: Ledger, period: Period) -> dict[str, list[str]]:
+    """Per unit, what reached it so far, one line per day and stage in date order:
+    "4月2日 提醒（邮件、企业微信）" (the date first: it lines up, and a narrow column
+    wraps after it, never inside)."""
+    sent: dict[str, dict[tuple[str, str], list[str]]] = {}
+    rows = [r for r in ledger.sends(str(period)) if r["result"] == "sent"]
+    for row in sorted(rows, key=lambda r: r["at"] or ""):
+        # a unit still owing a form was only ever sent the 退回通知 kind of receipt
+        kind = "退回通知" if row["stage"] == RECEIPT_STAGE else row["stage"]
+        channels = sent.setdefault(row["unit"], {}).setdefault((_short_day(row["at"]), kind), [])
+        name = CHANNEL_CN.get(row["channel"], row["channel"])
+        if name not in channels:
+            channels.append(name)
+    return {
+        unit: [f"{day} {kind}（{'、'.join(ch)}）" for (day, kind), ch in days.items()]
+        for unit, days in sent.items()
+    }
 
 
 def _short_day(iso: str) -> str:
