@@ -97,6 +97,7 @@ def build_bulletin(path: Path) -> None:
         doc,
         ["{{ cc_line }}", "{{ issuer_full }}\t{{ issued_text }}印发"],
         style=COLOPHON,
+        new_pages="colophon_pages",
     )
     save(doc, path, "督查通报模板")
 

@@ -200,3 +200,13 @@ def fill_ledger(ledger: Ledger) -> None:
                 ret("accepted", late=True, at=later, tag="b")
             elif f == "rejected":
                 ret("rejected")
+
+
+def install_year(app) -> None:
+    """The hand-built year in the app's data dir: four merged results and the ledger."""
+    for q in range(1, 5):
+        path = app.workspace.merged_json(Period(YEAR, q))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(result(q).to_json(), encoding="utf-8")
+    with app.ledger() as ledger:
+        fill_ledger(ledger)

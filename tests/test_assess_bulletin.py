@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from assess_helpers import KINDS, YEAR, fill_ledger, result
+from assess_helpers import KINDS, YEAR, install_year, result
 from conftest import office
 from docx import Document
 from helpers import at
@@ -20,12 +20,7 @@ Q4 = Period(YEAR, 4)
 
 @pytest.fixture
 def year(app):
-    for q in range(1, 5):
-        path = app.workspace.merged_json(Period(YEAR, q))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result(q).to_json(), encoding="utf-8")
-    with app.ledger() as ledger:
-        fill_ledger(ledger)
+    install_year(app)
     return app
 
 
@@ -138,9 +133,62 @@ def test_pdf_pages_and_colophon(year, tmp_path):
     assert out.pdf is not None and not out.pdf_error
     info = subprocess.run(["pdfinfo", str(out.pdf)], capture_output=True, text=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    assert 1 <= pages <= 3
+    assert pages in (2, 4) and out.pages == pages  # the 版记 ends an even page
     text = subprocess.run(["pdftotext", str(out.pdf), "-"], capture_output=True, text=True).stdout
     text = text.replace(" ", "")
     last = text.split("\f")[pages - 1]
     assert "抄送：区委办" in last and "印发" in last  # the 版记 is on the last page
     assert text.index("禹会区督查考核办文件") < text.index("禹督考〔2024〕1号")
+
+
+def test_q4_bulletin_quotes_the_years_scores_end_to_end(year, duban, monkeypatch):
+    """`duban bulletin` for Q4 (quote_scores = "q4"): a 四、考核评价情况 whose top units per group
+    are the top of the 考核评分表 `duban score` writes (no adjustments entered); Q3 quotes
+    nothing; quote_scores = "never" leaves Q4 without it."""
+    import openpyxl
+
+    assert duban("score", "--year", "2024").code == 0
+    book = openpyxl.load_workbook(year.workspace.root / str(YEAR) / "考核评分表.xlsx")
+    table = [[c.value for c in r] for r in book["考核评分表"].iter_rows()]
+    at_head = next(i for i, r in enumerate(table) if "单位" in r and "总分" in r)
+    rows = [dict(zip(table[at_head], r, strict=True)) for r in table[at_head + 1 :]]
+    top: dict[str, list[str]] = {}
+    for row in sorted((r for r in rows if r["单位"]), key=lambda r: -r["总分"]):
+        top.setdefault(row["排名组"], [])
+        if len(top[row["排名组"]]) < 3:
+            top[row["排名组"]].append(row["单位"])
+
+    res = duban("bulletin", "--period", "2024Q4", "--date", "2025-01-10")
+    assert res.code == 0, res.output
+    text = [
+        p.text
+        for p in Document(
+            year.workspace.period_dir(Q4) / "bulletin" / "2024Q4_督查通报.docx"
+        ).paragraphs
+    ]
+    start = text.index("四、考核评价情况")
+    assert text.index("五、下步工作要求") > start
+    quoted = text[start + 2 : text.index("五、下步工作要求")]
+    assert len(quoted) == len(top)
+    for line in quoted:
+        group, names = line.rstrip("。").split("：", 1)
+        assert [n.split("（")[0] for n in names.split("、")] == top[group], line
+
+    assert duban("bulletin", "--period", "2024Q3", "--date", "2024-10-10").code == 0
+    q3 = [
+        p.text
+        for p in Document(
+            year.workspace.period_dir(Period(YEAR, 3)) / "bulletin" / "2024Q3_督查通报.docx"
+        ).paragraphs
+    ]
+    assert "四、下步工作要求" in q3 and not any("考核评价" in t for t in q3)
+
+    monkeypatch.setenv("DUBAN_BULLETIN_QUOTE_SCORES", "never")
+    assert duban("bulletin", "--period", "2024Q4", "--date", "2025-01-10").code == 0
+    text = [
+        p.text
+        for p in Document(
+            year.workspace.period_dir(Q4) / "bulletin" / "2024Q4_督查通报.docx"
+        ).paragraphs
+    ]
+    assert "四、下步工作要求" in text and "四、考核评价情况" not in text

@@ -9,7 +9,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from assess_helpers import KINDS, YEAR, fill_ledger, result
+from assess_helpers import KINDS, YEAR, install_year
 from helpers import at
 
 from reporting.assess.score_sheet import SHEET_POINTS, SHEET_SCORES, run_score
@@ -64,13 +64,8 @@ ADJUSTMENTS = [
 def year(app):
     """The hand-built year in the app's data dir (merged results, ledger, adjustments)."""
     ws = app.workspace
-    for q in range(1, 5):
-        path = ws.merged_json(Period(YEAR, q))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result(q).to_json(), encoding="utf-8")
     app.settings.scoring.section_weights = {"1": 2.0}
-    with app.ledger() as ledger:
-        fill_ledger(ledger)
+    install_year(app)
     sheet = ws.root / str(YEAR) / "考核调整.xlsx"
     sheet.parent.mkdir(parents=True, exist_ok=True)
     wb = openpyxl.Workbook()

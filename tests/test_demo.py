@@ -1,9 +1,11 @@
 """`duban demo`: the whole cycle on the bundled data; the report's counts match the simulation."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import office
 from docx import Document
 
 from reporting.core.model import QuarterResult
@@ -147,3 +149,64 @@ def test_each_unit_gets_one_notice_per_quarter(demo_run):
     for period in ("2024Q1", "2024Q2"):
         notices = sorted(p.name for p in outbox.glob(f"{period}_通知_*.eml"))
         assert notices == sorted(f"{period}_通知_{u}.eml" for u in units), period
+
+
+def pdf_page_texts(pdf: Path) -> list[str]:
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    return [page.replace(" ", "") for page in text.split("\f")[:-1]]
+
+
+def word_tops(pdf: Path, page: int, word: str) -> tuple[list[float], float]:
+    """The top edges (pt) of ``word`` on ``page`` of the PDF, and the page height."""
+    import subprocess
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    height = float(re.search(r'<page width="[\d.]+" height="([\d.]+)"', html).group(1))
+    tops = [
+        float(m.group(1))
+        for m in re.finditer(r'yMin="([\d.]+)"[^>]*>([^<]*)</word>', html)
+        if word in m.group(2)
+    ]
+    return tops, height
+
+
+@office
+def test_bulletin_colophon_at_the_foot_of_the_last_even_page(demo_run):
+    """GB/T 9704 §7.4: the demo's 2024Q2 通报 body ends on an odd page, so the 版记 gets a
+    page of its own; the PDF has an even number of pages, the 版记 only on the last one, at
+    its foot."""
+    from helpers import at
+
+    from jobs.app import create_app
+    from reporting.assess.bulletin import render_bulletin
+    from reporting.documents.office import pdf_pages
+
+    outcome, _ = demo_run
+    root = Path(__file__).resolve().parent.parent
+    app = create_app(root / "config.toml", outcome.root, env={})
+    with app.ledger() as ledger:
+        out = render_bulletin(
+            app.settings,
+            app.workspace,
+            ledger,
+            Period(2024, 2),
+            now=at(date(2024, 7, 8)),
+            pdf=True,
+            assignments=app.assignments,
+        )
+    assert out.pdf is not None and not out.pdf_error
+    pages = pdf_page_texts(out.pdf)
+    assert out.pages == pdf_pages(out.pdf) == len(pages)
+    assert len(pages) % 2 == 0 and len(pages) >= 4
+    assert "抄送：区委办" in pages[-1] and "印发" in pages[-1]
+    assert not any("抄送：区委办" in text for text in pages[:-1])
+    assert "下步工作要求" in pages[-2]  # the body ends on the page before
+    tops, height = word_tops(out.pdf, len(pages), "印发")
+    assert tops and min(tops) > 0.75 * height  # at the foot, not under the body
+    assert f"（{len(pages)} 页）" in "\n".join(out.lines())

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import openxml_audit
 from docx.oxml import parse_xml
-from helpers import REPORT_NOW
+from helpers import REPORT_NOW, at
 from test_chase_list import chase
 from test_report import TODAY, P, sample_result
 
+from reporting.assess.bulletin import render_bulletin
 from reporting.core.periods import Period
 from reporting.documents import docx_format as fmt
 from reporting.report.render import render_report
@@ -48,7 +49,7 @@ def test_report_and_every_brief_are_valid_q1_and_q2(app, tmp_path):
 
 
 def test_shipped_templates_are_valid(root):
-    for name in ("report.docx", "leader_brief.docx"):
+    for name in ("report.docx", "leader_brief.docx", "bulletin.docx"):
         assert problems(root / "templates" / name) == [], name
 
 
@@ -67,3 +68,18 @@ def test_schema_order_puts_tcw_before_shd_and_keeps_ordered_parts():
     assert fmt.schema_order(tc) == 1
     assert [c.tag.split("}")[1] for c in tc] == ["tcW", "shd", "vAlign"]
     assert fmt.schema_order(tc) == 0  # already in order: untouched
+
+
+def test_bulletin_is_valid_every_quarter(app):
+    """The 督查通报 with 版头, named lists, the Q4 考核评价 section and the 版记."""
+    from datetime import date
+
+    from assess_helpers import YEAR, install_year
+
+    install_year(app)
+    with app.ledger() as ledger:
+        for q in range(1, 5):
+            out = render_bulletin(
+                app.settings, app.workspace, ledger, Period(YEAR, q), now=at(date(2025, 1, 10))
+            )
+            assert problems(out.docx) == [], q

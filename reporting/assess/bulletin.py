@@ -183,11 +183,12 @@ class BulletinOutput:
     units: list[str] = field(default_factory=list)  # every unit due: the addressees
     pdf: Path | None = None
     pdf_error: str = ""
+    pages: int | None = None  # of the PDF
 
     def lines(self) -> list[str]:
         out = [f"督查通报已生成（{self.doc_number}）：{self.docx}"]
         if self.pdf:
-            out.append(f"PDF：{self.pdf}")
+            out.append(f"PDF：{self.pdf}" + (f"（{self.pages} 页）" if self.pages else ""))
         if self.pdf_error:
             out.append(f"未能生成 PDF：{self.pdf_error}")
         lst = self.lists
@@ -250,22 +251,36 @@ def render_bulletin(
     scores = quoted_scores(settings, workspace, ledger, period, now=now)
     context = bulletin_context(settings, result, lists, doc_number=text, day=day, scores=scores)
     target = bulletin_path(settings, workspace, period)
-    render_docx(
-        Path(settings.templates_dir) / TEMPLATE,
-        context,
-        target,
-        title=context["title"],
-        author=settings.bulletin.issuer,
-        when=datetime.combine(day, time(0, 0)),
-    )
+
+    def write(new_pages: int) -> None:
+        context["colophon_pages"] = [""] * new_pages
+        render_docx(
+            Path(settings.templates_dir) / TEMPLATE,
+            context,
+            target,
+            title=context["title"],
+            author=settings.bulletin.issuer,
+            when=datetime.combine(day, time(0, 0)),
+        )
+
+    write(0)
     out = BulletinOutput(period, target, text, lists, [u.unit for u in result.units])
     if pdf:
-        from reporting.documents.office import OfficeError, convert
+        from reporting.documents.office import OfficeError, convert, pdf_pages
 
         try:
-            out.pdf = convert(target, "pdf", target.parent, timeout=settings.report.pdf_timeout)
+            # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on an
+            # odd page → the 版记 on a page of its own; 版记 pushed to an odd page → a blank
+            # page before it
+            for new_pages in range(3):
+                if new_pages:
+                    write(new_pages)
+                out.pdf = convert(target, "pdf", target.parent, timeout=settings.report.pdf_timeout)
+                out.pages = pdf_pages(out.pdf)
+                if out.pages is None or out.pages % 2 == 0:
+                    break
         except OfficeError as exc:
-            out.pdf_error = str(exc)
+            out.pdf, out.pdf_error = None, str(exc)
     return out
 
 

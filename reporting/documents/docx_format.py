@@ -283,6 +283,7 @@ def set_para(
     jc: str | None = None,
     keep_next: bool = False,
     keep_lines: bool = False,
+    page_break_before: bool = False,
     outline: int | None = None,
     snap_to_grid: bool | None = None,
     widow: bool | None = None,
@@ -292,6 +293,8 @@ def set_para(
         child(p, "keepNext", _PPR_ORDER)
     if keep_lines:
         child(p, "keepLines", _PPR_ORDER)
+    if page_break_before:
+        child(p, "pageBreakBefore", _PPR_ORDER)
     if widow is not None:
         child(p, "widowControl", _PPR_ORDER, val="1" if widow else "0")
     if snap_to_grid is not None:

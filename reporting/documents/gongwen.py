@@ -45,12 +45,20 @@ def add_masthead_styles(doc, mark: str, number: str) -> None:
     )
 
 
-def colophon(doc, lines: list[str], *, style: str) -> None:
+def colophon(doc, lines: list[str], *, style: str, new_pages: str | None = None) -> None:
     """The 版记: one row per line (抄送：…； 印发机关 … 印发日期), between rules, at the page foot.
 
     A floating table anchored to the bottom of the type area: it stays at the foot of the
     page the body ends on (GB/T 9704 §7.4), whether the body fills it or not.
+
+    ``new_pages`` names a docxtpl list: one empty paragraph starting a new page per item
+    comes before the 版记. The 版记 belongs on an even page (the back of the last sheet);
+    the renderer counts the pages of the PDF and, when odd, renders again with one or two.
     """
+    if new_pages:
+        doc.add_paragraph(f"{{%p for _ in {new_pages} %}}")
+        fmt.set_para(doc.add_paragraph(style=doc.styles[style])._p, page_break_before=True)
+        doc.add_paragraph("{%p endfor %}")
     table = doc.add_table(rows=len(lines), cols=1)
     fmt.table_layout(table, [TYPE_AREA_MM], borders=False)
     tblPr = table._tbl.tblPr
@@ -59,8 +67,9 @@ def colophon(doc, lines: list[str], *, style: str) -> None:
         ("leftFromText", 0),
         ("rightFromText", 0),
         ("vertAnchor", "margin"),
-        ("horzAnchor", "margin"),
-        ("tblpXSpec", "center"),
+        # from the page edge: LibreOffice floats a table as wide as the type area only then
+        ("horzAnchor", "page"),
+        ("tblpX", fmt.MARGIN_LEFT),
         ("tblpYSpec", "bottom"),
     ):
         pos.set(qn(f"w:{key}"), str(value))
@@ -80,7 +89,9 @@ def colophon(doc, lines: list[str], *, style: str) -> None:
     # ends the body); a 1 pt paragraph that takes no visible room
     anchor = doc.add_paragraph(style=doc.styles[style])
     fmt.set_spacing(anchor._p, line=20, rule="exact")
-    fmt.set_font(anchor._p.get_or_add_pPr(), fmt.FANGSONG, 1)
+    # the paragraph mark's run properties (w:pPr/w:rPr), not run properties in w:pPr
+    mark = fmt.child(anchor._p.get_or_add_pPr(), "rPr", fmt._PPR_ORDER)
+    fmt.set_font(mark, fmt.FANGSONG, 1)
 
 
 def add_colophon_style(doc, name: str):

@@ -6,6 +6,7 @@ a timeout, and a fontconfig file mapping the official Chinese font names.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -69,3 +70,16 @@ def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -
         target = outdir / f"{src.stem}{produced[0].suffix}"
         shutil.move(str(produced[0]), target)
         return target
+
+
+def pdf_pages(path: Path | str) -> int | None:
+    """The number of pages of a PDF: ``pdfinfo`` (poppler-utils) when installed, else the page
+    objects of an uncompressed PDF such as LibreOffice writes; None when neither can tell."""
+    exe = shutil.which("pdfinfo")
+    if exe is not None:
+        proc = subprocess.run([exe, str(path)], capture_output=True, timeout=60, check=False)
+        found = re.search(rb"^Pages:\s+(\d+)", proc.stdout, re.M)
+        if proc.returncode == 0 and found:
+            return int(found.group(1))
+    count = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", Path(path).read_bytes()))
+    return count or None
