@@ -9,6 +9,11 @@ from jobs.cli import get_app, writes_data_dir
 @click.option("--period", "period_text", required=True, help="通报的季度，如 2024Q2。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需要安装 LibreOffice）。")
 @click.option(
+    "--send",
+    is_flag=True,
+    help="把通报 PDF 用邮件发给各单位（和 [bulletin] leader_emails）；已发送的不会重复发送。",
+)
+@click.option(
     "--number",
     type=int,
     default=None,
@@ -22,7 +27,7 @@ from jobs.cli import get_app, writes_data_dir
 )
 @click.pass_context
 @writes_data_dir()
-def command(ctx, period_text, pdf, number, date_text):
+def command(ctx, period_text, pdf, send, number, date_text):
     """生成季度督查通报（公文格式 GB/T 9704-2012）。
 
     \b
@@ -36,6 +41,7 @@ def command(ctx, period_text, pdf, number, date_text):
     示例：
       duban bulletin --period 2024Q2 --pdf
       duban bulletin --period 2024Q2 --pdf --number 3
+      duban bulletin --period 2024Q2 --send     生成 PDF 并发给各单位
     """
     from reporting.assess.bulletin import render_bulletin
     from reporting.core.exceptions import AssessError
@@ -60,10 +66,20 @@ def command(ctx, period_text, pdf, number, date_text):
             now=now,
             today=today,
             number=number,
-            pdf=pdf,
+            pdf=pdf or send,
             assignments=app.assignments,
         )
         for line in output.lines():
             click.echo(line)
         if output.pdf_error:
+            if send:
+                click.echo("通报 PDF 没有生成，没有发送任何邮件。", err=True)
             ctx.exit(1)
+        if send:
+            from reporting.assess.bulletin_send import send_bulletin
+
+            summary = send_bulletin(app.settings, app.registry, ledger, output, now=now)
+            for line in summary.lines():
+                click.echo(line)
+            if not summary.ok:
+                ctx.exit(1)

@@ -181,6 +181,7 @@ class BulletinOutput:
     doc_number: str
     lists: BulletinLists
     units: list[str] = field(default_factory=list)  # every unit due: the addressees
+    title: str = ""
     pdf: Path | None = None
     pdf_error: str = ""
     pages: int | None = None  # of the PDF
@@ -264,7 +265,9 @@ def render_bulletin(
         )
 
     write(0)
-    out = BulletinOutput(period, target, text, lists, [u.unit for u in result.units])
+    out = BulletinOutput(
+        period, target, text, lists, [u.unit for u in result.units], title=context["title"]
+    )
     if pdf:
         from reporting.documents.office import OfficeError, convert, pdf_pages
 

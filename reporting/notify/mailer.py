@@ -5,8 +5,8 @@
   internal CA). The password comes only from ``DUBAN_SMTP_PASSWORD``.
 - Headers never carry CR/LF from data: names and subjects are cleaned, addresses
   validated; anything else is refused before a connection is made.
-- The form goes as an attachment with its Chinese name (RFC 2231) plus an ASCII
-  fallback name for old clients.
+- The attachment (the form .xlsx, the 通报 .pdf; type by suffix) goes with its Chinese
+  name (RFC 2231) plus an ASCII fallback name for old clients.
 - ``outbox`` mode writes .eml files instead of sending (demo, or a mail gateway that
   picks files up).
 """
@@ -30,6 +30,9 @@ from reporting.core.exceptions import NotifyError, SendError
 from reporting.core.fileutil import atomic_write_bytes, safe_filename
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# attachment types by suffix: the forms (.xlsx) and the 通报 (.pdf); others as plain bytes
+ATTACHMENT_TYPES = {".xlsx": XLSX_TYPE, ".pdf": ("application", "pdf")}
+OCTET_STREAM = ("application", "octet-stream")
 _ADDR = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 )
@@ -101,14 +104,14 @@ def build_message(mail: Mail, *, sender: str, sender_display: str, date: datetim
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(mail.body, cte="base64")
     if mail.attachment is not None:
-        data = Path(mail.attachment).read_bytes()
-        msg.add_attachment(data, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1])
+        path = Path(mail.attachment)
+        maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), OCTET_STREAM)
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype)
         part = list(msg.iter_attachments())[-1]
-        name = clean_header(mail.attachment_name or Path(mail.attachment).name)
+        name = clean_header(mail.attachment_name or path.name)
         del part["Content-Disposition"]
-        part.set_raw(
-            "Content-Disposition", content_disposition(name, mail.fallback_name or "form.xlsx")
-        )
+        fallback = mail.fallback_name or f"attachment{path.suffix.lower()}"
+        part.set_raw("Content-Disposition", content_disposition(name, fallback))
     return msg
 
 
