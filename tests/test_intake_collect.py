@@ -341,7 +341,7 @@ def test_collect_and_status_commands(setup, duban):
     data = json.loads(r.out)
     assert data["counts"]["accepted"] == 1 and data["counts"]["due"] == 50
     assert next(u for u in data["units"] if u["unit"] == UNIT)["state"] == "accepted"
-    r = duban("status", "--period", "2024Q1")
+    r = duban("status", "--period", "2024Q1", "--all")
     assert (
         r.code == 0
         and "区发改委" in r.out
@@ -380,3 +380,75 @@ def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatc
     monkeypatch.setattr(intake, "examine", real)
     s = run(app)
     assert [(f.source, f.state) for f in s.new] == [("a.xlsx", "accepted")] and s.ok and s.written
+
+
+def test_status_lists_problem_units_first_and_counts_the_rest(app, duban):
+    import json as _json
+
+    from helpers import NOW
+    from remind_helpers import add_return, build_forms_once
+
+    from reporting.core.problems import Problem
+    from reporting.intake.status import period_status
+
+    build_forms_once(app)
+    units = list(app.assignments.by_unit)
+    for unit in units[:40]:
+        add_return(app, unit, "accepted")
+    problem = Problem(
+        "推进状态“进行中”不是规定的推进状态", file="区财政局.xlsx", sheet="牵头任务", cell="I6"
+    )
+    add_return(app, units[45], "rejected", [problem.to_dict()])
+    with app.ledger() as ledger:
+        st = period_status(app.settings, app.assignments, ledger, "2024Q1", now=NOW)
+    lines = st.lines()
+    body = lines[2:]
+    assert body[0].startswith(units[45]) and "退回待重报" in body[0]
+    # the reason on its own line, without the file name; the columns stay aligned
+    assert body[1].startswith("    退回原因：1. 牵头任务表第6行") and "区财政局.xlsx" not in body[1]
+    listed = [line.split()[0] for line in body if not line.startswith((" ", "其余", "合计"))]
+    assert listed == [units[45], *[u for u in units[40:] if u != units[45]]]
+    assert any(line.startswith("其余 40 个单位") and "--all" in line for line in lines)
+    assert len(st.lines(show_all=True)) == len(lines) + 40 - 1
+    # a CJK-aware table: the 状态 column starts at the same display column in every row
+    from reporting.core.columns import display_width
+
+    rows = [lines[1], body[0], body[2]]
+    starts = {
+        display_width(r[: r.index(s)])
+        for r, s in zip(rows, ("状态", "退回待重报", "未报送"), strict=True)
+    }
+    assert len(starts) == 1
+    data = _json.loads(st.to_json())
+    assert data["counts"]["accepted"] == 40
+
+
+def test_status_before_the_notice_day_is_not_overdue(app):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reporting.intake.status import period_status
+
+    with app.ledger() as ledger:
+        early = datetime(2024, 7, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        st = period_status(app.settings, app.assignments, ledger, "2024Q3", now=early)
+        late = datetime(2024, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        after = period_status(app.settings, app.assignments, ledger, "2024Q3", now=late)
+    text = "\n".join(st.lines(show_all=True))
+    assert "未开始" in text.splitlines()[0] and "已逾期" not in text
+    assert "未下发" in text and "未报送 " not in text.split("合计")[0]
+    # after the deadline, units that were never sent a form are 未下发, not blamed as overdue
+    text = "\n".join(after.lines())
+    assert "未开始" not in text and "已逾期" not in text and "未下发" in text
+
+
+def test_units_table_counts_cjk_width(duban):
+    from reporting.core.columns import display_width
+
+    r = duban("units")
+    lines = r.out.splitlines()[:-1]
+    ends = {
+        display_width(line[: line.index("联络员") if "联络员" in line else line.index("联系人")])
+        for line in lines
+    }
+    assert len(ends) == 1, lines[:3]

@@ -407,7 +407,7 @@ def test_status_names_the_mail(setup, tmp_path, duban):
     with Ledger(app.workspace.ledger_path) as ledger:
         st = period_status(app.settings, app.assignments, ledger, PERIOD, now=NOW)
     assert next(u for u in st.units if u.unit == UNIT).source == source("区发改委.xlsx")
-    r = duban("status", "--period", "2024Q1")
+    r = duban("status", "--period", "2024Q1", "--all")
     assert r.code == 0 and f"来自{source('区发改委.xlsx')}" in r.out
     assert "邮件" in duban("collect", "--help").out
 

@@ -9,11 +9,18 @@ from jobs.cli import get_app, period_option
     help="报告期，如 2024Q1 或 2024年第一季度；不写则显示当前报送周期的概况和接下来的排程任务。",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序读取）。")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="列出全部单位（默认只列退回、待核实、未报送、逾期的单位）。",
+)
 @click.pass_context
-def command(ctx, period_text, as_json):
+def command(ctx, period_text, as_json, show_all):
     """查看某报告期各单位的报送情况；不写 --period 时显示当前报送周期的概况。
 
     \b
+    先列需要处理的单位（退回、待核实、未报送、逾期报送），其余单位只给个数，加 --all 全部列出。
     每个单位：是否已生成表单、是否已发通知、是否报回（时间、第几版）、
     已接收还是被退回（退回原因）、最新一份的回执或退回通知是否已发、是否逾期；
     最后一行是合计。
@@ -25,6 +32,7 @@ def command(ctx, period_text, as_json):
     示例：
       duban status
       duban status --period 2024Q1
+      duban status --period 2024Q1 --all
       duban status --period 2024Q1 --json
     """
     from reporting.core.periods import Period
@@ -43,5 +51,5 @@ def command(ctx, period_text, as_json):
     if as_json:
         click.echo(status.to_json())
         return
-    for line in status.lines():
+    for line in status.lines(show_all=show_all):
         click.echo(line)

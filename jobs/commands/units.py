@@ -35,10 +35,19 @@ def command(ctx, as_json):
     if as_json:
         click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{'单位':<16}{'类型':<6}{'牵头':>4}{'配合':>4}  联系人")
-    for it in items:
-        u = app.registry.units[it["name"]]
-        click.echo(
-            f"{it['name']:<16}{u.kind_cn:<6}{it['lead']:>4}{it['coop']:>4}  {it['contact']} {it['phone']}"
+    from reporting.core.columns import table
+
+    rows = [
+        (
+            it["name"],
+            app.registry.units[it["name"]].kind_cn,
+            str(it["lead"]),
+            str(it["coop"]),
+            it["contact"],
+            it["phone"],
         )
+        for it in items
+    ]
+    for line in table(("单位", "类型", "牵头", "配合", "联系人", "电话"), rows, right=(2, 3)):
+        click.echo(line)
     click.echo(f"共 {len(items)} 个单位需要填报。")

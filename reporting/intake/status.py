@@ -11,11 +11,11 @@ Public helpers:
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from reporting.core.calendar import period_calendar
+from reporting.core.columns import table
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
@@ -35,10 +35,13 @@ RECEIPT_CN = {"sent": "已发", "failed": "失败", "pending": "未发", "": "�
 
 
 def _messages(row, level: str | None = None) -> list[str]:
+    """Place and text of each problem, without the file name (the reader knows the file)."""
+    from reporting.notify.remind import problem_text
+
     out = []
     for p in Ledger.problems_of(row):
-        if level is None or p.get("level", "error") == level:
-            out.append(p.get("message") or p.get("text", ""))
+        if level is None or (p.get("level", "error") if isinstance(p, dict) else "error") == level:
+            out.append(problem_text(p))
     return out
 
 
@@ -113,6 +116,24 @@ class UnitStatus:
     def state_cn(self) -> str:
         return STATE_CN.get(self.state, self.state)
 
+    def label(self, started: bool) -> str:
+        """The state in words; a unit no form or notice reached is 未下发, not 未报送."""
+        if self.state == "missing" and not (self.form or self.notified):
+            return "未下发"
+        return self.state_cn
+
+    def rank(self, started: bool) -> int | None:
+        """Where the unit goes in the problem list (None: nothing to do)."""
+        if self.state == ReturnState.REJECTED:
+            return 0
+        if self.state == ReturnState.HELD:
+            return 1
+        if self.state == "missing":
+            return 2 if started else None
+        if self.late:
+            return 3
+        return None
+
 
 @dataclass
 class PeriodStatus:
@@ -126,6 +147,7 @@ class PeriodStatus:
         default_factory=list
     )  # scans with no unit in the name
     held: list[dict] = field(default_factory=list)  # 待核实 returns not decided yet
+    started: bool = True  # the 通知 day has come (before it nothing is missing or overdue)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -146,41 +168,69 @@ class PeriodStatus:
         data["counts"] = self.counts()
         return json.dumps(data, ensure_ascii=False, indent=2)
 
-    def lines(self) -> list[str]:
-        out = [
-            f"{self.period_label}（{self.period}）报送情况，截止时间 {self.deadline[:16].replace('T', ' ')}"
+    def problem_units(self) -> list[UnitStatus]:
+        """Units needing the office's attention, worst first: 退回, 待核实, 未报送/逾期
+        (once the forms went out), then accepted but late."""
+        ranked = [(u.rank(self.started), i, u) for i, u in enumerate(self.units)]
+        return [
+            u for _, _, u in sorted((t for t in ranked if t[0] is not None), key=lambda t: t[:2])
         ]
-        widths = (26, 6, 6, 12, 18, 6, 6)
-        out.append(
-            _row(("单位", "表单", "通知", "状态", "报送时间", "版本", "回执", "说明"), widths)
-        )
-        for u in self.units:
+
+    def lines(self, show_all: bool = False) -> list[str]:
+        state = "" if self.started else "（未开始：通知尚未下发）"
+        out = [
+            f"{self.period_label}（{self.period}）报送情况{state}，截止时间 {self.deadline[:16].replace('T', ' ')}"
+        ]
+        problems = self.problem_units()
+        shown = problems + [u for u in self.units if u not in problems] if show_all else problems
+        rows, notes = [], {}
+        for u in shown:
             when = (u.received_at or "")[:16].replace("T", " ")
             note = []
             if u.state == ReturnState.ACCEPTED and u.late:
                 note.append("逾期报送")
-            if u.overdue:
+            if u.overdue and (u.form or u.notified):
                 note.append("已逾期")
-            if u.problems:
-                note.append(
-                    "；".join(u.problems[:3])
-                    + (f" 等 {len(u.problems)} 个问题" if len(u.problems) > 3 else "")
-                )
-            elif u.warnings:
-                note.append(f"{len(u.warnings)} 条提醒")
+            if u.warnings and not u.problems:
+                note.append(f"校验提醒 {len(u.warnings)} 条")
             if u.attachments:
                 note.append(f"附件 {len(u.attachments)} 份")
-            if is_mail_source(u.source):
-                note.append(f"来自{u.source}")
-            cells = (
-                u.unit,
-                "有" if u.form else "无",
-                "已发" if u.notified else "未发",
-                u.state_cn,
-                when or "—",
-            )
             receipt = RECEIPT_CN.get(u.receipt, u.receipt)
-            out.append(_row((*cells, str(u.versions or "—"), receipt, "；".join(note)), widths))
+            rows.append(
+                (
+                    u.unit,
+                    "有" if u.form else "无",
+                    "已发" if u.notified else "未发",
+                    u.label(self.started),
+                    when or "—",
+                    str(u.versions or "—"),
+                    receipt,
+                    "；".join(note),
+                )
+            )
+            # reasons and mail sources on their own indented lines: the columns stay aligned
+            extra = []
+            if u.problems:
+                listed = "；".join(f"{n}. {x}" for n, x in enumerate(u.problems[:3], 1))
+                more = f" 等 {len(u.problems)} 个问题" if len(u.problems) > 3 else ""
+                extra.append(f"    退回原因：{listed}{more}")
+            if is_mail_source(u.source):
+                extra.append(f"    来自{u.source}")
+            notes[len(rows) - 1] = extra
+        header = ("单位", "表单", "通知", "状态", "报送时间", "版本", "回执", "说明")
+        for i, line in enumerate(table(header, rows)):
+            out.append(line)
+            out += notes.get(i - 1, [])
+        if not problems:
+            out.append("没有需要处理的单位。")
+        hidden = len(self.units) - len(shown)
+        if hidden:
+            out.append(
+                f"其余 {hidden} 个单位已按时报送、已接收"
+                if self.started
+                else f"其余 {hidden} 个单位尚未开始报送"
+            )
+            out[-1] += "（加 --all 列出全部单位）。"
         for item in self.unidentified:
             out.append(
                 f"无法识别的文件：{item['source']}（{item['received_at'][:16].replace('T', ' ')}）：{'；'.join(item['problems'][:2])}"
@@ -208,16 +258,6 @@ class PeriodStatus:
         return out
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _row(cells, widths) -> str:
-    """Columns padded by display width (a CJK character takes two terminal cells)."""
-    parts = [c + " " * max(1, w - _width(c)) for c, w in zip(cells, widths, strict=False)]
-    return "".join(parts) + "".join(cells[len(widths) :])
-
-
 def period_status(
     settings: Settings,
     assignments: Assignments,
@@ -227,7 +267,8 @@ def period_status(
     now: datetime,
 ) -> PeriodStatus:
     period = Period.parse(period)
-    deadline = period_calendar(period, settings.deadline).deadline
+    cal = period_calendar(period, settings.deadline)
+    deadline = cal.deadline
     rows = ledger.returns(period)
     forms = ledger.forms(period)
     status = PeriodStatus(
@@ -235,6 +276,7 @@ def period_status(
         period_label=period.full_label,
         deadline=deadline.isoformat(),
         now=now.isoformat(timespec="seconds"),
+        started=now.date() >= cal.stages["通知"] or bool(rows),
     )
     by_unit: dict[str, list] = {}
     for row in rows:
@@ -279,7 +321,7 @@ def period_status(
             problems=ur.problems,
             attachments=attached.get(ur.unit, []),
         )
-        us.overdue = ur.state != ReturnState.ACCEPTED and now > deadline
+        us.overdue = ur.state != ReturnState.ACCEPTED and now > deadline and status.started
         in_force = [r for r in own if r["state"] == "accepted"] or own
         if own:  # receipts answer a unit's latest return (reporting.notify.receipts)
             us.receipt = receipts.get(receipt_key(own[-1]["sha256"]), "pending")
