@@ -160,7 +160,7 @@ def test_every_return_is_answered_at_once_and_a_rerun_sends_nothing(setup, serve
     )
     head = st.lines()[1]
     assert "回执" in head and "说明" in head
-    assert any(line.startswith(VILLAGE) and " 已发 " in line for line in st.lines(show_all=True))
+    assert any(line.startswith(VILLAGE) and " 已发" in line for line in st.lines(show_all=True))
 
     again = answer(app)
     assert again.sent == 0 and again.receipts == [] and len(handler.messages) == 3
@@ -345,7 +345,7 @@ def test_collect_command_prints_the_receipts(setup, server, mail_env, duban):
     subjects = {m["Subject"][:4] for _, _, m in handler.messages}
     assert subjects == {"【回执】", "【退回】"}
     r = duban("status", "--period", "2024Q1", "--all")
-    assert any(line.startswith(UNIT) and " 已发 " in line for line in r.out.splitlines())
+    assert any(line.startswith(UNIT) and " 已发" in line for line in r.out.splitlines())
 
 
 def test_collect_command_without_mail_prints_one_hint(setup, duban):
