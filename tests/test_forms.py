@@ -639,3 +639,54 @@ def test_the_forms_command_records_the_step_for_the_runner(duban, app):
     assert r.code == 0, r.output
     with Ledger(app.workspace.ledger_path) as ledger:
         assert ledger.step_done(Q1, "forms")["detail"] == f"{len(app.assignments.by_unit)} 个单位"
+
+
+# -- written over the cores, the same as one by one ---------------------------------------
+def test_forms_written_in_parallel_equal_the_serial_ones(tmp_path):
+    """Workers write the workbooks, the parent records them: same bytes, same ledger rows
+    in the same order, whatever the number of processes."""
+    outcomes = {}
+    for workers in (1, 2):
+        app = create_app(ROOT / "config.toml", data_dir=tmp_path / f"w{workers}", env={})
+        progress: list[str] = []
+        summary = build_forms(
+            app.settings,
+            app.assignments,
+            app.workspace,
+            Q1,
+            now=NOW,
+            workers=workers,
+            progress=progress.append,
+        )
+        assert summary.ok and len(summary.built) == len(app.assignments.by_unit)
+        files = {f.unit: f.path.read_bytes() for f in summary.built}
+        with Ledger(app.workspace.ledger_path) as ledger:
+            rows = [
+                (r["unit"], r["form_id"], r["fingerprint"], r["created_at"])
+                for r in ledger.conn.execute("SELECT * FROM forms ORDER BY rowid")
+            ]
+        outcomes[workers] = (progress, [f.unit for f in summary.built], files, rows)
+    serial, parallel = outcomes[1], outcomes[2]
+    assert parallel[0] == serial[0] == parallel[1]  # progress and summary in the serial order
+    assert parallel[2].keys() == serial[2].keys()
+    for unit, data in serial[2].items():
+        assert parallel[2][unit] == data, unit
+    assert parallel[3] == serial[3] and len(serial[3]) == len(serial[2])
+
+
+def test_a_failing_form_is_reported_and_the_others_recorded(tmp_path):
+    """A worker's error is the unit's failure in the summary; the batch and the ledger go on."""
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
+    out = tmp_path / "out"
+    out.mkdir()
+    units = list(app.assignments.by_unit)
+    blocked = Workspace(tmp_path / "data").form_path(Q1, units[3]).name
+    (out / blocked).mkdir()  # a folder where the form should go: replacing it fails
+    summary = build_forms(
+        app.settings, app.assignments, app.workspace, Q1, now=NOW, out_dir=out, workers=2
+    )
+    assert [u for u, _ in summary.failed] == [units[3]]
+    assert "无法写入" in summary.failed[0][1]
+    assert len(summary.built) == len(units) - 1
+    with Ledger(app.workspace.ledger_path) as ledger:
+        assert set(ledger.forms(Q1)) == set(units) - {units[3]}

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # XML 1.0 forbids these control characters (same set as openpyxl's ILLEGAL_CHARACTERS_RE)
@@ -75,3 +76,18 @@ def atomic_save(target: Path | str, save: Callable[[Path], None]) -> None:
     """Call ``save(tmp_path)`` (e.g. ``workbook.save``) and move the result into place."""
     with atomic_path(target) as tmp:
         save(tmp)
+
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every entry of a written .docx/.xlsx: no wall clock
+
+
+class FixedTimeZip(ZipFile):
+    """A zip whose entries are all deflated, dated ``ZIP_TIME`` and mode 0644, so equal
+    content gives equal bytes (zipfile and openpyxl stamp entries with the wall clock)."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        name = getattr(zinfo_or_arcname, "filename", zinfo_or_arcname)
+        fixed = ZipInfo(name, date_time=ZIP_TIME)
+        fixed.compress_type = ZIP_DEFLATED
+        fixed.external_attr = 0o644 << 16
+        super().writestr(fixed, data)

@@ -22,6 +22,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from reporting.core.fileutil import FixedTimeZip
+
 # -- numbers (twips unless said otherwise) ------------------------------------
 A4_W, A4_H = 11906, 16838
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 2098, 1984, 1587, 1474  # 37/35/28/26 mm
@@ -550,7 +552,6 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
 
 
 # -- reproducible files -------------------------------------------------------------
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def set_core_properties(document, *, title: str, author: str, when: datetime) -> None:
@@ -569,10 +570,7 @@ def normalize_zip(data: bytes) -> bytes:
     """Rewrite a .docx/.xlsx zip with fixed entry times so equal content gives equal bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with FixedTimeZip(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            dst.writestr(info.filename, src.read(info.filename))
     return out.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Set
+from contextlib import contextmanager
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from reporting.core.fileutil import clean_text, safe_cell_text
 from reporting.core.ledger import Ledger
 from reporting.core.model import Answer
 from reporting.core.pace import num, status_rule
+from reporting.core.parallel import ordered_map
 from reporting.core.periods import Period, chinese_date
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.states import Role
@@ -41,6 +43,7 @@ from reporting.taskbook.assignments import Assignments, ResolvedTask, UnitRows
 
 GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
 MIN_DATA_ROW_PT = 45.0  # room to write by hand on a printout
+LEDGER_BATCH = 50  # form records per ledger commit
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,13 @@ def build_forms(
     out_dir: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
     ledger: Ledger | None = None,
+    workers: int | None = None,
     now: datetime,
 ) -> FormsSummary:
-    """Write the forms of ``period`` (all units with rows, or ``units``); see module doc."""
+    """Write the forms of ``period`` (all units with rows, or ``units``); see module doc.
+
+    ``workers``: processes writing workbooks (None: one per core for a large batch, 1:
+    serial); the files and the ledger are the same either way."""
     period = Period.parse(period)
     _refuse_broken_table(assignments)
     targets, no_rows = select_units(assignments, units)
@@ -147,32 +154,73 @@ def build_forms(
     ledger = ledger or Ledger(workspace.ledger_path)
     used: set[Path] = set()
     try:
+        # which units to build and where: reads only, in order
+        todo: list[tuple[str, tuple | None]] = []
         for rows in targets:
             unit = rows.unit
-            try:
-                if not force and ledger.notice_sent(period, unit):
+            if not force and ledger.notice_sent(period, unit):
+                todo.append((unit, None))
+                continue
+            path = _target_path(workspace, period, unit, out_dir, used)
+            todo.append((unit, (path, rows, previous.get(unit, {}))))
+        # the workbooks, over the cores; the ledger in the parent, in the same order
+        jobs = [job for _, job in todo if job is not None]
+        written = ordered_map(_write_job, ctx, jobs, count=len(jobs), workers=workers)
+        at = now.isoformat(timespec="seconds")
+        with _batches(ledger) as flush:
+            for unit, job in todo:
+                if job is None:
                     summary.skipped_sent.append(unit)
-                    continue
-                path = _target_path(workspace, period, unit, out_dir, used)
-                form = write_form(path, ctx, rows, previous.get(unit, {}))
-                ledger.record_form(
-                    period,
-                    unit,
-                    form.form_id,
-                    str(path),
-                    form.fingerprint,
-                    at=now.isoformat(timespec="seconds"),
-                )
-                summary.built.append(form)
-            except (DubanError, OSError) as exc:
-                summary.failed.append((unit, str(exc)))
-            finally:
+                else:
+                    form, error = next(written)
+                    if form is None:
+                        summary.failed.append((unit, error))
+                    else:
+                        ledger.record_form(
+                            period, unit, form.form_id, str(form.path), form.fingerprint, at=at
+                        )
+                        summary.built.append(form)
+                        flush()
                 if progress:
                     progress(unit)
     finally:
         if own_ledger:
             ledger.close()
     return summary
+
+
+def _write_job(ctx: FormContext, job: tuple) -> tuple[UnitForm | None, str]:
+    """One unit's workbook (in a worker process or here): the form, or why it failed."""
+    path, rows, previous = job
+    try:
+        return write_form(path, ctx, rows, previous), ""
+    except (DubanError, OSError) as exc:
+        return None, str(exc)
+
+
+@contextmanager
+def _batches(ledger: Ledger, size: int = LEDGER_BATCH):
+    """Form records committed ``size`` at a time (one disk sync each, not one per form),
+    and whatever is recorded when the run stops, however it stops: every record names a
+    form already written; a form written but not recorded is built again by the next run.
+    Inside a caller's transaction, that transaction decides."""
+    if ledger.conn.in_transaction:
+        yield lambda: None
+        return
+    recorded = 0
+
+    def flush() -> None:
+        nonlocal recorded
+        recorded += 1
+        if recorded % size == 0:
+            ledger.conn.execute("COMMIT")
+            ledger.conn.execute("BEGIN IMMEDIATE")
+
+    ledger.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield flush
+    finally:
+        ledger.conn.execute("COMMIT")
 
 
 def _refuse_broken_table(assignments: Assignments) -> None:

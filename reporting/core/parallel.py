@@ -1,0 +1,91 @@
+"""Pure work spread over the machine's cores, results in the order of the inputs.
+
+For work where each item stands alone (a form to write, a returned file to read and check):
+worker processes compute, the caller keeps every ledger write and takes the results in input
+order, so a parallel run leaves the same ledger (and the same files) as a serial one. Small
+batches stay in the calling process: starting workers costs more than it saves.
+
+Workers are forked from a single-threaded caller (nothing to import again, and a script
+without a ``__main__`` guard works); a caller holding threads (the scheduler service, a
+test's SMTP server) gets ``forkserver`` workers instead, as a forked copy would inherit the
+other threads' locks in an unknown state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+MIN_ITEMS_PER_WORKER = 24  # fewer items than this per extra process: stay serial
+
+_shared: Any = None  # what every call in a worker process shares (set once per worker)
+
+
+def cores() -> int:
+    """Processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(items: int, workers: int | None = None) -> int:
+    """Processes for ``items`` items: ``workers`` when given (1 = serial), else one per
+    core as long as each gets at least ``MIN_ITEMS_PER_WORKER`` items."""
+    if workers is not None:
+        return max(1, min(workers, items))
+    return max(1, min(cores(), items // MIN_ITEMS_PER_WORKER))
+
+
+def _init(shared: Any) -> None:
+    global _shared
+    _shared = shared
+
+
+def _call(fn: Callable[[Any, Any], Any], chunk: list) -> list:
+    return [fn(_shared, item) for item in chunk]
+
+
+def ordered_map(
+    fn: Callable[[Any, Any], Any],
+    shared: Any,
+    items: Iterable[Any],
+    *,
+    count: int,
+    workers: int | None = None,
+    chunk: int = 8,
+) -> Iterator[Any]:
+    """``fn(shared, item)`` for each item, yielded in input order.
+
+    ``fn`` must be a module-level function and ``shared``/items picklable: ``shared`` is
+    sent once to each worker. ``count`` is the number of items (to size the pool). At most
+    a few chunks per worker are in flight, so memory stays bounded however many items;
+    an exception in ``fn`` is raised here, at its item.
+    """
+    n = worker_count(count, workers)
+    if n <= 1:
+        for item in items:
+            yield fn(shared, item)
+        return
+    import multiprocessing
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if single else "forkserver")
+    with ProcessPoolExecutor(n, mp_context=context, initializer=_init, initargs=(shared,)) as pool:
+        pending: deque = deque()
+        batch: list = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == chunk:
+                pending.append(pool.submit(_call, fn, batch))
+                batch = []
+                while len(pending) > 3 * n:
+                    yield from pending.popleft().result()
+        if batch:
+            pending.append(pool.submit(_call, fn, batch))
+        while pending:
+            yield from pending.popleft().result()
