@@ -1,6 +1,8 @@
 """Time and peak memory of ``build_forms``: the bundled data, and a synthetic table of
 1,000 units × 2,000 rows (each row: one lead unit, three cooperating units, and one to
-three indicators on a third of the rows).
+three indicators on a third of the rows); the floor beside it, a bare XlsxWriter loop
+writing the same cells (no styles, protection, validation or identification), as the
+ratio of the two measured in the same run; and the cost per unit at 100 / 300 / 1,000 units.
 
 Each case runs in a fresh process so its peak resident memory (``ru_maxrss``) is its own.
 Run: ``python -m bench.bench_forms`` (or one case: ``python -m bench.bench_forms synthetic``).
@@ -20,7 +22,8 @@ from pathlib import Path
 from bench import BENCH_NOW
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ("bundled", "synthetic")
+CASES = ("bundled", "synthetic", "xlsxwriter", "scale100", "scale300")
+SCALE = {"scale100": 100, "scale300": 300, "synthetic": 1000}
 
 
 def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7):
@@ -73,10 +76,13 @@ def run_case(case: str) -> dict:
     from reporting.core.workspace import Workspace
     from reporting.forms.build import build_forms
 
+    if case == "xlsxwriter":
+        return run_floor()
     with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
         app = create_app(ROOT / "config.toml", data_dir=tmp, env={})
         t_setup = time.perf_counter()
-        assignments = app.assignments if case == "bundled" else synthetic_assignments()
+        n = SCALE.get(case, 0)
+        assignments = app.assignments if case == "bundled" else synthetic_assignments(n, 2 * n)
         rows = len(assignments.rows)
         setup = time.perf_counter() - t_setup
         t0 = time.perf_counter()
@@ -99,28 +105,112 @@ def run_case(case: str) -> dict:
         }
 
 
+def run_floor() -> dict:
+    """The floor: one XlsxWriter workbook per unit with the same sheets and the same given
+    cells (headers, 序号, 任务编号, 任务内容, 责任分工, indicator targets), nothing else."""
+    import xlsxwriter
+
+    from reporting.forms import formspec as fs
+
+    assignments = synthetic_assignments()
+    with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
+        t0 = time.perf_counter()
+        size = 0
+        for unit, rows in assignments.by_unit.items():
+            path = Path(tmp) / f"{unit}.xlsx"
+            wb = xlsxwriter.Workbook(path)
+            for role, task_rows in (("lead", rows.lead), ("coop", rows.coop)):
+                if not task_rows:
+                    continue
+                ws = wb.add_worksheet(fs.TASK_SHEETS[role])
+                cols = fs.columns(max(len(r.task.indicators) for r in task_rows))
+                for c, col in enumerate(cols):
+                    ws.write_string(fs.HEADER_ROW - 1, c, col.header)
+                for i, r in enumerate(task_rows):
+                    duty = "牵头单位：" + "、".join(r.lead_units)
+                    given = {"seq": i + 1, "task_id": r.task.label, "content": r.task.content}
+                    given["duty"] = duty
+                    for c, col in enumerate(cols):
+                        if col.key in given:
+                            ws.write(fs.FIRST_DATA_ROW - 1 + i, c, given[col.key])
+                        elif col.kind == "indicator_target" and col.indicator <= len(
+                            r.task.indicators
+                        ):
+                            ind = r.task.indicators[col.indicator - 1]
+                            ws.write_string(fs.FIRST_DATA_ROW - 1 + i, c, fs.indicator_label(ind))
+            wb.close()
+            size += path.stat().st_size
+        took = time.perf_counter() - t0
+        units = len(assignments.by_unit)
+        return {
+            "case": "xlsxwriter",
+            "units": units,
+            "seconds": took,
+            "per_form_ms": 1000 * took / units,
+            "mb_written": size / 1e6,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+
+
+def _child(case: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_forms", case],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in CASES:
         print(json.dumps(run_case(sys.argv[1])))
         return
+    from reporting.core.parallel import cores
+
     print("| 数据 | 单位（表单） | 任务行 | 表内行合计 | 用时 | 每份 | 写出 | 峰值内存（RSS） |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for case in CASES:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_forms", case],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+    got = {}
+    for case in ("bundled", "synthetic"):
+        r = got[case] = _child(case)
         name = "自带数据" if case == "bundled" else "合成 1,000 单位 × 2,000 行"
         print(
             f"| {name} | {r['units']} | {r['rows']} | {r['sheet_rows']} | {r['seconds']:.1f} s | "
             f"{r['per_form_ms']:.0f} ms | {r['mb_written']:.1f} MB | {r['peak_rss_mb']:.0f} MB |"
         )
     print()
-    print("用时只计 build_forms（含写入 ledger）；峰值内存为该进程的最大常驻内存（ru_maxrss）。")
+    print(
+        f"用时只计 build_forms（含写入 ledger）；表单由 {cores()} 个进程并行写出（每核一个），"
+        "台账由主进程按单位顺序写入。峰值内存为主进程的最大常驻内存（ru_maxrss）。"
+    )
+    floor = _child("xlsxwriter")
+    duban = got["synthetic"]
+    print()
+    print("对照（同一次运行中测得）：")
+    print()
+    print("| 方式 | 表单 | 用时 | 每份 | 写出 | 与 duban 之比 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        f"| duban forms（样式、保护、数据验证、识别信息、打印设置） | {duban['units']} | "
+        f"{duban['seconds']:.1f} s | {duban['per_form_ms']:.1f} ms | {duban['mb_written']:.1f} MB | 1 |"
+    )
+    print(
+        f"| 裸 XlsxWriter 循环（同样的单元格，无样式、保护、验证，单进程） | {floor['units']} | "
+        f"{floor['seconds']:.1f} s | {floor['per_form_ms']:.1f} ms | {floor['mb_written']:.1f} MB | "
+        f"duban 用时为其 {duban['seconds'] / floor['seconds']:.1f} 倍 |"
+    )
+    print()
+    print("规模（每单位的成本应保持平稳）：")
+    print()
+    print("| 单位 × 任务行 | 用时 | 每单位 |")
+    print("| --- | --- | --- |")
+    for case in ("scale100", "scale300", "synthetic"):
+        r = got.get(case) or _child(case)
+        print(
+            f"| {SCALE[case]:,} × {2 * SCALE[case]:,} | {r['seconds']:.1f} s | "
+            f"{r['per_form_ms']:.1f} ms |"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
+from conftest import ROOT
 from test_intake_support import PERIOD, UNIT, col_of, fill, make_forms, row_of, valid_answers
 
 from reporting.core.calendar import TZ, period_calendar
@@ -452,3 +453,79 @@ def test_units_table_counts_cjk_width(duban):
         for line in lines
     }
     assert len(ends) == 1, lines[:3]
+
+
+def _ledger_rows(workspace) -> dict[str, list[tuple]]:
+    """Every intake table in insertion order, the data dir's own path taken out."""
+    root = str(workspace.root)
+    out = {}
+    with Ledger(workspace.ledger_path) as ledger:
+        for table in ("files", "returns", "return_answers", "attachments"):
+            rows = ledger.conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+            out[table] = [
+                tuple(v.replace(root, "<data>") if isinstance(v, str) else v for v in row)
+                for row in rows
+            ]
+    return out
+
+
+def test_examined_over_the_cores_the_ledger_is_the_serial_one(app, tmp_path):
+    """Workers read and check the files ahead; archive and ledger stay in the parent, in
+    inbox order: the same ledger rows, outcomes and merged outputs as one by one."""
+    import shutil
+
+    from jobs.app import create_app
+    from reporting.intake.collect import collect as take_in
+    from reporting.merge.rebuild import merge_period
+
+    units = [UNIT, "长青乡", "区人社局"]
+    forms = make_forms(app, units)
+    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
+    inbox = tmp_path / "inbox"
+    when = deadline - timedelta(days=3)
+    for i in range(12):  # versions, a rejected one, a duplicate, a picture, a scan
+        unit = units[i % 3]
+        answers = valid_answers(app, unit)
+        first = next(k for k in answers if k[0] == "lead")
+        answers[first]["progress"] += f"（第{i}版）"
+        if i == 4:
+            answers[first]["percent"] = 150
+        put(fill(forms[unit], inbox / f"批{i // 5}" / f"{unit}{i}.xlsx", answers), when)
+        when += timedelta(hours=1)
+    shutil.copy2(inbox / "批0" / f"{UNIT}0.xlsx", inbox / "副本.xlsx")
+    put(inbox / "副本.xlsx", when)
+    (inbox / "截图.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(50))
+    (inbox / "盖章件.pdf").write_bytes(b"%PDF-1.4\n" + bytes(50))
+    seen = {}
+    for workers in (1, 2):
+        other = create_app(ROOT / "config.toml", data_dir=tmp_path / f"w{workers}", env={})
+        ws = other.workspace
+        with Ledger(ws.ledger_path) as ledger:
+            s = take_in(
+                other.settings,
+                other.assignments,
+                ws,
+                PERIOD,
+                inbox=inbox,
+                now=NOW,
+                ledger=ledger,
+                workers=workers,
+            )
+            merge_period(other.settings, other.assignments, ws, PERIOD, ledger, NOW)
+        outcomes = [
+            (f.source, f.state, f.unit, f.late, [p.to_dict() for p in f.problems]) for f in s.new
+        ]
+        seen[workers] = (
+            outcomes,
+            s.known,
+            s.attachments,
+            s.failed,
+            _ledger_rows(ws),
+            ws.merged_json(PERIOD).read_bytes(),
+            ws.merged_xlsx(PERIOD).read_bytes(),
+        )
+    serial, parallel = seen[1], seen[2]
+    assert len(serial[0]) == 13 and {o[1] for o in serial[0]} >= {"accepted", "rejected"}
+    assert serial[1] == ["副本.xlsx"] and not serial[3]
+    for i, (a, b) in enumerate(zip(serial, parallel, strict=True)):
+        assert a == b, i

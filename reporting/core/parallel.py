@@ -39,9 +39,25 @@ def worker_count(items: int, workers: int | None = None) -> int:
     return max(1, min(cores(), items // MIN_ITEMS_PER_WORKER))
 
 
-def _init(shared: Any) -> None:
+def _init(shared: Any, parent: int | None) -> None:
     global _shared
+    _die_with(parent)
     _shared = shared
+
+
+def _die_with(parent: int | None) -> None:
+    """A worker ends when its caller is killed: left over, it would hold the caller's
+    output pipes open and keep writing files nobody records (Linux: PR_SET_PDEATHSIG). A
+    ``forkserver`` worker's parent is the server, which ends with the caller."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool notices a dead caller itself
+        return
+    if parent is not None and os.getppid() != parent:  # the caller died before the line above
+        os._exit(1)
 
 
 def _call(fn: Callable[[Any, Any], Any], chunk: list) -> list:
@@ -75,7 +91,10 @@ def ordered_map(
 
     single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if single else "forkserver")
-    with ProcessPoolExecutor(n, mp_context=context, initializer=_init, initargs=(shared,)) as pool:
+    parent = os.getpid() if single else None
+    with ProcessPoolExecutor(
+        n, mp_context=context, initializer=_init, initargs=(shared, parent)
+    ) as pool:
         pending: deque = deque()
         batch: list = []
         for item in items:

@@ -55,6 +55,7 @@ from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
 from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
+from reporting.intake.ahead import Ahead, examine_ahead
 from reporting.intake.identify import unit_from_name
 from reporting.intake.inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
 from reporting.intake.mailbox import (
@@ -218,9 +219,11 @@ def collect(
     now: datetime,
     progress: Callable[[str], None] | None = None,
     ledger: Ledger | None = None,
+    workers: int | None = None,
 ) -> CollectSummary:
     """Take in every new file of the inbox into the ledger (see module doc); merging is
-    ``reporting.merge.rebuild``."""
+    ``reporting.merge.rebuild``. ``workers``: processes examining files ahead
+    (``reporting.intake.ahead``; None: one per core for a large inbox, 1: none)."""
     period = Period.parse(period)
     inbox = Path(inbox) if inbox else workspace.inbox_dir(period)
     summary = CollectSummary(period=period, inbox=inbox)
@@ -232,7 +235,10 @@ def collect(
     intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
     try:
         clean_stale_temp(workspace.archive_dir, now)
-        for path, source in scan_inbox(inbox, summary.ignored):
+        files = scan_inbox(inbox, summary.ignored)
+        ahead = examine_ahead(intake, files, workers)
+        for path, source in files:
+            intake.ready = next(ahead, None)
             try:
                 intake.take_in(path, source)
             except OSError as exc:
@@ -264,6 +270,7 @@ class _Intake:
         self.deadline = period_calendar(period, settings.deadline).deadline
         self.previous = previous_answers(previous_result(workspace, period)[0])
         self.limits = Limits.from_settings(settings.intake)
+        self.ready: Ahead | None = None  # the current inbox file, examined ahead
 
     def known(self, sha: str) -> bool:
         return self.ledger.has_return(self.period, sha) or self.ledger.has_attachment(
@@ -400,16 +407,20 @@ class _Intake:
         *,
         mail: Mail | None = None,
     ) -> None:
+        ready, self.ready = self.ready, None
         try:
-            ex = examine(
-                stored,
-                source,
-                self.settings,
-                self.assignments,
-                self.period,
-                previous=self.previous,
-                file_name=file_name,
-            )
+            if ready is not None and ready[:2] == (stored, source) and file_name is None:
+                ex = ready[2]
+            else:
+                ex = examine(
+                    stored,
+                    source,
+                    self.settings,
+                    self.assignments,
+                    self.period,
+                    previous=self.previous,
+                    file_name=file_name,
+                )
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
             self.summary.failed.append(
                 (
