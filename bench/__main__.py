@@ -63,6 +63,9 @@ def main() -> None:
         f"由 `make bench` 生成（{date.today().isoformat()}）。机器：{machine()}。\n",
         "时间为墙钟时间，内存为 Python 分配的峰值（tracemalloc）或进程最大常驻内存，各节说明。\n",
     ]
+    findings = ROOT / "bench" / "findings.md"  # what the profiles showed, kept by hand
+    if findings.exists():
+        parts.append("\n" + findings.read_text(encoding="utf-8"))
     for name in ORDER:
         if only and name not in only:
             continue
