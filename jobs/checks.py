@@ -88,6 +88,32 @@ def _contacts(app) -> list[Problem]:
     return problems
 
 
+@check
+def _office_contact(app) -> list[Problem]:
+    """Units call someone with questions: the forms and every mail name ``[forms] contact``."""
+    contact = (getattr(app.settings.forms, "contact", "") or "").strip()
+    if not contact:
+        return [
+            Problem(
+                "config.toml [forms] contact",
+                "没有填写联系人和电话，表单的填报说明和每封通知、催报邮件只写"
+                f"“{app.settings.district.office}”，单位有疑问时不知道找谁；"
+                '请填写如 contact = "区督查考核办 王某 0552-1234567"',
+                error=False,
+            )
+        ]
+    if not any(ch.isdigit() for ch in contact):
+        return [
+            Problem(
+                "config.toml [forms] contact",
+                f"联系人“{contact}”没有电话号码，请写上姓名和电话，"
+                '如 contact = "区督查考核办 王某 0552-1234567"',
+                error=False,
+            )
+        ]
+    return []
+
+
 def run_checks(app) -> list[Problem]:
     problems: list[Problem] = []
     for fn in CHECKS:

@@ -231,6 +231,28 @@ def test_check_warns_about_placeholder_and_missing_emails(duban, root, tmp_path)
     assert "1 个单位的邮箱还是示例地址（如 unit02@yuhui.example）" in r.out
 
 
+def test_check_warns_when_the_offices_contact_has_no_name_or_phone(duban, root, tmp_path):
+    units = (root / "units.csv").read_text(encoding="utf-8")
+    r = duban("check")
+    assert r.code == 0, r.output
+    assert (
+        "提示：config.toml [forms] contact：没有填写联系人和电话，表单的填报说明和每封通知、"
+        "催报邮件只写“区督查考核办”" in r.out
+    )
+    cfg = config_with_units(root, tmp_path, units)
+    text = cfg.read_text(encoding="utf-8")
+    assert 'contact = ""' in text
+    cfg.write_text(text.replace('contact = ""', 'contact = "区督查考核办 王某"'), encoding="utf-8")
+    r = duban("check", config=cfg)
+    assert r.code == 0, r.output
+    assert "联系人“区督查考核办 王某”没有电话号码" in r.out
+    good = 'contact = "区督查考核办 王某 0552-1234567"'
+    cfg.write_text(text.replace('contact = ""', good), encoding="utf-8")
+    r = duban("check", config=cfg)
+    assert r.code == 0, r.output
+    assert "[forms] contact" not in r.out
+
+
 def test_check_fails_on_a_malformed_email(duban, root, tmp_path):
     text = (
         (root / "units.csv")

@@ -160,19 +160,67 @@ def test_units_that_returned_get_nothing_and_rejected_units_get_the_reasons(mail
     assert any("其中 1 个单位的表格被退回" in line for line in summary.lines())
 
 
-def test_later_stages_do_not_attach_the_form_again(mail_app, server):
+def test_the_reminder_after_a_notice_has_no_form_but_urge_and_overdue_carry_it(mail_app, server):
     handler = server()
     remind(mail_app, stage="通知", today=NOTICE_DAY)
     handler.messages.clear()
+    reminder = remind(mail_app, today=REMIND_DAY)
+    assert reminder.stage == "提醒" and reminder.sent == 50
+    assert all(list(msg.iter_attachments()) == [] for _, _, msg in handler.messages)
+    handler.messages.clear()
     summary = remind(mail_app, today=date(2024, 4, 7))  # the 调休 Sunday: 催报
     assert summary.stage == "催报" and summary.sent == 50
-    _, _, msg = handler.messages[0]
-    assert msg["Subject"].startswith("【催报】")
-    assert list(msg.iter_attachments()) == []
     overdue = remind(mail_app, today=date(2024, 4, 12))
-    assert overdue.stage == "逾期"
+    assert overdue.stage == "逾期" and overdue.sent == 50
+    assert len(handler.messages) == 100
+    for _, _, msg in handler.messages:
+        unit = msg["To"].addresses[0].display_name.split()[0]
+        form = mail_app.workspace.form_path(PERIOD, unit)
+        (att,) = list(msg.iter_attachments())
+        assert att.get_filename() == form.name == f"2024Q1_{unit}_进展情况表.xlsx"
+        assert att.get_content() == form.read_bytes()
+        body = msg.get_body(("plain",)).get_content()
+        assert f"你单位的表格再次附上（“{form.name}”）" in body
+        assert "填好的表格和盖章扫描件作为附件" in body
+    assert handler.messages[0][2]["Subject"].startswith("【催报】")
     body = handler.messages[-1][2].get_body(("plain",)).get_content()
+    assert handler.messages[-1][2]["Subject"].startswith("【逾期】")
     assert "已逾期 4 个工作日" in body
+
+
+def test_the_notice_uses_the_forms_words_and_ends_with_the_contact(mail_app, server):
+    handler = server()
+    mail_app.settings.forms.contact = "区督查考核办 王某 0552-1234567"
+    remind(mail_app, stage="通知", today=NOTICE_DAY)
+    msg = handler.by_rcpt()[unit_email(mail_app, "区发改委")]
+    body = msg.get_body(("plain",)).get_content()
+    lines = [line.strip("\u3000 ") for line in body.splitlines() if line.strip()]
+    assert "本季度工作进展、累计完成进度（%）、推进状态、存在问题和下步打算" in body
+    assert "主要推进情况" not in body
+    assert "盖章扫描件（打印盖章后扫描或拍照的 PDF/图片）与 Excel 文件一并报送" in body
+    assert "分管领导审核签字、加盖单位公章" in body
+    assert "上季度报送情况" not in body  # a Q1 form has no reference column
+    assert lines[-3:] == ["联系人：区督查考核办 王某 0552-1234567", "区督查考核办", "2024年3月29日"]
+
+
+def test_from_the_second_quarter_the_notice_names_the_reference_column(app):
+    from reporting.core.calendar import period_calendar
+    from reporting.core.messages import MAIL_TEMPLATES, render_message
+    from reporting.core.periods import Period
+    from reporting.notify.remind import Recipient, message_context, unit_context
+
+    q2 = Period(2024, 2)
+    cal = period_calendar(q2, app.settings.deadline)
+    base = message_context(app.settings, cal, "通知", date(2024, 6, 28))
+    rec = Recipient("区发改委", lead_count=3)
+    msg = render_message(
+        app.settings.templates_dir, MAIL_TEMPLATES["通知"], unit_context(base, rec, "x.xlsx")
+    )
+    assert (
+        "表中浅黄色的“上季度报送情况（供参考）”列（已锁定）列出你单位2024年第一季度已采纳的报送内容"
+        in msg.body
+    )
+    assert "联系人：区督查考核办\n" in msg.body  # [forms] contact empty: the office
 
 
 def test_dry_run_shows_the_plan_and_records_nothing(mail_app, server):

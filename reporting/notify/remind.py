@@ -315,6 +315,9 @@ def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: 
         "office_contact": contact,
         "period": str(cal.period),
         "period_label": cal.period.full_label,
+        # the form lists last quarter's accepted answers in a locked column from Q2 on
+        "has_reference": cal.period.quarter > 1,
+        "previous_label": cal.period.previous().full_label,
         "stage": stage,
         "deadline": cal.deadline_label,
         "deadline_date": chinese_date(cal.deadline_day),
@@ -586,9 +589,11 @@ def _send_email(
             out.result, out.detail = bad, f"{exc}"
             planned.append((None, out))
             continue
+        # the 通知, 催报 and 逾期 carry the form; the 提醒 only when no 通知 reached the unit
         attach = (
             rec.form
-            if stage == Step.NOTICE or not ledger.was_sent(period, rec.unit, "通知", "email")
+            if stage in (Step.NOTICE, Step.URGE, Step.OVERDUE)
+            or not ledger.was_sent(period, rec.unit, Step.NOTICE, "email")
             else None
         )
         name = rec.form.name if attach is not None else ""

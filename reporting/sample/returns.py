@@ -94,10 +94,13 @@ def answer_for(
     )
     subject = (task.task.task_title or task.task.content)[:18].rstrip("，。")
     phrase = rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 6))
+    # the quarter is named in the text: a real unit writes new work each quarter, and intake
+    # warns about a progress text identical to last quarter's
+    when = period.label
     if lead:
-        text = f"（示例数据）{unit}围绕“{subject}”，{phrase}{rng.choice(PROGRESS_ACTIONS)}"
+        text = f"（示例数据）{when}，{unit}围绕“{subject}”，{phrase}{rng.choice(PROGRESS_ACTIONS)}"
     else:
-        text = f"（示例数据）{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
+        text = f"（示例数据）{when}，{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
     if status == Status.NOT_STARTED and lead:  # a lead unit that has not started writes no progress
         text = ""
     values = {}
