@@ -200,6 +200,7 @@ def test_the_notice_uses_the_forms_words_and_ends_with_the_contact(mail_app, ser
     assert "盖章扫描件（打印盖章后扫描或拍照的 PDF/图片）与 Excel 文件一并报送" in body
     assert "分管领导审核签字、加盖单位公章" in body
     assert "上季度报送情况" not in body  # a Q1 form has no reference column
+    assert "填法见表中“填报说明”。\n\n" in body  # paragraphs stay apart
     assert lines[-3:] == ["联系人：区督查考核办 王某 0552-1234567", "区督查考核办", "2024年3月29日"]
 
 
@@ -220,6 +221,7 @@ def test_from_the_second_quarter_the_notice_names_the_reference_column(app):
         "表中浅黄色的“上季度报送情况（供参考）”列（已锁定）列出你单位2024年第一季度已采纳的报送内容"
         in msg.body
     )
+    assert "本季度各项请按本季度末的实际情况重新填写。\n\n" in msg.body
     assert "联系人：区督查考核办\n" in msg.body  # [forms] contact empty: the office
 
 
