@@ -210,3 +210,19 @@ def test_bulletin_colophon_at_the_foot_of_the_last_even_page(demo_run):
     tops, height = word_tops(out.pdf, len(pages), "印发")
     assert tops and min(tops) > 0.75 * height  # at the foot, not under the body
     assert f"（{len(pages)} 页）" in "\n".join(out.lines())
+
+
+def test_second_quarter_returns_are_new_text_not_last_quarters(demo_run):
+    """The sample progress texts name the quarter: no 一字不差 warning in the demo's Q2."""
+    import json
+    import sqlite3
+
+    outcome, _ = demo_run
+    with sqlite3.connect(outcome.root / "ledger.sqlite") as conn:
+        rows = conn.execute(
+            "SELECT state, problems FROM returns WHERE period = '2024Q2'"
+        ).fetchall()
+    assert sum(state == "accepted" for state, _ in rows) >= 40
+    warnings = [p for _, text in rows for p in json.loads(text or "[]")]
+    assert warnings  # other checks still warn (e.g. 滞后 without a reason)
+    assert not [p for p in warnings if "一字不差" in json.dumps(p, ensure_ascii=False)]
