@@ -38,6 +38,26 @@ def _report_templates(app) -> list[Problem]:
     return check_templates(app.settings, app.assignments)
 
 
+@check
+def _fonts(app) -> list[Problem]:
+    """The chart's CJK font, and which installed faces the PDF gets for the official names."""
+    from reporting.documents.fonts import chart_font, pdf_substitutes
+    from reporting.report.chart import ChartFontMissing
+
+    problems = []
+    if chart_font(app.settings.report.chart_font) is None:
+        problems.append(Problem("中文字体", str(ChartFontMissing()), error=False))
+    faces = "；".join(s.line() for s in pdf_substitutes())
+    problems.append(
+        Problem(
+            "PDF 字体",
+            f"{faces}。Word/WPS 打开 .docx 时仍使用原字体名",
+            error=False,
+        )
+    )
+    return problems
+
+
 # reserved for documentation (RFC 2606 / 6761): mail there never arrives
 _PLACEHOLDER_DOMAINS = (
     ".example",

@@ -39,6 +39,7 @@ SIGNER = "发文机关署名"
 DATE = "成文日期"
 ANNEX_MARK = "附件标识"
 ATTACHMENT = "附件说明"
+ATTACHMENT2 = "附件说明续"
 CELL = "表格文字"
 CELL_CENTER = "表格文字居中"
 CELL_HEAD = "表头文字"
@@ -46,6 +47,10 @@ FIGURE = "图片"
 CAPTION = "图表标题"
 PAGE_NO = "页码"
 NOTE = "表格说明"
+# the dense annex tables: 小五 on exact 11.5 pt lines
+ANNEX_CELL = "附表文字"
+ANNEX_CELL_CENTER = "附表文字居中"
+ANNEX_HEAD = "附表表头"
 
 # the templates' own core properties (rendered documents get theirs from the data)
 BUILT = datetime(2024, 1, 1)
@@ -91,14 +96,21 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     style(SIGNER, first_chars=0, jc="right", right_chars=4)
     style(DATE, first_chars=0, jc="right", right_chars=2)
     style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True)
-    # 附件：… indented 2 characters; a wrapped title lines up after "附件：" (hanging 3)
+    # 附件：1.… indented 2 characters; a wrapped title lines up after "附件：1." (hanging 3 + 1)
     att = style(ATTACHMENT, first_chars=0, keep_next=True)
     fmt.set_indent(att.element, left_chars=5, hanging_chars=3)
+    # the second attachment lines up under the first one's number
+    att2 = style(ATTACHMENT2, first_chars=0, keep_next=True)
+    fmt.set_indent(att2.element, left_chars=5)
     # tables, figures and footers: single spacing, off the character grid
     cell = dict(size=table_size, first_chars=0, line=240, rule="auto", snap_to_grid=False)
     style(CELL, jc="left", **cell)
     style(CELL_CENTER, jc="center", **cell)
     style(CELL_HEAD, font=fmt.HEITI, jc="center", **cell)
+    dense = dict(size=fmt.SIZE_XIAOWU, first_chars=0, line=230, rule="exact", snap_to_grid=False)
+    style(ANNEX_CELL, jc="left", **dense)
+    style(ANNEX_CELL_CENTER, jc="center", **dense)
+    style(ANNEX_HEAD, font=fmt.HEITI, jc="center", **dense)
     style(
         NOTE,
         font=fmt.KAITI,
@@ -158,18 +170,28 @@ def kai_lead(doc, lead: str, rest: str):
 
 
 def loop_table(
-    doc, headers: list[str], cells: list[tuple[str, str]], widths: list[float], loop: str
+    doc,
+    headers: list[str],
+    cells: list[tuple[str, str]],
+    widths: list[float],
+    loop: str,
+    *,
+    head_style: str = CELL_HEAD,
+    split: bool = False,
+    margin: int = 85,
 ):
     """A table: a header row repeated on every page, then one row per item of ``loop``.
 
-    ``cells`` are (text with tags, style) for the repeated row. Rows never split across pages.
+    ``cells`` are (text with tags, style) for the repeated row. Rows stay whole on a page
+    unless ``split`` (a dense annex: a tall row may continue on the next page rather than
+    leave a third of a page empty).
     """
     table = doc.add_table(rows=4, cols=len(headers))
-    fmt.table_layout(table, widths)
+    fmt.table_layout(table, widths, cell_margin=margin)
     head, start, row, end = table.rows
     for cell, text in zip(head.cells, headers, strict=True):
         cell.paragraphs[0].text = text
-        cell.paragraphs[0].style = doc.styles[CELL_HEAD]
+        cell.paragraphs[0].style = doc.styles[head_style]
     fmt.repeat_header(head)
     fmt.cant_split(head)
     start.cells[0].paragraphs[0].text = f"{{%tr for {loop} %}}"
@@ -177,7 +199,8 @@ def loop_table(
     for cell, (text, style) in zip(row.cells, cells, strict=True):
         cell.paragraphs[0].text = text
         cell.paragraphs[0].style = doc.styles[style]
-    fmt.cant_split(row)
+    if not split:
+        fmt.cant_split(row)
     return table
 
 
@@ -201,7 +224,7 @@ def listed(key: str) -> str:
 
 
 def build_report(path: Path) -> None:
-    doc = base_document()
+    doc = base_document(table_size=fmt.SIZE_WU)  # 表1 in 五号: each indicator on one line
     # title_document: document_title with a line break where a long title should wrap (梯形)
     p(
         doc,
@@ -215,14 +238,14 @@ def build_report(path: Path) -> None:
         "根据《{{ district }}人民政府关于印发{{ year }}年〈政府工作报告〉任务分解的通知》（{{ basis }}）要求，"
         "{{ office }}对{{ year }}年{{ document_title }}（共{{ n_rows }}项，含分项）{{ quarter_label }}推进情况进行了调度。"
         "本季度应报送单位{{ u.due }}个，截至{{ cutoff }}，按时报送{{ u.on_time }}个，逾期报送{{ u.late }}个，"
-        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个。现将有关情况报告如下：",
+        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个（见附件2）。现将有关情况报告如下：",
     )
 
     p(doc, "一、总体情况", H1)
-    p(doc, "（一）任务推进情况", H2)
     tag(doc, "{%p if any_returns %}")
-    p(
+    kai_lead(
         doc,
+        "（一）任务推进情况。",
         "截至{{ cutoff }}，{{ n_rows }}项任务中，已完成{{ c.done }}项、超序时{{ c.ahead }}项、序时推进{{ c.on_track }}项，"
         "合计{{ c.on_pace }}项达到序时进度，占{{ c.on_pace_share }}；滞后{{ c.lagging }}项、未启动{{ c.not_started }}项，"
         "合计{{ c.behind }}项未达到序时进度，占{{ c.behind_share }}"
@@ -230,8 +253,11 @@ def build_report(path: Path) -> None:
     )
     p(
         doc,
-        "{{ quarter_label }}序时进度为{{ expected }}%，累计完成进度低于序时进度的视为未达到序时进度。"
-        "按红黄绿灯（{{ light_rule }}），亮绿灯{{ l.green }}项、黄灯{{ l.yellow }}项、红灯{{ l.red }}项。",
+        "{{ quarter_label }}序时进度为{{ expected }}%。亮灯规则：{{ light_rule }}。"
+        "据此，亮绿灯{{ l.green }}项、黄灯{{ l.yellow }}项、红灯{{ l.red }}项"
+        "{% if l.unlit %}，{{ l.unlit }}项未报送不亮灯{% endif %}"
+        "{% if l.on_pace_lit %}；达到序时进度的任务中有{{ l.on_pace_lit }}项因量化指标未达到要求等原因亮黄灯或红灯{% endif %}"
+        "{% if l.yellow or l.red %}，各黄灯、红灯任务及原因见第三部分{% endif %}。",
     )
     tag(doc, "{%p else %}")
     p(
@@ -240,13 +266,12 @@ def build_report(path: Path) -> None:
     )
     tag(doc, "{%p endif %}")
 
-    p(doc, "（二）主要经济指标", H2)
     tag(doc, "{%p if indicators %}")
-    p(doc, "{{ ind.summary }}")
+    kai_lead(doc, "（二）主要经济指标。", "{{ ind.summary }}")
     p(doc, "表1　主要经济指标完成情况", NOTE)
     loop_table(
         doc,
-        ["序号", "指标", "年度目标", "{{ quarter_label }}完成", "与目标比较", "牵头单位"],
+        ["序号", "指标", "年度目标", "本季度完成", "与目标比较", "牵头单位"],
         [
             ("{{ i.no }}", CELL_CENTER),
             ("{{ i.name }}", CELL),
@@ -255,22 +280,23 @@ def build_report(path: Path) -> None:
             ("{{ i.compare }}", CELL),
             ("{{ i.units }}", CELL),
         ],
-        [12, 36, 22, 25, 35, 26],
+        [9, 37, 21, 22, 39, 28],
         "i in indicators",
     )
     tag(doc, "{%p else %}")
-    p(doc, "任务表中未设置主要经济指标。")
+    kai_lead(doc, "（二）主要经济指标。", "任务表中未设置主要经济指标。")
     tag(doc, "{%p endif %}")
 
-    p(doc, "（三）各板块推进状态", H2)
-    p(doc, "{{ sections_summary }}")
+    kai_lead(doc, "（三）各板块推进状态。", "{{ sections_summary }}")
+    tag(doc, "{%p if has_chart %}")
     p(doc, "{{ chart }}", FIGURE)
     p(doc, "图1　各板块任务推进状态（单位：项）", CAPTION)
+    tag(doc, "{%p endif %}")
     # from the second quarter on (same year): what moved since last quarter
     tag(doc, "{%p if change %}")
-    p(doc, "（四）与上季度相比", H2)
-    p(
+    kai_lead(
         doc,
+        "（四）与上季度相比。",
         "与{{ change.previous_label }}相比，"
         + moved("done", "已完成")
         + "，"
@@ -280,20 +306,21 @@ def build_report(path: Path) -> None:
         + "{% endif %}{% if change.compared %}；两个季度均填报累计完成进度的{{ change.compared }}项任务，牵头单位累计完成进度平均"
         "{% if change.mean_sign > 0 %}提高{{ change.mean_delta }}个百分点"
         "{% elif change.mean_sign < 0 %}下降{{ change.mean_delta }}个百分点"
-        "{% else %}与上季度持平{% endif %}{% endif %}。",
-    )
-    tag(doc, "{%p if change.caught_up.n or change.fell_behind.n %}")
-    p(
-        doc,
-        listed("caught_up") + "由上季度未达到序时进度转为达到序时进度{% endif %}"
+        "{% else %}与上季度持平{% endif %}{% endif %}。"
+        "{% if change.caught_up.n or change.fell_behind.n %}"
+        + listed("caught_up")
+        + "由上季度未达到序时进度转为达到序时进度{% endif %}"
         "{% if change.caught_up.n and change.fell_behind.n %}；{% endif %}"
         + listed("fell_behind")
-        + "由上季度达到序时进度转为未达到序时进度{% endif %}。",
+        + "由上季度达到序时进度转为未达到序时进度{% endif %}。{% endif %}",
     )
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p endif %}")
 
-    p(doc, "二、各板块推进情况", H1)
+    p(doc, "二、主要进展", H1)
+    tag(doc, "{%p if not any_returns %}")
+    p(doc, "尚未收到报送，暂无进展可汇总。")
+    tag(doc, "{%p elif detail_full %}")
+    # [report] detail = "full": every task walked one by one
     tag(doc, "{%p for s in sections %}")
     p(doc, "（{{ s.numeral }}）{{ s.title }}", H2)
     p(doc, "{{ s.summary }}")
@@ -301,64 +328,78 @@ def build_report(path: Path) -> None:
     p(doc, "{{ r.label }}{{ r.short }}{{ r.state }}。{{ r.detail }}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
-
-    p(doc, "三、滞后任务及存在问题", H1)
-    tag(doc, "{%p if lagging %}")
-    p(doc, "对照{{ quarter_label }}序时进度，共有{{ n_lagging }}项任务滞后或亮红灯，具体如下：")
-    tag(doc, "{%p for r in lagging %}")
-    p(
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p for s in sections %}")
+    kai_lead(
         doc,
-        "{{ loop.index }}. {{ r.short }}（第{{ r.label }}项；牵头领导：{{ r.leaders }}；牵头单位：{{ r.units }}）。{{ r.gap_text }}。存在问题：{{ r.problems }}",
+        "（{{ s.numeral }}）{{ s.title }}。",
+        "{{ s.summary }}{% for h in s.highlights %}{{ h.status }}的{{ h.n }}项：{{ h.text }}。{% endfor %}",
     )
     tag(doc, "{%p endfor %}")
-    tag(doc, "{%p elif any_returns %}")
-    p(doc, "对照{{ quarter_label }}序时进度，已报送的任务中暂无滞后或亮红灯的任务。")
-    tag(doc, "{%p else %}")
-    p(doc, "因尚未收到报送，暂无法判断滞后情况。")
+    p(doc, "各项任务的进展摘要见附件1。")
     tag(doc, "{%p endif %}")
 
-    p(doc, "四、报送情况", H1)
+    p(doc, "三、存在的问题", H1)
+    tag(doc, "{%p if not any_returns %}")
+    p(doc, "因尚未收到报送，暂无法判断滞后情况。")
+    tag(doc, "{%p elif not issues.any %}")
+    p(doc, "对照{{ quarter_label }}序时进度，已报送的任务均达到序时进度，亮灯均为绿灯。")
+    tag(doc, "{%p else %}")
+    tag(doc, "{%p if issues.lagging %}")
+    kai_lead(
+        doc,
+        "（一）进度滞后的任务。",
+        "对照{{ quarter_label }}序时进度，共有{{ issues.lagging|length }}项任务滞后、未启动或亮红灯：",
+    )
+    tag(doc, "{%p for r in issues.lagging %}")
     p(
         doc,
-        "本季度应报送单位{{ u.due }}个，按时报送{{ u.on_time }}个，逾期报送{{ u.late }}个，"
-        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个。",
+        "{{ loop.index }}. {{ r.label }}{{ r.short }}（{{ r.units }}）："
+        "{{ r.reason }}{% if r.light %}，亮{{ r.light }}灯{% endif %}。"
+        "{% if r.problems %}单位反映：{{ r.problems }}{% endif %}",
     )
-    tag(doc, "{%p if u.late_names %}")
-    p(doc, "逾期报送的单位：{{ u.late_names }}。")
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p if u.rejected_names %}")
-    p(doc, "报送后被退回、尚未按要求重新报送的单位：{{ u.rejected_names }}。")
+    tag(doc, "{%p if issues.lit %}")
+    kai_lead(
+        doc,
+        "{% if issues.lagging %}（二）{% else %}（一）{% endif %}达到序时进度但亮黄灯、红灯的任务。",
+        "{% for r in issues.lit %}{{ r.label }}{{ r.short }}：{{ r.reason }}，亮{{ r.light }}灯"
+        "{% if loop.last %}。{% else %}；{% endif %}{% endfor %}",
+    )
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p if u.missing_names %}")
-    p(doc, "未报送的单位：{{ u.missing_names }}。")
+    tag(doc, "{%p if issues.missing %}")
+    kai_lead(
+        doc,
+        "{{ '（' ~ '一二三'[(issues.lagging|length > 0) + (issues.lit|length > 0)] ~ '）' }}未报送的任务。",
+        "牵头单位未报送的任务{{ issues.n_missing }}项，进展暂不掌握："
+        "{% for m in issues.missing %}{{ m.units }}（第{{ m.labels }}项）{% if loop.last %}。{% else %}；{% endif %}{% endfor %}",
+    )
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p if u.all_on_time %}")
-    p(doc, "各单位均已按时报送。")
     tag(doc, "{%p endif %}")
 
-    p(doc, "五、下步工作建议", H1)
+    p(doc, "四、下步工作建议", H1)
     kai_lead(
         doc,
         "（一）紧盯滞后任务，压实推进责任。",
-        "对滞后和亮红灯的任务，建议由分管区领导牵头调度，牵头单位逐项分析原因、制定赶超措施、明确时间节点，"
-        "确保下一季度赶上序时进度。",
+        "对滞后和亮红灯的任务，建议由分管区领导牵头调度，牵头单位逐项制定赶超措施，确保下一季度赶上序时进度。",
     )
     kai_lead(
         doc,
         "（二）强化协同配合，加强要素保障。",
-        "各配合单位要主动对接牵头单位，及时反馈工作进展；对涉及资金、土地、审批等共性问题，建议提请区政府专题研究解决。",
+        "配合单位要主动对接、及时反馈；资金、土地、审批等共性问题，建议提请区政府专题研究解决。",
     )
     kai_lead(
         doc,
         "（三）严格督查考核，提高报送质量。",
-        "对逾期报送、未报送以及填报内容与实际不符的单位，{{ office }}将予以通报，并纳入年度目标管理考核；"
-        "各单位要落实专人负责，按时、准确报送推进情况。",
+        "对逾期报送、未报送以及填报内容与实际不符的单位，{{ office }}将予以通报，并纳入年度目标管理考核。",
     )
     # the closing lines stay together: a signature never starts a page on its own
     closing = [
         p(doc, "特此报告。"),
         p(doc),
-        p(doc, "附件：{{ annex_title }}", ATTACHMENT),
+        p(doc, "附件：1.{{ annex_title }}", ATTACHMENT),
+        p(doc, "2.{{ annex2_title }}", ATTACHMENT2),
         p(doc),
         p(doc, "{{ signer }}", SIGNER),
     ]
@@ -367,26 +408,75 @@ def build_report(path: Path) -> None:
     p(doc, "{{ date_text }}", DATE)
 
     fmt.add_landscape_section(doc)
-    p(doc, "附件", ANNEX_MARK)
-    p(doc)
+    p(doc, "附件1", ANNEX_MARK)
     p(doc, "{{ annex_title }}", TITLE)
     p(doc, "（截至{{ cutoff }}，共{{ n_rows }}项）", NOTE)
     loop_table(
         doc,
-        ["序号", "任务", "牵头领导", "牵头单位", "本季度进展", "状态", "亮灯"],
         [
-            ("{{ r.no }}", CELL_CENTER),
-            ("{{ r.task }}", CELL),
-            ("{{ r.leaders }}", CELL_CENTER),
-            ("{{ r.units }}", CELL),
-            ("{{ r.progress }}", CELL),
-            ("{{ r.status }}", CELL_CENTER),
-            ("{% cellbg r.fill %}{{ r.light }}", CELL_CENTER),
+            "任务编号",
+            "任务（简称）",
+            "牵头领导",
+            "牵头单位",
+            "累计进度",
+            "推进状态",
+            "亮灯",
+            "本季度进展（摘要）",
+            "存在问题",
         ],
-        [12, 50, 20, 28, 83, 20, 12],
+        [
+            ("{{ r.label }}", ANNEX_CELL_CENTER),
+            ("{{ r.task }}", ANNEX_CELL),
+            ("{{ r.leaders }}", ANNEX_CELL_CENTER),
+            ("{{ r.units }}", ANNEX_CELL_CENTER),
+            ("{{ r.percent }}", ANNEX_CELL_CENTER),
+            ("{{ r.status }}", ANNEX_CELL_CENTER),
+            ("{% cellbg r.fill %}{{ r.light }}", ANNEX_CELL_CENTER),
+            ("{{ r.progress }}", ANNEX_CELL),
+            ("{{ r.problems }}", ANNEX_CELL),
+        ],
+        ANNEX_WIDTHS,
         "r in annex",
+        head_style=ANNEX_HEAD,
+        split=True,
+        margin=57,
+    )
+    page_break(doc)
+    p(doc, "附件2", ANNEX_MARK)
+    p(doc, "{{ annex2_title }}", TITLE)
+    p(doc, "（截至{{ cutoff }}，应报送单位{{ u.due }}个）", NOTE)
+    half = [
+        ("{{ x.no }}", ANNEX_CELL_CENTER),
+        ("{{ x.unit }}", ANNEX_CELL),
+        ("{{ x.state }}", ANNEX_CELL_CENTER),
+        ("{{ x.when }}", ANNEX_CELL_CENTER),
+    ]
+    cells = [(t.replace("x.", "r.a."), st) for t, st in half] + [
+        (t.replace("x.", "r.b."), st) for t, st in half
+    ]
+    loop_table(
+        doc,
+        ["序号", "单位", "报送情况", "收到时间"] * 2,
+        cells,
+        [11, 50, 20, 31.5] * 2,
+        "r in unit_rows",
+        head_style=ANNEX_HEAD,
+        margin=57,
     )
     save(doc, path, "{{ title }}")
+
+
+# annex 1 on a landscape type area of 225 mm, 小五: the columns of names and numbers fit
+# their longest entry on one line (the bundled registry's longest unit name has 12 字)
+ANNEX_WIDTHS = [15, 30, 13, 42, 12, 16, 10, 55, 32]
+
+
+def page_break(doc):
+    from docx.enum.text import WD_BREAK
+
+    para = doc.add_paragraph(style=BODY)
+    para.add_run().add_break(WD_BREAK.PAGE)
+    return para
 
 
 def build_leader_brief(path: Path) -> None:

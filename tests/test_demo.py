@@ -92,7 +92,8 @@ def test_second_quarter_shows_prefill_and_change(demo_run):
     q1, q2 = (report_text(outcome.paths[f"{q}报告"]) for q in ("第一季度", "第二季度"))
     assert "与上季度相比" not in q1
     lines = q2.splitlines()
-    counts = lines[lines.index("（四）与上季度相比") + 1]
+    heading = "（四）与上季度相比。"  # a run-in heading: the paragraph starts with it
+    counts = next(t for t in lines if t.startswith(heading))[len(heading) :]
     before, after = (
         QuarterResult.load(outcome.root / p / "merged.json").status_counts()
         for p in ("2024Q1", "2024Q2")

@@ -22,11 +22,11 @@ from reporting.core.model import MISSING, Answer, Status
 from reporting.core.periods import Period
 from reporting.merge.compare import RowChange, quarter_change
 from reporting.report.render import empty_result, render_report
-from reporting.report.wording import LABEL_SEPARATOR, label_text
+from reporting.report.wording import LABEL_SEPARATOR
 
 P1, P2 = Period(2024, 1), Period(2024, 2)
 TODAY = date(2024, 7, 10)
-HEADING = "（四）与上季度相比"
+HEADING = "（四）与上季度相比。"  # a run-in heading: the paragraph starts with it
 
 
 def id_order(row) -> list[int]:
@@ -104,6 +104,17 @@ def texts(path) -> list[str]:
     return [p.text for p in Document(path).paragraphs]
 
 
+def has_heading(lines) -> bool:
+    return any(t.startswith(HEADING) for t in lines)
+
+
+def change_paragraph(lines) -> tuple[int, str, str]:
+    """(index, counts sentence, moved-rows sentence) of the comparison paragraph."""
+    i = next(k for k, t in enumerate(lines) if t.startswith(HEADING))
+    counts, _, moves = lines[i][len(HEADING) :].partition("。")
+    return i, counts + "。", moves
+
+
 def label(rid: str, result) -> str:
     return next(r.label for r in result.rows if r.id == rid)
 
@@ -115,14 +126,13 @@ def test_second_quarter_report_states_what_moved(app, tmp_path):
     out = render(app, P2, q2, tmp_path)
     doc = Document(out.docx)
     lines = [p.text for p in doc.paragraphs]
-    i = lines.index(HEADING)
+    i, counts, moves = change_paragraph(lines)
     # under 一、总体情况, after the chart, before 二、
-    assert (
-        lines.index("图1　各板块任务推进状态（单位：项）") < i < lines.index("二、各板块推进情况")
-    )
-    assert doc.paragraphs[i].style.name == "二级标题"
-    assert doc.paragraphs[i + 1].style.name == "Normal"
-    counts, sb, sa = lines[i + 1], q1.status_counts(), q2.status_counts()
+    assert lines.index("图1　各板块任务推进状态（单位：项）") < i < lines.index("二、主要进展")
+    para = doc.paragraphs[i]
+    assert para.style.name == "Normal" and para.runs[0].text == HEADING
+    assert para.runs[0].style.name == "楷体字"
+    sb, sa = q1.status_counts(), q2.status_counts()
     assert counts.startswith(
         "与第一季度相比，"
         + "，".join(moved(word, sb[word], sa[word]) for word in ("已完成", "滞后", "未启动"))
@@ -140,12 +150,12 @@ def test_second_quarter_report_states_what_moved(app, tmp_path):
     mean = float(re.search(r"牵头单位累计完成进度平均提高([\d.]+)个百分点。$", counts).group(1))
     assert mean == pytest.approx(sum(deltas) / len(deltas), abs=0.05)
     # which rows caught up and which fell behind, by label in task order
-    assert lines[i + 2] == (
+    assert moves == (
         f"第{LABEL_SEPARATOR.join(label(r, q2) for r in caught)}项共{len(caught)}项任务由上季度未达到序时进度转为达到序时进度；"
         f"第{LABEL_SEPARATOR.join(label(r, q2) for r in fell)}项共{len(fell)}项任务由上季度达到序时进度转为未达到序时进度。"
     )
-    assert f"第{label(silent, q2)}项" not in lines[i + 2]  # not reported before: not "fell behind"
-    assert lines[i + 3] == "二、各板块推进情况"
+    assert f"第{label(silent, q2)}项" not in moves  # not reported before: not "fell behind"
+    assert lines[i + 1] == "二、主要进展"
     assert out.change is not None and any("已与2024年第一季度对比" in x for x in out.lines())
 
 
@@ -164,15 +174,15 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
         row.status = Status.LAGGING.value
     out = render(app, P2, q2, tmp_path / "down", previous=q1)
     lines = texts(out.docx)
-    i = lines.index(HEADING)
+    i, counts, moves = change_paragraph(lines)
     sb, sa = q1.status_counts(), q2.status_counts()
-    assert f"已完成仍为{sa['已完成']}项" in lines[i + 1]
-    assert f"滞后由{sb['滞后']}项增至{sa['滞后']}项" in lines[i + 1]
-    assert "未启动仍为" in lines[i + 1]
-    assert re.search(r"平均下降[\d.]+个百分点。$", lines[i + 1])
+    assert f"已完成仍为{sa['已完成']}项" in counts
+    assert f"滞后由{sb['滞后']}项增至{sa['滞后']}项" in counts
+    assert "未启动仍为" in counts
+    assert re.search(r"平均下降[\d.]+个百分点。$", counts)
     ten = LABEL_SEPARATOR.join(r.label for r in on_pace[:10])
-    assert lines[i + 2] == f"第{ten}项等12项任务由上季度达到序时进度转为未达到序时进度。"
-    assert on_pace[10].label not in lines[i + 2].split("等")[0].split("、")
+    assert moves == f"第{ten}项等12项任务由上季度达到序时进度转为未达到序时进度。"
+    assert on_pace[10].label not in moves.split("等")[0].split("、")
 
     # the same progress and statuses as last quarter: level, and no list paragraph;
     # 未启动 in neither quarter is not mentioned
@@ -181,13 +191,13 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
         if row.status == Status.NOT_STARTED.value:
             row.status = Status.LAGGING.value
     lines = texts(render(app, P2, same, tmp_path / "level", previous=q1).docx)
-    i = lines.index(HEADING)
-    assert lines[i + 1] == (
+    i = next(k for k, t in enumerate(lines) if t.startswith(HEADING))
+    assert lines[i] == HEADING + (
         f"与第一季度相比，已完成仍为{sa['已完成']}项，滞后仍为{same.status_counts()['滞后']}项；"
         f"两个季度均填报累计完成进度的{sum(r.percent is not None for r in same.rows)}项任务，"
         "牵头单位累计完成进度平均与上季度持平。"
     )
-    assert lines[i + 2] == "二、各板块推进情况"
+    assert lines[i + 1] == "二、主要进展"
 
 
 # -- nothing to compare: the report is exactly what it was ----------------------------------
@@ -199,7 +209,7 @@ def test_first_quarter_ignores_last_years_result(app, tmp_path):
     write_merged(app, Period(2023, 4), last_year)
     out = render(app, P1, result, tmp_path / "with", by_leader=True)
     assert out.docx.read_bytes() == clean.docx.read_bytes()
-    assert HEADING not in texts(out.docx) and out.change is None and out.change_note == ""
+    assert not has_heading(texts(out.docx)) and out.change is None and out.change_note == ""
     assert not any("第四季度：" in t for p in out.briefs for t in texts(p))
     with pytest.raises(ReportError, match="不是 2024Q1 的上一季度"):
         render(app, P1, result, tmp_path / "x", previous=last_year)
@@ -208,7 +218,7 @@ def test_first_quarter_ignores_last_years_result(app, tmp_path):
 def test_previous_of_another_period_or_broken_or_empty_is_left_out(app, tmp_path):
     q1, q2, *_ = quarters(app)
     plain = render(app, P2, q2, tmp_path / "plain", by_leader=True)
-    assert HEADING not in texts(plain.docx)
+    assert not has_heading(texts(plain.docx))
 
     # merged.json in 2024Q1/ that holds another year's first quarter
     other = sample_result(app, P1)
@@ -235,7 +245,7 @@ def test_previous_of_another_period_or_broken_or_empty_is_left_out(app, tmp_path
     # and this quarter nobody reported yet: no comparison either
     write_merged(app, P1, q1)
     nothing = empty_result(app.settings, app.assignments, P2)
-    assert HEADING not in texts(render(app, P2, nothing, tmp_path / "none").docx)
+    assert not has_heading(texts(render(app, P2, nothing, tmp_path / "none").docx))
 
 
 # -- leader briefs -----------------------------------------------------------------------------
@@ -249,7 +259,7 @@ def test_leader_brief_rows_show_last_quarter(app, tmp_path):
         table = Document(path).tables[0]
         for tr in table.rows[1:]:
             task = tr.cells[1].text
-            row = next(r for r in q2.rows if task.startswith(label_text(r)))
+            row = next(r for r in q2.rows if task.split(" ")[0] == r.label)
             cell = tr.cells[3]
             last = cell.paragraphs[-1]
             old = before[row.id]
@@ -314,7 +324,7 @@ def test_cli_report_for_the_second_quarter_compares(app, duban):
     assert r.code == 0, r.output
     assert "已与2024年第一季度对比：由未达到转为达到序时进度 3 项，由达到转为未达到 3 项" in r.out
     path = r.out.split("报告已生成：")[1].splitlines()[0]
-    assert HEADING in texts(path)
+    assert has_heading(texts(path))
 
 
 def test_template_check_renders_the_comparison(app, tmp_path):
@@ -326,7 +336,7 @@ def test_template_check_renders_the_comparison(app, tmp_path):
     shutil.copytree(app.settings.templates_dir, folder)
     app.settings.paths.templates = folder
     tpl = Document(folder / "report.docx")
-    heading = next(p for p in tpl.paragraphs if p.text == HEADING)
+    heading = next(p for p in tpl.paragraphs if p.text.startswith(HEADING))
     heading.add_run("{{ change.no_such_thing }}")
     tpl.save(folder / "report.docx")
     problems = check_templates(app.settings, app.assignments)

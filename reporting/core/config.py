@@ -105,6 +105,10 @@ class MergeSettings:
 class ReportSettings:
     signer: str = "区督查考核办"
     pdf_timeout: int = 180
+    # "summary": 主要进展 names the completed and ahead-of-pace items per section;
+    # "full": every task walked one by one (the annex lists them all either way)
+    detail: str = "summary"
+    chart_font: Path | None = None  # a CJK font file for the chart; default: found by fontconfig
 
 
 @dataclass
@@ -439,6 +443,7 @@ def _check(settings: Settings, path: Path, text: str) -> None:
         ("bulletin", "quote_scores"): ("never", "q4", "always"),
         ("intake", "same_as_last_quarter"): ("warn", "reject"),
         ("intake", "sender_check"): ("hold", "warn", "off"),
+        ("report", "detail"): ("summary", "full"),
     }
     for (sect, key), allowed in choices.items():
         value = getattr(getattr(settings, sect), key)

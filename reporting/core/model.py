@@ -69,6 +69,7 @@ class RowResult:
     status_conflict: str = ""  # why reported and judged disagree, in Chinese
     gap: float | None = None  # expected progress − percent, in percentage points
     light: str | None = None  # Light value; None when no lead unit reported
+    short_title: str = ""  # tasks.csv's short_title ("" → derived by the report)
 
     @property
     def reported(self) -> bool:

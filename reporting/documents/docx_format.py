@@ -45,6 +45,7 @@ SIZE_SAN = 16  # 三号: body
 SIZE_SI = 14  # 四号: page numbers
 SIZE_XIAOSI = 12  # 小四: tables
 SIZE_WU = 10.5  # 五号
+SIZE_XIAOWU = 9  # 小五: dense annex tables
 
 TWIPS_PER_MM = 1440 / 25.4
 
@@ -515,7 +516,9 @@ TBL_PR_ORDER = (
 )
 
 
-def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None:
+def table_layout(
+    table, widths_mm: list[float], *, borders: bool = True, cell_margin: int = 85
+) -> None:
     """Fixed column widths (≤ type area), centred table, single black borders, cells centred vertically."""
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 
@@ -540,7 +543,7 @@ def table_layout(table, widths_mm: list[float], *, borders: bool = True) -> None
                 color="000000",
             )
     mar = child(tblPr, "tblCellMar", TBL_PR_ORDER)
-    for side, w in (("left", 85), ("right", 85)):
+    for side, w in (("left", cell_margin), ("right", cell_margin)):
         child(mar, side, _BORDER_ORDER, w=w, type="dxa")
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=False):

@@ -55,7 +55,7 @@ def render_docx(
         ) from None
     context = dict(context)
     if chart_png is not None:
-        context["chart"] = InlineImage(tpl, io.BytesIO(chart_png), width=Mm(150))
+        context["chart"] = InlineImage(tpl, io.BytesIO(chart_png), width=Mm(140))
     try:
         tpl.render(context, jinja_env=jinja_env(), autoescape=True)
     except TemplateError as exc:

@@ -13,8 +13,7 @@ import tempfile
 from pathlib import Path
 
 from reporting.core.exceptions import DubanError
-
-FONTS_CONF = Path(__file__).with_name("fonts.conf")
+from reporting.documents.fonts import FONTS_CONF
 
 
 class OfficeError(DubanError):

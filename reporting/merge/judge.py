@@ -130,6 +130,7 @@ def row_skeleton(row: ResolvedTask) -> RowResult:
         lead_units=list(row.lead_units),
         coop_units=list(row.coop_units),
         coop_collective=list(row.coop_collective),
+        short_title=t.short_title,
     )
 
 

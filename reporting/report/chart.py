@@ -1,48 +1,51 @@
 """The report's chart: task status by section, as a PNG for the .docx.
 
 Drawn with matplotlib's object API on an Agg canvas (no pyplot state, safe in a
-scheduler thread). The PNG is deterministic: fixed size and dpi, no timestamp or
-software metadata, so rendering the report twice gives the same bytes.
+scheduler thread). Every text is drawn with a CJK font *file* (``documents.fonts``),
+never a family name looked up in matplotlib's per-user cache: a cache built before the
+fonts were installed would print boxes. Without a CJK font there is no chart
+(``ChartFontMissing``); a glyph the font lacks is the same error, never a warning on the
+console. Each status has a colour and a hatch, and every bar segment its number, so the
+chart reads in grey print. The PNG is deterministic (no timestamp or software metadata).
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 
+from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, QuarterResult, Status
+from reporting.documents.fonts import INSTALL_HINT, FontFile
+from reporting.merge.tally import section_counts
 
-# a CJK face first, then fallbacks other machines may have; DejaVu keeps digits legible
-FONT_FAMILIES = [
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Source Han Sans SC",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "DejaVu Sans",
-]
-
-# one colour per status; readable in grey print too (light → dark)
-STATUS_COLORS = {
-    Status.DONE: "#1b7837",
-    Status.AHEAD: "#5aae61",
-    Status.ON_TRACK: "#a6dba0",
-    Status.LAGGING: "#d6604d",
-    Status.NOT_STARTED: "#b2182b",
-    MISSING: "#bababa",
+# one colour and one hatch per status: 已完成 dark solid … 未报送 light dotted
+STATUS_STYLE = {
+    Status.DONE: ("#1b7837", ""),
+    Status.AHEAD: ("#5aae61", "///"),
+    Status.ON_TRACK: ("#a6dba0", ""),
+    Status.LAGGING: ("#d6604d", "xxx"),
+    Status.NOT_STARTED: ("#b2182b", "\\\\\\"),
+    MISSING: ("#e0e0e0", "..."),
 }
+_DARK = (Status.DONE, Status.NOT_STARTED)
+
+
+class ChartFontMissing(ReportError):
+    """No CJK font the chart can use (the report leaves the chart out and says so)."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__(
+            f"未找到可用的中文字体{detail}，报告中的图1已略去。{INSTALL_HINT}，然后重新生成报告"
+        )
 
 
 def section_status_counts(result: QuarterResult) -> list[tuple[str, dict[str, int]]]:
-    """[(section label, {status → rows})] in section order; statuses as in ``status_counts``."""
-    keys = list(result.status_counts())
-    sections: dict[int, tuple[str, dict[str, int]]] = {}
-    for row in sorted(result.rows, key=lambda r: r.section):
-        label, counts = sections.setdefault(
-            row.section, (_section_label(row.section, row.section_title), dict.fromkeys(keys, 0))
-        )
-        counts[row.status or MISSING] += 1
-    return list(sections.values())
+    """[(section label, {status → rows})] in section order, counted by ``tally.section_counts``."""
+    return [
+        (_section_label(n, title), counts.status)
+        for n, title, counts in section_counts(result.rows)
+    ]
 
 
 def _section_label(section: int, title: str) -> str:
@@ -54,14 +57,48 @@ def _section_label(section: int, title: str) -> str:
     short = title.split("，")[-1] if title else ""
     short = short.removeprefix("着力").rstrip("。")
     if len(short) > 13:  # the longest section names in the notice have 13 characters
-        short = short[:12] + "…"
+        short = short[:13]
     return f"{numeral}、{short}" if short else f"{numeral}、"
 
 
+def _font_properties(font: FontFile, size: float):
+    from matplotlib.font_manager import FontProperties
+
+    try:  # matplotlib ≥ 3.11 picks the face of a .ttc collection (Noto's SC face is not the first)
+        from matplotlib.font_manager import FontPath
+
+        fname = FontPath(str(font.path), font.index)
+    except ImportError:
+        fname = str(font.path)
+    return FontProperties(fname=fname, size=size)
+
+
 def status_chart_png(
-    result: QuarterResult, *, title: str = "", width_in: float = 6.1, dpi: int = 200
+    result: QuarterResult,
+    font: FontFile | None,
+    *,
+    title: str = "",
+    width_in: float = 5.5,
+    dpi: int = 200,
 ) -> bytes:
-    """A horizontal stacked bar chart of status by section; PNG bytes."""
+    """A horizontal stacked bar chart of status by section; PNG bytes.
+
+    Raises ``ChartFontMissing`` when ``font`` is None or lacks a glyph the chart needs.
+    """
+    if font is None:
+        raise ChartFontMissing()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = _draw(result, font, title, width_in, dpi)
+    missing = [
+        w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)
+    ]
+    if missing:
+        raise ChartFontMissing(f"（{font.path.name} 缺少汉字字形）")
+    return png
+
+
+def _draw(result: QuarterResult, font: FontFile, title: str, width_in: float, dpi: int) -> bytes:
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -69,50 +106,46 @@ def status_chart_png(
     data = section_status_counts(result)
     keys = [k for k in result.status_counts() if any(c[k] for _, c in data)] or [MISSING]
     labels = [label for label, _ in data]
-    rc = {
-        "font.family": "sans-serif",
-        "font.sans-serif": FONT_FAMILIES,
-        "axes.unicode_minus": False,
-        "font.size": 9,
-    }
+    text9, text8 = _font_properties(font, 9), _font_properties(font, 8)
+    rc = {"axes.unicode_minus": False, "hatch.linewidth": 0.6, "hatch.color": "#333333"}
     with rc_context(rc):
-        height = 0.9 + 0.27 * max(len(labels), 1)
+        height = 0.95 + 0.25 * max(len(labels), 1)
         fig = Figure(figsize=(width_in, height), dpi=dpi)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
         ypos = list(range(len(labels)))[::-1]
         left = [0] * len(labels)
         for key in keys:
+            color, hatch = STATUS_STYLE.get(key, ("#888888", ""))
             values = [counts[key] for _, counts in data]
             bars = ax.barh(
                 ypos,
                 values,
                 left=left,
-                color=STATUS_COLORS.get(key, "#888888"),
-                edgecolor="white",
-                linewidth=0.6,
+                color=color,
+                hatch=hatch,
+                edgecolor="#333333",
+                linewidth=0.4,
                 label=key,
                 height=0.62,
             )
             for bar, value in zip(bars, values, strict=True):
                 if value:
-                    dark = key in (
-                        Status.DONE,
-                        Status.LAGGING,
-                        Status.NOT_STARTED,
-                    )
                     ax.text(
                         bar.get_x() + bar.get_width() / 2,
                         bar.get_y() + bar.get_height() / 2,
                         str(value),
                         ha="center",
                         va="center",
-                        fontsize=8,
-                        color="white" if dark else "black",
+                        fontproperties=text8,
+                        color="white" if key in _DARK else "black",
+                        bbox={"boxstyle": "square,pad=0.08", "fc": color, "ec": "none"},
                     )
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(ypos, labels)
-        ax.set_xlabel("任务数（项）")
+        for tick in ax.get_yticklabels() + ax.get_xticklabels():
+            tick.set_fontproperties(text9)
+        ax.set_xlabel("任务数（项）", fontproperties=text9)
         most = max(left, default=0)
         ax.set_xlim(0, max(most, 1) * 1.05)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -123,12 +156,13 @@ def status_chart_png(
             loc="lower center",
             bbox_to_anchor=(0.4, 1.0),
             frameon=False,
-            fontsize=8,
-            handlelength=1.2,
+            prop=text8,
+            handlelength=1.8,
+            handleheight=1.0,
             columnspacing=1.0,
         )
         if title:
-            fig.suptitle(title, fontsize=10)
+            fig.suptitle(title, fontproperties=_font_properties(font, 10))
         fig.tight_layout()
         buf = io.BytesIO()
         # no Software/time metadata: equal data → equal bytes

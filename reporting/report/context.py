@@ -8,7 +8,7 @@ chart and the annex agree; the wording around them lives in the template.
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from datetime import date
 
 from reporting.core.config import Settings
@@ -16,6 +16,7 @@ from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Statu
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.merge.compare import QuarterChange
 from reporting.merge.judge import num
+from reporting.merge.tally import light_reason, task_counts
 from reporting.report.wording import (
     body_text,
     condense,
@@ -23,19 +24,21 @@ from reporting.report.wording import (
     join_labels,
     join_names,
     label_text,
+    one_line,
     row_light,
     row_status,
     share,
     short_title,
+    stack_names,
     status_phrase,
-    task_text,
     title_break,
     unit_text,
 )
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 BODY_CHARS = 220
-ANNEX_CHARS = 120
+ANNEX_CHARS = 40
+ISSUE_CHARS = 60  # a unit's 存在问题 quoted in section 三
 CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
 
 LIGHT_FILL = {Light.RED: "F4B6B6", Light.YELLOW: "FBE29F", Light.GREEN: "BFE3C0"}
@@ -101,13 +104,25 @@ def _gap_text(row: RowResult, expected: float) -> str:
     return text
 
 
+def unit_problems(row: RowResult) -> list[tuple[str, str]]:
+    """[(unit, 存在问题)] the lead units wrote, each text once (units often repeat each other)."""
+    seen: dict[str, str] = {}
+    for a in row.lead_reports:
+        text = one_line(a.problems)
+        if text and text not in seen:
+            seen[text] = a.unit
+    return [(u, t) for t, u in seen.items()]
+
+
 def _problems(row: RowResult) -> str:
-    items = [(a.unit, unit_text(a.problems)) for a in row.lead_reports if unit_text(a.problems)]
+    """The lead units' own 存在问题 ('' when none wrote any: the report then says what is known)."""
+    items = unit_problems(row)
     if not items:
-        return "单位未填报。"
+        return ""
     if len(items) == 1:
-        return body_text(condense(items[0][1], BODY_CHARS))
-    return body_text("\n".join(f"{u}：{condense(t, BODY_CHARS // len(items))}" for u, t in items))
+        return condense(items[0][1], ISSUE_CHARS)
+    each = max(ISSUE_CHARS // len(items), 30)
+    return "；".join(f"{u}：{condense(t, each).rstrip('。')}" for u, t in items) + "。"
 
 
 def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
@@ -221,25 +236,28 @@ def build_context(
     *,
     today: date,
     change: QuarterChange | None = None,
+    has_chart: bool = True,
 ) -> dict:
     """Everything the report template shows, as plain strings, numbers and lists.
 
     ``change`` (from ``compare.quarter_change``, last quarter → this one) adds the
-    comparison paragraph; without it the report is exactly what it was before.
+    comparison paragraph. Counts come from ``tally.task_counts`` (the chart, the briefs and
+    the 汇总表 count with it too).
     """
+    from reporting.core.labels import SECTION_NUMERALS
+
     d = settings.district
     rows = sorted(result.rows, key=id_key)
     n_rows = len(rows)
-    sc = result.status_counts()
-    lc = result.light_counts()
+    tc = task_counts(rows)
     uc = result.unit_counts()
-    c = {_KEYS[k]: v for k, v in sc.items()}
-    c["on_pace"] = c["done"] + c["ahead"] + c["on_track"]
-    c["behind"] = c["lagging"] + c["not_started"]
-    c["on_pace_share"] = share(c["on_pace"], n_rows)
-    c["behind_share"] = share(c["behind"], n_rows)
-    lights = {_LIGHT_KEYS[k]: v for k, v in lc.items()}
-    lights["unlit"] = n_rows - sum(lc.values())
+    c = {_KEYS[k]: v for k, v in tc.status.items()}
+    c["on_pace"], c["behind"] = tc.on_pace, tc.behind
+    c["on_pace_share"] = share(tc.on_pace, n_rows)
+    c["behind_share"] = share(tc.behind, n_rows)
+    lights = {_LIGHT_KEYS[k]: v for k, v in tc.lights.items()}
+    lights["unlit"] = tc.unlit
+    lights["on_pace_lit"] = tc.on_pace_yellow
 
     def names(state: str, late: bool | None = None) -> str:
         return join_names(
@@ -254,31 +272,18 @@ def build_context(
 
     expected = result.expected_progress
     quarter_label = period.label
+    full = settings.report.detail == "full"
     sections: list[dict] = []
     by_section: dict[int, list[RowResult]] = {}
     for row in rows:
         by_section.setdefault(row.section, []).append(row)
-    from reporting.core.labels import SECTION_NUMERALS
-
     for number, srows in sorted(by_section.items()):
-        counts = Counter(row_status(r) for r in srows)
-        ordered = {k: counts.get(k, 0) for k in sc}
+        counts = task_counts(srows)
         reported = sum(1 for r in srows if r.reported)
         if reported:
-            summary = f"本板块共{len(srows)}项任务，{status_phrase(ordered)}。"
+            summary = f"共{len(srows)}项，{status_phrase(counts.status)}。"
         else:
-            summary = f"本板块共{len(srows)}项任务，牵头单位均未报送。"
-        srow_ctx = []
-        for r in srows:
-            source, progress = row_progress(r, BODY_CHARS)
-            srow_ctx.append(
-                {
-                    "label": label_text(r),
-                    "short": short_title(r),
-                    "state": _state_text(r),
-                    "detail": body_text(source + progress),
-                }
-            )
+            summary = f"共{len(srows)}项，牵头单位均未报送。"
         numeral = (
             SECTION_NUMERALS[number - 1] if 1 <= number <= len(SECTION_NUMERALS) else str(number)
         )
@@ -287,29 +292,18 @@ def build_context(
                 "numeral": numeral,
                 "title": unit_text(srows[0].section_title).rstrip("。"),
                 "summary": summary,
-                "rows": srow_ctx,
+                "highlights": _highlights(srows),
+                "rows": [_walk_row(r) for r in srows] if full else [],
                 "count": len(srows),
-                "behind": ordered[Status.LAGGING] + ordered[Status.NOT_STARTED],
+                "behind": counts.behind,
             }
         )
 
-    lagging = [
-        {
-            "label": r.label,
-            "short": short_title(r),
-            "leaders": join_names(r.lead_leaders) or "—",
-            "units": join_names(r.lead_units) or "—",
-            "gap_text": _gap_text(r, expected),
-            "problems": _problems(r),
-        }
-        for r in rows
-        if r.lagging
-    ]
-
-    annex = [annex_row(i, r) for i, r in enumerate(rows, 1)]
+    annex = [annex_row(r) for r in rows]
     indicators, ind = _indicator_rows(result)
     title = f"关于{d.name}{d.year}年{d.document_title}{quarter_label}推进情况的报告"
     any_returns = any(r.reported for r in rows) or uc["on_time"] + uc["late"] > 0
+    issues = _issues(rows)
     return {
         "title": title,
         "title_document": title_break(title, d.document_title),
@@ -323,6 +317,7 @@ def build_context(
         "quarter_label": quarter_label,
         "period_label": period.full_label,
         "annex_title": f"{d.year}年{d.document_title}{quarter_label}推进情况汇总表",
+        "annex2_title": f"各单位{quarter_label}报送情况",
         "date_text": chinese_date(today),
         "cutoff": cn_time(result.generated_at, today),
         "expected": num(expected),
@@ -335,18 +330,112 @@ def build_context(
         "ind": ind,
         "indicators": indicators,
         "sections": sections,
-        "sections_summary": sections_summary(sections),
-        "lagging": lagging,
-        "n_lagging": len(lagging),
+        "sections_summary": sections_summary(sections, has_chart),
+        "detail_full": full,
+        "issues": issues,
+        "lagging": issues["lagging"],  # kept for templates the office edited
+        "n_lagging": len(issues["lagging"]),
         "annex": annex,
+        "unit_rows": unit_rows(result, today),
+        "has_chart": has_chart,
         "chart": "",
         "change": change_context(change),
     }
 
 
-def sections_summary(sections: list[dict]) -> str:
+HIGHLIGHT_CHARS = 30  # one line of the body: what a completed or ahead item achieved
+
+
+def _highlights(srows: list[RowResult]) -> list[dict]:
+    """Completed items with a one-line excerpt, ahead-of-pace items with their progress."""
+    out = []
+    done = [r for r in srows if r.status == Status.DONE]
+    if done:
+        text = "；".join(f"{label_text(r)}{short_title(r)}：{_excerpt(r)}" for r in done)
+        out.append({"status": Status.DONE, "n": len(done), "text": text})
+    ahead = [r for r in srows if r.status == Status.AHEAD]
+    if ahead:
+        text = join_labels(f"{label_text(r)}{short_title(r)}" for r in ahead)
+        out.append({"status": Status.AHEAD, "n": len(ahead), "text": text})
+    return out
+
+
+def _excerpt(r: RowResult) -> str:
+    """One line of what the lead unit reported (a leading bracketed note such as
+    "（示例数据）" left out), ending at a sentence or clause end."""
+    text = one_line("\n".join(a.progress or "" for a in r.lead_reports))
+    text = re.sub(r"^[（(][^）)]{1,8}[）)]", "", text).strip()
+    first = re.split(r"[。！？!?]", text, maxsplit=1)[0]  # one sentence: items are joined by "；"
+    return condense(first, HIGHLIGHT_CHARS).rstrip("。；") or "已报送"
+
+
+def _walk_row(r: RowResult) -> dict:
+    """One task of the full walk (``[report] detail = "full"``)."""
+    source, progress = row_progress(r, BODY_CHARS)
+    return {
+        "label": label_text(r),
+        "short": short_title(r),
+        "state": _state_text(r),
+        "detail": body_text(source + progress),
+    }
+
+
+def _issues(rows: list[RowResult]) -> dict:
+    """Section 三: lagging/red items, items lit only by an indicator, not-reported items."""
+    lagging, lit = [], []
+    for r in rows:
+        reason = light_reason(r)
+        item = {
+            "label": label_text(r),
+            "short": short_title(r),
+            "leaders": join_names(r.lead_leaders) or "—",
+            "units": join_names(r.lead_units) or "—",
+            "reason": reason,
+            "light": r.light or "",
+            "problems": _problems(r),
+        }
+        if r.lagging or r.status == Status.NOT_STARTED:
+            if not reason:
+                item["reason"] = _gap_text(r, 0)
+            lagging.append(item)
+        elif reason:
+            lit.append(item)
+    by_unit: dict[str, list[str]] = {}
+    for r in rows:
+        if not r.reported:
+            key = join_names(r.lead_units) or "牵头单位"
+            by_unit.setdefault(key, []).append(r.label)
+    missing = [{"units": k, "labels": join_labels(v), "n": len(v)} for k, v in by_unit.items()]
+    return {
+        "lagging": lagging,
+        "lit": lit,
+        "missing": missing,
+        "n_missing": sum(m["n"] for m in missing),
+        "any": bool(lagging or lit or missing),
+    }
+
+
+def unit_rows(result: QuarterResult, today: date) -> list[dict]:
+    """Annex 2: each unit's 报送情况, two units to a table row (the list is long and narrow)."""
+    from reporting.core.periods import cn_time
+
+    units = []
+    for i, unit in enumerate(result.units, 1):
+        if unit.state == "accepted":
+            state = "逾期" if unit.late else "按时"
+        else:
+            state = "退回" if unit.state == "rejected" else MISSING
+        when = cn_time(unit.received_at, today) if unit.received_at else "—"
+        units.append({"no": i, "unit": unit.unit, "state": state, "when": when})
+    blank = {"no": "", "unit": "", "state": "", "when": ""}
+    half = (len(units) + 1) // 2
+    left, right = units[:half], units[half:] + [blank] * (half - len(units[half:]))
+    return [{"a": a, "b": b} for a, b in zip(left, right, strict=True)]
+
+
+def sections_summary(sections: list[dict], has_chart: bool = True) -> str:
     """Which sections have the most lagging/not-started rows (at most three named)."""
-    text = f"{len(sections)}个板块的任务推进状态见图1。"
+    text = f"{len(sections)}个板块的任务推进状态见图1。" if has_chart else ""
     worst = sorted((s for s in sections if s["behind"]), key=lambda s: -s["behind"])[:3]
     if worst:
         text += (
@@ -357,16 +446,22 @@ def sections_summary(sections: list[dict]) -> str:
     return text
 
 
-def annex_row(
-    no: int, r: RowResult, *, progress_chars: int = ANNEX_CHARS, short: bool = False
-) -> dict:
+PROBLEM_CHARS = 24  # the annex's 存在问题 column
+
+
+def annex_row(r: RowResult, *, progress_chars: int = ANNEX_CHARS) -> dict:
+    """One row of annex 1 (and of a leader's brief)."""
     source, progress = row_progress(r, progress_chars)
+    problems = [t for _, t in unit_problems(r)]
     return {
-        "no": no,
-        "task": f"{label_text(r)}{short_title(r)}" if short else task_text(r),
-        "leaders": join_names(r.lead_leaders) or "—",
-        "units": join_names(r.lead_units) or "—",
-        "progress": source + progress,
+        "label": r.label,
+        "task": short_title(r),
+        "leaders": stack_names(r.lead_leaders) or "—",
+        "units": stack_names(r.lead_units) or "—",
+        "percent": f"{num(r.percent)}%" if r.percent is not None else "—",
+        "progress": (source + progress) if r.reported or source else MISSING,
+        "problems": condense("\n".join(problems), PROBLEM_CHARS) if problems else "—",
+        "reason": light_reason(r),
         "status": row_status(r),
         "light": row_light(r),
         "fill": LIGHT_FILL.get(r.light or "", "FFFFFF"),
@@ -374,6 +469,11 @@ def annex_row(
 
 
 def light_rule(settings: Settings) -> str:
+    """The one definition of the lights (what ``merge.judge`` applies), stated once in the text."""
     y, r = settings.merge.yellow_gap, settings.merge.red_gap
     green = "达到序时进度" if not y else f"低于序时进度不超过{num(y)}个百分点"
-    return f"绿灯为{green}，黄灯为低于序时进度{num(r)}个百分点以内，红灯为低于序时进度超过{num(r)}个百分点"
+    return (
+        f"进度{green}且量化指标达到要求的亮绿灯；"
+        f"低于序时进度{num(r)}个百分点以内、量化指标未达到要求或自报滞后的亮黄灯；"
+        f"低于序时进度超过{num(r)}个百分点（指标同样计算）或未启动的亮红灯"
+    )

@@ -69,7 +69,9 @@ def brief_context(
     previous = change.by_id() if change else {}
     rows = []
     for i, r in enumerate(mine, 1):
-        row = annex_row(i, r, progress_chars=BRIEF_CHARS, short=True)
+        row = annex_row(r, progress_chars=BRIEF_CHARS)
+        row["no"] = i
+        row["task"] = f"{row['label']} {row['task']}"
         row.pop("leaders")
         row["before"] = _before(previous.get(r.id)) if change else None
         rows.append(row)

@@ -48,6 +48,7 @@ class ReportOutput:
     briefs: list[Path] = field(default_factory=list)
     change: QuarterChange | None = None  # the comparison with last quarter the report shows
     change_note: str = ""  # why last quarter's result was not compared, when it exists
+    chart_note: str = ""  # why the chart was left out (no CJK font), with how to fix it
 
     def lines(self) -> list[str]:
         out = [f"报告已生成：{self.docx}"]
@@ -65,6 +66,8 @@ class ReportOutput:
             )
         if self.change_note:
             out.append(f"提示：{self.change_note}")
+        if self.chart_note:
+            out.append(f"提示：{self.chart_note}")
         counts = "、".join(f"{k}{v}项" for k, v in self.status_counts.items() if v)
         out.append(
             f"{self.period.full_label}：任务 {self.rows} 项（{counts or '无'}），滞后或亮红灯 {self.lagging} 项。"
@@ -143,6 +146,17 @@ def default_report_day(settings: Settings, period: Period, today: date) -> date:
     return report_day if report_day <= today else today
 
 
+def report_chart(settings: Settings, result: QuarterResult) -> tuple[bytes | None, str]:
+    """(PNG, '') or (None, why): without a CJK font the chart is left out, never boxes."""
+    from reporting.documents.fonts import chart_font
+    from reporting.report.chart import ChartFontMissing, status_chart_png
+
+    try:
+        return status_chart_png(result, chart_font(settings.report.chart_font)), ""
+    except ChartFontMissing as exc:
+        return None, str(exc)
+
+
 def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
     d = settings.district
     return out_dir / safe_filename(
@@ -192,11 +206,10 @@ def render_report(
         change = None  # one of the quarters has no reports: nothing moved that can be told
     day = today or default_report_day(settings, period, now.date())
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
-    context = build_context(result, settings, period, today=day, change=change)
-
-    from reporting.report.chart import status_chart_png
-
-    chart = status_chart_png(result)
+    chart, chart_note = report_chart(settings, result)
+    context = build_context(
+        result, settings, period, today=day, change=change, has_chart=chart is not None
+    )
     when = datetime.combine(day, time(0, 0))
     target = report_path(settings, period, out_dir)
     render_docx(
@@ -218,6 +231,7 @@ def render_report(
         lagging=context["n_lagging"],
         change=change,
         change_note=note,
+        chart_note=chart_note,
     )
     if by_leader:
         output.briefs = render_leader_briefs(

@@ -16,7 +16,11 @@ from reporting.merge.judge import num
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 TASK_CHARS = 50
-SHORT_CHARS = 28
+SHORT_CHARS = (
+    20  # a short name fits a line of the annex's task column; longer ones are listed by check
+)
+_SENTENCE_ENDS = "。；！？!?;\n"
+_CLAUSE_ENDS = "，、：,:"
 TITLE_EM = 20  # 二号 characters per line in the 156 mm type area
 
 
@@ -35,16 +39,47 @@ def unit_text(text: str | None) -> str:
 
 
 def condense(text: str, limit: int) -> str:
-    """Cut after a sentence end within ``limit`` characters if there is one, else at the limit."""
+    """At most about ``limit`` characters of ``text``, ending at a sentence or clause end.
+
+    Whole sentences while they fit; else the first sentence up to its last clause end
+    within the limit (closed with "。"); a first clause longer than the limit is kept
+    whole rather than cut inside a word. Never a "……": the reader sees a complete
+    statement, the 汇总表 keeps the full text.
+    """
     text = unit_text(text)
     if len(text) <= limit:
         return text
-    cut = text[:limit]
-    ends = [cut.rfind(ch) for ch in "。；！？\n"]
-    best = max(ends)
-    if best >= limit // 2:
-        return cut[: best + 1].rstrip("\n") + "……"
-    return cut.rstrip("，、；：,; ") + "……"
+    cut = max(text.rfind(ch, 0, limit + 1) for ch in _SENTENCE_ENDS)
+    if cut >= limit // 3:
+        return _closed(text[: cut + 1].rstrip("\n；;").rstrip())
+    clause = max(text.rfind(ch, 0, limit + 1) for ch in _CLAUSE_ENDS)
+    if clause >= limit // 3:
+        return text[:clause].rstrip() + "。"
+    ends = [i for i in (text.find(ch, limit) for ch in _SENTENCE_ENDS + _CLAUSE_ENDS) if i > 0]
+    end = min(ends) if ends else len(text)
+    return text[:end].rstrip() + "。"
+
+
+def _closed(text: str) -> str:
+    return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
+
+
+def one_line(text: str) -> str:
+    """A unit's lines as one run of text: a line that ends a sentence is followed directly,
+    any other line break becomes a "；" (never "。；")."""
+    out = ""
+    for line in unit_text(text).split("\n"):
+        if out and not out.endswith(("。", "！", "？", "；", "!", "?", ";")):
+            out += "；"
+        out += line
+    return out
+
+
+def tidy_name(text: str) -> str:
+    """No spaces between Chinese and Latin/digits ("增长 8%" → "增长8%"), as 公文 print them."""
+    return re.sub(
+        r"(?<=[^\x00-\x7f])\s+(?=[\x00-\x7f])|(?<=[\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text
+    )
 
 
 def body_text(text: str) -> str:
@@ -52,16 +87,64 @@ def body_text(text: str) -> str:
     return text.replace("\n", "\a")
 
 
-def short_title(row: RowResult) -> str:
-    """A short name for a row: the task title, else the content's first clause."""
-    title = unit_text(row.task_title)
-    content = unit_text(row.content).replace("\n", "")
-    if title and row.label == row.task_no:
-        text = title
-    else:
-        text = re.split(r"[，。；：,;]", content, maxsplit=1)[0] or content
-    text = text.rstrip("。")
-    return text if len(text) <= SHORT_CHARS else text[:SHORT_CHARS] + "……"
+def short_title(row) -> str:
+    """A row's short name: tasks.csv's ``short_title``, else ``derive_short_title``."""
+    given = unit_text(getattr(row, "short_title", "")).replace("\n", "")
+    return given or derive_short_title(
+        row.task_title, row.content, own_title=row.label == row.task_no
+    )
+
+
+# a leading time phrase is no name of its own: "争取到 2026 年，实现…" is named by what follows
+_TIME_CLAUSE = re.compile(r"^(争取|力争|计划)?(到|至|在|于)?\s*\d{4}\s*年(底|末|前)?$")
+
+
+def derive_short_title(task_title: str, content: str, *, own_title: bool = True) -> str:
+    """A short name (≤ 20 字 where the text allows) cut only where the text has a boundary.
+
+    The task's own title when it is short; else the content's first clause; else that
+    clause up to a 、 or a closing quote/bracket; else the task title of a sub-row; else the
+    whole first clause (``duban check`` lists those so the office can write one). Never a
+    cut inside a word, never a "……".
+    """
+    title = tidy_name(unit_text(task_title).replace("\n", "").rstrip("。"))
+    if own_title and title and len(title) <= SHORT_CHARS:
+        return title
+    content = tidy_name(unit_text(content).replace("\n", ""))
+    clauses = [c.strip() for c in re.split(r"[，。；：,;:]", content) if c.strip()]
+    if len(clauses) > 1 and _TIME_CLAUSE.match(clauses[0]):
+        clauses = clauses[1:]
+    clause = clauses[0] if clauses else content
+    if len(clause) <= SHORT_CHARS:
+        return clause
+    # the longest head that ends after a list item or a closing quote/bracket; a list cut
+    # after one of its items says so ("加快园区周边超市、餐饮等")
+    cuts = [i for i, ch in enumerate(clause[:SHORT_CHARS]) if ch == "、"]
+    cuts += [i + 1 for i, ch in enumerate(clause[:SHORT_CHARS]) if ch in "”）》」"]
+    cuts = [c for c in cuts if c >= 6 and _balanced(clause[:c])]
+    if cuts:
+        cut = max(cuts)
+        return clause[:cut] + ("等" if clause[cut] == "、" else "")
+    if title and len(title) <= SHORT_CHARS:
+        return title
+    return clause
+
+
+def _balanced(text: str) -> bool:
+    """No quote or bracket left open (a cut inside “…” would strand half a phrase)."""
+    return all(text.count(a) == text.count(b) for a, b in ("“”", "（）", "《》", "「」", "()"))
+
+
+def overlong_short_titles(tasks) -> list[tuple[object, str]]:
+    """(task, derived name) for every task without a short_title whose name is still long."""
+    out = []
+    for t in tasks:
+        if getattr(t, "short_title", ""):
+            continue
+        name = derive_short_title(t.task_title, t.content, own_title=t.label == t.task_no)
+        if len(name) > SHORT_CHARS:
+            out.append((t, name))
+    return out
 
 
 def label_text(row: RowResult) -> str:
@@ -71,6 +154,11 @@ def label_text(row: RowResult) -> str:
 
 def task_text(row: RowResult) -> str:
     return f"{row.label} {condense(row.content, TASK_CHARS).rstrip('。')}"
+
+
+def stack_names(names) -> str:
+    """Names one per line in a table cell (a line break never falls inside a name)."""
+    return "\n".join(n for n in names if n)
 
 
 def status_phrase(counts: dict[str, int]) -> str:

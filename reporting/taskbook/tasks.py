@@ -80,6 +80,7 @@ class Task:
     indicators: tuple[Indicator, ...] = field(default_factory=tuple)
     deadline: str = ""
     line: int = 0  # line in tasks.csv, for messages
+    short_title: str = ""  # optional column: the name tables and lists show (≤ 20 字)
 
     @property
     def label(self) -> str:
@@ -195,6 +196,7 @@ def load_tasks(path: Path | str) -> list[Task]:
                 indicators=parse_indicators(row.get("indicators", ""), where),
                 deadline=row.get("deadline", ""),
                 line=line,
+                short_title=row.get("short_title", ""),
             )
         )
     if not tasks:
