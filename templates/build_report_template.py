@@ -479,6 +479,11 @@ def page_break(doc):
     return para
 
 
+# the brief's table on the portrait type area (156 mm), 五号: unit names of up to 6 字 and
+# "序时推进" on one line, the progress column as wide as the rest allows (short rows)
+BRIEF_WIDTHS = [30, 26, 80, 20]
+
+
 def build_leader_brief(path: Path) -> None:
     doc = base_document(table_size=fmt.SIZE_WU)  # 五号: a short brief, the table in portrait
     p(doc, "分管领导调度单", TITLE)
@@ -487,26 +492,36 @@ def build_leader_brief(path: Path) -> None:
     p(doc, "{{ leader }}同志：", ADDRESSEE)
     p(
         doc,
-        "截至{{ cutoff }}，您牵头的{{ n_rows }}项{{ document_title }}中，{{ phrase }}。"
-        "{% if n_lagging %}其中{{ n_lagging }}项滞后或亮红灯，已列在下表最前，请调度推进。{% else %}各项任务均达到序时进度或尚待报送。{% endif %}"
+        "截至{{ cutoff }}，{{ leader }}同志牵头的{{ document_title }}{{ n_rows }}项中，{{ phrase }}。"
+        "{% if n_lagging %}其中{{ n_lagging }}项滞后或亮红灯，已列在表首，请调度推进。"
+        "{% elif n_missing %}已报送的任务均达到序时进度，{{ n_missing }}项牵头单位尚未报送，请督促报送。"
+        "{% else %}各项任务均达到序时进度。{% endif %}"
+        "{% if n_lit %}另有{{ n_lit }}项进度达到序时但量化指标未达到要求，亮黄灯。{% endif %}"
         "{{ quarter_label }}序时进度为{{ expected }}%。",
     )
     table = loop_table(
         doc,
-        ["序号", "任务", "牵头单位", "本季度进展", "状态", "亮灯"],
+        ["任务", "牵头单位", "本季度进展及存在问题", "进度及状态"],
         [
-            ("{{ r.no }}", CELL_CENTER),
             ("{{ r.task }}", CELL),
-            ("{{ r.units }}", CELL),
+            ("{{ r.units }}", CELL_CENTER),
             ("{{ r.progress }}", CELL),
-            ("{{ r.status }}", CELL_CENTER),
-            ("{% cellbg r.fill %}{{ r.light }}", CELL_CENTER),
+            # cumulative progress, status and light, one per line, tinted by the light
+            ("{% cellbg r.fill %}{{ r.state }}", CELL_CENTER),
         ],
-        [11, 35, 22, 59, 18, 11],
+        BRIEF_WIDTHS,
         "r in rows",
+        split=True,  # LibreOffice moves an unsplittable row early and leaves half pages empty
     )
+    progress = table.rows[2].cells[2]
+    # why the row is yellow or red, and the lead units' own 存在问题
+    progress.add_paragraph("{%p if r.reason %}", style=CELL)
+    progress.add_paragraph("亮{{ r.light }}原因：{{ r.reason }}", style=CELL)
+    progress.add_paragraph("{%p endif %}", style=CELL)
+    progress.add_paragraph("{%p if r.problems != '—' %}", style=CELL)
+    progress.add_paragraph("存在问题：{{ r.problems }}", style=CELL)
+    progress.add_paragraph("{%p endif %}", style=CELL)
     # from the second quarter on: the row's status and progress last quarter, under its progress
-    progress = table.rows[2].cells[3]
     progress.add_paragraph("{%p if r.before %}", style=CELL)
     before = progress.add_paragraph(style=CELL)
     before.add_run(

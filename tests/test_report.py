@@ -690,17 +690,56 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
     table = brief.tables[0]
     rows = table.rows[1:]
     assert len(rows) == len(mine)
-    labels = [r.cells[1].text.split(" ")[0] for r in rows]
+    labels = [r.cells[0].text.split(" ")[0] for r in rows]
     assert set(labels) == {r.label for r in mine}
     lagging = sum(1 for r in mine if r.lagging)
     assert lagging >= 2
     # the first rows are the lagging / red ones, none after them
-    firsts = [r.cells[4].text == "滞后" or r.cells[5].text == "红灯" for r in rows]
+    firsts = [bool({"滞后", "红灯"} & set(r.cells[3].text.split("\n"))) for r in rows]
     assert firsts == [True] * lagging + [False] * (len(rows) - lagging)
+    # this quarter per row: progress, why it is lit, the unit's problems; percent/status/light
+    by_label = {r.label: r for r in mine}
+    for tr in rows:
+        row = by_label[tr.cells[0].text.split(" ")[0]]
+        progress, state = tr.cells[2].text, tr.cells[3].text
+        if row.light in ("黄", "红"):
+            assert f"亮{row.light}灯原因：" in progress
+        if any(a.problems for a in row.lead_reports):
+            assert "存在问题：" in progress
+        if row.reported:
+            assert state.split("\n")[:2] == [f"{row.percent:g}%", row.status]
     text = "\n".join(texts(brief))
-    assert f"您牵头的{len(mine)}项" in text and f"其中{lagging}项滞后或亮红灯" in text
+    assert f"崔海锋同志牵头的《政府工作报告》重点任务{len(mine)}项中" in text
+    assert f"其中{lagging}项滞后或亮红灯，已列在表首，请调度推进。" in text
+    assert "您" not in text and "尚待报送" not in text
     assert "崔海锋同志：" in text and "2024年4月9日" in text
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+@pytest.mark.parametrize(
+    ("missing", "sentence"),
+    [
+        (False, "各项任务均达到序时进度。"),
+        (True, "已报送的任务均达到序时进度，1项牵头单位尚未报送，请督促报送。"),
+    ],
+)
+def test_brief_of_a_leader_without_lagging_rows(app, tmp_path, missing, sentence):
+    from reporting.report.leader_briefs import render_leader_briefs
+
+    res = sample_result(app)
+    leader = "张斌"
+    mine = [r for r in res.rows if leader in r.lead_leaders]
+    for r in mine:
+        r.status, r.percent, r.gap, r.light, r.indicators = "序时推进", 30.0, -5.0, "绿", []
+        r.lead_reports = [
+            Answer(unit=u, progress="按计划推进。", percent=30.0) for u in r.lead_units
+        ]
+    if missing:
+        mine[0].status, mine[0].percent, mine[0].light, mine[0].lead_reports = None, None, None, []
+    paths = render_leader_briefs(res, app.settings, P, tmp_path, today=TODAY)
+    brief = next(p for p in paths if p.name.endswith(f"{leader}.docx"))
+    text = "\n".join(texts(Document(brief)))
+    assert sentence in text and "滞后或亮红灯" not in text
 
 
 def test_stale_briefs_are_removed(app, result, tmp_path):
@@ -863,3 +902,94 @@ def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
         ["pdffonts", str(out.pdf)], capture_output=True, text=True, check=True
     ).stdout
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts and "WenKai" in fonts
+
+
+# -- one tally: text, chart, annex, briefs and 汇总表 agree ------------------------------------------
+def test_counts_agree_across_text_chart_annex_and_summary_sheet(rendered, doc, tmp_path):
+    from openpyxl import load_workbook
+
+    from reporting.merge.summary import write_summary
+    from reporting.report.chart import section_status_counts
+
+    out, res, app = rendered
+    statuses = ("已完成", "超序时", "序时推进", "滞后", "未启动", "未报送")
+    # the text
+    overall = paragraph_starting(doc, "（一）任务推进情况。").text
+    text = {s: number(rf"{s}(\d+)项", overall) for s in statuses[:5]}
+    text["未报送"] = number(r"另有(\d+)项因牵头单位未报送", overall)
+    lights_text = {c: number(rf"{c}灯(\d+)项", body_until_annex(doc)) for c in "绿黄红"}
+    # the chart's data
+    chart = Counter()
+    for _, counts in section_status_counts(res):
+        chart.update(counts)
+    # annex 1
+    body = annex1(doc).rows[1:]
+    annex = Counter(r.cells[5].text for r in body)
+    lights_annex = Counter(r.cells[6].text.removesuffix("灯") for r in body)
+    # the 汇总表's heading line, read back from the file
+    path = tmp_path / "汇总表.xlsx"
+    write_summary(res, [], path, app.settings)
+    heading = " ".join(
+        str(c.value)
+        for row in load_workbook(path).worksheets[0].iter_rows(max_row=3)
+        for c in row
+        if c.value
+    )
+    heading = heading[heading.index("任务 ") :]  # after the units' 未报送: the task counts
+    sheet = {
+        s: int(re.search(rf"{s} (\d+)", heading).group(1)) if s in heading else 0 for s in statuses
+    }
+    lights_sheet = {c: number(rf"{c}灯 (\d+)", heading) for c in "绿黄红"}
+    for s in statuses:
+        assert text[s] == chart[s] == annex[s] == sheet[s], s
+    assert sum(text.values()) == len(res.rows)
+    for c in "绿黄红":
+        assert lights_text[c] == lights_annex[c] == lights_sheet[c], c
+
+
+def test_every_yellow_and_red_row_has_its_reason_in_the_text(rendered, doc):
+    from reporting.merge.tally import light_reason
+
+    _, res, _ = rendered
+    text = body_until_annex(doc)
+    lit = [r for r in res.rows if r.light in ("黄", "红")]
+    assert len(lit) >= 10
+    for row in lit:
+        reason = light_reason(row)
+        assert reason, row.label
+        para = next(
+            p.text
+            for p in doc.paragraphs
+            if re.search(rf"(\d+\. |；|。|）){re.escape(row.label)}", p.text) and reason in p.text
+        )
+        assert f"亮{row.light}灯" in para[para.index(reason) :], row.label
+    assert text.count("亮黄灯") + text.count("亮红灯") >= len(lit)
+
+
+def test_short_names_end_at_a_boundary_never_with_an_ellipsis(app, rendered, doc):
+    from reporting.report.wording import (
+        SHORT_CHARS,
+        derive_short_title,
+        overlong_short_titles,
+        tidy_name,
+    )
+    from reporting.taskbook.tasks import load_tasks
+
+    tasks = load_tasks(app.settings.paths.tasks)
+    for t in tasks:
+        name = derive_short_title(t.task_title, t.content, own_title=t.label == t.task_no)
+        assert "…" not in name and len(name) <= SHORT_CHARS, (t.label, name)
+        if name == tidy_name(t.task_title):
+            continue
+        content = tidy_name(t.content)
+        head = name.removesuffix("等") if name.endswith("等") and name[:-1] in content else name
+        i = content.index(head) + len(head)
+        following = content[i : i + 1]
+        # the text goes on after a punctuation mark, or the name ends with a closing quote
+        assert following in ("", *"，。；：、”）》」") or name[-1] in "”）》」", (t.label, name)
+        if head != name:  # "…超市、餐饮等": cut after a list item
+            assert following == "、"
+    assert overlong_short_titles(tasks) == []
+    # nothing in the body or the annex is cut with an ellipsis
+    annex_text = "\n".join(c.text for r in annex1(doc).rows for c in r.cells)
+    assert "…" not in body_until_annex(doc) and "…" not in annex_text

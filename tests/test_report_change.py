@@ -258,9 +258,9 @@ def test_leader_brief_rows_show_last_quarter(app, tmp_path):
     for path in out.briefs:
         table = Document(path).tables[0]
         for tr in table.rows[1:]:
-            task = tr.cells[1].text
+            task = tr.cells[0].text
             row = next(r for r in q2.rows if task.split(" ")[0] == r.label)
-            cell = tr.cells[3]
+            cell = tr.cells[2]
             last = cell.paragraphs[-1]
             old = before[row.id]
             if old.status is None:

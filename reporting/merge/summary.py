@@ -28,6 +28,7 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.documents.xlsx_save import save_workbook
 from reporting.merge.judge import num
+from reporting.merge.tally import task_counts
 
 SHEET_ROWS = "汇总表"
 SHEET_COOP = "配合单位反馈"
@@ -160,8 +161,8 @@ def write_summary(
     d = settings.district
     title = f"{d.name}{result.period_label}{d.document_title}推进情况汇总表"
     c = result.unit_counts()
-    sc = result.status_counts()
-    lc = result.light_counts()
+    tally = task_counts(result.rows)  # the report's text, chart and annex count with it too
+    sc, lc = tally.status, tally.lights
     sub = (
         f"序时进度 {num(result.expected_progress)}%；截至 {_when(result.generated_at)}，应报 {c['due']} 个单位，"
         f"已接收 {c['on_time'] + c['late']}（逾期 {c['late']}），退回待重报 {c['rejected']}，未报送 {c['missing']}。"

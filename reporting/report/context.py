@@ -51,7 +51,6 @@ _KEYS = {
     MISSING: "missing",
 }
 _LIGHT_KEYS = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red"}
-# lagging first in a leader's brief, then what is unknown, then the rest in task order
 
 
 def row_progress(row: RowResult, limit: int) -> tuple[str, str]:
@@ -449,7 +448,9 @@ def sections_summary(sections: list[dict], has_chart: bool = True) -> str:
 PROBLEM_CHARS = 24  # the annex's 存在问题 column
 
 
-def annex_row(r: RowResult, *, progress_chars: int = ANNEX_CHARS) -> dict:
+def annex_row(
+    r: RowResult, *, progress_chars: int = ANNEX_CHARS, problem_chars: int = PROBLEM_CHARS
+) -> dict:
     """One row of annex 1 (and of a leader's brief)."""
     source, progress = row_progress(r, progress_chars)
     problems = [t for _, t in unit_problems(r)]
@@ -460,7 +461,7 @@ def annex_row(r: RowResult, *, progress_chars: int = ANNEX_CHARS) -> dict:
         "units": stack_names(r.lead_units) or "—",
         "percent": f"{num(r.percent)}%" if r.percent is not None else "—",
         "progress": (source + progress) if r.reported or source else MISSING,
-        "problems": condense("\n".join(problems), PROBLEM_CHARS) if problems else "—",
+        "problems": condense("\n".join(problems), problem_chars) if problems else "—",
         "reason": light_reason(r),
         "status": row_status(r),
         "light": row_light(r),

@@ -8,24 +8,25 @@ from ``templates/leader_brief.docx`` like the report and written next to it in
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime, time
 from pathlib import Path
 
 from reporting.core.config import Settings
 from reporting.core.fileutil import safe_filename
-from reporting.core.model import QuarterResult, RowResult, Status
+from reporting.core.model import Light, QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange
 from reporting.merge.judge import num
+from reporting.merge.tally import ON_PACE, task_counts
 from reporting.report.context import annex_row
-from reporting.report.wording import id_key, row_status, status_phrase
+from reporting.report.wording import id_key, status_phrase
 
 BRIEF_TEMPLATE = "leader_brief.docx"
 BRIEFS_DIR = "分管领导调度单"
-BRIEF_CHARS = 70  # progress characters per row (the report's annex has more room)
-# lagging first in a leader's brief, then what is unknown, then the rest in task order
+BRIEF_CHARS = 60  # progress characters per row: a leader reads the gist, the 汇总表 has it all
+BRIEF_PROBLEM_CHARS = 50
+# lagging (and red) first in a leader's brief, then not started, not reported, yellow, the rest
 _BRIEF_ORDER: dict[str | None, int] = {
     Status.LAGGING: 0,
     Status.NOT_STARTED: 1,
@@ -60,18 +61,22 @@ def brief_context(
     def order(r: RowResult) -> int:
         if r.lagging:
             return 0
-        return _BRIEF_ORDER.get(r.status, 3)
+        if r.status in _BRIEF_ORDER:
+            return _BRIEF_ORDER[r.status]
+        return 3 if r.light == Light.YELLOW else 4  # yellow before the green rest
 
     mine.sort(key=order)  # stable: task order within each group
-    counts = Counter(row_status(r) for r in mine)
-    phrase = status_phrase({k: counts.get(k, 0) for k in result.status_counts()})
+    counts = task_counts(mine)
+    phrase = status_phrase(counts.status)
     d = settings.district
     previous = change.by_id() if change else {}
     rows = []
-    for i, r in enumerate(mine, 1):
-        row = annex_row(r, progress_chars=BRIEF_CHARS)
-        row["no"] = i
+    for r in mine:
+        row = annex_row(r, progress_chars=BRIEF_CHARS, problem_chars=BRIEF_PROBLEM_CHARS)
         row["task"] = f"{row['label']} {row['task']}"
+        row["state"] = "\n".join(
+            x for x in (row["percent"], row["status"], row["light"]) if x != "—"
+        )
         row.pop("leaders")
         row["before"] = _before(previous.get(r.id)) if change else None
         rows.append(row)
@@ -83,6 +88,10 @@ def brief_context(
         "document_title": d.document_title,
         "n_rows": len(mine),
         "n_lagging": sum(1 for r in mine if r.lagging),
+        "n_missing": counts.missing,
+        "n_lit": sum(
+            1 for r in mine if not r.lagging and r.light == Light.YELLOW and r.status in ON_PACE
+        ),
         "phrase": phrase,
         "expected": num(result.expected_progress),
         "cutoff": cn_time(result.generated_at, today),
