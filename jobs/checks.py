@@ -58,6 +58,25 @@ def _fonts(app) -> list[Problem]:
     return problems
 
 
+@check
+def _short_titles(app) -> list[Problem]:
+    """Tasks whose derived short name is still long: the office writes a short_title."""
+    from reporting.taskbook.short_names import SHORT_CHARS, overlong_short_titles
+
+    long = overlong_short_titles(app.tasks)
+    if not long:
+        return []
+    names = "；".join(f"{t.label} {name}" for t, name in long)
+    return [
+        Problem(
+            "任务简称",
+            f"{len(long)}项任务没有填写简称，自动截取的简称超过{SHORT_CHARS}字（报告和附件中会换行）：{names}。"
+            f"请在 {app.settings.paths.tasks} 的 short_title 列填写{SHORT_CHARS}字以内的简称",
+            error=False,
+        )
+    ]
+
+
 # reserved for documentation (RFC 2606 / 6761): mail there never arrives
 _PLACEHOLDER_DOMAINS = (
     ".example",

@@ -685,7 +685,7 @@ def test_command_diff_by_task_id(duban, office, docs, tmp_path):
     edited[0]["lead_units"] = "区财政局"
     edited.append({**rows[-1], "id": "34", "task_no": "34"})
     with open(tasks, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(edited)
     result = duban(
@@ -752,3 +752,48 @@ def test_missing_fields_are_listed(tmp_path, app):
         f.startswith("牵头责任单位：“区发该委”不在单位名录中，可能是 区发改委") for f in review["1"]
     )
     assert "缺少牵头责任单位（必填），请补上" in review["2"]
+
+
+def test_import_proposes_short_names_and_keeps_the_offices(duban, office, docs, tmp_path):
+    tasks = office / "tasks.csv"
+    rows = bundled_rows()
+    for r in rows:
+        r["short_title"] = ""
+    next(r for r in rows if r["id"] == "11.2")["short_title"] = "四大主导产业产值"  # the office's
+    with open(tasks, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "new.csv"
+    result = duban(
+        "import-tasks", str(docs["table_xlsx"]), "-o", str(out), config=office / "config.toml"
+    )
+    assert result.code == 0, result.err
+    with open(out, encoding="utf-8-sig") as f:
+        written = {r["id"]: r["short_title"] for r in csv.DictReader(f)}
+    assert written["11.2"] == "四大主导产业产值"  # kept
+    assert written["10.5"] == "加快园区周边超市、餐饮等"  # proposed at a list item
+    assert written["6"] == "一般公共预算收入增长8%"
+    assert all(0 < len(v) <= 20 and "…" not in v for v in written.values())
+
+
+def test_check_lists_overlong_short_names(app, tmp_path):
+    from jobs.checks import run_checks
+
+    path = tmp_path / "tasks.csv"
+    rows = bundled_rows()
+    for r in rows:
+        r["short_title"] = ""
+    rows[0]["task_title"] = ""
+    rows[0]["content"] = "坚定不移推进高质量发展的各项重点工作任务全面落地见效并形成长效机制。"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    app.settings.paths.tasks = path
+    app.__dict__.pop("tasks", None)
+    app.__dict__.pop("assignments", None)
+    found = [p for p in run_checks(app) if p.where == "任务简称"]
+    assert len(found) == 1 and not found[0].error
+    assert "1项任务没有填写简称" in found[0].message and "1 坚定不移推进" in found[0].message
+    assert "short_title 列" in found[0].message

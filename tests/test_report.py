@@ -967,7 +967,7 @@ def test_every_yellow_and_red_row_has_its_reason_in_the_text(rendered, doc):
 
 
 def test_short_names_end_at_a_boundary_never_with_an_ellipsis(app, rendered, doc):
-    from reporting.report.wording import (
+    from reporting.taskbook.short_names import (
         SHORT_CHARS,
         derive_short_title,
         overlong_short_titles,

@@ -33,7 +33,11 @@ from reporting.taskbook.import_text import (
     parse_lines,
     text_lines,
 )
+from reporting.taskbook.short_names import SHORT_CHARS, derive_short_title
 from reporting.taskbook.tasks import COLUMNS, decode_table_bytes, normalize_space, parse_indicators
+
+# what import-tasks writes: the required columns, then the proposed short names (optional)
+OUTPUT_COLUMNS = (*COLUMNS, "short_title")
 
 DEFAULT_OUTPUT = Path("tasks.imported.csv")
 COLUMN_CN = {
@@ -84,9 +88,9 @@ class ImportResult:
     def csv_text(self) -> str:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(OUTPUT_COLUMNS)
         for row in self.rows:
-            writer.writerow([row.get(c, "") for c in COLUMNS])
+            writer.writerow([row.get(c, "") for c in OUTPUT_COLUMNS])
         return buf.getvalue()
 
     def lines(self) -> list[str]:
@@ -142,6 +146,7 @@ def import_tasks(
         limits=Limits.from_settings(settings.intake),
     )
     current = Path(settings.paths.tasks)
+    _keep_short_titles(result, current)
     if keep_indicators:
         _keep_indicators(result, current)
     if diff:
@@ -362,8 +367,13 @@ def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> 
             **{c: d.labels.get(c, "") for c in _NAME_COLUMNS},
             "indicators": propose_indicators(d.content, year),
             "deadline": deadline or default_deadline,
+            "short_title": derive_short_title(d.task_title, d.content, own_title=d.id == d.task_no),
         }
         rows.append(row)
+        if len(row["short_title"]) > SHORT_CHARS:
+            findings.append(
+                f"建议的简称“{row['short_title']}”超过{SHORT_CHARS}字，请在 short_title 列改短"
+            )
         if not row["content"]:
             findings.append("缺少任务内容，请补上")
         if not row["lead_units"]:
@@ -402,6 +412,19 @@ def _name_findings(row: dict[str, str], registry) -> list[str]:
         if column == "lead_units" and not res.names and not res.unknown:
             out.append(f"{cn}：“{text}”不是具体单位，没有单位会收到表单")
     return out
+
+
+def _keep_short_titles(result: ImportResult, current: Path) -> None:
+    """A short name the office wrote in the current tasks.csv stays (same task id)."""
+    if not current.exists():
+        return
+    try:
+        old = {r.get("id", ""): r.get("short_title", "") for r in read_current(current)}
+    except (DubanError, csv.Error):
+        return
+    for row in result.rows:
+        if old.get(row["id"]):
+            row["short_title"] = old[row["id"]]
 
 
 def _keep_indicators(result: ImportResult, current: Path) -> None:
