@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import office
 from docx import Document
+from docx.oxml.ns import qn
 
 from reporting.core.model import QuarterResult
 from reporting.core.periods import Period
@@ -227,3 +228,95 @@ def test_second_quarter_returns_are_new_text_not_last_quarters(demo_run):
     warnings = [p for _, text in rows for p in json.loads(text or "[]")]
     assert warnings  # other checks still warn (e.g. 滞后 without a reason)
     assert not [p for p in warnings if "一字不差" in json.dumps(p, ensure_ascii=False)]
+
+
+# -- the PDF a reader gets (LibreOffice): pages, faces, unbroken names -------------------------
+def _run(*cmd: str) -> str:
+    import subprocess
+
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def _face_key(name: str) -> str:
+    """'CAAAAA+NotoSerifCJKjp-Regular' / 'Noto Serif CJK SC' → 'notoserifcjk…' for comparing."""
+    name = name.split("+", 1)[-1].lower()
+    return re.sub(r"[^a-z]", "", name)
+
+
+def _pdf(demo_run, label: str) -> Path:
+    outcome, _ = demo_run
+    pdf = outcome.paths.get(f"{label}报告 PDF")
+    if pdf is None:
+        pytest.skip("LibreOffice 未安装，演示没有生成 PDF")
+    return pdf
+
+
+@pytest.mark.parametrize("label", ["第一季度", "第二季度"])
+def test_report_pdf_pages_within_the_targets(demo_run, label):
+    pdf = _pdf(demo_run, label)
+    sizes = _run("pdfinfo", "-f", "1", "-l", "999", str(pdf))
+    orient = [
+        "landscape" if float(w) > float(h) else "portrait"
+        for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)
+    ]
+    pages = _run("pdftotext", "-layout", str(pdf), "-").split("\f")[: len(orient)]
+    body = orient.index("landscape")
+    assert orient == ["portrait"] * body + ["landscape"] * (len(orient) - body)
+    annex2 = next(
+        k for k in range(body, len(pages)) if f"各单位{label}报送情况" in pages[k].replace(" ", "")
+    )
+    assert body <= 8, f"正文 {body} 页"
+    assert annex2 - body <= 10, f"附件1 {annex2 - body} 页"
+    assert len(orient) <= 22, f"共 {len(orient)} 页"
+    # page 1 is full: its last line is near the foot of the type area (22 lines)
+    first = [line for line in pages[0].splitlines() if line.strip()]
+    assert len(first) >= 20
+
+
+@pytest.mark.parametrize("label", ["第一季度", "第二季度"])
+def test_run_in_headings_are_kai_and_the_body_fangsong_substitute(demo_run, label):
+    from reporting.documents.fonts import pdf_substitutes
+
+    pdf = _pdf(demo_run, label)
+    subs = {s.official: s.family for s in pdf_substitutes()}
+    if not subs["楷体_GB2312"]:
+        pytest.skip("fc-match 未安装")
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
+    faces = dict(re.findall(r'<fontspec id="(\d+)" size="[\d.]+" family="([^"]+)"', xml))
+    chunks = re.findall(r'<text [^>]*font="(\d+)">([^<]*)</text>', xml)
+
+    def face(start: str) -> str:
+        return _face_key(faces[next(f for f, t in chunks if t.startswith(start))])
+
+    kai = _face_key(subs["楷体_GB2312"]).removesuffix("sc")
+    fang = _face_key(subs["仿宋_GB2312"]).removesuffix("sc")
+    hei = _face_key(subs["黑体"]).removesuffix("sc")
+    for heading in ("（一）任务推进情况。", "（一）紧盯滞后任务，压实推进责任。"):
+        assert face(heading).startswith(kai), heading
+    assert face("一、总体情况").startswith(hei)
+    assert face("区政府：").startswith(fang)
+
+
+def test_annex_never_breaks_a_unit_name(demo_run):
+    """Each lead unit of annex 1 stands whole on one line of the PDF's text."""
+    pdf = _pdf(demo_run, "第二季度")
+    outcome, _ = demo_run
+    doc = Document(outcome.paths["第二季度报告"])
+    annex = doc.tables[1]
+    units = {n for r in annex.rows[1:] for n in r.cells[3].text.split("\n") if n}
+    assert len(units) > 20
+    pages = _run("pdftotext", "-layout", str(pdf), "-").split("\f")
+    lines = [
+        line.replace(" ", "")
+        for page in pages
+        if "任务（简称）" in page
+        for line in page.splitlines()
+    ]
+    for unit in units:
+        assert any(unit in line for line in lines), unit
+    # and by geometry: the column holds the longest name in 小五 (9 pt = 180 twips a character)
+    grid = [int(c.get(qn("w:w"))) for c in annex._tbl.tblGrid.findall(qn("w:gridCol"))]
+    margins = 2 * 57
+    assert max(len(u) for u in units) * 180 <= grid[3] - margins
+    leaders = {n for r in annex.rows[1:] for n in r.cells[2].text.split("\n") if n}
+    assert max(len(n) for n in leaders) * 180 <= grid[2] - margins
