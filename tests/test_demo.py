@@ -320,3 +320,15 @@ def test_annex_never_breaks_a_unit_name(demo_run):
     assert max(len(u) for u in units) * 180 <= grid[3] - margins
     leaders = {n for r in annex.rows[1:] for n in r.cells[2].text.split("\n") if n}
     assert max(len(n) for n in leaders) * 180 <= grid[2] - margins
+
+
+def test_table1_keeps_every_cell_on_one_line(demo_run):
+    """表1: no "增长/9.5%", "第二季度完/成", "区科技经信/局" or "百分/点" in the PDF."""
+    pdf = _pdf(demo_run, "第二季度")
+    outcome, _ = demo_run
+    table = Document(outcome.paths["第二季度报告"]).tables[0]
+    text = _run("pdftotext", "-layout", str(pdf), "-")
+    lines = {line.replace(" ", "") for line in text.splitlines()}
+    for row in table.rows:
+        joined = "".join(c.text for c in row.cells)
+        assert joined in lines, joined
