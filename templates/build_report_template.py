@@ -95,7 +95,8 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     # unsealed document: 署名 about two characters further left than the date, date 2 from the right
     style(SIGNER, first_chars=0, jc="right", right_chars=4)
     style(DATE, first_chars=0, jc="right", right_chars=2)
-    style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True)
+    # 附件1, 附件2 are PDF bookmarks too (outline level 1, like 一、…)
+    style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True, outline=0)
     # 附件：1.… indented 2 characters; a wrapped title lines up after "附件：1." (hanging 3 + 1)
     att = style(ATTACHMENT, first_chars=0, keep_next=True)
     fmt.set_indent(att.element, left_chars=5, hanging_chars=3)

@@ -332,3 +332,23 @@ def test_table1_keeps_every_cell_on_one_line(demo_run):
     for row in table.rows:
         joined = "".join(c.text for c in row.cells)
         assert joined in lines, joined
+
+
+@pytest.mark.parametrize("label", ["第一季度", "第二季度"])
+def test_pdf_bookmarks_are_the_headings_and_the_annexes(demo_run, label):
+    pdf = _pdf(demo_run, label)
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
+    items = re.findall(r'<item page="(\d+)">([^<]+)</item>', xml)
+    assert [t for _, t in items] == [
+        "一、总体情况",
+        "二、主要进展",
+        "三、存在的问题",
+        "四、下步工作建议",
+        "附件1",
+        "附件2",
+    ]
+    pages = [int(p) for p, _ in items]
+    assert pages == sorted(pages) and pages[0] == 1
+    sizes = _run("pdfinfo", "-f", "1", "-l", "999", str(pdf))
+    orient = [float(w) > float(h) for w, h in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", sizes)]
+    assert pages[4] == orient.index(True) + 1  # 附件1 opens the landscape part
