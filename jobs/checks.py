@@ -153,6 +153,48 @@ def _office_contact(app) -> list[Problem]:
     return []
 
 
+@check
+def _mailbox(app) -> list[Problem]:
+    """[imap]: the password is set, the CA file exists (offline; ``--online`` logs in)."""
+    s = app.settings.imap
+    if not s.host:
+        return []
+    where = "config.toml [imap]"
+    problems = []
+    if not s.user:
+        problems.append(Problem(where, "填了 host 但没有填 user（收件邮箱的登录名）"))
+    if not app.settings.secrets.imap_password:
+        problems.append(
+            Problem(where, "没有设置收件邮箱的密码：请用环境变量 DUBAN_IMAP_PASSWORD 设置")
+        )
+    if s.ca_file is not None and not s.ca_file.is_file():
+        problems.append(Problem(where, f"ca_file 指向的证书文件 {s.ca_file} 不存在"))
+    if s.security == "none":
+        problems.append(
+            Problem(
+                where, 'security = "none"：密码和邮件明文传输，只应在本机测试时使用', error=False
+            )
+        )
+    return problems
+
+
+def mailbox_online(app) -> list[Problem]:
+    """``duban check --online``: log in to the office mailbox and look at the folder."""
+    from reporting.core.exceptions import ImapError
+    from reporting.intake.imap import check_mailbox
+
+    if not app.settings.imap.host:
+        return [
+            Problem(
+                "config.toml [imap]", "没有配置收件邮箱（[imap] host），跳过联机检查", error=False
+            )
+        ]
+    try:
+        return [Problem("收件邮箱", check_mailbox(app.settings), error=False)]
+    except ImapError as exc:
+        return [Problem("收件邮箱", str(exc))]
+
+
 def run_checks(app) -> list[Problem]:
     problems: list[Problem] = []
     for fn in CHECKS:

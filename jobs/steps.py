@@ -156,26 +156,41 @@ class CollectOutcome:
     """A collect and the receipts sent right after it (``duban collect``, the collect step)."""
 
     collected: object  # reporting.intake.collect.CollectSummary
+    fetched: object | None = None  # reporting.intake.imap.FetchSummary, when [imap] is set
+    fetch_error: str = ""  # the mailbox could not be read at all (connection, login)
     receipts: object | None = None  # reporting.notify.receipts.ReceiptSummary, when sent
     receipt_error: str = ""  # receipts could not be sent at all (mail settings, template)
     hint: str = ""  # why no receipts went out: for the command, not the scheduler's log
 
     def lines(self) -> list[str]:
-        out = summary_lines(self.collected) + summary_lines(self.receipts)
+        out = []
+        if self.fetch_error:
+            out.append(f"收件邮箱未能收取：{self.fetch_error}")
+        out += summary_lines(self.fetched) + summary_lines(self.collected)
+        out += summary_lines(self.receipts)
         if self.receipt_error:
             out.append(f"回执未能发送：{self.receipt_error}")
         return out
 
     @property
     def failed(self) -> int:
-        count = len(self.collected.failed) + bool(self.receipt_error)
+        count = len(self.collected.failed) + bool(self.receipt_error) + self.fetch_failed
         return count + (self.receipts.failed if self.receipts is not None else 0)
 
     @property
     def blocks_later(self) -> bool:
         """Only a failed intake holds back reminders and the report; receipts that did not
         go out are retried at the next collect."""
-        return bool(self.collected.failed)
+        return bool(self.collected.failed) or bool(self.fetch_failed)
+
+    @property
+    def fetch_failed(self) -> int:
+        """The mailbox was not (completely) read: returns may be waiting there, so reminders
+        and the report wait too (the next collect retries)."""
+        if self.fetch_error:
+            return 1
+        f = self.fetched
+        return 0 if f is None else len(f.failed) + bool(f.error)
 
 
 def collect_and_answer(
@@ -186,9 +201,13 @@ def collect_and_answer(
     inbox=None,
     receipts: bool = True,
     mark: bool = False,
+    fetch: bool = True,
+    imap_ssl_context=None,
     **kw,
 ) -> CollectOutcome:
-    """Collect the inbox, then send the receipts (``[intake] receipts``) when email is set up.
+    """Fetch new mails from the office mailbox (``[imap]``, into the period's inbox; not with
+    another ``inbox``), collect the inbox, then send the receipts (``[intake] receipts``)
+    when email is set up.
 
     ``mark`` (``duban collect`` by hand) records the collect step when the merged outputs
     changed; the runner records its own steps.
@@ -200,6 +219,22 @@ def collect_and_answer(
 
     s = app.settings
     with app.ledger() as ledger:
+        fetched, fetch_error = None, ""
+        if fetch and inbox is None and s.imap.host:
+            from reporting.intake.imap import fetch_mailbox
+
+            try:
+                fetched = fetch_mailbox(
+                    s,
+                    app.registry,
+                    app.workspace,
+                    period,
+                    ledger=ledger,
+                    now=now,
+                    ssl_context=imap_ssl_context,
+                )
+            except DubanError as exc:  # nothing taken; the inbox is still collected
+                fetch_error = str(exc)
         collected = collect_and_merge(
             s, app.assignments, app.workspace, period, inbox=inbox, now=now, ledger=ledger
         )
@@ -211,7 +246,7 @@ def collect_and_answer(
                 detail=f"接收 {c['on_time'] + c['late']}，退回 {c['rejected']}，未报送 {c['missing']}",
                 at=collected.result.generated_at,
             )
-        outcome = CollectOutcome(collected)
+        outcome = CollectOutcome(collected, fetched=fetched, fetch_error=fetch_error)
         if not (receipts and s.intake.receipts):
             return outcome
         if not email_configured(s):

@@ -321,13 +321,10 @@ def fill_return(app, unit: str, dest_name: str) -> None:
     """The unit's generated form filled in as a unit would, dropped into the inbox."""
     import random
 
-    from reporting.sample.returns import answer_for, fill_form
+    from reporting.sample.returns import fill_form, unit_answers
 
     period = Period.parse(Q1)
-    rows = app.assignments.by_unit[unit]
-    rng = random.Random(7)
-    answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
-    answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
+    answers = unit_answers(app.assignments, unit, period, random.Random(7))
     header = {
         "filler": "张三",
         "phone": "0552-1234567",

@@ -4,8 +4,9 @@ from jobs.cli import get_app
 
 
 @click.command("check")
+@click.option("--online", is_flag=True, help="同时登录收件邮箱（[imap]），确认能读取收件文件夹。")
 @click.pass_context
-def command(ctx):
+def command(ctx, online):
     """检查任务表、单位名录和配置文件，列出需要修改的地方。
 
     \b
@@ -15,12 +16,15 @@ def command(ctx):
     \b
     示例：
       duban check
+      duban check --online
       duban --config /srv/duban/config.toml check
     """
-    from jobs.checks import run_checks
+    from jobs.checks import mailbox_online, run_checks
 
     app = get_app(ctx)
     problems = run_checks(app)
+    if online:
+        problems += mailbox_online(app)
     errors = [p for p in problems if p.error]
     for p in problems:
         click.echo(f"{'错误' if p.error else '提示'}：{p}")

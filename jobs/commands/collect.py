@@ -18,9 +18,14 @@ from jobs.cli import get_app, period_option, writes_data_dir
     is_flag=True,
     help="这次不给报送单位发回执和退回通知（以后回收时仍会补发）。",
 )
+@click.option(
+    "--no-mailbox",
+    is_flag=True,
+    help="这次不从收件邮箱（[imap]）收取，只处理收件目录中已有的文件。",
+)
 @click.pass_context
 @writes_data_dir()
-def command(ctx, period_text, inbox, no_receipts):
+def command(ctx, period_text, inbox, no_receipts, no_mailbox):
     """回收各单位报回的进展情况表：识别、校验、归档、汇总。
 
     \b
@@ -43,9 +48,15 @@ def command(ctx, period_text, inbox, no_receipts):
     退回的发退回通知（写明原因和截止时间）；每份只回复一次，同一单位只回复最新一份，
     发送失败的下次回收时补发。
 
+    配置了收件邮箱（[imap]，见 docs/mailbox.md）时，先从邮箱收取新邮件：报送邮件存为 .eml
+    放入收件目录的“邮箱”子目录后照上面处理，报送时间取邮件到达本单位邮箱服务器的时间；
+    处理过的邮件移入 [imap] done_folder（不删除），自动回复、退信和没有附件的回复移入
+    other_folder 并列出；退信会把对应的通知记为未送达，下次提醒时重发。
+
     \b
     示例：
       duban collect --period 2024Q1
+      duban collect --period 2024Q1 --no-mailbox
       duban collect --period 2024年第一季度 --inbox /mnt/共享/一季度回收
       duban collect --period 2024Q1 --no-receipts
     """
@@ -55,7 +66,13 @@ def command(ctx, period_text, inbox, no_receipts):
     period = Period.parse(period_text)
     app = get_app(ctx)
     outcome = collect_and_answer(
-        app, period, now=app.now(), inbox=inbox, receipts=not no_receipts, mark=True
+        app,
+        period,
+        now=app.now(),
+        inbox=inbox,
+        receipts=not no_receipts,
+        mark=True,
+        fetch=not no_mailbox,
     )
     for line in outcome.lines():
         click.echo(line)

@@ -179,6 +179,20 @@ class SmtpSettings:
 
 
 @dataclass
+class ImapSettings:
+    host: str = ""  # empty: no mailbox; returns come only through the inbox folder
+    port: int = 993
+    security: str = "ssl"  # ssl | starttls | none
+    user: str = ""
+    folder: str = "INBOX"
+    done_folder: str = "duban/已处理"  # processed mails are moved here ("/" = a subfolder)
+    other_folder: str = "duban/其他"  # auto-replies, bounces, replies without a form; "" = leave
+    since: str = ""  # "YYYY-MM-DD"; empty: the period's 通知 day
+    timeout: float = 60.0
+    ca_file: Path | None = None  # an internal CA's certificate (PEM) besides the system's
+
+
+@dataclass
 class WebhookSettings:
     wecom_url: str = ""
     dingtalk_url: str = ""
@@ -202,6 +216,7 @@ class Secrets:
     smtp_password: str = field(default="", repr=False)
     dingtalk_secret: str = field(default="", repr=False)
     form_password: str = field(default="", repr=False)
+    imap_password: str = field(default="", repr=False)
 
 
 @dataclass
@@ -217,6 +232,7 @@ class Settings:
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    imap: ImapSettings = field(default_factory=ImapSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     source: Path | None = None  # the config file this came from
@@ -236,6 +252,7 @@ SECRET_ENV = {
     "smtp_password": "DUBAN_SMTP_PASSWORD",
     "dingtalk_secret": "DUBAN_WEBHOOK_DINGTALK_SECRET",
     "form_password": "DUBAN_FORMS_PASSWORD",
+    "imap_password": "DUBAN_IMAP_PASSWORD",
 }
 
 _TYPE_NAMES = {str: "文本", int: "整数", float: "数字", bool: "true/false", Path: "路径"}
@@ -439,6 +456,7 @@ def _resolve_paths(settings: Settings, base: Path) -> None:
 def _check(settings: Settings, path: Path, text: str) -> None:
     choices = {
         ("smtp", "security"): ("starttls", "ssl", "none"),
+        ("imap", "security"): ("ssl", "starttls", "none"),
         ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
         ("bulletin", "quote_scores"): ("never", "q4", "always"),
         ("intake", "same_as_last_quarter"): ("warn", "reject"),
@@ -458,6 +476,16 @@ def _check(settings: Settings, path: Path, text: str) -> None:
             raise ConfigError(
                 _where(path, text, sect, key) + f'[{sect}] {key} = {value!r} 应为 时:分，如 "09:00"'
             )
+    imap = settings.imap
+    if not 0 < imap.port < 65536:
+        raise ConfigError(_where(path, text, "imap", "port") + "[imap] port 应在 1–65535 之间")
+    if imap.since and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", imap.since):
+        raise ConfigError(
+            _where(path, text, "imap", "since")
+            + f'[imap] since = {imap.since!r} 应为日期，如 "2024-03-25"，或留空（从通知下发日起）'
+        )
+    if imap.timeout <= 0:
+        raise ConfigError(_where(path, text, "imap", "timeout") + "[imap] timeout 应大于 0（秒）")
     _check_assess(settings, path, text)
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(

@@ -90,3 +90,8 @@ class AssessError(DubanError):
 
 class LockedError(DubanError):
     """Raised when another duban process holds the data dir's lock longer than the wait allows."""
+
+
+class ImapError(DubanError):
+    """The office mailbox could not be read (connection, certificate, login, folder);
+    nothing was taken from it."""

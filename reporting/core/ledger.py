@@ -188,12 +188,53 @@ CREATE TABLE IF NOT EXISTS reviews (
 );
 """
 
+# the office mailbox (reporting.intake.imap): one row per message seen in a folder, keyed by
+# (folder, UIDVALIDITY, UID) — a UID means nothing without its UIDVALIDITY — and findable by
+# Message-ID + size (the same mail after UIDVALIDITY changed) and by sha256 (its received
+# time = INTERNALDATE for the intake). state: fetching (row written before the download: a
+# crash refetches) → stored (.eml in the inbox) | other (not a return) | too_large | failed;
+# moved: '' (not yet) | the folder it went to | 'flagged' (\Seen + keyword, left in place).
+SCHEMA_IMAP = """
+CREATE TABLE IF NOT EXISTS imap_mails (
+    folder TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    message_id TEXT NOT NULL DEFAULT '',
+    internaldate TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT,
+    period TEXT NOT NULL,
+    state TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',
+    moved TEXT NOT NULL DEFAULT '',
+    path TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS imap_mails_message_id ON imap_mails (message_id, size);
+CREATE INDEX IF NOT EXISTS imap_mails_sha256 ON imap_mails (sha256);
+CREATE TABLE IF NOT EXISTS imap_fetches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    period TEXT NOT NULL,
+    at TEXT NOT NULL,
+    taken INTEGER NOT NULL,
+    other INTEGER NOT NULL,
+    left_on_server INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    error TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "初始表结构（files, returns, forms, sends, steps 等）", SCHEMA_V1),
     (2, "督查通报文号（doc_numbers）和考核加减分（adjustments）", SCHEMA_ASSESS),
     (3, "发送前登记（send_claims）：同一条消息只发一次", SEND_CLAIMS),
     (4, "待核实的报送及处理结果（reviews）", REVIEWS),
+    (5, "收件邮箱（IMAP）的邮件与收取记录", SCHEMA_IMAP),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -722,3 +763,93 @@ class Ledger:
     @staticmethod
     def problems_of(row: ReturnRecord | sqlite3.Row) -> list[dict]:
         return json.loads(row["problems"] or "[]")
+
+    # -- the office mailbox (reporting.intake.imap) -----------------------------------------
+    def imap_mail(self, folder: str, uidvalidity: int, uid: int) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM imap_mails WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+            (folder, uidvalidity, uid),
+        ).fetchone()
+
+    def imap_same_mail(self, message_id: str, size: int) -> sqlite3.Row | None:
+        """A mail already taken with this Message-ID and size (seen under another UIDVALIDITY
+        or UID): the same message, not taken twice."""
+        if not message_id:
+            return None
+        return self.conn.execute(
+            "SELECT * FROM imap_mails WHERE message_id = ? AND size = ?"
+            " AND state IN ('stored', 'other') ORDER BY rowid LIMIT 1",
+            (message_id, size),
+        ).fetchone()
+
+    def imap_by_sha(self, sha256: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM imap_mails WHERE sha256 = ? AND state IN ('stored', 'other')"
+            " ORDER BY rowid LIMIT 1",
+            (sha256,),
+        ).fetchone()
+
+    def imap_internaldate(self, sha256: str) -> str | None:
+        """INTERNALDATE (the office server's receipt time) of a fetched mail with this content."""
+        row = self.imap_by_sha(sha256)
+        return row["internaldate"] if row else None
+
+    def imap_save(self, key: tuple[str, int, int], **fields) -> None:
+        """Insert or update the row of one message (``key`` = folder, UIDVALIDITY, UID)."""
+        cols = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in fields)
+        self.conn.execute(
+            f"INSERT INTO imap_mails (folder, uidvalidity, uid, {cols}) VALUES (?, ?, ?, {marks})"
+            f" ON CONFLICT (folder, uidvalidity, uid) DO UPDATE SET {updates}",
+            (*key, *fields.values()),
+        )
+
+    def imap_mails(self, period: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM imap_mails WHERE period = ? ORDER BY internaldate, uid", (str(period),)
+        ).fetchall()
+
+    def imap_unmoved(self, folder: str, uidvalidity: int) -> list[sqlite3.Row]:
+        """Messages processed but not yet moved or flagged (a crash or a failed move)."""
+        return self.conn.execute(
+            "SELECT * FROM imap_mails WHERE folder = ? AND uidvalidity = ? AND moved = ''"
+            " AND state IN ('stored', 'other')",
+            (folder, uidvalidity),
+        ).fetchall()
+
+    def record_fetch(
+        self, period: str, *, at: str, taken: int, other: int, left: int, failed: int, error: str
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO imap_fetches (period, at, taken, other, left_on_server, failed, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (str(period), at, taken, other, left, failed, error),
+        )
+
+    def last_fetch(self, period: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM imap_fetches WHERE period = ? ORDER BY id DESC LIMIT 1", (str(period),)
+        ).fetchone()
+
+    def mark_bounced(self, period: str, unit: str, *, before: str, detail: str) -> str | None:
+        """The latest email to ``unit`` sent before ``before`` bounced: it no longer counts as
+        sent (``remind`` sends it again). Returns the stage it was, or None when none matched."""
+        row = self.conn.execute(
+            "SELECT id, stage FROM sends WHERE period = ? AND unit = ? AND channel = 'email'"
+            " AND result = 'sent' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
+            (str(period), unit, before),
+        ).fetchone()
+        if row is None:
+            return None
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE sends SET result = 'failed', detail = ? WHERE id = ?", (detail, row["id"])
+            )
+            # its claim too: a failed send may be claimed and sent again
+            conn.execute(
+                "UPDATE send_claims SET state = 'failed' WHERE period = ? AND unit = ?"
+                " AND stage = ? AND channel = 'email' AND key = '' AND state = 'sent'",
+                (str(period), unit, row["stage"]),
+            )
+        return row["stage"]

@@ -282,8 +282,11 @@ class _Intake:
         if self.known(sha):
             self.summary.known.append(source)
             return
+        # a mail fetched from the office mailbox: the server's INTERNALDATE (ours, not the
+        # sender's Date:); else the file's time
+        fetched = self.ledger.imap_internaldate(sha)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
-        received = min(mtime, self.now)
+        received = datetime.fromisoformat(fetched) if fetched else min(mtime, self.now)
         stored = archive_file(path, sha, self.workspace.archive_dir)
         if stored is None:
             self.summary.failed.append(
@@ -291,7 +294,7 @@ class _Intake:
             )
             return
         if is_message(stored):
-            self.take_mail(stored, sha, source, received)
+            self.take_mail(stored, sha, source, received, trusted=fetched is not None)
             return
         if is_outlook_msg(stored, self.limits):  # the office's way of saving, not the unit's fault
             text = (
@@ -306,20 +309,25 @@ class _Intake:
         else:
             self.examine(stored, sha, source, received)
 
-    def take_mail(self, stored: Path, sha: str, source: str, fallback: datetime) -> None:
+    def take_mail(
+        self, stored: Path, sha: str, source: str, fallback: datetime, *, trusted: bool = False
+    ) -> None:
         """A saved email: each attached file is taken in as if it had been saved into the inbox,
-        received when the mail was sent (its sane ``Date:``)."""
+        received when the mail was sent (its sane ``Date:``) — or at ``fallback`` when that is
+        ``trusted`` (the office server's INTERNALDATE)."""
         try:
             mail = read_message(stored, self.limits)
         except MailError as exc:
             self.mail_problem(stored, sha, source, fallback, str(exc), exc.code)
             return
         seen = self.ledger.file(sha)
+        # fetched from the office mailbox: the server's INTERNALDATE comes first
+        recorded = datetime.fromisoformat(seen["received_at"]) if seen is not None else None
         received, _ = received_time(
             mail,
             first_seen=fallback,
             trusted_hosts=self.settings.intake.trusted_hosts,
-            recorded=datetime.fromisoformat(seen["received_at"]) if seen is not None else None,
+            recorded=fallback if trusted else recorded,
         )
         self.ledger.record_file(
             sha, stored.stat().st_size, source, received.isoformat(timespec="seconds"), str(stored)

@@ -215,18 +215,26 @@ def read_message(path: Path, limits: Limits, *, max_parts: int = MAX_PARTS) -> M
     """Parse a saved email; ``MailError`` (naming the mail) when it is refused."""
     size = path.stat().st_size
     with open(path, "rb") as f:
-        head = f.read(_HEAD_BYTES)
-    try:
-        mail = _headers(BytesHeaderParser(policy=policy.default).parsebytes(head))
-    except Exception:  # noqa: BLE001 - the email package trips on some malformed headers
-        mail = Mail(subject="", sender="", sent_at=None)
+        mail = mail_headers(f.read(_HEAD_BYTES))
     if size > limits.max_file_bytes:
         raise MailError(
             f"{mail.label}有 {size / 1048576:.1f} MB，超过 {limits.max_file_bytes / 1048576:g} MB"
             f" 的上限，未读取；{_FIX}",
             "mail_too_large",
         )
-    data = path.read_bytes()
+    return parse_message(path.read_bytes(), mail, max_parts=max_parts)
+
+
+def mail_headers(head: bytes) -> Mail:
+    """Subject, sender and ``Date:`` from a mail's header block (no attachments yet)."""
+    try:
+        return _headers(BytesHeaderParser(policy=policy.default).parsebytes(head))
+    except Exception:  # noqa: BLE001 - the email package trips on some malformed headers
+        return Mail(subject="", sender="", sent_at=None)
+
+
+def parse_message(data: bytes, mail: Mail, *, max_parts: int = MAX_PARTS) -> Mail:
+    """The attachments of a whole mail (``data``) into ``mail`` (from ``mail_headers``)."""
     too_many = MailError(
         f"{mail.label}包含的部分超过 {max_parts} 个，未读取（可能是异常邮件）；{_FIX}",
         "mail_parts",

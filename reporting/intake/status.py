@@ -21,6 +21,7 @@ from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
 from reporting.core.periods import Period
 from reporting.core.states import ReturnState
+from reporting.intake.imap import mailbox_lines, mailbox_status
 from reporting.intake.mailbox import is_mail_source
 from reporting.taskbook.assignments import Assignments
 
@@ -148,6 +149,7 @@ class PeriodStatus:
     )  # scans with no unit in the name
     held: list[dict] = field(default_factory=list)  # 待核实 returns not decided yet
     started: bool = True  # the 通知 day has come (before it nothing is missing or overdue)
+    mailbox: dict = field(default_factory=dict)  # the office mailbox ([imap]): mailbox_status
 
     def counts(self) -> dict[str, int]:
         return {
@@ -255,7 +257,7 @@ class PeriodStatus:
             + (f"，待核实 {c['held']} 份" if c["held"] else "")
             + "。"
         )
-        return out
+        return out + mailbox_lines(self.mailbox)
 
 
 def period_status(
@@ -277,6 +279,7 @@ def period_status(
         deadline=deadline.isoformat(),
         now=now.isoformat(timespec="seconds"),
         started=now.date() >= cal.stages["通知"] or bool(rows),
+        mailbox=mailbox_status(ledger, period),
     )
     by_unit: dict[str, list] = {}
     for row in rows:

@@ -178,6 +178,14 @@ def spoil(answers: dict[tuple[str, str], dict], rng: random.Random) -> None:
     last["status"] = "进行中"
 
 
+def unit_answers(assignments, unit: str, period: Period, rng: random.Random) -> dict:
+    """Plausible answers for every lead and coop row of ``unit`` (for ``fill_form``)."""
+    rows = assignments.by_unit[unit]
+    answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
+    answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
+    return answers
+
+
 def simulate_returns(
     assignments,
     workspace,
@@ -205,9 +213,7 @@ def simulate_returns(
         rng = random.Random(
             f"{seed}-{period}-{unit}"
         )  # per unit: same answers whatever else is filled
-        rows = assignments.by_unit[unit]
-        answers = {("lead", r.id): answer_for(r, unit, period, rng, True) for r in rows.lead}
-        answers |= {("coop", r.id): answer_for(r, unit, period, rng, False) for r in rows.coop}
+        answers = unit_answers(assignments, unit, period, rng)
         if fate == "rejected":
             spoil(answers, rng)
         contact = assignments.registry.units[unit]

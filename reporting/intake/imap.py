@@ -1,0 +1,570 @@
+"""Returns straight from the office mailbox (IMAP, config ``[imap]``).
+
+``fetch_mailbox(...)`` runs before the intake (``duban collect`` and the scheduler's collect
+step). For every message of ``[imap] folder`` received since the period's 通知 day (or
+``since``) and not taken before:
+
+1. a ledger row (``imap_mails``, keyed by folder + UIDVALIDITY + UID, with Message-ID,
+   INTERNALDATE and size) is written *before* the download, so a crash or a dropped
+   connection just means it is fetched again next run;
+2. a mail larger than ``[intake] max_file_mb`` is not downloaded: left on the server and
+   listed (``too_large``);
+3. the message is downloaded with ``BODY.PEEK[]`` (no ``\\Seen``) and classified
+   (``reporting.intake.nonreturns``): a return is written as an .eml into the period's inbox
+   (``inbox/邮箱/``, file time = INTERNALDATE) where the saved-mail intake takes it like any
+   other; auto-replies, bounces and replies without a file are archived and listed; a
+   bounce marks the send it bounces failed so ``remind`` sends again;
+4. the row gets the content's sha256 (the intake's received time is the INTERNALDATE
+   recorded for that sha256) and the state ``stored``/``other``;
+5. the page's processed mails are moved to ``done_folder`` (non-returns to
+   ``other_folder``; created if missing, names in modified UTF-7, hierarchy separator from
+   the server). A server without MOVE (or a folder that cannot be created) gets ``\\Seen`` +
+   the keyword ``$duban`` instead. Nothing is ever deleted.
+
+The same mail is taken once: by its key, by Message-ID + size when UIDVALIDITY changed or
+it was copied back, and by sha256 when it has no Message-ID. Messages are listed in pages
+of ``PAGE`` UIDs and downloaded one at a time, so memory stays flat for thousands of mails.
+
+Connecting and logging in happen before anything is written: a refused connection, a bad
+certificate or a wrong password raise ``ImapError`` with nothing half-done. A connection
+lost midway keeps what was stored and says so; the next run continues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from reporting.core.calendar import TZ, period_calendar
+from reporting.core.config import Settings
+from reporting.core.exceptions import ImapError, NotifyError
+from reporting.core.fileutil import atomic_path
+from reporting.core.ledger import Ledger
+from reporting.core.periods import Period
+from reporting.core.workspace import Workspace
+from reporting.intake.inbox import archive_bytes
+from reporting.intake.mailbox import mail_headers
+from reporting.intake.nonreturns import KIND_CN, classify
+
+PAGE = 100  # UIDs whose sizes and headers are asked for at once
+KEYWORD = "$duban"  # set (with \Seen) on a mail that could not be moved
+INBOX_SUBDIR = "邮箱"  # fetched returns go to inbox/邮箱/
+LIST_LIMIT = 20
+_HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE)]"
+_HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE)]"
+_FIX_LOGIN = (
+    "请核对 config.toml 的 [imap] user 和环境变量 DUBAN_IMAP_PASSWORD（有的邮箱要用授权码）"
+)
+
+
+@dataclass
+class FetchSummary:
+    period: Period
+    where: str  # user@host/folder
+    taken: list[str] = field(default_factory=list)  # returns stored into the inbox
+    other: list[tuple[str, str]] = field(default_factory=list)  # (kind label, mail label)
+    too_large: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (mail label, why)
+    known: int = 0  # already taken before (same UID, or the same mail again)
+    moved: int = 0
+    flagged: int = 0
+    bounces: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str = ""  # the connection was lost midway
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.error
+
+    def lines(self) -> list[str]:
+        out = [
+            f"收件邮箱 {self.where}：新收报送邮件 {len(self.taken)} 封"
+            + (f"，非报送邮件 {len(self.other)} 封" if self.other else "")
+            + (f"，过大未下载 {len(self.too_large)} 封" if self.too_large else "")
+            + (f"，未能收取 {len(self.failed)} 封" if self.failed else "")
+            + (f"，此前已收取 {self.known} 封" if self.known else "")
+            + "。"
+        ]
+        if self.moved or self.flagged:
+            out.append(
+                f"  已处理的邮件：移入文件夹 {self.moved} 封"
+                + (
+                    f"，无法移动、已标为已读并加标记 {KEYWORD} {self.flagged} 封"
+                    if self.flagged
+                    else ""
+                )
+                + "（邮件不会被删除）"
+            )
+        for kind, label in self.other[:LIST_LIMIT]:
+            out.append(f"  {kind}：{label}")
+        if len(self.other) > LIST_LIMIT:
+            out.append(f"  ……其余 {len(self.other) - LIST_LIMIT} 封见 duban status")
+        for label in self.too_large:
+            out.append(f"  过大未下载（留在邮箱中，请人工处理或请该单位压缩后重发）：{label}")
+        for line in self.bounces:
+            out.append(f"  退信：{line}")
+        for label, why in self.failed:
+            out.append(f"  未能收取 {label}：{why}")
+        out += [f"  注意：{n}" for n in self.notes]
+        if self.error:
+            out.append(f"  {self.error}")
+        return out
+
+
+# -- connecting --------------------------------------------------------------------------
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Verified TLS: the system's CAs, plus ``[imap] ca_file`` for an internal CA."""
+    ctx = ssl.create_default_context()
+    ca = settings.imap.ca_file
+    if ca is not None:
+        try:
+            ctx.load_verify_locations(cafile=str(ca))
+        except (OSError, ssl.SSLError) as exc:
+            raise ImapError(
+                f"[imap] ca_file = {ca} 无法读取（{exc}），请指向 PEM 格式的证书文件"
+            ) from None
+    return ctx
+
+
+def connect(settings: Settings, *, ssl_context: ssl.SSLContext | None = None):
+    """A logged-in ``IMAPClient``; ``ImapError`` (Chinese, says the fix) otherwise."""
+    from imapclient import IMAPClient
+    from imapclient.exceptions import IMAPClientError, LoginError
+
+    s = settings.imap
+    if not s.host:
+        raise ImapError("没有配置收件邮箱（config.toml 的 [imap] host），不能从邮箱收取")
+    if not s.user:
+        raise ImapError("[imap] user 为空：请填写收件邮箱的登录名")
+    password = settings.secrets.imap_password
+    if not password:
+        raise ImapError(
+            "没有设置收件邮箱的密码：请用环境变量 DUBAN_IMAP_PASSWORD 设置（不写在配置文件里）"
+        )
+    where = f"{s.host}:{s.port}"
+    ctx = None
+    if s.security != "none":
+        ctx = ssl_context or tls_context(settings)
+    try:
+        client = IMAPClient(
+            s.host, port=s.port, ssl=s.security == "ssl", ssl_context=ctx, timeout=s.timeout
+        )
+        if s.security == "starttls":
+            client.starttls(ctx)
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapError(
+            f"邮箱服务器 {where} 的证书无法验证（{exc.verify_message}）；若是单位内部证书，"
+            "请把签发它的根证书（PEM）路径填入 [imap] ca_file"
+        ) from None
+    except (OSError, IMAPClientError, ssl.SSLError) as exc:
+        raise ImapError(
+            f"无法连接邮箱服务器 {where}（{_why(exc)}）；请核对 [imap] host、port、security，"
+            "或检查网络后重试。本次没有从邮箱收取任何邮件"
+        ) from None
+    client.normalise_times = False
+    try:
+        if password.isascii():
+            client.login(s.user, password)
+        else:
+            client.plain_login(s.user, password)
+    except LoginError as exc:
+        _close(client)
+        if "UNAVAILABLE" in str(exc).upper():
+            raise ImapError(
+                f"邮箱服务器 {where} 暂时无法验证登录（{_why(exc)}），请稍后重试"
+            ) from None
+        raise ImapError(
+            f"登录邮箱 {s.user}（{where}）被拒绝：用户名或密码不对；{_FIX_LOGIN}。本次没有从邮箱收取任何邮件"
+        ) from None
+    except (OSError, IMAPClientError) as exc:
+        _close(client)
+        raise ImapError(f"登录邮箱 {s.user}（{where}）时出错（{_why(exc)}），请稍后重试") from None
+    return client
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "连接被拒绝，服务器没有在该端口提供服务"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "连接超时"
+    if isinstance(exc, socket.gaierror):
+        return "找不到该服务器名"
+    text = str(exc) or type(exc).__name__
+    return text[:200]
+
+
+def _close(client) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - already broken: nothing more to say
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def server_folder(name: str, delimiter: str) -> str:
+    """``duban/已处理`` written with the server's hierarchy separator (``duban.已处理``)."""
+    return delimiter.join(p for p in name.split("/") if p) if delimiter else name
+
+
+def _delimiter(client) -> str:
+    try:
+        listing = client.list_folders("", "")
+        raw = listing[0][1] if listing else b"/"
+    except Exception:  # noqa: BLE001 - LIST "" "" unsupported: assume "/"
+        raw = b"/"
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    return raw or ""
+
+
+def open_folder(client, folder: str) -> int:
+    """Select ``folder``; its UIDVALIDITY."""
+    from imapclient.exceptions import IMAPClientError
+
+    try:
+        info = client.select_folder(folder)
+    except IMAPClientError:
+        raise ImapError(
+            f"邮箱里没有文件夹“{folder}”（[imap] folder）；请核对名称（收件箱写 INBOX）"
+        ) from None
+    return int(info[b"UIDVALIDITY"])
+
+
+def _ensure_folder(client, name: str, delimiter: str, notes: list[str]) -> str | None:
+    """The target folder on the server, created when missing; None when it cannot be."""
+    if not name:
+        return None
+    target = server_folder(name, delimiter)
+    try:
+        if not client.folder_exists(target):
+            client.create_folder(target)
+    except Exception as exc:  # noqa: BLE001 - no right to create: flag instead of moving
+        notes.append(f"无法在邮箱中建立文件夹“{name}”（{_why(exc)}），已处理的邮件改为标记，不移动")
+        return None
+    return target
+
+
+# -- fetching ----------------------------------------------------------------------------
+def since_day(settings: Settings, period: Period) -> date:
+    if settings.imap.since:
+        return date.fromisoformat(settings.imap.since)
+    return period_calendar(period, settings.deadline).stages["通知"]
+
+
+def fetch_mailbox(
+    settings: Settings,
+    registry,
+    workspace: Workspace,
+    period: Period | str,
+    *,
+    ledger: Ledger,
+    now: datetime,
+    ssl_context: ssl.SSLContext | None = None,
+) -> FetchSummary:
+    """Take the new mails of ``[imap] folder`` into the period's inbox (see module doc)."""
+    period = Period.parse(period)
+    s = settings.imap
+    summary = FetchSummary(period=period, where=f"{s.user}@{s.host}/{s.folder}")
+    client = connect(settings, ssl_context=ssl_context)  # nothing written before this
+    try:
+        uidvalidity = open_folder(client, s.folder)
+        job = _Fetch(
+            settings, registry, workspace, period, ledger, now, summary, client, uidvalidity
+        )
+        job.run()
+    except Exception as exc:  # noqa: BLE001 - the server went away midway
+        if not _connection_error(exc):
+            raise
+        summary.error = (
+            f"与邮箱服务器的连接中断（{_why(exc)}）：已收取的邮件已保存，其余的下次运行时继续收取"
+        )
+    finally:
+        _close(client)
+    ledger.record_fetch(
+        period,
+        at=now.isoformat(timespec="seconds"),
+        taken=len(summary.taken),
+        other=len(summary.other),
+        left=len(summary.too_large),
+        failed=len(summary.failed) + bool(summary.error),
+        error=summary.error,
+    )
+    return summary
+
+
+def _connection_error(exc: BaseException) -> bool:
+    import imaplib
+
+    return isinstance(exc, OSError | imaplib.IMAP4.abort | imaplib.IMAP4.error | EOFError)
+
+
+class _Fetch:
+    """One pass over the folder."""
+
+    def __init__(self, settings, registry, workspace, period, ledger, now, summary, client, uv):
+        self.settings: Settings = settings
+        self.registry = registry
+        self.workspace: Workspace = workspace
+        self.period: Period = period
+        self.ledger: Ledger = ledger
+        self.now: datetime = now
+        self.summary: FetchSummary = summary
+        self.client = client
+        self.folder: str = settings.imap.folder
+        self.uidvalidity: int = uv
+        self.limit = int(settings.intake.max_file_mb * 1024 * 1024)
+        self.inbox = workspace.inbox_dir(period) / INBOX_SUBDIR
+
+    def key(self, uid: int) -> tuple[str, int, int]:
+        return (self.folder, self.uidvalidity, uid)
+
+    def run(self) -> None:
+        c, s = self.client, self.settings.imap
+        delimiter = _delimiter(c)
+        self.targets = {
+            "done": _ensure_folder(c, s.done_folder, delimiter, self.summary.notes),
+            "other": _ensure_folder(c, s.other_folder, delimiter, self.summary.notes)
+            if s.other_folder
+            else None,
+        }
+        self.can_move = c.has_capability("MOVE")
+        # a crash or a dropped connection after storing, before moving: move those first
+        left = [r["uid"] for r in self.ledger.imap_unmoved(self.folder, self.uidvalidity)]
+        for start in range(0, len(left), PAGE):
+            rows = [self.ledger.imap_mail(*self.key(u)) for u in left[start : start + PAGE]]
+            self.file_away([(r["uid"], r["state"]) for r in rows])
+        criteria = ["SINCE", since_day(self.settings, self.period), "NOT", "KEYWORD", KEYWORD]
+        uids = sorted(c.search(criteria))
+        for start in range(0, len(uids), PAGE):
+            self.page(uids[start : start + PAGE])
+
+    def page(self, uids: list[int]) -> None:
+        meta = self.client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE", _HEADER_ITEM])
+        done: list[tuple[int, str]] = []
+        for uid in uids:
+            m = meta.get(uid)
+            if m is None:
+                continue  # expunged meanwhile
+            state = self.one(uid, m)
+            if state is not None:
+                done.append((uid, state))
+        self.file_away(done)
+
+    def one(self, uid: int, m: dict) -> str | None:
+        """Take one message; its state when it is to be moved, else None."""
+        key = self.key(uid)
+        row = self.ledger.imap_mail(*key)
+        if row is not None and row["state"] in ("stored", "other"):
+            self.summary.known += 1
+            return row["state"] if not row["moved"] else None
+        head = m.get(_HEADER_KEY) or b""
+        label = mail_headers(head).label
+        message_id = _message_id(head)
+        size = int(m.get(b"RFC822.SIZE") or 0)
+        when = _internaldate(m.get(b"INTERNALDATE"), self.now)
+        base = dict(
+            message_id=message_id,
+            internaldate=when.isoformat(timespec="seconds"),
+            size=size,
+            period=str(self.period),
+            label=label,
+            seen_at=self.now.isoformat(timespec="seconds"),
+        )
+        same = self.ledger.imap_same_mail(message_id, size)
+        if same is not None:
+            return self.again(key, base, same)
+        if size > self.limit:
+            if row is None or row["state"] != "too_large":
+                self.ledger.imap_save(key, **base, state="too_large")
+            self.summary.too_large.append(
+                f"{label}（{size / 1048576:.1f} MB，上限 {self.settings.intake.max_file_mb:g} MB）"
+            )
+            return None
+        self.ledger.imap_save(key, **base, state="fetching")  # a crash from here: refetched
+        data = self.client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
+        if not isinstance(data, bytes):
+            self.summary.failed.append((label, "服务器没有返回邮件内容，下次运行时重试"))
+            return None
+        sha = hashlib.sha256(data).hexdigest()
+        same = self.ledger.imap_by_sha(sha)
+        if same is not None:
+            return self.again(key, base, same)
+        kind = classify(data)
+        if kind.is_return:
+            path = self.store(data, sha, when)
+            state = "stored"
+            self.summary.taken.append(label)
+        else:
+            path = archive_bytes(data, sha, self.workspace.archive_dir, "mail.eml")
+            state = "other"
+            self.summary.other.append((kind.label, label))
+            if kind.kind == "bounce":
+                self.bounce(kind.bounced, when, label)
+        self.ledger.imap_save(key, **base, state=state, kind=kind.kind, sha256=sha, path=str(path))
+        return state
+
+    def again(self, key, base: dict, same) -> str:
+        """The same mail seen before under another key: recorded, moved, not taken again."""
+        self.ledger.imap_save(
+            key,
+            **base,
+            state=same["state"],
+            kind=same["kind"],
+            sha256=same["sha256"],
+            path=same["path"],
+            detail="与此前收取的邮件相同",
+        )
+        self.summary.known += 1
+        return same["state"]
+
+    def store(self, data: bytes, sha: str, when: datetime) -> Path:
+        """The .eml in the inbox: named by time and content (a rerun rewrites the same
+        name), written atomically, dated INTERNALDATE."""
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        target = self.inbox / f"{when:%Y%m%d-%H%M%S}_{sha[:12]}.eml"
+        if not target.exists():
+            with atomic_path(target) as tmp:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+        stamp = when.timestamp()
+        os.utime(target, (stamp, stamp))
+        return target
+
+    def bounce(self, bounced: list[tuple[str, str]], when: datetime, label: str) -> None:
+        from reporting.notify.mailer import parse_addresses
+
+        if not bounced:
+            self.summary.bounces.append(f"{label}：没有写明退回的地址，请人工查看")
+            return
+        owners: dict[str, list[str]] = {}
+        for unit in self.registry.units.values():
+            try:
+                for address in parse_addresses(unit.email):
+                    owners.setdefault(address.lower(), []).append(unit.name)
+            except NotifyError:
+                continue
+        for address, why in bounced:
+            units = owners.get(address, [])
+            if not units:
+                self.summary.bounces.append(f"{address} 不是单位名录中的邮箱（{label}）")
+                continue
+            for unit in units:
+                stage = self.ledger.mark_bounced(
+                    self.period,
+                    unit,
+                    before=when.isoformat(timespec="seconds"),
+                    detail=f"退信：{address} 无法送达（{why or '原因未写明'}），请核对 units.csv 中的邮箱",
+                )
+                if stage:
+                    self.summary.bounces.append(
+                        f"{unit} 的{stage}邮件被退回（{address}，{why or '原因未写明'}），"
+                        "已记为未送达，下次提醒时重发；请核对该单位的邮箱"
+                    )
+                else:
+                    self.summary.bounces.append(
+                        f"{unit}（{address}）的邮件被退回，但台账中没有对应的发送记录"
+                    )
+
+    def file_away(self, done: list[tuple[int, str]]) -> None:
+        """Move (or flag) the processed mails of one page; record where they went."""
+        groups: dict[str | None, list[int]] = {}
+        for uid, state in done:
+            target = self.targets["done"] if state == "stored" else self.targets["other"]
+            if state == "other" and not self.settings.imap.other_folder:
+                self.ledger.imap_save(self.key(uid), moved="left")
+                continue
+            groups.setdefault(target, []).append(uid)
+        for target, uids in groups.items():
+            if target is not None and self.can_move:
+                self.client.move(uids, target)
+                moved = target
+                self.summary.moved += len(uids)
+            else:
+                self.client.add_flags(uids, [b"\\Seen", KEYWORD.encode()])
+                moved = "flagged"
+                self.summary.flagged += len(uids)
+            with self.ledger.transaction() as conn:
+                conn.executemany(
+                    "UPDATE imap_mails SET moved = ? WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+                    [(moved, self.folder, self.uidvalidity, uid) for uid in uids],
+                )
+
+
+def _message_id(head: bytes) -> str:
+    try:
+        value = BytesHeaderParser(policy=policy.compat32).parsebytes(head).get("message-id")
+    except Exception:  # noqa: BLE001 - malformed header: no id
+        return ""
+    return str(value or "").strip()[:300]
+
+
+def _internaldate(value, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=TZ)
+        return value.astimezone(TZ)
+    return now
+
+
+# -- status and check --------------------------------------------------------------------
+def mailbox_status(ledger: Ledger, period: Period | str) -> dict:
+    """The mailbox side of ``duban status``: last fetch, mails taken, left, failed."""
+    last = ledger.last_fetch(str(period))
+    if last is None:
+        return {}
+    rows = ledger.imap_mails(str(period))
+    return {
+        "last_fetch": last["at"],
+        "last_error": last["error"],
+        "taken": sum(1 for r in rows if r["state"] == "stored" and not r["detail"]),
+        "other": [
+            {"kind": KIND_CN.get(r["kind"], r["kind"]), "mail": r["label"]}
+            for r in rows
+            if r["state"] == "other" and not r["detail"]
+        ],
+        "left": [r["label"] for r in rows if r["state"] == "too_large"],
+        "failed": [r["label"] for r in rows if r["state"] in ("fetching", "failed")],
+    }
+
+
+def mailbox_lines(info: dict) -> list[str]:
+    if not info:
+        return []
+    out = [
+        f"收件邮箱：最近一次收取 {info['last_fetch'][:16].replace('T', ' ')}，"
+        f"共收取报送邮件 {info['taken']} 封，非报送邮件 {len(info['other'])} 封，"
+        f"留在邮箱未收取 {len(info['left'])} 封，未完成 {len(info['failed'])} 封"
+        + (f"（上次：{info['last_error']}）" if info["last_error"] else "")
+    ]
+    out += [f"  {o['kind']}：{o['mail']}" for o in info["other"][:LIST_LIMIT]]
+    out += [f"  过大未收取：{label}" for label in info["left"]]
+    out += [f"  未完成（下次收取时重试）：{label}" for label in info["failed"]]
+    return out
+
+
+def check_mailbox(settings: Settings, *, ssl_context=None) -> str:
+    """Log in and look at the folder (``duban check --online``): a line saying what is there."""
+    s = settings.imap
+    client = connect(settings, ssl_context=ssl_context)
+    try:
+        open_folder(client, s.folder)
+        count = len(client.search(["SINCE", date(2000, 1, 1)]))
+        delimiter = _delimiter(client)
+        move = "支持 MOVE" if client.has_capability("MOVE") else "不支持 MOVE（处理后改为加标记）"
+    finally:
+        _close(client)
+    return (
+        f"收件邮箱 {s.user}@{s.host}:{s.port} 登录成功：文件夹“{s.folder}”有 {count} 封邮件，"
+        f"层级分隔符“{delimiter}”，{move}；已处理的邮件将移入“{server_folder(s.done_folder, delimiter)}”"
+    )
