@@ -21,6 +21,7 @@ ORDER = [
     "bench_remind",
     "bench_collect",
     "bench_receipts",
+    "bench_imap",
     "bench_report",
     "bench_run",
 ]
@@ -30,6 +31,7 @@ TITLES = {
     "bench_remind": "通知与催报（remind）",
     "bench_collect": "回收汇总（collect），对照 pandas.read_excel + concat",
     "bench_receipts": "回执与退回通知（collect 之后）",
+    "bench_imap": "从收件邮箱（IMAP，本机 Dovecot）收取 + 回收",
     "bench_report": "生成报告（report），对照直接用 python-docx 逐行建表",
     "bench_run": "整个季度流程（run）",
 }
