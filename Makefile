@@ -23,6 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check reporting jobs tests bench templates
 	$(BIN)/ruff format --check reporting jobs tests bench templates
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

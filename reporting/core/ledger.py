@@ -819,7 +819,15 @@ class Ledger:
         ).fetchall()
 
     def record_fetch(
-        self, period: str, *, at: str, taken: int, other: int, left: int, failed: int, error: str
+        self,
+        period: PeriodKey,
+        *,
+        at: str,
+        taken: int,
+        other: int,
+        left: int,
+        failed: int,
+        error: str,
     ) -> None:
         self.conn.execute(
             "INSERT INTO imap_fetches (period, at, taken, other, left_on_server, failed, error)"
@@ -832,7 +840,7 @@ class Ledger:
             "SELECT * FROM imap_fetches WHERE period = ? ORDER BY id DESC LIMIT 1", (str(period),)
         ).fetchone()
 
-    def mark_bounced(self, period: str, unit: str, *, before: str, detail: str) -> str | None:
+    def mark_bounced(self, period: PeriodKey, unit: str, *, before: str, detail: str) -> str | None:
         """The latest email to ``unit`` sent before ``before`` bounced: it no longer counts as
         sent (``remind`` sends it again). Returns the stage it was, or None when none matched."""
         row = self.conn.execute(

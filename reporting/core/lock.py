@@ -27,7 +27,7 @@ from reporting.core.exceptions import LockedError
 try:  # POSIX; elsewhere there is no lock (duban's service runs on Linux)
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".duban.lock"
 

@@ -245,7 +245,7 @@ def set_spacing(
 ) -> None:
     """Exact line spacing (always both w:line and w:lineRule: LibreOffice needs the pair)."""
     p = ppr(owner)
-    attrs = {"before": before, "after": after, "beforeLines": 0, "afterLines": 0}
+    attrs: dict[str, object] = {"before": before, "after": after, "beforeLines": 0, "afterLines": 0}
     if line is not None:
         attrs.update(line=line, lineRule=rule)
     child(p, "spacing", _PPR_ORDER, **attrs)
@@ -546,11 +546,11 @@ def table_layout(
     for side, w in (("left", cell_margin), ("right", cell_margin)):
         child(mar, side, _BORDER_ORDER, w=w, type="dxa")
     grid = table._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=False):
-        col.set(qn("w:w"), str(mm_to_twips(w)))
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths_mm, strict=False):
+        col.set(qn("w:w"), str(mm_to_twips(width)))
     for row in table.rows:
-        for cell, w in zip(row.cells, widths_mm, strict=False):
-            cell.width = Mm(w)
+        for cell, width in zip(row.cells, widths_mm, strict=False):
+            cell.width = Mm(width)
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
 

@@ -56,4 +56,8 @@ def save_workbook(wb: Workbook, target: Path | str, when: datetime | str) -> Non
     stamp = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     wb.properties.created = wb.properties.modified = stamp  # openpyxl writes naive as UTC
     data = workbook_bytes(wb)
-    atomic_save(target, lambda tmp: tmp.write_bytes(data))
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    atomic_save(target, write)

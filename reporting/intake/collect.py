@@ -145,7 +145,9 @@ class CollectSummary:
             out.append(
                 f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。"
             )
-        states = {s: [f for f in self.new if f.state == s] for s in ReturnState}
+        states: dict[str, list[FileOutcome]] = {
+            s: [f for f in self.new if f.state == s] for s in ReturnState
+        }
         total = len(self.new) + len(self.known)
         if total or not self.inbox_created:
             out.append(
@@ -182,9 +184,10 @@ class CollectSummary:
             accepted = []
         for f in accepted:
             warns = [p for p in f.problems if p.level == Level.WARNING]
-            late = "（逾期）" if f.late else ""
+            late_mark = "（逾期）" if f.late else ""
             out.append(
-                f"  接收 {f.unit}{late}：{f.source}" + (f"，{len(warns)} 条提醒" if warns else "")
+                f"  接收 {f.unit}{late_mark}：{f.source}"
+                + (f"，{len(warns)} 条提醒" if warns else "")
             )
         for f in states[ReturnState.REJECTED] + states[ReturnState.UNIDENTIFIED]:
             errors = [p for p in f.problems if p.level == Level.ERROR]

@@ -341,7 +341,7 @@ class _Fetch:
         left = [r["uid"] for r in self.ledger.imap_unmoved(self.folder, self.uidvalidity)]
         for start in range(0, len(left), PAGE):
             rows = [self.ledger.imap_mail(*self.key(u)) for u in left[start : start + PAGE]]
-            self.file_away([(r["uid"], r["state"]) for r in rows])
+            self.file_away([(r["uid"], r["state"]) for r in rows if r is not None])
         criteria = ["SINCE", since_day(self.settings, self.period), "NOT", "KEYWORD", KEYWORD]
         uids = sorted(c.search(criteria))
         for start in range(0, len(uids), PAGE):

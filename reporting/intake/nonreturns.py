@@ -54,7 +54,7 @@ def classify(data: bytes) -> Kind:
     """What a fetched message is (see the module doc)."""
     head = BytesHeaderParser(policy=policy.compat32).parsebytes(data[: 64 * 1024])
     ctype = (head.get_content_type() or "").lower()
-    report = (head.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    report = str(head.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
     sender = str(head.get("from") or "")
     subject = str(mail_headers(data[: 64 * 1024]).subject)
     if report == "delivery-status" or (

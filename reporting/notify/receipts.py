@@ -33,6 +33,7 @@ from reporting.core.exceptions import NotifyError
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.messages import render_message
 from reporting.core.periods import Period, cn_time
+from reporting.core.records import ReturnRecord
 from reporting.core.states import RECEIPT_STAGE, ReturnState
 from reporting.core.workspace import Workspace
 from reporting.notify.remind import (
@@ -141,8 +142,8 @@ class ReceiptSummary(SendTally):
 # -- what to answer ------------------------------------------------------------------------
 @dataclass
 class _Due:
-    row: object  # the ledger ``returns`` row answered (the unit's latest)
-    in_force: object | None  # an earlier accepted return still in force (latest rejected)
+    row: ReturnRecord  # the ledger ``returns`` row answered (the unit's latest)
+    in_force: ReturnRecord | None  # an earlier accepted return still in force (latest rejected)
     versions: int
 
 

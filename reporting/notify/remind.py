@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from reporting.core.calendar import (
     STAGES,
@@ -30,6 +32,7 @@ from reporting.core.exceptions import NotifyError, SendError
 from reporting.core.ledger import Ledger
 from reporting.core.messages import MAIL_TEMPLATES, WEBHOOK_TEMPLATE, render_message, render_text
 from reporting.core.periods import Period, chinese_date
+from reporting.core.records import ReturnRecord
 from reporting.core.states import RECEIPT_STAGE, Level, SendResult, Step
 from reporting.core.workspace import Workspace
 from reporting.taskbook.assignments import Assignments
@@ -217,7 +220,7 @@ def outstanding(
     Units with an accepted return are never reminded (not even by a late 通知).
     """
     accepted = ledger.latest_accepted(str(period))
-    latest: dict[str, object] = {}
+    latest: dict[str, ReturnRecord] = {}
     for row in ledger.returns(str(period)):
         if row["unit"]:
             latest[row["unit"]] = row
@@ -227,8 +230,8 @@ def outstanding(
     for name, rows in assignments.by_unit.items():
         if name in accepted:
             continue
-        form = workspace.form_path(period, name)
-        if not form.exists():
+        form: Path | None = workspace.form_path(period, name)
+        if form is not None and not form.exists():
             form = None
             if stage == Step.NOTICE:
                 no_form.append(name)
@@ -355,7 +358,7 @@ def with_retries(
             return call(), attempt
         except SendError as exc:
             if not exc.transient or attempt > retries:
-                exc.attempts = attempt
+                exc.attempts = attempt  # type: ignore[attr-defined]  # read by the callers
                 raise
             sleep(backoff * 2 ** (attempt - 1))
 
@@ -407,7 +410,7 @@ def unit_addresses(email: str, cc: str, extra_cc: list[str]) -> tuple[list[str],
 
 def deliver(
     mailer,
-    planned: list[tuple[object, Outcome]],
+    planned: Sequence[tuple[Any, Outcome]],
     *,
     smtp,
     sleep: Callable[[float], None],
@@ -441,7 +444,7 @@ def deliver(
                 continue
             try:
                 refused, attempts = with_retries(
-                    lambda m=mail: mailer.send(m),
+                    partial(mailer.send, mail),
                     retries=smtp.retries,
                     backoff=smtp.backoff,
                     sleep=sleep,
@@ -569,7 +572,7 @@ def _send_email(
 ) -> None:
     from reporting.notify.mailer import Mail, clean_header
 
-    period, stage = str(summary.period), summary.stage
+    period, stage = str(summary.period), str(summary.stage)  # a stage was picked
     mailer = open_mailer(
         settings, ssl_context=ssl_context, dry_run=summary.dry_run, notes=summary.notes, now=now
     )
@@ -596,7 +599,7 @@ def _send_email(
             or not ledger.was_sent(period, rec.unit, Step.NOTICE, "email")
             else None
         )
-        name = rec.form.name if attach is not None else ""
+        name = attach.name if attach is not None else ""
         # render everything first: a template error stops the run before any message goes out
         msg = render_message(settings.templates_dir, template, unit_context(base, rec, name))
         mail = Mail(
@@ -632,7 +635,7 @@ def _send_webhooks(
 ) -> None:
     from reporting.notify.webhooks import robots, send_text
 
-    period, stage = str(summary.period), summary.stage
+    period, stage = str(summary.period), str(summary.stage)  # a stage was picked
     bots = robots(settings)
     if not bots:
         msg = (
@@ -683,9 +686,7 @@ def _send_webhooks(
             else:
                 try:
                     _, attempts = with_retries(
-                        lambda c=content, m=members, b=bot: send_text(
-                            b, c, [r.mobile for r in m], clock=clock
-                        ),
+                        partial(send_text, bot, content, [r.mobile for r in members], clock=clock),
                         retries=settings.smtp.retries,
                         backoff=settings.smtp.backoff,
                         sleep=sleep,

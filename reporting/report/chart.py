@@ -69,7 +69,7 @@ def _font_properties(font: FontFile, size: float):
 
         fname = FontPath(str(font.path), font.index)
     except ImportError:
-        fname = str(font.path)
+        fname = str(font.path)  # type: ignore[assignment]  # older matplotlib: a path
     return FontProperties(fname=fname, size=size)
 
 
@@ -107,7 +107,7 @@ def _draw(result: QuarterResult, font: FontFile, title: str, width_in: float, dp
     keys = [k for k in result.status_counts() if any(c[k] for _, c in data)] or [MISSING]
     labels = [label for label, _ in data]
     text9, text8 = _font_properties(font, 9), _font_properties(font, 8)
-    rc = {"axes.unicode_minus": False, "hatch.linewidth": 0.6, "hatch.color": "#333333"}
+    rc: dict = {"axes.unicode_minus": False, "hatch.linewidth": 0.6, "hatch.color": "#333333"}
     with rc_context(rc):
         height = 0.95 + 0.25 * max(len(labels), 1)
         fig = Figure(figsize=(width_in, height), dpi=dpi)
@@ -148,7 +148,7 @@ def _draw(result: QuarterResult, font: FontFile, title: str, width_in: float, dp
         ax.set_xlabel("任务数（项）", fontproperties=text9)
         most = max(left, default=0)
         ax.set_xlim(0, max(most, 1) * 1.05)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # MaxNLocator
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.legend(

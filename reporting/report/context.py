@@ -41,7 +41,7 @@ ANNEX_CHARS = 40
 ISSUE_CHARS = 60  # a unit's 存在问题 quoted in section 三
 CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
 
-LIGHT_FILL = {Light.RED: "F4B6B6", Light.YELLOW: "FBE29F", Light.GREEN: "BFE3C0"}
+LIGHT_FILL: dict[str, str] = {Light.RED: "F4B6B6", Light.YELLOW: "FBE29F", Light.GREEN: "BFE3C0"}
 _KEYS = {
     Status.DONE: "done",
     Status.AHEAD: "ahead",
@@ -50,7 +50,7 @@ _KEYS = {
     Status.NOT_STARTED: "not_started",
     MISSING: "missing",
 }
-_LIGHT_KEYS = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red"}
+_LIGHT_KEYS: dict[str, str] = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red"}
 
 
 def row_progress(row: RowResult, limit: int) -> tuple[str, str]:
@@ -126,7 +126,8 @@ def _problems(row: RowResult) -> str:
 
 def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
     """Table rows for the main economic indicators (section 1) and the summary numbers."""
-    rows, behind_texts = [], []
+    rows: list[dict] = []
+    behind_texts: list[str] = []
     on_track = behind = missing = 0
     for row in sorted(result.rows, key=id_key):
         if row.section != 1:
@@ -222,7 +223,7 @@ def change_context(change: QuarterChange | None) -> dict | None:
         "not_started": moved(Status.NOT_STARTED),
         "compared": change.compared,
         "mean_delta": delta,
-        "mean_sign": 0 if delta == "0" else (1 if mean > 0 else -1),
+        "mean_sign": 0 if delta == "0" or mean is None else (1 if mean > 0 else -1),
         "caught_up": listed(change.caught_up),
         "fell_behind": listed(change.fell_behind),
     }
@@ -250,11 +251,11 @@ def build_context(
     n_rows = len(rows)
     tc = task_counts(rows)
     uc = result.unit_counts()
-    c = {_KEYS[k]: v for k, v in tc.status.items()}
+    c: dict[str, object] = {_KEYS[k]: v for k, v in tc.status.items()}
     c["on_pace"], c["behind"] = tc.on_pace, tc.behind
     c["on_pace_share"] = share(tc.on_pace, n_rows)
     c["behind_share"] = share(tc.behind, n_rows)
-    lights = {_LIGHT_KEYS[k]: v for k, v in tc.lights.items()}
+    lights: dict[str, object] = {_LIGHT_KEYS[k]: v for k, v in tc.lights.items()}
     lights["unlit"] = tc.unlit
     lights["on_pace_lit"] = tc.on_pace_yellow
 
@@ -263,7 +264,7 @@ def build_context(
             u.unit for u in result.units if u.state == state and (late is None or u.late == late)
         )
 
-    u = dict(uc)
+    u: dict[str, object] = dict(uc)
     u["late_names"] = names("accepted", late=True)
     u["rejected_names"] = names("rejected")
     u["missing_names"] = names("missing")
