@@ -1,5 +1,7 @@
 """Every error duban raises on purpose. Messages are Chinese: they reach the office as-is."""
 
+from __future__ import annotations
+
 
 class DubanError(Exception):
     """Base class: a problem the user can fix; the CLI prints it as one line."""
@@ -95,3 +97,22 @@ class LockedError(DubanError):
 class ImapError(DubanError):
     """The office mailbox could not be read (connection, certificate, login, folder);
     nothing was taken from it."""
+
+
+class OutputError(DubanError):
+    """Raised when an output file cannot be written (disk full, no permission); the file
+    that was there before is left unchanged."""
+
+    @classmethod
+    def of(cls, target, exc: OSError) -> OutputError:
+        import errno
+
+        why = {
+            errno.ENOSPC: "磁盘空间不足",
+            errno.EDQUOT: "磁盘配额已用完",
+            errno.EFBIG: "文件超过系统允许的大小（或磁盘已满）",
+            errno.EACCES: "没有写入权限",
+            errno.EPERM: "没有写入权限",
+            errno.EROFS: "文件系统只读",
+        }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+        return cls(f"无法写入 {target}：{why}；原来的文件未改动。请腾出空间或检查权限后重新运行")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from reporting.core.exceptions import OutputError
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # XML 1.0 forbids these control characters (same set as openpyxl's ILLEGAL_CHARACTERS_RE)
@@ -48,19 +50,117 @@ def sha256_file(path: Path | str) -> str:
     return h.hexdigest()
 
 
+TEMP_PREFIX = ".tmp-"  # + "<pid>-<random><suffix>": the writer's pid says when it is stale
+_TEMP_NAME = re.compile(r"^\.tmp-(\d+)-")
+_cleaned: set[Path] = set()  # folders whose leftovers this process already removed
+
+
 @contextmanager
 def atomic_path(target: Path | str):
-    """Yield a temporary path beside ``target``; it replaces ``target`` only on success."""
+    """Yield a temporary path beside ``target``; it replaces ``target`` only on success.
+
+    The temporary file lives in the target's own folder (``os.replace`` is atomic only
+    within one file system), is created with mode 0666 so the process umask decides who
+    may read the result (``mkstemp`` would give 0600), and is flushed to disk before the
+    rename: after a crash or a full disk the previous file is still there, whole.
+    An ``OSError`` while writing (disk full, no permission) becomes ``OutputError``;
+    one about another file (a source that vanished) passes through unchanged.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
     try:
-        yield Path(tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_temp_files(target.parent)
+        tmp = _create_temp(target)
+    except OSError as exc:
+        raise OutputError.of(target, exc) from None
+    try:
+        yield tmp
+        _fsync(tmp)
         os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _fsync_dir(target.parent)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and _about(exc, tmp, target):
+            raise OutputError.of(target, exc) from None
         raise
+
+
+def _about(exc: OSError, *paths: Path) -> bool:
+    """Whether ``exc`` is about writing one of ``paths`` (not e.g. reading the source)."""
+    named = {str(n) for n in (exc.filename, exc.filename2) if n is not None}
+    return not named or bool(named & {str(p) for p in paths})
+
+
+def _create_temp(target: Path) -> Path:
+    for _ in range(100):
+        tmp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{target.suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the rename itself is done
+    finally:
+        os.close(fd)
+
+
+def clean_temp_files(folder: Path | str) -> list[Path]:
+    """Remove temporary files a killed duban process left in ``folder`` (once per process).
+
+    A temporary name carries its writer's pid: it is stale when that process is gone.
+    """
+    folder = Path(folder)
+    if folder in _cleaned:
+        return []
+    _cleaned.add(folder)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = _TEMP_NAME.match(entry.name)
+        if found is None or not entry.is_file(follow_symlinks=False):
+            continue
+        if _alive(int(found.group(1))):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def atomic_write_bytes(target: Path | str, data: bytes) -> None:

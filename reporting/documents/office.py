@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from reporting.core.exceptions import DubanError
+from reporting.core.fileutil import atomic_path
 from reporting.documents.fonts import FONTS_CONF
 
 
@@ -67,7 +68,10 @@ def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -
                 f"LibreOffice 未能把 {src.name} 转换为 {fmt}：{detail or '没有输出文件'}"
             )
         target = outdir / f"{src.stem}{produced[0].suffix}"
-        shutil.move(str(produced[0]), target)
+        # copied to a temporary file beside the target, then renamed: a move from /tmp to
+        # another file system would copy over the target in place (a full disk truncates it)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(produced[0], tmp)
         return target
 
 

@@ -13,12 +13,13 @@ deterministic chart and image names.
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from reporting.core.config import Settings
-from reporting.core.exceptions import ReportError
+from reporting.core.exceptions import OutputError, ReportError
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import QuarterResult, UnitReturn
 from reporting.core.periods import Period
@@ -49,6 +50,7 @@ class ReportOutput:
     change: QuarterChange | None = None  # the comparison with last quarter the report shows
     change_note: str = ""  # why last quarter's result was not compared, when it exists
     chart_note: str = ""  # why the chart was left out (no CJK font), with how to fix it
+    removed: list[Path] = field(default_factory=list)  # earlier outputs this run made stale
 
     def lines(self) -> list[str]:
         out = [f"报告已生成：{self.docx}"]
@@ -56,6 +58,8 @@ class ReportOutput:
             out.append(f"PDF：{self.pdf}")
         if self.pdf_error:
             out.append(f"未能生成 PDF：{self.pdf_error}")
+        for old in self.removed:
+            out.append(f"已删除与本次报告不一致的旧文件：{old}")
         if self.briefs:
             out.append(f"分管领导调度单 {len(self.briefs)} 份：{self.briefs[0].parent}")
         if self.change:
@@ -237,11 +241,30 @@ def render_report(
         output.briefs = render_leader_briefs(
             result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
         )
+    else:  # briefs of an earlier run carry the old numbers
+        output.removed += remove_stale(out_dir / BRIEFS_DIR, f"{period}_分管领导调度单_*.docx")
     if pdf:
         from reporting.documents.office import OfficeError, convert
 
         try:
             output.pdf = convert(target, "pdf", out_dir, timeout=settings.report.pdf_timeout)
-        except OfficeError as exc:
+        except (OfficeError, OutputError) as exc:
             output.pdf_error = str(exc)
+            old_pdf = target.with_suffix(".pdf")
+            if old_pdf.exists():  # kept whole (a full disk must not cost it), but say so
+                output.pdf_error += (
+                    f"；上次生成的 {old_pdf.name} 未改动，其中的数字可能与本次报告不同"
+                )
+    else:  # an earlier PDF under the same name shows the old numbers
+        output.removed += remove_stale(out_dir, glob.escape(target.with_suffix(".pdf").name))
     return output
+
+
+def remove_stale(folder: Path, pattern: str) -> list[Path]:
+    """Delete earlier outputs matching ``pattern`` in ``folder``; the paths removed."""
+    removed = []
+    if folder.is_dir():
+        for old in sorted(folder.glob(pattern)):
+            old.unlink(missing_ok=True)
+            removed.append(old)
+    return removed
