@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -282,9 +283,9 @@ def test_written_file_is_a_valid_tasks_csv_excel_can_open(docs, app, tmp_path):
     tasks = load_tasks(out)
     assert [t.id for t in tasks] == [r["id"] for r in bundled_rows()]
     assert tasks[0].indicators[0].growth and tasks[0].indicators[0].target == 8
-    # rerun: the same bytes (idempotent)
+    # rerun (with --force, the file exists now): the same bytes (idempotent)
     first = out.read_bytes()
-    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry, now=NOW)
+    import_tasks(app.settings, docs["txt"], out=out, registry=app.registry, now=NOW, force=True)
     assert out.read_bytes() == first
 
 
@@ -674,8 +675,60 @@ def test_command_never_overwrites_tasks_csv_without_force(duban, office, docs):
     assert result.code == 0, result.err
     backups = list(office.glob("tasks.*.bak.csv"))
     assert len(backups) == 1 and backups[0].read_bytes() == before
-    assert "原任务表已备份为" in result.out
+    assert "原文件已备份为" in result.out
     assert [t.id for t in load_tasks(tasks)] == [r["id"] for r in bundled_rows()]
+
+
+def test_command_never_overwrites_another_file_without_force_and_keeps_a_backup(
+    duban, office, docs, tmp_path
+):
+    out = tmp_path / "mine.csv"
+    out.write_text("the office's own notes\n", encoding="utf-8")
+    out.chmod(0o600)
+    args = ("import-tasks", str(docs["txt"]), "-o", str(out))
+    result = duban(*args, config=office / "config.toml")
+    assert result.code == 1
+    assert f"{out} 已存在，不会覆盖" in result.err and "--force" in result.err
+    assert out.read_text(encoding="utf-8") == "the office's own notes\n"
+    old = os.umask(0o022)
+    try:
+        first = duban(*args, "--force", config=office / "config.toml")
+        second = duban(*args, "--force", config=office / "config.toml")  # same second: numbered
+    finally:
+        os.umask(old)
+    assert first.code == 0 and second.code == 0, first.err + second.err
+    backups = sorted(tmp_path.glob("mine.*.bak.csv"), key=lambda p: len(p.name))
+    assert len(backups) == 2 and backups[1].name.endswith("-2.bak.csv")
+    assert backups[0].read_text(encoding="utf-8") == "the office's own notes\n"
+    assert backups[1].read_bytes() == out.read_bytes()  # the second run kept the first's output
+    assert f"原文件已备份为 {backups[0]}" in first.out
+    assert out.stat().st_mode & 0o777 == 0o644  # the umask's mode, not 0600
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))][
+        :2
+    ] == ["1", "2"]
+
+
+@pytest.mark.parametrize("name", ["units.csv", "config.toml"])
+def test_command_never_writes_units_or_config_even_with_force(duban, office, docs, tmp_path, name):
+    target = office / name
+    before = target.read_bytes()
+    link = tmp_path / "elsewhere.csv"
+    link.symlink_to(target)  # another path to the same file
+    for out in (target, office / "." / name, link):
+        result = duban(
+            "import-tasks",
+            str(docs["txt"]),
+            "-o",
+            str(out),
+            "--force",
+            config=office / "config.toml",
+        )
+        assert result.code == 1, result.out
+        what = "单位名录（config.toml [paths] units）" if name == "units.csv" else "配置文件"
+        assert f"是{what}，不能写入任务表（加 --force 也不行）" in result.err
+        assert "程序内部出错" not in result.err
+    assert target.read_bytes() == before
+    assert not list(office.glob("*.bak*")) and link.is_symlink()
 
 
 def test_command_diff_by_task_id(duban, office, docs, tmp_path):

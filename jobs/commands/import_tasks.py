@@ -16,7 +16,10 @@ from jobs.cli import get_app, writes_data_dir
     help="写到哪个文件（UTF-8 带 BOM 的 CSV，Excel/WPS 可直接打开）。",
 )
 @click.option(
-    "--force", is_flag=True, help="允许 -o 指向当前使用的任务表并覆盖它（覆盖前自动备份）。"
+    "--force",
+    is_flag=True,
+    help="允许覆盖 -o 指向的已有文件（如当前使用的任务表），覆盖前自动备份为 <文件名>.<时间>.bak.csv；"
+    "单位名录 units.csv 和配置文件 config.toml 任何时候都不会被写入。",
 )
 @click.option(
     "--diff",
@@ -48,8 +51,8 @@ def command(ctx, source, output, force, show_diff, keep_indicators, year):
     \b
     名称照原文写入；连写、别名和认不出的名称在最后的“需要人工核对”清单中列出，
     可量化的目标（如“新增就业人员 4100 人”）自动建议为指标，也请逐条核对。
-    默认写到 tasks.imported.csv，不会覆盖正在使用的任务表（config.toml [paths] tasks）；
-    核对无误后用 -o 指向该任务表并加 --force 替换，原表自动备份。
+    默认写到 tasks.imported.csv；已有的文件（包括正在使用的任务表 config.toml [paths] tasks）
+    不会被覆盖，核对无误后用 -o 指向该任务表并加 --force 替换，原表自动备份。
 
     \b
     示例：

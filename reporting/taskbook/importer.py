@@ -101,7 +101,7 @@ class ImportResult:
         if self.written is not None:
             out.append(f"已写入 {self.written}（{len(self.rows)} 行）。")
         if self.backup is not None:
-            out.append(f"原任务表已备份为 {self.backup}。")
+            out.append(f"原文件已备份为 {self.backup}。")
         if self.diff is not None:
             out.extend(self.diff)
         if self.review:
@@ -131,7 +131,8 @@ def import_tasks(
 ) -> ImportResult:
     """Read ``source``, write the rows to ``out`` (None: write nothing) and compare with tasks.csv.
 
-    ``out`` may be the configured tasks.csv only with ``force``; it is then backed up first.
+    An existing ``out`` (the configured tasks.csv too) is replaced only with ``force``, and
+    backed up first; units.csv and the config file never (``write_rows``).
     ``keep_indicators``: a row whose id and content are unchanged keeps the indicators the
     office set in the current tasks.csv instead of the proposal. ``year`` forces the year
     used for default deadlines (else the document's, else ``settings.district.year``).
@@ -152,7 +153,12 @@ def import_tasks(
     if diff:
         result.diff = diff_lines(current, result.rows)
     if out is not None:
-        result.backup = write_rows(result, Path(out), tasks_csv=current, force=force, now=now)
+        protected = {Path(settings.paths.units): "单位名录（config.toml [paths] units）"}
+        if settings.source is not None:
+            protected[Path(settings.source)] = "配置文件"
+        result.backup = write_rows(
+            result, Path(out), tasks_csv=current, force=force, now=now, protected=protected
+        )
         result.written = Path(out)
     return result
 
@@ -455,22 +461,55 @@ def _keep_indicators(result: ImportResult, current: Path) -> None:
 
 
 def write_rows(
-    result: ImportResult, out: Path, *, tasks_csv: Path, force: bool, now: datetime
+    result: ImportResult,
+    out: Path,
+    *,
+    tasks_csv: Path,
+    force: bool,
+    now: datetime,
+    protected: dict[Path, str] | None = None,
 ) -> Path | None:
-    """Write the rows (UTF-8 with BOM, so Excel opens it); the backup path when tasks.csv was replaced."""
+    """Write the rows (UTF-8 with BOM, so Excel opens it); the backup path when a file was replaced.
+
+    An existing ``out`` is replaced only with ``force``, and then kept first as
+    ``<name>.<time>.bak<ext>``; the files in ``protected`` (units.csv, config.toml: path →
+    what it is) are never written, ``force`` or not.
+    """
     from reporting.core.fileutil import atomic_write_bytes
 
-    backup = None
-    if out.exists() and _same_file(out, tasks_csv):
-        if not force:
+    for path, what in (protected or {}).items():
+        if _same_file(out, Path(path)):
             raise ImportTasksError(
-                f"{out} 是当前使用的任务表，不会覆盖；请先写到别的文件（如 -o tasks.imported.csv）核对，"
-                "确认要替换时再加 --force"
+                f"{out} 是{what}，不能写入任务表（加 --force 也不行）；"
+                "请写到别的文件，如 -o tasks.imported.csv"
             )
-        stamp = now.strftime("%Y%m%d-%H%M%S")
-        backup = out.with_name(f"{out.stem}.{stamp}.bak{out.suffix}")
+    backup = None
+    if out.exists() or out.is_symlink():
+        if not out.is_file():
+            raise ImportTasksError(f"{out} 不是普通文件，不能写入任务表；请换一个文件名")
+        if not force:
+            if _same_file(out, tasks_csv):
+                raise ImportTasksError(
+                    f"{out} 是当前使用的任务表，不会覆盖；请先写到别的文件（如 -o tasks.imported.csv）核对，"
+                    "确认要替换时再加 --force"
+                )
+            raise ImportTasksError(
+                f"{out} 已存在，不会覆盖；请换一个文件名，或加 --force 覆盖（覆盖前自动备份原文件）"
+            )
+        backup = _backup_name(out, now)
         atomic_write_bytes(backup, out.read_bytes())
     atomic_write_bytes(out, result.csv_text().encode("utf-8-sig"))
+    return backup
+
+
+def _backup_name(out: Path, now: datetime) -> Path:
+    """``tasks.20240402-100000.bak.csv``, numbered when that name is taken."""
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    backup = out.with_name(f"{out.stem}.{stamp}.bak{out.suffix}")
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = out.with_name(f"{out.stem}.{stamp}-{n}.bak{out.suffix}")
     return backup
 
 
