@@ -77,6 +77,18 @@ def _short_titles(app) -> list[Problem]:
     ]
 
 
+@check
+def _webhooks(app) -> list[Problem]:
+    """Robot addresses are http(s): a file: or data: address would "send" nothing."""
+    from reporting.notify.webhooks import robots, url_problem
+
+    return [
+        Problem("机器人", problem)
+        for problem in (url_problem(robot) for robot in robots(app.settings))
+        if problem
+    ]
+
+
 # reserved for documentation (RFC 2606 / 6761): mail there never arrives
 _PLACEHOLDER_DOMAINS = (
     ".example",

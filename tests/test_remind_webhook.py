@@ -238,3 +238,111 @@ def test_robot_url_from_the_environment(tmp_path, root):
     )
     (bot,) = robots(app.settings)
     assert bot.kind == "wecom" and bot.url.endswith("key=x")
+
+
+# -- addresses that are not web addresses, and servers that do not speak HTTP -------------------
+
+
+class Garbage:
+    """A real TCP port that answers every connection with ``reply`` (not HTTP) and closes it;
+    ``reply=None`` accepts and says nothing (the client times out)."""
+
+    def __init__(self, reply: bytes | None):
+        import socket
+
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.open = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.recv(65536)
+            if self.reply is None:
+                self.open.append(conn)  # never answers
+                continue
+            conn.sendall(self.reply)
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+        for conn in self.open:
+            conn.close()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"SSH-2.0-OpenSSH_9.6\r\n",
+        b"\x00\x01garbage\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{",
+    ],
+    ids=["ssh-banner", "binary", "cut-off"],
+)
+def test_a_port_answering_something_else_is_a_recorded_failure(app, duban, monkeypatch, reply):
+    server = Garbage(reply)
+    try:
+        monkeypatch.setenv("DUBAN_WEBHOOK_WECOM_URL", f"http://127.0.0.1:{server.port}/send?key=k")
+        monkeypatch.setenv("DUBAN_SMTP_RETRIES", "0")
+        r = duban("remind", "--period", "2024Q1", "--channel", "webhook", "--today", "2024-04-07")
+    finally:
+        server.close()
+    assert server.connections >= 1
+    assert "程序内部出错" not in r.output and "Traceback" not in r.output
+    assert r.code == 1, r.output
+    assert "企业微信：失败 50" in r.output and "已记入台账" in r.output
+    assert "无法连接企业微信机器人" in r.output or "的回复不是 JSON" in r.output
+    rows = sends(app)
+    assert len(rows) == 50 and {(x["channel"], x["result"]) for x in rows} == {("wecom", "failed")}
+
+
+def test_a_robot_that_never_answers_times_out_into_a_failed_send(app):
+    server = Garbage(None)
+    try:
+        app.settings.webhook.wecom_url = f"http://127.0.0.1:{server.port}/send?key=k"
+        app.settings.webhook.timeout = 0.5
+        app.settings.smtp.retries = 0
+        summary = remind(app)
+    finally:
+        server.close()
+    assert summary.failed == 50 and summary.sent == 0
+    assert "无法连接企业微信机器人" in summary.outcomes[0].detail
+    assert "timed out" in summary.outcomes[0].detail
+    assert {r["result"] for r in sends(app)} == {"failed"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///tmp/x.json",
+        "data:application/json,{}",
+        "ftp://127.0.0.1/x",
+        "qyapi.weixin.qq.com/send",
+        "http:///nohost",
+        "http://127.0.0.1:port/",
+    ],
+)
+def test_only_http_addresses_are_used_check_and_send_refuse_the_rest(
+    app, duban, monkeypatch, tmp_path, url
+):
+    monkeypatch.setenv("DUBAN_WEBHOOK_WECOM_URL", url)
+    r = duban("check")
+    assert "机器人：企业微信机器人地址" in r.out and "不是 http:// 或 https:// 开头的网址" in r.out
+    assert r.code == 1
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # a relative file: address would land here
+    r = duban("remind", "--period", "2024Q1", "--channel", "webhook", "--today", "2024-04-07")
+    assert r.code == 1 and "程序内部出错" not in r.output
+    assert "不是 http:// 或 https:// 开头的网址" in r.output
+    rows = sends(app)
+    assert len(rows) == 50 and {x["result"] for x in rows} == {"failed"}
+    assert list(cwd.iterdir()) == []

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import time
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,6 +61,25 @@ def robots(settings: Settings) -> list[Robot]:
             )
         )
     return out
+
+
+def url_problem(robot: Robot) -> str:
+    """Why the robot's address cannot be used ('' when it can): only http(s) to a host.
+
+    urllib would also "send" to file: and data: addresses (nothing leaves the machine, the
+    reminder would be recorded as sent) and to ftp:.
+    """
+    try:
+        parts = urllib.parse.urlsplit(robot.url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return (
+            f"{robot.label}机器人地址“{robot.url[:80]}”不是 http:// 或 https:// 开头的网址，"
+            f"请在 config.toml [webhook] {robot.kind}_url 填写机器人设置中的 Webhook 地址"
+        )
+    return ""
 
 
 def valid_mobiles(mobiles) -> list[str]:
@@ -116,6 +136,9 @@ def send_text(
     robot: Robot, content: str, mobiles: list[str], *, clock: Callable[[], float] = time.time
 ) -> None:
     """Post one text message; raise SendError (transient for network trouble and rate limits)."""
+    problem = url_problem(robot)
+    if problem:
+        raise SendError(problem, fatal=True)
     url = robot.url
     if robot.kind == "dingtalk" and robot.secret:
         url = signed_url(url, robot.secret, int(clock() * 1000))
@@ -134,8 +157,10 @@ def send_text(
             transient=transient,
             fatal=True,
         ) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+    except (urllib.error.URLError, http.client.HTTPException, ValueError, OSError) as exc:
+        # also a port answering something else than HTTP (BadStatusLine), a reply cut off
+        # (IncompleteRead) and timeouts: recorded as a failed send, never an internal error
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"[:120]
         raise SendError(
             f"无法连接{who}（{reason}），请检查网络和机器人地址，稍后重新运行",
             transient=True,
