@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import re
 import time
-import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
