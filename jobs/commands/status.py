@@ -25,6 +25,7 @@ def command(ctx, period_text, as_json, show_all):
     已接收还是被退回（退回原因）、最新一份的回执或退回通知是否已发、是否逾期；
     最后一行是合计。
     只读台账，不打开文件；先运行 duban collect 收取最新报回的文件。
+    收件目录中 duban collect 不会处理的条目（无法读取的文件夹、符号链接、特殊文件）也列出原因。
     概况包括：当前阶段、报送截止时间、已报回/已接收/退回/未报送的单位数、
     已完成的步骤、排程进程是否在运行、接下来的排程任务。
 
@@ -48,6 +49,12 @@ def command(ctx, period_text, as_json, show_all):
     period = Period.parse(period_text)
     with app.ledger() as ledger:
         status = period_status(app.settings, app.assignments, ledger, period, now=app.now())
+    from reporting.intake.inbox import inbox_skips
+
+    status.skipped = [
+        {"source": s.source, "reason": s.reason}
+        for s in inbox_skips(app.workspace.inbox_dir(period))
+    ]
     if as_json:
         click.echo(status.to_json())
         return

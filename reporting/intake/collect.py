@@ -57,7 +57,13 @@ from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
 from reporting.intake.ahead import Ahead, examine_ahead
 from reporting.intake.identify import unit_from_name
-from reporting.intake.inbox import archive_bytes, archive_file, clean_stale_temp, scan_inbox
+from reporting.intake.inbox import (
+    Skipped,
+    archive_bytes,
+    archive_file,
+    clean_stale_temp,
+    scan_inbox,
+)
 from reporting.intake.mailbox import (
     Mail,
     date_note,
@@ -127,6 +133,7 @@ class CollectSummary:
         default_factory=list
     )  # source, kind, unit
     failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # links, special files: never read
     mails: list[str] = field(default_factory=list)  # saved mails that gave something new
     mail_notes: list[str] = field(default_factory=list)  # parts of those mails left unread
     inbox_created: bool = False
@@ -199,6 +206,8 @@ class CollectSummary:
                 out.append(f"    - ……其余 {len(errors) - 5} 个问题见汇总表的“退回清单”")
         for source, message in self.failed:
             out.append(f"  未能处理 {source}：{message}")
+        for source, message in self.skipped:
+            out.append(f"  未处理 {source}：{message}")
         if self.result is not None:
             c = self.result.unit_counts()
             out.append(
@@ -238,7 +247,10 @@ def collect(
     intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
     try:
         clean_stale_temp(workspace.archive_dir, now)
-        files = scan_inbox(inbox, summary.ignored)
+        skipped: list[Skipped] = []
+        files = scan_inbox(inbox, summary.ignored, skipped)
+        for skip in skipped:
+            (summary.failed if skip.retry else summary.skipped).append((skip.source, skip.reason))
         ahead = examine_ahead(intake, files, workers)
         for path, source in files:
             intake.ready = next(ahead, None)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from reporting.core.fileutil import atomic_path, atomic_write_bytes, sha256_file
 
@@ -20,26 +22,116 @@ _IGNORED_NAME = re.compile(
 _SUFFIX_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 
 
-def scan_inbox(inbox: Path, ignored: list[str]) -> list[tuple[Path, str]]:
-    """Files under ``inbox`` in received order (modification time, then name)."""
+class Skipped(NamedTuple):
+    """An inbox entry that was not taken in, and why (Chinese, for collect and status)."""
+
+    source: str  # path under the inbox
+    reason: str
+    retry: bool  # unreadable now, may be fine later (a failure of the run), or left alone for good
+
+
+_SPECIAL = {
+    stat.S_IFIFO: "命名管道（FIFO）",
+    stat.S_IFSOCK: "套接字",
+    stat.S_IFCHR: "字符设备",
+    stat.S_IFBLK: "块设备",
+}
+
+
+def scan_inbox(
+    inbox: Path, ignored: list[str], skipped: list[Skipped] | None = None
+) -> list[tuple[Path, str]]:
+    """Regular files under ``inbox`` in received order (modification time, then name).
+
+    Symbolic links are never followed (one to /etc/passwd must not be archived), special
+    files never opened; these and folders or files that cannot be read are added to
+    ``skipped`` with the reason, so that nothing is left out without a word.
+    """
+    skipped = skipped if skipped is not None else []
     found = []
-    for dirpath, dirnames, filenames in os.walk(inbox):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+
+    def source_of(path: Path | str) -> str:
+        return Path(path).relative_to(inbox).as_posix()
+
+    def unreadable_dir(exc: OSError) -> None:
+        if exc.filename is None or Path(exc.filename) == inbox and not inbox.exists():
+            return
+        why = exc.strerror or type(exc).__name__
+        skipped.append(
+            Skipped(
+                source_of(exc.filename) + "/",
+                f"文件夹无法读取（{why}），其中的文件都没有处理；请检查权限（或缩短过长的路径），"
+                "下次运行时会重试",
+                True,
+            )
+        )
+
+    for dirpath, dirnames, filenames in os.walk(inbox, onerror=unreadable_dir):
+        for name in sorted(dirnames):
+            if _is_link(Path(dirpath) / name):
+                filenames.append(name)  # reported below as a link, never entered
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not _is_link(Path(dirpath) / d)
+        )
         for name in filenames:
             path = Path(dirpath) / name
-            source = path.relative_to(inbox).as_posix()
+            source = source_of(path)
+            try:
+                st = path.lstat()
+            except OSError as exc:
+                skipped.append(
+                    Skipped(
+                        source,
+                        f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试",
+                        True,
+                    )
+                )
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                skipped.append(Skipped(source, _link_reason(path), False))
+                continue
             if _IGNORED_NAME.search(name):
                 ignored.append(source)
                 continue
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            if not path.is_file():
+            if not stat.S_ISREG(st.st_mode):
+                kind = _SPECIAL.get(stat.S_IFMT(st.st_mode), "特殊文件")
+                skipped.append(
+                    Skipped(
+                        source,
+                        f"不是普通文件（{kind}），未读取；报表请以普通文件放入收件目录",
+                        False,
+                    )
+                )
                 continue
             found.append((st.st_mtime_ns, source, path))
     found.sort(key=lambda t: (t[0], t[1]))
     return [(path, source) for _, source, path in found]
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:  # e.g. a path too long: listing it fails and is reported then
+        return False
+
+
+def _link_reason(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return (
+        f"是符号链接（指向 {target}），为安全起见不跟随、不归档；"
+        "请把文件本身（而不是链接或快捷方式）放入收件目录"
+    )
+
+
+def inbox_skips(inbox: Path) -> list[Skipped]:
+    """What ``scan_inbox`` would leave out of ``inbox`` now (for ``duban status``)."""
+    skipped: list[Skipped] = []
+    if inbox.is_dir():
+        scan_inbox(inbox, [], skipped)
+    return skipped
 
 
 def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:

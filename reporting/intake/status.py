@@ -150,6 +150,9 @@ class PeriodStatus:
     held: list[dict] = field(default_factory=list)  # 待核实 returns not decided yet
     started: bool = True  # the 通知 day has come (before it nothing is missing or overdue)
     mailbox: dict = field(default_factory=dict)  # the office mailbox ([imap]): mailbox_status
+    skipped: list[dict] = field(
+        default_factory=list
+    )  # inbox entries collect leaves out (inbox_skips)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -249,6 +252,8 @@ class PeriodStatus:
                 f"待核实的报送未计入汇总；核实后运行 duban review --period {self.period} --accept 编号"
                 " 采用，或 --reject 编号 --reason 原因 退回"
             )
+        for item in self.skipped:
+            out.append(f"收件目录中未处理：{item['source']}：{item['reason']}")
         c = self.counts()
         out.append(
             f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
