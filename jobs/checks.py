@@ -31,6 +31,26 @@ def _holiday_years(app) -> list[Problem]:
 
 
 @check
+def _current_year(app) -> list[Problem]:
+    """The year of today is one the office reports on: else the scheduler plans nothing
+    for it and every command refuses its quarters."""
+    year = app.now().year
+    years = app.settings.schedule.years
+    if year in years:
+        return []
+    listed = ", ".join(str(y) for y in years)
+    return [
+        Problem(
+            "报送年度",
+            f"[schedule] years = [{listed}] 不含今年（{year}）：今年的季度不会排程，"
+            f"forms/remind/collect/report/run 都会拒绝 {year} 年的报告期。"
+            f"换用 {year} 年的任务表后，请把 {year} 加到 config.toml 的 [schedule] years",
+            error=False,
+        )
+    ]
+
+
+@check
 def _report_templates(app) -> list[Problem]:
     """The report templates (which the office may edit in Word/WPS) still render."""
     from reporting.report.template_check import check_templates

@@ -195,6 +195,21 @@ def period_option(*, required: bool = True, help: str = "报告期，如 2024Q1 
     return click.option("--period", "period_text", required=required, help=help)
 
 
+def force_option(help: str = "也处理 [schedule] years 以外的报告期（默认拒绝，以防年份写错）。"):
+    """``--force``: allow a period outside ``[schedule] years`` (see ``check_scope``)."""
+    return click.option("--force", is_flag=True, help=help)
+
+
+def check_scope(app, period, *, force: bool) -> None:
+    """Refuse a period outside ``[schedule] years`` unless ``force`` (PeriodError, Chinese)."""
+    from reporting.core.exceptions import PeriodError
+    from reporting.core.periods import Period, scope_problem
+
+    problem = scope_problem(Period.parse(period), app.settings.schedule.years)
+    if problem and not force:
+        raise PeriodError(problem)
+
+
 def command_line(ctx: click.Context) -> str:
     """The command as typed (for the lock file: who holds the data dir)."""
     argv = ctx.find_root().obj.argv

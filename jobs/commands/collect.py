@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, force_option, get_app, period_option, writes_data_dir
 
 
 @click.command("collect")
@@ -23,9 +23,10 @@ from jobs.cli import get_app, period_option, writes_data_dir
     is_flag=True,
     help="这次不从收件邮箱（[imap]）收取，只处理收件目录中已有的文件。",
 )
+@force_option()
 @click.pass_context
 @writes_data_dir()
-def command(ctx, period_text, inbox, no_receipts, no_mailbox):
+def command(ctx, period_text, inbox, no_receipts, no_mailbox, force):
     """回收各单位报回的进展情况表：识别、校验、归档、汇总。
 
     \b
@@ -65,6 +66,7 @@ def command(ctx, period_text, inbox, no_receipts, no_mailbox):
 
     period = Period.parse(period_text)
     app = get_app(ctx)
+    check_scope(app, period, force=force)
     outcome = collect_and_answer(
         app,
         period,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, get_app, period_option, writes_data_dir
 
 
 @click.command("forms")
@@ -21,7 +21,11 @@ from jobs.cli import get_app, period_option, writes_data_dir
     default=None,
     help="保存到该目录；默认 <数据目录>/<报告期>/forms/。",
 )
-@click.option("--force", is_flag=True, help="覆盖已随通知下发的表单（覆盖后请重新下发）。")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="覆盖已随通知下发的表单（覆盖后请重新下发）；也允许 [schedule] years 以外的报告期。",
+)
 @click.pass_context
 @writes_data_dir()
 def command(ctx, period_text, units, out_dir, force):
@@ -46,6 +50,7 @@ def command(ctx, period_text, units, out_dir, force):
 
     period = Period.parse(period_text)
     app = get_app(ctx)
+    check_scope(app, period, force=force)
     now = app.now()
     a = app.assignments
     targets, _ = select_units(a, units)  # unknown names fail here, before any file is written

@@ -1,6 +1,6 @@
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, force_option, get_app, period_option, writes_data_dir
 
 STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
 
@@ -32,9 +32,10 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
     default=None,
     help="按这一天判断 auto 阶段和剩余天数（补发或演练时用），格式 2024-04-07。",
 )
+@force_option()
 @click.pass_context
 @writes_data_dir(unless="dry_run")
-def command(ctx, period_text, stage, channels, dry_run, today):
+def command(ctx, period_text, stage, channels, dry_run, today, force):
     """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
 
     \b
@@ -66,6 +67,7 @@ def command(ctx, period_text, stage, channels, dry_run, today):
     if today:  # --today: act as on that day, at this time of day
         now = datetime.combine(today.date(), now.timetz())
     target = Period.parse(period_text) if period_text else default_period(app.settings, now)
+    check_scope(app, target, force=force)
     with app.ledger() as ledger:
         summary = send_reminders(
             app.settings,

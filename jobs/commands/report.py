@@ -3,7 +3,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, force_option, get_app, period_option, writes_data_dir
 
 
 @click.command("report")
@@ -27,9 +27,10 @@ from jobs.cli import get_app, period_option, writes_data_dir
     default=None,
     help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后的下一个工作日）；还没到报告日时为今天。",
 )
+@force_option()
 @click.pass_context
 @writes_data_dir()
-def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
+def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     """生成报区政府的季度推进情况报告（Word，党政机关公文格式 GB/T 9704-2012）。
 
     \b
@@ -63,6 +64,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text):
                 f"落款日期“{date_text}”无法识别，请写成 2024-04-09 这样的形式"
             ) from None
     app = get_app(ctx)
+    check_scope(app, period, force=force)
     output = render_report(
         app.settings,
         app.workspace,

@@ -1,6 +1,6 @@
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, force_option, get_app, period_option, writes_data_dir
 
 
 @click.command("run")
@@ -14,9 +14,10 @@ from jobs.cli import get_app, period_option, writes_data_dir
     help="只执行到这一步为止：forms（表单）、通知、collect（回收）、提醒、催报、逾期、report（报告）。",
 )
 @click.option("--dry-run", is_flag=True, help="只列出到期、将要执行的步骤，不执行。")
+@force_option()
 @click.pass_context
 @writes_data_dir(unless="dry_run")
-def command(ctx, period_text, until, dry_run):
+def command(ctx, period_text, until, dry_run, force):
     """按日程执行一个报告期里已经到期、还没做过的步骤，并说明每一步做了什么、为什么跳过。
 
     \b
@@ -39,6 +40,7 @@ def command(ctx, period_text, until, dry_run):
     app = get_app(ctx)
     now = app.now()
     target = period_text or default_period(app.settings, now)
+    check_scope(app, target, force=force)
     report = run_cycle(
         app, target, now=now, until=step_name(until) if until else None, dry_run=dry_run
     )

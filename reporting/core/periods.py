@@ -80,6 +80,19 @@ def periods_of_year(year: int) -> list[Period]:
     return [Period(year, q) for q in range(1, 5)]
 
 
+def scope_problem(period: Period, years: list[int]) -> str:
+    """Why ``period`` is outside the configured years ``[schedule] years`` ('' when inside):
+    a mistyped year (1900Q1, 2099Q1) must not send 通知 to every unit."""
+    if period.year in years:
+        return ""
+    listed = ", ".join(str(y) for y in years)
+    return (
+        f"{period.full_label}（{period}）不在配置的报送年度内（config.toml [schedule] years = [{listed}]），"
+        f"请检查 --period 是否写错；确需处理该季度，请把 {period.year} 加到 [schedule] years，"
+        "或在命令后加 --force"
+    )
+
+
 def chinese_date(day: date) -> str:
     """2024年4月8日 — Arabic numerals, no zero padding (GB/T 9704)."""
     return f"{day.year}年{day.month}月{day.day}日"
