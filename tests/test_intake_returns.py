@@ -672,3 +672,44 @@ def test_township_with_only_coop_rows(forms, tmp_path):
     assert ex.state == "accepted", errors(ex)
     assert set(ex.answers.lead) == {r.id for r in rows.lead}
     assert set(ex.answers.coop) == {r.id for r in rows.coop}
+
+
+# each required cell left blank is reported at its own cell (a planted bug once reported a
+# blank 推进状态 at the 累计完成进度 cell and every test still passed)
+REQUIRED = {
+    "percent": "累计完成进度（%）未填写",
+    "status": "推进状态未填写",
+    "progress": "本季度工作进展未填写",
+}
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        ("percent",),
+        ("status",),
+        ("progress",),
+        ("percent", "status"),
+        ("status", "progress"),
+        ("percent", "status", "progress"),
+    ],
+    ids=lambda b: "+".join(b),
+)
+def test_each_blank_required_cell_is_named_at_its_own_cell(ctx, blank):
+    answers = ctx.answers()
+    tid = next(t for role, t in answers if role == "lead")
+    for key in blank:
+        answers[("lead", tid)][key] = ""
+    ex = run_examine(ctx.app, ctx.filled(answers))
+    assert ex.state == "rejected"
+    required = [p for p in ex.problems if p.code == "required" and p.task == tid]
+    expected = {ctx.cell("lead", tid, key): REQUIRED[key] for key in blank}
+    assert len(set(expected)) == len(blank)  # three different cells
+    assert {p.cell: p.text.split("；")[0] for p in required} == expected
+    headers = {c.key: c.header for c in fs.BASE_COLUMNS}
+    row = row_of(ctx.app, UNIT, "lead", tid)
+    for key in blank:
+        (p,) = [p for p in required if p.cell == ctx.cell("lead", tid, key)]
+        assert p.sheet == fs.SHEET_LEAD and p.level == "error"
+        # the message a person reads names the same cell, in words
+        assert f"牵头任务表第{row}行“{headers[key]}”（任务 {tid}）" in p.message, p.message
