@@ -203,6 +203,7 @@ def collect_and_answer(
     mark: bool = False,
     fetch: bool = True,
     imap_ssl_context=None,
+    rebuild: bool = False,
     **kw,
 ) -> CollectOutcome:
     """Fetch new mails from the office mailbox (``[imap]``, into the period's inbox; not with
@@ -210,7 +211,8 @@ def collect_and_answer(
     when email is set up.
 
     ``mark`` (``duban collect`` by hand) records the collect step when the merged outputs
-    changed; the runner records its own steps.
+    changed; the runner records its own steps. ``rebuild`` writes merged.json and the 汇总表
+    again from the ledger even when nothing changed (``duban collect --rebuild``).
 
     ``kw`` goes to ``reporting.notify.receipts.send_receipts`` (``sleep``, ``ssl_context``).
     """
@@ -236,7 +238,14 @@ def collect_and_answer(
             except DubanError as exc:  # nothing taken; the inbox is still collected
                 fetch_error = str(exc)
         collected = collect_and_merge(
-            s, app.assignments, app.workspace, period, inbox=inbox, now=now, ledger=ledger
+            s,
+            app.assignments,
+            app.workspace,
+            period,
+            inbox=inbox,
+            now=now,
+            ledger=ledger,
+            rebuild=rebuild,
         )
         if mark and collected.written and collected.result is not None:
             c = collected.result.unit_counts()
@@ -269,7 +278,11 @@ def do_collect(app, period: Period, now: datetime):
 def do_report(app, period: Period, now: datetime):
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed."""
     from reporting.documents.office import soffice_path
+    from reporting.merge.rebuild import ensure_merged
     from reporting.report.render import render_report
+
+    with app.ledger() as ledger:  # a damaged or lost merged.json is rebuilt first
+        ensure_merged(app.settings, app.assignments, app.workspace, period, ledger, now)
 
     return render_report(
         app.settings,

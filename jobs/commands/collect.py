@@ -23,10 +23,15 @@ from jobs.cli import check_scope, force_option, get_app, period_option, writes_d
     is_flag=True,
     help="这次不从收件邮箱（[imap]）收取，只处理收件目录中已有的文件。",
 )
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="按台账重新生成汇总结果（merged.json）和汇总表，即使没有新收文件（文件损坏或被删除时）。",
+)
 @force_option()
 @click.pass_context
 @writes_data_dir()
-def command(ctx, period_text, inbox, no_receipts, no_mailbox, force):
+def command(ctx, period_text, inbox, no_receipts, no_mailbox, rebuild, force):
     """回收各单位报回的进展情况表：识别、校验、归档、汇总。
 
     \b
@@ -75,6 +80,7 @@ def command(ctx, period_text, inbox, no_receipts, no_mailbox, force):
         receipts=not no_receipts,
         mark=True,
         fetch=not no_mailbox,
+        rebuild=rebuild,
     )
     for line in outcome.lines():
         click.echo(line)

@@ -39,8 +39,10 @@ def collect_and_merge(
     inbox: Path | str | None = None,
     progress: Callable[[str], None] | None = None,
     ledger: Ledger | None = None,
+    rebuild: bool = False,
 ) -> CollectSummary:
-    """Take in every new file of the inbox, then rebuild the merged result."""
+    """Take in every new file of the inbox, then rebuild the merged result (``rebuild``:
+    write merged.json and the 汇总表 again even when nothing changed)."""
     period = Period.parse(period)
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
@@ -56,7 +58,7 @@ def collect_and_merge(
             ledger=ledger,
         )
         summary.result, summary.written = merge_period(
-            settings, assignments, workspace, period, ledger, now
+            settings, assignments, workspace, period, ledger, now, rebuild=rebuild
         )
         summary.merged_json = workspace.merged_json(period)
         summary.merged_xlsx = workspace.merged_xlsx(period)
@@ -73,8 +75,11 @@ def merge_period(
     period: Period,
     ledger: Ledger,
     now: datetime,
+    *,
+    rebuild: bool = False,
 ) -> tuple[QuarterResult, bool]:
-    """Build the merged result from the ledger; rewrite the outputs only when their inputs changed."""
+    """Build the merged result from the ledger; rewrite the outputs only when their inputs
+    changed, merged.json is missing, unreadable or of the wrong shape, or ``rebuild``."""
     returns = ledger.returns(period)
     answers: dict[str, UnitAnswers] = {}
     for unit, row in ledger.latest_accepted(period).items():
@@ -95,9 +100,10 @@ def merge_period(
     state = ledger.merge_state(period)
     json_path, xlsx_path = workspace.merged_json(period), workspace.merged_xlsx(period)
     if (
-        state is not None
+        not rebuild
+        and state is not None
         and state["digest"] == digest
-        and json_path.exists()
+        and readable_result(json_path, period)
         and xlsx_path.exists()
     ):
         result.generated_at = state["generated_at"]
@@ -107,6 +113,38 @@ def merge_period(
     atomic_write_text(json_path, result.to_json())
     ledger.record_merge(period, digest, result.generated_at)
     return result, True
+
+
+def ensure_merged(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period,
+    ledger: Ledger,
+    now: datetime,
+) -> str:
+    """Write merged.json and the 汇总表 again from the ledger when merged.json is missing
+    (while the ledger has returns of the period), unreadable or of the wrong shape: what
+    was done, for the user ('' when the file is fine or nothing was collected yet).
+
+    The report runs this first, so a damaged merged.json never sends anyone round the loop
+    "report: run collect" / "collect: nothing changed"."""
+    path = workspace.merged_json(period)
+    existed = path.exists()
+    if readable_result(path, period) or (not existed and not ledger.returns(period)):
+        return ""
+    merge_period(settings, assignments, workspace, period, ledger, now, rebuild=True)
+    why = "无法读取或内容不完整" if existed else "缺失"
+    return f"汇总结果 {path} {why}，已按台账重新生成（汇总表也已重写）。"
+
+
+def readable_result(path: Path, period: Period) -> bool:
+    """Whether ``path`` holds a merged result of ``period`` that loads (not truncated, not
+    hand-edited into another shape): else it is written again, digest or not."""
+    try:
+        return QuarterResult.load(path).period == str(period)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return False
 
 
 def _digest(result: QuarterResult, returns: list) -> str:
