@@ -20,7 +20,9 @@ def collected(app, duban):
     forms = make_forms(app, [UNIT])
     deadline = period_calendar(PERIOD, app.settings.deadline).deadline
     inbox = app.workspace.inbox_dir(PERIOD)
-    put(fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1))
+    put(
+        fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1)
+    )
     r = duban("collect", "--period", str(PERIOD))
     assert r.code == 0 and "汇总结果已更新" in r.out, r.output
     return app
