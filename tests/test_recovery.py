@@ -96,3 +96,57 @@ def test_a_damaged_ledger_is_a_chinese_error_naming_the_file(collected, duban, d
         assert r.code == 1
         assert "程序内部出错" not in r.output
         assert f"台账 {ledger} 已损坏" in r.err and "请从备份恢复" in r.err
+
+
+def test_each_writing_command_backs_up_the_ledger_first(collected, duban, data_dir):
+    import sqlite3
+
+    backups = data_dir / "backups"
+    copies = sorted(backups.glob("ledger-*.sqlite"))
+    assert copies  # collect took one before it wrote (the ledger existed: forms were built)
+    duban("report", "--period", str(PERIOD))  # collect's writes since: a new copy
+    after = sorted(backups.glob("ledger-*.sqlite"))
+    assert len(after) == len(copies) + 1
+    duban("report", "--period", str(PERIOD))  # nothing written since: no new copy
+    assert sorted(backups.glob("ledger-*.sqlite")) == after
+    copies = after
+    copy = sqlite3.connect(max(copies, key=lambda c: c.stat().st_mtime_ns))
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("select count(*) from returns").fetchone()[0] == 1
+    finally:
+        copy.close()
+
+
+def test_the_last_five_distinct_ledger_states_are_kept(tmp_path):
+    import sqlite3
+
+    from reporting.core.ledger import Ledger, backup_ledger
+
+    path, folder = tmp_path / "ledger.sqlite", tmp_path / "backups"
+    with Ledger(path) as ledger:  # open while copying: WAL content is in the copy
+        for i in range(7):
+            ledger.mark_step(PERIOD, f"step{i}", detail="", at=f"2024-04-0{i + 1}T09:00:00+08:00")
+            made = backup_ledger(path, folder, f"2024040{i + 1}-090000")
+            assert made is not None and made.name == f"ledger-2024040{i + 1}-090000.sqlite"
+        assert backup_ledger(path, folder, "20240409-090000") is None  # unchanged
+    copies = sorted(folder.glob("ledger-*.sqlite"))
+    assert [c.name[7:15] for c in copies] == [f"2024040{d}" for d in range(3, 8)]
+    newest = sqlite3.connect(copies[-1])
+    try:
+        assert newest.execute("select count(*) from steps").fetchone()[0] == 7
+    finally:
+        newest.close()
+    assert backup_ledger(tmp_path / "none.sqlite", folder, "x") is None
+
+
+def test_a_damaged_ledger_does_not_push_out_the_good_copies(collected, duban, data_dir):
+    backups = data_dir / "backups"
+    good = sorted(backups.glob("ledger-*.sqlite"))
+    ledger = data_dir / "ledger.sqlite"
+    for extra in ("-wal", "-shm"):
+        (data_dir / f"ledger.sqlite{extra}").unlink(missing_ok=True)
+    ledger.write_bytes(b"SQLite format 3\x00" + b"\x13" * 4000)
+    r = duban("collect", "--period", "2024Q1")
+    assert r.code == 1 and "取最新的 ledger-*.sqlite 复制回来" in r.err and str(backups) in r.err
+    assert sorted(backups.glob("ledger-*.sqlite")) == good

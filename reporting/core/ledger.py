@@ -338,6 +338,62 @@ def receipt_key(sha256: str) -> str:
     return sha256[:12]
 
 
+LEDGER_BACKUPS = 5  # distinct states of the ledger kept under <data>/backups/
+
+
+def backup_ledger(path: Path, folder: Path, stamp: str, keep: int = LEDGER_BACKUPS) -> Path | None:
+    """A consistent copy of the ledger at ``path`` (sqlite's backup API: WAL content included,
+    never half a transaction) as ``folder/ledger-<stamp>.sqlite``; the newest ``keep`` copies
+    are kept. Nothing is written when the ledger does not exist, cannot be read (a damaged
+    ledger must not push the good copies out) or equals the newest copy; returns the copy."""
+    from reporting.core.fileutil import atomic_path
+
+    if not path.exists():
+        return None
+    older = _copies(folder)
+    target = folder / f"ledger-{stamp}.sqlite"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"ledger-{stamp}-{n}.sqlite"
+    try:
+        with atomic_path(target) as tmp:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            copy = sqlite3.connect(tmp)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                copy.close()
+                source.close()
+            if older and _same_bytes(tmp, older[-1]):
+                raise _Unchanged
+    except (_Unchanged, sqlite3.DatabaseError):
+        return None
+    for old in _copies(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def _copies(folder: Path) -> list[Path]:
+    """The ledger copies, oldest first (by when written: ``-2`` sorts before ``.`` by name)."""
+    found = []
+    for path in folder.glob("ledger-*.sqlite"):
+        try:
+            found.append((path.stat().st_mtime_ns, path.name, path))
+        except OSError:
+            continue
+    return [path for *_, path in sorted(found)]
+
+
+class _Unchanged(Exception):
+    """The ledger is the same as its newest copy."""
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+
+
 class Ledger:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -351,7 +407,8 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             raise LedgerError(
-                f"台账 {self.path} 已损坏，无法打开（{exc}）。请从备份恢复该文件；"
+                f"台账 {self.path} 已损坏，无法打开（{exc}）。请从备份恢复该文件"
+                f"（duban 每次写入前备份在 {self.path.parent / 'backups'}，取最新的 ledger-*.sqlite 复制回来）；"
                 "没有备份时可把它改名移开，再运行 duban collect --rebuild 从归档重新读取各单位报回的文件"
             ) from None
 

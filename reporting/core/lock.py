@@ -15,6 +15,7 @@ are serialised by an ``RLock`` beside it.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -171,9 +172,24 @@ def data_dir_lock(
         holder = lock.holder()
         raise LockedError(busy_message(holder))
     try:
+        if _entry(lock.path).count == 1:  # the outermost hold: before this command's first write
+            _backup(Path(root), when)
         yield lock
     finally:
         lock.release()
+
+
+def _backup(root: Path, when: str) -> None:
+    """A copy of the ledger under ``<data>/backups/`` (``ledger.backup_ledger``)."""
+    from reporting.core.exceptions import DubanError
+    from reporting.core.ledger import backup_ledger
+
+    stamp = re.sub(r"[^0-9]", "", when)[:14] or str(os.getpid())
+    stamp = f"{stamp[:8]}-{stamp[8:]}" if len(stamp) == 14 else stamp
+    try:
+        backup_ledger(root / "ledger.sqlite", root / "backups", stamp)
+    except (DubanError, OSError):
+        pass  # a full disk stops the command's own writes with the reason; not here
 
 
 def busy_message(holder: Holder | None) -> str:

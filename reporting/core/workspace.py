@@ -35,6 +35,11 @@ class Workspace:
         return self.root / "ledger.sqlite"
 
     @property
+    def backups_dir(self) -> Path:
+        """Consistent copies of the ledger taken before a command writes (``backup_ledger``)."""
+        return self.root / "backups"
+
+    @property
     def archive_dir(self) -> Path:
         return self.root / "archive"
 
