@@ -281,8 +281,8 @@ def do_report(app, period: Period, now: datetime):
     from reporting.merge.rebuild import ensure_merged
     from reporting.report.render import render_report
 
-    with app.ledger() as ledger:  # a damaged or lost merged.json is rebuilt first
-        ensure_merged(app.settings, app.assignments, app.workspace, period, ledger, now)
+    # a damaged or lost merged.json is rebuilt first
+    ensure_merged(app.settings, app.assignments, app.workspace, period, now)
 
     return render_report(
         app.settings,

@@ -132,6 +132,7 @@ def run_limited(limit: int, data: Path, *args: str) -> subprocess.CompletedProce
 
 def test_a_full_disk_leaves_the_previous_report_and_summary_whole(duban, data_dir):
     assert duban("forms", "--period", "2024Q1").code == 0
+    assert duban("collect", "--period", "2024Q1").code == 0
     r = duban("report", "--period", "2024Q1")
     assert r.code == 0, r.output
     report = next((data_dir / "2024Q1" / "report").glob("*.docx"))
@@ -145,6 +146,13 @@ def test_a_full_disk_leaves_the_previous_report_and_summary_whole(duban, data_di
     assert f"无法写入 {report}" in out and "原来的文件未改动" in out
     assert report.read_bytes() == before
     assert [p.name for p in report.parent.iterdir()] == [report.name]  # no temp file left
+    # the ledger cannot grow either: that is a full disk, not a damaged ledger
+    for extra in ("-wal", "-shm"):
+        (data_dir / f"ledger.sqlite{extra}").unlink(missing_ok=True)
+    proc = run_limited(20_000, data_dir, "status", "--period", "2024Q1")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "程序内部出错" not in out, out
+    assert "无法写入" in out and "磁盘可能已满或没有写入权限" in out and "已损坏" not in out
 
 
 def _can_mount_tmpfs() -> bool:

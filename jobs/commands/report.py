@@ -67,10 +67,8 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     check_scope(app, period, force=force)
     from reporting.merge.rebuild import ensure_merged
 
-    with app.ledger() as ledger:  # a damaged or lost merged.json is rebuilt first
-        note = ensure_merged(
-            app.settings, app.assignments, app.workspace, period, ledger, app.now()
-        )
+    # a damaged or lost merged.json is rebuilt first
+    note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())
     if note:
         click.echo(note)
     output = render_report(

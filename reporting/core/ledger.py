@@ -394,6 +394,12 @@ def _same_bytes(a: Path, b: Path) -> bool:
     return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
 
 
+def _cannot_write(exc: sqlite3.DatabaseError) -> bool:
+    """A full disk or a read-only file, not a damaged ledger."""
+    text = str(exc).lower()
+    return any(s in text for s in ("disk i/o error", "disk is full", "readonly", "read-only"))
+
+
 class Ledger:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -406,6 +412,11 @@ class Ledger:
             self.schema_found = migrate(self.conn, self.path)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
+            if _cannot_write(exc):
+                raise LedgerError(
+                    f"台账 {self.path} 无法写入（{exc}）：磁盘可能已满或没有写入权限；"
+                    "请腾出空间或检查权限后重新运行（台账未改动）"
+                ) from None
             raise LedgerError(
                 f"台账 {self.path} 已损坏，无法打开（{exc}）。请从备份恢复该文件"
                 f"（duban 每次写入前备份在 {self.path.parent / 'backups'}，取最新的 ledger-*.sqlite 复制回来）；"

@@ -120,7 +120,6 @@ def ensure_merged(
     assignments: Assignments,
     workspace: Workspace,
     period: Period,
-    ledger: Ledger,
     now: datetime,
 ) -> str:
     """Write merged.json and the 汇总表 again from the ledger when merged.json is missing
@@ -128,12 +127,15 @@ def ensure_merged(
     was done, for the user ('' when the file is fine or nothing was collected yet).
 
     The report runs this first, so a damaged merged.json never sends anyone round the loop
-    "report: run collect" / "collect: nothing changed"."""
+    "report: run collect" / "collect: nothing changed". The ledger is opened only then."""
     path = workspace.merged_json(period)
-    existed = path.exists()
-    if readable_result(path, period) or (not existed and not ledger.returns(period)):
+    if readable_result(path, period):
         return ""
-    merge_period(settings, assignments, workspace, period, ledger, now, rebuild=True)
+    existed = path.exists()
+    with Ledger(workspace.ledger_path) as ledger:
+        if not existed and not ledger.returns(period):
+            return ""
+        merge_period(settings, assignments, workspace, period, ledger, now, rebuild=True)
     why = "无法读取或内容不完整" if existed else "缺失"
     return f"汇总结果 {path} {why}，已按台账重新生成（汇总表也已重写）。"
 
