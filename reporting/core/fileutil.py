@@ -132,7 +132,7 @@ def clean_temp_files(folder: Path | str) -> list[Path]:
     if folder in _cleaned:
         return []
     _cleaned.add(folder)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
