@@ -32,6 +32,7 @@ COMMANDS = {
     "remind": "remind",
     "collect": "collect",
     "status": "status",
+    "coop-feedback": "coop_feedback",
     "review": "review",
     "report": "report",
     "bulletin": "bulletin",

@@ -1,8 +1,11 @@
 """``duban demo``: the whole quarter cycle on the bundled data, in a throw-away workspace.
 
-Runs 2024Q1 through ``duban run``'s own runner on a simulated clock — the 通知 day, the
-催报 day, the report day — with simulated returns (示例数据) dropped into the inbox in
-between; then 2024Q2 to show pre-fill and the change from one quarter to the next.
+Runs the four quarters of 2024 through ``duban run``'s own runner on a simulated clock — the
+通知 day, the cooperating units' deadline (配合反馈 to lead units), the 催报 day, the report
+day — with simulated returns (示例数据) dropped into the inbox in between: most before the
+cooperating units' deadline, a few between the two deadlines (their lead units get an 更新),
+some late, some never. Q2 onward shows pre-fill and the change from one quarter to the next;
+Q4 adds the annual edition of the report and the year workbook (``duban year``).
 Mail goes to a local outbox; nothing leaves the machine.
 """
 
@@ -19,7 +22,7 @@ from reporting.core.periods import Period
 from reporting.core.states import ReturnState
 
 MARKER = ".duban-demo"  # only a folder with this marker is ever emptied by the demo
-PERIODS = (Period(2024, 1), Period(2024, 2))
+PERIODS = tuple(Period(2024, q) for q in (1, 2, 3, 4))
 
 
 @dataclass
@@ -80,9 +83,24 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
             out.failed += [f"{period} {r.label}" for r in report.failed]
 
         run(due["通知"])  # forms, 通知 (mail to the outbox), first collect
-        # on-time and spoilt returns arrive before the 催报 day, late ones after the deadline
-        fates = simulate_returns(a, ws, period, cal.deadline, fates=("on_time", "rejected"))
-        echo(f"（模拟：{len(fates['on_time']) + len(fates['rejected'])} 个单位在截止前交回表格）")
+        # on-time and spoilt returns arrive before the cooperating units' deadline, a few
+        # between the two deadlines, late ones after the deadline
+        coop = cal.coop_deadline if cal.separate_coop else None
+        fates = simulate_returns(
+            a, ws, period, cal.deadline, fates=("on_time", "rejected"), coop_deadline=coop
+        )
+        early = len(fates["on_time"]) + len(fates["rejected"])
+        if coop is not None:
+            echo(f"（模拟：{early} 个单位在配合截止（{cal.coop_deadline_label}）前交回表格）")
+            run(due["coop"])  # collect, then the 配合单位反馈 to every lead unit
+            simulate_returns(a, ws, period, cal.deadline, fates=("coop_late",), coop_deadline=coop)
+            echo(
+                f"（模拟：{len(fates['coop_late'])} 个单位在配合截止后、牵头截止前交回，"
+                "相关牵头单位将收到配合反馈的更新）"
+            )
+        else:
+            simulate_returns(a, ws, period, cal.deadline, fates=("coop_late",))
+            echo(f"（模拟：{early + len(fates['coop_late'])} 个单位在截止前交回表格）")
         run(due["催报"])
         simulate_returns(a, ws, period, cal.deadline, fates=("late",))
         echo(
@@ -98,7 +116,7 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         out.fates[str(period)] = fates
         _collect_paths(out, ws, period)
 
-    q1, q2 = (QuarterResult.load(ws.merged_json(p)) for p in PERIODS)
+    q1, q2 = (QuarterResult.load(ws.merged_json(p)) for p in PERIODS[:2])
     for line in quarter_change(q1, q2).lines():
         echo(line)
     out.paths["发件箱（模拟邮件）"] = app.settings.smtp.outbox

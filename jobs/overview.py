@@ -46,6 +46,7 @@ class CycleStatus:
     scheduler_pid: int | None
     years: list[int]
     pending: list[str] = field(default_factory=list)  # due, not done: what `duban run` would do
+    coop_deadline_label: str = ""  # the partners' earlier deadline, when there is one
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -62,7 +63,11 @@ class CycleStatus:
             stage += f"；下一步：{cycle.label(name)}，{day_label(when.date())} {when:%H:%M}"
         out.append(f"阶段：{stage}")
         passed = "（已过截止时间）" if self.deadline_passed else ""
-        out.append(f"报送截止：{self.deadline_label}{passed}")
+        if self.coop_deadline_label:
+            out.append(f"配合截止：{self.coop_deadline_label}（配合任务表）")
+            out.append(f"牵头截止：{self.deadline_label}{passed}（牵头任务表）")
+        else:
+            out.append(f"报送截止：{self.deadline_label}{passed}")
         c = self.counts
         returned = c["accepted"] + c["rejected"]
         out.append(
@@ -151,7 +156,10 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     ]
     cal, due, notes = period_dates(period, settings)
     stage = cal.stage_due(now.date()) if now >= due["通知"] else None
-    upcoming_stages = [(s, due[s]) for s in (*STAGES, "report") if due[s] > now]
+    upcoming_stages = sorted(
+        ((s, due[s]) for s in (*STAGES, "coop", "report") if s in due and due[s] > now),
+        key=lambda x: x[1],
+    )
     with app.ledger() as ledger, warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)  # already in ``notes``
         counts = period_status(settings, app.assignments, ledger, period, now=now).counts()
@@ -167,6 +175,7 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
         stage=stage,
         next_stage=upcoming_stages[0] if upcoming_stages else None,
         deadline_label=cal.deadline_label,
+        coop_deadline_label=cal.coop_deadline_label if cal.separate_coop else "",
         deadline_passed=now > cal.deadline,
         counts=counts,
         done=done,

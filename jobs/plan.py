@@ -1,7 +1,7 @@
 """The plan: every scheduled job of the configured years and when it fires.
 
 For every period, one job at ``[schedule] time`` on the 通知 day (forms + 通知), on each of
-提醒 / 催报 / 逾期, on the report day (collect + report), and one interval job collecting every
+提醒 / 催报 / 逾期, one at the cooperating units' deadline (配合反馈, with ``coop_days``), on the report day (collect + report), and one interval job collecting every
 ``collect_every_hours`` hours from the 通知 moment until the report is done (if the report
 fails it keeps going, at most ``misfire_grace_days`` past the report moment). A job's work is
 done when its step is in the ledger (``job_done``); ``duban schedule --plan`` prints the plan.
@@ -19,13 +19,14 @@ from reporting.core.states import Step
 from . import steps as cycle
 from .runner import period_dates
 
-JOB_STEPS = ("通知", "collect", "提醒", "催报", "逾期", "report")
+JOB_STEPS = ("通知", "collect", "提醒", "催报", "coop", "逾期", "report")
 JOB_KEYS = {
     "通知": "notice",
     "collect": "collect",
     "提醒": "remind",
     "催报": "urge",
     "逾期": "overdue",
+    "coop": "coop",
     "report": "report",
 }
 JOB_TEXT = {
@@ -33,6 +34,7 @@ JOB_TEXT = {
     "提醒": "提醒未交单位",
     "催报": "催报未交单位",
     "逾期": "逾期催报",
+    "coop": "配合截止：回收并把配合单位反馈汇编发给牵头单位",
     "report": "回收并生成报告",
 }
 # how far each job runs the cycle: a stage job does its stage and anything earlier that is
@@ -42,6 +44,7 @@ JOB_UNTIL = {
     "提醒": "提醒",
     "催报": "催报",
     "逾期": "逾期",
+    "coop": "coop",
     "collect": None,
     "report": None,
 }
@@ -154,6 +157,8 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
             _cal, due, period_notes = period_dates(period, settings)
             notes += [n for n in period_notes if n not in notes]
             for step in JOB_STEPS:
+                if step not in due:  # 配合反馈 without a separate coop deadline
+                    continue
                 if step == Step.COLLECT:  # also the retry of anything failed, until the report
                     last = due.window_end + timedelta(days=settings.schedule.misfire_grace_days)
                     jobs.append(

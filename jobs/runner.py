@@ -170,6 +170,8 @@ def run_cycle(
     with lock, app.ledger() as ledger:
         done = _DoneView(ledger, period, now)
         for step in names:
+            if step not in due:  # not part of this cycle (配合反馈 without coop_days)
+                continue
             result = _decide(step, due, now, done, results)
             if result is None:
                 result = (
@@ -253,7 +255,15 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
             return StepResult(step, "skipped", f"通知今天才补发，今天不再发{cycle.label(step)}")
         if blocked_by("collect"):
             return StepResult(step, "skipped", "本次回收没有成功，为免催到已交表的单位，暂缓发送")
-    if step == Step.REPORT and blocked_by("collect"):
+    if step == Step.COOP:
+        notice_at = done.at(Step.NOTICE)
+        if notice_at is None:
+            return StepResult(step, "skipped", "通知还没有发出")
+        if notice_at.date() == now.date() and notice_at.date() > due[Step.NOTICE].date():
+            return StepResult(step, "skipped", "通知今天才补发，今天不汇编配合反馈")
+        if blocked_by(Step.COLLECT):
+            return StepResult(step, "skipped", "本次回收没有成功，配合反馈暂缓汇编")
+    if step == Step.REPORT and blocked_by(Step.COLLECT):
         return StepResult(step, "skipped", "本次回收没有成功，报告暂不生成")
     return None
 

@@ -1,8 +1,11 @@
 """The steps of one period's cycle and when each is due.
 
-Order: forms → 通知 → collect → 提醒 / 催报 / 逾期 → report. Collect runs before the
-reminder stages so that a unit whose return has just arrived is not reminded, and before
-the report so that it includes every return.
+Order: forms → 通知 → collect → 提醒 / 催报 → 配合反馈 → 逾期 → report. Collect runs before
+the reminder stages so that a unit whose return has just arrived is not reminded, and before
+the report so that it includes every return. 配合反馈 (``coop``) is due at the cooperating
+units' deadline (``[deadline] coop_days``; without one it is not part of the cycle); once it
+is done every later collect sends lead units an update when a partner's return changed
+what they were sent.
 
 Each step calls one ``reporting`` function (imported lazily: the command line stays fast and
 a step whose module is missing fails alone). ``STEPS`` maps a step name to its callable
@@ -32,6 +35,7 @@ LABELS = {
     Step.COLLECT: "回收报表",
     Step.REMIND: "提醒",
     Step.URGE: "催报",
+    Step.COOP: "配合反馈",
     Step.OVERDUE: "逾期催报",
     Step.REPORT: "生成报告",
 }
@@ -44,6 +48,7 @@ ALIASES = {
     "通知": Step.NOTICE,
     "回收": Step.COLLECT,
     "报告": Step.REPORT,
+    "配合": Step.COOP,
 }
 
 
@@ -82,6 +87,9 @@ class DueTimes:
     def __getitem__(self, step: str) -> datetime:
         return self.steps[step]
 
+    def __contains__(self, step: str) -> bool:
+        return step in self.steps
+
 
 def due_times(cal, settings) -> DueTimes:
     """Due moments from a ``PeriodCalendar``: stage days and the report day at schedule time."""
@@ -96,6 +104,8 @@ def due_times(cal, settings) -> DueTimes:
         "逾期": at_schedule_time(cal.stages["逾期"], settings),
         "report": report,
     }
+    if cal.separate_coop:  # the partners' deadline itself: their sheets are due by then
+        steps[Step.COOP] = cal.coop_deadline
     return DueTimes(steps=steps, deadline=cal.deadline, window_end=report)
 
 
@@ -161,6 +171,8 @@ class CollectOutcome:
     receipts: object | None = None  # reporting.notify.receipts.ReceiptSummary, when sent
     receipt_error: str = ""  # receipts could not be sent at all (mail settings, template)
     hint: str = ""  # why no receipts went out: for the command, not the scheduler's log
+    feedback: object | None = None  # reporting.feedback.send.FeedbackSummary: 配合反馈 updates
+    feedback_error: str = ""
 
     def lines(self) -> list[str]:
         out = []
@@ -170,11 +182,21 @@ class CollectOutcome:
         out += summary_lines(self.receipts)
         if self.receipt_error:
             out.append(f"回执未能发送：{self.receipt_error}")
+        if self.feedback is not None and (self.feedback.sends or self.feedback.notes):
+            out += summary_lines(self.feedback)
+        if self.feedback_error:
+            out.append(f"配合反馈更新未能发送：{self.feedback_error}")
         return out
 
     @property
     def failed(self) -> int:
-        count = len(self.collected.failed) + bool(self.receipt_error) + self.fetch_failed
+        count = (
+            len(self.collected.failed)
+            + bool(self.receipt_error)
+            + self.fetch_failed
+            + bool(self.feedback_error)
+        )
+        count += self.feedback.failed if self.feedback is not None else 0
         return count + (self.receipts.failed if self.receipts is not None else 0)
 
     @property
@@ -256,18 +278,41 @@ def collect_and_answer(
                 at=collected.result.generated_at,
             )
         outcome = CollectOutcome(collected, fetched=fetched, fetch_error=fetch_error)
-        if not (receipts and s.intake.receipts):
-            return outcome
-        if not email_configured(s):
-            outcome.hint = NO_MAIL_HINT
-            return outcome
-        try:
-            outcome.receipts = send_receipts(
-                s, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
-            )
-        except DubanError as exc:
-            outcome.receipt_error = str(exc)
+        if receipts and s.intake.receipts:
+            if not email_configured(s):
+                outcome.hint = NO_MAIL_HINT
+            else:
+                try:
+                    outcome.receipts = send_receipts(
+                        s, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
+                    )
+                except DubanError as exc:
+                    outcome.receipt_error = str(exc)
+        if not collected.failed and ledger.step_done(period, Step.COOP) is not None:
+            # after the 配合反馈 went out, a changed partner return sends the lead unit an update
+            _feedback_updates(app, period, now, ledger, outcome, kw)
     return outcome
+
+
+def _feedback_updates(app, period, now, ledger, outcome: CollectOutcome, kw) -> None:
+    from reporting.feedback.send import send_feedback
+
+    try:
+        outcome.feedback = send_feedback(
+            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
+        )
+    except DubanError as exc:
+        outcome.feedback_error = str(exc)
+
+
+def do_coop(app, period: Period, now: datetime):
+    """配合反馈: each lead unit gets its partners' feedback (the runner collected just before)."""
+    from reporting.feedback.send import send_feedback
+
+    with app.ledger() as ledger:
+        return send_feedback(
+            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now
+        )
 
 
 def do_collect(app, period: Period, now: datetime):
@@ -302,6 +347,7 @@ STEPS: dict[str, Callable] = {
     Step.COLLECT: do_collect,
     Step.REMIND: _reminder(Step.REMIND),
     Step.URGE: _reminder(Step.URGE),
+    Step.COOP: do_coop,
     Step.OVERDUE: _reminder(Step.OVERDUE),
     Step.REPORT: do_report,
 }

@@ -27,6 +27,7 @@ STAGES = (
     "notify",
     "intake",
     "merge",
+    "feedback",
     "report",
     "assess",
     "sample",

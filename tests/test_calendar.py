@@ -199,9 +199,13 @@ def test_calendar_command_prints_every_stage(duban):
     out = r.out
     for label in ("2024年第一季度", "2024年第二季度", "2024年第三季度", "2024年第四季度"):
         assert label in out
-    for stage in (*STAGES, "截止"):
+    for stage in (*STAGES, "配合截止", "牵头截止"):
         assert out.count(f"  {stage}  ") == 4
-    assert "截止  2024年4月8日 星期一 17:30" in out
+    assert "牵头截止  2024年4月8日 星期一 17:30（牵头任务表）" in out
+    # coop_days = 2: two working days earlier, listed in time order (before 催报 on 4月7日)
+    q1 = out.split("2024年第二季度")[0]
+    assert "配合截止  2024年4月3日 星期三 17:30（配合任务表" in q1
+    assert q1.index("  配合截止") < q1.index("  催报") < q1.index("  牵头截止")
     assert "催报  2024年4月7日 星期日（调休上班）" in out
     assert "截止  2024年10月12日 星期六 17:30（调休上班）" in out
     assert "截止  2025年1月8日 星期三 17:30" in out
@@ -241,3 +245,32 @@ def test_remind_warns_loudly_for_an_unknown_year(app):
         now=at(date(2027, 4, 2)),
     )
     assert any(line.startswith("警告：") and "2027" in line for line in summary.lines())
+
+
+def test_coop_days_zero_keeps_one_deadline(app):
+    from dataclasses import replace
+
+    rule = replace(app.settings.deadline, coop_days=0)
+    pc = period_calendar(Period(2024, 1), rule)
+    assert not pc.separate_coop and pc.coop_due == pc.deadline
+    text = "\n".join(year_calendar(2024, rule).lines())
+    assert "配合截止" not in text and "  截止  2024年4月8日 星期一 17:30" in text
+    two = period_calendar(Period(2024, 1), app.settings.deadline)
+    assert two.separate_coop
+    assert two.coop_deadline.isoformat() == "2024-04-03T17:30:00+08:00"
+    assert (
+        year_calendar(2024, app.settings.deadline)
+        .to_json()["periods"][0]["coop_deadline"]
+        .startswith("2024-04-03T17:30")
+    )
+
+
+def test_coop_days_must_leave_room_after_the_notice(tmp_path):
+    from reporting.core.config import load_settings
+    from reporting.core.exceptions import ConfigError
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[deadline]\nnotice_days = 3\ncoop_days = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(cfg, env={})
+    assert "第 3 行" in str(exc.value) and "coop_days = 3" in str(exc.value)

@@ -83,6 +83,7 @@ def test_notice_day_runs_forms_notice_and_collect_once(app, fake):
         "ran",
         "waiting",
         "waiting",
+        "waiting",  # 配合反馈 at the cooperating units' deadline
         "waiting",
         "waiting",
     ]
@@ -108,6 +109,7 @@ def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
         "forms",
         "通知",
         "提醒",
+        "coop",
         "催报",
         "逾期",
         "report",
@@ -116,6 +118,7 @@ def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
         "forms": "2024-03-29",
         "通知": "2024-03-29",
         "提醒": "2024-04-02",
+        "coop": "2024-04-04",  # due 4/3 17:30 (coop_days = 2): the next daily run
         "催报": "2024-04-07",  # a Sunday made a working day after 清明
         "逾期": "2024-04-09",
         "report": "2024-04-09",
@@ -136,8 +139,10 @@ def test_catching_up_after_downtime_does_not_flood_units(app, fake):
     assert fake.names() == ["forms", "通知", "collect"]
     assert first.by_step("提醒").text() == "提醒：跳过（已到催报时间，提醒并入催报，不再单独发送）"
     assert first.by_step("催报").reason == "通知今天才补发，今天不再发催报"
+    assert first.by_step("coop").reason == "通知今天才补发，今天不汇编配合反馈"
     run_cycle(app, Q1, now=at("2024-04-08T09:00"))
-    assert fake.names()[-2:] == ["collect", "催报"]  # collect first: who returned is not chased
+    # collect first: who returned is not chased, and the partners' feedback is complete
+    assert fake.names()[-3:] == ["collect", "催报", "coop"]
     run_cycle(app, Q1, now=at("2024-04-09T09:00"))
     assert fake.names()[-3:] == ["collect", "逾期", "report"]
     assert fake.names().count("提醒") == 0
@@ -202,6 +207,7 @@ def test_a_failed_collect_holds_back_reminders_and_the_report(app, fake):
     report = run_cycle(app, Q1, now=at("2024-04-09T09:00"))
     assert fake.names() == ["collect"]
     assert "暂缓发送" in report.by_step("逾期").reason
+    assert report.by_step("coop").reason == "本次回收没有成功，配合反馈暂缓汇编"
     assert report.by_step("report").reason == "本次回收没有成功，报告暂不生成"
 
 
@@ -382,13 +388,14 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-09T10:00:00+08:00")
     r = duban("status")
     assert r.code == 0, r.output
-    assert r.out.splitlines()[:5] == [
+    assert r.out.splitlines()[:6] == [
         "当前报送周期：2024年第一季度（2024Q1），现在 2024-04-09 10:00",
         "阶段：报告已生成，本季度流程结束",
-        "报送截止：2024年4月8日 星期一 17:30（已过截止时间）",
+        "配合截止：2024年4月3日 星期三 17:30（配合任务表）",
+        "牵头截止：2024年4月8日 星期一 17:30（已过截止时间）（牵头任务表）",
         "报送情况：应报 50 个单位，已报回 1 个（已接收 1，退回待重报 0），未报送 49 个",
         "已完成：生成表单（03-29 09:00）、下发通知（03-29 09:00）、回收报表（最近一次 04-09 09:30）、"
-        "提醒（04-02 09:00）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）",
+        "提醒（04-02 09:00）、配合反馈（04-09 09:30）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）",
     ]
     assert "  2024-06-28T09:00:00+08:00  2024Q2 下发通知" in r.out
     assert "排程进程：没有运行" in r.out

@@ -80,29 +80,34 @@ def hourly(first: datetime, last: datetime) -> list[datetime]:
 
 # computed by hand from the 2024 official schedule: deadline = 5th working day after the
 # quarter's end at 17:30; 通知/提醒/催报 5/3/1 working days before; 逾期 and the report
-# on the next working day; everything at 09:00
+# on the next working day; everything at 09:00 except 配合反馈 (coop), due at the cooperating
+# units' deadline, 2 working days before the deadline at 17:30
 PLAN_2024 = """
 2024-03-29T09:00:00+08:00 2024Q1 通知
 2024-03-29T09:00:00+08:00 2024Q1 collect
 2024-04-02T09:00:00+08:00 2024Q1 提醒
+2024-04-03T17:30:00+08:00 2024Q1 coop
 2024-04-07T09:00:00+08:00 2024Q1 催报
 2024-04-09T09:00:00+08:00 2024Q1 逾期
 2024-04-09T09:00:00+08:00 2024Q1 report
 2024-06-28T09:00:00+08:00 2024Q2 通知
 2024-06-28T09:00:00+08:00 2024Q2 collect
 2024-07-02T09:00:00+08:00 2024Q2 提醒
+2024-07-03T17:30:00+08:00 2024Q2 coop
 2024-07-04T09:00:00+08:00 2024Q2 催报
 2024-07-08T09:00:00+08:00 2024Q2 逾期
 2024-07-08T09:00:00+08:00 2024Q2 report
 2024-09-30T09:00:00+08:00 2024Q3 通知
 2024-09-30T09:00:00+08:00 2024Q3 collect
 2024-10-09T09:00:00+08:00 2024Q3 提醒
+2024-10-10T17:30:00+08:00 2024Q3 coop
 2024-10-11T09:00:00+08:00 2024Q3 催报
 2024-10-14T09:00:00+08:00 2024Q3 逾期
 2024-10-14T09:00:00+08:00 2024Q3 report
 2024-12-31T09:00:00+08:00 2024Q4 通知
 2024-12-31T09:00:00+08:00 2024Q4 collect
 2025-01-03T09:00:00+08:00 2024Q4 提醒
+2025-01-06T17:30:00+08:00 2024Q4 coop
 2025-01-07T09:00:00+08:00 2024Q4 催报
 2025-01-09T09:00:00+08:00 2024Q4 逾期
 2025-01-09T09:00:00+08:00 2024Q4 report
@@ -120,11 +125,13 @@ def test_plan_2024_matches_dates_computed_by_hand(duban):
     lines = r.out.splitlines()
     # 2024-03-31 is a Sunday: Q1 closes on a rest day and 清明 (4/4–4/6) pushes the deadline
     # to 4/8; the 催报 falls on Sunday 4/7, a working day in lieu
-    assert lines[3].endswith("催报未交单位  2024年4月7日 星期日（调休上班）")
+    assert lines[4].endswith("催报未交单位  2024年4月7日 星期日（调休上班）")
+    # 4/4–4/6 are 清明 holidays: two working days before 4/8 is Wednesday 4/3
+    assert lines[3].endswith("配合单位反馈汇编发给牵头单位  2024年4月3日 星期三")
     # 2024-06-30 is a Sunday as well: 5 working days after it is Friday 7/5
     assert "到报告生成为止（2024-04-09T09:00:00+08:00）" in lines[1]
     assert "最迟到 2024-04-16T09:00:00+08:00" in lines[1]  # retries if the report fails
-    assert "到报告生成为止（2024-07-08T09:00:00+08:00）" in lines[7]
+    assert "到报告生成为止（2024-07-08T09:00:00+08:00）" in lines[8]
     assert "[已完成]" not in r.out
 
 
@@ -175,14 +182,16 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "forms": [at("2024-03-29T09:00")],
         "通知": [at("2024-03-29T09:00")],
         "提醒": [at("2024-04-02T09:00")],
+        "coop": [at("2024-04-03T17:30")],
         "催报": [at("2024-04-07T09:00")],
         "逾期": [at("2024-04-09T09:00")],
         "report": [at("2024-04-09T09:00")],
     }
     assert all(is_workday(t[0].date()) for t in once.values())
     # collect every hour of the window (also run first by the stage jobs, never after the report)
-    assert sorted(set(rec.times("collect"))) == hourly(
-        at("2024-03-29T09:00"), at("2024-04-09T09:00")
+    # (and by the 配合反馈 job at the cooperating units' deadline, 17:30)
+    assert sorted(set(rec.times("collect"))) == sorted(
+        hourly(at("2024-03-29T09:00"), at("2024-04-09T09:00")) + [at("2024-04-03T17:30")]
     )
     jobs = {}
     for job_id, _ in fired:
@@ -191,6 +200,7 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "2024Q1.notice": 1,
         "2024Q1.remind": 1,
         "2024Q1.urge": 1,
+        "2024Q1.coop": 1,
         "2024Q1.overdue": 1,
         "2024Q1.report": 1,
         # hourly until the end of the run; after the report it has nothing to do
@@ -230,7 +240,7 @@ def test_jobs_missed_beyond_the_grace_days_are_reported_not_run(app, rec):
     drive(app, at("2024-04-20T00:00"), at("2024-05-01T00:00"))
     assert rec.calls == []
     assert (
-        "警告 2024Q1 的 下发通知、提醒、催报、逾期催报、生成报告 已错过超过 7 天，不再自动补做；"
+        "警告 2024Q1 的 下发通知、提醒、配合反馈、催报、逾期催报、生成报告 已错过超过 7 天，不再自动补做；"
         "如仍需要，请运行 duban run --period 2024Q1"
     ) in log_text(app)
 

@@ -114,6 +114,20 @@ class PeriodCalendar:
     stages: dict[str, date]  # 通知 / 提醒 / 催报 / 逾期 → day
     report_day: date  # the working day after the deadline
     approximate: bool  # holiday data missing for a year involved: weekdays used
+    coop_deadline: datetime | None = None  # cooperating units' sheet due; None: same as deadline
+
+    @property
+    def coop_due(self) -> datetime:
+        """When cooperating units' feedback is due (the deadline itself without coop_days)."""
+        return self.coop_deadline or self.deadline
+
+    @property
+    def separate_coop(self) -> bool:
+        return self.coop_deadline is not None and self.coop_deadline < self.deadline
+
+    @property
+    def coop_deadline_label(self) -> str:
+        return moment_label(self.coop_due)
 
     @property
     def deadline_day(self) -> date:
@@ -130,9 +144,14 @@ class PeriodCalendar:
     @property
     def deadline_label(self) -> str:
         """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
-        day = self.deadline_day
-        text = f"{chinese_date(day)} {weekday_cn(day)} {self.deadline:%H:%M}"
-        return text + "（调休上班）" if is_adjusted_workday(day) else text
+        return moment_label(self.deadline)
+
+
+def moment_label(moment: datetime) -> str:
+    """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
+    day = moment.date()
+    text = f"{chinese_date(day)} {weekday_cn(day)} {moment:%H:%M}"
+    return text + "（调休上班）" if is_adjusted_workday(day) else text
 
 
 def deadline_day(period: Period, rule: DeadlineSettings) -> date:
@@ -155,7 +174,8 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
         "逾期": shift_workdays(due, rule.overdue_days),
     }
     report_day = next_workday(due)
-    involved = [period.end, due, *stages.values(), report_day]
+    coop_day = shift_workdays(due, -rule.coop_days) if rule.coop_days > 0 else None
+    involved = [period.end, due, *stages.values(), report_day, *([coop_day] if coop_day else [])]
     approximate = bool(unknown_years(involved))
     if approximate:
         years = "、".join(str(y) for y in unknown_years(involved))
@@ -170,6 +190,9 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
         stages=stages,
         report_day=report_day,
         approximate=approximate,
+        coop_deadline=(
+            datetime.combine(coop_day, time(hh, mm), tzinfo=rule.zone) if coop_day else None
+        ),
     )
 
 
@@ -210,12 +233,7 @@ class YearCalendar:
                 f"{pc.period.full_label}（{pc.period}）"
                 + ("  ※ 日期为估算" if pc.approximate else "")
             )
-            out.append(f"  通知  {day_label(pc.stages['通知'])}（下发表单）")
-            out.append(f"  提醒  {day_label(pc.stages['提醒'])}")
-            out.append(f"  催报  {day_label(pc.stages['催报'])}")
-            out.append(f"  截止  {pc.deadline_label}")
-            out.append(f"  逾期  {day_label(pc.stages['逾期'])}")
-            out.append(f"  报告  {day_label(pc.report_day)}（汇总成文）")
+            out += [f"  {text}" for _, text in sorted(period_lines(pc), key=lambda x: x[0])]
         return out
 
     def to_json(self) -> dict:
@@ -226,6 +244,7 @@ class YearCalendar:
                 {
                     "period": str(pc.period),
                     "deadline": pc.deadline.isoformat(),
+                    "coop_deadline": pc.coop_due.isoformat(),
                     "stages": {k: v.isoformat() for k, v in pc.stages.items()},
                     "report_day": pc.report_day.isoformat(),
                     "approximate": pc.approximate,
@@ -235,11 +254,36 @@ class YearCalendar:
         }
 
 
+def period_lines(pc: PeriodCalendar) -> list[tuple[datetime, str]]:
+    """(moment, line) of each date of a period, for listing in time order."""
+
+    def at(day: date, hhmm: time = time(0)) -> datetime:
+        return datetime.combine(day, hhmm, tzinfo=pc.deadline.tzinfo)
+
+    out = [
+        (at(pc.stages["通知"]), f"通知  {day_label(pc.stages['通知'])}（下发表单）"),
+        (at(pc.stages["提醒"]), f"提醒  {day_label(pc.stages['提醒'])}"),
+        (at(pc.stages["催报"]), f"催报  {day_label(pc.stages['催报'])}"),
+        (at(pc.stages["逾期"], time(23, 59)), f"逾期  {day_label(pc.stages['逾期'])}"),
+        (at(pc.report_day, time(23, 59, 59)), f"报告  {day_label(pc.report_day)}（汇总成文）"),
+    ]
+    if pc.separate_coop:
+        out.append(
+            (pc.coop_due, f"配合截止  {pc.coop_deadline_label}（配合任务表；随后汇编发牵头单位）")
+        )
+        out.append((pc.deadline, f"牵头截止  {pc.deadline_label}（牵头任务表）"))
+    else:
+        out.append((pc.deadline, f"截止  {pc.deadline_label}"))
+    return out
+
+
 def rule_text(rule: DeadlineSettings) -> str:
     if rule.rule == "last_workday_of_quarter":
         due = f"季度最后一个工作日 {rule.time} 截止"
     else:
         due = f"季度末后第 {rule.days} 个工作日 {rule.time} 截止"
+    if rule.coop_days > 0:
+        due += f"（配合任务提前 {rule.coop_days} 个工作日）"
     return (
         f"{due}；截止前第 {rule.notice_days} 个工作日通知，前第 {rule.remind_days} 个提醒，"
         f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报"

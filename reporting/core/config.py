@@ -58,6 +58,9 @@ class DeadlineSettings:
     remind_days: int = 3  # 提醒
     urge_days: int = 1  # 催报
     overdue_days: int = 1  # 逾期: working days after the deadline
+    # cooperating units' sheet is due this many working days before the lead deadline, so
+    # the lead unit sees its partners' feedback in time (0: one deadline for both)
+    coop_days: int = 2
     # not a key of its own: the one time zone of the installation, [schedule] timezone,
     # copied here by load_settings so every deadline is in the zone the scheduler runs in
     zone: ZoneInfo = field(
@@ -486,6 +489,13 @@ def _check(settings: Settings, path: Path, text: str) -> None:
         )
     if imap.timeout <= 0:
         raise ConfigError(_where(path, text, "imap", "timeout") + "[imap] timeout 应大于 0（秒）")
+    coop = settings.deadline.coop_days
+    if not 0 <= coop < max(settings.deadline.notice_days, 1):
+        raise ConfigError(
+            _where(path, text, "deadline", "coop_days")
+            + f"[deadline] coop_days = {coop} 无效：应为不小于 0、小于 notice_days（{settings.deadline.notice_days}）的整数"
+            "（配合截止要在下发通知之后）"
+        )
     _check_assess(settings, path, text)
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(

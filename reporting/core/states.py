@@ -71,10 +71,12 @@ class Step(StrEnum):
     COLLECT = "collect"
     REMIND = "提醒"
     URGE = "催报"
+    COOP = "coop"  # 配合反馈: partners' feedback to lead units, at the coop deadline
     OVERDUE = "逾期"
     REPORT = "report"
 
 
 REMINDER_STEPS = (Step.REMIND, Step.URGE, Step.OVERDUE)
 SEND_STAGES = (Step.NOTICE, *REMINDER_STEPS)  # stages that go to units by mail/robot
+FEEDBACK_STAGE = "配合反馈"  # sends of reporting.feedback.send: partners' feedback to a lead unit
 RECEIPT_STAGE = "回执"  # sends of reporting.notify.receipts; the detail starts with receipt_key()

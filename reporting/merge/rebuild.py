@@ -81,11 +81,7 @@ def merge_period(
     """Build the merged result from the ledger; rewrite the outputs only when their inputs
     changed, merged.json is missing, unreadable or of the wrong shape, or ``rebuild``."""
     returns = ledger.returns(period)
-    answers: dict[str, UnitAnswers] = {}
-    for unit, row in ledger.latest_accepted(period).items():
-        data = ledger.answers_of(period, row["sha256"])
-        if data is not None:
-            answers[unit] = answers_from_dict(data)
+    answers = ledger_answers(ledger, period)
     deadline = period_calendar(period, settings.deadline).deadline
     result = build_result(
         assignments,
@@ -113,6 +109,16 @@ def merge_period(
     atomic_write_text(json_path, result.to_json())
     ledger.record_merge(period, digest, result.generated_at)
     return result, True
+
+
+def ledger_answers(ledger: Ledger, period: Period) -> dict[str, UnitAnswers]:
+    """unit → the answers of its return in force (its latest accepted one)."""
+    answers: dict[str, UnitAnswers] = {}
+    for unit, row in ledger.latest_accepted(period).items():
+        data = ledger.answers_of(period, row["sha256"])
+        if data is not None:
+            answers[unit] = answers_from_dict(data)
+    return answers
 
 
 def ensure_merged(

@@ -324,6 +324,9 @@ def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: 
         "stage": stage,
         "deadline": cal.deadline_label,
         "deadline_date": chinese_date(cal.deadline_day),
+        # a separate, earlier deadline for the 配合任务 sheet ([deadline] coop_days)
+        "separate_coop": cal.separate_coop,
+        "coop_deadline": cal.coop_deadline_label,
         "workdays_left": workdays_after(today, cal.deadline_day),
         "overdue_workdays": workdays_after(cal.deadline_day, today),
         "today": chinese_date(today),

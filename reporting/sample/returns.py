@@ -43,7 +43,8 @@ NEXT_STEPS = (
     "倒排工期，挂图作战，力争下季度完成阶段目标。",
     "加强与上级部门对接，争取政策和资金支持。",
 )
-FATES = ("on_time", "late", "missing", "rejected")
+# coop_late: on time for the lead deadline, but after the cooperating units' earlier one
+FATES = ("on_time", "coop_late", "late", "missing", "rejected")
 
 
 @dataclass
@@ -53,9 +54,10 @@ class Scenario:
     late: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # two typical mistakes, see _spoil
+    coop_late: list[str] = field(default_factory=list)
 
     def fate(self, unit: str) -> str:
-        for name in ("late", "missing", "rejected"):
+        for name in ("late", "missing", "rejected", "coop_late"):
             if unit in getattr(self, name):
                 return name
         return "on_time"
@@ -70,7 +72,7 @@ def default_scenario(units: list[str], quarter: int = 1) -> Scenario:
     pool = [u for u in units if u not in ("区发改委", "区科技经信局", "区商务外事局", "区财政局")]
     shift = 7 * (quarter - 1)
     pool = pool[shift:] + pool[:shift]
-    return Scenario(late=pool[3:6], missing=pool[8:11], rejected=pool[12:14])
+    return Scenario(late=pool[3:6], missing=pool[8:11], rejected=pool[12:14], coop_late=pool[6:8])
 
 
 def answer_for(
@@ -194,11 +196,13 @@ def simulate_returns(
     scenario: Scenario | None = None,
     seed: int = 2024,
     fates: tuple[str, ...] = FATES,
+    coop_deadline: datetime | None = None,
 ) -> dict[str, list[str]]:
     """Fill the forms of units whose fate is in ``fates`` into the period's inbox.
 
     Returns fate → units (all units, whether written now or not). File times are set so
-    intake sees on-time returns before the deadline and late ones a day after it.
+    intake sees on-time returns before the deadline (before ``coop_deadline`` when given),
+    coop_late ones between the two deadlines and late ones a day after the deadline.
     """
     units = list(assignments.by_unit)
     scenario = scenario or default_scenario(units, period.quarter)
@@ -217,9 +221,15 @@ def simulate_returns(
         if fate == "rejected":
             spoil(answers, rng)
         contact = assignments.registry.units[unit]
-        when = deadline + (
-            timedelta(days=1) if fate == "late" else -timedelta(days=1, hours=rng.randint(0, 48))
-        )
+        early = -timedelta(days=1, hours=rng.randint(0, 48))
+        if fate == "late":
+            when = deadline + timedelta(days=1)
+        elif coop_deadline is None or coop_deadline >= deadline:
+            when = deadline + early
+        elif fate == "coop_late":
+            when = coop_deadline + (deadline - coop_deadline) / 2
+        else:
+            when = coop_deadline + early
         header = {
             "filler": f"{contact.contact}（示例数据）",
             "phone": contact.phone,

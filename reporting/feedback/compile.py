@@ -1,0 +1,265 @@
+"""The 配合单位反馈 of one lead unit: what each cooperating unit reported on its tasks.
+
+For every task a unit leads that has cooperating units, one line per partner: the partner's
+progress, status, problems, next steps and indicator values from its return in force, or
+未报送. ``digest`` covers only what partners said (not when), so the same content compiles to
+the same digest and a changed or newly arrived return to a new one — the key of the claimed
+send, which makes a rerun send nothing and a late partner return send an update (更新).
+
+The workbook is print-ready like the 汇总表; unit text goes through ``safe_cell_text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from reporting.core.fileutil import atomic_write_text
+from reporting.core.model import Answer, UnitAnswers
+from reporting.core.periods import Period, cn_time
+from reporting.merge.judge import num
+from reporting.taskbook.assignments import Assignments
+
+SHEET = "配合单位反馈"
+COLUMNS = (
+    ("序号", 5),
+    ("任务编号", 7),
+    ("任务内容", 28),
+    ("配合单位", 12),
+    ("反馈时间", 11),
+    ("累计完成进度（%）", 8),
+    ("推进状态", 8),
+    ("本季度工作进展", 36),
+    ("存在问题", 20),
+    ("下步打算", 20),
+    ("指标填报值", 16),
+    ("备注", 12),
+)
+MISSING = "未报送"
+LATE = "配合截止后报送"
+CHANGED = "本次更新"
+
+
+@dataclass
+class PartnerLine:
+    """One cooperating unit on one task of the lead unit."""
+
+    task_id: str
+    task_label: str
+    task_text: str
+    partner: str
+    reported: bool = False
+    received_at: str = ""  # ISO time of the partner's return in force
+    late: bool = False  # received after the cooperating units' deadline
+    percent: float | None = None
+    status: str = ""
+    progress: str = ""
+    problems: str = ""
+    next_steps: str = ""
+    indicators: str = ""  # 地区生产总值增速=7.1；… (names as in the task table)
+
+    def content(self) -> list:
+        """What the partner said: the part of the line the digest and 更新 compare."""
+        return [
+            self.task_id,
+            self.partner,
+            self.reported,
+            self.percent,
+            self.status,
+            self.progress,
+            self.problems,
+            self.next_steps,
+            self.indicators,
+        ]
+
+
+@dataclass
+class LeadFeedback:
+    """Everything one lead unit is sent."""
+
+    unit: str
+    lines: list[PartnerLine] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        payload = json.dumps([ln.content() for ln in self.lines], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def key(self) -> str:
+        """The claimed send's key (a short digest)."""
+        return self.digest[:16]
+
+    @property
+    def partners(self) -> list[str]:
+        return list(dict.fromkeys(ln.partner for ln in self.lines))
+
+    @property
+    def reported(self) -> list[str]:
+        return list(dict.fromkeys(ln.partner for ln in self.lines if ln.reported))
+
+    @property
+    def missing(self) -> dict[str, list[str]]:
+        """partner → labels of the tasks it has not reported on."""
+        out: dict[str, list[str]] = {}
+        for ln in self.lines:
+            if not ln.reported:
+                out.setdefault(ln.partner, []).append(ln.task_label)
+        return out
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(dict.fromkeys(ln.task_label for ln in self.lines))
+
+    def changed_since(self, before: list[dict] | None) -> set[tuple[str, str]]:
+        """(task id, partner) of lines that differ from the version sent before."""
+        if before is None:
+            return set()
+        old = {(d["task_id"], d["partner"]): PartnerLine(**d).content() for d in before}
+        return {
+            (ln.task_id, ln.partner)
+            for ln in self.lines
+            if old.get((ln.task_id, ln.partner)) != ln.content()
+        }
+
+
+def indicator_text(answer: Answer) -> str:
+    return "；".join(f"{k}={num(v)}" for k, v in answer.indicators.items() if v is not None)
+
+
+def compile_feedback(
+    assignments: Assignments,
+    answers: dict[str, UnitAnswers],
+    received: dict[str, str],
+    coop_due: datetime,
+) -> list[LeadFeedback]:
+    """Each lead unit with cooperating units on at least one task, in registry order.
+
+    ``answers``: unit → answers of its return in force; ``received``: unit → ISO time of it.
+    """
+    out: dict[str, LeadFeedback] = {}
+    for row in assignments.rows:
+        if not row.coop_units:
+            continue
+        t = row.task
+        text = t.content if len(t.content) <= 60 else t.content[:59] + "…"
+        for lead in row.lead_units:
+            fb = out.setdefault(lead, LeadFeedback(lead))
+            for partner in row.coop_units:
+                line = PartnerLine(t.id, t.label, text, partner)
+                given = answers.get(partner)
+                answer = given.coop.get(t.id) if given is not None else None
+                if answer is not None:
+                    when = received.get(partner, "")
+                    line.reported = True
+                    line.received_at = when
+                    line.late = bool(when) and datetime.fromisoformat(when) > coop_due
+                    line.percent = answer.percent
+                    line.status = answer.status or ""
+                    line.progress = answer.progress
+                    line.problems = answer.problems
+                    line.next_steps = answer.next_steps
+                    line.indicators = indicator_text(answer)
+                fb.lines.append(line)
+    order = {u: i for i, u in enumerate(assignments.registry.units)}
+    return sorted(out.values(), key=lambda f: (order.get(f.unit, len(order)), f.unit))
+
+
+# -- files --------------------------------------------------------------------------------
+def feedback_dir(workspace, period: Period) -> Path:
+    return workspace.period_dir(period) / "feedback"
+
+
+def feedback_path(workspace, period: Period, unit: str) -> Path:
+    from reporting.core.fileutil import safe_filename
+
+    return feedback_dir(workspace, period) / f"{period}_{safe_filename(unit)}_配合单位反馈.xlsx"
+
+
+def sent_path(workspace, period: Period, unit: str) -> Path:
+    """The lines last sent to ``unit`` (what the next 更新 is compared with)."""
+    return feedback_path(workspace, period, unit).with_suffix(".sent.json")
+
+
+def load_sent(workspace, period: Period, unit: str) -> list[dict] | None:
+    path = sent_path(workspace, period, unit)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def save_sent(workspace, period: Period, fb: LeadFeedback) -> None:
+    atomic_write_text(
+        sent_path(workspace, period, fb.unit),
+        json.dumps([asdict(ln) for ln in fb.lines], ensure_ascii=False, indent=1),
+    )
+
+
+def write_workbook(
+    fb: LeadFeedback,
+    path: Path,
+    *,
+    settings,
+    period: Period,
+    coop_deadline: str,
+    update: int,
+    changed: set[tuple[str, str]],
+    now: datetime,
+) -> None:
+    """The lead unit's 配合单位反馈.xlsx (``update`` > 0: the n-th 更新, changed lines marked)."""
+    from openpyxl import Workbook
+
+    from reporting.documents import xlsx_style as st
+    from reporting.merge.summary import _table
+
+    wb = Workbook()
+    st.use_chinese_default_font(wb)
+    ws = wb.active
+    ws.title = SHEET
+    title = f"{period.full_label}配合单位反馈（{fb.unit}牵头任务）" + ("（更新）" if update else "")
+    missing = fb.missing
+    sub = (
+        f"配合单位报送截止 {coop_deadline}；汇编于 {cn_time(now.isoformat(), now.date())}。"
+        f"你单位牵头的 {len(fb.tasks)} 项任务共有配合单位 {len(fb.partners)} 个，"
+        f"已反馈 {len(fb.reported)} 个"
+        + (f"，未反馈 {len(missing)} 个：{'、'.join(missing)}" if missing else "")
+        + "。请参考各配合单位的反馈填写本单位“牵头任务”表。"
+        + (f"本表为第 {update} 次更新，有变化的行在“备注”中标为“{CHANGED}”。" if update else "")
+    )
+    today = now.date()
+    rows = []
+    for i, ln in enumerate(fb.lines, 1):
+        notes = []
+        if not ln.reported:
+            notes.append(MISSING)
+        elif ln.late:
+            notes.append(LATE)
+        if (ln.task_id, ln.partner) in changed:
+            notes.append(CHANGED)
+        rows.append(
+            [
+                i,
+                ln.task_label,
+                ln.task_text,
+                ln.partner,
+                cn_time(ln.received_at, today) if ln.received_at else "—",
+                ln.percent if ln.percent is not None else "",
+                ln.status or ("" if ln.reported else MISSING),
+                ln.progress,
+                ln.problems,
+                ln.next_steps,
+                ln.indicators,
+                "；".join(notes),
+            ]
+        )
+    d = settings.district
+    _table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
+    for r in range(4, 4 + len(rows)):
+        ws.cell(row=r, column=6).number_format = "0"
+    from reporting.documents.xlsx_save import save_workbook
+
+    save_workbook(wb, path, now)

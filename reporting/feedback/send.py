@@ -1,0 +1,264 @@
+"""Sending each lead unit its 配合单位反馈 once the cooperating units' deadline has passed.
+
+Every send is claimed in the ledger first (stage ``配合反馈``, key = the compiled content's
+digest): a rerun, a second process or the hourly collect sends nothing that went out
+already, and a partner return that changes what a lead unit was sent (a late one, a
+correction) sends the new version marked 更新. Lead units without partners on any task get
+nothing. The compiled workbooks are written under ``<period>/feedback/`` whether or not mail
+is configured, so the office can forward them by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reporting.core.calendar import PeriodCalendar, period_calendar
+from reporting.core.config import Settings
+from reporting.core.exceptions import NotifyError
+from reporting.core.ledger import Ledger
+from reporting.core.messages import render_message
+from reporting.core.periods import Period, chinese_date
+from reporting.core.workspace import Workspace
+from reporting.feedback.compile import (
+    LeadFeedback,
+    compile_feedback,
+    feedback_path,
+    load_sent,
+    save_sent,
+    write_workbook,
+)
+from reporting.merge.rebuild import ledger_answers
+from reporting.notify.remind import (
+    RESULT_CN,
+    Outcome,
+    SendTally,
+    deliver,
+    global_cc,
+    message_context,
+    open_mailer,
+    unit_addresses,
+)
+from reporting.taskbook.assignments import Assignments
+
+STAGE = "配合反馈"
+CHANNEL = "email"
+TEMPLATE = "mail_coop_feedback.txt.j2"
+
+
+@dataclass
+class Sent:
+    feedback: LeadFeedback
+    outcome: Outcome
+    update: int = 0  # 0: the first version; n: the n-th 更新
+
+
+@dataclass
+class FeedbackSummary(SendTally):
+    period: Period
+    coop_deadline: str = ""
+    sends: list[Sent] = field(default_factory=list)
+    unchanged: int = 0  # lead units whose latest version went out already
+    notes: list[str] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)  # for the office
+
+    def count(self, result: str) -> int:
+        return sum(1 for s in self.sends if s.outcome.result == result)
+
+    def lines(self) -> list[str]:
+        out = list(self.notes)
+        if self.sends:
+            first = sum(1 for s in self.sends if not s.update and s.outcome.result == "sent")
+            upd = sum(1 for s in self.sends if s.update and s.outcome.result == "sent")
+            parts = [f"首次发给牵头单位 {first} 份"] if first else []
+            parts += [f"更新 {upd} 份"] if upd else []
+            parts += [f"失败 {self.failed} 份"] if self.failed else []
+            if self.unchanged:
+                parts.append(f"{self.unchanged} 个牵头单位的反馈没有变化，不重发")
+            out.append("配合反馈：" + "，".join(parts) + "。")
+        elif self.unchanged:
+            out.append(f"配合反馈：{self.unchanged} 个牵头单位的反馈已发出且没有变化，本次不重发。")
+        for s in self.sends:
+            o = s.outcome
+            tag = f"更新{s.update}" if s.update else "首次"
+            missing = s.feedback.missing
+            gaps = f"，未反馈：{'、'.join(missing)}" if missing else ""
+            if o.result in ("sent", "planned"):
+                out.append(
+                    f"  {RESULT_CN[o.result]}（{tag}）{s.feedback.unit}：配合单位 "
+                    f"{len(s.feedback.partners)} 个，已反馈 {len(s.feedback.reported)} 个{gaps}"
+                )
+            else:
+                out.append(f"  {RESULT_CN[o.result]}（{tag}）{s.feedback.unit}：{o.detail}")
+        if self.disagreements:
+            out.append("牵头单位与配合单位说法不一，请核实：")
+            out += [f"  {d}" for d in self.disagreements]
+        if self.failed:
+            out.append(
+                f"有 {self.failed} 份配合反馈没有发出，已记入台账；处理后运行 duban coop-feedback"
+                f" --period {self.period} 补发，已发出的不会重复。"
+            )
+        return out
+
+
+def disagreements(assignments: Assignments, answers) -> list[str]:
+    """Tasks where a lead unit reports 已完成/超序时 and a partner 滞后/未启动."""
+    good, bad = ("已完成", "超序时"), ("滞后", "未启动")
+    out = []
+    for row in assignments.rows:
+        for lead in row.lead_units:
+            mine = answers.get(lead)
+            a = mine.lead.get(row.task.id) if mine else None
+            if a is None or a.status not in good:
+                continue
+            for partner in row.coop_units:
+                theirs = answers.get(partner)
+                b = theirs.coop.get(row.task.id) if theirs else None
+                if b is not None and b.status in bad:
+                    out.append(
+                        f"{row.task.label}：牵头单位{lead}报“{a.status}”，配合单位{partner}报“{b.status}”"
+                    )
+    return out
+
+
+def send_feedback(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    *,
+    ledger: Ledger,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
+    ssl_context=None,
+) -> FeedbackSummary:
+    """Compile and send what is due; see the module docstring. Sends before the cooperating
+    units' deadline, or without one (``coop_days = 0``), nothing."""
+    from reporting.notify.mailer import Mail, clean_header
+    from reporting.notify.receipts import email_configured
+
+    period = Period.parse(period)
+    cal: PeriodCalendar = period_calendar(period, settings.deadline)
+    summary = FeedbackSummary(period, cal.coop_deadline_label)
+    if not cal.separate_coop:
+        summary.notes.append(
+            "没有单独的配合截止时间（[deadline] coop_days = 0），配合单位与牵头单位同时报送，不汇编配合反馈。"
+        )
+        return summary
+    if now < cal.coop_due:
+        summary.notes.append(
+            f"配合单位报送截止时间 {cal.coop_deadline_label} 还没到，到时自动汇编发送。"
+        )
+        return summary
+    answers = ledger_answers(ledger, period)
+    received = {u: r["received_at"] for u, r in ledger.latest_accepted(period).items()}
+    compiled = compile_feedback(assignments, answers, received, cal.coop_due)
+    summary.disagreements = disagreements(assignments, answers)
+    sent_before = _sent_counts(ledger, period)
+    mail_ok = email_configured(settings)
+    if not mail_ok:
+        summary.notes.append(
+            "没有配置邮件（[smtp] host 或 outbox），配合反馈只生成了文件，未发送："
+            f"{feedback_path(workspace, period, 'X').parent}"
+        )
+    at = now.isoformat(timespec="seconds")
+    planned: list[tuple[Mail | None, Outcome]] = []
+    by_unit: dict[str, tuple[Sent, int]] = {}
+    mailer = extra_cc = None
+    if mail_ok and compiled:  # bad mail settings stop the run before anything is claimed
+        mailer = open_mailer(
+            settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
+        )
+        extra_cc = global_cc(settings)
+    for fb in compiled:
+        path = feedback_path(workspace, period, fb.unit)
+        before = load_sent(workspace, period, fb.unit)
+        update = sent_before.get(fb.unit, 0)
+        if not mail_ok:
+            write_workbook(
+                fb,
+                path,
+                settings=settings,
+                period=period,
+                coop_deadline=cal.coop_deadline_label,
+                update=0,
+                changed=set(),
+                now=now,
+            )
+            continue
+        claim = ledger.claim_send(period, fb.unit, STAGE, CHANNEL, key=fb.key, at=at)
+        if claim is None:
+            summary.unchanged += 1
+            continue
+        changed = fb.changed_since(before) if update else set()
+        write_workbook(
+            fb,
+            path,
+            settings=settings,
+            period=period,
+            coop_deadline=cal.coop_deadline_label,
+            update=update,
+            changed=changed,
+            now=now,
+        )
+        sent = Sent(fb, Outcome(fb.unit, CHANNEL, "planned"), update)
+        summary.sends.append(sent)
+        by_unit[fb.unit] = (sent, claim)
+        out = sent.outcome
+        unit = assignments.registry.units.get(fb.unit)
+        try:
+            to, cc = unit_addresses(unit.email if unit else "", unit.cc if unit else "", extra_cc)
+        except NotifyError as exc:
+            out.result, out.detail = "failed", str(exc)
+            planned.append((None, out))
+            continue
+        ctx = {
+            **message_context(settings, cal, STAGE, now.date()),
+            "unit": fb.unit,
+            "contact": unit.contact if unit else "",
+            "coop_deadline": cal.coop_deadline_label,
+            "task_count": len(fb.tasks),
+            "partner_count": len(fb.partners),
+            "reported_count": len(fb.reported),
+            "missing": list(fb.missing),
+            "update": update,
+            "changed_partners": sorted({p for _, p in changed}) or fb.reported,
+            "attachment": path.name,
+            "today": chinese_date(now.date()),
+        }
+        msg = render_message(settings.templates_dir, TEMPLATE, ctx)
+        mail = Mail(
+            to=[(f"{fb.unit} {unit.contact}".strip(), addr) for addr in to],
+            cc=cc,
+            subject=msg.subject,
+            body=msg.body,
+            attachment=path,
+            attachment_name=path.name,
+            fallback_name="coop-feedback.xlsx",
+            label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
+        )
+        out.target = "、".join(to + [f"抄送 {a}" for a in cc])
+        out.subject = clean_header(msg.subject)
+        planned.append((mail, out))
+    if not planned:
+        return summary
+
+    def record(out: Outcome, detail: str) -> None:
+        sent, claim = by_unit[out.unit]
+        ledger.complete_send(claim, out.result, detail, attempts=out.attempts, at=at)
+        if out.result == "sent":
+            save_sent(workspace, period, sent.feedback)
+
+    deliver(mailer, planned, smtp=settings.smtp, sleep=sleep, record=record, notes=summary.notes)
+    return summary
+
+
+def _sent_counts(ledger: Ledger, period: Period) -> dict[str, int]:
+    """lead unit → how many versions of its feedback went out so far."""
+    out: dict[str, int] = {}
+    for row in ledger.sends(period):
+        if row["stage"] == STAGE and row["result"] == "sent":
+            out[row["unit"]] = out.get(row["unit"], 0) + 1
+    return out
