@@ -85,3 +85,20 @@ def duban(data_dir, monkeypatch):
         return Result(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+@pytest.fixture(scope="session")
+def demo_year(tmp_path_factory):
+    """``duban demo``: the four quarters of 2024 with simulated returns, run once per session
+    (test_demo, the 配合反馈 and year-end tests read it): (outcome, printed text, app)."""
+    import io
+    from contextlib import redirect_stdout
+
+    from jobs.demo import run_demo
+
+    target = tmp_path_factory.mktemp("demo") / "demo"
+    app = create_app(ROOT / "config.toml", env={})
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        outcome = run_demo(app, target)
+    return outcome, buf.getvalue(), app

@@ -15,28 +15,17 @@ from reporting.core.periods import Period
 pytestmark = pytest.mark.slow  # whole quarters, real processes
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    import io
-    from contextlib import redirect_stdout
-
-    from jobs.app import create_app
-    from jobs.demo import run_demo
-
-    root = Path(__file__).resolve().parent.parent
-    target = tmp_path_factory.mktemp("demo") / "demo"
-    app = create_app(root / "config.toml", env={})
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        outcome = run_demo(app, target)
-    return outcome, buf.getvalue()
+@pytest.fixture
+def demo_run(demo_year):
+    outcome, printed, _app = demo_year
+    return outcome, printed
 
 
 def report_text(path: Path) -> str:
     return "\n".join(p.text for p in Document(path).paragraphs)
 
 
-@pytest.mark.parametrize("period", ["2024Q1", "2024Q2"])
+@pytest.mark.parametrize("period", ["2024Q1", "2024Q2", "2024Q3", "2024Q4"])
 def test_report_counts_match_the_simulated_returns(demo_run, period):
     outcome, _ = demo_run
     fates = outcome.fates[period]
@@ -45,7 +34,8 @@ def test_report_counts_match_the_simulated_returns(demo_run, period):
     due = sum(len(v) for v in fates.values())
     assert f"应报送单位{due}个" in text.replace(" ", "")
     flat = text.replace(" ", "")
-    assert f"按时报送{len(fates['on_time'])}个" in flat
+    # between the cooperating units' deadline and the lead deadline is still on time
+    assert f"按时报送{len(fates['on_time']) + len(fates['coop_late'])}个" in flat
     assert f"逾期报送{len(fates['late'])}个" in flat
     assert f"被退回待重新报送{len(fates['rejected'])}个" in flat
     assert f"未报送{len(fates['missing'])}个" in flat
@@ -53,7 +43,7 @@ def test_report_counts_match_the_simulated_returns(demo_run, period):
     # the merged result agrees with the simulation unit by unit
     result = QuarterResult.load(outcome.root / period / "merged.json")
     states = {u.unit: (u.state, u.late) for u in result.units}
-    for unit in fates["on_time"]:
+    for unit in fates["on_time"] + fates["coop_late"]:
         assert states[unit] == ("accepted", False)
     for unit in fates["late"]:
         assert states[unit] == ("accepted", True)
@@ -111,7 +101,7 @@ def test_second_quarter_shows_prefill_and_change(demo_run):
 def test_rejected_returns_explain_the_mistakes(demo_run):
     _, printed = demo_run
     rejected = [line for line in printed.splitlines() if line.startswith("退回 ")]
-    assert len(rejected) == 4  # two per quarter
+    assert len(rejected) == 8  # two per quarter
     assert all("请" in line for line in rejected)
 
 

@@ -39,7 +39,7 @@ from reporting.core.records import (
     SendRecord,
     StepRecord,
 )
-from reporting.core.states import RECEIPT_STAGE, ReturnState
+from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, ReturnState
 
 PeriodKey = Period | str  # the ledger stores periods as text (2024Q1)
 
@@ -584,6 +584,17 @@ class Ledger:
             key = row["detail"].split(" ", 1)[0]
             if out.get(key) != "sent":
                 out[key] = row["result"]
+        return out
+
+    def feedback_sent(self, period: PeriodKey) -> dict[str, list[str]]:
+        """lead unit → times its 配合单位反馈 went out (first version, then each 更新)."""
+        out: dict[str, list[str]] = {}
+        rows = self.conn.execute(
+            "SELECT unit, at FROM sends WHERE period = ? AND stage = ? AND result = 'sent' ORDER BY id",
+            (str(period), FEEDBACK_STAGE),
+        )
+        for row in rows:
+            out.setdefault(row["unit"], []).append(row["at"])
         return out
 
     def sends(self, period: PeriodKey) -> list[SendRecord]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from reporting.core.calendar import PeriodCalendar, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import NotifyError
-from reporting.core.ledger import Ledger
+from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
 from reporting.core.periods import Period, chinese_date
 from reporting.core.workspace import Workspace
@@ -43,7 +43,7 @@ from reporting.notify.remind import (
 )
 from reporting.taskbook.assignments import Assignments
 
-STAGE = "配合反馈"
+STAGE = FEEDBACK_STAGE
 CHANNEL = "email"
 TEMPLATE = "mail_coop_feedback.txt.j2"
 
@@ -257,8 +257,4 @@ def send_feedback(
 
 def _sent_counts(ledger: Ledger, period: Period) -> dict[str, int]:
     """lead unit → how many versions of its feedback went out so far."""
-    out: dict[str, int] = {}
-    for row in ledger.sends(period):
-        if row["stage"] == STAGE and row["result"] == "sent":
-            out[row["unit"]] = out.get(row["unit"], 0) + 1
-    return out
+    return {unit: len(times) for unit, times in ledger.feedback_sent(period).items()}

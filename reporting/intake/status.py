@@ -19,7 +19,7 @@ from reporting.core.columns import table
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
-from reporting.core.periods import Period
+from reporting.core.periods import Period, cn_time
 from reporting.core.states import ReturnState
 from reporting.intake.imap import mailbox_lines, mailbox_status
 from reporting.intake.mailbox import is_mail_source
@@ -112,6 +112,7 @@ class UnitStatus:
     warnings: list[str] = field(default_factory=list)  # warnings of the return in force
     attachments: list[str] = field(default_factory=list)  # scans/documents sent beside the form
     receipt: str = ""  # of the latest return: sent | failed | pending ("" when none came)
+    coop_feedback: list[str] = field(default_factory=list)  # when its 配合单位反馈 went out
 
     @property
     def state_cn(self) -> str:
@@ -200,6 +201,13 @@ class PeriodStatus:
                 note.append(f"校验提醒 {len(u.warnings)} 条")
             if u.attachments:
                 note.append(f"附件 {len(u.attachments)} 份")
+            if u.coop_feedback:
+                updates = len(u.coop_feedback) - 1
+                note.append(
+                    f"已收到配合单位反馈（{cn_time(u.coop_feedback[-1])}"
+                    + (f"，含更新 {updates} 次" if updates else "")
+                    + "）"
+                )
             receipt = RECEIPT_CN.get(u.receipt, u.receipt)
             rows.append(
                 (
@@ -314,6 +322,7 @@ def period_status(
         if r["decision"] is None
     ]
     receipts = ledger.receipt_results(period)
+    feedback = ledger.feedback_sent(period)
     for ur in unit_returns(assignments, rows):
         own = by_unit.get(ur.unit, [])
         us = UnitStatus(
@@ -328,6 +337,7 @@ def period_status(
             identified_by=ur.identified_by,
             problems=ur.problems,
             attachments=attached.get(ur.unit, []),
+            coop_feedback=feedback.get(ur.unit, []),
         )
         us.overdue = ur.state != ReturnState.ACCEPTED and now > deadline and status.started
         in_force = [r for r in own if r["state"] == "accepted"] or own

@@ -1,0 +1,206 @@
+"""配合反馈: lead units get their partners' feedback once per quarter, an 更新 after a late
+partner return, nothing on a rerun (the simulated year of ``duban demo``, checked against
+the ledger and the mails in the outbox)."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime, timedelta
+from email import policy
+from io import BytesIO
+
+import openpyxl
+import pytest
+
+from jobs.steps import due_times
+from reporting.core.calendar import period_calendar
+from reporting.core.ledger import FEEDBACK_STAGE, Ledger
+from reporting.core.periods import Period
+from reporting.feedback.send import send_feedback
+
+PERIODS = [Period(2024, q) for q in (1, 2, 3, 4)]
+
+
+def partners_of(assignments) -> dict[str, set[str]]:
+    """lead unit → its cooperating units, straight from the task table."""
+    out: dict[str, set[str]] = {}
+    for row in assignments.rows:
+        for lead in row.lead_units:
+            if row.coop_units:
+                out.setdefault(lead, set()).update(row.coop_units)
+    return out
+
+
+def accepted_by(ledger: Ledger, period: Period, moment: datetime) -> set[str]:
+    """Units with an accepted return received by ``moment`` (read from the ledger rows)."""
+    return {
+        r["unit"]
+        for r in ledger.returns(period)
+        if r["state"] == "accepted" and datetime.fromisoformat(r["received_at"]) <= moment
+    }
+
+
+def feedback_mails(outbox, period: Period, unit: str) -> list[email.message.EmailMessage]:
+    mails = []
+    for path in sorted(outbox.glob(f"{period}_配合反馈_{unit}_*.eml")):
+        mails.append(email.message_from_bytes(path.read_bytes(), policy=policy.default))
+    return sorted(mails, key=lambda m: m["Date"].datetime)
+
+
+def attachment_rows(mail) -> list[tuple]:
+    (part,) = list(mail.iter_attachments())
+    assert part.get_filename().endswith("配合单位反馈.xlsx")
+    ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))["配合单位反馈"]
+    return [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=str)
+def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(demo_year, period):
+    outcome, _, app = demo_year
+    cal = period_calendar(period, app.settings.deadline)
+    partners = partners_of(app.assignments)
+    with Ledger(outcome.root / "ledger.sqlite") as ledger:
+        sent = ledger.feedback_sent(period)
+        on_time = accepted_by(ledger, period, cal.coop_deadline)
+        claimed = [r for r in ledger.sends(period) if r["stage"] == FEEDBACK_STAGE]
+    # one first version per lead unit with partners, at the cooperating units' deadline
+    assert set(sent) == set(partners)
+    assert all(times[0] == cal.coop_deadline.isoformat() for times in sent.values())
+    assert all(r["result"] == "sent" for r in claimed)  # no claim left open, none failed
+    outbox = outcome.root / "outbox"
+    for lead, units in partners.items():
+        first = feedback_mails(outbox, period, lead)[0]
+        assert first["Subject"].startswith("【配合单位反馈】")
+        rows = attachment_rows(first)
+        assert {r[3] for r in rows} == units  # every partner listed
+        reported = {r[3] for r in rows if r[6] != "未报送"}
+        assert reported == units & on_time, lead  # exactly the partners' returns in force
+        missing = units - on_time
+        body = first.get_body(("plain",)).get_content()
+        for unit in missing:
+            assert unit in body
+        if not missing:
+            assert "各配合单位均已反馈" in body
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=str)
+def test_a_late_partner_return_sends_an_update_to_its_lead_units_only(demo_year, period):
+    outcome, _, app = demo_year
+    due = due_times(period_calendar(period, app.settings.deadline), app.settings)
+    late_partners = set(outcome.fates[str(period)]["coop_late"])
+    expected = {
+        lead for lead, units in partners_of(app.assignments).items() if units & late_partners
+    }
+    assert expected  # the simulation exercises it
+    with Ledger(outcome.root / "ledger.sqlite") as ledger:
+        sent = ledger.feedback_sent(period)
+    # the collect at the 催报 run picked up the coop_late returns
+    updated = {u for u, times in sent.items() if due["催报"].isoformat() in times}
+    assert updated == expected
+    outbox = outcome.root / "outbox"
+    lead = sorted(expected)[0]
+    mails = feedback_mails(outbox, period, lead)
+    assert len(mails) == len(sent[lead])  # one mail per recorded send, nothing extra
+    update = next(m for m in mails if m["Date"].datetime == due["催报"])
+    assert update["Subject"].startswith("【配合单位反馈·更新】")
+    rows = attachment_rows(update)
+    changed = {r[3] for r in rows if r[11] and "本次更新" in r[11]}
+    assert changed and changed <= late_partners
+
+
+def test_rerun_and_the_command_send_nothing_more(demo_year, tmp_path):
+    outcome, _, app = demo_year
+    period = PERIODS[0]
+    with Ledger(outcome.root / "ledger.sqlite") as ledger:
+        before = len(ledger.sends(period))
+        again = send_feedback(
+            app.settings,
+            app.assignments,
+            app.workspace,
+            period,
+            ledger=ledger,
+            now=period_calendar(period, app.settings.deadline).deadline + timedelta(days=3),
+        )
+        assert again.sends == [] and again.unchanged == len(partners_of(app.assignments))
+        assert len(ledger.sends(period)) == before
+    assert any("不重发" in line for line in again.lines())
+
+
+def test_disagreements_are_listed_for_the_office(demo_year):
+    _, printed, _ = demo_year
+    lines = [ln.strip() for ln in printed.splitlines() if "：牵头单位" in ln and "配合单位" in ln]
+    assert lines
+    assert all(("报“已完成”" in ln or "报“超序时”" in ln) for ln in lines)
+    assert all(("报“滞后”" in ln or "报“未启动”" in ln) for ln in lines)
+
+
+# -- the claim itself -----------------------------------------------------------------------
+
+
+def test_a_claim_is_taken_once_per_key_and_a_failed_one_again(tmp_path):
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        at = "2024-04-03T17:30:00+08:00"
+        first = ledger.claim_send("2024Q1", "区发改委", FEEDBACK_STAGE, "email", key="aa", at=at)
+        assert first is not None
+        # claimed and not finished (another process sending): not taken again
+        assert (
+            ledger.claim_send("2024Q1", "区发改委", FEEDBACK_STAGE, "email", key="aa", at=at)
+            is None
+        )
+        ledger.complete_send(first, "failed", "连接被拒绝", attempts=3, at=at)
+        retry = ledger.claim_send("2024Q1", "区发改委", FEEDBACK_STAGE, "email", key="aa", at=at)
+        assert retry is not None and retry != first
+        ledger.complete_send(retry, "sent", at=at)
+        assert (
+            ledger.claim_send("2024Q1", "区发改委", FEEDBACK_STAGE, "email", key="aa", at=at)
+            is None
+        )
+        # a new content digest is a new message (the 更新)
+        assert ledger.claim_send("2024Q1", "区发改委", FEEDBACK_STAGE, "email", key="bb", at=at)
+        assert ledger.feedback_sent("2024Q1") == {"区发改委": [at]}
+
+
+def test_without_coop_days_there_is_one_deadline_and_no_feedback(app):
+    from jobs.plan import build_plan
+
+    app.settings.deadline.coop_days = 0
+    cal = period_calendar(PERIODS[0], app.settings.deadline)
+    assert not cal.separate_coop
+    assert "coop" not in due_times(cal, app.settings)
+    assert all(j.step != "coop" for j in build_plan(app.settings).jobs)
+    with app.ledger() as ledger:
+        summary = send_feedback(
+            app.settings,
+            app.assignments,
+            app.workspace,
+            PERIODS[0],
+            ledger=ledger,
+            now=cal.deadline,
+        )
+    assert summary.sends == [] and "coop_days = 0" in summary.lines()[0]
+
+
+def test_notices_name_both_deadlines_for_units_with_both_sheets(app):
+    from reporting.core.messages import render_message
+    from reporting.notify.remind import message_context
+
+    cal = period_calendar(PERIODS[0], app.settings.deadline)
+    base = message_context(app.settings, cal, "通知", cal.stages["通知"])
+    ctx = {
+        **base,
+        "unit": "区发改委",
+        "contact": "",
+        "attachment": "x.xlsx",
+        "rejected": False,
+        "reasons": [],
+        "last_received": "",
+        "lead_count": 3,
+        "coop_count": 2,
+    }
+    body = render_message(app.settings.templates_dir, "mail_notice.txt.j2", ctx).body
+    assert "“配合任务”表（2 项）请于 2024年4月3日 星期三 17:30 前报送" in body
+    assert "“牵头任务”表请于 2024年4月8日 星期一 17:30 前报送" in body
+    only_lead = render_message(
+        app.settings.templates_dir, "mail_notice.txt.j2", {**ctx, "coop_count": 0}
+    ).body
+    assert "配合任务" not in only_lead
