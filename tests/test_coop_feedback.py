@@ -204,3 +204,31 @@ def test_notices_name_both_deadlines_for_units_with_both_sheets(app):
         app.settings.templates_dir, "mail_notice.txt.j2", {**ctx, "coop_count": 0}
     ).body
     assert "配合任务" not in only_lead
+
+
+def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
+    from datetime import date
+
+    from reporting.core.messages import render_message
+    from reporting.notify.remind import message_context
+
+    cal = period_calendar(PERIODS[0], app.settings.deadline)
+    unit = {
+        "unit": "长青乡",
+        "contact": "",
+        "attachment": "",
+        "rejected": False,
+        "reasons": [],
+        "last_received": "",
+        "lead_count": 1,
+        "coop_count": 5,
+    }
+    urge = {**message_context(app.settings, cal, "催报", date(2024, 4, 7)), **unit}
+    body = render_message(app.settings.templates_dir, "mail_urge.txt.j2", urge).body
+    assert "配合截止时间 2024年4月3日 星期三 17:30 已过，请尽快报送" in body
+    assert "“牵头任务”表请于 2024年4月8日 星期一 17:30 前报送" in body
+    late = {**message_context(app.settings, cal, "通知", date(2024, 4, 10)), **unit}
+    assert (
+        "配合截止"
+        not in render_message(app.settings.templates_dir, "mail_notice.txt.j2", late).body
+    )

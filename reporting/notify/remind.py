@@ -327,6 +327,7 @@ def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: 
         # a separate, earlier deadline for the 配合任务 sheet ([deadline] coop_days)
         "separate_coop": cal.separate_coop,
         "coop_deadline": cal.coop_deadline_label,
+        "coop_passed": cal.separate_coop and today > cal.coop_due.date(),
         "workdays_left": workdays_after(today, cal.deadline_day),
         "overdue_workdays": workdays_after(cal.deadline_day, today),
         "today": chinese_date(today),
