@@ -214,7 +214,7 @@ def write_workbook(
     from openpyxl import Workbook
 
     from reporting.documents import xlsx_style as st
-    from reporting.merge.summary import _table
+    from reporting.merge.summary import write_table
 
     wb = Workbook()
     st.use_chinese_default_font(wb)
@@ -257,7 +257,7 @@ def write_workbook(
             ]
         )
     d = settings.district
-    _table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
+    write_table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
     for r in range(4, 4 + len(rows)):
         ws.cell(row=r, column=6).number_format = "0"
     from reporting.documents.xlsx_save import save_workbook
