@@ -1,13 +1,12 @@
 import click
 
-from jobs.cli import get_app
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("coop-feedback")
-@click.option(
-    "--period", "period_text", required=True, help="报告期，如 2024Q1 或 2024年第一季度。"
-)
+@period_option()
 @click.pass_context
+@writes_data_dir()
 def command(ctx, period_text):
     """把配合单位的反馈汇编后发给牵头单位（配合反馈）。
 

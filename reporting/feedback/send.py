@@ -39,6 +39,7 @@ from reporting.notify.remind import (
     global_cc,
     message_context,
     open_mailer,
+    record_outcome,
     unit_addresses,
 )
 from reporting.taskbook.assignments import Assignments
@@ -157,6 +158,11 @@ def send_feedback(
     compiled = compile_feedback(assignments, answers, received, cal.coop_due)
     summary.disagreements = disagreements(assignments, answers)
     sent_before = _sent_counts(ledger, period)
+    done = {
+        (c["unit"], c["key"])
+        for c in ledger.claims(period)
+        if c["stage"] == STAGE and c["state"] == "sent"
+    }
     mail_ok = email_configured(settings)
     if not mail_ok:
         summary.notes.append(
@@ -165,7 +171,7 @@ def send_feedback(
         )
     at = now.isoformat(timespec="seconds")
     planned: list[tuple[Mail | None, Outcome]] = []
-    by_unit: dict[str, tuple[Sent, int]] = {}
+    by_unit: dict[str, Sent] = {}
     mailer = extra_cc = None
     if mail_ok and compiled:  # bad mail settings stop the run before anything is claimed
         mailer = open_mailer(
@@ -188,8 +194,7 @@ def send_feedback(
                 now=now,
             )
             continue
-        claim = ledger.claim_send(period, fb.unit, STAGE, CHANNEL, key=fb.key, at=at)
-        if claim is None:
+        if (fb.unit, fb.key) in done:  # this very content went out already
             summary.unchanged += 1
             continue
         changed = fb.changed_since(before) if update else set()
@@ -205,7 +210,7 @@ def send_feedback(
         )
         sent = Sent(fb, Outcome(fb.unit, CHANNEL, "planned"), update)
         summary.sends.append(sent)
-        by_unit[fb.unit] = (sent, claim)
+        by_unit[fb.unit] = sent
         out = sent.outcome
         unit = assignments.registry.units.get(fb.unit)
         try:
@@ -245,13 +250,24 @@ def send_feedback(
     if not planned:
         return summary
 
-    def record(out: Outcome, detail: str) -> None:
-        sent, claim = by_unit[out.unit]
-        ledger.complete_send(claim, out.result, detail, attempts=out.attempts, at=at)
-        if out.result == "sent":
-            save_sent(workspace, period, sent.feedback)
+    def claim(out: Outcome) -> int | None:  # just before the mail goes out
+        key = by_unit[out.unit].feedback.key
+        return ledger.claim_send(str(period), out.unit, STAGE, CHANNEL, key=key, at=at)
 
-    deliver(mailer, planned, smtp=settings.smtp, sleep=sleep, record=record, notes=summary.notes)
+    def record(out: Outcome, detail: str) -> None:
+        record_outcome(ledger, str(period), STAGE, out, detail, at=at)
+        if out.result == "sent":
+            save_sent(workspace, period, by_unit[out.unit].feedback)
+
+    deliver(
+        mailer,
+        planned,
+        smtp=settings.smtp,
+        sleep=sleep,
+        record=record,
+        claim=claim,
+        notes=summary.notes,
+    )
     return summary
 
 
