@@ -172,7 +172,8 @@ def send_feedback(
     at = now.isoformat(timespec="seconds")
     planned: list[tuple[Mail | None, Outcome]] = []
     by_unit: dict[str, Sent] = {}
-    mailer = extra_cc = None
+    mailer = None
+    extra_cc: list[str] = []
     if mail_ok and compiled:  # bad mail settings stop the run before anything is claimed
         mailer = open_mailer(
             settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
@@ -213,6 +214,7 @@ def send_feedback(
         by_unit[fb.unit] = sent
         out = sent.outcome
         unit = assignments.registry.units.get(fb.unit)
+        contact = unit.contact if unit else ""
         try:
             to, cc = unit_addresses(unit.email if unit else "", unit.cc if unit else "", extra_cc)
         except NotifyError as exc:
@@ -222,7 +224,7 @@ def send_feedback(
         ctx = {
             **message_context(settings, cal, STAGE, now.date()),
             "unit": fb.unit,
-            "contact": unit.contact if unit else "",
+            "contact": contact,
             "coop_deadline": cal.coop_deadline_label,
             "task_count": len(fb.tasks),
             "partner_count": len(fb.partners),
@@ -235,7 +237,7 @@ def send_feedback(
         }
         msg = render_message(settings.templates_dir, TEMPLATE, ctx)
         mail = Mail(
-            to=[(f"{fb.unit} {unit.contact}".strip(), addr) for addr in to],
+            to=[(f"{fb.unit} {contact}".strip(), addr) for addr in to],
             cc=cc,
             subject=msg.subject,
             body=msg.body,
