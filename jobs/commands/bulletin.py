@@ -2,11 +2,11 @@ from datetime import date
 
 import click
 
-from jobs.cli import get_app, writes_data_dir
+from jobs.cli import get_app, period_option, writes_data_dir
 
 
 @click.command("bulletin")
-@click.option("--period", "period_text", required=True, help="通报的季度，如 2024Q2。")
+@period_option(help="通报的季度，如 2024Q2。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转换为 PDF（需要安装 LibreOffice）。")
 @click.option(
     "--send",
