@@ -30,6 +30,8 @@ from reporting.feedback.compile import (
     save_sent,
     write_workbook,
 )
+from reporting.merge.disagree import row_disagreements
+from reporting.merge.judge import build_row
 from reporting.merge.rebuild import ledger_answers
 from reporting.notify.remind import (
     RESULT_CN,
@@ -104,24 +106,16 @@ class FeedbackSummary(SendTally):
         return out
 
 
-def disagreements(assignments: Assignments, answers) -> list[str]:
-    """Tasks where a lead unit reports 已完成/超序时 and a partner 滞后/未启动."""
-    good, bad = ("已完成", "超序时"), ("滞后", "未启动")
-    out = []
-    for row in assignments.rows:
-        for lead in row.lead_units:
-            mine = answers.get(lead)
-            a = mine.lead.get(row.task.id) if mine else None
-            if a is None or a.status not in good:
-                continue
-            for partner in row.coop_units:
-                theirs = answers.get(partner)
-                b = theirs.coop.get(row.task.id) if theirs else None
-                if b is not None and b.status in bad:
-                    out.append(
-                        f"{row.task.label}：牵头单位{lead}报“{a.status}”，配合单位{partner}报“{b.status}”"
-                    )
-    return out
+def disagreements(
+    settings: Settings, assignments: Assignments, answers, period: Period
+) -> list[str]:
+    """Tasks where a lead unit reports 已完成/超序时 and a partner 滞后/未启动
+    (``reporting.merge.disagree``: the same rule as the 汇总表's and the annex's flag)."""
+    return [
+        d.text
+        for row in assignments.rows
+        for d in row_disagreements(build_row(row, answers, period, settings.merge))
+    ]
 
 
 def send_feedback(
@@ -156,7 +150,7 @@ def send_feedback(
     answers = ledger_answers(ledger, period)
     received = {u: r["received_at"] for u, r in ledger.latest_accepted(period).items()}
     compiled = compile_feedback(assignments, answers, received, cal.coop_due)
-    summary.disagreements = disagreements(assignments, answers)
+    summary.disagreements = disagreements(settings, assignments, answers, period)
     sent_before = _sent_counts(ledger, period)
     done = {
         (c["unit"], c["key"])

@@ -27,6 +27,7 @@ from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.documents.xlsx_save import save_workbook
+from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
 
@@ -56,6 +57,8 @@ ROW_COLUMNS = (
     ("未报送单位", 14),
     ("需核实", 20),
 )
+CHECK_COLUMN = len(ROW_COLUMNS)  # 需核实: status conflicts and 说法不一 (lead vs partners)
+FLAG_FILL = "FFFCE4D6"  # light orange: the lead and a partner disagree
 COOP_COLUMNS = (
     ("序号", 5),
     ("任务编号", 7),
@@ -142,8 +145,15 @@ def row_values(row: RowResult) -> list:
         _joined([(a.unit, a.next_steps) for a in reports], several),
         coop,
         "、".join(row.missing_units),
-        row.status_conflict,
+        check_text(row),
     ]
+
+
+def check_text(row: RowResult) -> str:
+    """The 需核实 cell: reported vs judged status, then each 说法不一 with its reason."""
+    lines = [row.status_conflict] if row.status_conflict else []
+    lines += [f"{FLAG}：{d.reason}" for d in row_disagreements(row)]
+    return "\n".join(lines)
 
 
 def write_summary(
@@ -163,6 +173,7 @@ def write_summary(
     c = result.unit_counts()
     tally = task_counts(result.rows)  # the report's text, chart and annex count with it too
     sc, lc = tally.status, tally.lights
+    flagged = [i for i, r in enumerate(result.rows) if row_disagreements(r)]
     sub = (
         f"序时进度 {num(result.expected_progress)}%；截至 {_when(result.generated_at)}，应报 {c['due']} 个单位，"
         f"已接收 {c['on_time'] + c['late']}（逾期 {c['late']}），退回待重报 {c['rejected']}，未报送 {c['missing']}。"
@@ -171,6 +182,11 @@ def write_summary(
         + "；预警："
         + "，".join(f"{k}灯 {v}" for k, v in lc.items())
         + "。"
+        + (
+            f"牵头单位与配合单位{FLAG} {len(flagged)} 项（“需核实”列橙色），请核实。"
+            if flagged
+            else ""
+        )
     )
     full: list[list] = []
     write_table(
@@ -184,6 +200,10 @@ def write_summary(
         numbers={7: PERCENT_FORMAT},
         full=full,
     )
+    from openpyxl.styles import PatternFill
+
+    for i in flagged:
+        ws.cell(row=4 + i, column=CHECK_COLUMN).fill = PatternFill("solid", fgColor=FLAG_FILL)
     coop_rows, first_of = coop_feedback_rows(result)
     for r, row in enumerate(result.rows, 4):  # each 配合单位反馈 cell jumps to its rows
         if row.id in first_of:

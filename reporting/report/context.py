@@ -15,6 +15,7 @@ from reporting.core.config import Settings
 from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.merge.compare import QuarterChange
+from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.wording import (
@@ -455,6 +456,13 @@ def annex_row(
     """One row of annex 1 (and of a leader's brief)."""
     source, progress = row_progress(r, progress_chars)
     problems = [t for _, t in unit_problems(r)]
+    flags = row_disagreements(r)  # the office checks these with the units
+    status = row_status(r)
+    problem_text = condense("\n".join(problems), problem_chars) if problems else "—"
+    if flags:
+        status += f"\n{FLAG}"
+        said = "；".join(f"配合单位{d.partner}报“{d.partner_status}”" for d in flags)
+        problem_text = f"{FLAG}：{said}，请核实。" + ("\n" + problem_text if problems else "")
     return {
         "label": r.label,
         "task": short_title(r),
@@ -462,9 +470,10 @@ def annex_row(
         "units": stack_names(r.lead_units) or "—",
         "percent": f"{num(r.percent)}%" if r.percent is not None else "—",
         "progress": (source + progress) if r.reported or source else MISSING,
-        "problems": condense("\n".join(problems), problem_chars) if problems else "—",
+        "problems": problem_text,
         "reason": light_reason(r),
-        "status": row_status(r),
+        "status": status,
+        "flagged": bool(flags),
         "light": row_light(r),
         "fill": LIGHT_FILL.get(r.light or "", "FFFFFF"),
     }
