@@ -58,6 +58,8 @@ class CycleStatus:
         stage = f"{self.stage}阶段" if self.stage else "尚未开始"
         if self.done.get("report"):
             stage = "报告已生成，本季度流程结束"
+            if "bulletin" in self.pending:
+                stage = "报告已生成，督查通报待生成"
         if self.next_stage and not self.done.get("report"):
             name, when = self.next_stage
             stage += f"；下一步：{cycle.label(name)}，{day_label(when.date())} {when:%H:%M}"
@@ -157,7 +159,7 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     cal, due, notes = period_dates(period, settings)
     stage = cal.stage_due(now.date()) if now >= due["通知"] else None
     upcoming_stages = sorted(
-        ((s, due[s]) for s in (*STAGES, "coop", "report") if s in due and due[s] > now),
+        ((s, due[s]) for s in (*STAGES, "coop", "report", "bulletin") if s in due and due[s] > now),
         key=lambda x: x[1],
     )
     with app.ledger() as ledger, warnings.catch_warnings():

@@ -1,7 +1,9 @@
 """The plan: every scheduled job of the configured years and when it fires.
 
 For every period, one job at ``[schedule] time`` on the 通知 day (forms + 通知), on each of
-提醒 / 催报 / 逾期, one at the cooperating units' deadline (配合反馈, with ``coop_days``), on the report day (collect + report), and one interval job collecting every
+提醒 / 催报 / 逾期, one at the cooperating units' deadline (配合反馈, with ``coop_days``), on the
+report day (collect + report, then the 督查通报 with ``[bulletin] auto``), and one interval
+job collecting every
 ``collect_every_hours`` hours from the 通知 moment until the report is done (if the report
 fails it keeps going, at most ``misfire_grace_days`` past the report moment). A job's work is
 done when its step is in the ledger (``job_done``); ``duban schedule --plan`` prints the plan.
@@ -19,7 +21,7 @@ from reporting.core.states import Step
 from . import steps as cycle
 from .runner import period_dates
 
-JOB_STEPS = ("通知", "collect", "提醒", "催报", "coop", "逾期", "report")
+JOB_STEPS = ("通知", "collect", "提醒", "催报", "coop", "逾期", "report", "bulletin")
 JOB_KEYS = {
     "通知": "notice",
     "collect": "collect",
@@ -28,6 +30,7 @@ JOB_KEYS = {
     "逾期": "overdue",
     "coop": "coop",
     "report": "report",
+    "bulletin": "bulletin",
 }
 JOB_TEXT = {
     "通知": "生成表单并下发通知",
@@ -36,6 +39,7 @@ JOB_TEXT = {
     "逾期": "逾期催报",
     "coop": "配合截止：回收并把配合单位反馈汇编发给牵头单位",
     "report": "回收并生成报告",
+    "bulletin": "生成督查通报（[bulletin] send 开启时同时发给各单位）",
 }
 # how far each job runs the cycle: a stage job does its stage and anything earlier that is
 # still missing; collect and report run everything due
@@ -47,13 +51,14 @@ JOB_UNTIL = {
     "coop": "coop",
     "collect": None,
     "report": None,
+    "bulletin": None,
 }
 
 
 @dataclass(frozen=True)
 class PlannedJob:
     period: Period
-    step: str  # 通知 / collect / 提醒 / 催报 / 逾期 / report
+    step: str  # 通知 / collect / 提醒 / 催报 / coop / 逾期 / report / bulletin
     first: datetime
     last: datetime  # == first for one-shot jobs
     every: timedelta | None = None
@@ -157,7 +162,7 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
             _cal, due, period_notes = period_dates(period, settings)
             notes += [n for n in period_notes if n not in notes]
             for step in JOB_STEPS:
-                if step not in due:  # 配合反馈 without a separate coop deadline
+                if step not in due:  # 配合反馈 without coop_days, 通报 without auto
                     continue
                 if step == Step.COLLECT:  # also the retry of anything failed, until the report
                     last = due.window_end + timedelta(days=settings.schedule.misfire_grace_days)

@@ -265,6 +265,8 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
             return StepResult(step, "skipped", "本次回收没有成功，配合反馈暂缓汇编")
     if step == Step.REPORT and blocked_by(Step.COLLECT):
         return StepResult(step, "skipped", "本次回收没有成功，报告暂不生成")
+    if step == Step.BULLETIN and done.at(Step.REPORT) is None:
+        return StepResult(step, "skipped", "报告还没有生成，通报在报告之后")
     return None
 
 

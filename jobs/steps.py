@@ -1,11 +1,13 @@
 """The steps of one period's cycle and when each is due.
 
-Order: forms → 通知 → collect → 提醒 / 催报 → 配合反馈 → 逾期 → report. Collect runs before
+Order: forms → 通知 → collect → 提醒 / 催报 → 配合反馈 → 逾期 → report → 督查通报. Collect runs before
 the reminder stages so that a unit whose return has just arrived is not reminded, and before
 the report so that it includes every return. 配合反馈 (``coop``) is due at the cooperating
 units' deadline (``[deadline] coop_days``; without one it is not part of the cycle); once it
 is done every later collect sends lead units an update when a partner's return changed
-what they were sent.
+what they were sent. The 督查通报 (``bulletin``) follows the report at the same moment
+when ``[bulletin] auto`` is on (off by default: without it the step is not part of the
+cycle); ``[bulletin] send`` decides whether the step also mails it to every unit.
 
 Each step calls one ``reporting`` function (imported lazily: the command line stays fast and
 a step whose module is missing fails alone). ``STEPS`` maps a step name to its callable
@@ -38,6 +40,7 @@ LABELS = {
     Step.COOP: "配合反馈",
     Step.OVERDUE: "逾期催报",
     Step.REPORT: "生成报告",
+    Step.BULLETIN: "督查通报",
 }
 
 # what a person may type for --until: ledger name, label, or a short Chinese word
@@ -49,6 +52,7 @@ ALIASES = {
     "回收": Step.COLLECT,
     "报告": Step.REPORT,
     "配合": Step.COOP,
+    "通报": Step.BULLETIN,
 }
 
 
@@ -106,6 +110,8 @@ def due_times(cal, settings) -> DueTimes:
     }
     if cal.separate_coop:  # the partners' deadline itself: their sheets are due by then
         steps[Step.COOP] = cal.coop_deadline
+    if settings.bulletin.auto:  # right after the report it quotes the numbers of
+        steps[Step.BULLETIN] = report
     return DueTimes(steps=steps, deadline=cal.deadline, window_end=report)
 
 
@@ -341,6 +347,69 @@ def do_report(app, period: Period, now: datetime):
     )
 
 
+@dataclass
+class BulletinOutcome:
+    """The 通报 the bulletin step wrote, and its mails when ``[bulletin] send`` is on."""
+
+    output: object  # reporting.assess.bulletin.BulletinOutput
+    sent: object | None = None  # reporting.assess.bulletin_send.BulletinSendSummary
+    send_error: str = ""  # nothing could be sent (no PDF, mail settings)
+    hint: str = ""
+
+    def lines(self) -> list[str]:
+        out = summary_lines(self.output) + summary_lines(self.sent)
+        if self.send_error:
+            out.append(f"通报未能发送：{self.send_error}")
+        return out + ([self.hint] if self.hint else [])
+
+    @property
+    def failed(self) -> int:
+        # a send that did not happen keeps the step open: the next run tries again
+        sent_failed = self.sent.failed if self.sent is not None else 0
+        return sent_failed + bool(self.send_error)
+
+
+BULLETIN_NO_MAIL = (
+    "没有配置邮件（config.toml 的 [smtp] host 或 outbox），督查通报只生成、没有发送；"
+    "配置后运行 duban bulletin --period {period} --send 发给各单位（已发送的不会重复）。"
+)
+
+
+def do_bulletin(app, period: Period, now: datetime):
+    """督查通报 after the report; mailed with its PDF when ``[bulletin] send`` and mail are set."""
+    from reporting.assess.bulletin import render_bulletin
+    from reporting.documents.office import soffice_path
+    from reporting.notify.receipts import email_configured
+
+    s = app.settings
+    send = s.bulletin.send and email_configured(s)
+    with app.ledger() as ledger:
+        output = render_bulletin(
+            s,
+            app.workspace,
+            ledger,
+            period,
+            now=now,
+            pdf=send or soffice_path() is not None,
+            assignments=app.assignments,
+        )
+        outcome = BulletinOutcome(output)
+        if s.bulletin.send and not send:
+            outcome.hint = BULLETIN_NO_MAIL.format(period=period)
+        if not send:
+            return outcome
+        if output.pdf is None:
+            outcome.send_error = f"通报 PDF 没有生成（{output.pdf_error or '没有找到 LibreOffice'}），没有发送任何邮件"
+            return outcome
+        from reporting.assess.bulletin_send import send_bulletin
+
+        try:
+            outcome.sent = send_bulletin(s, app.registry, ledger, output, now=now)
+        except DubanError as exc:
+            outcome.send_error = str(exc)
+    return outcome
+
+
 STEPS: dict[str, Callable] = {
     Step.FORMS: do_forms,
     Step.NOTICE: _reminder(Step.NOTICE),
@@ -350,6 +419,7 @@ STEPS: dict[str, Callable] = {
     Step.COOP: do_coop,
     Step.OVERDUE: _reminder(Step.OVERDUE),
     Step.REPORT: do_report,
+    Step.BULLETIN: do_bulletin,
 }
 
 

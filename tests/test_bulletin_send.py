@@ -188,3 +188,27 @@ def test_two_sends_at_once_mail_each_unit_once(quarter, smtp, tmp_path):
     outs = [out for _, out in results]
     assert any(f"发送 {len(units)}，此前已发送 0" in out for out in outs), outs
     assert any(f"发送 0，此前已发送 {len(units)}" in out for out in outs), outs
+
+
+def test_the_scheduler_step_without_mail_writes_it_and_says_how_to_send(quarter, monkeypatch):
+    from jobs.steps import do_bulletin
+
+    monkeypatch.setattr("reporting.documents.office.soffice_path", lambda: None)
+    quarter.settings.smtp.host = quarter.settings.smtp.outbox = ""
+    outcome = do_bulletin(quarter, P, quarter.now())
+    assert outcome.failed == 0  # nothing to retry: the office sends it by hand
+    assert outcome.output.docx.exists() and outcome.sent is None
+    assert "duban bulletin --period 2024Q1 --send" in outcome.lines()[-1]
+
+
+def test_the_scheduler_step_keeps_itself_open_when_it_cannot_send(quarter, smtp, monkeypatch):
+    from jobs.steps import do_bulletin
+
+    servers, _ = smtp
+    handler = servers()
+    monkeypatch.setattr("reporting.documents.office.soffice_path", lambda: None)
+    s = quarter.settings
+    s.smtp.host, s.smtp.port, s.smtp.security = "127.0.0.1", servers.port, "none"
+    outcome = do_bulletin(quarter, P, quarter.now())
+    assert outcome.failed == 1 and handler.messages == []
+    assert any(line.startswith("通报未能发送：通报 PDF 没有生成") for line in outcome.lines())

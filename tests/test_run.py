@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
 
 from jobs import steps
 from jobs.runner import run_cycle
@@ -211,6 +212,23 @@ def test_a_failed_collect_holds_back_reminders_and_the_report(app, fake):
     assert report.by_step("report").reason == "本次回收没有成功，报告暂不生成"
 
 
+def test_the_bulletin_follows_the_report_only_when_auto(app, fake):
+    with app.ledger() as ledger:
+        for step in ("forms", "通知", "提醒", "coop", "催报"):
+            ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
+    fake.behaviour["report"] = NotifyError("报告模板有误")
+    report = run_cycle(app, Q1, now=at("2024-04-09T09:00"))
+    assert "bulletin" not in [r.step for r in report.results]  # off by default
+    app.settings.bulletin.auto = True
+    report = run_cycle(app, Q1, now=at("2024-04-09T10:00"))
+    assert report.by_step("bulletin").text() == "督查通报：跳过（报告还没有生成，通报在报告之后）"
+    del fake.behaviour["report"]
+    report = run_cycle(app, Q1, now=at("2024-04-09T11:00"))
+    assert fake.names()[-2:] == ["report", "bulletin"]
+    assert done_at(app, "bulletin") == "2024-04-09T11:00:00+08:00"
+    assert "bulletin" not in fake.names()[:-1]  # never run before the report existed
+
+
 def test_until_stops_after_the_named_step(app, fake):
     report = run_cycle(app, Q1, now=at("2024-04-09T09:00"), until="通知")
     assert fake.names() == ["forms", "通知"]
@@ -350,6 +368,7 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
 
     outbox = tmp_path / "outbox"
     monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
+    monkeypatch.setenv("DUBAN_BULLETIN_AUTO", "true")  # the 督查通报 follows the report
 
     def run_at(moment: str) -> str:
         monkeypatch.setenv("DUBAN_FAKE_NOW", moment)
@@ -376,15 +395,21 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     docx = list(app.workspace.report_dir(period).glob("*.docx"))
     assert len(docx) == 1 and "第一季度推进情况报告" in docx[0].name
     assert bool(list(app.workspace.report_dir(period).glob("*.pdf"))) == bool(soffice_path())
+    bulletin = app.workspace.period_dir(period) / "bulletin" / "2024Q1_督查通报.docx"
+    assert "  督查通报：完成" in out and "禹督考〔2024〕1号" in out
+    assert "第一季度" in "".join(p.text for p in Document(bulletin).paragraphs)
+    mailed = list(outbox.glob("*通报*.eml"))
+    assert len(mailed) == (50 if soffice_path() else 0)  # mailed with its PDF, or not at all
     with app.ledger() as ledger:
         done = {s: ledger.step_done(Q1, s)["done_at"] for s in steps.ORDER if s != "催报"}
         assert ledger.step_done(Q1, "催报") is None
-    assert done["report"] == "2024-04-09T09:30:00+08:00"
+    assert done["report"] == done["bulletin"] == "2024-04-09T09:30:00+08:00"
     assert done["提醒"] == "2024-04-02T09:00:00+08:00"
 
     # running again changes nothing; the overview shows the closed cycle
     out = run_at("2024-04-09T10:00:00+08:00")
     assert "现在没有需要执行的步骤。" in out
+    assert len(list(outbox.glob("*通报*.eml"))) == len(mailed)  # never twice
     monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-09T10:00:00+08:00")
     r = duban("status")
     assert r.code == 0, r.output
@@ -395,7 +420,8 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
         "牵头截止：2024年4月8日 星期一 17:30（已过截止时间）（牵头任务表）",
         "报送情况：应报 50 个单位，已报回 1 个（已接收 1，退回待重报 0），未报送 49 个",
         "已完成：生成表单（03-29 09:00）、下发通知（03-29 09:00）、回收报表（最近一次 04-09 09:30）、"
-        "提醒（04-02 09:00）、配合反馈（04-09 09:30）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）",
+        "提醒（04-02 09:00）、配合反馈（04-09 09:30）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）、"
+        "督查通报（04-09 09:30）",
     ]
     assert "  2024-06-28T09:00:00+08:00  2024Q2 下发通知" in r.out
     assert "排程进程：没有运行" in r.out

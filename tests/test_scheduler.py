@@ -157,6 +157,19 @@ def test_plan_puts_a_stage_on_the_working_sunday_2024_09_29(duban, monkeypatch):
     assert not any(r.startswith(("2024-09-28", "2024-10-0" + d)) for r in rows for d in "1234567")
 
 
+def test_the_bulletin_is_planned_after_each_report_only_when_auto(duban, monkeypatch):
+    monkeypatch.setenv("DUBAN_BULLETIN_AUTO", "true")
+    r = duban("schedule", "--plan", "--year", "2024")
+    assert r.code == 0, r.output
+    expected = []
+    for row in PLAN_2024.split("\n")[1:-1]:
+        expected.append(row)
+        if row.endswith(" report"):
+            expected.append(row.replace(" report", " bulletin"))
+    assert plan_rows(r.out) == expected
+    assert "生成督查通报（[bulletin] send 开启时同时发给各单位）" in r.out
+
+
 def test_plan_marks_finished_jobs_and_rejects_a_bad_interval(app, duban, monkeypatch):
     with app.ledger() as ledger:
         ledger.mark_step(Q1, "通知", at="2024-03-29T09:00:00+08:00")
@@ -174,6 +187,7 @@ def test_plan_marks_finished_jobs_and_rejects_a_bad_interval(app, duban, monkeyp
 
 
 def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
+    app.settings.bulletin.auto = True  # the 督查通报 follows the report
     fired: list[tuple[str, datetime]] = []
     drive(app, at("2024-03-28T00:00"), at("2024-04-12T00:00"), fired)
 
@@ -186,7 +200,9 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "催报": [at("2024-04-07T09:00")],
         "逾期": [at("2024-04-09T09:00")],
         "report": [at("2024-04-09T09:00")],
+        "bulletin": [at("2024-04-09T09:00")],
     }
+    assert [s for s, _ in rec.calls if s != "collect"][-2:] == ["report", "bulletin"]
     assert all(is_workday(t[0].date()) for t in once.values())
     # collect every hour of the window (also run first by the stage jobs, never after the report)
     # (and by the 配合反馈 job at the cooperating units' deadline, 17:30)
@@ -203,6 +219,7 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "2024Q1.coop": 1,
         "2024Q1.overdue": 1,
         "2024Q1.report": 1,
+        "2024Q1.bulletin": 1,  # fires, finds it done by the report job: runs nothing
         # hourly until the end of the run; after the report it has nothing to do
         "2024Q1.collect": len(hourly(at("2024-03-29T09:00"), at("2024-04-12T00:00"))),
     }

@@ -74,6 +74,7 @@ class Step(StrEnum):
     COOP = "coop"  # 配合反馈: partners' feedback to lead units, at the coop deadline
     OVERDUE = "逾期"
     REPORT = "report"
+    BULLETIN = "bulletin"  # 督查通报 after the report, with ``[bulletin] auto``
 
 
 REMINDER_STEPS = (Step.REMIND, Step.URGE, Step.OVERDUE)
