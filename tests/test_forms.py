@@ -260,6 +260,11 @@ def test_every_form_prints_legibly_at_a_fixed_scale(built):
                 )
                 assert width * scale / 100 <= st.printable_width(), (form.unit, name, i)
             assert ws.print_title_cols == "$A:$C" or len(edges) == 2
+            # the later pages are their own print range from the header row down: the title,
+            # header fields and note (merged over the first page) would print cut there
+            later = get_column_letter(first + 1)
+            assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
+            assert ws.oddHeader.left.text == f"{form.unit}　2024年第一季度进展情况表（{name[:4]}）"
             # 序号, 任务编号, 任务内容 stay in view when scrolling right
             assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
             # Q1 has no last quarter: the reference column is there but hidden
@@ -570,6 +575,33 @@ def test_cli_out_dir_groups_and_errors(duban, tmp_path):
 
 
 # -- LibreOffice -------------------------------------------------------------------
+@office
+def test_printed_later_pages_carry_no_cut_title_or_note(built, tmp_path):
+    """Seen on the 长青乡 render: the merged title and note printed as fragments
+    ("禹会区2024年《政府") on every 责任分工/indicator page."""
+    import subprocess
+
+    from reporting.documents.office import convert
+
+    app, _ = built
+    pdf = convert(app.workspace.form_path(Q1, "长青乡"), "pdf", tmp_path / "pdf")
+    pages = (
+        subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
+        .stdout.strip("\f")
+        .split("\f")
+    )
+    assert len(pages) >= 6
+    titled = [i for i, p in enumerate(pages) if "重点任务第一季度推进情况表" in p and i]
+    noted = [i for i, p in enumerate(pages) if "白色单元格由本单位填写" in p]
+    assert len(titled) == 2 and len(noted) == 2  # the first page of each task sheet only
+    for i, text in enumerate(pages[1:], 1):  # after the 填报说明: whose form, on every page
+        assert "长青乡" in text.split("\n")[0] and fs.form_id(Q1, "长青乡") in text, i
+        if i not in titled:
+            assert "禹会区2024年" not in text and "填报单位" not in text, i
+    later = [p for i, p in enumerate(pages) if "指标1（目标）" in p]
+    assert later and all("任务内容" in p for p in later)  # columns A–C repeat there
+
+
 @office
 def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
     from reporting.documents.office import convert

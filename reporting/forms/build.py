@@ -472,8 +472,13 @@ def _task_sheet(
 
     # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
     ws.freeze_panes = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
-    ws.print_area = f"A1:{last_col}{legend_row}"
-    _print_pages(ws, cols, pages, hidden_at)
+    _print_pages(ws, cols, pages, hidden_at, legend_row, last_row)
+    if len(pages) > 1:  # the later pages carry no title row: each page says whose form it is
+        # (on every page alike: LibreOffice ignores Excel's "different first page")
+        ws.oddHeader.left.text = f"{ident.unit}　{ctx.period.full_label}进展情况表（{role_cn}）"
+        ws.oddHeader.right.text = f"表单编号：{ident.form_id}"
+        for part in (ws.oddHeader.left, ws.oddHeader.right):
+            part.font, part.size = st.SONG, 9
     ws.sheet_view.zoomScale = 90
     _protect(ws, ctx)
     return references
@@ -513,18 +518,32 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     return pages
 
 
-def _print_pages(ws, cols, pages: list[list[int]], hidden_at: set[int]) -> None:
+def _print_pages(
+    ws, cols, pages: list[list[int]], hidden_at: set[int], legend_row: int, last_row: int
+) -> None:
     """Fixed print scale (legible text, not shrunk to fit) and column breaks between the
-    printed pages; 序号/任务编号/任务内容 repeat on each."""
+    printed pages; 序号/任务编号/任务内容 repeat on each.
+
+    The later pages (责任分工, indicators) are a second print range that starts at the header
+    row: in one range the title, the header fields and the note, merged across the first
+    page, would print cut to their first three columns on every later page."""
     widths = [
         sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
     ]
     scale = st.print_scale_for(max(widths))
     st.page_setup(ws, f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
-    if len(pages) > 1:
-        ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
-        for page in pages[:-1]:
-            ws.col_breaks.append(Break(id=page[-1]))  # break to the right of its last column
+    first_end = get_column_letter(pages[0][-1])
+    if len(pages) == 1:
+        ws.print_area = f"A1:{get_column_letter(len(cols))}{legend_row}"
+        return
+    later = get_column_letter(pages[0][-1] + 1)
+    ws.print_area = [
+        f"A1:{first_end}{legend_row}",
+        f"{later}{fs.HEADER_ROW}:{get_column_letter(len(cols))}{last_row}",
+    ]
+    ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
+    for page in pages[:-1]:
+        ws.col_breaks.append(Break(id=page[-1]))  # break to the right of its last column
 
 
 def _col_range(col: int, last_row: int) -> str:
