@@ -392,7 +392,6 @@ def _task_sheet(
     hidden = set() if ctx.previous_label else set(fs.OPTIONAL_COLUMNS)
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
     index = {c.key: i for i, c in enumerate(cols, 1)}
-    last_col = letters[-1]
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
     for letter, col in zip(letters, cols, strict=True):
         ws.column_dimensions[letter].width = col.width
