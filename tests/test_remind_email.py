@@ -205,24 +205,47 @@ def test_the_notice_uses_the_forms_words_and_ends_with_the_contact(mail_app, ser
 
 
 def test_from_the_second_quarter_the_notice_names_the_reference_column(app):
+    """Only to a unit whose form shows it: Q1 merged, and the unit had an accepted answer."""
+    from test_report import sample_result
+
     from reporting.core.calendar import period_calendar
     from reporting.core.messages import MAIL_TEMPLATES, render_message
     from reporting.core.periods import Period
-    from reporting.notify.remind import Recipient, message_context, unit_context
+    from reporting.notify.remind import (
+        Recipient,
+        message_context,
+        unit_context,
+        units_with_reference,
+    )
 
     q2 = Period(2024, 2)
     cal = period_calendar(q2, app.settings.deadline)
     base = message_context(app.settings, cal, "通知", date(2024, 6, 28))
-    rec = Recipient("区发改委", lead_count=3)
-    msg = render_message(
-        app.settings.templates_dir, MAIL_TEMPLATES["通知"], unit_context(base, rec, "x.xlsx")
-    )
-    assert (
+
+    def body(unit: str) -> str:
+        rec = Recipient(unit, lead_count=3)
+        return render_message(
+            app.settings.templates_dir, MAIL_TEMPLATES["通知"], unit_context(base, rec, "x.xlsx")
+        ).body
+
+    mention = (
         "表中浅黄色的“上季度报送情况（供参考）”列（已锁定）列出你单位2024年第一季度已采纳的报送内容"
-        in msg.body
     )
-    assert "本季度各项请按本季度末的实际情况重新填写。\n\n" in msg.body
-    assert "联系人：区督查考核办\n" in msg.body  # [forms] contact empty: the office
+    base["reference_units"] = units_with_reference(app.workspace, q2)
+    assert base["reference_units"] == frozenset()  # Q1 never merged: the column is hidden
+    assert "上季度报送情况" not in body("区发改委")
+
+    q1 = sample_result(app)
+    path = app.workspace.merged_json(Period(2024, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(q1.to_json(), encoding="utf-8")
+    answered = {a.unit for r in q1.rows for a in (*r.lead_reports, *r.coop_feedback)}
+    base["reference_units"] = units_with_reference(app.workspace, q2)
+    assert base["reference_units"] == answered and "区发改委" in answered
+    silent = next(u for u in app.assignments.by_unit if u not in answered)
+    assert mention in body("区发改委") and "上季度报送情况" not in body(silent)
+    assert "本季度各项请按本季度末的实际情况重新填写。\n\n" in body("区发改委")
+    assert "联系人：区督查考核办\n" in body("区发改委")  # [forms] contact empty: the office
 
 
 def test_dry_run_shows_the_plan_and_records_nothing(mail_app, server):

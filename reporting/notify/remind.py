@@ -318,8 +318,9 @@ def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: 
         "office_contact": contact,
         "period": str(cal.period),
         "period_label": cal.period.full_label,
-        # the form lists last quarter's accepted answers in a locked column from Q2 on
-        "has_reference": cal.period.quarter > 1,
+        # per unit in unit_context: its form lists last quarter's accepted answers
+        "has_reference": False,
+        "reference_units": frozenset(),
         "previous_label": cal.period.previous().full_label,
         "stage": stage,
         "deadline": cal.deadline_label,
@@ -345,7 +346,17 @@ def unit_context(base: dict, rec: Recipient, attachment: str) -> dict:
         "rejected": rec.rejected,
         "reasons": list(rec.reasons),
         "last_received": rec.last_received,
+        "has_reference": rec.unit in base["reference_units"],
     }
+
+
+def units_with_reference(workspace: Workspace, period: Period) -> frozenset[str]:
+    """Units whose form shows last quarter's accepted answers (the forms' own rule, one
+    loader): none in Q1, none when last quarter was never merged."""
+    from reporting.core.previous import previous_answers, previous_result
+
+    result, _note = previous_result(workspace, period)
+    return frozenset(unit for unit, _role, _id in previous_answers(result))
 
 
 # -- retries ---------------------------------------------------------------------------
@@ -541,6 +552,7 @@ def send_reminders(
                 f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}"
             )
         base = message_context(settings, cal, picked, today)
+        base["reference_units"] = units_with_reference(workspace, period)
         for ch in channels:
             if ch == "email":
                 _send_email(
