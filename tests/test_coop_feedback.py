@@ -48,8 +48,9 @@ def feedback_mails(outbox, period: Period, unit: str) -> list[email.message.Emai
 
 
 def attachment_rows(mail) -> list[tuple]:
-    (part,) = list(mail.iter_attachments())
-    assert part.get_filename().endswith("配合单位反馈.xlsx")
+    (part,) = [
+        p for p in mail.iter_attachments() if p.get_filename().endswith("_配合单位反馈.xlsx")
+    ]
     ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))["配合单位反馈"]
     return [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
 

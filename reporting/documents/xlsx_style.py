@@ -48,6 +48,7 @@ HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")  # light blue: column hea
 LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")  # light grey: given, not editable
 UNUSED_FILL = PatternFill("solid", fgColor="FFD9D9D9")  # grey: no indicator in this slot
 REFERENCE_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: last quarter, locked
+PARTNER_FILL = PatternFill("solid", fgColor="FFE2EFDA")  # light green: partners' feedback, locked
 NO_FILL = PatternFill(fill_type=None)
 
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from reporting.core.fileutil import atomic_write_text
 from reporting.core.model import Answer, UnitAnswers
 from reporting.core.periods import Period, cn_time
+from reporting.core.text import condense, one_line
 from reporting.merge.judge import num
 from reporting.taskbook.assignments import Assignments
 
@@ -168,6 +170,41 @@ def compile_feedback(
     return sorted(out.values(), key=lambda f: (order.get(f.unit, len(order)), f.unit))
 
 
+FORM_CELL_CHARS = 180  # text of one reference cell of the form: the row stays printable
+PARTNER_TEXT_CHARS = 40  # at most this much of one partner's progress in that cell
+
+
+def form_cells(fb: LeadFeedback) -> dict[str, str]:
+    """Lead task id → the form's 配合单位反馈（供参考） cell: one line per partner that
+    reported (单位（进度%，状态）：its progress in short), then 未报送：… . The more partners,
+    the shorter each one's text; the 配合单位反馈.xlsx sent with it has everything."""
+    by_task: dict[str, list[PartnerLine]] = {}
+    for ln in fb.lines:
+        by_task.setdefault(ln.task_id, []).append(ln)
+    out: dict[str, str] = {}
+    for task_id, lines in by_task.items():
+        reported = [ln for ln in lines if ln.reported]
+        budget = min(PARTNER_TEXT_CHARS, FORM_CELL_CHARS // max(len(reported), 1) - 14)
+        parts = []
+        for ln in reported:
+            head = "，".join(
+                x for x in (f"{num(ln.percent)}%" if ln.percent is not None else "", ln.status) if x
+            )
+            name = f"{ln.partner}（{head}）" if head else ln.partner
+            said = re.sub(
+                r"^[（(][^）)]{1,8}[）)]", "", one_line(ln.progress)
+            ).strip()  # （示例数据）
+            text = condense(said, budget) if budget >= 10 and said else ""
+            if len(text) > budget * 3 // 2:  # one long clause: cut, the workbook has it all
+                text = text[:budget] + "…"
+            parts.append(f"{name}：{text}" if text else name)
+        missing = [ln.partner for ln in lines if not ln.reported]
+        if missing:
+            parts.append("未报送：" + "、".join(missing))
+        out[task_id] = "\n".join(parts)  # the form writes it through safe_cell_text
+    return out
+
+
 # -- files --------------------------------------------------------------------------------
 def feedback_dir(workspace, period: Period) -> Path:
     return workspace.period_dir(period) / "feedback"
@@ -177,6 +214,16 @@ def feedback_path(workspace, period: Period, unit: str) -> Path:
     from reporting.core.fileutil import safe_filename
 
     return feedback_dir(workspace, period) / f"{period}_{safe_filename(unit)}_配合单位反馈.xlsx"
+
+
+def form_copy_path(workspace, period: Period, unit: str) -> Path:
+    """The unit's form with its partners' feedback, as mailed with the 配合反馈."""
+    from reporting.core.fileutil import safe_filename
+
+    return (
+        feedback_dir(workspace, period)
+        / f"{period}_{safe_filename(unit)}_进展情况表（含配合单位反馈）.xlsx"
+    )
 
 
 def sent_path(workspace, period: Period, unit: str) -> Path:

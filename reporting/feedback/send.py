@@ -14,18 +14,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from reporting.core.calendar import PeriodCalendar, period_calendar
 from reporting.core.config import Settings
-from reporting.core.exceptions import NotifyError
+from reporting.core.exceptions import DubanError, NotifyError
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
-from reporting.core.periods import Period, chinese_date
+from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.workspace import Workspace
 from reporting.feedback.compile import (
     LeadFeedback,
     compile_feedback,
     feedback_path,
+    form_cells,
+    form_copy_path,
     load_sent,
     save_sent,
     write_workbook,
@@ -188,6 +191,7 @@ def send_feedback(
                 changed=set(),
                 now=now,
             )
+            form_copy(settings, assignments, workspace, period, fb, now=now)
             continue
         if (fb.unit, fb.key) in done:  # this very content went out already
             summary.unchanged += 1
@@ -207,6 +211,12 @@ def send_feedback(
         summary.sends.append(sent)
         by_unit[fb.unit] = sent
         out = sent.outcome
+        try:  # nothing is claimed yet: a copy that cannot be written is retried next run
+            copy = form_copy(settings, assignments, workspace, period, fb, now=now)
+        except DubanError as exc:
+            out.result, out.detail = "failed", f"表单副本未能生成：{exc}"
+            planned.append((None, out))
+            continue
         unit = assignments.registry.units.get(fb.unit)
         contact = unit.contact if unit else ""
         try:
@@ -227,6 +237,8 @@ def send_feedback(
             "update": update,
             "changed_partners": sorted({p for _, p in changed}) or fb.reported,
             "attachment": path.name,
+            "form_attachment": copy.name,
+            "returned_at": cn_time(received[fb.unit], now.date()) if fb.unit in received else "",
             "today": chinese_date(now.date()),
         }
         msg = render_message(settings.templates_dir, TEMPLATE, ctx)
@@ -239,6 +251,7 @@ def send_feedback(
             attachment_name=path.name,
             fallback_name="coop-feedback.xlsx",
             label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
+            more=[(copy, copy.name, f"{period}_form.xlsx")],
         )
         out.target = "、".join(to + [f"抄送 {a}" for a in cc])
         out.subject = clean_header(msg.subject)
@@ -265,6 +278,34 @@ def send_feedback(
         notes=summary.notes,
     )
     return summary
+
+
+def form_copy(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period,
+    fb: LeadFeedback,
+    *,
+    now: datetime,
+) -> Path:
+    """The lead unit's form with its partners' feedback as of now (``forms.refresh_form``)."""
+    from reporting.forms.build import refresh_form
+
+    path = form_copy_path(workspace, period, fb.unit)
+    as_of = f"截至{cn_time(now.isoformat(timespec='seconds'), now.date())}"
+    refresh_form(
+        settings,
+        assignments,
+        workspace,
+        period,
+        fb.unit,
+        form_cells(fb),
+        path=path,
+        as_of=as_of,
+        now=now,
+    )
+    return path
 
 
 def _sent_counts(ledger: Ledger, period: Period) -> dict[str, int]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Set
 from contextlib import contextmanager
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +61,7 @@ class FormContext:
     previous_label: str = ""
     templates: Path = Path("templates")
     status_rule: str = ""  # 推进状态 by percentage and pace, in words (reporting.core.pace)
+    partners_as_of: str = ""  # when the partners' feedback shown was compiled (配合反馈 copy)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class UnitForm:
     lead_rows: int
     coop_rows: int
     reference_rows: int = 0  # rows showing last quarter's answer (locked, for reference)
+    partner_rows: int = 0  # lead rows showing the partners' feedback (locked, for reference)
 
 
 @dataclass
@@ -189,6 +191,29 @@ def build_forms(
     return summary
 
 
+def refresh_form(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    unit: str,
+    partners: dict[str, str],
+    *,
+    path: Path,
+    as_of: str,
+    now: datetime,
+) -> UnitForm:
+    """The unit's form again with its partners' feedback (lead task id → text) in the locked
+    配合单位反馈（供参考） column, as mailed with the 配合反馈. The identification is the
+    original's (form id, row fingerprints), so intake takes either copy as the unit's form
+    and the latest return wins; last quarter's reference is the same; editable cells are
+    empty. Not recorded in the ledger: the original stays the form of record."""
+    period = Period.parse(period)
+    previous, _ = _previous_answers(workspace, period)
+    ctx = replace(_context(settings, period, now, bool(previous)), partners_as_of=as_of)
+    return write_form(path, ctx, assignments.for_unit(unit), previous.get(unit, {}), partners)
+
+
 def _write_job(ctx: FormContext, job: tuple) -> tuple[UnitForm | None, str]:
     """One unit's workbook (in a worker process or here): the form, or why it failed."""
     path, rows, previous = job
@@ -302,10 +327,17 @@ def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, d
 
 # -- one workbook -------------------------------------------------------------------
 def write_form(
-    path: Path, ctx: FormContext, rows: UnitRows, previous: dict | None = None
+    path: Path,
+    ctx: FormContext,
+    rows: UnitRows,
+    previous: dict | None = None,
+    partners: dict[str, str] | None = None,
 ) -> UnitForm:
-    """Write one unit's workbook atomically to ``path``."""
+    """Write one unit's workbook atomically to ``path``. ``partners``: lead task id → the
+    partners' feedback to show in the locked 配合单位反馈（供参考） column (the copy sent
+    with the 配合反馈); the column stays hidden without it."""
     previous = previous or {}
+    partners = partners or {}
     unit = rows.unit
     ident = fs.FormIdentity.build(
         ctx.period,
@@ -319,10 +351,12 @@ def write_form(
     guide = wb.active
     guide.title = fs.SHEET_GUIDE
     references = 0
+    shown = {tid: text for tid, text in partners.items() if text} if rows.lead else {}
     id_rows: list[tuple[str, int, str, str]] = []
     for role, task_rows in (("lead", rows.lead), ("coop", rows.coop)):
         if task_rows:
-            references += _task_sheet(wb, role, task_rows, ident, ctx, previous)
+            mine = shown if role == Role.LEAD else {}
+            references += _task_sheet(wb, role, task_rows, ident, ctx, previous, mine)
             sheet = fs.TASK_SHEETS[role]
             id_rows += [
                 (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint())
@@ -347,6 +381,7 @@ def write_form(
         lead_rows=len(rows.lead),
         coop_rows=len(rows.coop),
         reference_rows=references,
+        partner_rows=sum(1 for r in rows.lead if r.id in shown),
     )
 
 
@@ -383,13 +418,23 @@ def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None
 
 
 def _task_sheet(
-    wb, role: str, rows: list[ResolvedTask], ident, ctx: FormContext, previous: dict
+    wb,
+    role: str,
+    rows: list[ResolvedTask],
+    ident,
+    ctx: FormContext,
+    previous: dict,
+    partners: dict[str, str],
 ) -> int:
     """One task sheet; returns how many rows show last quarter's answer."""
     ws = wb.create_sheet(fs.TASK_SHEETS[role])
     n_ind = max(len(r.task.indicators) for r in rows)
     cols = fs.columns(n_ind)
-    hidden = set() if ctx.previous_label else set(fs.OPTIONAL_COLUMNS)
+    hidden = set()
+    if not ctx.previous_label:
+        hidden.add("previous")
+    if not any(r.id in partners for r in rows):
+        hidden.add("partners")
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
     index = {c.key: i for i, c in enumerate(cols, 1)}
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
@@ -445,7 +490,9 @@ def _task_sheet(
         answer = previous.get((role, r.id)) or previous.get(
             ("coop" if role == Role.LEAD else "lead", r.id)
         )
-        references += _data_row(ws, row, i + 1, r, cols, letters, answer, dv, ctx)
+        references += _data_row(
+            ws, row, i + 1, r, cols, letters, answer, dv, ctx, partners.get(r.id, "")
+        )
     for key in ("progress", "problems", "next_steps"):
         dv["text"].add(_col_range(index[key], last_row))
     dv["percent"].add(_col_range(index["percent"], last_row))
@@ -463,6 +510,11 @@ def _task_sheet(
         legend += (
             f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳的内容，仅供参考，"
             "请按本季度实际情况重新填写，不要照抄。"
+        )
+    if "partners" not in hidden:
+        legend += (
+            f"浅绿色的“配合单位反馈（供参考）”列（在责任分工前）是各配合单位{ctx.partners_as_of}"
+            "报送的进度、状态和进展摘要（全文见《配合单位反馈》），仅供参考，请吸收后填写本单位的报送内容。"
         )
     _put(ws, f"A{legend_row}", legend, st.BODY_GREY, st.WRAP_LEFT)
     ws.row_dimensions[legend_row].height = st.row_height(
@@ -569,7 +621,16 @@ def reference_text(answer: Answer | None, period_label: str) -> str:
 
 
 def _data_row(
-    ws, row: int, seq: int, r: ResolvedTask, cols, letters, answer: Answer | None, dv, ctx
+    ws,
+    row: int,
+    seq: int,
+    r: ResolvedTask,
+    cols,
+    letters,
+    answer: Answer | None,
+    dv,
+    ctx,
+    partners: str = "",
 ) -> int:
     """One task row; returns 1 when it shows last quarter's answer. Editable cells are
     always left empty: nothing a unit could send back unread."""
@@ -602,6 +663,12 @@ def _data_row(
             wrapped.append((text, col.width))
             reference += answer is not None
             _put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
+            continue
+        if col.kind == "partners":
+            if partners:
+                wrapped.append((partners, col.width))
+            fill = st.PARTNER_FILL if partners else st.LOCKED_FILL
+            _put(ws, coord, partners or None, st.BODY, st.WRAP_TOP, fill, st.GRID)
             continue
         if col.kind == "indicator_target":
             ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None

@@ -28,8 +28,9 @@ Task sheets (牵头任务 / 配合任务), same layout on both:
   turns it back into the id (8.1);
 - ``LEGEND_GAP`` rows below the last task row: a merged legend line (注：…), not data.
 
-Columns: 序号, 任务编号, 任务内容, 牵头责任领导, 牵头单位, 配合单位 (locked);
-本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable); then for
+Columns (schema 3, ``BASE_COLUMNS``): 序号, 任务编号, 任务内容, 上季度报送情况（供参考）
+(locked); 本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable);
+配合单位反馈（供参考）, 责任分工 (locked); then for
 k in 1..N a locked ``指标k（目标）`` cell (``indicator_label``, e.g. 新增就业人员：4100人)
 and an editable ``指标k 完成值`` cell, N = the most indicators of any row on that sheet.
 A row with fewer indicators has its spare slots locked and greyed.
@@ -51,8 +52,8 @@ from typing import Any
 
 from reporting.core.model import Status
 
-SCHEMA_VERSION = "2"
-READABLE_SCHEMAS = ("1", "2")  # returns of these versions are read (columns by header)
+SCHEMA_VERSION = "3"  # 3: the 配合单位反馈（供参考） column after 下步打算
+READABLE_SCHEMAS = ("1", "2", "3")  # returns of these versions are read (columns by header)
 IDENT_PREFIX = "DUBAN"
 
 # -- sheets ----------------------------------------------------------------
@@ -143,14 +144,14 @@ class Column:
     header: str
     width: float  # Excel column width (characters of '0')
     editable: bool
-    kind: str  # seq | label | text | reference | percent | status | indicator_target | indicator_value
+    kind: str  # seq | label | text | reference | partners | percent | status | indicator_target | indicator_value
     indicator: int = 0  # k for indicator columns (1-based)
 
 
 # The one place that says which columns a task sheet has, in order (schema 2). The first
 # ``FROZEN_COLUMNS`` stay visible when scrolling right and are repeated on every printed
 # page; ``PRINT_BREAK_AFTER`` ends the first printed page; the locked columns after it
-# (责任分工, then the indicators; later e.g. partners' feedback) print on their own pages.
+# (配合单位反馈, 责任分工, then the indicators) print on their own pages.
 # "previous" (last quarter's answer, locked) is hidden when there is no last quarter, so
 # every column keeps its place in every form of a schema.
 BASE_COLUMNS = (
@@ -163,9 +164,12 @@ BASE_COLUMNS = (
     Column("status", "推进状态", 7, True, "status"),
     Column("problems", "存在问题", 15, True, "text"),
     Column("next_steps", "下步打算", 15, True, "text"),
+    Column("partners", "配合单位反馈（供参考）", 34, False, "partners"),
     Column("duty", "责任分工", 24, False, "text"),
 )
-OPTIONAL_COLUMNS = ("previous",)  # hidden when last quarter's answers do not exist
+# hidden when empty: last quarter's answers (Q1), the partners' feedback (every form built
+# before the cooperating units' deadline; the copy mailed with the 配合反馈 shows it)
+OPTIONAL_COLUMNS = ("previous", "partners")
 FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
 PRINT_BREAK_AFTER = "next_steps"
 COLUMN_HEADERS = {c.key: c.header for c in BASE_COLUMNS}

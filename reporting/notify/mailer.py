@@ -79,6 +79,16 @@ class Mail:
     attachment_name: str = ""  # the Chinese name the unit sees
     fallback_name: str = ""  # ASCII name for clients without RFC 2231
     label: str = ""  # outbox file name stem, log text
+    more: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, name, fallback)
+
+    def attachments(self) -> list[tuple[Path, str, str]]:
+        """Every file to attach: (path, the name the unit sees, ASCII fallback name)."""
+        out = []
+        if self.attachment is not None:
+            path = Path(self.attachment)
+            fallback = self.fallback_name or f"attachment{path.suffix.lower()}"
+            out.append((path, self.attachment_name or path.name, fallback))
+        return out + [(Path(p), n or Path(p).name, f) for p, n, f in self.more]
 
     @property
     def recipients(self) -> list[str]:
@@ -103,15 +113,12 @@ def build_message(mail: Mail, *, sender: str, sender_display: str, date: datetim
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(mail.body, cte="base64")
-    if mail.attachment is not None:
-        path = Path(mail.attachment)
+    for path, shown, fallback in mail.attachments():
         maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), OCTET_STREAM)
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype)
         part = list(msg.iter_attachments())[-1]
-        name = clean_header(mail.attachment_name or path.name)
         del part["Content-Disposition"]
-        fallback = mail.fallback_name or f"attachment{path.suffix.lower()}"
-        part.set_raw("Content-Disposition", content_disposition(name, fallback))
+        part.set_raw("Content-Disposition", content_disposition(clean_header(shown), fallback))
     return msg
 
 

@@ -8,17 +8,13 @@ Used by the report's context (``report_context``) and the leader briefs.
 
 from __future__ import annotations
 
-import re
-
-from reporting.core.fileutil import clean_text
 from reporting.core.model import MISSING, RowResult
+from reporting.core.text import condense, one_line, unit_text  # noqa: F401 (the report imports them here)
 from reporting.merge.judge import num
 from reporting.taskbook.short_names import derive_short_title
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 TASK_CHARS = 50
-_SENTENCE_ENDS = "。；！？!?;\n"
-_CLAUSE_ENDS = "，、：,:"
 TITLE_EM = 20  # 二号 characters per line in the 156 mm type area
 
 
@@ -27,50 +23,6 @@ def share(part: int, total: int) -> str:
     if not total:
         return "0%"
     return f"{num(round(100 * part / total, 1))}%"
-
-
-def unit_text(text: str | None) -> str:
-    """Text from a unit: no XML-illegal characters, unified newlines, no empty lines."""
-    text = clean_text(str(text or "")).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
-
-
-def condense(text: str, limit: int) -> str:
-    """At most about ``limit`` characters of ``text``, ending at a sentence or clause end.
-
-    Whole sentences while they fit; else the first sentence up to its last clause end
-    within the limit (closed with "。"); a first clause longer than the limit is kept
-    whole rather than cut inside a word. Never a "……": the reader sees a complete
-    statement, the 汇总表 keeps the full text.
-    """
-    text = unit_text(text)
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind(ch, 0, limit + 1) for ch in _SENTENCE_ENDS)
-    if cut >= limit // 3:
-        return _closed(text[: cut + 1].rstrip("\n；;").rstrip())
-    clause = max(text.rfind(ch, 0, limit + 1) for ch in _CLAUSE_ENDS)
-    if clause >= limit // 3:
-        return text[:clause].rstrip() + "。"
-    ends = [i for i in (text.find(ch, limit) for ch in _SENTENCE_ENDS + _CLAUSE_ENDS) if i > 0]
-    end = min(ends) if ends else len(text)
-    return text[:end].rstrip() + "。"
-
-
-def _closed(text: str) -> str:
-    return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
-
-
-def one_line(text: str) -> str:
-    """A unit's lines as one run of text: a line that ends a sentence is followed directly,
-    any other line break becomes a "；" (never "。；")."""
-    out = ""
-    for line in unit_text(text).split("\n"):
-        if out and not out.endswith(("。", "！", "？", "；", "!", "?", ";")):
-            out += "；"
-        out += line
-    return out
 
 
 def body_text(text: str) -> str:
