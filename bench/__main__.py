@@ -59,6 +59,7 @@ def machine() -> str:
 
 
 def main() -> None:
+    started = time.perf_counter()
     only = sys.argv[1:]
     parts = [
         "# 性能\n",
@@ -84,8 +85,10 @@ def main() -> None:
             out += f"\n\n运行失败：\n```\n{proc.stderr.strip()[-2000:]}\n```"
         print(out, flush=True)
         parts.append(f"\n## {TITLES.get(name, name)}\n\n{out}\n\n（本节用时 {took:.0f} 秒）\n")
+    total = time.perf_counter() - started
+    parts.append(f"\n（整个 `make bench` 用时 {total / 60:.1f} 分钟。）\n")
     (ROOT / "docs" / "performance.md").write_text("".join(parts), encoding="utf-8")
-    print("已写入 docs/performance.md")
+    print(f"已写入 docs/performance.md（整个 make bench 用时 {total / 60:.1f} 分钟）")
 
 
 if __name__ == "__main__":

@@ -406,6 +406,7 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
+        self._batch = False  # inside batched(): records wait for the batch's commit
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
@@ -434,6 +435,17 @@ class Ledger:
 
     @contextmanager
     def transaction(self):
+        """All or nothing; inside ``batched`` a savepoint of the batch's transaction."""
+        if self._batch:
+            self.conn.execute("SAVEPOINT record")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO record")
+                self.conn.execute("RELEASE record")
+                raise
+            self.conn.execute("RELEASE record")
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -441,6 +453,35 @@ class Ledger:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def batched(self, size: int):
+        """Records committed ``size`` at a time (one disk sync each, not one per record):
+        call the yielded ``tick()`` after each. Whatever is recorded is committed when the
+        block ends, however it ends; a kill loses at most the last uncommitted records,
+        which the caller must be able to make again (a form written but not recorded is
+        built again; an inbox file not recorded is taken in again). Nothing may be sent
+        inside (``claim_send`` refuses). Inside a caller's transaction, that one decides."""
+        if self.conn.in_transaction:
+            yield lambda: None
+            return
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if done % size == 0:
+                self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._batch = True
+        try:
+            yield tick
+        finally:
+            self._batch = False
+            if self.conn.in_transaction:  # not when SQLite itself rolled back (disk full)
+                self.conn.execute("COMMIT")
 
     # -- steps -------------------------------------------------------------
     def step_done(self, period: PeriodKey, step: str) -> StepRecord | None:
@@ -509,6 +550,8 @@ class Ledger:
         """Claim one message before sending it: its claim id, or None when it was sent
         already or a live process is sending it. A failed send, or a claim left by a
         process that is gone, is claimed again."""
+        if self._batch:  # a claim must be on disk before the message leaves
+            raise RuntimeError("claim_send inside Ledger.batched")
         me = process_token()
         with self.transaction() as conn:
             row = conn.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 from reporting.core.states import Light, ReturnState, Status
@@ -124,7 +124,12 @@ class QuarterResult:
 
     # -- storage -------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+        return json.dumps(self.plain(), ensure_ascii=False, indent=1)
+
+    def plain(self) -> dict:
+        """``dataclasses.asdict(self)`` without its deep copy of every value (a city's
+        result spent seconds there); the same JSON."""
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> QuarterResult:
@@ -151,3 +156,19 @@ class UnitAnswers:
     unit: str
     lead: dict[str, Answer] = field(default_factory=dict)
     coop: dict[str, Answer] = field(default_factory=dict)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj):
+    names = _FIELDS.get(type(obj))
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {name: _plain(getattr(obj, name)) for name in names}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj

@@ -10,10 +10,10 @@ LibreOffice maps the names through ``reporting/fonts.conf``.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.indexed_list import IndexedList
-from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 GB2312 = 134  # font charset Excel writes for Chinese faces
@@ -76,6 +76,7 @@ def text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.1 for ch in text)
 
 
+@lru_cache(maxsize=8192)  # the same texts are measured again (guide notes, a row and its check)
 def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
     """Lines ``text`` (at ``size`` pt) takes when wrapped in a column of ``width`` units.
 
@@ -124,19 +125,6 @@ def print_scale_for(points: float, landscape: bool = True, limit: int = 100) -> 
     """The largest whole percent ≤ ``limit`` at which ``points`` of columns (at 100 %, see
     ``column_points``) fit the paper's width."""
     return max(10, min(limit, math.floor(printable_width(landscape) / points * 100)))
-
-
-class AutoHeightRow(RowDimension):
-    """A row with a starting height that is not marked custom, so Excel and WPS grow it
-    as the unit types (openpyxl marks every row with a height as custom)."""
-
-    @property
-    def customHeight(self):  # noqa: N802 (openpyxl's attribute name)
-        return False
-
-
-def auto_height(ws: Worksheet, row: int, height: float) -> None:
-    ws.row_dimensions[row] = AutoHeightRow(ws, index=row, ht=height)
 
 
 def page_setup(

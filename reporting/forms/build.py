@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Set
-from contextlib import contextmanager
-from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.packaging.custom import StringProperty
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.packaging.custom import CustomPropertyList, StringProperty
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.pagebreak import Break
 
 from reporting.core.calendar import period_calendar, weekday_cn
 from reporting.core.config import Settings
@@ -36,8 +31,8 @@ from reporting.core.periods import Period, chinese_date
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.states import Role
 from reporting.core.workspace import Workspace
+from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
-from reporting.documents.xlsx_save import save_workbook
 from reporting.forms import formspec as fs
 from reporting.taskbook.assignments import Assignments, ResolvedTask, UnitRows
 
@@ -169,7 +164,7 @@ def build_forms(
         jobs = [job for _, job in todo if job is not None]
         written = ordered_map(_write_job, ctx, jobs, count=len(jobs), workers=workers)
         at = now.isoformat(timespec="seconds")
-        with _batches(ledger) as flush:
+        with ledger.batched(LEDGER_BATCH) as flush:  # a form not recorded is built again
             for unit, job in todo:
                 if job is None:
                     summary.skipped_sent.append(unit)
@@ -221,31 +216,6 @@ def _write_job(ctx: FormContext, job: tuple) -> tuple[UnitForm | None, str]:
         return write_form(path, ctx, rows, previous), ""
     except (DubanError, OSError) as exc:
         return None, str(exc)
-
-
-@contextmanager
-def _batches(ledger: Ledger, size: int = LEDGER_BATCH):
-    """Form records committed ``size`` at a time (one disk sync each, not one per form),
-    and whatever is recorded when the run stops, however it stops: every record names a
-    form already written; a form written but not recorded is built again by the next run.
-    Inside a caller's transaction, that transaction decides."""
-    if ledger.conn.in_transaction:
-        yield lambda: None
-        return
-    recorded = 0
-
-    def flush() -> None:
-        nonlocal recorded
-        recorded += 1
-        if recorded % size == 0:
-            ledger.conn.execute("COMMIT")
-            ledger.conn.execute("BEGIN IMMEDIATE")
-
-    ledger.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield flush
-    finally:
-        ledger.conn.execute("COMMIT")
 
 
 def _refuse_broken_table(assignments: Assignments) -> None:
@@ -346,10 +316,8 @@ def write_form(
         rows.coop,
         generated_at=ctx.generated_at.isoformat(timespec="seconds"),
     )
-    wb = Workbook()
-    st.use_chinese_default_font(wb)
-    guide = wb.active
-    guide.title = fs.SHEET_GUIDE
+    wb = xd.Book(st.BODY)  # 宋体 the default font (xlsx_style.use_chinese_default_font)
+    guide = wb.create_sheet(fs.SHEET_GUIDE)  # first, filled last (styles in openpyxl's order)
     references = 0
     shown = {tid: text for tid, text in partners.items() if text} if rows.lead else {}
     id_rows: list[tuple[str, int, str, str]] = []
@@ -365,10 +333,9 @@ def write_form(
     _guide_sheet(guide, ident, ctx, rows, references)
     _id_sheet(wb, ident, id_rows, ctx)
     _lookup_sheet(wb, ctx)
-    _identify_workbook(wb, ident, ctx)
-    wb.active = 0
+    props, custom = _identify_workbook(wb, ident, ctx)
     try:
-        save_workbook(wb, path, ctx.generated_at)
+        xd.save(wb, path, ctx.generated_at, props, custom, ctx.password)
     except OSError as exc:
         raise FormError(
             f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
@@ -385,36 +352,17 @@ def write_form(
     )
 
 
-def _protect(ws, ctx: FormContext) -> None:
-    ws.protection.sheet = True
-    ws.protection.formatRows = False  # units may make a row taller for long text
-    ws.protection.formatColumns = False
-    if ctx.password:
-        ws.protection.password = ctx.password
+def _protect(ws: xd.Sheet, ctx: FormContext) -> None:
+    # locked cells; units may still make a row taller or a column wider for long text
+    ws.protected = True
+    ws.password = ctx.password
 
 
-def _put(ws, coord: str, value, font=st.BODY, align=None, fill=None, border=None, locked=True):
-    cell = ws[coord]
-    cell.value = safe_cell_text(value) if isinstance(value, str) else value
-    # Setting styles one by one hashes them against the workbook's lists (half the build
-    # time); a combination seen before in this workbook is copied as its index array.
-    cache = ws.parent.__dict__.setdefault("_duban_styles", {})
-    key = (id(font), id(align), id(fill), id(border), locked)
-    known = cache.get(key)
-    if known is not None:
-        cell._style = copy(known)
-        return cell
-    cell.font = font
-    if align is not None:
-        cell.alignment = align
-    if fill is not None:
-        cell.fill = fill
-    if border is not None:
-        cell.border = border
-    if not locked:
-        cell.protection = st.UNLOCKED
-    cache[key] = copy(cell._style)
-    return cell
+def _put(
+    ws: xd.Sheet, coord: str, value, font=st.BODY, align=None, fill=None, border=None, locked=True
+):
+    value = safe_cell_text(value) if isinstance(value, str) else value
+    ws.put(coord, value, font, align, fill, border, locked)
 
 
 def _task_sheet(
@@ -439,8 +387,7 @@ def _task_sheet(
     index = {c.key: i for i, c in enumerate(cols, 1)}
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
     for letter, col in zip(letters, cols, strict=True):
-        ws.column_dimensions[letter].width = col.width
-        ws.column_dimensions[letter].hidden = col.key in hidden
+        ws.column(letter, col.width, col.key in hidden)
 
     pages = print_pages(cols, hidden)
     hidden_at = {i for i, c in enumerate(cols, 1) if c.key in hidden}
@@ -448,7 +395,7 @@ def _task_sheet(
     role_cn = "牵头任务" if role == Role.LEAD else "配合任务"
     ws.merge_cells(f"A{fs.TITLE_ROW}:{page_col}{fs.TITLE_ROW}")
     _put(ws, fs.TITLE_CELL, f"{ctx.title}（{role_cn}）", st.TITLE, st.CENTER)
-    ws.row_dimensions[fs.TITLE_ROW].height = 36
+    ws.height(fs.TITLE_ROW, 36)
     header_values = {
         "unit": ident.unit,
         "period": ctx.period.full_label,
@@ -466,10 +413,9 @@ def _task_sheet(
             ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
         )
         if h.editable:  # a box to fill in; a merged range shows each covered cell's border
-            for c in ws[f"{h.value_cell}:{h.value_end or h.value_cell}"][0]:
-                c.border = st.GRID
+            ws.border(f"{h.value_cell}:{h.value_end or h.value_cell}", st.GRID)
     for row in range(fs.TITLE_ROW + 1, fs.HEADER_ROW):
-        ws.row_dimensions[row].height = 30
+        ws.height(row, 30)
 
     for letter, col in zip(letters, cols, strict=True):
         _put(
@@ -481,7 +427,7 @@ def _task_sheet(
             st.HEADER_FILL,
             st.GRID,
         )
-    ws.row_dimensions[fs.HEADER_ROW].height = st.row_height([(c.header, c.width) for c in cols], 30)
+    ws.height(fs.HEADER_ROW, st.row_height([(c.header, c.width) for c in cols], 30))
 
     dv = _validations(ctx)
     references = 0
@@ -499,7 +445,7 @@ def _task_sheet(
     dv["status"].add(_col_range(index["status"], last_row))
     for v in dv.values():
         if v.sqref:
-            ws.add_data_validation(v)
+            ws.validations.append(v)
 
     legend_row = last_row + 2
     ws.merge_cells(f"A{legend_row}:{page_col}{legend_row}")
@@ -517,20 +463,25 @@ def _task_sheet(
             "报送的进度、状态和进展摘要（全文见《配合单位反馈》），仅供参考，请吸收后填写本单位的报送内容。"
         )
     _put(ws, f"A{legend_row}", legend, st.BODY_GREY, st.WRAP_LEFT)
-    ws.row_dimensions[legend_row].height = st.row_height(
-        [(legend, sum(cols[i - 1].width for i in pages[0] if i not in hidden_at))], 30
+    ws.height(
+        legend_row,
+        st.row_height(
+            [(legend, sum(cols[i - 1].width for i in pages[0] if i not in hidden_at))], 30
+        ),
     )
 
     # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
-    ws.freeze_panes = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
+    ws.freeze = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
     _print_pages(ws, cols, pages, hidden_at, legend_row, last_row)
     if len(pages) > 1:  # the later pages carry no title row: each page says whose form it is
         # (on every page alike: LibreOffice ignores Excel's "different first page")
-        ws.oddHeader.left.text = f"{ident.unit}　{ctx.period.full_label}进展情况表（{role_cn}）"
-        ws.oddHeader.right.text = f"表单编号：{ident.form_id}"
-        for part in (ws.oddHeader.left, ws.oddHeader.right):
-            part.font, part.size = st.SONG, 9
-    ws.sheet_view.zoomScale = 90
+        ws.odd_header = (
+            f"{ident.unit}　{ctx.period.full_label}进展情况表（{role_cn}）",
+            f"表单编号：{ident.form_id}",
+            st.SONG,
+            9,
+        )
+    ws.zoom = 90
     _protect(ws, ctx)
     return references
 
@@ -582,7 +533,7 @@ def _print_pages(
         sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
     ]
     scale = st.print_scale_for(max(widths))
-    st.page_setup(ws, f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
+    ws.page_setup(f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
     first_end = get_column_letter(pages[0][-1])
     if len(pages) == 1:
         ws.print_area = f"A1:{get_column_letter(len(cols))}{legend_row}"
@@ -594,7 +545,7 @@ def _print_pages(
     ]
     ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
     for page in pages[:-1]:
-        ws.col_breaks.append(Break(id=page[-1]))  # break to the right of its last column
+        ws.col_breaks.append(page[-1])  # break to the right of its last column
 
 
 def _col_range(col: int, last_row: int) -> str:
@@ -692,7 +643,7 @@ def _data_row(
         _put(ws, coord, None, st.BODY, align, None, st.GRID, locked=False)
     # a starting height for the given text, not fixed: Excel and WPS grow the row as the
     # unit types, so a long answer prints in full
-    st.auto_height(ws, row, st.row_height(wrapped, MIN_DATA_ROW_PT))
+    ws.height(row, st.row_height(wrapped, MIN_DATA_ROW_PT), custom=False)
     return min(reference, 1)
 
 
@@ -754,11 +705,11 @@ def _validations(ctx: FormContext) -> dict[str, DataValidation]:
 
 
 def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -> None:
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 88
+    ws.column("A", 22)
+    ws.column("B", 88)
     ws.merge_cells("A1:B1")
     _put(ws, fs.GUIDE_CELLS["title"], f"{ctx.title}\n填报说明", st.GUIDE_TITLE, st.WRAP_CENTER)
-    ws.row_dimensions[1].height = 54
+    ws.height(1, 54)
     counts = []
     if rows.lead:
         counts.append(f"牵头任务 {len(rows.lead)} 项（见“{fs.SHEET_LEAD}”表）")
@@ -779,12 +730,12 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -
         _put(ws, f"A{row}", label, st.GUIDE_LABEL, st.WRAP_LEFT, border=st.GRID)
         font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
         _put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
-        ws.row_dimensions[row].height = 22
+        ws.height(row, 22)
     notes = _guide_notes(ctx, rows, references)
     row = fs.GUIDE_FIRST_NOTE_ROW
     ws.merge_cells(f"A{row}:B{row}")
     _put(ws, f"A{row}", "填报要求", st.GUIDE_LABEL, st.WRAP_LEFT)
-    ws.row_dimensions[row].height = 24
+    ws.height(row, 24)
     for i, (text, highlight) in enumerate(notes, 1):
         row += 1
         ws.merge_cells(f"A{row}:B{row}")
@@ -795,9 +746,9 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -
             st.GUIDE_NOTE if highlight else st.GUIDE_TEXT,
             st.WRAP_LEFT,
         )
-        ws.row_dimensions[row].height = st.row_height([(text, 110)], 22, line_pt=18, size=12)
+        ws.height(row, st.row_height([(text, 110)], 22, line_pt=18, size=12))
     ws.print_area = f"A1:B{row}"
-    st.page_setup(ws, None, landscape=False)
+    ws.page_setup(None, landscape=False)
     _protect(ws, ctx)
 
 
@@ -837,14 +788,13 @@ def _guide_notes(ctx: FormContext, rows: UnitRows, references: int) -> list[tupl
 
 def _id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
     ws = wb.create_sheet(fs.SHEET_ID)
-    ws.sheet_state = "hidden"
+    ws.state = "hidden"
     for col, text in zip("ABC", ("键", "值", "说明"), strict=True):
         _put(ws, f"{col}1", text, st.HEADER)
     for i, (key, value) in enumerate(ident.pairs()):
         row = fs.ID_FIRST_ROW + i
         _put(ws, f"A{row}", key)
-        ws[f"B{row}"].value = clean_text(value)  # never a formula: set as text below
-        ws[f"B{row}"].data_type = "s"
+        ws.set_text(f"B{row}", clean_text(value))  # never a formula
         _put(ws, f"C{row}", fs.ID_KEY_NOTES[key])
     head = fs.ID_ROWS_HEADER_ROW
     for col, text in zip("ABCD", fs.ID_ROWS_HEADER, strict=True):
@@ -852,34 +802,33 @@ def _id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
     for i, (sheet, row, task_id, fingerprint) in enumerate(id_rows, 1):
         for col, value in zip("ABCD", (sheet, row, task_id, fingerprint), strict=True):
             _put(ws, f"{col}{head + i}", value)
-    ws.column_dimensions["B"].width = 40
+    ws.column("B", 40)
     _protect(ws, ctx)
 
 
 def _lookup_sheet(wb, ctx: FormContext) -> None:
     ws = wb.create_sheet(fs.SHEET_LOOKUP)
-    ws.sheet_state = "hidden"
+    ws.state = "hidden"
     for i, choice in enumerate(fs.STATUS_CHOICES, 1):
         _put(ws, f"A{i}", choice)
-    wb.defined_names[fs.STATUS_NAME] = DefinedName(fs.STATUS_NAME, attr_text=fs.LOOKUP_RANGE)
+    wb.names.append((fs.STATUS_NAME, fs.LOOKUP_RANGE))
     _protect(ws, ctx)
 
 
-def _identify_workbook(wb, ident, ctx: FormContext) -> None:
+def _identify_workbook(
+    wb: xd.Book, ident, ctx: FormContext
+) -> tuple[DocumentProperties, CustomPropertyList]:
+    """The form's identity as a defined name and document properties; the workbook's
+    structure is protected when saved (sheets cannot be unhidden, renamed or deleted)."""
     text = clean_text(ident.encode()).replace('"', '""')
-    wb.defined_names[fs.IDENT_NAME] = DefinedName(fs.IDENT_NAME, attr_text=f'"{text}"')
+    wb.names.append((fs.IDENT_NAME, f'"{text}"'))
+    custom = CustomPropertyList()
     for key, prop in fs.CUSTOM_PROPS.items():
-        wb.custom_doc_props.append(
-            StringProperty(name=prop, value=clean_text(str(getattr(ident, key))))
-        )
-    props = wb.properties
+        custom.append(StringProperty(name=prop, value=clean_text(str(getattr(ident, key)))))
+    props = DocumentProperties()
     props.title = f"{ctx.title}（{clean_text(ident.unit)}）"
     props.subject = ident.form_id
     props.creator = ctx.office
     props.lastModifiedBy = ctx.office
     props.keywords = f"duban {ident.period} {ident.form_id}"
-    wb.security = WorkbookProtection(
-        lockStructure=True
-    )  # sheets cannot be unhidden, renamed or deleted
-    if ctx.password:
-        wb.security.workbookPassword = ctx.password
+    return props, custom

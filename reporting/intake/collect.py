@@ -77,6 +77,7 @@ from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
 
 LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
+LEDGER_BATCH = 50  # returns recorded per ledger commit (one disk sync each)
 OTHER_FILE = "其他文件"  # attachment kind of a mail's file that is neither form nor scan
 
 
@@ -252,19 +253,23 @@ def collect(
         for skip in skipped:
             (summary.failed if skip.retry else summary.skipped).append((skip.source, skip.reason))
         ahead = examine_ahead(intake, files, workers)
-        for path, source in files:
-            intake.ready = next(ahead, None)
-            try:
-                intake.take_in(path, source)
-            except OSError as exc:
-                summary.failed.append(
-                    (
-                        source,
-                        f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试",
+        # each file archived (on disk) before its record; an inbox file whose record a
+        # kill lost is taken in again by the next run
+        with ledger.batched(LEDGER_BATCH) as tick:
+            for path, source in files:
+                intake.ready = next(ahead, None)
+                try:
+                    intake.take_in(path, source)
+                except OSError as exc:
+                    summary.failed.append(
+                        (
+                            source,
+                            f"无法读取（{exc.strerror or exc}），请检查文件权限，下次运行时会重试",
+                        )
                     )
-                )
-            if progress:
-                progress(source)
+                tick()
+                if progress:
+                    progress(source)
     finally:
         if own_ledger:
             ledger.close()

@@ -19,6 +19,7 @@ characters) and is stored as text, never as a formula.
 
 from __future__ import annotations
 
+from copy import copy
 from pathlib import Path
 
 from reporting.core.config import Settings
@@ -397,6 +398,7 @@ def write_table(
     ws.row_dimensions[3].height = st.row_height(list(columns), 30)
     # one vertical alignment for the whole table: top; short columns centred across
     top_center = Alignment(wrap_text=True, horizontal="center", vertical="top")
+    styles: dict[tuple, object] = {}
     for r, values in enumerate(rows, 4):
         wrapped = []
         for c, value in enumerate(values, 1):
@@ -413,13 +415,23 @@ def write_table(
                 wrapped.append((text, width))
             else:
                 cell.value = value
-                if c in numbers and value is not None:
-                    cell.number_format = numbers[c]
+            fmt = numbers.get(c) if value is not None else None
+            light = LIGHT_FILLS.get(value) if c == light_col else None
+            # setting styles one by one hashes each against the workbook's lists (most of
+            # the sheet's cost); a combination seen before is copied as its index array
+            key = (fmt, width >= 14, light)
+            known = styles.get(key)
+            if known is not None:
+                cell._style = copy(known)
+                continue
+            if fmt is not None:
+                cell.number_format = fmt
             cell.font = st.BODY
             cell.border = st.GRID
             cell.alignment = st.WRAP_TOP if width >= 14 else top_center
-            if light_col is not None and c == light_col and value in LIGHT_FILLS:
-                cell.fill = PatternFill("solid", fgColor=LIGHT_FILLS[value])
+            if light is not None:
+                cell.fill = PatternFill("solid", fgColor=light)
+            styles[key] = copy(cell._style)
         ws.row_dimensions[r].height = st.row_height(wrapped, 20)
     if not rows:
         ws.merge_cells(f"A4:{last}4")

@@ -39,6 +39,7 @@ from reporting.report.wording import (
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 BODY_CHARS = 220
 ANNEX_CHARS = 40
+ANNEX_TABLE_ROWS = 100  # annex 1 is cut into tables of this many rows (LibreOffice's speed)
 ISSUE_CHARS = 60  # a unit's 存在问题 quoted in section 三
 CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
 
@@ -337,6 +338,10 @@ def build_context(
         "lagging": issues["lagging"],  # kept for templates the office edited
         "n_lagging": len(issues["lagging"]),
         "annex": annex,
+        "annex_parts": [
+            annex[i : i + ANNEX_TABLE_ROWS] for i in range(0, len(annex), ANNEX_TABLE_ROWS)
+        ]
+        or [[]],
         "unit_rows": unit_rows(result, today),
         "has_chart": has_chart,
         "chart": "",
