@@ -123,8 +123,10 @@ class QuarterResult:
         }
 
     # -- storage -------------------------------------------------------------
-    def to_json(self) -> str:
-        return json.dumps(self.plain(), ensure_ascii=False, indent=1)
+    def to_json(self, plain: dict | None = None) -> str:
+        """merged.json's text: ``json.dumps(…, ensure_ascii=False, indent=1)`` of ``plain``
+        (default ``self.plain()``), written by ``indented_json`` (same text, faster)."""
+        return indented_json(self.plain() if plain is None else plain)
 
     def plain(self) -> dict:
         """``dataclasses.asdict(self)`` without its deep copy of every value (a city's
@@ -172,3 +174,70 @@ def _plain(obj):
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items()}
     return obj
+
+
+_escape = json.encoder.encode_basestring  # C, as json.dumps(ensure_ascii=False) escapes
+
+
+def indented_json(value) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=1)`` for plain data (str keys; str,
+    int, float, bool, None, lists, dicts): the same text without the pure-Python encoder
+    the standard library uses whenever an indent is asked for (a city's result spent
+    seconds there)."""
+    out: list[str] = []
+    try:
+        _indented(value, out, "\n")
+    except TypeError:  # a key that is not text: the standard library's way
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return "".join(out)
+
+
+def _indented(value, out: list[str], nl: str) -> None:
+    if isinstance(value, str):
+        out.append(_escape(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = nl + " "
+        first = True
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(key)
+            out.append(("{" if first else ",") + inner + _escape(key) + ": ")
+            first = False
+            _indented(item, out, inner)
+        out.append(nl + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = nl + " "
+        first = True
+        for item in value:
+            out.append(("[" if first else ",") + inner)
+            first = False
+            _indented(item, out, inner)
+        out.append(nl + "]")
+    else:  # anything else: exactly what json would do with it
+        out.append(json.dumps(value, ensure_ascii=False))
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == -float("inf"):
+        return "-Infinity"
+    return float.__repr__(value)

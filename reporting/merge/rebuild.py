@@ -92,7 +92,8 @@ def merge_period(
         deadline=deadline.isoformat(),
         generated_at="",
     )
-    digest = _digest(result, returns)
+    data = result.plain()  # what merged.json holds, apart from generated_at
+    digest = _digest(data, returns)
     state = ledger.merge_state(period)
     json_path, xlsx_path = workspace.merged_json(period), workspace.merged_xlsx(period)
     if (
@@ -104,9 +105,9 @@ def merge_period(
     ):
         result.generated_at = state["generated_at"]
         return result, False
-    result.generated_at = now.isoformat(timespec="seconds")
+    result.generated_at = data["generated_at"] = now.isoformat(timespec="seconds")
     write_summary(result, returns, xlsx_path, settings)
-    atomic_write_text(json_path, result.to_json())
+    atomic_write_text(json_path, result.to_json(data))
     ledger.record_merge(period, digest, result.generated_at)
     return result, True
 
@@ -155,9 +156,9 @@ def readable_result(path: Path, period: Period) -> bool:
         return False
 
 
-def _digest(result: QuarterResult, returns: list) -> str:
+def _digest(result: dict, returns: list) -> str:
     payload = {
-        "result": result.plain(),  # what merged.json holds
+        "result": result,  # QuarterResult.plain(), what merged.json holds
         "returns": [
             [r["sha256"], r["state"], r["unit"], r["source"], r["problems"], r["received_at"]]
             for r in returns
