@@ -82,6 +82,22 @@ def _class(obj) -> int:
     return known[0]
 
 
+def cell_xml(ref: str, s: str, value, kind: str) -> str:
+    """One ``<c>`` as openpyxl's lxml cell writer writes it (``s``: the style attribute or
+    ""; ``kind``: openpyxl's data type "s", "e" or "n"): text inline, an error code or a
+    number as a value, an empty element for no value."""
+    if kind == "s":
+        if value == "":
+            return f'<c r="{ref}"{s} t="inlineStr"></c>'
+        space = ' xml:space="preserve"' if value != value.strip() else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(value)}</t></is></c>'
+    if value is None:
+        return f'<c r="{ref}"{s} t="{kind}"></c>'
+    if kind == "e":
+        return f'<c r="{ref}"{s} t="e"><v>{_text(value)}</v></c>'
+    return f'<c r="{ref}"{s} t="n"><v>{safe_string(value)}</v></c>'
+
+
 class _Styles:
     """One of openpyxl's per-workbook style lists: equal objects share an index, new ones
     are appended in order of first use."""
@@ -164,7 +180,7 @@ class Sheet:
         self.book = book
         self.title = title
         self.state = "visible"
-        self.cells: dict[tuple[int, int], list] = {}  # (row, col) -> [value, style, text?]
+        self.cells: dict[tuple[int, int], list] = {}  # (row, col) -> [value, style, type]
         self.covered: set[tuple[int, int]] = set()  # merged cells openpyxl keeps
         self.rows: dict[int, tuple[float, bool]] = {}  # row -> (height, custom)
         self.cols: dict[int, tuple[float, bool]] = {}  # column -> (width, hidden)
@@ -189,13 +205,14 @@ class Sheet:
         cell = self.cells.get((row, col))
         base = cell[1] if cell else NO_STYLE
         style = self.book.style(base, font, align, fill, border, locked)
-        self.cells[row, col] = [value, style, isinstance(value, str)]
+        kind = ("e" if value in ERROR_CODES else "s") if isinstance(value, str) else "n"
+        self.cells[row, col] = [value, style, kind]  # openpyxl's data type for the value
 
     def set_text(self, coord: str, value: str) -> None:
         """An unstyled cell that is text whatever it starts with (no formula)."""
         row, col = coordinate_to_tuple(coord)
         cell = self.cells.get((row, col))
-        self.cells[row, col] = [value[:MAX_TEXT], cell[1] if cell else NO_STYLE, True]
+        self.cells[row, col] = [value[:MAX_TEXT], cell[1] if cell else NO_STYLE, "s"]
 
     def border(self, ref: str, border: Border) -> None:
         """``border`` on every cell of ``ref`` (each covered cell of a merge shows it)."""
@@ -204,14 +221,14 @@ class Sheet:
             for col in range(min_col, max_col + 1):
                 cell = self.cells.get((row, col))
                 if cell is None:
-                    cell = self.cells[row, col] = [None, NO_STYLE, False]
+                    cell = self.cells[row, col] = [None, NO_STYLE, "n"]
                 cell[1] = self.book.with_border(cell[1], border)
 
     def merge_cells(self, ref: str) -> None:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         self.merges.add((min_row, min_col, max_row, max_col))
         if (min_row, min_col) not in self.cells:
-            self.cells[min_row, min_col] = [None, NO_STYLE, False]
+            self.cells[min_row, min_col] = [None, NO_STYLE, "n"]
         for row in range(min_row, max_row + 1):
             for col in range(min_col, max_col + 1):
                 if (row, col) != (min_row, min_col):
@@ -262,24 +279,9 @@ class Sheet:
                 parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}" customHeight="1">')
             else:
                 parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}">')
-            for col, (value, style, is_text) in sorted(by_row[row], key=lambda c: c[0]):
-                ref = f"{get_column_letter(col)}{row}"
+            for col, (value, style, kind) in sorted(by_row[row], key=lambda c: c[0]):
                 s = f' s="{xf(style)}"' if style != NO_STYLE else ""
-                if is_text:
-                    if value in ERROR_CODES:
-                        parts.append(f'<c r="{ref}"{s} t="e"><v>{_text(value)}</v></c>')
-                        continue
-                    if value == "":
-                        parts.append(f'<c r="{ref}"{s} t="inlineStr"></c>')
-                        continue
-                    space = ' xml:space="preserve"' if value != value.strip() else ""
-                    parts.append(
-                        f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_text(value)}</t></is></c>'
-                    )
-                elif value is None:
-                    parts.append(f'<c r="{ref}"{s} t="n"></c>')
-                else:
-                    parts.append(f'<c r="{ref}"{s} t="n"><v>{safe_string(value)}</v></c>')
+                parts.append(cell_xml(f"{get_column_letter(col)}{row}", s, value, kind))
             parts.append("</row>")
         parts.append("</sheetData>")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED
 
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -22,6 +23,62 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from reporting.core.fileutil import FixedTimeZip, atomic_save
+
+
+class _FastRowsWriter(WorksheetWriter):
+    """openpyxl's worksheet writer with the rows written as text, the same bytes
+    (``xlsx_direct.cell_xml``): lxml writing each cell as an element was most of a large
+    sheet's cost (the 汇总表). A sheet with anything else in its cells (formulas, dates,
+    rich text, comments) is written by openpyxl itself."""
+
+    def write_rows(self):
+        data = _sheet_data(self.ws)
+        if data is None:
+            return super().write_rows()
+        xf = self.xf.send(True)
+        xf.flush()  # what lxml holds goes out before the rows
+        self.out.write(data)
+        self.xf.send(None)
+
+
+def _sheet_data(ws) -> bytes | None:
+    from collections import defaultdict
+
+    from reporting.documents.xlsx_direct import cell_xml
+
+    rows: dict[int, list] = defaultdict(list)
+    for (row, _), cell in sorted(ws._cells.items()):
+        rows[row].append(cell)
+    for row in ws.row_dimensions.keys() - rows.keys():
+        rows[row] = []
+    dims = ws.row_dimensions
+    parts = ["<sheetData>"]
+    for row, cells in sorted(rows.items()):
+        attrs = {"r": f"{row}"}
+        attrs.update(dims.get(row, {}))
+        parts.append("<row" + "".join(f' {k}="{escape(v, _QUOTE)}"' for k, v in attrs.items()))
+        parts.append(">")
+        for cell in cells:
+            if cell._comment is not None:
+                return None
+            value, kind = cell._value, cell.data_type
+            if value is None and not cell.has_style:
+                continue
+            if not (
+                (kind in ("s", "e") and type(value) is str)
+                or (kind == "n" and (value is None or type(value) in (int, float)))
+            ):
+                return None
+            s = f' s="{cell.style_id}"' if cell.has_style else ""
+            if cell.hyperlink:
+                ws._hyperlinks.append(cell.hyperlink)
+            parts.append(cell_xml(cell.coordinate, s, value, kind))
+        parts.append("</row>")
+    parts.append("</sheetData>")
+    return "".join(parts).encode("ascii")
+
+
+_QUOTE = {'"': "&quot;"}
 
 
 class _MemoryExcelWriter(ExcelWriter):
@@ -34,7 +91,7 @@ class _MemoryExcelWriter(ExcelWriter):
         ws._drawing.charts = ws._charts
         ws._drawing.images = ws._images
         out = io.BytesIO()
-        writer = WorksheetWriter(ws, out=out)
+        writer = _FastRowsWriter(ws, out=out)
         writer.write()
         ws._rels = writer._rels
         self._archive.writestr(ws.path[1:], out.getvalue())
