@@ -332,6 +332,36 @@ def test_the_copy_keeps_the_print_rules(copy_form):
     assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}" and ws.print_title_cols == "$A:$C"
     legend = ws.cell(fs.FIRST_DATA_ROW + len(partner_cells(ws.parent)) + fs.LEGEND_GAP - 1, 1).value
     assert "配合单位反馈（供参考）" in legend and "截至3月27日17时" in legend
+    guide = openpyxl.load_workbook(path)[fs.SHEET_GUIDE]
+    notes = [c.value for c in guide["A"] if isinstance(c.value, str)]
+    assert any("随《配合单位反馈》发送的更新版" in n and "截至3月27日17时" in n for n in notes)
+
+
+def test_the_original_form_says_nothing_of_partners(tmp_path):
+    """Built at quarter start: the column hidden, no legend or guide note about it."""
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
+    period = Period(2024, 1)
+    build_forms(
+        app.settings,
+        app.assignments,
+        app.workspace,
+        period,
+        units=[LEAD],
+        now=period_calendar(period, app.settings.deadline).coop_due,
+    )
+    wb = openpyxl.load_workbook(app.workspace.form_path(period, LEAD))
+    ws = wb[fs.SHEET_LEAD]
+    assert ws.column_dimensions[
+        openpyxl.utils.get_column_letter(fs.column_index("partners"))
+    ].hidden
+    texts = [
+        c.value
+        for sheet in wb
+        for row in sheet.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    ]
+    assert not any("配合单位反馈（供参考）" in t for t in texts if t != HEADER)
 
 
 @office

@@ -330,7 +330,8 @@ def write_form(
                 (sheet, fs.FIRST_DATA_ROW + i, r.id, r.task.fingerprint())
                 for i, r in enumerate(task_rows)
             ]
-    _guide_sheet(guide, ident, ctx, rows, references)
+    partner_rows = sum(1 for r in rows.lead if r.id in shown)
+    _guide_sheet(guide, ident, ctx, rows, references, partner_rows)
     _id_sheet(wb, ident, id_rows, ctx)
     _lookup_sheet(wb, ctx)
     props, custom = _identify_workbook(wb, ident, ctx)
@@ -348,7 +349,7 @@ def write_form(
         lead_rows=len(rows.lead),
         coop_rows=len(rows.coop),
         reference_rows=references,
-        partner_rows=sum(1 for r in rows.lead if r.id in shown),
+        partner_rows=partner_rows,
     )
 
 
@@ -704,7 +705,9 @@ def _validations(ctx: FormContext) -> dict[str, DataValidation]:
     }
 
 
-def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -> None:
+def _guide_sheet(
+    ws, ident, ctx: FormContext, rows: UnitRows, references: int, partners: int = 0
+) -> None:
     ws.column("A", 22)
     ws.column("B", 88)
     ws.merge_cells("A1:B1")
@@ -731,7 +734,7 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -
         font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
         _put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
         ws.height(row, 22)
-    notes = _guide_notes(ctx, rows, references)
+    notes = _guide_notes(ctx, rows, references, partners)
     row = fs.GUIDE_FIRST_NOTE_ROW
     ws.merge_cells(f"A{row}:B{row}")
     _put(ws, f"A{row}", "填报要求", st.GUIDE_LABEL, st.WRAP_LEFT)
@@ -752,7 +755,9 @@ def _guide_sheet(ws, ident, ctx: FormContext, rows: UnitRows, references: int) -
     _protect(ws, ctx)
 
 
-def _guide_notes(ctx: FormContext, rows: UnitRows, references: int) -> list[tuple[str, bool]]:
+def _guide_notes(
+    ctx: FormContext, rows: UnitRows, references: int, partners: int = 0
+) -> list[tuple[str, bool]]:
     """The 填报说明 notes from ``templates/form_guide.txt.j2`` (wording the office edits).
 
     Notes are separated by blank lines; a note starting with "! " is highlighted.
@@ -775,6 +780,8 @@ def _guide_notes(ctx: FormContext, rows: UnitRows, references: int) -> list[tupl
             "previous": ctx.previous_label,
             "status_rule": ctx.status_rule,
             "has_coop": bool(rows.coop),
+            "partners": partners,
+            "partners_as_of": ctx.partners_as_of,
             "contact": ctx.contact,
         },
     )
