@@ -41,6 +41,8 @@ COMMANDS = {
     "run": "run",
     "schedule": "schedule",
     "demo": "demo",
+    # damage
+    "recover": "recover",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

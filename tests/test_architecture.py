@@ -31,6 +31,7 @@ STAGES = (
     "report",
     "assess",
     "sample",
+    "recover",
 )
 
 CLOCK_CALLS = {

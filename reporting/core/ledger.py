@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from reporting.core.records import (
     StepRecord,
 )
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, ReturnState
+from reporting.core.workspace import LEDGER_NAME, Workspace
 
 PeriodKey = Period | str  # the ledger stores periods as text (2024Q1)
 
@@ -400,9 +402,55 @@ def _cannot_write(exc: sqlite3.DatabaseError) -> bool:
     return any(s in text for s in ("disk i/o error", "disk is full", "readonly", "read-only"))
 
 
+def newest_copy(path: Path) -> tuple[Path, str] | None:
+    """The newest copy of the ledger at ``path`` under ``backups/`` and when it was taken
+    (from its name ``ledger-20240329-085950.sqlite``), or None."""
+    copies = _copies(path.parent / "backups")
+    if not copies:
+        return None
+    m = re.match(r"ledger-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)", copies[-1].name)
+    when = f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}:{m[6]}" if m else "时间不详"
+    return copies[-1], when
+
+
+def way_back(path: Path) -> str:
+    """How to get the ledger at ``path`` back, for the user: restore the newest copy (named,
+    with its time), or rebuild it from the files on disk (``duban recover``)."""
+    copy = newest_copy(path)
+    rebuild = (
+        "按磁盘上的归档、表格和发件箱重建台账：运行 duban recover"
+        "（不会发送任何邮件；无法确认的发送会列出，之后发提醒前先用 --dry-run 核对）"
+    )
+    if copy is None:
+        return f"恢复办法：{path.parent / 'backups'} 里没有台账备份，请{rebuild}"
+    return (
+        f"恢复办法：① 用备份恢复——最新的备份是 {copy[0]}（{copy[1]} 写入前所备），"
+        f"把它复制为 {path}（同时删除旁边的 {path.name}-wal、{path.name}-shm）；"
+        "此后收到的文件下次 duban collect 会补收，但此后发出的通知、回执不在备份里，"
+        f"再发送前先用 --dry-run 核对；② 或者{rebuild}"
+    )
+
+
+def missing_message(path: Path, evidence: list[Path]) -> str:
+    shown = "、".join(str(p) for p in evidence)
+    return (
+        f"台账 {path} 不存在，但数据目录 {path.parent} 里已有以往的数据（如 {shown}）："
+        "台账可能被误删或移走。为免把已报送的单位显示为“未报送”、重复发送通知和回执，"
+        f"duban 不会新建空台账。{way_back(path)}"
+    )
+
+
 class Ledger:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, create: bool = False):
+        """Open (and migrate) the ledger at ``path``. The data dir's ``ledger.sqlite`` is
+        created only in a data dir without earlier data (``Workspace.earlier_data``), or
+        with ``create`` (``duban recover`` building a new one): a lost ledger is an error
+        with the way back, never silently a new empty one."""
         self.path = Path(path)
+        if not create and self.path.name == LEDGER_NAME and not self.path.exists():
+            evidence = Workspace(self.path.parent).earlier_data()
+            if evidence:
+                raise LedgerError(missing_message(self.path, evidence))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
@@ -419,9 +467,7 @@ class Ledger:
                     "请腾出空间或检查权限后重新运行（台账未改动）"
                 ) from None
             raise LedgerError(
-                f"台账 {self.path} 已损坏，无法打开（{exc}）。请从备份恢复该文件"
-                f"（duban 每次写入前备份在 {self.path.parent / 'backups'}，取最新的 ledger-*.sqlite 复制回来）；"
-                "没有备份时可把它改名移开，再运行 duban collect --rebuild 从归档重新读取各单位报回的文件"
+                f"台账 {self.path} 已损坏，无法打开（{exc}）。{way_back(self.path)}"
             ) from None
 
     def close(self) -> None:

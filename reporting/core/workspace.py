@@ -9,18 +9,23 @@
 <data>/2024Q1/report/                      .docx / .pdf
 <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
 <data>/outbox/                             messages written instead of sent (demo)
+<data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
 <data>/scheduler.sqlite, scheduler.lock, logs/
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from reporting.core.fileutil import safe_filename
 from reporting.core.lock import lock_path
 from reporting.core.periods import Period
+
+LEDGER_NAME = "ledger.sqlite"
+PERIOD_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Workspace:
 
     @property
     def ledger_path(self) -> Path:
-        return self.root / "ledger.sqlite"
+        return self.root / LEDGER_NAME
 
     @property
     def backups_dir(self) -> Path:
@@ -87,3 +92,33 @@ class Workspace:
 
     def reminders_dir(self, period: Period) -> Path:
         return self.period_dir(period) / "reminders"
+
+    def period_dirs(self) -> list[Path]:
+        """The period folders present (``2024Q1`` …), in order."""
+        try:
+            found = [p for p in self.root.iterdir() if PERIOD_DIR.match(p.name) and p.is_dir()]
+        except OSError:
+            return []
+        return sorted(found, key=lambda p: p.name)
+
+    def earlier_data(self, limit: int = 3) -> list[Path]:
+        """Files that only a ledger-keeping run leaves behind (forms, merged results, reports,
+        archived returns, sent mail, ledger copies): when they exist and the ledger does not,
+        the ledger was lost, and a fresh empty one would show every unit as 未报送. Files
+        dropped into an inbox do not count (the office may do that before the first run)."""
+        found: list[Path] = []
+
+        def first(folder: Path, pattern: str) -> None:
+            if len(found) < limit:
+                try:
+                    found.extend(p for p in sorted(folder.glob(pattern))[:1] if p.is_file())
+                except OSError:
+                    pass
+
+        first(self.backups_dir, "ledger-*.sqlite")
+        for period_dir in self.period_dirs():
+            for pattern in ("merged.json", "汇总表.xlsx", "forms/*.xlsx", "report/*.docx"):
+                first(period_dir, pattern)
+        first(self.archive_dir, "*/[0-9a-f]*")
+        first(self.outbox_dir, "*.eml")
+        return found[:limit]

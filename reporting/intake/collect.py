@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -56,6 +56,7 @@ from reporting.core.states import Level, ReturnState
 from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
 from reporting.intake.ahead import Ahead, examine_ahead
+from reporting.intake.arrivals import Arrival, read_arrival, write_arrival
 from reporting.intake.identify import unit_from_name
 from reporting.intake.inbox import (
     Skipped,
@@ -291,6 +292,7 @@ class _Intake:
         self.previous = previous_answers(previous_result(workspace, period)[0])
         self.limits = Limits.from_settings(settings.intake)
         self.ready: Ahead | None = None  # the current inbox file, examined ahead
+        self.seq = 0  # intake order within this run (``arrivals``)
 
     def known(self, sha: str) -> bool:
         return self.ledger.has_return(self.period, sha) or self.ledger.has_attachment(
@@ -313,8 +315,37 @@ class _Intake:
                 (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
             )
             return
-        if is_message(stored):
-            self.take_mail(stored, sha, source, received, trusted=fetched is not None)
+        known = read_arrival(stored, str(self.period))
+        if known is not None:  # taken in before (a saved mail is read on every run): as then
+            self.take_stored(stored, known)
+            return
+        self.seq += 1
+        arrival = Arrival(
+            period=str(self.period),
+            sha256=sha,
+            source=source,
+            name=path.name,
+            kind="mail" if is_message(stored) else "file",
+            first_seen=received.isoformat(),
+            trusted=fetched is not None,
+            taken_at=self.now.isoformat(),
+            seq=self.seq,
+        )
+        write_arrival(stored, arrival)  # before any ledger row: ``duban recover`` replays it
+        self.take_stored(stored, arrival)
+
+    def replay(self, stored: Path, arrival: Arrival) -> None:
+        """Take in an archived file again as it was first taken in (``duban recover``)."""
+        if self.known(arrival.sha256):
+            self.summary.known.append(arrival.source)
+            return
+        self.take_stored(stored, arrival)
+
+    def take_stored(self, stored: Path, arrival: Arrival) -> None:
+        sha, source = arrival.sha256, arrival.source
+        received = datetime.fromisoformat(arrival.first_seen)
+        if arrival.kind == "mail":
+            self.take_mail(stored, sha, source, received, trusted=arrival.trusted, arrival=arrival)
             return
         if is_outlook_msg(stored, self.limits):  # the office's way of saving, not the unit's fault
             text = (
@@ -330,11 +361,19 @@ class _Intake:
             self.examine(stored, sha, source, received)
 
     def take_mail(
-        self, stored: Path, sha: str, source: str, fallback: datetime, *, trusted: bool = False
+        self,
+        stored: Path,
+        sha: str,
+        source: str,
+        fallback: datetime,
+        *,
+        trusted: bool = False,
+        arrival: Arrival,
     ) -> None:
         """A saved email: each attached file is taken in as if it had been saved into the inbox,
-        received when the mail was sent (its sane ``Date:``) — or at ``fallback`` when that is
-        ``trusted`` (the office server's INTERNALDATE)."""
+        received at our receipt time (``received_time``) — or at ``fallback`` when that is
+        ``trusted`` (the office server's INTERNALDATE). The time decided is kept in its
+        ``arrival`` before the ledger (a replay uses it as decided)."""
         try:
             mail = read_message(stored, self.limits)
         except MailError as exc:
@@ -343,12 +382,18 @@ class _Intake:
         seen = self.ledger.file(sha)
         # fetched from the office mailbox: the server's INTERNALDATE comes first
         recorded = datetime.fromisoformat(seen["received_at"]) if seen is not None else None
+        if arrival.received_at:  # replayed: the time decided when it was first taken in
+            recorded = datetime.fromisoformat(arrival.received_at)
         received, _ = received_time(
             mail,
             first_seen=fallback,
             trusted_hosts=self.settings.intake.trusted_hosts,
             recorded=fallback if trusted else recorded,
         )
+        if not arrival.received_at:
+            write_arrival(
+                stored, replace(arrival, received_at=received.isoformat(), sender=mail.sender)
+            )
         self.ledger.record_file(
             sha, stored.stat().st_size, source, received.isoformat(timespec="seconds"), str(stored)
         )
@@ -535,3 +580,24 @@ class _Intake:
             **ident,
         )
         self.summary.new.append(FileOutcome(source, sha, state, unit, late, when, problems))
+
+
+def replay_arrivals(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    period: Period | str,
+    arrivals: list[tuple[Arrival, Path]],
+    *,
+    ledger: Ledger,
+    now: datetime,
+) -> CollectSummary:
+    """Take in archived files again in their recorded order, each as it was first taken in
+    (its source, our receipt time, the same identification and checks): ``duban recover``
+    rebuilding a lost ledger. Writes only to ``ledger`` (and the archive's copies)."""
+    period = Period.parse(period)
+    summary = CollectSummary(period=period, inbox=workspace.inbox_dir(period))
+    intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
+    for arrival, stored in arrivals:
+        intake.replay(stored, arrival)
+    return summary

@@ -8,11 +8,14 @@ rejected with its problems) and is merged like any other; rejected → 退回 wi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reporting.core.exceptions import IntakeError
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
+from reporting.intake.arrivals import read_decision, write_decision
 
 SENDER_CODE = "sender_unverified"
 
@@ -63,6 +66,13 @@ def decide(
         )
         state = ReturnState.REJECTED
         problems = [*kept, note.to_dict()]
+    kept_file = ledger.file(row["sha256"])
+    if kept_file is not None:  # before the ledger: ``duban recover`` applies it again
+        write_decision(
+            Path(kept_file.archive_path),
+            str(period),
+            {"accept": accept, "reason": reason.strip(), "by": by, "at": at},
+        )
     ledger.decide_review(
         return_id,
         "accepted" if accept else "rejected",
@@ -74,3 +84,26 @@ def decide(
     )
     word = "采用" if accept else "退回"
     return f"已{word}编号 {return_id}：{row['unit']}，{row['source']}（处理人 {by}）"
+
+
+def redo_decisions(ledger: Ledger, period: Period | str) -> list[str]:
+    """Apply the decisions kept beside held returns' copies again (a rebuilt ledger): the
+    lines saying what was applied."""
+    done = []
+    for row in held_returns(ledger, period):
+        kept_file = ledger.file(row["sha256"])
+        found = read_decision(Path(kept_file.archive_path), str(period)) if kept_file else None
+        if found is None:
+            continue
+        done.append(
+            decide(
+                ledger,
+                period,
+                row["id"],
+                accept=bool(found.get("accept")),
+                reason=str(found.get("reason", "")) or "（原因未记录）",
+                by=str(found.get("by", "")),
+                at=str(found.get("at", "")),
+            )
+        )
+    return done
