@@ -82,6 +82,7 @@ def moved(what: str, before: int, after: int) -> str:
 
 
 def write_merged(app, period: Period, result) -> None:
+    app.ledger().close()  # the ledger first, as in a real data dir (else it counts as lost)
     path = app.workspace.merged_json(period)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(result.to_json(), encoding="utf-8")

@@ -1,0 +1,321 @@
+"""A lost or damaged ledger: a Chinese error with the way back (the newest backup, or
+``duban recover``), never a silent new empty ledger; ``duban recover`` rebuilds it from the
+forms, the archive's arrival records and the outbox — sending nothing, then and after."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from remind_helpers import Handler, SmtpServers, free_port
+from test_intake_collect import put
+from test_sender_check import OTHER, forged
+from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
+
+from reporting.core.calendar import period_calendar
+from reporting.core.ledger import Ledger
+from reporting.core.model import QuarterResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def drop_ledger(data_dir: Path) -> None:
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (data_dir / name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def collected(app, duban, tmp_path):
+    """UNIT's valid return dropped into the inbox, OTHER's mailbox sending UNIT's form
+    (held, then accepted by the office), OTHER's own return late: three arrivals."""
+    forms = make_forms(app, [UNIT, OTHER])
+    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
+    inbox = app.workspace.inbox_dir(PERIOD)
+    put(
+        fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=2)
+    )
+    put(
+        forged(app, forms, tmp_path, inbox).rename(inbox / "held.eml"), deadline - timedelta(days=1)
+    )
+    put(
+        fill(forms[OTHER], inbox / "late.xlsx", valid_answers(app, OTHER)),
+        deadline + timedelta(days=1),
+    )
+    r = duban("collect", "--period", str(PERIOD))
+    assert r.code == 0, r.output
+    with Ledger(app.workspace.ledger_path) as ledger:
+        (held,) = [row for row in ledger.returns(PERIOD) if row.state == "held"]
+    r = duban("review", "--period", str(PERIOD), "--accept", str(held.id))
+    assert r.code == 0, r.output
+    return app
+
+
+def ledger_rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+# -- a lost ledger is an error, not a new empty one ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--period", "2024Q1"),
+        ("collect", "--period", "2024Q1"),
+        ("remind", "--period", "2024Q1", "--stage", "通知"),
+        ("forms", "--period", "2024Q1"),
+        ("review", "--period", "2024Q1"),
+        ("run", "--period", "2024Q1"),
+        ("status",),
+    ],
+    ids=lambda a: "-".join(a[:1] + a[3:]),
+)
+def test_a_deleted_ledger_next_to_period_data_is_an_error_with_the_way_back(
+    collected, duban, data_dir, args
+):
+    drop_ledger(data_dir)
+    r = duban(*args)
+    assert r.code == 1, r.output
+    assert "程序内部出错" not in r.output
+    ledger = data_dir / "ledger.sqlite"
+    assert f"台账 {ledger} 不存在" in r.err and "已有以往的数据" in r.err
+    newest = max((data_dir / "backups").glob("ledger-*.sqlite"), key=lambda p: p.stat().st_mtime_ns)
+    assert f"最新的备份是 {newest}" in r.err and "duban recover" in r.err
+    assert not ledger.exists()  # nothing created behind the user's back
+
+
+def test_without_any_backup_the_message_names_only_the_rebuild(app, duban, data_dir):
+    make_forms(app, [UNIT])
+    drop_ledger(data_dir)
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 1 and "里没有台账备份" in r.err and "运行 duban recover" in r.err
+    assert "forms" in r.err  # names the earlier data it found
+
+
+def test_a_fresh_data_dir_still_just_works(app, duban, data_dir):
+    inbox = app.workspace.inbox_dir(PERIOD)  # files dropped in before the first run: fine
+    inbox.mkdir(parents=True)
+    (inbox / "早到的.xlsx").write_bytes(b"not yet")
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0, r.output
+    assert (data_dir / "ledger.sqlite").exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_ledger_is_an_error_with_the_same_way_back(collected, duban, data_dir, damage):
+    ledger = data_dir / "ledger.sqlite"
+    conn = sqlite3.connect(ledger)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    good = ledger.read_bytes()
+    drop_ledger(data_dir)
+    ledger.write_bytes(os.urandom(5000) if damage == "garbage" else good[: len(good) // 3])
+    for args in (("status", "--period", "2024Q1"), ("collect", "--period", "2024Q1")):
+        r = duban(*args)
+        assert r.code == 1, r.output
+        assert "程序内部出错" not in r.output
+        assert f"台账 {ledger} 已损坏" in r.err and "duban recover" in r.err
+        assert "最新的备份是" in r.err
+    r = duban("recover")
+    assert r.code == 0, r.output
+    assert "（已损坏）已按磁盘上的表格、归档和发件箱重建" in r.out
+    (kept,) = (data_dir / "backups").glob("damaged-ledger-*.sqlite")
+    assert kept.read_bytes()[:100] == ledger.read_bytes()[:100] or kept.stat().st_size > 0
+    # the damaged copy is never offered as the backup to restore
+    assert not any("damaged" in p.name for p in (data_dir / "backups").glob("ledger-*.sqlite"))
+    assert duban("status", "--period", "2024Q1").code == 0
+
+
+# -- the rebuild ---------------------------------------------------------------------------
+
+
+def test_arrivals_are_kept_beside_the_archived_copies(collected, data_dir):
+    records = sorted((data_dir / "archive").glob("*/*.2024Q1.json"))
+    arrivals = [json.loads(p.read_text(encoding="utf-8")) for p in records]
+    by_name = {a["name"]: a for a in arrivals}
+    assert set(by_name) == {"ok.xlsx", "held.eml", "late.xlsx"}  # inbox files, not mail parts
+    mail = by_name["held.eml"]
+    assert mail["kind"] == "mail" and "unit09@yuhui.example" in mail["sender"]
+    assert mail["received_at"] and mail["source"] == "held.eml"
+    assert by_name["ok.xlsx"]["kind"] == "file" and by_name["ok.xlsx"]["sender"] == ""
+    assert [a["seq"] for a in sorted(arrivals, key=lambda a: a["seq"])] == [1, 2, 3]
+    # the office's decision on the held return is kept beside that return's copy
+    (decision,) = (data_dir / "archive").glob("*/*.2024Q1.review.json")
+    assert json.loads(decision.read_text(encoding="utf-8"))["accept"] is True
+
+
+def test_a_rerun_keeps_the_first_arrival_of_a_saved_mail(collected, duban, data_dir):
+    (record,) = [
+        p
+        for p in (data_dir / "archive").glob("*/*.2024Q1.json")
+        if json.loads(p.read_text(encoding="utf-8"))["kind"] == "mail"
+    ]
+    before = record.read_bytes()
+    assert duban("collect", "--period", "2024Q1").code == 0  # reads the saved mail again
+    assert record.read_bytes() == before
+
+
+def status_and_merged(duban, data_dir) -> tuple[dict, dict]:
+    r = duban("status", "--period", "2024Q1", "--json")
+    assert r.code == 0, r.output
+    result = json.loads((data_dir / "2024Q1" / "merged.json").read_text(encoding="utf-8"))
+    result.pop("generated_at")
+    status = json.loads(r.out)
+    status.pop("now")  # the wall clock of each call
+    return status, result
+
+
+def test_recover_brings_back_status_and_merged_result_and_the_review(collected, duban, data_dir):
+    before = status_and_merged(duban, data_dir)
+    reviews = ledger_rows(
+        data_dir / "ledger.sqlite", "SELECT sender, decision, decided_by, decided_at FROM reviews"
+    )
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
+    assert "程序内部出错" not in r.output
+    assert "（不存在）已按磁盘上的表格、归档和发件箱重建，没有发送任何消息" in r.out
+    assert "表格 2 份" in r.out and "接收 3" in r.out and "已采用编号" in r.out
+    after = status_and_merged(duban, data_dir)
+    assert after == before
+    assert (
+        ledger_rows(
+            data_dir / "ledger.sqlite",
+            "SELECT sender, decision, decided_by, decided_at FROM reviews",
+        )
+        == reviews
+    )
+    assert not list(data_dir.glob(".ledger-rebuild-*"))
+
+
+def test_recover_refuses_a_healthy_ledger_unless_forced(collected, duban, data_dir):
+    r = duban("recover")
+    assert r.code == 1 and "完好，不需要重建" in r.err and "--force" in r.err
+    before = status_and_merged(duban, data_dir)
+    r = duban("recover", "--force")
+    assert r.code == 0, r.output
+    (kept,) = (data_dir / "backups").glob("replaced-ledger-*.sqlite")
+    assert ledger_rows(kept, "SELECT count(*) FROM returns") == [(3,)]
+    assert status_and_merged(duban, data_dir) == before
+
+
+def test_a_rebuild_killed_at_any_moment_leaves_the_old_state_or_a_complete_ledger(
+    collected, duban, data_dir
+):
+    before = status_and_merged(duban, data_dir)[0]
+    ledger = data_dir / "ledger.sqlite"
+    argv = [sys.executable, "-m", "jobs", "--config", str(ROOT / "config.toml")]
+    argv += ["--data-dir", str(data_dir), "recover"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+    outcomes = set()
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.5, 2.0, 3.0):
+        drop_ledger(data_dir)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if ledger.exists():  # the swap happened: the complete ledger
+            outcomes.add("complete")
+            assert ledger_rows(ledger, "PRAGMA integrity_check") == [("ok",)]
+            assert ledger_rows(ledger, "SELECT count(*) FROM returns") == [(3,)]
+        else:  # the old state: still no ledger, and the error says so
+            outcomes.add("old")
+            r = duban("status", "--period", "2024Q1")
+            assert r.code == 1 and "不存在" in r.err
+        assert not (data_dir / "ledger.sqlite-wal").exists() or ledger.exists()
+    assert "old" in outcomes  # the kills did land during the rebuild
+    drop_ledger(data_dir)
+    assert duban("recover").code == 0  # a leftover temporary file is no obstacle
+    assert not list(data_dir.glob(".ledger-rebuild-*"))
+    assert status_and_merged(duban, data_dir)[0] == before
+
+
+# -- the demo year: rebuilt, then nothing goes out -------------------------------------------
+
+
+@pytest.fixture
+def smtp():
+    servers = SmtpServers(free_port())
+    yield servers
+    servers.stop()
+
+
+@pytest.mark.slow
+def test_the_demo_year_rebuilt_agrees_and_sends_nothing_after(
+    demo_year, duban, tmp_path, monkeypatch, smtp
+):
+    outcome, _, _ = demo_year
+    data = tmp_path / "demo"
+    shutil.copytree(outcome.root, data)
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2025-01-20T10:00:00+08:00")
+    periods = ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
+
+    def state() -> dict:
+        out = {}
+        for p in periods:
+            r = duban("status", "--period", p, "--json", data=data)
+            assert r.code == 0, r.output
+            result = json.loads((data / p / "merged.json").read_text(encoding="utf-8"))
+            result.pop("generated_at")
+            out[p] = (json.loads(r.out), result)
+        return out
+
+    before = state()
+    sent_before = ledger_rows(
+        data / "ledger.sqlite",
+        "SELECT period, unit, stage, channel FROM sends WHERE result = 'sent' AND channel = 'email'"
+        " ORDER BY 1, 2, 3",
+    )
+    drop_ledger(data)
+    r = duban("status", "--period", "2024Q4", data=data)
+    assert r.code == 1 and "不存在" in r.err and "duban recover" in r.err
+    r = duban("recover", data=data)
+    assert r.code == 0, r.output
+    assert "没有发送任何消息" in r.out and "程序内部出错" not in r.output
+    after = state()
+    for p in periods:
+        assert after[p][0] == before[p][0], p  # duban status, unit by unit
+        assert after[p][1] == before[p][1], p  # merged.json: what the report renders
+    assert QuarterResult.load(data / "2024Q4" / "merged.json").unit_counts()["due"] == 50
+    # every mail the outbox holds is a send in the ledger again (receipts keyed by return)
+    sent_after = ledger_rows(
+        data / "ledger.sqlite",
+        "SELECT period, unit, stage, channel FROM sends WHERE result = 'sent' AND channel = 'email'"
+        " ORDER BY 1, 2, 3",
+    )
+    assert sorted(set(sent_after)) == sorted(set(sent_before))
+    # now against a real SMTP server: the next collect, reminders, feedback, run send nothing
+    handler = smtp(Handler())
+    for name, value in {
+        "DUBAN_SMTP_HOST": "127.0.0.1",
+        "DUBAN_SMTP_PORT": str(smtp.port),
+        "DUBAN_SMTP_SECURITY": "none",
+        "DUBAN_SMTP_SENDER": "duban@yuhui.example",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for p in periods:
+        for args in (
+            ("collect", "--period", p, "--no-mailbox"),
+            ("remind", "--period", p),
+            ("remind", "--period", p, "--stage", "通知"),
+            ("coop-feedback", "--period", p),
+            ("run", "--period", p),
+        ):
+            r = duban(*args, data=data)
+            assert "程序内部出错" not in r.output, (args, r.output)
+    assert handler.messages == []
