@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from remind_helpers import Handler, SmtpServers, free_port
 from test_intake_collect import put
-from test_sender_check import OTHER, forged
 from test_intake_support import PERIOD, UNIT, fill, make_forms, valid_answers
+from test_sender_check import OTHER, forged
 
 from reporting.core.calendar import period_calendar
 from reporting.core.ledger import Ledger
@@ -78,6 +78,7 @@ def ledger_rows(path: Path, sql: str) -> list[tuple]:
         ("remind", "--period", "2024Q1", "--stage", "通知"),
         ("forms", "--period", "2024Q1"),
         ("review", "--period", "2024Q1"),
+        ("report", "--period", "2024Q1"),
         ("run", "--period", "2024Q1"),
         ("status",),
     ],

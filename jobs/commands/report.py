@@ -65,7 +65,10 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
             ) from None
     app = get_app(ctx)
     check_scope(app, period, force=force)
+    from reporting.core.ledger import require_ledger
     from reporting.merge.rebuild import ensure_merged
+
+    require_ledger(app.workspace.ledger_path)  # a lost ledger: say so, not a report as if fine
 
     # a damaged or lost merged.json is rebuilt first
     note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())

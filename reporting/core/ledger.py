@@ -440,6 +440,15 @@ def missing_message(path: Path, evidence: list[Path]) -> str:
     )
 
 
+def require_ledger(path: Path) -> None:
+    """``LedgerError`` when the ledger at ``path`` is lost next to earlier data: for commands
+    that would otherwise go on from what lies on disk (``report`` renders merged.json)."""
+    if path.name == LEDGER_NAME and not path.exists():
+        evidence = Workspace(path.parent).earlier_data()
+        if evidence:
+            raise LedgerError(missing_message(path, evidence))
+
+
 class Ledger:
     def __init__(self, path: Path | str, *, create: bool = False):
         """Open (and migrate) the ledger at ``path``. The data dir's ``ledger.sqlite`` is
@@ -447,10 +456,8 @@ class Ledger:
         with ``create`` (``duban recover`` building a new one): a lost ledger is an error
         with the way back, never silently a new empty one."""
         self.path = Path(path)
-        if not create and self.path.name == LEDGER_NAME and not self.path.exists():
-            evidence = Workspace(self.path.parent).earlier_data()
-            if evidence:
-                raise LedgerError(missing_message(self.path, evidence))
+        if not create:
+            require_ledger(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.row_factory = sqlite3.Row

@@ -115,10 +115,10 @@ class Workspace:
                 except OSError:
                     pass
 
-        first(self.backups_dir, "ledger-*.sqlite")
         for period_dir in self.period_dirs():
             for pattern in ("merged.json", "汇总表.xlsx", "forms/*.xlsx", "report/*.docx"):
                 first(period_dir, pattern)
         first(self.archive_dir, "*/[0-9a-f]*")
         first(self.outbox_dir, "*.eml")
+        first(self.backups_dir, "ledger-*.sqlite")
         return found[:limit]
