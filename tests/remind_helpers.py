@@ -45,6 +45,7 @@ def build_forms_once(app) -> Path:
 
 
 def install_forms(source: Path, app) -> None:
+    Ledger(app.workspace.ledger_path).close()  # first, as when forms are built
     shutil.copytree(source, app.workspace.forms_dir(PERIOD), dirs_exist_ok=True)
 
 

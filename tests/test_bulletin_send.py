@@ -23,6 +23,7 @@ NUMBER = "禹督考〔2024〕1号"
 @pytest.fixture
 def quarter(app):
     """2024Q1 merged (every unit of the bundled registry due) and an SMTP server."""
+    app.ledger().close()  # the ledger first, as in a real data dir (else it counts as lost)
     path = app.workspace.merged_json(P)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(sample_result(app).to_json(), encoding="utf-8")

@@ -116,10 +116,17 @@ def state(data) -> dict:
         digest = [tuple(r)[:2] for r in conn.execute("SELECT period, digest FROM merges")]
     finally:
         conn.close()
+    kept = [
+        p for p in (data / "archive").rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
+    ]
+    records = [p for p in kept if p.name.endswith(f".{PERIOD}.json")]  # arrivals
     archive = sorted(
-        (p.relative_to(data).as_posix(), p.stat().st_size)
-        for p in (data / "archive").rglob("*")
-        if p.is_file() and not p.name.startswith(".tmp-")
+        (p.relative_to(data).as_posix(), p.stat().st_size) for p in kept if p not in records
+    )
+    # how each file came in, minus when this run took it (a killed run's rerun differs there)
+    arrivals = sorted(
+        tuple(a[k] for k in ("sha256", "source", "name", "kind", "first_seen"))
+        for a in (json.loads(p.read_text(encoding="utf-8")) for p in records)
     )
     merged = json.loads((data / str(PERIOD) / "merged.json").read_text(encoding="utf-8"))
     merged.pop("generated_at")
@@ -131,6 +138,7 @@ def state(data) -> dict:
         "answers": answers,
         "merges": digest,
         "archive": archive,
+        "arrivals": arrivals,
         "merged": merged,
         "sheets": sheets,
     }
@@ -159,6 +167,8 @@ def test_killed_collect_reruns_to_the_same_state(inbox, tmp_path):
     want, got = state(reference), state(killed)
     assert len(got["returns"]) == len(summary.new)
     assert len(got["archive"]) == len(got["files"]) == len(summary.new)  # every file kept once
+    # each return's arrival was written before its ledger row: a rebuild can replay it
+    assert {a[0] for a in got["arrivals"]} >= {r[0] for r in got["files"]}
     for key in want:
         assert got[key] == want[key], key
     # one more run changes nothing

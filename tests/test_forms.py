@@ -478,6 +478,7 @@ def test_prefill_from_previous_merged_json(app):
             row_result(other_lead, lead=[Answer(other_lead.lead_units[0], "无关单位", 20, "滞后")]),
         ],
     )
+    app.ledger().close()  # the ledger first, as in a real data dir (else it counts as lost)
     path = app.workspace.merged_json(Q1)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
@@ -514,6 +515,7 @@ def test_prefill_from_previous_merged_json(app):
 
 
 def test_unreadable_previous_result_does_not_stop_forms(app):
+    app.ledger().close()  # the ledger first, as in a real data dir (else it counts as lost)
     path = app.workspace.merged_json(Q1)
     path.parent.mkdir(parents=True)
     path.write_text("{not json", encoding="utf-8")

@@ -400,6 +400,7 @@ def test_acceptance_45_replies_equal_a_collect_of_the_same_files_by_hand(
 
     # the same .eml files dropped by hand into another data dir give the same returns
     hand = create_app(ROOT / "config.toml", data_dir=tmp_path / "hand", env={})
+    hand.ledger().close()  # the ledger first, as when the forms are built
     shutil.copytree(app.workspace.forms_dir(Q1), hand.workspace.forms_dir(Q1))
     inbox = hand.workspace.inbox_dir(Q1)
     inbox.mkdir(parents=True)

@@ -27,6 +27,7 @@ from remind_helpers import (
 
 from jobs.app import create_app
 from reporting.core.exceptions import NotifyError
+from reporting.core.ledger import Ledger
 from reporting.core.problems import Problem
 from reporting.notify.mailer import (
     Mail,
@@ -526,6 +527,7 @@ def test_remind_command(duban, data_dir, forms_source, monkeypatch):
     ctrl = Controller(handler, hostname="127.0.0.1", port=port)
     ctrl.start()
     try:
+        Ledger(data_dir / "ledger.sqlite").close()  # the ledger first, as when forms are built
         shutil_target = data_dir / str(PERIOD) / "forms"
         __import__("shutil").copytree(forms_source, shutil_target)
         r = duban("remind", "--period", "2024Q1", "--stage", "通知")
