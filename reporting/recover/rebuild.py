@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from reporting.assess.bulletin import bulletin_path
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, LedgerError, PeriodError
@@ -359,6 +360,12 @@ def _steps(settings, workspace, period, ledger: Ledger, now, mails, out: PeriodR
         done[Step.COOP] = "据发件箱"
     if any(workspace.report_dir(period).glob("*.docx")):
         done[Step.REPORT] = "据报告目录"
+    if bulletin_path(settings, workspace, period).exists():
+        done[Step.BULLETIN] = "据通报文件"
+        out.unknown.append(
+            "督查通报已生成，但发文字号和是否已发送无法从磁盘确认：定时任务不会再发；"
+            f"不要再运行 duban bulletin --period {period} --send，除非已核实各单位没有收到"
+        )
     for step, how in done.items():
         ledger.mark_step(period, step, at=at, detail=f"重建台账：{how}")
     names: dict[str, str] = {
@@ -366,6 +373,7 @@ def _steps(settings, workspace, period, ledger: Ledger, now, mails, out: PeriodR
         Step.COLLECT: "回收",
         Step.COOP: "配合反馈",
         Step.REPORT: "报告",
+        Step.BULLETIN: "督查通报",
     }
     out.steps = [names.get(s, s) for s in done]
 
