@@ -320,3 +320,27 @@ def test_the_demo_year_rebuilt_agrees_and_sends_nothing_after(
             r = duban(*args, data=data)
             assert "程序内部出错" not in r.output, (args, r.output)
     assert handler.messages == []
+
+
+def test_a_full_disk_during_the_rebuild_is_a_chinese_error_and_changes_nothing(
+    collected, duban, data_dir
+):
+    import resource
+
+    drop_ledger(data_dir)
+    argv = [sys.executable, "-m", "jobs", "--config", str(ROOT / "config.toml")]
+    argv += ["--data-dir", str(data_dir), "recover"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}
+
+    def small_files():  # no file may grow beyond 40 kB: the new ledger cannot be written
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    proc = subprocess.run(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=small_files
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "程序内部出错" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "重建台账失败" in proc.stderr and "没有改动" in proc.stderr
+    assert not (data_dir / "ledger.sqlite").exists()
+    assert not list(data_dir.glob(".ledger-rebuild-*"))
+    assert duban("recover").code == 0  # with room again it works

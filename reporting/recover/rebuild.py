@@ -189,6 +189,12 @@ def rebuild_ledger(
                 )
             ledger.conn.execute("PRAGMA journal_mode=DELETE")  # one file to swap in
         summary.kept_as = _install(tmp, path, was, workspace.backups_dir, now)
+    except (sqlite3.DatabaseError, OSError, LedgerError) as exc:  # a full disk, no permission
+        why = exc.__cause__ or exc if isinstance(exc, LedgerError) else exc
+        raise LedgerError(
+            f"重建台账失败（{why}），{path} 没有改动；请检查磁盘空间和 {workspace.root} 的写权限后"
+            "重新运行 duban recover"
+        ) from None
     finally:
         _remove_temp(workspace.root)
     with Ledger(path) as ledger:
