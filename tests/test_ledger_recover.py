@@ -344,3 +344,39 @@ def test_a_full_disk_during_the_rebuild_is_a_chinese_error_and_changes_nothing(
     assert not (data_dir / "ledger.sqlite").exists()
     assert not list(data_dir.glob(".ledger-rebuild-*"))
     assert duban("recover").code == 0  # with room again it works
+
+
+def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
+    app, duban, data_dir, tmp_path, monkeypatch, smtp
+):
+    """No outbox: the receipts and reminders went to the server and left nothing on disk."""
+    handler = smtp(Handler())
+    for name, value in {
+        "DUBAN_SMTP_HOST": "127.0.0.1",
+        "DUBAN_SMTP_PORT": str(smtp.port),
+        "DUBAN_SMTP_SECURITY": "none",
+        "DUBAN_SMTP_SENDER": "duban@yuhui.example",
+        "DUBAN_FAKE_NOW": "2024-04-10T10:00:00+08:00",
+    }.items():
+        monkeypatch.setenv(name, value)
+    forms = make_forms(app, [UNIT])
+    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
+    inbox = app.workspace.inbox_dir(PERIOD)
+    put(
+        fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1)
+    )
+    r = duban("collect", "--period", "2024Q1")
+    assert r.code == 0, r.output
+    assert len(handler.messages) == 1  # UNIT's 回执, straight to the server
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
+    assert f"无法确认、已按“已发”记入台账（不会再发）的回执 1 份：{UNIT}（回执）" in r.out
+    for stage in ("通知", "提醒", "催报", "逾期"):  # their days have come: not fired again
+        assert f"无法确认：{stage}（" in r.out
+        assert f"duban remind --period 2024Q1 --stage {stage} --dry-run" in r.out
+    assert "--dry-run 核对名单" in r.out
+    for args in (("collect", "--period", "2024Q1"), ("run", "--period", "2024Q1")):
+        r = duban(*args)
+        assert "程序内部出错" not in r.output, r.output
+    assert len(handler.messages) == 1  # nothing more went out
