@@ -233,3 +233,37 @@ def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
         "配合截止"
         not in render_message(app.settings.templates_dir, "mail_notice.txt.j2", late).body
     )
+
+
+def test_a_feedback_update_after_the_lead_deadline_says_it_has_passed(app):
+    from datetime import date
+
+    from reporting.core.messages import render_message
+    from reporting.notify.remind import message_context
+
+    cal = period_calendar(PERIODS[0], app.settings.deadline)
+    fb = {
+        "unit": "区发改委",
+        "contact": "",
+        "task_count": 2,
+        "partner_count": 3,
+        "reported_count": 3,
+        "missing": [],
+        "update": 0,
+        "changed_partners": [],
+        "attachment": "a.xlsx",
+        "form_attachment": "",
+        "returned_at": "",
+    }
+
+    def body(day: date) -> str:
+        ctx = {**message_context(app.settings, cal, "配合反馈", day), **fb}
+        return render_message(app.settings.templates_dir, "mail_coop_feedback.txt.j2", ctx).body
+
+    before = body(date(2024, 4, 3))
+    assert "并于 2024年4月8日 星期一 17:30 前报送。" in before and "已过" not in before
+    # the paragraphs stay apart: the count, then the contact
+    assert "各配合单位均已反馈。\n\n　　联系人：" in before
+    after = body(date(2024, 4, 10))  # an update after the lead deadline
+    assert "报送截止时间（2024年4月8日 星期一 17:30）已过，请尽快报送。" in after
+    assert "前报送" not in after
