@@ -37,6 +37,7 @@ COMMANDS = {
     "report": "report",
     "bulletin": "bulletin",
     "score": "score",
+    "year": "year",
     # unattended
     "run": "run",
     "schedule": "schedule",

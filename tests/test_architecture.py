@@ -30,6 +30,7 @@ STAGES = (
     "feedback",
     "report",
     "assess",
+    "annual",
     "sample",
     "recover",
 )

@@ -112,6 +112,9 @@ class ReportSettings:
     # "full": every task walked one by one (the annex lists them all either way)
     detail: str = "summary"
     chart_font: Path | None = None  # a CJK font file for the chart; default: found by fontconfig
+    # the annual edition (Q4, reporting.annual): 基本完成 from this cumulative progress on
+    annual_basic_percent: float = 90.0
+    annual_scores: bool = False  # the annual edition quotes the year's 考核评分 (duban score)
 
 
 @dataclass
@@ -500,6 +503,11 @@ def _check(settings: Settings, path: Path, text: str) -> None:
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(
             _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
+        )
+    if not 0 < settings.report.annual_basic_percent <= 100:
+        raise ConfigError(
+            _where(path, text, "report", "annual_basic_percent")
+            + "[report] annual_basic_percent 应在 0 到 100 之间（累计完成进度不低于多少算“基本完成”，如 90）"
         )
     if not 0 < settings.merge.ahead_points <= 100:
         raise ConfigError(

@@ -8,6 +8,7 @@
 <data>/2024Q1/汇总表.xlsx
 <data>/2024Q1/report/                      .docx / .pdf
 <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
+<data>/2024/2024年度推进情况汇总表.xlsx   the year workbook (duban year); 考核评分表.xlsx
 <data>/outbox/                             messages written instead of sent (demo)
 <data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
@@ -122,3 +123,10 @@ class Workspace:
         first(self.outbox_dir, "*.eml")
         first(self.backups_dir, "ledger-*.sqlite")
         return found[:limit]
+
+    def year_dir(self, year: int) -> Path:
+        """What belongs to a whole year: the year workbook, the 考核 sheets."""
+        return self.root / str(year)
+
+    def year_workbook(self, year: int) -> Path:
+        return self.year_dir(year) / f"{year}年度推进情况汇总表.xlsx"

@@ -140,7 +140,7 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
                 value, compare = MISSING, "—"
                 missing += 1
             else:
-                value = _growth(ind.value) if ind.growth else f"{num(ind.value)}{ind.unit}"
+                value = growth_text(ind.value) if ind.growth else f"{num(ind.value)}{ind.unit}"
                 compare = _compare(ind)
                 if ind.on_track is False or (
                     ind.on_track is None and ind.gap is not None and ind.gap < 0
@@ -176,7 +176,7 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
     }
 
 
-def _growth(value: float) -> str:
+def growth_text(value: float) -> str:
     return f"增长{num(value)}%" if value >= 0 else f"下降{num(-value)}%"
 
 

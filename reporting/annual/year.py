@@ -1,0 +1,381 @@
+"""The year in one computation: every task × quarter, every unit × quarter, and each task's
+全年完成情况 — what ``duban year`` writes and the annual edition of the report shows.
+
+The rule (stated once; ``RULE`` is the sentence the report and the workbook print):
+
+- A task is judged at its **judging quarter**: the quarter holding its ``deadline`` (tasks.csv)
+  when that deadline falls in the year before its last quarter, otherwise the fourth quarter
+  (no deadline, a deadline in the fourth quarter, or a later year).
+- There, from the merged result of that quarter: the row's cumulative progress (the lowest
+  of its lead units) and each indicator's value against its full target — a growth rate
+  (增长8%) or a level rate (治理率=45%) compared as a rate, a cumulative amount with the
+  whole year's target.
+- 完成: progress 100 % (or reported 已完成 without a percentage) and every indicator reached.
+- 基本完成: not 完成, but progress at least ``[report] annual_basic_percent`` (default 90).
+- 未完成: everything else, including a task whose lead units did not report that quarter.
+- Not yet judged (``PENDING``): the judging quarter has no merged result yet.
+
+Unfinished tasks carry the lead units' own 存在问题 and 下步打算 of the judging quarter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from reporting.core.exceptions import ReportError
+from reporting.core.model import MISSING, IndicatorResult, QuarterResult, RowResult
+from reporting.core.pace import num
+from reporting.core.periods import Period
+from reporting.core.states import ReturnState, Status
+from reporting.core.workspace import Workspace
+from reporting.report.context import growth_text
+
+QUARTERS = (1, 2, 3, 4)
+NOT_MERGED = "未汇总"  # a quarter without a merged result
+
+
+class Final(StrEnum):
+    """全年完成情况 of a task."""
+
+    DONE = "完成"
+    MOSTLY = "基本完成"
+    UNDONE = "未完成"
+    PENDING = "尚未判定"
+
+
+class Reached(StrEnum):
+    """An indicator's final value against its target."""
+
+    REACHED = "达到"
+    MISSED = "未达到"
+    MISSING = "未填报"
+
+
+class Submitted(StrEnum):
+    """How a unit reported in a quarter (the workbook's 单位×季度 cells)."""
+
+    ON_TIME = "按时"
+    LATE = "逾期"
+    REJECTED = "退回未重报"
+    HELD = "待核实"
+    MISSING = "未报送"
+    NOT_DUE = "—"
+
+
+def rule_text(basic_percent: float) -> str:
+    """The rule in one sentence, for the report and the workbook."""
+    return (
+        "完成时限在年内前三个季度的任务，按完成时限所在季度的报送判定，其余任务按第四季度的报送判定；"
+        "累计完成进度达到100%且各项量化指标均达到年度目标（增速、比率按目标值判定，累计量按全年目标判定）的为“完成”，"
+        f"未完成但累计完成进度不低于{num(basic_percent)}%的为“基本完成”，其余（含牵头单位未报送的）为“未完成”"
+    )
+
+
+@dataclass
+class QuarterCell:
+    """One task in one quarter."""
+
+    period: str
+    percent: float | None = None
+    status: str = MISSING  # a Status value or 未报送
+    light: str = ""
+    progress: str = ""  # the lead units' 本季度工作进展
+    problems: str = ""
+    next_steps: str = ""
+
+    @property
+    def short(self) -> str:
+        """'45% 超序时' (the trend table's cell)."""
+        if self.percent is None:
+            return self.status
+        return f"{num(self.percent)}% {self.status}"
+
+
+@dataclass
+class IndicatorFinal:
+    task_id: str
+    label: str
+    name: str
+    target_text: str  # 增长8%, 4100人, 45%
+    value_text: str  # 增长7.5%, 4200人, 未填报
+    reached: Reached
+    compare: str  # 高于目标0.5个百分点 / 完成全年目标的102.4% / —
+    units: list[str]
+    period: str  # the judging quarter
+
+
+@dataclass
+class TaskYear:
+    id: str
+    label: str
+    section: int
+    short_title: str
+    task_title: str
+    lead_units: list[str]
+    deadline: str
+    judged_at: str  # the judging quarter, e.g. 2024Q2
+    quarters: dict[str, QuarterCell] = field(default_factory=dict)  # period → cell
+    final: Final = Final.PENDING
+    percent: float | None = None  # at the judging quarter
+    indicators: list[IndicatorFinal] = field(default_factory=list)
+    shortfall: str = ""  # what falls short: progress, indicators, 未报送
+    reason: str = ""  # the lead units' own 存在问题 / 下步打算
+
+    @property
+    def early(self) -> bool:
+        """Judged before the fourth quarter (its deadline is earlier in the year)."""
+        return not self.judged_at.endswith("Q4")
+
+
+@dataclass
+class UnitYear:
+    unit: str
+    kind: str
+    quarters: dict[str, Submitted] = field(default_factory=dict)
+
+    def count(self, state: Submitted) -> int:
+        return sum(1 for s in self.quarters.values() if s == state)
+
+
+@dataclass
+class YearData:
+    year: int
+    periods: list[str]  # the year's four quarters, in order
+    merged: list[str]  # the quarters with a merged result
+    tasks: list[TaskYear]
+    units: list[UnitYear]
+    basic_percent: float
+    results: dict[str, QuarterResult] = field(default_factory=dict)
+
+    @property
+    def rule(self) -> str:
+        return rule_text(self.basic_percent)
+
+    def final_counts(self) -> dict[str, int]:
+        return {f.value: sum(1 for t in self.tasks if t.final == f) for f in Final}
+
+    def indicators(self) -> list[IndicatorFinal]:
+        return [i for t in self.tasks for i in t.indicators]
+
+    def unfinished(self) -> list[TaskYear]:
+        return [t for t in self.tasks if t.final in (Final.MOSTLY, Final.UNDONE)]
+
+    def status_by_quarter(self) -> list[tuple[str, dict[str, int]]]:
+        """[(第一季度, {status → tasks})] for the quarters merged (the chart)."""
+        keys = [*Status.choices(), MISSING]
+        out = []
+        for p in self.merged:
+            counts = {k: 0 for k in keys}
+            for t in self.tasks:
+                counts[t.quarters[p].status] += 1
+            out.append((Period.parse(p).label, counts))
+        return out
+
+
+def load_year(workspace: Workspace, year: int) -> dict[str, QuarterResult]:
+    """The year's merged results by period; a Chinese error when there is none."""
+    out = {}
+    for q in QUARTERS:
+        period = Period(year, q)
+        path = workspace.merged_json(period)
+        if not path.exists():
+            continue
+        try:
+            out[str(period)] = QuarterResult.load(path)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ReportError(
+                f"汇总结果 {path} 无法读取（{exc}），请运行 duban collect --period {period} 重新汇总"
+            ) from None
+    if not out:
+        raise ReportError(
+            f"{year}年还没有任何季度的汇总结果（{workspace.root}/{year}Q1…{year}Q4/merged.json 都不存在）；"
+            f"请先回收并汇总各季度报送（duban collect --period {year}Q1 等），再生成全年汇总"
+        )
+    return out
+
+
+def judging_period(deadline: str, year: int) -> Period:
+    """The quarter a task is judged at (see the module's rule)."""
+    try:
+        due = date.fromisoformat(deadline.strip()) if deadline else None
+    except ValueError:
+        due = None
+    if due is not None and due.year == year:
+        return Period.containing(due)
+    return Period(year, 4)
+
+
+def build_year(
+    results: dict[str, QuarterResult],
+    year: int,
+    deadlines: dict[str, str],
+    *,
+    basic_percent: float = 90.0,
+    kinds: dict[str, str] | None = None,
+) -> YearData:
+    """The year from its merged results (``load_year``); ``deadlines``: task id → tasks.csv
+    ``deadline``. Task rows and units come from the latest quarter merged, in its order."""
+    periods = [str(Period(year, q)) for q in QUARTERS]
+    merged = [p for p in periods if p in results]
+    latest = results[merged[-1]]
+    tasks = []
+    for row in latest.rows:
+        judged = str(judging_period(deadlines.get(row.id, ""), year))
+        t = TaskYear(
+            id=row.id,
+            label=row.label,
+            section=row.section,
+            short_title=row.short_title,
+            task_title=row.task_title,
+            lead_units=list(row.lead_units),
+            deadline=deadlines.get(row.id, ""),
+            judged_at=judged,
+        )
+        for p in periods:
+            if p in results:
+                t.quarters[p] = _cell(p, _row(results[p], row.id))
+            else:
+                t.quarters[p] = QuarterCell(p, status=NOT_MERGED)
+        judge = _row(results.get(judged), row.id)
+        if judge is not None:
+            _judge(t, judge, basic_percent)
+        tasks.append(t)
+    units = _units(results, periods, kinds or {})
+    return YearData(year, periods, merged, tasks, units, basic_percent, dict(results))
+
+
+def _row(result: QuarterResult | None, task_id: str) -> RowResult | None:
+    if result is None:
+        return None
+    return next((r for r in result.rows if r.id == task_id), None)
+
+
+def _joined(texts) -> str:
+    """Several lead units' texts as one: each once, joined by ；, one final 。."""
+    seen = dict.fromkeys(t.strip().rstrip("。；;，, ") for t in texts if t and t.strip())
+    seen.pop("", None)
+    return "；".join(seen) + "。" if seen else ""
+
+
+def _cell(period: str, row: RowResult | None) -> QuarterCell:
+    cell = QuarterCell(period)
+    if row is None or not row.reported:
+        return cell
+    cell.percent = row.percent
+    cell.status = row.status or MISSING
+    cell.light = row.light or ""
+    cell.progress = _joined(a.progress for a in row.lead_reports)
+    cell.problems = _joined(a.problems for a in row.lead_reports)
+    cell.next_steps = _joined(a.next_steps for a in row.lead_reports)
+    return cell
+
+
+def _judge(t: TaskYear, row: RowResult, basic: float) -> None:
+    t.indicators = [_indicator(t, row, ind) for ind in row.indicators]
+    if not row.reported:
+        t.final = Final.UNDONE
+        t.shortfall = f"牵头单位{Period.parse(t.judged_at).label}未报送"
+        t.reason = "牵头单位未报送，原因不明"
+        return
+    percent = row.percent
+    if percent is None and row.status == Status.DONE:
+        percent = 100.0
+    t.percent = percent
+    missed = [i for i in t.indicators if i.reached != Reached.REACHED]
+    if percent is not None and percent >= 100 and not missed:
+        t.final = Final.DONE
+    elif percent is not None and percent >= basic:
+        t.final = Final.MOSTLY
+    else:
+        t.final = Final.UNDONE
+    if t.final == Final.DONE:
+        return
+    parts = []
+    if percent is None:
+        parts.append("未填报累计完成进度")
+    elif percent < 100:
+        parts.append(f"累计完成进度{num(percent)}%")
+    for i in missed:
+        parts.append(
+            f"{i.name}未填报"
+            if i.reached == Reached.MISSING
+            else f"{i.name}{i.value_text}，{i.compare}"
+        )
+    t.shortfall = "；".join(parts)
+    problems = _joined(a.problems for a in row.lead_reports)
+    steps = _joined(a.next_steps for a in row.lead_reports)
+    reason = []
+    if problems:
+        reason.append(f"存在问题：{problems.rstrip('。')}")
+    if steps:
+        reason.append(f"下步打算：{steps.rstrip('。')}")
+    t.reason = "；".join(reason) or "单位未说明原因"
+
+
+def _indicator(t: TaskYear, row: RowResult, ind: IndicatorResult) -> IndicatorFinal:
+    """The indicator's value at the judging quarter against its full target."""
+    rate = ind.growth or ind.unit == "%"
+    target = f"增长{num(ind.target)}%" if ind.growth else f"{num(ind.target)}{ind.unit}"
+    if ind.value is None:
+        value, reached, compare = "未填报", Reached.MISSING, "—"
+    else:
+        value = growth_text(ind.value) if ind.growth else f"{num(ind.value)}{ind.unit}"
+        gap = round(ind.value - ind.target, 6)
+        reached = Reached.REACHED if gap >= 0 else Reached.MISSED
+        if rate:
+            compare = (
+                "与目标持平"
+                if gap == 0
+                else f"{'高于' if gap > 0 else '低于'}目标{num(abs(gap))}个百分点"
+            )
+        elif ind.target:
+            compare = f"完成全年目标的{num(round(100 * ind.value / ind.target, 1))}%"
+        else:
+            compare = "—"
+    return IndicatorFinal(
+        t.id, t.label, ind.name, target, value, reached, compare, list(row.lead_units), t.judged_at
+    )
+
+
+def _units(
+    results: dict[str, QuarterResult], periods: list[str], kinds: dict[str, str]
+) -> list[UnitYear]:
+    order: dict[str, UnitYear] = {}
+    for p in periods:
+        result = results.get(p)
+        if result is None:
+            continue
+        for u in result.units:
+            uy = order.setdefault(u.unit, UnitYear(u.unit, kinds.get(u.unit, u.kind)))
+            uy.quarters[p] = _submitted(u.state, u.late)
+    for uy in order.values():
+        for p in periods:
+            uy.quarters.setdefault(p, Submitted.NOT_DUE)
+    return list(order.values())
+
+
+def _submitted(state: str, late: bool) -> Submitted:
+    if state == ReturnState.ACCEPTED:
+        return Submitted.LATE if late else Submitted.ON_TIME
+    if state == ReturnState.REJECTED:
+        return Submitted.REJECTED
+    if state == ReturnState.HELD:
+        return Submitted.HELD
+    return Submitted.MISSING
+
+
+def year_data(settings, workspace: Workspace, assignments, year: int) -> YearData:
+    """The year as ``duban year`` and the annual report see it: merged results, deadlines
+    from the task table, unit kinds from the registry."""
+    results = load_year(workspace, year)
+    deadlines = {r.task.id: r.task.deadline for r in assignments.rows}
+    kinds = {name: u.kind for name, u in assignments.registry.units.items()}
+    return build_year(
+        results,
+        year,
+        deadlines,
+        basic_percent=settings.report.annual_basic_percent,
+        kinds=kinds,
+    )

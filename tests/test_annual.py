@@ -1,0 +1,210 @@
+"""The year-end: `duban year` and the annual edition of the Q4 report, checked against an
+independent computation from the demo year's merged results and task table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reporting.core.periods import Period
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # reads the demo year (four simulated quarters)
+
+BASIC = 90.0  # [report] annual_basic_percent in the bundled config
+
+
+def expected_year(data: Path, tasks_csv: Path, year: int = 2024) -> tuple[dict, dict]:
+    """(task id → final, (task id, indicator) → 达到/未达到/未填报), from merged.json and tasks.csv
+    alone, by the rule in the docs: judged at the deadline's quarter when it is in Q1–Q3."""
+    with tasks_csv.open(encoding="utf-8-sig") as f:
+        deadlines = {r["id"]: r["deadline"] for r in csv.DictReader(f)}
+    results = {}
+    for q in (1, 2, 3, 4):
+        path = data / f"{year}Q{q}" / "merged.json"
+        results[q] = {r["id"]: r for r in json.loads(path.read_text(encoding="utf-8"))["rows"]}
+    finals, indicators = {}, {}
+    for task_id in results[4]:
+        due = date.fromisoformat(deadlines[task_id]) if deadlines[task_id] else None
+        quarter = (due.month - 1) // 3 + 1 if due and due.year == year else 4
+        row = results[quarter][task_id]
+        reached = {}
+        for ind in row["indicators"]:
+            if ind["value"] is None:
+                reached[ind["name"]] = "未填报"
+            else:
+                reached[ind["name"]] = "达到" if ind["value"] >= ind["target"] else "未达到"
+        indicators.update({(task_id, k): v for k, v in reached.items()})
+        if not row["lead_reports"]:
+            finals[task_id] = "未完成"
+            continue
+        percent = row["percent"]
+        if percent is None and row["status"] == "已完成":
+            percent = 100
+        if percent is not None and percent >= 100 and all(v == "达到" for v in reached.values()):
+            finals[task_id] = "完成"
+        elif percent is not None and percent >= BASIC:
+            finals[task_id] = "基本完成"
+        else:
+            finals[task_id] = "未完成"
+    return finals, indicators
+
+
+def label_to_id(label: str) -> str:
+    """8（1） → 8.1"""
+    return label.replace("（", ".").replace("）", "")
+
+
+def workbook_finals(path: Path) -> tuple[dict, dict, dict]:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["全年完成情况"]
+    head = [c.value for c in ws[3]]
+    finals, judged = {}, {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        task = label_to_id(row[0])
+        finals[task] = row[head.index("全年完成情况")]
+        judged[task] = row[head.index("判定季度")]
+    ws = wb["指标完成情况"]
+    inds = {}
+    for row in ws.iter_rows(min_row=4, values_only=True):
+        inds[(label_to_id(row[1]), row[2])] = row[5]
+    return finals, inds, judged
+
+
+@pytest.fixture(scope="module")
+def year_copy(demo_year, tmp_path_factory):
+    """The demo year's merged results in a data dir of their own (tests may change tasks)."""
+    outcome, _printed, _app = demo_year
+    data = tmp_path_factory.mktemp("year") / "data"
+    for q in (1, 2, 3, 4):
+        (data / f"2024Q{q}").mkdir(parents=True)
+        shutil.copy(outcome.root / f"2024Q{q}" / "merged.json", data / f"2024Q{q}")
+    return data
+
+
+def test_year_workbook_equals_an_independent_computation(year_copy, duban):
+    res = duban("year", "--year", "2024", data=year_copy)
+    assert res.code == 0, res.output
+    path = year_copy / "2024" / "2024年度推进情况汇总表.xlsx"
+    assert f"全年汇总表已生成：{path}" in res.out
+    finals, inds, judged = workbook_finals(path)
+    want_finals, want_inds = expected_year(year_copy, ROOT / "tasks.csv")
+    assert finals == want_finals
+    assert inds == want_inds
+    # the demo year hits every outcome, and judges at Q4 (every demo deadline is 12-31)
+    assert set(finals.values()) == {"完成", "基本完成", "未完成"}
+    assert set(inds.values()) >= {"达到", "未达到"}
+    assert set(judged.values()) == {"第四季度"}
+    counts = {k: list(finals.values()).count(k) for k in ("完成", "基本完成", "未完成")}
+    assert f"完成 {counts['完成']} 项，基本完成 {counts['基本完成']} 项" in res.out
+
+
+def test_year_workbook_has_every_task_and_unit_quarter(year_copy, duban, demo_year):
+    outcome, _printed, _app = demo_year
+    assert duban("year", "--year", "2024", data=year_copy).code == 0
+    wb = openpyxl.load_workbook(year_copy / "2024" / "2024年度推进情况汇总表.xlsx")
+    assert wb.sheetnames == [
+        "全年完成情况",
+        "任务×季度",
+        "指标完成情况",
+        "单位×季度",
+        "判定规则",
+        "全文",
+    ]
+    q = json.loads((year_copy / "2024Q3" / "merged.json").read_text(encoding="utf-8"))
+    rows = list(wb["任务×季度"].iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 4 * len(q["rows"])
+    by_key = {(label_to_id(r[0]), r[3]): r for r in rows}
+    for row in q["rows"]:
+        got = by_key[(row["id"], "第三季度")]
+        assert got[4] == row["percent"]
+        assert got[5] == (row["status"] or "未报送")
+        assert (got[6] or None) == row["light"]
+    # unit × quarter: every fate of the simulation, quarter by quarter
+    units = {r[1]: r for r in wb["单位×季度"].iter_rows(min_row=4, values_only=True)}
+    for q_no, period in enumerate(("2024Q1", "2024Q2", "2024Q3", "2024Q4"), 1):
+        fates = outcome.fates[period]
+        col = 2 + q_no
+        for unit in fates["on_time"] + fates["coop_late"]:
+            assert units[unit][col] == "按时", (period, unit)
+        for unit in fates["late"]:
+            assert units[unit][col] == "逾期", (period, unit)
+        for unit in fates["rejected"]:
+            assert units[unit][col] == "退回未重报", (period, unit)
+        for unit in fates["missing"]:
+            assert units[unit][col] == "未报送", (period, unit)
+    for r in units.values():
+        assert r[7] == sum(1 for v in r[3:7] if v == "按时")
+        assert r[8] == sum(1 for v in r[3:7] if v == "逾期")
+
+
+def test_a_deadline_before_year_end_is_judged_at_its_quarter(year_copy, duban, tmp_path):
+    """Task 5's deadline moved to 2024-06-30: judged by Q2's result, not Q4's."""
+    tasks = tmp_path / "tasks.csv"
+    with (ROOT / "tasks.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    fields = list(rows[0])
+    q2 = {
+        r["id"]: r for r in json.loads((year_copy / "2024Q2" / "merged.json").read_text())["rows"]
+    }
+    # a task not finished by Q2 (so Q2 and Q4 disagree), and one with an indicator
+    early = [r["id"] for r in rows if (q2[r["id"]]["percent"] or 0) < BASIC][:2]
+    assert early
+    for r in rows:
+        if r["id"] in early:
+            r["deadline"] = "2024-06-30"
+    with tasks.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    config = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('tasks = "tasks.csv"', f'tasks = "{tasks}"')
+    text = text.replace('units = "units.csv"', f'units = "{ROOT / "units.csv"}"')
+    text = text.replace('templates = "templates"', f'templates = "{ROOT / "templates"}"')
+    config.write_text(text, encoding="utf-8")
+    res = duban("year", "--year", "2024", config=config, data=year_copy)
+    assert res.code == 0, res.output
+    finals, inds, judged = workbook_finals(year_copy / "2024" / "2024年度推进情况汇总表.xlsx")
+    want_finals, want_inds = expected_year(year_copy, tasks)
+    assert finals == want_finals and inds == want_inds
+    for task_id in early:
+        assert judged[task_id] == "第二季度"
+        assert finals[task_id] != "完成"  # below 90 % at Q2, whatever Q4 says
+    wb = openpyxl.load_workbook(year_copy / "2024" / "2024年度推进情况汇总表.xlsx")
+    rows = {label_to_id(r[0]): r for r in wb["全年完成情况"].iter_rows(min_row=4, values_only=True)}
+    assert rows[early[0]][3] == "2024-06-30"
+    assert f"累计完成进度{q2[early[0]]['percent']:g}%" in rows[early[0]][10]
+
+
+def test_year_reruns_are_byte_identical(year_copy, duban):
+    path = year_copy / "2024" / "2024年度推进情况汇总表.xlsx"
+    assert duban("year", "--year", "2024", data=year_copy).code == 0
+    first = path.read_bytes()
+    assert duban("year", "--year", "2024", data=year_copy).code == 0
+    assert path.read_bytes() == first
+
+
+def test_a_year_without_merged_quarters_is_a_clear_chinese_error(duban, tmp_path):
+    res = duban("year", "--year", "2023", data=tmp_path / "empty")
+    assert res.code != 0
+    assert "2023年还没有任何季度的汇总结果" in res.err
+    assert "duban collect --period 2023Q1" in res.err
+    assert "Traceback" not in res.output
+
+
+def test_judging_period_rule():
+    from reporting.annual.year import judging_period
+
+    assert judging_period("2024-06-30", 2024) == Period(2024, 2)
+    assert judging_period("2024-03-31", 2024) == Period(2024, 1)
+    assert judging_period("2024-11-30", 2024) == Period(2024, 4)
+    assert judging_period("2025-06-30", 2024) == Period(2024, 4)
+    assert judging_period("", 2024) == Period(2024, 4)
+    assert judging_period("年底前", 2024) == Period(2024, 4)
