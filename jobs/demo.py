@@ -57,7 +57,8 @@ def demo_app(app, root: Path):
 
 
 def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOutcome:
-    """Run 2024Q1 and 2024Q2 end to end in ``root`` with simulated returns."""
+    """Run the four quarters of 2024 end to end in ``root`` with simulated returns, then
+    the year workbook (the fourth quarter's report is the annual edition)."""
     from jobs.runner import run_cycle
     from jobs.steps import due_times
     from reporting.core.model import QuarterResult
@@ -119,6 +120,13 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
     q1, q2 = (QuarterResult.load(ws.merged_json(p)) for p in PERIODS[:2])
     for line in quarter_change(q1, q2).lines():
         echo(line)
+    # the year: the Q4 report step above rendered the annual edition; the workbook beside it
+    from reporting.annual.workbook import run_year
+
+    year = run_year(app.settings, ws, a, PERIODS[-1].year)
+    for line in year.lines():
+        echo(line)
+    out.paths["全年汇总表"] = year.path
     out.paths["发件箱（模拟邮件）"] = app.settings.smtp.outbox
     return out
 

@@ -327,24 +327,32 @@ def do_collect(app, period: Period, now: datetime):
 
 
 def do_report(app, period: Period, now: datetime):
-    """The report with the per-leader briefs, and its PDF when LibreOffice is installed."""
+    """The report with the per-leader briefs, and its PDF when LibreOffice is installed;
+    the fourth quarter's is the annual edition (``reporting.annual``)."""
+    from reporting.annual.report import render_period_report
     from reporting.documents.office import soffice_path
     from reporting.merge.rebuild import ensure_merged
-    from reporting.report.render import render_report
 
     # a damaged or lost merged.json is rebuilt first
     ensure_merged(app.settings, app.assignments, app.workspace, period, now)
 
-    return render_report(
-        app.settings,
-        app.workspace,
-        period,
-        pdf=soffice_path() is not None,
-        by_leader=True,
-        now=now,
-        today=now.date(),
-        assignments=app.assignments,
-    )
+    def render(ledger=None):
+        return render_period_report(
+            app.settings,
+            app.workspace,
+            period,
+            ledger=ledger,
+            pdf=soffice_path() is not None,
+            by_leader=True,
+            now=now,
+            today=now.date(),
+            assignments=app.assignments,
+        )
+
+    if period.quarter == 4 and app.settings.report.annual_scores:  # quotes the 考核评分
+        with app.ledger() as ledger:
+            return render(ledger)
+    return render()
 
 
 @dataclass

@@ -205,6 +205,17 @@ def loop_table(
     return table
 
 
+def pairs_table(doc, headers, half, widths, items: str):
+    """A long narrow list printed as two columns side by side (``context.in_pairs``): the
+    ``x.`` cells of ``half`` once for ``r.a`` and once for ``r.b``."""
+    cells = [(t.replace("x.", "r.a."), st) for t, st in half] + [
+        (t.replace("x.", "r.b."), st) for t, st in half
+    ]
+    return loop_table(
+        doc, headers * 2, cells, widths * 2, f"r in {items}", head_style=ANNEX_HEAD, margin=57
+    )
+
+
 def moved(key: str, what: str) -> str:
     """'已完成由3项增至4项' / '减至' / '仍为4项' for the count ``change.<key>``."""
     m = f"change.{key}"
@@ -400,18 +411,7 @@ def build_report(path: Path) -> None:
         "（三）严格督查考核，提高报送质量。",
         "对逾期报送、未报送以及填报内容与实际不符的单位，{{ office }}将予以通报，并纳入年度目标管理考核。",
     )
-    # the closing lines stay together: a signature never starts a page on its own
-    closing = [
-        p(doc, "特此报告。"),
-        p(doc),
-        p(doc, "附件：1.{{ annex_title }}", ATTACHMENT),
-        p(doc, "2.{{ annex2_title }}", ATTACHMENT2),
-        p(doc),
-        p(doc, "{{ signer }}", SIGNER),
-    ]
-    for para in closing:
-        fmt.set_para(para._p, keep_next=True)
-    p(doc, "{{ date_text }}", DATE)
+    closing(doc, ["{{ annex_title }}", "{{ annex2_title }}"])
 
     fmt.add_landscape_section(doc)
     p(doc, "附件1", ANNEX_MARK)
@@ -459,23 +459,17 @@ def build_report(path: Path) -> None:
     p(doc, "附件2", ANNEX_MARK)
     p(doc, "{{ annex2_title }}", TITLE)
     p(doc, "（截至{{ cutoff }}，应报送单位{{ u.due }}个）", NOTE)
-    half = [
-        ("{{ x.no }}", ANNEX_CELL_CENTER),
-        ("{{ x.unit }}", ANNEX_CELL),
-        ("{{ x.state }}", ANNEX_CELL_CENTER),
-        ("{{ x.when }}", ANNEX_CELL_CENTER),
-    ]
-    cells = [(t.replace("x.", "r.a."), st) for t, st in half] + [
-        (t.replace("x.", "r.b."), st) for t, st in half
-    ]
-    loop_table(
+    pairs_table(
         doc,
-        ["序号", "单位", "报送情况", "收到时间"] * 2,
-        cells,
-        [11, 50, 20, 31.5] * 2,
-        "r in unit_rows",
-        head_style=ANNEX_HEAD,
-        margin=57,
+        ["序号", "单位", "报送情况", "收到时间"],
+        [
+            ("{{ x.no }}", ANNEX_CELL_CENTER),
+            ("{{ x.unit }}", ANNEX_CELL),
+            ("{{ x.state }}", ANNEX_CELL_CENTER),
+            ("{{ x.when }}", ANNEX_CELL_CENTER),
+        ],
+        [11, 50, 20, 31.5],
+        "unit_rows",
     )
     save(doc, path, "{{ title }}")
 
@@ -497,6 +491,24 @@ def joint(doc):
     f.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     f.line_spacing = Pt(1)
     return para
+
+
+def closing(doc, annexes: list[str]) -> None:
+    """特此报告, the 附件说明 (1., 2., …), 署名 and date; the lines stay together, so a
+    signature never starts a page on its own."""
+    paras = [p(doc, "特此报告。"), p(doc)]
+    for k, annex in enumerate(annexes, 1):
+        paras.append(
+            p(
+                doc,
+                f"{'附件：' if k == 1 else ''}{k}.{annex}",
+                ATTACHMENT if k == 1 else ATTACHMENT2,
+            )
+        )
+    paras += [p(doc), p(doc, "{{ signer }}", SIGNER)]
+    for para in paras:
+        fmt.set_para(para._p, keep_next=True)
+    p(doc, "{{ date_text }}", DATE)
 
 
 def page_break(doc):

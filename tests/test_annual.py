@@ -208,3 +208,195 @@ def test_judging_period_rule():
     assert judging_period("2025-06-30", 2024) == Period(2024, 4)
     assert judging_period("", 2024) == Period(2024, 4)
     assert judging_period("年底前", 2024) == Period(2024, 4)
+
+
+# -- the annual edition of the Q4 report ---------------------------------------------
+def _docx_text(path: Path) -> str:
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(path).paragraphs)
+
+
+def _annual_docx(demo_year) -> Path:
+    outcome, _printed, _app = demo_year
+    path = outcome.paths["第四季度报告"]
+    assert path.name.endswith("全年完成情况报告.docx")
+    return path
+
+
+def test_annual_report_equals_an_independent_computation(demo_year):
+    from docx import Document
+
+    outcome, _printed, _app = demo_year
+    want_finals, want_inds = expected_year(outcome.root, ROOT / "tasks.csv")
+    doc = Document(_annual_docx(demo_year))
+    trend, indicators, units = doc.tables
+    assert [c.text for c in trend.rows[0].cells] == [
+        "任务编号",
+        "任务（简称）",
+        "牵头单位",
+        "第一季度",
+        "第二季度",
+        "第三季度",
+        "第四季度",
+        "全年完成情况",
+    ]
+    finals = {label_to_id(r.cells[0].text): r.cells[7].text for r in trend.rows[1:]}
+    assert finals == want_finals
+    inds = {
+        (label_to_id(r.cells[1].text), r.cells[2].text): r.cells[5].text
+        for r in indicators.rows[1:]
+    }
+    assert inds == want_inds
+    text = _docx_text(_annual_docx(demo_year)).replace(" ", "")
+    n = {k: list(want_finals.values()).count(k) for k in ("完成", "基本完成", "未完成")}
+    assert f"完成{n['完成']}项、基本完成{n['基本完成']}项、未完成{n['未完成']}项" in text
+    reached = list(want_inds.values()).count("达到")
+    assert f"量化指标{len(want_inds)}项，达到年度目标{reached}项" in text
+    # section 二 names every unfinished task, in table order, with the unit's reason
+    unfinished = [t for t, f in want_finals.items() if f != "完成"]
+    assert f"共有{len(unfinished)}项任务未全部完成" in text
+    body = text.split("二、未完成的任务及原因")[1].split("下步工作建议")[0]
+    items = [line for line in body.split("\n") if line[:1].isdigit()]
+    assert len(items) == len(unfinished)
+    for line, task_id in zip(items, unfinished, strict=True):
+        label = task_id.replace(".", "（") + ("）" if "." in task_id else "")
+        assert line.split(".", 1)[1].startswith(label), (line, label)
+        assert f"：{want_finals[task_id]}，" in line
+    # the quarters side by side: Q3's cell is Q3's merged progress and status
+    q3 = {
+        r["id"]: r
+        for r in json.loads((outcome.root / "2024Q3" / "merged.json").read_text(encoding="utf-8"))[
+            "rows"
+        ]
+    }
+    for r in trend.rows[1:]:
+        row = q3[label_to_id(r.cells[0].text)]
+        if row["percent"] is not None:
+            assert r.cells[5].text == f"{row['percent']:g}% {row['status']}"
+    # unit × quarter: the simulated fates
+    cells = {}
+    for r in units.rows[1:]:
+        for half in (r.cells[:6], r.cells[6:]):
+            if half[1].text:
+                cells[half[1].text] = [c.text for c in half[2:]]
+    for q, period in enumerate(("2024Q1", "2024Q2", "2024Q3", "2024Q4")):
+        for unit in outcome.fates[period]["late"]:
+            assert cells[unit][q] == "逾期"
+        for unit in outcome.fates[period]["missing"]:
+            assert cells[unit][q] == "未报送"
+        for unit in outcome.fates[period]["rejected"]:
+            assert cells[unit][q] == "退回"
+
+
+def test_annual_report_keeps_the_geometry_and_has_the_chart(demo_year):
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(_annual_docx(demo_year))
+    body, annex = doc.sections[0], doc.sections[-1]
+    assert (body.page_width.mm, body.page_height.mm) == pytest.approx((210, 297), abs=0.5)
+    assert (body.top_margin.mm, body.bottom_margin.mm) == pytest.approx((37, 35), abs=0.5)
+    assert (body.left_margin.mm, body.right_margin.mm) == pytest.approx((28, 26), abs=0.5)
+    assert annex.page_width > annex.page_height  # the annexes are landscape
+    twips_per_mm = 1440 / 25.4
+    for table in doc.tables:  # each table fits the landscape type area (225 mm)
+        grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert sum(grid) <= 225 * twips_per_mm + 5
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    # 图1: the status mix by quarter
+    assert len(doc.inline_shapes) == 1
+    assert "图1　各季度任务推进状态（单位：项）" in _docx_text(_annual_docx(demo_year))
+
+
+@pytest.mark.office
+def test_annual_report_pdf_pages_fonts_and_bookmarks(demo_year):
+    import re
+    import subprocess
+
+    from reporting.documents.fonts import pdf_substitutes
+
+    outcome, _printed, _app = demo_year
+    pdf = outcome.paths.get("第四季度报告 PDF")
+    assert pdf is not None and pdf.name.endswith("全年完成情况报告.pdf")
+
+    def run(*cmd: str) -> str:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    sizes = run("pdfinfo", "-f", "1", "-l", "999", str(pdf))
+    orient = [
+        float(w) > float(h) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)
+    ]
+    body = orient.index(True)
+    # what the render looked like: 7 portrait pages of body, 7 landscape pages of annexes
+    assert 5 <= body <= 9, f"正文 {body} 页"
+    assert all(orient[body:])
+    assert 10 <= len(orient) <= 18, f"共 {len(orient)} 页"
+    xml = run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
+    items = [t for _, t in re.findall(r'<item page="(\d+)">([^<]+)</item>', xml)]
+    assert items == [
+        "一、全年完成情况",
+        "二、未完成的任务及原因",
+        "三、下步工作建议",
+        "附件1",
+        "附件2",
+        "附件3",
+    ]
+    text = run("pdftotext", "-layout", str(pdf), "-")
+    pages = text.split("\f")
+    # annex 3 (50 units, two to a row) on one page; no quarter cell broken over two lines
+    annex3 = next(
+        k for k, p in enumerate(pages) if "附件3" in [ln.replace(" ", "") for ln in p.splitlines()]
+    )
+    assert annex3 == len(orient) - 1
+    for line in text.splitlines():
+        assert not re.search(r"\d+% 序时推$", line.strip()), line
+    subs = {s.official: s.family for s in pdf_substitutes()}
+    if not subs["黑体"]:
+        pytest.skip("fc-match 未安装")
+    faces = dict(re.findall(r'<fontspec id="(\d+)" size="[\d.]+" family="([^"]+)"', xml))
+    chunks = re.findall(r'<text [^>]*font="(\d+)">([^<]*)</text>', xml)
+
+    def face(start: str) -> str:
+        name = faces[next(f for f, t in chunks if t.startswith(start))]
+        return re.sub(r"[^a-z]", "", name.split("+", 1)[-1].lower())
+
+    def key(family: str) -> str:
+        return re.sub(r"[^a-z]", "", family.lower()).removesuffix("sc")
+
+    assert face("一、全年完成情况").startswith(key(subs["黑体"]))
+    assert face("（一）任务完成情况。").startswith(key(subs["楷体_GB2312"]))
+    assert face("区政府：").startswith(key(subs["仿宋_GB2312"]))
+
+
+def test_annual_report_reruns_are_byte_identical_and_quote_scores_when_asked(
+    demo_year, duban, tmp_path
+):
+    outcome, _printed, _app = demo_year
+    data = tmp_path / "data"
+    shutil.copytree(outcome.root, data, ignore=shutil.ignore_patterns("outbox", "inbox", "backups"))
+    res = duban("report", "--period", "2024Q4", data=data)
+    assert res.code == 0, res.output
+    assert "全年版：任务 79 项" in res.out
+    path = data / "2024Q4" / "report" / _annual_docx(demo_year).name
+    first = path.read_bytes()
+    assert duban("report", "--period", "2024Q4", data=data).code == 0
+    assert path.read_bytes() == first
+    text = _docx_text(path)
+    assert "考核评价情况" not in text  # off by default
+    config = tmp_path / "config.toml"
+    toml = (ROOT / "config.toml").read_text(encoding="utf-8")
+    for name in ("tasks.csv", "units.csv", "templates"):
+        toml = toml.replace(f'"{name}"', f'"{ROOT / name}"')
+    toml = toml.replace("annual_scores = false", "annual_scores = true")
+    config.write_text(toml, encoding="utf-8")
+    res = duban("report", "--period", "2024Q4", config=config, data=data)
+    assert res.code == 0, res.output
+    text = _docx_text(path)
+    assert "三、考核评价情况" in text and "四、下步工作建议" in text
+    assert "截至第四季度各单位累计得分（未计加减分）排名前列的是" in text
+    # the same lines as duban score ranks them
+    res = duban("score", "--year", "2024", config=config, data=data)
+    assert res.code == 0, res.output
+    top = res.out.split("区直部门前三名：")[1].split("\n")[0]
+    assert f"区直部门：{top}。" in text

@@ -342,3 +342,25 @@ def test_pdf_bookmarks_are_the_headings_and_the_annexes(demo_run, label):
     sizes = _run("pdfinfo", "-f", "1", "-l", "999", str(pdf))
     orient = [float(w) > float(h) for w, h in re.findall(r"size:\s+([\d.]+) x ([\d.]+)", sizes)]
     assert pages[4] == orient.index(True) + 1  # 附件1 opens the landscape part
+
+
+def test_fourth_quarter_is_the_annual_edition_and_agrees_with_the_year_workbook(demo_run):
+    import openpyxl
+
+    outcome, printed = demo_run
+    report = outcome.paths["第四季度报告"]
+    assert report.name == "2024Q4_禹会区《政府工作报告》重点任务全年完成情况报告.docx"
+    assert not list(report.parent.glob("2024Q4_*第四季度推进情况报告.docx"))
+    text = report_text(report).replace(" ", "")
+    assert "全年完成情况的报告" in text
+    workbook = outcome.paths["全年汇总表"]
+    assert workbook == outcome.root / "2024" / "2024年度推进情况汇总表.xlsx"
+    assert f"全年汇总表已生成：{workbook}" in printed
+    finals = [
+        r[9]
+        for r in openpyxl.load_workbook(workbook)["全年完成情况"].iter_rows(
+            min_row=4, values_only=True
+        )
+    ]
+    counts = [finals.count(k) for k in ("完成", "基本完成", "未完成")]
+    assert "完成{}项、基本完成{}项、未完成{}项".format(*counts) in text

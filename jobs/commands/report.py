@@ -1,3 +1,4 @@
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     （已完成、滞后等项数的变化，累计完成进度平均提高多少，哪些任务赶上或落后于序时进度），
     分管领导调度单每项任务也列出上季度的状态和进度。
     还没有回收结果时，报告照常生成，并写明尚未收到报送。
+    第四季度的报告是全年版（全年完成情况报告）：各项任务按目标和完成时限判定完成、
+    基本完成、未完成（完成时限在年内的按完成时限所在季度判定），量化指标全年完成值与
+    目标比较（增速按增速判断），未完成任务及单位说明的原因，四个季度推进状态图，
+    附件为逐季度推进情况表、量化指标完成情况、各单位全年报送情况；
+    [report] annual_scores = true 时另引用年度考核评分。数据与 duban year 的全年汇总表相同。
     同样的数据重复生成，得到的文件完全相同。报告措辞可在 Word/WPS 中直接修改模板。
 
     \b
@@ -49,10 +55,11 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
       duban report --period 2024Q1
       duban report --period 2024Q1 --pdf --by-leader
       duban report --period 2024年第一季度 --out /mnt/共享/报告 --date 2024-04-10
+      duban report --period 2024Q4 --pdf          全年版
     """
+    from reporting.annual.report import render_period_report
     from reporting.core.exceptions import ReportError
     from reporting.core.periods import Period
-    from reporting.report.render import render_report
 
     period = Period.parse(period_text)
     today = None
@@ -74,17 +81,25 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())
     if note:
         click.echo(note)
-    output = render_report(
-        app.settings,
-        app.workspace,
-        period,
-        out_dir=out_dir,
-        pdf=pdf,
-        by_leader=by_leader,
-        now=app.now(),
-        today=today,
-        assignments=app.assignments,
-    )
+    with ExitStack() as stack:
+        # the annual edition quotes the year's 考核评分 only when configured
+        ledger = (
+            stack.enter_context(app.ledger())
+            if period.quarter == 4 and app.settings.report.annual_scores
+            else None
+        )
+        output = render_period_report(
+            app.settings,
+            app.workspace,
+            period,
+            ledger=ledger,
+            out_dir=out_dir,
+            pdf=pdf,
+            by_leader=by_leader,
+            now=app.now(),
+            today=today,
+            assignments=app.assignments,
+        )
     for line in output.lines():
         click.echo(line)
     if output.pdf_error:

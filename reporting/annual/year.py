@@ -121,7 +121,20 @@ class TaskYear:
     percent: float | None = None  # at the judging quarter
     indicators: list[IndicatorFinal] = field(default_factory=list)
     shortfall: str = ""  # what falls short: progress, indicators, 未报送
-    reason: str = ""  # the lead units' own 存在问题 / 下步打算
+    problems: str = ""  # the lead units' own 存在问题 at the judging quarter
+    next_steps: str = ""  # and their 下步打算
+
+    @property
+    def reason(self) -> str:
+        """The unit's reason in one text (the workbook's column)."""
+        parts = []
+        if self.problems:
+            parts.append(f"存在问题：{self.problems.rstrip('。')}")
+        if self.next_steps:
+            parts.append(f"下步打算：{self.next_steps.rstrip('。')}")
+        if parts:
+            return "；".join(parts) + "。"
+        return "" if self.final in (Final.DONE, Final.PENDING) else "牵头单位未说明原因。"
 
     @property
     def early(self) -> bool:
@@ -277,7 +290,6 @@ def _judge(t: TaskYear, row: RowResult, basic: float) -> None:
     if not row.reported:
         t.final = Final.UNDONE
         t.shortfall = f"牵头单位{Period.parse(t.judged_at).label}未报送"
-        t.reason = "牵头单位未报送，原因不明"
         return
     percent = row.percent
     if percent is None and row.status == Status.DONE:
@@ -304,14 +316,8 @@ def _judge(t: TaskYear, row: RowResult, basic: float) -> None:
             else f"{i.name}{i.value_text}，{i.compare}"
         )
     t.shortfall = "；".join(parts)
-    problems = _joined(a.problems for a in row.lead_reports)
-    steps = _joined(a.next_steps for a in row.lead_reports)
-    reason = []
-    if problems:
-        reason.append(f"存在问题：{problems.rstrip('。')}")
-    if steps:
-        reason.append(f"下步打算：{steps.rstrip('。')}")
-    t.reason = "；".join(reason) or "单位未说明原因"
+    t.problems = _joined(a.problems for a in row.lead_reports)
+    t.next_steps = _joined(a.next_steps for a in row.lead_reports)
 
 
 def _indicator(t: TaskYear, row: RowResult, ind: IndicatorResult) -> IndicatorFinal:
@@ -366,10 +372,20 @@ def _submitted(state: str, late: bool) -> Submitted:
     return Submitted.MISSING
 
 
-def year_data(settings, workspace: Workspace, assignments, year: int) -> YearData:
+def year_data(
+    settings, workspace: Workspace, assignments, year: int, fourth: QuarterResult | None = None
+) -> YearData:
     """The year as ``duban year`` and the annual report see it: merged results, deadlines
-    from the task table, unit kinds from the registry."""
-    results = load_year(workspace, year)
+    from the task table, unit kinds from the registry. ``fourth``: the fourth quarter's
+    result as the report shows it (an empty one before anything was collected)."""
+    if fourth is not None and not workspace.merged_json(Period(year, 4)).exists():
+        try:
+            results = load_year(workspace, year)
+        except ReportError:
+            results = {}
+        results[fourth.period] = fourth
+    else:
+        results = load_year(workspace, year)
     deadlines = {r.task.id: r.task.deadline for r in assignments.rows}
     kinds = {name: u.kind for name, u in assignments.registry.units.items()}
     return build_year(

@@ -294,14 +294,9 @@ def quoted_scores(
     mode = settings.bulletin.quote_scores
     if mode == "never" or (mode == "q4" and period.quarter != 4):
         return []
-    from reporting.assess.scoring import load_results, score_year
+    from reporting.assess.scoring import load_results, score_lines
 
     results = load_results(workspace, period.year, period)
     if not results:
         return []
-    card = score_year(settings, ledger, results, period.year)
-    out = [f"按年度考核评分规则，截至{period.label}各单位累计得分（未计加减分）排名前列的是："]
-    for group in dict.fromkeys(u.group for u in card.units):
-        top = [u for u in card.ranked() if u.group == group][:3]
-        out.append(f"{group}：" + "、".join(f"{u.unit}（{num(u.total)}分）" for u in top) + "。")
-    return out
+    return score_lines(settings, ledger, results, period)

@@ -126,6 +126,19 @@ def load_results(workspace, year: int, upto: Period | None) -> list[QuarterResul
     return out
 
 
+def score_lines(
+    settings: Settings, ledger: Ledger, results: list[QuarterResult], period: Period
+) -> list[str]:
+    """The running scores up to ``period`` as the 通报 and the annual report quote them:
+    the first three of each group (adjustments not counted)."""
+    card = score_year(settings, ledger, results, period.year)
+    out = [f"按年度考核评分规则，截至{period.label}各单位累计得分（未计加减分）排名前列的是："]
+    for group in dict.fromkeys(u.group for u in card.units):
+        top = [u for u in card.ranked() if u.group == group][:3]
+        out.append(f"{group}：" + "、".join(f"{u.unit}（{num(u.total)}分）" for u in top) + "。")
+    return out
+
+
 def _given(answer: Answer | None) -> bool:
     if answer is None or answer.prefilled:
         return False

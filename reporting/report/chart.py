@@ -85,11 +85,27 @@ def status_chart_png(
 
     Raises ``ChartFontMissing`` when ``font`` is None or lacks a glyph the chart needs.
     """
+    data = section_status_counts(result)
+    keys = [k for k in result.status_counts() if any(c[k] for _, c in data)] or [MISSING]
+    return bars_png(data, keys, font, title=title, width_in=width_in, dpi=dpi)
+
+
+def bars_png(
+    data: list[tuple[str, dict[str, int]]],
+    keys: list[str],
+    font: FontFile | None,
+    *,
+    title: str = "",
+    width_in: float = 5.5,
+    dpi: int = 200,
+) -> bytes:
+    """Stacked horizontal bars, one per ``(label, {status → tasks})``, segments in ``keys``
+    order: the report's chart (by section) and the annual edition's (by quarter)."""
     if font is None:
         raise ChartFontMissing()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = _draw(result, font, title, width_in, dpi)
+        png = _draw(data, keys, font, title, width_in, dpi)
     missing = [
         w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)
     ]
@@ -98,13 +114,18 @@ def status_chart_png(
     return png
 
 
-def _draw(result: QuarterResult, font: FontFile, title: str, width_in: float, dpi: int) -> bytes:
+def _draw(
+    data: list[tuple[str, dict[str, int]]],
+    keys: list[str],
+    font: FontFile,
+    title: str,
+    width_in: float,
+    dpi: int,
+) -> bytes:
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    data = section_status_counts(result)
-    keys = [k for k in result.status_counts() if any(c[k] for _, c in data)] or [MISSING]
     labels = [label for label, _ in data]
     text9, text8 = _font_properties(font, 9), _font_properties(font, 8)
     rc: dict = {"axes.unicode_minus": False, "hatch.linewidth": 0.6, "hatch.color": "#333333"}

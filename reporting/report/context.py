@@ -433,9 +433,17 @@ def unit_rows(result: QuarterResult, today: date) -> list[dict]:
             state = "退回" if unit.state == "rejected" else MISSING
         when = cn_time(unit.received_at, today) if unit.received_at else "—"
         units.append({"no": i, "unit": unit.unit, "state": state, "when": when})
-    blank = {"no": "", "unit": "", "state": "", "when": ""}
-    half = (len(units) + 1) // 2
-    left, right = units[:half], units[half:] + [blank] * (half - len(units[half:]))
+    return in_pairs(units)
+
+
+def in_pairs(items: list[dict]) -> list[dict]:
+    """A long narrow list as two columns: row k holds ``a`` = item k and ``b`` = item
+    k + half (an empty item of the same keys pads the right column)."""
+    if not items:
+        return []
+    blank = dict.fromkeys(items[0], "")
+    half = (len(items) + 1) // 2
+    left, right = items[:half], items[half:] + [blank] * (half - len(items[half:]))
     return [{"a": a, "b": b} for a, b in zip(left, right, strict=True)]
 
 

@@ -14,6 +14,7 @@ deterministic chart and image names.
 from __future__ import annotations
 
 import glob
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -34,6 +35,17 @@ REPORT_TEMPLATE = "report.docx"
 
 
 @dataclass
+class Edition:
+    """Another edition of the period's report: its template and file name, its chart
+    ((PNG, '') or (None, why)), and ``context(quarter_context)`` → what it adds or replaces."""
+
+    template: str
+    file_name: str
+    chart: tuple[bytes | None, str]
+    context: Callable[[dict], dict]
+
+
+@dataclass
 class ReportOutput:
     """What ``render_report`` wrote, with the counts it reported."""
 
@@ -51,6 +63,7 @@ class ReportOutput:
     change_note: str = ""  # why last quarter's result was not compared, when it exists
     chart_note: str = ""  # why the chart was left out (no CJK font), with how to fix it
     removed: list[Path] = field(default_factory=list)  # earlier outputs this run made stale
+    summary: list[str] = field(default_factory=list)  # what another edition adds (the year)
 
     def lines(self) -> list[str]:
         out = [f"报告已生成：{self.docx}"]
@@ -68,6 +81,7 @@ class ReportOutput:
                 f"已与{c.before.period_label}对比：由未达到转为达到序时进度 {len(c.caught_up)} 项，"
                 f"由达到转为未达到 {len(c.fell_behind)} 项（见报告“一、总体情况”）。"
             )
+        out += self.summary
         if self.change_note:
             out.append(f"提示：{self.change_note}")
         if self.chart_note:
@@ -181,6 +195,7 @@ def render_report(
     today: date | None = None,
     assignments=None,
     previous: QuarterResult | None = None,
+    edition: Edition | None = None,
 ) -> ReportOutput:
     """Render the period's report (and optionally its PDF and the per-leader briefs).
 
@@ -188,7 +203,9 @@ def render_report(
     the settings when not given) when nothing was collected. ``now`` is the time of the run;
     ``today`` overrides the 落款 date (by default the report day once it has come, else today).
     ``previous`` (last quarter's result, for the comparison) defaults to the previous
-    quarter's merged.json of the same year (``previous_result``).
+    quarter's merged.json of the same year (``previous_result``). ``edition`` renders
+    another edition of the same report (the annual one, ``reporting.annual``): its template,
+    file, chart and the context it adds to the quarter's.
     """
     period = Period.parse(period)
     merged = True
@@ -210,14 +227,22 @@ def render_report(
         change = None  # one of the quarters has no reports: nothing moved that can be told
     day = today or default_report_day(settings, period, now.date())
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
-    chart, chart_note = report_chart(settings, result)
+    chart, chart_note = edition.chart if edition else report_chart(settings, result)
     context = build_context(
         result, settings, period, today=day, change=change, has_chart=chart is not None
     )
     when = datetime.combine(day, time(0, 0))
     target = report_path(settings, period, out_dir)
+    template = REPORT_TEMPLATE
+    stale: list[Path] = []
+    if edition:
+        context.update(edition.context(context))
+        for old in (target, target.with_suffix(".pdf")):  # the quarter's edition it replaces
+            stale += remove_stale(out_dir, glob.escape(old.name))
+        target = out_dir / edition.file_name
+        template = edition.template
     render_docx(
-        Path(settings.templates_dir) / REPORT_TEMPLATE,
+        Path(settings.templates_dir) / template,
         context,
         target,
         title=context["title"],
@@ -236,6 +261,7 @@ def render_report(
         change=change,
         change_note=note,
         chart_note=chart_note,
+        removed=stale,
     )
     if by_leader:
         output.briefs = render_leader_briefs(

@@ -1,0 +1,264 @@
+"""The annual (全年) edition of the fourth quarter's report: ``duban report --period 2024Q4``.
+
+Same 公文 geometry and styles as the quarterly report (``templates/annual_report.docx``, built
+by ``templates/build_annual_template.py``); the quarter's own numbers (who reported) stay
+in the opening paragraph. What it adds, all from one ``YearData`` (``duban year`` writes
+the same numbers): 全年完成情况 by the rule in ``reporting.annual.year``, every indicator's
+final value against its target, the unfinished tasks with the lead units' reasons, the
+year's four quarters side by side (annex 1) and a chart of the status mix by quarter, and
+— when ``[report] annual_scores`` is on — the year's 考核评分 (``reporting.assess.scoring``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from reporting.annual.year import Final, Reached, Submitted, TaskYear, YearData, year_data
+from reporting.core.config import Settings
+from reporting.core.model import MISSING
+from reporting.core.periods import Period
+from reporting.core.states import Status
+from reporting.core.workspace import Workspace
+from reporting.report.context import LIGHT_FILL, in_pairs
+from reporting.report.render import Edition, ReportOutput, load_result, render_report
+from reporting.report.wording import (
+    condense,
+    join_labels,
+    join_names,
+    one_line,
+    share,
+    stack_names,
+    status_phrase,
+    title_break,
+    unit_text,
+)
+
+TEMPLATE = "annual_report.docx"
+REASON_CHARS = 60  # each of the unit's texts in section 二: about two lines of the body
+NAMED_INDICATORS = 6  # missed indicators named in the body (annex 2 lists them all)
+FINAL_FILL = {Final.DONE: "BFE3C0", Final.MOSTLY: "FBE29F", Final.UNDONE: "F4B6B6"}
+
+
+def annual_file_name(settings: Settings, period: Period) -> str:
+    from reporting.core.fileutil import safe_filename
+
+    d = settings.district
+    return safe_filename(f"{period}_{d.name}{d.document_title}全年完成情况报告.docx", 120)
+
+
+def render_annual(
+    settings: Settings,
+    workspace: Workspace,
+    period: Period,
+    *,
+    now: datetime,
+    ledger=None,
+    assignments=None,
+    **kw,
+) -> ReportOutput:
+    """Render the fourth quarter's report as the annual edition (``kw`` as ``render_report``:
+    out_dir, pdf, by_leader, today). ``ledger`` is needed only when ``[report] annual_scores``."""
+    from reporting.report.render import _assignments
+
+    period = Period.parse(period)
+    assignments = assignments or _assignments(settings)
+    result, _merged = load_result(settings, workspace, period, assignments)
+    data = year_data(settings, workspace, assignments, period.year, fourth=result)
+    scores = annual_scores(settings, ledger, data) if settings.report.annual_scores else []
+    edition = Edition(
+        template=TEMPLATE,
+        file_name=annual_file_name(settings, period),
+        chart=quarter_chart(settings, data),
+        context=lambda base: annual_context(data, settings, base, scores=scores),
+    )
+    output = render_report(
+        settings,
+        workspace,
+        period,
+        now=now,
+        assignments=assignments,
+        result=result,
+        edition=edition,
+        **kw,
+    )
+    output.change = None  # the annual edition shows the four quarters, not the last two
+    c = data.final_counts()
+    output.summary.append(
+        f"全年版：任务 {len(data.tasks)} 项，完成 {c[Final.DONE]} 项，基本完成 {c[Final.MOSTLY]} 项，"
+        f"未完成 {c[Final.UNDONE]} 项"
+        + (f"，尚未判定 {c[Final.PENDING]} 项" if c[Final.PENDING] else "")
+        + "（与 duban year 的全年汇总表相同）。"
+    )
+    if settings.report.annual_scores and not scores:
+        output.summary.append("提示：[report] annual_scores 已开启，但没有可引用的考核评分。")
+    return output
+
+
+def quarter_chart(settings: Settings, data: YearData) -> tuple[bytes | None, str]:
+    """图1: the status mix of each quarter, drawn like the quarterly chart."""
+    from reporting.documents.fonts import chart_font
+    from reporting.report.chart import ChartFontMissing, bars_png
+
+    counts = data.status_by_quarter()
+    keys = [k for k in [*Status.choices(), MISSING] if any(c[k] for _, c in counts)]
+    try:
+        return bars_png(counts, keys or [MISSING], chart_font(settings.report.chart_font)), ""
+    except ChartFontMissing as exc:
+        return None, str(exc)
+
+
+def annual_scores(settings: Settings, ledger, data: YearData) -> list[str]:
+    """The year's 考核评分 lines (the same summary the bulletin quotes)."""
+    from reporting.assess.scoring import score_lines
+
+    if ledger is None:
+        return []
+    results = [data.results[p] for p in data.merged]
+    return score_lines(settings, ledger, results, Period.parse(data.merged[-1]))
+
+
+def annual_context(data: YearData, settings: Settings, base: dict, *, scores: list[str]) -> dict:
+    """What the annual template shows besides the quarter's context ``base``."""
+    d = settings.district
+    title = f"关于{d.name}{data.year}年{d.document_title}全年完成情况的报告"
+    counts = data.final_counts()
+    n = len(data.tasks)
+    finished = counts[Final.DONE] + counts[Final.MOSTLY]
+    early = [t for t in data.tasks if t.early]
+    inds = data.indicators()
+    reached = [i for i in inds if i.reached == Reached.REACHED]
+    missed = [i for i in inds if i.reached == Reached.MISSED]
+    unreported = [i for i in inds if i.reached == Reached.MISSING]
+    ind_summary = ""
+    if inds:
+        ind_summary = f"{n}项任务中设有量化指标{len(inds)}项，达到年度目标{len(reached)}项，未达到{len(missed)}项"
+        if unreported:
+            ind_summary += f"，未填报{len(unreported)}项"
+        ind_summary += "（增速、比率按目标值判定，累计量按全年目标判定，逐项见附件2）。"
+        if missed:
+            named = missed[:NAMED_INDICATORS]
+            ind_summary += (
+                "未达到的"
+                + ("有" if len(missed) > len(named) else "是")
+                + "："
+                + "；".join(f"{i.name}{i.value_text}，{i.compare}" for i in named)
+                + ("等" if len(missed) > len(named) else "")
+                + "。"
+            )
+    quarters = []
+    for label, c in data.status_by_quarter():
+        quarters.append(f"{label}{status_phrase(c)}")
+    unfinished = [_unfinished(t) for t in data.unfinished()]
+    return {
+        "title": title,
+        "title_document": title_break(title, d.document_title),
+        "annex_title": f"{data.year}年{d.document_title}全年推进情况表",
+        "annex2_title": f"{data.year}年量化指标完成情况",
+        "annex3_title": f"各单位{data.year}年报送情况",
+        "quarter_u": base["u"],
+        "f": {
+            "done": counts[Final.DONE],
+            "mostly": counts[Final.MOSTLY],
+            "undone": counts[Final.UNDONE],
+            "pending": counts[Final.PENDING],
+            "finished": finished,
+            "share": share(finished, n),
+            "done_share": share(counts[Final.DONE], n),
+        },
+        "rule": data.rule,
+        "early": (
+            f"第{join_labels(t.label for t in early)}项任务的完成时限在年内，"
+            "已按完成时限所在季度的报送判定"
+            if early
+            else ""
+        ),
+        "indf": {"summary": ind_summary, "total": len(inds)},
+        "indicator_rows": [
+            {
+                "no": k,
+                "label": i.label,
+                "name": i.name,
+                "target": i.target_text,
+                "value": i.value_text,
+                "reached": i.reached.value,
+                "compare": i.compare,
+                "units": stack_names(i.units),
+                "fill": "F4B6B6" if i.reached != Reached.REACHED else "FFFFFF",
+            }
+            for k, i in enumerate(inds, 1)
+        ],
+        "quarters_summary": "；".join(quarters) + "。",
+        "unfinished": unfinished,
+        "n_unfinished": len(unfinished),
+        "scores": scores,
+        "next_no": "四" if scores else "三",
+        "trend": [_trend_row(t, data) for t in data.tasks],
+        "quarter_labels": [Period.parse(p).label for p in data.periods],
+        "year_units": _unit_rows(data),
+    }
+
+
+def _unfinished(t: TaskYear) -> dict:
+    return {
+        "label": t.label,
+        "short": unit_text(t.short_title or t.task_title),
+        "units": join_names(t.lead_units),
+        "final": t.final.value,
+        "judged": "" if not t.early else f"（完成时限{_date_text(t.deadline)}）",
+        "shortfall": unit_text(t.shortfall),
+        "problems": condense(one_line(t.problems), REASON_CHARS).rstrip("。"),
+        "steps": condense(one_line(t.next_steps), REASON_CHARS).rstrip("。"),
+    }
+
+
+def _date_text(iso: str) -> str:
+    from reporting.core.periods import chinese_date
+
+    try:
+        return chinese_date(date.fromisoformat(iso))
+    except ValueError:
+        return iso
+
+
+def _trend_row(t: TaskYear, data: YearData) -> dict:
+    cells = {}
+    for k, p in enumerate(data.periods, 1):
+        q = t.quarters[p]
+        cells[f"q{k}"] = {"text": q.short, "fill": LIGHT_FILL.get(q.light, "FFFFFF")}
+    final = t.final.value
+    if t.early and t.final != Final.PENDING:
+        final += f"\n（按{Period.parse(t.judged_at).label}）"
+    return {
+        "label": t.label,
+        "task": unit_text(t.short_title or t.task_title),
+        "units": stack_names(t.lead_units),
+        **cells,
+        "final": final,
+        "fill": FINAL_FILL.get(t.final, "FFFFFF"),
+    }
+
+
+# annex 3's cells are narrow: a returned-and-not-fixed return is 退回, as in the quarterly annex
+SUBMITTED_SHORT = {Submitted.REJECTED: "退回"}
+
+
+def _unit_rows(data: YearData) -> list[dict]:
+    """Annex 3: each unit's four quarters, two units to a table row."""
+    units = []
+    for k, u in enumerate(data.units, 1):
+        row = {"no": k, "unit": u.unit}
+        for i, p in enumerate(data.periods, 1):
+            state = u.quarters[p]
+            row[f"q{i}"] = SUBMITTED_SHORT.get(state, state.value)
+        units.append(row)
+    return in_pairs(units)
+
+
+def render_period_report(
+    settings: Settings, workspace: Workspace, period: Period, *, ledger=None, **kw
+) -> ReportOutput:
+    """The report of ``period``: the fourth quarter's is the annual edition."""
+    period = Period.parse(period)
+    if period.quarter == 4:
+        return render_annual(settings, workspace, period, ledger=ledger, **kw)
+    return render_report(settings, workspace, period, **kw)
