@@ -59,6 +59,14 @@ def _report_templates(app) -> list[Problem]:
 
 
 @check
+def _annual_template(app) -> list[Problem]:
+    """The annual edition's template (the fourth quarter's report) still renders."""
+    from reporting.annual.report import check_annual_template
+
+    return check_annual_template(app.settings, app.assignments)
+
+
+@check
 def _fonts(app) -> list[Problem]:
     """The chart's CJK font, and which installed faces the PDF gets for the official names."""
     from reporting.documents.fonts import chart_font, pdf_substitutes

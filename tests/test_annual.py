@@ -400,3 +400,25 @@ def test_annual_report_reruns_are_byte_identical_and_quote_scores_when_asked(
     assert res.code == 0, res.output
     top = res.out.split("区直部门前三名：")[1].split("\n")[0]
     assert f"区直部门：{top}。" in text
+
+
+def test_annual_report_is_valid_ooxml(demo_year):
+    """Every quarter cell carries its own {% cellbg %}: still schema-valid (tcW before shd)."""
+    import openxml_audit
+
+    result = openxml_audit.OpenXmlValidator().validate(str(_annual_docx(demo_year)))
+    assert [str(e) for e in result.errors] == []
+
+
+def test_check_renders_the_annual_template_and_names_a_broken_one(app, tmp_path):
+    from reporting.annual.report import check_annual_template
+
+    assert check_annual_template(app.settings, app.assignments) == []
+    broken = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", broken)
+    (broken / "annual_report.docx").write_bytes(b"not a docx")
+    app.settings.paths.templates = broken
+    problems = check_annual_template(app.settings, app.assignments)
+    assert len(problems) == 1 and problems[0].error
+    assert problems[0].where == "全年报告模板"
+    assert "templates/" in problems[0].message or "模板" in problems[0].message

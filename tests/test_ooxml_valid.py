@@ -49,7 +49,7 @@ def test_report_and_every_brief_are_valid_q1_and_q2(app, tmp_path):
 
 
 def test_shipped_templates_are_valid(root):
-    for name in ("report.docx", "leader_brief.docx", "bulletin.docx"):
+    for name in ("report.docx", "leader_brief.docx", "bulletin.docx", "annual_report.docx"):
         assert problems(root / "templates" / name) == [], name
 
 

@@ -262,3 +262,55 @@ def render_period_report(
     if period.quarter == 4:
         return render_annual(settings, workspace, period, ledger=ledger, **kw)
     return render_report(settings, workspace, period, **kw)
+
+
+def check_annual_template(settings: Settings, assignments) -> list:
+    """``duban check``: the annual template (which the office may edit) still renders, from
+    a small sample year (every quarter of ``report.template_check``'s sample, an early
+    deadline, hostile unit text); a Problem when it does not."""
+    import tempfile
+    from datetime import time
+    from pathlib import Path
+
+    from docx import Document
+
+    from reporting.core.exceptions import ReportError
+    from reporting.report.template_check import CHECK_PREVIOUS, sample_for_check
+    from reporting.taskbook.registry import Problem
+
+    year = settings.district.year
+    try:
+        with tempfile.TemporaryDirectory(prefix="duban-check-") as tmp:
+            ws = Workspace(Path(tmp))
+            for q in (1, 2, 3, 4):
+                period = Period(year, q)
+                statuses = CHECK_PREVIOUS if q % 2 else None
+                result = (
+                    sample_for_check(settings, assignments, period, statuses=statuses)
+                    if statuses
+                    else sample_for_check(settings, assignments, period)
+                )
+                ws.merged_json(period).parent.mkdir(parents=True, exist_ok=True)
+                ws.merged_json(period).write_text(result.to_json(), encoding="utf-8")
+            period = Period(year, 4)
+            out = render_annual(
+                settings,
+                ws,
+                period,
+                now=datetime.combine(period.end, time(12), settings.deadline.zone),
+                assignments=assignments,
+                out_dir=Path(tmp),
+                today=period.end,
+            )
+            Document(str(out.docx))  # the rendered XML must still be a valid document
+    except ReportError as exc:
+        return [Problem("全年报告模板", str(exc))]
+    except Exception as exc:  # noqa: BLE001 - anything else means the template is broken
+        return [
+            Problem(
+                "全年报告模板",
+                f"模板 {TEMPLATE} 渲染后的文件无法打开（{type(exc).__name__}: {exc}），"
+                "请从仓库恢复 templates/ 下的模板后重新修改",
+            )
+        ]
+    return []
