@@ -181,6 +181,19 @@ def test_a_deadline_before_year_end_is_judged_at_its_quarter(year_copy, duban, t
     rows = {label_to_id(r[0]): r for r in wb["全年完成情况"].iter_rows(min_row=4, values_only=True)}
     assert rows[early[0]][3] == "2024-06-30"
     assert f"累计完成进度{q2[early[0]]['percent']:g}%" in rows[early[0]][10]
+    # the annual report judges them the same way and says so
+    from docx import Document
+
+    res = duban("report", "--period", "2024Q4", config=config, data=year_copy)
+    assert res.code == 0, res.output
+    path = next((year_copy / "2024Q4" / "report").glob("*全年完成情况报告.docx"))
+    doc = Document(path)
+    trend = {label_to_id(r.cells[0].text): r.cells[7].text for r in doc.tables[0].rows[1:]}
+    for task_id in early:
+        assert trend[task_id] == f"{want_finals[task_id]}\n（按第二季度）"
+    text = _docx_text(path).replace(" ", "")
+    assert "项任务的完成时限在年内，已按完成时限所在季度的报送判定" in text
+    assert "（完成时限2024年6月30日）" in text
 
 
 def test_year_reruns_are_byte_identical(year_copy, duban):
@@ -422,3 +435,17 @@ def test_check_renders_the_annual_template_and_names_a_broken_one(app, tmp_path)
     assert len(problems) == 1 and problems[0].error
     assert problems[0].where == "全年报告模板"
     assert "templates/" in problems[0].message or "模板" in problems[0].message
+
+
+def test_a_year_in_progress_leaves_unjudged_tasks_open(year_copy, duban, tmp_path):
+    data = tmp_path / "data"
+    for q in (1, 2):
+        shutil.copytree(year_copy / f"2024Q{q}", data / f"2024Q{q}")
+    res = duban("year", data=data)  # the year of [district] year
+    assert res.code == 0, res.output
+    assert "尚未判定 79 项" in res.out
+    assert "提示：第三季度、第四季度还没有汇总结果" in res.out
+    wb = openpyxl.load_workbook(data / "2024" / "2024年度推进情况汇总表.xlsx")
+    rows = list(wb["全年完成情况"].iter_rows(min_row=4, values_only=True))
+    assert {r[9] for r in rows} == {"尚未判定"}
+    assert {r[6] for r in rows} == {r[7] for r in rows} == {"未汇总"}
