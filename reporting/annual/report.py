@@ -18,19 +18,17 @@ from reporting.core.config import Settings
 from reporting.core.model import MISSING
 from reporting.core.periods import Period
 from reporting.core.states import Status
+from reporting.core.text import condense, one_line, unit_text
 from reporting.core.workspace import Workspace
 from reporting.report.context import LIGHT_FILL, in_pairs
 from reporting.report.render import Edition, ReportOutput, load_result, render_report
 from reporting.report.wording import (
-    condense,
     join_labels,
     join_names,
-    one_line,
     share,
     stack_names,
     status_phrase,
     title_break,
-    unit_text,
 )
 
 TEMPLATE = "annual_report.docx"
