@@ -85,7 +85,17 @@ def year_copy(demo_year, tmp_path_factory):
     for q in (1, 2, 3, 4):
         (data / f"2024Q{q}").mkdir(parents=True)
         shutil.copy(outcome.root / f"2024Q{q}" / "merged.json", data / f"2024Q{q}")
+    fresh_ledger(data)
     return data
+
+
+def fresh_ledger(data: Path) -> None:
+    """An empty ledger beside copied merged results (duban refuses a data dir whose ledger
+    went missing); with no returns in it, nothing is merged again."""
+    from reporting.core.ledger import Ledger
+
+    with Ledger(data / "ledger.sqlite", create=True):
+        pass
 
 
 def test_year_workbook_equals_an_independent_computation(year_copy, duban):
@@ -441,6 +451,7 @@ def test_a_year_in_progress_leaves_unjudged_tasks_open(year_copy, duban, tmp_pat
     data = tmp_path / "data"
     for q in (1, 2):
         shutil.copytree(year_copy / f"2024Q{q}", data / f"2024Q{q}")
+    fresh_ledger(data)
     res = duban("year", data=data)  # the year of [district] year
     assert res.code == 0, res.output
     assert "尚未判定 79 项" in res.out
