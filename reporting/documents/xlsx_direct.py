@@ -41,6 +41,8 @@ NO_STYLE: Style = (0, 0, 0, 0, 0, 0, 0, 0, 0)
 FONT, FILL, BORDER, PROTECTION, ALIGNMENT = 0, 1, 2, 4, 5  # positions in a Style
 MAX_TEXT = 32767  # openpyxl cuts a cell's text here
 _UNLOCKED = Protection(locked=False)
+_LOCKED = Protection()  # each workbook's first protection and alignment (openpyxl's defaults)
+_NO_ALIGNMENT = Alignment()
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -71,6 +73,8 @@ def _text(value: str) -> str:
 
 _classes: dict = {}  # style object -> number of its equality class (hashed once)
 _class_of: dict[int, tuple[int, object]] = {}  # id(style object) -> (class, the object)
+# (kept alive here, so an id is never reused; style objects are module constants, so this
+# stays small however many workbooks are written)
 
 
 def _class(obj) -> int:
@@ -124,8 +128,8 @@ class Book:
         self.fonts = _Styles([default_font])
         self.fills = _Styles([DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL])
         self.borders = _Styles([DEFAULT_BORDER])
-        self.alignments = _Styles([Alignment()])
-        self.protections = _Styles([Protection()])
+        self.alignments = _Styles([_NO_ALIGNMENT])
+        self.protections = _Styles([_LOCKED])
         self.xfs: dict[Style, int] = {NO_STYLE: 0}  # cellXfs, in order of writing
         self.sheets: list[Sheet] = []
         self.names: list[tuple[str, str]] = []  # workbook-level defined names
