@@ -320,7 +320,7 @@ class Sheet:
             parts.append(f'<dataValidations count="{len(self.validations)}">')
             parts.extend(_validation(dv) for dv in self.validations)
             parts.append("</dataValidations>")
-        parts.append(_page(self.page, self.odd_header))
+        parts.append(_page_with_header(self.page, self.odd_header))
         if self.col_breaks:
             parts.append(_col_breaks(tuple(self.col_breaks)))
         parts.append("</worksheet>")
@@ -388,6 +388,22 @@ def _page(args: tuple | None, odd_header: tuple | None = None) -> str:
         if part:  # what openpyxl's worksheet writer leaves out when empty
             out.append(_ascii(part.to_tree()))
     return "".join(out)
+
+
+_LEFT, _RIGHT = "DUBANLEFTTEXT", "DUBANRIGHTTEXT"  # ASCII stand-ins, escaped as themselves
+
+
+def _page_with_header(args: tuple | None, odd_header: tuple | None) -> str:
+    """``_page`` with a page header whose texts change from sheet to sheet (the unit, the
+    form id): serialised once with stand-ins, the texts escaped in (escaping goes character
+    by character, so the bytes are the same)."""
+    if odd_header is None:
+        return _page(args)
+    left, right, font, size = odd_header
+    if any(ch == "&" or ch < " " for ch in left + right):  # codes openpyxl rewrites
+        return _page(args, odd_header)
+    text = _page(args, (_LEFT, _RIGHT, font, size))
+    return text.replace(_LEFT, _text(left)).replace(_RIGHT, _text(right))
 
 
 _DV_FIELDS = (

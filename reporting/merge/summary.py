@@ -387,14 +387,19 @@ def write_table(
     ws["A2"].font = st.BODY
     ws["A2"].alignment = st.WRAP_LEFT
     ws.row_dimensions[2].height = st.row_height([(subtitle, sum(w for _, w in columns))], 20)
+    head_style = None  # every header cell alike: set once, then copied (see below)
     for c, (header, width) in enumerate(columns, 1):
         letter = get_column_letter(c)
         ws.column_dimensions[letter].width = width
         cell = ws.cell(row=3, column=c, value=header)
+        if head_style is not None:
+            cell._style = copy(head_style)
+            continue
         cell.font = st.HEADER
         cell.alignment = st.WRAP_CENTER
         cell.fill = st.HEADER_FILL
         cell.border = st.GRID
+        head_style = copy(cell._style)
     ws.row_dimensions[3].height = st.row_height(list(columns), 30)
     # one vertical alignment for the whole table: top; short columns centred across
     top_center = Alignment(wrap_text=True, horizontal="center", vertical="top")
