@@ -65,7 +65,7 @@ def bare_python_docx(annex: list[dict], path: Path) -> None:
     for r in annex:
         cells = table.add_row().cells
         for cell, key in zip(
-            cells, ["no", "task", "leaders", "units", "progress", "status", "light"], strict=True
+            cells, ["label", "task", "leaders", "units", "progress", "status", "light"], strict=True
         ):
             cell.text = str(r[key])
     buf = io.BytesIO()
