@@ -680,8 +680,11 @@ def test_command_never_overwrites_tasks_csv_without_force(duban, office, docs):
 
 
 def test_command_never_overwrites_another_file_without_force_and_keeps_a_backup(
-    duban, office, docs, tmp_path
+    duban, office, docs, tmp_path, monkeypatch
 ):
+    # backups are stamped to the second by the command's clock: hold it still, so the two
+    # runs below share a second however slow the machine
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-03-20T10:00:00+08:00")
     out = tmp_path / "mine.csv"
     out.write_text("the office's own notes\n", encoding="utf-8")
     out.chmod(0o600)
