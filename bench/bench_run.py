@@ -2,8 +2,10 @@
 
 1. ``duban run`` over 2024Q1 with the real steps, for the bundled 50 units and for the
    synthetic city (1,000 units × 2,000 rows, bench_forms): at the notice moment (forms +
-   通知 to an outbox + collect), after every unit has returned (collect + 提醒), on the report
-   day (逾期 + report, PDF when LibreOffice is installed), and once more (nothing due).
+   通知 to an outbox + collect), after every unit has returned (collect + 提醒), at the
+   cooperating units' deadline (配合反馈 to every lead unit), on the report day (逾期 +
+   report, PDF when LibreOffice is installed), and once more (nothing due) — the moments
+   the scheduler runs them at.
    Each scale runs in its own process, so its peak resident memory is its own.
 2. The scheduler over the same quarter on a fake clock with no-op steps: every fire goes
    through APScheduler's SQLite job store, the lock, the ledger and the due/done decisions.
@@ -31,7 +33,8 @@ SCALES = {
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
 
 
 def cpu_seconds() -> float:
@@ -71,10 +74,12 @@ def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int, float]]:
     simulate_returns(app.assignments, app.workspace, period, deadline, Scenario())
     prep = time.perf_counter() - t0
     timed(f"提醒日 09:00：回收 {n} 份报表、提醒", "2024-04-02T09:00")
+    coop = period_calendar(period, app.settings.deadline).coop_deadline
     timed(
-        "报告日 09:30：回收、配合单位反馈、逾期催报、生成报告（含 PDF 和调度单）",
-        "2024-04-09T09:30",
+        f"配合截止 {coop:%m-%d %H:%M}：回收、配合单位反馈（发给每个牵头单位）",
+        coop.isoformat(),
     )
+    timed("报告日 09:30：回收、逾期催报、生成报告（含 PDF 和调度单）", "2024-04-09T09:30")
     timed("再运行一次（没有要做的）", "2024-04-09T10:00")
     rows.append((f"（不计入：模拟 {n} 个单位填表）", prep, 0, 0.0))
     return rows
