@@ -12,6 +12,7 @@ import importlib
 import re
 import sys
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -197,6 +198,17 @@ def get_app(ctx: click.Context):
 def period_option(*, required: bool = True, help: str = "报告期，如 2024Q1 或 2024年第一季度。"):
     """The ``--period`` option every command spells the same way (value: the text typed)."""
     return click.option("--period", "period_text", required=required, help=help)
+
+
+def parse_day(text: str | None, what: str, example: str) -> date | None:
+    """A ``--date`` value (2024-04-09) as a date, None when not given; a Chinese error naming
+    ``what`` the date is for otherwise."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DubanError(f"{what}“{text}”无法识别，请写成 {example} 这样的形式") from None
 
 
 def force_option(help: str = "也处理 [schedule] years 以外的报告期（默认拒绝，以防年份写错）。"):

@@ -276,3 +276,16 @@ def test_how_a_return_was_recognised_is_said_in_plain_words():
     from reporting.intake.identify import IDENTIFIED_BY
 
     assert not any("隐藏" in v or "标识表" in v or "定义名称" in v for v in IDENTIFIED_BY.values())
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("report", "落款日期“2024-13-01”无法识别，请写成 2024-04-09"),
+        ("bulletin", "日期“2024-13-01”无法识别"),
+    ],
+)
+def test_a_mistyped_date_is_a_chinese_error_naming_it(duban, command, words):
+    r = duban(command, "--period", "2024Q1", "--date", "2024-13-01")
+    assert r.code == 1 and words in r.err
+    assert "Traceback" not in r.err and "程序内部出错" not in r.err

@@ -1,8 +1,6 @@
-from datetime import date
-
 import click
 
-from jobs.cli import get_app, period_option, writes_data_dir
+from jobs.cli import get_app, parse_day, period_option, writes_data_dir
 
 
 @click.command("bulletin")
@@ -44,16 +42,10 @@ def command(ctx, period_text, pdf, send, number, date_text):
       duban bulletin --period 2024Q2 --send     生成 PDF 并发给各单位
     """
     from reporting.assess.bulletin import render_bulletin
-    from reporting.core.exceptions import AssessError
     from reporting.core.periods import Period
 
     period = Period.parse(period_text)
-    today = None
-    if date_text:
-        try:
-            today = date.fromisoformat(date_text.strip())
-        except ValueError:
-            raise AssessError(f"日期“{date_text}”无法识别，请写成 2024-07-10 这样的形式") from None
+    today = parse_day(date_text, "日期", "2024-07-10")
     app = get_app(ctx)
     now = app.now()
     # one writer (@writes_data_dir): the 文号 and the sends are decided by one process at a time

@@ -1,10 +1,9 @@
 from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 
 import click
 
-from jobs.cli import check_scope, force_option, get_app, period_option, writes_data_dir
+from jobs.cli import check_scope, force_option, get_app, parse_day, period_option, writes_data_dir
 
 
 @click.command("report")
@@ -58,18 +57,10 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
       duban report --period 2024Q4 --pdf          全年版
     """
     from reporting.annual.report import render_period_report
-    from reporting.core.exceptions import ReportError
     from reporting.core.periods import Period
 
     period = Period.parse(period_text)
-    today = None
-    if date_text:
-        try:
-            today = date.fromisoformat(date_text.strip())
-        except ValueError:
-            raise ReportError(
-                f"落款日期“{date_text}”无法识别，请写成 2024-04-09 这样的形式"
-            ) from None
+    today = parse_day(date_text, "落款日期", "2024-04-09")
     app = get_app(ctx)
     check_scope(app, period, force=force)
     from reporting.core.ledger import require_ledger
