@@ -231,11 +231,44 @@ def test_print_settings(fdw):
     assert guide.page_setup.orientation == "portrait"
 
 
-def test_every_form_prints_legibly_at_a_fixed_scale(built):
+def assert_prints_legibly(ws, unit: str, period_label: str) -> None:
     """≥ 9 pt on paper: each printed page's visible columns fit A4 landscape at the sheet's
-    scale, the answer columns on the first page, 责任分工 and indicators on later pages."""
+    scale (columns measured as the widest office program reads them), the answer columns on
+    the first page, 责任分工 and indicators on later pages, a running header naming the unit."""
     from reporting.documents import xlsx_style as st
 
+    name = ws.title
+    scale = ws.page_setup.scale
+    sizes = {cell(ws, k, fs.FIRST_DATA_ROW).font.sz for k in ("content", "progress")}
+    assert min(sizes) * scale / 100 >= st.MIN_EFFECTIVE_PT, (unit, name, scale)
+    breaks = [b.id for b in ws.col_breaks.brk]
+    first = fs.column_index(fs.PRINT_BREAK_AFTER)
+    assert breaks[0] == first
+    edges = [0, *breaks, ws.max_column]
+    for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+        cols = range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)]
+        letters = [get_column_letter(c) for c in cols]
+        width = sum(
+            st.column_points(ws.column_dimensions[x].width)
+            for x in letters
+            if not ws.column_dimensions[x].hidden
+        )
+        assert width * scale / 100 <= st.printable_width(), (unit, name, i)
+    assert ws.print_title_cols == "$A:$C" or len(edges) == 2
+    # the later pages are their own print range from the header row down: the title,
+    # header fields and note (merged over the first page) would print cut there
+    later = get_column_letter(first + 1)
+    assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
+    assert ws.oddHeader.left.text == f"{unit}　{period_label}进展情况表（{name[:4]}）"
+    # 序号, 任务编号, 任务内容 stay in view when scrolling right
+    assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
+    prev = get_column_letter(fs.column_index("previous"))
+    for h in fs.HEADER_CELLS:
+        for coord in (h.label_cell, h.value_cell):
+            assert not coord.startswith(prev) and coord[0] <= get_column_letter(first)
+
+
+def test_every_form_prints_legibly_at_a_fixed_scale(built):
     app, summary = built
     for form in summary.built:
         wb = openpyxl.load_workbook(form.path)
@@ -243,36 +276,54 @@ def test_every_form_prints_legibly_at_a_fixed_scale(built):
             if name not in wb.sheetnames:
                 continue
             ws = wb[name]
-            scale = ws.page_setup.scale
-            sizes = {cell(ws, k, fs.FIRST_DATA_ROW).font.sz for k in ("content", "progress")}
-            assert min(sizes) * scale / 100 >= 9, (form.unit, name, scale)
-            breaks = [b.id for b in ws.col_breaks.brk]
-            first = fs.column_index(fs.PRINT_BREAK_AFTER)
-            assert breaks[0] == first
-            edges = [0, *breaks, ws.max_column]
-            for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
-                cols = range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)]
-                letters = [get_column_letter(c) for c in cols]
-                width = sum(
-                    st.column_points(ws.column_dimensions[x].width)
-                    for x in letters
-                    if not ws.column_dimensions[x].hidden
-                )
-                assert width * scale / 100 <= st.printable_width(), (form.unit, name, i)
-            assert ws.print_title_cols == "$A:$C" or len(edges) == 2
-            # the later pages are their own print range from the header row down: the title,
-            # header fields and note (merged over the first page) would print cut there
-            later = get_column_letter(first + 1)
-            assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
-            assert ws.oddHeader.left.text == f"{form.unit}　2024年第一季度进展情况表（{name[:4]}）"
-            # 序号, 任务编号, 任务内容 stay in view when scrolling right
-            assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
+            assert_prints_legibly(ws, form.unit, "2024年第一季度")
             # Q1 has no last quarter: the reference column is there but hidden
             prev = get_column_letter(fs.column_index("previous"))
             assert ws.column_dimensions[prev].hidden
-            for h in fs.HEADER_CELLS:
-                for coord in (h.label_cell, h.value_cell):
-                    assert not coord.startswith(prev) and coord[0] <= get_column_letter(first)
+
+
+@pytest.fixture(scope="module")
+def built_q2(tmp_path_factory):
+    """All forms of 2024Q2 after a Q1 in which every unit answered every row at length:
+    the 上季度报送情况 column is shown on every task sheet."""
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path_factory.mktemp("q2"), env={})
+    text = (
+        "（一季度）"
+        + "围绕目标任务细化工作安排，召开专题调度会，协调解决用地、资金等要素保障。" * 3
+    )
+    rows = [
+        replace(
+            row_skeleton(r),
+            lead_reports=[Answer(u, text, 30, "序时推进", "无", "继续推进") for u in r.lead_units],
+            coop_feedback=[Answer(u, text, 30, "序时推进") for u in r.coop_units],
+        )
+        for r in app.assignments.rows
+    ]
+    result = QuarterResult("2024Q1", "2024年第一季度", 25, "", "", rows=rows)
+    app.ledger().close()  # the ledger first, as in a real data dir (else it counts as lost)
+    path = app.workspace.merged_json(Q1)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+    summary = build_forms(app.settings, app.assignments, app.workspace, "2024Q2", now=NOW)
+    return app, summary
+
+
+def test_forms_showing_last_quarter_print_legibly(built_q2):
+    """Seen on the 区人社局 Q2 render: with the reference column shown, 下步打算 spilled onto
+    a page of its own. Every Q2 form keeps its answer columns on the first page at ≥ 9 pt."""
+    app, summary = built_q2
+    sheets = 0
+    for form in summary.built:
+        assert form.reference_rows > 0, form.unit
+        wb = openpyxl.load_workbook(form.path)
+        for name in (fs.SHEET_LEAD, fs.SHEET_COOP):
+            if name in wb.sheetnames:
+                ws = wb[name]
+                prev = get_column_letter(fs.column_index("previous"))
+                assert not ws.column_dimensions[prev].hidden
+                assert_prints_legibly(ws, form.unit, "2024年第二季度")
+                sheets += 1
+    assert sheets > len(summary.built)
 
 
 def test_answer_rows_grow_with_the_text(built):
@@ -602,6 +653,116 @@ def test_printed_later_pages_carry_no_cut_title_or_note(built, tmp_path):
             assert "禹会区2024年" not in text and "填报单位" not in text, i
     later = [p for i, p in enumerate(pages) if "指标1（目标）" in p]
     assert later and all("任务内容" in p for p in later)  # columns A–C repeat there
+
+
+def plain_office_convert(src, fmt: str, outdir):
+    """Convert as a user's own LibreOffice does: the machine's fonts, no font map of ours.
+    Without SimSun 宋体 then falls back to a Latin face with wide digits (DejaVu Sans here),
+    the widest column unit of the office programs a form meets."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from reporting.documents.office import soffice_path
+
+    env = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+    with tempfile.TemporaryDirectory() as profile:
+        env["HOME"] = profile
+        subprocess.run(
+            [
+                soffice_path(),
+                "--headless",
+                "--norestore",
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--convert-to",
+                fmt,
+                "--outdir",
+                str(outdir),
+                str(src),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    return Path(outdir) / f"{Path(src).stem}.{fmt}"
+
+
+def ods_column_points(path, sheet: str) -> list[float]:
+    """The column widths (pt) LibreOffice gave ``sheet`` when it converted a form to .ods."""
+    import re
+
+    content = zipfile.ZipFile(path).read("content.xml").decode("utf-8")
+    styles = dict(
+        re.findall(
+            r'<style:style style:name="(co\d+)" style:family="table-column">'
+            r'<style:table-column-properties [^>]*style:column-width="([\d.]+)in"',
+            content,
+        )
+    )
+    table = content.split(f'<table:table table:name="{sheet}"')[1].split("</table:table>")[0]
+    out: list[float] = []
+    for style, repeat in re.findall(
+        r'<table:table-column table:style-name="(co\d+)"(?: table:number-columns-repeated="(\d+)")?',
+        table,
+    ):
+        if int(repeat or 1) > 100:  # the unused columns to the sheet's end
+            break
+        out += [float(styles[style]) * 72] * int(repeat or 1)
+    return out
+
+
+@office
+def test_column_widths_are_measured_as_wide_as_libreoffice_reads_them(built_q2, tmp_path):
+    """The print scale rests on ``column_points``: it must never be narrower than the
+    columns LibreOffice lays out, with its fonts or with ours (the report's font map)."""
+    from reporting.documents import xlsx_style as st
+    from reporting.documents.office import convert
+
+    app, _ = built_q2
+    src = app.workspace.form_path(Period(2024, 2), "区人社局")
+    widths = [c.width for c in fs.columns(1)]
+    for ods in (
+        plain_office_convert(src, "ods", tmp_path / "plain"),
+        convert(src, "ods", tmp_path / "mapped"),
+    ):
+        read = ods_column_points(ods, fs.SHEET_LEAD)
+        assert len(read) == len(widths)
+        for width, points in zip(widths, read, strict=True):
+            assert st.column_points(width) >= points - 0.2, (ods, width, points)
+    assert max(p / w for w, p in zip(widths, read, strict=True)) > 5.5  # read back, not zeros
+
+
+@office
+def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_q2, tmp_path):
+    """The 区人社局 Q2 render, as a user's own LibreOffice prints it: each task sheet's
+    first page holds the title and every answer column through 下步打算; the later pages
+    (责任分工, indicators) carry no cut title and no header boxes."""
+    import subprocess
+
+    app, _ = built_q2
+    period = Period(2024, 2)
+    pdf = plain_office_convert(app.workspace.form_path(period, "区人社局"), "pdf", tmp_path / "pdf")
+    pages = (
+        subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
+        .stdout.strip("\f")
+        .split("\f")
+    )
+    titled = [i for i, p in enumerate(pages) if "重点任务第二季度推进情况表" in p and i]
+    assert len(titled) == 2  # 牵头任务 and 配合任务
+    answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p]
+    assert set(titled) <= set(answers)
+    for i in answers:  # the answer columns never part: the header row is whole
+        header = " ".join(pages[i].split())
+        for word in ("上季度报送情况", "本季度工作进展", "推进状态", "存在问题", "下步打算"):
+            assert word in header, (i, word)
+    for i, text in enumerate(pages[1:], 1):
+        assert "区人社局" in text.split("\n")[0] and fs.form_id(period, "区人社局") in text, i
+        if i not in titled:
+            assert "禹会区2024年" not in text and "填报单位" not in text, i
+    later = [p for p in pages if "责任分工" in p]
+    assert later and all("任务内容" in p and "下步打算" not in p for p in later)
 
 
 @office

@@ -107,13 +107,19 @@ SIDE_MARGIN_IN = 0.4
 MIN_EFFECTIVE_PT = 9.0  # the smallest printed text size a reader should get
 
 
+# One unit of column width in LibreOffice: the digit width of the default font as it
+# resolves 宋体 there. Without SimSun (LibreOffice on Linux) that is 6.65 pt at 五号, read
+# back from a form converted to .ods (tests/test_forms.py pins it against LibreOffice).
+LIBREOFFICE_UNIT_PT = 6.65
+
+
 def column_points(width: float) -> float:
     """Printed width (pt, at 100 %) of an Excel column ``width`` (characters of '0').
 
-    pixels = trunc(width × digit + 5) at 96 pixels per inch. The digit of the 宋体 五号
-    default font is 7 pixels in Excel (SimSun) but 8 in LibreOffice (宋体 → Noto Serif
-    CJK); the wider one is used so a page fits in both."""
-    return math.trunc(width * 8 + 5) * 0.75
+    Excel: trunc(width × 7 + 5) pixels at 96 per inch (the SimSun digit is 7 pixels).
+    LibreOffice: width × ``LIBREOFFICE_UNIT_PT``, with no padding. The wider one is used so
+    a page fits in both (LibreOffice's, from three characters up)."""
+    return max(math.trunc(width * 7 + 5) * 0.75, width * LIBREOFFICE_UNIT_PT)
 
 
 def printable_width(landscape: bool = True) -> float:

@@ -157,13 +157,13 @@ class Column:
 BASE_COLUMNS = (
     Column("seq", "序号", 4.5, False, "seq"),
     Column("task_id", "任务编号", 7, False, "label"),
-    Column("content", "任务内容", 30, False, "text"),
-    Column("previous", "上季度报送情况（供参考）", 24, False, "reference"),
+    Column("content", "任务内容", 28, False, "text"),
+    Column("previous", "上季度报送情况（供参考）", 20, False, "reference"),
     Column("progress", "本季度工作进展", 32, True, "text"),
     Column("percent", "累计完成进度（%）", 7, True, "percent"),
     Column("status", "推进状态", 7, True, "status"),
-    Column("problems", "存在问题", 15, True, "text"),
-    Column("next_steps", "下步打算", 15, True, "text"),
+    Column("problems", "存在问题", 14, True, "text"),
+    Column("next_steps", "下步打算", 14, True, "text"),
     Column("partners", "配合单位反馈（供参考）", 34, False, "partners"),
     Column("duty", "责任分工", 24, False, "text"),
 )

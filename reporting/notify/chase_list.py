@@ -163,7 +163,7 @@ def xlsx_width(em: float) -> float:
 
 def xlsx_available_em() -> float:
     """The em the columns may take so the sheet fits the paper's width at ``XLSX_SCALE``
-    (``column_points``: one unit of width is 8 pixels in LibreOffice, the wider of two)."""
+    (``column_points``: the wider of Excel's and LibreOffice's column widths)."""
     from reporting.documents import xlsx_style as st
 
     per_em = (st.column_points(xlsx_width(10)) - st.column_points(xlsx_width(0))) / 10
