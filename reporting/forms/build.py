@@ -422,13 +422,13 @@ def _task_sheet(
         _put(
             ws,
             f"{letter}{fs.HEADER_ROW}",
-            col.header,
+            fs.printed_header(col),
             st.HEADER,
             st.WRAP_CENTER,
             st.HEADER_FILL,
             st.GRID,
         )
-    ws.height(fs.HEADER_ROW, st.row_height([(c.header, c.width) for c in cols], 30))
+    ws.height(fs.HEADER_ROW, st.row_height([(fs.printed_header(c), c.width) for c in cols], 30))
 
     dv = _validations(ctx)
     references = 0
@@ -473,7 +473,7 @@ def _task_sheet(
 
     # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
     ws.freeze = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
-    _print_pages(ws, cols, pages, hidden_at, legend_row, last_row)
+    _print_pages(ws, cols, pages, hidden_at, last_row)
     if len(pages) > 1:  # the later pages carry no title row: each page says whose form it is
         # (on every page alike: LibreOffice ignores Excel's "different first page")
         ws.odd_header = (
@@ -521,15 +521,15 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     return pages
 
 
-def _print_pages(
-    ws, cols, pages: list[list[int]], hidden_at: set[int], legend_row: int, last_row: int
-) -> None:
+def _print_pages(ws, cols, pages: list[list[int]], hidden_at: set[int], last_row: int) -> None:
     """Fixed print scale (legible text, not shrunk to fit) and column breaks between the
     printed pages; 序号/任务编号/任务内容 repeat on each.
 
     The later pages (责任分工, indicators) are a second print range that starts at the header
-    row: in one range the title, the header fields and the note, merged across the first
-    page, would print cut to their first three columns on every later page."""
+    row: in one range the title and the header fields, merged across the first page, would
+    print cut to their first three columns on every later page. The colour note under the
+    table is for the screen (the 填报说明 says the same): printed, it was often pushed alone
+    onto a last page under a repeated header row."""
     widths = [
         sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
     ]
@@ -537,11 +537,11 @@ def _print_pages(
     ws.page_setup(f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
     first_end = get_column_letter(pages[0][-1])
     if len(pages) == 1:
-        ws.print_area = f"A1:{get_column_letter(len(cols))}{legend_row}"
+        ws.print_area = f"A1:{get_column_letter(len(cols))}{last_row}"
         return
     later = get_column_letter(pages[0][-1] + 1)
     ws.print_area = [
-        f"A1:{first_end}{legend_row}",
+        f"A1:{first_end}{last_row}",
         f"{later}{fs.HEADER_ROW}:{get_column_letter(len(cols))}{last_row}",
     ]
     ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"

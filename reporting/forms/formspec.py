@@ -159,8 +159,8 @@ BASE_COLUMNS = (
     Column("task_id", "任务编号", 7, False, "label"),
     Column("content", "任务内容", 28, False, "text"),
     Column("previous", "上季度报送情况（供参考）", 20, False, "reference"),
-    Column("progress", "本季度工作进展", 32, True, "text"),
-    Column("percent", "累计完成进度（%）", 7, True, "percent"),
+    Column("progress", "本季度工作进展", 31, True, "text"),
+    Column("percent", "累计完成进度（%）", 8, True, "percent"),
     Column("status", "推进状态", 7, True, "status"),
     Column("problems", "存在问题", 14, True, "text"),
     Column("next_steps", "下步打算", 14, True, "text"),
@@ -173,6 +173,24 @@ OPTIONAL_COLUMNS = ("previous", "partners")
 FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
 PRINT_BREAK_AFTER = "next_steps"
 COLUMN_HEADERS = {c.key: c.header for c in BASE_COLUMNS}
+# Where a narrow column's header breaks in the form: left to themselves Excel, WPS and
+# LibreOffice break it mid-word ("推进状/态", "上季度报送情况（供参考/）"). Intake reads the
+# header without its line breaks (``column_for_header``).
+HEADER_LINES = {
+    "task_id": "任务\n编号",
+    "previous": "上季度报送情况\n（供参考）",
+    "percent": "累计完成\n进度\n（%）",
+    "status": "推进\n状态",
+}
+
+
+def printed_header(col: Column) -> str:
+    """The header text written in the form, with its line breaks."""
+    if col.kind == "indicator_value":
+        return f"指标{col.indicator}\n完成值"
+    return HEADER_LINES.get(col.key, col.header)
+
+
 # Headers of earlier schemas that intake still recognises (schema 1 had three columns for
 # 牵头责任领导/牵头单位/配合单位; they are locked and not read).
 OLD_HEADERS = {"牵头责任领导": "lead_leaders", "牵头单位": "lead_units", "配合单位": "coop_units"}
