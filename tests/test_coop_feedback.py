@@ -267,3 +267,38 @@ def test_a_feedback_update_after_the_lead_deadline_says_it_has_passed(app):
     after = body(date(2024, 4, 10))  # an update after the lead deadline
     assert "报送截止时间（2024年4月8日 星期一 17:30）已过，请尽快报送。" in after
     assert "前报送" not in after
+
+
+def test_urge_and_overdue_mails_after_the_feedback_carry_the_form_with_partners(demo_year):
+    """A lead unit chased after its 配合反馈 gets the latest version of its form: the copy
+    with the partners' column, said so in the mail; units without one get the original."""
+    from reporting.forms import formspec as fs
+
+    outcome, _, _ = demo_year
+    outbox = outcome.root / "outbox"
+    kinds = {"copy": 0, "original": 0}
+    for path in sorted(outbox.glob("2024Q*_*.eml")):
+        period, stage, unit = path.stem.split("_")[:3]
+        if stage not in ("催报", "逾期"):
+            continue
+        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        sent = mail["Date"].datetime
+        fed = [
+            m
+            for m in feedback_mails(outbox, Period.parse(period), unit)
+            if m["Date"].datetime < sent
+        ]
+        (part,) = list(mail.iter_attachments())
+        body = mail.get_body(("plain",)).get_content()
+        if fed:
+            kinds["copy"] += 1
+            assert part.get_filename() == f"{period}_{unit}_进展情况表（含配合单位反馈）.xlsx"
+            assert "即随配合单位反馈发送的版本" in body
+            ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))[fs.SHEET_LEAD]
+            column = openpyxl.utils.get_column_letter(fs.column_index("partners"))
+            assert not ws.column_dimensions[column].hidden
+        else:
+            kinds["original"] += 1
+            assert part.get_filename() == f"{period}_{unit}_进展情况表.xlsx"
+            assert "配合单位反馈" not in body
+    assert kinds["copy"] and kinds["original"], kinds

@@ -79,6 +79,18 @@ class Workspace:
     def form_path(self, period: Period, unit: str) -> Path:
         return self.forms_dir(period) / f"{period}_{safe_filename(unit)}_进展情况表.xlsx"
 
+    def feedback_dir(self, period: Period) -> Path:
+        """The 配合反馈 workbooks and the lead units' form copies of ``period``."""
+        return self.period_dir(period) / "feedback"
+
+    def form_copy_path(self, period: Period, unit: str) -> Path:
+        """The unit's form with its partners' feedback, as mailed with the 配合反馈 (the
+        latest version of its form once the cooperating units' deadline has passed)."""
+        return (
+            self.feedback_dir(period)
+            / f"{period}_{safe_filename(unit)}_进展情况表（含配合单位反馈）.xlsx"
+        )
+
     def inbox_dir(self, period: Period) -> Path:
         return self.period_dir(period) / "inbox"
 

@@ -206,24 +206,10 @@ def form_cells(fb: LeadFeedback) -> dict[str, str]:
 
 
 # -- files --------------------------------------------------------------------------------
-def feedback_dir(workspace, period: Period) -> Path:
-    return workspace.period_dir(period) / "feedback"
-
-
 def feedback_path(workspace, period: Period, unit: str) -> Path:
     from reporting.core.fileutil import safe_filename
 
-    return feedback_dir(workspace, period) / f"{period}_{safe_filename(unit)}_配合单位反馈.xlsx"
-
-
-def form_copy_path(workspace, period: Period, unit: str) -> Path:
-    """The unit's form with its partners' feedback, as mailed with the 配合反馈."""
-    from reporting.core.fileutil import safe_filename
-
-    return (
-        feedback_dir(workspace, period)
-        / f"{period}_{safe_filename(unit)}_进展情况表（含配合单位反馈）.xlsx"
-    )
+    return workspace.feedback_dir(period) / f"{period}_{safe_filename(unit)}_配合单位反馈.xlsx"
 
 
 def sent_path(workspace, period: Period, unit: str) -> Path:

@@ -28,7 +28,6 @@ from reporting.feedback.compile import (
     compile_feedback,
     feedback_path,
     form_cells,
-    form_copy_path,
     load_sent,
     save_sent,
     write_workbook,
@@ -292,7 +291,7 @@ def form_copy(
     """The lead unit's form with its partners' feedback as of now (``forms.refresh_form``)."""
     from reporting.forms.build import refresh_form
 
-    path = form_copy_path(workspace, period, fb.unit)
+    path = workspace.form_copy_path(period, fb.unit)
     as_of = f"截至{cn_time(now.isoformat(timespec='seconds'), now.date())}"
     refresh_form(
         settings,

@@ -61,6 +61,7 @@ class Recipient:
     lead_count: int = 0
     coop_count: int = 0
     form: Path | None = None  # the unit's form, when it exists
+    form_with_partners: bool = False  # ``form`` is the copy mailed with the 配合反馈
     rejected: bool = False  # latest return rejected, none accepted
     reasons: list[str] = field(default_factory=list)
     last_received: str = ""  # when the rejected return arrived, e.g. 4月3日
@@ -235,6 +236,10 @@ def outstanding(
             form = None
             if stage == Step.NOTICE:
                 no_form.append(name)
+        copy = workspace.form_copy_path(period, name)
+        with_partners = stage in (Step.URGE, Step.OVERDUE) and copy.exists()
+        if with_partners:  # the latest version of the form: the partners' answers are in it
+            form = copy
         u = units[name]
         rec = Recipient(
             unit=name,
@@ -246,6 +251,7 @@ def outstanding(
             lead_count=len(rows.lead),
             coop_count=len(rows.coop),
             form=form,
+            form_with_partners=with_partners,
             history=history.get(name, []),
         )
         last = latest.get(name)
@@ -343,6 +349,7 @@ def unit_context(base: dict, rec: Recipient, attachment: str) -> dict:
         "lead_count": rec.lead_count,
         "coop_count": rec.coop_count,
         "attachment": attachment,
+        "with_partners": bool(attachment) and rec.form_with_partners,
         "rejected": rec.rejected,
         "reasons": list(rec.reasons),
         "last_received": rec.last_received,
