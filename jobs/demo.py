@@ -57,8 +57,8 @@ def demo_app(app, root: Path):
 
 
 def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOutcome:
-    """Run the four quarters of 2024 end to end in ``root`` with simulated returns, then
-    the year workbook (the fourth quarter's report is the annual edition)."""
+    """Run the four quarters of 2024 end to end in ``root`` with simulated returns (the
+    fourth quarter's report step writes the annual edition and the year workbook)."""
     from jobs.runner import run_cycle
     from jobs.steps import due_times
     from reporting.core.model import QuarterResult
@@ -120,13 +120,8 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
     q1, q2 = (QuarterResult.load(ws.merged_json(p)) for p in PERIODS[:2])
     for line in quarter_change(q1, q2).lines():
         echo(line)
-    # the year: the Q4 report step above rendered the annual edition; the workbook beside it
-    from reporting.annual.workbook import run_year
-
-    year = run_year(app.settings, ws, a, PERIODS[-1].year)
-    for line in year.lines():
-        echo(line)
-    out.paths["全年汇总表"] = year.path
+    # the Q4 report step above rendered the annual edition and the year workbook beside it
+    out.paths["全年汇总表"] = ws.year_workbook(PERIODS[-1].year)
     out.paths["发件箱（模拟邮件）"] = app.settings.smtp.outbox
     return out
 

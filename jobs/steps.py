@@ -326,9 +326,21 @@ def do_collect(app, period: Period, now: datetime):
     return collect_and_answer(app, period, now=now)
 
 
-def do_report(app, period: Period, now: datetime):
+@dataclass
+class ReportOutcome:
+    """The report; at the year's end also the year workbook written beside its annual edition."""
+
+    report: object  # reporting.report.render.ReportOutput
+    year: object | None = None  # reporting.annual.workbook.YearOutput
+
+    def lines(self) -> list[str]:
+        return summary_lines(self.report) + summary_lines(self.year)
+
+
+def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed;
-    the fourth quarter's is the annual edition (``reporting.annual``)."""
+    the fourth quarter's is the annual edition (``reporting.annual``), with the year
+    workbook (``duban year``) beside it."""
     from reporting.annual.report import render_period_report
     from reporting.documents.office import soffice_path
     from reporting.merge.rebuild import ensure_merged
@@ -349,10 +361,18 @@ def do_report(app, period: Period, now: datetime):
             assignments=app.assignments,
         )
 
-    if period.quarter == 4 and app.settings.report.annual_scores:  # quotes the 考核评分
+    if period.quarter != 4:
+        return ReportOutcome(render())
+    from reporting.annual.workbook import run_year
+
+    if app.settings.report.annual_scores:  # quotes the 考核评分
         with app.ledger() as ledger:
-            return render(ledger)
-    return render()
+            report = render(ledger)
+    else:
+        report = render()
+    return ReportOutcome(
+        report, run_year(app.settings, app.workspace, app.assignments, period.year)
+    )
 
 
 @dataclass
