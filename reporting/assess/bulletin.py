@@ -27,7 +27,14 @@ from reporting.core.model import QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.workspace import Workspace
 from reporting.merge.judge import num
-from reporting.report.wording import id_key, join_names, label_text, share, short_title
+from reporting.report.wording import (
+    id_key,
+    join_names,
+    label_text,
+    progress_against_pace,
+    share,
+    short_title,
+)
 
 TEMPLATE = "bulletin.docx"
 KIND = "通报"
@@ -71,12 +78,7 @@ def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) ->
 
 
 def _lagging_line(row: RowResult, expected: float) -> str:
-    parts = []
-    if row.percent is not None:
-        parts.append(f"累计完成进度{num(row.percent)}%")
-        gap = row.gap if row.gap is not None else expected - row.percent
-        if gap > 0:
-            parts.append(f"低于序时进度{num(gap)}个百分点")
+    parts = progress_against_pace(row, expected)
     if row.status:
         parts.append(f"自报“{row.status}”")
     behind = [ind.text for ind in row.indicators if ind.on_track is False and ind.text]

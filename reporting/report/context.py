@@ -26,6 +26,7 @@ from reporting.report.wording import (
     join_names,
     label_text,
     one_line,
+    progress_against_pace,
     row_light,
     row_status,
     share,
@@ -87,13 +88,8 @@ def _state_text(row: RowResult) -> str:
 
 
 def _gap_text(row: RowResult, expected: float) -> str:
-    parts = []
-    if row.percent is not None:
-        parts.append(f"累计完成进度{num(row.percent)}%")
-        gap = row.gap if row.gap is not None else expected - row.percent
-        if gap > 0:
-            parts.append(f"低于序时进度{num(gap)}个百分点")
-    elif row.status:
+    parts = progress_against_pace(row, expected)
+    if row.percent is None and row.status:
         parts.append(f"单位自报“{row.status}”")
     if row.percent is not None and row.status and row.status != Status.LAGGING:
         parts.append(f"单位自报“{row.status}”")

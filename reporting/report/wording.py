@@ -25,6 +25,18 @@ def share(part: int, total: int) -> str:
     return f"{num(round(100 * part / total, 1))}%"
 
 
+def progress_against_pace(row: RowResult, expected: float) -> list[str]:
+    """How far a row's progress is behind the pace, as the report and the 通报 say it:
+    ["累计完成进度30%", "低于序时进度20个百分点"] (nothing without a percentage)."""
+    if row.percent is None:
+        return []
+    parts = [f"累计完成进度{num(row.percent)}%"]
+    gap = row.gap if row.gap is not None else expected - row.percent
+    if gap > 0:
+        parts.append(f"低于序时进度{num(gap)}个百分点")
+    return parts
+
+
 def body_text(text: str) -> str:
     """Body paragraphs: each line of the unit's text becomes its own paragraph (docxtpl: \\a)."""
     return text.replace("\n", "\a")
