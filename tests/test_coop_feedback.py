@@ -8,6 +8,7 @@ import email
 from datetime import datetime, timedelta
 from email import policy
 from io import BytesIO
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -16,7 +17,7 @@ from jobs.steps import due_times
 from reporting.core.calendar import period_calendar
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.periods import Period
-from reporting.feedback.send import send_feedback
+from reporting.feedback.send import STAGE, send_feedback
 
 PERIODS = [Period(2024, q) for q in (1, 2, 3, 4)]
 
@@ -302,3 +303,74 @@ def test_urge_and_overdue_mails_after_the_feedback_carry_the_form_with_partners(
             assert part.get_filename() == f"{period}_{unit}_进展情况表.xlsx"
             assert "配合单位反馈" not in body
     assert kinds["copy"] and kinds["original"], kinds
+
+
+def _coop_day(root, monkeypatch, min_items: int, hold_thread: bool):
+    """Q1 of the bundled data up to the cooperating units' deadline in ``root``: forms,
+    notice, the early returns collected, then the 配合反馈 (mail to an outbox)."""
+    import threading
+
+    from conftest import ROOT
+
+    from jobs.app import create_app
+    from jobs.runner import run_cycle
+    from reporting.core import parallel
+    from reporting.sample.returns import simulate_returns
+
+    app = create_app(ROOT / "config.toml", data_dir=root / "data", env={})
+    app.settings.smtp.outbox = str(root / "outbox")
+    app.settings.webhook.wecom_url = app.settings.webhook.dingtalk_url = ""
+    period = PERIODS[0]
+    cal = period_calendar(period, app.settings.deadline)
+    due = due_times(cal, app.settings)
+    run_cycle(app, period, now=due["通知"])
+    simulate_returns(
+        app.assignments,
+        app.workspace,
+        period,
+        cal.deadline,
+        fates=("on_time", "rejected"),
+        coop_deadline=cal.coop_deadline,
+    )
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", min_items)
+    stop = threading.Event()
+    holder = threading.Thread(target=stop.wait, daemon=True)
+    if hold_thread:  # a caller with threads gets fork-server workers
+        holder.start()
+    try:
+        report = run_cycle(app, period, now=due["coop"])
+    finally:
+        stop.set()
+    assert not report.failed, report.lines()
+    return app
+
+
+@pytest.mark.parametrize("hold_thread", [False, True], ids=["fork", "forkserver"])
+def test_files_written_over_the_cores_equal_the_serial_ones(tmp_path, monkeypatch, hold_thread):
+    """The workbooks and form copies are written by worker processes (forked, or from a
+    fork server when the caller holds threads, as the scheduler does): the files, the
+    mails' attachments and the ledger's claims are those of a serial run."""
+    serial = _coop_day(tmp_path / "serial", monkeypatch, 10**6, False)
+    spread = _coop_day(tmp_path / "spread", monkeypatch, 1, hold_thread)
+    folder = serial.workspace.feedback_dir(PERIODS[0])
+    names = sorted(p.name for p in folder.iterdir())
+    assert len([n for n in names if n.endswith("（含配合单位反馈）.xlsx")]) > 20
+    other = spread.workspace.feedback_dir(PERIODS[0])
+    assert sorted(p.name for p in other.iterdir()) == names
+    for name in names:
+        assert (other / name).read_bytes() == (folder / name).read_bytes(), name
+
+    def sent(app):
+        out = {}
+        for path in sorted(Path(app.settings.smtp.outbox).glob("*_配合反馈_*.eml")):
+            mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+            out[path.name] = [p.get_payload(decode=True) for p in mail.iter_attachments()]
+        return out
+
+    assert sent(spread) == sent(serial) and len(sent(serial)) > 20
+    with Ledger(serial.workspace.ledger_path) as a, Ledger(spread.workspace.ledger_path) as b:
+        keys = [
+            [(c["unit"], c["key"], c["state"]) for c in x.claims(PERIODS[0]) if c["stage"] == STAGE]
+            for x in (a, b)
+        ]
+    assert keys[0] == keys[1] and len(keys[0]) > 20

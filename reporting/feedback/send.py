@@ -21,6 +21,7 @@ from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, NotifyError
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
+from reporting.core.parallel import ordered_map
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.workspace import Workspace
 from reporting.feedback.compile import (
@@ -175,45 +176,30 @@ def send_feedback(
             settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
         )
         extra_cc = global_cc(settings)
+    # which workbooks to write, in order (reads only); then the files over the cores
+    jobs: list[tuple[LeadFeedback, int, set]] = []
     for fb in compiled:
-        path = feedback_path(workspace, period, fb.unit)
-        before = load_sent(workspace, period, fb.unit)
-        update = sent_before.get(fb.unit, 0)
-        if not mail_ok:
-            write_workbook(
-                fb,
-                path,
-                settings=settings,
-                period=period,
-                coop_deadline=cal.coop_deadline_label,
-                update=0,
-                changed=set(),
-                now=now,
-            )
-            form_copy(settings, assignments, workspace, period, fb, now=now)
-            continue
-        if (fb.unit, fb.key) in done:  # this very content went out already
+        if mail_ok and (fb.unit, fb.key) in done:  # this very content went out already
             summary.unchanged += 1
             continue
-        changed = fb.changed_since(before) if update else set()
-        write_workbook(
-            fb,
-            path,
-            settings=settings,
-            period=period,
-            coop_deadline=cal.coop_deadline_label,
-            update=update,
-            changed=changed,
-            now=now,
-        )
+        update = sent_before.get(fb.unit, 0) if mail_ok else 0
+        before = load_sent(workspace, period, fb.unit)
+        jobs.append((fb, update, fb.changed_since(before) if update else set()))
+    files = FilesContext(settings, assignments, workspace, period, cal.coop_deadline_label, now)
+    written = ordered_map(write_files, files, jobs, count=len(jobs))
+    for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
+        path = feedback_path(workspace, period, fb.unit)
+        copy = workspace.form_copy_path(period, fb.unit)
+        if not mail_ok:
+            if copy_error:
+                summary.notes.append(f"{fb.unit} 的表单副本未能生成：{copy_error}")
+            continue
         sent = Sent(fb, Outcome(fb.unit, CHANNEL, "planned"), update)
         summary.sends.append(sent)
         by_unit[fb.unit] = sent
         out = sent.outcome
-        try:  # nothing is claimed yet: a copy that cannot be written is retried next run
-            copy = form_copy(settings, assignments, workspace, period, fb, now=now)
-        except DubanError as exc:
-            out.result, out.detail = "failed", f"表单副本未能生成：{exc}"
+        if copy_error:  # nothing is claimed yet: a copy that cannot be written is retried next run
+            out.result, out.detail = "failed", f"表单副本未能生成：{copy_error}"
             planned.append((None, out))
             continue
         unit = assignments.registry.units.get(fb.unit)
@@ -277,6 +263,39 @@ def send_feedback(
         notes=summary.notes,
     )
     return summary
+
+
+@dataclass(frozen=True)
+class FilesContext:
+    """What writing one lead unit's files needs (sent once to each worker process)."""
+
+    settings: Settings
+    assignments: Assignments
+    workspace: Workspace
+    period: Period
+    coop_deadline: str
+    now: datetime
+
+
+def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
+    """One lead unit's 配合单位反馈 workbook and its form copy; why the copy could not be
+    written ("" when it was). Pure file work: the caller claims and records."""
+    fb, update, changed = job
+    write_workbook(
+        fb,
+        feedback_path(ctx.workspace, ctx.period, fb.unit),
+        settings=ctx.settings,
+        period=ctx.period,
+        coop_deadline=ctx.coop_deadline,
+        update=update,
+        changed=changed,
+        now=ctx.now,
+    )
+    try:
+        form_copy(ctx.settings, ctx.assignments, ctx.workspace, ctx.period, fb, now=ctx.now)
+    except DubanError as exc:
+        return str(exc)
+    return ""
 
 
 def form_copy(
