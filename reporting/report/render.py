@@ -263,17 +263,26 @@ def render_report(
         chart_note=chart_note,
         removed=stale,
     )
-    if by_leader:
-        output.briefs = render_leader_briefs(
-            result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
-        )
-    else:  # briefs of an earlier run carry the old numbers
-        output.removed += remove_stale(out_dir / BRIEFS_DIR, f"{period}_分管领导调度单_*.docx")
-    if pdf:
-        from reporting.documents.office import OfficeError, convert
+    from concurrent.futures import ThreadPoolExecutor
 
+    from reporting.documents.office import OfficeError, convert
+
+    # LibreOffice makes the PDF in its own process while the briefs are rendered here
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = (
+            pool.submit(convert, target, "pdf", out_dir, timeout=settings.report.pdf_timeout)
+            if pdf
+            else None
+        )
+        if by_leader:
+            output.briefs = render_leader_briefs(
+                result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
+            )
+        else:  # briefs of an earlier run carry the old numbers
+            output.removed += remove_stale(out_dir / BRIEFS_DIR, f"{period}_分管领导调度单_*.docx")
+    if pending is not None:
         try:
-            output.pdf = convert(target, "pdf", out_dir, timeout=settings.report.pdf_timeout)
+            output.pdf = pending.result()
         except (OfficeError, OutputError) as exc:
             output.pdf_error = str(exc)
             old_pdf = target.with_suffix(".pdf")
