@@ -25,3 +25,26 @@ def with_now(kw: dict) -> dict:
 
 # the 2024Q1 report day, at nine
 REPORT_NOW = datetime(2024, 4, 9, 9, 0, tzinfo=TZ)
+
+
+def assert_same_xlsx(want: bytes, got: bytes) -> None:
+    """Byte-equal workbooks; when they differ, the assertion names the first part that does."""
+    if got != want:
+        import io
+        import zipfile
+
+        a, b = zipfile.ZipFile(io.BytesIO(want)), zipfile.ZipFile(io.BytesIO(got))
+        assert a.namelist() == b.namelist()
+        for part in a.namelist():
+            assert a.read(part) == b.read(part), part
+    assert got == want
+
+
+def write_golden(folder, files: dict[str, bytes]) -> None:
+    """Replace the pinned ``*.xlsx`` files of ``folder`` by ``files`` (name → bytes)."""
+    for old in folder.glob("*.xlsx"):
+        old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    print(f"{len(files)} workbooks written to {folder}")

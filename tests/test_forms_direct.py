@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from helpers import assert_same_xlsx, write_golden
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "forms_openpyxl"
@@ -103,16 +104,7 @@ def test_every_case_has_its_openpyxl_bytes(written):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in GOLDEN.glob("*.xlsx")))
 def test_form_bytes_equal_openpyxl(written, name):
-    want = (GOLDEN / name).read_bytes()
-    got = written[name]
-    if got != want:  # name the part that differs
-        import io
-
-        a, b = zipfile.ZipFile(io.BytesIO(want)), zipfile.ZipFile(io.BytesIO(got))
-        assert a.namelist() == b.namelist()
-        for part in a.namelist():
-            assert a.read(part) == b.read(part), part
-    assert got == want
+    assert_same_xlsx((GOLDEN / name).read_bytes(), written[name])
 
 
 def test_the_cases_cover_what_the_writer_supports(written):
@@ -147,12 +139,7 @@ if __name__ == "__main__":  # write the pinned files again (see the module doc)
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         forms = write_cases(Path(tmp))
-    GOLDEN.mkdir(parents=True, exist_ok=True)
-    for old in GOLDEN.glob("*.xlsx"):
-        old.unlink()
-    for name, data in forms.items():
-        (GOLDEN / name).write_bytes(data)
-    print(f"{len(forms)} forms written to {GOLDEN}")
+    write_golden(GOLDEN, forms)
 
 
 @pytest.mark.parametrize(
