@@ -190,3 +190,16 @@ if __name__ == "__main__":  # write the pinned files again (see the module doc)
     with tempfile.TemporaryDirectory() as tmp:
         books = write_cases(Path(tmp))
     write_golden(GOLDEN, books)
+
+
+@pytest.mark.parametrize(
+    "location", ["'全文'!A4", "'a&b<c>\"d\"'!A1", "制表\t换行\n回车\r", "'It''s'!B2", "  "]
+)
+def test_link_attributes_equal_openpyxls_serialisation(location):
+    """Links are written as strings: escaped as lxml escapes openpyxl's Hyperlink."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from reporting.documents import xlsx_direct as xd
+
+    want = xd._ascii(Hyperlink(ref="N4", location=location).to_tree())
+    assert xd._hyperlink("N4", location) == want

@@ -53,18 +53,13 @@ class YearOutput:
 
 def write_year_workbook(data: YearData, title: str, path: Path) -> None:
     """Write the workbook atomically; ``title`` names the task list (e.g. 禹会区2024年…)."""
-    import openpyxl
-    from openpyxl.styles import PatternFill
-
+    from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
-    from reporting.documents.xlsx_save import save_workbook
 
     labels = [Period.parse(p).label for p in data.periods]
     full: list[list] = []
-    wb = openpyxl.Workbook()
-    st.use_chinese_default_font(wb)
-    ws = wb.active
-    ws.title = SHEET_FINAL
+    wb = xd.Book(st.BODY, lock_structure=False)
+    ws = wb.create_sheet(SHEET_FINAL)
     c = data.final_counts()
     columns = [
         ("任务编号", 8),
@@ -106,7 +101,7 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
     for r, t in enumerate(data.tasks, 4):
         fill = FINAL_FILLS.get(t.final)
         if fill:
-            ws.cell(row=r, column=final_col).fill = PatternFill("solid", fgColor=fill)
+            ws.restyle(r, final_col, fill=st.solid_fill(fill))
 
     ws = wb.create_sheet(SHEET_QUARTERS)
     columns = [
@@ -252,9 +247,8 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
         FULL_COLUMNS,
         full,
     )
-    wb.active = 0
     when = max(r.generated_at for r in data.results.values()) or "2000-01-01T00:00:00"
-    save_workbook(wb, path, when)
+    xd.save(wb, path, when)
 
 
 def run_year(settings, workspace, assignments, year: int) -> YearOutput:

@@ -27,20 +27,16 @@ GUIDE = (
 
 def write_template(path: Path, when: datetime) -> None:
     """An empty sheet with the four columns and a guide row, for the office to fill in."""
-    import openpyxl
-
+    from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
-    from reporting.documents.xlsx_save import save_workbook
     from reporting.merge.summary import write_table
 
-    wb = openpyxl.Workbook()
-    st.use_chinese_default_font(wb)
-    ws = wb.active
-    ws.title = "考核调整"
+    wb = xd.Book(st.BODY, lock_structure=False)
+    ws = wb.create_sheet("考核调整")
     columns = [("单位", 26), ("分值", 10), ("事由", 50), ("文号", 24)]
     # one empty bordered row: the office types from row 4 (empty rows are skipped)
     write_table(ws, st, "考核加分、减分登记表", GUIDE, columns, [["", "", "", ""]])
-    save_workbook(wb, path, when)
+    xd.save(wb, path, when)
 
 
 def read_adjustments(path: Path, units: set[str], registry=None) -> tuple[str, list[dict]]:

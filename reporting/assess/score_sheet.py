@@ -87,16 +87,12 @@ def run_score(
 
 
 def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
-    import openpyxl
-
+    from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
-    from reporting.documents.xlsx_save import save_workbook
     from reporting.merge.summary import write_table
 
-    wb = openpyxl.Workbook()
-    st.use_chinese_default_font(wb)
-    ws = wb.active
-    ws.title = SHEET_SCORES
+    wb = xd.Book(st.BODY, lock_structure=False)
+    ws = wb.create_sheet(SHEET_SCORES)
     quarters = "、".join(Period.parse(p).label for p in card.periods)
     columns = [("序号", 6), ("单位", 26), ("类别", 10), ("排名组", 12)]
     columns += [
@@ -161,7 +157,7 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
         [("项目", 30), ("设定", 60)],
         _rules(settings),
     )
-    save_workbook(wb, path, card.generated_at)
+    xd.save(wb, path, card.generated_at)
 
 
 def _max(card: Scorecard, component: str) -> float:
@@ -169,10 +165,10 @@ def _max(card: Scorecard, component: str) -> float:
 
 
 def _number_format(ws, first_col: int, last_col: int, count: int) -> None:
-    for row in ws.iter_rows(min_row=4, max_row=3 + count, min_col=first_col, max_col=last_col):
-        for cell in row:
-            if isinstance(cell.value, float):
-                cell.number_format = "0.00"
+    for r in range(4, 4 + count):
+        for c in range(first_col, last_col + 1):
+            if isinstance(ws.value(r, c), float):
+                ws.restyle(r, c, number_format="0.00")
 
 
 def _rules(settings: Settings) -> list[list[str]]:

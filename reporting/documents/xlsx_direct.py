@@ -9,10 +9,11 @@ views, print setup, validations, styles.xml, document properties) still come fro
 own objects, serialised once per distinct setting, so escaping and attribute order stay
 openpyxl's. tests/test_forms_direct.py holds the bytes of forms written by openpyxl.
 
-Supported: text and number cells, cell styles (font, alignment, fill, border, lock), merged
-ranges, row heights (custom or starting), column widths and hiding, data validations,
-sheet protection, frozen panes and zoom, page setup through ``xlsx_style.page_setup``,
-column breaks, print areas and titles, hidden sheets, workbook structure protection,
+Supported: text and number cells, cell styles (font, alignment, fill, border, lock, number
+format), merged ranges, row heights (custom or starting), column widths and hiding, data
+validations, sheet protection, frozen panes and zoom, page setup through
+``xlsx_style.page_setup``, column breaks, print areas and titles, auto filters, links to
+places in the workbook, hidden sheets, workbook structure protection (or none),
 workbook-level defined names, core and custom document properties.
 """
 
@@ -30,6 +31,7 @@ from openpyxl.compat import safe_string
 from openpyxl.styles import Alignment, Border, Font, Protection
 from openpyxl.styles.borders import DEFAULT_BORDER
 from openpyxl.styles.fills import DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL
+from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.indexed_list import IndexedList
@@ -38,7 +40,7 @@ from reporting.core.fileutil import FixedTimeZip, atomic_save
 
 Style = tuple[int, int, int, int, int, int, int, int, int]  # openpyxl's StyleArray fields
 NO_STYLE: Style = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-FONT, FILL, BORDER, PROTECTION, ALIGNMENT = 0, 1, 2, 4, 5  # positions in a Style
+FONT, FILL, BORDER, NUMBER_FORMAT, PROTECTION, ALIGNMENT = 0, 1, 2, 3, 4, 5  # in a Style
 MAX_TEXT = 32767  # openpyxl cuts a cell's text here
 _UNLOCKED = Protection(locked=False)
 _LOCKED = Protection()  # each workbook's first protection and alignment (openpyxl's defaults)
@@ -70,6 +72,29 @@ def _text(value: str) -> str:
         value = value.replace("\r", "&#13;")
     return value.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
+
+def _attr(value: str) -> str:
+    """An attribute value as lxml writes it into a worksheet (ASCII, character references)."""
+    for ch, ref in _ATTR_ESCAPES:
+        if ch in value:
+            value = value.replace(ch, ref)
+    return value.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _hyperlink(ref: str, location: str) -> str:
+    """A link to a place in the workbook, as openpyxl's Hyperlink serialises (no relationship)."""
+    return f'<hyperlink ref="{ref}" location="{_attr(location)}"/>'
+
+
+_ATTR_ESCAPES = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("\n", "&#10;"),
+    ("\r", "&#13;"),
+    ("\t", "&#9;"),
+)
 
 _classes: dict = {}  # style object -> number of its equality class (hashed once)
 _class_of: dict[int, tuple[int, object]] = {}  # id(style object) -> (class, the object)
@@ -122,14 +147,17 @@ class _Styles:
 
 
 class Book:
-    """One workbook's style lists (as openpyxl keeps them) and its sheets."""
+    """One workbook's style lists (as openpyxl keeps them) and its sheets; ``lock_structure``:
+    sheets cannot be added, removed or renamed (an empty workbookProtection otherwise)."""
 
-    def __init__(self, default_font: Font) -> None:
+    def __init__(self, default_font: Font, lock_structure: bool = True) -> None:
+        self.lock_structure = lock_structure
         self.fonts = _Styles([default_font])
         self.fills = _Styles([DEFAULT_EMPTY_FILL, DEFAULT_GRAY_FILL])
         self.borders = _Styles([DEFAULT_BORDER])
         self.alignments = _Styles([_NO_ALIGNMENT])
         self.protections = _Styles([_LOCKED])
+        self.number_formats: dict[str, int] = {}  # custom format codes, in order of use
         self.xfs: dict[Style, int] = {NO_STYLE: 0}  # cellXfs, in order of writing
         self.sheets: list[Sheet] = []
         self.names: list[tuple[str, str]] = []  # workbook-level defined names
@@ -140,15 +168,26 @@ class Book:
         self.sheets.append(sheet)
         return sheet
 
-    def style(self, base: Style, font, align, fill, border, locked: bool) -> Style:
+    def style(
+        self,
+        base: Style,
+        font,
+        align,
+        fill,
+        border,
+        locked: bool = True,
+        number_format: str | None = None,
+    ) -> Style:
         """The style a cell gets when font, alignment, fill, border and lock are set on it
         in this order (openpyxl adds each to its list at first use). A combination seen
         before is reused whole, like ``forms.build._put`` does."""
-        key = (base, id(font), id(align), id(fill), id(border), locked)
+        key = (base, id(font), id(align), id(fill), id(border), locked, number_format)
         known = self._combos.get(key)
         if known is not None:
             return known
         s = list(base)
+        if number_format is not None:
+            s[NUMBER_FORMAT] = self.number_format_id(number_format)
         s[FONT] = self.fonts.add(font)
         if align is not None:
             s[ALIGNMENT] = self.alignments.add(align)
@@ -162,19 +201,41 @@ class Book:
         return style  # type: ignore[return-value]
 
     def with_border(self, base: Style, border: Border) -> Style:
-        key = (base, id(border))
+        return self.replaced(base, BORDER, self.borders.add(border))
+
+    def with_fill(self, base: Style, fill) -> Style:
+        return self.replaced(base, FILL, self.fills.add(fill))
+
+    def with_number_format(self, base: Style, code: str) -> Style:
+        return self.replaced(base, NUMBER_FORMAT, self.number_format_id(code))
+
+    def replaced(self, base: Style, position: int, index: int) -> Style:
+        """``base`` with one field set (as setting one style attribute of a cell does)."""
+        key = (base, position, index)
         known = self._combos.get(key)
         if known is None:
             s = list(base)
-            s[BORDER] = self.borders.add(border)
+            s[position] = index
             known = self._combos[key] = tuple(s)  # type: ignore[assignment]
         return known  # type: ignore[return-value]
+
+    def number_format_id(self, code: str) -> int:
+        """A built-in format's id, or a custom one numbered from 164 in order of first use."""
+        builtin = BUILTIN_FORMATS_REVERSE.get(code)
+        if builtin is not None:
+            return builtin
+        i = self.number_formats.setdefault(code, len(self.number_formats))
+        return i + BUILTIN_FORMATS_MAX_SIZE
 
     def xf(self, style: Style) -> int:
         i = self.xfs.get(style)
         if i is None:
             i = self.xfs[style] = len(self.xfs)
         return i
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 class Sheet:
@@ -200,6 +261,8 @@ class Sheet:
         self.odd_header: tuple | None = None  # (left, right, font name, size) on every page
         self.print_title_rows = ""
         self.print_title_cols = ""
+        self.auto_filter = ""  # the filtered range, e.g. A3:P84
+        self.links: dict[tuple[int, int], str] = {}  # (row, col) -> place in the workbook
 
     # -- content ------------------------------------------------------------------
     def put(self, coord: str, value, font, align=None, fill=None, border=None, locked=True):
@@ -211,6 +274,36 @@ class Sheet:
         style = self.book.style(base, font, align, fill, border, locked)
         kind = ("e" if value in ERROR_CODES else "s") if isinstance(value, str) else "n"
         self.cells[row, col] = [value, style, kind]  # openpyxl's data type for the value
+
+    def put_at(self, row: int, col: int, value, style: Style, text: bool = False) -> None:
+        """A cell by position with a style from ``Book.style`` (the fast way for tables);
+        ``text``: a string stays text whatever it looks like (no error code)."""
+        if isinstance(value, str):
+            value = value[:MAX_TEXT]
+            kind = "s" if text or value not in ERROR_CODES else "e"
+        elif value is None or type(value) in (int, float):
+            kind = "n"
+        else:  # openpyxl has other types for dates and booleans
+            raise TypeError(f"{type(value).__name__} in row {row}, column {col}")
+        self.cells[row, col] = [value, style, kind]
+
+    def restyle(self, row: int, col: int, fill=None, number_format: str | None = None) -> None:
+        """Set a cell's fill or number format, keeping the rest of its style."""
+        cell = self.cells.get((row, col))
+        if cell is None:
+            cell = self.cells[row, col] = [None, NO_STYLE, "n"]
+        if fill is not None:
+            cell[1] = self.book.with_fill(cell[1], fill)
+        if number_format is not None:
+            cell[1] = self.book.with_number_format(cell[1], number_format)
+
+    def value(self, row: int, col: int):
+        cell = self.cells.get((row, col))
+        return None if cell is None else cell[0]
+
+    def link(self, row: int, col: int, location: str) -> None:
+        """A link from the cell to a place in this workbook (e.g. 'Sheet'!A4), no file."""
+        self.links[row, col] = location
 
     def set_text(self, coord: str, value: str) -> None:
         """An unstyled cell that is text whatever it starts with (no formula)."""
@@ -240,10 +333,14 @@ class Sheet:
                     self.cells.pop((row, col), None)
 
     def page_setup(
-        self, title_rows: str | None, landscape: bool = True, scale: int | None = None
+        self,
+        title_rows: str | None,
+        landscape: bool = True,
+        scale: int | None = None,
+        paper: str | None = None,
     ) -> None:
         """As ``xlsx_style.page_setup`` sets an openpyxl sheet (it is run to write it)."""
-        self.page = (title_rows, landscape, scale)
+        self.page = (title_rows, landscape, scale, paper)
         self.print_title_rows = title_rows or ""
 
     def height(self, row: int, points: float, custom: bool = True) -> None:
@@ -274,6 +371,7 @@ class Sheet:
                 continue
             by_row.setdefault(row, []).append((col, cell))
         # merged cells that got a border are written too (openpyxl keeps them as cells)
+        attrs: dict[Style, str] = {NO_STYLE: ""}  # style -> ' s="n"' (numbered at first use)
         parts.append("<sheetData>")
         for row in sorted(by_row):
             dims = self.rows.get(row)
@@ -283,8 +381,10 @@ class Sheet:
                 parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}" customHeight="1">')
             else:
                 parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}">')
-            for col, (value, style, kind) in sorted(by_row[row], key=lambda c: c[0]):
-                s = f' s="{xf(style)}"' if style != NO_STYLE else ""
+            for col, (value, style, kind) in sorted(by_row[row], key=_first):
+                s = attrs.get(style)
+                if s is None:
+                    s = attrs[style] = f' s="{xf(style)}"'
                 parts.append(cell_xml(f"{get_column_letter(col)}{row}", s, value, kind))
             parts.append("</row>")
         parts.append("</sheetData>")
@@ -308,6 +408,8 @@ class Sheet:
         self._sheet_data(parts)
         if self.protected:
             parts.append(_protection(self.password))
+        if self.auto_filter:
+            parts.append(f'<autoFilter ref="{self.auto_filter}"/>')
         if self.merges:
             parts.append(f'<mergeCells count="{len(self.merges)}">')
             for min_row, min_col, max_row, max_col in self.merges:
@@ -320,6 +422,11 @@ class Sheet:
             parts.append(f'<dataValidations count="{len(self.validations)}">')
             parts.extend(_validation(dv) for dv in self.validations)
             parts.append("</dataValidations>")
+        if self.links:
+            parts.append("<hyperlinks>")
+            for (row, col), location in sorted(self.links.items()):
+                parts.append(_hyperlink(f"{get_column_letter(col)}{row}", location))
+            parts.append("</hyperlinks>")
         parts.append(_page_with_header(self.page, self.odd_header))
         if self.col_breaks:
             parts.append(_col_breaks(tuple(self.col_breaks)))
@@ -441,10 +548,10 @@ def _col_breaks(ids: tuple[int, ...]) -> str:
 
 
 @cache
-def _workbook_protection(password: str) -> str:
+def _workbook_protection(password: str, lock: bool = True) -> str:
     from openpyxl.workbook.protection import WorkbookProtection
 
-    prot = WorkbookProtection(lockStructure=True)
+    prot = WorkbookProtection(lockStructure=True) if lock else WorkbookProtection()
     if password:
         prot.workbookPassword = password
     return _utf8(prot.to_tree("workbookProtection")).decode("utf-8")
@@ -456,7 +563,11 @@ _styles_cache: dict[tuple, bytes] = {}
 def _styles(book: Book) -> bytes:
     """styles.xml by openpyxl's stylesheet writer, once per distinct set of styles."""
     lists = (book.fonts, book.fills, book.borders, book.alignments, book.protections)
-    key = (*(tuple(_class(o) for o in styles.items) for styles in lists), tuple(book.xfs))
+    key = (
+        *(tuple(_class(o) for o in styles.items) for styles in lists),
+        tuple(book.xfs),
+        tuple(book.number_formats),
+    )
     known = _styles_cache.get(key)
     if known is not None:
         return known
@@ -473,6 +584,7 @@ def _styles(book: Book) -> bytes:
     wb._borders = IndexedList(book.borders.items)
     wb._alignments = IndexedList(book.alignments.items)
     wb._protections = IndexedList(book.protections.items)
+    wb._number_formats = IndexedList(book.number_formats)
     wb._cell_styles = IndexedList(StyleArray(list(s)) for s in book.xfs)
     data = _utf8(write_stylesheet(wb))
     if len(_styles_cache) < 64:
@@ -500,6 +612,12 @@ def _workbook_xml(book: Book, password: str) -> bytes:
     names = [f"<definedName name={quoteattr(n)}>{escape(v)}</definedName>" for n, v in book.names]
     for i, s in enumerate(book.sheets):
         q = quote_sheetname(s.title)
+        if s.auto_filter:
+            value = escape(f"{q}!{_absolute(s.auto_filter)}")
+            names.append(
+                f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
+                f"{value}</definedName>"
+            )
         titles = []
         if s.print_title_rows:
             a, b = s.print_title_rows.split(":")
@@ -520,7 +638,7 @@ def _workbook_xml(book: Book, password: str) -> bytes:
             )
     defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
     text = (
-        f'<workbook xmlns="{_MAIN}"><workbookPr/>{_workbook_protection(password)}'
+        f'<workbook xmlns="{_MAIN}"><workbookPr/>{_workbook_protection(password, book.lock_structure)}'
         '<bookViews><workbookView visibility="visible" minimized="0" showHorizontalScroll="1"'
         ' showVerticalScroll="1" showSheetTabs="1" tabRatio="600" firstSheet="0" activeTab="0"'
         ' autoFilterDateGrouping="1"/></bookViews>'
@@ -620,10 +738,28 @@ def workbook_bytes(book: Book, props, custom_props, password: str) -> bytes:
     return buf.getvalue()
 
 
-def save(book: Book, target, when: datetime, props, custom_props, password: str) -> None:
-    """Write ``book`` atomically to ``target``; created = modified = ``when``."""
-    stamp = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-    props.created = props.modified = stamp
+def document_time(when: datetime | str) -> datetime:
+    """``when`` (ISO text or a datetime) as the naive UTC time openpyxl writes as is."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def save(
+    book: Book,
+    target,
+    when: datetime | str,
+    props=None,
+    custom_props=None,
+    password: str = "",
+) -> None:
+    """Write ``book`` atomically to ``target``; created = modified = ``when`` (``props``:
+    openpyxl's DocumentProperties, a new workbook's by default)."""
+    if props is None:
+        from openpyxl.packaging.core import DocumentProperties
+
+        props = DocumentProperties()
+    props.created = props.modified = document_time(when)
     data = workbook_bytes(book, props, custom_props, password)
 
     def write(tmp) -> None:

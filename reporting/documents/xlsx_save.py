@@ -12,7 +12,7 @@ temporary file and stamps entries with the wall clock, which cost a third of a f
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED
@@ -28,7 +28,7 @@ from reporting.core.fileutil import FixedTimeZip, atomic_save
 class _FastRowsWriter(WorksheetWriter):
     """openpyxl's worksheet writer with the rows written as text, the same bytes
     (``xlsx_direct.cell_xml``): lxml writing each cell as an element was most of a large
-    sheet's cost (the 汇总表). A sheet with anything else in its cells (formulas, dates,
+    sheet's cost. A sheet with anything else in its cells (formulas, dates,
     rich text, comments) is written by openpyxl itself."""
 
     def write_rows(self):
@@ -108,9 +108,9 @@ def workbook_bytes(wb: Workbook) -> bytes:
 
 def save_workbook(wb: Workbook, target: Path | str, when: datetime | str) -> None:
     """Write ``wb`` atomically to ``target`` with created = modified = ``when``."""
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    stamp = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    from reporting.documents.xlsx_direct import document_time
+
+    stamp = document_time(when)
     wb.properties.created = wb.properties.modified = stamp  # openpyxl writes naive as UTC
     data = workbook_bytes(wb)
 

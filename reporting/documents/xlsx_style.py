@@ -51,11 +51,20 @@ REFERENCE_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: last 
 PARTNER_FILL = PatternFill("solid", fgColor="FFE2EFDA")  # light green: partners' feedback, locked
 NO_FILL = PatternFill(fill_type=None)
 
+
+@lru_cache(maxsize=64)
+def solid_fill(color: str) -> PatternFill:
+    """A solid fill of ``color`` (ARGB), one object per colour: the direct writer hashes a
+    style object once and keeps it (``xlsx_direct``)."""
+    return PatternFill("solid", fgColor=color)
+
+
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 WRAP_CENTER = Alignment(wrap_text=True, horizontal="center", vertical="center")
 WRAP_LEFT = Alignment(wrap_text=True, horizontal="left", vertical="center")
 WRAP_RIGHT = Alignment(wrap_text=True, horizontal="right", vertical="center")
 CENTER = Alignment(horizontal="center", vertical="center")
+WRAP_TOP_CENTER = Alignment(wrap_text=True, horizontal="center", vertical="top")
 
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
@@ -97,8 +106,15 @@ def row_height(
 ) -> float:
     """Row height (pt) for wrapped (text, column width) pairs, at least ``minimum``."""
     lines = max((text_lines(t, w, size) for t, w in cells if t), default=1)
+    return lines_height(lines, minimum, line_pt)
+
+
+def lines_height(lines: int, minimum: float, line_pt: float = LINE_PT) -> float:
+    """Row height (pt) for ``lines`` lines of text, at least ``minimum``, at most 409."""
     return min(MAX_ROW_PT, max(minimum, lines * line_pt + 6))
 
+
+PAPER_A3 = Worksheet.PAPERSIZE_A3  # for ``page_setup(…, paper=…)``; A4 otherwise
 
 # A4 in points, and the side margins (inches) every printed sheet uses
 A4_LONG_PT = 841.9
@@ -134,11 +150,16 @@ def print_scale_for(points: float, landscape: bool = True, limit: int = 100) -> 
 
 
 def page_setup(
-    ws: Worksheet, title_rows: str | None, landscape: bool = True, scale: int | None = None
+    ws: Worksheet,
+    title_rows: str | None,
+    landscape: bool = True,
+    scale: int | None = None,
+    paper: str | None = None,
 ) -> None:
-    """A4, repeated header rows, centred, page numbers in the footer; fit to one page wide,
-    or printed at a fixed ``scale`` percent (columns then break into pages as set)."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    """A4 (or ``paper``, e.g. ``Worksheet.PAPERSIZE_A3``), repeated header rows, centred,
+    page numbers in the footer; fit to one page wide, or printed at a fixed ``scale``
+    percent (columns then break into pages as set)."""
+    ws.page_setup.paperSize = paper or ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     if scale is None:
         ws.page_setup.fitToWidth = 1

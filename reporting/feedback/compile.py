@@ -244,15 +244,12 @@ def write_workbook(
     now: datetime,
 ) -> None:
     """The lead unit's 配合单位反馈.xlsx (``update`` > 0: the n-th 更新, changed lines marked)."""
-    from openpyxl import Workbook
-
+    from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
     from reporting.merge.summary import write_table
 
-    wb = Workbook()
-    st.use_chinese_default_font(wb)
-    ws = wb.active
-    ws.title = SHEET
+    wb = xd.Book(st.BODY, lock_structure=False)
+    ws = wb.create_sheet(SHEET)
     title = f"{period.full_label}配合单位反馈（{fb.unit}牵头任务）" + ("（更新）" if update else "")
     missing = fb.missing
     sub = (
@@ -292,7 +289,5 @@ def write_workbook(
     d = settings.district
     write_table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
     for r in range(4, 4 + len(rows)):
-        ws.cell(row=r, column=6).number_format = "0"
-    from reporting.documents.xlsx_save import save_workbook
-
-    save_workbook(wb, path, now)
+        ws.restyle(r, 6, number_format="0")
+    xd.save(wb, path, now)

@@ -19,7 +19,6 @@ characters) and is stored as text, never as a formula.
 
 from __future__ import annotations
 
-from copy import copy
 from pathlib import Path
 
 from reporting.core.config import Settings
@@ -27,7 +26,6 @@ from reporting.core.fileutil import safe_cell_text
 from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
-from reporting.documents.xlsx_save import save_workbook
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
@@ -161,14 +159,11 @@ def write_summary(
     result: QuarterResult, returns: list, path: Path | str, settings: Settings
 ) -> None:
     """Write 汇总表.xlsx atomically; ``returns`` are the period's ledger rows (received order)."""
-    from openpyxl import Workbook
-
+    from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
 
-    wb = Workbook()
-    st.use_chinese_default_font(wb)
-    ws = wb.active
-    ws.title = SHEET_ROWS
+    wb = xd.Book(st.BODY, lock_structure=False)  # 宋体 the default font
+    ws = wb.create_sheet(SHEET_ROWS)
     d = settings.district
     title = f"{d.name}{result.period_label}{d.document_title}推进情况汇总表"
     c = result.unit_counts()
@@ -201,14 +196,12 @@ def write_summary(
         numbers={7: PERCENT_FORMAT},
         full=full,
     )
-    from openpyxl.styles import PatternFill
-
     for i in flagged:
-        ws.cell(row=4 + i, column=CHECK_COLUMN).fill = PatternFill("solid", fgColor=FLAG_FILL)
+        ws.restyle(4 + i, CHECK_COLUMN, fill=st.solid_fill(FLAG_FILL))
     coop_rows, first_of = coop_feedback_rows(result)
     for r, row in enumerate(result.rows, 4):  # each 配合单位反馈 cell jumps to its rows
         if row.id in first_of:
-            _link(ws.cell(row=r, column=14), f"'{SHEET_COOP}'!A{first_of[row.id]}")
+            ws.link(r, 14, f"'{SHEET_COOP}'!A{first_of[row.id]}")
     ws = wb.create_sheet(SHEET_COOP)
     write_table(
         ws,
@@ -273,8 +266,7 @@ def write_summary(
         FULL_COLUMNS,
         full,
     )
-    wb.active = 0
-    save_workbook(wb, path, result.generated_at or "2000-01-01T00:00:00")
+    xd.save(wb, path, result.generated_at or "2000-01-01T00:00:00")
 
 
 def _identified(by: str) -> str:
@@ -368,94 +360,69 @@ def write_table(
     numbers: dict[int, str] | None = None,
     full: list[list] | None = None,
 ) -> None:
-    """A print-ready sheet: title, subtitle, a header row (frozen, repeated, filtered), then
-    ``rows`` (text cells as text, never formulas); ``columns`` are (header, width) pairs.
-    ``numbers`` column → number format (values stay numbers); with ``full``, a text too long for one row (409 pt) is cut at a line and its whole
-    text appended to ``full`` (the 全文 sheet), the cell linking there."""
-    from openpyxl.styles import Alignment, PatternFill
+    """A print-ready sheet (an ``xlsx_direct.Sheet``): title, subtitle, a header row (frozen,
+    repeated, filtered), then ``rows`` (text cells as text, never formulas); ``columns`` are
+    (header, width) pairs. ``numbers`` column → number format (values stay numbers); with
+    ``full``, a text too long for one row (409 pt) is cut at a line and its whole text
+    appended to ``full`` (the 全文 sheet), the cell linking there."""
     from openpyxl.utils import get_column_letter
 
+    from reporting.documents.xlsx_direct import NO_STYLE
+
+    book = ws.book
     numbers = numbers or {}
     last = get_column_letter(len(columns))
     ws.merge_cells(f"A1:{last}1")
-    ws["A1"] = title
-    ws["A1"].font = st.TITLE
-    ws["A1"].alignment = st.CENTER
-    ws.row_dimensions[1].height = 32
+    ws.put("A1", title, st.TITLE, st.CENTER)
+    ws.height(1, 32)
     ws.merge_cells(f"A2:{last}2")
-    ws["A2"] = subtitle
-    ws["A2"].font = st.BODY
-    ws["A2"].alignment = st.WRAP_LEFT
-    ws.row_dimensions[2].height = st.row_height([(subtitle, sum(w for _, w in columns))], 20)
-    head_style = None  # every header cell alike: set once, then copied (see below)
+    ws.put("A2", subtitle, st.BODY, st.WRAP_LEFT)
+    ws.height(2, st.row_height([(subtitle, sum(w for _, w in columns))], 20))
+    head = book.style(NO_STYLE, st.HEADER, st.WRAP_CENTER, st.HEADER_FILL, st.GRID)
     for c, (header, width) in enumerate(columns, 1):
-        letter = get_column_letter(c)
-        ws.column_dimensions[letter].width = width
-        cell = ws.cell(row=3, column=c, value=header)
-        if head_style is not None:
-            cell._style = copy(head_style)
-            continue
-        cell.font = st.HEADER
-        cell.alignment = st.WRAP_CENTER
-        cell.fill = st.HEADER_FILL
-        cell.border = st.GRID
-        head_style = copy(cell._style)
-    ws.row_dimensions[3].height = st.row_height(list(columns), 30)
+        ws.column(get_column_letter(c), width)
+        ws.put_at(3, c, header, head)
+    ws.height(3, st.row_height(list(columns), 30))
     # one vertical alignment for the whole table: top; short columns centred across
-    top_center = Alignment(wrap_text=True, horizontal="center", vertical="top")
-    styles: dict[tuple, object] = {}
+    styles: dict[tuple, tuple] = {}
     for r, values in enumerate(rows, 4):
-        wrapped = []
+        most = 1  # lines of the row's tallest text (st.row_height of its texts)
         for c, value in enumerate(values, 1):
-            cell = ws.cell(row=r, column=c)
             header, width = columns[c - 1]
-            if isinstance(value, str):
-                text = value
-                if full is not None and st.row_height([(text, width)], 20) >= st.MAX_ROW_PT:
-                    first = 4 + len(full)
-                    text = _spill(st, text, width, values[1], header, full)
-                    _link(cell, f"'{SHEET_FULL}'!A{first}")
-                cell.value = safe_cell_text(text)
-                cell.data_type = "s"
-                wrapped.append((text, width))
-            else:
-                cell.value = value
             fmt = numbers.get(c) if value is not None else None
             light = LIGHT_FILLS.get(value) if c == light_col else None
-            # setting styles one by one hashes each against the workbook's lists (most of
-            # the sheet's cost); a combination seen before is copied as its index array
             key = (fmt, width >= 14, light)
-            known = styles.get(key)
-            if known is not None:
-                cell._style = copy(known)
-                continue
-            if fmt is not None:
-                cell.number_format = fmt
-            cell.font = st.BODY
-            cell.border = st.GRID
-            cell.alignment = st.WRAP_TOP if width >= 14 else top_center
-            if light is not None:
-                cell.fill = PatternFill("solid", fgColor=light)
-            styles[key] = copy(cell._style)
-        ws.row_dimensions[r].height = st.row_height(wrapped, 20)
+            style = styles.get(key)
+            if style is None:
+                style = styles[key] = book.style(
+                    NO_STYLE,
+                    st.BODY,
+                    st.WRAP_TOP if width >= 14 else st.WRAP_TOP_CENTER,
+                    None if light is None else st.solid_fill(light),
+                    st.GRID,
+                    number_format=fmt,
+                )
+            if isinstance(value, str):
+                text = value
+                lines = st.text_lines(text, width) if text else 1
+                if full is not None and st.lines_height(lines, 20) >= st.MAX_ROW_PT:
+                    first = 4 + len(full)
+                    text = _spill(st, text, width, values[1], header, full)
+                    ws.link(r, c, f"'{SHEET_FULL}'!A{first}")
+                    lines = st.text_lines(text, width)
+                most = max(most, lines)
+                ws.put_at(r, c, safe_cell_text(text), style, text=True)
+            else:
+                ws.put_at(r, c, value, style)
+        ws.height(r, st.lines_height(most, 20))
+    end = max(4, 3 + len(rows))
     if not rows:
         ws.merge_cells(f"A4:{last}4")
-        ws["A4"] = "（无）"
-        ws["A4"].font = st.BODY_GREY
-        ws["A4"].alignment = st.CENTER
-    ws.freeze_panes = "A4"
-    ws.print_area = f"A1:{last}{max(4, 3 + len(rows))}"
-    st.page_setup(ws, "3:3")
-    if sum(w for _, w in columns) > 200:
-        ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.auto_filter.ref = f"A3:{last}{max(4, 3 + len(rows))}"
-
-
-def _link(cell, location: str) -> None:
-    """A link to a place in this workbook (not a file)."""
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
+        ws.put("A4", "（无）", st.BODY_GREY, st.CENTER)
+    ws.freeze = "A4"
+    ws.print_area = f"A1:{last}{end}"
+    ws.page_setup("3:3", paper=st.PAPER_A3 if sum(w for _, w in columns) > 200 else None)
+    ws.auto_filter = f"A3:{last}{end}"
 
 
 FULL_CHUNK = 900  # characters per 全文 row: fits 409 pt in its 120-wide column
