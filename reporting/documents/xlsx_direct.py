@@ -1,5 +1,6 @@
-"""A small .xlsx writer for generated forms: the sheet XML written as strings, byte for
-byte what openpyxl 3.1 writes for the same workbook, at a fraction of the cost.
+"""A small .xlsx writer for generated forms and tables (the 汇总表 and every workbook of
+``merge.summary.write_table``): the sheet XML written as strings, byte for byte what
+openpyxl 3.1 writes for the same workbook, at a fraction of the cost.
 
 openpyxl builds an object per cell, hashes every style it is given and serialises each
 element through lxml; a form of a few rows spent most of its 17 ms there. Here a cell is a
@@ -7,7 +8,8 @@ tuple, a style is the index array openpyxl would compute (same lists, same order
 use) and a row is one string. The parts that do not change from cell to cell (protection,
 views, print setup, validations, styles.xml, document properties) still come from openpyxl's
 own objects, serialised once per distinct setting, so escaping and attribute order stay
-openpyxl's. tests/test_forms_direct.py holds the bytes of forms written by openpyxl.
+openpyxl's. tests/test_forms_direct.py and tests/test_summary_direct.py hold the bytes of
+forms and 汇总表 written by openpyxl.
 
 Supported: text and number cells, cell styles (font, alignment, fill, border, lock, number
 format), merged ranges, row heights (custom or starting), column widths and hiding, data
