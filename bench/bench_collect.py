@@ -113,6 +113,8 @@ def run_pandas(base: Path, engine: str | None) -> dict:
     for f in files:
         sheets = pd.read_excel(f, sheet_name=None, header=4, engine=engine)
         for name, df in sheets.items():
+            # the forms break narrow headers over lines ("任务\n编号"): compare without them
+            df.columns = ["".join(str(c).split()) for c in df.columns]
             if "任务编号" in df.columns:
                 df["文件"] = f.name
                 df["工作表"] = name
