@@ -374,3 +374,34 @@ def test_files_written_over_the_cores_equal_the_serial_ones(tmp_path, monkeypatc
             for x in (a, b)
         ]
     assert keys[0] == keys[1] and len(keys[0]) > 20
+
+
+def test_a_form_built_again_after_the_copy_is_attached_instead_of_it(app):
+    """The copy is the latest version only until the form is built again (--force)."""
+    import os
+
+    from reporting.core.ledger import Ledger
+    from reporting.forms.build import build_forms
+    from reporting.notify.remind import outstanding
+
+    period = PERIODS[0]
+    cal = period_calendar(period, app.settings.deadline)
+    build_forms(
+        app.settings, app.assignments, app.workspace, period, units=["区发改委"], now=cal.coop_due
+    )
+    form = app.workspace.form_path(period, "区发改委")
+    copy = app.workspace.form_copy_path(period, "区发改委")
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(form.read_bytes())
+
+    def attached(stage):
+        with Ledger(app.workspace.ledger_path) as ledger:
+            recs, _ = outstanding(app.assignments, app.workspace, ledger, period, stage)
+        rec = next(r for r in recs if r.unit == "区发改委")
+        return rec.form, rec.form_with_partners
+
+    assert attached("催报") == (copy, True) and attached("逾期") == (copy, True)
+    assert attached("提醒") == (form, False)  # before the 配合反馈 stage: the original
+    later = copy.stat().st_mtime + 60
+    os.utime(form, (later, later))  # the form built again after the copy
+    assert attached("催报") == (form, False)

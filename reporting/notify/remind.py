@@ -236,10 +236,9 @@ def outstanding(
             form = None
             if stage == Step.NOTICE:
                 no_form.append(name)
-        copy = workspace.form_copy_path(period, name)
-        with_partners = stage in (Step.URGE, Step.OVERDUE) and copy.exists()
+        with_partners = stage in (Step.URGE, Step.OVERDUE) and _newer_copy(workspace, period, name)
         if with_partners:  # the latest version of the form: the partners' answers are in it
-            form = copy
+            form = workspace.form_copy_path(period, name)
         u = units[name]
         rec = Recipient(
             unit=name,
@@ -261,6 +260,19 @@ def outstanding(
             rec.last_received = _short_day(last["received_at"])
         out.append(rec)
     return out, no_form
+
+
+def _newer_copy(workspace: Workspace, period: Period, unit: str) -> bool:
+    """Whether the unit's form copy with its partners' feedback exists and is not older
+    than its form (a form built again since, e.g. with --force, supersedes the copy)."""
+    try:
+        copy = workspace.form_copy_path(period, unit).stat().st_mtime
+    except OSError:
+        return False
+    try:
+        return copy >= workspace.form_path(period, unit).stat().st_mtime
+    except OSError:
+        return True
 
 
 def send_history(ledger: Ledger, period: Period) -> dict[str, list[str]]:
