@@ -537,7 +537,7 @@ def build_leader_brief(path: Path) -> None:
         "{% elif n_missing %}已报送的任务均达到序时进度，{{ n_missing }}项牵头单位尚未报送，请督促报送。"
         "{% else %}各项任务均达到序时进度。{% endif %}"
         "{% if n_lit %}另有{{ n_lit }}项进度达到序时但量化指标未达到要求，亮黄灯。{% endif %}"
-        "{{ quarter_label }}序时进度为{{ expected }}%。",
+        "{{ quarter_label }}序时进度为{{ expected }}%。{{ year_summary }}",
     )
     table = loop_table(
         doc,

@@ -367,3 +367,44 @@ def test_fourth_quarter_is_the_annual_edition_and_agrees_with_the_year_workbook(
     ]
     counts = [finals.count(k) for k in ("完成", "基本完成", "未完成")]
     assert "完成{}项、基本完成{}项、未完成{}项".format(*counts) in text
+
+
+def test_fourth_quarter_briefs_give_each_task_its_year_result(demo_run):
+    """At the year's end each leader's brief says how the year ended for every task (the
+    year workbook's 全年完成情况), unfinished tasks first; earlier briefs do not."""
+    import openpyxl
+
+    outcome, _printed = demo_run
+    sheet = openpyxl.load_workbook(outcome.paths["全年汇总表"])["全年完成情况"]
+    head = [c.value for c in sheet[3]]
+    finals = {
+        str(r[head.index("任务编号")]): r[head.index("全年完成情况")]
+        for r in sheet.iter_rows(min_row=4, values_only=True)
+        if r[0] is not None
+    }
+    briefs = sorted((outcome.root / "2024Q4" / "report" / "分管领导调度单").glob("*.docx"))
+    assert len(briefs) > 5
+    seen = set()
+    for path in briefs:
+        doc = Document(path)
+        states = []
+        for tr in doc.tables[0].rows[1:]:
+            label = tr.cells[0].text.split(" ")[0]
+            year, final, *_ = tr.cells[3].text.split("\n")
+            assert year == "全年" and final == finals[label], (path.name, label)
+            states.append(final)
+            seen.add(final)
+        undone = states.count("未完成")
+        assert states[:undone] == ["未完成"] * undone  # unfinished first
+        text = "\n".join(p.text for p in doc.paragraphs)
+        counts = "、".join(
+            f"{k}{states.count(k)}项"
+            for k in ("完成", "基本完成", "未完成", "尚未判定")
+            if states.count(k)
+        )
+        assert f"全年完成情况：{counts}" in text, path.name
+    assert {"完成", "未完成"} <= seen
+    for path in (outcome.root / "2024Q3" / "report" / "分管领导调度单").glob("*.docx"):
+        doc = Document(path)
+        assert "全年" not in "\n".join(p.text for p in doc.paragraphs)
+        assert not any(tr.cells[3].text.startswith("全年") for tr in doc.tables[0].rows[1:])

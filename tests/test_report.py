@@ -716,6 +716,23 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
 
 
+def test_a_briefs_last_row_stays_with_the_signer(rendered):
+    """Seen on the renders: a brief's signer and date alone on its last page. The last row
+    is kept whole with the closing block; the other rows may split across pages."""
+    out, _, _ = rendered
+    for path in out.briefs:
+        table = Document(path).tables[0]
+        *rest, last = table.rows
+        assert last._tr.trPr.find(qn("w:cantSplit")) is not None, path.name
+        for para in last._tr.iter(qn("w:p")):
+            assert para.find(qn("w:pPr")).find(qn("w:keepNext")) is not None, path.name
+        assert all(
+            r._tr.trPr is None or r._tr.trPr.find(qn("w:cantSplit")) is None for r in rest[1:]
+        )
+        after = table._tbl.getnext()
+        assert after.find(qn("w:pPr")).find(qn("w:keepNext")) is not None
+
+
 @pytest.mark.parametrize(
     ("missing", "sentence"),
     [

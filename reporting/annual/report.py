@@ -68,6 +68,7 @@ def render_annual(
         file_name=annual_file_name(settings, period),
         chart=quarter_chart(settings, data),
         context=lambda base: annual_context(data, settings, base, scores=scores),
+        finals={t.id: str(t.final) for t in data.tasks},
     )
     output = render_report(
         settings,

@@ -28,21 +28,12 @@ from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, IndicatorResult, QuarterResult, RowResult
 from reporting.core.pace import num
 from reporting.core.periods import Period
-from reporting.core.states import ReturnState, Status
+from reporting.core.states import Final, ReturnState, Status
 from reporting.core.workspace import Workspace
 from reporting.report.context import growth_text
 
 QUARTERS = (1, 2, 3, 4)
 NOT_MERGED = "未汇总"  # a quarter without a merged result
-
-
-class Final(StrEnum):
-    """全年完成情况 of a task."""
-
-    DONE = "完成"
-    MOSTLY = "基本完成"
-    UNDONE = "未完成"
-    PENDING = "尚未判定"
 
 
 class Reached(StrEnum):

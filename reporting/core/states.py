@@ -24,6 +24,15 @@ class Status(StrEnum):
         return [str(s) for s in cls]
 
 
+class Final(StrEnum):
+    """全年完成情况 of a task (``reporting.annual.year`` judges it; the briefs show it)."""
+
+    DONE = "完成"
+    MOSTLY = "基本完成"
+    UNDONE = "未完成"
+    PENDING = "尚未判定"
+
+
 class Light(StrEnum):
     """红黄绿灯 of a task row."""
 

@@ -474,7 +474,10 @@ def page_number_footers(section, style) -> None:
 
 # -- tables -----------------------------------------------------------------------
 def _trpr(row):
-    tr = row._tr
+    return _trpr_of(row._tr)
+
+
+def _trpr_of(tr):
     el = tr.find(qn("w:trPr"))
     if el is None:
         el = OxmlElement("w:trPr")
@@ -494,6 +497,20 @@ def repeat_header(row) -> None:
 def cant_split(row) -> None:
     """Keep the row on one page (w:cantSplit)."""
     child(_trpr(row), "cantSplit", _TRPR_ORDER)
+
+
+def keep_tables_with_closing(document) -> None:
+    """A body table followed by a keep-with-next paragraph (a signature block) keeps its
+    last row, whole, with it: else the block can stand alone on the last page."""
+    for tbl in document.element.body.iterchildren(qn("w:tbl")):
+        after = tbl.getnext()
+        ppr = after.find(qn("w:pPr")) if after is not None and after.tag == qn("w:p") else None
+        rows = tbl.findall(qn("w:tr"))
+        if ppr is None or ppr.find(qn("w:keepNext")) is None or len(rows) < 2:
+            continue
+        for para in rows[-1].iter(qn("w:p")):
+            set_para(para, keep_next=True)
+        child(_trpr_of(rows[-1]), "cantSplit", _TRPR_ORDER)
 
 
 # schema order of w:tblPr children (Word rejects a table whose properties are out of order)

@@ -15,6 +15,7 @@ from reporting.core.config import Settings
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import Light, QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.states import Final
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange
 from reporting.merge.judge import num
@@ -50,20 +51,24 @@ def brief_context(
     *,
     today: date,
     change: QuarterChange | None = None,
+    finals: dict[str, str] | None = None,
 ) -> dict:
     """One leader's rows, lagging (and red) first, then not started, unknown, the rest.
 
     With ``change`` each row's ``before`` holds last quarter's status and progress (None
-    without a comparison, or for a row new this quarter).
+    without a comparison, or for a row new this quarter). With ``finals`` (the year's end:
+    task id → 全年完成情况) each row's state starts with it and 未完成 rows come first.
     """
     mine = [r for r in sorted(result.rows, key=id_key) if leader in r.lead_leaders]
+    finals = finals or {}
 
-    def order(r: RowResult) -> int:
+    def order(r: RowResult) -> tuple[int, int]:
+        undone = 0 if finals.get(r.id) == Final.UNDONE else 1
         if r.lagging:
-            return 0
+            return undone, 0
         if r.status in _BRIEF_ORDER:
-            return _BRIEF_ORDER[r.status]
-        return 3 if r.light == Light.YELLOW else 4  # yellow before the green rest
+            return undone, _BRIEF_ORDER[r.status]
+        return undone, 3 if r.light == Light.YELLOW else 4  # yellow before the green rest
 
     mine.sort(key=order)  # stable: task order within each group
     counts = task_counts(mine)
@@ -74,8 +79,9 @@ def brief_context(
     for r in mine:
         row = annex_row(r, progress_chars=BRIEF_CHARS, problem_chars=BRIEF_PROBLEM_CHARS)
         row["task"] = f"{row['label']} {row['task']}"
+        year = f"全年\n{finals[r.id]}" if r.id in finals else "—"  # a narrow column
         row["state"] = "\n".join(
-            x for x in (row["percent"], row["status"], row["light"]) if x != "—"
+            x for x in (year, row["percent"], row["status"], row["light"]) if x != "—"
         )
         row.pop("leaders")
         row["before"] = _before(previous.get(r.id)) if change else None
@@ -99,7 +105,18 @@ def brief_context(
         "signer": settings.report.signer,
         "date_text": chinese_date(today),
         "previous_label": Period.parse(change.before.period).label if change else "",
+        "year_summary": _year_summary(mine, finals),
     }
+
+
+def _year_summary(rows: list[RowResult], finals: dict[str, str]) -> str:
+    """The year's end: "全年完成情况：完成15项、基本完成1项、未完成1项（已列在表首）。" ("" before)."""
+    if not finals:
+        return ""
+    mine = [finals[r.id] for r in rows if r.id in finals]
+    parts = [f"{k}{mine.count(k)}项" for k in Final if mine.count(k)]
+    tail = "（已列在表首）" if Final.UNDONE in mine else ""
+    return f"全年完成情况：{'、'.join(parts)}{tail}。" if parts else ""
 
 
 def _before(rc) -> dict | None:
@@ -120,17 +137,27 @@ def render_leader_briefs(
     *,
     today: date,
     change: QuarterChange | None = None,
+    finals: dict[str, str] | None = None,
 ) -> list[Path]:
-    """One short .docx per leading leader; stale briefs of this period are removed."""
+    """One short .docx per leading leader (``finals``: see ``brief_context``); stale
+    briefs of this period are removed."""
     out_dir = Path(out_dir)
     template = Path(settings.templates_dir) / BRIEF_TEMPLATE
     when = datetime.combine(today, time(0, 0))
     written = []
     for leader in leaders_of(result):
-        ctx = brief_context(result, settings, period, leader, today=today, change=change)
+        ctx = brief_context(
+            result, settings, period, leader, today=today, change=change, finals=finals
+        )
         path = out_dir / safe_filename(f"{period}_分管领导调度单_{leader}.docx")
         render_docx(
-            template, ctx, path, title=ctx["title"], author=settings.district.office, when=when
+            template,
+            ctx,
+            path,
+            title=ctx["title"],
+            author=settings.district.office,
+            when=when,
+            closing_with_table=True,  # the signer never alone on the last page
         )
         written.append(path)
     if out_dir.exists():

@@ -43,6 +43,7 @@ class Edition:
     file_name: str
     chart: tuple[bytes | None, str]
     context: Callable[[dict], dict]
+    finals: dict[str, str] = field(default_factory=dict)  # task id → 全年完成情况 (the briefs)
 
 
 @dataclass
@@ -276,7 +277,13 @@ def render_report(
         )
         if by_leader:
             output.briefs = render_leader_briefs(
-                result, settings, period, out_dir / BRIEFS_DIR, today=day, change=change
+                result,
+                settings,
+                period,
+                out_dir / BRIEFS_DIR,
+                today=day,
+                change=change,
+                finals=edition.finals if edition else None,
             )
         else:  # briefs of an earlier run carry the old numbers
             output.removed += remove_stale(out_dir / BRIEFS_DIR, f"{period}_分管领导调度单_*.docx")
