@@ -183,8 +183,9 @@ def send_feedback(
             summary.unchanged += 1
             continue
         update = sent_before.get(fb.unit, 0) if mail_ok else 0
-        before = load_sent(workspace, period, fb.unit)
-        jobs.append((fb, update, fb.changed_since(before) if update else set()))
+        # what changed since the last version sent (only an 更新 has one to read)
+        changed = fb.changed_since(load_sent(workspace, period, fb.unit)) if update else set()
+        jobs.append((fb, update, changed))
     files = FilesContext(settings, assignments, workspace, period, cal.coop_deadline_label, now)
     written = ordered_map(write_files, files, jobs, count=len(jobs))
     for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
