@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reporting.taskbook.registry import Problem
 
 # Other modules add checks here (calendar years, templates): each takes the App and
 # returns a list of Problems.
-CHECKS = []
+CHECKS: list[Callable[..., list[Problem]]] = []
 
 
-def check(fn):
+def check(fn: Callable[..., list[Problem]]) -> Callable[..., list[Problem]]:
     CHECKS.append(fn)
     return fn
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from reporting.core.exceptions import SchedulerError
 from reporting.core.lock import FileLock
 from reporting.core.periods import Period
+from reporting.core.states import Step
 
 from . import steps as cycle
 from .plan import PlannedJob, build_plan, job_done
@@ -41,7 +42,7 @@ class CycleStatus:
     deadline_label: str
     deadline_passed: bool
     counts: dict[str, int]
-    done: dict[str, str]  # step → done_at
+    done: dict[Step, str]  # step → done_at
     upcoming: list[tuple[datetime, PlannedJob]]
     scheduler_pid: int | None
     years: list[int]
@@ -56,11 +57,11 @@ class CycleStatus:
         out = [f"当前报送周期：{p.full_label}（{p}），现在 {self.now:%Y-%m-%d %H:%M}"]
         out += [f"提示：{n}" for n in self.notes]
         stage = f"{self.stage}阶段" if self.stage else "尚未开始"
-        if self.done.get("report"):
+        if self.done.get(Step.REPORT):
             stage = "报告已生成，本季度流程结束"
             if "bulletin" in self.pending:
                 stage = "报告已生成，督查通报待生成"
-        if self.next_stage and not self.done.get("report"):
+        if self.next_stage and not self.done.get(Step.REPORT):
             name, when = self.next_stage
             stage += f"；下一步：{cycle.label(name)}，{day_label(when.date())} {when:%H:%M}"
         out.append(f"阶段：{stage}")

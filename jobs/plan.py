@@ -107,7 +107,7 @@ class PlannedJob:
             return JOB_TEXT[self.step]
         hours = int(self.every.total_seconds() // 3600)
         return (
-            f"每 {hours} 小时回收一次，到报告生成为止（{self.closes.isoformat()}）；"
+            f"每 {hours} 小时回收一次，到报告生成为止（{self.closes and self.closes.isoformat()}）；"
             f"其间重试未完成的步骤，报告没有生成则继续，最迟到 {self.last.isoformat()}"
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import traceback
 import warnings
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -157,6 +158,7 @@ def run_cycle(
     cal, due, notes = period_dates(period, app.settings)
     names = cycle.ORDER[: cycle.ORDER.index(cycle.step_name(until)) + 1] if until else cycle.ORDER
     results: dict[str, StepResult] = {}
+    lock: AbstractContextManager[object]
     if dry_run:
         lock = _NoLock()
     else:

@@ -21,11 +21,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reporting.core.exceptions import DubanError, SchedulerError
 from reporting.core.periods import Period
 from reporting.core.states import REMINDER_STEPS, Step
+
+if TYPE_CHECKING:  # the step modules are imported lazily at run time
+    from reporting.annual.workbook import YearOutput
+    from reporting.assess.bulletin import BulletinOutput
+    from reporting.assess.bulletin_send import BulletinSendSummary
+    from reporting.feedback.send import FeedbackSummary
+    from reporting.intake.collect import CollectSummary
+    from reporting.intake.imap import FetchSummary
+    from reporting.notify.receipts import ReceiptSummary
+    from reporting.report.render import ReportOutput
 
 ORDER = tuple(Step)
 REMINDER_STAGES = REMINDER_STEPS
@@ -66,7 +77,7 @@ def step_name(text: str) -> str:
 
 
 def label(step: str) -> str:
-    return LABELS.get(step, step)
+    return LABELS.get(Step(step), step) if step in Step._value2member_map_ else step
 
 
 def schedule_zone(settings) -> ZoneInfo:
@@ -171,13 +182,13 @@ NO_MAIL_HINT = (
 class CollectOutcome:
     """A collect and the receipts sent right after it (``duban collect``, the collect step)."""
 
-    collected: object  # reporting.intake.collect.CollectSummary
-    fetched: object | None = None  # reporting.intake.imap.FetchSummary, when [imap] is set
+    collected: CollectSummary
+    fetched: FetchSummary | None = None  # when [imap] is set
     fetch_error: str = ""  # the mailbox could not be read at all (connection, login)
-    receipts: object | None = None  # reporting.notify.receipts.ReceiptSummary, when sent
+    receipts: ReceiptSummary | None = None  # when sent
     receipt_error: str = ""  # receipts could not be sent at all (mail settings, template)
     hint: str = ""  # why no receipts went out: for the command, not the scheduler's log
-    feedback: object | None = None  # reporting.feedback.send.FeedbackSummary: 配合反馈 updates
+    feedback: FeedbackSummary | None = None  # 配合反馈 updates
     feedback_error: str = ""
 
     def lines(self) -> list[str]:
@@ -330,8 +341,8 @@ def do_collect(app, period: Period, now: datetime):
 class ReportOutcome:
     """The report; at the year's end also the year workbook written beside its annual edition."""
 
-    report: object  # reporting.report.render.ReportOutput
-    year: object | None = None  # reporting.annual.workbook.YearOutput
+    report: ReportOutput
+    year: YearOutput | None = None
 
     def lines(self) -> list[str]:
         return summary_lines(self.report) + summary_lines(self.year)
@@ -379,8 +390,8 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
 class BulletinOutcome:
     """The 通报 the bulletin step wrote, and its mails when ``[bulletin] send`` is on."""
 
-    output: object  # reporting.assess.bulletin.BulletinOutput
-    sent: object | None = None  # reporting.assess.bulletin_send.BulletinSendSummary
+    output: BulletinOutput
+    sent: BulletinSendSummary | None = None
     send_error: str = ""  # nothing could be sent (no PDF, mail settings)
     hint: str = ""
 

@@ -32,3 +32,30 @@ def test_readme_quarter_commands_run(root, duban, tmp_path, monkeypatch):
     sent = [p.name.split("_")[1] for p in (tmp_path / "outbox").glob("*.eml")]
     # the 通知 went once to every unit; run neither resends it nor chases on the day it went out
     assert sent.count("通知") == 50 and set(sent) == {"通知"}
+
+
+def cli_command_names() -> list[str]:
+    from jobs.cli import COMMANDS
+
+    return list(COMMANDS)
+
+
+def test_every_command_is_in_readme(root):
+    """An office reading README.md learns of every command the CLI has."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"duban ([a-z][a-z-]*)", text))
+    # a row of the command table may list the cycle's commands after the first
+    for cell in re.findall(r"`duban ([a-z-]+)`((?: / `[a-z-]+`)+)", text):
+        mentioned |= set(re.findall(r"`([a-z-]+)`", cell[1]))
+    missing = [name for name in cli_command_names() if name not in mentioned]
+    assert not missing, f"README.md never mentions: {missing}"
+
+
+def test_every_command_help_has_examples(duban):
+    """Each command's --help shows at least one example line that runs that command."""
+    for name in cli_command_names():
+        r = duban(name, "--help")
+        assert r.code == 0, (name, r.output)
+        assert "示例" in r.output, name
+        examples = r.output.split("示例", 1)[1]
+        assert re.search(rf"^\s+duban {re.escape(name)}\b", examples, re.M), (name, r.output)

@@ -8,8 +8,13 @@ report, the briefs and the annex print them (``reporting.report.wording.short_ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from reporting.core.fileutil import clean_text
+
+if TYPE_CHECKING:
+    from reporting.taskbook.tasks import Task
 
 SHORT_CHARS = 20  # a short name fits a line of the annex's task column
 
@@ -67,7 +72,7 @@ def _balanced(text: str) -> bool:
     return all(text.count(a) == text.count(b) for a, b in ("“”", "（）", "《》", "「」", "()"))
 
 
-def overlong_short_titles(tasks) -> list[tuple[object, str]]:
+def overlong_short_titles(tasks: Iterable[Task]) -> list[tuple[Task, str]]:
     """(task, derived name) for every task without a short_title whose name is still long."""
     out = []
     for t in tasks:
