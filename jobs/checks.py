@@ -138,6 +138,14 @@ def _contacts(app) -> list[Problem]:
 
     problems, missing, placeholder = [], [], []
     source = app.registry.source
+    if "email" not in app.registry.columns:
+        # not one unit can be mailed: an error, not a note among others
+        return [
+            Problem(
+                f"{source} 第 1 行（表头）",
+                "没有 email 列，所有单位都收不到邮件通知和回执；请加上 email 列并填写各单位的邮箱",
+            )
+        ]
     for name in app.assignments.by_unit:
         unit = app.registry.units[name]
         try:

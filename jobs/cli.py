@@ -11,6 +11,7 @@ import functools
 import importlib
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -68,11 +69,43 @@ _USAGE_ERRORS = (
         re.compile(r"No such option:? '?([^\s'.]+)'?\.?(?: Did you mean '?([^\s'?]+)'?\?)?$"),
         lambda m: f"没有选项 {m.group(1)}" + (f"，是不是要写 {m.group(2)}？" if m.group(2) else ""),
     ),
+    (
+        re.compile(r"No such option:? '?([^\s'.]+)'?\.? \(Did you mean one of: (.+?)\?\)$"),
+        lambda m: f"没有选项 {m.group(1)}，是不是要写 {m.group(2).replace(chr(39), '')} 中的一个？",
+    ),
     (re.compile(r"No such command '(.+?)'\."), lambda m: _no_such_command(m.group(1))),
     (re.compile(r"Option '(.+?)' requires an argument\."), r"选项 \1 后面要写一个值"),
     (re.compile(r"Got unexpected extra arguments? \((.+?)\)"), r"多余的参数：\1"),
-    (re.compile(r"Invalid value for '(.+?)': (.*)", re.S), r"选项 \1 的值不对：\2"),
+    (
+        re.compile(r"Invalid value for '(.+?)': (.*)", re.S),
+        lambda m: f"选项 {m.group(1)} 的值不对：{_value_detail(m.group(2))}",
+    ),
 )
+# what click says about a value (its types' messages), in Chinese
+_VALUE_DETAILS = (
+    (re.compile(r"(.+?) is not one of (.+?)\.?$", re.S), r"\1 不在可选的 \2 之中"),
+    (re.compile(r"(.+?) does not match the formats? (.+?)\.?$", re.S), r"\1 不符合格式 \2"),
+    (re.compile(r"(.+?) is not a valid integer(?: range)?\.?$"), r"\1 不是整数"),
+    (re.compile(r"(.+?) is not a valid float\.?$"), r"\1 不是数字"),
+    (re.compile(r"(.+?) is not a valid boolean\.?$"), r"\1 不是 true/false"),
+    (re.compile(r"(.+?) is not in the range x>=(\S+?)\.?$"), r"\1 应不小于 \2"),
+    (re.compile(r"(.+?) is not in the range x<=(\S+?)\.?$"), r"\1 应不大于 \2"),
+    (re.compile(r"(.+?) is not in the range (\S+?)<=x<=(\S+?)\.?$"), r"\1 应在 \2 到 \3 之间"),
+    (re.compile(r"(?:File|Directory|Path) (.+?) does not exist\.?$"), r"\1 不存在"),
+    (re.compile(r"(?:File|Directory|Path) (.+?) is a directory\.?$"), r"\1 是文件夹，这里要写文件"),
+    (re.compile(r"(?:File|Directory|Path) (.+?) is a file\.?$"), r"\1 是文件，这里要写文件夹"),
+    (re.compile(r"(?:File|Directory|Path) (.+?) is not writable\.?$"), r"\1 没有写入权限"),
+    (re.compile(r"(?:File|Directory|Path) (.+?) is not readable\.?$"), r"\1 没有读取权限"),
+    (re.compile(r"(.+?) is not (.+?)\.?$", re.S), r"\1 不是 \2"),
+)
+
+
+def _value_detail(text: str) -> str:
+    text = text.strip().replace("'%Y-%m-%d'", "年-月-日（如 2024-07-10）")
+    for pattern, repl in _VALUE_DETAILS:
+        if pattern.match(text):
+            return pattern.sub(repl, text)
+    return text
 
 
 def _no_such_command(name: str) -> str:
@@ -253,12 +286,20 @@ def writes_data_dir(unless: str | None = None):
     return wrap
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"提示：{message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         # with standalone_mode=False click returns ctx.exit()'s code instead of exiting
-        code = cli.main(args=args, prog_name="duban", standalone_mode=False, obj=list(args))
+        with warnings.catch_warnings():
+            # a warning is one Chinese line, never Python's "file:line: Category" form
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("default", UserWarning)
+            code = cli.main(args=args, prog_name="duban", standalone_mode=False, obj=list(args))
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         sys.exit(130)

@@ -1,5 +1,7 @@
 """duban check / tasks / units on the bundled data, and the error conventions."""
 
+import csv
+import io
 import json
 import re
 
@@ -182,6 +184,8 @@ def test_every_command_has_chinese_help_with_examples(duban):
         assert r.code == 0, name
         assert "用法：" in r.out and "选项：" in r.out, name
         assert "示例" in r.out, f"{name} --help has no examples"
+        examples = r.out.split("示例", 1)[1]
+        assert re.search(rf"^\s+duban {re.escape(name)}\b", examples, re.M), (name, r.out)
         for english in (
             "Usage:",
             "Options:",
@@ -199,12 +203,21 @@ def test_every_command_has_chinese_help_with_examples(duban):
         (["forms"], "缺少选项 --period"),
         (["forms", "--perio", "2024Q1"], "没有选项 --perio，是不是要写 --period？"),
         (["frobnicate"], "没有命令 frobnicate"),
+        (["remind", "--period", "2024Q1", "--stage", "逾x"], "'逾x' 不在可选的"),
+        (["bulletin", "--period", "2024Q2", "--number", "-3"], "-3 应不小于 1"),
+        (["calendar", "--year", "abc"], "'abc' 不是整数"),
+        (["remind", "--period", "2024Q1", "--today", "2024/1/1"], "不符合格式 年-月-日"),
+        (["remind", "--period", "2024Q1", "--date", "1"], "没有选项 --date，是不是要写"),
+        (["collect", "--period", "2024Q1", "--inbox", __file__], "是文件，这里要写文件夹"),
     ],
 )
 def test_usage_errors_are_chinese(duban, args, expected):
     r = duban(*args)
     assert r.code == 2
     assert expected in r.err and r.err.startswith("错误：")
+    # click's own English never reaches the office
+    english = r"\b(is not|one of|does not|match|valid|range|Did you mean|directory)\b"
+    assert not re.search(english, r.err), r.err
 
 
 def config_with_units(root, tmp_path, units_text: str):
@@ -289,3 +302,23 @@ def test_a_mistyped_date_is_a_chinese_error_naming_it(duban, command, words):
     r = duban(command, "--period", "2024Q1", "--date", "2024-13-01")
     assert r.code == 1 and words in r.err
     assert "Traceback" not in r.err and "程序内部出错" not in r.err
+
+
+def test_check_fails_when_units_csv_has_no_email_column(duban, root, tmp_path):
+    """No email column means no unit can be mailed: an error, not "检查通过" with a note."""
+    rows = list(csv.reader(io.StringIO((root / "units.csv").read_text(encoding="utf-8"))))
+    keep = [i for i, name in enumerate(rows[0]) if name != "email"]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([[r[i] for i in keep] for r in rows])
+    r = duban("check", config=config_with_units(root, tmp_path, out.getvalue()))
+    assert r.code == 1, r.output
+    assert "错误：units.csv 第 1 行（表头）：没有 email 列" in r.out
+    assert "检查通过" not in r.out
+
+
+def test_a_warning_is_one_chinese_line(duban):
+    """A year without holiday data is said once, in Chinese, without a source line."""
+    r = duban("status", "--period", "2099Q1")
+    assert r.code == 0, r.output
+    assert "提示：节假日数据不含 2099 年" in r.err
+    assert "Warning" not in r.err and ".py:" not in r.err

@@ -123,3 +123,35 @@ def test_one_time_zone_for_deadlines_and_the_scheduler(tmp_path):
         load_settings(write(tmp_path, '[schedule]\ntimezone = "Mars/Base"\n'), env={})
     with pytest.raises(ConfigError, match="未知的配置项"):
         load_settings(write(tmp_path, '[deadline]\nzone = "Asia/Urumqi"\n'), env={})
+
+
+@pytest.mark.parametrize(
+    "section, key, value, words",
+    [
+        ("intake", "max_file_mb", "-5", "应大于 0"),
+        ("intake", "max_file_mb", "0", "应大于 0"),
+        ("smtp", "port", "70000", "应在 1 到 65535 之间"),
+        ("schedule", "collect_every_hours", "0", "应在 1 到 24 之间"),
+        ("deadline", "notice_days", "0", "应在 1 到 60 之间"),
+        ("imap", "timeout", "0", "应大于 0"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_with_their_line(tmp_path, section, key, value, words):
+    """A value no return could meet (max_file_mb = -5) is refused at load, naming its line."""
+    path = write(tmp_path, f'[district]\nname = "某区"\n\n[{section}]\n{key} = {value}\n')
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path, env={})
+    message = str(exc.value)
+    assert message.startswith("config.toml 第 5 行：")
+    assert f"[{section}] {key} = {value}" in message and words in message
+
+
+def test_numbers_at_the_edge_of_their_range_load(tmp_path):
+    text = "[intake]\nmax_file_mb = 0.5\n[smtp]\nport = 65535\nretries = 0\n"
+    s = load_settings(write(tmp_path, text), env={})
+    assert (s.intake.max_file_mb, s.smtp.port, s.smtp.retries) == (0.5, 65535, 0)
+
+
+def test_an_environment_override_out_of_range_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[intake\] max_file_mb = -5 无效"):
+        load_settings(write(tmp_path, ""), env={"DUBAN_INTAKE_MAX_FILE_MB": "-5"})

@@ -13,7 +13,7 @@ from jobs.cli import get_app, parse_day, period_option, writes_data_dir
 )
 @click.option(
     "--number",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="指定文号的序号（如 7）；默认沿用已给的，或取本年度下一个。",
 )

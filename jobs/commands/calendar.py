@@ -6,7 +6,12 @@ from jobs.cli import get_app
 
 
 @click.command("calendar")
-@click.option("--year", type=int, default=None, help="年份，默认取配置 [district] year。")
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="年份，默认取配置 [district] year。",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（日期为 ISO 格式）。")
 @click.pass_context
 def command(ctx, year, as_json):

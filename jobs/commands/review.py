@@ -5,8 +5,20 @@ from jobs.cli import get_app, period_option, writes_data_dir
 
 @click.command("review")
 @period_option()
-@click.option("--accept", "accept_id", type=int, default=None, help="采用这个编号的待核实报送。")
-@click.option("--reject", "reject_id", type=int, default=None, help="退回这个编号的待核实报送。")
+@click.option(
+    "--accept",
+    "accept_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="采用这个编号的待核实报送。",
+)
+@click.option(
+    "--reject",
+    "reject_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="退回这个编号的待核实报送。",
+)
 @click.option("--reason", default="", help="退回原因（--reject 时必填）。")
 @click.pass_context
 @writes_data_dir()

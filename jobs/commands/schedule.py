@@ -8,7 +8,11 @@ from jobs.cli import get_app
     "--plan", "show_plan", is_flag=True, help="列出全年排程（ISO 日期时间、报告期、步骤），不执行。"
 )
 @click.option(
-    "--year", "years", type=int, multiple=True, help="年度，可写多次；默认取配置 [schedule] years。"
+    "--year",
+    "years",
+    type=click.IntRange(2000, 2100),
+    multiple=True,
+    help="年度，可写多次；默认取配置 [schedule] years。",
 )
 @click.option(
     "--once", is_flag=True, help="只执行现在到期的步骤，然后退出（供 cron 或 systemd 定时器调用）。"

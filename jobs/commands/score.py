@@ -5,7 +5,10 @@ from jobs.cli import get_app, writes_data_dir
 
 @click.command("score")
 @click.option(
-    "--year", type=int, default=None, help="考核年度，如 2024；默认取配置 [district] year。"
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="考核年度，如 2024；默认取配置 [district] year。",
 )
 @click.option(
     "--period",

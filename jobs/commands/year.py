@@ -4,7 +4,12 @@ from jobs.cli import get_app, writes_data_dir
 
 
 @click.command("year")
-@click.option("--year", type=int, default=None, help="年度，如 2024；默认取配置 [district] year。")
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="年度，如 2024；默认取配置 [district] year。",
+)
 @click.pass_context
 @writes_data_dir()
 def command(ctx, year):

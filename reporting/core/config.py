@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reporting.core.config_rules import check_settings
+from reporting.core.config_rules import where as _where
 from reporting.core.exceptions import ConfigError
 
 
@@ -298,7 +300,7 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
     _apply_env(settings, env, path)
     settings.secrets = Secrets(**{name: env.get(var, "") for name, var in SECRET_ENV.items()})
     _resolve_paths(settings, path.resolve().parent)
-    _check(settings, path, text)
+    check_settings(settings, path, text)
     try:
         settings.deadline.zone = ZoneInfo(settings.schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -457,142 +459,3 @@ def _resolve_paths(settings: Settings, base: Path) -> None:
             value = getattr(target, f.name)
             if isinstance(value, Path) and not value.is_absolute():
                 setattr(target, f.name, (base / value).resolve())
-
-
-def _check(settings: Settings, path: Path, text: str) -> None:
-    choices = {
-        ("smtp", "security"): ("starttls", "ssl", "none"),
-        ("imap", "security"): ("ssl", "starttls", "none"),
-        ("deadline", "rule"): ("workdays_after_quarter_end", "last_workday_of_quarter"),
-        ("bulletin", "quote_scores"): ("never", "q4", "always"),
-        ("intake", "same_as_last_quarter"): ("warn", "reject"),
-        ("intake", "sender_check"): ("hold", "warn", "off"),
-        ("report", "detail"): ("summary", "full"),
-    }
-    for (sect, key), allowed in choices.items():
-        value = getattr(getattr(settings, sect), key)
-        if value not in allowed:
-            raise ConfigError(
-                _where(path, text, sect, key)
-                + f"[{sect}] {key} = {value!r} 无效，可选：{' / '.join(allowed)}"
-            )
-    for sect, key in (("deadline", "time"), ("schedule", "time")):
-        value = getattr(getattr(settings, sect), key)
-        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
-            raise ConfigError(
-                _where(path, text, sect, key) + f'[{sect}] {key} = {value!r} 应为 时:分，如 "09:00"'
-            )
-    imap = settings.imap
-    if not 0 < imap.port < 65536:
-        raise ConfigError(_where(path, text, "imap", "port") + "[imap] port 应在 1–65535 之间")
-    if imap.since and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", imap.since):
-        raise ConfigError(
-            _where(path, text, "imap", "since")
-            + f'[imap] since = {imap.since!r} 应为日期，如 "2024-03-25"，或留空（从通知下发日起）'
-        )
-    if imap.timeout <= 0:
-        raise ConfigError(_where(path, text, "imap", "timeout") + "[imap] timeout 应大于 0（秒）")
-    coop = settings.deadline.coop_days
-    if not 0 <= coop < max(settings.deadline.notice_days, 1):
-        raise ConfigError(
-            _where(path, text, "deadline", "coop_days")
-            + f"[deadline] coop_days = {coop} 无效：应为不小于 0、小于 notice_days（{settings.deadline.notice_days}）的整数"
-            "（配合截止要在下发通知之后）"
-        )
-    _check_assess(settings, path, text)
-    if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
-        raise ConfigError(
-            _where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
-        )
-    if not 0 < settings.report.annual_basic_percent <= 100:
-        raise ConfigError(
-            _where(path, text, "report", "annual_basic_percent")
-            + "[report] annual_basic_percent 应在 0 到 100 之间（累计完成进度不低于多少算“基本完成”，如 90）"
-        )
-    if not 0 < settings.merge.ahead_points <= 100:
-        raise ConfigError(
-            _where(path, text, "merge", "ahead_points")
-            + "[merge] ahead_points 应在 0 到 100 之间（高出序时进度多少个百分点算“超序时”）"
-        )
-
-
-def _check_assess(settings: Settings, path: Path, text: str) -> None:
-    """[bulletin] and [scoring]: numbers in range, names the merge knows."""
-    b, sc = settings.bulletin, settings.scoring
-    if "{n}" not in b.number_format:
-        raise ConfigError(
-            _where(path, text, "bulletin", "number_format")
-            + '[bulletin] number_format 要含 {n}（文号的序号），如 "禹督考〔{year}〕{n}号"'
-        )
-    if b.first_number < 1:
-        raise ConfigError(
-            _where(path, text, "bulletin", "first_number") + "[bulletin] first_number 应不小于 1"
-        )
-    if not 0 <= b.praise_min_share <= 1:
-        raise ConfigError(
-            _where(path, text, "bulletin", "praise_min_share")
-            + "[bulletin] praise_min_share 是比例，应在 0 到 1 之间（如 0.5）"
-        )
-    statuses = ("已完成", "超序时", "序时推进", "滞后", "未启动")
-    for key, names, allowed in (
-        ("praise_statuses", b.praise_statuses, statuses),
-        ("status_rates", list(sc.status_rates), (*statuses, "未报送")),
-        ("light_deductions", list(sc.light_deductions), ("绿", "黄", "红")),
-    ):
-        sect = "bulletin" if key == "praise_statuses" else "scoring"
-        bad = [n for n in names if n not in allowed]
-        if bad:
-            raise ConfigError(
-                _where(path, text, sect, key)
-                + f"[{sect}] {key} 中的“{'、'.join(bad)}”不认识，可用：{'、'.join(allowed)}"
-            )
-    missing = [s for s in (*statuses, "未报送") if s not in sc.status_rates]
-    if missing:
-        raise ConfigError(
-            _where(path, text, "scoring", "status_rates")
-            + f"[scoring] status_rates 缺少 {'、'.join(missing)} 的得分率"
-        )
-    negative = [
-        k
-        for k in (
-            "report_points",
-            "late_deduction",
-            "resubmit_deduction",
-            "missing_deduction",
-            "progress_points",
-            "coop_points",
-            "indicator_points",
-            "indicator_behind_rate",
-            "adjust_limit",
-        )
-        if getattr(sc, k) < 0
-    ]
-    if negative:
-        raise ConfigError(
-            _where(path, text, "scoring", negative[0])
-            + f"[scoring] {negative[0]} 不能是负数（扣分项写扣多少分，如 late_deduction = 2）"
-        )
-    kinds = [k for ks in sc.groups.values() for k in ks]
-    twice = sorted({k for k in kinds if kinds.count(k) > 1})
-    if twice:
-        raise ConfigError(
-            _where(path, text, "scoring", "groups")
-            + f"[scoring] groups 中单位类别 {'、'.join(twice)} 出现在多个排名组里，每类只能属于一组"
-        )
-
-
-def _where(path: Path, text: str, section: str, key: str | None) -> str:
-    """'config.toml 第 12 行：' for the line that defines [section] key, when found."""
-    lines = text.splitlines()
-    current = None
-    for no, line in enumerate(lines, 1):
-        stripped = line.strip()
-        m = re.match(r"\[\s*([^\]\s.]+)(?:\.[^\]]*)?\s*\]", stripped)
-        if m:
-            current = m.group(1)
-            if key is None and current == section:
-                return f"{path.name} 第 {no} 行："
-            continue
-        if key is not None and current == section and re.match(rf"{re.escape(key)}\s*=", stripped):
-            return f"{path.name} 第 {no} 行："
-    return f"{path.name}："

@@ -15,7 +15,11 @@ from reporting.core.exceptions import OutputError
 
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # XML 1.0 forbids these control characters (same set as openpyxl's ILLEGAL_CHARACTERS_RE)
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# plus what a reader cannot see but a renderer obeys: zero-width characters and bidi
+# controls (U+202E turns "进度80%" into a reversed line in every document that quotes it)
+_ILLEGAL_XML = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,7 +30,7 @@ def safe_filename(name: str, limit: int = 80) -> str:
 
 
 def clean_text(value: str) -> str:
-    """Remove characters that cannot be stored in XML."""
+    """Remove characters that cannot be stored in XML, and invisible or bidi controls."""
     return _ILLEGAL_XML.sub("", value)
 
 

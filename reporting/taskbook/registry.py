@@ -71,8 +71,15 @@ class Problem:
 
 
 class Registry:
-    def __init__(self, units: list[Unit], settings: RegistrySettings, source: str = "units.csv"):
+    def __init__(
+        self,
+        units: list[Unit],
+        settings: RegistrySettings,
+        source: str = "units.csv",
+        columns: tuple[str, ...] = UNIT_COLUMNS,
+    ):
         self.source = source
+        self.columns = columns  # the header of units.csv (``duban check`` names missing ones)
         self.units: dict[str, Unit] = {}
         for unit in units:
             if unit.name in self.units:
@@ -112,7 +119,7 @@ class Registry:
                     f"{where}：单位类型“{row.get('kind', '')}”无效，可选：{' / '.join(KINDS)}"
                 )
             units.append(Unit(**{k: row.get(k, "") for k in (*UNIT_COLUMNS, "cc")}))
-        return cls(units, settings, source=path.name)
+        return cls(units, settings, source=path.name, columns=tuple(header))
 
     def _check_config(self) -> None:
         for alias, target in self.aliases.items():
