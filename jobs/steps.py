@@ -291,7 +291,8 @@ def collect_and_answer(
             ledger.mark_step(
                 period,
                 "collect",
-                detail=f"接收 {c['on_time'] + c['late']}，退回 {c['rejected']}，未报送 {c['missing']}",
+                detail=f"接收 {c['on_time'] + c['late']}，退回 {c['rejected']}，未报送 {c['missing']}"
+                + (f"，待核实 {c['held']}" if c["held"] else ""),
                 at=collected.result.generated_at,
             )
         outcome = CollectOutcome(collected, fetched=fetched, fetch_error=fetch_error)

@@ -255,7 +255,7 @@ def build_report(path: Path) -> None:
         "根据《{{ district }}人民政府关于印发{{ year }}年〈政府工作报告〉任务分解的通知》（{{ basis }}）要求，"
         "{{ office }}对{{ year }}年{{ document_title }}（共{{ n_rows }}项，含分项）{{ quarter_label }}推进情况进行了调度。"
         "本季度应报送单位{{ u.due }}个，截至{{ cutoff }}，按时报送{{ u.on_time }}个，逾期报送{{ u.late }}个，"
-        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}未报送{{ u.missing }}个（见附件2）。现将有关情况报告如下：",
+        "{% if u.rejected %}被退回待重新报送{{ u.rejected }}个，{% endif %}{% if u.held %}报送待核实{{ u.held }}个，{% endif %}未报送{{ u.missing }}个（见附件2）。现将有关情况报告如下：",
     )
 
     p(doc, "一、总体情况", H1)

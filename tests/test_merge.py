@@ -197,7 +197,14 @@ def test_whole_result_counts_and_round_trip(app):
     assert result.status_counts()["超序时"] == 1 and result.status_counts()["滞后"] == 1
     assert result.status_counts()["未报送"] == len(result.rows) - 2
     assert result.light_counts() == {"绿": 1, "黄": 0, "红": 1}
-    assert result.unit_counts() == {"due": 2, "on_time": 1, "late": 0, "rejected": 0, "missing": 1}
+    assert result.unit_counts() == {
+        "due": 2,
+        "on_time": 1,
+        "late": 0,
+        "rejected": 0,
+        "held": 0,
+        "missing": 1,
+    }
     again = QuarterResult.from_dict(json.loads(result.to_json()))
     assert dataclasses.asdict(again) == dataclasses.asdict(result)
 

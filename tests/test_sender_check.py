@@ -64,13 +64,13 @@ def test_a_form_from_another_units_address_is_held_and_never_merged(setup, tmp_p
     (f,) = s.new
     assert (f.unit, f.state) == (UNIT, "held")
     assert "unit09@yuhui.example" in f.problems[-1].text and "待核实" in f.problems[-1].text
-    # not in merged.json: the unit is still 未报送… as far as the numbers go
+    # not in merged.json's rows: the unit is 待核实, neither reported nor missing
     assert merged_units(app)[UNIT] == "held"
     data = json.loads(app.workspace.merged_json(PERIOD).read_text(encoding="utf-8"))
     lead = [r for row in data["rows"] for r in row.get("lead_reports", []) if r["unit"] == UNIT]
     assert lead == []
     counts = QuarterResult.load(app.workspace.merged_json(PERIOD)).unit_counts()
-    assert counts["missing"] == counts["due"]  # the report counts it as not reported
+    assert (counts["held"], counts["missing"]) == (1, counts["due"] - 1)
     # the 汇总表 shows it: 报送情况 says 待核实, 退回清单 names the sender and the file
     status_rows = [r for r in sheet_rows(app, "报送情况") if r[1] == UNIT]
     assert status_rows and status_rows[0][3] == "待核实"
@@ -175,3 +175,59 @@ def test_a_held_return_gets_no_receipt(setup, tmp_path):
         dues, _ = due_receipts(app.assignments, ledger, PERIOD)
     assert dues == []
     assert DEADLINE  # the deadline fixture is shared with test_intake_eml
+
+
+def test_a_held_return_is_pending_in_every_document_never_a_fault(setup, tmp_path, duban):
+    """The unit's only return is held: the report, the 通报, the scores, the year workbook
+    and ``duban status`` all say 待核实 — never 退回后未重报, never 未报送 — and nothing
+    is deducted, while the units that sent nothing are 未报送 everywhere."""
+    from docx import Document
+
+    from reporting.annual.workbook import run_year
+    from reporting.assess.bulletin import render_bulletin
+    from reporting.assess.score_sheet import SHEET_SCORES, run_score
+    from reporting.report.render import render_report
+
+    app, forms, inbox = setup
+    forged(app, forms, tmp_path, inbox)
+    take_in(app)
+    # what this test wrote: one held return (UNIT), nothing from anyone else
+    due = list(app.assignments.by_unit)
+    silent = len(due) - 1
+
+    def text(path) -> str:
+        doc = Document(path)
+        cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+        return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+    docx = render_report(app.settings, app.workspace, PERIOD, now=NOW).docx
+    report = text(docx)
+    assert f"报送待核实1个，未报送{silent}个" in report
+    assert "被退回待重新报送" not in report
+    pairs = [[c.text for c in row.cells] for t in Document(docx).tables for row in t.rows]
+    assert any(UNIT in row and "待核实" in row for row in pairs)
+
+    with Ledger(app.workspace.ledger_path) as ledger:
+        bulletin = text(render_bulletin(app.settings, app.workspace, ledger, PERIOD, now=NOW).docx)
+        sheet = run_score(app.settings, app.workspace, ledger, 2024, now=NOW).path
+    assert f"退回后未重报0个，未报送{silent}个，报送待核实1个。" in bulletin
+    assert "退回后未按要求修改重报的单位" not in bulletin
+    named = bulletin.split("未报送的单位：")[1].split("\n")[0]
+    assert UNIT not in named and OTHER in named
+
+    sc = app.settings.scoring
+    ws = openpyxl.load_workbook(sheet)[SHEET_SCORES]
+    header = [c.value for c in ws[3]]
+    col = next(i for i, h in enumerate(header) if str(h).startswith("报送质量"))
+    scores = {r[1]: r[col] for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert scores[UNIT] == sc.report_points  # pending: nothing deducted
+    assert scores[OTHER] == max(0, sc.report_points - sc.missing_deduction)
+
+    year = openpyxl.load_workbook(run_year(app.settings, app.workspace, app.assignments, 2024).path)
+    rows = {r[1]: r for r in year["单位×季度"].iter_rows(min_row=4, values_only=True)}
+    assert rows[UNIT][3] == "待核实" and rows[OTHER][3] == "未报送"
+
+    r = duban("status", "--period", "2024Q1", "--all")
+    line = next(x for x in r.out.splitlines() if x.startswith(UNIT))
+    assert "待核实" in line and "未报送" not in line and "退回" not in line
+    assert f"退回待重报 0，未报送 {silent}" in r.out

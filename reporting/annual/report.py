@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from reporting.annual.year import Final, Reached, Submitted, TaskYear, YearData, year_data
+from reporting.annual.year import Final, Reached, TaskYear, YearData, year_data
 from reporting.core.config import Settings
 from reporting.core.model import MISSING
 from reporting.core.periods import Period
 from reporting.core.states import Status
 from reporting.core.text import condense, one_line, unit_text
 from reporting.core.workspace import Workspace
-from reporting.report.context import LIGHT_FILL, in_pairs
+from reporting.report.context import LIGHT_FILL, annex_state, in_pairs
 from reporting.report.render import Edition, ReportOutput, load_result, render_report
 from reporting.report.wording import (
     join_labels,
@@ -237,18 +237,13 @@ def _trend_row(t: TaskYear, data: YearData) -> dict:
     }
 
 
-# annex 3's cells are narrow: a returned-and-not-fixed return is 退回, as in the quarterly annex
-SUBMITTED_SHORT = {Submitted.REJECTED: "退回"}
-
-
 def _unit_rows(data: YearData) -> list[dict]:
     """Annex 3: each unit's four quarters, two units to a table row."""
     units = []
     for k, u in enumerate(data.units, 1):
         row = {"no": k, "unit": u.unit}
         for i, p in enumerate(data.periods, 1):
-            state = u.quarters[p]
-            row[f"q{i}"] = SUBMITTED_SHORT.get(state, state.value)
+            row[f"q{i}"] = annex_state(u.quarters[p])
         units.append(row)
     return in_pairs(units)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporting.annual.year import Final, Submitted, YearData
+from reporting.annual.year import Final, YearData
 from reporting.core.periods import Period
+from reporting.core.submissions import Submitted
 from reporting.merge.summary import FULL_COLUMNS, KIND_CN, PERCENT_FORMAT, SHEET_FULL, write_table
 
 SHEET_FINAL = "全年完成情况"
@@ -188,7 +189,7 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
             n,
             u.unit,
             KIND_CN.get(u.kind, u.kind),
-            *[u.quarters[p].value for p in data.periods],
+            *[u.cell(p) for p in data.periods],
             u.count(Submitted.ON_TIME),
             u.count(Submitted.LATE),
             u.count(Submitted.MISSING) + u.count(Submitted.REJECTED) + u.count(Submitted.HELD),

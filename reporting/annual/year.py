@@ -28,7 +28,8 @@ from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, IndicatorResult, QuarterResult, RowResult
 from reporting.core.pace import num
 from reporting.core.periods import Period
-from reporting.core.states import Final, ReturnState, Status
+from reporting.core.states import Final, Status
+from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.report.context import growth_text
 
@@ -44,15 +45,7 @@ class Reached(StrEnum):
     MISSING = "未填报"
 
 
-class Submitted(StrEnum):
-    """How a unit reported in a quarter (the workbook's 单位×季度 cells)."""
-
-    ON_TIME = "按时"
-    LATE = "逾期"
-    REJECTED = "退回未重报"
-    HELD = "待核实"
-    MISSING = "未报送"
-    NOT_DUE = "—"
+NOT_DUE = "—"  # a quarter the unit had nothing to report, or not merged yet
 
 
 def rule_text(basic_percent: float) -> str:
@@ -137,10 +130,15 @@ class TaskYear:
 class UnitYear:
     unit: str
     kind: str
-    quarters: dict[str, Submitted] = field(default_factory=dict)
+    quarters: dict[str, Submitted | None] = field(default_factory=dict)  # None: not due
 
     def count(self, state: Submitted) -> int:
         return sum(1 for s in self.quarters.values() if s == state)
+
+    def cell(self, period: str) -> str:
+        """The 单位×季度 cell: 按时, 逾期, 退回未重报, 待核实, 未报送 or —."""
+        state = self.quarters[period]
+        return NOT_DUE if state is None else state.short
 
 
 @dataclass
@@ -346,21 +344,11 @@ def _units(
             continue
         for u in result.units:
             uy = order.setdefault(u.unit, UnitYear(u.unit, kinds.get(u.unit, u.kind)))
-            uy.quarters[p] = _submitted(u.state, u.late)
+            uy.quarters[p] = u.submitted
     for uy in order.values():
         for p in periods:
-            uy.quarters.setdefault(p, Submitted.NOT_DUE)
+            uy.quarters.setdefault(p, None)
     return list(order.values())
-
-
-def _submitted(state: str, late: bool) -> Submitted:
-    if state == ReturnState.ACCEPTED:
-        return Submitted.LATE if late else Submitted.ON_TIME
-    if state == ReturnState.REJECTED:
-        return Submitted.REJECTED
-    if state == ReturnState.HELD:
-        return Submitted.HELD
-    return Submitted.MISSING
 
 
 def year_data(

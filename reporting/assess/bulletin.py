@@ -7,7 +7,8 @@ result, by the rule in ``[bulletin]``:
   return in force, leads at least one task, none of its lead tasks 滞后 or red, and at least
   ``praise_min_share`` of them in ``praise_statuses`` (已完成 / 超序时).
 - 通报批评: units that reported late, were returned and never fixed it, or sent nothing;
-  every task 滞后 or red, with its lead units and how far behind it is.
+  every task 滞后 or red, with its lead units and how far behind it is. A return held as
+  待核实 (the office has not checked its sender) is counted in the summary, never named.
 
 ``render_bulletin`` fills ``templates/bulletin.docx`` (GB/T 9704, the report's geometry)
 with a 发文字号 from ``[bulletin] number_format``, given once per period in the ledger
@@ -20,11 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from reporting.assess.facts import Submission, Submitted, submissions
+from reporting.assess.facts import SubmissionFacts, submissions
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.merge.judge import num
 from reporting.report.wording import (
@@ -44,14 +46,10 @@ ON_PACE = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
 @dataclass
 class BulletinLists:
     praised: list[str] = field(default_factory=list)
-    late: list[Submission] = field(default_factory=list)
-    rejected: list[Submission] = field(default_factory=list)
-    missing: list[Submission] = field(default_factory=list)
+    late: list[SubmissionFacts] = field(default_factory=list)
+    rejected: list[SubmissionFacts] = field(default_factory=list)
+    missing: list[SubmissionFacts] = field(default_factory=list)
     lagging: list[RowResult] = field(default_factory=list)
-
-    @property
-    def named_units(self) -> list[str]:
-        return [s.unit for s in self.late + self.rejected + self.missing]
 
 
 def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) -> BulletinLists:
@@ -64,7 +62,7 @@ def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) ->
             out.rejected.append(sub)
         elif sub.state == Submitted.MISSING:
             out.missing.append(sub)
-        elif not sub.resubmitted and sub.complete:
+        elif sub.accepted and not sub.resubmitted and sub.complete:
             lead = [r for r in result.rows if sub.unit in r.lead_units]
             good = [r for r in lead if r.status in b.praise_statuses]
             if (
@@ -89,7 +87,7 @@ def _lagging_line(row: RowResult, expected: float) -> str:
     return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{'，'.join(parts)}。"
 
 
-def _units_text(subs: list[Submission], with_time: bool, today: date) -> str:
+def _units_text(subs: list[SubmissionFacts], with_time: bool, today: date) -> str:
     if with_time:
         return "、".join(f"{s.unit}（{cn_time(s.received_at, today)}报送）" for s in subs)
     return "、".join(s.unit for s in subs)
@@ -115,7 +113,10 @@ def bulletin_context(
         f"截至{chinese_date(period.end)}，{total}项重点任务中，{status_text}；"
         f"达到序时进度（{num(result.expected_progress)}%）的{on_pace}项，占{share(on_pace, total)}。"
         f"应报送推进情况的单位{u['due']}个，按时报送{u['on_time']}个，逾期报送{u['late']}个，"
-        f"退回后未重报{u['rejected']}个，未报送{u['missing']}个。"
+        f"退回后未重报{u['rejected']}个，未报送{u['missing']}个"
+        # held for the office's check of the sender: counted, never named (not the unit's fault)
+        + (f"，报送待核实{u['held']}个" if u["held"] else "")
+        + "。"
     )
     rule = f"{'、'.join(b.praise_statuses)}的任务占其牵头任务{num(b.praise_min_share * 100)}%以上"
     if lists.praised:

@@ -27,12 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from reporting.assess.facts import Event, Submission, Submitted, submissions
+from reporting.assess.facts import Event, SubmissionFacts, submissions
 from reporting.core.config import Settings
 from reporting.core.exceptions import AssessError
 from reporting.core.ledger import Ledger
 from reporting.core.model import MISSING, Answer, QuarterResult
 from reporting.core.periods import Period
+from reporting.core.submissions import Submitted
 from reporting.merge.judge import num
 
 REPORTING = "报送质量"
@@ -160,7 +161,7 @@ def score_year(
     sc = settings.scoring
     if not results:
         raise_none(year)
-    subs: dict[str, dict[str, Submission]] = {
+    subs: dict[str, dict[str, SubmissionFacts]] = {
         r.period: {s.unit: s for s in submissions(ledger, r)} for r in results
     }
     last = results[-1]
@@ -204,6 +205,10 @@ def score_year(
                 cuts.append(("被退回后重报", sc.resubmit_deduction, sub.rejection, ""))
             if sub.state in (Submitted.MISSING, Submitted.REJECTED):
                 cuts.append((sub.state.value, sc.missing_deduction, sub.event, sub.source))
+            if sub.state == Submitted.HELD:  # the office's open check: nothing deducted yet
+                note = f"{us.unit} {r.period}的报送待核实，核实前报送质量未扣分"
+                if note not in card.notes:
+                    card.notes.append(note)
             for fact, cut, ev, file in cuts:
                 cut = min(cut, left)
                 left -= cut

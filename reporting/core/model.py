@@ -12,7 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
-from reporting.core.states import Light, ReturnState, Status
+from reporting.core.states import Light, Status
+from reporting.core.submissions import Submitted
+from reporting.core.submissions import counts as submission_counts
 
 MISSING = "未报送"  # shown where a unit did not return a valid form
 
@@ -84,12 +86,16 @@ class RowResult:
 class UnitReturn:
     unit: str
     kind: str = "department"
-    state: str = "missing"  # accepted | rejected | missing
+    state: str = "missing"  # accepted | rejected | held | missing (``Submitted.state``)
     received_at: str | None = None  # ISO time of the return in force
     late: bool = False
     versions: int = 0  # how many returns were received
     identified_by: str = ""
     problems: list[str] = field(default_factory=list)  # reasons of the latest rejection
+
+    @property
+    def submitted(self) -> Submitted:
+        return Submitted.of(self.state, self.late)
 
 
 @dataclass
@@ -112,15 +118,8 @@ class QuarterResult:
         return {light.value: counts.get(light.value, 0) for light in Light}
 
     def unit_counts(self) -> dict[str, int]:
-        accepted = [u for u in self.units if u.state == ReturnState.ACCEPTED]
-        return {
-            "due": len(self.units),
-            "on_time": sum(1 for u in accepted if not u.late),
-            "late": sum(1 for u in accepted if u.late),
-            "rejected": sum(1 for u in self.units if u.state == ReturnState.REJECTED),
-            # a held return (待核实) counts for nothing yet: the unit has not reported
-            "missing": sum(1 for u in self.units if u.state in ("missing", ReturnState.HELD)),
-        }
+        """Units by ``Submitted``: due, on_time, late, rejected, held (待核实), missing."""
+        return submission_counts(u.submitted for u in self.units)
 
     # -- storage -------------------------------------------------------------
     def to_json(self, plain: dict | None = None) -> str:

@@ -53,6 +53,7 @@ from reporting.core.periods import Period
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
+from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, attachment_kind
 from reporting.intake.ahead import Ahead, examine_ahead
@@ -212,10 +213,7 @@ class CollectSummary:
             out.append(f"  未处理 {source}：{message}")
         if self.result is not None:
             c = self.result.unit_counts()
-            out.append(
-                f"{self.period.full_label}应报 {c['due']} 个单位：已接收 {c['on_time'] + c['late']}"
-                f"（逾期 {c['late']}），退回待重报 {c['rejected']}，未报送 {c['missing']}。"
-            )
+            out.append(f"{self.period.full_label}应报 {c['due']} 个单位：{counts_text(c)}。")
             if self.written:
                 out.append(f"汇总结果已更新：{self.merged_xlsx}、{self.merged_json}")
             else:

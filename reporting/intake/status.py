@@ -4,7 +4,6 @@ rejected with the reasons, late or not. Read from the ledger only (no files are 
 
 Public helpers:
 - ``unit_returns(assignments, returns)`` → one ``UnitReturn`` per unit due (used by merge);
-- ``rejection_reasons(row)`` → the error messages of one ledger ``returns`` row;
 - ``period_status(settings, assignments, ledger, period, now=None)`` → ``PeriodStatus``.
 """
 
@@ -21,6 +20,7 @@ from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
 from reporting.core.periods import Period, cn_time
 from reporting.core.states import ReturnState
+from reporting.core.submissions import submissions
 from reporting.intake.imap import mailbox_lines, mailbox_status
 from reporting.intake.mailbox import is_mail_source
 from reporting.taskbook.assignments import Assignments
@@ -46,51 +46,26 @@ def _messages(row, level: str | None = None) -> list[str]:
     return out
 
 
-def rejection_reasons(row) -> list[str]:
-    """The error messages of a ledger ``returns`` row (warnings left out), for reminders."""
-    return _messages(row, "error")
-
-
 def unit_returns(assignments: Assignments, returns: list) -> list[UnitReturn]:
     """Every unit due (registry order) with the state of its returns.
 
-    ``returns`` are ledger rows in received order. The latest accepted return is in force;
-    ``problems`` holds the reasons of a rejection received after it (or of the latest
-    rejection when nothing was accepted).
+    ``returns`` are ledger rows in received order; the state is ``core.submissions``'s.
+    ``problems`` holds the reasons of a rejection received after the return in force (or
+    of the latest return when nothing was accepted).
     """
-    by_unit: dict[str, list] = {}
-    for row in returns:
-        if row["unit"]:
-            by_unit.setdefault(row["unit"], []).append(row)
+    subs = submissions(assignments.by_unit, returns)
     out = []
-    for unit in assignments.by_unit:
+    for unit, sub in subs.items():
         kind = assignments.registry.units[unit].kind
-        rows = by_unit.get(unit, [])
-        ur = UnitReturn(unit=unit, kind=kind, versions=len(rows))
-        accepted = [r for r in rows if r["state"] == "accepted"]
-        # a held return (待核实: sender not registered) counts for nothing until reviewed
-        held = [r for r in rows if r["state"] == ReturnState.HELD]
-        rejected = [r for r in rows if r["state"] != "accepted" and r not in held]
-        if accepted:
-            cur = accepted[-1]
-            ur.state = ReturnState.ACCEPTED
-            later = [r for r in rejected if rows.index(r) > rows.index(cur)]
-            if later:
-                ur.problems = _messages(later[-1], "error")
-        elif rejected:
-            cur = rejected[-1]
-            ur.state = ReturnState.REJECTED
-            ur.problems = _messages(cur, "error")
-        elif held:
-            cur = held[-1]
-            ur.state = ReturnState.HELD
-            ur.problems = _messages(cur, "error")
-        else:
-            out.append(ur)
-            continue
-        ur.received_at = cur["received_at"]
-        ur.late = bool(cur["late"])
-        ur.identified_by = cur["identified_by"] or ""
+        ur = UnitReturn(unit=unit, kind=kind, state=sub.state.state, versions=sub.versions)
+        cur = sub.current
+        if cur is not None:
+            shown = sub.refused if sub.accepted else cur
+            if shown is not None:
+                ur.problems = _messages(shown, "error")
+            ur.received_at = cur["received_at"]
+            ur.late = bool(cur["late"])
+            ur.identified_by = cur["identified_by"] or ""
         out.append(ur)
     return out
 

@@ -26,6 +26,8 @@ from reporting.core.fileutil import safe_cell_text
 from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
+from reporting.core.submissions import counts_text
+from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
@@ -92,13 +94,6 @@ REJECT_COLUMNS = (
     ("问题及修改要求", 70),
 )
 WARNING_COLUMNS = (*REJECT_COLUMNS[:-1], ("提醒内容", 70))
-STATE_CN = {
-    "accepted": "已接收",
-    "held": "待核实",
-    "rejected": "退回待重报",
-    "missing": "未报送",
-    "unidentified": "无法识别",
-}
 KIND_CN = {
     "department": "区直部门",
     "township": "乡镇",
@@ -172,7 +167,7 @@ def write_summary(
     flagged = [i for i, r in enumerate(result.rows) if row_disagreements(r)]
     sub = (
         f"序时进度 {num(result.expected_progress)}%；截至 {_when(result.generated_at)}，应报 {c['due']} 个单位，"
-        f"已接收 {c['on_time'] + c['late']}（逾期 {c['late']}），退回待重报 {c['rejected']}，未报送 {c['missing']}。"
+        f"{counts_text(c)}。"
         f"任务 {len(result.rows)} 项："
         + "，".join(f"{k} {v}" for k, v in sc.items() if v)
         + "；预警："

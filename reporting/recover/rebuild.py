@@ -40,6 +40,7 @@ from reporting.core.exceptions import DubanError, LedgerError, PeriodError
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.periods import Period
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, SEND_STAGES, ReturnState, Step
+from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
 from reporting.documents.spreadsheet import Limits, read_workbook
 from reporting.feedback.compile import compile_feedback
@@ -93,8 +94,7 @@ class PeriodRebuild:
         if self.counts:
             c = self.counts
             out.append(
-                f"  重建后：应报 {c['due']} 个单位，已接收 {c['on_time'] + c['late']}（逾期 {c['late']}），"
-                f"退回待重报 {c['rejected']}，未报送 {c['missing']}；汇总表和 merged.json 已按新台账重写"
+                f"  重建后：应报 {c['due']} 个单位，{counts_text(c)}；汇总表和 merged.json 已按新台账重写"
             )
         return out
 

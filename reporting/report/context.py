@@ -14,6 +14,7 @@ from datetime import date
 from reporting.core.config import Settings
 from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
@@ -257,15 +258,14 @@ def build_context(
     lights["unlit"] = tc.unlit
     lights["on_pace_lit"] = tc.on_pace_yellow
 
-    def names(state: str, late: bool | None = None) -> str:
-        return join_names(
-            u.unit for u in result.units if u.state == state and (late is None or u.late == late)
-        )
+    def names(state: Submitted) -> str:
+        return join_names(u.unit for u in result.units if u.submitted == state)
 
     u: dict[str, object] = dict(uc)
-    u["late_names"] = names("accepted", late=True)
-    u["rejected_names"] = names("rejected")
-    u["missing_names"] = names("missing")
+    u["late_names"] = names(Submitted.LATE)
+    u["rejected_names"] = names(Submitted.REJECTED)
+    u["held_names"] = names(Submitted.HELD)
+    u["missing_names"] = names(Submitted.MISSING)
     u["all_on_time"] = bool(result.units) and uc["on_time"] == uc["due"]
 
     expected = result.expected_progress
@@ -423,13 +423,26 @@ def unit_rows(result: QuarterResult, today: date) -> list[dict]:
 
     units = []
     for i, unit in enumerate(result.units, 1):
-        if unit.state == "accepted":
-            state = "逾期" if unit.late else "按时"
-        else:
-            state = "退回" if unit.state == "rejected" else MISSING
         when = cn_time(unit.received_at, today) if unit.received_at else "—"
-        units.append({"no": i, "unit": unit.unit, "state": state, "when": when})
+        units.append(
+            {"no": i, "unit": unit.unit, "state": annex_state(unit.submitted), "when": when}
+        )
     return in_pairs(units)
+
+
+# the annexes' cells are narrow: a returned-and-not-fixed return is 退回
+ANNEX_STATE = {
+    Submitted.ON_TIME: "按时",
+    Submitted.LATE: "逾期",
+    Submitted.REJECTED: "退回",
+    Submitted.HELD: "待核实",
+    Submitted.MISSING: "未报送",
+}
+
+
+def annex_state(state: Submitted | None) -> str:
+    """A unit's quarter in an annex cell; None (nothing due) is —."""
+    return "—" if state is None else ANNEX_STATE[state]
 
 
 def in_pairs(items: list[dict]) -> list[dict]:

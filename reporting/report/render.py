@@ -94,7 +94,9 @@ class ReportOutput:
         u = self.unit_counts
         out.append(
             f"应报送单位 {u['due']} 个：按时 {u['on_time']} 个，逾期 {u['late']} 个，"
-            f"退回待重报 {u['rejected']} 个，未报送 {u['missing']} 个。"
+            f"退回待重报 {u['rejected']} 个，未报送 {u['missing']} 个"
+            + (f"，待核实 {u['held']} 个" if u["held"] else "")
+            + "。"
         )
         if not self.merged:
             out.append(
