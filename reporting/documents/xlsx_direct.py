@@ -182,7 +182,7 @@ class Book:
     ) -> Style:
         """The style a cell gets when font, alignment, fill, border and lock are set on it
         in this order (openpyxl adds each to its list at first use). A combination seen
-        before is reused whole, like ``forms.build._put`` does."""
+        before is reused whole, like ``forms.sheets.put`` does."""
         key = (base, id(font), id(align), id(fill), id(border), locked, number_format)
         known = self._combos.get(key)
         if known is not None:

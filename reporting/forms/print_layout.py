@@ -1,0 +1,96 @@
+"""How a form prints: column widths (hidden columns take no room), which columns go on
+which printed page, a fixed legible scale with column breaks, print areas and repeated
+titles, the running page header on the later pages, the 填报说明 in portrait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence, Set
+
+from openpyxl.utils import get_column_letter
+
+from reporting.documents import xlsx_direct as xd
+from reporting.documents import xlsx_style as st
+from reporting.forms import formspec as fs
+
+
+def column_widths(ws: xd.Sheet, cols: Sequence[fs.Column], hidden: Set[str]) -> None:
+    """Each column's width; the ``hidden`` keys (no last quarter, no partners) hidden."""
+    for i, col in enumerate(cols, 1):
+        ws.column(get_column_letter(i), col.width, col.key in hidden)
+
+
+def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
+    """The 1-based columns of each printed page, left to right: the first page up to
+    ``fs.PRINT_BREAK_AFTER``, then the rest as many per page as fit at the first page's
+    scale, each page starting with the repeated ``fs.FROZEN_COLUMNS`` (indicator pairs
+    stay together). ``hidden`` column keys take no room."""
+    split = next(i for i, c in enumerate(cols, 1) if c.key == fs.PRINT_BREAK_AFTER)
+
+    def width(indices) -> float:
+        return sum(
+            st.column_points(cols[i - 1].width) for i in indices if cols[i - 1].key not in hidden
+        )
+
+    first = list(range(1, split + 1))
+    scale = st.print_scale_for(width(first))
+    room = st.printable_width() * 100 / scale
+    titles = first[: fs.FROZEN_COLUMNS]
+    groups: list[list[int]] = []  # a target with its value column, or a single column
+    for i in range(split + 1, len(cols) + 1):
+        if cols[i - 1].kind == "indicator_value" and groups:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    pages = [first]
+    page: list[int] = []
+    for group in groups:
+        if page and width([*titles, *page, *group]) > room:
+            pages.append([*titles, *page])
+            page = []
+        page.extend(group)
+    if page:
+        pages.append([*titles, *page])
+    return pages
+
+
+def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int], last_row: int):
+    """Fixed print scale (legible text, not shrunk to fit) and column breaks between the
+    printed pages; 序号/任务编号/任务内容 repeat on each.
+
+    The later pages (责任分工, indicators) are a second print range that starts at the header
+    row: in one range the title and the header fields, merged across the first page, would
+    print cut to their first three columns on every later page. The colour note under the
+    table is for the screen (the 填报说明 says the same): printed, it was often pushed alone
+    onto a last page under a repeated header row."""
+    widths = [
+        sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
+    ]
+    scale = st.print_scale_for(max(widths))
+    ws.page_setup(f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
+    first_end = get_column_letter(pages[0][-1])
+    if len(pages) == 1:
+        ws.print_area = f"A1:{get_column_letter(len(cols))}{last_row}"
+        return
+    later = get_column_letter(pages[0][-1] + 1)
+    ws.print_area = [
+        f"A1:{first_end}{last_row}",
+        f"{later}{fs.HEADER_ROW}:{get_column_letter(len(cols))}{last_row}",
+    ]
+    ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
+    for page in pages[:-1]:
+        ws.col_breaks.append(page[-1])  # break to the right of its last column
+
+
+def running_header(ws: xd.Sheet, pages: list[list[int]], left: str, form_id: str) -> None:
+    """With more than one printed page: the later pages carry no title row, so each page
+    says whose form it is (on every page alike: LibreOffice ignores Excel's "different
+    first page")."""
+    if len(pages) > 1:
+        ws.odd_header = (left, f"表单编号：{form_id}", st.SONG, 9)
+
+
+def guide_pages(ws: xd.Sheet, last_row: int) -> None:
+    """The 填报说明 prints in portrait, its two columns to the last note."""
+    ws.print_area = f"A1:B{last_row}"
+    ws.page_setup(None, landscape=False)

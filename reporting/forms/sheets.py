@@ -1,0 +1,374 @@
+"""What a form says: the 填报说明 (facts, identification, the office's notes), the 牵头任务 and
+配合任务 sheets (title, header fields, column headers, one row per task with its given cells
+locked and its answer cells empty, last quarter's answer and the partners' feedback for
+reference, the colour note) and the two hidden sheets (identification, the status list).
+How it prints is ``print_layout``; what may be typed where is ``validations``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from reporting.core.fileutil import clean_text, safe_cell_text
+from reporting.core.model import Answer
+from reporting.core.pace import num
+from reporting.core.periods import Period
+from reporting.core.states import Role
+from reporting.documents import xlsx_direct as xd
+from reporting.documents import xlsx_style as st
+from reporting.forms import formspec as fs
+from reporting.forms import print_layout as pl
+from reporting.forms.validations import attach, form_validations, protect
+from reporting.taskbook.assignments import ResolvedTask, UnitRows
+
+GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
+MIN_DATA_ROW_PT = 45.0  # room to write by hand on a printout
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What every form of one run shares."""
+
+    period: Period
+    title: str
+    deadline_text: str
+    contact: str
+    office: str
+    password: str
+    max_text_chars: int
+    generated_at: datetime
+    previous_label: str = ""
+    templates: Path = Path("templates")
+    status_rule: str = ""  # 推进状态 by percentage and pace, in words (reporting.core.pace)
+    partners_as_of: str = ""  # when the partners' feedback shown was compiled (配合反馈 copy)
+
+
+def put(
+    ws: xd.Sheet, coord: str, value, font=st.BODY, align=None, fill=None, border=None, locked=True
+):
+    value = safe_cell_text(value) if isinstance(value, str) else value
+    ws.put(coord, value, font, align, fill, border, locked)
+
+
+def task_sheet(
+    wb,
+    role: str,
+    rows: list[ResolvedTask],
+    ident,
+    ctx: FormContext,
+    previous: dict,
+    partners: dict[str, str],
+) -> int:
+    """One task sheet; returns how many rows show last quarter's answer."""
+    ws = wb.create_sheet(fs.TASK_SHEETS[role])
+    n_ind = max(len(r.task.indicators) for r in rows)
+    cols = fs.columns(n_ind)
+    hidden = set()
+    if not ctx.previous_label:
+        hidden.add("previous")
+    if not any(r.id in partners for r in rows):
+        hidden.add("partners")
+    letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
+    index = {c.key: i for i, c in enumerate(cols, 1)}
+    last_row = fs.FIRST_DATA_ROW + len(rows) - 1
+    pl.column_widths(ws, cols, hidden)
+
+    pages = pl.print_pages(cols, hidden)
+    hidden_at = {i for i, c in enumerate(cols, 1) if c.key in hidden}
+    page_col = letters[pages[0][-1] - 1]  # title and legend span the first printed page
+    role_cn = "牵头任务" if role == Role.LEAD else "配合任务"
+    ws.merge_cells(f"A{fs.TITLE_ROW}:{page_col}{fs.TITLE_ROW}")
+    put(ws, fs.TITLE_CELL, f"{ctx.title}（{role_cn}）", st.TITLE, st.CENTER)
+    ws.height(fs.TITLE_ROW, 36)
+    header_values = {
+        "unit": ident.unit,
+        "period": ctx.period.full_label,
+        "deadline": ctx.deadline_text,
+        "form_id": ident.form_id,
+    }
+    for h in fs.HEADER_CELLS:
+        if h.label_end:
+            ws.merge_cells(f"{h.label_cell}:{h.label_end}")
+        if h.value_end:
+            ws.merge_cells(f"{h.value_cell}:{h.value_end}")
+        label_align = st.WRAP_LEFT if h.label_cell.startswith("A") else st.WRAP_RIGHT
+        put(ws, h.label_cell, f"{h.label}：", st.LABEL, label_align)
+        put(
+            ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
+        )
+        if h.editable:  # a box to fill in; a merged range shows each covered cell's border
+            ws.border(f"{h.value_cell}:{h.value_end or h.value_cell}", st.GRID)
+    for row in range(fs.TITLE_ROW + 1, fs.HEADER_ROW):
+        ws.height(row, 30)
+
+    for letter, col in zip(letters, cols, strict=True):
+        put(
+            ws,
+            f"{letter}{fs.HEADER_ROW}",
+            fs.printed_header(col),
+            st.HEADER,
+            st.WRAP_CENTER,
+            st.HEADER_FILL,
+            st.GRID,
+        )
+    ws.height(fs.HEADER_ROW, st.row_height([(fs.printed_header(c), c.width) for c in cols], 30))
+
+    dv = form_validations(ctx.period.expected_progress, ctx.max_text_chars)
+    references = 0
+    for i, r in enumerate(rows):
+        row = fs.FIRST_DATA_ROW + i
+        answer = previous.get((role, r.id)) or previous.get(
+            ("coop" if role == Role.LEAD else "lead", r.id)
+        )
+        references += _data_row(
+            ws, row, i + 1, r, cols, letters, answer, dv, ctx, partners.get(r.id, "")
+        )
+    attach(ws, dv, index, last_row)
+
+    legend_row = last_row + 2
+    ws.merge_cells(f"A{legend_row}:{page_col}{legend_row}")
+    legend = "注：白色单元格由本单位填写；灰色单元格为任务信息，已锁定。"
+    if n_ind:
+        legend += "深灰色表示该行没有这一项指标，不用填写。"
+    if ctx.previous_label:
+        legend += (
+            f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳的内容，仅供参考，"
+            "请按本季度实际情况重新填写，不要照抄。"
+        )
+    if "partners" not in hidden:
+        legend += (
+            f"浅绿色的“配合单位反馈（供参考）”列（在责任分工前）是各配合单位{ctx.partners_as_of}"
+            "报送的进度、状态和进展摘要（全文见《配合单位反馈》），仅供参考，请吸收后填写本单位的报送内容。"
+        )
+    put(ws, f"A{legend_row}", legend, st.BODY_GREY, st.WRAP_LEFT)
+    ws.height(
+        legend_row,
+        st.row_height(
+            [(legend, sum(cols[i - 1].width for i in pages[0] if i not in hidden_at))], 30
+        ),
+    )
+
+    # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
+    ws.freeze = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
+    pl.print_ranges(ws, cols, pages, hidden_at, last_row)
+    pl.running_header(
+        ws, pages, f"{ident.unit}　{ctx.period.full_label}进展情况表（{role_cn}）", ident.form_id
+    )
+    ws.zoom = 90
+    protect(ws, ctx.password)
+    return references
+
+
+def reference_text(answer: Answer | None, period_label: str) -> str:
+    """What the locked 上季度报送情况 cell shows: numbers, status, then the progress text."""
+    if answer is None:
+        return f"{period_label}未报送该项" if period_label else ""
+    head = []
+    if answer.percent is not None:
+        head.append(f"累计完成进度 {num(answer.percent)}%")
+    if answer.status:
+        head.append(f"推进状态“{answer.status}”")
+    values = [f"{k} {num(v)}" for k, v in answer.indicators.items() if v is not None]
+    if values:
+        head.append("指标完成值：" + "、".join(values))
+    text = "；".join(head)
+    if answer.progress:
+        text = f"{text}。\n{answer.progress}" if text else answer.progress
+    return text
+
+
+def _data_row(
+    ws,
+    row: int,
+    seq: int,
+    r: ResolvedTask,
+    cols,
+    letters,
+    answer: Answer | None,
+    dv,
+    ctx,
+    partners: str = "",
+) -> int:
+    """One task row; returns 1 when it shows last quarter's answer. Editable cells are
+    always left empty: nothing a unit could send back unread."""
+    t = r.task
+    duty = [f"牵头单位：{'、'.join(r.lead_units)}"]
+    if r.lead_leaders:
+        duty.insert(0, f"责任领导：{'、'.join(r.lead_leaders)}")
+    coop = [*r.coop_units, *r.coop_collective]
+    if coop:
+        duty.append(f"配合单位：{'、'.join(coop)}")
+    given = {
+        "seq": seq,
+        "task_id": t.label,
+        "content": t.content,
+        "duty": "\n".join(duty),
+    }
+    reference = 0
+    wrapped: list[tuple[str, float]] = []
+    for letter, col in zip(letters, cols, strict=True):
+        coord = f"{letter}{row}"
+        if col.key in given:
+            value = given[col.key]
+            align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
+            put(ws, coord, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
+            if col.kind == "text":
+                wrapped.append((str(value), col.width))
+            continue
+        if col.kind == "reference":
+            text = reference_text(answer, ctx.previous_label)
+            wrapped.append((text, col.width))
+            reference += answer is not None
+            put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
+            continue
+        if col.kind == "partners":
+            if partners:
+                wrapped.append((partners, col.width))
+            fill = st.PARTNER_FILL if partners else st.LOCKED_FILL
+            put(ws, coord, partners or None, st.BODY, st.WRAP_TOP, fill, st.GRID)
+            continue
+        if col.kind == "indicator_target":
+            ind = t.indicators[col.indicator - 1] if col.indicator <= len(t.indicators) else None
+            text = fs.indicator_label(ind) if ind else ""
+            put(
+                ws,
+                coord,
+                text,
+                st.BODY,
+                st.WRAP_CENTER,
+                st.LOCKED_FILL if ind else st.UNUSED_FILL,
+                st.GRID,
+            )
+            continue
+        if col.kind == "indicator_value":
+            if col.indicator > len(t.indicators):
+                put(ws, coord, None, st.BODY, st.CENTER, st.UNUSED_FILL, st.GRID)
+                continue
+            dv["indicator"].add(coord)
+        align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
+        put(ws, coord, None, st.BODY, align, None, st.GRID, locked=False)
+    # a starting height for the given text, not fixed: Excel and WPS grow the row as the
+    # unit types, so a long answer prints in full
+    ws.height(row, st.row_height(wrapped, MIN_DATA_ROW_PT), custom=False)
+    return min(reference, 1)
+
+
+def guide_sheet(
+    ws, ident, ctx: FormContext, rows: UnitRows, references: int, partners: int = 0
+) -> None:
+    ws.column("A", 22)
+    ws.column("B", 88)
+    ws.merge_cells("A1:B1")
+    put(ws, fs.GUIDE_CELLS["title"], f"{ctx.title}\n填报说明", st.GUIDE_TITLE, st.WRAP_CENTER)
+    ws.height(1, 54)
+    counts = []
+    if rows.lead:
+        counts.append(f"牵头任务 {len(rows.lead)} 项（见“{fs.SHEET_LEAD}”表）")
+    if rows.coop:
+        counts.append(f"配合任务 {len(rows.coop)} 项（见“{fs.SHEET_COOP}”表）")
+    facts = [
+        ("unit", "填报单位", ident.unit),
+        ("period", "报告期", ctx.period.full_label),
+        ("deadline", "截止时间", ctx.deadline_text),
+        ("form_id", "表单编号", ident.form_id),
+        ("counts", "任务数", "，".join(counts)),
+        ("contact", "联系方式", f"如有疑问，请联系{ctx.contact}"),
+        ("ident", "识别码（请勿改动）", ident.encode()),
+    ]
+    for key, label, value in facts:
+        coord = fs.GUIDE_CELLS[key]
+        row = int(coord[1:])
+        put(ws, f"A{row}", label, st.GUIDE_LABEL, st.WRAP_LEFT, border=st.GRID)
+        font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
+        put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
+        ws.height(row, 22)
+    notes = guide_notes(ctx, rows, references, partners)
+    row = fs.GUIDE_FIRST_NOTE_ROW
+    ws.merge_cells(f"A{row}:B{row}")
+    put(ws, f"A{row}", "填报要求", st.GUIDE_LABEL, st.WRAP_LEFT)
+    ws.height(row, 24)
+    for i, (text, highlight) in enumerate(notes, 1):
+        row += 1
+        ws.merge_cells(f"A{row}:B{row}")
+        put(
+            ws,
+            f"A{row}",
+            f"{i}. {text}",
+            st.GUIDE_NOTE if highlight else st.GUIDE_TEXT,
+            st.WRAP_LEFT,
+        )
+        ws.height(row, st.row_height([(text, 110)], 22, line_pt=18, size=12))
+    pl.guide_pages(ws, row)
+    protect(ws, ctx.password)
+
+
+def guide_notes(
+    ctx: FormContext, rows: UnitRows, references: int, partners: int = 0
+) -> list[tuple[str, bool]]:
+    """The 填报说明 notes from ``templates/form_guide.txt.j2`` (wording the office edits).
+
+    Notes are separated by blank lines; a note starting with "! " is highlighted.
+    """
+    from reporting.core.messages import render_text
+
+    sheets = "、".join(
+        f"“{fs.TASK_SHEETS[r]}”" for r, v in (("lead", rows.lead), ("coop", rows.coop)) if v
+    )
+    text = render_text(
+        ctx.templates,
+        GUIDE_TEMPLATE,
+        {
+            "sheets": sheets,
+            "expected": f"{ctx.period.expected_progress:g}",
+            "statuses": "、".join(fs.STATUS_CHOICES),
+            "deadline": ctx.deadline_text,
+            "office": ctx.office,
+            "references": references,
+            "previous": ctx.previous_label,
+            "status_rule": ctx.status_rule,
+            "has_coop": bool(rows.coop),
+            "partners": partners,
+            "partners_as_of": ctx.partners_as_of,
+            "contact": ctx.contact,
+        },
+    )
+    notes = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        note = " ".join(line.strip() for line in block.splitlines() if line.strip())
+        if note:
+            notes.append((note[2:], True) if note.startswith("! ") else (note, False))
+    return notes
+
+
+def id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
+    ws = wb.create_sheet(fs.SHEET_ID)
+    ws.state = "hidden"
+    for col, text in zip("ABC", ("键", "值", "说明"), strict=True):
+        put(ws, f"{col}1", text, st.HEADER)
+    for i, (key, value) in enumerate(ident.pairs()):
+        row = fs.ID_FIRST_ROW + i
+        put(ws, f"A{row}", key)
+        ws.set_text(f"B{row}", clean_text(value))  # never a formula
+        put(ws, f"C{row}", fs.ID_KEY_NOTES[key])
+    head = fs.ID_ROWS_HEADER_ROW
+    for col, text in zip("ABCD", fs.ID_ROWS_HEADER, strict=True):
+        put(ws, f"{col}{head}", text, st.HEADER)
+    for i, (sheet, row, task_id, fingerprint) in enumerate(id_rows, 1):
+        for col, value in zip("ABCD", (sheet, row, task_id, fingerprint), strict=True):
+            put(ws, f"{col}{head + i}", value)
+    ws.column("B", 40)
+    protect(ws, ctx.password)
+
+
+def lookup_sheet(wb, ctx: FormContext) -> None:
+    ws = wb.create_sheet(fs.SHEET_LOOKUP)
+    ws.state = "hidden"
+    for i, choice in enumerate(fs.STATUS_CHOICES, 1):
+        put(ws, f"A{i}", choice)
+    wb.names.append((fs.STATUS_NAME, fs.LOOKUP_RANGE))
+    protect(ws, ctx.password)
