@@ -148,8 +148,8 @@ if __name__ == "__main__":  # write the pinned files again (see the module doc)
 def test_page_header_texts_put_in_equal_openpyxls_serialisation(left):
     """The page header is serialised once with stand-ins and each sheet's texts escaped in;
     texts openpyxl would rewrite (& codes, control characters) take openpyxl's way."""
-    from reporting.documents import xlsx_direct as xd
+    from reporting.documents import xlsx_parts as xp
 
     for args in (("5:5", True, 80), (None, False, None)):
         header = (left, "表单编号：2024Q1-ABC", "宋体", 9)
-        assert xd._page_with_header(args, header) == xd._page(args, header)
+        assert xp.page_with_header(args, header) == xp.page_xml(args, header)

@@ -44,7 +44,7 @@ class _FastRowsWriter(WorksheetWriter):
 def _sheet_data(ws) -> bytes | None:
     from collections import defaultdict
 
-    from reporting.documents.xlsx_direct import cell_xml
+    from reporting.documents.xlsx_parts import cell_xml
 
     rows: dict[int, list] = defaultdict(list)
     for (row, _), cell in sorted(ws._cells.items()):
