@@ -40,7 +40,7 @@ def assert_same_xlsx(want: bytes, got: bytes) -> None:
     assert got == want
 
 
-def write_golden(folder, files: dict[str, bytes]) -> None:
+def write_pinned(folder, files: dict[str, bytes]) -> None:
     """Replace the pinned ``*.xlsx`` files of ``folder`` by ``files`` (name → bytes)."""
     for old in folder.glob("*.xlsx"):
         old.unlink()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -49,7 +49,6 @@ LOCKED_FILL = PatternFill("solid", fgColor="FFF2F2F2")  # light grey: given, not
 UNUSED_FILL = PatternFill("solid", fgColor="FFD9D9D9")  # grey: no indicator in this slot
 REFERENCE_FILL = PatternFill("solid", fgColor="FFFFF2CC")  # light yellow: last quarter, locked
 PARTNER_FILL = PatternFill("solid", fgColor="FFE2EFDA")  # light green: partners' feedback, locked
-NO_FILL = PatternFill(fill_type=None)
 
 
 @lru_cache(maxsize=64)
@@ -65,9 +64,6 @@ WRAP_LEFT = Alignment(wrap_text=True, horizontal="left", vertical="center")
 WRAP_RIGHT = Alignment(wrap_text=True, horizontal="right", vertical="center")
 CENTER = Alignment(horizontal="center", vertical="center")
 WRAP_TOP_CENTER = Alignment(wrap_text=True, horizontal="center", vertical="top")
-
-UNLOCKED = Protection(locked=False)
-LOCKED = Protection(locked=True)
 
 
 def use_chinese_default_font(wb) -> None:

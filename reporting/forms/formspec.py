@@ -167,12 +167,8 @@ BASE_COLUMNS = (
     Column("partners", "配合单位反馈（供参考）", 34, False, "partners"),
     Column("duty", "责任分工", 24, False, "text"),
 )
-# hidden when empty: last quarter's answers (Q1), the partners' feedback (every form built
-# before the cooperating units' deadline; the copy mailed with the 配合反馈 shows it)
-OPTIONAL_COLUMNS = ("previous", "partners")
 FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
 PRINT_BREAK_AFTER = "next_steps"
-COLUMN_HEADERS = {c.key: c.header for c in BASE_COLUMNS}
 # Where a narrow column's header breaks in the form: left to themselves Excel, WPS and
 # LibreOffice break it mid-word ("推进状/态", "上季度报送情况（供参考/）"). Intake reads the
 # header without its line breaks (``column_for_header``).
@@ -242,16 +238,6 @@ def column_for_header(header: str) -> str | None:
     if m:
         return f"ind{m.group(1)}_{'target' if m.group(2) == '（目标）' else 'value'}"
     return None
-
-
-def locate_columns(header_values) -> dict[str, int]:
-    """Column key → 1-based index from a header row's values (the first of each key)."""
-    out: dict[str, int] = {}
-    for i, value in enumerate(header_values, 1):
-        key = column_for_header(str(value) if value is not None else "")
-        if key and key not in out:
-            out[key] = i
-    return out
 
 
 def indicator_label(indicator) -> str:

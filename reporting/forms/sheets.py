@@ -68,7 +68,8 @@ def task_sheet(
     ws = wb.create_sheet(fs.TASK_SHEETS[role])
     n_ind = max(len(r.task.indicators) for r in rows)
     cols = fs.columns(n_ind)
-    hidden = set()
+    hidden = set()  # empty columns: last quarter's answers in Q1; the partners' feedback
+    # on every form but the copy mailed with the 配合反馈
     if not ctx.previous_label:
         hidden.add("previous")
     if not any(r.id in partners for r in rows):
