@@ -48,3 +48,21 @@ def write_pinned(folder, files: dict[str, bytes]) -> None:
     for name, data in files.items():
         (folder / name).write_bytes(data)
     print(f"{len(files)} workbooks written to {folder}")
+
+
+TASK_COLUMNS = (
+    "id section section_title task_no task_title content lead_leaders assist_leaders"
+    " lead_units coop_units indicators deadline short_title"
+).split()
+
+
+def write_task_table(path, rows: list[dict]):
+    """A tasks.csv of ``rows`` (column → text; columns left out are empty), as the office
+    would save it; returns ``path``."""
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, TASK_COLUMNS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

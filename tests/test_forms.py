@@ -11,6 +11,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 from conftest import ROOT, office
+from helpers import write_task_table
 from openpyxl.utils import get_column_letter
 
 from jobs.app import create_app
@@ -79,28 +80,90 @@ def test_every_unit_with_rows_gets_one_form(built):
     assert recorded["区发改委"]["form_id"] == fs.form_id(Q1, "区发改委")
 
 
-@pytest.mark.parametrize("unit", ["区发改委", "长青乡", "区财政局", "昇荣集团"])
-def test_rows_match_duban_tasks(built, duban, unit):
-    app, _ = built
-    r = duban("tasks", "--unit", unit, "--json")
-    assert r.code == 0, r.err
-    expected = json.loads(r.out)
+# A task table as an office types it: an alias (区发改委（区营商环境办）), a group (各乡镇),
+# a collective reference that gets no form, a lead unit also named as partner, ids out of
+# order. The expected rows are read back from this file with the csv module and resolved
+# with config.toml's [registry] (the fixture's own settings), not by the code under test.
+OWN_TABLE = [
+    ("10", "长青乡", "区发改委", "长青乡人居环境整治，完成10个村。"),
+    ("2", "区发改委（区营商环境办）", "区财政局、区政府各部门", "优化营商环境，开展“一网通办”。"),
+    ("1", "区发改委", "区财政局、各乡镇", "地区生产总值增长8%左右。"),
+    ("8.2", "区财政局", "区发改委、区财政局", "盘活存量资产 <20亿元> & 更多。"),
+    ("8.1", "昇荣集团", "", "集团改革，完成混改。"),
+]
+
+
+@pytest.fixture(scope="module")
+def own_table(tmp_path_factory):
+    """Forms of 2024Q1 built from ``OWN_TABLE``: (tasks.csv, registry settings, app)."""
+    import tomllib
+
+    base = tmp_path_factory.mktemp("own")
+    path = write_task_table(
+        base / "tasks.csv",
+        [
+            {"id": i, "section": i.split(".")[0], "content": c, "lead_units": lu, "coop_units": cu}
+            for i, lu, cu, c in OWN_TABLE
+        ],
+    )
+    app = create_app(ROOT / "config.toml", data_dir=base / "data", env={})
+    app.settings.paths.tasks = path
+    summary = build_forms(app.settings, app.assignments, app.workspace, Q1, now=NOW)
+    assert summary.ok, summary.lines()
+    config = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
+    return path, config["registry"], app
+
+
+def expected_rows(path, registry: dict, unit: str) -> dict[str, list[tuple[str, str]]]:
+    """(task id, content) of each sheet of ``unit``'s form, read from the task table:
+    lead rows, then rows it cooperates on without leading them, each by task id."""
+    import csv
+
+    def resolve(text: str) -> list[str]:
+        out: list[str] = []
+        for name in filter(None, text.split("、")):
+            name = registry["aliases"].get(name, name)
+            if name in registry["collectives"]:
+                continue
+            out += registry["groups"].get(name, [name])
+        return out
+
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: [int(p) for p in r["id"].split(".")])
+    lead = [r for r in rows if unit in resolve(r["lead_units"])]
+    coop = [r for r in rows if unit in resolve(r["coop_units"]) and r not in lead]
+    return {
+        sheet: [(r["id"], r["content"]) for r in part]
+        for sheet, part in ((fs.SHEET_LEAD, lead), (fs.SHEET_COOP, coop))
+        if part
+    }
+
+
+@pytest.mark.parametrize("unit", ["区发改委", "区财政局", "长青乡", "马城镇", "昇荣集团"])
+def test_each_form_has_exactly_the_units_rows_of_the_task_table(own_table, unit):
+    path, registry, app = own_table
+    expected = expected_rows(path, registry, unit)
     wb = openpyxl.load_workbook(app.workspace.form_path(Q1, unit))
-    got = {}
-    for role, sheet in fs.TASK_SHEETS.items():
-        if sheet in wb.sheetnames:
-            ws = wb[sheet]
-            got[role] = [fs.parse_task_label(cell(ws, "task_id", r).value) for r in data_rows(ws)]
-            assert got[role], f"{sheet} must not be empty when present"
-            for row, task_id in zip(data_rows(ws), got[role], strict=True):
-                assert cell(ws, "content", row).value == app.assignments.by_id[task_id].task.content
-    lead = [t["id"] for t in expected if unit in t["lead_units"]]
-    coop = [t["id"] for t in expected if unit in t["coop_units"]]
-    assert got.get("lead", []) == lead
-    assert got.get("coop", []) == coop
-    assert sorted(lead + coop) == sorted(t["id"] for t in expected)
-    assert (fs.SHEET_LEAD in wb.sheetnames) == bool(lead)
-    assert (fs.SHEET_COOP in wb.sheetnames) == bool(coop)
+    got = {
+        sheet: [
+            (
+                fs.parse_task_label(cell(wb[sheet], "task_id", r).value),
+                cell(wb[sheet], "content", r).value,
+            )
+            for r in data_rows(wb[sheet])
+        ]
+        for sheet in (fs.SHEET_LEAD, fs.SHEET_COOP)
+        if sheet in wb.sheetnames
+    }
+    assert got == expected
+
+
+def test_only_units_named_in_the_task_table_get_a_form(own_table):
+    path, registry, app = own_table
+    built = sorted(p.name for p in app.workspace.forms_dir(Q1).iterdir())
+    named = [u for u in app.assignments.registry.units if expected_rows(path, registry, u)]
+    assert built == sorted(app.workspace.form_path(Q1, u).name for u in named)
+    assert len(built) == 5  # 区发改委, 区财政局, 长青乡, 马城镇, 昇荣集团
 
 
 def test_sheet_order_active_and_hidden(fdw):

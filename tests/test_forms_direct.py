@@ -4,8 +4,8 @@ guard, so that any change of a form's bytes (a refactoring, layout, styles, esca
 seen. They are no comparison with openpyxl: openpyxl 3.1.5 wrote them when the direct
 writer replaced it, but they have since been written again from the direct writer itself
 after deliberate changes of the forms. What a form holds is checked against what its
-tests asked for by test_forms.py; the pieces xlsx_parts writes as strings are compared
-with openpyxl's own serialisation at the end of this file.
+tests asked for by test_forms.py and test_forms_readback.py; the pieces xlsx_parts writes
+as strings are compared with openpyxl's own serialisation at the end of this file.
 
 A deliberate change of the forms (wording, layout, tasks.csv, config.toml) changes these
 bytes: check the new forms as test_forms.py does, then write the files again with

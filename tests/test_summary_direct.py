@@ -4,8 +4,9 @@ guard, so that any change of the workbook's bytes is seen. Read them as no compa
 openpyxl: openpyxl 3.1.5 wrote them through the earlier ``write_summary`` (the direct
 writer matched them when it took over) and they have not been rewritten since, but a
 deliberate change writes them again from the direct writer itself, as the forms' pins
-already were. What the 汇总表 holds is checked by test_summary.py; links are compared with
-openpyxl's own serialisation at the end of this file.
+already were. What the 汇总表 holds is checked by test_summary.py and
+test_forms_readback.py; links are compared with openpyxl's own serialisation at the end of
+this file.
 
 Cases: the bundled data merged for 2024Q2 by ``make demo`` (its merged.json and the
 period's returns, ``demo-2024Q2.json.gz``: rejections, warnings, 说法不一 flags, cooperating
