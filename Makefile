@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench mutants install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,12 +21,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check reporting jobs tests bench templates
-	$(BIN)/ruff format --check reporting jobs tests bench templates
+	$(BIN)/ruff check reporting jobs tests bench mutants templates
+	$(BIN)/ruff format --check reporting jobs tests bench mutants templates
 	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# planted bugs, one at a time, against the tests that should catch each (not part of test)
+mutants: $(STAMP)
+	$(BIN)/python -m mutants
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info

@@ -1,0 +1,114 @@
+"""The planted bugs: each one line a careless maintainer could write, spread over every
+stage, with the test files expected to catch it. A mutant whose text is no longer in its file
+stops the run (the code moved: update the entry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    before: str  # occurs exactly once in ``path``
+    after: str
+    what: str  # what a user would get
+    tests: list[str] = field(default_factory=list)
+
+
+MUTANTS: list[Mutant] = [
+    # -- core -----------------------------------------------------------------------------
+    Mutant(
+        "calendar-ignores-tiaoxiu",
+        "reporting/core/calendar.py",
+        "        return chinese_calendar.is_workday(day)",
+        "        return day.weekday() < 5",
+        "holidays and 调休 ignored: a deadline on 国庆 or a reminder on a holiday",
+        ["tests/test_calendar.py"],
+    ),
+    Mutant(
+        "calendar-counts-end-twice",
+        "reporting/core/calendar.py",
+        "    while current < end:",
+        "    while current <= end:",
+        "working days counted one too many: every stage a day off",
+        ["tests/test_calendar.py"],
+    ),
+    Mutant(
+        "formula-injection-at-sign",
+        "reporting/core/fileutil.py",
+        '_FORMULA_LEAD = ("=", "+", "-", "@", "\\t", "\\r")',
+        '_FORMULA_LEAD = ("=", "+", "-", "\\t", "\\r")',
+        "a unit's text starting with @ becomes a live formula in the 汇总表",
+        ["tests/test_text.py", "tests/test_summary.py"],
+    ),
+    # -- taskbook -------------------------------------------------------------------------
+    Mutant(
+        "registry-alias-not-followed",
+        "reporting/taskbook/registry.py",
+        "        key = self.aliases.get(key, key)\n",
+        "",
+        "a return naming the unit by its 简称 is not recognised",
+        ["tests/test_registry.py", "tests/test_intake_returns.py"],
+    ),
+    # -- merge ----------------------------------------------------------------------------
+    Mutant(
+        "light-yellow-at-zero-gap",
+        "reporting/merge/judge.py",
+        "    if gap <= settings.yellow_gap:",
+        "    if gap < settings.yellow_gap:",
+        "a task exactly on its 序时进度 gets a yellow light",
+        ["tests/test_merge.py", "tests/test_report.py"],
+    ),
+    Mutant(
+        "light-red-at-threshold",
+        "reporting/merge/judge.py",
+        "    if gap <= settings.red_gap:",
+        "    if gap < settings.red_gap:",
+        "a task exactly red_gap points behind is red instead of yellow",
+        ["tests/test_merge.py", "tests/test_report.py"],
+    ),
+    Mutant(
+        "change-fell-behind-wrong",
+        "reporting/merge/compare.py",
+        "        return self.status_before in ON_PACE and self.status_after in BEHIND",
+        "        return self.status_after in BEHIND",
+        "the report's 由序时转为滞后 list includes tasks that were already behind",
+        ["tests/test_report_change.py"],
+    ),
+    Mutant(
+        "change-mean-over-all-rows",
+        "reporting/merge/compare.py",
+        "    return sum(deltas) / len(deltas) if deltas else None",
+        "    return sum(deltas) / len(rows) if deltas else None",
+        "the mean progress gain is diluted by rows not reported in both quarters",
+        ["tests/test_report_change.py"],
+    ),
+    Mutant(
+        "disagree-ignores-not-started",
+        "reporting/merge/disagree.py",
+        "PARTNER_SAYS = (Status.LAGGING, Status.NOT_STARTED)",
+        "PARTNER_SAYS = (Status.LAGGING,)",
+        "a partner saying 未启动 while the lead says 已完成 is not flagged 说法不一",
+        ["tests/test_disagree.py"],
+    ),
+    # -- notify ---------------------------------------------------------------------------
+    Mutant(
+        "dingtalk-sign-swapped",
+        "reporting/notify/webhooks.py",
+        '    to_sign = f"{timestamp_ms}\\n{secret_key}".encode()',
+        '    to_sign = f"{secret_key}\\n{timestamp_ms}".encode()',
+        "every DingTalk robot post is refused (bad signature)",
+        ["tests/test_remind_webhook.py"],
+    ),
+    # -- intake ---------------------------------------------------------------------------
+    Mutant(
+        "late-at-the-deadline-minute",
+        "reporting/intake/collect.py",
+        "        late = received > self.deadline",
+        "        late = received >= self.deadline",
+        "a form received at 17:30:00 sharp is counted late",
+        ["tests/test_intake_collect.py", "tests/test_intake_eml.py"],
+    ),
+]
