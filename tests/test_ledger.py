@@ -10,7 +10,7 @@ import pytest
 
 from reporting.core import ledger as ledger_module
 from reporting.core.exceptions import LedgerError
-from reporting.core.ledger import SCHEMA_VERSION, Ledger
+from reporting.core.ledger import SCHEMA_VERSION, Ledger, schema
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,8 +72,8 @@ def test_migrations_apply_in_order_and_once(tmp_path, monkeypatch):
     path = tmp_path / "ledger.sqlite"
     Ledger(path).close()
     extra = (SCHEMA_VERSION + 1, "测试：新增一列", "ALTER TABLE sends ADD COLUMN note TEXT;")
-    monkeypatch.setattr(ledger_module, "MIGRATIONS", ledger_module.MIGRATIONS + (extra,))
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (extra,))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Ledger(path) as ledger:
         assert ledger.schema_found == SCHEMA_VERSION
         cols = [r["name"] for r in ledger.conn.execute("PRAGMA table_info(sends)")]
@@ -86,8 +86,8 @@ def test_a_failing_migration_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "ledger.sqlite"
     Ledger(path).close()
     bad = (SCHEMA_VERSION + 1, "坏的迁移", "CREATE TABLE half (x);\nALTER TABLE nowhere ADD y;")
-    monkeypatch.setattr(ledger_module, "MIGRATIONS", ledger_module.MIGRATIONS + (bad,))
-    monkeypatch.setattr(ledger_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + (bad,))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(LedgerError, match="升级到结构版本.*台账未改动"):
         Ledger(path)
     conn = sqlite3.connect(path)

@@ -1,0 +1,115 @@
+"""Opening the ledger file and its transactions (``LedgerConnection``, the base of every store).
+
+SQLite in WAL mode with short transactions, so a killed process leaves a consistent
+file and a rerun continues from it; ``batched`` commits many records at a time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from reporting.core.exceptions import LedgerError
+from reporting.core.ledger.backups import require_ledger, way_back
+from reporting.core.ledger.schema import migrate
+from reporting.core.periods import Period
+
+PeriodKey = Period | str  # the ledger stores periods as text (2024Q1)
+
+
+def _cannot_write(exc: sqlite3.DatabaseError) -> bool:
+    """A full disk or a read-only file, not a damaged ledger."""
+    text = str(exc).lower()
+    return any(s in text for s in ("disk i/o error", "disk is full", "readonly", "read-only"))
+
+
+class LedgerConnection:
+    """One open ledger file: the connection every store records through."""
+
+    def __init__(self, path: Path | str, *, create: bool = False):
+        """Open (and migrate) the ledger at ``path``. The data dir's ``ledger.sqlite`` is
+        created only in a data dir without earlier data (``Workspace.earlier_data``), or
+        with ``create`` (``duban recover`` building a new one): a lost ledger is an error
+        with the way back, never silently a new empty one."""
+        self.path = Path(path)
+        if not create:
+            require_ledger(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self._batch = False  # inside batched(): records wait for the batch's commit
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.schema_found = migrate(self.conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            if _cannot_write(exc):
+                raise LedgerError(
+                    f"台账 {self.path} 无法写入（{exc}）：磁盘可能已满或没有写入权限；"
+                    "请腾出空间或检查权限后重新运行（台账未改动）"
+                ) from None
+            raise LedgerError(
+                f"台账 {self.path} 已损坏，无法打开（{exc}）。{way_back(self.path)}"
+            ) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        """All or nothing; inside ``batched`` a savepoint of the batch's transaction."""
+        if self._batch:
+            self.conn.execute("SAVEPOINT record")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO record")
+                self.conn.execute("RELEASE record")
+                raise
+            self.conn.execute("RELEASE record")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def batched(self, size: int):
+        """Records committed ``size`` at a time (one disk sync each, not one per record):
+        call the yielded ``tick()`` after each. Whatever is recorded is committed when the
+        block ends, however it ends; a kill loses at most the last uncommitted records,
+        which the caller must be able to make again (a form written but not recorded is
+        built again; an inbox file not recorded is taken in again). Nothing may be sent
+        inside (``claim_send`` refuses). Inside a caller's transaction, that one decides."""
+        if self.conn.in_transaction:
+            yield lambda: None
+            return
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if done % size == 0:
+                self.conn.execute("COMMIT")
+                self.conn.execute("BEGIN IMMEDIATE")
+
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._batch = True
+        try:
+            yield tick
+        finally:
+            self._batch = False
+            if self.conn.in_transaction:  # not when SQLite itself rolled back (disk full)
+                self.conn.execute("COMMIT")
