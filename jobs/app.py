@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -50,16 +51,21 @@ class App:
 
         return Assignments(self.tasks, self.registry)
 
-    def hold(self, command: str):
+    def hold(self, command: str, *, started: datetime | None = None, timeout: float | None = None):
         """The data dir's one-writer lock for a block (``reporting.core.lock``): waits up to
-        ``[schedule] lock_wait_seconds``, then ``LockedError`` naming the holder. Re-entrant."""
+        ``timeout`` (default ``[schedule] lock_wait_seconds``), then ``LockedError`` naming
+        the holder. Re-entrant; the outermost hold first backs up the ledger."""
+        from functools import partial
+
+        from reporting.core.ledger import backup_before_write
         from reporting.core.lock import data_dir_lock
 
         return data_dir_lock(
             self.workspace.root,
             command=command,
-            started=self.now(),
-            timeout=self.settings.schedule.lock_wait_seconds,
+            started=self.now() if started is None else started,
+            timeout=self.settings.schedule.lock_wait_seconds if timeout is None else timeout,
+            backup=partial(backup_before_write, self.workspace),
         )
 
     def ledger(self):

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reporting.core.exceptions import DubanError, SchedulerError
-from reporting.core.lock import data_dir_lock
 from reporting.core.periods import Period
 from reporting.core.states import Step
 
@@ -162,12 +161,8 @@ def run_cycle(
     if dry_run:
         lock = _NoLock()
     else:
-        wait = app.settings.schedule.lock_wait_seconds if lock_timeout is None else lock_timeout
-        lock = data_dir_lock(
-            app.workspace.root,
-            command=command or f"duban run --period {period}",
-            started=now,
-            timeout=wait,
+        lock = app.hold(
+            command or f"duban run --period {period}", started=now, timeout=lock_timeout
         )
     with lock, app.ledger() as ledger:
         done = _DoneView(ledger, period, now)

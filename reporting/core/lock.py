@@ -1,9 +1,11 @@
 """One writer at a time: an exclusive ``flock`` on a file that says who holds it.
 
-``data_dir_lock(root, command=, started=, timeout=)`` is taken by every command that writes
-the data dir or sends (forms, remind, collect, report, run, the scheduler's jobs …), so the
-scheduler's hourly collect and a person's ``duban collect`` never interleave. A second
-process waits up to ``timeout`` seconds, then gets a ``LockedError`` naming the holder.
+``data_dir_lock(root, command=, started=, timeout=, backup=)`` is taken by every command that
+writes the data dir or sends (forms, remind, collect, report, run, the scheduler's jobs …), so
+the scheduler's hourly collect and a person's ``duban collect`` never interleave. A second
+process waits up to ``timeout`` seconds, then gets a ``LockedError`` naming the holder. The
+lock file's place is the workspace's (``Workspace.data_lock``); the backup taken before the
+first write is the caller's callable, so the lock knows nothing of the ledger.
 
 The kernel drops a ``flock`` when its process dies (even by SIGKILL), so a lock left by a
 dead process is simply taken over (``previous_pid`` tells who left it). Within one process
@@ -15,22 +17,21 @@ are serialised by an ``RLock`` beside it.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from reporting.core.exceptions import LockedError
+from reporting.core.workspace import Workspace
 
 try:  # POSIX; elsewhere there is no lock (duban's service runs on Linux)
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
-
-LOCK_NAME = ".duban.lock"
 
 
 @dataclass(frozen=True)
@@ -157,39 +158,29 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def lock_path(root: Path | str) -> Path:
-    return Path(root) / LOCK_NAME
-
-
 @contextmanager
 def data_dir_lock(
-    root: Path | str, *, command: str, started: datetime | str = "", timeout: float = 60.0
+    root: Path | str,
+    *,
+    command: str,
+    started: datetime | str = "",
+    timeout: float = 60.0,
+    backup: Callable[[str], object] | None = None,
 ):
-    """Hold the data dir's lock for the block; ``LockedError`` after ``timeout`` seconds."""
-    lock = FileLock(lock_path(root))
+    """Hold the data dir's lock for the block; ``LockedError`` after ``timeout`` seconds.
+    The outermost hold first calls ``backup(started)`` (a copy of the ledger before the
+    command's first write: ``ledger.backup_before_write``)."""
+    lock = FileLock(Workspace(Path(root)).data_lock)
     when = started.isoformat(timespec="seconds") if isinstance(started, datetime) else started
     if not lock.acquire(timeout, command=command, started=when):
         holder = lock.holder()
         raise LockedError(busy_message(holder))
     try:
-        if _entry(lock.path).count == 1:  # the outermost hold: before this command's first write
-            _backup(Path(root), when)
+        if backup is not None and _entry(lock.path).count == 1:  # the outermost hold
+            backup(when)
         yield lock
     finally:
         lock.release()
-
-
-def _backup(root: Path, when: str) -> None:
-    """A copy of the ledger under ``<data>/backups/`` (``ledger.backup_ledger``)."""
-    from reporting.core.exceptions import DubanError
-    from reporting.core.ledger import backup_ledger
-
-    stamp = re.sub(r"[^0-9]", "", when)[:14] or str(os.getpid())
-    stamp = f"{stamp[:8]}-{stamp[8:]}" if len(stamp) == 14 else stamp
-    try:
-        backup_ledger(root / "ledger.sqlite", root / "backups", stamp)
-    except (DubanError, OSError):
-        pass  # a full disk stops the command's own writes with the reason; not here
 
 
 def busy_message(holder: Holder | None) -> str:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporting.core.fileutil import safe_filename
-from reporting.core.lock import lock_path
 from reporting.core.periods import Period
 
 LEDGER_NAME = "ledger.sqlite"
+LOCK_NAME = ".duban.lock"
 PERIOD_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
 
@@ -68,7 +68,7 @@ class Workspace:
     @property
     def data_lock(self) -> Path:
         """The one-writer lock (``reporting.core.lock``): held by every command that writes or sends."""
-        return lock_path(self.root)
+        return self.root / LOCK_NAME
 
     def period_dir(self, period: Period) -> Path:
         return self.root / str(period)
