@@ -3,6 +3,7 @@ back, the PDF's pages; --send against aiosmtpd: one mail per unit, none on rerun
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import date
 
@@ -115,6 +116,35 @@ def test_document_number_is_kept_across_reruns(year):
         render(number=1)
     moved = render(number=5)
     assert moved.doc_number == "禹督考〔2024〕5号"
+
+
+def test_the_document_number_restarts_each_year(year, duban):
+    """Two 通报 in 2024 and the first of 2025, as `duban bulletin` gives them: the 2025 one is
+    number 1 of its year, whatever 2024 took."""
+    first_of_2025 = Period(2025, 1)
+    merged = dataclasses.replace(
+        result(1),
+        period=str(first_of_2025),
+        period_label=first_of_2025.full_label,
+        deadline="2025-03-28T17:30:00+08:00",
+        generated_at="2025-03-29T09:00:00+08:00",
+    )
+    path = year.workspace.merged_json(first_of_2025)
+    path.parent.mkdir(parents=True)
+    path.write_text(merged.to_json(), encoding="utf-8")
+    issued = [(Period(YEAR, 2), "2024-07-10"), (Period(YEAR, 3), "2024-10-10")]
+    issued.append((first_of_2025, "2025-04-10"))
+    texts = []
+    for period, day in issued:
+        res = duban("bulletin", "--period", str(period), "--date", day)
+        assert res.code == 0, res.output
+        texts.append(
+            text_of(year.workspace.period_dir(period) / "bulletin" / f"{period}_督查通报.docx")
+        )
+    # the bundled config's [bulletin] number_format = "禹督考〔{year}〕{n}号", first_number = 1
+    assert "禹督考〔2024〕1号" in texts[0] and "禹督考〔2024〕2号" in texts[1]
+    assert "禹督考〔2025〕1号" in texts[2], texts[2][:200]
+    assert "禹督考〔2025〕3号" not in texts[2]
 
 
 def test_cli_without_merged_result(duban):
