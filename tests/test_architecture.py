@@ -427,7 +427,6 @@ TOO_LONG = {
     "reporting/forms/build.py",
     "reporting/documents/spreadsheet.py",
     "reporting/documents/xlsx_direct.py",
-    "reporting/taskbook/importer.py",
     "reporting/intake/collect.py",
 }
 
