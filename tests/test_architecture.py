@@ -424,9 +424,7 @@ MAX_LINES = 600
 TOO_LONG = {
     "reporting/notify/remind.py",
     "reporting/intake/validate.py",
-    "reporting/forms/build.py",
     "reporting/documents/spreadsheet.py",
-    "reporting/documents/xlsx_direct.py",
     "reporting/intake/collect.py",
 }
 
