@@ -196,3 +196,21 @@ def test_cli_writes_the_template_then_scores(year, duban):
 def test_no_merged_result_is_a_clear_error(duban):
     res = duban("score", "--year", "2024")
     assert res.code == 1 and "还没有任何季度的汇总结果" in res.err
+
+
+def test_a_silent_co_lead_scores_nothing_for_the_task_its_partner_reported(app, monkeypatch):
+    """Task 3 is led by 丙局 and 丁局; in Q4 丁局's return was rejected and never fixed, 丙局
+    reported 序时推进 (绿). In the 考核评分表, 丁局's 任务推进 is the 未报送 rate, not 丙局's."""
+    import assess_helpers
+
+    monkeypatch.setitem(assess_helpers.FATES, ("丁局", 4), "rejected")
+    install_year(app)
+    sc = app.settings.scoring
+    out = score(app)
+    ws = openpyxl.load_workbook(out.path)[SHEET_SCORES]
+    header = [c.value for c in ws[3]]
+    col = next(i for i, h in enumerate(header) if str(h).startswith(PROGRESS))
+    cells = {r[1]: r[col] for r in ws.iter_rows(min_row=4, values_only=True)}
+    # 丁局 and 丙局 lead task 3 only (assess_helpers.TASKS), so the rate is the component's
+    assert cells["丁局"] == sc.progress_points * sc.status_rates.get("未报送", 0) / 100 == 0
+    assert cells["丙局"] == sc.progress_points * sc.status_rates["序时推进"] / 100

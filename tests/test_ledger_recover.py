@@ -386,3 +386,43 @@ def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
         r = duban(*args)
         assert "程序内部出错" not in r.output, r.output
     assert len(handler.messages) == 1  # nothing more went out
+
+
+def test_an_outbox_receipt_is_pinned_to_the_return_it_answered(
+    app, duban, data_dir, tmp_path, monkeypatch, smtp
+):
+    """UNIT returned twice; the outbox holds the 回执 of the first only. After the rebuild
+    the second return's 回执 is still owed: the next collect sends it (a real SMTP server)."""
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
+    monkeypatch.setenv("DUBAN_SMTP_SENDER", "duban@yuhui.example")
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-03T10:00:00+08:00")
+    forms = make_forms(app, [UNIT])
+    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
+    inbox = app.workspace.inbox_dir(PERIOD)
+    first = valid_answers(app, UNIT)
+    put(fill(forms[UNIT], inbox / "first.xlsx", first), deadline - timedelta(days=6))
+    r = duban("collect", "--period", "2024Q1", "--no-mailbox")
+    assert r.code == 0, r.output
+    assert [p.name.split("_")[1] for p in outbox.glob("*.eml")] == ["回执"]
+    # the correction comes in; its 回执 has not gone out when the ledger is lost
+    second = {k: {**v, "next_steps": "更正后的下步打算。"} for k, v in first.items()}
+    put(fill(forms[UNIT], inbox / "second.xlsx", second), deadline - timedelta(days=5))
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
+    # the office now sends through a real server
+    handler = smtp(Handler())
+    monkeypatch.delenv("DUBAN_SMTP_OUTBOX")
+    for name, value in {
+        "DUBAN_SMTP_HOST": "127.0.0.1",
+        "DUBAN_SMTP_PORT": str(smtp.port),
+        "DUBAN_SMTP_SECURITY": "none",
+    }.items():
+        monkeypatch.setenv(name, value)
+    r = duban("collect", "--period", "2024Q1", "--no-mailbox")
+    assert r.code == 0, r.output
+    (msg,) = [m for _, _, m in handler.messages]
+    body = msg.get_body(("plain",)).get_content()
+    assert msg["Subject"].startswith("【回执】") and "“second.xlsx”" in body
+    assert app.registry.units[UNIT].email in msg["To"]

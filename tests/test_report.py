@@ -11,6 +11,7 @@ import re
 import subprocess
 import zipfile
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -49,15 +50,65 @@ def light_for(gap: float) -> str:
     return Light.YELLOW.value if gap <= 15 else Light.RED.value
 
 
+@dataclass(frozen=True)
+class Planned:
+    """What ``sample_result`` writes into one task row: the tests' own oracle."""
+
+    status: str | None  # None: the lead unit did not report
+    percent: float | None = None
+    light: str | None = None
+
+    @property
+    def gap(self) -> float | None:
+        return None if self.percent is None else P.expected_progress - self.percent
+
+
+PERCENT = {
+    Status.DONE: 100.0,
+    Status.AHEAD: 40.0,
+    Status.ON_TRACK: 25.0,
+    Status.NOT_STARTED: 0.0,
+}
+# rows whose status and progress are set by hand (see sample_result)
+OVERRIDES = {
+    "8.1": Planned(Status.LAGGING.value, 10.0, Light.YELLOW.value),  # hostile text
+    "9.2": Planned(Status.ON_TRACK.value, 2.0, Light.RED.value),  # says on track, 2 %
+}
+
+
+def plan(app) -> dict[str, Planned]:
+    """Task id → what the sample writes, in the task table's order: the status cycle over
+    the rows, the progress each status gets, the light of its gap, then the overrides."""
+    out = {}
+    for i, row in enumerate(app.assignments.rows):
+        status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
+        if status is None:
+            out[row.id] = Planned(None)
+            continue
+        percent = PERCENT.get(status, 5.0 if i % 3 else 15.0)  # 滞后: 5 or 15 %
+        out[row.id] = Planned(status.value, percent, light_for(P.expected_progress - percent))
+    out.update(OVERRIDES)
+    return out
+
+
+def planned_counts(planned) -> tuple[Counter, Counter]:
+    """(statuses with 未报送, lights) counted over ``planned`` by the test itself."""
+    statuses = Counter(p.status or "未报送" for p in planned)
+    lights = Counter(p.light for p in planned if p.light)
+    return statuses, lights
+
+
 def sample_result(app, period: Period = P) -> QuarterResult:
     """A realistic merged result: every status, all lights, missing/late/rejected units,
-    indicators for tasks 1–6, a row with two lead units and hostile unit text."""
+    indicators for tasks 1–6, a row with two lead units and hostile unit text. Each row's
+    status, progress and light are ``plan``'s."""
     result = empty_result(app.settings, app.assignments, period)
     result.generated_at = "2024-04-09T10:30:00+08:00"
     reporting_units: set[str] = set()
+    planned = plan(app)
     for i, row in enumerate(result.rows):
-        status = STATUS_CYCLE[i % len(STATUS_CYCLE)]
-        if status is None:
+        want = planned[row.id]
+        if want.status is None:
             # lead unit silent; one cooperating unit gave feedback on some rows
             if row.coop_units and i % 16 == 7:
                 row.coop_feedback = [
@@ -68,47 +119,32 @@ def sample_result(app, period: Period = P) -> QuarterResult:
                 ]
                 reporting_units.add(row.coop_units[0])
             continue
-        percent = {
-            Status.DONE: 100.0,
-            Status.AHEAD: 40.0,
-            Status.ON_TRACK: 25.0,
-            Status.LAGGING: 5.0 if i % 3 else 15.0,
-            Status.NOT_STARTED: 0.0,
-        }[status]
+        percent = want.percent
         row.percent = percent
-        row.status = status.value
-        row.gap = result.expected_progress - percent
-        row.light = light_for(row.gap)
-        row.judged_status = status.value
+        row.status = want.status
+        row.gap = want.gap
+        row.light = want.light
+        row.judged_status = want.status
         progress = f"{row.label}项一季度完成阶段任务，累计完成{percent:g}%。\n下一步继续推进。"
         problems = (
             "资金缺口较大，土地指标尚未落实。"
-            if status in (Status.LAGGING, Status.NOT_STARTED)
+            if want.status in (Status.LAGGING, Status.NOT_STARTED)
             else ""
         )
         row.lead_reports = [
             Answer(
-                unit=u, progress=progress, percent=percent, status=status.value, problems=problems
+                unit=u, progress=progress, percent=percent, status=want.status, problems=problems
             )
             for u in row.lead_units
         ]
         reporting_units.update(row.lead_units)
     by_id = {r.id: r for r in result.rows}
     # hostile text where the report and the annex show it
-    hostile_row = by_id["8.1"]
-    hostile_row.status, hostile_row.percent, hostile_row.gap = Status.LAGGING.value, 10.0, 15.0
-    hostile_row.light = Light.YELLOW.value
-    hostile_row.lead_reports = [
+    by_id["8.1"].lead_reports = [
         Answer(unit="区发改委", progress=HOSTILE, percent=10.0, status="滞后", problems=HOSTILE)
     ]
     # reported on track but the numbers say otherwise: red, with the merge's explanation
     conflict = by_id["9.2"]
-    conflict.status, conflict.percent, conflict.gap, conflict.light = (
-        Status.ON_TRACK.value,
-        2.0,
-        23.0,
-        Light.RED.value,
-    )
     conflict.status_conflict = "自报序时推进，但累计完成2%，低于序时进度"
     conflict.lead_reports = [
         Answer(unit="区发改委", progress="完成前期工作。", percent=2.0, status="序时推进")
@@ -353,10 +389,23 @@ def test_odd_and_even_footers_with_page_fields(rendered, doc):
 
 
 # -- content and numbers ---------------------------------------------------------------------
+def unit_counts(res) -> dict[str, int]:
+    """The sample's units as the test set them (state, late), counted by the test."""
+    seen = Counter((u.state, u.state == "accepted" and u.late) for u in res.units)
+    return {
+        "due": len(res.units),
+        "on_time": seen[("accepted", False)],
+        "late": seen[("accepted", True)],
+        "rejected": seen[("rejected", False)],
+        "missing": seen[("missing", False)],
+    }
+
+
 def test_numbers_in_the_text_match_the_result(rendered, doc):
-    _, res, _ = rendered
+    _, res, app = rendered
     text = body_until_annex(doc)
-    sc, lc, uc = res.status_counts(), res.light_counts(), res.unit_counts()
+    sc, lc = planned_counts(plan(app).values())
+    uc = unit_counts(res)
     overall = paragraph_starting(doc, "（一）任务推进情况。截至").text
     assert number(r"(\d+)项任务中", overall) == len(res.rows) == 79
     for status in ("已完成", "超序时", "序时推进", "滞后", "未启动"):
@@ -497,7 +546,7 @@ def test_full_detail_walks_every_task_with_the_units_lines(app, result, tmp_path
 
 
 def test_annex_is_landscape_with_repeated_header_and_splittable_rows(rendered, doc):
-    _, res, _ = rendered
+    _, res, app = rendered
     annex_section = doc.sections[-1]
     assert len(doc.sections) == 2
     assert annex_section.page_width.twips == 16838 and annex_section.page_height.twips == 11906
@@ -538,11 +587,12 @@ def test_annex_is_landscape_with_repeated_header_and_splittable_rows(rendered, d
         "附表文字居中",
     }
     # statuses and lights add up to the result's counts; the light cell is tinted
-    statuses = Counter(r.cells[5].text for r in body)
-    assert dict(statuses) == {k: v for k, v in res.status_counts().items() if v}
+    planned = plan(app)
+    sc, lc = planned_counts(planned.values())
+    assert dict(Counter(r.cells[5].text for r in body)) == dict(sc)
     lights = Counter(r.cells[6].text for r in body)
-    assert lights["红灯"] == res.light_counts()["红"] and lights["—"] == sum(
-        1 for r in res.rows if not r.light
+    assert lights["红灯"] == lc["红"] and lights["—"] == sum(
+        1 for p in planned.values() if not p.light
     )
     red = next(r for r in body if r.cells[6].text == "红灯")
     problems = next(r for r in body if r.cells[0].text == "5")
@@ -572,7 +622,7 @@ def test_closing_block_keeps_together_and_signature_layout(doc):
     assert doc.paragraphs[i + 6]._p.pPr.find(qn("w:sectPr")) is not None
 
 
-def test_chart_is_embedded_and_deterministic(rendered, result):
+def test_chart_is_embedded_and_deterministic(app, rendered, result):
     from reporting.documents.fonts import chart_font
     from reporting.report.chart import section_status_counts, status_chart_png
 
@@ -583,12 +633,15 @@ def test_chart_is_embedded_and_deterministic(rendered, result):
     assert png.startswith(b"\x89PNG") and b"Software" not in png and b"matplotlib" not in png
     font = chart_font()
     assert status_chart_png(result, font) == status_chart_png(result, font)
+    # each section's bars: the planned statuses of the task table's rows in that section
+    sections: dict[int, list[Planned]] = {}
+    for tid, p in plan(app).items():
+        sections.setdefault(app.assignments.by_id[tid].task.section, []).append(p)
     per_section = section_status_counts(result)
-    assert len(per_section) == 9
-    totals = Counter()
-    for _, counts in per_section:
-        totals.update(counts)
-    assert {k: totals[k] for k in result.status_counts()} == result.status_counts()
+    assert len(per_section) == len(sections) == 9
+    for (_, counts), (_, planned) in zip(per_section, sorted(sections.items()), strict=True):
+        want, _ = planned_counts(planned)
+        assert {k: v for k, v in counts.items() if v} == dict(want)
 
 
 def test_core_properties_are_fixed(doc):
@@ -651,9 +704,10 @@ def test_reads_merged_json(app, result):
     path.parent.mkdir(parents=True)
     path.write_text(result.to_json(), encoding="utf-8")
     out = render_report(app.settings, app.workspace, P, today=TODAY, now=REPORT_NOW)
-    assert out.merged is True and out.status_counts == result.status_counts()
+    sc, _ = planned_counts(plan(app).values())
+    assert out.merged is True and {k: v for k, v in out.status_counts.items() if v} == dict(sc)
     text = "\n".join(texts(Document(out.docx)))
-    assert f"已完成{result.status_counts()['已完成']}项" in text
+    assert f"已完成{sc['已完成']}项" in text
 
 
 def test_broken_merged_json_is_a_clear_error(app):
@@ -903,7 +957,7 @@ def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
     ).stdout
     flat = re.sub(r"\s+", "", text)
     assert "关于禹会区2024年《政府工作报告》重点任务第一季度推进情况的报告" in flat
-    sc = result.status_counts()
+    sc, _ = planned_counts(plan(app).values())
     assert f"已完成{sc['已完成']}项、超序时{sc['超序时']}项、序时推进{sc['序时推进']}项" in flat
     assert f"滞后{sc['滞后']}项、未启动{sc['未启动']}项" in flat
     assert '<tag>&"quotes"' in flat
@@ -921,14 +975,19 @@ def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts and "WenKai" in fonts
 
 
-# -- one tally: text, chart, annex, briefs and 汇总表 agree ------------------------------------------
-def test_counts_agree_across_text_chart_annex_and_summary_sheet(rendered, doc, tmp_path):
+# -- the counts: text, chart, annex and 汇总表 against what the sample wrote ------------------------
+ON_PACE = ("已完成", "超序时", "序时推进")
+
+
+def test_every_count_equals_what_the_sample_wrote(rendered, doc, tmp_path):
     from openpyxl import load_workbook
 
     from reporting.merge.summary import write_summary
     from reporting.report.chart import section_status_counts
 
     out, res, app = rendered
+    planned = plan(app).values()
+    want, want_lights = planned_counts(planned)
     statuses = ("已完成", "超序时", "序时推进", "滞后", "未启动", "未报送")
     # the text
     overall = paragraph_starting(doc, "（一）任务推进情况。").text
@@ -958,28 +1017,65 @@ def test_counts_agree_across_text_chart_annex_and_summary_sheet(rendered, doc, t
     }
     lights_sheet = {c: number(rf"{c}灯 (\d+)", heading) for c in "绿黄红"}
     for s in statuses:
-        assert text[s] == chart[s] == annex[s] == sheet[s], s
-    assert sum(text.values()) == len(res.rows)
+        assert text[s] == chart[s] == annex[s] == sheet[s] == want[s], s
+    assert sum(want.values()) == len(res.rows)
     for c in "绿黄红":
-        assert lights_text[c] == lights_annex[c] == lights_sheet[c], c
+        assert lights_text[c] == lights_annex[c] == lights_sheet[c] == want_lights[c], c
+    # on pace yet lit (9（2）: says 序时推进 at 2 %, red)
+    lit = sum(1 for p in planned if p.status in ON_PACE and p.light in ("黄", "红"))
+    assert lit == 1
+    assert number(r"达到序时进度的任务中有(\d+)项", body_until_annex(doc)) == lit
+
+
+def test_on_pace_rows_lit_yellow_or_red_are_all_counted(app, tmp_path):
+    """The report's sentence '达到序时进度的任务中有N项…亮黄灯或红灯': N counts the yellow
+    and the red on-pace rows the test wrote, read back from the .docx."""
+    res = sample_result(app)
+    by_id = {r.id: r for r in res.rows}
+    lit = {  # on pace by progress, lit by an indicator (or a flag)
+        "1": Light.YELLOW.value,
+        "2": Light.RED.value,
+        "3": Light.RED.value,
+    }
+    for tid, light in lit.items():
+        row = by_id[tid]
+        row.status = row.judged_status = Status.AHEAD.value
+        row.percent, row.gap, row.light = 40.0, -15.0, light
+        for a in row.lead_reports:
+            a.status, a.percent = row.status, 40.0
+    planned = {**plan(app), **{t: Planned(Status.AHEAD.value, 40.0, c) for t, c in lit.items()}}
+    want = sum(1 for p in planned.values() if p.status in ON_PACE and p.light in ("黄", "红"))
+    assert want == len(lit) + 1  # and 9（2）
+    out = render_report(
+        app.settings, app.workspace, P, out_dir=tmp_path, result=res, today=TODAY, now=REPORT_NOW
+    )
+    para = next(x for x in texts(Document(out.docx)) if "亮灯规则" in x)
+    got = re.search(r"达到序时进度的任务中有(\d+)项[^。；]*亮黄灯或红灯", para)
+    assert got and int(got.group(1)) == want, para
 
 
 def test_every_yellow_and_red_row_has_its_reason_in_the_text(rendered, doc):
-    from reporting.merge.tally import light_reason
-
-    _, res, _ = rendered
+    """The reason beside each lit row, written from the sample's own progress and pace."""
+    _, res, app = rendered
     text = body_until_annex(doc)
-    lit = [r for r in res.rows if r.light in ("黄", "红")]
+    planned = plan(app)
+    labels = {r.id: r.label for r in res.rows}
+    lit = {tid: p for tid, p in planned.items() if p.light in ("黄", "红")}
     assert len(lit) >= 10
-    for row in lit:
-        reason = light_reason(row)
-        assert reason, row.label
+    for tid, p in lit.items():
+        label = labels[tid]
+        reason = f"累计完成{p.percent:g}%，低于序时进度{p.gap:g}个百分点"
+        if p.status in ON_PACE:
+            reason += f"，单位自报“{p.status}”"
         para = next(
-            p.text
-            for p in doc.paragraphs
-            if re.search(rf"(\d+\. |；|。|）){re.escape(row.label)}", p.text) and reason in p.text
+            x.text
+            for x in doc.paragraphs
+            if re.search(rf"(\d+\. |；|。|）){re.escape(label)}", x.text) and reason in x.text
         )
-        assert f"亮{row.light}灯" in para[para.index(reason) :], row.label
+        rest = para[para.index(reason) :]
+        assert f"亮{p.light}灯" in rest, label
+        if p.status == "未启动":
+            assert "尚未启动" in rest[: rest.index(f"亮{p.light}灯")], label
     assert text.count("亮黄灯") + text.count("亮红灯") >= len(lit)
 
 
