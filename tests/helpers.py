@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time
 
 from reporting.core.calendar import TZ
@@ -21,6 +22,12 @@ def with_now(kw: dict) -> dict:
         kw["now"] = at(kw.pop("today"))
     kw.setdefault("now", NOW)
     return kw
+
+
+def status_tally(rows) -> Counter:
+    """Task rows by status, 未报送 for a row no lead unit reported: counted by the test
+    itself, never by ``merge.tally``."""
+    return Counter(r.status or "未报送" for r in rows)
 
 
 # the 2024Q1 report day, at nine

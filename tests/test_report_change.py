@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 from docx import Document
-from helpers import REPORT_NOW
+from helpers import REPORT_NOW, status_tally
 from test_report import sample_result
 
 from reporting.core.exceptions import ReportError
@@ -133,7 +133,7 @@ def test_second_quarter_report_states_what_moved(app, tmp_path):
     para = doc.paragraphs[i]
     assert para.style.name == "Normal" and para.runs[0].text == HEADING
     assert para.runs[0].style.name == "楷体字"
-    sb, sa = q1.status_counts(), q2.status_counts()
+    sb, sa = status_tally(q1.rows), status_tally(q2.rows)
     assert counts.startswith(
         "与第一季度相比，"
         + "，".join(moved(word, sb[word], sa[word]) for word in ("已完成", "滞后", "未启动"))
@@ -176,7 +176,7 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
     out = render(app, P2, q2, tmp_path / "down", previous=q1)
     lines = texts(out.docx)
     i, counts, moves = change_paragraph(lines)
-    sb, sa = q1.status_counts(), q2.status_counts()
+    sb, sa = status_tally(q1.rows), status_tally(q2.rows)
     assert f"已完成仍为{sa['已完成']}项" in counts
     assert f"滞后由{sb['滞后']}项增至{sa['滞后']}项" in counts
     assert "未启动仍为" in counts
@@ -194,7 +194,7 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
     lines = texts(render(app, P2, same, tmp_path / "level", previous=q1).docx)
     i = next(k for k, t in enumerate(lines) if t.startswith(HEADING))
     assert lines[i] == HEADING + (
-        f"与第一季度相比，已完成仍为{sa['已完成']}项，滞后仍为{same.status_counts()['滞后']}项；"
+        f"与第一季度相比，已完成仍为{sa['已完成']}项，滞后仍为{status_tally(same.rows)['滞后']}项；"
         f"两个季度均填报累计完成进度的{sum(r.percent is not None for r in same.rows)}项任务，"
         "牵头单位累计完成进度平均与上季度持平。"
     )
@@ -305,8 +305,9 @@ def test_quarter_change_counts_and_comparable(app):
     q1, q2, caught, fell, _ = quarters(app)
     change = quarter_change(q1, q2)
     assert [r.id for r in change.caught_up] == caught and [r.id for r in change.fell_behind] == fell
-    sb, sa = q1.status_counts(), q2.status_counts()
-    assert change.counts() == {k: (sb[k], sa[k]) for k in sb}
+    sb, sa = status_tally(q1.rows), status_tally(q2.rows)
+    statuses = ["已完成", "超序时", "序时推进", "滞后", "未启动", "未报送"]
+    assert change.counts() == {k: (sb[k], sa[k]) for k in statuses}
     assert change.comparable
     assert not quarter_change(empty_result(app.settings, app.assignments, P1), q2).comparable
     lines = change.lines()

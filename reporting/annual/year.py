@@ -31,6 +31,7 @@ from reporting.core.periods import Period
 from reporting.core.states import Final, Status
 from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
+from reporting.merge.tally import STATUS_KEYS
 from reporting.report.context import growth_text
 
 QUARTERS = (1, 2, 3, 4)
@@ -166,10 +167,9 @@ class YearData:
 
     def status_by_quarter(self) -> list[tuple[str, dict[str, int]]]:
         """[(第一季度, {status → tasks})] for the quarters merged (the chart)."""
-        keys = [*Status.choices(), MISSING]
         out = []
         for p in self.merged:
-            counts = {k: 0 for k in keys}
+            counts = dict.fromkeys(STATUS_KEYS, 0)
             for t in self.tasks:
                 counts[t.quarters[p].status] += 1
             out.append((Period.parse(p).label, counts))

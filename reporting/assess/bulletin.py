@@ -24,11 +24,12 @@ from pathlib import Path
 from reporting.assess.facts import SubmissionFacts, submissions
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger
-from reporting.core.model import QuarterResult, RowResult, Status
+from reporting.core.model import QuarterResult, RowResult
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.merge.judge import num
+from reporting.merge.tally import task_counts
 from reporting.report.wording import (
     id_key,
     join_names,
@@ -40,7 +41,6 @@ from reporting.report.wording import (
 
 TEMPLATE = "bulletin.docx"
 KIND = "通报"
-ON_PACE = (Status.DONE.value, Status.AHEAD.value, Status.ON_TRACK.value)
 
 
 @dataclass
@@ -104,9 +104,10 @@ def bulletin_context(
 ) -> dict:
     b, d = settings.bulletin, settings.district
     period = Period.parse(result.period)
-    counts = result.status_counts()
+    tally = task_counts(result.rows)
+    counts = tally.status
     total = len(result.rows)
-    on_pace = sum(counts[s] for s in ON_PACE)
+    on_pace = tally.on_pace
     u = result.unit_counts()
     status_text = "、".join(f"{k}{v}项" for k, v in counts.items() if v) or "无任务"
     overall = (

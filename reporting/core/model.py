@@ -8,7 +8,6 @@ tested with a hand-built result.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
@@ -108,15 +107,7 @@ class QuarterResult:
     rows: list[RowResult] = field(default_factory=list)
     units: list[UnitReturn] = field(default_factory=list)
 
-    # -- counts used by the report and status -------------------------------
-    def status_counts(self) -> dict[str, int]:
-        counts = Counter(r.status or MISSING for r in self.rows)
-        return {k: counts.get(k, 0) for k in [*Status.choices(), MISSING]}
-
-    def light_counts(self) -> dict[str, int]:
-        counts = Counter(r.light for r in self.rows if r.light)
-        return {light.value: counts.get(light.value, 0) for light in Light}
-
+    # -- units by how they reported (task rows are counted by merge.tally) --------
     def unit_counts(self) -> dict[str, int]:
         """Units by ``Submitted``: due, on_time, late, rejected, held (待核实), missing."""
         return submission_counts(u.submitted for u in self.units)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reporting.core.model import MISSING, QuarterResult, Status
-
-ON_PACE = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
-BEHIND = (Status.LAGGING, Status.NOT_STARTED)
+from reporting.core.model import MISSING, QuarterResult
+from reporting.merge.tally import BEHIND, ON_PACE, task_counts
 
 
 @dataclass
@@ -81,8 +79,8 @@ class QuarterChange:
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """Status → (count before, count after), as each quarter's own report stated them."""
-        sb, sa = self.before.status_counts(), self.after.status_counts()
-        return {k: (sb[k], sa[k]) for k in [*Status.choices(), MISSING]}
+        sb, sa = task_counts(self.before.rows).status, task_counts(self.after.rows).status
+        return {k: (sb[k], sa[k]) for k in sb}
 
     def by_id(self) -> dict[str, RowChange]:
         return {r.id: r for r in self.rows}

@@ -1,7 +1,8 @@
 """One tally of a period's task rows: statuses, lights, on pace or behind, per section.
 
-The report's text, its chart and annex, the leader briefs and the 汇总表 all count with
-``task_counts`` so their numbers cannot disagree; ``light_reason`` says in one phrase why
+The report's text, its chart and annex, the leader briefs, the 汇总表, the 通报, the
+comparison with last quarter and the year's status by quarter all count with
+``task_counts`` (``QuarterResult`` has no count of its own) so their numbers cannot disagree; ``light_reason`` says in one phrase why
 a row is not green (the report prints it beside every yellow and red item).
 """
 
@@ -15,6 +16,7 @@ from reporting.merge.judge import num
 
 ON_PACE = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
 BEHIND = (Status.LAGGING, Status.NOT_STARTED)
+STATUS_KEYS = (*Status.choices(), MISSING)  # every count by status, in this order
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def task_counts(rows: list[RowResult]) -> TaskCounts:
     lights = Counter(r.light for r in rows if r.light)
     return TaskCounts(
         total=len(rows),
-        status={k: status.get(k, 0) for k in [*Status.choices(), MISSING]},
+        status={k: status.get(k, 0) for k in STATUS_KEYS},
         lights={light: lights.get(light, 0) for light in Light},
         on_pace_yellow=sum(
             1 for r in rows if r.status in ON_PACE and r.light in (Light.YELLOW, Light.RED)

@@ -17,7 +17,7 @@ import warnings
 from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, QuarterResult, Status
 from reporting.documents.fonts import INSTALL_HINT, FontFile
-from reporting.merge.tally import section_counts
+from reporting.merge.tally import STATUS_KEYS, section_counts
 
 # one colour and one hatch per status: 已完成 dark solid … 未报送 light dotted
 STATUS_STYLE = {
@@ -86,7 +86,7 @@ def status_chart_png(
     Raises ``ChartFontMissing`` when ``font`` is None or lacks a glyph the chart needs.
     """
     data = section_status_counts(result)
-    keys = [k for k in result.status_counts() if any(c[k] for _, c in data)] or [MISSING]
+    keys = [k for k in STATUS_KEYS if any(c[k] for _, c in data)] or [MISSING]
     return bars_png(data, keys, font, title=title, width_in=width_in, dpi=dpi)
 
 

@@ -28,6 +28,7 @@ from reporting.core.previous import previous_result
 from reporting.core.workspace import Workspace
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange, quarter_change
+from reporting.merge.tally import task_counts
 from reporting.report.context import build_context
 from reporting.report.leader_briefs import BRIEFS_DIR, render_leader_briefs
 
@@ -258,7 +259,7 @@ def render_report(
         docx=target,
         merged=merged,
         rows=len(result.rows),
-        status_counts=result.status_counts(),
+        status_counts=task_counts(result.rows).status,
         unit_counts=result.unit_counts(),
         lagging=context["n_lagging"],
         change=change,
