@@ -33,6 +33,7 @@ from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.merge.tally import STATUS_KEYS
 from reporting.report.context import growth_text
+from reporting.taskbook.short_names import short_title_of
 
 QUARTERS = (1, 2, 3, 4)
 NOT_MERGED = "未汇总"  # a quarter without a merged result
@@ -229,7 +230,7 @@ def build_year(
             id=row.id,
             label=row.label,
             section=row.section,
-            short_title=row.short_title,
+            short_title=short_title_of(row),  # the name every document prints
             task_title=row.task_title,
             lead_units=list(row.lead_units),
             deadline=deadlines.get(row.id, ""),

@@ -1,6 +1,7 @@
 """Text units typed, made fit to show: cleaned (``unit_text``), as one run (``one_line``),
-cut at a sentence or clause end (``condense``). Shared by the report, which repeats unit
-text in short, and the 配合反馈 reference cells of the forms."""
+cut at a sentence or clause end (``condense``), quotes inside quotes as Chinese typesetting
+writes them (``nest_quotes``, ``quoted``). Shared by the report, which repeats unit text in
+short, and the 配合反馈 reference cells of the forms."""
 
 from __future__ import annotations
 
@@ -16,7 +17,40 @@ def unit_text(text: str | None) -> str:
     """Text from a unit: no XML-illegal characters, unified newlines, no empty lines."""
     text = clean_text(str(text or "")).replace("\r\n", "\n").replace("\r", "\n")
     lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
+    return nest_quotes("\n".join(line for line in lines if line))
+
+
+# double quotes at even depth, single quotes at odd depth: “…‘…’…”
+_OPEN, _CLOSE = "“‘", "”’"
+
+
+def nest_quotes(text: str) -> str:
+    """Quotes inside quotes as Chinese typesetting writes them: “突出项目建设“主抓手””
+    → “突出项目建设‘主抓手’”. Only when every quote in ``text`` is opened before it is
+    closed and all are closed: a text with stray quotes, or none inside another, is left as
+    typed."""
+    if text.count("“") + text.count("‘") < 2:
+        return text
+    depth = deepest = 0
+    out = []
+    for ch in text:
+        if ch in "“‘":
+            out.append(_OPEN[depth % 2])
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "”’":
+            if depth == 0:
+                return text
+            depth -= 1
+            out.append(_CLOSE[depth % 2])
+        else:
+            out.append(ch)
+    return "".join(out) if depth == 0 and deepest > 1 else text
+
+
+def quoted(text: str) -> str:
+    """``text`` in “”, its own quotes one level in (‘’)."""
+    return nest_quotes(f"“{text}”")
 
 
 def condense(text: str, limit: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from reporting.core.model import MISSING, RowResult
 from reporting.core.text import condense, one_line, unit_text  # noqa: F401 (the report imports them here)
 from reporting.merge.judge import num
-from reporting.taskbook.short_names import derive_short_title
+from reporting.taskbook.short_names import short_title_of
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
 TASK_CHARS = 50
@@ -43,11 +43,9 @@ def body_text(text: str) -> str:
 
 
 def short_title(row) -> str:
-    """A row's short name: tasks.csv's ``short_title``, else ``derive_short_title``."""
-    given = unit_text(getattr(row, "short_title", "")).replace("\n", "")
-    return given or derive_short_title(
-        row.task_title, row.content, own_title=row.label == row.task_no
-    )
+    """A row's short name: tasks.csv's ``short_title``, else one derived from its text
+    (``taskbook.short_names.short_title_of``, which every document uses)."""
+    return short_title_of(row)
 
 
 def label_text(row: RowResult) -> str:
@@ -87,13 +85,12 @@ def id_key(row: RowResult) -> tuple:
         return (10**9, 0, str(row.id))
 
 
-# After each 、 of a list of task labels: LibreOffice treats "18（2）、18（3）、…" as one
-# unbreakable word and splits it mid-number; a zero-width space gives it break points.
-LABEL_SEPARATOR = "、\u200b"
+# between task labels; no invisible break hints: where a line breaks is the renderer's job
+LABEL_SEPARATOR = "、"
 
 
 def join_labels(labels) -> str:
-    """'6、10（3）、22（1）' with a break opportunity after each 、 (invisible in Word/WPS)."""
+    """'6、10（3）、22（1）'."""
     return LABEL_SEPARATOR.join(labels)
 
 
