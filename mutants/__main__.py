@@ -40,13 +40,17 @@ def copy_tree(dest: Path) -> None:
             shutil.copy2(src, target)
 
 
+class StaleMutant(Exception):
+    """The code moved: the entry's text is no longer in its file exactly once."""
+
+
 def plant(tree: Path, m: Mutant) -> str:
     """Apply ``m`` in ``tree``; return the file's original text (to undo)."""
     path = tree / m.path
     text = path.read_text(encoding="utf-8")
     count = text.count(m.before)
     if count != 1:
-        raise SystemExit(f"{m.name}: {m.path} holds the planted text {count} times, not once")
+        raise StaleMutant(f"{m.path} holds the planted text {count} times, not once")
     path.write_text(text.replace(m.before, m.after), encoding="utf-8")
     return text
 
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in chosen:
             print(f"{m.name:28} {m.path}  — {m.what}")
         return 0
-    killed, survivors = 0, []
+    killed, survivors, stale = 0, [], []
     with tempfile.TemporaryDirectory(prefix="duban-mutants-") as tmp:
         tree = Path(tmp)
         copy_tree(tree)
@@ -88,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                 print("the tests fail without any mutant: fix them first")
                 return 2
         for m in chosen:
-            original = plant(tree, m)
+            try:
+                original = plant(tree, m)
+            except StaleMutant as exc:
+                stale.append(m)
+                print(f"STALE    {m.name:28} {exc}")
+                continue
             try:
                 dead, secs, tail = run_tests(tree, ["tests"] if args.full else m.tests)
             finally:
@@ -98,11 +107,13 @@ def main(argv: list[str] | None = None) -> int:
                 survivors.append(m)
             print(f"{'killed  ' if dead else 'SURVIVED'} {m.name:28} {secs:6.1f} s  {tail}")
             sys.stdout.flush()
-    total = len(chosen)
+    total = len(chosen) - len(stale)
     print(f"\n{killed}/{total} killed ({100 * killed / max(total, 1):.0f} %)")
     for m in survivors:
         print(f"  survived: {m.name} ({m.path}): {m.what}")
-    return 0 if killed == total else 1
+    for m in stale:
+        print(f"  stale (update the entry): {m.name} ({m.path})")
+    return 0 if killed == total and not stale else 1
 
 
 if __name__ == "__main__":

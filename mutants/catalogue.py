@@ -111,4 +111,57 @@ MUTANTS: list[Mutant] = [
         "a form received at 17:30:00 sharp is counted late",
         ["tests/test_intake_collect.py", "tests/test_intake_eml.py"],
     ),
+    # -- documents ------------------------------------------------------------------------
+    Mutant(
+        "docx-row-may-split",
+        "reporting/documents/docx_format.py",
+        '    child(_trpr(row), "cantSplit", _TRPR_ORDER)',
+        "    pass",
+        "table rows of the report annex and 催报清单 split across pages",
+        ["tests/test_report.py", "tests/test_chase_list.py"],
+    ),
+    # -- forms ----------------------------------------------------------------------------
+    Mutant(
+        "form-percent-range-open",
+        "reporting/forms/validations.py",
+        '            formula2="100",',
+        '            formula2="1000",',
+        "a form accepts 累计完成进度 above 100 in Excel",
+        ["tests/test_forms.py", "tests/test_forms_readback.py"],
+    ),
+    # -- feedback -------------------------------------------------------------------------
+    Mutant(
+        "feedback-missing-partners-dropped",
+        "reporting/feedback/compile.py",
+        "            if not ln.reported:",
+        "            if ln.reported:",
+        "the 配合反馈 lists the partners who answered as the ones still missing",
+        ["tests/test_coop_form.py"],
+    ),
+    # -- annual ---------------------------------------------------------------------------
+    Mutant(
+        "annual-done-ignores-indicators",
+        "reporting/annual/year.py",
+        "    if percent is not None and percent >= 100 and not missed:",
+        "    if percent is not None and percent >= 100:",
+        "a task at 100 % with an indicator below target is judged 完成 for the year",
+        ["tests/test_annual.py"],
+    ),
+    Mutant(
+        "annual-mostly-boundary",
+        "reporting/annual/year.py",
+        "    elif percent is not None and percent >= basic:",
+        "    elif percent is not None and percent > basic:",
+        "a task exactly at annual_basic_percent is 未完成 instead of 基本完成",
+        ["tests/test_annual.py"],
+    ),
+    # -- ledger ---------------------------------------------------------------------------
+    Mutant(
+        "document-number-without-year",
+        "reporting/core/ledger/numbers.py",
+        '"SELECT MAX(number) FROM doc_numbers WHERE kind = ? AND year = ?", (kind, year)',
+        '"SELECT MAX(number) FROM doc_numbers WHERE kind = ? AND ? > 0", (kind, year)',
+        "the first 通报 of 2025 becomes 〔2025〕3号 (the issue's planted bug)",
+        ["tests/test_assess_bulletin.py"],
+    ),
 ]
