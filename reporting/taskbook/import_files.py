@@ -11,10 +11,12 @@ zip is checked against the same limits first.
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporting.core.exceptions import DubanError, ImportTasksError, UnreadableFileError
-from reporting.taskbook.import_text import Line, text_lines
+from reporting.taskbook.import_pages import page_lines
+from reporting.taskbook.import_text import Line
 from reporting.taskbook.tasks import decode_table_bytes
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -31,8 +33,18 @@ _OTHER_FILES = (
 )
 
 
-def read_source(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
-    """(kind, lines of the task list, lines that may name the year); ImportTasksError if unreadable."""
+@dataclass
+class Source:
+    """What a breakdown file holds, as lines."""
+
+    kind: str  # 文本 / Word 文档 / Word 表格 / Excel 表格
+    lines: list[Line]  # the task list (and the notice around it)
+    context: list[Line]  # other text that may name the year or a convention
+    notes: list[str] = field(default_factory=list)  # what was taken out (page headers…)
+
+
+def read_source(path: Path, limits) -> Source:
+    """The lines of a breakdown file; ImportTasksError if unreadable."""
     name = path.name
     size = path.stat().st_size
     if size == 0:
@@ -60,7 +72,8 @@ def read_source(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
             f"{name} 是网页（HTML）或 Word/Excel 2003 XML 格式（常见于从网页系统导出的 .doc/.xls），"
             "请用 Word/Excel/WPS 打开后另存为 .docx 或 .xlsx，再导入"
         )
-    return "文本", text_lines(text), []
+    lines, notes, removed = page_lines(text)
+    return Source("文本", lines, [Line(t, "") for t in removed], notes)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -80,7 +93,7 @@ def _decode(data: bytes, name: str) -> str:
     )
 
 
-def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+def _read_zip(path: Path, limits) -> Source:
     from xml.etree.ElementTree import ParseError
 
     from defusedxml import DefusedXmlException
@@ -98,8 +111,8 @@ def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
                 doc = read_docx(zf)
                 lines = table_lines(doc.tables)
                 if lines is not None:
-                    return "Word 表格", lines, doc.paragraphs
-                return "Word 文档", doc.paragraphs, []
+                    return Source("Word 表格", lines, doc.paragraphs)
+                return Source("Word 文档", doc.paragraphs, [])
             if "xl/workbook.xml" in names or "xl/workbook.bin" in names or "mimetype" in names:
                 return _read_workbook(path, limits)
     except UnreadableFileError as exc:
@@ -115,7 +128,7 @@ def _read_zip(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
     )
 
 
-def _read_ole(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+def _read_ole(path: Path, limits) -> Source:
     name = path.name
     data = path.read_bytes()
     streams = {
@@ -136,7 +149,7 @@ def _read_ole(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
     )
 
 
-def _read_workbook(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
+def _read_workbook(path: Path, limits) -> Source:
     from reporting.taskbook.import_table import table_lines, workbook_grids
 
     try:
@@ -149,7 +162,7 @@ def _read_workbook(path: Path, limits) -> tuple[str, list[Line], list[Line]]:
             f"{path.name} 中没有找到任务分解表：表头应有“工作任务（重点任务）”和“牵头单位（责任单位）”"
             "或“责任领导（牵头领导）”等列。请确认选择的是任务分解表"
         )
-    return "Excel 表格", lines, [Line(t, "") for t in titles]
+    return Source("Excel 表格", lines, [Line(t, "") for t in titles])
 
 
 def _encrypted(name: str) -> ImportTasksError:

@@ -20,22 +20,15 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporting.taskbook.import_text import (
-    LABEL_CN,
-    MARKS,
-    SECTION_NUMERALS,
-    SUB_RE,
-    TASK_RE,
-    TERMINAL,
-    Line,
-    numeral_value,
-)
+from reporting.taskbook.import_numbering import MARKS, SUB_RE, TASK_RE, numeral, numeral_value
+from reporting.taskbook.import_text import LABEL_CN, NOTE_LINE, TERMINAL, Line
 
 _CHAPTER_ROW = re.compile(r"^[一二三四五六七八九十]{1,3}\s*[、.]")
 _ID_TASK_SUB = re.compile(r"^(\d{1,3})\s*(?:[.\-—_]\s*\(?|\()(\d{1,2})\)?$")
 _ID_SUB = re.compile(r"^\((\d{1,2})\)$|^([\u2460-\u2473])$")
-_ID_NUMERAL = re.compile(r"^[一二三四五六七八九十]{1,3}[、.]?$")
+_ID_NUMERAL = re.compile(r"^\(?([一二三四五六七八九十]{1,3})[、.)]?$")
 _TEXT_ROLES = ("task", "content")
+_WHO_ROLES = ("lead_units", "units", "lead_leaders", "leaders", "person")
 _CONTENT_WORDS = (
     "具体内容",
     "工作内容",
@@ -50,18 +43,26 @@ _CONTENT_WORDS = (
 
 
 def column_role(header: str) -> str | None:
-    """What a header cell names: '责任领导（牵头领导）' → 'lead_leaders'; None for 备注 etc."""
+    """What a header cell names: '责任领导（牵头领导）' → 'lead_leaders'; None for 备注 etc.
+
+    A 责任单位 / 责任领导 column without 牵头 or 配合 is ``units`` / ``leaders``: who of its
+    names leads is decided by the notice's convention (``import_roles``).
+    """
     h = re.sub(r"\s+", "", unicodedata.normalize("NFKC", header or ""))
     if not h or "备注" in h:
         return None
     if h.startswith(("序号", "编号", "任务编号", "序列")):
         return "id"
     if "领导" in h:
-        return "assist_leaders" if any(w in h for w in ("协助", "配合", "协管")) else "lead_leaders"
+        if any(w in h for w in ("协助", "配合", "协管")):
+            return "assist_leaders"
+        return "lead_leaders" if "牵头" in h else "leaders"
+    if "责任人" in h and "单位" not in h and "部门" not in h:
+        return "person"
     if "单位" in h or "部门" in h:
-        return (
-            "coop_units" if any(w in h for w in ("配合", "协办", "协助", "协同")) else "lead_units"
-        )
+        if any(w in h for w in ("配合", "协办", "协助", "协同", "参与")):
+            return "coop_units"
+        return "lead_units" if any(w in h for w in ("牵头", "主责", "主办", "主要")) else "units"
     if any(w in h for w in ("时限", "时间节点", "完成时间", "截止")):
         return "deadline"
     if "板块" in h or "类别" in h:
@@ -83,9 +84,7 @@ def _roles(cells: list[str]) -> dict[str, int]:
 
 
 def _is_header(roles: dict[str, int]) -> bool:
-    return any(r in roles for r in _TEXT_ROLES) and (
-        "lead_units" in roles or "lead_leaders" in roles
-    )
+    return any(r in roles for r in _TEXT_ROLES) and any(r in roles for r in _WHO_ROLES)
 
 
 def find_header(grid: list[list[str]], scan: int = 15) -> tuple[int, dict[str, int]] | None:
@@ -121,6 +120,7 @@ class _Rec:
     m: int | None = None
     title: str = ""
     content: str = ""
+    note: str = ""  # 注：… under the table
     labels: dict[str, str] = field(default_factory=dict)
 
 
@@ -169,6 +169,8 @@ def _record(cells: list[str], roles: dict[str, int], where: str, header: list[st
     distinct = set(texts)
     if len(distinct) == 1:
         only = texts[0]
+        if NOTE_LINE.match(only):
+            return _Rec(where, note=only)
         if _CHAPTER_ROW.match(only.translate(MARKS)):
             return _Rec(where, chapter=only)
         if (
@@ -183,14 +185,6 @@ def _record(cells: list[str], roles: dict[str, int], where: str, header: list[st
     rec.title = _cell(cells, roles.get(text_role[0])).strip() if text_role else ""
     if len(text_role) == 2:
         rec.content = _cell(cells, roles["content"]).strip()
-    if _ID_NUMERAL.match(idv):
-        return _Rec(where, chapter=f"{idv.rstrip('、.')}、{rec.title}")
-    if re.fullmatch(r"\d{1,3}\.?", idv):
-        rec.n = int(idv.rstrip("."))
-    elif m := _ID_TASK_SUB.match(idv):
-        rec.n, rec.m = int(m.group(1)), int(m.group(2))
-    elif m := _ID_SUB.match(idv):
-        rec.m = int(m.group(1)) if m.group(1) else ord(m.group(2)) - 0x2460 + 1
     for key in LABEL_CN:
         value = (
             _names(_cell(cells, roles.get(key)))
@@ -199,6 +193,16 @@ def _record(cells: list[str], roles: dict[str, int], where: str, header: list[st
         )
         if value:
             rec.labels[key] = value
+    if m := _ID_NUMERAL.match(idv):
+        if not rec.labels:  # 一、 or （一） across a row without names: a heading
+            return _Rec(where, chapter=f"{m.group(1)}、{rec.title}")
+        rec.n = numeral_value(m.group(1))  # tasks numbered （一）（二）
+    elif re.fullmatch(r"\d{1,3}\.?", idv):
+        rec.n = int(idv.rstrip("."))
+    elif m := _ID_TASK_SUB.match(idv):
+        rec.n, rec.m = int(m.group(1)), int(m.group(2))
+    elif m := _ID_SUB.match(idv):
+        rec.m = int(m.group(1)) if m.group(1) else ord(m.group(2)) - 0x2460 + 1
     return rec
 
 
@@ -222,19 +226,8 @@ def _number_chapters(recs: list[_Rec]) -> list[_Rec]:
             count = numeral_value(re.sub(r"[\s、.]", "", m.group(0)))
         else:
             count += 1
-            rec.chapter = f"{_numeral(count)}、{rec.chapter}"
+            rec.chapter = f"{numeral(count)}、{rec.chapter}"
     return recs
-
-
-def _numeral(n: int) -> str:
-    if n <= 10:
-        return SECTION_NUMERALS[n - 1]
-    tens, ones = divmod(n, 10)
-    return (
-        (SECTION_NUMERALS[tens - 1] if tens > 1 else "")
-        + "十"
-        + (SECTION_NUMERALS[ones - 1] if ones else "")
-    )
 
 
 def _strip_no(text: str, n: int | None) -> str:
@@ -257,8 +250,8 @@ def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
     group: dict[int | None, int] = {}
     cur = None
     for rec in recs:
-        if rec.chapter:
-            cur = None
+        if rec.chapter or rec.note:
+            cur = None if rec.chapter else cur
             continue
         cur = rec.n if rec.n is not None else cur
         if cur is not None and (rec.content if two_columns else rec.title):
@@ -267,9 +260,9 @@ def _emit(recs: list[_Rec], two_columns: bool) -> list[Line]:
     cur, last_title, auto = None, None, 0
     for rec in recs:
         w = rec.where
-        if rec.chapter:
-            out.append(Line(rec.chapter, w))
-            cur, last_title = None, None
+        if rec.chapter or rec.note:
+            out.append(Line(rec.chapter or rec.note, w))
+            cur, last_title = (None, None) if rec.chapter else (cur, last_title)
             continue
         lines: list[Line] = []
         new_task = rec.n is not None and rec.n != cur
@@ -522,7 +515,7 @@ def _format_number(n: int, fmt: str) -> str:
         "ideographTraditional",
         "taiwaneseCounting",
     ):
-        return _numeral(n) if n >= 1 else str(n)
+        return numeral(n) if n >= 1 else str(n)
     if fmt == "decimalFullWidth":
         return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     if fmt in ("decimalEnclosedCircle", "decimalEnclosedCircleChinese") and 1 <= n <= 20:

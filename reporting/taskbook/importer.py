@@ -21,9 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 from reporting.core.exceptions import DubanError, ImportTasksError
-from reporting.taskbook.import_dates import document_year, parse_deadline
+from reporting.taskbook.import_dates import document_year, read_deadline
 from reporting.taskbook.import_files import read_source
 from reporting.taskbook.import_indicators import propose_indicators
+from reporting.taskbook.import_roles import FirstLeads, assign, first_leads_rule
 from reporting.taskbook.import_text import (
     LABEL_CN,
     ParseResult,
@@ -111,6 +112,7 @@ def import_tasks(
     keep_indicators: bool = False,
     registry=None,
     year: int | None = None,
+    first_leads: bool | None = None,
     now: datetime,
 ) -> ImportResult:
     """Read ``source``, write the rows to ``out`` (None: write nothing) and compare with tasks.csv.
@@ -120,6 +122,8 @@ def import_tasks(
     ``keep_indicators``: a row whose id and content are unchanged keeps the indicators the
     office set in the current tasks.csv instead of the proposal. ``year`` forces the year
     used for default deadlines (else the document's, else ``settings.district.year``).
+    ``first_leads``: the first unit listed under 责任单位 leads (True), all listed lead
+    (False), or as the notice says (None: ``import_roles.first_leads_rule``).
     """
     from reporting.documents.spreadsheet import Limits
 
@@ -129,6 +133,7 @@ def import_tasks(
         year=year,
         registry=registry,
         limits=Limits.from_settings(settings.intake),
+        first_leads=first_leads,
     )
     current = Path(settings.paths.tasks)
     _keep_short_titles(result, current)
@@ -154,6 +159,7 @@ def read_breakdown(
     year: int | None = None,
     registry=None,
     limits=None,
+    first_leads: bool | None = None,
 ) -> ImportResult:
     """The rows of a breakdown document with their review list; ImportTasksError if unreadable."""
     from reporting.documents.spreadsheet import Limits
@@ -162,35 +168,94 @@ def read_breakdown(
     limits = limits or Limits()
     if not path.is_file():
         raise ImportTasksError(f"找不到文件 {path}，请检查路径（文件名含空格时请加引号）")
-    kind, lines, context = read_source(path, limits)
-    doc_year = year or document_year([ln.text for ln in context + lines], default_year)
-    parsed = parse_lines(lines)
+    src = read_source(path, limits)
+    doc_year = year or document_year([ln.text for ln in src.context + src.lines], default_year)
+    parsed = parse_lines(src.lines)
     if parsed is None or not parsed.drafts:
         raise ImportTasksError(
             f"{path.name} 中没有找到任务分解的内容：应有“1.”“（1）”这样编号的任务和“牵头责任单位：”等分工，"
             "表格则应有“工作任务”“牵头单位”等列。请确认选择的是任务分解文件"
         )
-    return _result(path, kind, doc_year, parsed, registry)
+    rule = first_leads_rule(src.context + src.lines)
+    result = _result(path, src.kind, doc_year, parsed, registry, _Who(rule, first_leads))
+    result.notes[len(parsed.notes) : len(parsed.notes)] = src.notes
+    return result
 
 
 # -- rows and the review list ------------------------------------------------------------
 
 
-def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> ImportResult:
+@dataclass
+class _Who:
+    """How the lists of names are read: the notice's rule and the --first-leads choice."""
+
+    rule: FirstLeads | None
+    choice: bool | None
+    split: int = 0
+    person_lead: int = 0
+    person_out: int = 0
+
+    @property
+    def units_first(self) -> bool:
+        return self.choice if self.choice is not None else bool(self.rule and self.rule.units)
+
+    @property
+    def leaders_first(self) -> bool:
+        return self.choice is not False and bool(self.rule and self.rule.leaders)
+
+    def notes(self) -> list[str]:
+        out = []
+        said = f"通知写明“{self.rule.quote}”（{self.rule.where}）" if self.rule else ""
+        if self.split and self.choice is None:
+            out.append(
+                f"{said}，已把“责任单位”中列第一位的作为牵头责任单位、其余作为配合责任单位"
+                f"（{self.split} 行）；如不是这样，请加 --no-first-leads 重新导入。"
+            )
+        elif self.split:
+            out.append(
+                f"按 --first-leads，已把“责任单位”中列第一位的作为牵头责任单位、其余作为配合责任单位"
+                f"（{self.split} 行）。"
+            )
+        elif self.rule and self.choice is False:
+            out.append(f"{said}，但按 --no-first-leads 没有区分牵头和配合单位。")
+        if self.person_lead:
+            out.append(
+                f"{self.person_lead} 行没有写责任领导，已把“责任人”作为牵头责任领导，请核对。"
+            )
+        if self.person_out:
+            out.append(
+                f"{self.person_out} 行的“责任人”没有导入：任务表只记区领导，"
+                "单位的责任人在落实方案中填写。"
+            )
+        return out
+
+
+def _result(
+    path: Path, kind: str, year: int, parsed: ParseResult, registry, who: _Who
+) -> ImportResult:
     rows: list[dict[str, str]] = []
     review: list[tuple[str, list[str]]] = []
     default_deadline = f"{year}-12-31"
     no_deadline = 0
     for d in parsed.drafts:
         findings = list(dict.fromkeys(d.notes))
+        roles = assign(
+            d.labels,
+            units_first=who.units_first,
+            leaders_first=who.leaders_first,
+            hint=who.choice is None and not who.units_first,
+        )
+        findings += [f"{f}（{d.where}）" for f in roles.findings]
+        who.split += roles.first_split
+        who.person_lead += roles.person == "lead"
+        who.person_out += roles.person == "kept out"
         written_deadline = d.labels.get("deadline", "")
-        deadline = parse_deadline(written_deadline, year) if written_deadline else None
-        if not written_deadline:
+        deadline = default_deadline
+        if written_deadline:
+            deadline, finding = read_deadline(written_deadline, year)
+            findings += [f"{finding}（{d.where}）"] if finding else []
+        else:
             no_deadline += 1
-        elif deadline is None:
-            findings.append(
-                f"完成时限“{written_deadline}”不是具体日期，已按 {default_deadline} 填写，请核对"
-            )
         row = {
             "id": d.id,
             "section": str(d.section),
@@ -198,9 +263,9 @@ def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> 
             "task_no": d.task_no,
             "task_title": d.task_title,
             "content": d.content,
-            **{c: d.labels.get(c, "") for c in _NAME_COLUMNS},
+            **{c: getattr(roles, c) for c in _NAME_COLUMNS},
             "indicators": propose_indicators(d.content, year),
-            "deadline": deadline or default_deadline,
+            "deadline": deadline,
             "short_title": derive_short_title(d.task_title, d.content, own_title=d.id == d.task_no),
         }
         rows.append(row)
@@ -220,7 +285,7 @@ def _result(path: Path, kind: str, year: int, parsed: ParseResult, registry) -> 
             findings.append(f"建议指标：{row['indicators']}")
         if findings:
             review.append((d.id, findings))
-    notes = list(parsed.notes)
+    notes = list(parsed.notes) + who.notes()
     if no_deadline:
         which = f"全部 {no_deadline}" if no_deadline == len(rows) else f"其中 {no_deadline}"
         notes.append(f"{which} 行没有写完成时限，已按 {default_deadline} 填写。")
