@@ -22,6 +22,12 @@ def _task_table(app) -> list[Problem]:
 
 
 @check
+def _unit_classes(app) -> list[Problem]:
+    """Every unit names a class of [units.classes]: who may be named and scored depends on it."""
+    return app.registry.unknown_classes(app.settings.units.classes)
+
+
+@check
 def _holiday_years(app) -> list[Problem]:
     """Loud warning: a configured year without holiday data gets weekday-only deadlines."""
     from reporting.core.calendar import unknown_years_warning, year_known, years_to_check

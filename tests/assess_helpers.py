@@ -4,6 +4,8 @@ tests/test_assess_scoring.py from the fates and rows written here."""
 
 from __future__ import annotations
 
+import hashlib
+
 from reporting.core.ledger import Ledger
 from reporting.core.model import Answer, IndicatorResult, QuarterResult, RowResult, UnitReturn
 from reporting.core.periods import Period
@@ -177,7 +179,7 @@ def fill_ledger(ledger: Ledger) -> None:
             def ret(state, late=False, at=when, tag="a", unit=unit, period=period):
                 ledger.record_return(
                     period,
-                    sha256=f"{unit}-{period}-{tag}",
+                    sha256=hashlib.sha256(f"{unit}-{period}-{tag}".encode()).hexdigest(),
                     source=f"{period}_{unit}_进展情况表{tag}.xlsx",
                     state=state,
                     received_at=at,

@@ -73,3 +73,37 @@ def write_task_table(path, rows: list[dict]):
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+# what no cell a clerk reads may hold: ledger ids, the ledger's file, config keys, commands,
+# period codes (issue 27)
+NOT_FOR_CLERKS = r"#\d|\.sqlite|\[\w+\]|duban |\b20\d\dQ[1-4]\b"
+
+
+def clerk_cells(path) -> list[tuple[str, str, str]]:
+    """(sheet, cell, text) of every text cell on the visible sheets of the workbook ``path``."""
+    import openpyxl
+
+    out = []
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        for row in ws.iter_rows():
+            out += [(ws.title, c.coordinate, c.value) for c in row if isinstance(c.value, str)]
+    return out
+
+
+# the unit classes of the bundled config.toml, in its order
+UNIT_CLASSES = (
+    "政府工作部门",
+    "区委工作机关",
+    "人大政协机关",
+    "纪检监察机关",
+    "垂直管理单位",
+    "群团组织",
+    "乡镇",
+    "街道",
+    "国有企业",
+    "其他",
+)

@@ -417,7 +417,7 @@ def test_annual_report_reruns_are_byte_identical_and_quote_scores_when_asked(
     assert res.code == 0, res.output
     text = _docx_text(path)
     assert "三、考核评价情况" in text and "四、下步工作建议" in text
-    assert "截至第四季度各单位累计得分（未计加减分）排名前列的是" in text
+    assert "截至第四季度各单位累计得分（未计领导评价和加减分）排名前列的是" in text
     # the same lines as duban score ranks them
     res = duban("score", "--year", "2024", config=config, data=data)
     assert res.code == 0, res.output

@@ -173,8 +173,9 @@ def test_pdf_pages_and_colophon(year, tmp_path):
 
 def test_q4_bulletin_quotes_the_years_scores_end_to_end(year, duban, monkeypatch):
     """`duban bulletin` for Q4 (quote_scores = "q4"): a 四、考核评价情况 whose top units per group
-    are the top of the 考核评分表 `duban score` writes (no adjustments entered); Q3 quotes
-    nothing; quote_scores = "never" leaves Q4 without it."""
+    are the top ranked of the 考核评分表 `duban score` writes (no adjustments or 领导评价
+    entered; units leading no task are not ranked); Q3 quotes nothing; quote_scores = "never"
+    leaves Q4 without it."""
     import openpyxl
 
     assert duban("score", "--year", "2024").code == 0
@@ -183,7 +184,8 @@ def test_q4_bulletin_quotes_the_years_scores_end_to_end(year, duban, monkeypatch
     at_head = next(i for i, r in enumerate(table) if "单位" in r and "总分" in r)
     rows = [dict(zip(table[at_head], r, strict=True)) for r in table[at_head + 1 :]]
     top: dict[str, list[str]] = {}
-    for row in sorted((r for r in rows if r["单位"]), key=lambda r: -r["总分"]):
+    ranked = (r for r in rows if r["单位"] and isinstance(r["组内排名"], int))  # not "不排名"
+    for row in sorted(ranked, key=lambda r: r["组内排名"]):
         top.setdefault(row["排名组"], [])
         if len(top[row["排名组"]]) < 3:
             top[row["排名组"]].append(row["单位"])

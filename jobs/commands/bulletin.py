@@ -32,6 +32,8 @@ def command(ctx, period_text, pdf, send, number, date_text):
     内容：总体情况；通报表扬（按时报送、一次通过审核、牵头任务无滞后且多数已完成或
     超序时的单位，规则见 [bulletin]）；通报批评（逾期报送、退回后未重报、未报送的单位，
     滞后或亮红灯的任务及其牵头单位）；下步工作要求。名单全部取自台账和汇总结果。
+    只点名单位类别允许点名的单位（见 [units.classes]），本办不表扬、不批评自己；
+    其余单位照常计数，其情况写进 --send 发给该单位本身的邮件。
     文号按 [bulletin] number_format 编排，第一次生成时记入台账，重新生成不变。
     输出在 <数据目录>/<季度>/bulletin/。措辞可在 Word/WPS 中修改模板 templates/bulletin.docx。
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from reporting.annual.year import Final, YearData
 from reporting.core.periods import Period
 from reporting.core.submissions import Submitted
-from reporting.merge.summary import FULL_COLUMNS, KIND_CN, PERCENT_FORMAT, SHEET_FULL, write_table
+from reporting.core.unit_classes import class_name
+from reporting.merge.summary import FULL_COLUMNS, PERCENT_FORMAT, SHEET_FULL, write_table
 
 SHEET_FINAL = "全年完成情况"
 SHEET_QUARTERS = "任务×季度"
@@ -188,7 +189,7 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
         [
             n,
             u.unit,
-            KIND_CN.get(u.kind, u.kind),
+            class_name(u.kind),
             *[u.cell(p) for p in data.periods],
             u.count(Submitted.ON_TIME),
             u.count(Submitted.LATE),
@@ -205,7 +206,7 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
         [
             ("序号", 6),
             ("单位", 26),
-            ("类别", 10),
+            ("类别", 12),
             *[(label, 11) for label in labels],
             ("按时次数", 9),
             ("逾期次数", 9),
@@ -219,17 +220,17 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
         ws,
         st,
         "全年完成情况判定规则",
-        "“全年完成情况”“指标完成情况”两表按此判定；年度报告（duban report --period 第四季度）使用同一结果。",
+        "“全年完成情况”“指标完成情况”两表按此判定；第四季度的全年完成情况报告使用同一结果。",
         [("项目", 20), ("规则", 80)],
         [
             [
                 "判定季度",
-                "完成时限（任务表 deadline 列）在年内前三个季度的，按完成时限所在季度；其余按第四季度",
+                "任务的完成时限在年内前三个季度的，按完成时限所在季度；其余按第四季度",
             ],
             ["完成", "累计完成进度达到100%（或报“已完成”未填进度），且各项量化指标均达到年度目标"],
             [
                 "基本完成",
-                f"未达到“完成”，但累计完成进度不低于{data.basic_percent:g}%（[report] annual_basic_percent）",
+                f"未达到“完成”，但累计完成进度不低于{data.basic_percent:g}%",
             ],
             ["未完成", "其余任务，含判定季度牵头单位未报送的"],
             [

@@ -9,6 +9,10 @@ result, by the rule in ``[bulletin]``:
 - 通报批评: units that reported late, were returned and never fixed it, or sent nothing;
   every task 滞后 or red, with its lead units and how far behind it is. A return held as
   待核实 (the office has not checked its sender) is counted in the summary, never named.
+- Who may be named is the unit's class (``core.unit_classes``): a unit its class keeps out
+  of the 通报 — and the issuing office itself — is counted in the summary, never listed, and
+  told in its own mail (``BulletinLists.private``); a lagging task led only by such units
+  is counted, not listed.
 
 ``render_bulletin`` fills ``templates/bulletin.docx`` (GB/T 9704, the report's geometry)
 with a 发文字号 from ``[bulletin] number_format``, given once per period in the ledger
@@ -17,6 +21,7 @@ with a 发文字号 from ``[bulletin] number_format``, given once per period in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -27,6 +32,7 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
+from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
 from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
@@ -45,14 +51,26 @@ KIND = "通报"
 
 @dataclass
 class BulletinLists:
+    """Who the 通报 names (only units their class lets it name), and what the others are told."""
+
     praised: list[str] = field(default_factory=list)
     late: list[SubmissionFacts] = field(default_factory=list)
     rejected: list[SubmissionFacts] = field(default_factory=list)
     missing: list[SubmissionFacts] = field(default_factory=list)
-    lagging: list[RowResult] = field(default_factory=list)
+    lagging: list[RowResult] = field(default_factory=list)  # with at least one nameable lead
+    leads: dict[str, list[str]] = field(default_factory=dict)  # row id → lead units named
+    withheld: dict[str, int] = field(default_factory=dict)  # list → how many not named
+    private: dict[str, list[str]] = field(default_factory=dict)  # unit → facts for its mail
 
 
-def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) -> BulletinLists:
+def bulletin_lists(
+    settings: Settings,
+    ledger: Ledger,
+    result: QuarterResult,
+    kinds: Mapping[str, str] | None = None,
+) -> BulletinLists:
+    """The names, by the ``[bulletin]`` rule and each unit's class (``kinds``: unit → units.csv
+    kind, over the kind the merged result recorded)."""
     b = settings.bulletin
     out = BulletinLists()
     for sub in submissions(ledger, result):
@@ -72,10 +90,53 @@ def bulletin_lists(settings: Settings, ledger: Ledger, result: QuarterResult) ->
             ):
                 out.praised.append(sub.unit)
     out.lagging = sorted((r for r in result.rows if r.lagging), key=id_key)
+    _withhold(out, Classes.of(settings, kinds), result)
     return out
 
 
-def _lagging_line(row: RowResult, expected: float) -> str:
+def _withhold(lists: BulletinLists, classes: Classes, result: QuarterResult) -> None:
+    """Leave in ``lists`` the units their class lets the 通报 name; tell the others privately."""
+    kind = {u.unit: u.kind for u in result.units}
+
+    def tell(unit: str, fact: str) -> None:
+        if not classes.is_office(unit):  # the office does not write to itself
+            lists.private.setdefault(unit, []).append(fact)
+
+    praised = [u for u in lists.praised if classes.may_praise(u, kind.get(u, ""))]
+    for unit in lists.praised:
+        if unit not in praised:
+            tell(unit, "本季度按时报送、一次通过审核，牵头任务推进良好，符合通报表扬条件")
+    lists.withheld["praised"] = len(lists.praised) - len(praised)
+    lists.praised = praised
+    day = date.fromisoformat(result.generated_at[:10]) if result.generated_at else None
+    for name, fact in (
+        ("late", lambda s: f"本季度逾期报送（{cn_time(s.received_at, day)}报送）"),
+        ("rejected", lambda s: "本季度报送的进展情况表被退回后未按要求修改重报"),
+        ("missing", lambda s: "本季度未报送推进情况"),
+    ):
+        subs: list[SubmissionFacts] = getattr(lists, name)
+        keep = [s for s in subs if classes.may_criticise(s.unit, s.kind)]
+        for sub in subs:
+            if sub not in keep:
+                tell(sub.unit, fact(sub))
+        lists.withheld[name] = len(subs) - len(keep)
+        setattr(lists, name, keep)
+    listed = []
+    for row in lists.lagging:
+        named = [u for u in row.lead_units if classes.may_criticise(u, kind.get(u, ""))]
+        for unit in row.lead_units:
+            if unit not in named:
+                tell(unit, f"牵头的{_lagging_line(row, result.expected_progress, [])}")
+        if named:
+            lists.leads[row.id] = named
+            listed.append(row)
+    lists.withheld["lagging"] = len(lists.lagging) - len(listed)
+    lists.lagging = listed
+
+
+def _lagging_line(row: RowResult, expected: float, leads: list[str] | None = None) -> str:
+    """'16（2）推广…（牵头单位：区城市管理局）：累计完成进度26%，…，亮红灯。'; ``leads`` []
+    leaves the lead units out (the line a unit is told in its own mail)."""
     parts = progress_against_pace(row, expected)
     if row.status:
         parts.append(f"自报“{row.status}”")
@@ -83,8 +144,18 @@ def _lagging_line(row: RowResult, expected: float) -> str:
     parts += behind
     if row.light:
         parts.append(f"亮{row.light}灯")
-    lead = join_names(row.lead_units) or "牵头单位"
-    return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{'，'.join(parts)}。"
+    names = row.lead_units if leads is None else leads
+    lead = f"（牵头单位：{join_names(names) or '牵头单位'}）" if leads != [] else ""
+    return f"{label_text(row)}{short_title(row)}{lead}：{'，'.join(parts)}。"
+
+
+def private_text(facts: list[str]) -> str:
+    """The paragraph a unit the 通报 does not name reads in its own mail."""
+    return (
+        "按照单位类别，以下情况未在通报中点名，特此单独告知："
+        + "；".join(f.rstrip("。") for f in facts)
+        + "。"
+    )
 
 
 def _units_text(subs: list[SubmissionFacts], with_time: bool, today: date) -> str:
@@ -128,23 +199,33 @@ def bulletin_context(
     else:
         praise = f"本季度没有同时做到按时报送、一次通过审核、牵头任务无滞后且{rule}的单位。"
     named: list[dict] = []
-    for lead, subs, with_time in (
-        ("逾期报送的单位：", lists.late, True),
-        ("退回后未按要求修改重报的单位：", lists.rejected, False),
-        ("未报送的单位：", lists.missing, False),
+    for key, lead, subs, with_time in (
+        ("late", "逾期报送的单位：", lists.late, True),
+        ("rejected", "退回后未按要求修改重报的单位：", lists.rejected, False),
+        ("missing", "未报送的单位：", lists.missing, False),
     ):
         if subs:
+            apart = lists.withheld.get(key, 0)
             named.append(
                 {
                     "lead": f"（{'一二三四五'[len(named)]}）{lead}",
-                    "text": f"{_units_text(subs, with_time, day)}，共{len(subs)}个。",
+                    "text": f"{_units_text(subs, with_time, day)}，共{len(subs)}个"
+                    + (f"（另有{apart}个单位已单独告知）" if apart else "")
+                    + "。",
                 }
             )
     if lists.lagging:
+        apart = lists.withheld.get("lagging", 0)
+        total = len(lists.lagging) + apart
         named.append(
             {
                 "lead": f"（{'一二三四五'[len(named)]}）进展滞后或亮红灯的任务：",
-                "text": f"共{len(lists.lagging)}项，牵头单位和滞后情况如下。",
+                "text": (
+                    f"共{total}项，其中{len(lists.lagging)}项的牵头单位和滞后情况如下，"
+                    f"另{apart}项已单独告知牵头单位。"
+                    if apart
+                    else f"共{total}项，牵头单位和滞后情况如下。"
+                ),
             }
         )
     named_intro = (
@@ -166,7 +247,10 @@ def bulletin_context(
         "praise": praise,
         "named_intro": named_intro,
         "named": named,
-        "lagging": [_lagging_line(r, result.expected_progress) for r in lists.lagging],
+        "lagging": [
+            _lagging_line(r, result.expected_progress, lists.leads.get(r.id, r.lead_units))
+            for r in lists.lagging
+        ],
         "scores": scores or [],
         "last_no": "五" if scores else "四",
         "next_label": period.next().full_label if period.quarter < 4 else f"{period.year + 1}年",
@@ -185,6 +269,7 @@ class BulletinOutput:
     doc_number: str
     lists: BulletinLists
     units: list[str] = field(default_factory=list)  # every unit due: the addressees
+    private: dict[str, str] = field(default_factory=dict)  # unit → what its own mail adds
     title: str = ""
     pdf: Path | None = None
     pdf_error: str = ""
@@ -201,6 +286,11 @@ class BulletinOutput:
             f"通报表扬 {len(lst.praised)} 个单位；点名逾期 {len(lst.late)} 个、退回未重报 "
             f"{len(lst.rejected)} 个、未报送 {len(lst.missing)} 个单位，滞后或亮红灯任务 {len(lst.lagging)} 项。"
         )
+        if self.private:
+            out.append(
+                f"按单位类别不在通报中点名、改在发给本单位的邮件中告知的 {len(self.private)} 个："
+                + "、".join(self.private)
+            )
         return out
 
 
@@ -250,10 +340,11 @@ def render_bulletin(
         raise AssessError(
             f"{period.full_label}还没有汇总结果（merged.json），无法通报；请先运行 duban collect --period {period}"
         )
-    lists = bulletin_lists(settings, ledger, result)
+    kinds = {n: u.kind for n, u in assignments.registry.units.items()} if assignments else None
+    lists = bulletin_lists(settings, ledger, result, kinds)
     text = doc_number(settings, ledger, period, number=number, at=now.isoformat(timespec="seconds"))
     day = today or default_report_day(settings, period, now.date())
-    scores = quoted_scores(settings, workspace, ledger, period, now=now)
+    scores = quoted_scores(settings, workspace, ledger, period, now=now, kinds=kinds)
     context = bulletin_context(settings, result, lists, doc_number=text, day=day, scores=scores)
     target = bulletin_path(settings, workspace, period)
 
@@ -270,7 +361,13 @@ def render_bulletin(
 
     write(0)
     out = BulletinOutput(
-        period, target, text, lists, [u.unit for u in result.units], title=context["title"]
+        period,
+        target,
+        text,
+        lists,
+        [u.unit for u in result.units],
+        {unit: private_text(facts) for unit, facts in lists.private.items()},
+        title=context["title"],
     )
     if pdf:
         from reporting.documents.office import OfficeError, convert, pdf_pages
@@ -292,7 +389,13 @@ def render_bulletin(
 
 
 def quoted_scores(
-    settings: Settings, workspace: Workspace, ledger: Ledger, period: Period, *, now: datetime
+    settings: Settings,
+    workspace: Workspace,
+    ledger: Ledger,
+    period: Period,
+    *,
+    now: datetime,
+    kinds: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The running 考核评价 lines for the bulletin, when ``[bulletin] quote_scores`` says so."""
     mode = settings.bulletin.quote_scores
@@ -303,4 +406,4 @@ def quoted_scores(
     results = load_results(workspace, period.year, period)
     if not results:
         return []
-    return score_lines(settings, ledger, results, period)
+    return score_lines(settings, ledger, results, period, kinds)

@@ -3,7 +3,9 @@
 Sending is claimed in the ledger like the reminders (``Ledger.claim_send``, stage 通报, the
 发文字号 as key): a message already sent is never sent again — not on a rerun, not by a
 second process at the same moment — and a failed one is tried again on the next run. The
-mail text comes from ``templates/mail_bulletin.txt.j2``. Without the PDF nothing is sent.
+mail text comes from ``templates/mail_bulletin.txt.j2``; a unit the 通报 may not name by its
+class reads in its own mail what it was not named for (``BulletinOutput.private``). Without
+the PDF nothing is sent.
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ def send_bulletin(
         unit = "" if name in leaders else name
         # render everything first: a template error stops the run before any message goes out
         msg = render_message(
-            settings.templates_dir, TEMPLATE, {**base, "unit": unit, "contact": contact}
+            settings.templates_dir,
+            TEMPLATE,
+            {**base, "unit": unit, "contact": contact, "private": output.private.get(unit, "")},
         )
         planned.append(
             (

@@ -4,26 +4,35 @@ One reading of the ledger for the 督查通报 (who is praised or named) and the
 each point rests on). The state is ``core.submissions``'s (the one answer every document
 shows); this adds the record behind it: the return in force, the first rejection before it,
 or — for a unit that sent nothing — the notice that reached it. ``Event`` names a ledger row
-(``returns#47``, ``sends#12``, ``adjustments#3``) so a person can look it up.
+(``returns#47``, ``sends#12``, ``adjustments#3``) for the program, and says in words where a
+person finds it (``Event.text``: "2024年第二季度 区发改委 7月2日9时报送的进展情况表（第2份，
+归档文件 archive/ab/….xlsx）") — what every sheet a clerk reads shows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult
+from reporting.core.periods import Period, cn_time
 from reporting.core.states import Level, SendResult, Step
 from reporting.core.submissions import Submitted
 from reporting.core.submissions import submissions as unit_submissions
+from reporting.intake.inbox import archive_path
+
+CHANNELS = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉"}
 
 
 @dataclass(frozen=True)
 class Event:
-    """A ledger row: table and id."""
+    """A ledger row (table and id) and, in words, where a person finds what it records."""
 
     table: str
     id: int
+    text: str = field(default="", compare=False)
 
     @property
     def ref(self) -> str:
@@ -48,17 +57,51 @@ class SubmissionFacts:
         return self.state.accepted
 
 
-def notice_event(sends: list, unit: str) -> Event | None:
+def notice_event(sends: list, unit: str, period: Period | None = None) -> Event | None:
     """The send that reached ``unit`` first (the 通知 before any later stage)."""
     reached = [s for s in sends if s["unit"] == unit and s["result"] == SendResult.SENT]
     reached.sort(key=lambda s: (s["stage"] != Step.NOTICE, s["id"]))
-    return Event("sends", reached[0]["id"]) if reached else None
+    if not reached:
+        return None
+    send = reached[0]
+    text = ""
+    if period is not None:
+        how = CHANNELS.get(send["channel"], "")
+        text = (
+            f"{period.full_label} 向{unit}发出的{send['stage']}"
+            f"（{_when(send['at'], period)}{'，' + how if how else ''}）"
+        )
+    return Event("sends", send["id"], text)
+
+
+def _when(iso: str, period: Period) -> str:
+    """'7月2日9时', with the year when it is not the period's (a Q4 return in January)."""
+    return cn_time(iso, date(period.year, 1, 1))
+
+
+def return_event(row, period: Period, order: int) -> Event:
+    """A return as a person finds it: when it came, which one it was, where its copy is kept."""
+    kept = archive_path(Path("archive"), row["sha256"], row["source"]).as_posix()
+    state = "，被退回" if row["state"] == "rejected" else ""
+    return Event(
+        "returns",
+        row["id"],
+        f"{period.full_label} {row['unit']} {_when(row['received_at'], period)}报送的进展情况表"
+        f"（第{order}份{state}，归档文件：数据目录下 {kept}）",
+    )
 
 
 def submissions(ledger: Ledger, result: QuarterResult) -> list[SubmissionFacts]:
     """Every unit due in ``result`` (its order), as the ledger records its returns."""
     period = result.period
-    subs = unit_submissions([ur.unit for ur in result.units], ledger.returns(period))
+    when = Period.parse(period)
+    returns = ledger.returns(period)
+    subs = unit_submissions([ur.unit for ur in result.units], returns)
+    order: dict[int, int] = {}
+    seen: dict[str, int] = {}
+    for row in returns:  # received order: the unit's first, second … return
+        seen[row["unit"]] = seen.get(row["unit"], 0) + 1
+        order[row["id"]] = seen[row["unit"]]
     sends = ledger.sends(period)
     out = []
     for ur in result.units:
@@ -66,13 +109,16 @@ def submissions(ledger: Ledger, result: QuarterResult) -> list[SubmissionFacts]:
         facts = SubmissionFacts(period, ur.unit, ur.kind, sub.state)
         cur = sub.current
         if cur is None:
-            facts.event = notice_event(sends, ur.unit)
+            facts.event = notice_event(sends, ur.unit, when)
         else:
-            facts.event = Event("returns", cur["id"])
+            facts.event = return_event(cur, when, order[cur["id"]])
             facts.source, facts.received_at = cur["source"], cur["received_at"]
         if sub.accepted:
             facts.resubmitted = sub.resubmitted
-            facts.rejection = Event("returns", sub.rejection["id"]) if sub.rejection else None
+            rejection = sub.rejection
+            facts.rejection = (
+                return_event(rejection, when, order[rejection["id"]]) if rejection else None
+            )
             errors = [
                 p for p in Ledger.problems_of(cur) if p.get("level", Level.ERROR) == Level.ERROR
             ]

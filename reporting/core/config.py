@@ -143,7 +143,9 @@ class ScoringSettings:
     late_deduction: float = 2.0  # 逾期报送
     resubmit_deduction: float = 1.0  # 退回后重报
     missing_deduction: float = 5.0  # 未报送 (or returned and never fixed)
-    progress_points: float = 50.0  # 任务推进 (lead tasks)
+    progress_points: float = 40.0  # 任务推进 (lead tasks, every quarter)
+    # how much each quarter's 任务推进 and 指标完成 count (Q1..Q4); the year's end weighs more
+    quarter_weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 2.0])
     status_rates: dict[str, float] = field(
         default_factory=lambda: {
             "已完成": 100.0,
@@ -159,17 +161,60 @@ class ScoringSettings:
     )  # percentage points off a task's rate
     section_weights: dict[str, float] = field(default_factory=dict)  # "1" = 2: 板块一 counts double
     coop_points: float = 15.0  # 配合任务: share of coop rows with feedback, every quarter
-    indicator_points: float = 15.0  # 指标完成 (lead tasks' indicators at the last quarter)
+    indicator_points: float = 15.0  # 指标完成 (lead tasks' indicators, every quarter)
     indicator_behind_rate: float = 50.0  # an indicator reported but behind its target
+    leader_points: float = 10.0  # 领导评价: given by the office in ``leader_sheet``
+    leader_sheet: str = "领导评价.xlsx"  # under <data>/<year>/
+    # workload: real 细则 give more for carrying more (added to the scaled score, capped)
+    workload_per_task: float = 0.3  # per lead task
+    workload_per_indicator: float = 0.1  # per indicator of a lead task
+    workload_limit: float = 3.0
+    rank_without_lead: bool = False  # a unit leading no task is scored; ranked only if true
     adjust_limit: float = 5.0  # 加分/减分: at most this much either way per unit
     adjustments: str = "考核调整.xlsx"  # under <data>/<year>/
-    groups: dict[str, list[str]] = field(
-        default_factory=lambda: {
-            "区直部门": ["department", "other"],
-            "乡镇、街道": ["township", "street"],
-            "国有企业": ["enterprise"],
-        }
-    )  # ranked separately; unit kinds from units.csv
+    # ranking groups now come from [units.classes]; a group listed here (group → classes,
+    # older kinds such as "department" understood) still overrides them
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnitClass:
+    """What the office's own documents may do with a unit of this class (``[units.classes]``)."""
+
+    praise: bool = True  # the 通报 may praise it by name
+    criticise: bool = True  # the 通报 may criticise it by name (else: told in its own mail)
+    scored: bool = True  # it has a row in the 考核评分表
+    group: str = ""  # its ranking group; "" = the class's own name
+
+
+def _default_classes() -> dict[str, UnitClass]:
+    # a 区政府 supervision office names, scores and ranks the government's own units; the
+    # 区委's organs, 人大/政协, the 纪委 are neither named nor scored; 垂直管理 and 群团
+    # units may be thanked, never criticised or scored by it
+    def own(group: str) -> UnitClass:
+        return UnitClass(praise=True, criticise=True, scored=True, group=group)
+
+    apart = UnitClass(praise=False, criticise=False, scored=False)
+    thanked = UnitClass(praise=True, criticise=False, scored=False)
+    return {
+        "政府工作部门": own("区直部门"),
+        "区委工作机关": apart,
+        "人大政协机关": apart,
+        "纪检监察机关": apart,
+        "垂直管理单位": thanked,
+        "群团组织": thanked,
+        "乡镇": own("乡镇、街道"),
+        "街道": own("乡镇、街道"),
+        "国有企业": own("国有企业"),
+        "其他": own("区直部门"),
+    }
+
+
+@dataclass
+class UnitSettings:
+    # units.csv ``kind`` names one of these classes; a class given in config.toml replaces
+    # the settings it names and keeps the defaults of the rest
+    classes: dict[str, UnitClass] = field(default_factory=_default_classes)
 
 
 @dataclass
@@ -239,6 +284,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    units: UnitSettings = field(default_factory=UnitSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
@@ -357,7 +403,9 @@ def _assign(target, section: str, key: str, value, path: Path, text: str) -> Non
             + f"未知的配置项 [{section}] {key}，请检查拼写或删除该行"
         )
     try:
-        setattr(target, key, _coerce(value, _hint(type(target), key)))
+        hint = _hint(type(target), key)
+        coerced = _coerce(value, hint, getattr(target, key))
+        setattr(target, key, coerced)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             _where(path, text, section, key) + f"[{section}] {key} 的值类型不对：{exc}"
@@ -368,8 +416,12 @@ def _hint(cls, name: str):
     return typing.get_type_hints(cls)[name]
 
 
-def _coerce(value, hint):
+def _coerce(value, hint, current=None):
+    """``value`` from the file as ``hint``; a table of records (``[units.classes]``) keeps
+    the ``current`` entries and fields it does not name."""
     origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _record(value, hint, current)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None or value == "":
@@ -384,6 +436,11 @@ def _coerce(value, hint):
         _, item = typing.get_args(hint)
         if not isinstance(value, dict):
             raise TypeError("应为表，如 { 键 = 值 }")
+        if dataclasses.is_dataclass(item):
+            merged = dict(current or {})
+            for k, v in value.items():
+                merged[str(k)] = _coerce(v, item, merged.get(str(k)))
+            return merged
         return {str(k): _coerce(v, item) for k, v in value.items()}
     if hint is bool:
         if isinstance(value, bool):
@@ -406,6 +463,19 @@ def _coerce(value, hint):
             raise TypeError("应为路径文本")
         return Path(value)
     raise TypeError(f"不支持的类型 {hint}")
+
+
+def _record(value, cls, current=None):
+    """A table → the dataclass ``cls``: unknown keys refused, unnamed ones from ``current``."""
+    if not isinstance(value, dict):
+        raise TypeError('应为表，如 { praise = true, group = "区直部门" }')
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in value if k not in fields]
+    if unknown:
+        raise ValueError(f"不认识的项 {'、'.join(unknown)}，可用：{'、'.join(fields)}")
+    base = current if current is not None else cls()
+    hints = typing.get_type_hints(cls)
+    return dataclasses.replace(base, **{k: _coerce(v, hints[k]) for k, v in value.items()})
 
 
 def _from_env_text(text: str, hint):

@@ -161,6 +161,10 @@ def _check_assess(settings, path: Path, text: str) -> None:
             "coop_points",
             "indicator_points",
             "indicator_behind_rate",
+            "leader_points",
+            "workload_per_task",
+            "workload_per_indicator",
+            "workload_limit",
             "adjust_limit",
         )
         if getattr(sc, k) < 0
@@ -169,6 +173,12 @@ def _check_assess(settings, path: Path, text: str) -> None:
         raise ConfigError(
             where(path, text, "scoring", negative[0])
             + f"[scoring] {negative[0]} 不能是负数（扣分项写扣多少分，如 late_deduction = 2）"
+        )
+    weights = sc.quarter_weights
+    if len(weights) != 4 or any(w < 0 for w in weights) or not sum(weights):
+        raise ConfigError(
+            where(path, text, "scoring", "quarter_weights")
+            + "[scoring] quarter_weights 要写四个不小于 0 的数（第一至第四季度的权重），如 [1, 1, 1, 2]"
         )
     kinds = [k for ks in sc.groups.values() for k in ks]
     twice = sorted({k for k in kinds if kinds.count(k) > 1})
@@ -185,9 +195,11 @@ def where(path: Path, text: str, section: str, key: str | None) -> str:
     current = None
     for no, line in enumerate(lines, 1):
         stripped = line.strip()
-        m = re.match(r"\[\s*([^\]\s.]+)(?:\.[^\]]*)?\s*\]", stripped)
+        m = re.match(r"\[\s*([^\]\s.]+)(?:\.([^\]]*))?\s*\]", stripped)
         if m:
             current = m.group(1)
+            if key is not None and current == section and (m.group(2) or "").strip() == key:
+                return f"{path.name} 第 {no} 行："  # a table of its own: [units.classes]
             if key is None and current == section:
                 return f"{path.name} 第 {no} 行："
             continue

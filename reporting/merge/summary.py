@@ -27,6 +27,7 @@ from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.core.submissions import counts_text
+from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.judge import num
@@ -76,7 +77,7 @@ FULL_COLUMNS = (("序号", 5), ("任务编号", 8), ("栏目", 16), ("全文", 1
 UNIT_COLUMNS = (
     ("序号", 5),
     ("单位", 18),
-    ("类型", 8),
+    ("类别", 12),
     ("状态", 10),
     ("报送时间", 17),
     ("是否逾期", 8),
@@ -94,13 +95,6 @@ REJECT_COLUMNS = (
     ("问题及修改要求", 70),
 )
 WARNING_COLUMNS = (*REJECT_COLUMNS[:-1], ("提醒内容", 70))
-KIND_CN = {
-    "department": "区直部门",
-    "township": "乡镇",
-    "street": "街道",
-    "enterprise": "企业",
-    "other": "其他",
-}
 LIGHT_FILLS = {
     Light.GREEN: "FFC6EFCE",
     Light.YELLOW: "FFFFEB9C",
@@ -216,7 +210,7 @@ def write_summary(
             [
                 i,
                 u.unit,
-                KIND_CN.get(u.kind, u.kind),
+                class_name(u.kind),
                 STATE_CN.get(u.state, u.state),
                 _when(u.received_at),
                 "是" if u.late else ("" if u.state == "missing" else "否"),

@@ -18,16 +18,10 @@ from pathlib import Path
 
 from reporting.core.config import RegistrySettings
 from reporting.core.exceptions import RegistryError
+from reporting.core.unit_classes import class_name
 from reporting.taskbook.tasks import Task, decode_table_bytes
 
 UNIT_COLUMNS = ("name", "kind", "contact", "phone", "email", "mobile")
-KINDS = {
-    "department": "区直部门",
-    "township": "乡镇",
-    "street": "街道",
-    "enterprise": "企业",
-    "other": "其他",
-}
 _SEPARATORS = re.compile(r"[、，,；;\s]+")
 _PLACEHOLDER = "\x00{}\x00"
 
@@ -35,7 +29,7 @@ _PLACEHOLDER = "\x00{}\x00"
 @dataclass(frozen=True)
 class Unit:
     name: str
-    kind: str = "department"
+    kind: str = "政府工作部门"  # a class of [units.classes] (older kinds mapped at load)
     contact: str = ""
     phone: str = ""
     email: str = ""
@@ -44,7 +38,7 @@ class Unit:
 
     @property
     def kind_cn(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return class_name(self.kind) or "未填写"
 
 
 @dataclass
@@ -114,10 +108,8 @@ class Registry:
             where = f"{path.name} 第 {reader.line_num} 行"
             if not row.get("name"):
                 raise RegistryError(f"{where}：单位名称为空，请填写或删除该行")
-            if row.get("kind", "") not in KINDS:
-                raise RegistryError(
-                    f"{where}：单位类型“{row.get('kind', '')}”无效，可选：{' / '.join(KINDS)}"
-                )
+            # the class is checked against config by ``duban check`` (unknown ones: warned)
+            row["kind"] = class_name(row.get("kind", ""))
             units.append(Unit(**{k: row.get(k, "") for k in (*UNIT_COLUMNS, "cc")}))
         return cls(units, settings, source=path.name, columns=tuple(header))
 
@@ -230,6 +222,23 @@ class Registry:
                         best[end] = cand
         parts = best.get(len(token))
         return parts if parts and len(parts) > 1 else None
+
+    def unknown_classes(self, classes) -> list[Problem]:
+        """Units whose ``kind`` names no class of ``[units.classes]`` (for ``duban check``)."""
+        out = []
+        for unit in self.units.values():
+            if unit.kind in classes:
+                continue
+            what = f"单位类别“{unit.kind}”不是" if unit.kind else "没有填写单位类别，应填"
+            out.append(
+                Problem(
+                    self.source,
+                    f"单位“{unit.name}”{what}已设定的类别（{'、'.join(classes)}）之一；"
+                    "在改正之前，通报不点名该单位，考核不给它评分",
+                    error=False,
+                )
+            )
+        return out
 
     # -- whole table -----------------------------------------------------------
     def check_tasks(self, tasks: list[Task]) -> list[Problem]:
