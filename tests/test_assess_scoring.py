@@ -140,8 +140,14 @@ def test_scores_equal_the_rubric_computed_in_the_test(year):
         assert u.total == expected_total(unit), unit
         assert u.rank == ranks.get(unit, 0), unit
         assert u.ranked == (unit in LEADS)
-    assert card.unit("戊局").notes[PROGRESS] == "无牵头任务，任务推进不计入"
-    assert card.unit("戊局").notes["排名"] == "无牵头任务，不参加排名"
+    assert card.unit("戊局").notes == {
+        PROGRESS: "无牵头任务，任务推进、指标完成不计入，不参加排名",
+        LEADER: "未填写领导评价，本项不计入",
+    }
+    assert card.unit("丙局").notes == {
+        INDICATORS: "牵头任务无量化指标，指标完成不计入",
+        LEADER: "未填写领导评价，本项不计入",
+    }
     # without the scaling, 戊局 (no lead task, 102) would be first; it is not ranked at all
     assert expected_total("戊局") > expected_total("甲局") and card.unit("甲局").rank == 1
 
@@ -290,6 +296,9 @@ def test_cli_writes_the_sheets_then_scores(year, duban):
     sheet = openpyxl.load_workbook(folder / "领导评价.xlsx").active
     listed = [r[0] for r in sheet.iter_rows(min_row=4, values_only=True)]
     assert listed == list(KINDS)  # every unit scored, points left to the office
+    scores = openpyxl.load_workbook(folder / "考核评分表.xlsx")[SHEET_SCORES]
+    assert "《领导评价.xlsx》还没有填写，领导评价暂不计入。" in scores["A2"].value
+    assert "领导评价表还没有填写得分" not in res.out and "领导评价暂不计入各单位总分" in res.out
     res = duban("score", "--year", "2024", "--period", "2023Q4")
     assert res.code == 1 and "不在考核年度 2024 内" in res.err
 

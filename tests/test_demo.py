@@ -199,7 +199,7 @@ def test_bulletin_colophon_at_the_foot_of_the_last_even_page(demo_run):
     assert len(pages) % 2 == 0 and len(pages) >= 4
     assert "抄送：区委办" in pages[-1] and "印发" in pages[-1]
     assert not any("抄送：区委办" in text for text in pages[:-1])
-    assert "下步工作要求" in pages[-2]  # the body ends on the page before
+    assert "2024年7月8日" in pages[-2]  # the body and its date end on the page before
     tops, height = word_tops(out.pdf, len(pages), "印发")
     assert tops and min(tops) > 0.75 * height  # at the foot, not under the body
     assert f"（{len(pages)} 页）" in "\n".join(out.lines())

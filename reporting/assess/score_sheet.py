@@ -179,6 +179,8 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
         "各项得分的来源见“明细”工作表，评分规则见“评分规则”工作表。"
         "同一排名组内按总分排名，总分相同名次相同。"
     )
+    if not any(LEADER in u.maxima for u in card.units) and settings.scoring.leader_points > 0:
+        subtitle += f"《{settings.scoring.leader_sheet}》还没有填写，{LEADER}暂不计入。"
     if apart:
         subtitle += (
             f"按单位类别不参加评分的单位（{'、'.join(apart)}）和{settings.district.office}"
@@ -198,13 +200,13 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
 
     ws = wb.create_sheet(SHEET_POINTS)
     columns = [
-        ("单位", 22),
+        ("单位", 20),
         ("评分项", 10),
         ("季度", 10),
         ("任务", 8),
-        ("事实", 40),
+        ("事实", 36),
         ("分值", 9),
-        ("依据（可查到的来源）", 56),
+        ("依据（可查到的来源）", 64),
     ]
     order = {u.unit: i for i, u in enumerate(card.ranked())}
     comp = {c: i for i, c in enumerate(COMPONENTS)}
@@ -318,6 +320,6 @@ def _rules(settings: Settings) -> list[list[str]]:
             ),
         ],
         ["排名组", "；".join(f"{g}：{'、'.join(names)}" for g, names in groups.items())],
-        *[["单位类别", describe(name, rule)] for name, rule in settings.units.classes.items()],
+        ["单位类别", "\n".join(describe(n, r) for n, r in settings.units.classes.items())],
         ["发文单位", f"{office}不表扬、不批评自己，不给自己评分和排名"],
     ]

@@ -55,11 +55,12 @@ COMPONENTS = (*SCALED, WORKLOAD, ADJUST)
 FULL = 100.0
 OTHER_GROUP = "其他单位"
 NOT_APPLICABLE = {
-    PROGRESS: "无牵头任务，任务推进不计入",
+    PROGRESS: "无牵头任务，任务推进、指标完成不计入",
     COOP: "无配合任务，配合任务不计入",
     INDICATORS: "牵头任务无量化指标，指标完成不计入",
     LEADER: "未填写领导评价，本项不计入",
 }
+RANK_NOTES = {True: "排在有牵头任务的单位之后", False: "不参加排名"}
 
 
 def rounded(value: float) -> float:
@@ -289,9 +290,7 @@ def score_year(
     for us in units.values():
         us.ranked = us.leads or settings.scoring.rank_without_lead
         if not us.leads:
-            us.notes["排名"] = (
-                "无牵头任务，排在有牵头任务的单位之后" if us.ranked else "无牵头任务，不参加排名"
-            )
+            us.notes[PROGRESS] += f"，{RANK_NOTES[us.ranked]}"
     _rank(card)
     return card
 
@@ -336,7 +335,8 @@ def _weighted(y: _Year, us: UnitScore, comp: str, full: float, quarters: list) -
     ``full`` × the mean rate, items weighted within their quarter, quarters by their weight."""
     quarters = [(r, items) for r, items in quarters if y.weight(r) > 0 and sum(i[3] for i in items)]
     if not quarters:
-        us.notes[comp] = NOT_APPLICABLE[comp]
+        if us.leads or comp == PROGRESS:  # no lead task: said once, for both
+            us.notes[comp] = NOT_APPLICABLE[comp]
         return
     w_sum = sum(y.weight(r) for r, _ in quarters)
     exact: list[float] = []
@@ -458,10 +458,13 @@ def _workload(y: _Year, us: UnitScore) -> None:
 def _leader(y: _Year, units: dict[str, UnitScore], rows: list[dict], file: str) -> None:
     full = y.settings.scoring.leader_points
     given = {row["unit"]: row for row in rows}
+    if not given and full > 0:  # the sheet not filled in yet: said once, not on every row
+        y.card.notes.append(f"{file}还没有填写得分，{LEADER}暂不计入各单位总分")
     for us in units.values():
         row = given.get(us.unit)
         if row is None or full <= 0:
-            us.notes[LEADER] = NOT_APPLICABLE[LEADER]
+            if given:
+                us.notes[LEADER] = NOT_APPLICABLE[LEADER]
             continue
         us.maxima[LEADER] = full
         us.scores[LEADER] = rounded(row["points"])
