@@ -309,8 +309,9 @@ def test_no_merged_result_is_a_clear_error(duban):
 
 
 def test_a_silent_co_lead_scores_nothing_for_the_task_its_partner_reported(app, monkeypatch):
-    """Task 3 is led by 丙局 and 丁局; in Q4 丁局's return was rejected and never fixed, 丙局
-    reported 序时推进 (绿). In the 考核评分表, 丁局's 任务推进 is the 未报送 rate, not 丙局's."""
+    """Task 3 is led by 丙局 and 丁局; in Q4 丁局's return was rejected and never fixed (in Q3
+    it sent nothing), 丙局 reported 序时推进 (绿) every quarter. In the 考核评分表, 丁局's
+    任务推进 takes the 未报送 rate for Q3 and Q4, not 丙局's."""
     import assess_helpers
 
     monkeypatch.setitem(assess_helpers.FATES, ("丁局", 4), "rejected")
@@ -321,6 +322,10 @@ def test_a_silent_co_lead_scores_nothing_for_the_task_its_partner_reported(app, 
     header = [c.value for c in ws[3]]
     col = next(i for i, h in enumerate(header) if str(h).startswith(PROGRESS))
     cells = {r[1]: r[col] for r in ws.iter_rows(min_row=4, values_only=True)}
-    # 丁局 and 丙局 lead task 3 only (assess_helpers.TASKS), so the rate is the component's
-    assert cells["丁局"] == sc.progress_points * sc.status_rates.get("未报送", 0) / 100 == 0
-    assert cells["丙局"] == sc.progress_points * sc.status_rates["序时推进"] / 100
+    # 丁局 and 丙局 lead task 3 only (assess_helpers.TASKS): the quarters' rates, weighted
+    on_pace, silent = sc.status_rates["序时推进"], sc.status_rates.get("未报送", 0)
+    w = sc.quarter_weights
+    rates = (on_pace, on_pace, silent, silent)
+    mean = sum(wq * r for wq, r in zip(w, rates, strict=True)) / sum(w)
+    assert cells["丁局"] == sc.progress_points * mean / 100 == 14.4
+    assert cells["丙局"] == sc.progress_points * on_pace / 100
