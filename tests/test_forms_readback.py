@@ -67,7 +67,7 @@ TABLE = [
         "indicators": "重点项目投资=120亿元；新开工项目=30个",
     },
 ]
-UNITS = ["区发改委", "区财政局", "区数据资源局", "区文明办"]  # all departments in units.csv
+UNITS = ["区发改委", "区财政局", "区数据资源局", "区文明办"]  # from units.csv
 MISSING = ("区数据资源局", "区文明办")  # send nothing back
 
 # What the units type: (unit, task id) → answer; a lead row has numbers and a status.
@@ -536,8 +536,10 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         for r in range(4, units.max_row + 1)
         if units.cell(row=r, column=2).value
     }
+    with open(ROOT / "units.csv", encoding="utf-8") as f:
+        kinds = {row["name"]: row["kind"] for row in csv.DictReader(f)}  # each unit's class
     assert states == {
-        u: ("区直部门", "已接收", "否", 1) if u in answered else ("区直部门", "未报送", None, None)
+        u: (kinds[u], "已接收", "否", 1) if u in answered else (kinds[u], "未报送", None, None)
         for u in UNITS
     }
     for name in ("退回清单", "全文"):  # nothing rejected, nothing too long

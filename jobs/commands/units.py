@@ -48,6 +48,6 @@ def command(ctx, as_json):
         )
         for it in items
     ]
-    for line in table(("单位", "类型", "牵头", "配合", "联系人", "电话"), rows, right=(2, 3)):
+    for line in table(("单位", "类别", "牵头", "配合", "联系人", "电话"), rows, right=(2, 3)):
         click.echo(line)
     click.echo(f"共 {len(items)} 个单位需要填报。")
