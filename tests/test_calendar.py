@@ -60,6 +60,9 @@ def test_shift_over_national_day():
     assert shift_workdays(date(2024, 9, 30), -1) == date(2024, 9, 29)
     assert workdays_after(date(2024, 9, 30), date(2024, 10, 12)) == 5
     assert workdays_after(date(2024, 10, 12), date(2024, 10, 1)) == 0
+    # (9/27, 10/8]: 9/29 (a Sunday made a working day), 9/30 and 10/8; the end counts once
+    assert workdays_after(date(2024, 9, 27), date(2024, 10, 8)) == 3
+    assert workdays_after(date(2024, 10, 8), date(2024, 10, 8)) == 0
 
 
 # (period, deadline, 通知, 提醒, 催报, 逾期) under the default rule

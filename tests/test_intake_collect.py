@@ -529,3 +529,16 @@ def test_examined_over_the_cores_the_ledger_is_the_serial_one(app, tmp_path):
     assert serial[1] == ["副本.xlsx"] and not serial[3]
     for i, (a, b) in enumerate(zip(serial, parallel, strict=True)):
         assert a == b, i
+
+
+def test_a_form_received_at_the_deadline_minute_is_on_time(setup):
+    """The deadline is the last moment that counts as on time: 17:30:00 sharp is 按时,
+    one second later is 逾期."""
+    app, forms, deadline, inbox = setup
+    put(fill(forms[UNIT], inbox / "发改委.xlsx", valid_answers(app, UNIT)), deadline)
+    after = deadline + timedelta(seconds=1)
+    put(fill(forms["区人社局"], inbox / "人社局.xlsx", valid_answers(app, "区人社局")), after)
+    run(app)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        late = {r["source"]: r["late"] for r in ledger.returns(PERIOD)}
+    assert late == {"发改委.xlsx": 0, "人社局.xlsx": 1}

@@ -33,3 +33,8 @@ def test_invisible_and_bidi_characters_are_removed(char):
 def test_visible_text_is_kept_as_typed():
     typed = "已完成“三供一业”改造（一期），投资3.2亿元；二期9月开工。"
     assert unit_text(typed) == typed
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_text_that_an_office_program_would_evaluate_is_quoted(lead):
+    assert safe_cell_text(lead + "SUM(A1:A9)") == "'" + lead + "SUM(A1:A9)"
