@@ -164,4 +164,29 @@ MUTANTS: list[Mutant] = [
         "the first 通报 of 2025 becomes 〔2025〕3号 (the issue's planted bug)",
         ["tests/test_assess_bulletin.py"],
     ),
+    # -- the seven the previous suite let through (issue 24) --------------------------------
+    Mutant(
+        "scoring-silent-colead-credited",
+        "reporting/assess/scoring.py",
+        "            status = (row.status or MISSING) if own else MISSING",
+        "            status = row.status or MISSING",
+        "a lead unit that did not report a co-led task gets its co-lead's status (50/50)",
+        ["tests/test_assess_scoring.py"],
+    ),
+    Mutant(
+        "tally-on-pace-leaves-out-red",
+        "reporting/merge/tally.py",
+        "            1 for r in rows if r.status in ON_PACE and r.light in (Light.YELLOW, Light.RED)",
+        "            1 for r in rows if r.status in ON_PACE and r.light == Light.YELLOW",
+        "the report's '达到序时进度的任务中有N项…亮黄灯或红灯' leaves out red rows",
+        ["tests/test_report.py"],
+    ),
+    Mutant(
+        "recover-receipt-pinned-to-latest",
+        "reporting/recover/rebuild.py",
+        "            match = [r for r in returns if r.unit == mail.unit and r.sha256.startswith(mail.key8)]",
+        "            match = [r for r in returns if r.unit == mail.unit]",
+        "after recover, the latest return's own 回执 never goes out",
+        ["tests/test_ledger_recover.py"],
+    ),
 ]
