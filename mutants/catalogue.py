@@ -155,6 +155,39 @@ MUTANTS: list[Mutant] = [
         "a task exactly at annual_basic_percent is 未完成 instead of 基本完成",
         ["tests/test_annual.py"],
     ),
+    # -- assess ---------------------------------------------------------------------------
+    Mutant(
+        "bulletin-names-any-class",
+        "reporting/assess/bulletin.py",
+        "        keep = [s for s in subs if classes.may_criticise(s.unit, s.kind)]",
+        "        keep = list(subs)",
+        "the 通报 criticises the 纪委, 人大 or 政协 by name for a late or missing return",
+        ["tests/test_unit_classes.py"],
+    ),
+    Mutant(
+        "office-scores-itself",
+        "reporting/core/unit_classes.py",
+        "        return not self.is_office(unit) and self.rule(unit, kind).scored",
+        "        return self.rule(unit, kind).scored",
+        "the 督查考核办 has a row in its own 考核评分表",
+        ["tests/test_unit_classes.py"],
+    ),
+    Mutant(
+        "progress-quarters-equal",
+        "reporting/assess/scoring.py",
+        "            exact.append(full * y.weight(r) / w_sum * w / item_sum * rate / 100)",
+        "            exact.append(full / len(quarters) * w / item_sum * rate / 100)",
+        "the year's end weighs no more than any quarter in 任务推进 and 指标完成",
+        ["tests/test_assess_scoring.py"],
+    ),
+    Mutant(
+        "idle-units-ranked",
+        "reporting/assess/scoring.py",
+        "        us.ranked = us.leads or settings.scoring.rank_without_lead",
+        "        us.ranked = True",
+        "a unit leading no task tops the ranking on reporting and cooperation alone",
+        ["tests/test_assess_scoring.py"],
+    ),
     # -- ledger ---------------------------------------------------------------------------
     Mutant(
         "document-number-without-year",
