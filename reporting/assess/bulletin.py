@@ -126,7 +126,8 @@ def _withhold(lists: BulletinLists, classes: Classes, result: QuarterResult) -> 
         named = [u for u in row.lead_units if classes.may_criticise(u, kind.get(u, ""))]
         for unit in row.lead_units:
             if unit not in named:
-                tell(unit, f"牵头的{_lagging_line(row, result.expected_progress, [])}")
+                parts = "，".join(_lagging_parts(row, result.expected_progress))
+                tell(unit, f"牵头的任务{row.label}“{short_title(row)}”：{parts}")
         if named:
             lists.leads[row.id] = named
             listed.append(row)
@@ -134,19 +135,23 @@ def _withhold(lists: BulletinLists, classes: Classes, result: QuarterResult) -> 
     lists.lagging = listed
 
 
-def _lagging_line(row: RowResult, expected: float, leads: list[str] | None = None) -> str:
-    """'16（2）推广…（牵头单位：区城市管理局）：累计完成进度26%，…，亮红灯。'; ``leads`` []
-    leaves the lead units out (the line a unit is told in its own mail)."""
+def _lagging_parts(row: RowResult, expected: float) -> list[str]:
+    """How far behind a task is: progress against pace, the self-report, indicators, light."""
     parts = progress_against_pace(row, expected)
     if row.status:
         parts.append(f"自报“{row.status}”")
-    behind = [ind.text for ind in row.indicators if ind.on_track is False and ind.text]
-    parts += behind
+    parts += [ind.text for ind in row.indicators if ind.on_track is False and ind.text]
     if row.light:
         parts.append(f"亮{row.light}灯")
-    names = row.lead_units if leads is None else leads
-    lead = f"（牵头单位：{join_names(names) or '牵头单位'}）" if leads != [] else ""
-    return f"{label_text(row)}{short_title(row)}{lead}：{'，'.join(parts)}。"
+    return parts
+
+
+def _lagging_line(row: RowResult, expected: float, leads: list[str] | None = None) -> str:
+    """'16（2）推广…（牵头单位：区城市管理局）：累计完成进度26%，…，亮红灯。' naming ``leads``
+    (default: every lead unit)."""
+    lead = join_names(row.lead_units if leads is None else leads) or "牵头单位"
+    parts = "，".join(_lagging_parts(row, expected))
+    return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{parts}。"
 
 
 def private_text(facts: list[str]) -> str:
