@@ -161,6 +161,22 @@ def test_the_bulletin_counts_but_does_not_name_them(year):
     assert q4.private["东集团"] == ["牵头的任务8“任务8”：自报“滞后”，亮红灯"]
 
 
+def test_a_list_left_without_names_still_says_how_many(year):
+    """Q3: 丁局 and 西集团 sent nothing; neither may be criticised by name here. The 通报 says
+    two were told apart, never that every unit reported."""
+    from reporting.assess.bulletin import bulletin_context
+
+    kinds = {**KINDS_NOW, "西集团": "人大政协机关"}
+    with year.ledger() as ledger:
+        lists = bulletin_lists(year.settings, ledger, result(3), kinds)
+    context = bulletin_context(
+        year.settings, result(3), lists, doc_number="禹督考〔2024〕3号", day=date(2024, 10, 10)
+    )
+    items = {n["lead"][3:]: n["text"] for n in context["named"]}
+    assert items["未报送的单位："] == "共2个，已单独告知。"
+    assert "均按时报送" not in context["named_intro"]
+
+
 def test_the_documents_leave_them_out_and_their_mails_tell_them(year, tmp_path):
     from docx import Document
 

@@ -209,35 +209,37 @@ def bulletin_context(
         ("rejected", "退回后未按要求修改重报的单位：", lists.rejected, False),
         ("missing", "未报送的单位：", lists.missing, False),
     ):
+        apart = lists.withheld.get(key, 0)
         if subs:
-            apart = lists.withheld.get(key, 0)
-            named.append(
-                {
-                    "lead": f"（{'一二三四五'[len(named)]}）{lead}",
-                    "text": f"{_units_text(subs, with_time, day)}，共{len(subs)}个"
-                    + (f"（另有{apart}个单位已单独告知）" if apart else "")
-                    + "。",
-                }
+            text = f"{_units_text(subs, with_time, day)}，共{len(subs)}个" + (
+                f"（另有{apart}个单位已单独告知）。" if apart else "。"
             )
-    if lists.lagging:
-        apart = lists.withheld.get("lagging", 0)
+        elif apart:  # counted in 一、总体情况: said here too, without names
+            text = f"共{apart}个，已单独告知。"
+        else:
+            continue
+        named.append({"lead": f"（{'一二三四五'[len(named)]}）{lead}", "text": text})
+    apart = lists.withheld.get("lagging", 0)
+    if lists.lagging or apart:
         total = len(lists.lagging) + apart
+        if not lists.lagging:
+            text = f"共{total}项，已单独告知牵头单位。"
+        elif apart:
+            text = (
+                f"共{total}项，其中{len(lists.lagging)}项的牵头单位和滞后情况如下，"
+                f"另{apart}项已单独告知牵头单位。"
+            )
+        else:
+            text = f"共{total}项，牵头单位和滞后情况如下。"
         named.append(
-            {
-                "lead": f"（{'一二三四五'[len(named)]}）进展滞后或亮红灯的任务：",
-                "text": (
-                    f"共{total}项，其中{len(lists.lagging)}项的牵头单位和滞后情况如下，"
-                    f"另{apart}项已单独告知牵头单位。"
-                    if apart
-                    else f"共{total}项，牵头单位和滞后情况如下。"
-                ),
-            }
+            {"lead": f"（{'一二三四五'[len(named)]}）进展滞后或亮红灯的任务：", "text": text}
         )
-    named_intro = (
-        "以下单位和任务予以通报批评（点名），请相关单位认真整改。"
-        if named
-        else "本季度各单位均按时报送，各项任务均达到序时进度，无点名事项。"
-    )
+    if lists.late or lists.rejected or lists.missing or lists.lagging:
+        named_intro = "以下单位和任务予以通报批评（点名），请相关单位认真整改。"
+    elif named:
+        named_intro = "以下情况已单独告知相关单位，请认真整改。"
+    else:
+        named_intro = "本季度各单位均按时报送，各项任务均达到序时进度，无点名事项。"
     title = f"关于{period.full_label}{d.document_title}推进情况的通报"
     return {
         "mark": b.mark,
