@@ -37,6 +37,7 @@ COMMANDS = {
     "coop-feedback": "coop_feedback",
     "review": "review",
     "report": "report",
+    "dashboard": "dashboard",
     "bulletin": "bulletin",
     "score": "score",
     "year": "year",

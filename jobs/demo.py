@@ -5,7 +5,8 @@ Runs the four quarters of 2024 through ``duban run``'s own runner on a simulated
 day — with simulated returns (示例数据) dropped into the inbox in between: most before the
 cooperating units' deadline, a few between the two deadlines (their lead units get an 更新),
 some late, some never. Q2 onward shows pre-fill and the change from one quarter to the next;
-Q4 adds the annual edition of the report and the year workbook (``duban year``).
+Q4 adds the annual edition of the report and the year workbook (``duban year``); every
+report step also writes the 看板 pages (the period's and the year's).
 Mail goes to a local outbox; nothing leaves the machine.
 """
 
@@ -122,6 +123,8 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         echo(line)
     # the Q4 report step above rendered the annual edition and the year workbook beside it
     out.paths["全年汇总表"] = ws.year_workbook(PERIODS[-1].year)
+    if ws.year_dashboard(PERIODS[-1].year).exists():
+        out.paths["全年看板（用浏览器打开）"] = ws.year_dashboard(PERIODS[-1].year)
     out.paths["发件箱（模拟邮件）"] = app.settings.smtp.outbox
     return out
 
@@ -136,5 +139,7 @@ def _collect_paths(out: DemoOutcome, ws, period: Period) -> None:
         if pdf.exists():
             out.paths[f"{label}报告 PDF"] = pdf
     out.paths[f"{label}汇总表"] = ws.merged_xlsx(period)
+    if ws.dashboard(period).exists():
+        out.paths[f"{label}看板（用浏览器打开）"] = ws.dashboard(period)
     out.paths[f"{label}表单目录"] = ws.forms_dir(period)
     out.paths[f"{label}催报清单目录"] = ws.reminders_dir(period)

@@ -19,7 +19,7 @@ recorded each time it runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the step modules are imported lazily at run time
     from reporting.annual.workbook import YearOutput
     from reporting.assess.bulletin import BulletinOutput
     from reporting.assess.bulletin_send import BulletinSendSummary
+    from reporting.dashboard.page import DashboardOutput
     from reporting.feedback.send import FeedbackSummary
     from reporting.intake.collect import CollectSummary
     from reporting.intake.imap import FetchSummary
@@ -340,19 +341,54 @@ def do_collect(app, period: Period, now: datetime):
 
 @dataclass
 class ReportOutcome:
-    """The report; at the year's end also the year workbook written beside its annual edition."""
+    """The report and the 看板 pages beside it; at the year's end also the year workbook
+    written beside its annual edition."""
 
     report: ReportOutput
     year: YearOutput | None = None
+    dashboards: list[DashboardOutput] = field(default_factory=list)
+    dashboard_error: str = ""  # the pages could not be written (the report stands)
 
     def lines(self) -> list[str]:
-        return summary_lines(self.report) + summary_lines(self.year)
+        out = summary_lines(self.report) + summary_lines(self.year)
+        for page in self.dashboards:
+            out += summary_lines(page)
+        if self.dashboard_error:
+            out.append(f"看板未能生成：{self.dashboard_error}")
+        return out
+
+
+def write_dashboards(app, period: Period, now: datetime, outcome: ReportOutcome) -> None:
+    """The period's 看板 and the year's (its quarters so far) beside the report; a failure
+    is told, never undoes the report."""
+    from reporting.dashboard.page import write_period_dashboard, write_year_dashboard
+
+    try:
+        with app.ledger() as ledger:
+            outcome.dashboards.append(
+                write_period_dashboard(
+                    app.settings,
+                    app.workspace,
+                    period,
+                    now=now,
+                    ledger=ledger,
+                    assignments=app.assignments,
+                )
+            )
+        if app.workspace.merged_json(period).exists():  # the year page needs a merged quarter
+            outcome.dashboards.append(
+                write_year_dashboard(
+                    app.settings, app.workspace, app.assignments, period.year, now=now
+                )
+            )
+    except DubanError as exc:
+        outcome.dashboard_error = str(exc)
 
 
 def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed;
     the fourth quarter's is the annual edition (``reporting.annual``), with the year
-    workbook (``duban year``) beside it."""
+    workbook (``duban year``) beside it; then the 看板 of the period and of the year."""
     from reporting.annual.report import render_period_report
     from reporting.documents.office import soffice_path
     from reporting.merge.rebuild import ensure_merged
@@ -374,17 +410,20 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
         )
 
     if period.quarter != 4:
-        return ReportOutcome(render())
-    from reporting.annual.workbook import run_year
-
-    if app.settings.report.annual_scores:  # quotes the 考核评分
-        with app.ledger() as ledger:
-            report = render(ledger)
+        outcome = ReportOutcome(render())
     else:
-        report = render()
-    return ReportOutcome(
-        report, run_year(app.settings, app.workspace, app.assignments, period.year)
-    )
+        from reporting.annual.workbook import run_year
+
+        if app.settings.report.annual_scores:  # quotes the 考核评分
+            with app.ledger() as ledger:
+                report = render(ledger)
+        else:
+            report = render()
+        outcome = ReportOutcome(
+            report, run_year(app.settings, app.workspace, app.assignments, period.year)
+        )
+    write_dashboards(app, period, now, outcome)
+    return outcome
 
 
 @dataclass

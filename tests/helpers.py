@@ -107,3 +107,12 @@ UNIT_CLASSES = (
     "国有企业",
     "其他",
 )
+
+
+def copy_merged(source, data, quarters=(1, 2, 3, 4), year: int = 2024) -> None:
+    """The merged.json of ``source``'s quarters of ``year`` copied into the data dir ``data``."""
+    import shutil
+
+    for q in quarters:
+        (data / f"{year}Q{q}").mkdir(parents=True)
+        shutil.copy(source / f"{year}Q{q}" / "merged.json", data / f"{year}Q{q}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import copy_merged
 
 from reporting.core.periods import Period
 
@@ -82,9 +83,7 @@ def year_copy(demo_year, tmp_path_factory):
     """The demo year's merged results in a data dir of their own (tests may change tasks)."""
     outcome, _printed, _app = demo_year
     data = tmp_path_factory.mktemp("year") / "data"
-    for q in (1, 2, 3, 4):
-        (data / f"2024Q{q}").mkdir(parents=True)
-        shutil.copy(outcome.root / f"2024Q{q}" / "merged.json", data / f"2024Q{q}")
+    copy_merged(outcome.root, data)
     fresh_ledger(data)
     return data
 

@@ -35,6 +35,7 @@ STAGES = (
     "report",
     "assess",
     "annual",
+    "dashboard",
     "sample",
     "recover",
 )

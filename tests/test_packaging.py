@@ -142,6 +142,7 @@ def test_the_installed_code_is_the_wheels(installed, office):
         (("collect", "--period", "2024Q1", "--no-receipts"), "收件目录"),
         (("status", "--period", "2024Q1"), "未报送"),
         (("report", "--period", "2024Q1"), ".docx"),
+        (("dashboard", "--period", "2024Q1"), "看板已生成"),
         (("schedule", "--plan", "--year", "2024"), "2024Q1"),
         (("demo", "--dir", "demo"), "2024年第二季度"),
     ],

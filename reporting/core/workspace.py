@@ -8,7 +8,9 @@
 <data>/2024Q1/汇总表.xlsx
 <data>/2024Q1/report/                      .docx / .pdf
 <data>/2024Q1/reminders/                   催报清单 .xlsx / .docx
+<data>/2024Q1/看板.html                     the period's 看板 (one self-contained page)
 <data>/2024/2024年度推进情况汇总表.xlsx   the year workbook (duban year); 考核评分表.xlsx
+<data>/2024/看板.html                       the year's 看板
 <data>/outbox/                             messages written instead of sent (demo)
 <data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
@@ -106,6 +108,10 @@ class Workspace:
     def reminders_dir(self, period: Period) -> Path:
         return self.period_dir(period) / "reminders"
 
+    def dashboard(self, period: Period) -> Path:
+        """The period's 看板: one page that opens with no network (``reporting.dashboard``)."""
+        return self.period_dir(period) / "看板.html"
+
     def period_dirs(self) -> list[Path]:
         """The period folders present (``2024Q1`` …), in order."""
         try:
@@ -142,3 +148,7 @@ class Workspace:
 
     def year_workbook(self, year: int) -> Path:
         return self.year_dir(year) / f"{year}年度推进情况汇总表.xlsx"
+
+    def year_dashboard(self, year: int) -> Path:
+        """The year's 看板 (each task's four quarters, the 全年完成情况)."""
+        return self.year_dir(year) / "看板.html"

@@ -43,6 +43,17 @@ def leaders_of(result: QuarterResult) -> list[str]:
     return list(seen)
 
 
+def brief_order(r: RowResult, finals: dict[str, str] | None = None) -> tuple[int, int]:
+    """Where a row goes in a leader's brief (sorted stably over task order): 未完成 at the
+    year's end first, then lagging (and red), not started, not reported, yellow, the rest."""
+    undone = 0 if (finals or {}).get(r.id) == Final.UNDONE else 1
+    if r.lagging:
+        return undone, 0
+    if r.status in _BRIEF_ORDER:
+        return undone, _BRIEF_ORDER[r.status]
+    return undone, 3 if r.light == Light.YELLOW else 4  # yellow before the green rest
+
+
 def brief_context(
     result: QuarterResult,
     settings: Settings,
@@ -61,16 +72,7 @@ def brief_context(
     """
     mine = [r for r in sorted(result.rows, key=id_key) if leader in r.lead_leaders]
     finals = finals or {}
-
-    def order(r: RowResult) -> tuple[int, int]:
-        undone = 0 if finals.get(r.id) == Final.UNDONE else 1
-        if r.lagging:
-            return undone, 0
-        if r.status in _BRIEF_ORDER:
-            return undone, _BRIEF_ORDER[r.status]
-        return undone, 3 if r.light == Light.YELLOW else 4  # yellow before the green rest
-
-    mine.sort(key=order)  # stable: task order within each group
+    mine.sort(key=lambda r: brief_order(r, finals))  # stable: task order within each group
     counts = task_counts(mine)
     phrase = status_phrase(counts.status)
     d = settings.district

@@ -1,0 +1,126 @@
+"""The 看板 pages without a browser: the command, the report step and the demo write them;
+the numbers are the report's; unit text is escaped and contact details left out; the page
+names nothing outside itself. (tests/test_dashboard_browser.py opens them in Chromium.)"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections import Counter
+
+from helpers import REPORT_NOW
+
+from reporting.core.model import Answer
+from reporting.core.periods import Period
+from reporting.dashboard.page import write_period_dashboard
+from reporting.dashboard.period_view import CONTACT_LEFT_OUT, shown
+from reporting.report.render import empty_result
+
+P = Period(2024, 2)
+HOSTILE = '<script>alert("x")</script></svg>&amp; 联系 li.si@qq.com 0552-1234567'
+
+
+def hand_result(app):
+    """Q2 with a few reported rows: lagging/red, on pace/green, a hostile text."""
+    result = empty_result(app.settings, app.assignments, P)
+    for i, row in enumerate(result.rows[:6]):
+        unit = row.lead_units[0]
+        pct, status, light = [(20, "滞后", "红"), (55, "序时推进", "绿"), (100, "已完成", "绿")][
+            i % 3
+        ]
+        text = HOSTILE if i == 0 else f"第{i}项进展。"
+        row.lead_reports = [Answer(unit=unit, progress=text, percent=pct, status=status)]
+        row.percent, row.status, row.light = pct, status, light
+        row.gap = 50 - pct
+    return result
+
+
+def count_shown(html: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-count="([^"]+)">(\d+)<', html)}
+
+
+def test_period_page_counts_are_the_results(app, tmp_path):
+    result = hand_result(app)
+    out = write_period_dashboard(
+        app.settings, app.workspace, P, now=REPORT_NOW, result=result, out=tmp_path / "p.html"
+    )
+    html = out.path.read_text(encoding="utf-8")
+    status = Counter(r.status or "未报送" for r in result.rows)
+    shown_counts = count_shown(html)
+    assert shown_counts["total"] == len(result.rows) == out.tasks
+    assert shown_counts["status:滞后"] == status["滞后"] == 2
+    assert shown_counts["status:未报送"] == status["未报送"] == len(result.rows) - 6
+    assert shown_counts["light:红"] == 2 and shown_counts["light:绿"] == 4
+    assert shown_counts["light:未亮灯"] == len(result.rows) - 6
+    assert shown_counts["units:due"] == len(result.units)
+    assert shown_counts["units:missing"] == len(result.units)  # nobody's return recorded
+    assert out.lines() == [
+        f"看板已生成：{out.path}（{out.size / 1024:.0f} KB，任务 {out.tasks} 项）"
+    ]
+    assert "<title>禹会区2024年《政府工作报告》重点任务第二季度推进情况看板</title>" in html
+    assert "数据截至" in html and '<html lang="zh-CN">' in html
+
+
+def test_page_escapes_unit_text_and_names_nothing_outside(app, tmp_path):
+    out = write_period_dashboard(
+        app.settings,
+        app.workspace,
+        P,
+        now=REPORT_NOW,
+        result=hand_result(app),
+        out=tmp_path / "p.html",
+    )
+    html = out.path.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;/svg&gt;&amp;amp;" in html
+    assert '<script>alert("x")' not in html
+    assert "li.si@qq.com" not in html and "1234567" not in html
+    assert CONTACT_LEFT_OUT in html
+    # no address of any kind: nothing is fetched, linked or submitted outside the file
+    assert not re.search(r"(?:src|href|action)=\"(?!#)", html)
+    assert (
+        "http:" not in html and "https:" not in html and "url(" not in html.replace("url(#h-", "")
+    )
+    # exactly one script, and the page's policy allows exactly it
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html and "default-src 'none'" in html
+
+
+def test_contact_details_in_unit_text_are_left_out():
+    assert shown("联系人王五，电话13812345678，邮箱 wang.wu@bengbu.gov.cn。") == (
+        f"联系人王五，电话{CONTACT_LEFT_OUT}，邮箱 {CONTACT_LEFT_OUT}。"
+    )
+    assert (
+        shown("固话0552-3012345，+86 138 1234 5678")
+        == f"固话{CONTACT_LEFT_OUT}，{CONTACT_LEFT_OUT}"
+    )
+    # figures are not phone numbers
+    assert shown("完成投资12345678901.5万元，增长8.1%") == "完成投资12345678901.5万元，增长8.1%"
+
+
+def test_command_writes_the_period_page_and_wants_one_scope(duban, data_dir):
+    res = duban("dashboard")
+    assert res.code == 1 and "请写 --period" in res.err
+    res = duban("dashboard", "--period", "2024Q2")
+    assert res.code == 0, res.output
+    page = data_dir / "2024Q2" / "看板.html"
+    assert f"看板已生成：{page}" in res.out
+    html = page.read_text(encoding="utf-8")
+    assert "尚未收到牵头单位的报送" in html
+    res = duban("dashboard", "--year", "2024")
+    assert res.code == 1 and "还没有任何季度的汇总结果" in res.err
+
+
+def test_report_step_writes_both_pages(app, demo_year):
+    outcome, printed, _app = demo_year
+    for q in ("第一季度", "第二季度", "第三季度", "第四季度"):
+        page = outcome.paths[f"{q}看板（用浏览器打开）"]
+        assert page == outcome.root / f"2024Q{'一二三四'.index(q[1]) + 1}" / "看板.html"
+        assert page.exists()
+    year = outcome.paths["全年看板（用浏览器打开）"]
+    assert year == outcome.root / "2024" / "看板.html"
+    html = year.read_text(encoding="utf-8")
+    assert "全年推进情况看板" in html and "全年完成情况" in html
+    assert printed.count("看板已生成：") == 8  # each report step: the quarter's and the year's
