@@ -23,6 +23,7 @@ ORDER = [
     "bench_receipts",
     "bench_imap",
     "bench_report",
+    "bench_dashboard",
     "bench_run",
 ]
 TITLES = {
@@ -33,6 +34,7 @@ TITLES = {
     "bench_receipts": "回执与退回通知（collect 之后）",
     "bench_imap": "从收件邮箱（IMAP，本机 Dovecot）收取 + 回收",
     "bench_report": "生成报告（report），对照直接用 python-docx 逐行建表",
+    "bench_dashboard": "领导看板（dashboard）：城市规模的生成用时、大小，浏览器中打开和筛选",
     "bench_run": "整个季度流程（run）",
 }
 

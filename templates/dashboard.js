@@ -18,7 +18,7 @@
     var shown = form.querySelector("[data-count-shown]");
     var unit = shown ? shown.getAttribute("data-unit") || "" : "";
     var controls = form.querySelectorAll("[data-attr], [data-search], [data-sort]");
-    var order = "";
+    var order = "data-index";  // the page's own order
 
     function arrange(key) {
       if (key === order) { return; }

@@ -113,7 +113,7 @@ def test_command_writes_the_period_page_and_wants_one_scope(duban, data_dir):
     assert res.code == 1 and "还没有任何季度的汇总结果" in res.err
 
 
-def test_report_step_writes_both_pages(app, demo_year):
+def test_report_step_writes_both_pages(demo_year):
     outcome, printed, _app = demo_year
     for q in ("第一季度", "第二季度", "第三季度", "第四季度"):
         page = outcome.paths[f"{q}看板（用浏览器打开）"]

@@ -156,6 +156,11 @@ def test_unit_text_is_shown_as_text_never_run(pages, chrome):
 def test_phone_width_has_no_sideways_scroll(pages, chrome, which):
     _data, _q2, page, year = pages
     browser.open_page(chrome, page if which == "period" else year, width=390, height=844)
+    # every card laid out, not only those on screen (content-visibility skips the others)
+    chrome.execute_script(
+        "document.querySelectorAll('.task').forEach(function (el) {"
+        " el.style.contentVisibility = 'visible'; });"
+    )
     widths = chrome.execute_script(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
         " document.body.scrollWidth]"

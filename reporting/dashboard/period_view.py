@@ -120,7 +120,7 @@ def value_text(ind) -> str:
 
 
 def _answer(a: Answer, limit: int) -> dict:
-    return {
+    view = {
         "unit": a.unit,
         "percent": f"{num(a.percent)}%" if a.percent is not None else "",
         "status": a.status or "",
@@ -131,15 +131,28 @@ def _answer(a: Answer, limit: int) -> dict:
         "next_steps": shown(a.next_steps),
         "next_short": brief(a.next_steps, NOTE_CHARS),
     }
+    # the full text is shown apart only where the card shortened it
+    view["cut"] = any(
+        view[full] != view[short]
+        for full, short in (
+            ("progress", "progress_short"),
+            ("problems", "problems_short"),
+            ("next_steps", "next_short"),
+        )
+    )
+    return view
 
 
-def task_history(row: RowResult, year_results: dict[int, QuarterResult], upto: int) -> dict:
+Quarters = dict[int, tuple[QuarterResult, dict[str, RowResult]]]  # quarter → result, rows by id
+
+
+def task_history(row: RowResult, year_results: Quarters, upto: int) -> dict:
     """The row in each quarter of the year up to ``upto``: dots (by quarter) and words."""
     cells: list[tuple[float | None, float | None, str]] = []
     words = []
     for q in range(1, upto + 1):
-        res = year_results.get(q)
-        other = next((r for r in res.rows if r.id == row.id), None) if res else None
+        res, by_id = year_results.get(q, (None, {}))
+        other = by_id.get(row.id)
         label = Period(1, q).label.replace("第", "")
         if res is None:
             cells.append((None, None, ""))
@@ -155,9 +168,7 @@ def task_history(row: RowResult, year_results: dict[int, QuarterResult], upto: i
     return {"points": points, "line": history_line(points), "words": "，".join(words)}
 
 
-def task_view(
-    row: RowResult, expected_all: float, year_results: dict[int, QuarterResult], order: int
-) -> dict:
+def task_view(row: RowResult, expected_all: float, year_results: Quarters, order: int) -> dict:
     expected = row_expected(row, expected_all)
     flags = row_disagreements(row)
     leads = [_answer(a, CARD_CHARS) for a in row.lead_reports]
@@ -249,7 +260,9 @@ def period_view(
     uc_before = previous.unit_counts() if previous is not None else None
     ranked = sorted(rows, key=brief_order)  # stable: the briefs' order within task order
     rank = {r.id: i for i, r in enumerate(ranked)}
-    year_results = {Period.parse(r.period).quarter: r for r in [*earlier, result]}
+    year_results = {
+        Period.parse(r.period).quarter: (r, {x.id: x for x in r.rows}) for r in [*earlier, result]
+    }
     reminders = reminders_by_unit(sends) if sends is not None else None
     units = []
     for u in result.units:

@@ -33,7 +33,7 @@ SUBMITTED_SLUG = {
 }
 
 
-def _task(t: TaskYear, data: YearData, rows_by_id: dict) -> dict:
+def _task(t: TaskYear, data: YearData, rows_by_id: dict, by_period: dict) -> dict:
     row = rows_by_id.get(t.id)
     quarters = []
     cells = []
@@ -42,7 +42,7 @@ def _task(t: TaskYear, data: YearData, rows_by_id: dict) -> dict:
         result = data.results.get(p)
         expected = result.expected_progress if result is not None else None
         if row is not None and result is not None:  # the row's own 序时 (its deadline)
-            judged = next((r for r in result.rows if r.id == t.id), None)
+            judged = by_period[p].get(t.id)
             if judged is not None and judged.percent is not None and judged.gap is not None:
                 expected = round(judged.percent + judged.gap, 6)
         quarters.append(
@@ -93,6 +93,7 @@ def year_view(data: YearData, settings: Settings, *, today: date) -> dict:
     latest = data.results[data.merged[-1]]
     rows = latest.rows
     rows_by_id = {r.id: r for r in rows}
+    by_period = {p: {r.id: r for r in res.rows} for p, res in data.results.items()}
     by_quarter = data.status_by_quarter()
     every = {k: sum(c[k] for _, c in by_quarter) for k in charts.STATUS_KEYS}
     quarters = []
@@ -148,7 +149,7 @@ def year_view(data: YearData, settings: Settings, *, today: date) -> dict:
         "sections": sections,
         "leaders": list(leaders),
         "lead_units": sorted({u for t in data.tasks for u in t.lead_units}),
-        "tasks": [_task(t, data, rows_by_id) for t in data.tasks],
+        "tasks": [_task(t, data, rows_by_id, by_period) for t in data.tasks],
         "indicators": [
             {
                 "label": i.label,
