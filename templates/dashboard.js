@@ -3,10 +3,51 @@
    children of #ID: <select data-attr="x"> keeps items whose data-x equals its value
    (data-multi: one of the "|"-separated values), <input data-search> keeps items whose text
    holds it, <select data-sort> orders by data-order instead of data-index.
-   A link "#leader=张斌&sort=brief" sets those filters (the controls' data-hash names). */
+   A link "#leader=张斌&sort=brief" sets those filters (the controls' data-hash names).
+   <details data-full="i"> gets entry i of the JSON in #full-texts when first opened. */
 (function () {
   "use strict";
   var forms = [];
+  var blob = document.getElementById("full-texts");
+  var full = null;
+
+  // the texts 全文 opens: JSON beside the list, put in as text (never as markup) when opened
+  function fullTexts() {
+    if (full === null) {
+      try { full = JSON.parse(blob ? blob.textContent : "[]"); } catch (e) { full = []; }
+    }
+    return full;
+  }
+
+  function fill(details) {
+    if (details.hasAttribute("data-filled")) { return; }
+    details.setAttribute("data-filled", "");
+    (fullTexts()[Number(details.getAttribute("data-full"))] || []).forEach(function (block) {
+      var head = document.createElement("p");
+      var b = document.createElement("b");
+      b.textContent = block[0];
+      head.appendChild(b);
+      var body = document.createElement("p");
+      body.className = "full";
+      block[1].forEach(function (line, i) {
+        if (i) { body.appendChild(document.createElement("br")); }
+        body.appendChild(document.createTextNode(line));
+      });
+      details.appendChild(head);
+      details.appendChild(body);
+    });
+  }
+
+  function searchable(el) {
+    var text = el.textContent;
+    var details = el.querySelector("details[data-full]");
+    if (details) {
+      (fullTexts()[Number(details.getAttribute("data-full"))] || []).forEach(function (block) {
+        text += " " + block[0] + " " + block[1].join(" ");
+      });
+    }
+    return text.toLowerCase();
+  }
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
 
@@ -14,7 +55,7 @@
     var box = document.getElementById(form.getAttribute("data-filters"));
     if (!box) { return; }
     var items = Array.prototype.slice.call(box.children);
-    var texts = items.map(function (el) { return el.textContent.toLowerCase(); });
+    var texts = items.map(searchable);
     var shown = form.querySelector("[data-count-shown]");
     var unit = shown ? shown.getAttribute("data-unit") || "" : "";
     var controls = form.querySelectorAll("[data-attr], [data-search], [data-sort]");
@@ -93,6 +134,10 @@
     });
   }
 
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (d && d.open && d.hasAttribute && d.hasAttribute("data-full")) { fill(d); }
+  }, true);
   each(document.querySelectorAll("form[data-filters]"), setup);
   window.addEventListener("hashchange", fromHash);
   fromHash();

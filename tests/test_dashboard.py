@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections import Counter
 
@@ -86,6 +87,14 @@ def test_page_escapes_unit_text_and_names_nothing_outside(app, tmp_path):
     assert len(scripts) == 1
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in html and "default-src 'none'" in html
+
+
+def test_full_texts_sit_in_json_no_text_can_end():
+    from reporting.dashboard.page import script_json
+
+    text = script_json([["甲", ["进展：</script><script>alert(1)</script> & \u2028"]]])
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == [["甲", ["进展：</script><script>alert(1)</script> & \u2028"]]]
 
 
 def test_contact_details_in_unit_text_are_left_out():

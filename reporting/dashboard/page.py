@@ -71,6 +71,25 @@ def page_script(templates_dir: Path | str) -> tuple[str, str]:
     return script, f"sha256-{digest}"
 
 
+def script_json(value) -> str:
+    """``value`` as JSON fit to sit inside a ``<script type="application/json">``: every
+    ``<``, ``>`` and ``&`` escaped (``\\u003c`` …), so no text can end the element."""
+    import json
+
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(ch, esc)
+    return Markup(text)
+
+
 def render_page(templates_dir: Path | str, name: str, view: dict) -> str:
     """The page's HTML; template problems become one Chinese ReportError."""
     import jinja2
@@ -147,6 +166,7 @@ def write_period_dashboard(
         earlier=earlier_quarters(workspace, period),
         sends=sends,
     )
+    view["full_json"] = script_json([t["full"] for t in view["tasks"]])
     return write_page(
         settings.templates_dir, PERIOD_TEMPLATE, view, out or workspace.dashboard(period)
     )

@@ -168,6 +168,22 @@ def task_history(row: RowResult, year_results: Quarters, upto: int) -> dict:
     return {"points": points, "line": history_line(points), "words": "，".join(words)}
 
 
+def full_texts(leads: list[dict], partners: list[dict]) -> list[list]:
+    """[head, [lines]] per unit whose text the card shortened, then per partner: what 全文
+    opens (kept apart from the page's markup as JSON, filled in as text when opened)."""
+    out: list[list] = []
+    for a, who in [
+        *((a, a["unit"]) for a in leads if a["cut"]),
+        *((a, f"配合单位 {a['unit']}") for a in partners),
+    ]:
+        said = "，".join(x for x in (a["percent"], a["status"]) if x)
+        lines = [f"进展：{a['progress'] or '未填写'}"]
+        lines += [f"问题：{a['problems']}"] if a["problems"] else []
+        lines += [f"打算：{a['next_steps']}"] if a["next_steps"] else []
+        out.append([f"{who}（{said}）" if said else who, lines])
+    return out
+
+
 def task_view(row: RowResult, expected_all: float, year_results: Quarters, order: int) -> dict:
     expected = row_expected(row, expected_all)
     flags = row_disagreements(row)
@@ -210,6 +226,7 @@ def task_view(row: RowResult, expected_all: float, year_results: Quarters, order
         ],
         "leads": leads,
         "partners": partners,
+        "full": full_texts(leads, partners),
         "history": task_history(row, year_results, max(year_results)),
         "order": order,
     }
