@@ -61,10 +61,6 @@ def shown(text: str | None) -> str:
     return _CONTACT.sub(CONTACT_LEFT_OUT, unit_text(text))
 
 
-def brief(text: str | None, limit: int) -> str:
-    return condense(shown(text), limit)
-
-
 def section_name(number: int, title: str) -> str:
     numeral = SECTION_NUMERALS[number - 1] if 1 <= number <= len(SECTION_NUMERALS) else str(number)
     return f"{numeral}、{shown(title).rstrip('。')}"
@@ -124,22 +120,18 @@ def _answer(a: Answer, limit: int) -> dict:
         "unit": a.unit,
         "percent": f"{num(a.percent)}%" if a.percent is not None else "",
         "status": a.status or "",
-        "progress": shown(a.progress),
-        "progress_short": brief(a.progress, limit),
-        "problems": shown(a.problems),
-        "problems_short": brief(a.problems, NOTE_CHARS),
-        "next_steps": shown(a.next_steps),
-        "next_short": brief(a.next_steps, NOTE_CHARS),
     }
-    # the full text is shown apart only where the card shortened it
-    view["cut"] = any(
-        view[full] != view[short]
-        for full, short in (
-            ("progress", "progress_short"),
-            ("problems", "problems_short"),
-            ("next_steps", "next_short"),
-        )
-    )
+    cut = False
+    for key, short, chars in (
+        ("progress", "progress_short", limit),
+        ("problems", "problems_short", NOTE_CHARS),
+        ("next_steps", "next_short", NOTE_CHARS),
+    ):
+        full = shown(getattr(a, key))
+        view[key] = full
+        view[short] = condense(full, chars) if len(full) > chars else full
+        cut = cut or view[short] != full
+    view["cut"] = cut  # the full text is shown apart only where the card shortened it
     return view
 
 
