@@ -56,6 +56,7 @@ def test_period_page_counts_are_the_results(app, tmp_path):
     assert shown_counts["light:未亮灯"] == len(result.rows) - 6
     assert shown_counts["units:due"] == len(result.units)
     assert shown_counts["units:missing"] == len(result.units)  # nobody's return recorded
+    assert shown_counts["units:held"] == 0
     assert out.lines() == [
         f"看板已生成：{out.path}（{out.size / 1024:.0f} KB，任务 {out.tasks} 项）"
     ]

@@ -16,10 +16,11 @@ from datetime import date
 
 from reporting.core.config import Settings
 from reporting.core.labels import SECTION_NUMERALS
-from reporting.core.model import MISSING, Answer, QuarterResult, RowResult, UnitReturn
+from reporting.core.model import MISSING, Answer, QuarterResult, RowResult
 from reporting.core.pace import num
 from reporting.core.periods import Period, cn_time
-from reporting.core.states import REMINDER_STEPS, ReturnState, SendResult
+from reporting.core.states import REMINDER_STEPS, SendResult
+from reporting.core.submissions import Submitted
 from reporting.core.text import condense, unit_text
 from reporting.dashboard.charts import (
     LIGHT_FILL,
@@ -47,12 +48,12 @@ _CONTACT = re.compile(
     r"|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"  # landlines written with the area code
 )
 CONTACT_LEFT_OUT = "（联系方式略）"
-UNIT_WORDS = {  # a unit's return in words (the counts treat 待核实 as not reported)
-    "on_time": "按时",
-    "late": "逾期",
-    "rejected": "退回未重报",
-    "held": "待核实",
-    "missing": MISSING,
+UNIT_SLUG = {  # a unit's return as a CSS class and filter value
+    Submitted.ON_TIME: "on_time",
+    Submitted.LATE: "late",
+    Submitted.REJECTED: "rejected",
+    Submitted.HELD: "held",
+    Submitted.MISSING: "missing",
 }
 
 
@@ -76,17 +77,6 @@ def counts_view(counts: TaskCounts) -> dict:
         "phrase": status_phrase(counts.status),
         "behind": counts.behind,
     }
-
-
-def unit_state(u: UnitReturn) -> str:
-    """The key of ``UNIT_WORDS`` for a unit's return."""
-    if u.state == ReturnState.ACCEPTED:
-        return "late" if u.late else "on_time"
-    if u.state == ReturnState.REJECTED:
-        return "rejected"
-    if u.state == ReturnState.HELD:
-        return "held"
-    return "missing"
 
 
 def reminders_by_unit(sends) -> dict[str, list[str]]:
@@ -116,7 +106,7 @@ def value_text(ind) -> str:
 
 
 def _answer(a: Answer, limit: int) -> dict:
-    view = {
+    view: dict[str, object] = {
         "unit": a.unit,
         "percent": f"{num(a.percent)}%" if a.percent is not None else "",
         "status": a.status or "",
@@ -275,12 +265,12 @@ def period_view(
     reminders = reminders_by_unit(sends) if sends is not None else None
     units = []
     for u in result.units:
-        key = unit_state(u)
+        state = u.submitted
         units.append(
             {
                 "unit": u.unit,
-                "state": key,
-                "word": UNIT_WORDS[key],
+                "state": UNIT_SLUG[state],
+                "word": state.short,
                 "when": cn_time(u.received_at, today) if u.received_at else "",
                 "versions": u.versions,
                 "reminders": (reminders or {}).get(u.unit, []),
@@ -291,7 +281,6 @@ def period_view(
         view = counts_view(counts)
         view.update(number=number, name=section_name(number, title))
         sections.append(view)
-    held = sum(1 for u in result.units if u.state == ReturnState.HELD)
     unit_list = sorted({u for r in rows for u in r.lead_units})
     return {
         "kind": "period",
@@ -318,7 +307,6 @@ def period_view(
         "behind_share": share(tc.behind, tc.total),
         "units_count": uc,
         "units_before": uc_before,
-        "held": held,
         "previous_label": Period.parse(previous.period).label if previous else "",
         "change": change_context(change),
         "sections": sections,

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from reporting.annual.year import NOT_MERGED, Submitted, TaskYear, YearData, rule_text
+from reporting.annual.year import NOT_MERGED, TaskYear, YearData, rule_text
 from reporting.core.config import Settings
 from reporting.core.model import MISSING
 from reporting.core.pace import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.states import Final
+from reporting.core.submissions import Submitted
 from reporting.dashboard import charts
-from reporting.dashboard.period_view import counts_view, section_name, shown
+from reporting.dashboard.period_view import UNIT_SLUG, counts_view, section_name, shown
 from reporting.merge.tally import section_counts
 from reporting.report.wording import short_title, status_phrase
 
@@ -23,14 +24,10 @@ FINAL_SLUG = {
     Final.UNDONE: "undone",
     Final.PENDING: "pending",
 }
-SUBMITTED_SLUG = {
-    Submitted.ON_TIME: "on_time",
-    Submitted.LATE: "late",
-    Submitted.REJECTED: "rejected",
-    Submitted.HELD: "held",
-    Submitted.MISSING: "missing",
-    Submitted.NOT_DUE: "notdue",
-}
+
+
+def _slug(state: Submitted | None) -> str:
+    return "notdue" if state is None else UNIT_SLUG[state]
 
 
 def _task(t: TaskYear, data: YearData, rows_by_id: dict, by_period: dict) -> dict:
@@ -112,9 +109,7 @@ def year_view(data: YearData, settings: Settings, *, today: date) -> dict:
         units.append(
             {
                 "unit": u.unit,
-                "quarters": [
-                    (str(u.quarters[p]), SUBMITTED_SLUG[u.quarters[p]]) for p in data.periods
-                ],
+                "quarters": [(u.cell(p), _slug(u.quarters[p])) for p in data.periods],
                 "late": u.count(Submitted.LATE),
                 "missing": u.count(Submitted.MISSING) + u.count(Submitted.REJECTED),
             }
