@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reporting.core.model import MISSING, Light, Status
+from reporting.merge.tally import STATUS_KEYS
 from reporting.report.chart import STATUS_STYLE
 
-STATUS_KEYS: tuple[str, ...] = (*Status.choices(), MISSING)
 # a short ASCII name per status: CSS classes and SVG pattern ids
 STATUS_SLUG: dict[str, str] = {
     Status.DONE: "done",
