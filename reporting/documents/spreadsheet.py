@@ -4,7 +4,7 @@ Returned files arrive in whatever state an office program left them, or are not
 spreadsheets at all. ``read_workbook`` decides the format from the first bytes (never the
 extension), refuses what it must not open (empty, too large, zip bombs, encrypted,
 truncated, another file type) with an ``UnreadableFileError`` whose Chinese message says
-what to do, and otherwise returns a ``Workbook`` of ``Sheet`` grids.
+what to do, and otherwise returns a ``Workbook`` of ``SheetGrid``s (one cell grid per sheet).
 
 Values come from python-calamine: cached values only, formulas are never evaluated or
 copied. For OOXML files a light pass over the sheet XML (through defusedxml) adds what
@@ -96,7 +96,7 @@ def parse_ref(ref: str) -> tuple[int, int]:
 
 
 @dataclass
-class Sheet:
+class SheetGrid:
     """One sheet as a dense grid from A1; ``""`` is an empty cell."""
 
     name: str
@@ -148,19 +148,19 @@ class Sheet:
 class Workbook:
     path: Path
     format: str  # a FORMAT_NAMES key
-    sheets: list[Sheet] = field(default_factory=list)
+    sheets: list[SheetGrid] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
     defined_names: dict[str, str] = field(default_factory=dict)  # name → formula text
     has_macros: bool = False
 
-    def sheet(self, name: str) -> Sheet | None:
+    def sheet(self, name: str) -> SheetGrid | None:
         for s in self.sheets:
             if s.name == name:
                 return s
         return None
 
     @property
-    def visible_sheets(self) -> list[Sheet]:
+    def visible_sheets(self) -> list[SheetGrid]:
         return [s for s in self.sheets if s.visible]
 
 
@@ -458,13 +458,13 @@ def _corrupt(name: str, fmt: str, exc: BaseException) -> UnreadableFileError:
     )
 
 
-def _read_sheet(wb, meta, ooxml: _OoxmlInfo | None, limits: Limits, pc) -> Sheet:
+def _read_sheet(wb, meta, ooxml: _OoxmlInfo | None, limits: Limits, pc) -> SheetGrid:
     visibility = "visible"
     if meta.visible == pc.SheetVisibleEnum.Hidden:
         visibility = "hidden"
     elif meta.visible == pc.SheetVisibleEnum.VeryHidden:
         visibility = "veryhidden"
-    sheet = Sheet(name=meta.name, visibility=visibility)
+    sheet = SheetGrid(name=meta.name, visibility=visibility)
     info = ooxml.sheets.get(meta.name) if ooxml else None
     if info is not None:
         sheet.hidden_rows = info.hidden_rows

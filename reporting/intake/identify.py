@@ -16,7 +16,7 @@ from reporting.core.exceptions import PeriodError
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level
-from reporting.documents.spreadsheet import Sheet, Workbook
+from reporting.documents.spreadsheet import SheetGrid, Workbook
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
 from reporting.taskbook.assignments import Assignments
@@ -109,7 +109,7 @@ def _cell_identity(book: Workbook) -> Identity | None:
 def _header_identity(book: Workbook) -> Identity | None:
     """Unit, period and form id from the visible header cells of the task sheets or the guide."""
     found: dict[str, str] = {}
-    sources: list[tuple[Sheet, dict[str, str]]] = []
+    sources: list[tuple[SheetGrid, dict[str, str]]] = []
     for name in (fs.SHEET_LEAD, fs.SHEET_COOP):
         sheet = book.sheet(name)
         if sheet is not None:
