@@ -18,7 +18,7 @@ import pytest
 from helpers import NOW
 
 from reporting.core.exceptions import ImportTasksError
-from reporting.documents.spreadsheet import Limits
+from reporting.documents.sniff import Limits
 from reporting.taskbook.import_dates import parse_deadline
 from reporting.taskbook.import_indicators import propose_indicators
 from reporting.taskbook.importer import import_tasks, read_breakdown

@@ -21,7 +21,7 @@ from reporting.core.calendar import TZ, period_calendar
 from reporting.core.fileutil import sha256_file
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult
-from reporting.documents.spreadsheet import Limits
+from reporting.documents.sniff import Limits
 from reporting.intake.mailbox import is_message, read_message
 from reporting.intake.status import period_status
 from reporting.merge.rebuild import collect_and_merge as collect

@@ -1,4 +1,4 @@
-"""reporting.documents.spreadsheet: format by content, refusals with their messages, and what is read
+"""reporting.documents.sniff / spreadsheet / sheet_xml: format by content, refusals with their messages, and what is read
 beside the values (formulas, hidden rows, percent formats, merges, identification)."""
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from openpyxl.workbook.defined_name import DefinedName
 from test_intake_support import rezip
 
 from reporting.core.exceptions import UnreadableFileError
-from reporting.documents.spreadsheet import (
-    Limits,
-    cell_ref,
-    col_letter,
-    parse_ref,
-    read_workbook,
-    scan_sheet_xml,
-)
+from reporting.documents.cells import cell_ref, col_letter, parse_ref
+from reporting.documents.sheet_xml import scan_sheet_xml
+from reporting.documents.sniff import Limits
+from reporting.documents.spreadsheet import read_workbook
 
 
 @pytest.fixture

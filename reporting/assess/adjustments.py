@@ -17,7 +17,8 @@ from pathlib import Path
 from reporting.core.exceptions import AssessError, UnreadableFileError
 from reporting.core.fileutil import sha256_file
 from reporting.core.ledger import Ledger
-from reporting.documents.spreadsheet import cell_ref, read_workbook
+from reporting.documents.cells import cell_ref
+from reporting.documents.spreadsheet import read_workbook
 from reporting.intake.normalize import number
 from reporting.merge.judge import num
 

@@ -36,9 +36,10 @@ class IntakeError(DubanError):
 
 
 class UnreadableFileError(IntakeError):
-    """Raised by ``reporting.documents.spreadsheet`` when a returned file is not a readable spreadsheet:
-    empty, too large, a zip bomb, encrypted, truncated or another file type. ``code`` names
-    the case (``empty``, ``encrypted`` …) for the ledger; the message says what to do."""
+    """Raised by ``reporting.documents.sniff`` and ``spreadsheet`` when a returned file is not
+    a readable spreadsheet: empty, too large, a zip bomb, encrypted, truncated or another file
+    type. ``code`` names the case (``empty``, ``encrypted`` …) for the ledger; the message
+    says what to do."""
 
     def __init__(self, message: str, code: str = "unreadable"):
         super().__init__(message)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reporting.core.fileutil import sha256_file
 from reporting.core.parallel import ordered_map, worker_count
-from reporting.documents.spreadsheet import attachment_kind
+from reporting.documents.sniff import attachment_kind
 from reporting.intake.inbox import archive_file
 from reporting.intake.mailbox import is_message, is_outlook_msg
 from reporting.intake.validate import Examined, examine

@@ -55,7 +55,7 @@ from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
 from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
-from reporting.documents.spreadsheet import Limits, attachment_kind
+from reporting.documents.sniff import Limits, attachment_kind
 from reporting.intake.ahead import Ahead, examine_ahead
 from reporting.intake.arrivals import Arrival, read_arrival, write_arrival
 from reporting.intake.identify import unit_from_name

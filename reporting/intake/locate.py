@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass
 
 from reporting.core.states import Level, Role
-from reporting.documents.spreadsheet import Limits, SheetGrid, cell_ref
+from reporting.documents.cells import cell_ref
+from reporting.documents.sniff import Limits
+from reporting.documents.spreadsheet import SheetGrid
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
 from reporting.intake.examination import Examination

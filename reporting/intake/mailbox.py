@@ -18,7 +18,7 @@ attached, and the office drags or saves the whole message into the inbox.
 - ``Mail.addresses`` are the ``From:`` addresses, for the sender check in the intake.
 
 What each attachment is (form, scan, something else) is decided by the intake from the
-bytes, like any file of the inbox (``is_spreadsheet``, ``spreadsheet.attachment_kind``).
+bytes, like any file of the inbox (``is_spreadsheet``, ``sniff.attachment_kind``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path, PureWindowsPath
 
 from reporting.core.calendar import TZ
 from reporting.core.exceptions import MailError, UnreadableFileError
-from reporting.documents.spreadsheet import EMPTY_ZIP_MAGIC, OLE_MAGIC, ZIP_MAGIC, Limits, sniff
+from reporting.documents.sniff import EMPTY_ZIP_MAGIC, OLE_MAGIC, ZIP_MAGIC, Limits, sniff
 
 MAX_PARTS = 50  # MIME parts of one mail (a reply with a form and a scan has 3–6)
 SUBJECT_LIMIT = 60  # characters of the subject quoted in a source

@@ -11,7 +11,8 @@ from typing import Any
 
 from reporting.core.model import Answer, Status, UnitAnswers
 from reporting.core.states import Level, Role
-from reporting.documents.spreadsheet import SheetGrid, cell_ref
+from reporting.documents.cells import cell_ref
+from reporting.documents.spreadsheet import SheetGrid
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
 from reporting.intake.examination import Examination

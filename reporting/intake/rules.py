@@ -21,7 +21,7 @@ from reporting.core.model import Answer, Status
 from reporting.core.pace import contradiction, row_expected
 from reporting.core.periods import Period
 from reporting.core.states import Level, Role
-from reporting.documents.spreadsheet import cell_ref
+from reporting.documents.cells import cell_ref
 from reporting.forms import formspec as fs
 from reporting.intake import normalize as nz
 from reporting.intake.examination import Examination

@@ -20,7 +20,8 @@ from reporting.core.model import Answer, UnitAnswers
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState, Role
-from reporting.documents.spreadsheet import Limits, read_workbook
+from reporting.documents.sniff import Limits
+from reporting.documents.spreadsheet import read_workbook
 from reporting.forms import formspec as fs
 from reporting.intake import rules
 from reporting.intake.examination import Examination

@@ -42,7 +42,8 @@ from reporting.core.periods import Period
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, SEND_STAGES, ReturnState, Step
 from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
-from reporting.documents.spreadsheet import Limits, read_workbook
+from reporting.documents.sniff import Limits
+from reporting.documents.spreadsheet import read_workbook
 from reporting.feedback.compile import compile_feedback
 from reporting.intake.arrivals import scan_arrivals
 from reporting.intake.collect import collect, replay_arrivals

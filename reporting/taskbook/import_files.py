@@ -98,7 +98,7 @@ def _read_zip(path: Path, limits) -> Source:
 
     from defusedxml import DefusedXmlException
 
-    from reporting.documents.spreadsheet import check_zip
+    from reporting.documents.sniff import check_zip
     from reporting.taskbook.import_table import read_docx, table_lines
 
     name = path.name

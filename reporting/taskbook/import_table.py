@@ -530,7 +530,8 @@ def _format_number(n: int, fmt: str) -> str:
 
 def workbook_grids(path: Path, limits) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
     """Every visible sheet as a grid of texts (merged cells filled down), and its title cells."""
-    from reporting.documents.spreadsheet import cell_text, read_workbook
+    from reporting.documents.cells import cell_text
+    from reporting.documents.spreadsheet import read_workbook
 
     book = read_workbook(path, limits)
     grids, titles = [], []

@@ -125,7 +125,7 @@ def import_tasks(
     ``first_leads``: the first unit listed under 责任单位 leads (True), all listed lead
     (False), or as the notice says (None: ``import_roles.first_leads_rule``).
     """
-    from reporting.documents.spreadsheet import Limits
+    from reporting.documents.sniff import Limits
 
     result = read_breakdown(
         source,
@@ -162,7 +162,7 @@ def read_breakdown(
     first_leads: bool | None = None,
 ) -> ImportResult:
     """The rows of a breakdown document with their review list; ImportTasksError if unreadable."""
-    from reporting.documents.spreadsheet import Limits
+    from reporting.documents.sniff import Limits
 
     path = Path(source)
     limits = limits or Limits()
