@@ -542,3 +542,27 @@ def test_a_form_received_at_the_deadline_minute_is_on_time(setup):
     with Ledger(app.workspace.ledger_path) as ledger:
         late = {r["source"]: r["late"] for r in ledger.returns(PERIOD)}
     assert late == {"发改委.xlsx": 0, "人社局.xlsx": 1}
+
+
+SPACED = ("序时 推进", "序时\u00a0推进", "序时\u3000推进", " 序时 推进 ")
+
+
+def test_a_status_typed_with_spaces_inside_is_accepted_as_the_status(setup):
+    """序时 推进 with a space, a no-break space or a full-width space between the words (as
+    typed, or pasted from a document) is 序时推进: the form is accepted, not sent back."""
+    app, forms, _, inbox = setup
+    answers = valid_answers(app, UNIT)
+    lead = [tid for role, tid in answers if role == "lead"][: len(SPACED)]
+    for tid, spelled in zip(lead, SPACED, strict=True):
+        answers[("lead", tid)]["status"] = spelled
+    fill(forms[UNIT], inbox / "2024Q1_区发改委_进展情况表.xlsx", answers)
+    (f,) = run(app).new
+    assert f.state == "accepted", [p.message for p in f.problems]
+    assert [p for p in f.problems if p.code == "status"] == []
+    result = QuarterResult.load(app.workspace.merged_json(PERIOD))
+    statuses = {
+        row.id: [a.status for a in row.lead_reports if a.unit == UNIT]
+        for row in result.rows
+        if row.id in lead
+    }
+    assert statuses == {tid: ["序时推进"] for tid in lead}

@@ -231,3 +231,34 @@ def test_a_held_return_is_pending_in_every_document_never_a_fault(setup, tmp_pat
     line = next(x for x in r.out.splitlines() if x.startswith(UNIT))
     assert "待核实" in line and "未报送" not in line and "退回" not in line
     assert f"退回待重报 0，未报送 {silent}" in r.out
+
+
+@pytest.mark.parametrize(
+    "sender", ["<>", "区发改委 <>", "undisclosed-recipients:;", None, "区发改委"]
+)
+def test_a_mail_without_a_readable_sender_address_is_held(setup, tmp_path, duban, sender):
+    """A valid form in a mail whose From: gives no address to check (empty, a group, no
+    From: at all, a bare name) is not from a registered address: held as 待核实."""
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path, name="form.xlsx")
+    m = message([(NAME, data, XLSX)], sender=sender or OWN)
+    if sender is None:
+        del m["From"]
+    save(m, inbox / "no-address.eml")
+    (f,) = take_in(app).new
+    assert (f.unit, f.state) == (UNIT, "held")
+    assert [p.code for p in f.problems if p.level == "error"] == ["sender_unverified"]
+    assert merged_units(app)[UNIT] == "held"
+    result = QuarterResult.load(app.workspace.merged_json(PERIOD))
+    assert [a for row in result.rows for a in row.lead_reports if a.unit == UNIT] == []
+    r = duban("status", "--period", "2024Q1")
+    assert r.code == 0 and f"待核实（编号 1）：{UNIT}" in r.out
+
+
+def test_the_same_mail_from_the_registered_address_is_merged(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path, name="form.xlsx")
+    save(message([(NAME, data, XLSX)], sender=OWN), inbox / "own.eml")
+    (f,) = take_in(app).new
+    assert (f.unit, f.state) == (UNIT, "accepted")
+    assert merged_units(app)[UNIT] == "accepted"

@@ -29,7 +29,7 @@ A saved email (``reporting.intake.mailbox``, recognised by content) is archived 
 into the inbox, its source reading ``邮件“主题”（发件人，日期）的附件 文件名`` and its received
 time ours (``mailbox.received_time``: recorded, our server's ``Received:``, or when duban
 first saw the file; never the sender's ``Date:``). A form whose ``From:`` is not registered
-for its unit is held as 待核实 (``[intake] sender_check``; ``reporting.intake.review``). A
+for its unit is held as 待核实 (``reporting.intake.senders``; ``reporting.intake.review``). A
 mail with no form or scan (or one that is refused: too large, too many parts) is recorded
 as an unidentified file whose message names the sender.
 """
@@ -37,7 +37,6 @@ as an unidentified file whose message names the sender.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -75,6 +74,7 @@ from reporting.intake.mailbox import (
     read_message,
     received_time,
 )
+from reporting.intake.senders import hold_unverified
 from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
 
@@ -99,14 +99,6 @@ def answers_from_dict(data: dict) -> UnitAnswers:
         lead={tid: Answer(**a) for tid, a in data.get("lead", {}).items()},
         coop={tid: Answer(**a) for tid, a in data.get("coop", {}).items()},
     )
-
-
-def registered_senders(assignments: Assignments, settings: Settings, unit: str) -> set[str]:
-    """The addresses a unit's mail may come from: units.csv email and cc, ``[intake] senders``."""
-    u = assignments.registry.units.get(unit)
-    text = " ".join([u.email, u.cc] if u is not None else [])
-    found = {a.lower() for a in re.findall(r"[^\s,;，；<>()\"']+@[^\s,;，；<>()\"']+", text)}
-    return found | {a.strip().lower() for a in settings.intake.senders.get(unit, [])}
 
 
 # -- the step ---------------------------------------------------------------------------
@@ -503,12 +495,9 @@ class _Intake:
         answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
         state, problems, held = ex.state, list(ex.problems), None
         if mail is not None and ex.unit and state != ReturnState.UNIDENTIFIED:
-            problem = self.sender_problem(mail, ex.unit)
-            if problem is not None:
-                problems.append(problem)
-                if problem.level == Level.ERROR:  # hold: 待核实 until the office decides
-                    held = {"sender": mail.sender, "verdict": state}
-                    state = ReturnState.HELD
+            state, held = hold_unverified(
+                self.settings, self.assignments, self.period, mail, ex.unit, state, problems
+            )
         self.record(
             stored,
             sha,
@@ -522,29 +511,6 @@ class _Intake:
             schema_version=ex.schema_version,
             identified_by=ex.identified_by,
             answers=answers,
-        )
-
-    def sender_problem(self, mail: Mail, unit: str) -> Problem | None:
-        """A form for ``unit`` in a mail from an address not registered for it (units.csv
-        email/cc, ``[intake] senders``): an error that holds it, a warning, or nothing
-        (``[intake] sender_check`` = hold / warn / off)."""
-        check = self.settings.intake.sender_check
-        if check == "off":
-            return None
-        allowed = registered_senders(self.assignments, self.settings, unit)
-        if mail.addresses and all(a in allowed for a in mail.addresses):
-            return None
-        who = mail.sender or "（没有发件人）"
-        if check == "warn":
-            return Problem(
-                f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，已照常接收；请核实",
-                code="sender_unverified",
-                level=Level.WARNING,
-            )
-        return Problem(
-            f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，暂不采用（待核实）；"
-            f"核实后运行 duban review --period {self.period} 采用或退回",
-            code="sender_unverified",
         )
 
     def record(
