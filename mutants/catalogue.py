@@ -159,6 +159,41 @@ MUTANTS: list[Mutant] = [
         "a form received at 17:30:00 sharp is counted late",
         ["tests/test_intake_collect.py", "tests/test_intake_eml.py"],
     ),
+    Mutant(
+        "sender-without-address-verified",
+        "reporting/intake/senders.py",
+        "    if mail.addresses and all(a in allowed for a in mail.addresses):",
+        "    if all(a in allowed for a in mail.addresses):",
+        "a mail whose From: has no parsable address counts as from the unit: its form is merged"
+        " instead of held as 待核实 (the issue's planted bug)",
+        ["tests/test_sender_check.py"],
+    ),
+    Mutant(
+        "status-spaces-not-folded",
+        "reporting/intake/normalize.py",
+        '    return _SPACES.sub("", text)',
+        "    return text.strip()",
+        "a 推进状态 typed 序时 推进 (inner, no-break or full-width space) is no status: the whole"
+        " form is sent back (the issue's planted bug)",
+        ["tests/test_intake_collect.py"],
+    ),
+    Mutant(
+        "merged-cell-not-noted",
+        "reporting/intake/parse_answer.py",
+        "    if (row.r, c) in row.merged:",
+        "    if (row.r, c) in row.merged and c == 0:",
+        "answer cells merged over several rows are read silently: the second row takes"
+        " the first row's progress",
+        ["tests/test_intake_returns.py"],
+    ),
+    Mutant(
+        "byte-scan-hidden-true",
+        "reporting/documents/sheet_xml.py",
+        """_HIDDEN_ROW = re.compile(rb'<row\\b[^>]*?\\bhidden="(?:1|true)"[^>]*>')""",
+        """_HIDDEN_ROW = re.compile(rb'<row\\b[^>]*?\\bhidden="1"[^>]*>')""",
+        'a row hidden by LibreOffice (hidden="true") is read without the 该行被隐藏 note',
+        ["tests/test_sheet_xml_differential.py"],
+    ),
     # -- documents ------------------------------------------------------------------------
     Mutant(
         "docx-row-may-split",
