@@ -257,7 +257,8 @@ def collect_and_answer(
     ``kw`` goes to ``reporting.notify.receipts.send_receipts`` (``sleep``, ``ssl_context``).
     """
     from reporting.merge.rebuild import collect_and_merge
-    from reporting.notify.receipts import email_configured, send_receipts
+    from reporting.notify.delivery import email_configured
+    from reporting.notify.receipts import send_receipts
 
     s = app.settings
     with app.ledger() as ledger:
@@ -458,7 +459,7 @@ def do_bulletin(app, period: Period, now: datetime):
     """督查通报 after the report; mailed with its PDF when ``[bulletin] send`` and mail are set."""
     from reporting.assess.bulletin import render_bulletin
     from reporting.documents.office import soffice_path
-    from reporting.notify.receipts import email_configured
+    from reporting.notify.delivery import email_configured
 
     s = app.settings
     send = s.bulletin.send and email_configured(s)

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import email
 import hashlib
+import os
 import shutil
 import socket
+from datetime import datetime
 from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -70,6 +74,31 @@ def add_return(
                 received_at,
             ),
         )
+
+
+def put_in_inbox(path: Path, when: datetime) -> Path:
+    """A file as it lands in the inbox: its time there is when duban first sees it."""
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+def saved_mail(path: Path, *, sender: str, attachment: Path, when: datetime) -> Path:
+    """A reply carrying ``attachment``, saved by a mail client into the inbox (CRLF)."""
+    m = EmailMessage()
+    m["Subject"] = "回复：关于报送2024年第一季度重点任务推进情况的通知"
+    m["From"] = sender
+    m["To"] = "区督查考核办 <dcb@example.gov.cn>"
+    m["Date"] = format_datetime(when)
+    m.set_content("附件是我单位修改后的进展情况表，请查收。")
+    m.add_attachment(
+        attachment.read_bytes(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=attachment.name,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(m.as_bytes(policy=policy.SMTP))
+    return put_in_inbox(path, when)
 
 
 def sends(app) -> list[dict]:

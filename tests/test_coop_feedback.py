@@ -184,7 +184,7 @@ def test_without_coop_days_there_is_one_deadline_and_no_feedback(app):
 
 def test_notices_name_both_deadlines_for_units_with_both_sheets(app):
     from reporting.core.messages import render_message
-    from reporting.notify.remind import message_context
+    from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
     base = message_context(app.settings, cal, "通知", cal.stages["通知"])
@@ -212,7 +212,7 @@ def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
     from datetime import date
 
     from reporting.core.messages import render_message
-    from reporting.notify.remind import message_context
+    from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
     unit = {
@@ -240,7 +240,7 @@ def test_a_feedback_update_after_the_lead_deadline_says_it_has_passed(app):
     from datetime import date
 
     from reporting.core.messages import render_message
-    from reporting.notify.remind import message_context
+    from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
     fb = {
@@ -382,7 +382,7 @@ def test_a_form_built_again_after_the_copy_is_attached_instead_of_it(app):
 
     from reporting.core.ledger import Ledger
     from reporting.forms.build import build_forms
-    from reporting.notify.remind import outstanding
+    from reporting.notify.recipients import outstanding
 
     period = PERIODS[0]
     cal = period_calendar(period, app.settings.deadline)

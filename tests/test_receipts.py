@@ -432,7 +432,7 @@ def test_receipt_template_variables_are_documented(setup, root):
     app, forms = setup
     put(app, forms, UNIT, valid_answers(app, UNIT), NOW)
     take_in(app)
-    from reporting.notify.receipts import due_receipts
+    from reporting.notify.recipients import due_receipts
 
     with Ledger(app.workspace.ledger_path) as ledger:
         (due,), _ = due_receipts(app.assignments, ledger, PERIOD)

@@ -30,7 +30,7 @@ from reporting.core.exceptions import NotifyError
 from reporting.core.ledger import Ledger
 from reporting.core.problems import Problem
 from reporting.notify.mailer import (
-    Mail,
+    OutgoingMail,
     build_message,
     clean_header,
     content_disposition,
@@ -212,12 +212,8 @@ def test_from_the_second_quarter_the_notice_names_the_reference_column(app):
     from reporting.core.calendar import period_calendar
     from reporting.core.messages import MAIL_TEMPLATES, render_message
     from reporting.core.periods import Period
-    from reporting.notify.remind import (
-        Recipient,
-        message_context,
-        unit_context,
-        units_with_reference,
-    )
+    from reporting.notify.context import message_context, unit_context, units_with_reference
+    from reporting.notify.recipients import Recipient
 
     q2 = Period(2024, 2)
     cal = period_calendar(q2, app.settings.deadline)
@@ -461,7 +457,7 @@ def test_mailer_helpers():
     assert content_disposition("plain.xlsx", "x.xlsx") == 'attachment; filename="plain.xlsx"'
     with pytest.raises(NotifyError):
         build_message(
-            Mail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
+            OutgoingMail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
             sender=SENDER,
             sender_display="x",
             date=NOW,
@@ -555,7 +551,8 @@ def test_remind_command(duban, data_dir, forms_source, monkeypatch):
 
 def test_every_template_variable_is_documented(app, root):
     from reporting.core.calendar import period_calendar
-    from reporting.notify.remind import Recipient, message_context, unit_context
+    from reporting.notify.context import message_context, unit_context
+    from reporting.notify.recipients import Recipient
 
     cal = period_calendar(PERIOD, app.settings.deadline)
     ctx = unit_context(

@@ -166,7 +166,7 @@ def test_a_file_dropped_by_hand_is_the_offices_own_act(setup, tmp_path):
 
 
 def test_a_held_return_gets_no_receipt(setup, tmp_path):
-    from reporting.notify.receipts import due_receipts
+    from reporting.notify.recipients import due_receipts
 
     app, forms, inbox = setup
     forged(app, forms, tmp_path, inbox)

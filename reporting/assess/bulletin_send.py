@@ -23,14 +23,11 @@ from reporting.core.ledger import Ledger
 from reporting.core.messages import render_message
 from reporting.core.periods import chinese_date
 from reporting.core.states import SendResult
-from reporting.notify.remind import (
+from reporting.notify.delivery import (
+    MailBatch,
     Outcome,
+    SendLog,
     SendTally,
-    deliver,
-    global_cc,
-    open_mailer,
-    record_outcome,
-    unit_addresses,
 )
 
 STAGE = "通报"
@@ -44,15 +41,18 @@ class BulletinSendSummary(SendTally):
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def count(self, result: str) -> int:
+    def count(self, result: SendResult) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
 
     def lines(self) -> list[str]:
         out = [
-            f"通报邮件（{self.doc_number}）：发送 {self.sent}，此前已发送 {self.count('already')}，"
+            f"通报邮件（{self.doc_number}）：发送 {self.sent}，"
+            f"此前已发送 {self.count(SendResult.ALREADY)}，"
             f"失败 {self.failed}。"
         ]
-        out += [f"  失败：{o.unit}：{o.detail}" for o in self.outcomes if o.result == "failed"]
+        out += [
+            f"  失败：{o.unit}：{o.detail}" for o in self.outcomes if o.result == SendResult.FAILED
+        ]
         out += self.notes
         if self.failed:
             out.append("排除问题后重新运行 duban bulletin --send 即可补发，已发送的不会重复。")
@@ -70,8 +70,6 @@ def send_bulletin(
     sleep: Callable[[float], None] = time.sleep,
 ) -> BulletinSendSummary:
     """Mail ``output.pdf`` to every unit of ``output.units`` and the leaders' addresses."""
-    from reporting.notify.mailer import Mail, clean_header
-
     period = str(output.period)
     summary = BulletinSendSummary(output.doc_number)
     if output.pdf is None:
@@ -100,23 +98,22 @@ def send_bulletin(
         "today": chinese_date(now.date()),
     }
     leaders = set(settings.bulletin.leader_emails)
-    extra_cc = global_cc(settings)
-    planned: list[tuple[Mail | None, Outcome]] = []
-    for name, email, cc, contact in _recipients(settings, registry, output):
-        out = Outcome(name, CHANNEL, "planned", attachment=attachment)
-        summary.outcomes.append(out)
-        if name in done:
-            out.result = "already"
-            continue
-        try:
-            if email is None:
-                raise NotifyError(
-                    "该单位已不在单位名录（units.csv）中，无法发送；如已改名，请在 [registry] aliases 中登记"
-                )
-            to, cc_list = unit_addresses(email, cc, extra_cc)
-        except NotifyError as exc:
-            out.result, out.detail = SendResult.FAILED, str(exc)
-            planned.append((None, out))
+    due = list(_recipients(settings, registry, output))
+    summary.outcomes = [Outcome(name, CHANNEL, attachment=attachment) for name, *_ in due]
+    for out in summary.outcomes:
+        if out.unit in done:
+            out.result = SendResult.ALREADY
+    pending = [
+        (out, r) for out, r in zip(summary.outcomes, due, strict=True) if out.unit not in done
+    ]
+    if not pending:
+        return summary
+    batch = MailBatch(
+        settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
+    )
+    for out, (name, email, cc, contact) in pending:
+        to = batch.addresses(out, email, cc)
+        if to is None:
             continue
         unit = "" if name in leaders else name
         # render everything first: a template error stops the run before any message goes out
@@ -125,40 +122,25 @@ def send_bulletin(
             TEMPLATE,
             {**base, "unit": unit, "contact": contact, "private": output.private.get(unit, "")},
         )
-        planned.append(
-            (
-                Mail(
-                    to=[(f"{unit} {contact}".strip(), addr) for addr in to],
-                    cc=cc_list,
-                    subject=msg.subject,
-                    body=msg.body,
-                    attachment=output.pdf,
-                    attachment_name=attachment,
-                    fallback_name=f"{period}_bulletin.pdf",
-                    label=f"{period}_{STAGE}_{safe_filename(name)}",
-                ),
-                out,
-            )
+        batch.add(
+            out,
+            f"{unit} {contact}".strip(),
+            to,
+            msg,
+            attachment=output.pdf,
+            attachment_name=attachment,
+            fallback_name=f"{period}_bulletin.pdf",
+            label=f"{period}_{STAGE}_{safe_filename(name)}",
         )
-        out.target = "、".join(to + [f"抄送 {a}" for a in cc_list])
-        out.subject = clean_header(msg.subject)
-    if not planned:
-        return summary
-    mailer = open_mailer(
-        settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
+    log = SendLog(
+        ledger,
+        period,
+        STAGE,
+        now.isoformat(timespec="seconds"),
+        key=lambda out: key,
+        text=lambda out, detail: f"{key}：{detail}" if detail else key,
     )
-    at = now.isoformat(timespec="seconds")
-    deliver(
-        mailer,
-        planned,
-        smtp=settings.smtp,
-        sleep=sleep,
-        notes=summary.notes,
-        claim=lambda out: ledger.claim_send(period, out.unit, STAGE, CHANNEL, key=key, at=at),
-        record=lambda out, detail: record_outcome(
-            ledger, period, STAGE, out, f"{key}：{detail}" if detail else key, at=at
-        ),
-    )
+    batch.send(log, sleep=sleep)
     return summary
 
 

@@ -65,11 +65,15 @@ class Level(StrEnum):
 
 
 class SendResult(StrEnum):
-    """The outcome of one send attempt (ledger ``sends.result``)."""
+    """What became of one message to one unit. ``SENT`` and ``FAILED`` are what the ledger
+    records (``sends.result``, the state of a closed ``send_claims`` row); the others stay
+    in a run's summary."""
 
+    PLANNED = "planned"  # a dry run: would be sent
     SENT = "sent"
     FAILED = "failed"
-    SKIPPED = "skipped"  # not attempted (dry run, no address)
+    SKIPPED = "skipped"  # a dry run: could not be sent (no usable address)
+    ALREADY = "already"  # sent before, or another process is sending it: not sent again
 
 
 class Step(StrEnum):

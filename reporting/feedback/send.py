@@ -18,11 +18,12 @@ from pathlib import Path
 
 from reporting.core.calendar import PeriodCalendar, period_calendar
 from reporting.core.config import Settings
-from reporting.core.exceptions import DubanError, NotifyError
+from reporting.core.exceptions import DubanError
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
 from reporting.core.parallel import ordered_map
 from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.states import SendResult
 from reporting.core.workspace import Workspace
 from reporting.feedback.compile import (
     LeadFeedback,
@@ -36,16 +37,14 @@ from reporting.feedback.compile import (
 from reporting.merge.disagree import row_disagreements
 from reporting.merge.judge import build_row
 from reporting.merge.rebuild import ledger_answers
-from reporting.notify.remind import (
+from reporting.notify.context import message_context
+from reporting.notify.delivery import (
     RESULT_CN,
+    MailBatch,
     Outcome,
+    SendLog,
     SendTally,
-    deliver,
-    global_cc,
-    message_context,
-    open_mailer,
-    record_outcome,
-    unit_addresses,
+    email_configured,
 )
 from reporting.taskbook.assignments import Assignments
 
@@ -70,14 +69,16 @@ class FeedbackSummary(SendTally):
     notes: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)  # for the office
 
-    def count(self, result: str) -> int:
+    def count(self, result: SendResult) -> int:
         return sum(1 for s in self.sends if s.outcome.result == result)
 
     def lines(self) -> list[str]:
         out = list(self.notes)
         if self.sends:
-            first = sum(1 for s in self.sends if not s.update and s.outcome.result == "sent")
-            upd = sum(1 for s in self.sends if s.update and s.outcome.result == "sent")
+            first = sum(
+                1 for s in self.sends if not s.update and s.outcome.result == SendResult.SENT
+            )
+            upd = sum(1 for s in self.sends if s.update and s.outcome.result == SendResult.SENT)
             parts = [f"首次发给牵头单位 {first} 份"] if first else []
             parts += [f"更新 {upd} 份"] if upd else []
             parts += [f"失败 {self.failed} 份"] if self.failed else []
@@ -91,7 +92,7 @@ class FeedbackSummary(SendTally):
             tag = f"更新{s.update}" if s.update else "首次"
             missing = s.feedback.missing
             gaps = f"，未反馈：{'、'.join(missing)}" if missing else ""
-            if o.result in ("sent", "planned"):
+            if o.result in (SendResult.SENT, SendResult.PLANNED):
                 out.append(
                     f"  {RESULT_CN[o.result]}（{tag}）{s.feedback.unit}：配合单位 "
                     f"{len(s.feedback.partners)} 个，已反馈 {len(s.feedback.reported)} 个{gaps}"
@@ -134,9 +135,6 @@ def send_feedback(
 ) -> FeedbackSummary:
     """Compile and send what is due; see the module docstring. Sends before the cooperating
     units' deadline, or without one (``coop_days = 0``), nothing."""
-    from reporting.notify.mailer import Mail, clean_header
-    from reporting.notify.receipts import email_configured
-
     period = Period.parse(period)
     cal: PeriodCalendar = period_calendar(period, settings.deadline)
     summary = FeedbackSummary(period, cal.coop_deadline_label)
@@ -158,7 +156,7 @@ def send_feedback(
     done = {
         (c["unit"], c["key"])
         for c in ledger.claims(period)
-        if c["stage"] == STAGE and c["state"] == "sent"
+        if c["stage"] == STAGE and c["state"] == SendResult.SENT
     }
     mail_ok = email_configured(settings)
     if not mail_ok:
@@ -166,16 +164,12 @@ def send_feedback(
             "没有配置邮件（[smtp] host 或 outbox），配合反馈只生成了文件，未发送："
             f"{feedback_path(workspace, period, 'X').parent}"
         )
-    at = now.isoformat(timespec="seconds")
-    planned: list[tuple[Mail | None, Outcome]] = []
     by_unit: dict[str, Sent] = {}
-    mailer = None
-    extra_cc: list[str] = []
+    batch: MailBatch | None = None
     if mail_ok and compiled:  # bad mail settings stop the run before anything is claimed
-        mailer = open_mailer(
+        batch = MailBatch(
             settings, ssl_context=ssl_context, dry_run=False, notes=summary.notes, now=now
         )
-        extra_cc = global_cc(settings)
     # which workbooks to write, in order (reads only); then the files over the cores
     jobs: list[tuple[LeadFeedback, int, set]] = []
     for fb in compiled:
@@ -191,25 +185,22 @@ def send_feedback(
     for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
         path = feedback_path(workspace, period, fb.unit)
         copy = workspace.form_copy_path(period, fb.unit)
-        if not mail_ok:
+        if batch is None:  # no mail: the files only
             if copy_error:
                 summary.notes.append(f"{fb.unit} 的表单副本未能生成：{copy_error}")
             continue
-        sent = Sent(fb, Outcome(fb.unit, CHANNEL, "planned"), update)
+        sent = Sent(fb, Outcome(fb.unit, CHANNEL), update)
         summary.sends.append(sent)
         by_unit[fb.unit] = sent
         out = sent.outcome
         if copy_error:  # nothing is claimed yet: a copy that cannot be written is retried next run
-            out.result, out.detail = "failed", f"表单副本未能生成：{copy_error}"
-            planned.append((None, out))
+            batch.fail(out, f"表单副本未能生成：{copy_error}")
             continue
         unit = assignments.registry.units.get(fb.unit)
         contact = unit.contact if unit else ""
-        try:
-            to, cc = unit_addresses(unit.email if unit else "", unit.cc if unit else "", extra_cc)
-        except NotifyError as exc:
-            out.result, out.detail = "failed", str(exc)
-            planned.append((None, out))
+        # a lead unit gone from the registry has no address to write to
+        to = batch.addresses(out, unit.email if unit else "", unit.cc if unit else "")
+        if to is None:
             continue
         ctx = {
             **message_context(settings, cal, STAGE, now.date()),
@@ -228,41 +219,28 @@ def send_feedback(
             "today": chinese_date(now.date()),
         }
         msg = render_message(settings.templates_dir, TEMPLATE, ctx)
-        mail = Mail(
-            to=[(f"{fb.unit} {contact}".strip(), addr) for addr in to],
-            cc=cc,
-            subject=msg.subject,
-            body=msg.body,
+        batch.add(
+            out,
+            f"{fb.unit} {contact}".strip(),
+            to,
+            msg,
             attachment=path,
             attachment_name=path.name,
             fallback_name="coop-feedback.xlsx",
             label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
             more=[(copy, copy.name, f"{period}_form.xlsx")],
         )
-        out.target = "、".join(to + [f"抄送 {a}" for a in cc])
-        out.subject = clean_header(msg.subject)
-        planned.append((mail, out))
-    if not planned:
+    if batch is None or not batch.planned:
         return summary
-
-    def claim(out: Outcome) -> int | None:  # just before the mail goes out
-        key = by_unit[out.unit].feedback.key
-        return ledger.claim_send(str(period), out.unit, STAGE, CHANNEL, key=key, at=at)
-
-    def record(out: Outcome, detail: str) -> None:
-        record_outcome(ledger, str(period), STAGE, out, detail, at=at)
-        if out.result == "sent":
-            save_sent(workspace, period, by_unit[out.unit].feedback)
-
-    deliver(
-        mailer,
-        planned,
-        smtp=settings.smtp,
-        sleep=sleep,
-        record=record,
-        claim=claim,
-        notes=summary.notes,
+    log = SendLog(
+        ledger,
+        str(period),
+        STAGE,
+        now.isoformat(timespec="seconds"),
+        key=lambda out: by_unit[out.unit].feedback.key,
+        on_sent=lambda out: save_sent(workspace, period, by_unit[out.unit].feedback),
     )
+    batch.send(log, sleep=sleep)
     return summary
 
 

@@ -19,7 +19,7 @@ from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.model import UnitReturn
 from reporting.core.periods import Period, cn_time
-from reporting.core.states import ReturnState
+from reporting.core.states import ReturnState, SendResult
 from reporting.core.submissions import submissions
 from reporting.intake.imap import mailbox_lines, mailbox_status
 from reporting.intake.mailbox import is_mail_source
@@ -32,12 +32,12 @@ STATE_CN = {
     "unidentified": "无法识别",
     "held": "待核实",
 }
-RECEIPT_CN = {"sent": "已发", "failed": "失败", "pending": "未发", "": "—"}
+RECEIPT_CN = {SendResult.SENT: "已发", SendResult.FAILED: "失败", "pending": "未发", "": "—"}
 
 
 def _messages(row, level: str | None = None) -> list[str]:
     """Place and text of each problem, without the file name (the reader knows the file)."""
-    from reporting.notify.remind import problem_text
+    from reporting.notify.recipients import problem_text
 
     out = []
     for p in Ledger.problems_of(row):

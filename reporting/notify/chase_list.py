@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reporting.core.calendar import PeriodCalendar
 from reporting.core.config import Settings
@@ -20,9 +19,7 @@ from reporting.core.fileutil import atomic_save, safe_cell_text
 from reporting.core.periods import Period, chinese_date
 from reporting.core.workspace import Workspace
 from reporting.documents.xlsx_save import save_workbook
-
-if TYPE_CHECKING:
-    from reporting.notify.remind import Recipient
+from reporting.notify.recipients import Recipient
 
 
 # The columns, in the order printed. Widths are in em (one CJK character at 五号) and come

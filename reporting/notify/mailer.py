@@ -68,7 +68,7 @@ def sender_name(district: str, office: str) -> str:
 
 
 @dataclass
-class Mail:
+class OutgoingMail:
     """One message to send: who, what, and its attachment."""
 
     to: list[tuple[str, str]]  # (display name, address)
@@ -97,7 +97,9 @@ class Mail:
         ]
 
 
-def build_message(mail: Mail, *, sender: str, sender_display: str, date: datetime) -> EmailMessage:
+def build_message(
+    mail: OutgoingMail, *, sender: str, sender_display: str, date: datetime
+) -> EmailMessage:
     if not mail.to:
         raise NotifyError("邮件没有收件人")
     for addr in mail.recipients + [sender]:
@@ -204,12 +206,12 @@ class Mailer:
                 "请设置后重试；密码不要写进 config.toml"
             )
 
-    def build(self, mail: Mail) -> EmailMessage:
+    def build(self, mail: OutgoingMail) -> EmailMessage:
         return build_message(
             mail, sender=self.sender, sender_display=self.sender_display, date=self.now
         )
 
-    def send(self, mail: Mail) -> dict[str, str]:
+    def send(self, mail: OutgoingMail) -> dict[str, str]:
         """Send one message; return the refused recipients {address: server reply}."""
         try:
             msg = self.build(mail)

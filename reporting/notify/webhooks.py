@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from reporting.core.config import Settings
 from reporting.core.exceptions import SendError
+from reporting.core.states import SendResult
+from reporting.notify.delivery import Delivery
 
 _MOBILE = re.compile(r"\+?\d{5,15}")
 # error codes meaning "too many messages, try later"
@@ -181,3 +183,31 @@ def send_text(
             else "，请检查机器人地址"
         )
         raise SendError(f"{who}拒绝了消息（{code} {msg}）{hint}", fatal=True)
+
+
+@dataclass(frozen=True)
+class GroupMessage:
+    """One robot message naming some units: its text, whom to @ and which part it is."""
+
+    content: str
+    mobiles: list[str]
+    part: str = ""  # （第 2/3 条） when the units did not fit in one message
+
+
+class RobotChannel:
+    """A group robot as a ``delivery.Channel``: it takes a message whole or not at all."""
+
+    def __init__(self, robot: Robot, *, clock: Callable[[], float] = time.time):
+        self.robot = robot
+        self.clock = clock
+
+    def send(self, message: GroupMessage) -> Delivery:
+        send_text(self.robot, message.content, message.mobiles, clock=self.clock)
+        detail = f"群消息{message.part}"
+        return Delivery(SendResult.SENT, detail, detail)
+
+    def close(self) -> None:
+        pass
+
+    def closing_note(self, sent: bool) -> str:
+        return ""

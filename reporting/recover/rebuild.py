@@ -39,7 +39,14 @@ from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, LedgerError, PeriodError
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.periods import Period
-from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, SEND_STAGES, ReturnState, Step
+from reporting.core.states import (
+    FEEDBACK_STAGE,
+    RECEIPT_STAGE,
+    SEND_STAGES,
+    ReturnState,
+    SendResult,
+    Step,
+)
 from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
 from reporting.documents.sniff import Limits
@@ -50,7 +57,8 @@ from reporting.intake.collect import collect, replay_arrivals
 from reporting.intake.identify import identify
 from reporting.intake.review import redo_decisions
 from reporting.merge.rebuild import ledger_answers, merge_period
-from reporting.notify.receipts import KIND_CN, due_receipts
+from reporting.notify.receipts import KIND_CN
+from reporting.notify.recipients import due_receipts
 from reporting.recover.outbox import OutboxMail, read_outbox
 from reporting.taskbook.assignments import Assignments
 
@@ -274,7 +282,7 @@ def _forms(settings, assignments, workspace, period, ledger) -> int:
 def _record(ledger: Ledger, period, unit, stage, key, detail, at) -> None:
     claim = ledger.claim_send(str(period), unit, stage, "email", key=key, at=at)
     if claim is not None:
-        ledger.complete_send(claim, "sent", detail, at=at)
+        ledger.complete_send(claim, SendResult.SENT, detail, at=at)
 
 
 def _sends(settings, assignments, period, ledger: Ledger, mails: list[OutboxMail], out) -> None:
