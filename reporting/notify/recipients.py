@@ -1,9 +1,9 @@
 """Who gets which message: the units a reminder reaches, the returns a receipt answers.
 
-- Reminders (``outstanding``): every unit with a form and no accepted return. A unit whose
-  accepted return is followed by a rejected or held correction has reported: its accepted
-  return stays in force, so it is never reminded. A unit whose latest return was rejected
-  (and none accepted) is told why.
+- Reminders (``outstanding``): every unit with tasks and no accepted return (the 通知:
+  those whose form exists). A unit whose accepted return is followed by a rejected or held
+  correction has reported: its accepted return stays in force, so it is never reminded. A
+  unit whose latest return was rejected (and none accepted) is told why.
 - Receipts (``due_receipts``): the latest decided return of each unit, once.
 """
 
@@ -18,6 +18,7 @@ from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.records import ReturnRecord
 from reporting.core.states import RECEIPT_STAGE, Level, ReturnState, SendResult, Step
+from reporting.core.submissions import Submitted, submissions
 from reporting.core.workspace import Workspace
 from reporting.notify.delivery import CHANNEL_CN
 from reporting.taskbook.assignments import Assignments
@@ -73,18 +74,16 @@ def outstanding(
 ) -> tuple[list[Recipient], list[str]]:
     """Units to reach at ``stage`` and, for the 通知, units whose form does not exist yet.
 
-    Units with an accepted return are never reminded (not even by a late 通知).
+    Units with an accepted return are never reminded (not even by a late 通知): the
+    ``core.submissions`` state every report and the 通报 read.
     """
-    accepted = ledger.latest_accepted(str(period))
-    latest: dict[str, ReturnRecord] = {}
-    for row in ledger.returns(str(period)):
-        if row["unit"]:
-            latest[row["unit"]] = row
+    states = submissions(assignments.by_unit, ledger.returns(str(period)))
     history = send_history(ledger, period)
     units = assignments.registry.units
     out, no_form = [], []
     for name, rows in assignments.by_unit.items():
-        if name in accepted:
+        state = states[name]
+        if state.accepted:
             continue
         form: Path | None = workspace.form_path(period, name)
         if form is not None and not form.exists():
@@ -108,8 +107,9 @@ def outstanding(
             form_with_partners=with_partners,
             history=history.get(name, []),
         )
-        last = latest.get(name)
-        if last is not None and last["state"] == ReturnState.REJECTED:
+        # told why when the latest return was refused for its content (not unidentified)
+        last = state.current
+        if state.state == Submitted.REJECTED and last["state"] == ReturnState.REJECTED:
             rec.rejected = True
             rec.reasons = error_reasons(last)
             rec.last_received = short_day(last["received_at"])
