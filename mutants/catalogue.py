@@ -150,6 +150,40 @@ MUTANTS: list[Mutant] = [
         "every DingTalk robot post is refused (bad signature)",
         ["tests/test_remind_webhook.py"],
     ),
+    Mutant(
+        "chase-after-a-refused-correction",
+        "reporting/core/submissions.py",
+        "    if accepted:\n",
+        "    if accepted and accepted[-1] == len(rows) - 1:\n",
+        "a unit whose accepted return is followed by a rejected or held correction is 催报ed"
+        " and put on the 催报清单 as if it never reported",
+        ["tests/test_remind_recipients.py"],
+    ),
+    Mutant(
+        "refused-cc-fails-the-unit",
+        "reporting/notify/delivery.py",
+        "        primary = [a for _, a in message.to if a in refused]",
+        "        primary = list(refused)",
+        "a unit reached at its own address is recorded as failed (and mailed again) because a"
+        " Cc was refused",
+        ["tests/test_remind_email.py"],
+    ),
+    Mutant(
+        "retries-without-backoff",
+        "reporting/notify/delivery.py",
+        "            sleep(backoff * 2 ** (attempt - 1))",
+        "            sleep(backoff)",
+        "a busy mail server is asked again at once instead of after 1, 2, 4 … backoffs",
+        ["tests/test_remind_email.py"],
+    ),
+    Mutant(
+        "send-without-claim",
+        "reporting/notify/delivery.py",
+        "            if not claimed:\n",
+        "            if claimed:\n",
+        "two duban processes at once send the same reminder twice",
+        ["tests/test_one_writer.py"],
+    ),
     # -- intake ---------------------------------------------------------------------------
     Mutant(
         "late-at-the-deadline-minute",
