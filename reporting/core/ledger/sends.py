@@ -8,7 +8,7 @@ import sqlite3
 from reporting.core.ledger.connection import LedgerConnection, PeriodKey
 from reporting.core.ledger.owner import owner_alive, process_token
 from reporting.core.records import SendRecord
-from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE
+from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, SendResult, Step
 
 
 def receipt_key(sha256: str) -> str:
@@ -21,16 +21,16 @@ class SendStore(LedgerConnection):
 
     def was_sent(self, period: PeriodKey, unit: str, stage: str, channel: str) -> bool:
         row = self.conn.execute(
-            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND channel=? AND result='sent'",
-            (str(period), unit, stage, channel),
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND channel=? AND result=?",
+            (str(period), unit, stage, channel, SendResult.SENT),
         ).fetchone()
         return row is not None
 
     def notice_sent(self, period: PeriodKey, unit: str) -> bool:
         """Whether the unit's 通知 (the form) went out successfully on any channel."""
         row = self.conn.execute(
-            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage='通知' AND result='sent'",
-            (str(period), unit),
+            "SELECT 1 FROM sends WHERE period=? AND unit=? AND stage=? AND result=?",
+            (str(period), unit, Step.NOTICE, SendResult.SENT),
         ).fetchone()
         return row is not None
 
@@ -40,7 +40,7 @@ class SendStore(LedgerConnection):
         unit: str,
         stage: str,
         channel: str,
-        result: str,
+        result: SendResult,
         detail: str = "",
         attempts: int = 1,
         *,
@@ -74,7 +74,7 @@ class SendStore(LedgerConnection):
                     (str(period), stage, unit, channel, key, me, at),
                 )
                 return cur.lastrowid
-            if row["state"] == "sent":
+            if row["state"] == SendResult.SENT:
                 return None
             if row["state"] == "claimed" and owner_alive(row["owner"]):
                 return None
@@ -86,9 +86,9 @@ class SendStore(LedgerConnection):
             return row["id"]
 
     def complete_send(
-        self, claim_id: int, result: str, detail: str = "", attempts: int = 1, *, at: str
+        self, claim_id: int, result: SendResult, detail: str = "", attempts: int = 1, *, at: str
     ) -> None:
-        """Close a claim with the send's result (sent | failed) and record the attempt in
+        """Close a claim with the send's result (SENT or FAILED) and record the attempt in
         ``sends``, in one transaction. A failed one may be claimed again later."""
         with self.transaction() as conn:
             row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
@@ -115,7 +115,8 @@ class SendStore(LedgerConnection):
     def release_claim(self, claim_id: int) -> None:
         """Give a claim back unsent (the run stopped before the message went out)."""
         self.conn.execute(
-            "UPDATE send_claims SET state='failed' WHERE id=? AND state='claimed'", (claim_id,)
+            "UPDATE send_claims SET state=? WHERE id=? AND state='claimed'",
+            (SendResult.FAILED, claim_id),
         )
 
     def claims(self, period: PeriodKey) -> list[sqlite3.Row]:
@@ -133,7 +134,7 @@ class SendStore(LedgerConnection):
         )
         for row in rows:
             key = row["detail"].split(" ", 1)[0]
-            if out.get(key) != "sent":
+            if out.get(key) != SendResult.SENT:
                 out[key] = row["result"]
         return out
 
@@ -141,8 +142,8 @@ class SendStore(LedgerConnection):
         """lead unit → times its 配合单位反馈 went out (first version, then each 更新)."""
         out: dict[str, list[str]] = {}
         rows = self.conn.execute(
-            "SELECT unit, at FROM sends WHERE period = ? AND stage = ? AND result = 'sent' ORDER BY id",
-            (str(period), FEEDBACK_STAGE),
+            "SELECT unit, at FROM sends WHERE period = ? AND stage = ? AND result = ? ORDER BY id",
+            (str(period), FEEDBACK_STAGE, SendResult.SENT),
         )
         for row in rows:
             out.setdefault(row["unit"], []).append(row["at"])
@@ -157,19 +158,20 @@ class SendStore(LedgerConnection):
         sent (``remind`` sends it again). Returns the stage it was, or None when none matched."""
         row = self.conn.execute(
             "SELECT id, stage FROM sends WHERE period = ? AND unit = ? AND channel = 'email'"
-            " AND result = 'sent' AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
-            (str(period), unit, before),
+            " AND result = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
+            (str(period), unit, SendResult.SENT, before),
         ).fetchone()
         if row is None:
             return None
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE sends SET result = 'failed', detail = ? WHERE id = ?", (detail, row["id"])
+                "UPDATE sends SET result = ?, detail = ? WHERE id = ?",
+                (SendResult.FAILED, detail, row["id"]),
             )
             # its claim too: a failed send may be claimed and sent again
             conn.execute(
-                "UPDATE send_claims SET state = 'failed' WHERE period = ? AND unit = ?"
-                " AND stage = ? AND channel = 'email' AND key = '' AND state = 'sent'",
-                (str(period), unit, row["stage"]),
+                "UPDATE send_claims SET state = ? WHERE period = ? AND unit = ?"
+                " AND stage = ? AND channel = 'email' AND key = '' AND state = ?",
+                (SendResult.FAILED, str(period), unit, row["stage"], SendResult.SENT),
             )
         return row["stage"]
