@@ -75,7 +75,7 @@ def run_collect(base: Path, n_units: int) -> dict:
     from jobs.app import create_app
     from reporting.core.parallel import worker_count
     from reporting.core.workspace import Workspace
-    from reporting.merge.rebuild import collect_and_merge as collect
+    from reporting.merge.collect_merge import collect_and_merge as collect
 
     app = create_app(ROOT / "config.toml", data_dir=base / "collect", env={})
     assignments = synthetic_assignments(n_units=n_units, n_rows=2 * n_units)

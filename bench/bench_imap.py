@@ -104,7 +104,7 @@ def measure(what: str, data: Path, port: int) -> dict:
 def child(what: str, data: Path, port: int) -> None:
     from jobs.app import create_app
     from reporting.intake.imap import fetch_mailbox
-    from reporting.merge.rebuild import collect_and_merge
+    from reporting.merge.collect_merge import collect_and_merge
 
     app = create_app(ROOT / "config.toml", data_dir=data, env=_env(port))
     t = time.perf_counter()

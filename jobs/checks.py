@@ -4,42 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reporting.taskbook.registry import Problem
+from reporting.core.problems import CheckFinding
 
 # Other modules add checks here (calendar years, templates): each takes the App and
 # returns a list of Problems.
-CHECKS: list[Callable[..., list[Problem]]] = []
+CHECKS: list[Callable[..., list[CheckFinding]]] = []
 
 
-def check(fn: Callable[..., list[Problem]]) -> Callable[..., list[Problem]]:
+def check(fn: Callable[..., list[CheckFinding]]) -> Callable[..., list[CheckFinding]]:
     CHECKS.append(fn)
     return fn
 
 
 @check
-def _task_table(app) -> list[Problem]:
+def _task_table(app) -> list[CheckFinding]:
     return app.assignments.check()
 
 
 @check
-def _unit_classes(app) -> list[Problem]:
+def _unit_classes(app) -> list[CheckFinding]:
     """Every unit names a class of [units.classes]: who may be named and scored depends on it."""
     return app.registry.unknown_classes(app.settings.units.classes)
 
 
 @check
-def _holiday_years(app) -> list[Problem]:
+def _holiday_years(app) -> list[CheckFinding]:
     """Loud warning: a configured year without holiday data gets weekday-only deadlines."""
     from reporting.core.calendar import unknown_years_warning, year_known, years_to_check
 
     unknown = [y for y in years_to_check(app.settings) if not year_known(y)]
     if not unknown:
         return []
-    return [Problem("节假日数据", "警告！" + unknown_years_warning(unknown), error=False)]
+    return [CheckFinding("节假日数据", "警告！" + unknown_years_warning(unknown), error=False)]
 
 
 @check
-def _current_year(app) -> list[Problem]:
+def _current_year(app) -> list[CheckFinding]:
     """The year of today is one the office reports on: else the scheduler plans nothing
     for it and every command refuses its quarters."""
     year = app.now().year
@@ -48,7 +48,7 @@ def _current_year(app) -> list[Problem]:
         return []
     listed = ", ".join(str(y) for y in years)
     return [
-        Problem(
+        CheckFinding(
             "报送年度",
             f"[schedule] years = [{listed}] 不含今年（{year}）：今年的季度不会排程，"
             f"forms/remind/collect/report/run 都会拒绝 {year} 年的报告期。"
@@ -59,7 +59,7 @@ def _current_year(app) -> list[Problem]:
 
 
 @check
-def _report_templates(app) -> list[Problem]:
+def _report_templates(app) -> list[CheckFinding]:
     """The report templates (which the office may edit in Word/WPS) still render."""
     from reporting.report.template_check import check_templates
 
@@ -67,7 +67,7 @@ def _report_templates(app) -> list[Problem]:
 
 
 @check
-def _annual_template(app) -> list[Problem]:
+def _annual_template(app) -> list[CheckFinding]:
     """The annual edition's template (the fourth quarter's report) still renders."""
     from reporting.annual.report import check_annual_template
 
@@ -75,17 +75,17 @@ def _annual_template(app) -> list[Problem]:
 
 
 @check
-def _fonts(app) -> list[Problem]:
+def _fonts(app) -> list[CheckFinding]:
     """The chart's CJK font, and which installed faces the PDF gets for the official names."""
     from reporting.documents.fonts import chart_font, pdf_substitutes
-    from reporting.report.chart import ChartFontMissing
+    from reporting.report.chart import font_missing
 
     problems = []
     if chart_font(app.settings.report.chart_font) is None:
-        problems.append(Problem("中文字体", str(ChartFontMissing()), error=False))
+        problems.append(CheckFinding("中文字体", str(font_missing()), error=False))
     faces = "；".join(s.line() for s in pdf_substitutes())
     problems.append(
-        Problem(
+        CheckFinding(
             "PDF 字体",
             f"{faces}。Word/WPS 打开 .docx 时仍使用原字体名",
             error=False,
@@ -95,7 +95,7 @@ def _fonts(app) -> list[Problem]:
 
 
 @check
-def _short_titles(app) -> list[Problem]:
+def _short_titles(app) -> list[CheckFinding]:
     """Tasks whose derived short name is still long: the office writes a short_title."""
     from reporting.taskbook.short_names import SHORT_CHARS, overlong_short_titles
 
@@ -104,7 +104,7 @@ def _short_titles(app) -> list[Problem]:
         return []
     names = "；".join(f"{t.label} {name}" for t, name in long)
     return [
-        Problem(
+        CheckFinding(
             "任务简称",
             f"{len(long)}项任务没有填写简称，自动截取的简称超过{SHORT_CHARS}字（报告和附件中会换行）：{names}。"
             f"请在 {app.settings.paths.tasks} 的 short_title 列填写{SHORT_CHARS}字以内的简称",
@@ -114,12 +114,12 @@ def _short_titles(app) -> list[Problem]:
 
 
 @check
-def _webhooks(app) -> list[Problem]:
+def _webhooks(app) -> list[CheckFinding]:
     """Robot addresses are http(s): a file: or data: address would "send" nothing."""
     from reporting.notify.webhooks import robots, url_problem
 
     return [
-        Problem("机器人", problem)
+        CheckFinding("机器人", problem)
         for problem in (url_problem(robot) for robot in robots(app.settings))
         if problem
     ]
@@ -137,7 +137,7 @@ _PLACEHOLDER_DOMAINS = (
 
 
 @check
-def _contacts(app) -> list[Problem]:
+def _contacts(app) -> list[CheckFinding]:
     """Every unit that gets a form can be reached: a valid email, not a placeholder."""
     from reporting.core.exceptions import NotifyError
     from reporting.notify.mailer import parse_addresses
@@ -147,7 +147,7 @@ def _contacts(app) -> list[Problem]:
     if "email" not in app.registry.columns:
         # not one unit can be mailed: an error, not a note among others
         return [
-            Problem(
+            CheckFinding(
                 f"{source} 第 1 行（表头）",
                 "没有 email 列，所有单位都收不到邮件通知和回执；请加上 email 列并填写各单位的邮箱",
             )
@@ -157,7 +157,7 @@ def _contacts(app) -> list[Problem]:
         try:
             addresses = parse_addresses(unit.email) + parse_addresses(unit.cc)
         except NotifyError as exc:
-            problems.append(Problem(f"{source}（{name}）", str(exc)))
+            problems.append(CheckFinding(f"{source}（{name}）", str(exc)))
             continue
         if not unit.email:
             missing.append(name)
@@ -165,7 +165,7 @@ def _contacts(app) -> list[Problem]:
             placeholder.append(name)
     if missing:
         problems.append(
-            Problem(
+            CheckFinding(
                 source,
                 f"{len(missing)} 个单位没有填邮箱，收不到邮件通知（可用催报清单电话联系）：{'、'.join(missing)}",
                 error=False,
@@ -173,7 +173,7 @@ def _contacts(app) -> list[Problem]:
         )
     if placeholder:
         problems.append(
-            Problem(
+            CheckFinding(
                 source,
                 f"{len(placeholder)} 个单位的邮箱还是示例地址（如 {app.registry.units[placeholder[0]].email}），"
                 "邮件不会送达；正式使用前请在单位名录中填写真实邮箱",
@@ -184,12 +184,12 @@ def _contacts(app) -> list[Problem]:
 
 
 @check
-def _office_contact(app) -> list[Problem]:
+def _office_contact(app) -> list[CheckFinding]:
     """Units call someone with questions: the forms and every mail name ``[forms] contact``."""
     contact = (getattr(app.settings.forms, "contact", "") or "").strip()
     if not contact:
         return [
-            Problem(
+            CheckFinding(
                 "config.toml [forms] contact",
                 "没有填写联系人和电话，表单的填报说明和每封通知、催报邮件只写"
                 f"“{app.settings.district.office}”，单位有疑问时不知道找谁；"
@@ -199,7 +199,7 @@ def _office_contact(app) -> list[Problem]:
         ]
     if not any(ch.isdigit() for ch in contact):
         return [
-            Problem(
+            CheckFinding(
                 "config.toml [forms] contact",
                 f"联系人“{contact}”没有电话号码，请写上姓名和电话，"
                 '如 contact = "区督查考核办 王某 0552-1234567"',
@@ -210,7 +210,7 @@ def _office_contact(app) -> list[Problem]:
 
 
 @check
-def _mailbox(app) -> list[Problem]:
+def _mailbox(app) -> list[CheckFinding]:
     """[imap]: the password is set, the CA file exists (offline; ``--online`` logs in)."""
     s = app.settings.imap
     if not s.host:
@@ -218,41 +218,41 @@ def _mailbox(app) -> list[Problem]:
     where = "config.toml [imap]"
     problems = []
     if not s.user:
-        problems.append(Problem(where, "填了 host 但没有填 user（收件邮箱的登录名）"))
+        problems.append(CheckFinding(where, "填了 host 但没有填 user（收件邮箱的登录名）"))
     if not app.settings.secrets.imap_password:
         problems.append(
-            Problem(where, "没有设置收件邮箱的密码：请用环境变量 DUBAN_IMAP_PASSWORD 设置")
+            CheckFinding(where, "没有设置收件邮箱的密码：请用环境变量 DUBAN_IMAP_PASSWORD 设置")
         )
     if s.ca_file is not None and not s.ca_file.is_file():
-        problems.append(Problem(where, f"ca_file 指向的证书文件 {s.ca_file} 不存在"))
+        problems.append(CheckFinding(where, f"ca_file 指向的证书文件 {s.ca_file} 不存在"))
     if s.security == "none":
         problems.append(
-            Problem(
+            CheckFinding(
                 where, 'security = "none"：密码和邮件明文传输，只应在本机测试时使用', error=False
             )
         )
     return problems
 
 
-def mailbox_online(app) -> list[Problem]:
+def mailbox_online(app) -> list[CheckFinding]:
     """``duban check --online``: log in to the office mailbox and look at the folder."""
     from reporting.core.exceptions import ImapError
     from reporting.intake.imap import check_mailbox
 
     if not app.settings.imap.host:
         return [
-            Problem(
+            CheckFinding(
                 "config.toml [imap]", "没有配置收件邮箱（[imap] host），跳过联机检查", error=False
             )
         ]
     try:
-        return [Problem("收件邮箱", check_mailbox(app.settings), error=False)]
+        return [CheckFinding("收件邮箱", check_mailbox(app.settings), error=False)]
     except ImapError as exc:
-        return [Problem("收件邮箱", str(exc))]
+        return [CheckFinding("收件邮箱", str(exc))]
 
 
-def run_checks(app) -> list[Problem]:
-    problems: list[Problem] = []
+def run_checks(app) -> list[CheckFinding]:
+    problems: list[CheckFinding] = []
     for fn in CHECKS:
         problems += fn(app)
     return problems

@@ -256,7 +256,7 @@ def collect_and_answer(
 
     ``kw`` goes to ``reporting.notify.receipts.send_receipts`` (``sleep``, ``ssl_context``).
     """
-    from reporting.merge.rebuild import collect_and_merge
+    from reporting.merge.collect_merge import collect_and_merge
     from reporting.notify.delivery import email_configured
     from reporting.notify.receipts import send_receipts
 
@@ -392,7 +392,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     workbook (``duban year``) beside it; then the 看板 of the period and of the year."""
     from reporting.annual.report import render_period_report
     from reporting.documents.office import soffice_path
-    from reporting.merge.rebuild import ensure_merged
+    from reporting.merge.collect_merge import ensure_merged
 
     # a damaged or lost merged.json is rebuilt first
     ensure_merged(app.settings, app.assignments, app.workspace, period, now)

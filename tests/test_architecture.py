@@ -437,3 +437,15 @@ def test_no_module_in_reporting_is_over_600_lines():
     assert stale == {}, (
         f"这些模块已不超过 {MAX_LINES} 行（或已不存在），请从 TOO_LONG 中删除：{stale}"
     )
+
+
+def test_each_stage_says_what_it_holds_and_may_import():
+    import importlib
+
+    for i, stage in enumerate(STAGES):
+        doc = importlib.import_module(f"reporting.{stage}").__doc__ or ""
+        said = doc.partition("May import: ")[2].split("\n\n")[0]
+        allowed = " ".join(said.split()).rstrip(".")
+        want = ", ".join(STAGES[:i]) if i else "nothing outside itself"
+        assert allowed == want, f"reporting/{stage}/__init__.py 的说明与阶段顺序不符"
+        assert doc.split("\n\n")[0].strip(), f"reporting/{stage}/__init__.py 没有说明本阶段包含什么"

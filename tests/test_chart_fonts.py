@@ -14,8 +14,9 @@ from docx import Document
 from helpers import REPORT_NOW
 from test_report import TODAY, P, sample_result
 
+from reporting.core.exceptions import ChartFontError
 from reporting.documents import fonts
-from reporting.report.chart import ChartFontMissing, status_chart_png
+from reporting.report.chart import status_chart_png
 from reporting.report.render import render_report
 
 needs_cjk = pytest.mark.skipif(fonts.chart_font() is None, reason="本机没有中文字体")
@@ -97,7 +98,7 @@ def test_a_font_without_chinese_glyphs_is_refused_without_warnings(app, recwarn)
         pytest.skip("DejaVu Sans 未安装")
     font = fonts.chart_font(latin)
     assert font.path == latin
-    with pytest.raises(ChartFontMissing, match="DejaVuSans.ttf 缺少汉字字形"):
+    with pytest.raises(ChartFontError, match="DejaVuSans.ttf 缺少汉字字形"):
         status_chart_png(sample_result(app), font)
     assert not [w for w in recwarn if "Glyph" in str(w.message)]
 

@@ -23,7 +23,7 @@ from jobs.app import create_app
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.periods import Period
 from reporting.forms.build import build_forms
-from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.merge.collect_merge import collect_and_merge as collect
 from reporting.sample.returns import simulate_returns
 
 pytestmark = pytest.mark.slow  # whole quarters, real processes

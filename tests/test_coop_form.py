@@ -19,13 +19,14 @@ from remind_helpers import Handler, SmtpServers, free_port
 from jobs.app import create_app
 from reporting.core.calendar import period_calendar
 from reporting.core.ledger import Ledger
-from reporting.core.pace import judge_status, num, row_expected
+from reporting.core.numbers import num
+from reporting.core.pace import judge_status, row_expected
 from reporting.core.periods import Period
 from reporting.documents import xlsx_style as st
 from reporting.feedback.send import send_feedback
 from reporting.forms import formspec as fs
 from reporting.forms.build import build_forms
-from reporting.merge.rebuild import collect_and_merge
+from reporting.merge.collect_merge import collect_and_merge
 from reporting.sample.returns import fill_form
 
 PERIODS = [Period(2024, q) for q in (1, 2, 3, 4)]

@@ -179,7 +179,7 @@ def duty(row: dict) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from reporting.forms.build import build_forms
-    from reporting.merge.rebuild import collect_and_merge
+    from reporting.merge.collect_merge import collect_and_merge
 
     base = tmp_path_factory.mktemp("readback")
     tasks = write_task_table(base / "tasks.csv", TABLE)

@@ -18,7 +18,7 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult
 from reporting.forms import formspec as fs
 from reporting.intake.status import period_status
-from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.merge.collect_merge import collect_and_merge as collect
 from reporting.merge.summary import (
     SHEET_COOP,
     SHEET_FULL,
@@ -476,7 +476,7 @@ def test_examined_over_the_cores_the_ledger_is_the_serial_one(app, tmp_path):
 
     from jobs.app import create_app
     from reporting.intake.collect import collect as take_in
-    from reporting.merge.rebuild import merge_period
+    from reporting.merge.collect_merge import merge_period
 
     units = [UNIT, "长青乡", "区人社局"]
     forms = make_forms(app, units)

@@ -24,7 +24,7 @@ from reporting.core.model import QuarterResult
 from reporting.documents.sniff import Limits
 from reporting.intake.mailbox import is_message, read_message
 from reporting.intake.status import period_status
-from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.merge.collect_merge import collect_and_merge as collect
 
 NOW = datetime(2024, 4, 20, 9, 0, tzinfo=TZ)
 DEADLINE = period_calendar(

@@ -13,7 +13,7 @@ from reporting.core.calendar import TZ, period_calendar
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.states import RECEIPT_STAGE
 from reporting.intake.status import period_status
-from reporting.merge.rebuild import collect_and_merge as collect
+from reporting.merge.collect_merge import collect_and_merge as collect
 from reporting.notify.receipts import receipt_context, send_receipts
 
 SENDER = "duban@yuhui.example"

@@ -18,7 +18,7 @@ from test_intake_support import fill, make_forms, valid_answers
 
 from reporting.core.calendar import TZ
 from reporting.core.ledger import Ledger
-from reporting.merge.rebuild import collect_and_merge
+from reporting.merge.collect_merge import collect_and_merge
 from reporting.notify.remind import send_reminders
 
 UNIT = "区发改委"  # an accepted return on 4月3日, then a correction on 4月5日

@@ -15,7 +15,7 @@ from test_intake_support import PERIOD, UNIT, make_forms, valid_answers
 
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult
-from reporting.merge.rebuild import collect_and_merge
+from reporting.merge.collect_merge import collect_and_merge
 
 OTHER = "区人社局"  # its registered address (units.csv) is unit09@yuhui.example
 FORGER = f"{OTHER} 李四 <unit09@yuhui.example>"

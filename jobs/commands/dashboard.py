@@ -55,7 +55,7 @@ def command(ctx, period_text, year, out_path, force):
     else:
         period = Period.parse(period_text)
         check_scope(app, period, force=force)
-        from reporting.merge.rebuild import ensure_merged
+        from reporting.merge.collect_merge import ensure_merged
 
         note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())
         if note:

@@ -64,7 +64,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     app = get_app(ctx)
     check_scope(app, period, force=force)
     from reporting.core.ledger import require_ledger
-    from reporting.merge.rebuild import ensure_merged
+    from reporting.merge.collect_merge import ensure_merged
 
     require_ledger(app.workspace.ledger_path)  # a lost ledger: say so, not a report as if fine
 

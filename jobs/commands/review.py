@@ -42,7 +42,7 @@ def command(ctx, period_text, accept_id, reject_id, reason):
     from reporting.core.exceptions import IntakeError
     from reporting.core.periods import Period
     from reporting.intake.review import decide, held_returns
-    from reporting.merge.rebuild import merge_period
+    from reporting.merge.collect_merge import merge_period
 
     period = Period.parse(period_text)
     if accept_id is not None and reject_id is not None:

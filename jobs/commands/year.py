@@ -32,7 +32,7 @@ def command(ctx, year):
     """
     from reporting.annual.workbook import run_year
     from reporting.core.periods import Period
-    from reporting.merge.rebuild import ensure_merged
+    from reporting.merge.collect_merge import ensure_merged
 
     app = get_app(ctx)
     year = year or app.settings.district.year

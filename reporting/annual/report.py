@@ -15,11 +15,12 @@ from datetime import date, datetime
 
 from reporting.annual.year import Final, Reached, TaskYear, YearData, year_data
 from reporting.core.config import Settings
+from reporting.core.exceptions import ChartFontError
 from reporting.core.model import MISSING
 from reporting.core.periods import Period
-from reporting.core.states import Status
 from reporting.core.text import condense, one_line, unit_text
 from reporting.core.workspace import Workspace
+from reporting.merge.tally import STATUS_KEYS
 from reporting.report.context import LIGHT_FILL, annex_state, in_pairs
 from reporting.report.render import Edition, ReportOutput, load_result, render_report
 from reporting.report.wording import (
@@ -96,13 +97,13 @@ def render_annual(
 def quarter_chart(settings: Settings, data: YearData) -> tuple[bytes | None, str]:
     """图1: the status mix of each quarter, drawn like the quarterly chart."""
     from reporting.documents.fonts import chart_font
-    from reporting.report.chart import ChartFontMissing, bars_png
+    from reporting.report.chart import bars_png
 
     counts = data.status_by_quarter()
-    keys = [k for k in [*Status.choices(), MISSING] if any(c[k] for _, c in counts)]
+    keys = [k for k in STATUS_KEYS if any(c[k] for _, c in counts)]
     try:
         return bars_png(counts, keys or [MISSING], chart_font(settings.report.chart_font)), ""
-    except ChartFontMissing as exc:
+    except ChartFontError as exc:
         return None, str(exc)
 
 
@@ -261,7 +262,7 @@ def render_period_report(
 def check_annual_template(settings: Settings, assignments) -> list:
     """``duban check``: the annual template (which the office may edit) still renders, from
     a small sample year (every quarter of ``report.template_check``'s sample, an early
-    deadline, hostile unit text); a Problem when it does not."""
+    deadline, hostile unit text); a CheckFinding when it does not."""
     import tempfile
     from datetime import time
     from pathlib import Path
@@ -269,8 +270,8 @@ def check_annual_template(settings: Settings, assignments) -> list:
     from docx import Document
 
     from reporting.core.exceptions import ReportError
+    from reporting.core.problems import CheckFinding
     from reporting.report.template_check import CHECK_PREVIOUS, sample_for_check
-    from reporting.taskbook.registry import Problem
 
     year = settings.district.year
     try:
@@ -298,10 +299,10 @@ def check_annual_template(settings: Settings, assignments) -> list:
             )
             Document(str(out.docx))  # the rendered XML must still be a valid document
     except ReportError as exc:
-        return [Problem("全年报告模板", str(exc))]
+        return [CheckFinding("全年报告模板", str(exc))]
     except Exception as exc:  # noqa: BLE001 - anything else means the template is broken
         return [
-            Problem(
+            CheckFinding(
                 "全年报告模板",
                 f"模板 {TEMPLATE} 渲染后的文件无法打开（{type(exc).__name__}: {exc}），"
                 "请从仓库恢复 templates/ 下的模板后重新修改",

@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, IndicatorResult, QuarterResult, RowResult
-from reporting.core.pace import num
+from reporting.core.numbers import num
 from reporting.core.periods import Period
 from reporting.core.states import Final, Status
 from reporting.core.submissions import Submitted

@@ -1,1 +1,4 @@
-"""督查通报 and 考核评价: what the office owes the units (after the report)."""
+"""What the office owes the units: the quarterly 督查通报 and the year's 考核评价.
+
+May import: core, documents, taskbook, forms, notify, intake, merge, feedback, report.
+"""

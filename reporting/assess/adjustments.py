@@ -17,10 +17,10 @@ from pathlib import Path
 from reporting.core.exceptions import AssessError, UnreadableFileError
 from reporting.core.fileutil import sha256_file
 from reporting.core.ledger import Ledger
+from reporting.core.numbers import num
 from reporting.documents.cells import cell_ref
 from reporting.documents.spreadsheet import read_workbook
 from reporting.intake.normalize import number
-from reporting.merge.judge import num
 
 HEADERS = {"unit": "单位", "points": "分值", "reason": "事由", "doc_no": "文号"}
 LEADER_HEADERS = {"unit": "单位", "points": "得分", "by": "评价人", "remark": "说明"}

@@ -28,13 +28,14 @@ from pathlib import Path
 
 from reporting.assess.facts import SubmissionFacts, submissions
 from reporting.core.config import Settings
+from reporting.core.exceptions import OfficeError
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult
+from reporting.core.numbers import num
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
-from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
 from reporting.report.wording import (
     id_key,
@@ -377,7 +378,7 @@ def render_bulletin(
         title=context["title"],
     )
     if pdf:
-        from reporting.documents.office import OfficeError, convert, pdf_pages
+        from reporting.documents.office import convert, pdf_pages
 
         try:
             # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on an

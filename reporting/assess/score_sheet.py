@@ -37,10 +37,10 @@ from reporting.assess.scoring import (
 )
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger
+from reporting.core.numbers import num
 from reporting.core.periods import Period
 from reporting.core.unit_classes import Classes, describe
 from reporting.core.workspace import Workspace
-from reporting.merge.judge import num
 
 SHEET_SCORES = "考核评分表"
 SHEET_POINTS = "明细"

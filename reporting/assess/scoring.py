@@ -31,17 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from reporting.assess.facts import Event, SubmissionFacts, submissions
 from reporting.core.config import Settings
 from reporting.core.exceptions import AssessError
 from reporting.core.ledger import Ledger
 from reporting.core.model import MISSING, Answer, QuarterResult, RowResult
+from reporting.core.numbers import num, rounded
 from reporting.core.periods import Period
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
-from reporting.merge.judge import num
 
 REPORTING = "报送质量"
 PROGRESS = "任务推进"
@@ -61,11 +61,6 @@ NOT_APPLICABLE = {
     LEADER: "未填写领导评价，本项不计入",
 }
 RANK_NOTES = {True: "排在有牵头任务的单位之后", False: "不参加排名"}
-
-
-def rounded(value: float) -> float:
-    """四舍五入 to two decimals (as a person computes it, not binary round())."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def apportion(values: list[float], total: float) -> list[float]:

@@ -56,6 +56,15 @@ class ReportError(DubanError):
     """Raised when the report template is missing or cannot be rendered."""
 
 
+class ChartFontError(ReportError):
+    """No CJK font the report's chart can use: the report leaves the chart out and says so
+    (``reporting.report.chart.font_missing`` words it, with how to install a font)."""
+
+
+class OfficeError(DubanError):
+    """Raised when LibreOffice is missing, times out or fails to convert a file."""
+
+
 class NotifyError(DubanError):
     """Raised when a message cannot be built or sent (bad address, server refused)."""
 

@@ -9,21 +9,11 @@ P ≥ 100 已完成; P ≤ 0 未启动; P ≥ E + N 超序时; E − Y ≤ P < E
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from reporting.core.config import MergeSettings
 from reporting.core.model import Status
+from reporting.core.numbers import num
 from reporting.core.periods import Period
-
-
-def num(value: float | None) -> str:
-    """1200.0 → '1200', 7.125 → '7.13', None → '—'."""
-    if value is None:
-        return "—"
-    # 四舍五入 as people expect it (round() would give 7.12: binary floats, banker's rounding)
-    rounded = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def row_expected(task_deadline: str, period: Period) -> float:

@@ -1,7 +1,7 @@
-"""Findings about a returned file: what is wrong, where, and how to fix it (Chinese).
-
-Intake stores them in the ledger (``to_dict``); status, the summary's 退回清单 and the
-reminders read them back (``from_dict``).
+"""Findings, in Chinese: ``Problem`` about a returned file (what is wrong, where, how to fix
+it; intake stores them in the ledger with ``to_dict``, status, the summary's 退回清单 and the
+reminders read them back with ``from_dict``) and ``CheckFinding`` of ``duban check``
+(registry, task table, templates, fonts, contacts).
 """
 
 from __future__ import annotations
@@ -74,3 +74,15 @@ def cell_in_words(sheet: str, cell: str, column: str = "") -> str:
         return f"“{sheet}”表{cell}" if cell else f"工作表“{sheet}”"
     col = f"“{column}”" if column else f"{m.group(1)}列"
     return f"{sheet}表第{m.group(2)}行{col}"
+
+
+@dataclass
+class CheckFinding:
+    """One finding of ``duban check``: where, what, and whether it stops the go-live."""
+
+    where: str
+    message: str
+    error: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.where}：{self.message}"

@@ -8,7 +8,6 @@ a ``sqlite3.Row`` was read by column name.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -62,10 +61,6 @@ class ReturnRecord(Record):
     problems: str  # JSON list of Problem dicts
     received_at: str
     late: int
-
-    @property
-    def problem_list(self) -> list[dict]:
-        return json.loads(self.problems or "[]")
 
 
 @dataclass(frozen=True)

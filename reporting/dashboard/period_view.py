@@ -17,7 +17,7 @@ from datetime import date
 from reporting.core.config import Settings
 from reporting.core.labels import SECTION_NUMERALS
 from reporting.core.model import MISSING, Answer, QuarterResult, RowResult
-from reporting.core.pace import num
+from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.states import REMINDER_STEPS, SendResult
 from reporting.core.submissions import Submitted

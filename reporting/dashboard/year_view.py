@@ -9,7 +9,7 @@ from datetime import date
 from reporting.annual.year import NOT_MERGED, TaskYear, YearData, rule_text
 from reporting.core.config import Settings
 from reporting.core.model import MISSING
-from reporting.core.pace import num
+from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.states import Final
 from reporting.core.submissions import Submitted

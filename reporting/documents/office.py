@@ -12,13 +12,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from reporting.core.exceptions import DubanError
+from reporting.core.exceptions import OfficeError
 from reporting.core.fileutil import atomic_path
 from reporting.documents.fonts import FONTS_CONF
-
-
-class OfficeError(DubanError):
-    """Raised when LibreOffice is missing, times out or fails to convert a file."""
 
 
 def soffice_path() -> str | None:

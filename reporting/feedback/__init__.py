@@ -1,1 +1,4 @@
-"""配合反馈: cooperating units' feedback compiled for each lead unit and mailed to it."""
+"""配合反馈: cooperating units' answers compiled per lead unit and mailed to it.
+
+May import: core, documents, taskbook, forms, notify, intake, merge.
+"""

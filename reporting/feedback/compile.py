@@ -20,9 +20,9 @@ from pathlib import Path
 
 from reporting.core.fileutil import atomic_write_text
 from reporting.core.model import Answer, UnitAnswers
+from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.text import condense, one_line
-from reporting.merge.judge import num
 from reporting.taskbook.assignments import Assignments
 
 SHEET = "配合单位反馈"

@@ -34,9 +34,9 @@ from reporting.feedback.compile import (
     save_sent,
     write_workbook,
 )
+from reporting.merge.collect_merge import ledger_answers
 from reporting.merge.disagree import row_disagreements
 from reporting.merge.judge import build_row
-from reporting.merge.rebuild import ledger_answers
 from reporting.notify.context import message_context
 from reporting.notify.delivery import (
     RESULT_CN,

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from reporting.core.fileutil import clean_text, safe_cell_text
 from reporting.core.model import Answer
-from reporting.core.pace import num
+from reporting.core.numbers import num
 from reporting.core.periods import Period
 from reporting.core.states import Role
 from reporting.documents import xlsx_direct as xd

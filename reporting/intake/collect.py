@@ -226,7 +226,7 @@ def collect(
     workers: int | None = None,
 ) -> CollectSummary:
     """Take in every new file of the inbox into the ledger (see module doc); merging is
-    ``reporting.merge.rebuild``. ``workers``: processes examining files ahead
+    ``reporting.merge.collect_merge``. ``workers``: processes examining files ahead
     (``reporting.intake.ahead``; None: one per core for a large inbox, 1: none)."""
     period = Period.parse(period)
     inbox = Path(inbox) if inbox else workspace.inbox_dir(period)

@@ -28,8 +28,9 @@ from reporting.core.model import (
     UnitAnswers,
     UnitReturn,
 )
+from reporting.core.numbers import num
 from reporting.core.pace import contradiction as status_contradiction
-from reporting.core.pace import judge_status, num, row_expected
+from reporting.core.pace import judge_status, row_expected
 from reporting.core.periods import Period
 from reporting.taskbook.assignments import Assignments, ResolvedTask
 from reporting.taskbook.tasks import Indicator

@@ -26,11 +26,11 @@ from reporting.core.fileutil import safe_cell_text
 from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
+from reporting.core.numbers import num
 from reporting.core.submissions import counts_text
 from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
-from reporting.merge.judge import num
 from reporting.merge.tally import task_counts
 
 SHEET_ROWS = "汇总表"

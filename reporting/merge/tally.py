@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from reporting.core.model import MISSING, Light, RowResult, Status
-from reporting.merge.judge import num
+from reporting.core.numbers import num
 
 ON_PACE = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
 BEHIND = (Status.LAGGING, Status.NOT_STARTED)

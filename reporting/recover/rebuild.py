@@ -56,7 +56,7 @@ from reporting.intake.arrivals import scan_arrivals
 from reporting.intake.collect import collect, replay_arrivals
 from reporting.intake.identify import identify
 from reporting.intake.review import redo_decisions
-from reporting.merge.rebuild import ledger_answers, merge_period
+from reporting.merge.collect_merge import ledger_answers, merge_period
 from reporting.notify.receipts import KIND_CN
 from reporting.notify.recipients import due_receipts
 from reporting.recover.outbox import OutboxMail, read_outbox

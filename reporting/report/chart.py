@@ -4,7 +4,7 @@ Drawn with matplotlib's object API on an Agg canvas (no pyplot state, safe in a
 scheduler thread). Every text is drawn with a CJK font *file* (``documents.fonts``),
 never a family name looked up in matplotlib's per-user cache: a cache built before the
 fonts were installed would print boxes. Without a CJK font there is no chart
-(``ChartFontMissing``); a glyph the font lacks is the same error, never a warning on the
+(``ChartFontError``); a glyph the font lacks is the same error, never a warning on the
 console. Each status has a colour and a hatch, and every bar segment its number, so the
 chart reads in grey print. The PNG is deterministic (no timestamp or software metadata).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from reporting.core.exceptions import ReportError
+from reporting.core.exceptions import ChartFontError
 from reporting.core.model import MISSING, QuarterResult, Status
 from reporting.documents.fonts import INSTALL_HINT, FontFile
 from reporting.merge.tally import STATUS_KEYS, section_counts
@@ -31,13 +31,11 @@ STATUS_STYLE = {
 _DARK = (Status.DONE, Status.NOT_STARTED)
 
 
-class ChartFontMissing(ReportError):
-    """No CJK font the chart can use (the report leaves the chart out and says so)."""
-
-    def __init__(self, detail: str = ""):
-        super().__init__(
-            f"未找到可用的中文字体{detail}，报告中的图1已略去。{INSTALL_HINT}，然后重新生成报告"
-        )
+def font_missing(detail: str = "") -> ChartFontError:
+    """The error for a chart without a usable CJK font (``detail``: the font that fell short)."""
+    return ChartFontError(
+        f"未找到可用的中文字体{detail}，报告中的图1已略去。{INSTALL_HINT}，然后重新生成报告"
+    )
 
 
 def section_status_counts(result: QuarterResult) -> list[tuple[str, dict[str, int]]]:
@@ -83,7 +81,7 @@ def status_chart_png(
 ) -> bytes:
     """A horizontal stacked bar chart of status by section; PNG bytes.
 
-    Raises ``ChartFontMissing`` when ``font`` is None or lacks a glyph the chart needs.
+    Raises ``ChartFontError`` when ``font`` is None or lacks a glyph the chart needs.
     """
     data = section_status_counts(result)
     keys = [k for k in STATUS_KEYS if any(c[k] for _, c in data)] or [MISSING]
@@ -102,7 +100,7 @@ def bars_png(
     """Stacked horizontal bars, one per ``(label, {status → tasks})``, segments in ``keys``
     order: the report's chart (by section) and the annual edition's (by quarter)."""
     if font is None:
-        raise ChartFontMissing()
+        raise font_missing()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         png = _draw(data, keys, font, title, width_in, dpi)
@@ -110,7 +108,7 @@ def bars_png(
         w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)
     ]
     if missing:
-        raise ChartFontMissing(f"（{font.path.name} 缺少汉字字形）")
+        raise font_missing(f"（{font.path.name} 缺少汉字字形）")
     return png
 
 

@@ -13,11 +13,11 @@ from datetime import date
 
 from reporting.core.config import Settings
 from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Status
+from reporting.core.numbers import num
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import FLAG, row_disagreements
-from reporting.merge.judge import num
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.wording import (
     body_text,

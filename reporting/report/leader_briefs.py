@@ -14,11 +14,11 @@ from pathlib import Path
 from reporting.core.config import Settings
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import Light, QuarterResult, RowResult, Status
+from reporting.core.numbers import num
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.states import Final
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange
-from reporting.merge.judge import num
 from reporting.merge.tally import ON_PACE, task_counts
 from reporting.report.context import annex_row
 from reporting.report.wording import id_key, status_phrase

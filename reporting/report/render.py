@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from reporting.core.config import Settings
-from reporting.core.exceptions import OutputError, ReportError
+from reporting.core.exceptions import ChartFontError, OfficeError, OutputError, ReportError
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import QuarterResult, UnitReturn
 from reporting.core.periods import Period
@@ -171,11 +171,11 @@ def default_report_day(settings: Settings, period: Period, today: date) -> date:
 def report_chart(settings: Settings, result: QuarterResult) -> tuple[bytes | None, str]:
     """(PNG, '') or (None, why): without a CJK font the chart is left out, never boxes."""
     from reporting.documents.fonts import chart_font
-    from reporting.report.chart import ChartFontMissing, status_chart_png
+    from reporting.report.chart import status_chart_png
 
     try:
         return status_chart_png(result, chart_font(settings.report.chart_font)), ""
-    except ChartFontMissing as exc:
+    except ChartFontError as exc:
         return None, str(exc)
 
 
@@ -269,7 +269,7 @@ def render_report(
     )
     from concurrent.futures import ThreadPoolExecutor
 
-    from reporting.documents.office import OfficeError, convert
+    from reporting.documents.office import convert
 
     # LibreOffice makes the PDF in its own process while the briefs are rendered here
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -62,7 +62,7 @@ def sample_for_check(
 
 
 def check_templates(settings: Settings, assignments, period: Period | None = None) -> list:
-    """Render both templates with a small result; a Problem for each that fails.
+    """Render both templates with a small result; a CheckFinding for each that fails.
 
     The default period is the year's second quarter, compared with a first-quarter sample.
     """
@@ -70,7 +70,7 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
 
     from docx import Document
 
-    from reporting.taskbook.registry import Problem
+    from reporting.core.problems import CheckFinding
 
     period = period or Period(settings.district.year, 2)
     problems = []
@@ -96,10 +96,10 @@ def check_templates(settings: Settings, assignments, period: Period | None = Non
             for path in [out.docx, *out.briefs]:
                 Document(str(path))  # the rendered XML must still be a valid document
         except ReportError as exc:
-            problems.append(Problem("报告模板", str(exc)))
+            problems.append(CheckFinding("报告模板", str(exc)))
         except Exception as exc:  # noqa: BLE001 - anything else means the template is broken
             problems.append(
-                Problem(
+                CheckFinding(
                     "报告模板",
                     f"模板渲染后的文件无法打开（{type(exc).__name__}: {exc}），请从仓库恢复 templates/ 下的模板后重新修改",
                 )

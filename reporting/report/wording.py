@@ -9,8 +9,8 @@ Used by the report's context (``report_context``) and the leader briefs.
 from __future__ import annotations
 
 from reporting.core.model import MISSING, RowResult
+from reporting.core.numbers import num
 from reporting.core.text import condense, one_line, unit_text  # noqa: F401 (the report imports them here)
-from reporting.merge.judge import num
 from reporting.taskbook.short_names import short_title_of
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from reporting.taskbook.registry import Problem, Registry
+from reporting.core.problems import CheckFinding
+from reporting.taskbook.registry import Registry
 from reporting.taskbook.tasks import Task
 
 
@@ -101,5 +102,5 @@ class Assignments:
         wanted = set(res.names)
         return [r for r in self.rows if wanted & set(r.lead_leaders + r.assist_leaders)]
 
-    def check(self) -> list[Problem]:
+    def check(self) -> list[CheckFinding]:
         return self.registry.check_tasks(self.tasks)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reporting.core.config import RegistrySettings
 from reporting.core.exceptions import RegistryError
+from reporting.core.problems import CheckFinding
 from reporting.core.unit_classes import class_name
 from reporting.taskbook.tasks import Task, decode_table_bytes
 
@@ -50,18 +51,6 @@ class Resolution:
     groups: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was guessed: splits, aliases
     unknown: list[tuple[str, list[str]]] = field(default_factory=list)  # (name, close matches)
-
-
-@dataclass
-class Problem:
-    """A registry/task-table finding shown by ``duban check``."""
-
-    where: str
-    message: str
-    error: bool = True
-
-    def __str__(self) -> str:
-        return f"{self.where}：{self.message}"
 
 
 class Registry:
@@ -223,7 +212,7 @@ class Registry:
         parts = best.get(len(token))
         return parts if parts and len(parts) > 1 else None
 
-    def unknown_classes(self, classes) -> list[Problem]:
+    def unknown_classes(self, classes) -> list[CheckFinding]:
         """Units whose ``kind`` names no class of ``[units.classes]`` (for ``duban check``)."""
         out = []
         for unit in self.units.values():
@@ -231,7 +220,7 @@ class Registry:
                 continue
             what = f"单位类别“{unit.kind}”不是" if unit.kind else "没有填写单位类别，应填"
             out.append(
-                Problem(
+                CheckFinding(
                     self.source,
                     f"单位“{unit.name}”{what}已设定的类别（{'、'.join(classes)}）之一；"
                     "在改正之前，通报不点名该单位，考核不给它评分",
@@ -241,8 +230,8 @@ class Registry:
         return out
 
     # -- whole table -----------------------------------------------------------
-    def check_tasks(self, tasks: list[Task]) -> list[Problem]:
-        problems: list[Problem] = []
+    def check_tasks(self, tasks: list[Task]) -> list[CheckFinding]:
+        problems: list[CheckFinding] = []
         used: set[str] = set()
         for task in tasks:
             where = f"tasks.csv 第 {task.line} 行（任务 {task.label}）"
@@ -265,13 +254,13 @@ class Registry:
                         if close
                         else "，请在单位名录或 config.toml [registry] 中登记"
                     )
-                    problems.append(Problem(where, f"{cn}“{name}”无法识别{hint}"))
+                    problems.append(CheckFinding(where, f"{cn}“{name}”无法识别{hint}"))
                 if column == "lead_units" and not res.names:
-                    problems.append(Problem(where, "牵头责任单位没有可发表的具体单位"))
+                    problems.append(CheckFinding(where, "牵头责任单位没有可发表的具体单位"))
         for name in self.units:
             if name not in used:
                 problems.append(
-                    Problem(
+                    CheckFinding(
                         self.source,
                         f"单位“{name}”在任务表中没有任何任务，不会收到表单",
                         error=False,

@@ -1,4 +1,5 @@
-"""The period's merged result, rebuilt from the ledger: ``merged.json`` and ``汇总表.xlsx``.
+"""The collect step, then the merge: a period's ``merged.json`` and ``汇总表.xlsx`` from the
+ledger (``reporting.recover.rebuild`` is something else: it rebuilds a lost ledger).
 
 ``collect_and_merge`` is the collect step: take in the inbox (``reporting.intake.collect``),
 then merge. The latest accepted return of each unit supersedes earlier ones; both outputs
