@@ -24,7 +24,6 @@ from build_report_template import (  # noqa: E402
     ADDRESSEE,
     ANNEX_CELL,
     ANNEX_CELL_CENTER,
-    ANNEX_HEAD,
     ANNEX_MARK,
     CAPTION,
     FIGURE,
@@ -33,8 +32,8 @@ from build_report_template import (  # noqa: E402
     TITLE,
     base_document,
     closing,
+    dense_table,
     kai_lead,
-    loop_table,
     p,
     page_break,
     pairs_table,
@@ -92,16 +91,23 @@ def build_annual(path: Path) -> None:
     tag(doc, "{%p if unfinished %}")
     p(
         doc,
-        "对照年度目标，共有{{ n_unfinished }}项任务未全部完成（基本完成{{ f.mostly }}项、未完成{{ f.undone }}项），"
-        "差距和牵头单位说明的原因如下：",
+        "对照年度目标，共有{{ n_unfinished }}项任务未全部完成（基本完成{{ f.mostly }}项、未完成{{ f.undone }}项）。"
+        "{% if common %}{{ common.intro }}{% else %}差距和牵头单位说明的原因如下：{% endif %}",
     )
+    # the reasons by theme first (the quarterly report's 共性问题), then each task
+    tag(doc, "{%p if common %}")
+    tag(doc, "{%p for t in common.themes %}")
+    p(doc, "{{ t }}")
+    tag(doc, "{%p endfor %}")
+    p(doc, "各项任务的差距和牵头单位说明的原因如下：")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p for r in unfinished %}")
     p(
         doc,
-        "{{ loop.index }}. {{ r.label }}{{ r.short }}（{{ r.units }}）{{ r.judged }}：{{ r.final }}，"
+        "{{ r.name }}{{ r.short }}（{{ r.units }}）{{ r.judged }}：{{ r.final }}，"
         "{{ r.shortfall }}。{% if r.problems %}单位反映的问题：{{ r.problems }}。{% endif %}"
         "{% if r.steps %}下步打算：{{ r.steps }}。{% endif %}"
-        "{% if not r.problems and not r.steps %}牵头单位未说明原因。{% endif %}",
+        "{% if not r.problems and not r.steps and not r.silent %}牵头单位未说明原因。{% endif %}",
     )
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
@@ -115,22 +121,12 @@ def build_annual(path: Path) -> None:
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 
+    # built from the year: the unfinished tasks, the reasons' themes with the office's
+    # measures, next year's task breakdown, the late and missing returns
     p(doc, "{{ next_no }}、下步工作建议", H1)
-    kai_lead(
-        doc,
-        "（一）抓好未完成任务的收尾。",
-        "对基本完成和未完成的任务，建议由分管区领导督促牵头单位明确完成时限，列入下一年度跟踪督办，确保事事有着落。",
-    )
-    kai_lead(
-        doc,
-        "（二）总结经验，谋划下一年度任务。",
-        "各牵头单位要总结全年工作，查找差距和不足，结合新一年《政府工作报告》提出的目标，科学制定任务分解和推进计划。",
-    )
-    kai_lead(
-        doc,
-        "（三）严格考核，兑现奖惩。",
-        "全年完成情况纳入各单位年度目标管理考核；对连续滞后、未完成年度目标的单位，{{ office }}将予以通报并依规问责。",
-    )
+    tag(doc, "{%p for n in next_steps %}")
+    kai_lead(doc, "{{ n.lead }}", "{{ n.text }}")
+    tag(doc, "{%p endfor %}")
     closing(doc, ["{{ annex_title }}", "{{ annex2_title }}", "{{ annex3_title }}"])
 
     fmt.add_landscape_section(doc)
@@ -145,7 +141,7 @@ def build_annual(path: Path) -> None:
         (f"{{% cellbg r.q{k}.fill %}}{{{{ r.q{k}.text }}}}", ANNEX_CELL_CENTER)
         for k in (1, 2, 3, 4)
     ]
-    loop_table(
+    dense_table(
         doc,
         [
             "任务编号",
@@ -166,14 +162,12 @@ def build_annual(path: Path) -> None:
         ],
         TREND_WIDTHS,
         "r in trend",
-        head_style=ANNEX_HEAD,
-        margin=57,
     )
     page_break(doc)
     p(doc, "附件2", ANNEX_MARK)
     p(doc, "{{ annex2_title }}", TITLE)
     p(doc, "（增速、比率按目标值判定，累计量按全年目标判定；共{{ indf.total }}项）", NOTE)
-    loop_table(
+    dense_table(
         doc,
         ["序号", "任务编号", "指标", "年度目标", "全年完成", "判定", "与目标比较", "牵头单位"],
         [
@@ -188,8 +182,6 @@ def build_annual(path: Path) -> None:
         ],
         INDICATOR_WIDTHS,
         "i in indicator_rows",
-        head_style=ANNEX_HEAD,
-        margin=57,
     )
     page_break(doc)
     p(doc, "附件3", ANNEX_MARK)

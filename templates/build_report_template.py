@@ -205,6 +205,11 @@ def loop_table(
     return table
 
 
+def dense_table(doc, headers, cells, widths, loop: str, **kw):
+    """A table as dense as annex 1: 小五 on exact lines, narrow cell margins."""
+    return loop_table(doc, headers, cells, widths, loop, head_style=ANNEX_HEAD, margin=57, **kw)
+
+
 def pairs_table(doc, headers, half, widths, items: str):
     """A long narrow list printed as two columns side by side (``context.in_pairs``): the
     ``x.`` cells of ``half`` once for ``r.a`` and once for ``r.b``."""
@@ -230,10 +235,14 @@ def listed(key: str) -> str:
     """'第2、5项共2项任务' (or '…等15项任务' when cut) for ``change.<key>``; an open {% if %}."""
     m = f"change.{key}"
     return (
-        f"{{% if {m}.n %}}第{{{{ {m}.labels }}}}项"
+        f"{{% if {m}.n %}}{{{{ {m}.named }}}}"
         f"{{% if {m}.more %}}等{{{{ {m}.n }}}}项{{% elif {m}.n > 1 %}}共{{{{ {m}.n }}}}项{{% endif %}}任务"
     )
 
+
+# the lagging table as dense as annex 1 (小五): a unit name of up to 9 字 on one line,
+# "序号" and "亮灯" on one line, the reason the widest
+LAGGING_WIDTHS = [10, 48, 30, 57, 11]
 
 # 表1 in 五号 (3.7 mm a character, 3 mm of cell margins, LibreOffice's space between Chinese
 # and digits): "社会消费品零售总额", "高于目标0.1个百分点" and "区科技经信局" each on one line
@@ -347,11 +356,8 @@ def build_report(path: Path) -> None:
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
     tag(doc, "{%p for s in sections %}")
-    kai_lead(
-        doc,
-        "（{{ s.numeral }}）{{ s.title }}。",
-        "{{ s.summary }}{% for h in s.highlights %}{{ h.status }}的{{ h.n }}项：{{ h.text }}。{% endfor %}",
-    )
+    # the section's counts, then what its tasks achieved (results: from the units' progress)
+    kai_lead(doc, "（{{ s.numeral }}）{{ s.title }}。", "{{ s.summary }}{{ s.results }}")
     tag(doc, "{%p endfor %}")
     p(doc, "各项任务的进展摘要见附件1。")
     tag(doc, "{%p endif %}")
@@ -362,55 +368,68 @@ def build_report(path: Path) -> None:
     tag(doc, "{%p elif not issues.any %}")
     p(doc, "对照{{ quarter_label }}序时进度，已报送的任务均达到序时进度，亮灯均为绿灯。")
     tag(doc, "{%p else %}")
+    # 共性问题 first: what units said, grouped by theme, most tasks first
+    tag(doc, "{%p if issues.common %}")
+    kai_lead(doc, "{{ issues.heads.common }}共性问题。", "{{ issues.common.intro }}")
+    tag(doc, "{%p for t in issues.common.themes %}")
+    p(doc, "{{ t }}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if issues.common.silent %}")
+    p(doc, "{{ issues.common.silent }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if issues.lagging %}")
     kai_lead(
         doc,
-        "（一）进度滞后的任务。",
-        "对照{{ quarter_label }}序时进度，共有{{ issues.lagging|length }}项任务滞后、未启动或亮红灯：",
+        "{{ issues.heads.lagging }}进度滞后的任务。",
+        "对照{{ quarter_label }}序时进度，共有{{ issues.lagging|length }}项任务滞后、未启动或亮红灯"
+        "{% if issues.lagging_rest %}，差距较大的{{ issues.lagging_shown|length }}项见表{{ issues.table_no }}"
+        "，其余{{ issues.lagging_rest.n }}项是{{ issues.lagging_rest.named }}"
+        "{% if issues.lagging_rest.more %}等{% endif %}（逐项见附件1）"
+        "{% else %}（见表{{ issues.table_no }}）{% endif %}。",
     )
-    tag(doc, "{%p for r in issues.lagging %}")
-    p(
+    # a table in 五号: a leader scans task, unit and gap; a list of paragraphs took pages
+    p(doc, "表{{ issues.table_no }}　进度滞后的任务", NOTE)
+    dense_table(
         doc,
-        "{{ loop.index }}. {{ r.label }}{{ r.short }}（{{ r.units }}）："
-        "{{ r.reason }}{% if r.light %}，亮{{ r.light }}灯{% endif %}。"
-        "{% if r.problems %}单位反映：{{ r.problems }}{% endif %}",
+        ["序号", "任务", "牵头单位", "进度和原因", "亮灯"],
+        [
+            ("{{ loop.index }}", ANNEX_CELL_CENTER),
+            ("{{ r.task }}", ANNEX_CELL),
+            ("{{ r.unit_lines }}", ANNEX_CELL_CENTER),
+            ("{{ r.brief }}", ANNEX_CELL),
+            ("{% cellbg r.fill %}{{ r.light }}", ANNEX_CELL_CENTER),
+        ],
+        LAGGING_WIDTHS,
+        "r in issues.lagging_shown",
     )
-    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if issues.lit %}")
     kai_lead(
         doc,
-        "{% if issues.lagging %}（二）{% else %}（一）{% endif %}达到序时进度但亮黄灯、红灯的任务。",
-        "{% for r in issues.lit %}{{ r.label }}{{ r.short }}：{{ r.reason }}，亮{{ r.light }}灯"
-        "{% if loop.last %}。{% else %}；{% endif %}{% endfor %}",
+        "{{ issues.heads.lit }}达到序时进度但亮黄灯、红灯的任务。",
+        "{% for r in issues.lit_shown %}{{ r.label }}{{ r.short }}：{{ r.reason }}，亮{{ r.light }}灯"
+        "{% if not loop.last %}；{% endif %}{% endfor %}"
+        "{% if issues.lit_rest %}；另有{{ issues.lit_rest.named }}"
+        "{% if issues.lit_rest.more %}等{% endif %}共{{ issues.lit_rest.n }}项，见附件1{% endif %}。",
     )
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if issues.missing %}")
     kai_lead(
         doc,
-        "{{ '（' ~ '一二三'[(issues.lagging|length > 0) + (issues.lit|length > 0)] ~ '）' }}未报送的任务。",
+        "{{ issues.heads.missing }}未报送的任务。",
         "牵头单位未报送的任务{{ issues.n_missing }}项，进展暂不掌握："
-        "{% for m in issues.missing %}{{ m.units }}（第{{ m.labels }}项）{% if loop.last %}。{% else %}；{% endif %}{% endfor %}",
+        "{% for m in issues.missing %}{{ m.units }}（{{ m.named }}）{% if loop.last %}。{% else %}；{% endif %}{% endfor %}",
     )
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
 
+    # built from this quarter: the tasks behind, the 共性问题 with the office's measures,
+    # the checks under way, the next deadline and report
     p(doc, "四、下步工作建议", H1)
-    kai_lead(
-        doc,
-        "（一）紧盯滞后任务，压实推进责任。",
-        "对滞后和亮红灯的任务，建议由分管区领导牵头调度，牵头单位逐项制定赶超措施，确保下一季度赶上序时进度。",
-    )
-    kai_lead(
-        doc,
-        "（二）强化协同配合，加强要素保障。",
-        "配合单位要主动对接、及时反馈；资金、土地、审批等共性问题，建议提请区政府专题研究解决。",
-    )
-    kai_lead(
-        doc,
-        "（三）严格督查考核，提高报送质量。",
-        "对逾期报送、未报送以及填报内容与实际不符的单位，{{ office }}将予以通报，并纳入年度目标管理考核。",
-    )
+    tag(doc, "{%p for n in next_steps %}")
+    kai_lead(doc, "{{ n.lead }}", "{{ n.text }}")
+    tag(doc, "{%p endfor %}")
     closing(doc, ["{{ annex_title }}", "{{ annex2_title }}"])
 
     fmt.add_landscape_section(doc)

@@ -116,3 +116,13 @@ def copy_merged(source, data, quarters=(1, 2, 3, 4), year: int = 2024) -> None:
     for q in quarters:
         (data / f"{year}Q{q}").mkdir(parents=True)
         shutil.copy(source / f"{year}Q{q}" / "merged.json", data / f"{year}Q{q}")
+
+
+def table_with_header(doc, *first: str):
+    """The document's first table whose header row starts with the cells ``first``
+    (the report's tables move when one before them is left out)."""
+    for table in doc.tables:
+        cells = [c.text for c in table.rows[0].cells]
+        if cells[: len(first)] == list(first):
+            return table
+    raise AssertionError(f"no table headed {first}")

@@ -72,3 +72,18 @@ def written_result(app, period: Period, said: dict[str, Said], default: Said | N
         if unit.unit in reporting:
             unit.state, unit.received_at, unit.versions = "accepted", result.generated_at, 1
     return result
+
+
+def render_quarter(app, out_dir, result, **kw):
+    """The report of ``result``'s period on its report day (``render_report``'s ``kw``)."""
+    from helpers import REPORT_NOW
+
+    from reporting.report.render import render_report
+
+    period = Period.parse(result.period)
+    now = REPORT_NOW.replace(
+        month=period.end.month % 12 + 1, year=period.end.year + (period.quarter == 4)
+    )
+    return render_report(
+        app.settings, app.workspace, period, out_dir=out_dir, result=result, now=now, **kw
+    )

@@ -8,7 +8,7 @@ import pytest
 from conftest import office
 from docx import Document
 from docx.oxml.ns import qn
-from helpers import status_tally
+from helpers import status_tally, table_with_header
 
 from reporting.core.model import QuarterResult
 from reporting.core.periods import Period
@@ -97,6 +97,72 @@ def test_second_quarter_shows_prefill_and_change(demo_run):
         else:
             assert f"{word}仍为{after[word]}项" in counts
     assert re.search(r"牵头单位累计完成进度平均(提高|下降)[\d.]+个百分点", counts)
+
+
+def body_lines(path: Path) -> list[str]:
+    lines = report_text(path).splitlines()
+    return lines[: lines.index("附件1")]
+
+
+def section(lines: list[str], start: str, end: str) -> list[str]:
+    return lines[lines.index(start) + 1 : lines.index(end)]
+
+
+def test_second_and_third_quarter_share_no_next_step_paragraph(demo_run):
+    outcome, _ = demo_run
+    q2, q3 = (
+        section(body_lines(outcome.paths[f"{q}报告"]), "四、下步工作建议", "特此报告。")
+        for q in ("第二季度", "第三季度")
+    )
+    assert len(q2) >= 4 and len(q3) >= 4
+    assert not set(q2) & set(q3)
+    assert any("第三季度" in t for t in q2) and any("第四季度" in t for t in q3)
+
+
+@pytest.mark.parametrize("period", ["2024Q1", "2024Q2", "2024Q3"])
+def test_every_lagging_task_is_named_in_the_problems(demo_run, period):
+    """Every task behind pace or red — in the table of section 三 (its rows) or by
+    ``第…项`` in the paragraph above it; each task of the table with its lead units."""
+    from docx import Document
+
+    outcome, _ = demo_run
+    label = Period.parse(period).label
+    path = outcome.paths[f"{label}报告"]
+    result = QuarterResult.load(outcome.root / period / "merged.json")
+    behind = [r for r in result.rows if r.lagging or r.status == "未启动"]
+    assert len(behind) >= 5
+    lines = body_lines(path)
+    problems = "\n".join(section(lines, "三、存在的问题", "四、下步工作建议"))
+    table = table_with_header(Document(path), "序号", "任务", "牵头单位", "进度和原因")
+    cells = {tr.cells[1].text: tr.cells[2].text for tr in table.rows[1:]}
+    for row in behind:
+        name = row.label if row.label.endswith("）") else f"{row.label}."
+        named = [k for k in cells if k.startswith(name)]
+        if named:
+            assert cells[named[0]] == "\n".join(row.lead_units), row.label
+        else:
+            assert f"第{row.label}项" in problems, row.label
+
+
+@pytest.mark.parametrize("period", ["2024Q1", "2024Q2", "2024Q3"])
+def test_each_section_of_the_progress_names_an_on_pace_task(demo_run, period):
+    """主要进展: every section with a 序时推进 task names one, with what it achieved."""
+    outcome, _ = demo_run
+    label = Period.parse(period).label
+    result = QuarterResult.load(outcome.root / period / "merged.json")
+    lines = section(body_lines(outcome.paths[f"{label}报告"]), "二、主要进展", "三、存在的问题")
+    paras = [t for t in lines if re.match(r"^（[一二三四五六七八九十]+）", t)]
+    numbers = sorted({r.section for r in result.rows})
+    assert len(paras) == len(numbers)
+    with_figures = 0
+    for number, para in zip(numbers, paras, strict=True):
+        on_track = [r.label for r in result.rows if r.section == number and r.status == "序时推进"]
+        if on_track:
+            assert any(
+                re.search(rf"[。；]{re.escape(x)}[.（\u4e00-\u9fff“]", para) for x in on_track
+            ), para
+        with_figures += bool(re.search(r"：[^；。]*\d", para))
+    assert with_figures >= len(paras) - 1  # the results quoted carry figures
 
 
 def test_rejected_returns_explain_the_mistakes(demo_run):
@@ -242,7 +308,7 @@ def _pdf(demo_run, label: str) -> Path:
     return pdf
 
 
-@pytest.mark.parametrize("label", ["第一季度", "第二季度"])
+@pytest.mark.parametrize("label", ["第一季度", "第二季度", "第三季度"])
 def test_report_pdf_pages_within_the_targets(demo_run, label):
     pdf = _pdf(demo_run, label)
     sizes = _run("pdfinfo", "-f", "1", "-l", "999", str(pdf))
@@ -293,7 +359,7 @@ def test_annex_never_breaks_a_unit_name(demo_run):
     pdf = _pdf(demo_run, "第二季度")
     outcome, _ = demo_run
     doc = Document(outcome.paths["第二季度报告"])
-    annex = doc.tables[1]
+    annex = table_with_header(doc, "任务编号", "任务（简称）")
     units = {n for r in annex.rows[1:] for n in r.cells[3].text.split("\n") if n}
     assert len(units) > 20
     pages = _run("pdftotext", "-layout", str(pdf), "-").split("\f")

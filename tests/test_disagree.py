@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from conftest import ROOT
 from docx import Document
-from helpers import REPORT_NOW
+from helpers import REPORT_NOW, table_with_header
 
 from jobs.app import create_app
 from reporting.core.model import Answer
@@ -83,7 +83,7 @@ def test_the_summary_flags_exactly_the_disagreeing_tasks(built):
 
 def test_the_annex_flags_exactly_the_disagreeing_tasks(built):
     _, docx, expected, _ = built
-    table = Document(docx).tables[1]
+    table = table_with_header(Document(docx), "任务编号", "任务（简称）")
     header = [c.text for c in table.rows[0].cells]
     status_col, problems_col = header.index("推进状态"), header.index("存在问题")
     flagged = {}

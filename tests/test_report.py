@@ -19,7 +19,7 @@ import pytest
 from conftest import office
 from docx import Document
 from docx.oxml.ns import qn
-from helpers import REPORT_NOW
+from helpers import REPORT_NOW, table_with_header
 
 from reporting.core.exceptions import ReportError
 from reporting.core.model import Answer, Light, QuarterResult, Status
@@ -210,8 +210,13 @@ def body_until_annex(doc) -> str:
 
 
 def annex1(doc):
-    """Annex 1's table (after the indicator table, before annex 2's)."""
-    return doc.tables[1]
+    """Annex 1's table."""
+    return table_with_header(doc, "任务编号", "任务（简称）")
+
+
+def lagging_table(doc):
+    """Section 三's table of the tasks behind pace."""
+    return table_with_header(doc, "序号", "任务", "牵头单位", "进度和原因")
 
 
 def paragraph_starting(doc, start: str):
@@ -350,7 +355,8 @@ def test_headings_use_their_styles(doc):
     for start in (
         "（一）任务推进情况。",
         "（二）以项目攻坚为抓手，着力推动经济企稳回升。",
-        "（一）进度滞后的任务。",
+        "（一）共性问题。",
+        "（二）进度滞后的任务。",
         "（一）紧盯滞后任务，压实推进责任。",
     ):
         para = paragraph_starting(doc, start)
@@ -428,18 +434,31 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
         assert number(pattern, text) == uc[key], key
     assert "截至4月9日10时30分" in text
     assert "第一季度序时进度为25%" in text
-    # 三、 lists every lagging, not started or red row, numbered, in task order
-    lagging = [r for r in res.rows if r.lagging or r.status == "未启动"]
+    # 三、 names every lagging, not started or red row: in the table (task order), the
+    # rest (when more than 20) by label in the paragraph above it
+    lagging = sorted(
+        (r for r in res.rows if r.lagging or r.status == "未启动"),
+        key=lambda r: [int(x) for x in r.id.split(".")],
+    )
     assert number(r"共有(\d+)项任务滞后、未启动或亮红灯", text) == len(lagging)
-    listed = [p for p in texts(doc) if re.match(r"\d+\. ", p)]
-    assert len(listed) == len(lagging)
-    for para, row in zip(
-        listed, sorted(lagging, key=lambda r: [int(x) for x in r.id.split(".")]), strict=True
-    ):
-        assert re.match(rf"\d+\. {re.escape(row.label)}", para), para
-        assert f"（{'、'.join(row.lead_units)}）" in para
+    intro = paragraph_starting(doc, "（二）进度滞后的任务。").text
+    rows = lagging_table(doc).rows[1:]
+    tabled = [tr.cells[1].text for tr in rows]
+    assert [tr.cells[0].text for tr in rows] == [str(k) for k in range(1, len(rows) + 1)]
+    assert len(rows) == (len(lagging) if len(lagging) <= 20 else 12)
+    for row in lagging:
+        name = f"{row.label}{'' if row.label.endswith('）') else '.'}"
+        hit = [tr for tr in rows if tr.cells[1].text.startswith(name)]
+        if hit:
+            assert hit[0].cells[2].text == "\n".join(row.lead_units)
+        else:
+            assert f"第{row.label}项" in intro, row.label
+    order = [next(i for i, r in enumerate(lagging) if t.startswith(r.label)) for t in tabled]
+    assert order == sorted(order)  # in task order
     # the not-reported rows are named by lead unit, as many as the count says
-    missing = paragraph_starting(doc, "（二）未报送的任务。").text
+    missing = next(
+        p.text for p in doc.paragraphs if re.match(r"（[一二三四]）未报送的任务。", p.text)
+    )
     assert number(r"牵头单位未报送的任务(\d+)项", missing) == sc["未报送"]
     for row in (r for r in res.rows if not r.reported):
         assert row.label in missing and "、".join(row.lead_units) in missing
@@ -453,17 +472,25 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
 
 
 def test_lagging_rows_name_gap_unit_and_problems(doc):
-    para = next(p.text for p in doc.paragraphs if re.match(r"\d+\. 9（2）", p.text))
-    assert "9（2）强化项目建设攻坚机制（区发改委）：" in para
-    assert "累计完成2%，低于序时进度23个百分点" in para
-    assert "单位自报“序时推进”" in para and para.endswith("亮红灯。")
-    para = next(p.text for p in doc.paragraphs if re.match(r"\d+\. 5\.", p.text))
-    assert para.endswith("亮红灯。单位反映：资金缺口较大，土地指标尚未落实。")
-    # the same problem written by two lead units is quoted once
-    para = next(p.text for p in doc.paragraphs if re.match(r"\d+\. 25（5）", p.text))
-    assert para.count("资金缺口较大") == 1
+    rows = {tr.cells[1].text: [c.text for c in tr.cells] for tr in lagging_table(doc).rows[1:]}
+    conflict = rows["9（2）强化项目建设攻坚机制"]
+    assert conflict[2] == "区发改委" and conflict[4] == "红"
+    assert conflict[3] == "完成2%，低于序时23个百分点，单位自报“序时推进”"
+    # the units' own 存在问题 are in the 共性问题, each theme once with its words
+    text = body_until_annex(doc)
+    # every row behind pace wrote "资金缺口较大，土地指标尚未落实。": one sentence for both
+    # themes (the same tasks raised them), the words quoted once though two units wrote them
+    behind = [
+        r
+        for r in doc.paragraphs
+        if re.match(r"^[一二三四五六七]是资金保障和用地及要素保障方面", r.text)
+    ]
+    assert len(behind) == 1
+    para = behind[0].text
+    assert para.count("“资金缺口较大”") == 1 and para.count("“土地指标尚未落实”") == 1
+    assert para.endswith("，均进度滞后。")
     # the body never says a unit "did not fill in" its problems
-    assert "单位未填报" not in body_until_annex(doc)
+    assert "单位未填报" not in text
 
 
 def test_indicator_table_and_sentence(doc):
@@ -482,7 +509,7 @@ def test_indicator_table_and_sentence(doc):
 
 def test_annex2_lists_every_unit_and_missing_lead_unit_fallback(rendered, doc):
     _, res, _ = rendered
-    table = doc.tables[2]
+    table = table_with_header(doc, "序号", "单位", "报送情况", "收到时间")
     assert [c.text for c in table.rows[0].cells] == ["序号", "单位", "报送情况", "收到时间"] * 2
     states = {}
     for tr in table.rows[1:]:
@@ -513,9 +540,9 @@ def test_annex2_lists_every_unit_and_missing_lead_unit_fallback(rendered, doc):
 
 
 def test_hostile_unit_text_is_escaped_and_keeps_its_lines(rendered, doc):
-    # section 三 quotes the unit's problems as one line
-    para = next(p.text for p in doc.paragraphs if re.match(r"\d+\. 8（1）", p.text))
-    assert para.endswith('单位反映：<tag> & "quotes"；newline ]]> {{ x }}')
+    # section 三 quotes the unit's problems in the 共性问题 (no theme's words: 其他)
+    para = next(p.text for p in doc.paragraphs if re.match(r"^[一二三四五六七]是其他方面", p.text))
+    assert '“<tag> & "quotes"”' in para and "第8（1）项" in para
     # annex table: the line break stays inside the cell
     tr = next(tr for tr in annex1(doc).rows if tr.cells[0].text == "8（1）")
     assert tr.cells[7].text == '<tag> & "quotes"\nnewline ]]> {{ x }}'
@@ -1055,28 +1082,41 @@ def test_on_pace_rows_lit_yellow_or_red_are_all_counted(app, tmp_path):
 
 
 def test_every_yellow_and_red_row_has_its_reason_in_the_text(rendered, doc):
-    """The reason beside each lit row, written from the sample's own progress and pace."""
+    """The reason beside each lit row, written from the sample's own progress and pace: a
+    row behind pace (滞后, 未启动 or red) in the lagging table with its gap and light (or by
+    label above it when the table keeps only the worst); a row on pace but lit in （三） with
+    its reason and light (or by label after the ones written out)."""
     _, res, app = rendered
-    text = body_until_annex(doc)
     planned = plan(app)
     labels = {r.id: r.label for r in res.rows}
     lit = {tid: p for tid, p in planned.items() if p.light in ("黄", "红")}
     assert len(lit) >= 10
+    table = {tr.cells[1].text: [c.text for c in tr.cells] for tr in lagging_table(doc).rows[1:]}
+    behind_intro = paragraph_starting(doc, "（二）进度滞后的任务。").text
+    lit_para = next(
+        (x.text for x in doc.paragraphs if "达到序时进度但亮黄灯、红灯的任务。" in x.text), ""
+    )
     for tid, p in lit.items():
         label = labels[tid]
-        reason = f"累计完成{p.percent:g}%，低于序时进度{p.gap:g}个百分点"
-        if p.status in ON_PACE:
-            reason += f"，单位自报“{p.status}”"
-        para = next(
-            x.text
-            for x in doc.paragraphs
-            if re.search(rf"(\d+\. |；|。|）){re.escape(label)}", x.text) and reason in x.text
-        )
-        rest = para[para.index(reason) :]
-        assert f"亮{p.light}灯" in rest, label
-        if p.status == "未启动":
-            assert "尚未启动" in rest[: rest.index(f"亮{p.light}灯")], label
-    assert text.count("亮黄灯") + text.count("亮红灯") >= len(lit)
+        name = label if label.endswith("）") else f"{label}."
+        if p.status in ("滞后", "未启动") or p.light == "红":
+            cells = next((v for k, v in table.items() if k.startswith(name)), None)
+            if cells is None:
+                assert f"第{label}项" in behind_intro, label
+                continue
+            assert cells[4] == p.light, label
+            if p.gap > 0:
+                assert f"完成{p.percent:g}%，低于序时{p.gap:g}个百分点" in cells[3], label
+            if p.status in ON_PACE:
+                assert f"单位自报“{p.status}”" in cells[3], label
+            if p.status == "未启动":
+                assert "尚未启动" in cells[3], label
+        else:
+            reason = f"累计完成{p.percent:g}%，低于序时进度{p.gap:g}个百分点"
+            if reason in lit_para:
+                assert f"亮{p.light}灯" in lit_para[lit_para.index(reason) :], label
+            else:
+                assert f"第{label}项" in lit_para, label
 
 
 def test_annex_names_each_task_by_its_short_title_never_with_an_ellipsis(rendered, doc):

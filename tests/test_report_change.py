@@ -22,7 +22,6 @@ from reporting.core.model import MISSING, Answer, Status
 from reporting.core.periods import Period
 from reporting.merge.compare import RowChange, quarter_change
 from reporting.report.render import empty_result, render_report
-from reporting.report.wording import LABEL_SEPARATOR
 
 P1, P2 = Period(2024, 1), Period(2024, 2)
 TODAY = date(2024, 7, 10)
@@ -116,6 +115,11 @@ def change_paragraph(lines) -> tuple[int, str, str]:
     return i, counts + "。", moves
 
 
+def items(labels) -> str:
+    """Tasks as the body lists them: 第6项、第10（3）项 (each its own word to the renderer)."""
+    return "、".join(f"第{x}项" for x in labels)
+
+
 def label(rid: str, result) -> str:
     return next(r.label for r in result.rows if r.id == rid)
 
@@ -152,8 +156,8 @@ def test_second_quarter_report_states_what_moved(app, tmp_path):
     assert mean == pytest.approx(sum(deltas) / len(deltas), abs=0.05)
     # which rows caught up and which fell behind, by label in task order
     assert moves == (
-        f"第{LABEL_SEPARATOR.join(label(r, q2) for r in caught)}项共{len(caught)}项任务由上季度未达到序时进度转为达到序时进度；"
-        f"第{LABEL_SEPARATOR.join(label(r, q2) for r in fell)}项共{len(fell)}项任务由上季度达到序时进度转为未达到序时进度。"
+        f"{items(label(r, q2) for r in caught)}共{len(caught)}项任务由上季度未达到序时进度转为达到序时进度；"
+        f"{items(label(r, q2) for r in fell)}共{len(fell)}项任务由上季度达到序时进度转为未达到序时进度。"
     )
     assert f"第{label(silent, q2)}项" not in moves  # not reported before: not "fell behind"
     assert lines[i + 1] == "二、主要进展"
@@ -181,9 +185,12 @@ def test_many_rows_are_cut_with_deng_and_progress_down_or_level(app, tmp_path):
     assert f"滞后由{sb['滞后']}项增至{sa['滞后']}项" in counts
     assert "未启动仍为" in counts
     assert re.search(r"平均下降[\d.]+个百分点。$", counts)
-    ten = LABEL_SEPARATOR.join(r.label for r in on_pace[:10])
-    assert moves == f"第{ten}项等12项任务由上季度达到序时进度转为未达到序时进度。"
-    assert on_pace[10].label not in moves.split("等")[0].split("、")
+    from reporting.report.context import CHANGE_LABELS
+
+    assert CHANGE_LABELS < 12
+    named = items(r.label for r in on_pace[:CHANGE_LABELS])
+    assert moves == f"{named}等12项任务由上季度达到序时进度转为未达到序时进度。"
+    assert f"第{on_pace[CHANGE_LABELS].label}项" not in moves.split("等")[0].split("、")
 
     # the same progress and statuses as last quarter: level, and no list paragraph;
     # 未启动 in neither quarter is not mentioned

@@ -235,3 +235,29 @@ def test_the_offices_title_is_cleaned_and_its_inner_quotes_nested():
         short_title = " 突出\u200b“项目“主抓手””\n"
 
     assert short_title_of(Row) == "突出“项目‘主抓手’”"
+
+
+def test_the_report_and_the_briefs_name_tasks_alike(app, tmp_path):
+    """A row without the office's title is named by its derived one in the annex, the
+    lagging table and the leader's brief; a row with one, by the office's."""
+    from docx import Document
+    from helpers import table_with_header
+    from report_helpers import Said, render_quarter, written_result
+
+    from reporting.core.model import Status
+    from reporting.core.periods import Period
+
+    q2 = Period(2024, 2)
+    res = written_result(app, q2, {"8.2": Said(Status.LAGGING), "21.3": Said(Status.LAGGING)})
+    row = next(r for r in res.rows if r.id == "8.2")
+    row.short_title = ""  # as if the office had left it out
+    out = render_quarter(app, tmp_path, res, by_leader=True)
+    doc = Document(out.docx)
+    annex = {r.cells[0].text: r.cells[1].text for r in table_with_header(doc, "任务编号").rows[1:]}
+    assert annex["8（2）"] == "谋划推进重点项目"
+    assert annex["21（3）"] == "解决人民群众反映强烈的突出环境问题"
+    lagging = [r.cells[1].text for r in table_with_header(doc, "序号", "任务").rows[1:]]
+    assert "8（2）谋划推进重点项目" in lagging
+    brief = next(p for p in out.briefs if row.lead_leaders[0] in p.name)
+    cells = [r.cells[0].text for r in Document(brief).tables[0].rows[1:]]
+    assert "8（2） 谋划推进重点项目" in cells

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from reporting.annual.next_year import unfinished_label, year_common, year_next_steps
 from reporting.annual.year import Final, Reached, TaskYear, YearData, year_data
 from reporting.core.config import Settings
 from reporting.core.exceptions import ChartFontError
@@ -24,8 +25,8 @@ from reporting.merge.tally import STATUS_KEYS
 from reporting.report.context import LIGHT_FILL, annex_state, in_pairs
 from reporting.report.render import Edition, ReportOutput, load_result, render_report
 from reporting.report.wording import (
-    join_labels,
     join_names,
+    label_items,
     share,
     stack_names,
     status_phrase,
@@ -149,6 +150,7 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
     for label, c in data.status_by_quarter():
         quarters.append(f"{label}{status_phrase(c)}")
     unfinished = [_unfinished(t) for t in data.unfinished()]
+    common = year_common(data, settings)
     return {
         "title": title,
         "title_document": title_break(title, d.document_title),
@@ -167,7 +169,7 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
         },
         "rule": data.rule,
         "early": (
-            f"第{join_labels(t.label for t in early)}项任务的完成时限在年内，"
+            f"{label_items(t.label for t in early)}任务的完成时限在年内，"
             "已按完成时限所在季度的报送判定"
             if early
             else ""
@@ -190,6 +192,8 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
         "quarters_summary": "；".join(quarters) + "。",
         "unfinished": unfinished,
         "n_unfinished": len(unfinished),
+        "common": common,  # the reasons units gave, by theme (as the quarter's 共性问题)
+        "next_steps": year_next_steps(data, settings, common),
         "scores": scores,
         "next_no": "四" if scores else "三",
         "trend": [_trend_row(t, data) for t in data.tasks],
@@ -201,6 +205,8 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
 def _unfinished(t: TaskYear) -> dict:
     return {
         "label": t.label,
+        "name": unfinished_label(t),
+        "silent": t.quarters[t.judged_at].status == MISSING,  # nothing to say a reason with
         "short": unit_text(t.short_title or t.task_title),
         "units": join_names(t.lead_units),
         "final": t.final.value,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reporting.core.config_rules import check_settings
 from reporting.core.config_rules import where as _where
 from reporting.core.exceptions import ConfigError
+from reporting.core.theme_rules import DEFAULT_THEME_KEYWORDS, DEFAULT_THEME_MEASURES
 
 
 @dataclass
@@ -117,6 +118,11 @@ class ReportSettings:
     # the annual edition (Q4, reporting.annual): 基本完成 from this cumulative progress on
     annual_basic_percent: float = 90.0
     annual_scores: bool = False  # the annual edition quotes the year's 考核评分 (duban score)
+    # 共性问题: theme → keywords (in the order themes are tried and named), theme → measure
+    theme_keywords: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_THEME_KEYWORDS.items()}
+    )
+    theme_measures: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_THEME_MEASURES))
 
 
 @dataclass

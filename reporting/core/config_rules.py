@@ -98,6 +98,7 @@ def check_settings(settings, path: Path, text: str) -> None:
             "（配合截止要在下发通知之后）"
         )
     _check_assess(settings, path, text)
+    _check_themes(settings, path, text)
     if not 0 <= settings.merge.yellow_gap <= settings.merge.red_gap:
         raise ConfigError(
             where(path, text, "merge", "red_gap") + "[merge] 要求 0 ≤ yellow_gap ≤ red_gap"
@@ -186,6 +187,30 @@ def _check_assess(settings, path: Path, text: str) -> None:
         raise ConfigError(
             where(path, text, "scoring", "groups")
             + f"[scoring] groups 中单位类别 {'、'.join(twice)} 出现在多个排名组里，每类只能属于一组"
+        )
+
+
+def _check_themes(settings, path: Path, text: str) -> None:
+    """[report] theme_keywords / theme_measures: named themes with keywords, a measure only
+    for a theme that exists (or 其他, the problems no keyword names)."""
+    rules, measures = settings.report.theme_keywords, settings.report.theme_measures
+    for name, words in rules.items():
+        if not name.strip() or name == "其他":
+            raise ConfigError(
+                where(path, text, "report", "theme_keywords")
+                + "[report.theme_keywords] 的主题名不能为空，也不能是“其他”（没有关键词对上的问题自动归入“其他”）"
+            )
+        if not [w for w in words if w.strip()]:
+            raise ConfigError(
+                where(path, text, "report", "theme_keywords")
+                + f'[report.theme_keywords] “{name}”没有关键词，请写至少一个，如 "{name}" = ["资金"]'
+            )
+    unknown = [n for n in measures if n not in rules and n != "其他"]
+    if unknown:
+        raise ConfigError(
+            where(path, text, "report", "theme_measures")
+            + f"[report.theme_measures] 中的“{'、'.join(unknown)}”不是 [report.theme_keywords] 里的主题"
+            "（也可以写“其他”）"
         )
 
 

@@ -19,15 +19,19 @@ from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.tally import light_reason, task_counts
+from reporting.report.issues import issues_context, unit_problems
+from reporting.report.next_steps import next_steps
+from reporting.report.results import results_text, section_budget, section_results
+from reporting.report.themes import themes_from
 from reporting.report.wording import (
     body_text,
     condense,
     id_key,
     join_labels,
     join_names,
+    label_items,
     label_text,
     one_line,
-    progress_against_pace,
     row_light,
     row_status,
     share,
@@ -42,8 +46,9 @@ from reporting.report.wording import (
 BODY_CHARS = 220
 ANNEX_CHARS = 40
 ANNEX_TABLE_ROWS = 100  # annex 1 is cut into tables of this many rows (LibreOffice's speed)
-ISSUE_CHARS = 60  # a unit's 存在问题 quoted in section 三
-CHANGE_LABELS = 10  # task labels named in the comparison with last quarter, then "等N项"
+CHANGE_LABELS = 6  # task labels named in the comparison with last quarter, then "等N项"
+INDICATOR_ROWS = 8  # 表1 in the body; a city's hundreds of indicators stay in the 汇总表
+INDICATOR_NAMED = 3  # indicators below target named in the sentence above 表1
 
 LIGHT_FILL: dict[str, str] = {Light.RED: "F4B6B6", Light.YELLOW: "FBE29F", Light.GREEN: "BFE3C0"}
 _KEYS = {
@@ -88,43 +93,11 @@ def _state_text(row: RowResult) -> str:
     return "（" + "，".join(parts) + "）"
 
 
-def _gap_text(row: RowResult, expected: float) -> str:
-    parts = progress_against_pace(row, expected)
-    if row.percent is None and row.status:
-        parts.append(f"单位自报“{row.status}”")
-    if row.percent is not None and row.status and row.status != Status.LAGGING:
-        parts.append(f"单位自报“{row.status}”")
-    if row.light:
-        parts.append(f"亮{row.light}灯")
-    text = "，".join(parts) or "进展滞后"
-    if row.status_conflict:
-        text += f"（{unit_text(row.status_conflict)}）"
-    return text
-
-
-def unit_problems(row: RowResult) -> list[tuple[str, str]]:
-    """[(unit, 存在问题)] the lead units wrote, each text once (units often repeat each other)."""
-    seen: dict[str, str] = {}
-    for a in row.lead_reports:
-        text = one_line(a.problems)
-        if text and text not in seen:
-            seen[text] = a.unit
-    return [(u, t) for t, u in seen.items()]
-
-
-def _problems(row: RowResult) -> str:
-    """The lead units' own 存在问题 ('' when none wrote any: the report then says what is known)."""
-    items = unit_problems(row)
-    if not items:
-        return ""
-    if len(items) == 1:
-        return condense(items[0][1], ISSUE_CHARS)
-    each = max(ISSUE_CHARS // len(items), 30)
-    return "；".join(f"{u}：{condense(t, each).rstrip('。')}" for u, t in items) + "。"
-
-
 def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
-    """Table rows for the main economic indicators (section 1) and the summary numbers."""
+    """Table rows for the main economic indicators (section 1) and the summary numbers.
+
+    At most ``INDICATOR_ROWS`` in the body's 表1 (those below target first when there are
+    more); the sentence names at most ``INDICATOR_NAMED`` of those below target."""
     rows: list[dict] = []
     behind_texts: list[str] = []
     on_track = behind = missing = 0
@@ -133,6 +106,7 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
             continue
         for ind in row.indicators:
             target = f"增长{num(ind.target)}%" if ind.growth else f"{num(ind.target)}{ind.unit}"
+            low = False
             if ind.value is None:
                 value, compare = MISSING, "—"
                 missing += 1
@@ -143,6 +117,7 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
                     ind.on_track is None and ind.gap is not None and ind.gap < 0
                 ):
                     behind += 1
+                    low = True
                     behind_texts.append(unit_text(ind.text) or f"{ind.name}{value}，{compare}")
                 else:
                     on_track += 1
@@ -154,18 +129,26 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
                     "value": value,
                     "compare": compare,
                     "units": join_names(row.lead_units),
+                    "low": low,
                 }
             )
+    total = len(rows)
     summary = ""
     if rows:
-        summary = f"主要经济指标{len(rows)}项，达到目标或序时要求{on_track}项，低于目标{behind}项"
+        summary = f"主要经济指标{total}项，达到目标或序时要求{on_track}项，低于目标{behind}项"
         if missing:
             summary += f"，未报送{missing}项"
         summary += "。"
         if behind_texts:
-            summary += "其中，" + "；".join(behind_texts) + "。"
+            named = behind_texts[:INDICATOR_NAMED]
+            more = len(behind_texts) > len(named)
+            summary += "其中，" + "；".join(named) + ("等" if more else "") + "。"
+    if total > INDICATOR_ROWS:
+        shown = ([r for r in rows if r["low"]] + [r for r in rows if not r["low"]])[:INDICATOR_ROWS]
+        rows = sorted(shown, key=lambda r: r["no"])
+        summary += f"表1列出其中{len(rows)}项（低于目标的在前），全部指标见汇总表。"
     return rows, {
-        "total": len(rows),
+        "total": total,
         "on_track": on_track,
         "behind": behind,
         "missing": missing,
@@ -210,6 +193,7 @@ def change_context(change: QuarterChange | None) -> dict | None:
         return {
             "n": len(rows),
             "labels": join_labels(r.label for r in rows[:CHANGE_LABELS]),
+            "named": label_items(r.label for r in rows[:CHANGE_LABELS]),
             "more": len(rows) > CHANGE_LABELS,
         }
 
@@ -285,11 +269,14 @@ def build_context(
         numeral = (
             SECTION_NUMERALS[number - 1] if 1 <= number <= len(SECTION_NUMERALS) else str(number)
         )
+        results = section_results(srows, section_budget(len(srows), n_rows))
         sections.append(
             {
                 "numeral": numeral,
-                "title": unit_text(srows[0].section_title).rstrip("。"),
+                "title": unit_text(srows[0].section_title).rstrip("。") or f"第{numeral}板块",
                 "summary": summary,
+                "results": results_text(results),  # what the quarter achieved, from the units
+                "result_labels": [r.row.label for r in results],
                 "highlights": _highlights(srows),
                 "rows": [_walk_row(r) for r in srows] if full else [],
                 "count": len(srows),
@@ -301,7 +288,9 @@ def build_context(
     indicators, ind = _indicator_rows(result)
     title = f"关于{d.name}{d.year}年{d.document_title}{quarter_label}推进情况的报告"
     any_returns = any(r.reported for r in rows) or uc["on_time"] + uc["late"] > 0
-    issues = _issues(rows)
+    issues = issues_context(
+        rows, themes_from(settings.report.theme_keywords), table_no=2 if indicators else 1
+    )
     return {
         "title": title,
         "title_document": title_break(title, d.document_title),
@@ -342,6 +331,9 @@ def build_context(
         "has_chart": has_chart,
         "chart": "",
         "change": change_context(change),
+        "next_steps": next_steps(
+            result, settings, period, sections=sections, common=issues["common"], change=change
+        ),
     }
 
 
@@ -379,41 +371,6 @@ def _walk_row(r: RowResult) -> dict:
         "short": short_title(r),
         "state": _state_text(r),
         "detail": body_text(source + progress),
-    }
-
-
-def _issues(rows: list[RowResult]) -> dict:
-    """Section 三: lagging/red items, items lit only by an indicator, not-reported items."""
-    lagging, lit = [], []
-    for r in rows:
-        reason = light_reason(r)
-        item = {
-            "label": label_text(r),
-            "short": short_title(r),
-            "leaders": join_names(r.lead_leaders) or "—",
-            "units": join_names(r.lead_units) or "—",
-            "reason": reason,
-            "light": r.light or "",
-            "problems": _problems(r),
-        }
-        if r.lagging or r.status == Status.NOT_STARTED:
-            if not reason:
-                item["reason"] = _gap_text(r, 0)
-            lagging.append(item)
-        elif reason:
-            lit.append(item)
-    by_unit: dict[str, list[str]] = {}
-    for r in rows:
-        if not r.reported:
-            key = join_names(r.lead_units) or "牵头单位"
-            by_unit.setdefault(key, []).append(r.label)
-    missing = [{"units": k, "labels": join_labels(v), "n": len(v)} for k, v in by_unit.items()]
-    return {
-        "lagging": lagging,
-        "lit": lit,
-        "missing": missing,
-        "n_missing": sum(m["n"] for m in missing),
-        "any": bool(lagging or lit or missing),
     }
 
 

@@ -94,6 +94,24 @@ def join_labels(labels) -> str:
     return LABEL_SEPARATOR.join(labels)
 
 
+def label_items(labels) -> str:
+    """'第6项、第10（3）项' — how running text lists tasks. Each item is its own word to the
+    renderer: LibreOffice keeps "6、10（3）、22（1）" together as one unbreakable number and
+    stretches the line before it; "第…项" items break between them like any Chinese text."""
+    return "、".join(f"第{label}项" for label in labels)
+
+
+def task_list(labels, cap: int = 10) -> str:
+    """'第8（2）项任务' / '第6项、第10（3）项共2项任务' / '第1项、…等15项任务' (``cap`` named)."""
+    labels = list(labels)
+    named = label_items(labels[:cap])
+    if len(labels) > cap:
+        return f"{named}等{len(labels)}项任务"
+    if len(labels) > 1:
+        return f"{named}共{len(labels)}项任务"
+    return f"{named}任务" if labels else ""
+
+
 def join_names(names) -> str:
     """'甲、乙': the non-empty names joined the way the notice lists them."""
     return "、".join(n for n in names if n)

@@ -16,8 +16,10 @@ from reporting.core.config import MergeSettings
 from reporting.core.model import Status
 from reporting.core.pace import judge_status, row_expected
 from reporting.core.periods import Period
+from reporting.core.text import quoted
 from reporting.forms import formspec as fs
 from reporting.taskbook.assignments import ResolvedTask
+from reporting.taskbook.short_names import short_title_of
 
 PROGRESS_PHRASES = (
     "召开专题调度会{n}次，明确责任分工和时间节点，",
@@ -43,6 +45,24 @@ NEXT_STEPS = (
     "倒排工期，挂图作战，力争下季度完成阶段目标。",
     "加强与上级部门对接，争取政策和资金支持。",
 )
+# what a unit reports it achieved, by the words of its task (the first that matches), with
+# figures that grow with the year's progress: {n} a count, {x} an amount in 亿元
+RESULTS = (
+    (("执法", "安全", "治安", "信访", "纠纷", "监管", "污染"), "开展专项检查{n}次，整改问题{m}个"),
+    (
+        ("廉", "党风", "法治", "依法", "履职", "担当", "为民"),
+        "开展专题学习{n}次，建立完善制度{m}项",
+    ),
+    (("招商", "签约", "引进"), "新签约项目{n}个，协议投资{x}亿元"),
+    (("项目", "工程", "开工", "厂房", "路网"), "新开工项目{n}个，完成投资{x}亿元"),
+    (("就业", "人才", "送岗", "参保", "救助"), "举办政策宣传和服务活动{n}场，服务群众{k}人次"),
+    (("文化", "旅游", "民宿", "教育", "医疗", "卫生"), "举办活动{n}场，服务群众{k}人次"),
+    (("企业", "产业", "集群", "金融"), "走访服务企业{n}家，协调解决问题{m}个"),
+    (("村", "农", "乡"), "完成{n}个村的年度任务，带动农户{k}户"),
+    (("改革", "政务", "服务", "机制", "环境", "城市"), "出台配套文件{n}项，办理事项{k}件"),
+)
+DEFAULT_RESULT = "完成年度重点工作{n}项"
+COUNT_UNITS = ("个", "家", "户", "人", "套", "所", "座", "处", "条", "次", "场", "项", "件", "批")
 # coop_late: on time for the lead deadline, but after the cooperating units' earlier one
 FATES = ("on_time", "coop_late", "late", "missing", "rejected")
 
@@ -94,23 +114,27 @@ def answer_for(
     status = Status(
         judge_status(percent, row_expected(task.task.deadline, period), MergeSettings())
     )
-    subject = (task.task.task_title or task.task.content)[:18].rstrip("，。")
+    subject = quoted(short_title_of(task.task))
     phrase = rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 6))
-    # the quarter is named in the text: a real unit writes new work each quarter, and intake
-    # warns about a progress text identical to last quarter's
-    when = period.label
-    if lead:
-        text = f"（示例数据）{when}，{unit}围绕“{subject}”，{phrase}{rng.choice(PROGRESS_ACTIONS)}"
-    else:
-        text = f"（示例数据）{when}，{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
-    if status == Status.NOT_STARTED and lead:  # a lead unit that has not started writes no progress
-        text = ""
+    action = rng.choice(PROGRESS_ACTIONS) if lead else ""
     values = {}
     for ind in task.task.indicators:
         if ind.is_rate:
             values[ind.name] = round(ind.target + rng.uniform(-1.5 if lag else -0.5, 1.5), 1)
         else:
-            values[ind.name] = round(ind.target * percent / 100 * rng.uniform(0.9, 1.1), 1)
+            value = round(ind.target * percent / 100 * rng.uniform(0.9, 1.1), 1)
+            # nobody reports 14.9 enterprises: counts are whole
+            values[ind.name] = float(round(value)) if ind.unit in COUNT_UNITS else value
+    # the quarter is named in the text: a real unit writes new work each quarter, and intake
+    # warns about a progress text identical to last quarter's
+    when = period.label
+    if lead:
+        done_what = result_phrase(task, unit, period, percent, values)
+        text = f"（示例数据）{when}，{unit}围绕{subject}，{phrase}{done_what}，{action}"
+    else:
+        text = f"（示例数据）{when}，{unit}积极配合牵头单位，{phrase}按要求报送相关材料。"
+    if status == Status.NOT_STARTED and lead:  # a lead unit that has not started writes no progress
+        text = ""
     return {
         "progress": text,
         "percent": percent,
@@ -119,6 +143,32 @@ def answer_for(
         "next_steps": rng.choice(NEXT_STEPS),
         "indicators": values,
     }
+
+
+def result_phrase(
+    task: ResolvedTask, unit: str, period: Period, percent: float, values: dict[str, float]
+) -> str:
+    """What the unit achieved so far, with figures: its task's first indicator as reported
+    (``values``), else a phrase chosen by the task's words, with figures of its own random
+    draw (the answer's other values stay what they were)."""
+    for ind in task.task.indicators:
+        value = values.get(ind.name)
+        if value is None:
+            continue
+        shown = f"{value:g}"
+        if ind.is_rate:
+            return f"{ind.name}{'同比增长' if ind.growth else '达到'}{shown}%"
+        return f"{ind.name}累计{shown}{ind.unit}"
+    rng = random.Random(f"result-{unit}-{task.id}-{period}")
+    share = max(percent, 5.0) / 100
+    words = task.task.task_title + task.task.content
+    template = next((t for keys, t in RESULTS if any(k in words for k in keys)), DEFAULT_RESULT)
+    return template.format(
+        n=max(1, round(rng.randint(4, 12) * share)),
+        m=max(1, round(rng.randint(10, 40) * share)),
+        k=max(10, round(rng.randint(200, 2000) * share)),
+        x=f"{rng.uniform(2, 20) * share:.1f}",
+    )
 
 
 def fill_form(
