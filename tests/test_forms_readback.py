@@ -38,6 +38,7 @@ TABLE = [
         "id": "3.2",
         "section": "3",
         "content": "建设数字政府平台，新增一批“一网通办”事项。",
+        "short_title": "建设数字政府平台",
         "lead_units": "区数据资源局",
         "coop_units": "区文明办",
         "indicators": "新增上线事项=50项；平台覆盖率=90%",
@@ -46,6 +47,7 @@ TABLE = [
         "id": "1",
         "section": "1",
         "content": "地区生产总值增长8%左右。",
+        "short_title": "地区生产总值增长8%左右",
         "lead_leaders": "崔海锋",
         "lead_units": "区发改委",
         "coop_units": "区财政局",
@@ -55,6 +57,7 @@ TABLE = [
         "id": "3.1",
         "section": "3",
         "content": '落实减税降费政策 <A&B> "直达快享"。',
+        "short_title": "落实减税降费政策",
         "lead_units": "区财政局",
         "coop_units": "区发改委、区数据资源局",
     },
@@ -62,6 +65,7 @@ TABLE = [
         "id": "2",
         "section": "1",
         "content": "推进重点项目建设，完成年度投资计划。",
+        "short_title": "推进重点项目建设",
         "lead_units": "区发改委",
         "coop_units": "区财政局",
         "indicators": "重点项目投资=120亿元；新开工项目=30个",
@@ -116,7 +120,7 @@ FORM_HEADERS = [
 FIXED_BOXES = ["填报单位", "报告期", "表单编号", "截止时间"]
 OPEN_BOXES = ["填报人", "联系电话", "填报日期", "分管领导审核"]
 SUMMARY_HEADERS = (
-    "序号 任务编号 任务内容 牵头责任领导 牵头单位 本季度工作进展（牵头单位） "
+    "序号 任务编号 任务（简称） 任务内容 牵头责任领导 牵头单位 本季度工作进展（牵头单位） "
     "累计完成进度（%） 推进状态 按数据研判 预警 指标完成情况 存在问题 "
     "下步打算 配合单位反馈 未报送单位 需核实"
 ).split()
@@ -471,7 +475,7 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         f"应报 {due} 个单位，已接收 {got}（逾期 0），退回待重报 0，未报送 {due - got}"
         in ws["A2"].value
     )
-    assert [ws.cell(row=3, column=c).value for c in range(1, 17)] == SUMMARY_HEADERS
+    assert [ws.cell(row=3, column=c).value for c in range(1, 18)] == SUMMARY_HEADERS
     for i, task in enumerate(table):
         r = 4 + i
         lead = names(task["lead_units"])
@@ -480,6 +484,7 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         missing = [u for u in lead + names(task["coop_units"]) if (u, task["id"]) not in ANSWERS]
         row = {h: plain(ws.cell(row=r, column=c).value) for c, h in enumerate(SUMMARY_HEADERS, 1)}
         assert row["序号"] == i + 1 and row["任务编号"] == label(task["id"])
+        assert row["任务（简称）"] == task["short_title"]  # the office's, as the report names it
         assert row["任务内容"] == task["content"]
         assert row["牵头责任领导"] == (task["lead_leaders"] or None)
         assert row["牵头单位"] == "、".join(lead)
@@ -497,10 +502,10 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
             assert row["需核实"] is None
         else:
             assert f"“{row['推进状态']}”" in row["需核实"]
-        light = ws.cell(row=r, column=10)  # the colour says what the word says
+        light = ws.cell(row=r, column=11)  # the colour says what the word says
         assert (light.value in LIGHT_FILLS) if mine else (light.value is None)
         assert fill_of(light) == LIGHT_FILLS.get(light.value), task["id"]
-        assert not any(plain(ws.cell(row=r, column=c).value) for c in range(17, ws.max_column + 1))
+        assert not any(plain(ws.cell(row=r, column=c).value) for c in range(18, ws.max_column + 1))
     assert ws.max_row == 3 + len(table) or not any(
         c.value for row in ws.iter_rows(min_row=4 + len(table)) for c in row
     )

@@ -197,9 +197,10 @@ def test_summary_workbook_reads_back(setup):
     ]
     ws = wb[SHEET_ROWS]
     header = [c.value for c in ws[3]]
-    assert header[:6] == [
+    assert header[:7] == [
         "序号",
         "任务编号",
+        "任务（简称）",
         "任务内容",
         "牵头责任领导",
         "牵头单位",

@@ -67,12 +67,18 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["汇总表", "配合单位反馈", "报送情况", "退回清单", "校验提醒", "全文"]
     ws = wb["汇总表"]
-    pct = ws.cell(4, 7)
+    # each task named as the report names it, beside its number
+    from reporting.taskbook.short_names import short_title_of
+
+    assert [ws.cell(3, c).value for c in (2, 3, 4)] == ["任务编号", "任务（简称）", "任务内容"]
+    rows = _result(app).rows
+    assert [ws.cell(4 + i, 3).value for i in range(len(rows))] == [short_title_of(r) for r in rows]
+    pct = ws.cell(4, 8)
     assert pct.value == 61.5 and pct.data_type == "n" and pct.number_format == "0.##"
     for r in range(4, ws.max_row + 1):
         # a row at the cap would hide text: long cells are cut with a link to 全文
         assert ws.row_dimensions[r].height < st.MAX_ROW_PT, r
-    progress = ws.cell(4, 6)
+    progress = ws.cell(4, 7)
     assert "全文见“全文”表第4行起" in progress.value and progress.hyperlink.location
     full = wb["全文"]
     texts = [full.cell(r, 4).value for r in range(4, full.max_row + 1)]
@@ -90,8 +96,8 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
         "问题5",
         "打算5",
     )
-    assert ws.cell(4, 14).value == "16 个单位反馈，见“配合单位反馈”表"
-    assert ws.cell(5, 14).hyperlink.location == "'配合单位反馈'!A20"
+    assert ws.cell(4, 15).value == "16 个单位反馈，见“配合单位反馈”表"
+    assert ws.cell(5, 15).hyperlink.location == "'配合单位反馈'!A20"
     warnings = list(wb["校验提醒"].iter_rows(min_row=4, values_only=True))
     assert len(warnings) == 6
     assert warnings[0][4] == "配合任务表第6行“累计完成进度（%）”"

@@ -3,8 +3,8 @@ tests/data/summary_pinned/ pin the bytes that writer gives the cases below: a re
 guard, so that any change of the workbook's bytes is seen. They are no comparison with
 openpyxl: openpyxl 3.1.5 wrote them through the earlier ``write_summary`` (the direct
 writer matched them when it took over), but deliberate changes have since written them
-again from the direct writer itself (long-texts.xlsx with the one submission state), as
-the forms' pins were. What the 汇总表 holds is checked by test_summary.py and
+again from the direct writer itself (long-texts.xlsx with the one submission state; all
+three with the 任务（简称） column), as the forms' pins were. What the 汇总表 holds is checked by test_summary.py and
 test_forms_readback.py; links are compared with openpyxl's own serialisation at the end of
 this file.
 

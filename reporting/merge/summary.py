@@ -32,6 +32,7 @@ from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.tally import task_counts
+from reporting.taskbook.short_names import short_title_of
 
 SHEET_ROWS = "汇总表"
 SHEET_COOP = "配合单位反馈"
@@ -44,6 +45,7 @@ PERCENT_FORMAT = "0.##"
 ROW_COLUMNS = (
     ("序号", 5),
     ("任务编号", 7),
+    ("任务（简称）", 14),  # the name the report, briefs and 通报 give the task
     ("任务内容", 30),
     ("牵头责任领导", 8),
     ("牵头单位", 10),
@@ -60,6 +62,7 @@ ROW_COLUMNS = (
     ("需核实", 20),
 )
 CHECK_COLUMN = len(ROW_COLUMNS)  # 需核实: status conflicts and 说法不一 (lead vs partners)
+_COLUMN = {name: k for k, (name, _) in enumerate(ROW_COLUMNS, 1)}
 FLAG_FILL = "FFFCE4D6"  # light orange: the lead and a partner disagree
 COOP_COLUMNS = (
     ("序号", 5),
@@ -120,6 +123,7 @@ def row_values(row: RowResult) -> list:
     coop = f"{n} 个单位反馈，见“{SHEET_COOP}”表" if n else ""
     return [
         row.label,
+        short_title_of(row),
         row.content,
         "、".join(row.lead_leaders),
         "、".join(row.lead_units),
@@ -181,8 +185,8 @@ def write_summary(
         sub,
         ROW_COLUMNS,
         [[i, *row_values(r)] for i, r in enumerate(result.rows, 1)],
-        light_col=10,
-        numbers={7: PERCENT_FORMAT},
+        light_col=_COLUMN["预警"],
+        numbers={_COLUMN["累计完成进度（%）"]: PERCENT_FORMAT},
         full=full,
     )
     for i in flagged:
@@ -190,7 +194,7 @@ def write_summary(
     coop_rows, first_of = coop_feedback_rows(result)
     for r, row in enumerate(result.rows, 4):  # each 配合单位反馈 cell jumps to its rows
         if row.id in first_of:
-            ws.link(r, 14, f"'{SHEET_COOP}'!A{first_of[row.id]}")
+            ws.link(r, _COLUMN["配合单位反馈"], f"'{SHEET_COOP}'!A{first_of[row.id]}")
     ws = wb.create_sheet(SHEET_COOP)
     write_table(
         ws,
