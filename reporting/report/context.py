@@ -21,7 +21,7 @@ from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.issues import issues_context, unit_problems
 from reporting.report.next_steps import next_steps
-from reporting.report.results import results_text, section_budget, section_results
+from reporting.report.results import digest, results_text, section_budget, section_results
 from reporting.report.themes import themes_from
 from reporting.report.wording import (
     body_text,
@@ -62,14 +62,17 @@ _KEYS = {
 _LIGHT_KEYS: dict[str, str] = {Light.GREEN: "green", Light.YELLOW: "yellow", Light.RED: "red"}
 
 
-def row_progress(row: RowResult, limit: int) -> tuple[str, str]:
-    """(source, condensed progress): the lead unit's report, else cooperating feedback."""
+def row_progress(row: RowResult, limit: int, *, results_first: bool = False) -> tuple[str, str]:
+    """(source, condensed progress): the lead unit's report, else cooperating feedback.
+    ``results_first`` (a table cell): what the report achieved rather than its opening
+    sentences when it is too long (``results.digest``)."""
+    cut = digest if results_first else condense
     reports = [a for a in row.lead_reports if unit_text(a.progress)]
     if reports:
         if len(reports) == 1 and len(row.lead_units) <= 1:
-            return "", condense(reports[0].progress, limit)
+            return "", cut(reports[0].progress, limit)
         each = max(limit // len(reports), 40)
-        return "", "\n".join(f"{a.unit}：{condense(a.progress, each)}" for a in reports)
+        return "", "\n".join(f"{a.unit}：{cut(a.progress, each)}" for a in reports)
     if row.lead_reports:
         return "", "已报送，未填写本季度进展。"
     feedback = [a for a in row.coop_feedback if unit_text(a.progress)]
@@ -433,7 +436,7 @@ def annex_row(
     r: RowResult, *, progress_chars: int = ANNEX_CHARS, problem_chars: int = PROBLEM_CHARS
 ) -> dict:
     """One row of annex 1 (and of a leader's brief)."""
-    source, progress = row_progress(r, progress_chars)
+    source, progress = row_progress(r, progress_chars, results_first=True)
     problems = [t for _, t in unit_problems(r)]
     flags = row_disagreements(r)  # the office checks these with the units
     status = row_status(r)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from reporting.core.model import RowResult, Status
-from reporting.core.text import condense, one_line
+from reporting.core.text import condense, one_line, unit_text
 from reporting.report.wording import id_key, label_text, short_title
 
 RESULTS_CHARS = 600  # all sections' results together, shared out by task count
@@ -58,9 +58,9 @@ def clause_score(clause: str) -> int:
     return score
 
 
-def best_result(text: str) -> tuple[int, str]:
+def best_result(text: str, limit: int = ENTRY_CHARS) -> tuple[int, str]:
     """(score, what the text achieved): its clauses that score above zero, in the order
-    written, within ``ENTRY_CHARS``; else its first clause that is not generic; else ''."""
+    written, within ``limit``; else its first clause that is not generic; else ''."""
     text = _NOTE.sub("", one_line(text)).strip()
     parts = [c.strip() for c in _SPLIT.split(text) if c.strip() and not _WHEN.match(c.strip())]
     scored = [(clause_score(c), c) for c in parts]
@@ -68,13 +68,27 @@ def best_result(text: str) -> tuple[int, str]:
     if good:
         chosen: list[str] = []
         for c in good[:ENTRY_CLAUSES]:
-            if chosen and len("，".join([*chosen, c])) > ENTRY_CHARS:
+            if chosen and len("，".join([*chosen, c])) > limit:
                 break
             chosen.append(c)
         joined = "，".join(chosen)
-        return sum(s for s, c in scored if c in chosen), condense(joined, ENTRY_CHARS).rstrip("。")
+        return sum(s for s, c in scored if c in chosen), condense(joined, limit).rstrip("。")
     plain = [c for s, c in scored if s == 0]
-    return (0, condense(plain[0], ENTRY_CHARS).rstrip("。")) if plain else (-1, "")
+    return (0, condense(plain[0], limit).rstrip("。")) if plain else (-1, "")
+
+
+def digest(text: str, limit: int) -> str:
+    """A unit's progress in about ``limit`` characters for a table cell: the text itself
+    when it fits, else what it achieved (``best_result``, a leading note such as
+    （示例数据） kept), else its first sentences (``condense``)."""
+    text = unit_text(text)
+    if len(text) <= limit:
+        return text
+    note = _NOTE.match(one_line(text))
+    score, best = best_result(text, limit - (len(note.group()) if note else 0))
+    if score > 0:
+        return (note.group() if note else "") + best + "。"
+    return condense(text, limit)
 
 
 @dataclass
