@@ -141,6 +141,47 @@ MUTANTS: list[Mutant] = [
         "a partner saying 未启动 while the lead says 已完成 is not flagged 说法不一",
         ["tests/test_disagree.py"],
     ),
+    # -- report ---------------------------------------------------------------------------
+    Mutant(
+        "themes-least-raised-first",
+        "reporting/report/themes.py",
+        "    groups.sort(key=lambda g: (OTHER in g.themes, -len(g.tasks), order.index(g.themes[0])))",
+        "    groups.sort(key=lambda g: (OTHER in g.themes, len(g.tasks), order.index(g.themes[0])))",
+        "共性问题 opens with the theme raised by fewest tasks",
+        ["tests/test_report_text.py"],
+    ),
+    Mutant(
+        "themes-unnamed-problems-dropped",
+        "reporting/report/themes.py",
+        "    return (OTHER,) if parts else ()",
+        "    return ()",
+        "a problem no keyword names vanishes instead of counting under 其他",
+        ["tests/test_report_text.py"],
+    ),
+    Mutant(
+        "results-no-on-track-task",
+        "reporting/report/results.py",
+        "    picked = on_track[:1] or rank[:1]",
+        "    picked = rank[:1]",
+        "a section's 主要进展 names only its finished and ahead tasks, never one on pace",
+        ["tests/test_report_text.py"],
+    ),
+    Mutant(
+        "next-steps-twice-behind-inverted",
+        "reporting/report/next_steps.py",
+        "    twice = [r for r in late if before.get(r.id) in BEHIND]",
+        "    twice = [r for r in late if before.get(r.id) not in BEHIND]",
+        "下步 proposes 重点督办 for the tasks that fell behind only this quarter",
+        ["tests/test_report_text.py"],
+    ),
+    Mutant(
+        "short-title-parent-heading",
+        "reporting/taskbook/short_names.py",
+        "    if own_title and title and len(title) <= SHORT_CHARS:",
+        "    if title and len(title) <= SHORT_CHARS:",
+        "8（1） and 8（2） are both named 突出项目建设“主抓手”",
+        ["tests/test_short_titles.py"],
+    ),
     # -- notify ---------------------------------------------------------------------------
     Mutant(
         "dingtalk-sign-swapped",

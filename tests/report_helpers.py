@@ -51,7 +51,7 @@ def written_result(app, period: Period, said: dict[str, Said], default: Said | N
         row.percent, row.status, row.judged_status = percent, s.status.value, s.status.value
         row.gap = expected - percent
         row.light = light_of(row.gap)
-        progress = s.progress or f"{period.label}{row.label}项按计划推进。"
+        progress = s.progress or "相关工作按计划推进。"  # says nothing: no result to quote
         row.lead_reports = [
             Answer(
                 unit=u,

@@ -233,6 +233,12 @@ def test_sections_name_concrete_results_and_an_on_track_task(app, tmp_path):
         "9.1": Said(Status.DONE, progress="建立专班，签约项目12个。"),
         "9.2": Said(Status.AHEAD, progress="建立工作专班，积极推进。"),
         "13.1": Said(Status.LAGGING, progress="平台建设资金尚未到位，建成孵化器1个。"),
+        # a section whose ahead task says a lot and whose on-track tasks say nothing: one of
+        # them is still named
+        "29": Said(
+            Status.AHEAD,
+            progress="开展专题学习12次，建立完善制度15项，新增培训干部1200人次，完成整改问题36个。",
+        ),
     }
     res = written_result(app, Q2, spec)
     out = render_quarter(app, tmp_path, res)
