@@ -294,7 +294,7 @@ MUTANTS: list[Mutant] = [
         "            if not ln.reported:",
         "            if ln.reported:",
         "the 配合反馈 lists the partners who answered as the ones still missing",
-        ["tests/test_coop_form.py"],
+        ["tests/test_coop_form.py", "tests/test_coop_feedback.py"],
     ),
     # -- annual ---------------------------------------------------------------------------
     Mutant(

@@ -5,6 +5,7 @@ the ledger and the mails in the outbox)."""
 from __future__ import annotations
 
 import email
+import re
 from datetime import datetime, timedelta
 from email import policy
 from io import BytesIO
@@ -56,6 +57,21 @@ def attachment_rows(mail) -> list[tuple]:
     return [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
 
 
+def subtitle_missing(mail) -> set[str]:
+    """The units the attached sheet's subtitle says have not answered ("未反馈 N 个：甲、乙")."""
+    (part,) = [
+        p for p in mail.iter_attachments() if p.get_filename().endswith("_配合单位反馈.xlsx")
+    ]
+    ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))["配合单位反馈"]
+    text = "".join(str(c) for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c)
+    found = re.search(r"未反馈 (\d+) 个：([^，。]+)", text)
+    if found is None:
+        return set()
+    names = set(found.group(2).split("、"))
+    assert len(names) == int(found.group(1)), text
+    return names
+
+
 @pytest.mark.parametrize("period", PERIODS, ids=str)
 def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(demo_year, period):
     outcome, _, app = demo_year
@@ -78,6 +94,7 @@ def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(de
         reported = {r[3] for r in rows if r[6] != "未报送"}
         assert reported == units & on_time, lead  # exactly the partners' returns in force
         missing = units - on_time
+        assert subtitle_missing(first) == missing, lead  # the sheet's 未反馈 names them
         body = first.get_body(("plain",)).get_content()
         for unit in missing:
             assert unit in body
