@@ -3,89 +3,35 @@ with APPEND (INTERNALDATE included), fetched by ``duban collect`` and the schedu
 
 from __future__ import annotations
 
-import random
 import shutil
 from datetime import datetime
 
 import pytest
 from conftest import ROOT
+from imap_helpers import (
+    DONE,
+    NOW,
+    OTHER,
+    Q1,
+    at,
+    dovecot,
+    filled_form,
+    imap_env,
+    make_app,
+    reply,
+    unit_replies,
+)
 from imap_server import PASSWORD, USER, Dovecot, skip_reason
 
 from jobs.app import create_app
-from reporting.core.calendar import TZ
 from reporting.core.exceptions import ImapError
 from reporting.core.ledger import Ledger
-from reporting.core.periods import Period
 from reporting.intake import imap as imap_mod
 from reporting.intake.imap import fetch_mailbox
 from reporting.sample import mails
-from reporting.sample.returns import fill_form, unit_answers
 
 pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
-
-Q1 = Period(2024, 1)
-NOW = datetime(2024, 4, 9, 8, 0, tzinfo=TZ)
-DONE = "duban.已处理"
-OTHER = "duban.其他"
-
-
-@pytest.fixture
-def server(tmp_path):
-    d = Dovecot().start()
-    yield d
-    d.close()
-
-
-def imap_env(server, **extra) -> dict[str, str]:
-    env = {
-        "DUBAN_IMAP_HOST": "127.0.0.1",
-        "DUBAN_IMAP_PORT": str(server.port),
-        "DUBAN_IMAP_SECURITY": "none",
-        "DUBAN_IMAP_USER": USER,
-        "DUBAN_IMAP_PASSWORD": PASSWORD,
-        "DUBAN_IMAP_SINCE": "2024-03-01",
-    }
-    return env | extra
-
-
-def make_app(server, data_dir, **extra):
-    return create_app(ROOT / "config.toml", data_dir=data_dir, env=imap_env(server, **extra))
-
-
-_FORM_CACHE: dict = {}
-
-
-def filled_form(app, unit: str, tmp_path, seed: int = 7) -> bytes:
-    """The unit's form (built for 2024Q1) filled in as the unit would."""
-    from reporting.forms.build import build_forms
-
-    if not app.workspace.form_path(Q1, unit).exists():
-        build_forms(app.settings, app.assignments, app.workspace, Q1, units=[unit], now=NOW)
-    answers = unit_answers(app.assignments, unit, Q1, random.Random(f"{seed}-{unit}"))
-    header = {
-        "filler": "张三",
-        "phone": "0552-1234567",
-        "approver": "李四",
-        "fill_date": "2024年4月3日",
-    }
-    dest = tmp_path / "filled" / f"{unit}.xlsx"
-    fill_form(app.workspace.form_path(Q1, unit), dest, answers, header)
-    return dest.read_bytes()
-
-
-def reply(app, unit, data: bytes, when: datetime, n: int, sender: str | None = None) -> bytes:
-    email = sender or app.registry.units[unit].email
-    return mails.reply_mail(
-        f"{unit} <{email}>",
-        mails.SUBJECT.format(label="2024年第一季度"),
-        when,
-        f"<reply-{n}@example.gov.cn>",
-        [(f"{unit}2024年第一季度进展情况表.xlsx", data)],
-    )
-
-
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2024, 4, day, hour, 0, tzinfo=TZ)
+server = pytest.fixture(dovecot)
 
 
 def test_fetch_takes_replies_moves_them_and_a_rerun_fetches_nothing(server, app, tmp_path):
@@ -216,13 +162,7 @@ def test_a_mail_over_the_size_limit_is_left_on_the_server_and_listed(server, app
 
 def test_server_stopped_midway_resumes_next_run_each_mail_once(server, app, tmp_path, monkeypatch):
     app = make_app(server, app.settings.data_dir)
-    units = list(app.assignments.by_unit)[:6]
-    server.append(
-        [
-            (reply(app, u, filled_form(app, u, tmp_path), at(3), i), at(3))
-            for i, u in enumerate(units)
-        ]
-    )
+    server.append(unit_replies(app, 6, tmp_path))
     original = imap_mod._Fetch.one
     seen = []
 

@@ -142,3 +142,8 @@ def test_text():
         and nz.text(datetime(2024, 3, 1, 9, 30)) == "2024-03-01 09:30"
     )
     assert nz.is_blank("\u3000 ") and not nz.is_blank("无")
+
+
+def test_unit_text_loses_invisible_and_bidi_controls_at_the_intake():
+    typed = "完成\u202e投资\u200b 3 亿元\u2066，\ufeff同比增长\u200f"
+    assert nz.text(f"  {typed} ") == "完成投资 3 亿元，同比增长"

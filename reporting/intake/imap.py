@@ -21,9 +21,15 @@ step). For every message of ``[imap] folder`` received since the period's 通知
    the server). A server without MOVE (or a folder that cannot be created) gets ``\\Seen`` +
    the keyword ``$duban`` instead. Nothing is ever deleted.
 
-The same mail is taken once: by its key, by Message-ID + size when UIDVALIDITY changed or
-it was copied back, and by sha256 when it has no Message-ID. Messages are listed in pages
-of ``PAGE`` UIDs and downloaded one at a time, so memory stays flat for thousands of mails.
+The same mail is taken once: by its key, and by its content (sha256) when UIDVALIDITY
+changed or it was copied back. A Message-ID says nothing: a correction that reuses it (even
+at the same size) is a new mail. Messages are listed in pages of ``PAGE`` UIDs and
+downloaded one at a time, so memory stays flat for thousands of mails.
+
+One mail never stops the others: a mail that cannot be taken (too many parts, malformed,
+a bug) is set aside (state ``set_aside`` with the reason, moved to ``other_folder``,
+listed by ``collect`` and ``status``) and does not hold back the later steps; a mail that
+another mail client deleted after it was stored is recorded as gone, not as a failure.
 
 Connecting and logging in happen before anything is written: a refused connection, a bad
 certificate or a wrong password raise ``ImapError`` with nothing half-done. A connection
@@ -34,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,14 +49,27 @@ from pathlib import Path
 
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
-from reporting.core.exceptions import ImapError, NotifyError
+from reporting.core.exceptions import DubanError, NotifyError
 from reporting.core.fileutil import atomic_path
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
 from reporting.core.workspace import Workspace
+from reporting.intake.imap_connect import (
+    _close,
+    _delimiter,
+    _ensure_folder,
+    _why,
+    check_mailbox,
+    connect,
+    open_folder,
+    server_folder,
+    tls_context,
+)
 from reporting.intake.inbox import archive_bytes
 from reporting.intake.mailbox import mail_headers
 from reporting.intake.nonreturns import KIND_CN, classify
+
+__all__ = ["check_mailbox", "connect", "fetch_mailbox", "server_folder", "tls_context"]
 
 PAGE = 100  # UIDs whose sizes and headers are asked for at once
 KEYWORD = "$duban"  # set (with \Seen) on a mail that could not be moved
@@ -59,9 +77,6 @@ INBOX_SUBDIR = "邮箱"  # fetched returns go to inbox/邮箱/
 LIST_LIMIT = 20
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE)]"
 _HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE)]"
-_FIX_LOGIN = (
-    "请核对 config.toml 的 [imap] user 和环境变量 DUBAN_IMAP_PASSWORD（有的邮箱要用授权码）"
-)
 
 
 @dataclass
@@ -71,13 +86,18 @@ class FetchSummary:
     taken: list[str] = field(default_factory=list)  # returns stored into the inbox
     other: list[tuple[str, str]] = field(default_factory=list)  # (kind label, mail label)
     too_large: list[str] = field(default_factory=list)
+    # mails that cannot be taken (malformed, too many parts): moved aside with the reason;
+    # they never hold the batch or the later steps back
+    set_aside: list[tuple[str, str]] = field(default_factory=list)  # (mail label, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (mail label, why)
+    gone: int = 0  # deleted by another mail client before they could be moved
     known: int = 0  # already taken before (same UID, or the same mail again)
     moved: int = 0
     flagged: int = 0
     bounces: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""  # the connection was lost midway
+    aside_where: str = "留在收件箱"  # where set-aside mails went
 
     @property
     def ok(self) -> bool:
@@ -88,6 +108,7 @@ class FetchSummary:
             f"收件邮箱 {self.where}：新收报送邮件 {len(self.taken)} 封"
             + (f"，非报送邮件 {len(self.other)} 封" if self.other else "")
             + (f"，过大未下载 {len(self.too_large)} 封" if self.too_large else "")
+            + (f"，无法处理已放在一边 {len(self.set_aside)} 封" if self.set_aside else "")
             + (f"，未能收取 {len(self.failed)} 封" if self.failed else "")
             + (f"，此前已收取 {self.known} 封" if self.known else "")
             + "。"
@@ -108,6 +129,10 @@ class FetchSummary:
             out.append(f"  ……其余 {len(self.other) - LIST_LIMIT} 封见 duban status")
         for label in self.too_large:
             out.append(f"  过大未下载（留在邮箱中，请人工处理或请该单位压缩后重发）：{label}")
+        for label, why in self.set_aside:
+            out.append(f"  无法处理，已放在一边（{self.aside_where}）：{label}：{why}")
+        if self.gone:
+            out.append(f"  已被其他邮件程序删除（内容已收取，无需处理）：{self.gone} 封")
         for line in self.bounces:
             out.append(f"  退信：{line}")
         for label, why in self.failed:
@@ -116,141 +141,6 @@ class FetchSummary:
         if self.error:
             out.append(f"  {self.error}")
         return out
-
-
-# -- connecting --------------------------------------------------------------------------
-def tls_context(settings: Settings) -> ssl.SSLContext:
-    """Verified TLS: the system's CAs, plus ``[imap] ca_file`` for an internal CA."""
-    ctx = ssl.create_default_context()
-    ca = settings.imap.ca_file
-    if ca is not None:
-        try:
-            ctx.load_verify_locations(cafile=str(ca))
-        except (OSError, ssl.SSLError) as exc:
-            raise ImapError(
-                f"[imap] ca_file = {ca} 无法读取（{exc}），请指向 PEM 格式的证书文件"
-            ) from None
-    return ctx
-
-
-def connect(settings: Settings, *, ssl_context: ssl.SSLContext | None = None):
-    """A logged-in ``IMAPClient``; ``ImapError`` (Chinese, says the fix) otherwise."""
-    from imapclient import IMAPClient
-    from imapclient.exceptions import IMAPClientError, LoginError
-
-    s = settings.imap
-    if not s.host:
-        raise ImapError("没有配置收件邮箱（config.toml 的 [imap] host），不能从邮箱收取")
-    if not s.user:
-        raise ImapError("[imap] user 为空：请填写收件邮箱的登录名")
-    password = settings.secrets.imap_password
-    if not password:
-        raise ImapError(
-            "没有设置收件邮箱的密码：请用环境变量 DUBAN_IMAP_PASSWORD 设置（不写在配置文件里）"
-        )
-    where = f"{s.host}:{s.port}"
-    ctx = None
-    if s.security != "none":
-        ctx = ssl_context or tls_context(settings)
-    try:
-        client = IMAPClient(
-            s.host, port=s.port, ssl=s.security == "ssl", ssl_context=ctx, timeout=s.timeout
-        )
-        if s.security == "starttls":
-            client.starttls(ctx)
-    except ssl.SSLCertVerificationError as exc:
-        raise ImapError(
-            f"邮箱服务器 {where} 的证书无法验证（{exc.verify_message}）；若是单位内部证书，"
-            "请把签发它的根证书（PEM）路径填入 [imap] ca_file"
-        ) from None
-    except (OSError, IMAPClientError, ssl.SSLError) as exc:
-        raise ImapError(
-            f"无法连接邮箱服务器 {where}（{_why(exc)}）；请核对 [imap] host、port、security，"
-            "或检查网络后重试。本次没有从邮箱收取任何邮件"
-        ) from None
-    client.normalise_times = False
-    try:
-        if password.isascii():
-            client.login(s.user, password)
-        else:
-            client.plain_login(s.user, password)
-    except LoginError as exc:
-        _close(client)
-        if "UNAVAILABLE" in str(exc).upper():
-            raise ImapError(
-                f"邮箱服务器 {where} 暂时无法验证登录（{_why(exc)}），请稍后重试"
-            ) from None
-        raise ImapError(
-            f"登录邮箱 {s.user}（{where}）被拒绝：用户名或密码不对；{_FIX_LOGIN}。本次没有从邮箱收取任何邮件"
-        ) from None
-    except (OSError, IMAPClientError) as exc:
-        _close(client)
-        raise ImapError(f"登录邮箱 {s.user}（{where}）时出错（{_why(exc)}），请稍后重试") from None
-    return client
-
-
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "连接被拒绝，服务器没有在该端口提供服务"
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "连接超时"
-    if isinstance(exc, socket.gaierror):
-        return "找不到该服务器名"
-    text = str(exc) or type(exc).__name__
-    return text[:200]
-
-
-def _close(client) -> None:
-    try:
-        client.logout()
-    except Exception:  # noqa: BLE001 - already broken: nothing more to say
-        try:
-            client.shutdown()
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def server_folder(name: str, delimiter: str) -> str:
-    """``duban/已处理`` written with the server's hierarchy separator (``duban.已处理``)."""
-    return delimiter.join(p for p in name.split("/") if p) if delimiter else name
-
-
-def _delimiter(client) -> str:
-    try:
-        listing = client.list_folders("", "")
-        raw = listing[0][1] if listing else b"/"
-    except Exception:  # noqa: BLE001 - LIST "" "" unsupported: assume "/"
-        raw = b"/"
-    if isinstance(raw, bytes):
-        raw = raw.decode("ascii", "replace")
-    return raw or ""
-
-
-def open_folder(client, folder: str) -> int:
-    """Select ``folder``; its UIDVALIDITY."""
-    from imapclient.exceptions import IMAPClientError
-
-    try:
-        info = client.select_folder(folder)
-    except IMAPClientError:
-        raise ImapError(
-            f"邮箱里没有文件夹“{folder}”（[imap] folder）；请核对名称（收件箱写 INBOX）"
-        ) from None
-    return int(info[b"UIDVALIDITY"])
-
-
-def _ensure_folder(client, name: str, delimiter: str, notes: list[str]) -> str | None:
-    """The target folder on the server, created when missing; None when it cannot be."""
-    if not name:
-        return None
-    target = server_folder(name, delimiter)
-    try:
-        if not client.folder_exists(target):
-            client.create_folder(target)
-    except Exception as exc:  # noqa: BLE001 - no right to create: flag instead of moving
-        notes.append(f"无法在邮箱中建立文件夹“{name}”（{_why(exc)}），已处理的邮件改为标记，不移动")
-        return None
-    return target
 
 
 # -- fetching ----------------------------------------------------------------------------
@@ -337,6 +227,8 @@ class _Fetch:
             else None,
         }
         self.can_move = c.has_capability("MOVE")
+        if self.targets["other"] is not None:
+            self.summary.aside_where = f"移入邮箱文件夹“{s.other_folder}”"
         # a crash or a dropped connection after storing, before moving: move those first
         left = [r["uid"] for r in self.ledger.imap_unmoved(self.folder, self.uidvalidity)]
         for start in range(0, len(left), PAGE):
@@ -363,8 +255,11 @@ class _Fetch:
         """Take one message; its state when it is to be moved, else None."""
         key = self.key(uid)
         row = self.ledger.imap_mail(*key)
-        if row is not None and row["state"] in ("stored", "other"):
-            self.summary.known += 1
+        if row is not None and row["state"] in ("stored", "other", "set_aside"):
+            if row["state"] == "set_aside":
+                self.summary.set_aside.append((row["label"], row["detail"]))
+            else:
+                self.summary.known += 1
             return row["state"] if not row["moved"] else None
         head = m.get(_HEADER_KEY) or b""
         label = mail_headers(head).label
@@ -379,9 +274,6 @@ class _Fetch:
             label=label,
             seen_at=self.now.isoformat(timespec="seconds"),
         )
-        same = self.ledger.imap_same_mail(message_id, size)
-        if same is not None:
-            return self.again(key, base, same)
         if size > self.limit:
             if row is None or row["state"] != "too_large":
                 self.ledger.imap_save(key, **base, state="too_large")
@@ -392,12 +284,34 @@ class _Fetch:
         self.ledger.imap_save(key, **base, state="fetching")  # a crash from here: refetched
         data = self.client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
         if not isinstance(data, bytes):
+            if not self.client.search(["UID", str(uid)]):
+                # deleted by another mail client meanwhile: nothing to take, nothing failed
+                self.ledger.imap_save(key, **base, state="gone")
+                self.summary.gone += 1
+                return None
             self.summary.failed.append((label, "服务器没有返回邮件内容，下次运行时重试"))
             return None
         sha = hashlib.sha256(data).hexdigest()
+        # the same mail is the same content: a correction that reuses the Message-ID (and
+        # even the size) is a new mail
         same = self.ledger.imap_by_sha(sha)
         if same is not None:
             return self.again(key, base, same)
+        try:
+            return self.take(key, base, data, sha, when, label)
+        except Exception as exc:  # noqa: BLE001 - one mail must never stop the others
+            if _connection_error(exc):
+                raise
+            why = str(exc) if isinstance(exc, DubanError) else f"无法处理（{type(exc).__name__}）"
+            path = archive_bytes(data, sha, self.workspace.archive_dir, "mail.eml")
+            self.ledger.imap_save(
+                key, **base, state="set_aside", sha256=sha, path=str(path), detail=why
+            )
+            self.summary.set_aside.append((label, why))
+            return "set_aside"
+
+    def take(self, key, base: dict, data: bytes, sha: str, when: datetime, label: str) -> str:
+        """Classify a downloaded mail and store it: a return into the inbox, else archived."""
         kind = classify(data)
         if kind.is_return:
             path = self.store(data, sha, when)
@@ -481,17 +395,17 @@ class _Fetch:
         groups: dict[str | None, list[int]] = {}
         for uid, state in done:
             target = self.targets["done"] if state == "stored" else self.targets["other"]
-            if state == "other" and not self.settings.imap.other_folder:
+            if state != "stored" and not self.settings.imap.other_folder:
                 self.ledger.imap_save(self.key(uid), moved="left")
                 continue
             groups.setdefault(target, []).append(uid)
         for target, uids in groups.items():
             if target is not None and self.can_move:
-                self.client.move(uids, target)
                 moved = target
+                uids = self.move(uids, target)
                 self.summary.moved += len(uids)
             else:
-                self.client.add_flags(uids, [b"\\Seen", KEYWORD.encode()])
+                uids = self.flag(uids)
                 moved = "flagged"
                 self.summary.flagged += len(uids)
             with self.ledger.transaction() as conn:
@@ -499,6 +413,42 @@ class _Fetch:
                     "UPDATE imap_mails SET moved = ? WHERE folder = ? AND uidvalidity = ? AND uid = ?",
                     [(moved, self.folder, self.uidvalidity, uid) for uid in uids],
                 )
+
+    def move(self, uids: list[int], target: str) -> list[int]:
+        return self.apply(lambda some: self.client.move(some, target), uids)
+
+    def flag(self, uids: list[int]) -> list[int]:
+        return self.apply(
+            lambda some: self.client.add_flags(some, [b"\\Seen", KEYWORD.encode()]), uids
+        )
+
+    def apply(self, action, uids: list[int]) -> list[int]:
+        """Move or flag ``uids``; those another client deleted meanwhile are recorded as gone
+        (their content is already taken: nothing failed). The ones done."""
+        import imaplib
+
+        try:
+            action(uids)
+            return uids
+        except imaplib.IMAP4.error as exc:
+            if isinstance(exc, imaplib.IMAP4.abort):
+                raise
+        left = self.still_there(uids)
+        if left:
+            action(left)
+        return left
+
+    def still_there(self, uids: list[int]) -> list[int]:
+        """The ``uids`` still in the folder; the others are recorded as deleted elsewhere."""
+        there = set(self.client.search(["UID", ",".join(str(u) for u in uids)]))
+        gone = [u for u in uids if u not in there]
+        self.summary.gone += len(gone)
+        with self.ledger.transaction() as conn:
+            conn.executemany(
+                "UPDATE imap_mails SET moved = 'gone' WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+                [(self.folder, self.uidvalidity, uid) for uid in gone],
+            )
+        return [u for u in uids if u in there]
 
 
 def _message_id(head: bytes) -> str:
@@ -534,6 +484,7 @@ def mailbox_status(ledger: Ledger, period: Period | str) -> dict:
             if r["state"] == "other" and not r["detail"]
         ],
         "left": [r["label"] for r in rows if r["state"] == "too_large"],
+        "set_aside": [(r["label"], r["detail"]) for r in rows if r["state"] == "set_aside"],
         "failed": [r["label"] for r in rows if r["state"] in ("fetching", "failed")],
     }
 
@@ -549,22 +500,6 @@ def mailbox_lines(info: dict) -> list[str]:
     ]
     out += [f"  {o['kind']}：{o['mail']}" for o in info["other"][:LIST_LIMIT]]
     out += [f"  过大未收取：{label}" for label in info["left"]]
+    out += [f"  无法处理，已放在一边：{label}：{why}" for label, why in info.get("set_aside", [])]
     out += [f"  未完成（下次收取时重试）：{label}" for label in info["failed"]]
     return out
-
-
-def check_mailbox(settings: Settings, *, ssl_context=None) -> str:
-    """Log in and look at the folder (``duban check --online``): a line saying what is there."""
-    s = settings.imap
-    client = connect(settings, ssl_context=ssl_context)
-    try:
-        open_folder(client, s.folder)
-        count = len(client.search(["SINCE", date(2000, 1, 1)]))
-        delimiter = _delimiter(client)
-        move = "支持 MOVE" if client.has_capability("MOVE") else "不支持 MOVE（处理后改为加标记）"
-    finally:
-        _close(client)
-    return (
-        f"收件邮箱 {s.user}@{s.host}:{s.port} 登录成功：文件夹“{s.folder}”有 {count} 封邮件，"
-        f"层级分隔符“{delimiter}”，{move}；已处理的邮件将移入“{server_folder(s.done_folder, delimiter)}”"
-    )

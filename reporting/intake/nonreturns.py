@@ -61,9 +61,11 @@ def classify(data: bytes) -> Kind:
         _BOUNCE_FROM.search(sender) and _BOUNCE_SUBJECT.search(subject)
     ):
         return Kind("bounce", _failed_recipients(data, head))
-    auto = str(head.get("auto-submitted") or "").strip().lower()
+    # RFC 3834: auto-replied / auto-generated are answers of a program; auto-forwarded is
+    # the unit's own mail passed on by a forwarding rule, read like any reply
+    auto = str(head.get("auto-submitted") or "").split(";", 1)[0].strip().lower()
     if (
-        (auto and auto != "no")
+        (auto and auto not in ("no", "auto-forwarded"))
         or head.get("x-autoreply")
         or head.get("x-autorespond")
         or str(head.get("precedence") or "").strip().lower() == "auto_reply"

@@ -13,6 +13,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from reporting.core.fileutil import clean_text
 from reporting.core.model import Status
 
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
@@ -165,4 +166,5 @@ def text(value: Any) -> str:
         )
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    # the root of every unit text the ledger stores: invisible and bidi controls go here
+    return clean_text(str(value)).strip()

@@ -1,5 +1,5 @@
 """The office mailbox (reporting.intake.imap): one row per message seen in a folder, keyed by
-(folder, UIDVALIDITY, UID) and findable by Message-ID + size and by sha256; one row per
+(folder, UIDVALIDITY, UID) and findable by sha256 (its content); one row per
 fetch."""
 
 from __future__ import annotations
@@ -17,17 +17,6 @@ class ImapStore(LedgerConnection):
         return self.conn.execute(
             "SELECT * FROM imap_mails WHERE folder = ? AND uidvalidity = ? AND uid = ?",
             (folder, uidvalidity, uid),
-        ).fetchone()
-
-    def imap_same_mail(self, message_id: str, size: int) -> sqlite3.Row | None:
-        """A mail already taken with this Message-ID and size (seen under another UIDVALIDITY
-        or UID): the same message, not taken twice."""
-        if not message_id:
-            return None
-        return self.conn.execute(
-            "SELECT * FROM imap_mails WHERE message_id = ? AND size = ?"
-            " AND state IN ('stored', 'other') ORDER BY rowid LIMIT 1",
-            (message_id, size),
         ).fetchone()
 
     def imap_by_sha(self, sha256: str) -> sqlite3.Row | None:
@@ -62,7 +51,7 @@ class ImapStore(LedgerConnection):
         """Messages processed but not yet moved or flagged (a crash or a failed move)."""
         return self.conn.execute(
             "SELECT * FROM imap_mails WHERE folder = ? AND uidvalidity = ? AND moved = ''"
-            " AND state IN ('stored', 'other')",
+            " AND state IN ('stored', 'other', 'set_aside')",
             (folder, uidvalidity),
         ).fetchall()
 
