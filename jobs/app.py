@@ -51,6 +51,27 @@ class App:
 
         return Assignments(self.tasks, self.registry)
 
+    def approved_changes(self) -> list:
+        """Every approved 销号/延期/调整 in the ledger (none before the ledger exists)."""
+        if not self.workspace.ledger_path.exists():
+            return []
+        with self.ledger() as ledger:
+            return ledger.approved_changes()
+
+    def book(self, period):
+        """The task book of ``period``: tasks.csv with every change approved before it
+        (``reporting.taskbook.period_book``); what every per-period step works on."""
+        from reporting.core.periods import Period
+        from reporting.taskbook.period_book import task_book
+
+        return task_book(self.tasks, self.registry, self.approved_changes(), Period.parse(period))
+
+    def year_book(self, year: int):
+        """The version the year is judged by: every change decided in it, closed tasks kept."""
+        from reporting.taskbook.period_book import year_book
+
+        return year_book(self.tasks, self.registry, self.approved_changes(), year)
+
     def hold(self, command: str, *, started: datetime | None = None, timeout: float | None = None):
         """The data dir's one-writer lock for a block (``reporting.core.lock``): waits up to
         ``timeout`` (default ``[schedule] lock_wait_seconds``), then ``LockedError`` naming

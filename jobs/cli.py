@@ -36,6 +36,7 @@ COMMANDS = {
     "status": "status",
     "coop-feedback": "coop_feedback",
     "review": "review",
+    "changes": "changes",
     "report": "report",
     "dashboard": "dashboard",
     "bulletin": "bulletin",

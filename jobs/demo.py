@@ -70,13 +70,14 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
     root = Path(root).resolve()
     prepare(root)
     app = demo_app(app, root)
-    ws, a = app.workspace, app.assignments
+    ws = app.workspace
     out = DemoOutcome(root)
 
     for period in PERIODS:
         cal = period_calendar(period, app.settings.deadline)
         due = due_times(cal, app.settings)
         echo(f"══ {period.full_label}（示例数据）：报送截止 {cal.deadline_label}")
+        a = app.book(period)  # the task book of the quarter: changes approved before it
 
         def run(now, period=period):
             report = run_cycle(app, period, now=now)

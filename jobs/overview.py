@@ -165,7 +165,7 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     )
     with app.ledger() as ledger, warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)  # already in ``notes``
-        counts = period_status(settings, app.assignments, ledger, period, now=now).counts()
+        counts = period_status(settings, app.book(period), ledger, period, now=now).counts()
         done = {
             s: row["done_at"]
             for s in cycle.ORDER

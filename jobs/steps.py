@@ -151,7 +151,7 @@ def do_forms(app, period: Period, now: datetime):
 
     with app.ledger() as ledger:
         return build_forms(
-            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now
+            app.settings, app.book(period), app.workspace, period, ledger=ledger, now=now
         )
 
 
@@ -161,7 +161,7 @@ def _reminder(stage: str) -> Callable:
 
         return send_reminders(
             app.settings,
-            app.assignments,
+            app.book(period),
             app.workspace,
             period,
             stage=stage,
@@ -280,7 +280,7 @@ def collect_and_answer(
                 fetch_error = str(exc)
         collected = collect_and_merge(
             s,
-            app.assignments,
+            app.book(period),
             app.workspace,
             period,
             inbox=inbox,
@@ -304,7 +304,7 @@ def collect_and_answer(
             else:
                 try:
                     outcome.receipts = send_receipts(
-                        s, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
+                        s, app.book(period), app.workspace, period, ledger=ledger, now=now, **kw
                     )
                 except DubanError as exc:
                     outcome.receipt_error = str(exc)
@@ -319,7 +319,7 @@ def _feedback_updates(app, period, now, ledger, outcome: CollectOutcome, kw) -> 
 
     try:
         outcome.feedback = send_feedback(
-            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now, **kw
+            app.settings, app.book(period), app.workspace, period, ledger=ledger, now=now, **kw
         )
     except DubanError as exc:
         outcome.feedback_error = str(exc)
@@ -331,7 +331,7 @@ def do_coop(app, period: Period, now: datetime):
 
     with app.ledger() as ledger:
         return send_feedback(
-            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now
+            app.settings, app.book(period), app.workspace, period, ledger=ledger, now=now
         )
 
 
@@ -373,13 +373,13 @@ def write_dashboards(app, period: Period, now: datetime, outcome: ReportOutcome)
                     period,
                     now=now,
                     ledger=ledger,
-                    assignments=app.assignments,
+                    assignments=app.book(period),
                 )
             )
         if app.workspace.merged_json(period).exists():  # the year page needs a merged quarter
             outcome.dashboards.append(
                 write_year_dashboard(
-                    app.settings, app.workspace, app.assignments, period.year, now=now
+                    app.settings, app.workspace, app.year_book(period.year), period.year, now=now
                 )
             )
     except DubanError as exc:
@@ -395,7 +395,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     from reporting.merge.collect_merge import ensure_merged
 
     # a damaged or lost merged.json is rebuilt first
-    ensure_merged(app.settings, app.assignments, app.workspace, period, now)
+    ensure_merged(app.settings, app.book(period), app.workspace, period, now)
 
     def render(ledger=None):
         return render_period_report(
@@ -407,7 +407,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
             by_leader=True,
             now=now,
             today=now.date(),
-            assignments=app.assignments,
+            assignments=app.book(period),
         )
 
     if period.quarter != 4:
@@ -421,7 +421,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
         else:
             report = render()
         outcome = ReportOutcome(
-            report, run_year(app.settings, app.workspace, app.assignments, period.year)
+            report, run_year(app.settings, app.workspace, app.year_book(period.year), period.year)
         )
     write_dashboards(app, period, now, outcome)
     return outcome
@@ -471,7 +471,7 @@ def do_bulletin(app, period: Period, now: datetime):
             period,
             now=now,
             pdf=send or soffice_path() is not None,
-            assignments=app.assignments,
+            assignments=app.book(period),
         )
         outcome = BulletinOutcome(output)
         if s.bulletin.send and not send:

@@ -61,7 +61,7 @@ def command(ctx, period_text, pdf, send, number, date_text):
             today=today,
             number=number,
             pdf=pdf or send,
-            assignments=app.assignments,
+            assignments=app.book(period),
         )
         for line in output.lines():
             click.echo(line)

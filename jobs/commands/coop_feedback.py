@@ -33,7 +33,7 @@ def command(ctx, period_text):
     now = app.now()
     with app.ledger() as ledger:
         summary = send_feedback(
-            app.settings, app.assignments, app.workspace, period, ledger=ledger, now=now
+            app.settings, app.book(period), app.workspace, period, ledger=ledger, now=now
         )
         if (
             not summary.failed

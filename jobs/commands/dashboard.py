@@ -50,14 +50,14 @@ def command(ctx, period_text, year, out_path, force):
     app = get_app(ctx)
     if year is not None:
         output = write_year_dashboard(
-            app.settings, app.workspace, app.assignments, year, now=app.now(), out=out_path
+            app.settings, app.workspace, app.year_book(year), year, now=app.now(), out=out_path
         )
     else:
         period = Period.parse(period_text)
         check_scope(app, period, force=force)
         from reporting.merge.collect_merge import ensure_merged
 
-        note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())
+        note = ensure_merged(app.settings, app.book(period), app.workspace, period, app.now())
         if note:
             click.echo(note)
         with app.ledger() as ledger:
@@ -67,7 +67,7 @@ def command(ctx, period_text, year, out_path, force):
                 period,
                 now=app.now(),
                 ledger=ledger,
-                assignments=app.assignments,
+                assignments=app.book(period),
                 out=out_path,
             )
     for line in output.lines():

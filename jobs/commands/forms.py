@@ -52,7 +52,7 @@ def command(ctx, period_text, units, out_dir, force):
     app = get_app(ctx)
     check_scope(app, period, force=force)
     now = app.now()
-    a = app.assignments
+    a = app.book(period)
     targets, _ = select_units(a, units)  # unknown names fail here, before any file is written
     with (
         app.ledger() as ledger,

@@ -71,7 +71,7 @@ def command(ctx, period_text, stage, channels, dry_run, today, force):
     with app.ledger() as ledger:
         summary = send_reminders(
             app.settings,
-            app.assignments,
+            app.book(target),
             app.workspace,
             target,
             stage=stage,

@@ -69,7 +69,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     require_ledger(app.workspace.ledger_path)  # a lost ledger: say so, not a report as if fine
 
     # a damaged or lost merged.json is rebuilt first
-    note = ensure_merged(app.settings, app.assignments, app.workspace, period, app.now())
+    note = ensure_merged(app.settings, app.book(period), app.workspace, period, app.now())
     if note:
         click.echo(note)
     with ExitStack() as stack:
@@ -89,7 +89,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
             by_leader=by_leader,
             now=app.now(),
             today=today,
-            assignments=app.assignments,
+            assignments=app.book(period),
         )
     for line in output.lines():
         click.echo(line)

@@ -75,7 +75,9 @@ def command(ctx, period_text, accept_id, reject_id, reason):
             at=now.isoformat(timespec="seconds"),
         )
         click.echo(line)
-        _, written = merge_period(app.settings, app.assignments, app.workspace, period, ledger, now)
+        _, written = merge_period(
+            app.settings, app.book(period), app.workspace, period, ledger, now
+        )
         if written:
             click.echo(f"汇总结果已更新：{app.workspace.merged_xlsx(period)}")
         click.echo(f"回执或退回通知将在下次 duban collect --period {period} 时发出。")

@@ -48,7 +48,7 @@ def command(ctx, period_text, as_json, show_all):
         return
     period = Period.parse(period_text)
     with app.ledger() as ledger:
-        status = period_status(app.settings, app.assignments, ledger, period, now=app.now())
+        status = period_status(app.settings, app.book(period), ledger, period, now=app.now())
     from reporting.intake.inbox import inbox_skips
 
     status.skipped = [

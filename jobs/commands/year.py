@@ -38,10 +38,10 @@ def command(ctx, year):
     year = year or app.settings.district.year
     for q in (1, 2, 3, 4):  # a damaged or lost merged.json is rebuilt from the ledger first
         note = ensure_merged(
-            app.settings, app.assignments, app.workspace, Period(year, q), app.now()
+            app.settings, app.book(Period(year, q)), app.workspace, Period(year, q), app.now()
         )
         if note:
             click.echo(note)
-    output = run_year(app.settings, app.workspace, app.assignments, year)
+    output = run_year(app.settings, app.workspace, app.year_book(year), year)
     for line in output.lines():
         click.echo(line)

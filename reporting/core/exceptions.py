@@ -87,6 +87,10 @@ class ImportTasksError(DubanError):
     """Raised when a task breakdown document cannot be imported."""
 
 
+class ChangeError(DubanError):
+    """A 销号/延期/调整 request or decision that cannot be recorded as given."""
+
+
 class LedgerError(DubanError):
     """Raised when the ledger (ledger.sqlite) is damaged or written by a newer duban."""
 

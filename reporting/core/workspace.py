@@ -11,6 +11,7 @@
 <data>/2024Q1/看板.html                     the period's 看板 (one self-contained page)
 <data>/2024/2024年度推进情况汇总表.xlsx   the year workbook (duban year); 考核评分表.xlsx
 <data>/2024/看板.html                       the year's 看板
+<data>/changes/2024Q1/                     销号/延期/调整 requests and decisions (JSON, one each)
 <data>/outbox/                             messages written instead of sent (demo)
 <data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
@@ -50,6 +51,11 @@ class Workspace:
     @property
     def archive_dir(self) -> Path:
         return self.root / "archive"
+
+    @property
+    def changes_dir(self) -> Path:
+        """销号/延期/调整: one JSON per request and per decision (``reporting.core.changes``)."""
+        return self.root / "changes"
 
     @property
     def outbox_dir(self) -> Path:
@@ -139,6 +145,7 @@ class Workspace:
                 first(period_dir, pattern)
         first(self.archive_dir, "*/[0-9a-f]*")
         first(self.outbox_dir, "*.eml")
+        first(self.changes_dir, "*/*.json")
         first(self.backups_dir, "ledger-*.sqlite")
         return found[:limit]
 

@@ -61,6 +61,8 @@ from reporting.notify.receipts import KIND_CN
 from reporting.notify.recipients import due_receipts
 from reporting.recover.outbox import OutboxMail, read_outbox
 from reporting.taskbook.assignments import Assignments
+from reporting.taskbook.changes import restore as restore_changes
+from reporting.taskbook.period_book import task_book
 
 TEMP_PREFIX = ".ledger-rebuild-"
 
@@ -174,6 +176,15 @@ def rebuild_ledger(
     tmp = workspace.root / f"{TEMP_PREFIX}{os.getpid()}.sqlite"
     try:
         with Ledger(tmp, create=True) as ledger:
+            # the task book of each period depends on the decisions: they come back first
+            requests, decisions, unreadable = restore_changes(ledger, workspace.root)
+            if requests or decisions:
+                summary.notes.append(
+                    f"销号、延期、调整：按 {workspace.changes_dir} 中的记录恢复申请 {requests} 项、"
+                    f"审批 {decisions} 次"
+                )
+            summary.notes += [f"变更记录 {bad} 无法读取，未能恢复" for bad in unreadable]
+            changes = ledger.approved_changes()
             scan = scan_arrivals(workspace.archive_dir)
             periods = _periods(workspace, scan.periods)
             mails = read_outbox(
@@ -183,7 +194,7 @@ def rebuild_ledger(
                 summary.periods.append(
                     _rebuild_period(
                         settings,
-                        assignments,
+                        task_book(assignments.tasks, assignments.registry, changes, period),
                         workspace,
                         period,
                         ledger,
@@ -207,10 +218,10 @@ def rebuild_ledger(
     finally:
         _remove_temp(workspace.root)
     with Ledger(path) as ledger:
+        changes = ledger.approved_changes()
         for p in summary.periods:
-            result, _ = merge_period(
-                settings, assignments, workspace, p.period, ledger, now, rebuild=True
-            )
+            book = task_book(assignments.tasks, assignments.registry, changes, p.period)
+            result, _ = merge_period(settings, book, workspace, p.period, ledger, now, rebuild=True)
             p.counts = result.unit_counts()
     return summary
 

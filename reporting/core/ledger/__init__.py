@@ -12,6 +12,8 @@ its own module with the tables it writes:
 - ``cycle``    ``steps`` done, ``forms`` built, ``merges`` (what collect last merged)
 - ``numbers``  ``doc_numbers`` (发文字号) and ``adjustments`` (考核 加减分)
 - ``imap``     ``imap_mails`` and ``imap_fetches`` (the office mailbox)
+- ``changes``  ``change_requests`` and ``change_decisions`` (销号/延期/调整, every decision a
+  new version)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from reporting.core.ledger.backups import (
     require_ledger,
     way_back,
 )
+from reporting.core.ledger.changes import ChangeStore
 from reporting.core.ledger.connection import PeriodKey
 from reporting.core.ledger.cycle import CycleStore
 from reporting.core.ledger.files import FileStore
@@ -36,7 +39,7 @@ from reporting.core.ledger.sends import SendStore, receipt_key
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE
 
 
-class Ledger(CycleStore, SendStore, ReturnStore, FileStore, NumberStore, ImapStore):
+class Ledger(CycleStore, SendStore, ReturnStore, FileStore, NumberStore, ImapStore, ChangeStore):
     """The data dir's ledger: ``Ledger(path)`` opens (and migrates) it; every write takes
     its time (``at=``) from the caller."""
 

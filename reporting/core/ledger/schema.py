@@ -198,6 +198,33 @@ CREATE TABLE IF NOT EXISTS imap_fetches (
 );
 """
 
+# 销号/延期/调整 (reporting.core.changes): each request once (key), numbered within its period;
+# each decision a new row, its task's next version (seq), never updated.
+SCHEMA_CHANGES = """
+CREATE TABLE IF NOT EXISTS change_requests (
+    period TEXT NOT NULL,
+    no INTEGER NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    task_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (period, no)
+);
+CREATE TABLE IF NOT EXISTS change_decisions (
+    period TEXT NOT NULL,
+    no INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    decided_in TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+);
+"""
+
 
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -206,6 +233,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "发送前登记（send_claims）：同一条消息只发一次", SEND_CLAIMS),
     (4, "待核实的报送及处理结果（reviews）", REVIEWS),
     (5, "收件邮箱（IMAP）的邮件与收取记录", SCHEMA_IMAP),
+    (6, "任务销号、延期、调整的申请和审批（每次审批一个新版本）", SCHEMA_CHANGES),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
