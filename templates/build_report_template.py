@@ -178,14 +178,12 @@ def loop_table(
     loop: str,
     *,
     head_style: str = CELL_HEAD,
-    split: bool = False,
     margin: int = 85,
 ):
     """A table: a header row repeated on every page, then one row per item of ``loop``.
 
     ``cells`` are (text with tags, style) for the repeated row. Rows stay whole on a page
-    unless ``split`` (a dense annex: a tall row may continue on the next page rather than
-    leave a third of a page empty).
+    (w:cantSplit): a row cut in two leaves its continuation without its task number.
     """
     table = doc.add_table(rows=4, cols=len(headers))
     fmt.table_layout(table, widths, cell_margin=margin)
@@ -200,8 +198,7 @@ def loop_table(
     for cell, (text, style) in zip(row.cells, cells, strict=True):
         cell.paragraphs[0].text = text
         cell.paragraphs[0].style = doc.styles[style]
-    if not split:
-        fmt.cant_split(row)
+    fmt.cant_split(row)
     return table
 
 
@@ -470,7 +467,6 @@ def build_report(path: Path) -> None:
         ANNEX_WIDTHS,
         "r in part",
         head_style=ANNEX_HEAD,
-        split=True,
         margin=57,
     )
     tag(doc, "{%p endfor %}")
@@ -570,7 +566,6 @@ def build_leader_brief(path: Path) -> None:
         ],
         BRIEF_WIDTHS,
         "r in rows",
-        split=True,  # LibreOffice moves an unsplittable row early and leaves half pages empty
     )
     progress = table.rows[2].cells[2]
     # why the row is yellow or red, and the lead units' own 存在问题

@@ -89,10 +89,8 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     header = table.rows[0]
     assert [c.text for c in header.cells][:3] == ["序号", "单位", "联系人及电话"]
     assert header._tr.trPr.find(qn("w:tblHeader")) is not None
-    # rows may split across pages (a long reason does not push a row to the next page)
-    assert all(
-        r._tr.trPr is None or r._tr.trPr.find(qn("w:cantSplit")) is None for r in table.rows[1:]
-    )
+    # rows stay whole (a row cut in two loses its unit name on the next page)
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
     cells = {r.cells[1].text: r for r in table.rows[1:]}
     assert "累计完成进度应在 0% 到 100% 之间" in cells["区财政局"].cells[4].text
     fonts = doc.paragraphs[0].runs[0]._r.rPr.rFonts
@@ -258,3 +256,29 @@ def test_five_units_print_on_one_page_and_phone_numbers_never_break(five_missing
             assert u.phone in text and u.mobile in text, (path.name, unit)
         for day in ("3月28日", "4月2日", "4月7日"):
             assert text.replace(" ", "").count(day) >= 5, (path.name, day)
+
+
+@office
+@pytest.mark.parametrize("missing", [12, 17])
+def test_pages_share_the_rows_and_no_row_is_cut(app, tmp_path, missing):
+    """Over a page of units: each unit's row whole on one page of the .docx and the .xlsx,
+    every page holding at least three rows (no lone row on the last page), the 经办人 line
+    beside the last row."""
+    from pdf_pages import page_texts, render_all, squash
+
+    units = list(app.assignments.by_unit)
+    for unit in units[missing:]:
+        add_return(app, unit, "accepted")
+    for unit in units[: missing // 3]:
+        add_return(app, unit, "rejected", DEMO_REASONS)
+    paths = chase(app).chase_list
+    for path, pdf in zip(paths, render_all(paths, tmp_path), strict=True):
+        pages = page_texts(pdf)
+        assert len(pages) >= 2, path.name
+        for unit in units[:missing]:
+            holding = [n for n, p in enumerate(pages) if squash(unit) in p]
+            assert len(holding) == 1, (path.name, unit, holding)
+        for n, page in enumerate(pages):
+            assert sum(squash(u) in page for u in units[:missing]) >= 3, (path.name, n)
+        if path.suffix == ".docx":
+            assert "经办人" in pages[-1] and squash(units[missing - 1]) in pages[-1]

@@ -499,18 +499,20 @@ def cant_split(row) -> None:
     child(_trpr(row), "cantSplit", _TRPR_ORDER)
 
 
-def keep_tables_with_closing(document) -> None:
+def keep_tables_with_closing(document, rows: int = 1) -> None:
     """A body table followed by a keep-with-next paragraph (a signature block) keeps its
-    last row, whole, with it: else the block can stand alone on the last page."""
+    last ``rows`` rows, whole, with it: else the block can stand alone on the last page
+    (or beside a lone row)."""
     for tbl in document.element.body.iterchildren(qn("w:tbl")):
         after = tbl.getnext()
         ppr = after.find(qn("w:pPr")) if after is not None and after.tag == qn("w:p") else None
-        rows = tbl.findall(qn("w:tr"))
-        if ppr is None or ppr.find(qn("w:keepNext")) is None or len(rows) < 2:
+        trs = tbl.findall(qn("w:tr"))
+        if ppr is None or ppr.find(qn("w:keepNext")) is None or len(trs) < 2:
             continue
-        for para in rows[-1].iter(qn("w:p")):
-            set_para(para, keep_next=True)
-        child(_trpr_of(rows[-1]), "cantSplit", _TRPR_ORDER)
+        for tr in trs[max(1, len(trs) - rows) :]:
+            for para in tr.iter(qn("w:p")):
+                set_para(para, keep_next=True)
+            child(_trpr_of(tr), "cantSplit", _TRPR_ORDER)
 
 
 # schema order of w:tblPr children (Word rejects a table whose properties are out of order)

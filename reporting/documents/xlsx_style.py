@@ -139,6 +139,39 @@ def printable_width(landscape: bool = True) -> float:
     return paper - 2 * SIDE_MARGIN_IN * 72
 
 
+TOP_MARGIN_IN = 0.6
+BOTTOM_MARGIN_IN = 0.7
+
+
+def printable_height(landscape: bool = True) -> float:
+    paper = A4_SHORT_PT if landscape else A4_LONG_PT
+    return paper - (TOP_MARGIN_IN + BOTTOM_MARGIN_IN) * 72
+
+
+def balanced_breaks(heights: list[float], first: float, room: float) -> list[int]:
+    """Where pages should end for rows of ``heights`` (pt, as printed): the 0-based indexes
+    of the rows that start a page. ``first`` and ``room`` are the heights the first and
+    the other pages hold. As many pages as filling each page would take, the rows shared
+    out evenly among them: the last page never holds a lone row."""
+    pages, left = 1, first
+    for h in heights:
+        if h > left and left < (first if pages == 1 else room):
+            pages, left = pages + 1, room
+        left -= h
+    if pages == 1:
+        return []
+    total, done, used, cap = sum(heights), 0.0, 0.0, first
+    starts: list[int] = []
+    for i, h in enumerate(heights):
+        share = total * (len(starts) + 1) / pages
+        if used and (used + h > cap or (done + h / 2 > share and len(starts) < pages - 1)):
+            starts.append(i)
+            used, cap = 0.0, room
+        used += h
+        done += h
+    return starts
+
+
 def print_scale_for(points: float, landscape: bool = True, limit: int = 100) -> int:
     """The largest whole percent ≤ ``limit`` at which ``points`` of columns (at 100 %, see
     ``column_points``) fit the paper's width."""
@@ -167,8 +200,8 @@ def page_setup(
         ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_IN
-    ws.page_margins.top = 0.6
-    ws.page_margins.bottom = 0.7
+    ws.page_margins.top = TOP_MARGIN_IN
+    ws.page_margins.bottom = BOTTOM_MARGIN_IN
     ws.page_margins.header = 0.3
     ws.page_margins.footer = 0.3
     if title_rows:

@@ -173,6 +173,7 @@ def write_xlsx(
 ) -> None:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
 
     from reporting.documents import xlsx_style as st
 
@@ -214,6 +215,12 @@ def write_xlsx(
         )
     ws.freeze_panes = "C4"
     st.page_setup(ws, "3:3", landscape=True, scale=XLSX_SCALE)
+    # a row never splits in a spreadsheet: pages shared out evenly, no lone row on the last
+    room = st.printable_height() * 100 / XLSX_SCALE * 0.95 - ws.row_dimensions[3].height
+    first = room - ws.row_dimensions[1].height - ws.row_dimensions[2].height
+    heights = [ws.row_dimensions[r].height for r in range(4, 4 + len(rows))]
+    for start in st.balanced_breaks(heights, first, room):
+        ws.row_breaks.append(Break(id=start + 3))  # after the row before it (sheet row start+3)
     save_workbook(wb, path, datetime.combine(today, time()))
 
 
@@ -252,8 +259,8 @@ def write_docx(
     df.table_layout(table, widths_mm)
     for i, row in enumerate(table.rows):
         values = [c.header for c in COLUMNS] if i == 0 else rows[i - 1]
-        if i == 0:  # rows may split across pages; the header repeats on each
-            df.cant_split(row)
+        df.cant_split(row)  # a row cut in two loses its unit name on the next page
+        if i == 0:
             df.repeat_header(row)
         for col, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             lines = str(value).split("\n")
@@ -267,12 +274,14 @@ def write_docx(
                 df.set_font(run._r, df.HEITI if i == 0 else df.FANGSONG, SIZE_PT)
         if i:
             row.height = Pt(34)  # at least: room to write beside a short row
-    para("", df.FANGSONG, df.SIZE_XIAOSI, "left")
+    # the 经办人 line keeps the last row with it: never a page of its own
+    df.set_para(para("", df.FANGSONG, df.SIZE_XIAOSI, "left")._p, keep_next=True)
     para(
         "经办人：　　　　　　　　联系电话：　　　　　　　　（电话催报后请在最后一栏记下通话时间、接听人和答复）",
         df.FANGSONG,
         df.SIZE_XIAOSI,
         "left",
     )
+    df.keep_tables_with_closing(doc, rows=3)
     df.finish(doc)
     atomic_save(path, doc.save)
