@@ -572,7 +572,7 @@ def test_full_detail_walks_every_task_with_the_units_lines(app, result, tmp_path
     assert len(annex1(doc).rows) == len(result.rows) + 1
 
 
-def test_annex_is_landscape_with_repeated_header_and_splittable_rows(rendered, doc):
+def test_annex_is_landscape_with_repeated_header_and_whole_rows(rendered, doc):
     _, res, app = rendered
     annex_section = doc.sections[-1]
     assert len(doc.sections) == 2
@@ -600,8 +600,8 @@ def test_annex_is_landscape_with_repeated_header_and_splittable_rows(rendered, d
     assert head.find(qn("w:tblHeader")) is not None and head.find(qn("w:cantSplit")) is not None
     body = table.rows[1:]
     assert len(body) == len(res.rows)
-    # a tall row may continue on the next page rather than leave a third of a page empty
-    assert all(r._tr.trPr is None or r._tr.trPr.find(qn("w:cantSplit")) is None for r in body)
+    # a row cut in two would continue on the next page without its task number
+    assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in body)
     assert all(r._tr.trPr is None or r._tr.trPr.find(qn("w:tblHeader")) is None for r in body)
     # the task numbers of the notice, in its order (no running 序号 beside them)
     from reporting.report.wording import id_key
@@ -799,7 +799,7 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
 
 def test_a_briefs_last_row_stays_with_the_signer(rendered):
     """Seen on the renders: a brief's signer and date alone on its last page. The last row
-    is kept whole with the closing block; the other rows may split across pages."""
+    is kept whole with the closing block; every row stays whole on its page."""
     out, _, _ = rendered
     for path in out.briefs:
         table = Document(path).tables[0]
@@ -807,9 +807,7 @@ def test_a_briefs_last_row_stays_with_the_signer(rendered):
         assert last._tr.trPr.find(qn("w:cantSplit")) is not None, path.name
         for para in last._tr.iter(qn("w:p")):
             assert para.find(qn("w:pPr")).find(qn("w:keepNext")) is not None, path.name
-        assert all(
-            r._tr.trPr is None or r._tr.trPr.find(qn("w:cantSplit")) is None for r in rest[1:]
-        )
+        assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rest)
         after = table._tbl.getnext()
         assert after.find(qn("w:pPr")).find(qn("w:keepNext")) is not None
 
