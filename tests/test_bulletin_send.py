@@ -40,6 +40,7 @@ def smtp(monkeypatch):
         "DUBAN_SMTP_SECURITY": "none",
         "DUBAN_SMTP_SENDER": SENDER,
         "DUBAN_SMTP_RETRIES": "0",
+        "DUBAN_LADDER_ENABLED": "false",  # the 通报's mails alone (督办单: tests/test_ladder.py)
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

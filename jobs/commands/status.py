@@ -25,6 +25,7 @@ def command(ctx, period_text, as_json, show_all):
     已接收还是被退回（退回原因）、最新一份的回执或退回通知是否已发、是否逾期；
     最后一行是合计。
     只读台账，不打开文件；先运行 duban collect 收取最新报回的文件。
+    最后列出尚未办结的督办单（编号、督办等级、任务、牵头单位、整改时限）。
     收件目录中 duban collect 不会处理的条目（无法读取的文件夹、符号链接、特殊文件）也列出原因。
     概况包括：当前阶段、报送截止时间、已报回/已接收/退回/未报送的单位数、
     已完成的步骤、排程进程是否在运行、接下来的排程任务。
@@ -45,6 +46,8 @@ def command(ctx, period_text, as_json, show_all):
 
         overview = cycle_status(app, app.now())
         click.echo(overview.to_json() if as_json else "\n".join(overview.lines()))
+        if not as_json:
+            _open_orders(app)
         return
     period = Period.parse(period_text)
     with app.ledger() as ledger:
@@ -60,3 +63,13 @@ def command(ctx, period_text, as_json, show_all):
         return
     for line in status.lines(show_all=show_all):
         click.echo(line)
+    _open_orders(app)
+
+
+def _open_orders(app) -> None:
+    """The 督办单 not yet answered by a later quarter's return, with their 时限."""
+    from reporting.assess.orders import open_lines
+
+    with app.ledger() as ledger:
+        for line in open_lines(ledger, app.now().date()):
+            click.echo(line)

@@ -27,12 +27,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from reporting.assess.facts import SubmissionFacts, submissions
+from reporting.assess.orders import OrdersOutput, feedback_words, issue_orders
 from reporting.core.config import Settings
 from reporting.core.exceptions import OfficeError
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.previous import year_so_far
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
@@ -155,6 +157,48 @@ def _lagging_line(row: RowResult, expected: float, leads: list[str] | None = Non
     return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{parts}。"
 
 
+def _rung_note(orders: OrdersOutput | None, row_id: str) -> str:
+    """'列入挂牌督办（禹督办〔2024〕5号）。' after a named lagging task on the ladder."""
+    doc = next((d for d in orders.issued if d.record.task_id == row_id), None) if orders else None
+    return f"列入{doc.record.rung}（{doc.record.text}）。" if doc else ""
+
+
+def ladder_text(orders: OrdersOutput | None, period: Period) -> str:
+    """The ladder in one paragraph: how many tasks on each rung, the 督办单 issued, what
+    last quarter's 督办单 came to ('' when nothing is on it and nothing was answered)."""
+    if orders is None or (not orders.issued and not orders.answered):
+        return ""
+    text = ""
+    if orders.issued:
+        rungs: dict[str, int] = {}
+        for d in orders.issued:
+            rungs[d.record.rung] = rungs.get(d.record.rung, 0) + 1
+        order = [r for r in ("挂牌督办", "约谈", "书面说明") if r in rungs]
+        text = (
+            f"按照督办升级规则，{len(orders.issued)}项任务列入督办（"
+            + "、".join(f"{r}{rungs[r]}项" for r in order)
+            + f"），督办单（{orders.issued[0].record.text}至{orders.issued[-1].record.text}）"
+            f"另行送达牵头单位，{feedback_words(period)}。"
+            if len(orders.issued) > 1
+            else f"按照督办升级规则，1项任务列入{orders.issued[0].record.rung}，"
+            f"督办单（{orders.issued[0].record.text}）另行送达牵头单位，{feedback_words(period)}。"
+        )
+    if orders.answered:
+        closed = orders.closed()
+        text += (
+            f"上季度印发的{len(orders.answered)}份督办单，"
+            + (f"{len(closed)}份对应任务差距已补上，予以销号" if closed else "对应任务差距均未补上")
+            + (
+                f"，{len(orders.answered) - len(closed)}份续办。"
+                if closed and len(closed) < len(orders.answered)
+                else "，转入本季度续办。"
+                if not closed
+                else "。"
+            )
+        )
+    return text
+
+
 def private_text(facts: list[str]) -> str:
     """The paragraph a unit the 通报 does not name reads in its own mail."""
     return (
@@ -178,6 +222,7 @@ def bulletin_context(
     doc_number: str,
     day: date,
     scores: list[str] | None = None,
+    orders: OrdersOutput | None = None,
 ) -> dict:
     b, d = settings.bulletin, settings.district
     period = Period.parse(result.period)
@@ -257,8 +302,10 @@ def bulletin_context(
         "named": named,
         "lagging": [
             _lagging_line(r, result.expected_progress, lists.leads.get(r.id, r.lead_units))
+            + _rung_note(orders, r.id)
             for r in lists.lagging
         ],
+        "ladder": ladder_text(orders, period),
         "scores": scores or [],
         "last_no": "五" if scores else "四",
         "next_label": period.next().full_label if period.quarter < 4 else f"{period.year + 1}年",
@@ -282,6 +329,7 @@ class BulletinOutput:
     pdf: Path | None = None
     pdf_error: str = ""
     pages: int | None = None  # of the PDF
+    orders: OrdersOutput | None = None  # the 督办单 issued beside it
 
     def lines(self) -> list[str]:
         out = [f"督查通报已生成（{self.doc_number}）：{self.docx}"]
@@ -299,6 +347,8 @@ class BulletinOutput:
                 f"按单位类别不在通报中点名、改在发给本单位的邮件中告知的 {len(self.private)} 个："
                 + "、".join(self.private)
             )
+        if self.orders is not None:
+            out += self.orders.lines()
         return out
 
 
@@ -353,7 +403,19 @@ def render_bulletin(
     text = doc_number(settings, ledger, period, number=number, at=now.isoformat(timespec="seconds"))
     day = today or default_report_day(settings, period, now.date())
     scores = quoted_scores(settings, workspace, ledger, period, now=now, kinds=kinds)
-    context = bulletin_context(settings, result, lists, doc_number=text, day=day, scores=scores)
+    orders = issue_orders(
+        settings,
+        ledger,
+        workspace,
+        year_so_far(workspace, result),
+        period,
+        day=day,
+        now=now,
+        kinds=kinds,
+    )
+    context = bulletin_context(
+        settings, result, lists, doc_number=text, day=day, scores=scores, orders=orders
+    )
     target = bulletin_path(settings, workspace, period)
 
     def write(new_pages: int) -> None:
@@ -376,9 +438,10 @@ def render_bulletin(
         [u.unit for u in result.units],
         {unit: private_text(facts) for unit, facts in lists.private.items()},
         title=context["title"],
+        orders=orders,
     )
     if pdf:
-        from reporting.documents.office import convert, pdf_pages
+        from reporting.documents.office import convert, convert_all, pdf_pages
 
         try:
             # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on an
@@ -391,6 +454,13 @@ def render_bulletin(
                 out.pages = pdf_pages(out.pdf)
                 if out.pages is None or out.pages % 2 == 0:
                     break
+            if orders.issued:  # one LibreOffice start for the quarter's 督办单
+                folder = orders.issued[0].path.parent
+                made = convert_all(
+                    [d.path for d in orders.issued], "pdf", folder, settings.report.pdf_timeout
+                )
+                for doc, made_pdf in zip(orders.issued, made, strict=True):
+                    doc.pdf = made_pdf
         except OfficeError as exc:
             out.pdf, out.pdf_error = None, str(exc)
     return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reporting.assess.bulletin import BulletinOutput
+from reporting.assess.order_send import OrderSendSummary
 from reporting.core.config import Settings
 from reporting.core.exceptions import NotifyError
 from reporting.core.fileutil import safe_filename
@@ -40,9 +41,15 @@ class BulletinSendSummary(SendTally):
     doc_number: str
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    orders: OrderSendSummary | None = None  # the 督办单 sent with it
 
     def count(self, result: SendResult) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
+
+    @property
+    def failed(self) -> int:
+        own = sum(1 for o in self.outcomes if o.result == SendResult.FAILED)
+        return own + (self.orders.failed if self.orders else 0)
 
     def lines(self) -> list[str]:
         out = [
@@ -54,6 +61,8 @@ class BulletinSendSummary(SendTally):
             f"  失败：{o.unit}：{o.detail}" for o in self.outcomes if o.result == SendResult.FAILED
         ]
         out += self.notes
+        if self.orders is not None:
+            out += self.orders.lines()
         if self.failed:
             out.append("排除问题后重新运行 duban bulletin --send 即可补发，已发送的不会重复。")
         return out
@@ -106,6 +115,12 @@ def send_bulletin(
     pending = [
         (out, r) for out, r in zip(summary.outcomes, due, strict=True) if out.unit not in done
     ]
+    if output.orders is not None and output.orders.issued:
+        from reporting.assess.order_send import send_orders
+
+        summary.orders = send_orders(
+            settings, registry, ledger, output.orders, now=now, ssl_context=ssl_context, sleep=sleep
+        )
     if not pending:
         return summary
     batch = MailBatch(

@@ -143,6 +143,19 @@ class BulletinSettings:
 
 
 @dataclass
+class LadderSettings:
+    # 督办升级 (reporting.merge.ladder, reporting.assess.orders): when a task lagging in the
+    # merged results gets a 督办单, at which rung, and what clears it
+    enabled: bool = True  # false: no 督办单, the 通报 and report name no rung
+    written_red: int = 1  # 书面说明: lit red this many quarters running (0: never on red alone)
+    written_behind: int = 2  # 书面说明: behind (滞后 or red) this many quarters running
+    talk_behind: int = 3  # 约谈: behind this many quarters running (0: never)
+    listed_red_from: int = 3  # 挂牌督办: lit red in this quarter or later (3 = the second half)
+    explain_days: int = 5  # 书面说明 due this many working days after the 督办单 is issued
+    number_format: str = "禹督办〔{year}〕{n}号"  # 督办单编号; {n} counts on through the year
+
+
+@dataclass
 class ScoringSettings:
     # 考核评价 (reporting.assess.scoring); points and rates, never code
     report_points: float = 5.0  # 报送质量 per quarter
@@ -289,6 +302,7 @@ class Settings:
     merge: MergeSettings = field(default_factory=MergeSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     bulletin: BulletinSettings = field(default_factory=BulletinSettings)
+    ladder: LadderSettings = field(default_factory=LadderSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     units: UnitSettings = field(default_factory=UnitSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

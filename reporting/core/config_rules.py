@@ -25,6 +25,11 @@ RANGES: dict[tuple[str, str], tuple[float, float | None, bool, str]] = {
     ("intake", "max_zip_members"): (1, None, True, "表格文件内部的部件数上限"),
     ("intake", "max_uncompressed_mb"): (0, None, False, "表格解压后的大小上限（MB）"),
     ("intake", "max_zip_ratio"): (1, None, True, "表格的压缩比上限"),
+    ("ladder", "written_red"): (0, 4, True, "连续几个季度亮红灯要求书面说明（0 为不按红灯）"),
+    ("ladder", "written_behind"): (1, 4, True, "连续几个季度滞后要求书面说明"),
+    ("ladder", "talk_behind"): (0, 4, True, "连续几个季度滞后予以约谈（0 为不约谈）"),
+    ("ladder", "listed_red_from"): (0, 4, True, "第几季度起亮红灯即挂牌督办（0 为不挂牌）"),
+    ("ladder", "explain_days"): (1, 60, True, "督办单印发后几个工作日内书面说明"),
     ("report", "pdf_timeout"): (1, None, True, "转换 PDF 最多等待的秒数"),
     ("smtp", "port"): (1, 65535, True, "邮件服务器端口"),
     ("smtp", "timeout"): (0, None, False, "连接邮件服务器的超时秒数"),
@@ -122,6 +127,11 @@ def _check_assess(settings, path: Path, text: str) -> None:
         raise ConfigError(
             where(path, text, "bulletin", "number_format")
             + '[bulletin] number_format 要含 {n}（文号的序号），如 "禹督考〔{year}〕{n}号"'
+        )
+    if "{n}" not in settings.ladder.number_format:
+        raise ConfigError(
+            where(path, text, "ladder", "number_format")
+            + '[ladder] number_format 要含 {n}（督办单编号的序号），如 "禹督办〔{year}〕{n}号"'
         )
     if b.first_number < 1:
         raise ConfigError(

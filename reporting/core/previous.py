@@ -51,3 +51,19 @@ def previous_answers(result: QuarterResult | None) -> dict[tuple[str, str, str],
             for a in answers:
                 out[(a.unit, role, row.id)] = a
     return out
+
+
+def year_so_far(workspace: Workspace, result: QuarterResult) -> list[QuarterResult]:
+    """``result`` and the earlier quarters of its year that have a readable merged result,
+    in order (the ladder's runs; a quarter that cannot be read breaks a run)."""
+    period = Period.parse(result.period)
+    out = []
+    for q in range(1, period.quarter):
+        path = workspace.merged_json(Period(period.year, q))
+        try:
+            earlier = QuarterResult.load(path) if path.exists() else None
+        except (OSError, ValueError, TypeError, KeyError):
+            earlier = None
+        if earlier is not None and earlier.period == str(Period(period.year, q)):
+            out.append(earlier)
+    return [*out, result]

@@ -33,6 +33,23 @@ class Final(StrEnum):
     PENDING = "尚未判定"
 
 
+class Rung(StrEnum):
+    """督办 rungs, lowest first (``reporting.merge.ladder`` decides them from ``[ladder]``)."""
+
+    WRITTEN = "书面说明"
+    TALK = "约谈"
+    LISTED = "挂牌督办"
+
+    @property
+    def level(self) -> int:
+        return list(Rung).index(self)
+
+    @property
+    def colour(self) -> str:
+        """黄 (提醒督办) or 红 (挂牌督办): the colour the 督办单 carries."""
+        return "红" if self == Rung.LISTED else "黄"
+
+
 class Light(StrEnum):
     """红黄绿灯 of a task row."""
 

@@ -31,7 +31,8 @@ from reporting.core.fileutil import atomic_write_bytes, safe_filename
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 # attachment types by suffix: the forms (.xlsx) and the 通报 (.pdf); others as plain bytes
-ATTACHMENT_TYPES = {".xlsx": XLSX_TYPE, ".pdf": ("application", "pdf")}
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+ATTACHMENT_TYPES = {".xlsx": XLSX_TYPE, ".pdf": ("application", "pdf"), ".docx": DOCX_TYPE}
 OCTET_STREAM = ("application", "octet-stream")
 _ADDR = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"

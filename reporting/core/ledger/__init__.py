@@ -14,6 +14,7 @@ its own module with the tables it writes:
 - ``imap``     ``imap_mails`` and ``imap_fetches`` (the office mailbox)
 - ``changes``  ``change_requests`` and ``change_decisions`` (销号/延期/调整, every decision a
   new version)
+- ``orders``   ``orders`` (督办单: number, rung, 时限, the return that answered it)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from reporting.core.ledger.cycle import CycleStore
 from reporting.core.ledger.files import FileStore
 from reporting.core.ledger.imap import ImapStore
 from reporting.core.ledger.numbers import NumberStore
+from reporting.core.ledger.orders import OrderRecord, OrderStore
 from reporting.core.ledger.owner import owner_alive, process_token
 from reporting.core.ledger.returns import ReturnStore
 from reporting.core.ledger.schema import MIGRATIONS, SCHEMA_VERSION, migrate
@@ -39,7 +41,9 @@ from reporting.core.ledger.sends import SendStore, receipt_key
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE
 
 
-class Ledger(CycleStore, SendStore, ReturnStore, FileStore, NumberStore, ImapStore, ChangeStore):
+class Ledger(
+    CycleStore, SendStore, ReturnStore, FileStore, NumberStore, ImapStore, ChangeStore, OrderStore
+):
     """The data dir's ledger: ``Ledger(path)`` opens (and migrates) it; every write takes
     its time (``at=``) from the caller."""
 
@@ -48,6 +52,7 @@ __all__ = [
     "FEEDBACK_STAGE",
     "LEDGER_BACKUPS",
     "MIGRATIONS",
+    "OrderRecord",
     "RECEIPT_STAGE",
     "SCHEMA_VERSION",
     "Ledger",

@@ -225,6 +225,30 @@ CREATE TABLE IF NOT EXISTS change_decisions (
 );
 """
 
+# 督办单 (reporting.assess.orders): one per task on the ladder per quarter's 通报, numbered
+# through the year; answered by the next quarter's return — closed (办结: the gap closed) or
+# carried into that quarter's 督办单 (续办) — recorded with the returns that answered it.
+SCHEMA_ORDERS = """
+CREATE TABLE IF NOT EXISTS orders (
+    period TEXT NOT NULL,           -- the quarter whose 通报 issued it
+    task_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,             -- 禹督办〔2024〕3号
+    rung TEXT NOT NULL,             -- 书面说明 | 约谈 | 挂牌督办
+    reason TEXT NOT NULL,
+    units TEXT NOT NULL,            -- the lead units it is addressed to, JSON list
+    due TEXT NOT NULL,              -- 整改时限 (ISO date)
+    issued_at TEXT NOT NULL,
+    answered_in TEXT,               -- the quarter whose return answered it
+    outcome TEXT,                   -- 办结 | 续办
+    returns TEXT,                   -- JSON: the answering returns in force (unit, received_at)
+    answered_at TEXT,
+    PRIMARY KEY (period, task_id),
+    UNIQUE (year, number)
+);
+"""
+
 
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -234,6 +258,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "待核实的报送及处理结果（reviews）", REVIEWS),
     (5, "收件邮箱（IMAP）的邮件与收取记录", SCHEMA_IMAP),
     (6, "任务销号、延期、调整的申请和审批（每次审批一个新版本）", SCHEMA_CHANGES),
+    (7, "督办单（orders）：编号、整改时限、由哪一季度的报送办结", SCHEMA_ORDERS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
