@@ -35,8 +35,8 @@ def closing_lines(docx: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def rendered(demo_year, tmp_path_factory):
-    """(docx, its PDF's page texts) for Q2's and Q4's report, every brief, every 催报清单 and
-    the Q2 and Q4 通报."""
+    """(docx, its PDF's page texts) for Q2's and Q4's report, every brief, every 催报清单,
+    the Q2 and Q4 通报 and the first two 督办单 of each."""
     from reporting.assess.bulletin import render_bulletin
 
     outcome, _printed, app = demo_year
@@ -58,6 +58,7 @@ def rendered(demo_year, tmp_path_factory):
                 assignments=data_app.assignments,
             )
             docs.append(out.docx)
+            docs += [d.path for d in out.orders.issued[:2]]  # 督办单: one page, rows whole
     pdfs = render_all(docs, tmp_path_factory.mktemp("pages"))
     return [(d, page_texts(p)) for d, p in zip(docs, pdfs, strict=True)]
 
@@ -67,6 +68,7 @@ def test_every_kind_of_document_is_rendered(rendered):
     assert sum("调度单" in n for n in names) >= 16
     assert sum("催报清单" in n for n in names) >= 4
     assert sum("通报" in n or "督查" in n for n in names) >= 2, names
+    assert sum("督办〔2024〕" in n for n in names) >= 3, names
 
 
 def test_no_table_row_is_cut_across_pages(rendered):
