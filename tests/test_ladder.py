@@ -283,3 +283,28 @@ def test_each_order_mailed_to_its_lead_units_once(app, duban, monkeypatch):
 
 def id_order(row) -> tuple:
     return tuple(int(x) for x in row.id.split("."))
+
+
+# -- the report names the rung -------------------------------------------------------------
+
+
+def test_the_report_names_each_task_on_the_ladder_by_its_rung(app, tmp_path):
+    """Two tasks red in Q1 and Q2 (20 points behind: red) → 书面说明 in the Q2 report; one of
+    them red again in Q3 → 挂牌督办 (the year's second half), the other caught up → none."""
+    from report_helpers import Said, render_quarter, written_result
+    from test_report_text import next_step_paragraphs
+
+    from reporting.core.model import Status
+
+    late = Said(Status.LAGGING)
+    q1 = written_result(app, Period(YEAR, 1), {"18.3": late, "21.2": late})
+    q2 = written_result(app, Period(YEAR, 2), {"18.3": late, "21.2": late})
+    first = next_step_paragraphs(render_quarter(app, tmp_path / "q2", q2, previous=q1).docx)[0]
+    assert "按督办升级规则，第18（3）项、第21（2）项共2项任务由牵头单位书面说明" in first
+    q3 = written_result(app, Period(YEAR, 3), {"18.3": late})
+    first = next_step_paragraphs(render_quarter(app, tmp_path / "q3", q3, previous=q2).docx)[0]
+    assert "按督办升级规则，第18（3）项任务列入挂牌督办，督办单随督查通报印发牵头单位。" in first
+    assert "21（2）" not in first
+    app.settings.ladder.enabled = False
+    first = next_step_paragraphs(render_quarter(app, tmp_path / "off", q3, previous=q2).docx)[0]
+    assert "督办升级" not in first

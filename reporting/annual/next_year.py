@@ -111,10 +111,16 @@ def _assess(data: YearData, office: str) -> Step:
     return Step("严格考核，兑现奖惩", text)
 
 
-def year_next_steps(data: YearData, settings: Settings, common: dict | None) -> list[dict]:
-    """The paragraphs of the annual 下步工作建议: lead (（一）…。), title and text of each."""
+def year_next_steps(
+    data: YearData, settings: Settings, common: dict | None, *, rungs: str = ""
+) -> list[dict]:
+    """The paragraphs of the annual 下步工作建议: lead (（一）…。), title and text of each.
+    ``rungs``: the fourth quarter's escalation ladder in one sentence (``next_steps.rung_sentence``)."""
+    carry = _carry_over(data)
+    if rungs:
+        carry = Step(carry.title, carry.text.rstrip("。") + f"。{rungs}。")
     steps = [
-        _carry_over(data),
+        carry,
         _themes(common, settings.report.theme_measures, data.year),
         _next_year(data),
         _assess(data, settings.district.office),

@@ -148,7 +148,9 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
             )
     quarters = []
     for label, c in data.status_by_quarter():
-        quarters.append(f"{label}{status_phrase(c)}")
+        # the last quarter's statuses are what the units said; the verdict above is the judged one
+        said = "自报" if label == Period(data.year, 4).label else ""
+        quarters.append(f"{label}{said}{status_phrase(c)}")
     unfinished = [_unfinished(t) for t in data.unfinished()]
     common = year_common(data, settings)
     return {
@@ -193,7 +195,7 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
         "unfinished": unfinished,
         "n_unfinished": len(unfinished),
         "common": common,  # the reasons units gave, by theme (as the quarter's 共性问题)
-        "next_steps": year_next_steps(data, settings, common),
+        "next_steps": year_next_steps(data, settings, common, rungs=base.get("rungs_text", "")),
         "scores": scores,
         "next_no": "四" if scores else "三",
         "trend": [_trend_row(t, data) for t in data.tasks],

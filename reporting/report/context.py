@@ -20,7 +20,7 @@ from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.issues import issues_context, unit_problems
-from reporting.report.next_steps import next_steps
+from reporting.report.next_steps import next_steps, rung_sentence
 from reporting.report.results import digest, results_text, section_budget, section_results
 from reporting.report.themes import themes_from
 from reporting.report.wording import (
@@ -223,6 +223,7 @@ def build_context(
     today: date,
     change: QuarterChange | None = None,
     has_chart: bool = True,
+    rungs: dict | None = None,
 ) -> dict:
     """Everything the report template shows, as plain strings, numbers and lists.
 
@@ -334,8 +335,15 @@ def build_context(
         "has_chart": has_chart,
         "chart": "",
         "change": change_context(change),
+        "rungs_text": rung_sentence(sorted(result.rows, key=id_key), rungs),
         "next_steps": next_steps(
-            result, settings, period, sections=sections, common=issues["common"], change=change
+            result,
+            settings,
+            period,
+            sections=sections,
+            common=issues["common"],
+            change=change,
+            rungs=rungs,
         ),
     }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from reporting.core.config import Settings
 from reporting.core.model import QuarterResult, RowResult, Status
 from reporting.core.periods import Period, chinese_date
+from reporting.core.states import Rung
 from reporting.core.theme_rules import DEFAULT_THEME_MEASURES
 from reporting.merge.compare import BEHIND, QuarterChange
 from reporting.merge.disagree import row_disagreements
@@ -46,7 +47,29 @@ def _next_pace(period: Period) -> str:
     return f"{nxt.label}末{num(nxt.expected_progress)}%的序时进度"
 
 
-def behind_step(rows, sections: list[dict], period: Period, change) -> Step:
+RUNG_WORDS = {
+    Rung.LISTED: "列入挂牌督办",
+    Rung.TALK: "约谈牵头单位",
+    Rung.WRITTEN: "由牵头单位书面说明",
+}
+
+
+def rung_sentence(rows, rungs: dict | None) -> str:
+    """'按督办升级规则，第16（2）项列入挂牌督办，第3项、第15（1）项共2项任务由牵头单位书面说明，
+    督办单随督查通报印发牵头单位' for the rows on the ladder (``merge.ladder``'s steps; '' when none)."""
+    if not rungs:
+        return ""
+    parts = []
+    for rung in reversed(Rung):
+        on = [r for r in rows if r.id in rungs and rungs[r.id].rung == rung]
+        if on:
+            parts.append(f"{_tasks(on)}{RUNG_WORDS[rung]}")
+    if not parts:
+        return ""
+    return f"按督办升级规则，{'，'.join(parts)}，督办单随督查通报印发牵头单位"
+
+
+def behind_step(rows, sections: list[dict], period: Period, change, rungs=None) -> Step:
     late = [r for r in rows if behind(r)]
     if not late:
         ahead = [r for r in rows if r.status == Status.AHEAD]
@@ -67,6 +90,9 @@ def behind_step(rows, sections: list[dict], period: Period, change) -> Step:
     twice = [r for r in late if before.get(r.id) in BEHIND]
     if twice:
         text += f"；其中{_tasks(twice)}连续两个季度未达到序时进度，建议列为重点督办事项"
+    ladder = rung_sentence(rows, rungs)
+    if ladder:
+        text += f"。{ladder}"
     return Step("紧盯滞后任务，压实推进责任", text + "。")
 
 
@@ -170,8 +196,10 @@ def next_steps(
     sections: list[dict],
     common: dict | None,
     change: QuarterChange | None = None,
+    rungs: dict | None = None,
 ) -> list[dict]:
-    """The paragraphs of 四、下步工作建议: lead (（一）…。), title and text of each."""
+    """The paragraphs of 四、下步工作建议: lead (（一）…。), title and text of each. ``rungs``:
+    the tasks on the escalation ladder (``merge.ladder``: task id → step), named by rung."""
     rows = sorted(result.rows, key=id_key)
     if not any(r.reported for r in rows):  # nothing to build on yet but the reporting itself
         u = result.unit_counts()
@@ -183,7 +211,7 @@ def next_steps(
         )
         return [s.as_dict(k) for k, s in enumerate([first, schedule_step(settings, period)])]
     steps = [
-        behind_step(rows, sections, period, change),
+        behind_step(rows, sections, period, change, rungs),
         themes_step(common, settings.report.theme_measures, period),
         checks_step(result, rows, settings.district.office, period),
         schedule_step(settings, period),

@@ -233,7 +233,13 @@ def render_report(
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
     chart, chart_note = edition.chart if edition else report_chart(settings, result)
     context = build_context(
-        result, settings, period, today=day, change=change, has_chart=chart is not None
+        result,
+        settings,
+        period,
+        today=day,
+        change=change,
+        has_chart=chart is not None,
+        rungs=report_rungs(settings, workspace, result, previous),
     )
     when = datetime.combine(day, time(0, 0))
     target = report_path(settings, period, out_dir)
@@ -303,6 +309,24 @@ def render_report(
     else:  # an earlier PDF under the same name shows the old numbers
         output.removed += remove_stale(out_dir, glob.escape(target.with_suffix(".pdf").name))
     return output
+
+
+def report_rungs(
+    settings: Settings,
+    workspace: Workspace,
+    result: QuarterResult,
+    previous: QuarterResult | None,
+) -> dict:
+    """The escalation ladder at ``result``'s quarter, over the year's merged quarters (the
+    ``previous`` the report compares with standing for its quarter), as the 通报 has it."""
+    from reporting.core.previous import year_so_far
+    from reporting.merge.ladder import ladder
+
+    quarters = year_so_far(workspace, result)
+    if previous is not None:
+        quarters = [q for q in quarters if q.period != previous.period]
+        quarters = sorted([*quarters, previous], key=lambda q: q.period)
+    return ladder(quarters, settings.ladder)
 
 
 def remove_stale(folder: Path, pattern: str) -> list[Path]:
