@@ -121,7 +121,11 @@ def test_every_return_is_answered_at_once_and_a_rerun_sends_nothing(setup, serve
     assert text.startswith("区发改委（联络员01同志）：")
     assert "你单位4月2日8时报送的2024年第一季度《政府工作报告》重点任务推进情况表" in text
     assert f"（“{FORM_NAME.format(UNIT)}”）已收到，经校验通过，已接收" in text
-    assert "\n　　以本次报送为准。如需更正" in text and "逾期" not in text and "留意" not in text
+    assert (
+        "\n　　如需更正，请在原表上修改后重新报送，以最后一次通过校验的报送为准。\n" in text
+        and "逾期" not in text
+        and "留意" not in text
+    )
     assert list(ok.iter_attachments()) == []
     warned = body(got[EMAIL[BUREAU]])
     assert "已接收" in warned and "1. 表头“填报人”未填写，请补充以便联系" in warned
@@ -192,7 +196,7 @@ def test_a_unit_that_fixes_and_resubmits_gets_a_receipt_for_the_new_return(setup
     text = body(msg)
     assert (
         "（“长青乡（修改后）.xlsx”）已收到" in text
-        and "\n　　以本次报送为准（你单位本期共报送 2 次）。" in text
+        and "以最后一次通过校验的报送为准（你单位本期共报送 2 次，本次为最新一次）。" in text
     )
     _, units = unit_status(app, now=later)
     assert units[VILLAGE].state == "accepted" and units[VILLAGE].receipt == "sent"

@@ -89,7 +89,7 @@ def test_notice_carries_each_units_form_and_a_rerun_sends_nothing(mail_app, serv
         msg = got[unit_email(mail_app, unit)]
         assert (
             msg["Subject"]
-            == "2024年第一季度《政府工作报告》重点任务推进情况表（请于2024年4月8日前报送）"
+            == "2024年第一季度《政府工作报告》重点任务推进情况表（请于4月8日17:30前报送）"
         )
         assert msg["To"].addresses[0].addr_spec == unit_email(mail_app, unit)
         assert msg["To"].addresses[0].display_name.startswith(unit)

@@ -203,7 +203,7 @@ def send_feedback(
         if to is None:
             continue
         ctx = {
-            **message_context(settings, cal, STAGE, now.date()),
+            **message_context(settings, cal, STAGE, now.date(), now=now),
             "unit": fb.unit,
             "contact": contact,
             "coop_deadline": cal.coop_deadline_label,

@@ -3,7 +3,7 @@ per-unit ones (see docs/reminders.md)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from reporting.core.calendar import PeriodCalendar, workdays_after
 from reporting.core.config import Settings
@@ -12,9 +12,24 @@ from reporting.core.workspace import Workspace
 from reporting.notify.recipients import Recipient
 
 
-def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: date) -> dict:
-    """Variables every template gets (see docs/reminders.md)."""
+def short_moment(moment: datetime) -> str:
+    """7月5日17:30: a deadline in a subject line."""
+    return f"{moment.month}月{moment.day}日{moment:%H:%M}"
+
+
+def message_context(
+    settings: Settings,
+    cal: PeriodCalendar,
+    stage: str,
+    today: date,
+    *,
+    now: datetime | None = None,
+) -> dict:
+    """Variables every template gets (see docs/reminders.md). With ``now`` (the moment of
+    sending) a deadline that falls at that very moment counts as passed: a mail never
+    asks for something by a time already come."""
     d = settings.district
+    passed = (lambda due: now >= due) if now is not None else (lambda due: today > due.date())
     contact = getattr(settings.forms, "contact", "") or d.office
     return {
         "district": d.name,
@@ -32,10 +47,13 @@ def message_context(settings: Settings, cal: PeriodCalendar, stage: str, today: 
         "stage": stage,
         "deadline": cal.deadline_label,
         "deadline_date": chinese_date(cal.deadline_day),
+        "deadline_short": short_moment(cal.deadline),
+        "deadline_passed": passed(cal.deadline),
         # a separate, earlier deadline for the 配合任务 sheet ([deadline] coop_days)
         "separate_coop": cal.separate_coop,
         "coop_deadline": cal.coop_deadline_label,
-        "coop_passed": cal.separate_coop and today > cal.coop_due.date(),
+        "coop_deadline_short": short_moment(cal.coop_due),
+        "coop_passed": cal.separate_coop and passed(cal.coop_due),
         "workdays_left": workdays_after(today, cal.deadline_day),
         "overdue_workdays": workdays_after(cal.deadline_day, today),
         "today": chinese_date(today),

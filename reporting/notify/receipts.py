@@ -207,7 +207,7 @@ def send_receipts(
         if unit is None or to is None:
             continue
         overdue = kind == ReturnState.REJECTED and due.in_force is None and now > cal.deadline
-        base = message_context(settings, cal, rec.kind_cn, today)
+        base = message_context(settings, cal, rec.kind_cn, today, now=now)
         ctx = receipt_context(base, due, unit, overdue=overdue, today=today)
         # render everything first: a template error stops the run before any message goes out
         msg = render_message(settings.templates_dir, TEMPLATES[kind], ctx)

@@ -203,7 +203,7 @@ def send_reminders(
             summary.notes.append(
                 f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}"
             )
-        base = message_context(settings, cal, picked, today)
+        base = message_context(settings, cal, picked, today, now=now)
         base["reference_units"] = units_with_reference(workspace, period)
         for ch in channels:
             if ch == "email":

@@ -1,0 +1,193 @@
+"""The demo year's mails, sent to a real SMTP server (aiosmtpd on 127.0.0.1) and read back
+as a unit's clerk reads them: nothing contradicts the unit's state at the moment of sending.
+
+The oracle is the ledger the demo wrote (when each unit's accepted return arrived) and each
+mail's own Date: header, never the templates."""
+
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from remind_helpers import Handler, SmtpServers, free_port
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+SENDER = "duban@yuhui.example"
+MOMENT = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*星期.\s*(\d{1,2}):(\d{2})")
+SHORT = re.compile(r"(\d{1,2})月(\d{1,2})日(\d{1,2}):(\d{2})")
+# what only a unit without a valid return may be told
+ASKS = re.compile(r"请尽快报送|请立即|请务必按时|仍未收到|尚未收到你单位|前(重新)?报送[。；，）]")
+
+
+@pytest.fixture(scope="module")
+def year_mails(tmp_path_factory):
+    """The demo year with mail to a real SMTP server: (mails, ledger returns, app)."""
+    import io
+    import sqlite3
+    from contextlib import redirect_stdout
+
+    import jobs.demo as demo
+    from jobs.app import create_app
+
+    port = free_port()
+    servers = SmtpServers(port)
+    handler = servers(Handler())
+    plain = demo.demo_app
+
+    def smtp_app(app, root):
+        app = plain(app, root)
+        s = app.settings.smtp
+        s.outbox, s.host, s.port, s.security, s.sender, s.retries = (
+            None,
+            "127.0.0.1",
+            port,
+            "none",
+            SENDER,
+            0,
+        )
+        return app
+
+    demo.demo_app = smtp_app
+    try:
+        app = create_app(ROOT / "config.toml", env={})
+        with redirect_stdout(io.StringIO()):
+            outcome = demo.run_demo(app, tmp_path_factory.mktemp("mailyear") / "demo")
+    finally:
+        demo.demo_app = plain
+        servers.stop()
+    with sqlite3.connect(outcome.root / "ledger.sqlite") as conn:
+        accepted = conn.execute(
+            "SELECT unit, period, received_at FROM returns WHERE state = 'accepted'"
+        ).fetchall()
+    return [m for _, _, m in handler.messages], accepted, app
+
+
+def body_of(msg) -> str:
+    return msg.get_body(("plain",)).get_content()
+
+
+def unit_of(body: str) -> str:
+    first = body.strip().splitlines()[0]
+    return re.split(r"[（：]", first, maxsplit=1)[0]
+
+
+def sent_at(msg) -> datetime:
+    return parsedate_to_datetime(msg["Date"])
+
+
+def period_of(msg) -> str:
+    m = re.search(r"(\d{4})年第(一|二|三|四)季度", msg["Subject"])
+    return f"{m.group(1)}Q{'一二三四'.index(m.group(2)) + 1}"
+
+
+def test_the_whole_year_went_through_smtp(year_mails):
+    mails, _, _ = year_mails
+    kinds = {re.match(r"【(.+?)】", m["Subject"]).group(1) for m in mails if "【" in m["Subject"]}
+    assert {"提醒", "催报", "逾期", "回执", "退回", "配合单位反馈"} <= kinds | {"退回"}, kinds
+    assert len(mails) > 300
+
+
+def test_no_mail_asks_a_unit_with_a_valid_return_to_report(year_mails):
+    mails, accepted, _ = year_mails
+    checked = 0
+    for msg in mails:
+        body, when = body_of(msg), sent_at(msg)
+        unit, period = unit_of(body), period_of(msg)
+        has = any(
+            u == unit and p == period and datetime.fromisoformat(at) <= when
+            for u, p, at in accepted
+        )
+        if not has:
+            continue
+        checked += 1
+        said = [m.group(0) for m in ASKS.finditer(body + msg["Subject"])]
+        assert not said, (msg["Subject"], unit, when, said)
+    assert checked > 50  # receipts and 配合反馈 to units that had reported
+
+
+def test_every_deadline_a_mail_sets_is_still_ahead(year_mails):
+    mails, _, _ = year_mails
+    seen = 0
+    for msg in mails:
+        when = sent_at(msg)
+        body = body_of(msg)
+        for m in MOMENT.finditer(body):
+            tail = body[m.end() : m.end() + 4]
+            if "前" not in tail:
+                continue  # a deadline named as past ("…已过") or as a fact
+            y, mo, d, h, mi = map(int, m.groups())
+            due = datetime(y, mo, d, h, mi, tzinfo=when.tzinfo)
+            seen += 1
+            assert due > when, (msg["Subject"], when, m.group(0))
+        if "两个截止时间" in body:  # and names two
+            after = body.split("两个截止时间", 1)[1].split("\n", 1)[0]
+            assert len(MOMENT.findall(after)) == 2, (msg["Subject"], after)
+        for m in SHORT.finditer(msg["Subject"]):
+            mo, d, h, mi = map(int, m.groups())
+            year = when.year + (mo < when.month - 6)
+            assert datetime(year, mo, d, h, mi, tzinfo=when.tzinfo) > when, msg["Subject"]
+    assert seen > 100
+
+
+def test_subjects_read_as_chinese_subjects(year_mails):
+    mails, _, _ = year_mails
+    for msg in mails:
+        subject = msg["Subject"]
+        if subject.startswith(("【催报】", "【提醒】")):
+            assert re.search(r"推进情况表（\d{1,2}月\d{1,2}日\d{1,2}:\d{2}截止）$", subject), (
+                subject
+            )
+        assert not re.search(r"\d{4}年\d{1,2}月\d{1,2}日截止", subject), subject
+
+
+def paragraphs(body: str) -> list[list[str]]:
+    """The body between salutation and signature, as paragraphs of lines."""
+    lines = body.rstrip().splitlines()[1:-2]  # salutation … signature, date
+    out, current = [], []
+    for line in lines:
+        if line.strip():
+            current.append(line)
+        elif current:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+LIST_ITEM = re.compile(r"^　　\d+\. ")
+
+
+def test_no_sentence_breaks_mid_paragraph_and_no_phrase_repeats(year_mails):
+    mails, _, _ = year_mails
+    for msg in mails:
+        body = body_of(msg)
+        for para in paragraphs(body):
+            head, *rest = para
+            where = (msg["Subject"], head[:30])
+            assert head.startswith("　　"), where
+            # a paragraph is one line, or an intro ending in ： followed by numbered items
+            if rest:
+                assert head.endswith("：") and all(LIST_ITEM.match(x) for x in rest), where
+            text = head.strip()
+            if not text.startswith("联系人"):
+                assert text[-1] in "。：", where
+            assert text.count("为准") <= 1, where
+        prose = [p[0] for p in paragraphs(body)]
+        clauses = [c for p in prose for c in re.split(r"[，。；：、]", p.strip()) if len(c) >= 8]
+        repeated = {c for c in clauses if clauses.count(c) > 1}
+        assert not repeated, (msg["Subject"], repeated)
+
+
+def test_the_contact_line_names_a_person_or_check_says_so(year_mails):
+    from jobs.checks import _office_contact
+
+    mails, _, app = year_mails
+    lines = {line.strip() for m in mails for line in body_of(m).splitlines() if "联系人：" in line}
+    assert lines
+    if any(not re.search(r"\d{3,}", line) for line in lines):
+        findings = _office_contact(app)
+        assert findings and "[forms] contact" in findings[0].where
