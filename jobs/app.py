@@ -72,6 +72,28 @@ class App:
 
         return year_book(self.tasks, self.registry, self.approved_changes(), year)
 
+    def change_notes(self, period) -> dict:
+        """What the report and the 通报 say of 销号/延期/调整 in ``period``."""
+        from reporting.core.periods import Period
+        from reporting.report.changes_text import changes_context
+        from reporting.taskbook.changes import listing
+
+        period = Period.parse(period)
+        listed = []
+        if self.workspace.ledger_path.exists():
+            with self.ledger() as ledger:
+                listed = listing(ledger, period)
+        return changes_context(self.book(period), listed, period)
+
+    def year_changes(self, year: int) -> list:
+        """Every 销号/延期/调整 request of ``year`` with its decisions (the annual annex)."""
+        from reporting.taskbook.changes import listing
+
+        if not self.workspace.ledger_path.exists():
+            return []
+        with self.ledger() as ledger:
+            return [i for i in listing(ledger) if i.request.period.startswith(str(year))]
+
     def hold(self, command: str, *, started: datetime | None = None, timeout: float | None = None):
         """The data dir's one-writer lock for a block (``reporting.core.lock``): waits up to
         ``timeout`` (default ``[schedule] lock_wait_seconds``), then ``LockedError`` naming

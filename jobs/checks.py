@@ -22,6 +22,14 @@ def _task_table(app) -> list[CheckFinding]:
 
 
 @check
+def _carried_tasks(app) -> list[CheckFinding]:
+    """A task table drafted by ``duban carry-over``: each carried row, for review."""
+    from reporting.annual.carry_over import carried_findings
+
+    return carried_findings(app.settings.paths.tasks)
+
+
+@check
 def _unit_classes(app) -> list[CheckFinding]:
     """Every unit names a class of [units.classes]: who may be named and scored depends on it."""
     return app.registry.unknown_classes(app.settings.units.classes)

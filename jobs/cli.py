@@ -42,6 +42,7 @@ COMMANDS = {
     "bulletin": "bulletin",
     "score": "score",
     "year": "year",
+    "carry-over": "carry_over",
     # unattended
     "run": "run",
     "schedule": "schedule",

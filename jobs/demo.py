@@ -6,7 +6,9 @@ day — with simulated returns (示例数据) dropped into the inbox in between:
 cooperating units' deadline, a few between the two deadlines (their lead units get an 更新),
 some late, some never. Q2 onward shows pre-fill and the change from one quarter to the next;
 Q4 adds the annual edition of the report and the year workbook (``duban year``); every
-report step also writes the 看板 pages (the period's and the year's).
+report step also writes the 看板 pages (the period's and the year's). The year shows the
+task book changing: a 销号 approved in Q1 (the task gone from Q2 forms), a 延期 in Q2, an
+调整 of a target in Q3 and a request rejected (``DEMO_CHANGES``).
 Mail goes to a local outbox; nothing leaves the machine.
 """
 
@@ -44,6 +46,85 @@ def prepare(root: Path) -> None:
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("duban demo workspace; safe to delete\n", encoding="utf-8")
+
+
+# (quarter, unit, task, kind, 申请内容, 理由, approved 文号 or None = rejected with the reason)
+DEMO_CHANGES = (
+    (
+        1,
+        "区发改委",
+        "8.2",
+        "销号",
+        "重点项目计划总投资、储备项目均已落实",
+        "任务已全部完成，经验收",
+        "禹政秘〔2024〕12号",
+    ),
+    (
+        2,
+        "区住建交通局",
+        "15.2",
+        "延期",
+        "2025年6月底前",
+        "安置房项目受征迁影响，回迁安置顺延",
+        "禹政秘〔2024〕30号",
+    ),
+    (
+        3,
+        "区城市管理局",
+        "16.2",
+        "调整",
+        "新增城市停车泊位=4000个",
+        "部分地块规划调整，泊位减少",
+        "禹政秘〔2024〕45号",
+    ),
+    (3, "区科技经信局", "12.3", "延期", "2025年3月底前", "企业培育周期较长", None),
+)
+
+
+def demo_changes(app, period: Period, now) -> list[str]:
+    """The quarter's 销号/延期/调整 requests of the demo, decided by the office before the
+    report (as ``duban changes`` records them)."""
+    from reporting.core.changes import ChangeRequest
+    from reporting.core.labels import task_label
+    from reporting.taskbook import changes
+    from reporting.taskbook.import_dates import parse_deadline
+
+    at = now.isoformat(timespec="seconds")
+    out = []
+    with app.hold("demo"), app.ledger() as ledger:
+        for quarter, unit, task, kind, text, reason, doc in DEMO_CHANGES:
+            if quarter != period.quarter:
+                continue
+            request = ChangeRequest(
+                period=str(period),
+                no=0,
+                key=f"demo-{period}-{task}",
+                task_id=task,
+                kind=kind,
+                text=text,
+                deadline=(parse_deadline(text, period.year) or "") if kind == "延期" else "",
+                indicators=text if kind == "调整" else "",
+                reason=reason,
+                unit=unit,
+                evidence_note="情况说明.pdf",
+                received_at=at,
+            )
+            r = changes.submit(ledger, app.workspace.root, request)
+            d = changes.decide(
+                ledger,
+                app.workspace.root,
+                period,
+                r.no,
+                approve=doc is not None,
+                decided_in=period,
+                at=at,
+                doc_no=doc or "",
+                by="区督查考核办",
+                reason="" if doc else "年度目标不变，请加快推进",
+            )
+            label = task_label(r.task_id)
+            out.append(f"（模拟：{unit}申请任务{label}{changes.what_asked(r)}，{d.verdict}）")
+    return out
 
 
 def demo_app(app, root: Path):
@@ -109,6 +190,8 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         echo(
             f"（模拟：{len(fates['late'])} 个单位在截止后才交回，{len(fates['missing'])} 个单位一直未交）"
         )
+        for line in demo_changes(app, period, due["report"]):
+            echo(line)
         run(due["report"])
         with app.ledger() as ledger:
             status = period_status(app.settings, a, ledger, period, now=due["report"])

@@ -408,6 +408,9 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
             now=now,
             today=now.date(),
             assignments=app.book(period),
+            changes=app.change_notes(period),
+            year_book=app.year_book(period.year) if period.quarter == 4 else None,
+            changes_year=app.year_changes(period.year) if period.quarter == 4 else None,
         )
 
     if period.quarter != 4:

@@ -50,6 +50,8 @@ TREND_WIDTHS = [15, 44, 41, 25, 25, 25, 25, 25]
 INDICATOR_WIDTHS = [10, 15, 50, 26, 26, 14, 42, 42]
 # annex 3: two units to a row, each with its four quarters (未报送 and 12-字 names on one line)
 UNIT_HALF = [9, 41.5, 15.5, 15.5, 15.5, 15.5]
+# annex 4: the year's 销号/延期/调整 (a 12-字 unit name, 禹政秘〔2024〕12号 on one line)
+CHANGE_WIDTHS = [10, 15, 30, 50, 50, 18, 18, 34]
 
 
 def build_annual(path: Path) -> None:
@@ -85,6 +87,9 @@ def build_annual(path: Path) -> None:
     tag(doc, "{%p if has_chart %}")
     p(doc, "{{ chart }}", FIGURE)
     p(doc, "图1　各季度任务推进状态（单位：项）", CAPTION)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if changes_year_text %}")
+    kai_lead(doc, "（四）任务销号、延期、调整。", "{{ changes_year_text }}")
     tag(doc, "{%p endif %}")
 
     p(doc, "二、未完成的任务及原因", H1)
@@ -127,7 +132,11 @@ def build_annual(path: Path) -> None:
     tag(doc, "{%p for n in next_steps %}")
     kai_lead(doc, "{{ n.lead }}", "{{ n.text }}")
     tag(doc, "{%p endfor %}")
-    closing(doc, ["{{ annex_title }}", "{{ annex2_title }}", "{{ annex3_title }}"])
+    closing(
+        doc,
+        ["{{ annex_title }}", "{{ annex2_title }}", "{{ annex3_title }}"],
+        optional=("{{ annex4_title }}", "changes_year"),
+    )
 
     fmt.add_landscape_section(doc)
     p(doc, "附件1", ANNEX_MARK)
@@ -198,6 +207,29 @@ def build_annual(path: Path) -> None:
         UNIT_HALF,
         "year_units",
     )
+    # every 销号/延期/调整 request of the year and what was decided
+    tag(doc, "{%p if changes_year %}")
+    page_break(doc)
+    p(doc, "附件4", ANNEX_MARK)
+    p(doc, "{{ annex4_title }}", TITLE)
+    p(doc, "（含督查考核办直接认定的变更；批准的变更自下一季度起执行）", NOTE)
+    dense_table(
+        doc,
+        ["序号", "任务编号", "申请单位", "申请事项", "理由", "提出", "审批", "审批结果"],
+        [
+            ("{{ c.no }}", ANNEX_CELL_CENTER),
+            ("{{ c.label }}", ANNEX_CELL_CENTER),
+            ("{{ c.unit }}", ANNEX_CELL_CENTER),
+            ("{{ c.asked }}", ANNEX_CELL),
+            ("{{ c.reason }}", ANNEX_CELL),
+            ("{{ c.received }}", ANNEX_CELL_CENTER),
+            ("{{ c.decided }}", ANNEX_CELL_CENTER),
+            ("{{ c.verdict }}", ANNEX_CELL_CENTER),
+        ],
+        CHANGE_WIDTHS,
+        "c in changes_year",
+    )
+    tag(doc, "{%p endif %}")
     save(doc, path, "{{ title }}")
 
 

@@ -338,6 +338,10 @@ def build_report(path: Path) -> None:
         + "由上季度达到序时进度转为未达到序时进度{% endif %}。{% endif %}",
     )
     tag(doc, "{%p endif %}")
+    # 销号/延期/调整: the quarter's requests, the tasks closed so far, those judged as changed
+    tag(doc, "{%p if changes.any %}")
+    kai_lead(doc, "{{ changes.head }}任务销号、延期、调整。", "{{ changes.text }}")
+    tag(doc, "{%p endif %}")
 
     p(doc, "二、主要进展", H1)
     tag(doc, "{%p if not any_returns %}")
@@ -508,9 +512,10 @@ def joint(doc):
     return para
 
 
-def closing(doc, annexes: list[str]) -> None:
+def closing(doc, annexes: list[str], optional: tuple[str, str] | None = None) -> None:
     """特此报告, the 附件说明 (1., 2., …), 署名 and date; the lines stay together, so a
-    signature never starts a page on its own."""
+    signature never starts a page on its own. ``optional``: (title, condition) of one more
+    annex, listed only when the condition holds."""
     paras = [p(doc, "特此报告。"), p(doc)]
     for k, annex in enumerate(annexes, 1):
         paras.append(
@@ -520,6 +525,11 @@ def closing(doc, annexes: list[str]) -> None:
                 ATTACHMENT if k == 1 else ATTACHMENT2,
             )
         )
+    if optional is not None:
+        title, condition = optional
+        tag(doc, f"{{%p if {condition} %}}")
+        paras.append(p(doc, f"{len(annexes) + 1}.{title}", ATTACHMENT2))
+        tag(doc, "{%p endif %}")
     paras += [p(doc), p(doc, "{{ signer }}", SIGNER)]
     for para in paras:
         fmt.set_para(para._p, keep_next=True)

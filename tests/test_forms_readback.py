@@ -308,8 +308,11 @@ def assert_form(wb, unit: str, table: list[dict], max_text: int) -> dict[str, di
     """Every cell of ``unit``'s form against the table; returns each sheet's cells
     (coordinate → value, locked, fill) for comparing two readings."""
     expected = sheets_of(table, unit)
-    assert wb.sheetnames == ["填报说明", *expected, "表单标识", "下拉选项"]
-    assert [ws.sheet_state for ws in wb.worksheets] == ["visible"] * (1 + len(expected)) + [
+    requests = ["销号延期调整申请"] if "牵头任务" in expected else []  # lead units ask
+    assert wb.sheetnames == ["填报说明", *expected, *requests, "表单标识", "下拉选项"]
+    assert [ws.sheet_state for ws in wb.worksheets] == ["visible"] * (
+        1 + len(expected) + len(requests)
+    ) + [
         "hidden",
         "hidden",
     ]

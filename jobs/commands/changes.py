@@ -14,6 +14,14 @@ def _user() -> str:
         return "未知用户"
 
 
+def _remerge(app, period, ledger) -> None:
+    """The 汇总表's 申请 sheet shows the decision (only once the period was merged)."""
+    from reporting.merge.collect_merge import merge_period
+
+    if app.workspace.merged_json(period).exists():
+        merge_period(app.settings, app.book(period), app.workspace, period, ledger, app.now())
+
+
 @click.command("changes")
 @period_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供脚本使用）。")
@@ -95,10 +103,12 @@ def command(
                 by=by or _user(),
                 reason=reason,
             )
+            _remerge(app, period, ledger)
             click.echo(
                 f"{period} 编号 {d.no}（任务{task_label(d.task_id)}）：{d.verdict}"
                 + (f"，{d.doc_no}" if d.doc_no else "")
-                + f"，记为该任务第{d.seq}版；自 {period.next()} 起生效。"
+                + f"，记为该任务第{d.seq}版；"
+                + (f"自 {period.next()} 起生效。" if approve_no else "原任务不变。")
             )
             return
         if add_kind:
@@ -135,6 +145,7 @@ def command(
                 doc_no=doc_no,
                 by=by or _user(),
             )
+            _remerge(app, period, ledger)
             click.echo(
                 f"已记录：{period} 编号 {r.no}，任务{task_label(r.task_id)} "
                 f"{changes.what_asked(r)}，{d.verdict}"

@@ -90,6 +90,9 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
             now=app.now(),
             today=today,
             assignments=app.book(period),
+            changes=app.change_notes(period),
+            year_book=app.year_book(period.year) if period.quarter == 4 else None,
+            changes_year=app.year_changes(period.year) if period.quarter == 4 else None,
         )
     for line in output.lines():
         click.echo(line)

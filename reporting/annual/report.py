@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from reporting.annual.changes_annex import year_changes_context
 from reporting.annual.next_year import unfinished_label, year_common, year_next_steps
 from reporting.annual.year import Final, Reached, TaskYear, YearData, year_data
 from reporting.core.config import Settings
@@ -54,22 +55,30 @@ def render_annual(
     now: datetime,
     ledger=None,
     assignments=None,
+    year_book=None,
+    changes_year=None,
     **kw,
 ) -> ReportOutput:
     """Render the fourth quarter's report as the annual edition (``kw`` as ``render_report``:
-    out_dir, pdf, by_leader, today). ``ledger`` is needed only when ``[report] annual_scores``."""
+    out_dir, pdf, by_leader, today). ``ledger`` is needed only when ``[report] annual_scores``;
+    ``year_book`` (``taskbook.period_book.year_book``) is the version the year is judged by
+    (default: ``assignments``); ``changes_year`` the year's 销号/延期/调整 requests
+    (``taskbook.changes.listing``) for annex 4."""
     from reporting.report.render import _assignments
 
     period = Period.parse(period)
     assignments = assignments or _assignments(settings)
     result, _merged = load_result(settings, workspace, period, assignments)
-    data = year_data(settings, workspace, assignments, period.year, fourth=result)
+    data = year_data(settings, workspace, year_book or assignments, period.year, fourth=result)
     scores = annual_scores(settings, ledger, data) if settings.report.annual_scores else []
     edition = Edition(
         template=TEMPLATE,
         file_name=annual_file_name(settings, period),
         chart=quarter_chart(settings, data),
-        context=lambda base: annual_context(data, settings, base, scores=scores),
+        context=lambda base: {
+            **annual_context(data, settings, base, scores=scores),
+            **year_changes_context(changes_year or [], data.year),
+        },
         finals={t.id: str(t.final) for t in data.tasks},
     )
     output = render_report(
@@ -236,9 +245,11 @@ def _trend_row(t: TaskYear, data: YearData) -> dict:
     final = t.final.value
     if t.early and t.final != Final.PENDING:
         final += f"\n（按{Period.parse(t.judged_at).label}）"
+    if t.change and t.final == Final.PENDING:
+        final = "经批准延期"
     return {
         "label": t.label,
-        "task": unit_text(t.short_title or t.task_title),
+        "task": unit_text(t.short_title or t.task_title) + (f"\n{t.change}" if t.change else ""),
         "units": stack_names(t.lead_units),
         **cells,
         "final": final,
@@ -264,6 +275,8 @@ def render_period_report(
     period = Period.parse(period)
     if period.quarter == 4:
         return render_annual(settings, workspace, period, ledger=ledger, **kw)
+    kw.pop("year_book", None)
+    kw.pop("changes_year", None)
     return render_report(settings, workspace, period, **kw)
 
 

@@ -109,6 +109,7 @@ class TaskYear:
     shortfall: str = ""  # what falls short: progress, indicators, 未报送
     problems: str = ""  # the lead units' own 存在问题 at the judging quarter
     next_steps: str = ""  # and their 下步打算
+    change: str = ""  # an approved 销号/延期/调整 the year is judged by, in words
 
     @property
     def reason(self) -> str:
@@ -217,14 +218,29 @@ def build_year(
     *,
     basic_percent: float = 90.0,
     kinds: dict[str, str] | None = None,
+    closed: dict[str, str] | None = None,
+    changed: dict[str, str] | None = None,
 ) -> YearData:
-    """The year from its merged results (``load_year``); ``deadlines``: task id → tasks.csv
-    ``deadline``. Task rows and units come from the latest quarter merged, in its order."""
+    """The year from its merged results (``load_year``); ``deadlines``: task id → the
+    ``deadline`` in force (an approved 延期 included). Task rows and units come from the
+    latest quarter merged, in its order, and the tasks 销号 during the year (``closed``: id →
+    the approval in words) from the last quarter that asked for them: 完成. A task whose
+    approved 时限 lies beyond the year (``changed``: id → the approval) is not judged
+    未完成: 尚未判定, carried into next year."""
     periods = [str(Period(year, q)) for q in QUARTERS]
     merged = [p for p in periods if p in results]
     latest = results[merged[-1]]
+    closed, changed = closed or {}, changed or {}
+    rows = list(latest.rows)
+    present = {r.id for r in rows}
+    for tid in closed:
+        if tid not in present:
+            last = next((r for p in reversed(merged) if (r := _row(results[p], tid))), None)
+            if last is not None:
+                rows.append(last)
+    rows.sort(key=lambda r: tuple(int(x) for x in r.id.split(".")))
     tasks = []
-    for row in latest.rows:
+    for row in rows:
         judged = str(judging_period(deadlines.get(row.id, ""), year))
         t = TaskYear(
             id=row.id,
@@ -244,9 +260,22 @@ def build_year(
         judge = _row(results.get(judged), row.id)
         if judge is not None:
             _judge(t, judge, basic_percent)
+        _changed(t, closed.get(row.id, ""), changed.get(row.id, ""), year)
         tasks.append(t)
     units = _units(results, periods, kinds or {})
     return YearData(year, periods, merged, tasks, units, basic_percent, dict(results))
+
+
+def _changed(t: TaskYear, closed: str, changed: str, year: int) -> None:
+    """An approved 销号 is 完成; a 时限 extended beyond the year is not yet due."""
+    if closed:
+        t.final, t.change, t.shortfall = Final.DONE, closed, ""
+        return
+    t.change = changed
+    due = t.deadline[:4]
+    if changed and due.isdigit() and int(due) > year and t.final != Final.DONE:
+        t.final = Final.PENDING
+        t.shortfall = f"{changed}，列入下一年度跟踪督办"
 
 
 def _row(result: QuarterResult | None, task_id: str) -> RowResult | None:
@@ -368,10 +397,30 @@ def year_data(
         results = load_year(workspace, year)
     deadlines = {r.task.id: r.task.deadline for r in assignments.rows}
     kinds = {name: u.kind for name, u in assignments.registry.units.items()}
+    closed, changed = change_notes(assignments)
     return build_year(
         results,
         year,
         deadlines,
         basic_percent=settings.report.annual_basic_percent,
         kinds=kinds,
+        closed=closed,
+        changed=changed,
     )
+
+
+def change_notes(assignments) -> tuple[dict[str, str], dict[str, str]]:
+    """(closed, changed): task id → its approved 销号 / 延期 and 调整 in words, from a task
+    book (``taskbook.period_book``; a plain task table has none)."""
+    from reporting.taskbook.changes import change_mark
+
+    closed = {
+        c.row.id: f"{c.quarter.full_label}{change_mark(c.change)}"
+        for c in getattr(assignments, "closed", [])
+    }
+    changed = {
+        tid: "；".join(change_mark(c) for c in changes if c.task_id not in closed)
+        for tid, changes in getattr(assignments, "revisions", {}).items()
+        if tid not in closed
+    }
+    return closed, changed

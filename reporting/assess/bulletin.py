@@ -39,6 +39,7 @@ from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
 from reporting.merge.tally import task_counts
+from reporting.report.changes_text import changes_context
 from reporting.report.wording import (
     id_key,
     join_names,
@@ -47,6 +48,7 @@ from reporting.report.wording import (
     share,
     short_title,
 )
+from reporting.taskbook.changes import listing
 
 TEMPLATE = "bulletin.docx"
 KIND = "通报"
@@ -416,6 +418,8 @@ def render_bulletin(
     context = bulletin_context(
         settings, result, lists, doc_number=text, day=day, scores=scores, orders=orders
     )
+    # 销号/延期/调整: the report's paragraph (``report.changes_text``), after the 总体情况
+    context["changes"] = changes_context(assignments, listing(ledger, period), period)
     target = bulletin_path(settings, workspace, period)
 
     def write(new_pages: int) -> None:

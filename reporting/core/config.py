@@ -89,6 +89,10 @@ class IntakeSettings:
     # a row whose 本季度工作进展 is word for word last quarter's: "warn" accepts it with a
     # 校验提醒, "reject" returns the form to the unit
     same_as_last_quarter: str = "warn"
+    # a 销号/延期/调整 request that cannot stand (unknown task, 延期 without a later date,
+    # 销号 of a task not reported done): "warn" accepts the form with a 校验提醒 and does not
+    # register the request, "reject" returns the form to the unit
+    change_requests: str = "warn"
 
     # a form in a mail whose From: is not the unit's (units.csv email/cc, ``senders``):
     # hold = 待核实 until ``duban review``; warn = accept with a warning; off = no check

@@ -74,6 +74,7 @@ def check_settings(settings, path: Path, text: str) -> None:
         ("bulletin", "quote_scores"): ("never", "q4", "always"),
         ("intake", "same_as_last_quarter"): ("warn", "reject"),
         ("intake", "sender_check"): ("hold", "warn", "off"),
+        ("intake", "change_requests"): ("warn", "reject"),
         ("report", "detail"): ("summary", "full"),
     }
     for (sect, key), allowed in choices.items():

@@ -33,6 +33,7 @@ from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
 from reporting.forms import formspec as fs
 from reporting.forms import sheets
+from reporting.forms.request_sheet import request_sheet
 from reporting.forms.sheets import FormContext
 from reporting.taskbook.assignments import Assignments, UnitRows
 
@@ -312,8 +313,10 @@ def write_form(
             ]
     partner_rows = sum(1 for r in rows.lead if r.id in shown)
     sheets.guide_sheet(guide, ident, ctx, rows, references, partner_rows)
+    if rows.lead:
+        request_sheet(wb, unit, ctx.period.full_label, ctx.password, sheets.put, ident.form_id)
     sheets.id_sheet(wb, ident, id_rows, ctx)
-    sheets.lookup_sheet(wb, ctx)
+    sheets.lookup_sheet(wb, ctx, rows.lead)
     props, custom = _identify_workbook(wb, ident, ctx)
     try:
         xd.save(wb, path, ctx.generated_at, props, custom, ctx.password)

@@ -60,10 +60,11 @@ IDENT_PREFIX = "DUBAN"
 SHEET_GUIDE = "填报说明"
 SHEET_LEAD = "牵头任务"
 SHEET_COOP = "配合任务"
+SHEET_REQUESTS = "销号延期调整申请"  # forms.request_sheet: lead units only
 SHEET_ID = "表单标识"
 SHEET_LOOKUP = "下拉选项"
 TASK_SHEETS = {"lead": SHEET_LEAD, "coop": SHEET_COOP}  # role → sheet name
-SHEET_ORDER = (SHEET_GUIDE, SHEET_LEAD, SHEET_COOP, SHEET_ID, SHEET_LOOKUP)
+SHEET_ORDER = (SHEET_GUIDE, SHEET_LEAD, SHEET_COOP, SHEET_REQUESTS, SHEET_ID, SHEET_LOOKUP)
 HIDDEN_SHEETS = (SHEET_ID, SHEET_LOOKUP)
 
 # -- defined names -----------------------------------------------------------

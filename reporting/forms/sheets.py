@@ -23,6 +23,7 @@ from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
 from reporting.forms import formspec as fs
 from reporting.forms import print_layout as pl
+from reporting.forms.request_sheet import TASKS_NAME, lookup_labels
 from reporting.forms.validations import attach, form_validations, protect
 from reporting.taskbook.assignments import ResolvedTask, UnitRows
 
@@ -366,10 +367,12 @@ def id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
     protect(ws, ctx.password)
 
 
-def lookup_sheet(wb, ctx: FormContext) -> None:
+def lookup_sheet(wb, ctx: FormContext, lead: list[ResolvedTask] | None = None) -> None:
     ws = wb.create_sheet(fs.SHEET_LOOKUP)
     ws.state = "hidden"
     for i, choice in enumerate(fs.STATUS_CHOICES, 1):
         put(ws, f"A{i}", choice)
     wb.names.append((fs.STATUS_NAME, fs.LOOKUP_RANGE))
+    if lead:  # the 申请 sheet's 任务编号 drop-down
+        wb.names.append((TASKS_NAME, lookup_labels(ws, lead, put)))
     protect(ws, ctx.password)

@@ -74,6 +74,7 @@ from reporting.intake.mailbox import (
     read_message,
     received_time,
 )
+from reporting.intake.requests import mail_evidence, register_requests, sibling_evidence
 from reporting.intake.senders import hold_unverified
 from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
@@ -389,6 +390,7 @@ class _Intake:
         )
         forms = kept = new = 0
         others: list[str] = []
+        evidence = mail_evidence(mail, self.workspace.archive_dir, self.limits)
         for att in mail.attachments:
             att_sha = hashlib.sha256(att.data).hexdigest()
             att_stored = archive_bytes(att.data, att_sha, self.workspace.archive_dir, att.filename)
@@ -408,7 +410,9 @@ class _Intake:
             # when it does not (one mail may carry forms of several units)
             named = att.filename if self.unit_named(att.filename) else att.source
             if kind is None:
-                self.examine(att_stored, att_sha, att.source, received, named, mail=mail)
+                self.examine(
+                    att_stored, att_sha, att.source, received, named, mail=mail, evidence=evidence
+                )
             else:
                 self.keep_attachment(att_stored, att_sha, att.source, kind, received, named)
         if not forms and not kept:
@@ -469,6 +473,7 @@ class _Intake:
         file_name: str | None = None,
         *,
         mail: Mail | None = None,
+        evidence: list[tuple[str, Path]] | None = None,
     ) -> None:
         ready, self.ready = self.ready, None
         try:
@@ -512,6 +517,19 @@ class _Intake:
             identified_by=ex.identified_by,
             answers=answers,
         )
+        if ex.requests and ex.unit and state == ReturnState.ACCEPTED:  # 销号/延期/调整
+            if evidence is None:
+                evidence = sibling_evidence(self.summary.inbox / source, self.limits)
+            register_requests(
+                self.ledger,
+                self.workspace,
+                str(self.period),
+                ex.unit,
+                ex.requests,
+                sha256=sha,
+                received_at=received.isoformat(timespec="seconds"),
+                evidence=evidence,
+            )
 
     def record(
         self,

@@ -35,6 +35,7 @@ from reporting.intake.parse_answer import (
     read_header,
     read_indicators,
 )
+from reporting.intake.requests import RequestRow, read_requests
 from reporting.taskbook.assignments import Assignments
 
 
@@ -53,6 +54,7 @@ class Examined:
     problems: list[Problem] = field(default_factory=list)
     answers: UnitAnswers | None = None
     header: dict[str, str] = field(default_factory=dict)
+    requests: list[RequestRow] = field(default_factory=list)  # 销号/延期/调整, accepted only
 
 
 def examine(
@@ -135,8 +137,10 @@ def _judge(ex: Examination, source: str, file_name: str) -> Examined:
     out.state = ReturnState.REJECTED
     if all(check(ex, ident) for check in rules.IDENTITY_CHECKS):
         reading = _read(ex, ident)
+        requests = read_requests(ex, reading.answers)
         out.header = reading.header
         _decide(ex, out, reading.answers)
+        out.requests = requests if out.state == ReturnState.ACCEPTED else []
     out.problems = ex.problems
     return out
 

@@ -17,8 +17,10 @@ from datetime import datetime
 from pathlib import Path
 
 from reporting.core.calendar import period_calendar
+from reporting.core.changes import Source
 from reporting.core.config import Settings
 from reporting.core.fileutil import atomic_write_text
+from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, UnitAnswers
 from reporting.core.periods import Period
@@ -28,6 +30,7 @@ from reporting.intake.status import unit_returns
 from reporting.merge.judge import build_result
 from reporting.merge.summary import write_summary
 from reporting.taskbook.assignments import Assignments
+from reporting.taskbook.changes import listing, what_asked
 
 
 def collect_and_merge(
@@ -94,7 +97,8 @@ def merge_period(
         generated_at="",
     )
     data = result.plain()  # what merged.json holds, apart from generated_at
-    digest = _digest(data, returns)
+    requests = request_rows(ledger, period)
+    digest = _digest(data, returns, requests)
     state = ledger.merge_state(period)
     json_path, xlsx_path = workspace.merged_json(period), workspace.merged_xlsx(period)
     if (
@@ -107,7 +111,7 @@ def merge_period(
         result.generated_at = state["generated_at"]
         return result, False
     result.generated_at = data["generated_at"] = now.isoformat(timespec="seconds")
-    write_summary(result, returns, xlsx_path, settings)
+    write_summary(result, returns, xlsx_path, settings, requests)
     atomic_write_text(json_path, result.to_json(data))
     ledger.record_merge(period, digest, result.generated_at)
     return result, True
@@ -157,7 +161,29 @@ def readable_result(path: Path, period: Period) -> bool:
         return False
 
 
-def _digest(result: dict, returns: list) -> str:
+def request_rows(ledger: Ledger, period: Period) -> list[list]:
+    """The period's 销号/延期/调整 requests as the 汇总表's rows."""
+    out = []
+    for i in listing(ledger, period):
+        r, d = i.request, i.latest
+        out.append(
+            [
+                r.no,
+                r.unit or str(Source.OFFICE),
+                task_label(r.task_id),
+                what_asked(r),
+                r.reason,
+                "\n".join(r.evidence) or r.evidence_note,
+                r.received_at[:16].replace("T", " "),
+                str(i.verdict),
+                (d.doc_no or d.reason) if d else "",
+                f"{d.by}\n{d.at[:16].replace('T', ' ')}" if d else "",
+            ]
+        )
+    return out
+
+
+def _digest(result: dict, returns: list, requests: list | None = None) -> str:
     payload = {
         "result": result,  # QuarterResult.plain(), what merged.json holds
         "returns": [
@@ -165,6 +191,8 @@ def _digest(result: dict, returns: list) -> str:
             for r in returns
         ],
     }
+    if requests:  # the 汇总表's 申请 sheet
+        payload["requests"] = requests
     return hashlib.sha256(
         json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     ).hexdigest()

@@ -39,6 +39,7 @@ SHEET_COOP = "配合单位反馈"
 SHEET_UNITS = "报送情况"
 SHEET_REJECTS = "退回清单"
 SHEET_WARNINGS = "校验提醒"
+SHEET_REQUESTS = "销号延期调整申请"  # only when the period has requests
 SHEET_FULL = "全文"
 PERCENT_FORMAT = "0.##"
 
@@ -98,6 +99,18 @@ REJECT_COLUMNS = (
     ("问题及修改要求", 70),
 )
 WARNING_COLUMNS = (*REJECT_COLUMNS[:-1], ("提醒内容", 70))
+REQUEST_COLUMNS = (
+    ("编号", 6),
+    ("单位", 16),
+    ("任务编号", 9),
+    ("申请事项", 30),
+    ("理由", 30),
+    ("佐证材料", 28),
+    ("收到时间", 12),
+    ("审批结果", 10),
+    ("文号或理由", 22),
+    ("审批人、时间", 16),
+)
 LIGHT_FILLS = {
     Light.GREEN: "FFC6EFCE",
     Light.YELLOW: "FFFFEB9C",
@@ -149,9 +162,14 @@ def check_text(row: RowResult) -> str:
 
 
 def write_summary(
-    result: QuarterResult, returns: list, path: Path | str, settings: Settings
+    result: QuarterResult,
+    returns: list,
+    path: Path | str,
+    settings: Settings,
+    requests: list[list] | None = None,
 ) -> None:
-    """Write 汇总表.xlsx atomically; ``returns`` are the period's ledger rows (received order)."""
+    """Write 汇总表.xlsx atomically; ``returns`` are the period's ledger rows (received order);
+    ``requests`` the 销号/延期/调整 requests of the period as rows (a sheet when any)."""
     from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
 
@@ -250,6 +268,17 @@ def write_summary(
         WARNING_COLUMNS,
         warning_rows(returns),
     )
+    if requests:
+        ws = wb.create_sheet(SHEET_REQUESTS)
+        write_table(
+            ws,
+            st,
+            f"{result.period_label}任务销号、延期、调整申请",
+            "各单位在进展情况表中提出和督查考核办直接认定的变更；批准的变更自下一季度起执行"
+            "（duban changes 审批）。",
+            REQUEST_COLUMNS,
+            requests,
+        )
     ws = wb.create_sheet(SHEET_FULL)
     write_table(
         ws,

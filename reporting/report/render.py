@@ -29,6 +29,7 @@ from reporting.core.workspace import Workspace
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange, quarter_change
 from reporting.merge.tally import task_counts
+from reporting.report.changes_text import NO_CHANGES, mark_annex
 from reporting.report.context import build_context
 from reporting.report.leader_briefs import BRIEFS_DIR, render_leader_briefs
 
@@ -200,6 +201,7 @@ def render_report(
     assignments=None,
     previous: QuarterResult | None = None,
     edition: Edition | None = None,
+    changes: dict | None = None,
 ) -> ReportOutput:
     """Render the period's report (and optionally its PDF and the per-leader briefs).
 
@@ -241,6 +243,10 @@ def render_report(
         has_chart=chart is not None,
         rungs=report_rungs(settings, workspace, result, previous),
     )
+    # 销号/延期/调整 (``report.changes_text``): a paragraph, and marks beside changed rows
+    context["changes"] = dict(changes or NO_CHANGES)
+    context["changes"]["head"] = "（五）" if context.get("change") else "（四）"
+    mark_annex(context, context["changes"]["marks"])
     when = datetime.combine(day, time(0, 0))
     target = report_path(settings, period, out_dir)
     template = REPORT_TEMPLATE

@@ -207,9 +207,11 @@ def what_asked(request: ChangeRequest) -> str:
     return str(request.kind)
 
 
-def change_mark(change: Change) -> str:
-    """The annex's mark: '经批准延期至2025年6月（禹政秘〔2024〕12号）'."""
-    doc = f"（{change.decision.doc_no}）" if change.decision.doc_no else ""
+def change_mark(change: Change, *, inline: bool = False) -> str:
+    """The mark of a changed row: '经批准延期至2025年6月（禹政秘〔2024〕12号）'; ``inline``
+    (inside brackets already): '经批准延期至2025年6月，禹政秘〔2024〕12号'."""
+    no = change.decision.doc_no
+    doc = (f"，{no}" if inline else f"（{no}）") if no else ""
     r = change.request
     if r.kind == ChangeKind.CLOSE:
         return f"经批准销号{doc}"
