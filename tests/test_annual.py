@@ -57,6 +57,46 @@ def expected_year(data: Path, tasks_csv: Path, year: int = 2024) -> tuple[dict, 
     return finals, indicators
 
 
+def approved_changes(data: Path) -> tuple[set[str], dict[str, str]]:
+    """(tasks 销号, task → its 延期 deadline) approved in the data dir's change records
+    (``<data>/changes/<period>/*.json``), read here without duban: the latest decision on
+    each request counts."""
+    requests, latest = {}, {}
+    for path in sorted((data / "changes").glob("*/*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        key = (record["period"], record["no"])
+        if ".request." in path.name:
+            requests[key] = record
+        elif key not in latest or (record["at"], record["seq"]) >= (
+            latest[key]["at"],
+            latest[key]["seq"],
+        ):
+            latest[key] = record
+    closed, extended = set(), {}
+    for key, d in latest.items():
+        r = requests[key]
+        if d["verdict"] != "已批准":
+            continue
+        if r["kind"] == "销号":
+            closed.add(r["task_id"])
+        elif r["kind"] == "延期":
+            extended[r["task_id"]] = r["deadline"]
+    return closed, extended
+
+
+def with_changes(finals: dict, data: Path, year: int = 2024) -> dict:
+    """The annual edition's verdicts: a task 销号 is 完成; one extended beyond the year and
+    not 完成 is 经批准延期."""
+    closed, extended = approved_changes(data)
+    out = dict(finals)
+    for task_id in closed:
+        out[task_id] = "完成"
+    for task_id, due in extended.items():
+        if due[:4] > str(year) and out.get(task_id) != "完成":
+            out[task_id] = "经批准延期"
+    return dict(sorted(out.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]))
+
+
 def label_to_id(label: str) -> str:
     """8（1） → 8.1"""
     return label.replace("（", ".").replace("）", "")
@@ -163,7 +203,7 @@ def test_a_deadline_before_year_end_is_judged_at_its_quarter(year_copy, duban, t
         r["id"]: r for r in json.loads((year_copy / "2024Q2" / "merged.json").read_text())["rows"]
     }
     # a task not finished by Q2 (so Q2 and Q4 disagree), and one with an indicator
-    early = [r["id"] for r in rows if (q2[r["id"]]["percent"] or 0) < BASIC][:2]
+    early = [r["id"] for r in rows if r["id"] in q2 and (q2[r["id"]]["percent"] or 0) < BASIC][:2]
     assert early
     for r in rows:
         if r["id"] in early:
@@ -251,8 +291,10 @@ def test_annual_report_equals_an_independent_computation(demo_year):
 
     outcome, _printed, _app = demo_year
     want_finals, want_inds = expected_year(outcome.root, ROOT / "tasks.csv")
+    want_finals = with_changes(want_finals, outcome.root)  # the demo's 销号 and 延期
+    assert "完成" in want_finals.values() and "经批准延期" in want_finals.values()
     doc = Document(_annual_docx(demo_year))
-    trend, indicators, units = doc.tables
+    trend, indicators, units, _changes = doc.tables
     assert [c.text for c in trend.rows[0].cells] == [
         "任务编号",
         "任务（简称）",
@@ -276,7 +318,7 @@ def test_annual_report_equals_an_independent_computation(demo_year):
     reached = list(want_inds.values()).count("达到")
     assert f"量化指标{len(want_inds)}项，达到年度目标{reached}项" in text
     # section 二 names every unfinished task, in table order, with the unit's reason
-    unfinished = [t for t, f in want_finals.items() if f != "完成"]
+    unfinished = [t for t, f in want_finals.items() if f not in ("完成", "经批准延期")]
     assert f"共有{len(unfinished)}项任务未全部完成" in text
     body = text.split("二、未完成的任务及原因")[1].split("下步工作建议")[0]
     items = [line for line in body.split("\n") if line[:1].isdigit()]
@@ -293,7 +335,7 @@ def test_annual_report_equals_an_independent_computation(demo_year):
         ]
     }
     for r in trend.rows[1:]:
-        row = q3[label_to_id(r.cells[0].text)]
+        row = q3.get(label_to_id(r.cells[0].text), {"percent": None})  # 销号 in Q1: not asked
         if row["percent"] is not None:
             assert r.cells[5].text == f"{row['percent']:g}% {row['status']}"
     # unit × quarter: the simulated fates
@@ -363,6 +405,7 @@ def test_annual_report_pdf_pages_fonts_and_bookmarks(demo_year):
         "附件1",
         "附件2",
         "附件3",
+        "附件4",  # the year's 销号/延期/调整
     ]
     text = run("pdftotext", "-layout", str(pdf), "-")
     pages = text.split("\f")
@@ -370,7 +413,7 @@ def test_annual_report_pdf_pages_fonts_and_bookmarks(demo_year):
     annex3 = next(
         k for k, p in enumerate(pages) if "附件3" in [ln.replace(" ", "") for ln in p.splitlines()]
     )
-    assert annex3 == len(orient) - 1
+    assert annex3 == len(orient) - 2  # annex 4 on the last page
     for line in text.splitlines():
         assert not re.search(r"\d+% 序时推$", line.strip()), line
     subs = {s.official: s.family for s in pdf_substitutes()}
@@ -453,7 +496,8 @@ def test_a_year_in_progress_leaves_unjudged_tasks_open(year_copy, duban, tmp_pat
     fresh_ledger(data)
     res = duban("year", data=data)  # the year of [district] year
     assert res.code == 0, res.output
-    assert "尚未判定 79 项" in res.out
+    asked = json.loads((data / "2024Q2" / "merged.json").read_text(encoding="utf-8"))["rows"]
+    assert f"尚未判定 {len(asked)} 项" in res.out  # the rows Q2 asked about
     assert "提示：第三季度、第四季度还没有汇总结果" in res.out
     wb = openpyxl.load_workbook(data / "2024" / "2024年度推进情况汇总表.xlsx")
     rows = list(wb["全年完成情况"].iter_rows(min_row=4, values_only=True))

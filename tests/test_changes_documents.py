@@ -63,13 +63,15 @@ def test_a_closed_task_is_on_no_later_form(demo_year):
 def test_the_quarters_reports_say_what_changed(demo_year):
     outcome, _, _ = demo_year
     q1 = docx_text(report(outcome.root, "2024Q1"))
-    assert f"第{CLOSED[1]}项销号（{CLOSED[2]}）" in q1  # approved this quarter, from the next
+    assert f"经批准1项：第{CLOSED[1]}项销号（{CLOSED[2]}），自下一季度起执行" in q1
     q2 = docx_text(report(outcome.root, "2024Q2"))
     assert f"第{CLOSED[1]}项" in q2 and f"（2024年第一季度，{CLOSED[2]}）" in q2
     assert "均计为已完成" in q2
     assert f"第{EXTENDED[1]}项延期至2025年6月（{EXTENDED[2]}）" in q2
     q3 = docx_text(report(outcome.root, "2024Q3"))
-    assert f"不予批准1项（第{REJECTED[1]}项延期" in q3
+    assert (
+        f"不予批准1项：第{REJECTED[1]}项申请延期（年度目标不变，请加快推进），仍按原任务调度" in q3
+    )
     # annex 1: the extended row is marked with its approval
     marked = [line for line in q3.splitlines() if line.startswith(f"{EXTENDED[1]} |")]
     assert marked and f"经批准延期至2025年6月，{EXTENDED[2]}" in marked[0]

@@ -274,8 +274,7 @@ def write_summary(
             ws,
             st,
             f"{result.period_label}任务销号、延期、调整申请",
-            "各单位在进展情况表中提出和督查考核办直接认定的变更；批准的变更自下一季度起执行"
-            "（duban changes 审批）。",
+            "各单位在进展情况表中提出和督查考核办直接认定的变更；批准的变更自下一季度起执行。",
             REQUEST_COLUMNS,
             requests,
         )

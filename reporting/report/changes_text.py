@@ -35,31 +35,30 @@ def changes_context(book: TaskBook | None, listed: list[Listed], period: Period)
         pieces = []
         if approved:
             pieces.append(
-                f"经批准{len(approved)}项（"
+                f"经批准{len(approved)}项："
                 + "；".join(
                     f"第{task_label(i.request.task_id)}项{what_asked(i.request)}"
                     f"{_doc(i.latest.doc_no if i.latest else '')}"
                     for i in approved
                 )
-                + "，自下一季度起执行）"
+                + "，自下一季度起执行"
             )
         if rejected:
             pieces.append(
-                f"不予批准{len(rejected)}项（"
+                f"不予批准{len(rejected)}项："
                 + "；".join(
-                    f"第{task_label(i.request.task_id)}项{i.request.kind}"
-                    + (f"，理由：{i.latest.reason}" if i.latest and i.latest.reason else "")
+                    f"第{task_label(i.request.task_id)}项申请{i.request.kind}"
+                    + (f"（{i.latest.reason}）" if i.latest and i.latest.reason else "")
                     for i in rejected
                 )
-                + "，仍按原任务调度）"
+                + "，仍按原任务调度"
             )
         if pending:
             pieces.append(
-                f"待审批{len(pending)}项（"
+                f"待审批{len(pending)}项："
                 + "、".join(f"第{task_label(i.request.task_id)}项{i.request.kind}" for i in pending)
-                + "）"
             )
-        parts.append(text + "：" + "，".join(pieces) + "。" if pieces else text + "。")
+        parts.append(text + "。" + "。".join(pieces) + "。" if pieces else text + "。")
     closed = [
         {
             "label": task_label(c.row.id),
