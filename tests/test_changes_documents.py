@@ -63,11 +63,10 @@ def test_a_closed_task_is_on_no_later_form(demo_year):
 def test_the_quarters_reports_say_what_changed(demo_year):
     outcome, _, _ = demo_year
     q1 = docx_text(report(outcome.root, "2024Q1"))
-    assert f"经批准1项：第{CLOSED[1]}项销号（{CLOSED[2]}），自下一季度起执行" in q1
+    assert f"本季度批准第{CLOSED[1]}项销号（{CLOSED[2]}），自下一季度起执行。" in q1
     q2 = docx_text(report(outcome.root, "2024Q2"))
-    assert f"第{CLOSED[1]}项" in q2 and f"（2024年第一季度，{CLOSED[2]}）" in q2
-    assert "均计为已完成" in q2
-    assert f"第{EXTENDED[1]}项延期至2025年6月（{EXTENDED[2]}）" in q2
+    assert f"已销号第{CLOSED[1]}项（第一季度，{CLOSED[2]}），计为已完成。" in q2
+    assert f"本季度批准第{EXTENDED[1]}项延期至2025年6月（{EXTENDED[2]}）" in q2
     q3 = docx_text(report(outcome.root, "2024Q3"))
     assert (
         f"不予批准1项：第{REJECTED[1]}项申请延期（年度目标不变，请加快推进），仍按原任务调度" in q3
@@ -89,8 +88,8 @@ def test_an_adjusted_target_is_asked_from_the_next_quarter(demo_year):
                 return " ".join(str(v) for v in rows[ADJUSTED[0]] if v is not None)
         raise AssertionError(q)
 
-    assert name in shown(3) and "4900" in shown(3)
-    assert f"{target}" in shown(4) and "4900" not in shown(4)
+    assert f"{name}：4900个" in shown(3)  # the indicator's target as the form shows it
+    assert f"{name}：{target}个" in shown(4) and f"{name}：4900个" not in shown(4)
 
 
 def test_the_summary_lists_the_quarters_requests(demo_year):

@@ -1,15 +1,16 @@
-"""The report's and the 通报's words on 销号/延期/调整: the quarter's requests (approved,
-rejected, pending), the tasks 已销号 so far (quarter and 文号; counted as done) and the
-tasks judged by an approved version; the marks beside changed rows in annex 1."""
+"""The report's and the 通报's words on 销号/延期/调整, kept short (the body has a page
+budget; the 汇总表 lists every request in full): the quarter's decisions (approved with
+文号, rejected with the reason, pending), the tasks 已销号 so far (quarter and 文号; counted
+as done) and the tasks judged by an approved version; the marks beside changed rows in
+annex 1."""
 
 from __future__ import annotations
 
-from reporting.core.changes import ChangeKind, Source, Verdict
+from reporting.core.changes import ChangeKind, Verdict
 from reporting.core.labels import task_label
 from reporting.core.periods import Period
 from reporting.taskbook.changes import Listed, change_mark, what_asked
 from reporting.taskbook.period_book import TaskBook
-from reporting.taskbook.short_names import short_title_of
 
 NO_CHANGES: dict = {"any": False, "text": "", "marks": {}, "closed": [], "head": ""}
 
@@ -18,88 +19,78 @@ def _doc(doc_no: str) -> str:
     return f"（{doc_no}）" if doc_no else ""
 
 
+def _no(task_id: str) -> str:
+    return f"第{task_label(task_id)}项"
+
+
+def _decisions(listed: list[Listed]) -> str:
+    """'本季度批准第15（2）项延期至2025年6月（禹政秘〔2024〕30号），自下一季度起执行；不予批准…'"""
+    approved = [i for i in listed if i.verdict == Verdict.APPROVED]
+    rejected = [i for i in listed if i.verdict == Verdict.REJECTED]
+    pending = [i for i in listed if i.verdict == Verdict.PENDING]
+    pieces = []
+    if approved:
+        pieces.append(
+            "批准"
+            + "、".join(
+                f"{_no(i.request.task_id)}{what_asked(i.request)}"
+                + _doc(i.latest.doc_no if i.latest else "")
+                for i in approved
+            )
+            + "，自下一季度起执行"
+        )
+    if rejected:
+        pieces.append(
+            "不予批准"
+            + "、".join(
+                f"{_no(i.request.task_id)}{i.request.kind}申请"
+                + (f"（{i.latest.reason}）" if i.latest and i.latest.reason else "")
+                for i in rejected
+            )
+        )
+    if pending:
+        pieces.append(
+            "、".join(f"{_no(i.request.task_id)}{i.request.kind}申请" for i in pending) + "待审批"
+        )
+    return "本季度" + "；".join(pieces) + "。" if pieces else ""
+
+
 def changes_context(book: TaskBook | None, listed: list[Listed], period: Period) -> dict:
     """What the documents say of changes in ``period`` (``NO_CHANGES`` when there are none)."""
     if book is None or not isinstance(book, TaskBook):
         return dict(NO_CHANGES)
-    parts: list[str] = []
-    if listed:
-        approved = [i for i in listed if i.verdict == Verdict.APPROVED]
-        rejected = [i for i in listed if i.verdict == Verdict.REJECTED]
-        pending = [i for i in listed if i.verdict == Verdict.PENDING]
-        office = sum(1 for i in listed if i.request.source == Source.OFFICE)
-        asked = len(listed) - office
-        text = f"本季度收到任务销号、延期、调整申请{asked}项" if asked else ""
-        if office:
-            text += f"{'，' if asked else '本季度'}{_office_name()}直接认定任务变更{office}项"
-        pieces = []
-        if approved:
-            pieces.append(
-                f"经批准{len(approved)}项："
-                + "；".join(
-                    f"第{task_label(i.request.task_id)}项{what_asked(i.request)}"
-                    f"{_doc(i.latest.doc_no if i.latest else '')}"
-                    for i in approved
-                )
-                + "，自下一季度起执行"
-            )
-        if rejected:
-            pieces.append(
-                f"不予批准{len(rejected)}项："
-                + "；".join(
-                    f"第{task_label(i.request.task_id)}项申请{i.request.kind}"
-                    + (f"（{i.latest.reason}）" if i.latest and i.latest.reason else "")
-                    for i in rejected
-                )
-                + "，仍按原任务调度"
-            )
-        if pending:
-            pieces.append(
-                f"待审批{len(pending)}项："
-                + "、".join(f"第{task_label(i.request.task_id)}项{i.request.kind}" for i in pending)
-            )
-        parts.append(text + "。" + "。".join(pieces) + "。" if pieces else text + "。")
+    parts = [_decisions(listed)] if listed else []
     closed = [
         {
             "label": task_label(c.row.id),
-            "short": short_title_of(c.row.task),
-            "quarter": c.quarter.full_label,
+            "quarter": c.quarter.label if c.quarter.year == period.year else c.quarter.full_label,
             "doc_no": c.doc_no,
         }
         for c in book.closed
     ]
     if closed:
         parts.append(
-            f"截至本季度，经批准销号的任务{len(closed)}项："
-            + "；".join(
-                f"第{c['label']}项{c['short']}（{c['quarter']}{_sep(c['doc_no'])}）" for c in closed
+            "已销号"
+            + "、".join(
+                f"第{c['label']}项（{c['quarter']}{'，' + c['doc_no'] if c['doc_no'] else ''}）"
+                for c in closed
             )
-            + "，均计为已完成，不再调度。"
+            + "，计为已完成。"
         )
-    marks: dict[str, str] = {}
-    inline: dict[str, str] = {}  # the annex's marks, inside its brackets
+    marks: dict[str, str] = {}  # annex 1's marks, inside its brackets
+    kinds: set[str] = set()
     for tid, changes in book.revisions.items():
         kept = [c for c in changes if c.kind != ChangeKind.CLOSE]
         if kept and tid in book.by_id:
-            marks[tid] = "；".join(change_mark(c) for c in kept)
-            inline[tid] = "；".join(change_mark(c, inline=True) for c in kept)
+            marks[tid] = "；".join(change_mark(c, inline=True) for c in kept)
+            kinds |= {str(c.kind) for c in kept}
     if marks:
-        parts.append(
-            f"按批准的变更调度的任务{len(marks)}项："
-            + "；".join(f"第{task_label(t)}项{m}" for t, m in marks.items())
-            + "，按变更后的完成时限或目标研判，原任务表述留档备查。"
-        )
+        what = "时限和目标" if len(kinds) > 1 else ("时限" if "延期" in kinds else "目标")
+        parts.append("、".join(_no(t) for t in marks) + f"按批准后的{what}研判（见附件1）。")
+    parts = [p for p in parts if p]
     if not parts:
         return dict(NO_CHANGES)
-    return {"any": True, "text": "".join(parts), "marks": inline, "closed": closed, "head": ""}
-
-
-def _sep(doc_no: str) -> str:
-    return f"，{doc_no}" if doc_no else ""
-
-
-def _office_name() -> str:
-    return str(Source.OFFICE)
+    return {"any": True, "text": "".join(parts), "marks": marks, "closed": closed, "head": ""}
 
 
 def mark_annex(context: dict, marks: dict[str, str]) -> None:
