@@ -167,7 +167,8 @@ def test_only_units_named_in_the_task_table_get_a_form(own_table):
 
 
 def test_sheet_order_active_and_hidden(fdw):
-    assert fdw.sheetnames == list(fs.SHEET_ORDER)
+    # the first quarter has no last quarter: no 上季度全文 sheet
+    assert fdw.sheetnames == [s for s in fs.SHEET_ORDER if s != fs.SHEET_PREVIOUS]
     assert fdw.active.title == fs.SHEET_GUIDE
     states = {ws.title: ws.sheet_state for ws in fdw.worksheets}
     assert states == {
@@ -311,6 +312,10 @@ def assert_prints_legibly(ws, unit: str, period_label: str) -> None:
     assert min(sizes) * scale / 100 >= st.MIN_EFFECTIVE_PT, (unit, name, scale)
     breaks = [b.id for b in ws.col_breaks.brk]
     first = fs.column_index(fs.PRINT_BREAK_AFTER)
+    if not breaks:  # nothing but 责任分工 after the answers: one printed page, no more
+        area = ws.print_area
+        assert "," not in area and f"!$A$1:${get_column_letter(first)}$" in area, area
+        return
     assert breaks[0] == first
     edges = [0, *breaks, ws.max_column]
     for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
@@ -327,6 +332,11 @@ def assert_prints_legibly(ws, unit: str, period_label: str) -> None:
     # header fields and note (merged over the first page) would print cut there
     later = get_column_letter(first + 1)
     assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
+    assert any(  # a later page holds more than 责任分工: something to fill or to read
+        fs.column_index("duty") < c <= ws.max_column or c == fs.column_index("partners")
+        for c in range(first + 1, ws.max_column + 1)
+        if not ws.column_dimensions[get_column_letter(c)].hidden and c != fs.column_index("duty")
+    )
     assert ws.oddHeader.left.text == f"{unit}　{period_label}进展情况表（{name[:4]}）"
     # 序号, 任务编号, 任务内容 stay in view when scrolling right
     assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
@@ -617,9 +627,21 @@ def test_prefill_from_previous_merged_json(app):
         assert cell(lead, k, r).value is None, k
         assert not cell(lead, k, r).protection.locked
     ref = cell(lead, "previous", r)
-    assert ref.value == (
-        "累计完成进度 25%；推进状态“序时推进”；指标完成值：地区生产总值 7.9。\n一季度GDP增长7.9%"
+    # a digest a printed page can hold; the whole answer on the 上季度全文 sheet
+    assert ref.value == "25%，序时推进：一季度GDP增长7.9%"
+    full = wb[fs.SHEET_PREVIOUS]
+    assert full.protection.sheet and full.sheet_state == "visible"
+    first = next(full.iter_rows(min_row=3, values_only=True))
+    assert first[:6] == (
+        lead_row.task.label,
+        "25",
+        "序时推进",
+        "地区生产总值：7.9",
+        "一季度GDP增长7.9%",
+        "无",
     )
+    assert "加强调度" in first[6] and not first[6].startswith("=")  # never a formula
+    assert full.max_row == 2 + 2  # the lead row and the coop row answered last quarter
     assert ref.protection.locked and ref.fill.fgColor.rgb == "FFFFF2CC"
     assert not lead.column_dimensions[get_column_letter(fs.column_index("previous"))].hidden
     assert cell(lead, "previous", r + 1).value == "2024年第一季度未报送该项"
@@ -826,7 +848,8 @@ def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_
     )
     titled = [i for i, p in enumerate(pages) if "重点任务第二季度推进情况表" in p and i]
     assert len(titled) == 2  # 牵头任务 and 配合任务
-    answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p]
+    answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p and "上季度全文" not in p]
+    assert "上季度全文" in pages[-1] and "已采纳的报送内容" in pages[-1]  # the whole answers
     assert set(titled) <= set(answers)
     for i in answers:  # the answer columns never part: the header row is whole
         header = " ".join(pages[i].split())
@@ -960,3 +983,44 @@ def test_a_failing_form_is_reported_and_the_others_recorded(tmp_path):
     assert len(summary.built) == len(units) - 1
     with Ledger(app.workspace.ledger_path) as ledger:
         assert set(ledger.forms(Q1)) == set(units) - {units[3]}
+
+
+def test_the_reference_cell_is_a_digest_of_last_quarter():
+    """Percent, status and about 40 characters of the progress, ending at a clause."""
+    from reporting.forms.sheets import DIGEST_CHARS, reference_text
+
+    long = "围绕目标任务细化工作安排，召开专题调度会，协调解决用地、资金等要素保障。" * 3
+    text = reference_text(Answer("区发改委", long, 30, "序时推进"), "2024年第一季度")
+    head, rest = text.split("：", 1)
+    assert head == "30%，序时推进"
+    assert len(rest) <= DIGEST_CHARS * 1.25 and rest.endswith("。") and long.startswith(rest[:-1])
+    assert reference_text(None, "2024年第一季度") == "2024年第一季度未报送该项"
+
+
+@office
+def test_a_small_form_prints_one_page_per_sheet(built_q2, tmp_path):
+    """A unit with at most three rows and no indicators: the 填报说明, one page per task
+    sheet (责任分工 is no page of its own) and the 上季度全文; the 识别码 on none of them."""
+    from pdf_pages import page_texts, render_all
+
+    app, summary = built_q2
+    small = [
+        f
+        for f in summary.built
+        if f.lead_rows + f.coop_rows <= 3
+        and not any(
+            r.task.indicators
+            for r in [
+                *app.assignments.for_unit(f.unit).lead,
+                *app.assignments.for_unit(f.unit).coop,
+            ]
+        )
+    ][:3]
+    assert small
+    pdfs = render_all([f.path for f in small], tmp_path)
+    for form, pdf in zip(small, pdfs, strict=True):
+        pages = page_texts(pdf)
+        sheets = bool(form.lead_rows) + bool(form.coop_rows)
+        assert len(pages) == 1 + sheets + 1, (form.unit, len(pages))
+        assert not any("DUBAN|" in p for p in pages), form.unit
+        assert all("责任分工" not in p for p in pages), form.unit

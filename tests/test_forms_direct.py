@@ -124,7 +124,10 @@ def test_the_cases_cover_what_the_writer_supports(written):
     assert b"workbookPassword" in pw
     assert b"password=" in part("q1-password-区发改委.xlsx", "xl/worksheets/sheet2.xml")
     lead = part("q2-previous-区发改委.xlsx", "xl/worksheets/sheet2.xml")
-    assert b'xml:space="preserve"' in lead and b"&lt;A&amp;B&gt;" in lead
+    assert b"&lt;A&amp;B&gt;" in lead
+    # last quarter's whole text, spaces kept, on the 上季度全文 sheet (the digest is trimmed)
+    full = part("q2-previous-区发改委.xlsx", "xl/worksheets/sheet4.xml")
+    assert b'xml:space="preserve"' in full and b"&lt;A&amp;B&gt;" in full
     assert b"<colBreaks" in lead
     hidden = part("q1-区发改委.xlsx", "xl/worksheets/sheet2.xml").count(b'<col hidden="1"')
     assert hidden == 2  # last quarter's and the partners' columns
@@ -135,7 +138,7 @@ def test_the_cases_cover_what_the_writer_supports(written):
         name: zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml").count(b"<sheet ")
         for name, data in written.items()
     }
-    assert {4, 5} <= set(sheets.values())  # one task sheet, and both
+    assert {4, 5, 6} <= set(sheets.values())  # one task sheet, both, and 上季度全文
 
 
 if __name__ == "__main__":  # write the pinned files again (see the module doc)

@@ -199,7 +199,7 @@ def test_the_notice_uses_the_forms_words_and_ends_with_the_contact(mail_app, ser
     assert "本季度工作进展、累计完成进度（%）、推进状态、存在问题和下步打算" in body
     assert "主要推进情况" not in body
     assert "盖章扫描件（打印盖章后扫描或拍照的 PDF/图片）与 Excel 文件一并报送" in body
-    assert "分管领导审核签字、加盖单位公章" in body
+    assert "主要领导审核签字、加盖单位公章" in body
     assert "上季度报送情况" not in body  # a Q1 form has no reference column
     assert "填法见表中“填报说明”。\n\n" in body  # paragraphs stay apart
     assert lines[-3:] == ["联系人：区督查考核办 王某 0552-1234567", "区督查考核办", "2024年3月29日"]

@@ -168,6 +168,7 @@ class Sheet:
         self.cells: dict[tuple[int, int], list] = {}  # (row, col) -> [value, style, type]
         self.covered: set[tuple[int, int]] = set()  # merged cells openpyxl keeps
         self.rows: dict[int, tuple[float, bool]] = {}  # row -> (height, custom)
+        self.hidden_rows: set[int] = set()  # kept in the file, neither shown nor printed
         self.cols: dict[int, tuple[float, bool]] = {}  # column -> (width, hidden)
         self.merges: set[tuple[int, int, int, int]] = set()  # openpyxl's set order
         self.validations: list = []  # openpyxl DataValidation objects
@@ -298,7 +299,8 @@ class Sheet:
             if dims is None:
                 parts.append(f'<row r="{row}">')
             elif dims[1]:
-                parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}" customHeight="1">')
+                hide = ' hidden="1"' if row in self.hidden_rows else ""
+                parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}"{hide} customHeight="1">')
             else:
                 parts.append(f'<row r="{row}" ht="{safe_string(dims[0])}">')
             for col, (value, style, kind) in sorted(by_row[row], key=_first):

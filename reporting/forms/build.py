@@ -312,6 +312,7 @@ def write_form(
                 for i, r in enumerate(task_rows)
             ]
     partner_rows = sum(1 for r in rows.lead if r.id in shown)
+    sheets.previous_sheet(wb, ident, rows, previous, ctx)
     sheets.guide_sheet(guide, ident, ctx, rows, references, partner_rows)
     if rows.lead:
         request_sheet(wb, unit, ctx.period.full_label, ctx.password, sheets.put, ident.form_id)

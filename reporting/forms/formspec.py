@@ -19,7 +19,7 @@ Task sheets (牵头任务 / 配合任务), same layout on both:
 - row 1: title, merged across all columns;
 - rows 2–4: header cells (``HEADER_CELLS``): label in ``label_cell``, value in
   ``value_cell`` (both may be merged to the right); 填报单位/报告期/截止时间/表单编号 locked,
-  填报人/联系电话/填报日期/分管领导审核 editable (a unit may fill them on either task
+  填报人/联系电话/填报日期/主要领导审核 editable (a unit may fill them on either task
   sheet; read 牵头任务 first, then 配合任务);
 - row ``HEADER_ROW`` (5): column headers (``columns(n)``); rows 1–5 frozen, row 5 printed
   on every page;
@@ -60,11 +60,20 @@ IDENT_PREFIX = "DUBAN"
 SHEET_GUIDE = "填报说明"
 SHEET_LEAD = "牵头任务"
 SHEET_COOP = "配合任务"
+SHEET_PREVIOUS = "上季度全文"  # last quarter's whole answers, behind the digest column
 SHEET_REQUESTS = "销号延期调整申请"  # forms.request_sheet: lead units only
 SHEET_ID = "表单标识"
 SHEET_LOOKUP = "下拉选项"
 TASK_SHEETS = {"lead": SHEET_LEAD, "coop": SHEET_COOP}  # role → sheet name
-SHEET_ORDER = (SHEET_GUIDE, SHEET_LEAD, SHEET_COOP, SHEET_REQUESTS, SHEET_ID, SHEET_LOOKUP)
+SHEET_ORDER = (
+    SHEET_GUIDE,
+    SHEET_LEAD,
+    SHEET_COOP,
+    SHEET_PREVIOUS,
+    SHEET_REQUESTS,
+    SHEET_ID,
+    SHEET_LOOKUP,
+)
 HIDDEN_SHEETS = (SHEET_ID, SHEET_LOOKUP)
 
 # -- defined names -----------------------------------------------------------
@@ -109,7 +118,7 @@ class HeaderCell:
 HEADER_CELLS = (
     HeaderCell("unit", "填报单位", "A2", "C2", False, label_end="B2"),
     HeaderCell("period", "报告期", "E2", "F2", False, value_end="G2"),
-    HeaderCell("approver", "分管领导审核", "H2", "I2", True),
+    HeaderCell("approver", "主要领导审核", "H2", "I2", True),
     HeaderCell("filler", "填报人", "A3", "C3", True, label_end="B3"),
     HeaderCell("phone", "联系电话", "E3", "F3", True, value_end="G3"),
     HeaderCell("fill_date", "填报日期", "H3", "I3", True),

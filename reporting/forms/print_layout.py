@@ -24,7 +24,9 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     """The 1-based columns of each printed page, left to right: the first page up to
     ``fs.PRINT_BREAK_AFTER``, then the rest as many per page as fit at the first page's
     scale, each page starting with the repeated ``fs.FROZEN_COLUMNS`` (indicator pairs
-    stay together). ``hidden`` column keys take no room."""
+    stay together). ``hidden`` column keys take no room. A page that would hold only
+    责任分工 is not printed: the unit knows its duty, and on paper that page was a
+    near-empty repeat of 任务内容."""
     split = next(i for i, c in enumerate(cols, 1) if c.key == fs.PRINT_BREAK_AFTER)
 
     def width(indices) -> float:
@@ -51,7 +53,13 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
         page.extend(group)
     if page:
         pages.append([*titles, *page])
-    return pages
+    only = {"duty"}
+    return [
+        p
+        for k, p in enumerate(pages)
+        if k == 0
+        or {cols[i - 1].key for i in p[len(titles) :] if cols[i - 1].key not in hidden} - only
+    ]
 
 
 def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int], last_row: int):
@@ -70,12 +78,12 @@ def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int]
     ws.page_setup(f"{fs.HEADER_ROW}:{fs.HEADER_ROW}", scale=scale)
     first_end = get_column_letter(pages[0][-1])
     if len(pages) == 1:
-        ws.print_area = f"A1:{get_column_letter(len(cols))}{last_row}"
+        ws.print_area = f"A1:{first_end}{last_row}"
         return
     later = get_column_letter(pages[0][-1] + 1)
     ws.print_area = [
         f"A1:{first_end}{last_row}",
-        f"{later}{fs.HEADER_ROW}:{get_column_letter(len(cols))}{last_row}",
+        f"{later}{fs.HEADER_ROW}:{get_column_letter(pages[-1][-1])}{last_row}",
     ]
     ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
     for page in pages[:-1]:
@@ -83,11 +91,10 @@ def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int]
 
 
 def running_header(ws: xd.Sheet, pages: list[list[int]], left: str, form_id: str) -> None:
-    """With more than one printed page: the later pages carry no title row, so each page
-    says whose form it is (on every page alike: LibreOffice ignores Excel's "different
-    first page")."""
-    if len(pages) > 1:
-        ws.odd_header = (left, f"表单编号：{form_id}", st.SONG, 9)
+    """Each printed page says whose form it is: the later pages carry no title row, and
+    a sheet printed on one page reads like the others (on every page alike: LibreOffice
+    ignores Excel's "different first page")."""
+    ws.odd_header = (left, f"表单编号：{form_id}", st.SONG, 9)
 
 
 def guide_pages(ws: xd.Sheet, last_row: int) -> None:

@@ -19,6 +19,7 @@ from reporting.core.model import Answer
 from reporting.core.numbers import num
 from reporting.core.periods import Period
 from reporting.core.states import Role
+from reporting.core.text import condense, one_line
 from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
 from reporting.forms import formspec as fs
@@ -139,8 +140,8 @@ def task_sheet(
         legend += "深灰色表示该行没有这一项指标，不用填写。"
     if ctx.previous_label:
         legend += (
-            f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳的内容，仅供参考，"
-            "请按本季度实际情况重新填写，不要照抄。"
+            f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳内容的摘要（全文见“上季度全文”表），"
+            "仅供参考，请按本季度实际情况重新填写，不要照抄。"
         )
     if "partners" not in hidden:
         legend += (
@@ -166,22 +167,36 @@ def task_sheet(
     return references
 
 
+DIGEST_CHARS = 40  # of last quarter's progress in the reference cell; the rest is a sheet away
+
+
 def reference_text(answer: Answer | None, period_label: str) -> str:
-    """What the locked 上季度报送情况 cell shows: numbers, status, then the progress text."""
+    """What the locked 上季度报送情况 cell shows, a digest a printed page can hold: percent
+    and status, then about ``DIGEST_CHARS`` characters of the progress (ending at a clause);
+    the whole answer is on the 上季度全文 sheet (``previous_sheet``)."""
     if answer is None:
         return f"{period_label}未报送该项" if period_label else ""
-    head = []
-    if answer.percent is not None:
-        head.append(f"累计完成进度 {num(answer.percent)}%")
-    if answer.status:
-        head.append(f"推进状态“{answer.status}”")
-    values = [f"{k} {num(v)}" for k, v in answer.indicators.items() if v is not None]
-    if values:
-        head.append("指标完成值：" + "、".join(values))
-    text = "；".join(head)
-    if answer.progress:
-        text = f"{text}。\n{answer.progress}" if text else answer.progress
-    return text
+    head = "，".join(
+        x
+        for x in (
+            f"{num(answer.percent)}%" if answer.percent is not None else "",
+            answer.status or "",
+        )
+        if x
+    )
+    text = digest(answer.progress or "")
+    return f"{head}：{text}" if head and text else head or text
+
+
+def digest(text: str, limit: int = DIGEST_CHARS) -> str:
+    """About ``limit`` characters of a progress text, ending at a sentence or clause end
+    (``core.text.condense``); a first clause far longer is cut at its last 、 or ， within
+    the limit and marked 等."""
+    short = condense(one_line(text), limit)
+    if len(short) <= limit * 1.25:
+        return short
+    cut = max(short.rfind(ch, 0, limit) for ch in "，、；")
+    return (short[:cut] if cut >= limit // 2 else short[:limit]) + "等。"
 
 
 def _data_row(
@@ -289,6 +304,8 @@ def guide_sheet(
         font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
         put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
         ws.height(row, 22)
+        if key == "ident":  # for intake, not for the reader: kept off screen and paper
+            ws.hidden_rows.add(row)
     notes = guide_notes(ctx, rows, references, partners)
     row = fs.GUIDE_FIRST_NOTE_ROW
     ws.merge_cells(f"A{row}:B{row}")
@@ -345,6 +362,62 @@ def guide_notes(
         if note:
             notes.append((note[2:], True) if note.startswith("! ") else (note, False))
     return notes
+
+
+PREVIOUS_COLUMNS = (  # header, width: the 上季度全文 sheet
+    ("任务编号", 8),
+    ("累计完成进度（%）", 9),
+    ("推进状态", 8),
+    ("指标完成值", 16),
+    ("本季度工作进展", 52),
+    ("存在问题", 24),
+    ("下步打算", 24),
+)
+
+
+def previous_sheet(wb, ident, rows: UnitRows, previous: dict, ctx: FormContext) -> int:
+    """The 上季度全文 sheet: every answer of last quarter the reference cells digest, in
+    full, locked; nothing when there is none. Returns its rows."""
+    answers = []
+    for role, task_rows in (("lead", rows.lead), ("coop", rows.coop)):
+        other = "coop" if role == Role.LEAD else "lead"
+        for r in task_rows:
+            answer = previous.get((role, r.id)) or previous.get((other, r.id))
+            if answer is not None:
+                answers.append((r, answer))
+    if not ctx.previous_label or not answers:
+        return 0
+    ws = wb.create_sheet(fs.SHEET_PREVIOUS)
+    last = get_column_letter(len(PREVIOUS_COLUMNS))
+    ws.merge_cells(f"A1:{last}1")
+    put(ws, "A1", f"本单位{ctx.previous_label}已采纳的报送内容（仅供参考）", st.TITLE, st.CENTER)
+    ws.height(1, 30)
+    for i, (header, width) in enumerate(PREVIOUS_COLUMNS, 1):
+        letter = get_column_letter(i)
+        ws.column(letter, width)
+        put(ws, f"{letter}2", header, st.HEADER, st.WRAP_CENTER, st.HEADER_FILL, st.GRID)
+    ws.height(2, 30)
+    for n, (r, a) in enumerate(answers, 3):
+        values = (
+            r.task.label,
+            num(a.percent) if a.percent is not None else "—",
+            a.status or "—",
+            "\n".join(f"{k}：{num(v)}" for k, v in a.indicators.items() if v is not None) or "—",
+            a.progress or "—",
+            a.problems or "—",
+            a.next_steps or "—",
+        )
+        for i, value in enumerate(values, 1):
+            align = st.WRAP_TOP if i > 4 else st.WRAP_CENTER
+            put(ws, f"{get_column_letter(i)}{n}", value, st.BODY, align, st.REFERENCE_FILL, st.GRID)
+        widths = [w for _, w in PREVIOUS_COLUMNS]
+        ws.height(n, st.row_height(list(zip(map(str, values), widths, strict=True)), 30))
+    ws.page_setup("2:2")  # one page wide, as many long as the text needs
+    ws.print_area = f"A1:{last}{len(answers) + 2}"
+    left = f"{ident.unit}　{ctx.period.full_label}进展情况表（{fs.SHEET_PREVIOUS}）"
+    ws.odd_header = (left, f"表单编号：{ident.form_id}", st.SONG, 9)
+    protect(ws, ctx.password)
+    return len(answers)
 
 
 def id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:
