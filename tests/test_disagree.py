@@ -1,6 +1,7 @@
 """说法不一: a lead unit says 已完成/超序时 while a cooperating unit says 滞后/未启动. The
-汇总表 flags exactly those tasks (需核实 column, orange, with the reason) and so does the
-report annex (推进状态 and 存在问题), from one rule in ``reporting.merge.disagree``."""
+汇总表 flags exactly those tasks (需核实 column, orange, with the reason); the report annex
+states what the partners said (存在问题) without the office's flag, from one rule in
+``reporting.merge.disagree``."""
 
 from __future__ import annotations
 
@@ -89,10 +90,13 @@ def test_the_annex_flags_exactly_the_disagreeing_tasks(built):
     flagged = {}
     for row in table.rows[1:]:
         cells = [c.text for c in row.cells]
-        if "说法不一" in cells[status_col]:
+        # a document to 区政府 states what partners said, never the office's own flag
+        assert "说法不一" not in cells[status_col] and "请核实" not in cells[problems_col]
+        if cells[problems_col].startswith("配合单位"):
             flagged[cells[0]] = cells[problems_col]
     assert set(flagged) == set(expected)
     for label, pairs in expected.items():
         for unit, status in pairs:
             assert f"配合单位{unit}报“{status}”" in flagged[label]
-        assert flagged[label].startswith("说法不一：")
+    text = "\n".join(p.text for p in Document(docx).paragraphs)
+    assert "请核实" not in text

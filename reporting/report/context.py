@@ -17,7 +17,7 @@ from reporting.core.numbers import num
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
-from reporting.merge.disagree import FLAG, row_disagreements
+from reporting.merge.disagree import row_disagreements
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.issues import issues_context, unit_problems
 from reporting.report.next_steps import next_steps, rung_sentence
@@ -446,13 +446,14 @@ def annex_row(
     """One row of annex 1 (and of a leader's brief)."""
     source, progress = row_progress(r, progress_chars, results_first=True)
     problems = [t for _, t in unit_problems(r)]
-    flags = row_disagreements(r)  # the office checks these with the units
+    # what partners said against the lead unit, as a fact: the office's own flag (说法不一,
+    # 请核实) is for the 汇总表 and duban status, not for 区政府 or a leader
+    flags = row_disagreements(r)
     status = row_status(r)
     problem_text = condense("\n".join(problems), problem_chars) if problems else "—"
     if flags:
-        status += f"\n{FLAG}"
         said = "；".join(f"配合单位{d.partner}报“{d.partner_status}”" for d in flags)
-        problem_text = f"{FLAG}：{said}，请核实。" + ("\n" + problem_text if problems else "")
+        problem_text = f"{said}。" + ("\n" + problem_text if problems else "")
     return {
         "label": r.label,
         "task": short_title(r),
