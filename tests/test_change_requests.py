@@ -125,11 +125,11 @@ def test_requests_on_a_form_resaved_by_libreoffice_arrive_with_evidence(forms, d
     assert len(listed(duban)) == 2
 
 
-def test_requests_in_a_mail_arrive_with_its_other_attachments(forms, duban, tmp_path):
-    app = forms
+def mail_with_requests(app, tmp_path, sender: str) -> Path:
+    """UNIT's return with two requests and the evidence, as a saved mail in the inbox."""
     filled = with_requests(app, tmp_path / f"2024Q1_{UNIT}_进展情况表.xlsx", ROWS[:2])
     m = EmailMessage()
-    m["From"] = "联络员 <unit01@yuhui.example>"
+    m["From"] = sender
     m["To"] = "duban@yuhui.example"
     m["Subject"] = "区发改委第一季度进展情况表及销号申请"
     m["Date"] = "Mon, 08 Apr 2024 09:00:00 +0800"
@@ -145,7 +145,28 @@ def test_requests_in_a_mail_arrive_with_its_other_attachments(forms, duban, tmp_
     inbox = app.workspace.inbox_dir(Q1)
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "reply.eml").write_bytes(m.as_bytes())
+    return inbox / "reply.eml"
+
+
+def test_requests_in_a_mail_arrive_with_its_other_attachments(forms, duban, tmp_path):
+    app = forms
+    mail_with_requests(app, tmp_path, "联络员 <unit01@yuhui.example>")
     r = duban("collect", "--period", "2024Q1")
+    assert r.code == 0, r.output
+    check_registered(app, duban, "项目验收报告.pdf")
+
+
+def test_a_held_returns_requests_wait_for_the_office(forms, duban, tmp_path):
+    """From an address not registered for the unit: held, its requests too, until accepted."""
+    from reporting.core.ledger import Ledger
+
+    app = forms
+    mail_with_requests(app, tmp_path, "某人 <someone@elsewhere.example>")
+    assert duban("collect", "--period", "2024Q1").code == 0
+    assert listed(duban) == []
+    with Ledger(app.workspace.ledger_path) as ledger:
+        (held,) = [row for row in ledger.returns(Q1) if row.state == "held"]
+    r = duban("review", "--period", "2024Q1", "--accept", str(held.id))
     assert r.code == 0, r.output
     check_registered(app, duban, "项目验收报告.pdf")
 

@@ -74,7 +74,12 @@ from reporting.intake.mailbox import (
     read_message,
     received_time,
 )
-from reporting.intake.requests import mail_evidence, register_requests, sibling_evidence
+from reporting.intake.requests import (
+    held_requests,
+    mail_evidence,
+    register_requests,
+    sibling_evidence,
+)
 from reporting.intake.senders import hold_unverified
 from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
@@ -503,6 +508,10 @@ class _Intake:
             state, held = hold_unverified(
                 self.settings, self.assignments, self.period, mail, ex.unit, state, problems
             )
+        if ex.requests and evidence is None:  # 销号/延期/调整: the files sent with them
+            evidence = sibling_evidence(self.summary.inbox / source, self.limits)
+        if ex.requests and answers is not None and state == ReturnState.HELD:
+            answers["requests"] = held_requests(ex.requests, evidence or [])  # until review
         self.record(
             stored,
             sha,
@@ -517,9 +526,7 @@ class _Intake:
             identified_by=ex.identified_by,
             answers=answers,
         )
-        if ex.requests and ex.unit and state == ReturnState.ACCEPTED:  # 销号/延期/调整
-            if evidence is None:
-                evidence = sibling_evidence(self.summary.inbox / source, self.limits)
+        if ex.requests and ex.unit and state == ReturnState.ACCEPTED:
             register_requests(
                 self.ledger,
                 self.workspace,
@@ -528,7 +535,7 @@ class _Intake:
                 ex.requests,
                 sha256=sha,
                 received_at=received.isoformat(timespec="seconds"),
-                evidence=evidence,
+                evidence=evidence or [],
             )
 
     def record(

@@ -217,3 +217,27 @@ def mail_evidence(mail, archive_dir: Path, limits) -> list[tuple[str, Path]]:
         if not is_spreadsheet(stored, limits):
             out.append((att.filename, stored))
     return out
+
+
+def held_requests(requests: list[RequestRow], evidence: list[tuple[str, Path]]) -> dict:
+    """A held return's requests and evidence, kept with its answers until ``duban review``."""
+    return {
+        "rows": [r.to_dict() for r in requests],
+        "evidence": [[name, str(path)] for name, path in evidence],
+    }
+
+
+def register_held(
+    ledger: Ledger, root: Path, period: str, unit: str, sha256: str, received_at: str, kept: dict
+) -> list[ChangeRequest]:
+    """The requests of a held return the office accepted (``held_requests``)."""
+    return register_requests(
+        ledger,
+        Workspace(root),
+        period,
+        unit,
+        [RequestRow(**row) for row in kept.get("rows", [])],
+        sha256=sha256,
+        received_at=received_at,
+        evidence=[(name, Path(path)) for name, path in kept.get("evidence", [])],
+    )

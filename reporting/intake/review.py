@@ -16,6 +16,7 @@ from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
 from reporting.intake.arrivals import read_decision, write_decision
+from reporting.intake.requests import register_held
 
 SENDER_CODE = "sender_unverified"
 
@@ -82,6 +83,17 @@ def decide(
         at=at,
         reason=reason.strip(),
     )
+    data = ledger.answers_of(str(period), row["sha256"]) or {}
+    if accept and state == ReturnState.ACCEPTED and data.get("requests"):  # 销号/延期/调整
+        register_held(
+            ledger,
+            ledger.path.parent,  # the data dir (the ledger lives at its root)
+            str(period),
+            row["unit"],
+            row["sha256"],
+            row["received_at"] if "received_at" in row.keys() else at,
+            data["requests"],
+        )
     word = "采用" if accept else "退回"
     return f"已{word}编号 {return_id}：{row['unit']}，{row['source']}（处理人 {by}）"
 
