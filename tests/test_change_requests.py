@@ -154,6 +154,13 @@ def test_requests_in_a_mail_arrive_with_its_other_attachments(forms, duban, tmp_
     r = duban("collect", "--period", "2024Q1")
     assert r.code == 0, r.output
     check_registered(app, duban, "项目验收报告.pdf")
+    r = duban("status", "--period", "2024Q1")
+    assert f"销号、延期、调整申请待审批 2 项：{UNIT}任务8（2）销号、{UNIT}任务9（2）延期" in r.out
+    assert (
+        duban("changes", "--period", "2024Q1", "--approve", "1", "--doc", "禹政秘〔2024〕12号").code
+        == 0
+    )
+    assert "待审批 1 项" in duban("status", "--period", "2024Q1").out
 
 
 def test_a_held_returns_requests_wait_for_the_office(forms, duban, tmp_path):

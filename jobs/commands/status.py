@@ -63,7 +63,27 @@ def command(ctx, period_text, as_json, show_all):
         return
     for line in status.lines(show_all=show_all):
         click.echo(line)
+    _pending_changes(app, period)
     _open_orders(app)
+
+
+def _pending_changes(app, period) -> None:
+    """销号/延期/调整 requests of the period still waiting for the office's decision."""
+    from reporting.core.changes import Verdict
+    from reporting.core.labels import task_label
+    from reporting.taskbook.changes import listing
+
+    with app.ledger() as ledger:
+        waiting = [i for i in listing(ledger, period) if i.verdict == Verdict.PENDING]
+    if waiting:
+        click.echo(
+            f"销号、延期、调整申请待审批 {len(waiting)} 项："
+            + "、".join(
+                f"{i.request.unit or '督查考核办'}任务{task_label(i.request.task_id)}{i.request.kind}"
+                for i in waiting
+            )
+            + f"（duban changes --period {period} 查看和审批）"
+        )
 
 
 def _open_orders(app) -> None:
