@@ -129,3 +129,6 @@ def test_closed_task_is_on_no_later_form_and_nobody_is_reminded(app, duban, clos
     assert len(listed) == len(app.tasks)
     r = duban("tasks", "--period", "2024Q1")
     assert "已销号" not in r.out  # decided in Q1: Q1 still asks for it
+    # a change decided after the next quarter's forms went out says they must be made again
+    r = duban("changes", "--period", "2024Q1", "--add", "销号", "--task", "25（4）")
+    assert r.code == 0 and "2024年第二季度的表单已经生成，需重新生成" in r.out

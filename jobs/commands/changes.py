@@ -14,6 +14,16 @@ def _user() -> str:
         return "未知用户"
 
 
+def _forms_hint(app, period) -> None:
+    """The next quarter's forms already went out: they show the task book without this."""
+    nxt = period.next()
+    if any(app.workspace.forms_dir(nxt).glob("*.xlsx")):
+        click.echo(
+            f"注意：{nxt.full_label}的表单已经生成，需重新生成后才按变更后的任务填报"
+            f"（duban forms --period {nxt} --force，并通知相关单位）。"
+        )
+
+
 def _remerge(app, period, ledger) -> None:
     """The 汇总表's 申请 sheet shows the decision (only once the period was merged)."""
     from reporting.merge.collect_merge import merge_period
@@ -110,6 +120,7 @@ def command(
                 + f"，记为该任务第{d.seq}版；"
                 + (f"自 {period.next()} 起生效。" if approve_no else "原任务不变。")
             )
+            _forms_hint(app, period)
             return
         if add_kind:
             task_id = changes.task_id_of(task_text)
@@ -152,6 +163,7 @@ def command(
                 + (f"（{d.doc_no}）" if d.doc_no else "")
                 + f"；自 {period.next()} 起生效。"
             )
+            _forms_hint(app, period)
             return
         items = changes.listing(ledger, period)
     if as_json:
