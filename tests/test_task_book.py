@@ -64,6 +64,8 @@ def test_changes_apply_from_the_next_quarter(app):
     assert q4.by_id["25.4"].task.content == "支持禾泉农旅小镇创建省级服务业集聚区。"
     assert q4.original["25.4"].content == "支持禾泉农旅小镇创建服务业集聚示范区。"
     assert len(q1.rows) == len(tasks) and len(q2.rows) == len(tasks) - 1
+    # a change of another year's table (its numbers are its own) changes nothing
+    assert "8.2" in task_book(tasks, registry, changes, Period(2025, 2)).by_id
     year = year_book(tasks, registry, changes, 2024)  # the annual judges the last version
     assert "8.2" in year.by_id and year.closed_ids == {"8.2"}
     assert year.by_id["1"].task.indicators[0].target == 6.5

@@ -12,7 +12,9 @@ decided in quarter Q applies from the quarter after Q:
 
 The original row stays in ``original``; ``revisions`` holds each changed task's changes.
 ``year_book`` is the version the annual edition judges by: every change decided in the year,
-closed tasks kept as rows (judged done).
+closed tasks kept as rows (judged done). Only the changes decided in the book's own year
+apply: next year's table (``duban carry-over``) has the approved versions written in, and
+its task numbers are its own.
 """
 
 from __future__ import annotations
@@ -71,14 +73,17 @@ class TaskBook(Assignments):
         period: Period,
         *,
         keep_closed: bool = False,
+        year: int | None = None,
     ):
         self.period = period
+        year = period.year if year is None else year  # another year's table: its own ids
         self.original: dict[str, Task] = {t.id: t for t in tasks}
         self.revisions: dict[str, tuple[Change, ...]] = {}
         closing: dict[str, Change] = {}
         current = dict(self.original)
         for change in changes:  # in the order decided
-            if Period.parse(change.effective_after) >= period:
+            decided = Period.parse(change.effective_after)
+            if decided >= period or decided.year != year:
                 continue
             tid = change.task_id
             if tid not in current:
@@ -110,4 +115,4 @@ def task_book(
 
 def year_book(tasks: list[Task], registry: Registry, changes: list[Change], year: int) -> TaskBook:
     """The version the year is judged by: every change decided up to its Q4, closed kept."""
-    return TaskBook(tasks, registry, changes, Period(year + 1, 1), keep_closed=True)
+    return TaskBook(tasks, registry, changes, Period(year + 1, 1), keep_closed=True, year=year)
