@@ -139,14 +139,33 @@ class ChineseHelpFormatter(click.HelpFormatter):
     def write_heading(self, heading):
         self.write(f"{'':>{self.current_indent}}{_HELP_WORDS.get(heading, heading)}：\n")
 
-    def write_dl(self, rows, *args, **kwargs):
+    def write_dl(self, rows, col_max=30, col_spacing=2):
+        """click's definition list measured in terminal cells: a CJK metavar such as
+        [auto|通知|提醒|催报|逾期] takes two cells a character, and the Chinese text is
+        wrapped by width, never with a line starting with ，or 。"""
+        from reporting.core.columns import display_width, wrap
+
         out = []
         for term, text in rows:
             text = _HELP_WORDS.get(text, text)
             for pattern, repl in _HELP_PATTERNS:
                 text = pattern.sub(repl, text)
             out.append((term, text))
-        super().write_dl(out, *args, **kwargs)
+        first_col = min(max((display_width(t) for t, _ in out), default=0), col_max) + col_spacing
+        indent = " " * self.current_indent
+        for term, text in out:
+            self.write(f"{indent}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if display_width(term) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(term)))
+            else:
+                self.write("\n" + indent + " " * first_col)
+            lines = wrap(text, max(self.width - first_col - self.current_indent - 2, 10))
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{indent}{'':>{first_col}}{line}\n")
 
 
 class DubanContext(click.Context):

@@ -195,9 +195,11 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         run(due["report"])
         with app.ledger() as ledger:
             status = period_status(app.settings, a, ledger, period, now=due["report"])
-        for u in status.units:
-            if u.state == ReturnState.REJECTED:
-                echo(f"退回 {u.unit}：" + "；".join(p.split("：", 1)[-1] for p in u.problems[:2]))
+        returned = [u for u in status.units if u.state == ReturnState.REJECTED]
+        if returned:  # a heading: the lines below say whose form is still refused and why
+            echo(f"{period.full_label}被退回、截至报告日仍未重新报送的单位 {len(returned)} 个：")
+        for u in returned:
+            echo(f"  退回 {u.unit}：" + "；".join(p.split("：", 1)[-1] for p in u.problems[:2]))
         out.periods.append(str(period))
         out.fates[str(period)] = fates
         _collect_paths(out, ws, period)

@@ -277,3 +277,27 @@ def test_coop_days_must_leave_room_after_the_notice(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_settings(cfg, env={})
     assert "第 3 行" in str(exc.value) and "coop_days = 3" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "quarter"),
+    [
+        ("2024年第二季度", 2),
+        ("2024年第二季", 2),
+        ("2024年二季度", 2),
+        ("2024 Q2", 2),
+        ("2024年第2季度", 2),
+    ],
+)
+def test_a_period_written_the_ways_people_write_it(text, quarter):
+    assert Period.parse(text) == Period(2024, quarter)
+
+
+@pytest.mark.parametrize(
+    "text", ["2024年2", "2024年第二", "2024年第二季度末", "2024年5季度", "24Q2"]
+)
+def test_a_period_that_is_no_quarter_is_refused(text):
+    from reporting.core.exceptions import PeriodError
+
+    with pytest.raises(PeriodError, match="无法识别的报告期"):
+        Period.parse(text)

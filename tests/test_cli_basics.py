@@ -322,3 +322,26 @@ def test_a_warning_is_one_chinese_line(duban):
     assert r.code == 0, r.output
     assert "提示：节假日数据不含 2099 年" in r.err
     assert "Warning" not in r.err and ".py:" not in r.err
+
+
+def test_help_lines_up_and_wraps_by_display_width(duban):
+    """A CJK metavar ([auto|通知|…]) takes two cells a character: every option's text starts
+    in one column; no wrapped line starts with closing punctuation; collect speaks plainly."""
+    from reporting.core.columns import NO_LINE_START, display_width
+
+    for command in ("remind", "collect", "report", "calendar"):
+        r = duban(command, "--help")
+        assert r.code == 0, r.output
+        options = r.out.split("选项：\n", 1)[1].splitlines()
+        starts = set()
+        for line in options:
+            if line.startswith("  -"):
+                term, _, text = line[2:].partition("  ")
+                if text.strip():
+                    starts.add(2 + display_width(term) + len(text) - len(text.lstrip()) + 2)
+            assert line.strip()[:1] not in NO_LINE_START, (command, line)
+            assert display_width(line) <= 80, (command, line)
+        assert len(starts) == 1, (command, starts)
+    text = duban("collect", "--help").out
+    for jargon in ("SHA-256", "Received:", "trusted_hosts", "done_folder"):
+        assert jargon not in text

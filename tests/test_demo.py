@@ -167,9 +167,15 @@ def test_each_section_of_the_progress_names_an_on_pace_task(demo_run, period):
 
 def test_rejected_returns_explain_the_mistakes(demo_run):
     _, printed = demo_run
-    rejected = [line for line in printed.splitlines() if line.startswith("退回 ")]
+    lines = printed.splitlines()
+    rejected = [k for k, line in enumerate(lines) if line.startswith("  退回 ")]
     assert len(rejected) == 8  # two per quarter
-    assert all("请" in line for line in rejected)
+    assert all("请" in lines[k] for k in rejected)
+    # each quarter's pair under a heading that says what they are
+    heads = [
+        k for k, line in enumerate(lines) if "被退回、截至报告日仍未重新报送的单位 2 个：" in line
+    ]
+    assert len(heads) == 4 and all(lines[k + 1].startswith("  退回 ") for k in heads)
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path, duban):

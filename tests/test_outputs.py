@@ -176,7 +176,7 @@ TMPFS_CHILD = textwrap.dedent(
     head -c "$FILL" /dev/zero > "$OUT/filler" || true
     df -B1 "$OUT" >&2
     set +e
-    "$PY" -m jobs --config "$CONFIG" --data-dir "$DATA" report --period 2024Q1 --pdf --out "$OUT" --date 2024-04-10
+    "$PY" -m jobs --config "$CONFIG" --data-dir "$DATA" report --period 2024Q1 --pdf --out "$OUT" --date 2024-04-10 --force
     echo "rc=$?"
     sha256sum "$OUT"/*.pdf "$OUT"/*.docx
     ls -a "$OUT"
@@ -190,7 +190,7 @@ def test_a_full_disk_during_the_pdf_keeps_the_previous_pdf(duban, data_dir, tmp_
     if not _can_mount_tmpfs():
         pytest.skip("no mount namespace for a small tmpfs here (unshare -rm)")
     saved = tmp_path / "saved"
-    r = duban("report", "--period", "2024Q1", "--pdf", "--out", str(saved))
+    r = duban("report", "--period", "2024Q1", "--pdf", "--out", str(saved), "--force")
     assert r.code == 0, r.output
     docx = next(saved.glob("*.docx"))
     pdf = docx.with_suffix(".pdf")
@@ -238,13 +238,13 @@ def test_a_full_disk_during_the_pdf_keeps_the_previous_pdf(duban, data_dir, tmp_
 @office
 @pytest.mark.slow
 def test_a_report_without_pdf_removes_the_earlier_pdf_and_briefs_and_says_so(duban, data_dir):
-    r = duban("report", "--period", "2024Q1", "--pdf", "--by-leader")
+    r = duban("report", "--period", "2024Q1", "--pdf", "--by-leader", "--force")
     assert r.code == 0, r.output
     folder = data_dir / "2024Q1" / "report"
     pdf = next(folder.glob("*.pdf"))
     briefs = sorted((folder / "分管领导调度单").glob("*.docx"))
     assert briefs
-    r = duban("report", "--period", "2024Q1")
+    r = duban("report", "--period", "2024Q1", "--force")
     assert r.code == 0, r.output
     assert not pdf.exists()
     assert f"已删除与本次报告不一致的旧文件：{pdf}" in r.out
@@ -253,5 +253,5 @@ def test_a_report_without_pdf_removes_the_earlier_pdf_and_briefs_and_says_so(dub
         assert f"已删除与本次报告不一致的旧文件：{brief}" in r.out
     assert [p.suffix for p in folder.iterdir() if p.is_file()] == [".docx"]
     # nothing stale: nothing to say
-    r = duban("report", "--period", "2024Q1")
+    r = duban("report", "--period", "2024Q1", "--force")
     assert "已删除" not in r.out

@@ -919,13 +919,17 @@ def test_template_build_script_reproduces_the_shipped_templates(tmp_path, root):
 
 # -- CLI ------------------------------------------------------------------------------------------
 def test_cli_report(duban, data_dir, tmp_path):
-    r = duban("report", "--period", "2024Q1", "--date", "2024-04-10", "--by-leader")
+    # no form built, no return: most likely the wrong period; a Chinese error names --force
+    r = duban("report", "--period", "2024Q1", "--date", "2024-04-10")
+    assert r.code == 1 and "还没有生成表单，也没有收到任何报送" in r.err and "--force" in r.err
+    assert not (data_dir / "2024Q1" / "report").exists()
+    r = duban("report", "--period", "2024Q1", "--date", "2024-04-10", "--by-leader", "--force")
     assert r.code == 0, r.output
     assert "报告已生成：" in r.out and "分管领导调度单 9 份" in r.out and "merged.json" in r.out
     path = Path(r.out.split("报告已生成：")[1].splitlines()[0])
     assert path.exists() and path.parent == data_dir / "2024Q1" / "report"
     assert "2024年4月10日" in "\n".join(texts(Document(path)))
-    r = duban("report", "--period", "2024年第一季度", "--out", str(tmp_path / "x"))
+    r = duban("report", "--period", "2024年第一季度", "--out", str(tmp_path / "x"), "--force")
     assert r.code == 0 and (tmp_path / "x").is_dir() and list((tmp_path / "x").glob("*.docx"))
 
 
@@ -940,7 +944,7 @@ def test_cli_pdf_without_libreoffice_keeps_the_docx(duban, data_dir, monkeypatch
     import reporting.documents.office
 
     monkeypatch.setattr(reporting.documents.office, "soffice_path", lambda: None)
-    r = duban("report", "--period", "2024Q1", "--pdf")
+    r = duban("report", "--period", "2024Q1", "--pdf", "--force")
     assert r.code == 1
     assert "未能生成 PDF：未安装 LibreOffice" in r.out
     assert list((data_dir / "2024Q1" / "report").glob("*.docx"))

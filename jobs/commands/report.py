@@ -27,7 +27,10 @@ from jobs.cli import check_scope, force_option, get_app, parse_day, period_optio
     default=None,
     help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后的下一个工作日）；还没到报告日时为今天。",
 )
-@force_option()
+@force_option(
+    "也处理 [schedule] years 以外的报告期；该季度既没有生成表单、也没有收到报送时，"
+    "照样生成一份写明尚未收到报送的报告（默认拒绝，以防报告期写错）。"
+)
 @click.pass_context
 @writes_data_dir()
 def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
@@ -41,7 +44,8 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     第二季度起，同一年度上季度的汇总结果在时，“一、总体情况”增加“与上季度相比”
     （已完成、滞后等项数的变化，累计完成进度平均提高多少，哪些任务赶上或落后于序时进度），
     分管领导调度单每项任务也列出上季度的状态和进度。
-    还没有回收结果时，报告照常生成，并写明尚未收到报送。
+    已下发表单、还没有回收结果时，报告照常生成，并写明尚未收到报送；
+    该季度既没有生成表单、也没有收到任何报送时拒绝生成（多半是报告期写错），加 --force 仍可生成。
     第四季度的报告是全年版（全年完成情况报告）：各项任务按目标和完成时限判定完成、
     基本完成、未完成（完成时限在年内的按完成时限所在季度判定），量化指标全年完成值与
     目标比较（增速按增速判断），未完成任务及单位说明的原因，四个季度推进状态图，
@@ -67,6 +71,8 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     from reporting.merge.collect_merge import ensure_merged
 
     require_ledger(app.workspace.ledger_path)  # a lost ledger: say so, not a report as if fine
+    if not force:
+        refuse_empty(app, period)
 
     # a damaged or lost merged.json is rebuilt first
     note = ensure_merged(app.settings, app.book(period), app.workspace, period, app.now())
@@ -98,3 +104,19 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
         click.echo(line)
     if output.pdf_error:
         ctx.exit(1)
+
+
+def refuse_empty(app, period) -> None:
+    """A period with no form built and no return received: a report would call every task
+    未报送 — most likely the wrong period typed. A Chinese error unless ``--force``."""
+    from reporting.core.exceptions import ReportError
+
+    with app.ledger() as ledger:
+        if ledger.forms(period) or ledger.returns(period):
+            return
+    n = len(app.book(period).rows)
+    raise ReportError(
+        f"{period.full_label}还没有生成表单，也没有收到任何报送，生成的报告会把全部 {n} 项任务"
+        f"写成未报送。请检查报告期是否写对，或先运行 duban forms --period {period}；"
+        "确需生成这样一份报告，请加 --force"
+    )

@@ -25,7 +25,8 @@ class Period:
         m = re.fullmatch(r"(\d{4})[-_]?Q([1-4])", s)
         if m:
             return cls(int(m.group(1)), int(m.group(2)))
-        m = re.fullmatch(r"(\d{4})年?第?([一二三四1-4])季度?", str(text).strip())
+        # 2024年第二季度, 2024年二季度, 2024年第二季 (季 required: "2024年2" is no quarter)
+        m = re.fullmatch(r"(\d{4})年?第?([一二三四1-4])季度?", str(text).strip().replace(" ", ""))
         if m:
             return cls(int(m.group(1)), _CN_NUM[m.group(2)])
         raise PeriodError(f"无法识别的报告期“{text}”，请写成 2024Q1 或 2024年第一季度")
