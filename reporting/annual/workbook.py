@@ -77,7 +77,7 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
     rows: list[list] = [
         [
             t.label,
-            t.short_title or t.task_title,
+            (t.short_title or t.task_title) + (f"\n{t.change}" if t.change else ""),
             "\n".join(t.lead_units),
             t.deadline,
             *[t.quarters[p].short for p in data.periods],
