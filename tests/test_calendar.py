@@ -301,3 +301,19 @@ def test_a_period_that_is_no_quarter_is_refused(text):
 
     with pytest.raises(PeriodError, match="无法识别的报告期"):
         Period.parse(text)
+
+
+def test_the_report_day_is_configurable_and_the_calendar_says_what_it_leaves_the_overdue_stage():
+    """[deadline] report_days: the report that many working days after the deadline; the
+    calendar says whether a unit told it is late still has a day before the report."""
+    from dataclasses import replace
+
+    from reporting.core.calendar import DeadlineSettings, period_calendar, period_lines
+
+    same = period_calendar(Period(2024, 2), DeadlineSettings(overdue_days=1, report_days=1))
+    room = period_calendar(Period(2024, 2), replace(DeadlineSettings(), report_days=2))
+    assert same.report_day == same.stages["逾期"] == date(2024, 7, 8)
+    assert room.stages["逾期"] == date(2024, 7, 8) and room.report_day == date(2024, 7, 9)
+    said = [next(t for _, t in period_lines(pc) if t.startswith("报告")) for pc in (same, room)]
+    assert "来不及补报" in said[0] and "report_days" in said[0]
+    assert "逾期提醒后补报的计入" in said[1] and "来不及" not in said[1]

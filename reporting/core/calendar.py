@@ -112,7 +112,7 @@ class PeriodCalendar:
     period: Period
     deadline: datetime  # returns due (Asia/Shanghai)
     stages: dict[str, date]  # 通知 / 提醒 / 催报 / 逾期 → day
-    report_day: date  # the working day after the deadline
+    report_day: date  # [deadline] report_days after the deadline, after the 逾期 day
     approximate: bool  # holiday data missing for a year involved: weekdays used
     coop_deadline: datetime | None = None  # cooperating units' sheet due; None: same as deadline
 
@@ -173,7 +173,7 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
         "催报": shift_workdays(due, -rule.urge_days),
         "逾期": shift_workdays(due, rule.overdue_days),
     }
-    report_day = next_workday(due)
+    report_day = shift_workdays(due, rule.report_days)
     coop_day = shift_workdays(due, -rule.coop_days) if rule.coop_days > 0 else None
     involved = [period.end, due, *stages.values(), report_day, *([coop_day] if coop_day else [])]
     approximate = bool(unknown_years(involved))
@@ -265,7 +265,7 @@ def period_lines(pc: PeriodCalendar) -> list[tuple[datetime, str]]:
         (at(pc.stages["提醒"]), f"提醒  {day_label(pc.stages['提醒'])}"),
         (at(pc.stages["催报"]), f"催报  {day_label(pc.stages['催报'])}"),
         (at(pc.stages["逾期"], time(23, 59)), f"逾期  {day_label(pc.stages['逾期'])}"),
-        (at(pc.report_day, time(23, 59, 59)), f"报告  {day_label(pc.report_day)}（汇总成文）"),
+        (at(pc.report_day, time(23, 59, 59)), f"报告  {day_label(pc.report_day)}（{_room(pc)}）"),
     ]
     if pc.separate_coop:
         out.append(
@@ -277,6 +277,16 @@ def period_lines(pc: PeriodCalendar) -> list[tuple[datetime, str]]:
     return out
 
 
+def _room(pc: PeriodCalendar) -> str:
+    """What the report day leaves the 逾期 stage: a day to bring returns, or none."""
+    if pc.report_day > pc.stages["逾期"]:
+        return "汇总成文；逾期提醒后补报的计入"
+    return (
+        "汇总成文；与逾期提醒同一天，收到逾期提醒的单位来不及补报，"
+        "可在 config.toml [deadline] 设 report_days 比 overdue_days 大 1"
+    )
+
+
 def rule_text(rule: DeadlineSettings) -> str:
     if rule.rule == "last_workday_of_quarter":
         due = f"季度最后一个工作日 {rule.time} 截止"
@@ -286,7 +296,8 @@ def rule_text(rule: DeadlineSettings) -> str:
         due += f"（配合任务提前 {rule.coop_days} 个工作日）"
     return (
         f"{due}；截止前第 {rule.notice_days} 个工作日通知，前第 {rule.remind_days} 个提醒，"
-        f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报"
+        f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报，"
+        f"第 {rule.report_days} 个工作日汇总成文"
     )
 
 

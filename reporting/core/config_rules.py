@@ -20,6 +20,7 @@ RANGES: dict[tuple[str, str], tuple[float, float | None, bool, str]] = {
     ("deadline", "remind_days"): (0, 60, True, "截止前几个工作日提醒"),
     ("deadline", "urge_days"): (0, 60, True, "截止前几个工作日催报"),
     ("deadline", "overdue_days"): (0, 60, True, "截止后几个工作日发逾期通知"),
+    ("deadline", "report_days"): (1, 60, True, "截止后第几个工作日汇总成文"),
     ("forms", "max_text_chars"): (1, None, True, "每格最多字数"),
     ("intake", "max_file_mb"): (0, None, False, "单个文件的大小上限（MB）"),
     ("intake", "max_zip_members"): (1, None, True, "表格文件内部的部件数上限"),
