@@ -107,10 +107,13 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
 
 
 def refuse_empty(app, period) -> None:
-    """A period with no form built and no return received: a report would call every task
-    未报送 — most likely the wrong period typed. A Chinese error unless ``--force``."""
+    """A period with no form built, no return received and no merged result: a report would
+    call every task 未报送 — most likely the wrong period typed. A Chinese error unless
+    ``--force``."""
     from reporting.core.exceptions import ReportError
 
+    if app.workspace.merged_json(period).exists():  # a merged result, however it came
+        return
     with app.ledger() as ledger:
         if ledger.forms(period) or ledger.returns(period):
             return
