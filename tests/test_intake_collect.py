@@ -187,14 +187,9 @@ def test_summary_workbook_reads_back(setup):
     s = run(app)
     assert [f.state for f in s.new] == ["accepted", "rejected"], s.lines()
     wb = openpyxl.load_workbook(app.workspace.merged_xlsx(PERIOD))
-    assert wb.sheetnames == [
-        SHEET_ROWS,
-        SHEET_COOP,
-        SHEET_UNITS,
-        SHEET_REJECTS,
-        SHEET_WARNINGS,
-        SHEET_FULL,
-    ]
+    # short answers: nothing spilled, no 全文 sheet
+    assert wb.sheetnames == [SHEET_ROWS, SHEET_COOP, SHEET_UNITS, SHEET_REJECTS, SHEET_WARNINGS]
+    assert SHEET_FULL not in wb.sheetnames
     ws = wb[SHEET_ROWS]
     header = [c.value for c in ws[3]]
     assert header[:7] == [
@@ -218,7 +213,7 @@ def test_summary_workbook_reads_back(setup):
     assert ws.cell(r1, col["指标完成情况"]).value == "地区生产总值增长8.5%，高于目标0.5个百分点"
     assert ws.cell(r1, col["预警"]).value == "绿"
     assert ws.cell(r3, col["累计完成进度（%）"]).value == 5  # a number, with a number format
-    assert ws.cell(r3, col["累计完成进度（%）"]).number_format == "0.##"
+    assert ws.cell(r3, col["累计完成进度（%）"]).number_format == "General"
     assert ws.cell(r3, col["预警"]).value == "红"
     assert ws.cell(r3, col["预警"]).fill.fgColor.rgb == "FFFFC7CE"
     assert ws.cell(r3, col["需核实"]).value == "报“序时推进”，但累计完成进度5%低于序时进度25%"

@@ -240,15 +240,16 @@ def write_year_workbook(data: YearData, title: str, path: Path) -> None:
             ["尚未判定", "判定季度还没有汇总结果"],
         ],
     )
-    ws = wb.create_sheet(SHEET_FULL)
-    write_table(
-        ws,
-        st,
-        "长文字全文",
-        "表中一行放不下的文字（单元格末尾注明了“全文见本表”），按顺序列出全文。",
-        FULL_COLUMNS,
-        full,
-    )
+    if full:  # an empty 全文 sheet printed a page saying （无）
+        ws = wb.create_sheet(SHEET_FULL)
+        write_table(
+            ws,
+            st,
+            "长文字全文",
+            "表中一行放不下的文字（单元格末尾注明了“全文见本表”），按顺序列出全文。",
+            FULL_COLUMNS,
+            full,
+        )
     when = max(r.generated_at for r in data.results.values()) or "2000-01-01T00:00:00"
     xd.save(wb, path, when)
 

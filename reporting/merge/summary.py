@@ -27,6 +27,7 @@ from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.core.numbers import num
+from reporting.core.periods import cn_time
 from reporting.core.submissions import counts_text
 from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
@@ -41,7 +42,9 @@ SHEET_REJECTS = "退回清单"
 SHEET_WARNINGS = "校验提醒"
 SHEET_REQUESTS = "销号延期调整申请"  # only when the period has requests
 SHEET_FULL = "全文"
-PERCENT_FORMAT = "0.##"
+# "General": 61 prints as 61, 61.5 as 61.5 in Excel, WPS and LibreOffice alike ("0.##"
+# printed "61." in Excel); values are already rounded to two places (core.numbers)
+PERCENT_FORMAT = "General"
 
 ROW_COLUMNS = (
     ("序号", 5),
@@ -119,7 +122,11 @@ LIGHT_FILLS = {
 
 
 def _when(iso: str | None) -> str:
-    return (iso or "")[:16].replace("T", " ")
+    """'2024-07-08T09:00:00+08:00' → '2024年7月8日9时' (the year always: a sheet is kept)."""
+    if not iso:
+        return ""
+    text = cn_time(iso)
+    return text if text == iso else f"{iso[:4]}年{text}"
 
 
 def _joined(parts: list[tuple[str, str]], several: bool) -> str:
@@ -278,15 +285,16 @@ def write_summary(
             REQUEST_COLUMNS,
             requests,
         )
-    ws = wb.create_sheet(SHEET_FULL)
-    write_table(
-        ws,
-        st,
-        f"{result.period_label}汇总表长文字全文",
-        "汇总表中一行放不下的文字（单元格末尾注明了“全文见本表”），按顺序列出全文。",
-        FULL_COLUMNS,
-        full,
-    )
+    if full:  # an empty 全文 sheet printed a page saying （无）
+        ws = wb.create_sheet(SHEET_FULL)
+        write_table(
+            ws,
+            st,
+            f"{result.period_label}汇总表长文字全文",
+            "汇总表中一行放不下的文字（单元格末尾注明了“全文见本表”），按顺序列出全文。",
+            FULL_COLUMNS,
+            full,
+        )
     xd.save(wb, path, result.generated_at or "2000-01-01T00:00:00")
 
 
