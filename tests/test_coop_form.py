@@ -136,7 +136,12 @@ def test_the_form_copy_shows_exactly_the_partners_accepted_rows(demo_year, perio
         assert not ws.column_dimensions[letter].hidden
         if fs.SHEET_COOP in wb.sheetnames:  # a partner's own sheet never shows the column
             assert wb[fs.SHEET_COOP].column_dimensions[letter].hidden
-        checked += check_cells(wb, app.assignments, lead, answers)
+        book = app.book(period)  # the period's task book: tasks closed before it are off
+        checked += check_cells(wb, book, lead, answers)
+        closed = {r.id for r in app.assignments.for_unit(lead).lead} - {
+            r.id for r in book.for_unit(lead).lead
+        }
+        assert not closed & set(partner_cells(wb)), closed
         body = mails[0].get_body(("plain",)).get_content()
         assert ("你单位已于" in body) == (lead in returned), lead
     assert checked > 20
