@@ -122,10 +122,11 @@ def test_non_returns_are_listed_and_a_bounce_marks_the_notice_failed(server, app
     with app.ledger() as ledger:
         claim = ledger.claim_send(Q1, unit, "通知", "email", at="2024-03-29T09:00:00+08:00")
         ledger.complete_send(claim, "sent", at="2024-03-29T09:00:00+08:00")
+        notice_id = f"<{ledger.claim_message_id(claim)}@dcb.example.gov.cn>"
     server.append(
         [
             (mails.auto_reply(f"王五 <{email}>", at(1), "<auto@x>"), at(1)),
-            (mails.bounce(email, at(1), "<dsn@x>", "<notice@dcb>"), at(1)),
+            (mails.bounce(email, at(1), "<dsn@x>", notice_id), at(1)),
             (mails.ack_reply(f"张三 <{email}>", at(2), "<ack@x>"), at(2)),
         ]
     )

@@ -18,6 +18,7 @@ server = pytest.fixture(h.dovecot)
 
 
 def fetch(app):
+    """One fetch of the 2024Q1 mailbox."""
     with app.ledger() as ledger:
         return imap_mod.fetch_mailbox(
             app.settings, app.registry, app.workspace, Q1, ledger=ledger, now=h.NOW
@@ -116,3 +117,76 @@ def test_a_mail_deleted_by_another_client_after_it_was_stored_is_no_failure(
     monkeypatch.setattr(imap_mod._Fetch, "file_away", original)
     again = fetch(app)
     assert again.ok and again.taken == [] and again.gone == 0
+
+
+def test_a_bounce_is_believed_only_from_a_mail_system_and_for_a_mail_we_sent(server, app):
+    app = make_app(server, app.settings.data_dir)
+    fgw, czj = (app.registry.units[u].email for u in ("区发改委", "区财政局"))
+    ids = {}
+    with app.ledger() as ledger:
+        for unit in ("区发改委", "区财政局"):
+            claim = ledger.claim_send(Q1, unit, "通知", "email", at="2024-03-29T09:00:00+08:00")
+            ledger.complete_send(claim, "sent", at="2024-03-29T09:00:00+08:00")
+            ids[unit] = f"<{ledger.claim_message_id(claim)}@dcb.example.gov.cn>"
+    daemon = b"From: Mail Delivery System <MAILER-DAEMON@mail.example.gov.cn>"
+    # one unit's own address "reports" that another unit's notice bounced
+    forged = mails.bounce(fgw, at(1), "<f@x>", ids["区发改委"]).replace(
+        daemon, f"From: <{czj}>".encode()
+    )
+    unknown = mails.bounce(fgw, at(1), "<u@x>", "<someone-else@dcb.example.gov.cn>")
+    real = mails.bounce(czj, at(2), "<r@x>", ids["区财政局"])
+    server.append([(forged, at(1)), (unknown, at(1)), (real, at(2))])
+    s = fetch(app)
+    with app.ledger() as ledger:
+        assert ledger.was_sent(Q1, "区发改委", "通知", "email")
+        assert not ledger.was_sent(Q1, "区财政局", "通知", "email")
+    assert [k for k, _ in s.other] == ["自称退信但不是邮件系统发出（未采信）", "退信", "退信"]
+    assert any("someone-else@dcb.example.gov.cn" in b and "未采信" in b for b in s.bounces)
+    assert any(b.startswith("区财政局 的通知邮件被退回") for b in s.bounces), s.bounces
+    assert not any(b.startswith("区发改委") for b in s.bounces)
+
+
+def test_a_q2_reply_met_by_a_q1_collect_is_handed_to_q2(server, app, tmp_path, duban, monkeypatch):
+    """July: a late ``collect --period 2024Q1`` meets a unit's Q2 reply in the mailbox. It is
+    no wrong form of Q1: no 退回通知, nothing recorded for Q1; Q2's collect takes it."""
+    import random
+    from datetime import datetime
+
+    from reporting.core.calendar import TZ
+    from reporting.core.periods import Period
+    from reporting.forms.build import build_forms
+    from reporting.sample.returns import fill_form, unit_answers
+
+    q2, july = Period(2024, 2), datetime(2024, 7, 3, 10, 0, tzinfo=TZ)
+    live = make_app(server, app.settings.data_dir)
+    unit = "区发改委"
+    for period in (Q1, q2):
+        build_forms(live.settings, live.assignments, live.workspace, period, units=[unit], now=july)
+    answers = unit_answers(live.assignments, unit, q2, random.Random(3))
+    fill_form(live.workspace.form_path(q2, unit), tmp_path / "q2.xlsx", answers, {})
+    data = mails.reply_mail(
+        f"{unit} <{live.registry.units[unit].email}>",
+        mails.SUBJECT.format(label="2024年第二季度"),
+        july,
+        "<q2@x>",
+        [(f"{unit}2024年第二季度进展情况表.xlsx", (tmp_path / "q2.xlsx").read_bytes())],
+    )
+    server.append([(data, july)])
+    outbox = tmp_path / "outbox"
+    for k, v in h.imap_env(server).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
+    monkeypatch.setenv("DUBAN_SMTP_SENDER", "duban@yuhui.example")
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-07-03T12:00:00+08:00")
+    r = duban("collect", "--period", "2024Q1", "--force")
+    assert r.code == 0, r.output
+    assert "这是2024年第二季度的报送，已转到该季度的收件目录" in r.out
+    with live.ledger() as ledger:
+        assert ledger.returns(Q1) == []
+    assert not list(outbox.glob("*退回通知*")) and not list(outbox.glob("*回执*"))
+    r = duban("collect", "--period", "2024Q2", "--no-mailbox")
+    assert r.code == 0, r.output
+    with live.ledger() as ledger:
+        (row,) = ledger.returns(q2)
+    assert row.unit == unit and row.state != "unidentified"
+    assert row.received_at == "2024-07-03T10:00:00+08:00"  # the server's INTERNALDATE

@@ -147,7 +147,7 @@ def test_a_send_recorded_for_one_quarter_never_counts_for_the_next(tmp_path):
         assert ledger.claim_send("2024Q2", "区财政局", "通知", "email", at="t") is not None
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over(tmp_path):
+def test_a_claim_left_by_a_dead_process_is_uncertain_until_released(tmp_path):
     import subprocess
     import sys
 
@@ -164,8 +164,16 @@ def test_a_claim_left_by_a_dead_process_is_taken_over(tmp_path):
     with Ledger(path) as ledger:
         owner = ledger.claims("2024Q1")[0]["owner"]
         assert not ledger_module.owner_alive(owner)  # that process has exited
-        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t2") == claim
+        message_id = ledger.claim_message_id(claim)
+        # it died while sending: the mail may be out (可能已发出), not sent again silently
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t2") is None
+        assert ledger.claims("2024Q1")[0]["state"] == "uncertain"
+        assert [r["id"] for r in ledger.uncertain_sends("2024Q1")] == [claim]
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t3") is None
+        assert ledger.release_uncertain("2024Q1", "通知") == 1  # the office decided
+        assert ledger.claim_send("2024Q1", "区财政局", "通知", "email", at="t4") == claim
         assert ledger.claims("2024Q1")[0]["owner"] == ledger_module.process_token()
+        assert ledger.claim_message_id(claim) == message_id  # the resend is the same mail
 
 
 def test_a_reused_pid_does_not_keep_a_dead_claim(tmp_path):

@@ -352,11 +352,8 @@ def test_a_full_disk_during_the_rebuild_is_a_chinese_error_and_changes_nothing(
     assert duban("recover").code == 0  # with room again it works
 
 
-def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
-    app, duban, data_dir, tmp_path, monkeypatch, smtp
-):
-    """No outbox: the receipts and reminders went to the server and left nothing on disk."""
-    handler = smtp(Handler())
+def straight_to(smtp, monkeypatch) -> None:
+    """Mail goes straight to the test server (nothing left on disk), on 2024-04-10."""
     for name, value in {
         "DUBAN_SMTP_HOST": "127.0.0.1",
         "DUBAN_SMTP_PORT": str(smtp.port),
@@ -365,12 +362,25 @@ def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
         "DUBAN_FAKE_NOW": "2024-04-10T10:00:00+08:00",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def one_return(app) -> None:
+    """UNIT's valid return in the inbox, a day before the deadline."""
     forms = make_forms(app, [UNIT])
     deadline = period_calendar(PERIOD, app.settings.deadline).deadline
     inbox = app.workspace.inbox_dir(PERIOD)
     put(
         fill(forms[UNIT], inbox / "ok.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=1)
     )
+
+
+def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
+    app, duban, data_dir, tmp_path, monkeypatch, smtp
+):
+    """No outbox: the receipts and reminders went to the server and left nothing on disk."""
+    handler = smtp(Handler())
+    straight_to(smtp, monkeypatch)
+    one_return(app)
     r = duban("collect", "--period", "2024Q1")
     assert r.code == 0, r.output
     assert len(handler.messages) == 1  # UNIT's 回执, straight to the server
@@ -426,3 +436,25 @@ def test_an_outbox_receipt_is_pinned_to_the_return_it_answered(
     body = msg.get_body(("plain",)).get_content()
     assert msg["Subject"].startswith("【回执】") and "“second.xlsx”" in body
     assert app.registry.units[UNIT].email in msg["To"]
+
+
+def test_a_receipt_that_failed_before_the_ledger_was_lost_is_not_taken_as_sent(
+    app, duban, data_dir, monkeypatch, smtp
+):
+    """The server refused UNIT's 回执; the ledger is lost. The send trace beside it says the
+    receipt failed: recover leaves it owed and the next collect sends it."""
+    email = app.registry.units[UNIT].email
+    refusing = smtp(Handler(reject=[email]))
+    straight_to(smtp, monkeypatch)
+    one_return(app)
+    duban("collect", "--period", "2024Q1", "--no-mailbox")
+    assert refusing.messages == []  # the 回执 failed
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
+    assert f"发送记录显示未发出的回执 1 份，下次回收时补发：{UNIT}（回执）" in r.out
+    assert "无法确认、已按“已发”记入台账" not in r.out
+    refusing.reject.clear()  # the address is fixed
+    r = duban("collect", "--period", "2024Q1", "--no-mailbox")
+    (msg,) = [m for _, _, m in refusing.messages]
+    assert msg["Subject"].startswith("【回执】") and email in msg["To"]

@@ -296,16 +296,23 @@ class Logins:
         return AuthResult(success=ok, handled=False)
 
 
-def test_starttls_with_auth(mail_app, server, ca, monkeypatch):
+def auth_server(server, ca, logins: Logins, **extra):
+    """A STARTTLS server that requires a login (``logins`` checks it): (handler, client ctx)."""
     server_ctx, client_ctx = _tls(ca)
-    logins = Logins(b"s3cret")
     handler = server(
         tls_context=server_ctx,
         require_starttls=True,
         authenticator=logins,
         auth_required=True,
         auth_require_tls=True,
+        **extra,
     )
+    return handler, client_ctx
+
+
+def test_starttls_with_auth(mail_app, server, ca, monkeypatch):
+    logins = Logins(b"s3cret")
+    handler, client_ctx = auth_server(server, ca, logins)
     s = mail_app.settings.smtp
     s.security, s.user = "starttls", "duban"
     mail_app.settings.secrets.smtp_password = "s3cret"  # as if from DUBAN_SMTP_PASSWORD
@@ -574,3 +581,64 @@ def test_a_notice_sent_after_the_deadline_says_it_has_passed(mail_app, server):
     body = msg.get_body(("plain",)).get_content()
     assert "报送截止时间 2024年4月8日 星期一 17:30 已过（已逾期 2 个工作日），请收到后尽快" in body
     assert "请于 2024年4月8日" not in body
+
+
+def test_a_send_in_flight_when_its_process_died_is_not_resent_until_the_office_says(
+    mail_app, server
+):
+    import socket
+    import subprocess
+
+    from reporting.intake.status import period_status
+
+    handler = server()
+    gone = subprocess.Popen(["true"])  # a process that claimed the 通知, then died sending
+    gone.wait()
+    with Ledger(mail_app.workspace.ledger_path) as ledger:
+        claim = ledger.claim_send(
+            PERIOD, "区发改委", "通知", "email", at="2024-03-29T09:00:00+08:00"
+        )
+        message_id = ledger.claim_message_id(claim)
+        ledger.conn.execute(
+            "UPDATE send_claims SET owner = ? WHERE id = ?",
+            (f"{gone.pid}:@{socket.gethostname()}", claim),
+        )
+    summary = remind(mail_app, today=NOTICE_DAY)
+    assert summary.sent == 49 and summary.count("uncertain") == 1
+    assert unit_email(mail_app, "区发改委") not in handler.by_rcpt()
+    assert "邮件：已发送 49，可能已发出 1" in summary.lines()
+    assert any(line.startswith("  可能已发出：区发改委：") for line in summary.lines())
+    with Ledger(mail_app.workspace.ledger_path) as ledger:
+        status = period_status(mail_app.settings, mail_app.assignments, ledger, PERIOD, now=NOW)
+    assert [u["unit"] for u in status.uncertain] == ["区发改委"]
+    assert any("可能已发出（发送时程序中断，未重发）：区发改委 的通知" in x for x in status.lines())
+    assert remind(mail_app, today=NOTICE_DAY).sent == 0  # a rerun still leaves it alone
+
+    again = remind(mail_app, today=NOTICE_DAY, resend_uncertain=True)
+    assert again.sent == 1 and len(handler.messages) == 50
+    msg = handler.by_rcpt()[unit_email(mail_app, "区发改委")]
+    assert msg["Message-ID"] == f"<{message_id}@{SENDER.split('@')[1]}>"  # the same mail
+    with Ledger(mail_app.workspace.ledger_path) as ledger:
+        assert ledger.uncertain_sends(PERIOD) == []
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_a_password_in_chinese_characters_logs_in(mail_app, server, ca, mechanism):
+    """smtplib encodes AUTH as ASCII (UnicodeEncodeError); duban sends it as UTF-8."""
+    password = "督办口令2024"
+    logins = Logins(password.encode("utf-8"))
+    other = ["PLAIN"] if mechanism == "LOGIN" else ["LOGIN"]
+    handler, client_ctx = auth_server(server, ca, logins, auth_exclude_mechanism=other)
+    s = mail_app.settings.smtp
+    s.security, s.user = "starttls", "duban"
+    mail_app.settings.secrets.smtp_password = password
+    summary = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
+    assert summary.sent == 50, summary.lines()
+    assert len(handler.messages) == 50
+    assert [m for m, _ in logins.seen] == [mechanism]
+    mail_app.settings.secrets.smtp_password = "错误口令"
+    with Ledger(mail_app.workspace.ledger_path) as ledger:
+        ledger.conn.execute("DELETE FROM send_claims")
+        ledger.conn.execute("DELETE FROM sends")
+    wrong = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
+    assert wrong.sent == 0 and "拒绝登录" in wrong.outcomes[0].detail

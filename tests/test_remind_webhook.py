@@ -32,6 +32,8 @@ class Robot:
         self.requests: list[tuple[str, dict, dict]] = []
         self.reply = {"errcode": 0, "errmsg": "ok"}
         self.status = 200
+        self.redirect = ""  # answer every POST with a 302 to this URL
+        self.gets: list[str] = []
         robot = self
 
         class H(BaseHTTPRequestHandler):
@@ -43,6 +45,19 @@ class Robot:
                 robot.requests.append(
                     (url.path, dict(urllib.parse.parse_qsl(url.query)), json.loads(body))
                 )
+                if robot.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", robot.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.answer()
+
+            def do_GET(self):  # where a redirect leads: a page saying "ok" to anything
+                robot.gets.append(self.path)
+                self.answer()
+
+            def answer(self):
                 data = json.dumps(robot.reply).encode()
                 self.send_response(robot.status)
                 self.send_header("Content-Type", "application/json")
@@ -179,6 +194,15 @@ def test_dingtalk_refusal_is_recorded_as_failed(app, robot):
     robot.reply = {"errcode": 0, "errmsg": "ok"}
     retry = remind(app)
     assert retry.count("sent", "dingtalk") == 50
+
+
+def test_a_robot_answering_with_a_redirect_is_a_failure_not_a_send(app, robot):
+    app.settings.webhook.wecom_url = robot.url("/send?key=k")
+    robot.redirect = robot.url("/landing")
+    summary = remind(app)
+    assert summary.sent == 0 and summary.failed == 50
+    assert "跳转（HTTP 302 到 http://127.0.0.1" in summary.outcomes[0].detail
+    assert robot.gets == [] and {r["result"] for r in sends(app)} == {"failed"}
 
 
 def test_server_errors_are_retried_with_backoff(app, robot):

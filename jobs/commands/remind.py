@@ -32,10 +32,15 @@ STAGE_CHOICES = ["auto", "通知", "提醒", "催报", "逾期"]
     default=None,
     help="按这一天判断 auto 阶段和剩余天数（补发或演练时用），格式 2024-04-07。",
 )
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="重发上次发送时程序中断、可能已发出的消息（duban status 列出）；先向对方核实没有收到。",
+)
 @force_option()
 @click.pass_context
 @writes_data_dir(unless="dry_run")
-def command(ctx, period_text, stage, channels, dry_run, today, force):
+def command(ctx, period_text, stage, channels, dry_run, today, resend_uncertain, force):
     """向还没有报送合格表格的单位发通知、提醒、催报或逾期提醒。
 
     \b
@@ -79,6 +84,7 @@ def command(ctx, period_text, stage, channels, dry_run, today, force):
             dry_run=dry_run,
             now=now,
             ledger=ledger,
+            resend_uncertain=resend_uncertain,
         )
     for line in summary.lines():
         click.echo(line)

@@ -91,6 +91,9 @@ class SendResult(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"  # a dry run: could not be sent (no usable address)
     ALREADY = "already"  # sent before, or another process is sending it: not sent again
+    # in flight when its process died: it may have gone out (可能已发出); a claim state too,
+    # resent only when the office says so (``remind --resend-uncertain``)
+    UNCERTAIN = "uncertain"
 
 
 class Step(StrEnum):

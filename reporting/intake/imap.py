@@ -49,7 +49,7 @@ from pathlib import Path
 
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
-from reporting.core.exceptions import DubanError, NotifyError
+from reporting.core.exceptions import DubanError
 from reporting.core.fileutil import atomic_path
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
@@ -322,7 +322,7 @@ class _Fetch:
             state = "other"
             self.summary.other.append((kind.label, label))
             if kind.kind == "bounce":
-                self.bounce(kind.bounced, when, label)
+                self.bounce(kind, when, label)
         self.ledger.imap_save(key, **base, state=state, kind=kind.kind, sha256=sha, path=str(path))
         return state
 
@@ -355,40 +355,28 @@ class _Fetch:
         os.utime(target, (stamp, stamp))
         return target
 
-    def bounce(self, bounced: list[tuple[str, str]], when: datetime, label: str) -> None:
-        from reporting.notify.mailer import parse_addresses
-
-        if not bounced:
-            self.summary.bounces.append(f"{label}：没有写明退回的地址，请人工查看")
+    def bounce(self, kind, when: datetime, label: str) -> None:
+        """A delivery report from a mail system: the send it returns (found by its
+        Message-ID among our claims) no longer counts as sent, so ``remind`` sends again."""
+        del when  # the report names the mail: no need to guess the latest send
+        ours = [c for c in (self.ledger.sent_message(i) for i in kind.original_ids) if c]
+        if not ours:
+            shown = "、".join(kind.original_ids) or "没有写明"
+            self.summary.bounces.append(
+                f"{label}：退回的邮件（Message-ID {shown}）不是本系统发出的，未采信"
+            )
             return
-        owners: dict[str, list[str]] = {}
-        for unit in self.registry.units.values():
-            try:
-                for address in parse_addresses(unit.email):
-                    owners.setdefault(address.lower(), []).append(unit.name)
-            except NotifyError:
-                continue
-        for address, why in bounced:
-            units = owners.get(address, [])
-            if not units:
-                self.summary.bounces.append(f"{address} 不是单位名录中的邮箱（{label}）")
-                continue
-            for unit in units:
-                stage = self.ledger.mark_bounced(
-                    self.period,
-                    unit,
-                    before=when.isoformat(timespec="seconds"),
-                    detail=f"退信：{address} 无法送达（{why or '原因未写明'}），请核对 units.csv 中的邮箱",
-                )
-                if stage:
-                    self.summary.bounces.append(
-                        f"{unit} 的{stage}邮件被退回（{address}，{why or '原因未写明'}），"
-                        "已记为未送达，下次提醒时重发；请核对该单位的邮箱"
-                    )
-                else:
-                    self.summary.bounces.append(
-                        f"{unit}（{address}）的邮件被退回，但台账中没有对应的发送记录"
-                    )
+        addresses = "、".join(a for a, _ in kind.bounced) or "地址未写明"
+        why = "；".join(w for _, w in kind.bounced if w) or "原因未写明"
+        for claim in ours:
+            self.ledger.mark_bounced(
+                claim["id"],
+                detail=f"退信：{addresses} 无法送达（{why}），请核对 units.csv 中的邮箱",
+            )
+            self.summary.bounces.append(
+                f"{claim['unit']} 的{claim['stage']}邮件被退回（{addresses}，{why}），"
+                "已记为未送达，下次提醒时重发；请核对该单位的邮箱"
+            )
 
     def file_away(self, done: list[tuple[int, str]]) -> None:
         """Move (or flag) the processed mails of one page; record where they went."""

@@ -2,8 +2,12 @@
 failure reports (DSN, RFC 3464) and replies without any attached file ("收到").
 
 ``classify(data, limits)`` decides from the whole message; ``Kind.bounced`` lists the
-recipients a delivery failure report says could not be reached, so the send they bounce can
-be marked failed (``reporting.intake.imap``). Anything else — a reply with a file, even a
+recipients a delivery failure report says could not be reached and ``Kind.original_ids``
+the Message-IDs it returns, so the send they bounce can be marked failed
+(``reporting.intake.imap``) — only one of our own sends (its Message-ID in the ledger), and
+only when the report comes from a mail system (a MAILER-DAEMON/postmaster sender or the null
+return path). A "report" written by anyone else is ``false_bounce``: listed, never believed.
+An ``Auto-Submitted: auto-forwarded`` mail is the unit's own, passed on by a rule. Anything else — a reply with a file, even a
 wrong or broken one — is a return for the intake, which says what is wrong with it.
 """
 
@@ -21,6 +25,7 @@ KIND_CN = {
     "auto_reply": "自动回复",
     "bounce": "退信",
     "no_form": "没有附件的回复",
+    "false_bounce": "自称退信但不是邮件系统发出（未采信）",
 }
 
 _AUTO_SUBJECT = re.compile(
@@ -40,6 +45,8 @@ _BOUNCE_SUBJECT = re.compile(
 class Kind:
     kind: str  # return | auto_reply | bounce | no_form
     bounced: list[tuple[str, str]] = field(default_factory=list)  # (address, why)
+    # Message-IDs of the mail a bounce returns (its returned headers): ours or not
+    original_ids: list[str] = field(default_factory=list)
 
     @property
     def is_return(self) -> bool:
@@ -57,10 +64,15 @@ def classify(data: bytes) -> Kind:
     report = str(head.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
     sender = str(head.get("from") or "")
     subject = str(mail_headers(data[: 64 * 1024]).subject)
-    if report == "delivery-status" or (
-        _BOUNCE_FROM.search(sender) and _BOUNCE_SUBJECT.search(subject)
-    ):
-        return Kind("bounce", _failed_recipients(data, head))
+    looks_bounce = report == "delivery-status" or bool(_BOUNCE_SUBJECT.search(subject))
+    # a delivery report is believed only from a mail system: the null return path (RFC
+    # 5321 4.5.5) or a MAILER-DAEMON/postmaster sender; anyone can write the rest
+    null_path = str(head.get("return-path") or "-").strip() == "<>"
+    daemon = bool(_BOUNCE_FROM.search(sender)) or null_path
+    if looks_bounce and daemon:
+        return Kind("bounce", _failed_recipients(data, head), _original_ids(data))
+    if looks_bounce:  # written by someone else: never believed, a form in it still read
+        return Kind("return") if _has_files(data) else Kind("false_bounce")
     # RFC 3834: auto-replied / auto-generated are answers of a program; auto-forwarded is
     # the unit's own mail passed on by a forwarding rule, read like any reply
     auto = str(head.get("auto-submitted") or "").split(";", 1)[0].strip().lower()
@@ -71,12 +83,16 @@ def classify(data: bytes) -> Kind:
         or str(head.get("precedence") or "").strip().lower() == "auto_reply"
     ):
         return Kind("auto_reply")
-    mail = parse_message(data, mail_headers(data[: 64 * 1024]), max_parts=MAX_PARTS * 4)
-    if mail.attachments or mail.notes:
+    if _has_files(data):
         return Kind("return")
     if _AUTO_SUBJECT.search(subject):
         return Kind("auto_reply")
     return Kind("no_form")
+
+
+def _has_files(data: bytes) -> bool:
+    mail = parse_message(data, mail_headers(data[: 64 * 1024]), max_parts=MAX_PARTS * 4)
+    return bool(mail.attachments or mail.notes)
 
 
 def _failed_recipients(data: bytes, head: Message) -> list[tuple[str, str]]:
@@ -105,4 +121,29 @@ def _failed_recipients(data: bytes, head: Message) -> list[tuple[str, str]]:
         for address in re.split(r"[,\s]+", str(head.get("x-failed-recipients") or "")):
             if "@" in address:
                 out.append((address.lower(), ""))
+    return out
+
+
+def _original_ids(data: bytes) -> list[str]:
+    """The Message-IDs in the returned headers (text/rfc822-headers or message/rfc822) of a
+    delivery report: which mail bounced."""
+    out: list[str] = []
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(data)
+        for part in msg.walk():
+            ctype = part.get_content_type()
+            inner: Message | None = None
+            if ctype == "text/rfc822-headers":
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    inner = BytesHeaderParser(policy=policy.compat32).parsebytes(payload)
+            elif ctype in ("message/rfc822", "message/rfc822-headers"):
+                body = part.get_payload()
+                first = body[0] if isinstance(body, list) and body else None
+                inner = first if isinstance(first, Message) else None
+            value = inner.get("message-id") if inner is not None else None
+            if value:
+                out.append(str(value).strip())
+    except Exception:  # noqa: BLE001 - a malformed report names no mail of ours
+        return out
     return out

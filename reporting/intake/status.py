@@ -129,6 +129,8 @@ class PeriodStatus:
     skipped: list[dict] = field(
         default_factory=list
     )  # inbox entries collect leaves out (inbox_skips)
+    # sends in flight when their process died: 可能已发出, not resent unless the office says
+    uncertain: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -237,6 +239,17 @@ class PeriodStatus:
             )
         for item in self.skipped:
             out.append(f"收件目录中未处理：{item['source']}：{item['reason']}")
+        out += [
+            f"可能已发出（发送时程序中断，未重发）：{u['unit']} 的{u['stage']}（{u['channel']}，"
+            + u["claimed_at"][:16].replace("T", " ")
+            + "）"
+            for u in self.uncertain
+        ]
+        if self.uncertain:
+            out.append(
+                f"核实对方没有收到后运行 duban remind --period {self.period} --stage 阶段"
+                " --resend-uncertain 重发（沿用原 Message-ID）"
+            )
         c = self.counts()
         out.append(
             f"合计：应报 {c['due']} 个单位，已接收 {c['accepted']}（按时 {c['on_time']}，逾期 {c['late']}），"
@@ -295,6 +308,10 @@ def period_status(
         }
         for r in ledger.reviews(period)
         if r["decision"] is None
+    ]
+    status.uncertain = [
+        {k: r[k] for k in ("unit", "stage", "channel", "claimed_at")}
+        for r in ledger.uncertain_sends(period)
     ]
     receipts = ledger.receipt_results(period)
     feedback = ledger.feedback_sent(period)

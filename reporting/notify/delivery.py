@@ -37,12 +37,17 @@ RESULT_CN = {
     SendResult.SKIPPED: "跳过",
     SendResult.ALREADY: "此前已发送",
     SendResult.PLANNED: "将发送",
+    SendResult.UNCERTAIN: "可能已发出",
 }
 NO_EMAIL = "单位名录（units.csv）没有登记邮箱，请补上后重新运行"
 NOT_IN_REGISTRY = (
     "该单位已不在单位名录（units.csv）中，无法发送；如已改名，请在 [registry] aliases 中登记"
 )
 BUSY = "另一个 duban 进程已发送或正在发送"
+UNCERTAIN = (
+    "可能已发出：上次发送时程序中断，无法确认对方是否收到，本次没有重发；"
+    "核实对方没有收到后运行 duban remind --resend-uncertain 重发（沿用原 Message-ID）"
+)
 
 
 @dataclass
@@ -103,6 +108,16 @@ class SendLog:
         return self.ledger.claim_send(
             self.period, out.unit, self.stage, out.channel, key=self.key(out), at=self.at
         )
+
+    def not_claimed(self, out: Outcome) -> None:
+        """Why ``out`` was not claimed: sent or being sent, or 可能已发出."""
+        state = self.ledger.claim_state(
+            self.period, out.unit, self.stage, out.channel, self.key(out)
+        )
+        if state == SendResult.UNCERTAIN:
+            out.result, out.detail = SendResult.UNCERTAIN, UNCERTAIN
+        else:
+            out.result, out.detail = SendResult.ALREADY, BUSY
 
     def record(self, out: Outcome, detail: str) -> None:
         """Put one send's result in the ledger: close its claim, or (nothing was claimed:
@@ -286,10 +301,13 @@ def deliver(
                 for out in outs:
                     out.claim = log.claim(out)
                     if out.claim is None:
-                        out.result, out.detail = SendResult.ALREADY, BUSY
+                        log.not_claimed(out)
                 outs = [o for o in outs if o.claim is not None]
                 if not outs:
                     continue
+            if isinstance(message, OutgoingMail) and outs[0].claim is not None:
+                # the claim's own Message-ID: a resend carries the same, a bounce names it
+                message.message_id = log.ledger.claim_message_id(outs[0].claim)
             try:
                 done, attempts = with_retries(
                     partial(channel.send, message),

@@ -81,6 +81,7 @@ class OutgoingMail:
     fallback_name: str = ""  # ASCII name for clients without RFC 2231
     label: str = ""  # outbox file name stem, log text
     more: list[tuple[Path, str, str]] = field(default_factory=list)  # (path, name, fallback)
+    message_id: str = ""  # the local part from the send's ledger claim ("" : a fresh one)
 
     def attachments(self) -> list[tuple[Path, str, str]]:
         """Every file to attach: (path, the name the unit sees, ASCII fallback name)."""
@@ -114,7 +115,9 @@ def build_message(
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = clean_header(mail.subject)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = (
+        f"<{mail.message_id}@{domain}>" if mail.message_id else make_msgid(domain=domain)
+    )
     msg.set_content(mail.body, cte="base64")
     for path, shown, fallback in mail.attachments():
         maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), OCTET_STREAM)
@@ -252,7 +255,7 @@ class Mailer:
                     conn.starttls(context=context)
                     conn.ehlo()
                 if s.user:
-                    conn.login(s.user, self.password)
+                    login(conn, s.user, self.password)
             except BaseException:
                 conn.close()
                 raise
@@ -334,6 +337,35 @@ class Mailer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """``SMTP.login``, except that a user name or password beyond ASCII (a password in
+    Chinese characters) goes as UTF-8 through AUTH PLAIN or LOGIN: smtplib encodes the
+    credentials as ASCII and fails with UnicodeEncodeError."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    from base64 import b64encode
+
+    def b64(data: bytes) -> str:
+        return b64encode(data).decode("ascii")
+
+    offered = conn.esmtp_features.get("auth", "").upper().split()
+    if "PLAIN" in offered:
+        code, reply = conn.docmd(
+            "AUTH", "PLAIN " + b64(b"\0" + user.encode() + b"\0" + password.encode())
+        )
+    elif "LOGIN" in offered:
+        code, reply = conn.docmd("AUTH", "LOGIN " + b64(user.encode()))
+        if code == 334:
+            code, reply = conn.docmd(b64(password.encode()))
+    else:
+        raise smtplib.SMTPException(
+            "服务器不支持 PLAIN 或 LOGIN 登录方式，无法使用含中文字符的密码；请改用只含字母、数字和符号的密码或授权码"
+        )
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _reply(code, text) -> str:

@@ -29,7 +29,6 @@ from reporting.core.workspace import Workspace
 from reporting.notify.chase_list import write_chase_list
 from reporting.notify.context import message_context, unit_context, units_with_reference
 from reporting.notify.delivery import (
-    BUSY,
     CHANNEL_CN,
     RESULT_CN,
     MailBatch,
@@ -90,6 +89,7 @@ class RemindSummary(SendTally):
                     SendResult.SENT,
                     SendResult.FAILED,
                     SendResult.ALREADY,
+                    SendResult.UNCERTAIN,
                     SendResult.SKIPPED,
                 )
                 if self.count(r, ch)
@@ -98,7 +98,11 @@ class RemindSummary(SendTally):
             if self.dry_run:
                 out += _plan_table([o for o in self.outcomes if o.channel == ch])
             for o in self.outcomes:
-                if o.channel == ch and o.result in (SendResult.FAILED, SendResult.SKIPPED):
+                if o.channel == ch and o.result in (
+                    SendResult.FAILED,
+                    SendResult.SKIPPED,
+                    SendResult.UNCERTAIN,
+                ):
                     out.append(f"  {RESULT_CN[o.result]}：{o.unit}：{o.detail}")
         for path in self.chase_list:
             out.append(f"催报清单：{path}")
@@ -162,12 +166,15 @@ def send_reminders(
     sleep: Callable[[float], None] = time.sleep,
     ssl_context=None,
     clock: Callable[[], float] | None = None,
+    resend_uncertain: bool = False,
 ) -> RemindSummary:
     """Send the reminders of one stage on the given channels; see the module docstring.
 
     ``now`` is the time of the run (stage choice, ledger times, mail Date:). ``sleep``
     (retry waits), ``ssl_context`` (mail server CA) and ``clock`` (DingTalk signature time,
-    default ``now``) are for tests and special setups.
+    default ``now``) are for tests and special setups. ``resend_uncertain``: the office
+    checked that the stage's 可能已发出 messages did not arrive; they go out again with
+    their Message-ID.
     """
     period = Period.parse(period)
     today = now.date()
@@ -189,6 +196,11 @@ def send_reminders(
     own = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
     try:
+        if resend_uncertain and not dry_run:
+            n = ledger.release_uncertain(period, picked)
+            summary.notes.append(
+                f"按要求重发上次中断时可能已发出的{picked}消息 {n} 条（沿用原 Message-ID）"
+            )
         recipients, no_form = outstanding(assignments, workspace, ledger, period, picked)
         summary.recipients = recipients
         sending = {"email", "webhook"} & set(channels)
@@ -306,7 +318,7 @@ def _send_webhooks(
                 # claim before the group message that names the unit goes out
                 out.claim = log.claim(out)
                 if out.claim is None:
-                    out.result, out.detail = SendResult.ALREADY, BUSY
+                    log.not_claimed(out)
                 else:
                     todo.append(rec)
             else:

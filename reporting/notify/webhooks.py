@@ -134,6 +134,16 @@ def payload_for(robot: Robot, content: str, mobiles: list[str]) -> dict:
     )
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib turns a redirected POST into a GET without its body."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
 def send_text(
     robot: Robot, content: str, mobiles: list[str], *, clock: Callable[[], float] = time.time
 ) -> None:
@@ -150,9 +160,17 @@ def send_text(
     )
     who = f"{robot.label}机器人"
     try:
-        with urllib.request.urlopen(request, timeout=robot.timeout) as resp:  # noqa: S310 - configured robot URL
+        with _OPENER.open(request, timeout=robot.timeout) as resp:
             raw = resp.read(65536)
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            # a redirect would be followed as a GET without the message: nothing posted
+            where = str(exc.headers.get("Location") or "")[:120]
+            raise SendError(
+                f"{who}地址返回了跳转（HTTP {exc.code}{' 到 ' + where if where else ''}），消息没有送达；"
+                "请在 [webhook] 中填写机器人的实际地址",
+                fatal=True,
+            ) from None
         transient = exc.code >= 500 or exc.code == 429
         raise SendError(
             f"{who}返回 HTTP {exc.code}，请检查机器人地址或稍后重试",

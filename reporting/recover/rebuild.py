@@ -38,6 +38,7 @@ from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, LedgerError, PeriodError
 from reporting.core.ledger import Ledger, receipt_key
+from reporting.core.ledger.sends import traced_results
 from reporting.core.periods import Period
 from reporting.core.states import (
     FEEDBACK_STAGE,
@@ -77,6 +78,7 @@ class PeriodRebuild:
     decisions: list[str] = field(default_factory=list)
     sends: int = 0  # mails found in the outbox
     presumed: list[str] = field(default_factory=list)  # receipts taken as sent
+    failed: list[str] = field(default_factory=list)  # receipts the send trace says failed
     unknown: list[str] = field(default_factory=list)  # sends that cannot be known
     steps: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -100,6 +102,11 @@ class PeriodRebuild:
             out.append(
                 f"  无法确认、已按“已发”记入台账（不会再发）的回执 {len(self.presumed)} 份："
                 + "、".join(self.presumed)
+            )
+        if self.failed:
+            out.append(
+                f"  发送记录显示未发出的回执 {len(self.failed)} 份，下次回收时补发："
+                + "、".join(self.failed)
             )
         out += [f"  无法确认：{line}" for line in self.unknown]
         if self.counts:
@@ -341,16 +348,24 @@ def _feedback_keys(settings, assignments, period: Period, ledger: Ledger) -> dic
 
 
 def _presume(settings, assignments, period, ledger: Ledger, now, out: PeriodRebuild) -> None:
-    """Mail straight to a server leaves nothing on disk: each unit's latest return was
-    answered right after the collect that took it in — taken as sent, never sent again."""
+    """Mail straight to a server leaves no copy on disk: each unit's latest return was
+    answered right after the collect that took it in — taken as sent, never sent again,
+    unless the send trace beside the ledger (``sends-trace.jsonl``) says it failed."""
     if not (settings.smtp.host and settings.intake.receipts):
         return
     at = now.isoformat(timespec="seconds")
+    traced = traced_results(ledger.path)
     dues, _ = due_receipts(assignments, ledger, period)
     for due in dues:
         row = due.row
         kind = KIND_CN["accepted" if row.state == ReturnState.ACCEPTED else "rejected"]
         key = receipt_key(row.sha256)
+        if (
+            traced.get((str(period), RECEIPT_STAGE, row.unit or "", "email", key))
+            == SendResult.FAILED
+        ):
+            out.failed.append(f"{row.unit}（{kind}）")  # left unclaimed: the next collect sends
+            continue
         _record(
             ledger,
             period,

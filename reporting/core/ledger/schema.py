@@ -250,6 +250,18 @@ CREATE TABLE IF NOT EXISTS orders (
 """
 
 
+# each claim carries the Message-ID its mail goes out with (a resend reuses it, a bounce is
+# believed only for a Message-ID found here); state 'uncertain': a send in flight when its
+# process died (可能已发出), never resent unless the office says so; returns.tiebreak
+# orders versions received at the same time of ours (Received:, then Date:)
+SEND_IDS = """
+ALTER TABLE send_claims ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE sends ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS send_claims_message_id ON send_claims (message_id);
+ALTER TABLE returns ADD COLUMN tiebreak TEXT NOT NULL DEFAULT '';
+"""
+
+
 # (version, what it does, SQL). Append only: a released migration is never edited.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "初始表结构（files, returns, forms, sends, steps 等）", SCHEMA_V1),
@@ -259,6 +271,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (5, "收件邮箱（IMAP）的邮件与收取记录", SCHEMA_IMAP),
     (6, "任务销号、延期、调整的申请和审批（每次审批一个新版本）", SCHEMA_CHANGES),
     (7, "督办单（orders）：编号、整改时限、由哪一季度的报送办结", SCHEMA_ORDERS),
+    (8, "发出邮件的 Message-ID（退信核对、重发沿用）；同一时间收到的版本的先后", SEND_IDS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -3,12 +3,45 @@ once, whatever runs at once or crashes (claim, send, complete)."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import sqlite3
+from pathlib import Path
 
 from reporting.core.ledger.connection import LedgerConnection, PeriodKey
 from reporting.core.ledger.owner import owner_alive, process_token
 from reporting.core.records import SendRecord
 from reporting.core.states import FEEDBACK_STAGE, RECEIPT_STAGE, SendResult, Step
+
+SEND_TRACE = "sends-trace.jsonl"  # beside the ledger: each send's result, one JSON a line
+
+
+def trace_send(ledger_path: Path, claim: dict, result: str, at: str) -> None:
+    """Append a send's result to the trace beside the ledger (``duban recover`` reads it:
+    a send that failed is never presumed sent). Best effort: the ledger stays the truth."""
+    line = {k: claim[k] for k in ("period", "stage", "unit", "channel", "key", "message_id")}
+    line.update(result=str(result), at=at)
+    try:
+        with open(ledger_path.parent / SEND_TRACE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    except OSError:
+        pass
+
+
+def traced_results(ledger_path: Path) -> dict[tuple[str, str, str, str, str], str]:
+    """(period, stage, unit, channel, key) → the last result the trace holds."""
+    out: dict[tuple[str, str, str, str, str], str] = {}
+    try:
+        text = (ledger_path.parent / SEND_TRACE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return out
+    for raw in text.splitlines():
+        try:
+            d = json.loads(raw)
+            out[(d["period"], d["stage"], d["unit"], d["channel"], d["key"])] = d["result"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line cut off by a crash
+    return out
 
 
 def receipt_key(sha256: str) -> str:
@@ -53,11 +86,20 @@ class SendStore(LedgerConnection):
         )
 
     def claim_send(
-        self, period: PeriodKey, unit: str, stage: str, channel: str, *, key: str = "", at: str
+        self,
+        period: PeriodKey,
+        unit: str,
+        stage: str,
+        channel: str,
+        *,
+        key: str = "",
+        at: str,
     ) -> int | None:
         """Claim one message before sending it: its claim id, or None when it was sent
-        already or a live process is sending it. A failed send, or a claim left by a
-        process that is gone, is claimed again."""
+        already, a live process is sending it, or it may have gone out (``uncertain``). A
+        failed send is claimed again; a claim left by a process that died while sending is
+        ``uncertain`` (可能已发出): not resent until the office releases it
+        (``release_uncertain``)."""
         if self._batch:  # a claim must be on disk before the message leaves
             raise RuntimeError("claim_send inside Ledger.batched")
         me = process_token()
@@ -73,10 +115,21 @@ class SendStore(LedgerConnection):
                     " claimed_at) VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?)",
                     (str(period), stage, unit, channel, key, me, at),
                 )
-                return cur.lastrowid
-            if row["state"] == SendResult.SENT:
+                claim = int(cur.lastrowid or 0)
+                conn.execute(
+                    "UPDATE send_claims SET message_id=? WHERE id=?",
+                    (f"duban.{claim}.{secrets.token_hex(8)}", claim),
+                )
+                return claim
+            if row["state"] in (SendResult.SENT, SendResult.UNCERTAIN):
                 return None
-            if row["state"] == "claimed" and owner_alive(row["owner"]):
+            if row["state"] == "claimed":
+                if owner_alive(row["owner"]):
+                    return None
+                # its process died between claiming and recording: the message may be out
+                conn.execute(
+                    "UPDATE send_claims SET state=? WHERE id=?", (SendResult.UNCERTAIN, row["id"])
+                )
                 return None
             conn.execute(
                 "UPDATE send_claims SET state='claimed', owner=?, claimed_at=?, done_at=NULL"
@@ -84,6 +137,51 @@ class SendStore(LedgerConnection):
                 (me, at, row["id"]),
             )
             return row["id"]
+
+    def claim_state(
+        self, period: PeriodKey, unit: str, stage: str, channel: str, key: str = ""
+    ) -> str | None:
+        row = self.conn.execute(
+            "SELECT state FROM send_claims"
+            " WHERE period=? AND stage=? AND unit=? AND channel=? AND key=?",
+            (str(period), stage, unit, channel, key),
+        ).fetchone()
+        return row["state"] if row else None
+
+    def claim_message_id(self, claim_id: int) -> str:
+        """The Message-ID (local part) the claim's mail goes out with, the same on a resend."""
+        row = self.conn.execute(
+            "SELECT message_id FROM send_claims WHERE id=?", (claim_id,)
+        ).fetchone()
+        return row["message_id"] if row else ""
+
+    def sent_message(self, message_id: str) -> sqlite3.Row | None:
+        """The claim of a mail we sent with this Message-ID (``<local@domain>`` or the local
+        part), or None: a bounce naming another Message-ID is not about our mail."""
+        local = message_id.strip().strip("<>").split("@", 1)[0]
+        if not local.startswith("duban."):
+            return None
+        return self.conn.execute(
+            "SELECT * FROM send_claims WHERE message_id=?", (local,)
+        ).fetchone()
+
+    def uncertain_sends(self, period: PeriodKey) -> list[sqlite3.Row]:
+        """Claims whose process died while sending (可能已发出), for ``status``."""
+        rows = self.conn.execute(
+            "SELECT * FROM send_claims WHERE period=? AND state IN (?, 'claimed') ORDER BY id",
+            (str(period), SendResult.UNCERTAIN),
+        ).fetchall()
+        return [r for r in rows if r["state"] != "claimed" or not owner_alive(r["owner"])]
+
+    def release_uncertain(self, period: PeriodKey, stage: str | None = None) -> int:
+        """The office decided: send the 可能已发出 messages again (same Message-ID)."""
+        sql = "UPDATE send_claims SET state=? WHERE period=? AND state=?"
+        args: list = [SendResult.FAILED, str(period), SendResult.UNCERTAIN]
+        if stage is not None:
+            sql += " AND stage=?"
+            args.append(stage)
+        with self.transaction() as conn:
+            return conn.execute(sql, args).rowcount
 
     def complete_send(
         self, claim_id: int, result: SendResult, detail: str = "", attempts: int = 1, *, at: str
@@ -94,12 +192,14 @@ class SendStore(LedgerConnection):
             row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
             if row is None:
                 raise KeyError(claim_id)
+            # beside the ledger, so a lost ledger's rebuild never takes this one as sent
+            trace_send(self.path, dict(row), result, at)
             conn.execute(
                 "UPDATE send_claims SET state=?, done_at=? WHERE id=?", (result, at, claim_id)
             )
             conn.execute(
-                "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sends (period, unit, stage, channel, at, result, detail, attempts,"
+                " message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row["period"],
                     row["unit"],
@@ -109,6 +209,7 @@ class SendStore(LedgerConnection):
                     result,
                     detail,
                     attempts,
+                    row["message_id"],
                 ),
             )
 
@@ -153,25 +254,28 @@ class SendStore(LedgerConnection):
         rows = self.conn.execute("SELECT * FROM sends WHERE period = ? ORDER BY id", (str(period),))
         return [SendRecord.from_row(r) for r in rows]
 
-    def mark_bounced(self, period: PeriodKey, unit: str, *, before: str, detail: str) -> str | None:
-        """The latest email to ``unit`` sent before ``before`` bounced: it no longer counts as
-        sent (``remind`` sends it again). Returns the stage it was, or None when none matched."""
-        row = self.conn.execute(
-            "SELECT id, stage FROM sends WHERE period = ? AND unit = ? AND channel = 'email'"
-            " AND result = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1",
-            (str(period), unit, SendResult.SENT, before),
-        ).fetchone()
-        if row is None:
-            return None
+    def mark_bounced(self, claim_id: int, *, detail: str) -> None:
+        """The mail of this claim bounced: it no longer counts as sent (``remind`` sends it
+        again, with its Message-ID)."""
         with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
+            if row is None:
+                return
             conn.execute(
-                "UPDATE sends SET result = ?, detail = ? WHERE id = ?",
-                (SendResult.FAILED, detail, row["id"]),
+                "UPDATE sends SET result = ?, detail = ? WHERE period = ? AND unit = ?"
+                " AND stage = ? AND channel = ? AND message_id = ? AND result = ?",
+                (
+                    SendResult.FAILED,
+                    detail,
+                    row["period"],
+                    row["unit"],
+                    row["stage"],
+                    row["channel"],
+                    row["message_id"],
+                    SendResult.SENT,
+                ),
             )
-            # its claim too: a failed send may be claimed and sent again
             conn.execute(
-                "UPDATE send_claims SET state = ? WHERE period = ? AND unit = ?"
-                " AND stage = ? AND channel = 'email' AND key = '' AND state = ?",
-                (SendResult.FAILED, str(period), unit, row["stage"], SendResult.SENT),
+                "UPDATE send_claims SET state = ? WHERE id = ? AND state = ?",
+                (SendResult.FAILED, claim_id, SendResult.SENT),
             )
-        return row["stage"]
