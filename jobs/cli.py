@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from reporting.core.exceptions import ConfigError, DubanError
+from reporting.core.exceptions import ConfigError, DubanError, storage_error
 
 # command name → module under jobs/commands (one file per command)
 COMMANDS = {
@@ -300,8 +300,16 @@ def writes_data_dir(unless: str | None = None):
             ctx = click.get_current_context()
             if unless and kwargs.get(unless):
                 return func(*args, **kwargs)
-            with get_app(ctx).hold(command_line(ctx)):
-                return func(*args, **kwargs)
+            app = get_app(ctx)
+            try:
+                with app.hold(command_line(ctx)):
+                    return func(*args, **kwargs)
+            except Exception as exc:
+                # a full disk or a folder not ours to write: one Chinese error, the ledger named
+                known = storage_error(exc, app.workspace.ledger_path)
+                if known is None or known is exc:
+                    raise
+                raise known from exc
 
         return inner
 
@@ -352,6 +360,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the office must never see a traceback
         if debug:
             raise
+        known = storage_error(exc)
+        if known is not None:
+            click.echo(f"错误：{known}", err=True)
+            sys.exit(1)
         click.echo(
             f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请加 --debug 重新运行，并把输出发给维护人员。",
             err=True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reporting.core.exceptions import SchedulerError
 from reporting.core.lock import FileLock
@@ -16,7 +16,7 @@ from reporting.core.periods import Period
 from reporting.core.states import Step
 
 from . import steps as cycle
-from .plan import PlannedJob, build_plan, job_done
+from .plan import PlannedJob, build_plan, job_done, missed_notes
 from .runner import default_period, period_dates, run_cycle
 
 
@@ -172,6 +172,8 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
             if (row := ledger.step_done(period, s)) is not None
         }
         upcoming = upcoming_jobs(settings, now, limit, ledger)
+        grace = timedelta(days=settings.schedule.misfire_grace_days)
+        notes = notes + missed_notes(build_plan(settings), ledger, now, grace)
     return CycleStatus(
         period=period,
         now=now,

@@ -179,3 +179,23 @@ def job_done(job: PlannedJob, ledger) -> bool:
     """Nothing left for this job: its step is in the ledger (collect: the report is)."""
     step = Step.REPORT if job.step == Step.COLLECT else job.step
     return ledger.step_done(job.period, step) is not None
+
+
+def missed_notes(plan: Plan, ledger, now: datetime, grace: timedelta) -> list[str]:
+    """What the scheduler will not do any more: per period, the steps whose jobs were missed
+    by more than the grace and whose work is not in the ledger (collect aside: it repeats);
+    a period of which nothing was ever done is called never started."""
+    missed: dict[Period, list[str]] = {}
+    for job in plan.jobs:
+        if job.step != Step.COLLECT and job.expired(now, grace) and not job_done(job, ledger):
+            missed.setdefault(job.period, []).append(cycle.label(job.step))
+    out = []
+    for period, steps in missed.items():
+        line = (
+            f"{period} 的 {'、'.join(steps)} 已错过超过 {grace.days} 天，不再自动补做；"
+            f"如仍需要，请运行 duban run --period {period}"
+        )
+        if not any(ledger.step_done(period, s) for s in cycle.ORDER):
+            line += f"。{period.full_label}从未开始：没有生成表单、没有发通知，也没有生成报告"
+        out.append(line)
+    return out

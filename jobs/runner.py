@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reporting.core.exceptions import DubanError, SchedulerError
+from reporting.core.exceptions import DubanError, SchedulerError, storage_error
 from reporting.core.periods import Period
 from reporting.core.states import Step
 
@@ -273,6 +273,9 @@ def _execute(step, app, period, now, ledger) -> StepResult:
     except DubanError as exc:
         return StepResult(step, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one step's bug must not stop the others
+        known = storage_error(exc, app.workspace.ledger_path)
+        if known is not None:
+            return StepResult(step, "failed", str(known))
         return StepResult(
             step,
             "failed",

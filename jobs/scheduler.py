@@ -25,13 +25,12 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from reporting.core.exceptions import SchedulerError
+from reporting.core.fileutil import create_file
 from reporting.core.lock import FileLock
-from reporting.core.periods import Period
-from reporting.core.states import Step
 
 from . import steps as cycle
 from .clock import Clock, clock_from_env
-from .plan import JOB_UNTIL, Plan, PlannedJob, build_plan, job_done
+from .plan import JOB_UNTIL, Plan, PlannedJob, build_plan, job_done, missed_notes
 from .runner import RunReport, run_cycle
 
 LOGGER = "duban.schedule"
@@ -217,6 +216,7 @@ def make_scheduler(settings, workspace, *, scheduler_cls=None, executor=None):
     if scheduler_cls is None:
         from apscheduler.schedulers.background import BackgroundScheduler as scheduler_cls
     workspace.root.mkdir(parents=True, exist_ok=True)
+    create_file(workspace.scheduler_db)  # the umask's mode, not SQLite's 0644
     return scheduler_cls(
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{workspace.scheduler_db}")},
         executors={"default": executor or ThreadPoolExecutor(max_workers=1)},
@@ -236,13 +236,8 @@ def sync_jobs(sched, plan: Plan, ledger, now: datetime, grace: timedelta) -> lis
     (reported per period). Stored jobs no longer in the plan are removed.
     """
     wanted: dict[str, PlannedJob] = {}
-    missed: dict[Period, list[str]] = {}
     for job in plan.jobs:
-        if job_done(job, ledger):
-            continue
-        if job.expired(now, grace):
-            if job.step != Step.COLLECT:
-                missed.setdefault(job.period, []).append(cycle.label(job.step))
+        if job_done(job, ledger) or job.expired(now, grace):
             continue
         wanted[job.id] = job
     for stored in sched.get_jobs():
@@ -257,12 +252,7 @@ def sync_jobs(sched, plan: Plan, ledger, now: datetime, grace: timedelta) -> lis
             name=job.name,
             replace_existing=True,
         )
-    days = grace.days
-    return [
-        f"{period} 的 {'、'.join(steps)} 已错过超过 {days} 天，不再自动补做；"
-        f"如仍需要，请运行 duban run --period {period}"
-        for period, steps in missed.items()
-    ]
+    return missed_notes(plan, ledger, now, grace)
 
 
 def _on_missed(event) -> None:
@@ -437,12 +427,17 @@ def run_once(app, *, years: list[int] | None = None, clock=None, stream=None) ->
         now = clock.now()
         grace = timedelta(days=settings.schedule.misfire_grace_days)
         reports = []
+        with app.ledger() as ledger:
+            # beyond the grace nothing runs by itself: say so, not "nothing to do"
+            notes = plan.notes + missed_notes(plan, ledger, now, grace)
         with schedule_log(workspace, stream) as log:
             log.info(f"duban schedule --once（{now.isoformat(timespec='seconds')}）")
+            for note in notes:
+                log.warning(note)
             for period in plan.periods:
                 first, last = plan.window(period)
                 if first <= now <= last + grace:
                     report = run_cycle(app, period, now=now, command="duban schedule --once")
                     log_report(log, report)
                     reports.append(report)
-        return OnceResult(reports, plan.upcoming(now, 1), plan.notes)
+        return OnceResult(reports, plan.upcoming(now, 1), notes)

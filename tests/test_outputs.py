@@ -101,7 +101,7 @@ def test_a_failed_write_keeps_the_old_file_and_says_so_in_chinese(tmp_path):
                 "running as root: permissions are not enforced (the full-disk tests cover this)"
             )
         with pytest.raises(
-            OutputError, match="无法写入 .*汇总表.xlsx：没有写入权限；原来的文件未改动"
+            OutputError, match="没有写入权限，无法写入 .*汇总表.xlsx（原来的文件未改动）"
         ):
             atomic_write_bytes(target, b"new")
     finally:

@@ -479,3 +479,22 @@ def test_a_second_scheduler_on_the_same_data_dir_refuses(tmp_path, data_dir, dub
     finally:
         assert first.stop(signal.SIGINT) == 0
     assert "收到停止信号（SIGINT）" in first.output()
+
+
+def test_a_first_once_beyond_the_grace_says_the_quarter_was_never_started(
+    duban, app, rec, monkeypatch
+):
+    """The scheduler is set up on 05-20: 2024Q1's window closed more than the grace ago and
+    nothing of it was ever done. ``--once`` and ``status`` say so, nothing runs."""
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-05-20T10:00:00+08:00")
+    r = duban("schedule", "--once")
+    assert r.code == 0, r.output
+    assert rec.calls == []
+    note = (
+        "2024Q1 的 下发通知、提醒、配合反馈、催报、逾期催报、生成报告 已错过超过 7 天，不再自动补做；"
+        "如仍需要，请运行 duban run --period 2024Q1。2024年第一季度从未开始：没有生成表单、没有发通知，"
+        "也没有生成报告"
+    )
+    assert f"提示：{note}" in r.out
+    s = duban("status")
+    assert note in s.out, s.out

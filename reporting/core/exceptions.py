@@ -119,14 +119,88 @@ class OutputError(DubanError):
 
     @classmethod
     def of(cls, target, exc: OSError) -> OutputError:
-        import errno
+        known = storage_error(exc, target, path=target)
+        if known is not None:
+            return known
+        why = exc.strerror or type(exc).__name__
+        return cls(f"无法写入 {target}：{why}；原来的文件未改动。请检查后重新运行")
 
-        why = {
-            errno.ENOSPC: "磁盘空间不足",
-            errno.EDQUOT: "磁盘配额已用完",
-            errno.EFBIG: "文件超过系统允许的大小（或磁盘已满）",
-            errno.EACCES: "没有写入权限",
-            errno.EPERM: "没有写入权限",
-            errno.EROFS: "文件系统只读",
-        }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
-        return cls(f"无法写入 {target}：{why}；原来的文件未改动。请腾出空间或检查权限后重新运行")
+
+class NoSpaceError(OutputError):
+    """Raised (by ``storage_error``) when the disk or the quota is full while writing: ENOSPC,
+    EDQUOT, EFBIG, SQLite's "database or disk is full"."""
+
+
+class NoPermissionError(OutputError):
+    """Raised (by ``storage_error``) when the data dir may not be written: EACCES, EPERM,
+    EROFS, SQLite's "readonly database"."""
+
+
+_NO_SPACE = {28: "磁盘空间不足", 122: "磁盘配额已用完", 27: "文件超过系统允许的大小（或磁盘已满）"}
+_NO_PERMISSION = {13: "没有写入权限", 1: "没有写入权限", 30: "文件系统只读"}
+_SQLITE_FULL, _SQLITE_READONLY, _SQLITE_IOERR = 13, 8, 10
+_ROOM = 1 << 20  # less free space than this beside the ledger: an I/O error means "full"
+
+
+def _little_room(path) -> bool:
+    """Whether the file system of ``path`` is (nearly) full: SQLite reports a full disk in
+    WAL mode as a plain "disk I/O error"."""
+    import os
+    from pathlib import Path
+
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _ROOM
+
+
+def storage_error(exc: BaseException, where=None, *, path=None) -> OutputError | None:
+    """The one Chinese error for "no space" and for "no permission", from an OSError or a
+    SQLite error anywhere in ``exc``'s chain (None for anything else). It names the path
+    (``path``, else the OSError's file, else ``where``: the ledger for SQLite) and what to
+    do."""
+    import sqlite3
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OutputError) and type(cur) is not OutputError:
+            return cur
+        if isinstance(cur, OSError) and cur.errno is not None:
+            named = path or cur.filename or where
+            if cur.errno in _NO_SPACE:
+                return _no_space(named, _NO_SPACE[cur.errno])
+            if cur.errno in _NO_PERMISSION:
+                return _no_permission(named, _NO_PERMISSION[cur.errno])
+        if isinstance(cur, sqlite3.Error):
+            code = getattr(cur, "sqlite_errorcode", None)
+            text = str(cur).lower()
+            if code is not None:
+                code &= 0xFF  # the primary code of an extended one
+            full = code == _SQLITE_FULL or "disk is full" in text
+            if full or (code == _SQLITE_IOERR and _little_room(path or where)):
+                return _no_space(path or where, "磁盘空间不足")
+            if code == _SQLITE_READONLY or "readonly" in text or "read-only" in text:
+                return _no_permission(path or where, "没有写入权限")
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _no_space(path, why: str) -> NoSpaceError:
+    where = f"无法写入 {path}" if path else "无法写入数据目录"
+    return NoSpaceError(
+        f"{why}，{where}（原来的文件未改动，已写好的文件和台账都完整，没有被截断）：请腾出磁盘空间"
+        "（或把数据目录移到空间充足的磁盘）后重新运行同一命令，会接着完成"
+    )
+
+
+def _no_permission(path, why: str) -> NoPermissionError:
+    where = f"无法写入 {path}" if path else "无法写入数据目录"
+    return NoPermissionError(
+        f"{why}，{where}（原来的文件未改动）：请让管理员把该文件夹（及其中的文件）的写权限给运行 duban"
+        " 的用户（几个人共用一个数据目录时，把他们放进同一个用户组，并设置 umask 002），然后重新运行同一命令"
+    )

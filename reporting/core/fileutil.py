@@ -89,6 +89,16 @@ def atomic_path(target: Path | str):
         raise
 
 
+def create_file(path: Path | str) -> None:
+    """Create an empty ``path`` (if missing) with mode 0666 less the umask, as every file duban
+    writes: SQLite alone would make its database 0644 whatever the umask, so a second clerk
+    of the office's group could not write the ledger."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except FileExistsError:
+        pass
+
+
 def _about(exc: OSError, *paths: Path) -> bool:
     """Whether ``exc`` is about writing one of ``paths`` (not e.g. reading the source)."""
     named = {str(n) for n in (exc.filename, exc.filename2) if n is not None}

@@ -100,9 +100,33 @@ class FileLock:
             entry.count += 1
             self._mine += 1
             return True
+        try:
+            fd = self._open_locked(start + timeout)
+        except BaseException:
+            entry.rlock.release()  # a full disk or a folder not ours: nothing left held
+            raise
+        if fd is None:
+            entry.rlock.release()
+            return False
+        previous = self.holder()
+        self.previous_pid = (
+            previous.pid if previous is not None and previous.pid != os.getpid() else None
+        )
+        text = f"{os.getpid()}\n{_one_line(command)}\n{_one_line(started)}\n"
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, text.encode("utf-8"), 0)
+        except OSError:
+            pass  # a full disk: the flock holds all the same, only its holder goes unnamed
+        entry.fd, entry.count = fd, 1
+        self._mine += 1
+        return True
+
+    def _open_locked(self, deadline: float) -> int | None:
+        """The lock file's descriptor with the flock taken, or None when ``deadline`` passed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = start + timeout
+        # 0666: the umask decides, as for every other file (a shared office: umask 002)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         while fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,19 +134,9 @@ class FileLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    entry.rlock.release()
-                    return False
+                    return None
                 time.sleep(min(0.1, max(deadline - time.monotonic(), 0.01)))
-        previous = self.holder()
-        self.previous_pid = (
-            previous.pid if previous is not None and previous.pid != os.getpid() else None
-        )
-        text = f"{os.getpid()}\n{_one_line(command)}\n{_one_line(started)}\n"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, text.encode("utf-8"), 0)
-        entry.fd, entry.count = fd, 1
-        self._mine += 1
-        return True
+        return fd
 
     def held_by(self) -> int | None:
         """The pid of the live process holding the lock, or None (without taking it)."""

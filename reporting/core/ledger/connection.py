@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
-from reporting.core.exceptions import LedgerError
+from reporting.core.exceptions import LedgerError, storage_error
+from reporting.core.fileutil import create_file
 from reporting.core.ledger.backups import require_ledger, way_back
 from reporting.core.ledger.schema import migrate
 from reporting.core.periods import Period
@@ -36,7 +37,11 @@ class LedgerConnection:
         self.path = Path(path)
         if not create:
             require_ledger(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_file(self.path)  # its -wal and -shm files take the same mode
+        except OSError as exc:
+            raise storage_error(exc, self.path) or exc from None
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self._batch = False  # inside batched(): records wait for the batch's commit
@@ -46,6 +51,9 @@ class LedgerConnection:
             self.schema_found = migrate(self.conn, self.path)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
+            known = storage_error(exc, self.path)
+            if known is not None:
+                raise known from None
             if _cannot_write(exc):
                 raise LedgerError(
                     f"台账 {self.path} 无法写入（{exc}）：磁盘可能已满或没有写入权限；"
