@@ -13,7 +13,7 @@ from conftest import office
 from docx import Document
 from helpers import at
 
-from reporting.assess.bulletin import bulletin_lists, render_bulletin
+from reporting.assess.bulletin import bulletin_lists, bulletin_path, render_bulletin
 from reporting.core.periods import Period
 
 Q4 = Period(YEAR, 4)
@@ -224,3 +224,19 @@ def test_q4_bulletin_quotes_the_years_scores_end_to_end(year, duban, monkeypatch
         ).paragraphs
     ]
     assert "四、下步工作要求" in text and "四、考核评价情况" not in text
+
+
+def test_a_stale_pdf_beside_a_newer_bulletin_is_removed(year):
+    """``bulletin --pdf``, new data, then ``bulletin``: the old PDF shows the old numbers, so
+    it does not stay beside the new .docx (the rule every ``--pdf`` output follows)."""
+    import os
+
+    target = bulletin_path(year.settings, year.workspace, Q4)
+    old = target.with_suffix(".pdf")
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"%PDF-1.4 an earlier bulletin")
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    with year.ledger() as ledger:
+        out = render_bulletin(year.settings, year.workspace, ledger, Q4, now=at(date(2025, 1, 10)))
+    assert not old.exists() and out.pdf is None
+    assert f"已删除旧的 PDF（内容已过时）：{old}" in out.lines()

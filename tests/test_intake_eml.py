@@ -508,3 +508,65 @@ def test_an_outlook_msg_file_says_how_to_save_it(setup):
     # unidentified, not the unit's rejection: no 退回通知 goes out for the office's saving
     assert (f.state, f.unit) == ("unidentified", None)
     assert msg.startswith("区发改委回复.msg 是 Outlook 保存的邮件（.msg），无法直接读取")
+
+
+def _versions(app, forms, tmp_path, inbox, dates, received=(None, None)):
+    """Two saved versions of UNIT's reply with the same file time (saved together): the
+    draft first in the mail's own order, then the final one; named so the final one is
+    read first."""
+    out = []
+    for n, (label, when, hop) in enumerate(zip(("draft", "final"), dates, received, strict=True)):
+        answers = valid_answers(app, UNIT)
+        for a in answers.values():
+            a["progress"] = f"{label}：{a['progress']}"
+        data, _ = filled(app, forms, tmp_path, name=f"{label}.xlsx", answers=answers)
+        m = message([(f"{UNIT}.xlsx", data, XLSX)], date=when, arrived=None)
+        if hop is not None:
+            m["Received"] = (
+                f"from a.example by relay{n}.example.net with ESMTP; {format_datetime(hop)}"
+            )
+        out.append(
+            save(
+                m,
+                inbox / f"{'b' if label == 'draft' else 'a'}-{label}.eml",
+                NOW - timedelta(days=2),
+            )
+        )
+    return out
+
+
+def _in_force(app) -> str:
+    row = {r.id: r for r in QuarterResult.load(app.workspace.merged_json(PERIOD)).rows}
+    reports = [x for r in row.values() for x in r.lead_reports if x.unit == UNIT]
+    return reports[0].progress.split("：", 1)[0]
+
+
+def test_versions_at_the_same_time_are_ordered_by_received_then_date(setup, tmp_path):
+    app, forms, inbox = setup
+    app.settings.intake.trusted_hosts = []  # our time: both files' time, the same
+    _versions(app, forms, tmp_path, inbox, (SENT, SENT + timedelta(hours=1)))
+    s = run(app)
+    assert [f.state for f in s.new] == ["accepted", "accepted"]
+    assert _in_force(app) == "final"  # by Date:, though the draft was read last
+    assert not any(p.code == "version_tie" for f in s.new for p in f.problems)
+    mails = [line for line in s.lines() if "读取保存的邮件（.eml）" in line]
+    assert mails and "报送时间按本方收到的时间计" in mails[0] and "发送时间" not in mails[0]
+
+
+def test_a_received_header_decides_before_the_date(setup, tmp_path):
+    app, forms, inbox = setup
+    app.settings.intake.trusted_hosts = []
+    hops = (SENT + timedelta(hours=2), SENT + timedelta(hours=3))  # the final one relayed later
+    _versions(app, forms, tmp_path, inbox, (SENT + timedelta(hours=5), SENT), hops)
+    run(app)
+    assert _in_force(app) == "final"
+
+
+def test_a_tie_nothing_breaks_is_flagged_for_the_office(setup, tmp_path, duban):
+    app, forms, inbox = setup
+    app.settings.intake.trusted_hosts = []
+    _versions(app, forms, tmp_path, inbox, (SENT, SENT))
+    s = run(app)
+    flagged = [p for f in s.new for p in f.problems if p.code == "version_tie"]
+    assert len(flagged) == 1 and "无法分出先后" in flagged[0].text
+    assert flagged[0].level == "warning"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from datetime import timedelta
 
 import openpyxl
 import pytest
-from test_intake_eml import DEADLINE, NOW, SENT, XLSX, filled, message, save
+from test_intake_eml import DEADLINE, NOW, SENT, TRUSTED, XLSX, filled, message, save
 from test_intake_support import PERIOD, UNIT, make_forms, valid_answers
 
 from reporting.core.ledger import Ledger
@@ -262,3 +263,44 @@ def test_the_same_mail_from_the_registered_address_is_merged(setup, tmp_path):
     (f,) = take_in(app).new
     assert (f.unit, f.state) == (UNIT, "accepted")
     assert merged_units(app)[UNIT] == "accepted"
+
+
+def test_two_from_headers_registered_first_and_foreign_second_are_held(setup, tmp_path):
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path, name="form.xlsx")
+    path = save(message([(NAME, data, XLSX)], sender=OWN), inbox / "two-from.eml")
+    raw = path.read_bytes()  # the registered From: first, a foreign one after it
+    stat = path.stat()
+    head, rest = raw.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b"From: "))
+    lines.insert(at + 1, b"From: someone <x@evil.example>")
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n\r\n" + rest)
+    os.utime(path, (stat.st_atime, stat.st_mtime))
+    (f,) = take_in(app).new
+    assert (f.unit, f.state) == (UNIT, "held")
+    (problem,) = [p for p in f.problems if p.level == "error"]
+    assert "2 个发件人" in problem.text and "x@evil.example" in problem.text
+
+
+@pytest.mark.parametrize("server", [f"mx1.{TRUSTED}", "mx.evil.example"])
+def test_our_servers_failed_authentication_holds_the_form(setup, tmp_path, server):
+    """Authentication-Results of the office's own server (``[intake] trusted_hosts``) with
+    spf/dmarc fail: held, the verdict named. The same header from anyone else is ignored
+    (anyone can write it)."""
+    app, forms, inbox = setup
+    app.settings.intake.trusted_hosts = [TRUSTED]
+    data, _ = filled(app, forms, tmp_path, name="form.xlsx")
+    m = message([(NAME, data, XLSX)], sender=OWN)
+    m["Authentication-Results"] = (
+        f"{server}; spf=fail smtp.mailfrom=evil.example; dkim=none; dmarc=fail header.from=yuhui.example"
+    )
+    save(m, inbox / "spoofed.eml")
+    (f,) = take_in(app).new
+    if server.endswith(TRUSTED):
+        assert (f.unit, f.state) == (UNIT, "held")
+        (problem,) = [p for p in f.problems if p.level == "error"]
+        assert f"本办邮件服务器 {server}" in problem.text
+        assert "spf=fail" in problem.text and "dmarc=fail" in problem.text
+    else:
+        assert (f.unit, f.state) == (UNIT, "accepted")

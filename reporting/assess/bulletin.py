@@ -29,7 +29,7 @@ from pathlib import Path
 from reporting.assess.facts import SubmissionFacts, submissions
 from reporting.assess.orders import OrdersOutput, feedback_words, issue_orders
 from reporting.core.config import Settings
-from reporting.core.exceptions import OfficeError
+from reporting.core.exceptions import OfficeError, OutputError
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult
 from reporting.core.numbers import num
@@ -38,6 +38,7 @@ from reporting.core.previous import year_so_far
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
+from reporting.documents.office import settle_pdf
 from reporting.merge.tally import task_counts
 from reporting.report.changes_text import changes_context
 from reporting.report.wording import (
@@ -332,6 +333,7 @@ class BulletinOutput:
     pdf_error: str = ""
     pages: int | None = None  # of the PDF
     orders: OrdersOutput | None = None  # the 督办单 issued beside it
+    removed: list[Path] = field(default_factory=list)  # earlier PDFs the new .docx made stale
 
     def lines(self) -> list[str]:
         out = [f"督查通报已生成（{self.doc_number}）：{self.docx}"]
@@ -339,6 +341,7 @@ class BulletinOutput:
             out.append(f"PDF：{self.pdf}" + (f"（{self.pages} 页）" if self.pages else ""))
         if self.pdf_error:
             out.append(f"未能生成 PDF：{self.pdf_error}")
+        out += [f"已删除旧的 PDF（内容已过时）：{p}" for p in self.removed]
         lst = self.lists
         out.append(
             f"通报表扬 {len(lst.praised)} 个单位；点名逾期 {len(lst.late)} 个、退回未重报 "
@@ -465,8 +468,12 @@ def render_bulletin(
                 )
                 for doc, made_pdf in zip(orders.issued, made, strict=True):
                     doc.pdf = made_pdf
-        except OfficeError as exc:
-            out.pdf, out.pdf_error = None, str(exc)
+        except (OfficeError, OutputError) as exc:
+            out.pdf = None
+            _, out.pdf_error = settle_pdf(target, error=str(exc))
+    else:  # earlier PDFs beside the new .docx files show the old numbers
+        for docx in [target, *(d.path for d in orders.issued)]:
+            out.removed += settle_pdf(docx)[0]
     return out
 
 

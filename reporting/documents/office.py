@@ -96,3 +96,17 @@ def pdf_pages(path: Path | str) -> int | None:
             return int(found.group(1))
     count = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", Path(path).read_bytes()))
     return count or None
+
+
+def settle_pdf(docx: Path, *, error: str = "") -> tuple[list[Path], str]:
+    """The rule every ``--pdf`` output follows once its .docx was written and no new PDF
+    came of it: an earlier PDF beside it shows the old numbers. Not converted this time: it
+    is removed (the paths removed). Conversion failed (``error``): it is kept whole — a full
+    disk must not cost it — and named in the error returned."""
+    old = Path(docx).with_suffix(".pdf")
+    if not old.exists():
+        return [], error
+    if error:
+        return [], f"{error}；上次生成的 {old.name} 未改动，其中的数字可能与本次生成的文件不同"
+    old.unlink(missing_ok=True)
+    return [old], error

@@ -38,31 +38,35 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
-from reporting.core.exceptions import MailError
+from reporting.core.exceptions import IntakeError, MailError, NoSpaceError, storage_error
 from reporting.core.fileutil import sha256_file
 from reporting.core.ledger import Ledger
-from reporting.core.model import Answer, QuarterResult, UnitAnswers
+from reporting.core.model import Answer, UnitAnswers
 from reporting.core.periods import Period
 from reporting.core.previous import previous_answers, previous_result
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
-from reporting.core.submissions import counts_text
 from reporting.core.workspace import Workspace
 from reporting.documents.sniff import Limits, attachment_kind
 from reporting.intake.ahead import Ahead, examine_ahead
 from reporting.intake.arrivals import Arrival, read_arrival, write_arrival
+from reporting.intake.collect_summary import CollectSummary, FileOutcome
 from reporting.intake.identify import unit_from_name
 from reporting.intake.inbox import (
+    BLANK_FORM,
     Skipped,
     archive_bytes,
     archive_file,
+    blank_forms,
     clean_stale_temp,
+    hand_over_copy,
+    inbox_refusal,
     scan_inbox,
 )
 from reporting.intake.mailbox import (
@@ -73,6 +77,7 @@ from reporting.intake.mailbox import (
     is_spreadsheet,
     read_message,
     received_time,
+    version_order,
 )
 from reporting.intake.requests import (
     held_requests,
@@ -84,7 +89,6 @@ from reporting.intake.senders import hold_unverified
 from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
 
-LIST_LIMIT = 30  # accepted files listed one by one in the CLI output up to this many
 LEDGER_BATCH = 50  # returns recorded per ledger commit (one disk sync each)
 OTHER_FILE = "其他文件"  # attachment kind of a mail's file that is neither form nor scan
 
@@ -108,117 +112,6 @@ def answers_from_dict(data: dict) -> UnitAnswers:
 
 
 # -- the step ---------------------------------------------------------------------------
-@dataclass
-class FileOutcome:
-    """What this run did with one inbox file."""
-
-    source: str
-    sha256: str
-    state: str  # accepted | rejected | unidentified
-    unit: str | None
-    late: bool
-    received_at: str
-    problems: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class CollectSummary:
-    period: Period
-    inbox: Path
-    new: list[FileOutcome] = field(default_factory=list)
-    known: list[str] = field(
-        default_factory=list
-    )  # content already recorded (rerun, duplicate copy)
-    ignored: list[str] = field(default_factory=list)  # lock/temp files
-    attachments: list[tuple[str, str, str | None]] = field(
-        default_factory=list
-    )  # source, kind, unit
-    failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # links, special files: never read
-    mails: list[str] = field(default_factory=list)  # saved mails that gave something new
-    mail_notes: list[str] = field(default_factory=list)  # parts of those mails left unread
-    inbox_created: bool = False
-    result: QuarterResult | None = None
-    merged_json: Path | None = None
-    merged_xlsx: Path | None = None
-    written: bool = False  # outputs rewritten this run
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def lines(self) -> list[str]:
-        out: list[str] = []
-        if self.inbox_created:
-            out.append(
-                f"收件目录 {self.inbox} 不存在，已创建；请把各单位报回的文件放入该目录（可含子目录）后重新运行。"
-            )
-        states: dict[str, list[FileOutcome]] = {
-            s: [f for f in self.new if f.state == s] for s in ReturnState
-        }
-        total = len(self.new) + len(self.known)
-        if total or not self.inbox_created:
-            out.append(
-                f"收件目录 {self.inbox}：本次新收 {len(self.new)} 份（接收 {len(states['accepted'])}，"
-                f"退回 {len(states['rejected'])}，无法识别 {len(states['unidentified'])}），"
-                f"此前已处理或内容重复 {len(self.known)} 份"
-                + (f"，忽略临时文件 {len(self.ignored)} 个" if self.ignored else "")
-                + "。"
-            )
-        if self.mails:
-            out.append(
-                f"  读取保存的邮件（.eml）{len(self.mails)} 封：附件已取出逐个处理，"
-                "报送时间按邮件的发送时间计"
-            )
-        for note in self.mail_notes:
-            out.append(f"  注意：{note}")
-        if self.attachments:
-            names = "、".join(
-                f"{unit or '未注明单位'}（{source}）"
-                for source, _, unit in self.attachments[:LIST_LIMIT]
-            )
-            more = f" 等 {len(self.attachments)} 份" if len(self.attachments) > LIST_LIMIT else ""
-            out.append(
-                f"  另收到扫描件、说明等附件 {len(self.attachments)} 份，已归档，不作报表处理：{names}{more}"
-            )
-        accepted = states["accepted"]
-        if len(accepted) > LIST_LIMIT:  # a big batch: name only the late ones
-            late = [f.unit or f.source for f in accepted if f.late]
-            out.append(
-                f"  接收 {len(accepted)} 份"
-                + (f"，其中逾期 {len(late)} 份：{'、'.join(late)}" if late else "")
-                + "；明细见汇总表的“报送情况”"
-            )
-            accepted = []
-        for f in accepted:
-            warns = [p for p in f.problems if p.level == Level.WARNING]
-            late_mark = "（逾期）" if f.late else ""
-            out.append(
-                f"  接收 {f.unit}{late_mark}：{f.source}"
-                + (f"，{len(warns)} 条提醒" if warns else "")
-            )
-        for f in states[ReturnState.REJECTED] + states[ReturnState.UNIDENTIFIED]:
-            errors = [p for p in f.problems if p.level == Level.ERROR]
-            who = f.unit or "无法识别单位"
-            out.append(f"  退回 {who}：{f.source}，{len(errors)} 个问题：")
-            for p in errors[:5]:
-                out.append(f"    - {p.message}")
-            if len(errors) > 5:
-                out.append(f"    - ……其余 {len(errors) - 5} 个问题见汇总表的“退回清单”")
-        for source, message in self.failed:
-            out.append(f"  未能处理 {source}：{message}")
-        for source, message in self.skipped:
-            out.append(f"  未处理 {source}：{message}")
-        if self.result is not None:
-            c = self.result.unit_counts()
-            out.append(f"{self.period.full_label}应报 {c['due']} 个单位：{counts_text(c)}。")
-            if self.written:
-                out.append(f"汇总结果已更新：{self.merged_xlsx}、{self.merged_json}")
-            else:
-                out.append(f"汇总结果没有变化：{self.merged_xlsx}")
-        return out
-
-
 def collect(
     settings: Settings,
     assignments: Assignments,
@@ -236,6 +129,11 @@ def collect(
     (``reporting.intake.ahead``; None: one per core for a large inbox, 1: none)."""
     period = Period.parse(period)
     inbox = Path(inbox) if inbox else workspace.inbox_dir(period)
+    if refusal := inbox_refusal(inbox, workspace, period):
+        raise IntakeError(
+            f"{inbox} 不能作为收件目录：{refusal}。各单位报回的文件请放在 {workspace.inbox_dir(period)}"
+            "（或另建一个只放报回文件的文件夹，用 --inbox 指定）；本次没有收取任何文件"
+        )
     summary = CollectSummary(period=period, inbox=inbox)
     if not inbox.exists():
         inbox.mkdir(parents=True, exist_ok=True)
@@ -258,6 +156,9 @@ def collect(
                 try:
                     intake.take_in(path, source)
                 except OSError as exc:
+                    full = storage_error(exc)
+                    if isinstance(full, NoSpaceError):
+                        raise full from exc  # every later file would fail alike: stop here
                     summary.failed.append(
                         (
                             source,
@@ -288,6 +189,7 @@ class _Intake:
         self.previous = previous_answers(previous_result(workspace, period)[0])
         self.limits = Limits.from_settings(settings.intake)
         self.ready: Ahead | None = None  # the current inbox file, examined ahead
+        self.blank = blank_forms(workspace, period)  # our own forms, as written
         self.seq = 0  # intake order within this run (``arrivals``)
 
     def known(self, sha: str) -> bool:
@@ -416,7 +318,14 @@ class _Intake:
             named = att.filename if self.unit_named(att.filename) else att.source
             if kind is None:
                 self.examine(
-                    att_stored, att_sha, att.source, received, named, mail=mail, evidence=evidence
+                    att_stored,
+                    att_sha,
+                    att.source,
+                    received,
+                    named,
+                    mail=mail,
+                    evidence=evidence,
+                    mail_file=stored,
                 )
             else:
                 self.keep_attachment(att_stored, att_sha, att.source, kind, received, named)
@@ -479,8 +388,12 @@ class _Intake:
         *,
         mail: Mail | None = None,
         evidence: list[tuple[str, Path]] | None = None,
+        mail_file: Path | None = None,
     ) -> None:
         ready, self.ready = self.ready, None
+        if sha in self.blank:  # never answered with a 退回通知
+            self.summary.skipped.append((source, BLANK_FORM))
+            return
         try:
             if ready is not None and ready[:2] == (stored, source) and file_name is None:
                 ex = ready[2]
@@ -502,12 +415,17 @@ class _Intake:
                 )
             )
             return
+        if ex.later:
+            self.hand_over(mail_file or stored, source, ex.later, received)
+            return
         answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
         state, problems, held = ex.state, list(ex.problems), None
+        tiebreak = version_order(mail) if mail is not None else ""
         if mail is not None and ex.unit and state != ReturnState.UNIDENTIFIED:
             state, held = hold_unverified(
                 self.settings, self.assignments, self.period, mail, ex.unit, state, problems
             )
+            problems += self.tie(ex.unit, sha, received, tiebreak)
         if ex.requests and evidence is None:  # 销号/延期/调整: the files sent with them
             evidence = sibling_evidence(self.summary.inbox / source, self.limits)
         if ex.requests and answers is not None and state == ReturnState.HELD:
@@ -525,6 +443,7 @@ class _Intake:
             schema_version=ex.schema_version,
             identified_by=ex.identified_by,
             answers=answers,
+            tiebreak=tiebreak,
         )
         if ex.requests and ex.unit and state == ReturnState.ACCEPTED:
             register_requests(
@@ -537,6 +456,35 @@ class _Intake:
                 received_at=received.isoformat(timespec="seconds"),
                 evidence=evidence or [],
             )
+
+    def hand_over(self, path: Path, source: str, later: str, received: datetime) -> None:
+        """A form of a later period (a reply that came before this period's collect was
+        over): a copy goes to that period's inbox, dated when we received it, for its own
+        collect. Nothing is recorded or answered here."""
+        period = Period.parse(later)
+        dest = hand_over_copy(path, self.workspace.inbox_dir(period), str(self.period), received)
+        self.summary.skipped.append(
+            (
+                source,
+                f"这是{period.full_label}的报送，已转到该季度的收件目录（{dest}），由该季度收取，本期不作处理",
+            )
+        )
+
+    def tie(self, unit: str, sha: str, received: datetime, tiebreak: str) -> list[Problem]:
+        """A version of ``unit`` that nothing orders against an earlier one (the same time of
+        ours, the same Received: and Date:): flagged for the office, intake order decides."""
+        when = received.isoformat(timespec="seconds")
+        for row in self.ledger.same_time(self.period, unit, when):
+            if row.sha256 != sha and row["tiebreak"] == tiebreak:
+                return [
+                    Problem(
+                        f"与 {row.source} 收到时间相同，Received: 和 Date: 也相同，无法分出先后；"
+                        "已按收取顺序以本份为准，请向该单位核实哪一份是最终版本",
+                        code="version_tie",
+                        level=Level.WARNING,
+                    )
+                ]
+        return []
 
     def record(
         self,

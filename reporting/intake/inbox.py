@@ -175,3 +175,83 @@ def clean_stale_temp(archive_dir: Path, now: datetime, older_than: float = 3600)
                 tmp.unlink()
         except OSError:
             pass
+
+
+_OUTPUT_NAMES = {"merged.json", "ledger.sqlite", "汇总表.xlsx"}  # files only duban writes
+_OUTPUT_DIRS = {"forms", "report", "archive", "backups", "reminders", "bulletin"}
+BLANK_FORM = (
+    "这是本办下发的空白表单（没有填写），未作为报送处理；如是单位误发，请联系该单位重新填报"
+)
+
+
+def inbox_refusal(inbox: Path, workspace, period) -> str | None:
+    """Why ``inbox`` cannot be an inbox (None when it can): the data dir itself or a folder
+    above it, a folder of duban's own inside it (the period folder, forms, reports …), or a
+    folder holding duban's outputs (a copy of a period folder). Taking those in would record
+    duban's blank forms and reports as rejected returns and mail 退回通知 for them."""
+    here, root = inbox.resolve(), workspace.root.resolve()
+    if here == root or root.is_relative_to(here):
+        return "它包含 duban 的数据目录"
+    if here.is_relative_to(root):
+        inboxes = [workspace.inbox_dir(p).resolve() for p in _periods(workspace, period)]
+        if not any(here.is_relative_to(i) for i in inboxes):
+            return "它是 duban 数据目录里存放表单、报告等输出的文件夹"
+    for dirpath, dirnames, filenames in _walk(here, depth=2):
+        found = _OUTPUT_NAMES.intersection(filenames) or _OUTPUT_DIRS.intersection(dirnames)
+        if found:
+            where = Path(dirpath).relative_to(here) / sorted(found)[0]
+            return f"其中有 duban 自己生成的文件（{where.as_posix()}），像是报告期文件夹的副本"
+    return None
+
+
+def _periods(workspace, period) -> list:
+    from reporting.core.periods import Period
+
+    out = [period]
+    for d in workspace.period_dirs():
+        try:
+            out.append(Period.parse(d.name))
+        except Exception:  # noqa: BLE001 - a folder that is no period: not an inbox either
+            continue
+    return out
+
+
+def _walk(top: Path, depth: int):
+    base = len(top.parts)
+    for dirpath, dirnames, filenames in os.walk(top):
+        if len(Path(dirpath).parts) - base >= depth:
+            dirnames[:] = []
+        yield dirpath, dirnames, filenames
+
+
+def blank_forms(workspace, period) -> set[str]:
+    """SHA-256 of the period's forms as duban wrote them: one found in the inbox is a blank
+    form of ours, never a unit's return."""
+    from reporting.core.fileutil import sha256_file
+
+    out = set()
+    folder = workspace.forms_dir(period)
+    if folder.is_dir():
+        for path in folder.glob("*.xlsx"):
+            try:
+                out.add(sha256_file(path))
+            except OSError:
+                continue
+    return out
+
+
+def hand_over_copy(path: Path, inbox: Path, came_to: str, received) -> Path:
+    """A copy of ``path`` (a file or a saved mail) in another period's ``inbox``, under
+    ``转自<period>/``, named by content (a rerun finds it there), its file time ``received``."""
+    import shutil
+
+    from reporting.core.fileutil import atomic_path, sha256_file
+
+    folder = inbox / f"转自{came_to}"
+    dest = folder / f"{sha256_file(path)[:16]}{path.suffix or '.bin'}"
+    if not dest.exists():
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(path, tmp)
+        stamp = received.timestamp()
+        os.utime(dest, (stamp, stamp))
+    return dest

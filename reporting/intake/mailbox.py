@@ -15,7 +15,11 @@ attached, and the office drags or saves the whole message into the inbox.
   ``Received:`` added by one of our servers, else when duban first saw the file. The
   sender's ``Date:`` is shown (``mail_label``) and pointed out when far earlier
   (``date_note``), never decisive;
-- ``Mail.addresses`` are the ``From:`` addresses, for the sender check in the intake.
+- ``Mail.addresses`` are the addresses of every ``From:`` (``from_count`` says how many
+  headers), ``Mail.auth`` the ``Authentication-Results``, for the sender check in the intake
+  (``failed_authentication`` reads only those our own servers wrote: ``trusted_hosts``);
+- ``version_order(mail)`` breaks a tie of our receipt time between versions: the newest
+  ``Received:`` time, then ``Date:``.
 
 What each attachment is (form, scan, something else) is decided by the intake from the
 bytes, like any file of the inbox (``is_spreadsheet``, ``sniff.attachment_kind``).
@@ -92,6 +96,9 @@ class Mail:
     addresses: list[str] = field(default_factory=list)  # every From: address, lower case
     # the Received: headers, newest (topmost) first: (the "by" host, its time or None)
     hops: list[tuple[str, datetime | None]] = field(default_factory=list)
+    from_count: int = 1  # how many From: headers (more than one: who sent it is unclear)
+    # Authentication-Results: (the server that wrote it, [(method, result)]), topmost first
+    auth: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -101,9 +108,8 @@ class Mail:
 def trusted_arrival(mail: Mail, trusted_hosts: list[str]) -> datetime | None:
     """The time of the newest ``Received:`` added by one of the office's own servers
     (``[intake] trusted_hosts``: a host name, or a domain its servers end with)."""
-    hosts = [h.strip().lower().rstrip(".") for h in trusted_hosts if h.strip()]
     for by, when in mail.hops:
-        if when is not None and any(by == h or by.endswith("." + h) for h in hosts):
+        if when is not None and is_trusted(by, trusted_hosts):
             return when
     return None
 
@@ -129,6 +135,14 @@ def received_time(
 
 
 DATE_SLACK = timedelta(days=1)  # a Date: this much before our receipt time is pointed out
+
+
+def version_order(mail: Mail) -> str:
+    """What orders two versions received at the same time of ours: the newest ``Received:``
+    time, then ``Date:`` (ISO texts in Asia/Shanghai, so they compare as text)."""
+    hop = next((when for _, when in mail.hops if when is not None), None)
+    parts = [w.isoformat(timespec="seconds") if w else "" for w in (hop, mail.sent_at)]
+    return "|".join(parts)
 
 
 def date_note(mail: Mail, received: datetime) -> str:
@@ -284,15 +298,59 @@ def _headers(msg: EmailMessage) -> Mail:
         sent_at=_date(msg),
         addresses=_addresses(msg),
         hops=_hops(msg),
+        from_count=sum(1 for k, _ in msg.raw_items() if k.lower() == "from"),
+        auth=_auth(msg),
     )
 
 
 def _addresses(msg: EmailMessage) -> list[str]:
-    try:
-        found = policy.default.header_factory("from", _header_text(msg, "from")).addresses
-    except Exception:  # noqa: BLE001 - malformed header: no address to trust
-        return []
-    return [_clean(a.addr_spec).lower() for a in found if a.addr_spec and a.addr_spec != "<>"]
+    """Every address of every From: header (a second From: is never overlooked)."""
+    out: list[str] = []
+    for raw in [str(v) for k, v in msg.raw_items() if k.lower() == "from"]:
+        text = _decode_8bit(_raw_bytes(raw)) if _SURROGATE.search(raw) else raw
+        try:
+            found = policy.default.header_factory("from", text).addresses
+        except Exception:  # noqa: BLE001 - malformed header: no address to trust
+            continue
+        out += [_clean(a.addr_spec).lower() for a in found if a.addr_spec and a.addr_spec != "<>"]
+    return list(dict.fromkeys(out))
+
+
+_VERDICT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.I)
+
+
+def _auth(msg: EmailMessage) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Authentication-Results (RFC 8601): the authserv-id and each method's result."""
+    out = []
+    for raw in msg.get_all("authentication-results", []) or []:
+        text = " ".join(str(raw).split())
+        server, _, rest = text.partition(";")
+        name = (server.split() or [""])[0].lower().rstrip(".")
+        out.append((name, [(m.lower(), r.lower()) for m, r in _VERDICT.findall(rest)]))
+    return out
+
+
+def is_trusted(host: str, trusted_hosts: list[str]) -> bool:
+    """``host`` is one of the office's own servers (``[intake] trusted_hosts``: a host name,
+    or a domain its servers end with)."""
+    hosts = [h.strip().lower().rstrip(".") for h in trusted_hosts if h.strip()]
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def failed_authentication(mail: Mail, trusted_hosts: list[str]) -> tuple[str, list[str]] | None:
+    """(our server, its failing verdicts) when one of the office's own servers says the mail
+    failed: dmarc=fail, or spf=fail without a dmarc=pass. Anyone can write this header,
+    so only our servers' are read; dkim=fail alone is not held (forwarding breaks it)."""
+    for server, verdicts in mail.auth:
+        if not server or not is_trusted(server, trusted_hosts):
+            continue
+        got = dict(verdicts)
+        failed = got.get("dmarc") == "fail" or (
+            got.get("spf") == "fail" and got.get("dmarc") != "pass"
+        )
+        if failed:
+            return server, [f"{m}={r}" for m, r in verdicts if r == "fail"]
+    return None
 
 
 _BY = re.compile(r"\bby\s+([A-Za-z0-9.-]+)", re.I)

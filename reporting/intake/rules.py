@@ -74,6 +74,18 @@ def period_is_this_one(ex: Examination, ident: Identity) -> bool:
     return False
 
 
+def later_period(ex: Examination, ident: Identity) -> str:
+    """The period of a form for a later period than the one collected ("" otherwise): a
+    reply that reached an earlier run belongs to that period, it is no wrong form."""
+    try:
+        theirs = Period.parse(ident.period)
+    except PeriodError:
+        return ""
+    return (
+        str(theirs) if (theirs.year, theirs.quarter) > (ex.period.year, ex.period.quarter) else ""
+    )
+
+
 def form_is_the_units_own(ex: Examination, ident: Identity) -> bool:
     expected_id = fs.form_id(ex.period, ex.unit)
     if ident.form_id and ident.form_id != expected_id:

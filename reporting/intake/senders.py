@@ -1,6 +1,9 @@
 """Who sent a mailed form: the addresses registered for a unit, and the check that holds a
-form from any other address — or from no readable address at all — as 待核实 until the
-office decides (``[intake] sender_check`` = hold / warn / off; ``reporting.intake.review``)."""
+form as 待核实 until the office decides (``[intake] sender_check`` = hold / warn / off;
+``reporting.intake.review``) when it came from any other address or from no readable
+address, when the mail has several From: headers, or when one of the office's own servers
+(``[intake] trusted_hosts``) wrote an Authentication-Results saying SPF/DMARC failed —
+the same header from any other server is ignored, since anyone can write it."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from reporting.core.config import Settings
 from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
-from reporting.intake.mailbox import Mail
+from reporting.intake.mailbox import Mail, failed_authentication
 from reporting.taskbook.assignments import Assignments
 
 _ADDRESS = re.compile(r"[^\s,;，；<>()\"']+@[^\s,;，；<>()\"']+")
@@ -27,26 +30,42 @@ def registered_senders(assignments: Assignments, settings: Settings, unit: str) 
 def sender_problem(
     settings: Settings, assignments: Assignments, period: Period, mail: Mail, unit: str
 ) -> Problem | None:
-    """A form for ``unit`` in a mail whose From: is not registered for it (or names no
-    address): an error that holds it, a warning, or nothing (``[intake] sender_check``)."""
+    """A form for ``unit`` in a mail whose sender cannot be trusted: its From: not registered
+    for it (or naming no address), several From: headers, or our own server saying the
+    sender failed SPF/DMARC (``failed_authentication``). An error that holds it, a warning,
+    or nothing (``[intake] sender_check``)."""
     check = settings.intake.sender_check
     if check == "off":
         return None
-    allowed = registered_senders(assignments, settings, unit)
-    if mail.addresses and all(a in allowed for a in mail.addresses):
+    why = _distrust(settings, assignments, mail, unit)
+    if why is None:
         return None
-    who = mail.sender or "（没有发件人）"
     if check == "warn":
-        return Problem(
-            f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，已照常接收；请核实",
-            code="sender_unverified",
-            level=Level.WARNING,
-        )
+        return Problem(f"{why}，已照常接收；请核实", code="sender_unverified", level=Level.WARNING)
     return Problem(
-        f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱，暂不采用（待核实）；"
-        f"核实后运行 duban review --period {period} 采用或退回",
+        f"{why}，暂不采用（待核实）；核实后运行 duban review --period {period} 采用或退回",
         code="sender_unverified",
     )
+
+
+def _distrust(settings: Settings, assignments: Assignments, mail: Mail, unit: str) -> str | None:
+    who = mail.sender or "（没有发件人）"
+    if mail.from_count > 1:
+        return (
+            f"邮件有 {mail.from_count} 个发件人（From:）：{'、'.join(mail.addresses) or who}，"
+            "无法确定是谁发的"
+        )
+    allowed = registered_senders(assignments, settings, unit)
+    if not mail.addresses or not all(a in allowed for a in mail.addresses):
+        return f"发件人 {who} 不是{unit}在单位名录（units.csv）登记的邮箱"
+    failed = failed_authentication(mail, settings.intake.trusted_hosts)
+    if failed is not None:
+        server, verdicts = failed
+        return (
+            f"本办邮件服务器 {server} 对这封邮件的验证结果为 {'、'.join(verdicts)}，"
+            f"发件人 {who} 可能是伪造的"
+        )
+    return None
 
 
 def hold_unverified(

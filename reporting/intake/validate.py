@@ -55,6 +55,7 @@ class Examined:
     answers: UnitAnswers | None = None
     header: dict[str, str] = field(default_factory=dict)
     requests: list[RequestRow] = field(default_factory=list)  # 销号/延期/调整, accepted only
+    later: str = ""  # the form is of this later period: handed to it, never 退回'd here
 
 
 def examine(
@@ -141,6 +142,8 @@ def _judge(ex: Examination, source: str, file_name: str) -> Examined:
         out.header = reading.header
         _decide(ex, out, reading.answers)
         out.requests = requests if out.state == ReturnState.ACCEPTED else []
+    elif any(p.code == "wrong_period" for p in ex.problems):
+        out.later = rules.later_period(ex, ident)
     out.problems = ex.problems
     return out
 

@@ -27,6 +27,7 @@ from reporting.core.periods import Period
 from reporting.core.previous import previous_result
 from reporting.core.workspace import Workspace
 from reporting.documents.docx_render import render_docx
+from reporting.documents.office import settle_pdf
 from reporting.merge.compare import QuarterChange, quarter_change
 from reporting.merge.tally import task_counts
 from reporting.report.changes_text import NO_CHANGES, mark_annex
@@ -306,14 +307,9 @@ def render_report(
         try:
             output.pdf = pending.result()
         except (OfficeError, OutputError) as exc:
-            output.pdf_error = str(exc)
-            old_pdf = target.with_suffix(".pdf")
-            if old_pdf.exists():  # kept whole (a full disk must not cost it), but say so
-                output.pdf_error += (
-                    f"；上次生成的 {old_pdf.name} 未改动，其中的数字可能与本次报告不同"
-                )
+            _, output.pdf_error = settle_pdf(target, error=str(exc))
     else:  # an earlier PDF under the same name shows the old numbers
-        output.removed += remove_stale(out_dir, glob.escape(target.with_suffix(".pdf").name))
+        output.removed += settle_pdf(target)[0]
     return output
 
 

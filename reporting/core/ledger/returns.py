@@ -19,7 +19,16 @@ class ReturnStore(LedgerConnection):
     # -- returns -----------------------------------------------------------
     def returns(self, period: PeriodKey) -> list[ReturnRecord]:
         rows = self.conn.execute(
-            "SELECT * FROM returns WHERE period = ? ORDER BY received_at, id", (str(period),)
+            "SELECT * FROM returns WHERE period = ? ORDER BY received_at, tiebreak, id",
+            (str(period),),
+        )
+        return [ReturnRecord.from_row(r) for r in rows]
+
+    def same_time(self, period: PeriodKey, unit: str, received_at: str) -> list[ReturnRecord]:
+        """The unit's returns received at this very time of ours (versions to order)."""
+        rows = self.conn.execute(
+            "SELECT * FROM returns WHERE period = ? AND unit = ? AND received_at = ? ORDER BY id",
+            (str(period), unit, received_at),
         )
         return [ReturnRecord.from_row(r) for r in rows]
 
@@ -54,9 +63,12 @@ class ReturnStore(LedgerConnection):
         answers: dict | None = None,
         file: dict | None = None,
         held: dict | None = None,
+        tiebreak: str = "",
     ) -> bool:
         """Record an examined return and its answers in one transaction; False if already there.
 
+        ``tiebreak`` orders returns received at the same time of ours (a mail's newest
+        ``Received:``, then its ``Date:``: ``mailbox.version_order``).
         ``file`` (size, archive_path) also records the received file in the same transaction;
         ``held`` (sender, verdict) records a return held as 待核实 for ``duban review``.
         """
@@ -65,7 +77,8 @@ class ReturnStore(LedgerConnection):
                 insert_file(conn, sha256, file["size"], source, received_at, file["archive_path"])
             cur = conn.execute(
                 "INSERT OR IGNORE INTO returns (period, unit, sha256, source, form_id, schema_version,"
-                " identified_by, state, problems, received_at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " identified_by, state, problems, received_at, late, tiebreak)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(period),
                     unit,
@@ -78,6 +91,7 @@ class ReturnStore(LedgerConnection):
                     json.dumps(problems or [], ensure_ascii=False),
                     received_at,
                     int(late),
+                    tiebreak,
                 ),
             )
             if cur.rowcount and answers is not None:
