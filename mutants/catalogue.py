@@ -237,8 +237,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "sender-without-address-verified",
         "reporting/intake/senders.py",
-        "    if mail.addresses and all(a in allowed for a in mail.addresses):",
-        "    if all(a in allowed for a in mail.addresses):",
+        "    if not mail.addresses or not all(a in allowed for a in mail.addresses):",
+        "    if not all(a in allowed for a in mail.addresses):",
         "a mail whose From: has no parsable address counts as from the unit: its form is merged"
         " instead of held as 待核实 (the issue's planted bug)",
         ["tests/test_sender_check.py"],
