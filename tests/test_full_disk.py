@@ -128,3 +128,24 @@ def test_every_writing_command_on_a_full_disk(disk, data_dir, app, duban, monkey
         whole(data_dir)
     if not leave:  # with no byte free, every command stops at its first write
         assert refusals == [c[0] for c in COMMANDS]
+
+
+@pytest.mark.slow
+def test_every_writing_command_on_a_read_only_folder(disk, data_dir, app, duban, monkeypatch):
+    """The data dir's file system turned read-only (root ignores file modes, not this): the
+    one Chinese "no permission" error, nothing changed; writable again, the command works."""
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-09T10:00:00+08:00")
+    monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(data_dir / "outbox"))
+    for args in COMMANDS:
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        try:
+            first = duban(*args)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        text = first.output
+        assert first.code != 0, text
+        assert "程序内部出错" not in text and "Traceback" not in text, text
+        assert "文件系统只读" in text and "无法写入" in text and "重新运行" in text, text
+        whole(data_dir)
+        again = duban(*args)
+        assert again.code == 0, (args, again.output)

@@ -223,7 +223,7 @@ def test_a_full_disk_during_the_pdf_keeps_the_previous_pdf(duban, data_dir, tmp_
     text = proc.stdout + proc.stderr
     assert "rc=1" in proc.stdout, text
     assert "程序内部出错" not in text and "Traceback" not in text
-    assert "未能生成 PDF：无法写入" in text and "原来的文件未改动" in text
+    assert "未能生成 PDF：磁盘空间不足，无法写入" in text and "原来的文件未改动" in text
     assert f"上次生成的 {pdf.name} 未改动" in text
     digest = subprocess.run(["sha256sum", str(pdf)], capture_output=True, text=True).stdout.split()[
         0

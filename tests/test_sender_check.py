@@ -304,3 +304,15 @@ def test_our_servers_failed_authentication_holds_the_form(setup, tmp_path, serve
         assert "spf=fail" in problem.text and "dmarc=fail" in problem.text
     else:
         assert (f.unit, f.state) == (UNIT, "accepted")
+
+
+def test_a_long_sender_name_folded_over_two_lines_is_still_read(setup, tmp_path):
+    """A From: whose encoded name is folded over two header lines (a long unit name) is the
+    registered address, not "no readable address"."""
+    app, forms, inbox = setup
+    data, _ = filled(app, forms, tmp_path, name="form.xlsx")
+    sender = f"{UNIT}办公室综合科张三丰李四王五赵六 <unit01@yuhui.example>"
+    path = save(message([(NAME, data, XLSX)], sender=sender), inbox / "long.eml")
+    assert b"\r\n =?utf-8?" in path.read_bytes().split(b"\r\n\r\n")[0]  # really folded
+    (f,) = take_in(app).new
+    assert (f.unit, f.state) == (UNIT, "accepted")

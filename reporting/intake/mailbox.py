@@ -307,6 +307,7 @@ def _addresses(msg: EmailMessage) -> list[str]:
     """Every address of every From: header (a second From: is never overlooked)."""
     out: list[str] = []
     for raw in [str(v) for k, v in msg.raw_items() if k.lower() == "from"]:
+        raw = re.sub(r"\r?\n(?=[ \t])", "", raw)  # unfolded: a long name spans lines
         text = _decode_8bit(_raw_bytes(raw)) if _SURROGATE.search(raw) else raw
         try:
             found = policy.default.header_factory("from", text).addresses
