@@ -77,6 +77,7 @@ def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(de
     outcome, _, app = demo_year
     cal = period_calendar(period, app.settings.deadline)
     partners = partners_of(app.assignments)
+    tasks = {r.task.label: r.task for r in app.assignments.rows}
     with Ledger(outcome.root / "ledger.sqlite") as ledger:
         sent = ledger.feedback_sent(period)
         on_time = accepted_by(ledger, period, cal.coop_deadline)
@@ -91,6 +92,13 @@ def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(de
         assert first["Subject"].startswith("【配合单位反馈】")
         rows = attachment_rows(first)
         assert {r[3] for r in rows} == units  # every partner listed
+        for r in rows:  # the task's whole text; indicator values with their units
+            task = tasks[r[1]]
+            assert r[2] == task.content and "…" not in r[2]
+            for part in filter(None, (r[10] or "").split("；")):
+                name, _, value = part.partition("：")
+                ind = next(i for i in task.indicators if i.name == name)
+                assert "=" not in part and value.endswith("%" if ind.growth else ind.unit), part
         reported = {r[3] for r in rows if r[6] != "未报送"}
         assert reported == units & on_time, lead  # exactly the partners' returns in force
         missing = units - on_time

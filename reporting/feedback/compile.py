@@ -62,6 +62,7 @@ class PartnerLine:
     problems: str = ""
     next_steps: str = ""
     indicators: str = ""  # 地区生产总值增速=7.1；… (names as in the task table)
+    shown: str = ""  # the same for a reader, each value with its unit (not compared)
 
     def content(self) -> list:
         """What the partner said: the part of the line the digest and 更新 compare."""
@@ -132,6 +133,14 @@ def indicator_text(answer: Answer) -> str:
     return "；".join(f"{k}={num(v)}" for k, v in answer.indicators.items() if v is not None)
 
 
+def indicator_shown(answer: Answer, task) -> str:
+    """地区生产总值：7.1%；新增就业：4100人 — each value with the task table's unit."""
+    units = {i.name: ("%" if i.growth else i.unit) for i in task.indicators}
+    return "；".join(
+        f"{k}：{num(v)}{units.get(k, '')}" for k, v in answer.indicators.items() if v is not None
+    )
+
+
 def compile_feedback(
     assignments: Assignments,
     answers: dict[str, UnitAnswers],
@@ -147,7 +156,7 @@ def compile_feedback(
         if not row.coop_units:
             continue
         t = row.task
-        text = t.content if len(t.content) <= 60 else t.content[:59] + "…"
+        text = t.content  # whole: the row grows to hold it (a cut read "风电场等…")
         for lead in row.lead_units:
             fb = out.setdefault(lead, LeadFeedback(lead))
             for partner in row.coop_units:
@@ -165,6 +174,7 @@ def compile_feedback(
                     line.problems = answer.problems
                     line.next_steps = answer.next_steps
                     line.indicators = indicator_text(answer)
+                    line.shown = indicator_shown(answer, t)
                 fb.lines.append(line)
     order = {u: i for i, u in enumerate(assignments.registry.units)}
     return sorted(out.values(), key=lambda f: (order.get(f.unit, len(order)), f.unit))
@@ -246,7 +256,7 @@ def write_workbook(
     """The lead unit's 配合单位反馈.xlsx (``update`` > 0: the n-th 更新, changed lines marked)."""
     from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
-    from reporting.merge.summary import write_table
+    from reporting.merge.summary import PERCENT_FORMAT, write_table
 
     wb = xd.Book(st.BODY, lock_structure=False)
     ws = wb.create_sheet(SHEET)
@@ -282,12 +292,12 @@ def write_workbook(
                 ln.progress,
                 ln.problems,
                 ln.next_steps,
-                ln.indicators,
+                ln.shown or ln.indicators,
                 "；".join(notes),
             ]
         )
     d = settings.district
     write_table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
     for r in range(4, 4 + len(rows)):
-        ws.restyle(r, 6, number_format="0")
+        ws.restyle(r, 6, number_format=PERCENT_FORMAT)  # 61.5 stays 61.5, 61 is no "61."
     xd.save(wb, path, now)
