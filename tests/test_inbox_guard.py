@@ -59,3 +59,5 @@ def test_a_blank_form_of_ours_is_set_aside_without_a_notice(office, duban):
     assert r.code == 0, r.output
     assert "发改委报表.xlsx：这是本办下发的空白表单（没有填写），未作为报送处理" in r.out
     nothing_taken(app, outbox)
+    s = duban("status", "--period", "2024Q1")
+    assert "收件目录中未处理：发改委报表.xlsx：这是本办下发的空白表单" in s.out

@@ -349,7 +349,10 @@ def test_collect_and_status_commands(setup, duban):
     assert r.code != 0 and "无法识别的报告期" in r.err
 
 
-def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatch):
+def test_a_failing_file_is_set_aside_does_not_block_and_is_retried(setup, monkeypatch, duban):
+    """A file the checks trip on (a bug) is set aside with the reason: the batch goes on, the
+    run counts as done (the reminders and the report of every other unit are not held back),
+    duban status lists it, and the next run tries it again."""
     import reporting.intake.collect as intake
 
     app, forms, deadline, inbox = setup
@@ -367,16 +370,20 @@ def test_a_failing_file_does_not_stop_the_batch_and_is_retried(setup, monkeypatc
 
     monkeypatch.setattr(intake, "examine", flaky)
     s = run(app)
-    assert [f.source for f in s.new] == ["b.xlsx"] and not s.ok
-    assert s.failed == [
-        (
-            "a.xlsx",
-            "检查时程序出错（TypeError: bug），已跳过，下次运行时会重试；请把该文件发给维护人员",
-        )
-    ]
+    assert [f.source for f in s.new] == ["b.xlsx"] and s.ok and s.failed == []
+    why = (
+        "检查时程序出错（TypeError: bug），已放在一边，下次运行时会重试；"
+        "请把该文件发给维护人员，或请该单位另存后重新发送"
+    )
+    assert s.set_aside == [("a.xlsx", why)]
+    assert f"  已放在一边 a.xlsx：{why}" in s.lines()
+    r = duban("status", "--period", "2024Q1")
+    assert f"收件目录中未处理：a.xlsx：{why}" in r.out
     monkeypatch.setattr(intake, "examine", real)
     s = run(app)
     assert [(f.source, f.state) for f in s.new] == [("a.xlsx", "accepted")] and s.ok and s.written
+    assert "收件目录中未处理：a.xlsx" not in duban("status", "--period", "2024Q1").out
+    assert s.set_aside == []
 
 
 def test_status_lists_problem_units_first_and_counts_the_rest(app, duban):

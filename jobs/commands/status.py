@@ -52,12 +52,12 @@ def command(ctx, period_text, as_json, show_all):
     period = Period.parse(period_text)
     with app.ledger() as ledger:
         status = period_status(app.settings, app.book(period), ledger, period, now=app.now())
-    from reporting.intake.inbox import inbox_skips
+    from reporting.intake.inbox import inbox_skips, read_set_aside
 
     status.skipped = [
         {"source": s.source, "reason": s.reason}
         for s in inbox_skips(app.workspace.inbox_dir(period))
-    ]
+    ] + read_set_aside(app.workspace.set_aside(period))
     if as_json:
         click.echo(status.to_json())
         return

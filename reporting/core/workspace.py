@@ -102,6 +102,10 @@ class Workspace:
     def inbox_dir(self, period: Period) -> Path:
         return self.period_dir(period) / "inbox"
 
+    def set_aside(self, period: Period) -> Path:
+        """What the last collect set aside (inbox files it could not take, with the reason)."""
+        return self.period_dir(period) / "set-aside.json"
+
     def merged_json(self, period: Period) -> Path:
         return self.period_dir(period) / "merged.json"
 

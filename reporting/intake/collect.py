@@ -68,6 +68,7 @@ from reporting.intake.inbox import (
     hand_over_copy,
     inbox_refusal,
     scan_inbox,
+    write_set_aside,
 )
 from reporting.intake.mailbox import (
     Mail,
@@ -171,6 +172,8 @@ def collect(
     finally:
         if own_ledger:
             ledger.close()
+    if inbox == workspace.inbox_dir(period):  # for duban status: what this run set aside
+        write_set_aside(workspace.set_aside(period), summary.set_aside)
     return summary
 
 
@@ -392,7 +395,7 @@ class _Intake:
     ) -> None:
         ready, self.ready = self.ready, None
         if sha in self.blank:  # never answered with a 退回通知
-            self.summary.skipped.append((source, BLANK_FORM))
+            self.summary.set_aside.append((source, BLANK_FORM))
             return
         try:
             if ready is not None and ready[:2] == (stored, source) and file_name is None:
@@ -408,10 +411,13 @@ class _Intake:
                     file_name=file_name,
                 )
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
-            self.summary.failed.append(
+            # set aside, not failed: one file the checks trip on must not hold back the
+            # reminders and the report of every other unit
+            self.summary.set_aside.append(
                 (
                     source,
-                    f"检查时程序出错（{type(exc).__name__}: {exc}），已跳过，下次运行时会重试；请把该文件发给维护人员",
+                    f"检查时程序出错（{type(exc).__name__}: {exc}），已放在一边，下次运行时会重试；"
+                    "请把该文件发给维护人员，或请该单位另存后重新发送",
                 )
             )
             return
@@ -463,7 +469,7 @@ class _Intake:
         collect. Nothing is recorded or answered here."""
         period = Period.parse(later)
         dest = hand_over_copy(path, self.workspace.inbox_dir(period), str(self.period), received)
-        self.summary.skipped.append(
+        self.summary.set_aside.append(
             (
                 source,
                 f"这是{period.full_label}的报送，已转到该季度的收件目录（{dest}），由该季度收取，本期不作处理",

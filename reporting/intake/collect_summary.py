@@ -43,6 +43,9 @@ class CollectSummary:
     )  # source, kind, unit
     failed: list[tuple[str, str]] = field(default_factory=list)  # could not be read from disk
     skipped: list[tuple[str, str]] = field(default_factory=list)  # links, special files: never read
+    # files taken but set aside with the reason (a blank form of ours, a later quarter's
+    # return handed on, a file the checks failed on): never blocking, listed by status
+    set_aside: list[tuple[str, str]] = field(default_factory=list)
     mails: list[str] = field(default_factory=list)  # saved mails that gave something new
     mail_notes: list[str] = field(default_factory=list)  # parts of those mails left unread
     inbox_created: bool = False
@@ -116,6 +119,8 @@ class CollectSummary:
                 out.append(f"    - ……其余 {len(errors) - 5} 个问题见汇总表的“退回清单”")
         for source, message in self.failed:
             out.append(f"  未能处理 {source}：{message}")
+        for source, message in self.set_aside:
+            out.append(f"  已放在一边 {source}：{message}")
         for source, message in self.skipped:
             out.append(f"  未处理 {source}：{message}")
         if self.result is not None:

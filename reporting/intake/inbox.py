@@ -255,3 +255,25 @@ def hand_over_copy(path: Path, inbox: Path, came_to: str, received) -> Path:
         stamp = received.timestamp()
         os.utime(dest, (stamp, stamp))
     return dest
+
+
+def write_set_aside(path: Path, items: list[tuple[str, str]]) -> None:
+    """The files a collect set aside, for ``duban status`` (rewritten by every collect)."""
+    import json
+
+    from reporting.core.fileutil import atomic_write_bytes
+
+    if not items and not path.exists():
+        return
+    data = [{"source": source, "reason": reason} for source, reason in items]
+    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def read_set_aside(path: Path) -> list[dict]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [d for d in data if isinstance(d, dict) and "source" in d and "reason" in d]
