@@ -505,3 +505,27 @@ def test_a_year_in_progress_leaves_unjudged_tasks_open(year_copy, duban, tmp_pat
     rows = list(wb["全年完成情况"].iter_rows(min_row=4, values_only=True))
     assert {r[9] for r in rows} == {"尚未判定"}
     assert {r[6] for r in rows} == {r[7] for r in rows} == {"未汇总"}
+
+
+def test_a_task_without_its_report_is_worded_as_annex_3_words_its_lead_unit(demo_year):
+    """The demo's 区政府办 is 退回 every quarter: its unfinished tasks say the return was
+    sent back, not 未报送, as annex 3 (单位×季度) has it; a unit that sent nothing says 未报送."""
+    from jobs.app import create_app
+    from reporting.annual.year import year_data
+    from reporting.core.submissions import Submitted
+
+    outcome, _printed, _app = demo_year
+    app = create_app(ROOT / "config.toml", outcome.root, env={})
+    data = year_data(app.settings, app.workspace, app.assignments, 2024)
+    states = {u.unit: u.quarters for u in data.units}
+    said = 0
+    for t in data.tasks:
+        if not t.shortfall.startswith("牵头单位第"):
+            continue
+        lead = [states[u][t.judged_at] for u in t.lead_units if u in states]
+        if Submitted.REJECTED in lead:
+            assert "退回后未重新报送" in t.shortfall, t.shortfall
+        else:
+            assert t.shortfall.endswith("未报送"), t.shortfall
+        said += 1
+    assert said and any("退回" in t.shortfall for t in data.tasks)

@@ -263,7 +263,29 @@ def build_year(
         _changed(t, closed.get(row.id, ""), changed.get(row.id, ""), year)
         tasks.append(t)
     units = _units(results, periods, kinds or {})
+    _worded_as_annex(tasks, units)
     return YearData(year, periods, merged, tasks, units, basic_percent, dict(results))
+
+
+# a task without its lead unit's report, said as annex 3 says the unit's quarter
+_NOT_REPORTED = {
+    Submitted.REJECTED: "报送的表格被退回后未重新报送",
+    Submitted.HELD: "的报送待核实",
+}
+
+
+def _worded_as_annex(tasks: list[TaskYear], units: list[UnitYear]) -> None:
+    """ "牵头单位第四季度未报送" where annex 3 says 退回 or 待核实 was two stories of one
+    unit: the shortfall takes the lead unit's state in the judging quarter."""
+    state = {u.unit: u.quarters for u in units}
+    for t in tasks:
+        missing = f"牵头单位{Period.parse(t.judged_at).label}未报送"
+        if t.shortfall != missing:
+            continue
+        states = [state.get(u, {}).get(t.judged_at) for u in t.lead_units]
+        said = next((_NOT_REPORTED[s] for s in states if s in _NOT_REPORTED), "")
+        if said:
+            t.shortfall = f"牵头单位{Period.parse(t.judged_at).label}{said}"
 
 
 def _changed(t: TaskYear, closed: str, changed: str, year: int) -> None:
