@@ -99,6 +99,11 @@ COMMANDS = [
     ("report", "--period", "2024Q1"),
     ("dashboard", "--period", "2024Q1"),
     ("bulletin", "--period", "2024Q1"),
+    ("coop-feedback", "--period", "2024Q1"),
+    ("year", "--year", "2024"),
+    ("score", "--year", "2024"),
+    ("run", "--period", "2024Q1"),
+    ("recover", "--force"),
 ]
 
 
