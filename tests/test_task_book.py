@@ -134,3 +134,43 @@ def test_closed_task_is_on_no_later_form_and_nobody_is_reminded(app, duban, clos
     # a change decided after the next quarter's forms went out says they must be made again
     r = duban("changes", "--period", "2024Q1", "--add", "销号", "--task", "25（4）")
     assert r.code == 0 and "2024年第二季度的表单已经生成，需重新生成" in r.out
+
+
+def test_an_extension_beyond_the_year_moves_the_line(app, duban, monkeypatch, tmp_path):
+    """延期 of 9（2） to 2025-06-30 approved in Q2: from Q3 its line runs to the new 时限,
+    six quarters from the year's start, so Q3 expects 3/6 = 50 % (not 75 %)."""
+    from test_intake_support import fill, valid_answers
+
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-07-12T10:00:00+08:00")
+    r = duban(
+        "changes", "--period", "2024Q2", "--add", "延期", "--task", "9（2）",
+        "--deadline", "2025年6月底前", "--doc", "禹政秘〔2024〕30号",
+    )  # fmt: skip
+    assert r.code == 0, r.output
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-09-28T09:00:00+08:00")
+    assert duban("forms", "--period", "2024Q3", "--unit", "区发改委").code == 0
+    q3 = Period(2024, 3)
+    answers = valid_answers(app, "区发改委", q3)
+    for tid in ("9.2", "8.1"):
+        answers[("lead", tid)].update(percent=45, status="序时推进")
+    inbox = app.workspace.inbox_dir(q3)
+    inbox.mkdir(parents=True)
+    fill(app.workspace.form_path(q3, "区发改委"), inbox / "fgw.xlsx", answers)
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-10-09T09:00:00+08:00")
+    assert duban("collect", "--period", "2024Q3").code == 0
+    rows = {
+        r["id"]: r
+        for r in json.loads(app.workspace.merged_json(q3).read_text(encoding="utf-8"))["rows"]
+    }
+    assert rows["9.2"]["gap"] == pytest.approx(50 - 45)  # the line to 2025-06-30
+    assert rows["8.1"]["gap"] == pytest.approx(75 - 45)  # unchanged: the year's line
+    assert rows["9.2"]["light"] != rows["8.1"]["light"]
+    from reporting.core.pace import row_expected
+
+    assert [row_expected("2025-06-30", Period(2024, q)) for q in (1, 2, 3, 4)] == [
+        pytest.approx(100 / 6, abs=0.01),
+        pytest.approx(100 / 3, abs=0.01),
+        50.0,
+        pytest.approx(200 / 3, abs=0.01),
+    ]
+    assert row_expected("2024-12-31", Period(2024, 3)) == 75.0

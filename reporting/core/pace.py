@@ -17,13 +17,19 @@ from reporting.core.periods import Period
 
 
 def row_expected(task_deadline: str, period: Period) -> float:
-    """序时进度 of a row: the period's, or 100 once the task's own deadline has passed."""
+    """序时进度 of a row: the period's, or 100 once the task's own deadline has passed; a
+    deadline in a later year (an approved 延期 beyond the year) puts the line there: the
+    quarters elapsed in the year over the quarters from the year's start to the due quarter
+    (due 2025-06-30: 50 % at 2024Q3)."""
     try:
         due = date.fromisoformat(task_deadline) if task_deadline else None
     except ValueError:
         due = None
     if due is not None and due <= period.end:
         return 100.0
+    if due is not None and due.year > period.year:
+        quarters = (due.year - period.year) * 4 + Period.containing(due).quarter
+        return round(100 * period.quarter / quarters, 2)
     return period.expected_progress
 
 
