@@ -15,6 +15,7 @@ zh-CN), exact line spacing, odd/even footers with PAGE fields. The data only fil
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -98,10 +99,11 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     # 附件1, 附件2 are PDF bookmarks too (outline level 1, like 一、…)
     style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True, outline=0)
     # 附件：1.… indented 2 characters; a wrapped title lines up after "附件：1." (hanging 3 + 1)
-    att = style(ATTACHMENT, first_chars=0, keep_next=True)
+    # (left-aligned: a line ended by keep_tail's break is not stretched across the line)
+    att = style(ATTACHMENT, first_chars=0, jc="left", keep_next=True)
     fmt.set_indent(att.element, left_chars=5, hanging_chars=3)
     # the second attachment lines up under the first one's number
-    att2 = style(ATTACHMENT2, first_chars=0, keep_next=True)
+    att2 = style(ATTACHMENT2, first_chars=0, jc="left", keep_next=True)
     fmt.set_indent(att2.element, left_chars=5)
     # tables, figures and footers: single spacing, off the character grid
     cell = dict(size=table_size, first_chars=0, line=240, rule="auto", snap_to_grid=False)
@@ -517,6 +519,8 @@ def closing(doc, annexes: list[str], optional: tuple[str, str] | None = None) ->
     signature never starts a page on its own. ``optional``: (title, condition) of one more
     annex, listed only when the condition holds."""
     paras = [p(doc, "特此报告。"), p(doc)]
+    # a long title wraps before its last words, never leaving "表" alone on a line
+    annexes = [re.sub(r"\{\{ (\w+) \}\}", r"{{ \1|keep_tail }}", a) for a in annexes]
     for k, annex in enumerate(annexes, 1):
         paras.append(
             p(

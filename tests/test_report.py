@@ -1130,3 +1130,21 @@ def test_annex_names_each_task_by_its_short_title_never_with_an_ellipsis(rendere
     # nothing in the body or the annex is cut with an ellipsis
     annex_text = "\n".join(c.text for r in annex1(doc).rows for c in r.cells)
     assert "…" not in body_until_annex(doc) and "…" not in annex_text
+
+
+def test_an_annex_title_never_leaves_a_word_alone_on_its_second_line():
+    """附件说明: a title that would spill a character or two ("表") onto a second line is
+    broken before its last seven; a short one or one that spills a lot is left to wrap."""
+    from reporting.documents.docx_render import keep_tail
+
+    spilled = "2024年《政府工作报告》重点任务全年推进情况表"
+    assert keep_tail(spilled) == "2024年《政府工作报告》重点任务\n全年推进情况表"
+    assert keep_tail("各单位第二季度报送情况") == "各单位第二季度报送情况"
+    long = "2024年《政府工作报告》重点任务第二季度推进情况汇总表"
+    assert keep_tail(long) == long  # five characters go down: LibreOffice's own wrap
+    root = Path(__file__).resolve().parent.parent
+    import zipfile
+
+    for name in ("report.docx", "annual_report.docx"):
+        xml = zipfile.ZipFile(root / "templates" / name).read("word/document.xml").decode()
+        assert "annex_title|keep_tail }}" in xml, name
