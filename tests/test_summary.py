@@ -98,7 +98,7 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
         "问题5",
         "打算5",
     )
-    assert ws.cell(4, 15).value == "16 个单位反馈，见“配合单位反馈”表"
+    assert ws.cell(4, 15).value == "16个单位反馈\n（点击查看）"
     assert ws.cell(5, 15).hyperlink.location == "'配合单位反馈'!A20"
     warnings = list(wb["校验提醒"].iter_rows(min_row=4, values_only=True))
     assert len(warnings) == 6

@@ -140,7 +140,9 @@ def row_values(row: RowResult) -> list:
     reports = row.lead_reports
     indicators = "\n".join(i.text for i in row.indicators if i.text)
     n = len(row.coop_feedback)
-    coop = f"{n} 个单位反馈，见“{SHEET_COOP}”表" if n else ""
+    # two short lines of its narrow column, broken here: LibreOffice, which keeps no
+    # punctuation rules, printed "8 个单位反馈，见“" on the first line
+    coop = f"{n}个单位反馈\n（点击查看）" if n else ""
     return [
         row.label,
         short_title_of(row),
