@@ -78,24 +78,13 @@ def build_bulletin(path: Path) -> None:
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     p(doc, "{{ last_no }}、下步工作要求", H1)
-    kai_lead(
-        doc,
-        "（一）对标对表，加快滞后任务推进。",
-        "被点名的牵头单位要逐项分析滞后原因，制定整改措施，明确完成时限，"
-        "确保{{ next_label }}末达到序时进度；配合单位要主动对接，形成合力。",
-    )
-    kai_lead(
-        doc,
-        "（二）压实责任，按时保质报送。",
-        "各单位要落实专人负责，于每季度末后5个工作日内通过下发的进展情况表如实报送；"
-        "逾期报送、未报送和退回后未重报的单位要认真整改，{{ next_label }}不得再次出现。",
-    )
-    kai_lead(
-        doc,
-        "（三）强化督查，严格考核问责。",
-        "{{ issuer }}将持续跟踪督办，推进情况纳入各单位年度目标管理考核，"
-        "对连续滞后、履职不力的单位和个人依规依纪严肃问责。",
-    )
+    # worded for the period by reporting.assess.bulletin.demands; the last one stays with
+    # the 署名 and date (never a page holding only the signature)
+    tag(doc, "{%p for item in demands[:-1] %}")
+    kai_lead(doc, "{{ item.lead }}", "{{ item.text }}")
+    tag(doc, "{%p endfor %}")
+    last = kai_lead(doc, "{{ demands[-1].lead }}", "{{ demands[-1].text }}")
+    fmt.set_para(last._p, keep_next=True)
     for para in (p(doc), p(doc), p(doc, "{{ issuer }}", SIGNER)):
         fmt.set_para(para._p, keep_next=True)
     p(doc, "{{ date_text }}", DATE)

@@ -126,3 +126,18 @@ def table_with_header(doc, *first: str):
         if cells[: len(first)] == list(first):
             return table
     raise AssertionError(f"no table headed {first}")
+
+
+def render_quarter_bulletin(app, ledger, quarter: int, day: date, year: int = 2024):
+    """The 通报 of ``year``'s ``quarter`` in ``app``'s data dir, issued on ``day``."""
+    from reporting.assess.bulletin import render_bulletin
+    from reporting.core.periods import Period
+
+    return render_bulletin(
+        app.settings,
+        app.workspace,
+        ledger,
+        Period(year, quarter),
+        now=at(day),
+        assignments=app.assignments,
+    )

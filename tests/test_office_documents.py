@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from helpers import NOT_FOR_CLERKS, at, clerk_cells
-
-from reporting.core.periods import Period
+from helpers import NOT_FOR_CLERKS, at, clerk_cells, render_quarter_bulletin
 
 pytestmark = pytest.mark.slow  # reads the demo year
 
@@ -30,7 +28,6 @@ def office(demo_year, tmp_path_factory):
     """The demo's ledger and merged results copied to a data dir of its own (the session's demo
     folder stays as the demo left it), the four 通报 and the year's 考核评分表 made there."""
     from jobs.app import create_app
-    from reporting.assess.bulletin import render_bulletin
     from reporting.assess.score_sheet import run_score
 
     outcome, _, _ = demo_year
@@ -47,14 +44,7 @@ def office(demo_year, tmp_path_factory):
     with app.ledger() as ledger:
         for q in range(1, 5):
             day = date(2024, 3 * q + 1, 10) if q < 4 else date(2025, 1, 10)
-            out = render_bulletin(
-                app.settings,
-                app.workspace,
-                ledger,
-                Period(2024, q),
-                now=at(day),
-                assignments=app.assignments,
-            )
+            out = render_quarter_bulletin(app, ledger, q, day)
             bulletins[q] = [p.text for p in Document(out.docx).paragraphs]
         card = run_score(
             app.settings,

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import office
 from docx import Document
-from helpers import at
+from helpers import render_quarter_bulletin
 from pdf_pages import bare_pages, page_texts, render_all, split_rows, squash
-
-from reporting.core.periods import Period
 
 pytestmark = [pytest.mark.slow, office]
 
@@ -37,7 +35,6 @@ def closing_lines(docx: Path) -> list[str]:
 def rendered(demo_year, tmp_path_factory):
     """(docx, its PDF's page texts) for Q2's and Q4's report, every brief, every 催报清单,
     the Q2 and Q4 通报 and the first two 督办单 of each."""
-    from reporting.assess.bulletin import render_bulletin
 
     outcome, _printed, app = demo_year
     root = outcome.root
@@ -49,14 +46,7 @@ def rendered(demo_year, tmp_path_factory):
     data_app = create_app(Path(__file__).resolve().parent.parent / "config.toml", root, env={})
     with data_app.ledger() as ledger:
         for q, day in ((2, date(2024, 7, 8)), (4, date(2025, 1, 9))):
-            out = render_bulletin(
-                data_app.settings,
-                data_app.workspace,
-                ledger,
-                Period(2024, q),
-                now=at(day),
-                assignments=data_app.assignments,
-            )
+            out = render_quarter_bulletin(data_app, ledger, q, day)
             docs.append(out.docx)
             docs += [d.path for d in out.orders.issued[:2]]  # 督办单: one page, rows whole
     pdfs = render_all(docs, tmp_path_factory.mktemp("pages"))

@@ -1,19 +1,8 @@
 """The year in one computation: every task × quarter, every unit × quarter, and each task's
 全年完成情况 — what ``duban year`` writes and the annual edition of the report shows.
 
-The rule (stated once; ``RULE`` is the sentence the report and the workbook print):
-
-- A task is judged at its **judging quarter**: the quarter holding its ``deadline`` (tasks.csv)
-  when that deadline falls in the year before its last quarter, otherwise the fourth quarter
-  (no deadline, a deadline in the fourth quarter, or a later year).
-- There, from the merged result of that quarter: the row's cumulative progress (the lowest
-  of its lead units) and each indicator's value against its full target — a growth rate
-  (增长8%) or a level rate (治理率=45%) compared as a rate, a cumulative amount with the
-  whole year's target.
-- 完成: progress 100 % (or reported 已完成 without a percentage) and every indicator reached.
-- 基本完成: not 完成, but progress at least ``[report] annual_basic_percent`` (default 90).
-- 未完成: everything else, including a task whose lead units did not report that quarter.
-- Not yet judged (``PENDING``): the judging quarter has no merged result yet.
+The rule is ``merge.verdict``'s (the fourth quarter's 通报, 汇总表 and briefs print the same
+verdict): each task judged at its judging quarter as 完成, 基本完成 or 未完成.
 
 Unfinished tasks carry the lead units' own 存在问题 and 下步打算 of the judging quarter.
 """
@@ -21,42 +10,32 @@ Unfinished tasks carry the lead units' own 存在问题 and 下步打算 of the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from enum import StrEnum
 
 from reporting.core.exceptions import ReportError
-from reporting.core.model import MISSING, IndicatorResult, QuarterResult, RowResult
+from reporting.core.model import MISSING, QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import Period
-from reporting.core.states import Final, Status
+from reporting.core.states import Final
 from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.merge.tally import STATUS_KEYS
-from reporting.report.context import growth_text
+from reporting.merge.verdict import (
+    IndicatorFinal,
+    Reached,
+    joined,
+    judge_row,
+    judging_period,
+    rule_text,
+)
 from reporting.taskbook.short_names import short_title_of
+
+__all__ = ["Final", "IndicatorFinal", "Reached", "judging_period", "rule_text"]
 
 QUARTERS = (1, 2, 3, 4)
 NOT_MERGED = "未汇总"  # a quarter without a merged result
 
 
-class Reached(StrEnum):
-    """An indicator's final value against its target."""
-
-    REACHED = "达到"
-    MISSED = "未达到"
-    MISSING = "未填报"
-
-
 NOT_DUE = "—"  # a quarter the unit had nothing to report, or not merged yet
-
-
-def rule_text(basic_percent: float) -> str:
-    """The rule in one sentence, for the report and the workbook."""
-    return (
-        "完成时限在年内前三个季度的任务，按完成时限所在季度的报送判定，其余任务按第四季度的报送判定；"
-        "累计完成进度达到100%且各项量化指标均达到年度目标（增速、比率按目标值判定，累计量按全年目标判定）的为“完成”，"
-        f"未完成但累计完成进度不低于{num(basic_percent)}%的为“基本完成”，其余（含牵头单位未报送的）为“未完成”"
-    )
 
 
 @dataclass
@@ -77,19 +56,6 @@ class QuarterCell:
         if self.percent is None:
             return self.status
         return f"{num(self.percent)}% {self.status}"
-
-
-@dataclass
-class IndicatorFinal:
-    task_id: str
-    label: str
-    name: str
-    target_text: str  # 增长8%, 4100人, 45%
-    value_text: str  # 增长7.5%, 4200人, 未填报
-    reached: Reached
-    compare: str  # 高于目标0.5个百分点 / 完成全年目标的102.4% / —
-    units: list[str]
-    period: str  # the judging quarter
 
 
 @dataclass
@@ -200,17 +166,6 @@ def load_year(workspace: Workspace, year: int) -> dict[str, QuarterResult]:
     return out
 
 
-def judging_period(deadline: str, year: int) -> Period:
-    """The quarter a task is judged at (see the module's rule)."""
-    try:
-        due = date.fromisoformat(deadline.strip()) if deadline else None
-    except ValueError:
-        due = None
-    if due is not None and due.year == year:
-        return Period.containing(due)
-    return Period(year, 4)
-
-
 def build_year(
     results: dict[str, QuarterResult],
     year: int,
@@ -306,13 +261,6 @@ def _row(result: QuarterResult | None, task_id: str) -> RowResult | None:
     return next((r for r in result.rows if r.id == task_id), None)
 
 
-def _joined(texts) -> str:
-    """Several lead units' texts as one: each once, joined by ；, one final 。."""
-    seen = dict.fromkeys(t.strip().rstrip("。；;，, ") for t in texts if t and t.strip())
-    seen.pop("", None)
-    return "；".join(seen) + "。" if seen else ""
-
-
 def _cell(period: str, row: RowResult | None) -> QuarterCell:
     cell = QuarterCell(period)
     if row is None or not row.reported:
@@ -320,70 +268,16 @@ def _cell(period: str, row: RowResult | None) -> QuarterCell:
     cell.percent = row.percent
     cell.status = row.status or MISSING
     cell.light = row.light or ""
-    cell.progress = _joined(a.progress for a in row.lead_reports)
-    cell.problems = _joined(a.problems for a in row.lead_reports)
-    cell.next_steps = _joined(a.next_steps for a in row.lead_reports)
+    cell.progress = joined(a.progress for a in row.lead_reports)
+    cell.problems = joined(a.problems for a in row.lead_reports)
+    cell.next_steps = joined(a.next_steps for a in row.lead_reports)
     return cell
 
 
 def _judge(t: TaskYear, row: RowResult, basic: float) -> None:
-    t.indicators = [_indicator(t, row, ind) for ind in row.indicators]
-    if not row.reported:
-        t.final = Final.UNDONE
-        t.shortfall = f"牵头单位{Period.parse(t.judged_at).label}未报送"
-        return
-    percent = row.percent
-    if percent is None and row.status == Status.DONE:
-        percent = 100.0
-    t.percent = percent
-    missed = [i for i in t.indicators if i.reached != Reached.REACHED]
-    if percent is not None and percent >= 100 and not missed:
-        t.final = Final.DONE
-    elif percent is not None and percent >= basic:
-        t.final = Final.MOSTLY
-    else:
-        t.final = Final.UNDONE
-    if t.final == Final.DONE:
-        return
-    parts = []
-    if percent is None:
-        parts.append("未填报累计完成进度")
-    elif percent < 100:
-        parts.append(f"累计完成进度{num(percent)}%")
-    for i in missed:
-        parts.append(
-            f"{i.name}未填报"
-            if i.reached == Reached.MISSING
-            else f"{i.name}{i.value_text}，{i.compare}"
-        )
-    t.shortfall = "；".join(parts)
-    t.problems = _joined(a.problems for a in row.lead_reports)
-    t.next_steps = _joined(a.next_steps for a in row.lead_reports)
-
-
-def _indicator(t: TaskYear, row: RowResult, ind: IndicatorResult) -> IndicatorFinal:
-    """The indicator's value at the judging quarter against its full target."""
-    rate = ind.growth or ind.unit == "%"
-    target = f"增长{num(ind.target)}%" if ind.growth else f"{num(ind.target)}{ind.unit}"
-    if ind.value is None:
-        value, reached, compare = "未填报", Reached.MISSING, "—"
-    else:
-        value = growth_text(ind.value) if ind.growth else f"{num(ind.value)}{ind.unit}"
-        gap = round(ind.value - ind.target, 6)
-        reached = Reached.REACHED if gap >= 0 else Reached.MISSED
-        if rate:
-            compare = (
-                "与目标持平"
-                if gap == 0
-                else f"{'高于' if gap > 0 else '低于'}目标{num(abs(gap))}个百分点"
-            )
-        elif ind.target:
-            compare = f"完成全年目标的{num(round(100 * ind.value / ind.target, 1))}%"
-        else:
-            compare = "—"
-    return IndicatorFinal(
-        t.id, t.label, ind.name, target, value, reached, compare, list(row.lead_units), t.judged_at
-    )
+    v = judge_row(row, t.judged_at, basic)
+    t.final, t.percent, t.indicators, t.shortfall = v.final, v.percent, v.indicators, v.shortfall
+    t.problems, t.next_steps = v.problems, v.next_steps
 
 
 def _units(

@@ -39,7 +39,12 @@ from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
 from reporting.documents.office import settle_pdf
-from reporting.merge.tally import task_counts
+from reporting.merge.figures import (
+    Figures,
+    fourth_quarter_finals,
+    period_figures,
+    task_deadlines,
+)
 from reporting.report.changes_text import changes_context
 from reporting.report.wording import (
     id_key,
@@ -160,6 +165,41 @@ def _lagging_line(row: RowResult, expected: float, leads: list[str] | None = Non
     return f"{label_text(row)}{short_title(row)}（牵头单位：{lead}）：{parts}。"
 
 
+def demands(period: Period, issuer: str) -> list[dict]:
+    """下步工作要求, worded for the period: the next quarter's pace in Q1–Q3; at the year's
+    end the unfinished tasks carried into next year's follow-up (no date of next year)."""
+    if period.quarter < 4:
+        first = (
+            "（一）对标对表，加快滞后任务推进。",
+            "被点名的牵头单位要逐项分析滞后原因，制定整改措施，明确完成时限，"
+            f"确保{period.next().full_label}末达到序时进度；配合单位要主动对接，形成合力。",
+        )
+        again = f"{period.next().full_label}不得再次出现"
+    else:
+        first = (
+            "（一）对标对表，抓好未完成任务收尾。",
+            "未完成和基本完成任务的牵头单位要逐项分析原因，制定整改措施，明确完成时限，"
+            f"未完成任务列入{period.year + 1}年跟踪督办；配合单位要主动对接，形成合力。",
+        )
+        again = "今后不得再次出现"
+    return [
+        {"lead": lead, "text": text}
+        for lead, text in (
+            first,
+            (
+                "（二）压实责任，按时保质报送。",
+                "各单位要落实专人负责，于每季度末后5个工作日内通过下发的进展情况表如实报送；"
+                f"逾期报送、未报送和退回后未重报的单位要认真整改，{again}。",
+            ),
+            (
+                "（三）强化督查，严格考核问责。",
+                f"{issuer}将持续跟踪督办，列入督办的任务按督办单跟踪直至差距补上、予以销号；"
+                "推进情况纳入各单位年度目标管理考核，对连续滞后、履职不力的单位和个人依规依纪严肃问责。",
+            ),
+        )
+    ]
+
+
 def _rung_note(orders: OrdersOutput | None, row_id: str) -> str:
     """'列入挂牌督办（禹督办〔2024〕5号）。' after a named lagging task on the ladder."""
     doc = next((d for d in orders.issued if d.record.task_id == row_id), None) if orders else None
@@ -226,18 +266,18 @@ def bulletin_context(
     day: date,
     scores: list[str] | None = None,
     orders: OrdersOutput | None = None,
+    figures: Figures | None = None,
 ) -> dict:
     b, d = settings.bulletin, settings.district
     period = Period.parse(result.period)
-    tally = task_counts(result.rows)
-    counts = tally.status
-    total = len(result.rows)
-    on_pace = tally.on_pace
-    u = result.unit_counts()
-    status_text = "、".join(f"{k}{v}项" for k, v in counts.items() if v) or "无任务"
+    fig = figures or period_figures(result)
+    total, on_pace, u = fig.total, fig.counts.on_pace, fig.units
+    if fig.judged:  # the year's end: the verdict, the units' own statuses only as theirs
+        progress = f"{fig.verdict_text()}，完成和基本完成合计{fig.finished}项，占{share(fig.finished, total)}"
+    else:
+        progress = f"达到序时进度（{num(fig.expected)}%）的{on_pace}项，占{share(on_pace, total)}"
     overall = (
-        f"截至{chinese_date(period.end)}，{total}项重点任务中，{status_text}；"
-        f"达到序时进度（{num(result.expected_progress)}%）的{on_pace}项，占{share(on_pace, total)}。"
+        f"截至{fig.cutoff_text(day)}，{total}项重点任务中，{fig.status_text()}；{progress}。"
         f"应报送推进情况的单位{u['due']}个，按时报送{u['on_time']}个，逾期报送{u['late']}个，"
         f"退回后未重报{u['rejected']}个，未报送{u['missing']}个"
         # held for the office's check of the sender: counted, never named (not the unit's fault)
@@ -311,7 +351,7 @@ def bulletin_context(
         "ladder": ladder_text(orders, period),
         "scores": scores or [],
         "last_no": "五" if scores else "四",
-        "next_label": period.next().full_label if period.quarter < 4 else f"{period.year + 1}年",
+        "demands": demands(period, b.issuer),
         "issuer": b.issuer,
         "issuer_full": b.issuer,
         "date_text": chinese_date(day),
@@ -418,8 +458,19 @@ def render_bulletin(
         now=now,
         kinds=kinds,
     )
+    quarters = year_so_far(workspace, result)
+    finals = fourth_quarter_finals(
+        quarters, task_deadlines(assignments), settings.report.annual_basic_percent
+    )
     context = bulletin_context(
-        settings, result, lists, doc_number=text, day=day, scores=scores, orders=orders
+        settings,
+        result,
+        lists,
+        doc_number=text,
+        day=day,
+        scores=scores,
+        orders=orders,
+        figures=period_figures(result, finals),
     )
     # 销号/延期/调整: the report's paragraph (``report.changes_text``), after the 总体情况
     context["changes"] = changes_context(assignments, listing(ledger, period), period)

@@ -25,3 +25,8 @@ def num(value: float | None) -> str:
         return "—"
     text = f"{_quantized(value):f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def growth_text(value: float) -> str:
+    """A growth rate as people write it: 7.5 → 增长7.5%, -2 → 下降2%."""
+    return f"增长{num(value)}%" if value >= 0 else f"下降{num(-value)}%"

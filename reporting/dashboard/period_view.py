@@ -34,6 +34,7 @@ from reporting.dashboard.charts import (
 )
 from reporting.merge.compare import quarter_change
 from reporting.merge.disagree import row_disagreements
+from reporting.merge.figures import period_figures
 from reporting.merge.tally import TaskCounts, light_reason, section_counts, task_counts
 from reporting.report.context import change_context, growth_text, light_rule
 from reporting.report.leader_briefs import brief_order, leaders_of
@@ -289,7 +290,7 @@ def period_view(
         "office": d.office,
         "period": str(period),
         "period_label": period.full_label,
-        "cutoff": cn_time(result.generated_at, today),
+        "cutoff": period_figures(result).cutoff_text(today),
         "expected": num(result.expected_progress),
         "light_rule": light_rule(settings),
         "any_returns": any(r.reported for r in rows),

@@ -24,9 +24,11 @@ from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, UnitAnswers
 from reporting.core.periods import Period
+from reporting.core.previous import year_so_far
 from reporting.core.workspace import Workspace
 from reporting.intake.collect import CollectSummary, answers_from_dict, collect
 from reporting.intake.status import unit_returns
+from reporting.merge.figures import fourth_quarter_finals, task_deadlines
 from reporting.merge.judge import build_result
 from reporting.merge.summary import write_summary
 from reporting.taskbook.assignments import Assignments
@@ -111,7 +113,12 @@ def merge_period(
         result.generated_at = state["generated_at"]
         return result, False
     result.generated_at = data["generated_at"] = now.isoformat(timespec="seconds")
-    write_summary(result, returns, xlsx_path, settings, requests)
+    finals = fourth_quarter_finals(  # the year's verdict in the fourth quarter's header
+        year_so_far(workspace, result),
+        task_deadlines(assignments),
+        settings.report.annual_basic_percent,
+    )
+    write_summary(result, returns, xlsx_path, settings, requests, finals)
     atomic_write_text(json_path, result.to_json(data))
     ledger.record_merge(period, digest, result.generated_at)
     return result, True

@@ -28,11 +28,12 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import cn_time
+from reporting.core.states import Final
 from reporting.core.submissions import counts_text
 from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
-from reporting.merge.tally import task_counts
+from reporting.merge.figures import period_figures
 from reporting.taskbook.short_names import short_title_of
 
 SHEET_ROWS = "汇总表"
@@ -176,9 +177,11 @@ def write_summary(
     path: Path | str,
     settings: Settings,
     requests: list[list] | None = None,
+    finals: dict[str, Final] | None = None,
 ) -> None:
     """Write 汇总表.xlsx atomically; ``returns`` are the period's ledger rows (received order);
-    ``requests`` the 销号/延期/调整 requests of the period as rows (a sheet when any)."""
+    ``requests`` the 销号/延期/调整 requests of the period as rows (a sheet when any);
+    ``finals``: the year's verdict (the fourth quarter), stated in the header."""
     from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
 
@@ -187,14 +190,20 @@ def write_summary(
     d = settings.district
     title = f"{d.name}{result.period_label}{d.document_title}推进情况汇总表"
     c = result.unit_counts()
-    tally = task_counts(result.rows)  # the report's text, chart and annex count with it too
-    sc, lc = tally.status, tally.lights
+    fig = period_figures(result, finals)  # what the report, 通报 and briefs print too
+    sc, lc = fig.counts.status, fig.counts.lights
     flagged = [i for i, r in enumerate(result.rows) if row_disagreements(r)]
     sub = (
-        f"序时进度 {num(result.expected_progress)}%；截至 {_when(result.generated_at)}，应报 {c['due']} 个单位，"
+        f"序时进度 {num(result.expected_progress)}%；截至 {_when(fig.cutoff)}，应报 {c['due']} 个单位，"
         f"{counts_text(c)}。"
         f"任务 {len(result.rows)} 项："
+        + ("自报 " if fig.judged else "")
         + "，".join(f"{k} {v}" for k, v in sc.items() if v)
+        + (
+            "；经对照年度目标判定：" + "，".join(f"{k} {v}" for k, v in fig.verdict_parts())
+            if fig.judged
+            else ""
+        )
         + "；预警："
         + "，".join(f"{k}灯 {v}" for k, v in lc.items())
         + "。"

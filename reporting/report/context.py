@@ -13,11 +13,12 @@ from datetime import date
 
 from reporting.core.config import Settings
 from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Status
-from reporting.core.numbers import num
+from reporting.core.numbers import growth_text, num
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import row_disagreements
+from reporting.merge.figures import period_figures
 from reporting.merge.tally import light_reason, task_counts
 from reporting.report.issues import issues_context, unit_problems
 from reporting.report.next_steps import next_steps, rung_sentence
@@ -157,10 +158,6 @@ def _indicator_rows(result: QuarterResult) -> tuple[list[dict], dict]:
         "missing": missing,
         "summary": summary,
     }
-
-
-def growth_text(value: float) -> str:
-    return f"增长{num(value)}%" if value >= 0 else f"下降{num(-value)}%"
 
 
 def _compare(ind) -> str:
@@ -310,7 +307,7 @@ def build_context(
         "annex_title": f"{d.year}年{d.document_title}{quarter_label}推进情况汇总表",
         "annex2_title": f"各单位{quarter_label}报送情况",
         "date_text": chinese_date(today),
-        "cutoff": cn_time(result.generated_at, today),
+        "cutoff": period_figures(result).cutoff_text(today),
         "expected": num(expected),
         "light_rule": light_rule(settings),
         "any_returns": any_returns,
@@ -387,7 +384,6 @@ def _walk_row(r: RowResult) -> dict:
 
 def unit_rows(result: QuarterResult, today: date) -> list[dict]:
     """Annex 2: each unit's 报送情况, two units to a table row (the list is long and narrow)."""
-    from reporting.core.periods import cn_time
 
     units = []
     for i, unit in enumerate(result.units, 1):

@@ -15,10 +15,11 @@ from reporting.core.config import Settings
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import Light, QuarterResult, RowResult, Status
 from reporting.core.numbers import num
-from reporting.core.periods import Period, chinese_date, cn_time
+from reporting.core.periods import Period, chinese_date
 from reporting.core.states import Final
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange
+from reporting.merge.figures import period_figures
 from reporting.merge.tally import ON_PACE, task_counts
 from reporting.report.context import annex_row
 from reporting.report.wording import id_key, status_phrase
@@ -74,7 +75,8 @@ def brief_context(
     finals = finals or {}
     mine.sort(key=lambda r: brief_order(r, finals))  # stable: task order within each group
     counts = task_counts(mine)
-    phrase = status_phrase(counts.status)
+    # at the year's end the statuses are what the units said; the verdict is the year's
+    phrase = ("自报" if finals else "") + status_phrase(counts.status)
     d = settings.district
     previous = change.by_id() if change else {}
     rows = []
@@ -102,7 +104,7 @@ def brief_context(
         ),
         "phrase": phrase,
         "expected": num(result.expected_progress),
-        "cutoff": cn_time(result.generated_at, today),
+        "cutoff": period_figures(result).cutoff_text(today),
         "rows": rows,
         "signer": settings.report.signer,
         "date_text": chinese_date(today),
