@@ -475,6 +475,7 @@ def do_bulletin(app, period: Period, now: datetime):
             now=now,
             pdf=send or soffice_path() is not None,
             assignments=app.book(period),
+            year_book=app.year_book(period.year) if period.quarter == 4 else None,
         )
         outcome = BulletinOutcome(output)
         if s.bulletin.send and not send:

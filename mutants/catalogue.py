@@ -299,7 +299,7 @@ MUTANTS: list[Mutant] = [
     # -- annual ---------------------------------------------------------------------------
     Mutant(
         "annual-done-ignores-indicators",
-        "reporting/annual/year.py",
+        "reporting/merge/verdict.py",
         "    if percent is not None and percent >= 100 and not missed:",
         "    if percent is not None and percent >= 100:",
         "a task at 100 % with an indicator below target is judged 完成 for the year",
@@ -307,13 +307,53 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "annual-mostly-boundary",
-        "reporting/annual/year.py",
+        "reporting/merge/verdict.py",
         "    elif percent is not None and percent >= basic:",
         "    elif percent is not None and percent > basic:",
         "a task exactly at annual_basic_percent is 未完成 instead of 基本完成",
         ["tests/test_annual.py"],
     ),
+    Mutant(
+        "ladder-clears-when-not-red",
+        "reporting/merge/ladder.py",
+        "    return row.reported and row.light == Light.GREEN",
+        "    return row.reported and row.light != Light.RED",
+        "a 挂牌督办 task lit yellow (gap narrowed, not closed) leaves the ladder",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "ladder-rung-not-held",
+        "reporting/merge/ladder.py",
+        "            if before is not None and not cleared(row):",
+        "            if before is not None and cleared(row):",
+        "a task steps down the ladder while its gap is still open",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "q4-statuses-as-verdict",
+        "reporting/merge/figures.py",
+        '        return f"自报{text}" if self.judged else text',
+        "        return text",
+        "the Q4 documents say 已完成67项 beside 判定完成54项, as if both were the verdict",
+        ["tests/test_one_truth.py"],
+    ),
     # -- assess ---------------------------------------------------------------------------
+    Mutant(
+        "bulletin-cutoff-quarter-end",
+        "reporting/assess/bulletin.py",
+        '        f"截至{fig.cutoff_text(day)}，{total}项重点任务中，{fig.status_text()}；{progress}。"',
+        '        f"截至{chinese_date(period.end)}，{total}项重点任务中，{fig.status_text()}；{progress}。"',
+        "the 通报 says 截至6月30日 while the report of the same data says 截至7月8日9时",
+        ["tests/test_one_truth.py"],
+    ),
+    Mutant(
+        "orders-sent-again",
+        "reporting/assess/order_send.py",
+        "            if (unit, doc.record.text) in done:",
+        "            if False:",
+        "a rerun of duban bulletin --send mails every 督办单 again",
+        ["tests/test_ladder.py"],
+    ),
     Mutant(
         "bulletin-names-any-class",
         "reporting/assess/bulletin.py",

@@ -72,7 +72,8 @@ def build_annual(path: Path) -> None:
     kai_lead(
         doc,
         "（一）任务完成情况。",
-        "{{ n_rows }}项任务中，完成{{ f.done }}项、基本完成{{ f.mostly }}项、未完成{{ f.undone }}项"
+        "{{ f.total }}项任务{% if f.closed %}（含年内销号{{ f.closed }}项）{% endif %}中，"
+        "完成{{ f.done }}项、基本完成{{ f.mostly }}项、未完成{{ f.undone }}项"
         "{% if f.pending %}、尚未判定{{ f.pending }}项{% endif %}，"
         "完成和基本完成合计{{ f.finished }}项，占{{ f.share }}。"
         "{% if early %}其中，{{ early }}。{% endif %}",

@@ -139,5 +139,6 @@ def render_quarter_bulletin(app, ledger, quarter: int, day: date, year: int = 20
         ledger,
         Period(year, quarter),
         now=at(day),
-        assignments=app.assignments,
+        assignments=app.book(Period(year, quarter)),
+        year_book=app.year_book(year) if quarter == 4 else None,
     )

@@ -62,6 +62,7 @@ def command(ctx, period_text, pdf, send, number, date_text):
             number=number,
             pdf=pdf or send,
             assignments=app.book(period),
+            year_book=app.year_book(period.year) if period.quarter == 4 else None,
         )
         for line in output.lines():
             click.echo(line)

@@ -170,6 +170,8 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
         "annex3_title": f"各单位{data.year}年报送情况",
         "quarter_u": base["u"],
         "f": {
+            "total": n,  # the year's tasks (those 销号 during the year included)
+            "closed": max(n - base["n_rows"], 0),  # not among the fourth quarter's rows
             "done": counts[Final.DONE],
             "mostly": counts[Final.MOSTLY],
             "undone": counts[Final.UNDONE],

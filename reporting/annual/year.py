@@ -18,18 +18,20 @@ from reporting.core.periods import Period
 from reporting.core.states import Final
 from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
-from reporting.merge.tally import STATUS_KEYS
+from reporting.merge.tally import task_counts
 from reporting.merge.verdict import (
     IndicatorFinal,
     Reached,
+    change_notes,
     joined,
-    judge_row,
     judging_period,
     rule_text,
+    task_verdict,
+    year_rows,
 )
 from reporting.taskbook.short_names import short_title_of
 
-__all__ = ["Final", "IndicatorFinal", "Reached", "judging_period", "rule_text"]
+__all__ = ["Final", "IndicatorFinal", "Reached", "change_notes", "judging_period", "rule_text"]
 
 QUARTERS = (1, 2, 3, 4)
 NOT_MERGED = "未汇总"  # a quarter without a merged result
@@ -134,14 +136,11 @@ class YearData:
         return [t for t in self.tasks if t.final in (Final.MOSTLY, Final.UNDONE)]
 
     def status_by_quarter(self) -> list[tuple[str, dict[str, int]]]:
-        """[(第一季度, {status → tasks})] for the quarters merged (the chart)."""
-        out = []
-        for p in self.merged:
-            counts = dict.fromkeys(STATUS_KEYS, 0)
-            for t in self.tasks:
-                counts[t.quarters[p].status] += 1
-            out.append((Period.parse(p).label, counts))
-        return out
+        """[(第一季度, {status → tasks})] for the quarters merged (the chart): each quarter's
+        own tally, the counts its report and 通报 printed (a task 销号 earlier is not in it)."""
+        return [
+            (Period.parse(p).label, task_counts(self.results[p].rows).status) for p in self.merged
+        ]
 
 
 def load_year(workspace: Workspace, year: int) -> dict[str, QuarterResult]:
@@ -183,20 +182,10 @@ def build_year(
     approved 时限 lies beyond the year (``changed``: id → the approval) is not judged
     未完成: 尚未判定, carried into next year."""
     periods = [str(Period(year, q)) for q in QUARTERS]
-    merged = [p for p in periods if p in results]
-    latest = results[merged[-1]]
     closed, changed = closed or {}, changed or {}
-    rows = list(latest.rows)
-    present = {r.id for r in rows}
-    for tid in closed:
-        if tid not in present:
-            last = next((r for p in reversed(merged) if (r := _row(results[p], tid))), None)
-            if last is not None:
-                rows.append(last)
-    rows.sort(key=lambda r: tuple(int(x) for x in r.id.split(".")))
     tasks = []
-    for row in rows:
-        judged = str(judging_period(deadlines.get(row.id, ""), year))
+    for row in year_rows({p: r for p, r in results.items() if p in periods}, closed):
+        deadline = deadlines.get(row.id, "")
         t = TaskYear(
             id=row.id,
             label=row.label,
@@ -204,21 +193,34 @@ def build_year(
             short_title=short_title_of(row),  # the name every document prints
             task_title=row.task_title,
             lead_units=list(row.lead_units),
-            deadline=deadlines.get(row.id, ""),
-            judged_at=judged,
+            deadline=deadline,
+            judged_at=str(judging_period(deadline, year)),
         )
         for p in periods:
             if p in results:
                 t.quarters[p] = _cell(p, _row(results[p], row.id))
             else:
                 t.quarters[p] = QuarterCell(p, status=NOT_MERGED)
-        judge = _row(results.get(judged), row.id)
-        if judge is not None:
-            _judge(t, judge, basic_percent)
-        _changed(t, closed.get(row.id, ""), changed.get(row.id, ""), year)
+        v = task_verdict(
+            row,
+            results,
+            year,
+            deadline,
+            basic_percent,
+            closed=closed.get(row.id, ""),
+            changed=changed.get(row.id, ""),
+        )
+        t.final, t.percent, t.indicators, t.shortfall = (
+            v.final,
+            v.percent,
+            v.indicators,
+            v.shortfall,
+        )
+        t.problems, t.next_steps, t.change = v.problems, v.next_steps, v.change
         tasks.append(t)
     units = _units(results, periods, kinds or {})
     _worded_as_annex(tasks, units)
+    merged = [p for p in periods if p in results]
     return YearData(year, periods, merged, tasks, units, basic_percent, dict(results))
 
 
@@ -243,18 +245,6 @@ def _worded_as_annex(tasks: list[TaskYear], units: list[UnitYear]) -> None:
             t.shortfall = f"牵头单位{Period.parse(t.judged_at).label}{said}"
 
 
-def _changed(t: TaskYear, closed: str, changed: str, year: int) -> None:
-    """An approved 销号 is 完成; a 时限 extended beyond the year is not yet due."""
-    if closed:
-        t.final, t.change, t.shortfall = Final.DONE, closed, ""
-        return
-    t.change = changed
-    due = t.deadline[:4]
-    if changed and due.isdigit() and int(due) > year and t.final != Final.DONE:
-        t.final = Final.PENDING
-        t.shortfall = f"{changed}，列入下一年度跟踪督办"
-
-
 def _row(result: QuarterResult | None, task_id: str) -> RowResult | None:
     if result is None:
         return None
@@ -272,12 +262,6 @@ def _cell(period: str, row: RowResult | None) -> QuarterCell:
     cell.problems = joined(a.problems for a in row.lead_reports)
     cell.next_steps = joined(a.next_steps for a in row.lead_reports)
     return cell
-
-
-def _judge(t: TaskYear, row: RowResult, basic: float) -> None:
-    v = judge_row(row, t.judged_at, basic)
-    t.final, t.percent, t.indicators, t.shortfall = v.final, v.percent, v.indicators, v.shortfall
-    t.problems, t.next_steps = v.problems, v.next_steps
 
 
 def _units(
@@ -323,20 +307,3 @@ def year_data(
         closed=closed,
         changed=changed,
     )
-
-
-def change_notes(assignments) -> tuple[dict[str, str], dict[str, str]]:
-    """(closed, changed): task id → its approved 销号 / 延期 and 调整 in words, from a task
-    book (``taskbook.period_book``; a plain task table has none)."""
-    from reporting.taskbook.changes import change_mark
-
-    closed = {
-        c.row.id: f"{c.quarter.full_label}{change_mark(c.change)}"
-        for c in getattr(assignments, "closed", [])
-    }
-    changed = {
-        tid: "；".join(change_mark(c) for c in changes if c.task_id not in closed)
-        for tid, changes in getattr(assignments, "revisions", {}).items()
-        if tid not in closed
-    }
-    return closed, changed

@@ -43,7 +43,6 @@ from reporting.merge.figures import (
     Figures,
     fourth_quarter_finals,
     period_figures,
-    task_deadlines,
 )
 from reporting.report.changes_text import changes_context
 from reporting.report.wording import (
@@ -430,8 +429,11 @@ def render_bulletin(
     number: int | None = None,
     pdf: bool = False,
     assignments=None,
+    year_book=None,
 ) -> BulletinOutput:
-    """Write the period's 通报 (and its PDF); the 发文字号 is taken from or given in the ledger."""
+    """Write the period's 通报 (and its PDF); the 发文字号 is taken from or given in the ledger.
+    ``year_book``: the version the year is judged by (the fourth quarter's verdict; default
+    ``assignments``), as the annual edition gets it."""
     from reporting.documents.docx_render import render_docx
     from reporting.report.render import default_report_day, load_result
 
@@ -459,8 +461,8 @@ def render_bulletin(
         kinds=kinds,
     )
     quarters = year_so_far(workspace, result)
-    finals = fourth_quarter_finals(
-        quarters, task_deadlines(assignments), settings.report.annual_basic_percent
+    finals = fourth_quarter_finals(  # judged as the annual edition judges the year
+        quarters, year_book or assignments, settings.report.annual_basic_percent
     )
     context = bulletin_context(
         settings,

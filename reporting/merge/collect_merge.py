@@ -28,7 +28,7 @@ from reporting.core.previous import year_so_far
 from reporting.core.workspace import Workspace
 from reporting.intake.collect import CollectSummary, answers_from_dict, collect
 from reporting.intake.status import unit_returns
-from reporting.merge.figures import fourth_quarter_finals, task_deadlines
+from reporting.merge.figures import fourth_quarter_finals
 from reporting.merge.judge import build_result
 from reporting.merge.summary import write_summary
 from reporting.taskbook.assignments import Assignments
@@ -115,7 +115,7 @@ def merge_period(
     result.generated_at = data["generated_at"] = now.isoformat(timespec="seconds")
     finals = fourth_quarter_finals(  # the year's verdict in the fourth quarter's header
         year_so_far(workspace, result),
-        task_deadlines(assignments),
+        assignments,
         settings.report.annual_basic_percent,
     )
     write_summary(result, returns, xlsx_path, settings, requests, finals)

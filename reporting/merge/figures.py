@@ -56,12 +56,16 @@ class Figures:
         return [(f.value, n) for f, n in self.finals.items() if n]
 
     def verdict_text(self) -> str:
-        """'经对照年度目标判定完成54项、基本完成14项、未完成11项' ('' before the verdict)."""
+        """'经对照年度目标判定完成54项、基本完成14项、未完成11项' ('' before the verdict); the
+        year's count first when it is not this quarter's (tasks 销号 during the year)."""
         if not self.judged:
             return ""
         parts = [f"{k}{n}项" for k, n in self.verdict_parts() if k != Final.PENDING]
         pending = self.finals.get(Final.PENDING, 0)
-        text = "经对照年度目标判定" + "、".join(parts)
+        year = sum(self.finals.values())
+        closed = year - self.total  # 销号 during the year: not in this quarter's rows
+        whole = f"，全年{year}项任务（含年内销号{closed}项）中" if closed > 0 else ""
+        text = f"经对照年度目标判定{whole}" + "、".join(parts)
         return text + (f"，{pending}项尚未判定" if pending else "")
 
     @property
@@ -74,8 +78,8 @@ def period_figures(result: QuarterResult, finals: Mapping[str, Final] | None = N
     """The period's figures from its merged result; ``finals`` (task id → 全年完成情况) for the
     fourth quarter, counted over ``result``'s rows."""
     judged: dict[Final, int] = {}
-    if finals:
-        judged = final_counts({r.id: finals.get(r.id, Final.PENDING) for r in result.rows})
+    if finals:  # the year's tasks: this quarter's rows and those 销号 during the year
+        judged = final_counts({**{r.id: Final.PENDING for r in result.rows}, **finals})
     return Figures(
         period=Period.parse(result.period),
         cutoff=result.generated_at,
@@ -87,20 +91,14 @@ def period_figures(result: QuarterResult, finals: Mapping[str, Final] | None = N
 
 
 def fourth_quarter_finals(
-    quarters: list[QuarterResult], deadlines: Mapping[str, str], basic_percent: float
+    quarters: list[QuarterResult], book, basic_percent: float
 ) -> dict[str, Final] | None:
     """The year's verdict when the last of ``quarters`` (the year so far, in order) is the
-    fourth quarter; None before (no document of Q1–Q3 prints a verdict)."""
+    fourth quarter, judged with ``book`` (the year's task book: deadlines in force, approved
+    销号/延期) as the annual edition judges it; None before (Q1–Q3 print no verdict)."""
     if not quarters:
         return None
     last = Period.parse(quarters[-1].period)
     if last.quarter != 4:
         return None
-    return year_finals(quarters, last.year, deadlines, basic_percent=basic_percent)
-
-
-def task_deadlines(assignments) -> dict[str, str]:
-    """task id → tasks.csv ``deadline`` (what the verdict's judging quarter is read from)."""
-    if assignments is None:
-        return {}
-    return {r.task.id: r.task.deadline for r in assignments.rows}
+    return year_finals(quarters, last.year, book, basic_percent=basic_percent)

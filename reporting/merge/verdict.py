@@ -70,6 +70,7 @@ class Verdict:
     shortfall: str = ""  # progress, indicators, 未报送
     problems: str = ""  # the lead units' own 存在问题 at the judging quarter (not 完成)
     next_steps: str = ""  # and their 下步打算
+    change: str = ""  # an approved 销号 / 延期 / 调整 in words
 
 
 def judging_period(deadline: str, year: int) -> Period:
@@ -160,27 +161,98 @@ def _indicator(row: RowResult, ind: IndicatorResult, judged_at: str) -> Indicato
     )
 
 
+def change_notes(book) -> tuple[dict[str, str], dict[str, str]]:
+    """(closed, changed): task id → its approved 销号 / 延期 and 调整 in words, from a task
+    book (``taskbook.period_book``; a plain task table has none)."""
+    from reporting.taskbook.changes import change_mark
+
+    closed = {
+        c.row.id: f"{c.quarter.full_label}{change_mark(c.change)}"
+        for c in getattr(book, "closed", [])
+    }
+    changed = {
+        tid: "；".join(change_mark(c) for c in changes if c.task_id not in closed)
+        for tid, changes in getattr(book, "revisions", {}).items()
+        if tid not in closed
+    }
+    return closed, changed
+
+
+def task_deadlines(book) -> dict[str, str]:
+    """task id → the ``deadline`` in force (an approved 延期 included) of a task book."""
+    if book is None:
+        return {}
+    return {r.task.id: r.task.deadline for r in book.rows}
+
+
+def year_rows(results: Mapping[str, QuarterResult], closed: Mapping[str, str]) -> list[RowResult]:
+    """The year's tasks: the latest merged quarter's rows, and each task 销号 during the year
+    (``closed``) from the last quarter that had it, in task order."""
+    merged = sorted(results)
+    rows = list(results[merged[-1]].rows)
+    present = {r.id for r in rows}
+    for tid in closed:
+        if tid not in present:
+            last = next((r for p in reversed(merged) if (r := _row(results[p], tid))), None)
+            if last is not None:
+                rows.append(last)
+    rows.sort(key=lambda r: tuple(int(x) if x.isdigit() else 0 for x in r.id.split(".")))
+    return rows
+
+
+def task_verdict(
+    row: RowResult,
+    results: Mapping[str, QuarterResult],
+    year: int,
+    deadline: str,
+    basic: float,
+    *,
+    closed: str = "",
+    changed: str = "",
+) -> Verdict:
+    """One task's verdict: judged at its judging quarter (``Final.PENDING`` while that quarter
+    is not merged); an approved 销号 is 完成; a 时限 extended beyond the year is not yet due."""
+    judged = str(judging_period(deadline, year))
+    judge = _row(results.get(judged), row.id)
+    v = judge_row(judge, judged, basic) if judge is not None else Verdict()
+    if closed:
+        v.final, v.change, v.shortfall = Final.DONE, closed, ""
+        return v
+    v.change = changed
+    due = deadline[:4]
+    if changed and due.isdigit() and int(due) > year and v.final != Final.DONE:
+        v.final = Final.PENDING
+        v.shortfall = f"{changed}，列入下一年度跟踪督办"
+    return v
+
+
 def year_finals(
     results: Mapping[str, QuarterResult] | list[QuarterResult],
     year: int,
-    deadlines: Mapping[str, str],
+    book,
     *,
     basic_percent: float,
 ) -> dict[str, Final]:
-    """task id → 全年完成情况 of every task of the year's latest merged quarter (``results``:
-    period → result, or a list of them; ``deadlines``: task id → tasks.csv ``deadline``)."""
+    """task id → 全年完成情况 of every task of the year (``year_rows``), judged with ``book``'s
+    deadlines and approved changes (``taskbook.period_book.year_book``; a plain table too)."""
     by_period = {r.period: r for r in results} if isinstance(results, list) else dict(results)
-    merged = sorted(p for p in by_period if Period.parse(p).year == year)
-    if not merged:
+    by_period = {p: r for p, r in by_period.items() if Period.parse(p).year == year}
+    if not by_period:
         return {}
-    out = {}
-    for row in by_period[merged[-1]].rows:
-        judged = str(judging_period(deadlines.get(row.id, ""), year))
-        judge = _row(by_period.get(judged), row.id)
-        out[row.id] = (
-            judge_row(judge, judged, basic_percent).final if judge is not None else Final.PENDING
-        )
-    return out
+    closed, changed = change_notes(book)
+    deadlines = task_deadlines(book)
+    return {
+        row.id: task_verdict(
+            row,
+            by_period,
+            year,
+            deadlines.get(row.id, ""),
+            basic_percent,
+            closed=closed.get(row.id, ""),
+            changed=changed.get(row.id, ""),
+        ).final
+        for row in year_rows(by_period, closed)
+    }
 
 
 def _row(result: QuarterResult | None, task_id: str) -> RowResult | None:
