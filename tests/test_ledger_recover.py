@@ -387,6 +387,12 @@ def test_sends_straight_to_a_server_are_listed_and_never_sent_again(
     drop_ledger(data_dir)
     r = duban("recover")
     assert r.code == 0, r.output
+    # the send trace beside the ledger says the 回执 went out: recorded, not guessed
+    assert "据发送记录记为已发 1 条" in r.out and "已按“已发”记入台账" not in r.out
+    (Path(data_dir) / "sends-trace.jsonl").unlink()  # without it: only a guess is left
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
     assert f"无法确认、已按“已发”记入台账（不会再发）的回执 1 份：{UNIT}（回执）" in r.out
     for stage in ("通知", "提醒", "催报", "逾期"):  # their days have come: not fired again
         assert f"无法确认：{stage}（" in r.out
@@ -458,3 +464,33 @@ def test_a_receipt_that_failed_before_the_ledger_was_lost_is_not_taken_as_sent(
     r = duban("collect", "--period", "2024Q1", "--no-mailbox")
     (msg,) = [m for _, _, m in refusing.messages]
     assert msg["Subject"].startswith("【回执】") and email in msg["To"]
+
+
+def test_notices_straight_to_a_server_are_rebuilt_from_the_trace_the_failed_one_goes_again(
+    app, duban, data_dir, monkeypatch, smtp
+):
+    """The 通知 went straight to the server: two units reached, one refused. The ledger is
+    lost; the send trace beside it tells recover which went out (with their Message-IDs).
+    The next remind sends only the one that failed — not all three again, not none."""
+    units = [UNIT, "长青乡", OTHER]
+    refused = app.registry.units[OTHER].email
+    handler = smtp(Handler(reject=[refused]))
+    straight_to(smtp, monkeypatch)
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-03-29T09:30:00+08:00")
+    make_forms(app, units)
+    r = duban("remind", "--period", "2024Q1", "--stage", "通知")
+    assert r.code == 1 and len(handler.messages) == 2, r.output  # OTHER's address refused
+    sent_ids = {m["Message-ID"] for _, _, m in handler.messages}
+    drop_ledger(data_dir)
+    r = duban("recover")
+    assert r.code == 0, r.output
+    assert "据发送记录记为已发 2 条" in r.out
+    with Ledger(data_dir / "ledger.sqlite") as ledger:
+        assert ledger.step_done(PERIOD, "通知") is None  # one unit still owed its 通知
+        ids = {f"<{c['message_id']}@yuhui.example>" for c in ledger.claims(PERIOD)}
+    assert ids == sent_ids
+    handler.reject.clear()  # the address is fixed
+    r = duban("remind", "--period", "2024Q1", "--stage", "通知")
+    assert r.code == 0, r.output
+    assert len(handler.messages) == 3
+    assert handler.messages[-1][1] == [refused]

@@ -77,6 +77,7 @@ class PeriodRebuild:
     states: dict[str, int] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
     sends: int = 0  # mails found in the outbox
+    traced: int = 0  # sends the trace beside the ledger says went out
     presumed: list[str] = field(default_factory=list)  # receipts taken as sent
     failed: list[str] = field(default_factory=list)  # receipts the send trace says failed
     unknown: list[str] = field(default_factory=list)  # sends that cannot be known
@@ -90,6 +91,7 @@ class PeriodRebuild:
             f"{self.replayed + self.from_inbox} 份（接收 {s.get(ReturnState.ACCEPTED, 0)}，"
             f"退回 {s.get(ReturnState.REJECTED, 0)}，无法识别 {s.get(ReturnState.UNIDENTIFIED, 0)}，"
             f"待核实 {s.get(ReturnState.HELD, 0)}）；据发件箱记为已发 {self.sends} 封"
+            + (f"，据发送记录记为已发 {self.traced} 条" if self.traced else "")
         ]
         if self.from_inbox:
             out.append(
@@ -141,7 +143,8 @@ class RecoverSummary:
         out += self.notes
         if self.uncertain:
             out.append(
-                "直接经邮件服务器或群机器人发出的消息在磁盘上没有记录，以上“无法确认”的发送不会自动再发；"
+                "直接经邮件服务器或群机器人发出、又不在发送记录（sends-trace.jsonl）里的消息无从确认，"
+                "以上“无法确认”的发送不会自动再发；"
                 "如需手动发提醒，请先运行 duban remind --period <报告期> --dry-run 核对名单。"
             )
         return out
@@ -272,8 +275,9 @@ def _rebuild_period(
     for row in ledger.returns(period):
         out.states[row.state] = out.states.get(row.state, 0) + 1
     _sends(settings, assignments, period, ledger, mails, out)
+    traced = _traced(period, ledger, out, outbox=bool(mails))
     _presume(settings, assignments, period, ledger, now, out)
-    _steps(settings, workspace, period, ledger, now, mails, out)
+    _steps(settings, workspace, period, ledger, now, mails, out, traced)
     return out
 
 
@@ -298,9 +302,34 @@ def _forms(settings, assignments, workspace, period, ledger) -> int:
 
 
 def _record(ledger: Ledger, period, unit, stage, key, detail, at) -> None:
-    claim = ledger.claim_send(str(period), unit, stage, "email", key=key, at=at)
-    if claim is not None:
-        ledger.complete_send(claim, SendResult.SENT, detail, at=at)
+    ledger.restore_send(str(period), unit, stage, "email", key=key, detail=detail, at=at)
+
+
+def _traced(period, ledger: Ledger, out, *, outbox: bool = False) -> dict[str, bool]:
+    """The sends the trace beside the ledger says went out (straight to a server or a robot,
+    nothing else on disk) recorded as sent again, with their Message-ID; a failed one stays
+    unsent, to be sent again. Mail the outbox holds (``outbox``) is known from there: the
+    trace is then read for the robots only. Reminder stage → whether every traced send of
+    it went out."""
+    stages: dict[str, bool] = {}
+    for (p, stage, unit, channel, key), line in traced_results(ledger.path).items():
+        if p != str(period) or (outbox and channel == "email"):
+            continue
+        sent = line.get("result") == SendResult.SENT
+        if stage in {str(s) for s in SEND_STAGES}:
+            stages[stage] = stages.get(stage, True) and sent
+        if sent and ledger.restore_send(
+            p,
+            unit,
+            stage,
+            channel,
+            key=key,
+            message_id=str(line.get("message_id") or ""),
+            detail="据发送记录重建",
+            at=str(line.get("at") or ""),
+        ):
+            out.traced += 1
+    return stages
 
 
 def _sends(settings, assignments, period, ledger: Ledger, mails: list[OutboxMail], out) -> None:
@@ -360,10 +389,10 @@ def _presume(settings, assignments, period, ledger: Ledger, now, out: PeriodRebu
         row = due.row
         kind = KIND_CN["accepted" if row.state == ReturnState.ACCEPTED else "rejected"]
         key = receipt_key(row.sha256)
-        if (
-            traced.get((str(period), RECEIPT_STAGE, row.unit or "", "email", key))
-            == SendResult.FAILED
-        ):
+        line = traced.get((str(period), RECEIPT_STAGE, row.unit or "", "email", key), {})
+        if line.get("result") == SendResult.SENT:
+            continue  # known from the trace: recorded by ``_traced``
+        if line.get("result") == SendResult.FAILED:
             out.failed.append(f"{row.unit}（{kind}）")  # left unclaimed: the next collect sends
             continue
         _record(
@@ -378,7 +407,9 @@ def _presume(settings, assignments, period, ledger: Ledger, now, out: PeriodRebu
         out.presumed.append(f"{row.unit}（{kind}）")
 
 
-def _steps(settings, workspace, period, ledger: Ledger, now, mails, out: PeriodRebuild) -> None:
+def _steps(
+    settings, workspace, period, ledger: Ledger, now, mails, out: PeriodRebuild, traced=None
+) -> None:
     at = now.isoformat(timespec="seconds")
     done: dict[str, str] = {}
     if out.forms:
@@ -388,9 +419,13 @@ def _steps(settings, workspace, period, ledger: Ledger, now, mails, out: PeriodR
     stages = {m.stage for m in mails}
     cal = period_calendar(period, settings.deadline)
     robots = bool(settings.webhook.wecom_url or settings.webhook.dingtalk_url)
+    traced = traced or {}
     for stage in SEND_STAGES:
         if stage in stages:
             done[stage] = "据发件箱"
+        elif stage in traced:  # every unit it reached is recorded; failed ones go again
+            if traced[stage]:
+                done[stage] = "据发送记录"
         elif (settings.smtp.host or robots) and cal.stages[stage] <= now.date():
             done[stage] = "推定（无法确认）"
             out.unknown.append(

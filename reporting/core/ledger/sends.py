@@ -28,9 +28,10 @@ def trace_send(ledger_path: Path, claim: dict, result: str, at: str) -> None:
         pass
 
 
-def traced_results(ledger_path: Path) -> dict[tuple[str, str, str, str, str], str]:
-    """(period, stage, unit, channel, key) → the last result the trace holds."""
-    out: dict[tuple[str, str, str, str, str], str] = {}
+def traced_results(ledger_path: Path) -> dict[tuple[str, str, str, str, str], dict]:
+    """(period, stage, unit, channel, key) → the last line the trace holds for it (``result``,
+    ``message_id``, ``at``)."""
+    out: dict[tuple[str, str, str, str, str], dict] = {}
     try:
         text = (ledger_path.parent / SEND_TRACE).read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -38,7 +39,7 @@ def traced_results(ledger_path: Path) -> dict[tuple[str, str, str, str, str], st
     for raw in text.splitlines():
         try:
             d = json.loads(raw)
-            out[(d["period"], d["stage"], d["unit"], d["channel"], d["key"])] = d["result"]
+            out[(d["period"], d["stage"], d["unit"], d["channel"], d["key"])] = d
         except (ValueError, KeyError, TypeError):
             continue  # a line cut off by a crash
     return out
@@ -86,14 +87,7 @@ class SendStore(LedgerConnection):
         )
 
     def claim_send(
-        self,
-        period: PeriodKey,
-        unit: str,
-        stage: str,
-        channel: str,
-        *,
-        key: str = "",
-        at: str,
+        self, period: PeriodKey, unit: str, stage: str, channel: str, *, key: str = "", at: str
     ) -> int | None:
         """Claim one message before sending it: its claim id, or None when it was sent
         already, a live process is sending it, or it may have gone out (``uncertain``). A
@@ -184,7 +178,14 @@ class SendStore(LedgerConnection):
             return conn.execute(sql, args).rowcount
 
     def complete_send(
-        self, claim_id: int, result: SendResult, detail: str = "", attempts: int = 1, *, at: str
+        self,
+        claim_id: int,
+        result: SendResult,
+        detail: str = "",
+        attempts: int = 1,
+        *,
+        at: str,
+        trace: bool = True,
     ) -> None:
         """Close a claim with the send's result (SENT or FAILED) and record the attempt in
         ``sends``, in one transaction. A failed one may be claimed again later."""
@@ -192,8 +193,8 @@ class SendStore(LedgerConnection):
             row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
             if row is None:
                 raise KeyError(claim_id)
-            # beside the ledger, so a lost ledger's rebuild never takes this one as sent
-            trace_send(self.path, dict(row), result, at)
+            if trace:  # beside the ledger: a lost ledger's rebuild knows what went out
+                trace_send(self.path, dict(row), result, at)
             conn.execute(
                 "UPDATE send_claims SET state=?, done_at=? WHERE id=?", (result, at, claim_id)
             )
@@ -212,6 +213,23 @@ class SendStore(LedgerConnection):
                     row["message_id"],
                 ),
             )
+
+    def restore_send(
+        self, period: PeriodKey, unit: str, stage: str, channel: str, **sent: str
+    ) -> bool:
+        """Record a send known from elsewhere (``duban recover``: the outbox, the trace) as
+        sent; ``sent``: its ``key``, ``message_id``, ``detail`` and ``at``. False when the
+        ledger has it already."""
+        at = sent["at"]
+        claim = self.claim_send(period, unit, stage, channel, key=sent.get("key", ""), at=at)
+        if claim is None:
+            return False
+        if sent.get("message_id"):
+            self.conn.execute(
+                "UPDATE send_claims SET message_id=? WHERE id=?", (sent["message_id"], claim)
+            )
+        self.complete_send(claim, SendResult.SENT, sent["detail"], at=at, trace=False)
+        return True
 
     def release_claim(self, claim_id: int) -> None:
         """Give a claim back unsent (the run stopped before the message went out)."""
