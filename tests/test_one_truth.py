@@ -245,6 +245,11 @@ def test_one_cutoff_and_the_same_counts_in_every_document(year, q):
             want += f"，尚未判定 {finals['尚未判定']}"
         assert want in header, header
 
+    # the period's 看板: the same moment; at the year's end the statuses said to be the units' own
+    page = (year[q]["report"].parent.parent / "看板.html").read_text(encoding="utf-8")
+    assert f"数据截至{cutoff}" in page
+    assert ("推进状态（单位自报）" in page) == (q == 4)
+
     # each leader's brief: the same moment, the leader's own rows counted
     briefs = year[q]["briefs"]
     assert briefs

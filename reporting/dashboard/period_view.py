@@ -296,6 +296,8 @@ def period_view(
         "any_returns": any(r.reported for r in rows),
         "total": tc.total,
         "counts": counts_view(tc),
+        # the year's end: the statuses are the units' own; the verdict is on the year's page
+        "self_reported": Period.parse(result.period).quarter == 4,
         "status_keys": [(k, STATUS_SLUG[k], status_fill(k)) for k in STATUS_KEYS],
         "status_before": before.status if before else None,
         "lights": [(k, LIGHT_SLUG[k], n, LIGHT_FILL[k]) for k, n in tc.lights.items()],
