@@ -100,6 +100,31 @@ MUTANTS: list[Mutant] = [
         "完成时限 6月15日前 is read as the end of June",
         ["tests/test_import_corpus.py", "tests/test_import.py"],
     ),
+    # -- core: the one pace rule -----------------------------------------------------------
+    Mutant(
+        "pace-milestone-ignored",
+        "reporting/core/pace.py",
+        "        return Pace(planned, PaceBasis.PLAN, kind, due)",
+        "        return Pace(line_expected(due, period), PaceBasis.LINE, kind, due)",
+        "a task's 落实方案 节点 is ignored: it is judged by the 序时进度",
+        ["tests/test_pace.py"],
+    ),
+    Mutant(
+        "pace-other-judged-by-the-line",
+        "reporting/core/pace.py",
+        "    if kind == TaskKind.OTHER:",
+        "    if kind == TaskKind.OTHER and False:",
+        "an 其它 task gets a pace gap",
+        ["tests/test_pace.py"],
+    ),
+    Mutant(
+        "one-off-reported-after-its-date",
+        "reporting/core/pace.py",
+        "    return due is None or due >= period.start",
+        "    return True",
+        "a 一次性 task stays on the forms after the quarter of its deadline",
+        ["tests/test_pace.py"],
+    ),
     # -- merge ----------------------------------------------------------------------------
     Mutant(
         "light-yellow-at-zero-gap",

@@ -385,7 +385,7 @@ def build_report(path: Path) -> None:
     kai_lead(
         doc,
         "{{ issues.heads.lagging }}进度滞后的任务。",
-        "对照{{ quarter_label }}序时进度，共有{{ issues.lagging|length }}项任务滞后、未启动或亮红灯"
+        "对照{{ quarter_label }}序时进度{{ plan_words }}，共有{{ issues.lagging|length }}项任务滞后、未启动或亮红灯"
         "{% if issues.lagging_rest %}，差距较大的{{ issues.lagging_shown|length }}项见表{{ issues.table_no }}"
         "，其余{{ issues.lagging_rest.n }}项是{{ issues.lagging_rest.named }}"
         "{% if issues.lagging_rest.more %}等{% endif %}（逐项见附件1）"
@@ -438,7 +438,12 @@ def build_report(path: Path) -> None:
     fmt.add_landscape_section(doc)
     p(doc, "附件1", ANNEX_MARK)
     p(doc, "{{ annex_title }}", TITLE)
-    p(doc, "（截至{{ cutoff }}，共{{ n_rows }}项）", NOTE)
+    # the rows judged otherwise than by the 序时进度 (节点, 一次性, 其它), said over the rows
+    p(
+        doc,
+        "（截至{{ cutoff }}，共{{ n_rows }}项{% if pace_note %}；{{ pace_note }}{% endif %}）",
+        NOTE,
+    )
     # one table per part of the annex (context.ANNEX_TABLE_ROWS rows each, so one table for
     # a district): LibreOffice lays out a table of thousands of rows in time that grows with
     # the square of its length (50 s for 2,000 rows, 10 s as tables of 100 rows)
@@ -566,7 +571,7 @@ def build_leader_brief(path: Path) -> None:
         "{% elif n_missing %}已报送的任务均达到序时进度，{{ n_missing }}项牵头单位尚未报送，请督促报送。"
         "{% else %}各项任务均达到序时进度。{% endif %}"
         "{% if n_lit %}另有{{ n_lit }}项进度达到序时但量化指标未达到要求，亮黄灯。{% endif %}"
-        "{{ quarter_label }}序时进度为{{ expected }}%。{{ year_summary }}",
+        "{{ quarter_label }}序时进度为{{ expected }}%{% if pace_note %}（{{ pace_note }}）{% endif %}。{{ year_summary }}",
     )
     table = loop_table(
         doc,

@@ -60,6 +60,7 @@ def write_pinned(folder, files: dict[str, bytes]) -> None:
 TASK_COLUMNS = (
     "id section section_title task_no task_title content lead_leaders assist_leaders"
     " lead_units coop_units indicators deadline short_title"
+    " kind plan_q1 plan_q2 plan_q3 plan_q4 plan_note owner"
 ).split()
 
 

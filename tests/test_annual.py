@@ -97,6 +97,20 @@ def with_changes(finals: dict, data: Path, year: int = 2024) -> dict:
     return dict(sorted(out.items(), key=lambda kv: [int(x) for x in kv[0].split(".")]))
 
 
+def judging_quarters(tasks_csv: Path, year: int = 2024) -> dict[str, int]:
+    """task id → the quarter that judges it: its deadline's when in Q1–Q3, else Q4."""
+    with tasks_csv.open(encoding="utf-8-sig") as f:
+        deadlines = {r["id"]: r["deadline"] for r in csv.DictReader(f)}
+    out = {}
+    for task_id, text in deadlines.items():
+        due = date.fromisoformat(text) if text else None
+        out[task_id] = (due.month - 1) // 3 + 1 if due and due.year == year else 4
+    return out
+
+
+QUARTER_CN = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+
+
 def label_to_id(label: str) -> str:
     """8（1） → 8.1"""
     return label.replace("（", ".").replace("）", "")
@@ -146,10 +160,13 @@ def test_year_workbook_equals_an_independent_computation(year_copy, duban):
     want_finals, want_inds = expected_year(year_copy, ROOT / "tasks.csv")
     assert finals == want_finals
     assert inds == want_inds
-    # the demo year hits every outcome, and judges at Q4 (every demo deadline is 12-31)
+    # the demo year hits every outcome, and judges at Q4 but for its one-off task (due in May)
     assert set(finals.values()) == {"完成", "基本完成", "未完成"}
     assert set(inds.values()) >= {"达到", "未达到"}
-    assert set(judged.values()) == {"第四季度"}
+    quarters = judging_quarters(ROOT / "tasks.csv")
+    assert set(judged) == set(finals)  # a task 销号 earlier is not judged again
+    assert judged == {k: QUARTER_CN[quarters[k]] for k in finals}
+    assert set(judged.values()) == {"第二季度", "第四季度"}
     counts = {k: list(finals.values()).count(k) for k in ("完成", "基本完成", "未完成")}
     assert f"完成 {counts['完成']} 项，基本完成 {counts['基本完成']} 项" in res.out
 
@@ -308,7 +325,13 @@ def test_annual_report_equals_an_independent_computation(demo_year):
         "全年完成情况",
     ]
     finals = {label_to_id(r.cells[0].text): r.cells[7].text for r in trend.rows[1:]}
-    assert finals == want_finals
+    early = {k: q for k, q in judging_quarters(ROOT / "tasks.csv").items() if q < 4}
+    assert early  # the demo's one-off task
+    want = {
+        k: v + (f"\n（按{QUARTER_CN[early[k]]}）" if k in early else "")
+        for k, v in want_finals.items()
+    }
+    assert finals == want
     inds = {
         (label_to_id(r.cells[1].text), r.cells[2].text): r.cells[5].text
         for r in indicators.rows[1:]
@@ -339,7 +362,13 @@ def test_annual_report_equals_an_independent_computation(demo_year):
     for r in trend.rows[1:]:
         row = q3.get(label_to_id(r.cells[0].text), {"percent": None})  # 销号 in Q1: not asked
         if row["percent"] is not None:
-            assert r.cells[5].text == f"{row['percent']:g}% {row['status']}"
+            basis = ""  # the 落实方案 节点 or no pace, where the row is not judged by the line
+            if row["pace_basis"] == "plan":
+                basis = f"（节点{row['expected_progress']:g}%）"
+            elif row["pace_basis"] == "none":
+                basis = "（不按进度）"
+            said = f"{row['percent']:g}% {row['status']}{basis}"
+            assert r.cells[5].text == said
     # unit × quarter: the simulated fates
     cells = {}
     for r in units.rows[1:]:
@@ -499,11 +528,13 @@ def test_a_year_in_progress_leaves_unjudged_tasks_open(year_copy, duban, tmp_pat
     res = duban("year", data=data)  # the year of [district] year
     assert res.code == 0, res.output
     asked = json.loads((data / "2024Q2" / "merged.json").read_text(encoding="utf-8"))["rows"]
-    assert f"尚未判定 {len(asked)} 项" in res.out  # the rows Q2 asked about
+    judged_by = judging_quarters(ROOT / "tasks.csv")  # a 一次性 task due by June is judged
+    open_tasks = [r["id"] for r in asked if judged_by[r["id"]] > 2]
+    assert f"尚未判定 {len(open_tasks)} 项" in res.out  # the rows Q2 asked about, still open
     assert "提示：第三季度、第四季度还没有汇总结果" in res.out
     wb = openpyxl.load_workbook(data / "2024" / "2024年度推进情况汇总表.xlsx")
     rows = list(wb["全年完成情况"].iter_rows(min_row=4, values_only=True))
-    assert {r[9] for r in rows} == {"尚未判定"}
+    assert {r[9] for r in rows if label_to_id(r[0]) in open_tasks} == {"尚未判定"}
     assert {r[6] for r in rows} == {r[7] for r in rows} == {"未汇总"}
 
 

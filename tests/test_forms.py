@@ -240,7 +240,7 @@ def test_validations_and_their_ranges(fdw):
         return f"{letter}{first}:{letter}{last}"
 
     dvs = {dv.errorTitle: dv for dv in ws.data_validations.dataValidation}
-    assert len(dvs) == len(ws.data_validations.dataValidation) == 4
+    assert len(dvs) == len(ws.data_validations.dataValidation) == 5
     status = dvs["推进状态填写有误"]
     assert status.formula1 == fs.STATUS_NAME
     assert str(status.sqref) == col_range("status")
@@ -261,17 +261,27 @@ def test_validations_and_their_ranges(fdw):
         col_range(k) for k in ("progress", "problems", "next_steps")
     }
 
-    # indicator values: one decimal rule covering exactly the unlocked indicator cells
-    ind = dvs["指标完成值填写有误"]
+    # indicator values: a whole-number rule over the counts (个, 项 …), a decimal rule over
+    # the rest, together exactly the unlocked indicator cells
+    ind, whole = dvs["指标完成值填写有误"], dvs["指标完成值（整数）填写有误"]
     assert ind.type == "decimal" and "数字" in ind.error
+    assert whole.type == "whole" and "整数" in whole.error
     covered = {str(rng) for rng in ind.sqref.ranges}  # single cells
+    counted = {str(rng) for rng in whole.sqref.ranges}
     unlocked = {
         cell(ws, f"ind{k}_value", r).coordinate
         for r in rows
         for k in range(1, 4)
         if not cell(ws, f"ind{k}_value", r).protection.locked
     }
-    assert covered == unlocked and len(unlocked) == 7
+    counts = {  # the cells whose target, as the form prints it, counts 个 or 项
+        cell(ws, f"ind{k}_value", r).coordinate
+        for r in rows
+        for k in range(1, 4)
+        if re.search(r"\d(个|项)$", str(cell(ws, f"ind{k}_target", r).value or ""))
+    }
+    assert covered | counted == unlocked and len(unlocked) == 7 and not covered & counted
+    assert counted == counts and len(counts) == 2  # 储备项目=116个, 民生实事=50项
 
 
 def test_indicator_targets_are_shown(fdw):
@@ -636,7 +646,7 @@ def test_prefill_from_previous_merged_json(app):
         lead_row.task.label,
         "25",
         "序时推进",
-        "地区生产总值：7.9",
+        "地区生产总值增长7.9%",  # the value with its unit
         "一季度GDP增长7.9%",
         "无",
     )

@@ -121,7 +121,7 @@ FIXED_BOXES = ["填报单位", "报告期", "表单编号", "截止时间"]
 OPEN_BOXES = ["填报人", "联系电话", "填报日期", "主要领导审核"]
 SUMMARY_HEADERS = (
     "序号 任务编号 任务（简称） 任务内容 牵头责任领导 牵头单位 本季度工作进展（牵头单位） "
-    "累计完成进度（%） 推进状态 按数据研判 预警 指标完成情况 存在问题 "
+    "累计完成进度（%） 应达进度（%） 进度依据 推进状态 按数据研判 预警 指标完成情况 存在问题 "
     "下步打算 配合单位反馈 未报送单位 需核实"
 ).split()
 COOP_HEADERS = (
@@ -371,7 +371,7 @@ def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> Non
 
     # one row per task of the table, in id order
     open_cells: dict[str, set[str]] = {"text": set(), "percent": set(), "status": set()}
-    open_cells["indicator"] = set()
+    open_cells["indicator"], open_cells["count"] = set(), set()
     for i, task in enumerate(rows):
         r = head + 1 + i
         targets = indicators(task)
@@ -402,8 +402,10 @@ def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> Non
                 assert c.value is None and not c.protection.locked, where
                 assert fill_of(c) is None, where
                 kind = {"累计完成进度（%）": "percent", "推进状态": "status"}.get(header)
-                kind = kind or ("indicator" if header.endswith("完成值") else "text")
-                open_cells[kind].add(c.coordinate)
+                if header.endswith("完成值"):  # a count (个, 项) takes whole numbers only
+                    _, target = targets[int(header[2:-3]) - 1]
+                    kind = "count" if target.endswith(("个", "项")) else "indicator"
+                open_cells[kind or "text"].add(c.coordinate)
     for header in at:
         hidden = ws.column_dimensions[get_column_letter(at[header])].hidden
         assert bool(hidden) == header.endswith("（供参考）"), header
@@ -421,7 +423,13 @@ def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> Non
     rules = {}
     for dv in ws.data_validations.dataValidation:
         rules.setdefault(dv.type, []).append(dv)
-    assert sorted(rules) == ["decimal", "list", "textLength"]
+    assert sorted(rules) == ["decimal", "list", "textLength"] + (
+        ["whole"] if open_cells["count"] else []
+    )
+    if open_cells["count"]:
+        (whole,) = rules["whole"]
+        assert cells_of(whole.sqref) == open_cells["count"]
+        assert float(whole.formula1) < -1e9 and float(whole.formula2) > 1e9
     (status,) = rules["list"]
     assert cells_of(status.sqref) == open_cells["status"]
     assert status_list(wb, status.formula1) == STATUSES
@@ -479,7 +487,7 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         f"应报 {due} 个单位，已接收 {got}（逾期 0），退回待重报 0，未报送 {due - got}"
         in ws["A2"].value
     )
-    assert [ws.cell(row=3, column=c).value for c in range(1, 18)] == SUMMARY_HEADERS
+    assert [ws.cell(row=3, column=c).value for c in range(1, 20)] == SUMMARY_HEADERS
     for i, task in enumerate(table):
         r = 4 + i
         lead = names(task["lead_units"])
@@ -494,6 +502,8 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         assert row["牵头单位"] == "、".join(lead)
         assert row["本季度工作进展（牵头单位）"] == mine.get("本季度工作进展")
         assert row["累计完成进度（%）"] == mine.get("累计完成进度（%）")
+        # the table gives no kind, milestone or early deadline: the first quarter's line
+        assert (row["应达进度（%）"], row["进度依据"]) == (25, "序时进度")
         assert row["推进状态"] == mine.get("推进状态", "未报送")
         assert row["存在问题"] == mine.get("存在问题")
         assert row["下步打算"] == mine.get("下步打算")
@@ -506,10 +516,10 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
             assert row["需核实"] is None
         else:
             assert f"“{row['推进状态']}”" in row["需核实"]
-        light = ws.cell(row=r, column=11)  # the colour says what the word says
+        light = ws.cell(row=r, column=SUMMARY_HEADERS.index("预警") + 1)  # colour = word
         assert (light.value in LIGHT_FILLS) if mine else (light.value is None)
         assert fill_of(light) == LIGHT_FILLS.get(light.value), task["id"]
-        assert not any(plain(ws.cell(row=r, column=c).value) for c in range(18, ws.max_column + 1))
+        assert not any(plain(ws.cell(row=r, column=c).value) for c in range(20, ws.max_column + 1))
     assert ws.max_row == 3 + len(table) or not any(
         c.value for row in ws.iter_rows(min_row=4 + len(table)) for c in row
     )

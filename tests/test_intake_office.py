@@ -35,7 +35,8 @@ def resaved(tmp_path_factory):
     form = make_forms(app, [UNIT])[UNIT]
     answers = valid_answers(app, UNIT)
     src = fill(form, base / "src" / "2024Q1_区发改委_进展情况表.xlsx", answers)
-    ref = f"{col_of('percent')}{row_of(app, UNIT, 'lead', '8.1')}"
+    # a row judged by the line (8.1 has a 落实方案 节点: valid_answers types that there)
+    ref = f"{col_of('percent')}{row_of(app, UNIT, 'lead', '9.2')}"
     edit(src, lambda wb: wb[fs.SHEET_LEAD].__setitem__(ref, "=20+10"))  # = 30, as filled elsewhere
     out = {fmt: convert(src, fmt, base / fmt) for fmt in ("xlsx", "xls", "ods")}
     et = base / "et" / "2024Q1_区发改委_进展情况表.et"

@@ -198,7 +198,7 @@ def test_a_status_that_contradicts_percentage_and_pace_is_a_warning(ctx):
 
 def test_lagging_without_reason_and_missing_header_are_warnings(ctx):
     answers = ctx.answers()
-    answers[("lead", "8.1")].update(percent=10, status="滞后", problems="")
+    answers[("lead", "9.2")].update(percent=10, status="滞后", problems="")
     ex = run_examine(ctx.app, ctx.filled(answers, header={}))
     assert ex.state == "accepted"
     codes = sorted(p.code for p in ex.problems)

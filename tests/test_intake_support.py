@@ -41,18 +41,23 @@ def make_forms(app, units, period: Period = PERIOD, out_dir: Path | None = None)
 
 
 def valid_answers(app, unit: str, period: Period = PERIOD) -> dict[tuple[str, str], dict]:
-    """A complete, consistent return: 30 % (序时推进 at Q1's 25 %: under 25 + ahead_points), indicators on track."""
+    """A complete, consistent return: 30 % (序时推进 at Q1's 25 %: under 25 + ahead_points), indicators on track;
+    a row with a 落实方案 节点 for the quarter (tasks.csv plan_q1 …) exactly at its 节点."""
     rows = app.assignments.by_unit[unit]
     out: dict[tuple[str, str], dict] = {}
     for r in rows.lead:
         values = {}
         for i, ind in enumerate(r.task.indicators):
+            # whole numbers for amounts: a count (个, 家, 户 …) takes no decimals
             values[ind.name] = (
-                round(ind.target + 0.5 + i, 1) if ind.is_rate else round(ind.target * 0.3 + i, 1)
+                round(ind.target + 0.5 + i, 1)
+                if ind.is_rate
+                else float(round(ind.target * 0.3) + i)
             )
+        milestone = r.task.plan[period.quarter - 1]
         out[("lead", r.id)] = {
             "progress": f"{unit}牵头{r.id}：召开调度会3次，完成全年任务的三成。",
-            "percent": 30,
+            "percent": 30 if milestone is None else milestone,
             "status": "序时推进",
             "problems": "无",
             "next_steps": f"{r.id}下季度继续推进。",

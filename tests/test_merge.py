@@ -1,4 +1,5 @@
-"""The merged result from hand-built answers: 序时 judgement, indicators, lights, conflicts."""
+"""The merged result from hand-built answers: 序时 judgement, indicators, lights, conflicts
+(rows of the bundled table without a 落实方案 节点: 9.2 is judged by the line)."""
 
 from __future__ import annotations
 
@@ -55,16 +56,16 @@ def row(app, tid: str, answers: dict, period=Q1, settings=DEFAULT):
     ],
 )
 def test_progress_against_the_expected_pace(app, percent, light, judged, gap):
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", percent, None)})
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", percent, None)})
     assert (r.percent, r.gap, r.light, r.judged_status) == (percent, gap, light, judged)
     assert r.status is None and r.reported
 
 
 def test_thresholds_come_from_settings(app):
     loose = MergeSettings(yellow_gap=5, red_gap=30)
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", 20, "序时推进")}, settings=loose)
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", 20, "序时推进")}, settings=loose)
     assert (r.light, r.judged_status, r.status_conflict) == ("绿", "序时推进", "")
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", 0, "未启动")}, settings=loose)
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", 0, "未启动")}, settings=loose)
     assert r.light == "红"  # 未启动 while 25 % was due is never better than red
 
 
@@ -86,13 +87,13 @@ def test_thresholds_come_from_settings(app):
     ],
 )
 def test_reported_status_contradicting_the_numbers_is_flagged(app, percent, status, conflict):
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", percent, status)})
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", percent, status)})
     assert r.status == status  # kept as reported
     assert r.status_conflict == conflict
 
 
 def test_lagging_reported_is_never_green(app):
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", 30, "滞后")})
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", 30, "滞后")})
     assert r.light == "黄"
 
 
@@ -166,9 +167,9 @@ def test_several_lead_units_lowest_progress_worst_status_and_missing(app):
 
 
 def test_unreported_row_and_unit(app):
-    r = row(app, "8.1", {})
+    r = row(app, "9.2", {})
     assert not r.reported and r.status is None and r.light is None and r.percent is None
-    assert r.missing_units == ["区发改委", *app.assignments.by_id["8.1"].coop_units]
+    assert r.missing_units == ["区发改委", *app.assignments.by_id["9.2"].coop_units]
 
 
 def test_whole_result_counts_and_round_trip(app):
@@ -213,15 +214,15 @@ def test_whole_result_counts_and_round_trip(app):
 
 
 def test_q4_expects_everything_done(app):
-    r = row(app, "8.1", {"区发改委": lead("区发改委", "8.1", 90, "序时推进")}, period=Q4)
+    r = row(app, "9.2", {"区发改委": lead("区发改委", "9.2", 90, "序时推进")}, period=Q4)
     assert (r.gap, r.light, r.judged_status) == (10, "黄", "滞后")
     assert r.status_conflict == "报“序时推进”，但累计完成进度90%低于序时进度100%"
 
 
 def test_task_deadline_before_period_end_expects_100(app):
-    rt = app.assignments.by_id["8.1"]
+    rt = app.assignments.by_id["9.2"]
     early = dataclasses.replace(rt, task=dataclasses.replace(rt.task, deadline="2024-03-31"))
-    r = build_row(early, {"区发改委": lead("区发改委", "8.1", 60, "超序时")}, Q1, DEFAULT)
+    r = build_row(early, {"区发改委": lead("区发改委", "9.2", 60, "超序时")}, Q1, DEFAULT)
     assert (r.gap, r.light) == (40, "红")
 
 

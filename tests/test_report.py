@@ -122,6 +122,8 @@ def sample_result(app, period: Period = P) -> QuarterResult:
         percent = want.percent
         row.percent = percent
         row.status = want.status
+        # the sample judges every row by the quarter's line (tests/test_pace.py: the 节点)
+        row.pace_basis, row.expected_progress = "line", P.expected_progress
         row.gap = want.gap
         row.light = want.light
         row.judged_status = want.status
@@ -419,6 +421,9 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
     assert number(r"另有(\d+)项因牵头单位未报送", overall) == sc["未报送"]
     on_pace = sc["已完成"] + sc["超序时"] + sc["序时推进"]
     assert number(r"合计(\d+)项达到序时进度", overall) == on_pace
+    # the bundled table judges its 节点 tasks by their 落实方案 (tasks.csv kind / plan_q*)
+    planned = [r for r in res.rows if r.pace_basis == "plan"]
+    # annex 1's heading says which rows are judged otherwise than by the 序时进度
     share = re.search(r"达到序时进度，占([\d.]+)%", overall).group(1)
     assert float(share) == pytest.approx(100 * on_pace / 79, abs=0.05)
     for light in ("绿", "黄", "红"):
@@ -434,6 +439,8 @@ def test_numbers_in_the_text_match_the_result(rendered, doc):
         assert number(pattern, text) == uc[key], key
     assert "截至4月9日10时30分" in text
     assert "第一季度序时进度为25%" in text
+    if planned:
+        assert number(r"共79项；(\d+)项按落实方案节点", "\n".join(texts(doc))) == len(planned)
     # 三、 names every lagging, not started or red row: in the table (task order), the
     # rest (when more than 20) by label in the paragraph above it
     lagging = sorted(

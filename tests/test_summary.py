@@ -94,12 +94,12 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
         "配合5：" + "按要求报送材料，" * 20,
         45,
         "序时推进",
-        "新增就业人员：105",
+        "新增就业人员105",  # not an indicator of these rows: no unit known
         "问题5",
         "打算5",
     )
-    assert ws.cell(4, 15).value == "16个单位反馈\n（点击查看）"
-    assert ws.cell(5, 15).hyperlink.location == "'配合单位反馈'!A20"
+    assert ws.cell(4, 17).value == "16个单位反馈\n（点击查看）"
+    assert ws.cell(5, 17).hyperlink.location == "'配合单位反馈'!A20"
     warnings = list(wb["校验提醒"].iter_rows(min_row=4, values_only=True))
     assert len(warnings) == 6
     assert warnings[0][4] == "配合任务表第6行“累计完成进度（%）”"

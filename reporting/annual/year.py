@@ -15,7 +15,7 @@ from reporting.core.exceptions import ReportError
 from reporting.core.model import MISSING, QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import Period
-from reporting.core.states import Final
+from reporting.core.states import Final, PaceBasis
 from reporting.core.submissions import Submitted
 from reporting.core.workspace import Workspace
 from reporting.merge.tally import task_counts
@@ -51,13 +51,22 @@ class QuarterCell:
     progress: str = ""  # the lead units' 本季度工作进展
     problems: str = ""
     next_steps: str = ""
+    expected: float | None = None  # the quarter's expected progress of the row (core.pace)
+    basis: str = PaceBasis.LINE
 
     @property
     def short(self) -> str:
-        """'45% 超序时' (the trend table's cell)."""
+        """'45% 超序时' (the trend table's cell); the basis where it is not the 序时进度:
+        '45% 超序时（节点40%）', '60% 序时推进（不按进度）'."""
         if self.percent is None:
             return self.status
-        return f"{num(self.percent)}% {self.status}"
+        return f"{num(self.percent)}% {self.status}{self.basis_note}"
+
+    @property
+    def basis_note(self) -> str:
+        if self.basis == PaceBasis.PLAN and self.expected is not None:
+            return f"（节点{num(self.expected)}%）"
+        return "（不按进度）" if self.basis == PaceBasis.NONE else ""
 
 
 @dataclass
@@ -256,6 +265,7 @@ def _cell(period: str, row: RowResult | None) -> QuarterCell:
     if row is None or not row.reported:
         return cell
     cell.percent = row.percent
+    cell.expected, cell.basis = row.expected_progress, row.pace_basis
     cell.status = row.status or MISSING
     cell.light = row.light or ""
     cell.progress = joined(a.progress for a in row.lead_reports)

@@ -44,6 +44,7 @@ from reporting.merge.figures import (
     fourth_quarter_finals,
     period_figures,
 )
+from reporting.merge.tally import pace_note, plan_words
 from reporting.report.changes_text import changes_context
 from reporting.report.wording import (
     id_key,
@@ -91,7 +92,7 @@ def bulletin_lists(
         elif sub.state == Submitted.MISSING:
             out.missing.append(sub)
         elif sub.accepted and not sub.resubmitted and sub.complete:
-            lead = [r for r in result.rows if sub.unit in r.lead_units]
+            lead = [r for r in result.rows if sub.unit in r.lead_units and not r.carried_from]
             good = [r for r in lead if r.status in b.praise_statuses]
             if (
                 lead
@@ -99,7 +100,7 @@ def bulletin_lists(
                 and len(good) >= b.praise_min_share * len(lead)
             ):
                 out.praised.append(sub.unit)
-    out.lagging = sorted((r for r in result.rows if r.lagging), key=id_key)
+    out.lagging = sorted((r for r in result.rows if r.lagging and not r.carried_from), key=id_key)
     _withhold(out, Classes.of(settings, kinds), result)
     return out
 
@@ -143,6 +144,10 @@ def _withhold(lists: BulletinLists, classes: Classes, result: QuarterResult) -> 
             listed.append(row)
     lists.withheld["lagging"] = len(lists.lagging) - len(listed)
     lists.lagging = listed
+
+
+def _note(note: str) -> str:
+    return f"（{note}）" if note else ""
 
 
 def _lagging_parts(row: RowResult, expected: float) -> list[str]:
@@ -274,7 +279,10 @@ def bulletin_context(
     if fig.judged:  # the year's end: the verdict, the units' own statuses only as theirs
         progress = f"{fig.verdict_text()}，完成和基本完成合计{fig.finished}项，占{share(fig.finished, total)}"
     else:
-        progress = f"达到序时进度（{num(fig.expected)}%）的{on_pace}项，占{share(on_pace, total)}"
+        progress = (
+            f"达到序时进度（{num(fig.expected)}%）{plan_words(result.rows)}的{on_pace}项，"
+            f"占{share(on_pace, total)}{_note(pace_note(result.rows, fig.expected))}"
+        )
     overall = (
         f"截至{fig.cutoff_text(day)}，{total}项重点任务中，{fig.status_text()}；{progress}。"
         f"应报送推进情况的单位{u['due']}个，按时报送{u['on_time']}个，逾期报送{u['late']}个，"

@@ -297,8 +297,8 @@ def _rules(settings: Settings) -> list[list[str]]:
         [
             "指标完成（牵头任务的量化指标，每个季度）",
             f"满分{num(sc.indicator_points)}分；"
-            f"达到要求（累计值按序时进度，增速按目标增速）100%，未达到{num(sc.indicator_behind_rate)}%，"
-            f"未报送0；各季度权重同任务推进",
+            f"达到要求（累计值按序时进度，有落实方案节点的按节点；增速按目标增速）100%，"
+            f"未达到{num(sc.indicator_behind_rate)}%，未报送0；各季度权重同任务推进",
         ],
         [
             LEADER,

@@ -42,6 +42,7 @@ from reporting.core.numbers import num, rounded
 from reporting.core.periods import Period
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
+from reporting.merge.tally import gap_text
 
 REPORTING = "报送质量"
 PROGRESS = "任务推进"
@@ -372,6 +373,9 @@ def _progress(y: _Year, us: UnitScore) -> None:
             if own and row.light:
                 rate = max(0.0, rate - sc.light_deductions.get(row.light, 0.0))
                 fact += f"、{row.light}灯"
+                behind = gap_text(row)  # the same basis and number as the report's
+                if behind:
+                    fact += f"（{behind}）"
             weight = sc.section_weights.get(str(row.section), 1.0)
             fact += f"，得分率{num(rate)}%"
             if weight != 1.0:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
-from reporting.core.states import Light, Status
+from reporting.core.states import Light, PaceBasis, Status
 from reporting.core.submissions import Submitted
 from reporting.core.submissions import counts as submission_counts
 
@@ -71,6 +71,14 @@ class RowResult:
     gap: float | None = None  # expected progress − percent, in percentage points
     light: str | None = None  # Light value; None when no lead unit reported
     short_title: str = ""  # tasks.csv's short_title ("" → derived by the report)
+    # the one pace rule (reporting.core.pace.row_pace): the expected percent (None: not
+    # judged by pace) and its basis, plan / line / none
+    expected_progress: float | None = None
+    pace_basis: str = PaceBasis.LINE
+    kind: str = ""  # tasks.csv kind ('' = 进度)
+    deadline: str = ""  # the task's own 完成时限 (ISO date)
+    owner: str = ""  # 责任人
+    carried_from: str = ""  # the quarter that judged a row no unit reports on any more (2024Q2)
 
     @property
     def reported(self) -> bool:
@@ -101,7 +109,7 @@ class UnitReturn:
 class QuarterResult:
     period: str  # 2024Q1
     period_label: str  # 2024年第一季度
-    expected_progress: float  # 序时进度, 25/50/75/100
+    expected_progress: float  # the period's 序时进度, 25/50/75/100 (each row has its own)
     deadline: str  # ISO time returns were due
     generated_at: str  # ISO time of the merge (cut-off for the report)
     rows: list[RowResult] = field(default_factory=list)

@@ -24,6 +24,31 @@ class Status(StrEnum):
         return [str(s) for s in cls]
 
 
+class TaskKind(StrEnum):
+    """How a task is judged (tasks.csv ``kind``; empty is ``PROGRESS``)."""
+
+    PROGRESS = "进度"  # by pace: its 落实方案 节点 where given, else the line to its deadline
+    MILESTONE = "节点"  # by its quarterly 节点 (the line where a quarter has none)
+    ONE_OFF = "一次性"  # done or not by its deadline; no percent pace before it
+    OTHER = "其它"  # not judged by pace: the reported status and the indicators only
+
+    @classmethod
+    def parse(cls, text: str) -> TaskKind:
+        """'' → 进度; 其他 is 其它; ValueError for anything else."""
+        text = (text or "").strip().removesuffix("类")
+        if not text:
+            return cls.PROGRESS
+        return cls("其它" if text == "其他" else text)
+
+
+class PaceBasis(StrEnum):
+    """What a row's expected progress was taken from (merged.json ``pace_basis``)."""
+
+    PLAN = "plan"  # the quarter's 节点 of the task's 落实方案
+    LINE = "line"  # the straight line to the task's own deadline (序时进度)
+    NONE = "none"  # no pace: 其它 tasks, 一次性 tasks before their date
+
+
 class Final(StrEnum):
     """全年完成情况 of a task (``reporting.annual.year`` judges it; the briefs show it)."""
 

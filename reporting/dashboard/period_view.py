@@ -19,7 +19,7 @@ from reporting.core.labels import SECTION_NUMERALS
 from reporting.core.model import MISSING, Answer, QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
-from reporting.core.states import REMINDER_STEPS, SendResult
+from reporting.core.states import REMINDER_STEPS, PaceBasis, SendResult
 from reporting.core.submissions import Submitted
 from reporting.core.text import condense, unit_text
 from reporting.dashboard.charts import (
@@ -89,11 +89,23 @@ def reminders_by_unit(sends) -> dict[str, list[str]]:
     return {u: [str(st) for st in REMINDER_STEPS if st in got] for u, got in reached.items()}
 
 
-def row_expected(row: RowResult, period_expected: float) -> float:
-    """序时进度 the row was judged against (100 once its own deadline has passed)."""
+def row_expected(row: RowResult, period_expected: float) -> float | None:
+    """What the row was judged against (``core.pace.row_pace``, kept in merged.json: its
+    落实方案 节点, the line to its deadline, or None for a row not judged by pace); a result
+    merged before rows carried it: from its gap, else the period's 序时进度."""
+    if row.expected_progress is not None or row.pace_basis == PaceBasis.NONE:
+        return row.expected_progress
     if row.gap is not None and row.percent is not None:
         return round(row.percent + row.gap, 6)
     return period_expected
+
+
+def pace_words(row: RowResult, expected: float | None) -> str:
+    """'序时进度 50%' / '落实方案节点 40%' / '不按进度研判' (the card's line under the bar)."""
+    if expected is None:
+        return "不按进度研判"
+    name = "落实方案节点" if row.pace_basis == PaceBasis.PLAN else "序时进度"
+    return f"{name} {num(expected)}%"
 
 
 def target_text(ind) -> str:
@@ -188,7 +200,8 @@ def task_view(row: RowResult, expected_all: float, year_results: Quarters, order
         "percent_text": f"{num(row.percent)}%" if row.percent is not None else "—",
         "bar": max(0.0, min(100.0, row.percent or 0.0)),
         "expected": expected,
-        "expected_text": f"{num(expected)}%",
+        "expected_text": f"{num(expected)}%" if expected is not None else "",
+        "pace_text": pace_words(row, expected),
         "status": status,
         "status_slug": STATUS_SLUG.get(status, "missing"),
         "light": row.light or "",

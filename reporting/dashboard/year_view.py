@@ -14,7 +14,13 @@ from reporting.core.periods import Period, cn_time
 from reporting.core.states import Final
 from reporting.core.submissions import Submitted
 from reporting.dashboard import charts
-from reporting.dashboard.period_view import UNIT_SLUG, counts_view, section_name, shown
+from reporting.dashboard.period_view import (
+    UNIT_SLUG,
+    counts_view,
+    row_expected,
+    section_name,
+    shown,
+)
 from reporting.merge.tally import section_counts
 from reporting.report.wording import short_title, status_phrase
 
@@ -38,10 +44,10 @@ def _task(t: TaskYear, data: YearData, rows_by_id: dict, by_period: dict) -> dic
         c = t.quarters[p]
         result = data.results.get(p)
         expected = result.expected_progress if result is not None else None
-        if row is not None and result is not None:  # the row's own 序时 (its deadline)
+        if row is not None and result is not None:  # the row's own pace (core.pace)
             judged = by_period[p].get(t.id)
-            if judged is not None and judged.percent is not None and judged.gap is not None:
-                expected = round(judged.percent + judged.gap, 6)
+            if judged is not None:
+                expected = row_expected(judged, result.expected_progress)
         quarters.append(
             {
                 "label": Period.parse(p).label,

@@ -136,6 +136,7 @@ def send_feedback(
     """Compile and send what is due; see the module docstring. Sends before the cooperating
     units' deadline, or without one (``coop_days = 0``), nothing."""
     period = Period.parse(period)
+    assignments = assignments.for_period(period)
     cal: PeriodCalendar = period_calendar(period, settings.deadline)
     summary = FeedbackSummary(period, cal.coop_deadline_label)
     if not cal.separate_coop:

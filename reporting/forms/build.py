@@ -119,6 +119,7 @@ def build_forms(
     serial); the files and the ledger are the same either way."""
     period = Period.parse(period)
     _refuse_broken_table(assignments)
+    assignments = assignments.for_period(period)
     targets, no_rows = select_units(assignments, units)
     previous, notes = _previous_answers(workspace, period)
     ctx = _context(settings, period, now, bool(previous))
@@ -185,6 +186,7 @@ def refresh_form(
     and the latest return wins; last quarter's reference is the same; editable cells are
     empty. Not recorded in the ledger: the original stays the form of record."""
     period = Period.parse(period)
+    assignments = assignments.for_period(period)
     previous, _ = _previous_answers(workspace, period)
     ctx = replace(_context(settings, period, now, bool(previous)), partners_as_of=as_of)
     return write_form(path, ctx, assignments.for_unit(unit), previous.get(unit, {}), partners)

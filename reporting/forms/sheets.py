@@ -17,8 +17,9 @@ from openpyxl.utils import get_column_letter
 from reporting.core.fileutil import clean_text, safe_cell_text
 from reporting.core.model import Answer
 from reporting.core.numbers import num
+from reporting.core.pace import row_pace
 from reporting.core.periods import Period
-from reporting.core.states import Role
+from reporting.core.states import PaceBasis, Role, TaskKind
 from reporting.core.text import condense, one_line
 from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
@@ -27,6 +28,7 @@ from reporting.forms import print_layout as pl
 from reporting.forms.request_sheet import TASKS_NAME, lookup_labels
 from reporting.forms.validations import attach, form_validations, protect
 from reporting.taskbook.assignments import ResolvedTask, UnitRows
+from reporting.taskbook.tasks import values_text
 
 GUIDE_TEMPLATE = "form_guide.txt.j2"  # 填报说明 wording, edited by the office
 MIN_DATA_ROW_PT = 45.0  # room to write by hand on a printout
@@ -220,6 +222,8 @@ def _data_row(
     coop = [*r.coop_units, *r.coop_collective]
     if coop:
         duty.append(f"配合单位：{'、'.join(coop)}")
+    if t.owner:
+        duty.append(f"责任人：{t.owner}")
     given = {
         "seq": seq,
         "task_id": t.label,
@@ -266,7 +270,7 @@ def _data_row(
             if col.indicator > len(t.indicators):
                 put(ws, coord, None, st.BODY, st.CENTER, st.UNUSED_FILL, st.GRID)
                 continue
-            dv["indicator"].add(coord)
+            dv["whole" if t.indicators[col.indicator - 1].whole else "indicator"].add(coord)
         align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
         put(ws, coord, None, st.BODY, align, None, st.GRID, locked=False)
     # a starting height for the given text, not fixed: Excel and WPS grow the row as the
@@ -354,6 +358,10 @@ def guide_notes(
             "partners": partners,
             "partners_as_of": ctx.partners_as_of,
             "contact": ctx.contact,
+            "milestones": "；".join(milestone_lines(rows.lead, ctx.period)),
+            "has_plan": any(
+                row_pace(r.task, ctx.period).basis == PaceBasis.PLAN for r in rows.lead
+            ),
         },
     )
     notes = []
@@ -402,7 +410,7 @@ def previous_sheet(wb, ident, rows: UnitRows, previous: dict, ctx: FormContext) 
             r.task.label,
             num(a.percent) if a.percent is not None else "—",
             a.status or "—",
-            "\n".join(f"{k}：{num(v)}" for k, v in a.indicators.items() if v is not None) or "—",
+            values_text(a.indicators, r.task.indicators, "\n") or "—",  # each with its unit
             a.progress or "—",
             a.problems or "—",
             a.next_steps or "—",
@@ -418,6 +426,32 @@ def previous_sheet(wb, ident, rows: UnitRows, previous: dict, ctx: FormContext) 
     ws.odd_header = (left, f"表单编号：{ident.form_id}", st.SONG, 9)
     protect(ws, ctx.password)
     return len(answers)
+
+
+def milestone_lines(rows: list[ResolvedTask], period: Period) -> list[str]:
+    """What each lead row is judged against this quarter, where it is not the period's
+    序时进度 (``reporting.core.pace.row_pace``): "8（1）落实方案节点 35%（6月底前完成土地征收）"."""
+    out = []
+    for r in rows:
+        t, pace = r.task, row_pace(r.task, period)
+        due = f"{pace.due.month}月{pace.due.day}日" if pace.due else ""
+        if pace.kind == TaskKind.OTHER:
+            text = "其它类任务，不按进度研判，按实际情况选择推进状态"
+        elif pace.kind == TaskKind.ONE_OFF:
+            text = (
+                f"一次性任务，完成时限 {due}，到期前不按进度研判"
+                if pace.expected is None
+                else f"一次性任务，完成时限 {due}，本季度应全部完成"
+            )
+        elif pace.basis == PaceBasis.PLAN:
+            note = f"（{t.plan_note}）" if t.plan_note else ""
+            text = f"落实方案节点 {num(pace.expected)}%{note}"
+        elif pace.expected != period.expected_progress:
+            text = f"完成时限 {due}，本季度应达到 {num(pace.expected)}%"
+        else:
+            continue
+        out.append(f"{t.label} {text}")
+    return out
 
 
 def id_sheet(wb, ident, id_rows, ctx: FormContext) -> None:

@@ -37,8 +37,9 @@ def _dv(kind: str, title: str, prompt: str, error: str, **kw) -> DataValidation:
 
 
 def form_validations(expected_progress: float, max_text_chars: int) -> dict[str, DataValidation]:
-    """The four rules of a task sheet, with no cells yet: "status", "percent", "indicator"
-    (cells added one by one where a row has that indicator) and "text"."""
+    """The rules of a task sheet, with no cells yet: "status", "percent", "indicator" and
+    "whole" (cells added one by one where a row has that indicator; "whole" for one counted
+    in whole things, 个/家/户 …) and "text"."""
     choices = "、".join(fs.STATUS_CHOICES)
     expected = f"{expected_progress:g}"
     return {
@@ -63,6 +64,15 @@ def form_validations(expected_progress: float, max_text_chars: int) -> dict[str,
             "指标完成值",
             "填写截至本季度末的累计完成数，单位同左侧目标，只填数字；标有“填增速”的指标填增长百分比，如增长7.5%填 7.5，下降填负数。",
             "请只填数字（可带小数或负号），不要填单位或文字；情况说明请写在“本季度工作进展”中。",
+            operator="between",
+            formula1="-999999999999",
+            formula2="999999999999",
+        ),
+        "whole": _dv(
+            "whole",
+            "指标完成值（整数）",
+            "填写截至本季度末的累计完成数，单位同左侧目标，只填整数（如 4，不能填 4.2）。",
+            "这项指标按个、家、户等计数，只能填整数，不要填小数、单位或文字。",
             operator="between",
             formula1="-999999999999",
             formula2="999999999999",

@@ -240,10 +240,19 @@ def _indicator_value(row: Row, k: int, ind: Indicator) -> float | None:
     try:
         if ind.is_rate:
             return round(nz.rate(value, row.sheet.is_percent(row.r, row.table.cols[key])), 6)
-        return nz.number(value, ind.unit)
+        got = nz.number(value, ind.unit)
     except ValueError as exc:
         row.problem(f"指标“{ind.name}”的完成值{exc}", "indicator_value", key)
         return None
+    if ind.whole and not got.is_integer():  # 4.2家 is not a count
+        row.problem(
+            f"指标“{ind.name}”的完成值为 {nz.text(value)}，但以“{ind.unit}”计，只能填整数"
+            f"（如 4，不能填 4.2）；请按实际完成的{ind.unit}数填写",
+            "indicator_whole",
+            key,
+        )
+        return None
+    return got
 
 
 def any_answer(answers: UnitAnswers) -> bool:

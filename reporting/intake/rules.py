@@ -18,7 +18,7 @@ from collections.abc import Callable
 from reporting.core.exceptions import PeriodError
 from reporting.core.labels import task_label
 from reporting.core.model import Answer, Status
-from reporting.core.pace import contradiction, row_expected
+from reporting.core.pace import contradiction, row_pace
 from reporting.core.periods import Period
 from reporting.core.states import Level, Role
 from reporting.documents.cells import cell_ref
@@ -267,14 +267,13 @@ def lagging_gives_a_reason(row: Row, answer: Answer) -> None:
 
 
 def status_fits_the_pace(row: Row, answer: Answer) -> None:
-    """The 推进状态 agrees with 累计完成进度 and 序时进度 (已完成 below 100 is ``done_is_100``)."""
+    """The 推进状态 agrees with 累计完成进度 and the row's pace (its 落实方案 节点 or 序时进度:
+    ``core.pace.row_pace``; 已完成 below 100 is ``done_is_100``)."""
     if answer.status == Status.DONE.value:
         return
+    pace = row_pace(row.task.task, row.ex.period)
     why = contradiction(
-        answer.status,
-        answer.percent,
-        row_expected(row.task.task.deadline, row.ex.period),
-        row.ex.settings.merge,
+        answer.status, answer.percent, pace.expected, row.ex.settings.merge, pace.basis
     )
     if why:
         row.problem(

@@ -270,6 +270,7 @@ def period_status(
     now: datetime,
 ) -> PeriodStatus:
     period = Period.parse(period)
+    assignments = assignments.for_period(period)
     cal = period_calendar(period, settings.deadline)
     deadline = cal.deadline
     rows = ledger.returns(period)

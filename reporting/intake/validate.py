@@ -89,6 +89,7 @@ def examine(
                 Problem("文件" + str(exc).removeprefix(f"{name} "), file=name, code=exc.code)
             ],
         )
+    assignments = assignments.for_period(period)  # a 一次性 task past its quarter: no row
     ex = Examination(name, book, settings, assignments, period, previous or {})
     return _judge(ex, source, file_name)
 

@@ -24,7 +24,7 @@ from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, UnitAnswers
 from reporting.core.periods import Period
-from reporting.core.previous import year_so_far
+from reporting.core.previous import previous_result, year_so_far
 from reporting.core.workspace import Workspace
 from reporting.intake.collect import CollectSummary, answers_from_dict, collect
 from reporting.intake.status import unit_returns
@@ -93,10 +93,11 @@ def merge_period(
         assignments,
         period,
         answers,
-        unit_returns(assignments, returns),
+        unit_returns(assignments.for_period(period), returns),
         settings.merge,
         deadline=deadline.isoformat(),
         generated_at="",
+        previous=previous_result(workspace, period)[0],
     )
     data = result.plain()  # what merged.json holds, apart from generated_at
     requests = request_rows(ledger, period)

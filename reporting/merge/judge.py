@@ -3,12 +3,16 @@
 Per task row: the lead units' reports and the cooperating units' feedback, the
 indicator values, the 序时 judgement and a light.
 
-- 序时进度 is 25/50/75/100 % at the end of Q1–Q4 (100 % once the task's own deadline
-  has passed). gap = expected − reported progress, in percentage points.
-- A cumulative indicator is on track when value ≥ target × expected progress; a rate
-  (growth rate, or a level such as 治理率=45%) when value ≥ target.
+- The expected progress of a row and its basis come from ``reporting.core.pace.row_pace``
+  (the quarter's 落实方案 节点, else the line to the task's own deadline, else none for
+  其它 tasks and 一次性 tasks before their date). gap = expected − reported progress, in
+  percentage points.
+- A cumulative indicator is on track when value ≥ target × expected progress (the row's,
+  or the line when the row has none); a rate (growth rate, or a level such as 治理率=45%)
+  when value ≥ target.
 - Lights (``[merge]``): gap ≤ yellow_gap → 绿, ≤ red_gap → 黄, otherwise 红. An
-  indicator behind its requirement, or a unit's own 滞后/未启动, never shows 绿.
+  indicator behind its requirement, or a unit's own 滞后/未启动, never shows 绿. A row
+  without a pace is lit by the reported status and its indicators only.
 - 按数据研判 follows the rule in ``reporting.core.pace`` (超序时 = at least
   ``ahead_points`` above pace). A reported status the numbers contradict is kept as
   reported and explained in
@@ -16,6 +20,8 @@ indicator values, the 序时 judgement and a light.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from reporting.core.config import MergeSettings
 from reporting.core.model import (
@@ -29,9 +35,16 @@ from reporting.core.model import (
     UnitReturn,
 )
 from reporting.core.numbers import num
+from reporting.core.pace import (
+    BASIS_NAME,
+    judge_status,
+    line_expected,
+    reportable,
+    row_pace,
+)
 from reporting.core.pace import contradiction as status_contradiction
-from reporting.core.pace import judge_status, row_expected
 from reporting.core.periods import Period
+from reporting.core.states import PaceBasis, TaskKind
 from reporting.taskbook.assignments import Assignments, ResolvedTask
 from reporting.taskbook.tasks import Indicator
 
@@ -60,7 +73,10 @@ def _worse_light(*lights: str | None) -> str | None:
 
 
 def judge_indicator(
-    ind: Indicator, value: float | None, expected_progress: float
+    ind: Indicator,
+    value: float | None,
+    expected_progress: float,
+    basis: str = PaceBasis.LINE,
 ) -> IndicatorResult:
     res = IndicatorResult(
         name=ind.name, target=ind.target, unit=ind.unit, growth=ind.growth, value=value
@@ -74,12 +90,12 @@ def judge_indicator(
         return res
     res.gap = round(value - res.expected, 6)
     res.on_track = res.gap >= 0
-    res.text = _indicator_text(ind, value, res, expected_progress)
+    res.text = _indicator_text(ind, value, res, expected_progress, basis)
     return res
 
 
 def _indicator_text(
-    ind: Indicator, value: float, res: IndicatorResult, expected_progress: float
+    ind: Indicator, value: float, res: IndicatorResult, expected_progress: float, basis: str
 ) -> str:
     gap = res.gap if res.gap is not None else 0.0  # set by judge_indicator before the text
     if ind.growth:
@@ -90,9 +106,10 @@ def _indicator_text(
     else:
         share = value / ind.target * 100 if ind.target else 0.0
         head = f"{ind.name}完成{num(value)}{ind.unit}，为目标{num(ind.target)}{ind.unit}的{num(share)}%"
+        name = BASIS_NAME[PaceBasis(basis)] or BASIS_NAME[PaceBasis.LINE]
         if gap >= 0:
-            return f"{head}，达到序时进度（{num(expected_progress)}%）"
-        return f"{head}，低于序时进度（{num(expected_progress)}%）{num(expected_progress - share)}个百分点"
+            return f"{head}，达到{name}（{num(expected_progress)}%）"
+        return f"{head}，低于{name}（{num(expected_progress)}%）{num(expected_progress - share)}个百分点"
     if gap > 0:
         return f"{head}，高于目标{num(gap)}个百分点"
     if gap == 0:
@@ -111,9 +128,11 @@ def _indicator_gap_pp(res: IndicatorResult, expected_progress: float) -> float |
     return expected_progress - res.value / res.target * 100
 
 
-def contradiction(answer: Answer, expected: float, settings: MergeSettings) -> str:
+def contradiction(
+    answer: Answer, expected: float | None, settings: MergeSettings, basis: str = PaceBasis.LINE
+) -> str:
     """Why a unit's reported status disagrees with its reported progress ('' when it does not)."""
-    return status_contradiction(answer.status, answer.percent, expected, settings)
+    return status_contradiction(answer.status, answer.percent, expected, settings, basis)
 
 
 def row_skeleton(row: ResolvedTask) -> RowResult:
@@ -132,6 +151,9 @@ def row_skeleton(row: ResolvedTask) -> RowResult:
         coop_units=list(row.coop_units),
         coop_collective=list(row.coop_collective),
         short_title=t.short_title,
+        kind=t.kind,
+        deadline=t.deadline,
+        owner=t.owner,
     )
 
 
@@ -154,7 +176,15 @@ def build_row(
                 target.append(given[t.id])
             else:
                 result.missing_units.append(unit)
-    expected = row_expected(t.deadline, period)
+    pace = row_pace(t, period)
+    expected = pace.expected
+    result.expected_progress, result.pace_basis = expected, pace.basis
+    # a row without a pace still has indicators: judged against the line to its deadline
+    ind_expected, ind_basis = (
+        (expected, pace.basis)
+        if expected is not None
+        else (line_expected(pace.due, period), PaceBasis.LINE)
+    )
     # indicators: the first lead unit (the notice lists the main one first) that gave a value
     for ind in t.indicators:
         value = next(
@@ -165,7 +195,7 @@ def build_row(
             ),
             None,
         )
-        result.indicators.append(judge_indicator(ind, value, expected))
+        result.indicators.append(judge_indicator(ind, value, ind_expected, ind_basis))
     if not result.lead_reports:
         return result
     statuses = [r.status for r in result.lead_reports if r.status]
@@ -175,12 +205,13 @@ def build_row(
     lights: list[str | None] = []
     if percents:
         result.percent = min(percents)
-        result.gap = round(expected - result.percent, 6)
         result.judged_status = judge_status(result.percent, expected, settings)
-        lights.append(light_for_gap(result.gap, settings))
+        if expected is not None:
+            result.gap = round(expected - result.percent, 6)
+            lights.append(light_for_gap(result.gap, settings))
     behind = [i for i in result.indicators if i.on_track is False]
     for res in behind:
-        gap_pp = _indicator_gap_pp(res, expected)
+        gap_pp = _indicator_gap_pp(res, ind_expected)
         lights.append(
             _worse_light(
                 Light.YELLOW, light_for_gap(gap_pp, settings) if gap_pp is not None else None
@@ -190,33 +221,46 @@ def build_row(
         result.judged_status = Status.LAGGING
     if result.status == Status.LAGGING:
         lights.append(Light.YELLOW)
-    elif result.status == Status.NOT_STARTED and expected > 0:
-        lights.append(Light.RED)
-    if not percents and result.status in (
+    elif result.status == Status.NOT_STARTED:
+        if expected is not None and expected > 0:
+            lights.append(Light.RED)
+        elif pace.kind == TaskKind.OTHER:
+            lights.append(Light.YELLOW)  # not judged by pace, but nothing done yet
+        else:
+            lights.append(Light.GREEN)  # a 一次性 task before its date
+    if (not percents or expected is None) and result.status in (
         Status.DONE,
         Status.AHEAD,
         Status.ON_TRACK,
     ):
         lights.append(Light.GREEN)
     result.light = _worse_light(*lights)
-    result.status_conflict = _conflicts(result, expected, settings, behind)
+    result.status_conflict = _conflicts(result, expected, pace.basis, settings, behind)
     return result
 
 
 def _conflicts(
-    result: RowResult, expected: float, settings: MergeSettings, behind: list[IndicatorResult]
+    result: RowResult,
+    expected: float | None,
+    basis: str,
+    settings: MergeSettings,
+    behind: list[IndicatorResult],
 ) -> str:
     notes = []
     several = len(result.lead_reports) > 1
     for rep in result.lead_reports:
-        why = contradiction(rep, expected, settings)
+        why = contradiction(rep, expected, settings, basis)
         if why:
             notes.append(f"{rep.unit}{why}" if several else why)
     good = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
     if behind and result.status in good:
         names = "、".join(i.name for i in behind)
-        notes.append(f"报“{result.status}”，但指标{names}未达到序时要求")
+        notes.append(f"报“{result.status}”，但指标{names}未达到{_requirement(basis)}")
     return "；".join(notes)
+
+
+def _requirement(basis: str) -> str:
+    return "落实方案节点要求" if basis == PaceBasis.PLAN else "序时要求"
 
 
 def build_result(
@@ -228,14 +272,35 @@ def build_result(
     *,
     deadline: str,
     generated_at: str,
+    previous: QuarterResult | None = None,
 ) -> QuarterResult:
-    """The merged result of ``period``; ``units`` lists every unit due, with its return state."""
+    """The merged result of ``period``; ``units`` lists every unit due, with its return state.
+
+    A row no unit reports on any more (``core.pace.reportable``: a 一次性 task after the
+    quarter of its deadline) repeats its row of ``previous`` (last quarter's result), marked
+    ``carried_from`` the quarter that judged it."""
+    before = {r.id: r for r in previous.rows} if previous is not None else {}
+    rows = []
+    for row in assignments.rows:
+        if reportable(row.task, period):
+            rows.append(build_row(row, answers, period, settings))
+        else:
+            rows.append(carried_row(row, before.get(row.id), period))
     return QuarterResult(
         period=str(period),
         period_label=period.full_label,
         expected_progress=period.expected_progress,
         deadline=deadline,
         generated_at=generated_at,
-        rows=[build_row(row, answers, period, settings) for row in assignments.rows],
+        rows=rows,
         units=units,
     )
+
+
+def carried_row(row: ResolvedTask, before: RowResult | None, period: Period) -> RowResult:
+    """A row judged in an earlier quarter, as that quarter left it (no unit missing now)."""
+    pace = row_pace(row.task, period)
+    result = replace(before, missing_units=[]) if before is not None else row_skeleton(row)
+    result.carried_from = str(Period.containing(pace.due)) if pace.due else str(period.previous())
+    result.expected_progress, result.pace_basis = pace.expected, pace.basis
+    return result

@@ -28,13 +28,15 @@ from reporting.core.ledger import Ledger
 from reporting.core.model import Light, QuarterResult, RowResult
 from reporting.core.numbers import num
 from reporting.core.periods import cn_time
-from reporting.core.states import Final
+from reporting.core.states import Final, PaceBasis, TaskKind
 from reporting.core.submissions import counts_text
 from reporting.core.unit_classes import class_name
 from reporting.intake.status import STATE_CN
 from reporting.merge.disagree import FLAG, row_disagreements
 from reporting.merge.figures import period_figures
+from reporting.merge.tally import pace_note
 from reporting.taskbook.short_names import short_title_of
+from reporting.taskbook.tasks import Indicator, values_text
 
 SHEET_ROWS = "汇总表"
 SHEET_COOP = "配合单位反馈"
@@ -53,9 +55,11 @@ ROW_COLUMNS = (
     ("任务（简称）", 14),  # the name the report, briefs and 通报 give the task
     ("任务内容", 30),
     ("牵头责任领导", 8),
-    ("牵头单位", 10),
+    ("牵头单位", 12),
     ("本季度工作进展（牵头单位）", 40),
     ("累计完成进度（%）", 8),
+    ("应达进度（%）", 8),
+    ("进度依据", 12),
     ("推进状态", 8),
     ("按数据研判", 8),
     ("预警", 5),
@@ -144,16 +148,19 @@ def row_values(row: RowResult) -> list:
     # two short lines of its narrow column, broken here: LibreOffice, which keeps no
     # punctuation rules, printed "8 个单位反馈，见“" on the first line
     coop = f"{n}个单位反馈\n（点击查看）" if n else ""
+    lead = "、".join(row.lead_units) + (f"\n责任人：{row.owner}" if row.owner else "")
     return [
         row.label,
         short_title_of(row),
         row.content,
         "、".join(row.lead_leaders),
-        "、".join(row.lead_units),
+        lead,
         _joined([(a.unit, a.progress) for a in reports], several),
         row.percent,
+        row.expected_progress if row.expected_progress is not None else "—",
+        basis_text(row),
         row.status or "未报送",
-        row.judged_status or "",
+        row.judged_status or ("—" if row.reported and row.expected_progress is None else ""),
         row.light or "",
         indicators,
         _joined([(a.unit, a.problems) for a in reports], several),
@@ -162,6 +169,20 @@ def row_values(row: RowResult) -> list:
         "、".join(row.missing_units),
         check_text(row),
     ]
+
+
+def _note(note: str) -> str:
+    return f"（{note}）" if note else ""
+
+
+def basis_text(row: RowResult) -> str:
+    """The 进度依据 cell: what the 应达进度 was taken from (core.pace.row_pace)."""
+    kind = TaskKind.parse(row.kind)
+    if row.pace_basis == PaceBasis.PLAN:
+        return "落实方案节点"
+    if kind == TaskKind.ONE_OFF:
+        return "完成时限" if row.expected_progress is not None else "未到完成时限"
+    return "序时进度" if row.expected_progress is not None else "不按进度研判"
 
 
 def check_text(row: RowResult) -> str:
@@ -194,7 +215,7 @@ def write_summary(
     sc, lc = fig.counts.status, fig.counts.lights
     flagged = [i for i, r in enumerate(result.rows) if row_disagreements(r)]
     sub = (
-        f"序时进度 {num(result.expected_progress)}%；截至 {_when(fig.cutoff)}，应报 {c['due']} 个单位，"
+        f"序时进度 {num(result.expected_progress)}%{_note(pace_note(result.rows, result.expected_progress))}；截至 {_when(fig.cutoff)}，应报 {c['due']} 个单位，"
         f"{counts_text(c)}。"
         f"任务 {len(result.rows)} 项："
         + ("自报 " if fig.judged else "")
@@ -222,7 +243,10 @@ def write_summary(
         ROW_COLUMNS,
         [[i, *row_values(r)] for i, r in enumerate(result.rows, 1)],
         light_col=_COLUMN["预警"],
-        numbers={_COLUMN["累计完成进度（%）"]: PERCENT_FORMAT},
+        numbers={
+            _COLUMN["累计完成进度（%）"]: PERCENT_FORMAT,
+            _COLUMN["应达进度（%）"]: PERCENT_FORMAT,
+        },
         full=full,
     )
     for i in flagged:
@@ -320,9 +344,10 @@ def coop_feedback_rows(result: QuarterResult) -> tuple[list[list], dict[str, int
     out: list[list] = []
     first: dict[str, int] = {}
     for row in result.rows:
+        kinds = tuple(Indicator(i.name, i.target, i.unit, i.growth) for i in row.indicators)
         for a in row.coop_feedback:
             first.setdefault(row.id, 4 + len(out))
-            values = "\n".join(f"{k}：{num(v)}" for k, v in a.indicators.items() if v is not None)
+            values = values_text(a.indicators, kinds, "\n")
             out.append(
                 [
                     len(out) + 1,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from reporting.core.model import MISSING, Light, RowResult, Status
 from reporting.core.numbers import num
+from reporting.core.pace import behind_phrase
+from reporting.core.states import PaceBasis, TaskKind
 
 ON_PACE = (Status.DONE, Status.AHEAD, Status.ON_TRACK)
 BEHIND = (Status.LAGGING, Status.NOT_STARTED)
@@ -83,8 +85,9 @@ def light_reason(row: RowResult) -> str:
     if row.light not in (Light.YELLOW, Light.RED):
         return ""
     parts = []
-    if row.gap is not None and row.gap > 0 and row.percent is not None:
-        parts.append(f"累计完成{num(row.percent)}%，低于序时进度{num(row.gap)}个百分点")
+    behind = gap_text(row)
+    if behind:
+        parts.append(f"累计完成{num(row.percent)}%，{behind}")
         if row.status in ON_PACE:  # the unit says otherwise (the merge's status conflict)
             parts[-1] += f"，单位自报“{row.status}”"
     for ind in row.indicators:
@@ -97,3 +100,56 @@ def light_reason(row: RowResult) -> str:
     if not parts and row.status_conflict:
         parts.append(row.status_conflict)
     return "；".join(parts)
+
+
+def gap_text(row: RowResult, *, short: bool = False) -> str:
+    """How far ``row`` is behind its pace, on its basis ('' when it is not behind or has no
+    pace): "低于落实方案节点20个百分点", "低于序时进度20个百分点", "未在完成时限（5月20日）前完成".
+    The report, the 通报, the briefs and the scores all say it with this (``short``: "低于节点20
+    个百分点" for a narrow table cell)."""
+    if row.gap is None or row.gap <= 0 or row.percent is None:
+        return ""
+    return behind_phrase(row.gap, row.pace_basis, row.kind, row.deadline, short=short)
+
+
+def pace_note(rows: list[RowResult], line: float) -> str:
+    """Which rows are not judged by the period's 序时进度 ``line``, said once and short (the
+    report's first page is full): "3项按落实方案节点、1项一次性任务按完成时限研判，2项其它类
+    任务不按进度研判" ('' when none)."""
+    plan = one_off = other = own = 0
+    for r in rows:
+        kind = TaskKind.parse(r.kind)
+        if kind == TaskKind.OTHER:
+            other += 1
+        elif kind == TaskKind.ONE_OFF:
+            one_off += 1
+        elif r.pace_basis == PaceBasis.PLAN:
+            plan += 1
+        elif r.expected_progress is not None and r.expected_progress != line:
+            own += 1
+    judged = [
+        text
+        for n, text in (
+            (plan, f"{plan}项按落实方案节点"),
+            (own, f"{own}项按各自完成时限的序时进度"),
+            (one_off, f"{one_off}项一次性任务按完成时限"),
+        )
+        if n
+    ]
+    parts = ["、".join(judged) + "研判"] if judged else []
+    if other:
+        parts.append(f"{other}项其它类任务不按进度研判")
+    return "，".join(parts)
+
+
+def plan_words(rows: list[RowResult]) -> str:
+    """ "或落实方案节点" when some rows are judged by their 节点 ("达到序时进度或落实方案节点的N项")."""
+    return "或落实方案节点" if any(r.pace_basis == PaceBasis.PLAN for r in rows) else ""
+
+
+def expected_text(row: RowResult) -> str:
+    """A row's expectation for a table cell: "落实方案节点60%", "序时进度50%", "不按进度研判"."""
+    if row.expected_progress is None:
+        return "不按进度研判"
+    name = "落实方案节点" if row.pace_basis == PaceBasis.PLAN else "序时进度"
+    return f"{name}{num(row.expected_progress)}%"

@@ -177,6 +177,7 @@ def send_reminders(
     their Message-ID.
     """
     period = Period.parse(period)
+    assignments = assignments.for_period(period)
     today = now.date()
     channels = _channels(channels)
     with warnings.catch_warnings(record=True) as caught:

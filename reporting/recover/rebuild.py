@@ -371,9 +371,8 @@ def _feedback_keys(settings, assignments, period: Period, ledger: Ledger) -> dic
     cal = period_calendar(period, settings.deadline)
     answers = ledger_answers(ledger, period)
     received = {u: r["received_at"] for u, r in ledger.latest_accepted(period).items()}
-    return {
-        fb.unit: fb.key for fb in compile_feedback(assignments, answers, received, cal.coop_due)
-    }
+    rows = assignments.for_period(period)  # as coop-feedback compiles them
+    return {fb.unit: fb.key for fb in compile_feedback(rows, answers, received, cal.coop_due)}
 
 
 def _presume(settings, assignments, period, ledger: Ledger, now, out: PeriodRebuild) -> None:

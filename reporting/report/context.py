@@ -19,7 +19,7 @@ from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
 from reporting.merge.disagree import row_disagreements
 from reporting.merge.figures import period_figures
-from reporting.merge.tally import light_reason, task_counts
+from reporting.merge.tally import light_reason, pace_note, plan_words, task_counts
 from reporting.report.issues import issues_context, unit_problems
 from reporting.report.next_steps import next_steps, rung_sentence
 from reporting.report.results import digest, results_text, section_budget, section_results
@@ -309,6 +309,9 @@ def build_context(
         "date_text": chinese_date(today),
         "cutoff": period_figures(result).cutoff_text(today),
         "expected": num(expected),
+        # rows judged otherwise than by the period's 序时进度 (落实方案节点, 其它类 …), said once
+        "pace_note": pace_note(rows, expected),
+        "plan_words": plan_words(rows),  # "或落实方案节点" where some rows have their 节点
         "light_rule": light_rule(settings),
         "any_returns": any_returns,
         "n_rows": n_rows,
@@ -441,6 +444,8 @@ def annex_row(
 ) -> dict:
     """One row of annex 1 (and of a leader's brief)."""
     source, progress = row_progress(r, progress_chars, results_first=True)
+    if r.carried_from:
+        source = f"{Period.parse(r.carried_from).label}已按完成时限判定，本季度无需报送。" + source
     problems = [t for _, t in unit_problems(r)]
     # what partners said against the lead unit, as a fact: the office's own flag (说法不一,
     # 请核实) is for the 汇总表 and duban status, not for 区政府 or a leader
@@ -454,7 +459,7 @@ def annex_row(
         "label": r.label,
         "task": short_title(r),
         "leaders": stack_names(r.lead_leaders) or "—",
-        "units": stack_names(r.lead_units) or "—",
+        "units": (stack_names(r.lead_units) or "—") + owner_line(r),
         "percent": f"{num(r.percent)}%" if r.percent is not None else "—",
         "progress": (source + progress) if r.reported or source else MISSING,
         "problems": problem_text,
@@ -464,6 +469,12 @@ def annex_row(
         "light": row_light(r),
         "fill": LIGHT_FILL.get(r.light or "", "FFFFFF"),
     }
+
+
+def owner_line(r: RowResult) -> str:
+    """The 责任人 under the lead units of an annex cell ('' when tasks.csv names none)."""
+    owner = unit_text(r.owner).replace("\n", " ")
+    return f"\n责任人：{owner}" if owner else ""
 
 
 def light_rule(settings: Settings) -> str:

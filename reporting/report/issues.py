@@ -13,6 +13,7 @@ import re
 
 from reporting.core.model import RowResult, Status
 from reporting.core.text import condense, one_line, quoted, unit_text
+from reporting.merge import tally
 from reporting.merge.judge import num
 from reporting.merge.tally import ON_PACE, indicator_shortfall, light_reason
 from reporting.report.themes import OTHER, Theme, ThemeGroup, classify, clauses, group
@@ -159,10 +160,12 @@ def unit_problems(row: RowResult) -> list[tuple[str, str]]:
 
 def brief_reason(row: RowResult) -> str:
     """Why a row is listed, as short as a table cell wants it: '完成26%，低于序时24个百分点；
-    新增城市停车泊位完成目标的27.9%' / '尚未启动'."""
+    新增城市停车泊位完成目标的27.9%' / '完成60%，低于节点20个百分点' / '尚未启动' (the gap on the
+    row's own basis, its name shortened)."""
     parts = []
-    if row.percent is not None and row.gap is not None and row.gap > 0:
-        parts.append(f"完成{num(row.percent)}%，低于序时{num(row.gap)}个百分点")
+    behind = tally.gap_text(row, short=True)
+    if behind:
+        parts.append(f"完成{num(row.percent)}%，{behind}")
         if row.status in ON_PACE:  # the unit says otherwise: the office checks it
             parts[-1] += f"，单位自报{quoted(row.status)}"
     parts += [indicator_shortfall(i) for i in row.indicators if i.on_track is False]
@@ -207,6 +210,7 @@ def issues_context(rows: list[RowResult], themes: tuple[Theme, ...], *, table_no
     table, 表``table_no``, the rest by label), rows on pace but lit, rows not reported by
     lead unit."""
     lagging, lit = [], []
+    rows = [r for r in rows if not r.carried_from]  # judged in their own quarter
     for r in rows:
         if behind(r):
             lagging.append(r)

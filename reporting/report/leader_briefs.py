@@ -20,7 +20,7 @@ from reporting.core.states import Final
 from reporting.documents.docx_render import render_docx
 from reporting.merge.compare import QuarterChange
 from reporting.merge.figures import period_figures
-from reporting.merge.tally import ON_PACE, task_counts
+from reporting.merge.tally import ON_PACE, pace_note, task_counts
 from reporting.report.context import annex_row
 from reporting.report.wording import id_key, status_phrase
 
@@ -104,6 +104,7 @@ def brief_context(
         ),
         "phrase": phrase,
         "expected": num(result.expected_progress),
+        "pace_note": pace_note(mine, result.expected_progress),
         "cutoff": period_figures(result).cutoff_text(today),
         "rows": rows,
         "signer": settings.report.signer,

@@ -130,7 +130,7 @@ def empty_result(settings: Settings, assignments, period: Period) -> QuarterResu
         UnitReturn(
             unit=name, kind=registry.units[name].kind if name in registry.units else "department"
         )
-        for name in assignments.by_unit
+        for name in assignments.for_period(period).by_unit
     ]
     return build_result(
         assignments, period, {}, units, settings.merge, deadline=due, generated_at=due

@@ -11,6 +11,7 @@ from __future__ import annotations
 from reporting.core.model import MISSING, RowResult
 from reporting.core.numbers import num
 from reporting.core.text import condense, one_line, unit_text  # noqa: F401 (the report imports them here)
+from reporting.merge.tally import gap_text
 from reporting.taskbook.short_names import short_title_of
 
 # how much of a unit's text the report repeats (the merged workbook keeps it all)
@@ -25,15 +26,16 @@ def share(part: int, total: int) -> str:
     return f"{num(round(100 * part / total, 1))}%"
 
 
-def progress_against_pace(row: RowResult, expected: float) -> list[str]:
-    """How far a row's progress is behind the pace, as the report and the 通报 say it:
-    ["累计完成进度30%", "低于序时进度20个百分点"] (nothing without a percentage)."""
+def progress_against_pace(row: RowResult, expected: float | None = None) -> list[str]:
+    """How far a row's progress is behind its pace, as the report and the 通报 say it:
+    ["累计完成进度30%", "低于落实方案节点20个百分点"] (nothing without a percentage; no gap
+    for a row not judged by pace). ``expected`` is no longer read: each row has its own."""
     if row.percent is None:
         return []
     parts = [f"累计完成进度{num(row.percent)}%"]
-    gap = row.gap if row.gap is not None else expected - row.percent
-    if gap > 0:
-        parts.append(f"低于序时进度{num(gap)}个百分点")
+    behind = gap_text(row)
+    if behind:
+        parts.append(behind)
     return parts
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reporting.core.config import MergeSettings
 from reporting.core.model import Status
-from reporting.core.pace import judge_status, row_expected
+from reporting.core.pace import judge_status, line_expected, row_pace
 from reporting.core.periods import Period
 from reporting.core.text import quoted
 from reporting.forms import formspec as fs
@@ -62,7 +62,6 @@ RESULTS = (
     (("改革", "政务", "服务", "机制", "环境", "城市"), "出台配套文件{n}项，办理事项{k}件"),
 )
 DEFAULT_RESULT = "完成年度重点工作{n}项"
-COUNT_UNITS = ("个", "家", "户", "人", "套", "所", "座", "处", "条", "次", "场", "项", "件", "批")
 # coop_late: on time for the lead deadline, but after the cooperating units' earlier one
 FATES = ("on_time", "coop_late", "late", "missing", "rejected")
 
@@ -98,22 +97,26 @@ def default_scenario(units: list[str], quarter: int = 1) -> Scenario:
 def answer_for(
     task: ResolvedTask, unit: str, period: Period, rng: random.Random, lead: bool
 ) -> dict:
-    """A plausible answer: progress around the expected pace, status consistent with it."""
-    expected = period.expected_progress
+    """A plausible answer: progress around the row's pace, status consistent with it."""
+    pace = row_pace(task.task, period)
+    expected = pace.expected if pace.expected is not None else line_expected(pace.due, period)
     lag = rng.random() < 0.12
     # some one-off tasks finish early, and stay finished in later quarters
     done = random.Random(f"done-{unit}-{task.id}").random() < 0.04 * period.quarter
+    # a lagging unit has still done something (0 % is 未启动, which writes no progress)
+    floor = 1.0 if expected > 0 else 0.0
     percent = (
         100.0
         if done
         else max(
-            0.0, min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12))))
+            floor,
+            min(100.0, round(expected + (rng.uniform(-25, -8) if lag else rng.uniform(0, 12)))),
         )
     )
-    # the rule of the 填报说明 (default [merge] settings), against the row's own pace
-    status = Status(
-        judge_status(percent, row_expected(task.task.deadline, period), MergeSettings())
-    )
+    # the rule of the 填报说明 (default [merge] settings), against the row's own pace; a
+    # row without one says how it goes
+    judged = judge_status(percent, pace.expected, MergeSettings())
+    status = Status(judged or (Status.LAGGING if lag else Status.ON_TRACK))
     subject = quoted(short_title_of(task.task))
     phrase = rng.choice(PROGRESS_PHRASES).format(n=rng.randint(2, 6))
     action = rng.choice(PROGRESS_ACTIONS) if lead else ""
@@ -123,8 +126,7 @@ def answer_for(
             values[ind.name] = round(ind.target + rng.uniform(-1.5 if lag else -0.5, 1.5), 1)
         else:
             value = round(ind.target * percent / 100 * rng.uniform(0.9, 1.1), 1)
-            # nobody reports 14.9 enterprises: counts are whole
-            values[ind.name] = float(round(value)) if ind.unit in COUNT_UNITS else value
+            values[ind.name] = float(round(value)) if ind.whole else value  # 12家, never 11.9家
     # the quarter is named in the text: a real unit writes new work each quarter, and intake
     # warns about a progress text identical to last quarter's
     when = period.label

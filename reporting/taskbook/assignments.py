@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from reporting.core.pace import reportable
+from reporting.core.periods import Period
 from reporting.core.problems import CheckFinding
+from reporting.core.states import TaskKind
 from reporting.taskbook.registry import Registry
 from reporting.taskbook.tasks import Task
 
@@ -69,6 +72,21 @@ class Assignments:
         self.rows: list[ResolvedTask] = [self._resolve(t) for t in self.tasks]
         self.by_id: dict[str, ResolvedTask] = {r.id: r for r in self.rows}
 
+    def for_period(self, period: Period) -> Assignments:
+        """The rows units report on in ``period``: a 一次性 task is judged in the quarter
+        of its deadline and reported on no later form (``core.pace.reportable``)."""
+        if all(reportable(t, period) for t in self.tasks):
+            return self
+        cache = self.__dict__.setdefault("_periods", {})
+        if period not in cache:
+            kept = Assignments.__new__(Assignments)
+            kept.registry = self.registry
+            kept.tasks = [t for t in self.tasks if reportable(t, period)]
+            kept.rows = [r for r in self.rows if reportable(r.task, period)]
+            kept.by_id = {r.id: r for r in kept.rows}
+            cache[period] = kept
+        return cache[period]
+
     def _resolve(self, task: Task) -> ResolvedTask:
         reg = self.registry
         lead = reg.resolve_units(task.lead_units)
@@ -103,4 +121,17 @@ class Assignments:
         return [r for r in self.rows if wanted & set(r.lead_leaders + r.assist_leaders)]
 
     def check(self) -> list[CheckFinding]:
-        return self.registry.check_tasks(self.tasks)
+        return self.registry.check_tasks(self.tasks) + pace_problems(self.tasks)
+
+
+def pace_problems(tasks: list[Task]) -> list[CheckFinding]:
+    """A 节点 task without any 节点: judged by the line until a 落实方案 gives them."""
+    return [
+        CheckFinding(
+            f"任务表 第 {t.line} 行（{t.label}）",
+            "任务类别为“节点”，但没有填写季度节点（plan_q1–plan_q4），暂按序时进度研判",
+            error=False,
+        )
+        for t in tasks
+        if t.task_kind == TaskKind.MILESTONE and not t.has_plan
+    ]

@@ -49,11 +49,11 @@ def apply_change(task: Task, change: Change) -> Task:
     r = change.request
     if r.kind == ChangeKind.EXTEND and r.deadline:
         task = replace(task, deadline=r.deadline)
-        plan = getattr(task, "plan", None)
+        plan = task.plan
         if plan:  # the 节点 after the decision no longer hold: the line to the new date does
             q = Period.parse(change.decision.decided_in).quarter
             kept = tuple(v if i < q else None for i, v in enumerate(plan))
-            task = replace(task, plan=kept)  # type: ignore[call-arg]
+            task = replace(task, plan=kept)
     elif r.kind == ChangeKind.ADJUST:
         if r.content:
             task = replace(task, content=r.content)
