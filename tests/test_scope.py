@@ -46,6 +46,7 @@ def test_force_processes_the_period_anyway(duban, data_dir):
 
 
 def test_in_scope_needs_no_force(duban, data_dir):
+    assert duban("forms", "--period", "2024Q1").code == 0  # (a period with nothing is refused)
     r = duban("report", "--period", "2024Q1")
     assert r.code == 0 and REFUSED not in r.output
 
