@@ -209,10 +209,11 @@ def test_one_cutoff_and_the_same_counts_in_every_document(year, q):
         year_total = sum(finals.values())
         closed = year_total - total  # 销号 during the year: not among Q4's rows
         whole = f"，全年{year_total}项任务（含年内销号{closed}项）中" if closed else ""
-        judged = f"经对照年度目标判定{whole}{verdict_words(finals)}"
-        if finals["尚未判定"]:
-            judged += f"，{finals['尚未判定']}项尚未判定"
-        assert judged in text, text[:700]
+        pending = f"、尚未判定{finals['尚未判定']}项" if finals["尚未判定"] else ""
+        judged = f"经对照年度目标判定{whole}{verdict_words(finals)}{pending}"
+        done = finals["完成"] + finals["基本完成"]
+        share = f"{round(100 * done / year_total, 1):g}%"
+        assert f"{judged}，完成和基本完成合计{done}项，占{share}。" in text, text[:700]
         assert "达到序时进度（100%）" not in text  # the verdict, not the pace, at the year's end
 
     # the report (Q4: the annual edition)

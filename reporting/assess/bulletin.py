@@ -277,7 +277,10 @@ def bulletin_context(
     fig = figures or period_figures(result)
     total, on_pace, u = fig.total, fig.counts.on_pace, fig.units
     if fig.judged:  # the year's end: the verdict, the units' own statuses only as theirs
-        progress = f"{fig.verdict_text()}，完成和基本完成合计{fig.finished}项，占{share(fig.finished, total)}"
+        progress = (
+            f"{fig.verdict_text()}，完成和基本完成合计{fig.finished}项，"
+            f"占{share(fig.finished, fig.year_total)}"
+        )
     else:
         progress = (
             f"达到序时进度（{num(fig.expected)}%）{plan_words(result.rows)}的{on_pace}项，"

@@ -56,17 +56,20 @@ class Figures:
         return [(f.value, n) for f, n in self.finals.items() if n]
 
     def verdict_text(self) -> str:
-        """'经对照年度目标判定完成54项、基本完成14项、未完成11项' ('' before the verdict); the
-        year's count first when it is not this quarter's (tasks 销号 during the year)."""
+        """'经对照年度目标判定完成54项、基本完成14项、未完成11项' ('' before the verdict) — the
+        annual edition's words; the year's count first when it is not this quarter's (tasks
+        销号 during the year)."""
         if not self.judged:
             return ""
-        parts = [f"{k}{n}项" for k, n in self.verdict_parts() if k != Final.PENDING]
-        pending = self.finals.get(Final.PENDING, 0)
-        year = sum(self.finals.values())
-        closed = year - self.total  # 销号 during the year: not in this quarter's rows
-        whole = f"，全年{year}项任务（含年内销号{closed}项）中" if closed > 0 else ""
-        text = f"经对照年度目标判定{whole}" + "、".join(parts)
-        return text + (f"，{pending}项尚未判定" if pending else "")
+        parts = "、".join(f"{k}{n}项" for k, n in self.verdict_parts())
+        closed = self.year_total - self.total  # 销号 during the year: not in this quarter's rows
+        whole = f"，全年{self.year_total}项任务（含年内销号{closed}项）中" if closed > 0 else ""
+        return f"经对照年度目标判定{whole}{parts}"
+
+    @property
+    def year_total(self) -> int:
+        """The tasks the verdict covers (this quarter's rows and those 销号 during the year)."""
+        return sum(self.finals.values())
 
     @property
     def finished(self) -> int:
