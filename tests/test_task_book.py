@@ -165,3 +165,20 @@ def test_an_extension_beyond_the_year_moves_the_line(app, duban, monkeypatch, tm
     assert rows["9.2"]["gap"] == pytest.approx(50 - 45)  # the line to 2025-06-30
     assert rows["25.4"]["gap"] == pytest.approx(75 - 45)  # unchanged: the year's line
     assert rows["9.2"]["light"] != rows["25.4"]["light"]
+
+
+def test_an_extension_drops_the_later_milestones(app):
+    """8（1） has a 落实方案 (10/35/70/100 by quarter): extended to 2025-06-30 in Q2, its Q3 and
+    Q4 节点 no longer hold; from Q3 the line to the new 时限 judges it."""
+    from reporting.core.pace import row_pace
+    from reporting.core.states import PaceBasis
+
+    tasks = {t.id: t for t in app.tasks}
+    assert tasks["8.1"].plan == (10, 35, 70, 100)
+    changes = [change("8.1", "延期", "2024Q2", deadline="2025-06-30")]
+    q2, q3 = (task_book(app.tasks, app.registry, changes, Period(2024, q)) for q in (2, 3))
+    assert q2.by_id["8.1"].task.plan == (10, 35, 70, 100)
+    assert q3.by_id["8.1"].task.plan == (10, 35, None, None)
+    pace = row_pace(q3.by_id["8.1"].task, Period(2024, 3))
+    assert (pace.expected, pace.basis) == (50.0, PaceBasis.LINE)
+    assert row_pace(q2.by_id["8.1"].task, Period(2024, 2)).basis == PaceBasis.PLAN
