@@ -372,11 +372,11 @@ MUTANTS: list[Mutant] = [
         ["tests/test_one_truth.py"],
     ),
     Mutant(
-        "orders-sent-again",
+        "orders-claimed-per-unit",
         "reporting/assess/order_send.py",
-        "            if (unit, doc.record.text) in done:",
-        "            if False:",
-        "a rerun of duban bulletin --send mails every 督办单 again",
+        "        key=lambda out: keys[id(out)],",
+        '        key=lambda out: "",',
+        "a unit leading two tasks on the ladder gets only the first 督办单 (one claim per unit)",
         ["tests/test_ladder.py"],
     ),
     Mutant(
