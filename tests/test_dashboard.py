@@ -134,3 +134,82 @@ def test_report_step_writes_both_pages(demo_year):
     html = year.read_text(encoding="utf-8")
     assert "全年推进情况看板" in html and "全年完成情况" in html
     assert printed.count("看板已生成：") == 8  # each report step: the quarter's and the year's
+
+
+def test_the_units_part_lists_the_years_orders_as_they_stood_at_the_period(app, tmp_path):
+    """督办单 issued in Q1 and Q2 (one answered by Q2's return and closed, one answered only in
+    Q3, one of Q3): the Q2 page shows the first two, the Q3 one not; the one answered in Q3
+    still 办理中 and past its 时限 on the Q2 page."""
+    from reporting.core.ledger import Ledger
+
+    at = "2024-07-10T09:00:00+08:00"
+    with Ledger(app.workspace.ledger_path, create=True) as ledger:
+        made = [
+            ("2024Q1", "8.2", "书面说明", ["区发改委"], "2024-04-30"),
+            ("2024Q1", "10.1", "约谈", ["区财政局"], "2024-04-30"),
+            ("2024Q2", "16.2", "挂牌督办", ["区城市管理局"], "2024-12-31"),
+            ("2024Q3", "18.3", "书面说明", ["区农业农村水利局"], "2024-10-31"),
+        ]
+        for period, task, rung, units, due in made:
+            ledger.issue_order(
+                period,
+                task,
+                2024,
+                make=lambda n: f"督办〔2024〕{n}号",
+                rung=rung,
+                reason="连续两个季度滞后",
+                units=units,
+                due=due,
+                at=at,
+            )
+        ledger.answer_order(
+            "2024Q1", "8.2", answered_in="2024Q2", outcome="办结", returns=[], at=at
+        )
+        ledger.answer_order(
+            "2024Q1", "10.1", answered_in="2024Q3", outcome="续办", returns=[], at=at
+        )
+        out = write_period_dashboard(
+            app.settings,
+            app.workspace,
+            P,
+            now=REPORT_NOW.replace(month=7),  # Q2's report day: the Q1 时限 has passed
+            ledger=ledger,
+            result=hand_result(app),
+            out=tmp_path / "p.html",
+        )
+    html = out.path.read_text(encoding="utf-8")
+    shown_counts = count_shown(html)
+    assert shown_counts["orders"] == 3 and shown_counts["orders:open"] == 2
+    rows = re.findall(r'<tr class="order-(\w+)">(.*?)</tr>', html)
+    cells = [(slug, re.findall(r"<td>(.*?)</td>", tr)) for slug, tr in rows]
+    assert [c[0] for _, c in cells] == ["督办〔2024〕1号", "督办〔2024〕2号", "督办〔2024〕3号"]
+    assert cells[0] == (
+        "closed",
+        [
+            "督办〔2024〕1号",
+            "8（2）（第一季度下发）",
+            "书面说明",
+            "区发改委",
+            "2024年4月30日",
+            "办结（第二季度报送）",
+        ],
+    )
+    assert cells[1][0] == "late" and cells[1][1][5] == "已过整改时限，未办结"  # 续办 only in Q3
+    assert cells[2][0] == "open" and cells[2][1][2:6] == [
+        "挂牌督办",
+        "区城市管理局",
+        "2024年12月31日",
+        "办理中",
+    ]
+    assert "督办〔2024〕4号" not in html  # Q3's is not on the Q2 page
+
+
+def test_a_year_without_orders_says_so(app, tmp_path):
+    from reporting.core.ledger import Ledger
+
+    with Ledger(app.workspace.ledger_path, create=True) as ledger:
+        out = write_period_dashboard(
+            app.settings, app.workspace, P, now=REPORT_NOW, ledger=ledger, out=tmp_path / "p.html"
+        )
+    html = out.path.read_text(encoding="utf-8")
+    assert "本年度至本季度未下发督办单" in html and 'class="list orders"' not in html

@@ -150,7 +150,8 @@ def write_period_dashboard(
     out: Path | None = None,
 ) -> DashboardOutput:
     """``<data>/<period>/看板.html`` from merged.json (an empty result before any return,
-    as the report). ``ledger`` adds who was reminded how often."""
+    as the report). ``ledger`` adds who was reminded how often and the year's 督办单."""
+    from reporting.dashboard.orders_view import order_rows
     from reporting.dashboard.period_view import period_view
     from reporting.report.render import load_result
 
@@ -167,6 +168,7 @@ def write_period_dashboard(
         sends=sends,
     )
     view["full_json"] = script_json([t["full"] for t in view["tasks"]])
+    view["orders"] = order_rows(ledger.orders(), period, now.date()) if ledger is not None else None
     return write_page(
         settings.templates_dir, PERIOD_TEMPLATE, view, out or workspace.dashboard(period)
     )
