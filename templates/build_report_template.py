@@ -439,11 +439,11 @@ def build_report(path: Path) -> None:
     p(doc, "附件1", ANNEX_MARK)
     p(doc, "{{ annex_title }}", TITLE)
     # the rows judged otherwise than by the 序时进度 (节点, 一次性, 其它), said over the rows
-    p(
-        doc,
-        "（截至{{ cutoff }}，共{{ n_rows }}项{% if pace_note %}；{{ pace_note }}{% endif %}）",
-        NOTE,
-    )
+    p(doc, "（截至{{ cutoff }}，共{{ n_rows }}项）", NOTE)
+    # on a line of its own: run on after the count it wrapped with a few characters left over
+    tag(doc, "{%p if pace_note %}")
+    p(doc, "（{{ pace_note }}）", NOTE)
+    tag(doc, "{%p endif %}")
     # one table per part of the annex (context.ANNEX_TABLE_ROWS rows each, so one table for
     # a district): LibreOffice lays out a table of thousands of rows in time that grows with
     # the square of its length (50 s for 2,000 rows, 10 s as tables of 100 rows)

@@ -398,7 +398,7 @@ def test_every_document_prints_the_same_basis_and_gap(year, tmp_path):
     assert f"累计完成60%，{gap}" in docx_text(brief)
     # annex 1's heading names the rows judged otherwise than by the 序时进度
     note = "2项按落实方案节点、1项按各自完成时限的序时进度、1项一次性任务按完成时限研判，1项其它类任务不按进度研判"
-    assert f"项；{note}）" in report
+    assert f"\n（{note}）\n" in report  # a line of its own under the count
     for text in (report, docx_text(bulletin.docx), docx_text(brief)):
         for wrong in ("低于序时进度20", "低于序时进度30", "低于序时20", "低于序时30"):
             assert wrong not in text
