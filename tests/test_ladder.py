@@ -83,6 +83,16 @@ def test_configured_rungs():
     assert ladder([quarter(1, RED)], LadderSettings(enabled=False)) == {}
 
 
+def test_a_row_carried_from_its_judging_quarter_adds_no_quarter_behind():
+    """A row no unit reports on any more (carried from the quarter that judged it) is not a
+    new quarter red: the 通报 does not name it, the ladder does not climb on it."""
+    qs = [quarter(q, RED) for q in (1, 2, 3)]
+    for q in qs[1:]:
+        q.rows[0].carried_from = "2024Q1"
+    step = ladder(qs, LadderSettings())["1"]
+    assert step.rung == Rung.WRITTEN and step.red == 0 and step.held  # held, never raised
+
+
 def test_a_rung_holds_until_the_gap_is_closed():
     # 挂牌督办 in Q3; Q4 yellow (gap narrowed, not closed): still 挂牌督办, held
     held = rung_at([GREEN, RED, RED, BEHIND_YELLOW])

@@ -44,11 +44,12 @@ class Step:
 
 
 def behind(row: RowResult) -> bool:
-    return row.reported and row.lagging
+    # a row carried from the quarter that judged it is no new quarter behind (the 通报 too)
+    return row.reported and row.lagging and not row.carried_from
 
 
 def red(row: RowResult) -> bool:
-    return row.reported and row.light == Light.RED
+    return row.reported and row.light == Light.RED and not row.carried_from
 
 
 def cleared(row: RowResult) -> bool:
