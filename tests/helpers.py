@@ -143,3 +143,20 @@ def render_quarter_bulletin(app, ledger, quarter: int, day: date, year: int = 20
         assignments=app.book(Period(year, quarter)),
         year_book=app.year_book(year) if quarter == 4 else None,
     )
+
+
+def notice_rows(path) -> list[dict[str, str]]:
+    """The bundled tasks.csv as the notice gives it (what import-tasks should read back): the
+    office's own planning columns dropped, and a one-off event, which the notice does not
+    date, at the year's end as the import dates an undated task."""
+    import csv
+
+    office = ("kind", "plan_q1", "plan_q2", "plan_q3", "plan_q4", "plan_note", "owner")
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for row in rows:
+        if row.get("kind") == "一次性":
+            row["deadline"] = row["deadline"][:4] + "-12-31"
+        out.append({k: v for k, v in row.items() if k not in office})
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import notice_rows
 from import_corpus import Case, build, cases
 
 from reporting.taskbook.importer import read_breakdown
@@ -251,10 +252,7 @@ def seed_paragraphs() -> list[str]:
 
 
 def bundled() -> list[dict[str, str]]:
-    import csv
-
-    with open(corpus_file("../../..") / "tasks.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return notice_rows(corpus_file("../../..") / "tasks.csv")
 
 
 def assert_seed_rows(rows, *, spaces=False):
