@@ -793,11 +793,6 @@ def test_command_diff_by_task_id(duban, office, docs, tmp_path):
     assert "  修改 8.1：指标 新填 “风电场=150MW”" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import-tasks over the office's table drops its planning columns (kind, plan_q1…q4, "
-    "plan_note, owner); to keep them like the indicators is still to do",
-)
 def test_command_keep_indicators_reimports_the_bundled_file_unchanged(duban, office, docs):
     tasks = office / "tasks.csv"
     before = tasks.read_text(encoding="utf-8")

@@ -31,10 +31,18 @@ from reporting.taskbook.import_text import (
     parse_lines,
 )
 from reporting.taskbook.short_names import SHORT_CHARS, derive_short_title
-from reporting.taskbook.tasks import COLUMNS, decode_table_bytes, normalize_space, parse_indicators
+from reporting.taskbook.tasks import (
+    COLUMNS,
+    PLAN_COLUMNS,
+    decode_table_bytes,
+    normalize_space,
+    parse_indicators,
+)
 
 # what import-tasks writes: the required columns, then the proposed short names (optional)
 OUTPUT_COLUMNS = (*COLUMNS, "short_title")
+# the office's own planning columns of tasks.csv, kept from its current table on a re-import
+PLANNING_COLUMNS = ("kind", *PLAN_COLUMNS, "plan_note", "owner")
 
 DEFAULT_OUTPUT = Path("tasks.imported.csv")
 COLUMN_CN = {
@@ -71,11 +79,14 @@ class ImportResult:
     diff: list[str] | None = None
 
     def csv_text(self) -> str:
+        # the planning columns only where the office's table had them (kept by id)
+        planning = any(row.get(c) for row in self.rows for c in PLANNING_COLUMNS)
+        columns = (*OUTPUT_COLUMNS, *PLANNING_COLUMNS) if planning else OUTPUT_COLUMNS
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(OUTPUT_COLUMNS)
+        writer.writerow(columns)
         for row in self.rows:
-            writer.writerow([row.get(c, "") for c in OUTPUT_COLUMNS])
+            writer.writerow([row.get(c, "") for c in columns])
         return buf.getvalue()
 
     def lines(self) -> list[str]:
@@ -314,16 +325,23 @@ def _name_findings(row: dict[str, str], registry) -> list[str]:
 
 
 def _keep_short_titles(result: ImportResult, current: Path) -> None:
-    """A short name the office wrote in the current tasks.csv stays (same task id)."""
+    """A short name the office wrote in the current tasks.csv stays (same task id), and so do
+    its planning columns (kind, 节点, 节点说明, 责任人): no notice carries them."""
     if not current.exists():
         return
     try:
-        old = {r.get("id", ""): r.get("short_title", "") for r in read_current(current)}
+        old = {r.get("id", ""): r for r in read_current(current)}
     except (DubanError, csv.Error):
         return
     for row in result.rows:
-        if old.get(row["id"]):
-            row["short_title"] = old[row["id"]]
+        before = old.get(row["id"])
+        if before is None:
+            continue
+        if before.get("short_title"):
+            row["short_title"] = before["short_title"]
+        for c in PLANNING_COLUMNS:
+            if before.get(c):
+                row[c] = before[c]
 
 
 def _keep_indicators(result: ImportResult, current: Path) -> None:
