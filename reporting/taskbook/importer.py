@@ -147,7 +147,7 @@ def import_tasks(
         first_leads=first_leads,
     )
     current = Path(settings.paths.tasks)
-    _keep_short_titles(result, current)
+    _keep_office_columns(result, current)
     if keep_indicators:
         _keep_indicators(result, current)
     if diff:
@@ -324,7 +324,7 @@ def _name_findings(row: dict[str, str], registry) -> list[str]:
     return out
 
 
-def _keep_short_titles(result: ImportResult, current: Path) -> None:
+def _keep_office_columns(result: ImportResult, current: Path) -> None:
     """A short name the office wrote in the current tasks.csv stays (same task id), and so do
     its planning columns (kind, 节点, 节点说明, 责任人): no notice carries them."""
     if not current.exists():
