@@ -49,6 +49,7 @@ class CycleStatus:
     pending: list[str] = field(default_factory=list)  # due, not done: what `duban run` would do
     coop_deadline_label: str = ""  # the partners' earlier deadline, when there is one
     notes: list[str] = field(default_factory=list)
+    orders: list[dict] = field(default_factory=list)  # the 督办单 not yet answered (--json)
 
     def lines(self) -> list[str]:
         from reporting.core.calendar import day_label
@@ -129,6 +130,7 @@ class CycleStatus:
                     for t, j in self.upcoming
                 ],
                 "notes": self.notes,
+                "orders": self.orders,
             },
             ensure_ascii=False,
             indent=2,

@@ -4,6 +4,7 @@ numbered, answered by the next quarter's return; `duban status` and the 通报 a
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from datetime import date, timedelta
 
@@ -19,9 +20,12 @@ from test_report import P, sample_result
 
 from reporting.assess.bulletin import render_bulletin
 from reporting.core.config import LadderSettings
+from reporting.core.ledger import Ledger
+from reporting.core.ledger import orders as ledger_orders
 from reporting.core.model import Answer, QuarterResult, RowResult
 from reporting.core.periods import Period
 from reporting.core.states import Rung
+from reporting.dashboard.orders_view import order_rows
 from reporting.merge.ladder import ladder
 
 # a quarter of one task: (status, light); None = the lead unit did not report
@@ -149,13 +153,17 @@ def text_of(path) -> str:
     return "\n".join(p.text for p in Document(str(path)).paragraphs)
 
 
-@pytest.fixture
-def year(app):
+def install_red_year(app) -> None:
     install_year(app)
     # task 7 red in Q2 and Q3, green (超序时) again in Q4 as the helpers have it
     for q in (2, 3):
         path = app.workspace.merged_json(Period(YEAR, q))
         path.write_text(with_task7(q, "滞后", "红").to_json(), encoding="utf-8")
+
+
+@pytest.fixture
+def year(app):
+    install_red_year(app)
     return app
 
 
@@ -232,6 +240,180 @@ def test_red_in_q2_and_q3_gets_a_listed_order_closed_by_q4(year, duban):
         "禹督办〔2024〕4号",
     ]
     assert [o.text for o in again.orders.answered] == ["禹督办〔2024〕2号"]
+
+
+# -- `duban status --json`, a lost ledger, a kill ---------------------------------------
+
+
+def orders_of(app) -> list:
+    with Ledger(app.workspace.ledger_path) as ledger:
+        return ledger.orders()
+
+
+def order_lines(out: str) -> list[str]:
+    """The 督办单 part of ``duban status`` (its last lines)."""
+    lines = out.splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("未办结的督办单")) :]
+
+
+def drop_ledger(app) -> None:
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (app.workspace.root / name).unlink(missing_ok=True)
+
+
+def test_status_json_lists_the_open_orders_as_the_text_does(year, duban, monkeypatch):
+    bulletin(year, 2, date(2024, 7, 10))
+    bulletin(year, 3, date(2024, 10, 14))
+    q4_due = deadline(date(2024, 12, 31))
+    want = {
+        "number": "禹督办〔2024〕2号",
+        "period": "2024Q3",
+        "units": ["东集团"],
+        "task_id": "7",
+        "task": "7",
+        "rung": "挂牌督办",
+        "due": q4_due.isoformat(),
+        "state": "办理中",
+    }
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-10-20T09:00:00+08:00")
+    for args in (("status", "--json"), ("status", "--period", "2024Q3", "--json")):
+        res = duban(*args)
+        assert res.code == 0, res.output
+        assert json.loads(res.out)["orders"] == [want], args  # 1号 was answered (续办)
+    text = order_lines(duban("status", "--period", "2024Q3").out)
+    assert text[0] == "未办结的督办单 1 份：" and len(text) == 2
+    assert "禹督办〔2024〕2号" in text[1] and f"整改时限 {cn(q4_due)}" in text[1]
+    assert "已过时限" not in text[1]
+    # the day after its 时限, unanswered: late in both
+    late = (q4_due + timedelta(days=1)).isoformat()
+    monkeypatch.setenv("DUBAN_FAKE_NOW", f"{late}T09:00:00+08:00")
+    assert json.loads(duban("status", "--json").out)["orders"] == [{**want, "state": "已过时限"}]
+    assert order_lines(duban("status").out)[1].endswith("，已过时限")
+    # the Q4 return closes it; Q4's own (tasks 6 and 8) are listed instead
+    bulletin(year, 4, date(2025, 1, 9))
+    got = json.loads(duban("status", "--json").out)["orders"]
+    assert [(o["number"], o["task"], o["units"], o["rung"]) for o in got] == [
+        ("禹督办〔2024〕3号", "6", ["三街道"], "挂牌督办"),
+        ("禹督办〔2024〕4号", "8", ["东集团"], "挂牌督办"),
+    ]
+    assert [line.split("　")[0].strip() for line in order_lines(duban("status").out)[1:]] == [
+        o["number"] for o in got
+    ]
+
+
+def test_orders_come_back_after_the_ledger_is_lost(year, duban, monkeypatch):
+    """Red in Q2 and Q3: 督办单 1号 (Q2, answered by Q3: 续办) and 2号 (Q3, open). The ledger
+    lost and rebuilt: the same numbers, rungs, 时限 and states in the ledger, `duban status`
+    (text and --json) and the 看板's list; the Q4 return still closes 2号 and Q4's own take
+    the numbers after it."""
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-10-20T09:00:00+08:00")
+    bulletin(year, 2, date(2024, 7, 10))
+    bulletin(year, 3, date(2024, 10, 14))
+    q3_due, q4_due = deadline(date(2024, 9, 30)), deadline(date(2024, 12, 31))
+    before = orders_of(year)
+    assert [
+        (o.text, o.task_id, o.rung, o.due, o.units, o.outcome, o.answered_in) for o in before
+    ] == [
+        ("禹督办〔2024〕1号", "7", "书面说明", q3_due.isoformat(), ["东集团"], "续办", "2024Q3"),
+        ("禹督办〔2024〕2号", "7", "挂牌督办", q4_due.isoformat(), ["东集团"], None, None),
+    ]
+    text = order_lines(duban("status", "--period", "2024Q3").out)
+    listed = json.loads(duban("status", "--json").out)["orders"]
+    assert [o["number"] for o in listed] == ["禹督办〔2024〕2号"]
+    page = order_rows(before, Period(YEAR, 3), date(2024, 10, 20))
+    assert [(r["text"], r["state"]) for r in page] == [
+        ("禹督办〔2024〕1号", "续办（第三季度报送）"),
+        ("禹督办〔2024〕2号", "办理中"),
+    ]
+    drop_ledger(year)
+    res = duban("recover")
+    assert res.code == 0, res.output
+    assert "恢复 2 份" in res.out and "已由后一季度报送答复 1 份" in res.out
+    after = orders_of(year)
+    assert after == before  # every field: number, rung, 时限, answer and its returns
+    assert order_lines(duban("status", "--period", "2024Q3").out) == text
+    assert json.loads(duban("status", "--json").out)["orders"] == listed
+    assert order_rows(after, Period(YEAR, 3), date(2024, 10, 20)) == page
+    # recover rebuilt the quarters from the archive, which this hand-built year does not
+    # have: the test puts its own quarters and returns back
+    install_red_year(year)
+    q4 = bulletin(year, 4, date(2025, 1, 9))
+    assert [(o.text, o.outcome, o.answered_in) for o in q4.orders.answered] == [
+        ("禹督办〔2024〕2号", "办结", "2024Q4")
+    ]
+    assert [(d.record.task_id, d.record.text) for d in q4.orders.issued] == [
+        ("6", "禹督办〔2024〕3号"),
+        ("8", "禹督办〔2024〕4号"),
+    ]
+    assert "禹督办〔2024〕2号" not in duban("status").out
+
+
+class Killed(BaseException):
+    """The process dying between a trace written and its ledger row committed."""
+
+
+def die(*args, **kwargs):
+    raise Killed
+
+
+@pytest.mark.parametrize("then", ["rerun", "recover"])
+@pytest.mark.parametrize(
+    ("where", "traced", "answer"),
+    [
+        (
+            "_insert",
+            ["2024Q2/0001.answer.json", "2024Q2/0001.order.json", "2024Q3/0002.order.json"],
+            "续办",  # answered in its own transaction before 2号 was issued
+        ),
+        ("_answer", ["2024Q2/0001.answer.json", "2024Q2/0001.order.json"], None),
+    ],
+)
+def test_a_kill_between_trace_and_ledger_loses_no_order_and_doubles_none(
+    year, duban, monkeypatch, where, traced, answer, then
+):
+    """Killed in the Q3 通报 after a trace was written, before its row was committed (issuing
+    2号, or answering 1号): the next run (or ``duban recover`` first) has each 督办单 once."""
+    bulletin(year, 2, date(2024, 7, 10))
+    write = getattr(ledger_orders, where)
+    monkeypatch.setattr(ledger_orders, where, die)
+    with pytest.raises(Killed):
+        bulletin(year, 3, date(2024, 10, 14))
+    monkeypatch.setattr(ledger_orders, where, write)
+    root = year.workspace.root / "orders"
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json")) == traced
+    assert [(o.text, o.outcome) for o in orders_of(year)] == [("禹督办〔2024〕1号", answer)]
+    if then == "recover":
+        drop_ledger(year)
+        assert duban("recover").code == 0
+        install_red_year(year)
+    [o3] = bulletin(year, 3, date(2024, 10, 14)).orders.issued
+    assert what(o3) == ("7", "挂牌督办", "禹督办〔2024〕2号")
+    assert [(o.text, o.period, o.outcome, o.answered_in) for o in orders_of(year)] == [
+        ("禹督办〔2024〕1号", "2024Q2", "续办", "2024Q3"),
+        ("禹督办〔2024〕2号", "2024Q3", None, None),
+    ]
+    [o4, *_] = bulletin(year, 4, date(2025, 1, 9)).orders.issued
+    assert o4.record.text == "禹督办〔2024〕3号"  # no number taken twice
+
+
+def test_a_number_held_only_by_a_trace_is_never_given_again(year, monkeypatch):
+    """Killed issuing Q3's 2号, then Q4's 通报 made before Q3's is rerun: Q4's take 3号 and
+    4号 (2号 is the trace's), and the rerun of Q3 gives 2号 to the task it was traced for."""
+    bulletin(year, 2, date(2024, 7, 10))
+    write = ledger_orders._insert
+    monkeypatch.setattr(ledger_orders, "_insert", die)
+    with pytest.raises(Killed):
+        bulletin(year, 3, date(2024, 10, 14))
+    monkeypatch.setattr(ledger_orders, "_insert", write)
+    q4 = bulletin(year, 4, date(2025, 1, 9))
+    assert [(d.record.task_id, d.record.text) for d in q4.orders.issued] == [
+        ("6", "禹督办〔2024〕3号"),
+        ("8", "禹督办〔2024〕4号"),
+    ]
+    [o3] = bulletin(year, 3, date(2024, 10, 14)).orders.issued
+    assert what(o3) == ("7", "挂牌督办", "禹督办〔2024〕2号")
+    numbers = [o.number for o in orders_of(year)]
+    assert numbers == [1, 2, 3, 4]
 
 
 # -- sent with `duban bulletin --send` ---------------------------------------------------

@@ -25,7 +25,9 @@ def command(ctx, period_text, as_json, show_all):
     已接收还是被退回（退回原因）、最新一份的回执或退回通知是否已发、是否逾期；
     最后一行是合计。
     只读台账，不打开文件；先运行 duban collect 收取最新报回的文件。
-    最后列出尚未办结的督办单（编号、督办等级、任务、牵头单位、整改时限）。
+    最后列出尚未办结的督办单（编号、督办等级、任务、牵头单位、整改时限）；
+    --json 时在 orders 中给出（number 编号、period 印发季度、units 牵头单位、task 任务、
+    rung 督办等级、due 整改时限、state 办理中或已过时限）。
     收件目录中 duban collect 不会处理的条目（无法读取的文件夹、符号链接、特殊文件）也列出原因。
     概况包括：当前阶段、报送截止时间、已报回/已接收/退回/未报送的单位数、
     已完成的步骤、排程进程是否在运行、接下来的排程任务。
@@ -45,9 +47,12 @@ def command(ctx, period_text, as_json, show_all):
         from jobs.overview import cycle_status
 
         overview = cycle_status(app, app.now())
-        click.echo(overview.to_json() if as_json else "\n".join(overview.lines()))
-        if not as_json:
-            _open_orders(app)
+        if as_json:
+            overview.orders = _open_orders_json(app)
+            click.echo(overview.to_json())
+            return
+        click.echo("\n".join(overview.lines()))
+        _open_orders(app)
         return
     period = Period.parse(period_text)
     with app.ledger() as ledger:
@@ -59,6 +64,7 @@ def command(ctx, period_text, as_json, show_all):
         for s in inbox_skips(app.workspace.inbox_dir(period))
     ] + read_set_aside(app.workspace.set_aside(period))
     if as_json:
+        status.orders = _open_orders_json(app)
         click.echo(status.to_json())
         return
     for line in status.lines(show_all=show_all):
@@ -93,3 +99,11 @@ def _open_orders(app) -> None:
     with app.ledger() as ledger:
         for line in open_lines(ledger, app.now().date()):
             click.echo(line)
+
+
+def _open_orders_json(app) -> list[dict]:
+    """The same 督办单 as ``_open_orders``, for ``--json``."""
+    from reporting.assess.orders import open_orders
+
+    with app.ledger() as ledger:
+        return [o.to_dict() for o in open_orders(ledger, app.now().date())]

@@ -261,17 +261,47 @@ def render_order(settings: Settings, result: QuarterResult, doc: OrderDoc, *, da
     )
 
 
+@dataclass(frozen=True)
+class OpenOrder:
+    """A 督办单 not yet answered, as ``duban status`` lists it (text and ``--json``)."""
+
+    record: OrderRecord
+    late: bool  # its 整改时限 has passed
+
+    @property
+    def state(self) -> str:
+        return "已过时限" if self.late else "办理中"
+
+    def line(self) -> str:
+        o = self.record
+        late = "，已过时限" if self.late else ""
+        return (
+            f"  {o.text}　{Period.parse(o.period).full_label}　{o.rung}　任务{task_label(o.task_id)}"
+            f"　{'、'.join(o.units)}　整改时限 {chinese_date(date.fromisoformat(o.due))}{late}"
+        )
+
+    def to_dict(self) -> dict:
+        o = self.record
+        return {
+            "number": o.text,
+            "period": o.period,
+            "units": list(o.units),
+            "task_id": o.task_id,
+            "task": task_label(o.task_id),
+            "rung": o.rung,
+            "due": o.due,
+            "state": self.state,
+        }
+
+
+def open_orders(ledger: Ledger, today: date) -> list[OpenOrder]:
+    """The 督办单 not yet answered by a later quarter's return, by year and number."""
+    return [OpenOrder(o, date.fromisoformat(o.due) < today) for o in ledger.open_orders()]
+
+
 def open_lines(ledger: Ledger, today: date) -> list[str]:
     """``duban status``: the 督办单 not yet answered, with their 时限."""
-    rows = ledger.open_orders()
+    rows = open_orders(ledger, today)
     if not rows:
         return []
-    out = [f"未办结的督办单 {len(rows)} 份："]
-    for o in rows:
-        due = date.fromisoformat(o.due)
-        late = "，已过时限" if due < today else ""
-        out.append(
-            f"  {o.text}　{Period.parse(o.period).full_label}　{o.rung}　任务{task_label(o.task_id)}"
-            f"　{'、'.join(o.units)}　整改时限 {chinese_date(due)}{late}"
-        )
-    return out
+    return [f"未办结的督办单 {len(rows)} 份："] + [o.line() for o in rows]

@@ -12,6 +12,7 @@
 <data>/2024/2024年度推进情况汇总表.xlsx   the year workbook (duban year); 考核评分表.xlsx
 <data>/2024/看板.html                       the year's 看板
 <data>/changes/2024Q1/                     销号/延期/调整 requests and decisions (JSON, one each)
+<data>/orders/2024Q3/                      督办单 issued and their answers (JSON, one each)
 <data>/outbox/                             messages written instead of sent (demo)
 <data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
@@ -28,6 +29,7 @@ from reporting.core.fileutil import safe_filename
 from reporting.core.periods import Period
 
 LEDGER_NAME = "ledger.sqlite"
+ORDERS_DIR = "orders"  # beside the ledger: the trace of every 督办单 and its answer
 LOCK_NAME = ".duban.lock"
 PERIOD_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -56,6 +58,11 @@ class Workspace:
     def changes_dir(self) -> Path:
         """销号/延期/调整: one JSON per request and per decision (``reporting.core.changes``)."""
         return self.root / "changes"
+
+    @property
+    def orders_dir(self) -> Path:
+        """督办单: one JSON per 督办单 issued and per answer (``reporting.core.ledger.orders``)."""
+        return self.root / ORDERS_DIR
 
     @property
     def outbox_dir(self) -> Path:
@@ -150,6 +157,7 @@ class Workspace:
         first(self.archive_dir, "*/[0-9a-f]*")
         first(self.outbox_dir, "*.eml")
         first(self.changes_dir, "*/*.json")
+        first(self.orders_dir, "*/*.json")
         first(self.backups_dir, "ledger-*.sqlite")
         return found[:limit]
 

@@ -131,6 +131,8 @@ class PeriodStatus:
     )  # inbox entries collect leaves out (inbox_skips)
     # sends in flight when their process died: 可能已发出, not resent unless the office says
     uncertain: list[dict] = field(default_factory=list)
+    # the 督办单 not yet answered, all periods (set by the CLI: reporting.assess.orders)
+    orders: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {

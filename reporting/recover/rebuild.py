@@ -14,6 +14,7 @@ What the disk still says, period by period (``2024Q1`` folders and the archive):
   the 通知/提醒/催报/逾期 steps whose day has come are marked done so the scheduler does not
   send them again; both are listed, and a manual ``duban remind`` should be checked with
   ``--dry-run`` first;
+- the 督办单 issued and answered, from their trace beside the ledger (``<data>/orders/``);
 - the steps evidently done (forms, collect, the stages above, 配合反馈, report).
 
 The new ledger is built in a temporary file beside the old one and swapped in with one
@@ -194,6 +195,13 @@ def rebuild_ledger(
                     f"审批 {decisions} 次"
                 )
             summary.notes += [f"变更记录 {bad} 无法读取，未能恢复" for bad in unreadable]
+            issued, answered, unreadable = ledger.restore_orders()
+            if issued or answered:
+                summary.notes.append(
+                    f"督办单：按 {workspace.orders_dir} 中的记录恢复 {issued} 份（编号、督办等级、"
+                    f"整改时限），其中已由后一季度报送答复 {answered} 份"
+                )
+            summary.notes += [f"督办单记录 {bad} 无法读取，未能恢复" for bad in unreadable]
             changes = ledger.approved_changes()
             scan = scan_arrivals(workspace.archive_dir)
             periods = _periods(workspace, scan.periods)
