@@ -174,6 +174,7 @@ def year(demo_year, tmp_path_factory):
                 "report": report,
                 "bulletin": bulletin.docx,
                 "briefs": sorted((report_dir / "分管领导调度单").glob("*.docx")),
+                "orders": [d.path for d in bulletin.orders.issued] if bulletin.orders else [],
                 "summary": openpyxl.load_workbook(root / f"2024Q{q}" / "汇总表.xlsx")["汇总表"][
                     "A2"
                 ].value,
@@ -215,6 +216,10 @@ def test_one_cutoff_and_the_same_counts_in_every_document(year, q):
         share = f"{round(100 * done / year_total, 1):g}%"
         assert f"{judged}，完成和基本完成合计{done}项，占{share}。" in text, text[:700]
         assert "达到序时进度（100%）" not in text  # the verdict, not the pace, at the year's end
+
+    # each 督办单 issued with it: the same moment in its 存在问题
+    for path in year[q]["orders"]:
+        assert set(re.findall(r"截至([^，,]*?时(?:\d+分)?)", doc_text(path))) == {cutoff}, path
 
     # the report (Q4: the annual edition)
     text = doc_text(year[q]["report"])
@@ -272,7 +277,7 @@ def test_one_cutoff_and_the_same_counts_in_every_document(year, q):
 def test_no_document_names_a_year_that_is_not_the_periods(year, q):
     # the next quarter's schedule (its deadline and report day) may be named, nothing later
     window_end = date(2025, 4, 30)
-    docs = [year[q]["report"], year[q]["bulletin"], *year[q]["briefs"]]
+    docs = [year[q]["report"], year[q]["bulletin"], *year[q]["briefs"], *year[q]["orders"]]
     for path in docs:
         wrong = years_ok(doc_text(path), 2024, window_end)
         assert not wrong, (path.name, wrong)
@@ -283,6 +288,35 @@ def test_no_document_names_a_year_that_is_not_the_periods(year, q):
     assert years_ok("确保2025年末达到序时进度", 2024, window_end)
     assert years_ok("2025年不得再次出现", 2024, window_end)
     assert not years_ok("未完成任务列入2025年跟踪督办", 2024, window_end)
+
+
+def test_status_lists_the_orders_the_bulletins_left_open(year, duban, monkeypatch):
+    """What each quarter's 通报 says of its 督办单 (the numbers issued, how many earlier ones
+    the quarter's returns answered) agrees with the files written beside it and with the open
+    督办单 ``duban status --json`` lists after the year."""
+    issued: dict[int, list[str]] = {}
+    answered = 0
+    for q in (1, 2, 3, 4):
+        text = doc_text(year[q]["bulletin"])
+        m = re.search(r"督办单（禹督办〔2024〕(\d+)号(?:至禹督办〔2024〕(\d+)号)?）", text)
+        numbers = range(int(m[1]), int(m[2] or m[1]) + 1) if m else range(0)
+        issued[q] = [f"禹督办〔2024〕{n}号" for n in numbers]
+        assert sorted(p.name.split("_")[0] for p in year[q]["orders"]) == sorted(issued[q]), q
+        said = re.search(r"上季度印发的(\d+)份督办单", text)
+        answered += int(said[1]) if said else 0
+    every = [n for q in (1, 2, 3, 4) for n in issued[q]]
+    assert every, "the demo year puts tasks on the ladder"
+    assert len(set(every)) == len(every)  # numbered on through the year, none twice
+    root = year[4]["bulletin"].parent.parent.parent
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2025-01-20T10:00:00+08:00")
+    res = duban("status", "--json", data=root)
+    assert res.code == 0, res.output
+    listed = [o["number"] for o in json.loads(res.out)["orders"]]
+    assert len(listed) == len(every) - answered
+    assert set(issued[4]) <= set(listed) <= set(every)
+    text = duban("status", data=root).out
+    assert f"未办结的督办单 {len(listed)} 份：" in text
+    assert all(n in text for n in listed)
 
 
 def test_the_q4_bulletin_quotes_the_scores_the_score_sheet_gives(year, duban):
