@@ -34,10 +34,40 @@ class App:
         return Workspace(self.settings.data_dir)
 
     @cached_property
-    def tasks(self):
+    def table_tasks(self):
+        """tasks.csv as the office wrote it (the 落实方案 round builds and checks from it)."""
         from reporting.taskbook.tasks import load_tasks
 
         return load_tasks(self.settings.paths.tasks)
+
+    @cached_property
+    def tasks(self):
+        """The year's task table: tasks.csv with the accepted 落实方案 applied (their 节点 and
+        责任人 where tasks.csv gives none: ``reporting.taskbook.plans``)."""
+        from reporting.core.ledger import Ledger
+        from reporting.forms.plan_spec import plan_key
+        from reporting.taskbook.plans import accepted_plans, planned_tasks
+
+        year = self.settings.district.year
+        if not (self.workspace.plan_dir(year).is_dir() and self.workspace.ledger_path.exists()):
+            return self.table_tasks  # no 落实方案 round: the ledger is not even opened
+        with Ledger(self.workspace.ledger_path) as ledger:
+            plans = accepted_plans(ledger, plan_key(year))
+        if not plans:
+            return self.table_tasks
+        leads = {r.id: r.lead_units for r in self.table_assignments.rows}
+        return planned_tasks(self.table_tasks, plans, leads)
+
+    @cached_property
+    def table_assignments(self):
+        from reporting.taskbook.assignments import Assignments
+
+        return Assignments(self.table_tasks, self.registry)
+
+    def reload_tasks(self) -> None:
+        """Forget the task table read so far (after a 落实方案 was accepted)."""
+        for name in ("table_tasks", "tasks", "table_assignments", "assignments"):
+            self.__dict__.pop(name, None)
 
     @cached_property
     def registry(self):

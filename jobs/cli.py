@@ -29,6 +29,7 @@ COMMANDS = {
     "units": "units",
     "import-tasks": "import_tasks",
     "calendar": "calendar",
+    "plan": "plan",
     # the quarter cycle, in order
     "forms": "forms",
     "remind": "remind",

@@ -202,11 +202,16 @@ def test_calendar_command_prints_every_stage(duban):
     out = r.out
     for label in ("2024年第一季度", "2024年第二季度", "2024年第三季度", "2024年第四季度"):
         assert label in out
+    quarters = out.split("2024年第一季度")[1]  # the 落实方案 round is listed first
     for stage in (*STAGES, "配合截止", "牵头截止"):
-        assert out.count(f"  {stage}  ") == 4
+        assert quarters.count(f"  {stage}  ") == 4
+    # the 落实方案 round ([plan]: the 15th working day of 2024, 通知 10 working days before)
+    plan = out.split("2024年落实方案（duban plan）")[1].split("2024年第一季度")[0]
+    assert "通知  2024年1月8日 星期一（下发落实方案表）" in plan
+    assert "截止  2024年1月22日 星期一 17:30" in plan and "逾期  2024年1月23日 星期二" in plan
     assert "牵头截止  2024年4月8日 星期一 17:30（牵头任务表）" in out
     # coop_days = 2: two working days earlier, listed in time order (before 催报 on 4月7日)
-    q1 = out.split("2024年第二季度")[0]
+    q1 = quarters.split("2024年第二季度")[0]
     assert "配合截止  2024年4月3日 星期三 17:30（配合任务表" in q1
     assert q1.index("  配合截止") < q1.index("  催报") < q1.index("  牵头截止")
     assert "催报  2024年4月7日 星期日（调休上班）" in out

@@ -353,7 +353,7 @@ def test_a_failing_file_is_set_aside_does_not_block_and_is_retried(setup, monkey
     """A file the checks trip on (a bug) is set aside with the reason: the batch goes on, the
     run counts as done (the reminders and the report of every other unit are not held back),
     duban status lists it, and the next run tries it again."""
-    import reporting.intake.collect as intake
+    import reporting.intake.rounds as intake  # the quarter's examiner
 
     app, forms, deadline, inbox = setup
     put(fill(forms[UNIT], inbox / "a.xlsx", valid_answers(app, UNIT)), deadline - timedelta(days=2))

@@ -27,7 +27,9 @@ def command(ctx, year, as_json):
     from reporting.core.calendar import year_calendar
 
     app = get_app(ctx)
-    cal = year_calendar(year or app.settings.district.year, app.settings.deadline)
+    cal = year_calendar(
+        year or app.settings.district.year, app.settings.deadline, app.settings.plan
+    )
     if not as_json:
         for line in cal.lines():
             click.echo(line)

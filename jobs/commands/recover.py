@@ -37,8 +37,10 @@ def command(ctx, force):
     from reporting.recover.rebuild import rebuild_ledger
 
     app = get_app(ctx)
+    # the task table as written: the rebuild applies the 落实方案 it finds on disk itself
     summary = rebuild_ledger(
-        app.settings, app.assignments, app.workspace, now=app.now(), force=force
+        app.settings, app.table_assignments, app.workspace, now=app.now(), force=force
     )
+    app.reload_tasks()  # the rebuilt ledger's 落实方案
     for line in summary.lines():
         click.echo(line)

@@ -77,8 +77,28 @@ def command(ctx, unit, leader, period_text, as_json):
         coop = "、".join([*r.coop_units, *r.coop_collective])
         if coop:
             click.echo(f"        配合单位：{coop}")
+        if pace := pace_line(t):
+            click.echo(f"        {pace}")
     for c in closed:
         click.echo(
             f"{task_label(c.row.id):<8}【已销号】{c.quarter.full_label}{change_mark(c.change)}，不再填报"
         )
     click.echo(f"共 {len(rows)} 行" + (f"，另有 {len(closed)} 行已销号。" if closed else "。"))
+
+
+def pace_line(t) -> str:
+    """How the row is judged and whose 节点 hold: '类别：节点；季度节点 10/35/70/100（任务表）；
+    责任人：李明（副主任）' ('' for a plain row)."""
+    from reporting.forms.plan_form import milestones_text
+    from reporting.taskbook.plans import plan_source
+
+    parts = []
+    if t.kind:
+        parts.append(f"类别：{t.kind}")
+    if t.has_plan:
+        parts.append(f"季度节点 {milestones_text(t.plan)}（{plan_source(t)}）")
+    elif t.task_kind == "节点":
+        parts.append(f"季度节点：{plan_source(t)}")
+    if t.owner:
+        parts.append(f"责任人：{t.owner}")
+    return "；".join(parts)

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from reporting.core.config import DeadlineSettings
+from reporting.core.config import DeadlineSettings, PlanSettings
 from reporting.core.exceptions import CalendarError
 from reporting.core.periods import Period, chinese_date, periods_of_year
 
@@ -135,16 +135,20 @@ class PeriodCalendar:
 
     def stage_due(self, today: date) -> str | None:
         """The latest stage whose day has come (None before 通知)."""
-        due = None
-        for stage in STAGES:
-            if self.stages[stage] <= today:
-                due = stage
-        return due
+        return latest_stage(self.stages, today)
 
     @property
     def deadline_label(self) -> str:
         """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
         return moment_label(self.deadline)
+
+
+def latest_stage(stages: dict[str, date], today: date) -> str | None:
+    due = None
+    for stage in STAGES:
+        if stages[stage] <= today:
+            due = stage
+    return due
 
 
 def moment_label(moment: datetime) -> str:
@@ -164,15 +168,20 @@ def deadline_day(period: Period, rule: DeadlineSettings) -> date:
     raise CalendarError(f"未知的截止规则 {rule.rule!r}")
 
 
-def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
-    due = deadline_day(period, rule)
-    hh, mm = (int(x) for x in rule.time.split(":"))
-    stages = {
+def stage_days(due: date, rule: DeadlineSettings | PlanSettings) -> dict[str, date]:
+    """通知 / 提醒 / 催报 before ``due`` and 逾期 after it, in working days by ``rule``."""
+    return {
         "通知": shift_workdays(due, -rule.notice_days),
         "提醒": shift_workdays(due, -rule.remind_days),
         "催报": shift_workdays(due, -rule.urge_days),
         "逾期": shift_workdays(due, rule.overdue_days),
     }
+
+
+def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
+    due = deadline_day(period, rule)
+    hh, mm = (int(x) for x in rule.time.split(":"))
+    stages = stage_days(due, rule)
     report_day = shift_workdays(due, rule.report_days)
     coop_day = shift_workdays(due, -rule.coop_days) if rule.coop_days > 0 else None
     involved = [period.end, due, *stages.values(), report_day, *([coop_day] if coop_day else [])]
@@ -193,6 +202,51 @@ def period_calendar(period: Period, rule: DeadlineSettings) -> PeriodCalendar:
         coop_deadline=(
             datetime.combine(coop_day, time(hh, mm), tzinfo=rule.zone) if coop_day else None
         ),
+    )
+
+
+@dataclass(frozen=True)
+class PlanCalendar:
+    """The dates of the year's 落实方案 round (``[plan]``)."""
+
+    year: int
+    deadline: datetime
+    stages: dict[str, date]  # 通知 / 提醒 / 催报 / 逾期 → day
+    approximate: bool
+
+    @property
+    def deadline_day(self) -> date:
+        return self.deadline.date()
+
+    @property
+    def deadline_label(self) -> str:
+        return moment_label(self.deadline)
+
+    def stage_due(self, today: date) -> str | None:
+        """The latest stage whose day has come (None before 通知)."""
+        return latest_stage(self.stages, today)
+
+    def lines(self) -> list[str]:
+        s = self.stages
+        return [
+            f"通知  {day_label(s['通知'])}（下发落实方案表）",
+            f"提醒  {day_label(s['提醒'])}",
+            f"催报  {day_label(s['催报'])}",
+            f"截止  {self.deadline_label}",
+            f"逾期  {day_label(s['逾期'])}",
+        ]
+
+
+def plan_calendar(year: int, rule: PlanSettings, zone=TZ) -> PlanCalendar:
+    """The 落实方案 round of ``year``: due on its ``workday``-th working day."""
+    due = shift_workdays(date(year - 1, 12, 31), rule.workday)
+    hh, mm = (int(x) for x in rule.time.split(":"))
+    stages = stage_days(due, rule)
+    return PlanCalendar(
+        year=year,
+        deadline=datetime.combine(due, time(hh, mm), tzinfo=zone),
+        stages=stages,
+        approximate=bool(unknown_years([due, *stages.values()])),
     )
 
 
@@ -222,11 +276,19 @@ class YearCalendar:
     rule: DeadlineSettings
     periods: list[PeriodCalendar]
     unknown: list[int]  # years without holiday data among the dates shown
+    plan: PlanCalendar | None = None  # the 落实方案 round at the start of the year
 
     def lines(self) -> list[str]:
         out = [f"{self.year} 年各季度报送日程（{rule_text(self.rule)}）"]
         if self.unknown:
             out.append("警告：" + unknown_years_warning(self.unknown))
+        if self.plan is not None:
+            out.append("")
+            out.append(
+                f"{self.year}年落实方案（duban plan）"
+                + ("  ※ 日期为估算" if self.plan.approximate else "")
+            )
+            out += [f"  {text}" for text in self.plan.lines()]
         for pc in self.periods:
             out.append("")
             out.append(
@@ -240,6 +302,13 @@ class YearCalendar:
         return {
             "year": self.year,
             "unknown_years": self.unknown,
+            "plan": None
+            if self.plan is None
+            else {
+                "deadline": self.plan.deadline.isoformat(),
+                "stages": {k: v.isoformat() for k, v in self.plan.stages.items()},
+                "approximate": self.plan.approximate,
+            },
             "periods": [
                 {
                     "period": str(pc.period),
@@ -301,8 +370,11 @@ def rule_text(rule: DeadlineSettings) -> str:
     )
 
 
-def year_calendar(year: int, rule: DeadlineSettings) -> YearCalendar:
-    """The four periods of ``year``; unknown holiday years are reported, not warned."""
+def year_calendar(
+    year: int, rule: DeadlineSettings, plan: PlanSettings | None = None
+) -> YearCalendar:
+    """The four periods of ``year`` (and its 落实方案 round with ``plan``); unknown holiday
+    years are reported, not warned."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnknownYearWarning)
         periods = [period_calendar(p, rule) for p in periods_of_year(year)]
@@ -311,4 +383,9 @@ def year_calendar(year: int, rule: DeadlineSettings) -> YearCalendar:
         for pc in periods
         for d in (pc.period.end, pc.deadline_day, *pc.stages.values(), pc.report_day)
     ]
-    return YearCalendar(year=year, rule=rule, periods=periods, unknown=unknown_years(days))
+    plans = plan_calendar(year, plan, rule.zone) if plan is not None else None
+    if plans is not None:
+        days += [plans.deadline_day, *plans.stages.values()]
+    return YearCalendar(
+        year=year, rule=rule, periods=periods, unknown=unknown_years(days), plan=plans
+    )

@@ -75,6 +75,19 @@ class DeadlineSettings:
 
 
 @dataclass
+class PlanSettings:
+    """The 落实方案 round at the start of the year (``duban plan``): each lead unit returns
+    its quarterly 节点 and 责任人 by the ``workday``-th working day of the year."""
+
+    workday: int = 15
+    time: str = "17:30"
+    notice_days: int = 10  # 通知 (the 落实方案表 goes out): working days before the deadline
+    remind_days: int = 3  # 提醒
+    urge_days: int = 1  # 催报
+    overdue_days: int = 1  # 逾期: working days after the deadline
+
+
+@dataclass
 class FormSettings:
     password: str = ""
     max_text_chars: int = 2000
@@ -304,6 +317,7 @@ class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     deadline: DeadlineSettings = field(default_factory=DeadlineSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
     forms: FormSettings = field(default_factory=FormSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     merge: MergeSettings = field(default_factory=MergeSettings)

@@ -21,6 +21,11 @@ RANGES: dict[tuple[str, str], tuple[float, float | None, bool, str]] = {
     ("deadline", "urge_days"): (0, 60, True, "截止前几个工作日催报"),
     ("deadline", "overdue_days"): (0, 60, True, "截止后几个工作日发逾期通知"),
     ("deadline", "report_days"): (1, 60, True, "截止后第几个工作日汇总成文"),
+    ("plan", "workday"): (1, 120, True, "落实方案在一年的第几个工作日截止"),
+    ("plan", "notice_days"): (1, 60, True, "落实方案截止前几个工作日下发"),
+    ("plan", "remind_days"): (0, 60, True, "落实方案截止前几个工作日提醒"),
+    ("plan", "urge_days"): (0, 60, True, "落实方案截止前几个工作日催报"),
+    ("plan", "overdue_days"): (0, 60, True, "落实方案截止后几个工作日发逾期通知"),
     ("forms", "max_text_chars"): (1, None, True, "每格最多字数"),
     ("intake", "max_file_mb"): (0, None, False, "单个文件的大小上限（MB）"),
     ("intake", "max_zip_members"): (1, None, True, "表格文件内部的部件数上限"),
@@ -85,7 +90,7 @@ def check_settings(settings, path: Path, text: str) -> None:
                 where(path, text, sect, key)
                 + f"[{sect}] {key} = {value!r} 无效，可选：{' / '.join(allowed)}"
             )
-    for sect, key in (("deadline", "time"), ("schedule", "time")):
+    for sect, key in (("deadline", "time"), ("plan", "time"), ("schedule", "time")):
         value = getattr(getattr(settings, sect), key)
         if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
             raise ConfigError(

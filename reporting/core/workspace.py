@@ -165,6 +165,19 @@ class Workspace:
         """What belongs to a whole year: the year workbook, the 考核 sheets."""
         return self.root / str(year)
 
+    def plan_dir(self, year: int) -> Path:
+        """``<data>/<year>/落实方案/``: the 落实方案表 (forms), returns (inbox), 汇总表."""
+        return self.year_dir(year) / "落实方案"
+
+    def plan_form_path(self, year: int, unit: str) -> Path:
+        return self.plan_dir(year) / "forms" / f"{year}年_{safe_filename(unit)}_落实方案表.xlsx"
+
+    def plan_inbox(self, year: int) -> Path:
+        return self.plan_dir(year) / "inbox"
+
+    def plan_summary(self, year: int) -> Path:
+        return self.plan_dir(year) / f"{year}年落实方案汇总表.xlsx"
+
     def year_workbook(self, year: int) -> Path:
         return self.year_dir(year) / f"{year}年度推进情况汇总表.xlsx"
 

@@ -122,7 +122,7 @@ def build_forms(
     assignments = assignments.for_period(period)
     targets, no_rows = select_units(assignments, units)
     previous, notes = _previous_answers(workspace, period)
-    ctx = _context(settings, period, now, bool(previous))
+    ctx = form_context(settings, period, now, bool(previous))
     if targets:  # a broken wording template fails once, before any file is written
         sheets.guide_notes(ctx, targets[0], references=1)
     out = Path(out_dir) if out_dir else workspace.forms_dir(period)
@@ -188,7 +188,7 @@ def refresh_form(
     period = Period.parse(period)
     assignments = assignments.for_period(period)
     previous, _ = _previous_answers(workspace, period)
-    ctx = replace(_context(settings, period, now, bool(previous)), partners_as_of=as_of)
+    ctx = replace(form_context(settings, period, now, bool(previous)), partners_as_of=as_of)
     return write_form(path, ctx, assignments.for_unit(unit), previous.get(unit, {}), partners)
 
 
@@ -251,7 +251,9 @@ def _target_path(workspace: Workspace, period: Period, unit: str, out_dir, used:
     return path
 
 
-def _context(settings: Settings, period: Period, now: datetime, has_previous: bool) -> FormContext:
+def form_context(
+    settings: Settings, period: Period, now: datetime, has_previous: bool
+) -> FormContext:
     deadline = period_calendar(period, settings.deadline).deadline
     d = settings.district
     return FormContext(
@@ -320,13 +322,7 @@ def write_form(
         request_sheet(wb, unit, ctx.period.full_label, ctx.password, sheets.put, ident.form_id)
     sheets.id_sheet(wb, ident, id_rows, ctx)
     sheets.lookup_sheet(wb, ctx, rows.lead)
-    props, custom = _identify_workbook(wb, ident, ctx)
-    try:
-        xd.save(wb, path, ctx.generated_at, props, custom, ctx.password)
-    except OSError as exc:
-        raise FormError(
-            f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
-        ) from None
+    save_form(wb, path, ident, ctx)
     return UnitForm(
         unit=unit,
         path=path,
@@ -337,6 +333,18 @@ def write_form(
         reference_rows=references,
         partner_rows=partner_rows,
     )
+
+
+def save_form(wb: xd.Book, path: Path, ident, ctx: FormContext) -> None:
+    """Save a form (or a 落实方案表) with its identity atomically; a disk that will not take
+    it is a ``FormError`` saying so."""
+    props, custom = _identify_workbook(wb, ident, ctx)
+    try:
+        xd.save(wb, path, ctx.generated_at, props, custom, ctx.password)
+    except OSError as exc:
+        raise FormError(
+            f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
+        ) from None
 
 
 def _identify_workbook(

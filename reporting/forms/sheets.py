@@ -301,15 +301,7 @@ def guide_sheet(
         ("contact", "联系方式", f"如有疑问，请联系{ctx.contact}"),
         ("ident", "识别码（请勿改动）", ident.encode()),
     ]
-    for key, label, value in facts:
-        coord = fs.GUIDE_CELLS[key]
-        row = int(coord[1:])
-        put(ws, f"A{row}", label, st.GUIDE_LABEL, st.WRAP_LEFT, border=st.GRID)
-        font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
-        put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
-        ws.height(row, 22)
-        if key == "ident":  # for intake, not for the reader: kept off screen and paper
-            ws.hidden_rows.add(row)
+    guide_facts(ws, facts)
     notes = guide_notes(ctx, rows, references, partners)
     row = fs.GUIDE_FIRST_NOTE_ROW
     ws.merge_cells(f"A{row}:B{row}")
@@ -328,6 +320,20 @@ def guide_sheet(
         ws.height(row, st.row_height([(text, 110)], 22, line_pt=18, size=12))
     pl.guide_pages(ws, row)
     protect(ws, ctx.password)
+
+
+def guide_facts(ws, facts: list[tuple[str, str, str]]) -> None:
+    """The 填报说明's fact rows (key of ``formspec.GUIDE_CELLS``, label, value); the
+    identification in small grey type, kept off screen and paper."""
+    for key, label, value in facts:
+        coord = fs.GUIDE_CELLS[key]
+        row = int(coord[1:])
+        put(ws, f"A{row}", label, st.GUIDE_LABEL, st.WRAP_LEFT, border=st.GRID)
+        font = st.BODY_GREY if key == "ident" else st.GUIDE_TEXT
+        put(ws, coord, value, font, st.WRAP_LEFT, border=st.GRID)
+        ws.height(row, 22)
+        if key == "ident":  # for intake, not for the reader
+            ws.hidden_rows.add(row)
 
 
 def guide_notes(

@@ -106,3 +106,37 @@ def attach(
     for v in dv.values():
         if v.sqref:
             ws.validations.append(v)
+
+
+def plan_validations(max_text_chars: int) -> dict[str, DataValidation]:
+    """The rules of a 落实方案表's open cells (``forms.plan_form``): each quarter's 节点 a
+    cumulative percent 0–100, the 责任人 and the 节点说明 of bounded length."""
+    return {
+        "milestone": _dv(
+            "decimal",
+            "季度节点（%）",
+            "填写截至该季度末应达到的累计完成进度，0–100 之间的数字，如 40，不加 % 号；"
+            "节点逐季不减少，四季度末一般为 100。",
+            "请填写 0 到 100 之间的数字，不要加 % 号或文字。",
+            operator="between",
+            formula1="0",
+            formula2="100",
+        ),
+        "owner": _dv(
+            "textLength",
+            "责任人",
+            "填写对这项任务负责的同志的姓名和职务，如“张三（副局长）”。",
+            "责任人最多 40 字，请只写姓名和职务。",
+            operator="lessThanOrEqual",
+            formula1="40",
+        ),
+        "note": _dv(
+            "textLength",
+            "节点说明",
+            "用一两句话写明各时间节点要完成什么，如“6月底前完成土地征收，9月底前开工”。",
+            f"每格最多 {max_text_chars} 字，请精简后再填写。",
+            errorTitle="内容过长",
+            operator="lessThanOrEqual",
+            formula1=str(max_text_chars),
+        ),
+    }

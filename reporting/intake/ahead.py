@@ -25,9 +25,9 @@ Ahead = tuple[Path, str, Examined]  # archived path, source, what examine found
 def examine_ahead(intake, files: list[tuple[Path, str]], workers: int | None = None) -> Iterator:
     """One entry per inbox file, in order: ``(archived path, source, Examined)`` for a plain
     spreadsheet examined by a worker, else None. ``intake`` is collect's ``_Intake``."""
-    if worker_count(len(files), workers) <= 1:
-        return  # a small inbox: collect examines each file itself
-    shared = (intake.settings, intake.assignments, intake.period, intake.previous)
+    if worker_count(len(files), workers) <= 1 or intake.round.period is None:
+        return  # a small inbox, or a 落实方案 round: collect examines each file itself
+    shared = (intake.settings, intake.assignments, intake.round.period, intake.round.previous)
     candidates = (_candidate(intake, path, source) for path, source in files)
     try:
         yield from ordered_map(_examine, shared, candidates, count=len(files), workers=workers)

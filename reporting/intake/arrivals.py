@@ -25,7 +25,9 @@ from pathlib import Path
 from reporting.core.fileutil import atomic_write_text
 
 VERSION = 1
-_NAME = re.compile(r"^(?P<sha>[0-9a-f]{64})(?P<ext>\.[^.]+)?\.(?P<period>\d{4}Q[1-4])\.json$")
+_NAME = re.compile(
+    r"^(?P<sha>[0-9a-f]{64})(?P<ext>\.[^.]+)?\.(?P<period>\d{4}(?:Q[1-4]|plan))\.json$"
+)
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,13 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 
-from reporting.core.calendar import TZ, period_calendar
+from reporting.core.calendar import TZ
 from reporting.core.config import Settings
 from reporting.core.exceptions import IntakeError, MailError, NoSpaceError, storage_error
 from reporting.core.fileutil import sha256_file
 from reporting.core.ledger import Ledger
 from reporting.core.model import Answer, UnitAnswers
 from reporting.core.periods import Period
-from reporting.core.previous import previous_answers, previous_result
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
 from reporting.core.workspace import Workspace
@@ -63,7 +62,6 @@ from reporting.intake.inbox import (
     Skipped,
     archive_bytes,
     archive_file,
-    blank_forms,
     clean_stale_temp,
     hand_over_copy,
     inbox_refusal,
@@ -86,8 +84,8 @@ from reporting.intake.requests import (
     register_requests,
     sibling_evidence,
 )
+from reporting.intake.rounds import Round, quarter_round, round_inbox
 from reporting.intake.senders import hold_unverified
-from reporting.intake.validate import examine
 from reporting.taskbook.assignments import Assignments
 
 LEDGER_BATCH = 50  # returns recorded per ledger commit (one disk sync each)
@@ -135,13 +133,34 @@ def collect(
             f"{inbox} 不能作为收件目录：{refusal}。各单位报回的文件请放在 {workspace.inbox_dir(period)}"
             "（或另建一个只放报回文件的文件夹，用 --inbox 指定）；本次没有收取任何文件"
         )
-    summary = CollectSummary(period=period, inbox=inbox)
+    round_ = quarter_round(settings, assignments, workspace, period)
+    summary = collect_round(
+        settings, assignments, workspace, round_, inbox, now, progress, ledger, workers
+    )
+    if inbox == workspace.inbox_dir(period):  # for duban status: what this run set aside
+        write_set_aside(workspace.set_aside(period), summary.set_aside)
+    return summary
+
+
+def collect_round(
+    settings: Settings,
+    assignments: Assignments,
+    workspace: Workspace,
+    round_: Round,
+    inbox: Path,
+    now: datetime,
+    progress: Callable[[str], None] | None = None,
+    ledger: Ledger | None = None,
+    workers: int | None = None,
+) -> CollectSummary:
+    """``collect`` for any ``Round`` (a quarter, a year's 落实方案) from ``inbox``."""
+    summary = CollectSummary(period=round_.period or round_.key, inbox=inbox)
     if not inbox.exists():
         inbox.mkdir(parents=True, exist_ok=True)
         summary.inbox_created = True
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
-    intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
+    intake = _Intake(settings, assignments, workspace, round_, ledger, now, summary)
     try:
         clean_stale_temp(workspace.archive_dir, now)
         skipped: list[Skipped] = []
@@ -172,27 +191,23 @@ def collect(
     finally:
         if own_ledger:
             ledger.close()
-    if inbox == workspace.inbox_dir(period):  # for duban status: what this run set aside
-        write_set_aside(workspace.set_aside(period), summary.set_aside)
     return summary
 
 
 class _Intake:
     """Taking in the files of one collect run (inbox files, and the files of saved mails)."""
 
-    def __init__(self, settings, assignments, workspace, period, ledger, now, summary):
+    def __init__(self, settings, assignments, workspace, round_: Round, ledger, now, summary):
         self.settings: Settings = settings
         self.assignments: Assignments = assignments
         self.workspace: Workspace = workspace
-        self.period: Period = period
+        self.round = round_
+        self.period: str = round_.key  # what the ledger records the round's files under
         self.ledger: Ledger = ledger
         self.now: datetime = now
         self.summary: CollectSummary = summary
-        self.deadline = period_calendar(period, settings.deadline).deadline
-        self.previous = previous_answers(previous_result(workspace, period)[0])
         self.limits = Limits.from_settings(settings.intake)
         self.ready: Ahead | None = None  # the current inbox file, examined ahead
-        self.blank = blank_forms(workspace, period)  # our own forms, as written
         self.seq = 0  # intake order within this run (``arrivals``)
 
     def known(self, sha: str) -> bool:
@@ -394,22 +409,14 @@ class _Intake:
         mail_file: Path | None = None,
     ) -> None:
         ready, self.ready = self.ready, None
-        if sha in self.blank:  # never answered with a 退回通知
+        if sha in self.round.blank:  # never answered with a 退回通知
             self.summary.set_aside.append((source, BLANK_FORM))
             return
         try:
             if ready is not None and ready[:2] == (stored, source) and file_name is None:
                 ex = ready[2]
             else:
-                ex = examine(
-                    stored,
-                    source,
-                    self.settings,
-                    self.assignments,
-                    self.period,
-                    previous=self.previous,
-                    file_name=file_name,
-                )
+                ex = self.round.examine(stored, source, file_name)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the batch; not recorded, so retried
             # set aside, not failed: one file the checks trip on must not hold back the
             # reminders and the report of every other unit
@@ -424,12 +431,12 @@ class _Intake:
         if ex.later:
             self.hand_over(mail_file or stored, source, ex.later, received)
             return
-        answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else None
+        answers = answers_to_dict(ex.answers, ex.header) if ex.answers is not None else ex.data
         state, problems, held = ex.state, list(ex.problems), None
         tiebreak = version_order(mail) if mail is not None else ""
         if mail is not None and ex.unit and state != ReturnState.UNIDENTIFIED:
             state, held = hold_unverified(
-                self.settings, self.assignments, self.period, mail, ex.unit, state, problems
+                self.settings, self.assignments, self.round.review, mail, ex.unit, state, problems
             )
             problems += self.tie(ex.unit, sha, received, tiebreak)
         if ex.requests and evidence is None:  # 销号/延期/调整: the files sent with them
@@ -455,7 +462,7 @@ class _Intake:
             register_requests(
                 self.ledger,
                 self.workspace,
-                str(self.period),
+                self.period,
                 ex.unit,
                 ex.requests,
                 sha256=sha,
@@ -464,15 +471,16 @@ class _Intake:
             )
 
     def hand_over(self, path: Path, source: str, later: str, received: datetime) -> None:
-        """A form of a later period (a reply that came before this period's collect was
-        over): a copy goes to that period's inbox, dated when we received it, for its own
-        collect. Nothing is recorded or answered here."""
-        period = Period.parse(later)
-        dest = hand_over_copy(path, self.workspace.inbox_dir(period), str(self.period), received)
+        """A form of another round (a later period's: a reply that came before this period's
+        collect was over; a 落实方案表, or a quarter's form in the 落实方案 inbox): a copy goes
+        to that round's inbox, dated when we received it, for its own collect. Nothing is
+        recorded or answered here."""
+        inbox, label, kind = round_inbox(self.workspace, later)
+        dest = hand_over_copy(path, inbox, self.period, received)
         self.summary.set_aside.append(
             (
                 source,
-                f"这是{period.full_label}的报送，已转到该季度的收件目录（{dest}），由该季度收取，本期不作处理",
+                f"这是{label}的报送，已转到{kind}的收件目录（{dest}），由{kind}收取，本期不作处理",
             )
         )
 
@@ -506,7 +514,7 @@ class _Intake:
         held: dict | None = None,
         **ident,
     ) -> None:
-        late = received > self.deadline
+        late = received > self.round.deadline
         when = received.isoformat(timespec="seconds")
         self.ledger.record_return(
             self.period,
@@ -534,13 +542,17 @@ def replay_arrivals(
     *,
     ledger: Ledger,
     now: datetime,
+    round_: Round | None = None,
 ) -> CollectSummary:
     """Take in archived files again in their recorded order, each as it was first taken in
     (its source, our receipt time, the same identification and checks): ``duban recover``
-    rebuilding a lost ledger. Writes only to ``ledger`` (and the archive's copies)."""
-    period = Period.parse(period)
-    summary = CollectSummary(period=period, inbox=workspace.inbox_dir(period))
-    intake = _Intake(settings, assignments, workspace, period, ledger, now, summary)
+    rebuilding a lost ledger (``round_``: a year's 落实方案 rather than the quarter
+    ``period``). Writes only to ``ledger`` (and the archive's copies)."""
+    if round_ is None:
+        round_ = quarter_round(settings, assignments, workspace, Period.parse(period))
+    inbox = round_inbox(workspace, round_.key)[0]
+    summary = CollectSummary(period=round_.period or round_.key, inbox=inbox)
+    intake = _Intake(settings, assignments, workspace, round_, ledger, now, summary)
     for arrival, stored in arrivals:
         intake.replay(stored, arrival)
     return summary

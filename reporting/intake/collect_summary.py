@@ -31,7 +31,7 @@ class FileOutcome:
 
 @dataclass
 class CollectSummary:
-    period: Period
+    period: Period | str  # a quarter, or another round's key (2024plan)
     inbox: Path
     new: list[FileOutcome] = field(default_factory=list)
     known: list[str] = field(
@@ -123,7 +123,7 @@ class CollectSummary:
             out.append(f"  已放在一边 {source}：{message}")
         for source, message in self.skipped:
             out.append(f"  未处理 {source}：{message}")
-        if self.result is not None:
+        if self.result is not None and isinstance(self.period, Period):
             c = self.result.unit_counts()
             out.append(f"{self.period.full_label}应报 {c['due']} 个单位：{counts_text(c)}。")
             if self.written:

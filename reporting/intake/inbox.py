@@ -227,10 +227,14 @@ def _walk(top: Path, depth: int):
 def blank_forms(workspace, period) -> set[str]:
     """SHA-256 of the period's forms as duban wrote them: one found in the inbox is a blank
     form of ours, never a unit's return."""
+    return hashes_of(workspace.forms_dir(period))
+
+
+def hashes_of(folder: Path) -> set[str]:
+    """SHA-256 of the .xlsx files in ``folder`` (none when it does not exist)."""
     from reporting.core.fileutil import sha256_file
 
     out = set()
-    folder = workspace.forms_dir(period)
     if folder.is_dir():
         for path in folder.glob("*.xlsx"):
             try:

@@ -23,6 +23,7 @@ from reporting.core.periods import Period
 from reporting.core.states import Level, Role
 from reporting.documents.cells import cell_ref
 from reporting.forms import formspec as fs
+from reporting.forms.plan_spec import plan_year
 from reporting.intake import normalize as nz
 from reporting.intake.examination import Examination
 from reporting.intake.identify import IDENTIFIED_BY, Identity
@@ -76,7 +77,10 @@ def period_is_this_one(ex: Examination, ident: Identity) -> bool:
 
 def later_period(ex: Examination, ident: Identity) -> str:
     """The period of a form for a later period than the one collected ("" otherwise): a
-    reply that reached an earlier run belongs to that period, it is no wrong form."""
+    reply that reached an earlier run belongs to that period, it is no wrong form; so is a
+    落实方案表, which belongs to its year's 落实方案 round."""
+    if plan_year(ident.period) is not None:
+        return ident.period
     try:
         theirs = Period.parse(ident.period)
     except PeriodError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from reporting.core.config import Settings
-from reporting.core.periods import Period
 from reporting.core.problems import Problem
 from reporting.core.states import Level, ReturnState
 from reporting.intake.mailbox import Mail, failed_authentication
@@ -28,12 +27,12 @@ def registered_senders(assignments: Assignments, settings: Settings, unit: str) 
 
 
 def sender_problem(
-    settings: Settings, assignments: Assignments, period: Period, mail: Mail, unit: str
+    settings: Settings, assignments: Assignments, review: str, mail: Mail, unit: str
 ) -> Problem | None:
     """A form for ``unit`` in a mail whose sender cannot be trusted: its From: not registered
     for it (or naming no address), several From: headers, or our own server saying the
     sender failed SPF/DMARC (``failed_authentication``). An error that holds it, a warning,
-    or nothing (``[intake] sender_check``)."""
+    or nothing (``[intake] sender_check``); ``review``: the command that decides a held one."""
     check = settings.intake.sender_check
     if check == "off":
         return None
@@ -43,7 +42,7 @@ def sender_problem(
     if check == "warn":
         return Problem(f"{why}，已照常接收；请核实", code="sender_unverified", level=Level.WARNING)
     return Problem(
-        f"{why}，暂不采用（待核实）；核实后运行 duban review --period {period} 采用或退回",
+        f"{why}，暂不采用（待核实）；核实后运行 {review} 采用或退回",
         code="sender_unverified",
     )
 
@@ -71,7 +70,7 @@ def _distrust(settings: Settings, assignments: Assignments, mail: Mail, unit: st
 def hold_unverified(
     settings: Settings,
     assignments: Assignments,
-    period: Period,
+    review: str,
     mail: Mail,
     unit: str,
     state: str,
@@ -80,7 +79,7 @@ def hold_unverified(
     """The return's state after the sender check, and what its hold records (the sender
     and the verdict the file earned): 待核实 when the check's problem is an error. The
     problem is added to ``problems``."""
-    problem = sender_problem(settings, assignments, period, mail, unit)
+    problem = sender_problem(settings, assignments, review, mail, unit)
     if problem is None:
         return state, None
     problems.append(problem)

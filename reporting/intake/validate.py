@@ -55,7 +55,9 @@ class Examined:
     answers: UnitAnswers | None = None
     header: dict[str, str] = field(default_factory=dict)
     requests: list[RequestRow] = field(default_factory=list)  # 销号/延期/调整, accepted only
-    later: str = ""  # the form is of this later period: handed to it, never 退回'd here
+    # the form is of this other round (a later period, a 落实方案): handed to it, never 退回'd here
+    later: str = ""
+    data: dict | None = None  # what the ledger keeps of a return that is not a progress form
 
 
 def examine(

@@ -168,7 +168,9 @@ class Due:
     versions: int
 
 
-def due_receipts(assignments: Assignments, ledger: Ledger, period: Period) -> tuple[list[Due], int]:
+def due_receipts(
+    assignments: Assignments, ledger: Ledger, period: Period | str
+) -> tuple[list[Due], int]:
     """The latest return of each unit whose receipt has not gone out (registry order), and
     how many earlier returns were never answered and are now covered by it."""
     done = ledger.receipt_results(period)

@@ -37,7 +37,7 @@ class OutboxMail:
     path: Path
 
 
-def read_outbox(folder: Path, periods: list[Period], units: list[str]) -> list[OutboxMail]:
+def read_outbox(folder: Path, periods: list[Period | str], units: list[str]) -> list[OutboxMail]:
     """The outbox's mails of ``periods`` to ``units``, oldest first; files that are not
     duban's (other names) are left out."""
     names: dict[str, tuple[str, str, str]] = {}

@@ -58,10 +58,13 @@ from reporting.intake.arrivals import scan_arrivals
 from reporting.intake.collect import collect, replay_arrivals
 from reporting.intake.identify import identify
 from reporting.intake.review import redo_decisions
+from reporting.forms.plan_spec import plan_key
 from reporting.merge.collect_merge import ledger_answers, merge_period
+from reporting.merge.plan_round import planned_assignments
 from reporting.notify.receipts import KIND_CN
 from reporting.notify.recipients import due_receipts
 from reporting.recover.outbox import OutboxMail, read_outbox
+from reporting.recover.plan_rebuild import keys_of, plan_years, rebuild_plan
 from reporting.taskbook.assignments import Assignments
 from reporting.taskbook.changes import restore as restore_changes
 from reporting.taskbook.period_book import task_book
@@ -205,9 +208,33 @@ def rebuild_ledger(
             changes = ledger.approved_changes()
             scan = scan_arrivals(workspace.archive_dir)
             periods = _periods(workspace, scan.periods)
+            years = plan_years(workspace, scan.periods)
             mails = read_outbox(
-                _outbox(settings, workspace), periods, list(assignments.registry.units)
+                _outbox(settings, workspace),
+                keys_of(periods, years),
+                list(assignments.registry.units),
             )
+            for year in years:  # first: the accepted plans are the quarters' 节点
+
+                def sends(key: str) -> int:
+                    out = PeriodRebuild(Period(year, 1))
+                    mine = [m for m in mails if m.period == key]
+                    _sends(settings, assignments, key, ledger, mine, out)
+                    summary.notes += out.unknown
+                    return out.sends
+
+                summary.notes += rebuild_plan(
+                    settings,
+                    assignments,
+                    workspace,
+                    year,
+                    ledger,
+                    now,
+                    arrivals=scan.arrivals.get(plan_key(year), []),
+                    sends=sends,
+                )
+            if years:
+                assignments = planned_assignments(assignments, ledger, settings.district.year)
             for period in periods:
                 summary.periods.append(
                     _rebuild_period(
