@@ -54,11 +54,11 @@ from reporting.core.workspace import Workspace
 from reporting.documents.sniff import Limits
 from reporting.documents.spreadsheet import read_workbook
 from reporting.feedback.compile import compile_feedback
+from reporting.forms.plan_spec import plan_key, plan_year
 from reporting.intake.arrivals import scan_arrivals
 from reporting.intake.collect import collect, replay_arrivals
 from reporting.intake.identify import identify
 from reporting.intake.review import redo_decisions
-from reporting.forms.plan_spec import plan_key
 from reporting.merge.collect_merge import ledger_answers, merge_period
 from reporting.merge.plan_round import planned_assignments
 from reporting.notify.receipts import KIND_CN
@@ -214,15 +214,16 @@ def rebuild_ledger(
                 keys_of(periods, years),
                 list(assignments.registry.units),
             )
+
+            def plan_sends(key: str) -> int:
+                """The outbox's mails of a 落实方案 round recorded; how many."""
+                out = PeriodRebuild(Period(plan_year(key) or 1, 1))
+                mine = [m for m in mails if m.period == key]
+                _sends(settings, assignments, key, ledger, mine, out)
+                summary.notes += out.unknown
+                return out.sends
+
             for year in years:  # first: the accepted plans are the quarters' 节点
-
-                def sends(key: str) -> int:
-                    out = PeriodRebuild(Period(year, 1))
-                    mine = [m for m in mails if m.period == key]
-                    _sends(settings, assignments, key, ledger, mine, out)
-                    summary.notes += out.unknown
-                    return out.sends
-
                 summary.notes += rebuild_plan(
                     settings,
                     assignments,
@@ -231,7 +232,7 @@ def rebuild_ledger(
                     ledger,
                     now,
                     arrivals=scan.arrivals.get(plan_key(year), []),
-                    sends=sends,
+                    sends=plan_sends,
                 )
             if years:
                 assignments = planned_assignments(assignments, ledger, settings.district.year)
