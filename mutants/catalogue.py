@@ -420,6 +420,38 @@ MUTANTS: list[Mutant] = [
         "the first 通报 of 2025 becomes 〔2025〕3号 (the issue's planted bug)",
         ["tests/test_assess_bulletin.py"],
     ),
+    Mutant(
+        "order-not-traced",
+        "reporting/core/ledger/orders.py",
+        "                write_trace(self.trace_root, record, ISSUED)\n",
+        "",
+        "a lost ledger loses its 督办单: recover brings none back, the next 通报 numbers from 1 again",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "order-number-ignores-trace",
+        "reporting/core/ledger/orders.py",
+        "                n = max([top or 0] + [t.number for t in traced]) + 1",
+        "                n = (top or 0) + 1",
+        "after a kill between trace and ledger, the next 督办单 takes the number the trace holds",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "recover-skips-orders",
+        "reporting/recover/rebuild.py",
+        "            issued, answered, unreadable = ledger.restore_orders()",
+        "            issued, answered, unreadable = 0, 0, []",
+        "after duban recover, status and the 看板 list no 督办单 and the Q4 return closes none",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "status-json-order-never-late",
+        "reporting/assess/orders.py",
+        '        return "已过时限" if self.late else "办理中"',
+        '        return "办理中"',
+        "duban status --json says a 督办单 past its 整改时限 is still 办理中 (the text says 已过时限)",
+        ["tests/test_ladder.py"],
+    ),
     # -- the seven the previous suite let through (issue 24) --------------------------------
     Mutant(
         "scoring-silent-colead-credited",

@@ -242,6 +242,37 @@ def test_red_in_q2_and_q3_gets_a_listed_order_closed_by_q4(year, duban):
     assert [o.text for o in again.orders.answered] == ["禹督办〔2024〕2号"]
 
 
+def test_the_orders_follow_the_configured_ladder(year, duban):
+    """[ladder] with 挂牌督办 only from Q4, 书面说明 due in 3 working days and another number
+    format: task 7 red in Q2 and Q3 stays 书面说明 (yellow) in Q3; tasks 6 and 8, red in Q4,
+    are 挂牌督办; the 督办单, the 通报 and `duban status` say so."""
+    year.settings.ladder.listed_red_from = 4
+    year.settings.ladder.explain_days = 3
+    year.settings.ladder.number_format = "督字〔{year}〕第{n}号"
+    bulletin(year, 2, date(2024, 7, 10))
+    q3 = bulletin(year, 3, date(2024, 10, 14))
+    [o3] = q3.orders.issued
+    assert what(o3) == ("7", "书面说明", "督字〔2024〕第2号")
+    cells = table_of(o3.path)
+    assert cells["督办等级"] == "黄色督办（书面说明）"
+    assert f"请于{cn(deadline(date(2024, 10, 14), 3))}前将滞后原因" in cells["整改要求"]
+    assert int(fill_of(o3.path)[4:6], 16) < 180  # yellow, not red
+    assert "1项任务列入书面说明，督办单（督字〔2024〕第2号）" in text_of(q3.docx)
+    q4 = bulletin(year, 4, date(2025, 1, 9))
+    assert [what(d) for d in q4.orders.issued] == [
+        ("6", "挂牌督办", "督字〔2024〕第3号"),
+        ("8", "挂牌督办", "督字〔2024〕第4号"),
+    ]
+    listed = json.loads(duban("status", "--json").out)["orders"]
+    assert [(o["number"], o["rung"]) for o in listed] == [
+        ("督字〔2024〕第3号", "挂牌督办"),
+        ("督字〔2024〕第4号", "挂牌督办"),
+    ]
+    assert "2项任务列入督办（挂牌督办2项），督办单（督字〔2024〕第3号至督字〔2024〕第4号）" in (
+        text_of(q4.docx)
+    )
+
+
 # -- `duban status --json`, a lost ledger, a kill ---------------------------------------
 
 
