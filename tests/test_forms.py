@@ -858,8 +858,9 @@ def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_
     )
     titled = [i for i, p in enumerate(pages) if "重点任务第二季度推进情况表" in p and i]
     assert len(titled) == 2  # 牵头任务 and 配合任务
-    answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p and "上季度全文" not in p]
-    assert any("上季度全文" in p and "已采纳的报送内容" in p for p in pages)  # the whole answers
+    answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p]
+    # the whole answers and the request sheet are read on screen, not printed
+    assert not any("已采纳的报送内容" in p or "申请类别" in p for p in pages)
     assert set(titled) <= set(answers)
     for i in answers:  # the answer columns never part: the header row is whole
         header = " ".join(pages[i].split())
@@ -1009,8 +1010,8 @@ def test_the_reference_cell_is_a_digest_of_last_quarter():
 
 @office
 def test_a_small_form_prints_one_page_per_sheet(built_q2, tmp_path):
-    """A unit with at most three rows and no indicators: the 填报说明, one page per task
-    sheet (责任分工 is no page of its own) and the 上季度全文; the 识别码 on none of them."""
+    """A unit with at most three rows and no indicators: the 填报说明 and one page per task
+    sheet (责任分工 is no page of its own); the 识别码 on none of them."""
     from pdf_pages import page_texts, render_all
 
     app, summary = built_q2
@@ -1031,7 +1032,7 @@ def test_a_small_form_prints_one_page_per_sheet(built_q2, tmp_path):
     for form, pdf in zip(small, pdfs, strict=True):
         pages = page_texts(pdf)
         sheets = bool(form.lead_rows) + bool(form.coop_rows)
-        requests = bool(form.lead_rows)  # a lead unit's 销号延期调整申请 sheet
-        assert len(pages) == 1 + sheets + 1 + requests, (form.unit, len(pages))
+        # the 上季度全文 and the 销号延期调整申请 are read on screen, not printed
+        assert len(pages) == 1 + sheets, (form.unit, len(pages))
         assert not any("DUBAN|" in p for p in pages), form.unit
         assert all("责任分工" not in p for p in pages), form.unit

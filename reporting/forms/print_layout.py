@@ -97,6 +97,13 @@ def running_header(ws: xd.Sheet, pages: list[list[int]], left: str, form_id: str
     ws.odd_header = (left, f"表单编号：{form_id}", st.SONG, 9)
 
 
+def off_paper(ws: xd.Sheet, columns: int) -> None:
+    """A sheet read on screen, never printed: its print area one empty cell right of the
+    table. Office programs print no page for an area without content (LibreOffice and
+    Excel alike), so printing the workbook gives the sheets that are filled in."""
+    ws.print_area = f"{get_column_letter(columns + 2)}1"
+
+
 def guide_pages(ws: xd.Sheet, last_row: int) -> None:
     """The 填报说明 prints in portrait, its two columns to the last note."""
     ws.print_area = f"A1:B{last_row}"

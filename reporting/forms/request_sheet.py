@@ -4,6 +4,7 @@ reads it back (``REQUEST_COLUMNS``, ``REQUEST_FIRST_ROW``).
 
 Only a unit that leads tasks gets it; the 任务编号 column offers exactly its lead rows (a
 drop-down over the hidden 下拉选项 sheet's column B), the 申请类别 column 销号/延期/调整.
+It is filled in on screen and not printed with the form (``print_layout.off_paper``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from reporting.core.changes import ChangeKind
 from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
 from reporting.forms import formspec as fs
+from reporting.forms.print_layout import off_paper
 from reporting.taskbook.assignments import ResolvedTask
 
 SHEET_REQUESTS = fs.SHEET_REQUESTS
@@ -49,6 +51,7 @@ GUIDE = (
     "调整：写明调整后的目标、指标或表述，指标写成“名称=目标值单位”，如“新增就业人员=3800人”。"
     "佐证材料（批复、验收、会议纪要等）请作为邮件附件与本表一同发送，或与本表放在同一文件夹交回，"
     "并在“佐证材料”栏写明文件名称。申请经审批后自下一季度起生效，审批结果在季度报告中通报。"
+    "本表在电脑上填写，随 Excel 文件报送，不随表单打印。"
 )
 
 
@@ -136,7 +139,8 @@ def request_sheet(
     kind.add(f"C{REQUEST_FIRST_ROW}:C{last_row}")
     ws.validations += [task, kind]
     ws.freeze = f"A{REQUEST_FIRST_ROW}"
-    ws.print_area = f"A1:{last}{last_row}"
+    # an empty sheet printed with every form was a page of blank rows: read from the file
+    off_paper(ws, len(REQUEST_COLUMNS))
     ws.page_setup(f"{REQUEST_HEADER_ROW}:{REQUEST_HEADER_ROW}")
     ws.odd_header = (
         f"{unit}　{period_label}销号延期调整申请",

@@ -131,7 +131,18 @@ def task_sheet(
             ("coop" if role == Role.LEAD else "lead", r.id)
         )
         references += _data_row(
-            ws, row, i + 1, r, cols, letters, answer, dv, ctx, partners.get(r.id, "")
+            ws,
+            row,
+            i + 1,
+            r,
+            cols,
+            letters,
+            answer,
+            dv,
+            ctx,
+            partners.get(r.id, ""),
+            role,
+            ident.unit,
         )
     attach(ws, dv, index, last_row)
 
@@ -212,23 +223,17 @@ def _data_row(
     dv,
     ctx,
     partners: str = "",
+    role: str = Role.LEAD,
+    ctx_unit: str = "",
 ) -> int:
     """One task row; returns 1 when it shows last quarter's answer. Editable cells are
     always left empty: nothing a unit could send back unread."""
     t = r.task
-    duty = [f"牵头单位：{'、'.join(r.lead_units)}"]
-    if r.lead_leaders:
-        duty.insert(0, f"责任领导：{'、'.join(r.lead_leaders)}")
-    coop = [*r.coop_units, *r.coop_collective]
-    if coop:
-        duty.append(f"配合单位：{'、'.join(coop)}")
-    if t.owner:
-        duty.append(f"责任人：{t.owner}")
     given = {
         "seq": seq,
         "task_id": t.label,
         "content": t.content,
-        "duty": "\n".join(duty),
+        "duty": duty_text(r, own=ctx_unit if role == Role.COOP else ""),
     }
     reference = 0
     wrapped: list[tuple[str, float]] = []
@@ -277,6 +282,27 @@ def _data_row(
     # unit types, so a long answer prints in full
     ws.height(row, st.row_height(wrapped, MIN_DATA_ROW_PT), custom=False)
     return min(reference, 1)
+
+
+COMPACT_PARTNERS = 3  # a cooperating unit's row names at most this many partners
+
+
+def duty_text(r: ResolvedTask, own: str = "") -> str:
+    """The 责任分工 cell. On ``own``'s 配合任务 sheet a long partner list is cut short,
+    ``own`` first: "配合单位：长青乡、区住建交通局等8个单位" — a partner works with the lead
+    unit, and the whole list made every row of a 乡镇's form a third of a page tall."""
+    duty = [f"牵头单位：{'、'.join(r.lead_units)}"]
+    if r.lead_leaders:
+        duty.insert(0, f"责任领导：{'、'.join(r.lead_leaders)}")
+    coop = [*r.coop_units, *r.coop_collective]
+    if own and len(coop) > COMPACT_PARTNERS:
+        first = [own, *(u for u in coop if u != own)][:2] if own in coop else coop[:2]
+        duty.append(f"配合单位：{'、'.join(first)}等{len(coop)}个单位")
+    elif coop:
+        duty.append(f"配合单位：{'、'.join(coop)}")
+    if r.task.owner:
+        duty.append(f"责任人：{r.task.owner}")
+    return "\n".join(duty)
 
 
 def guide_sheet(
@@ -426,8 +452,8 @@ def previous_sheet(wb, ident, rows: UnitRows, previous: dict, ctx: FormContext) 
             put(ws, f"{get_column_letter(i)}{n}", value, st.BODY, align, st.REFERENCE_FILL, st.GRID)
         widths = [w for _, w in PREVIOUS_COLUMNS]
         ws.height(n, st.row_height(list(zip(map(str, values), widths, strict=True)), 30))
-    ws.page_setup("2:2")  # one page wide, as many long as the text needs
-    ws.print_area = f"A1:{last}{len(answers) + 2}"
+    ws.page_setup("2:2")  # one page wide, should someone print it on purpose
+    pl.off_paper(ws, len(PREVIOUS_COLUMNS))  # on screen: printed, it was most of the form
     left = f"{ident.unit}　{ctx.period.full_label}进展情况表（{fs.SHEET_PREVIOUS}）"
     ws.odd_header = (left, f"表单编号：{ident.form_id}", st.SONG, 9)
     protect(ws, ctx.password)
