@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reporting.core.fileutil import atomic_write_text
-from reporting.core.model import Answer, UnitAnswers
+from reporting.core.model import Answer, UnitAnswers, indented_json
 from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.text import condense, one_line
@@ -238,7 +238,7 @@ def load_sent(workspace, period: Period, unit: str) -> list[dict] | None:
 def save_sent(workspace, period: Period, fb: LeadFeedback) -> None:
     atomic_write_text(
         sent_path(workspace, period, fb.unit),
-        json.dumps([asdict(ln) for ln in fb.lines], ensure_ascii=False, indent=1),
+        indented_json([asdict(ln) for ln in fb.lines]),
     )
 
 

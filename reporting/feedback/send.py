@@ -181,7 +181,17 @@ def send_feedback(
         # what changed since the last version sent (only an 更新 has one to read)
         changed = fb.changed_since(load_sent(workspace, period, fb.unit)) if update else set()
         jobs.append((fb, update, changed))
-    files = FilesContext(settings, assignments, workspace, period, cal.coop_deadline_label, now)
+    from reporting.forms.build import form_previous
+
+    files = FilesContext(
+        settings,
+        assignments,
+        workspace,
+        period,
+        cal.coop_deadline_label,
+        now,
+        form_previous(workspace, period) if jobs else {},
+    )
     written = ordered_map(write_files, files, jobs, count=len(jobs))
     for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
         path = feedback_path(workspace, period, fb.unit)
@@ -255,6 +265,7 @@ class FilesContext:
     period: Period
     coop_deadline: str
     now: datetime
+    previous: dict  # last quarter's answers by unit (``forms.build.form_previous``), read once
 
 
 def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
@@ -272,7 +283,15 @@ def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
         now=ctx.now,
     )
     try:
-        form_copy(ctx.settings, ctx.assignments, ctx.workspace, ctx.period, fb, now=ctx.now)
+        form_copy(
+            ctx.settings,
+            ctx.assignments,
+            ctx.workspace,
+            ctx.period,
+            fb,
+            now=ctx.now,
+            previous=ctx.previous,
+        )
     except DubanError as exc:
         return str(exc)
     return ""
@@ -286,6 +305,7 @@ def form_copy(
     fb: LeadFeedback,
     *,
     now: datetime,
+    previous: dict | None = None,
 ) -> Path:
     """The lead unit's form with its partners' feedback as of now (``forms.refresh_form``)."""
     from reporting.forms.build import refresh_form
@@ -302,6 +322,7 @@ def form_copy(
         path=path,
         as_of=as_of,
         now=now,
+        previous=previous,
     )
     return path
 

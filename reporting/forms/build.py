@@ -179,15 +179,19 @@ def refresh_form(
     path: Path,
     as_of: str,
     now: datetime,
+    previous: dict[str, dict] | None = None,
 ) -> UnitForm:
     """The unit's form again with its partners' feedback (lead task id → text) in the locked
     配合单位反馈（供参考） column, as mailed with the 配合反馈. The identification is the
     original's (form id, row fingerprints), so intake takes either copy as the unit's form
     and the latest return wins; last quarter's reference is the same; editable cells are
-    empty. Not recorded in the ledger: the original stays the form of record."""
+    empty. Not recorded in the ledger: the original stays the form of record. ``previous``:
+    last quarter's answers (``form_previous``), read here when not given; a caller writing
+    every lead unit's copy reads them once (a city's merged.json is megabytes)."""
     period = Period.parse(period)
     assignments = assignments.for_period(period)
-    previous, _ = _previous_answers(workspace, period)
+    if previous is None:
+        previous = form_previous(workspace, period)
     ctx = replace(form_context(settings, period, now, bool(previous)), partners_as_of=as_of)
     return write_form(path, ctx, assignments.for_unit(unit), previous.get(unit, {}), partners)
 
@@ -269,6 +273,11 @@ def form_context(
         templates=settings.paths.templates,
         status_rule=status_rule(period.expected_progress, settings.merge),
     )
+
+
+def form_previous(workspace: Workspace, period: Period | str) -> dict[str, dict]:
+    """unit → {(role, task id): Answer} from last quarter, as the forms show it."""
+    return _previous_answers(workspace, Period.parse(period))[0]
 
 
 def _previous_answers(workspace: Workspace, period: Period) -> tuple[dict[str, dict], list[str]]:

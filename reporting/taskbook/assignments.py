@@ -75,9 +75,9 @@ class Assignments:
     def for_period(self, period: Period) -> Assignments:
         """The rows units report on in ``period``: a 一次性 task is judged in the quarter
         of its deadline and reported on no later form (``core.pace.reportable``)."""
-        if all(reportable(t, period) for t in self.tasks):
-            return self
         cache = self.__dict__.setdefault("_periods", {})
+        if period not in cache and all(reportable(t, period) for t in self.tasks):
+            cache[period] = self  # asked once per form at city scale: decided once
         if period not in cache:
             kept = Assignments.__new__(Assignments)
             kept.registry = self.registry

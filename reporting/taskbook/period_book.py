@@ -95,7 +95,9 @@ class TaskBook(Assignments):
                 current[tid] = apply_change(current[tid], change)
         kept = [t for t in current.values() if keep_closed or t.id not in closing]
         super().__init__(kept, registry)
-        whole = self if keep_closed else Assignments(list(current.values()), registry)
+        whole = (
+            self if keep_closed or not closing else Assignments(list(current.values()), registry)
+        )
         self.closed: list[Closed] = [
             Closed(whole.by_id[tid], c)
             for tid, c in sorted(closing.items(), key=lambda kv: whole.by_id[kv[0]].task.sort_key)

@@ -150,7 +150,7 @@ class Registry:
         return self._resolve(text, self.leaders, allow_groups=False)
 
     def _resolve(self, text: str, known, allow_groups: bool) -> Resolution:
-        known = list(known)
+        # ``known`` stays a keys view for units: a list made per call cost more than the lookups
         res = Resolution()
         for token in self._tokens(text, allow_groups):
             if allow_groups and token in self.groups:
