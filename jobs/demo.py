@@ -1,8 +1,8 @@
 """``duban demo``: the whole quarter cycle on the bundled data, in a throw-away workspace.
 
 Runs the four quarters of 2024 through ``duban run``'s own runner on a simulated clock — the
-通知 day, the cooperating units' deadline (配合反馈 to lead units), the 催报 day, the report
-day — with simulated returns (示例数据) dropped into the inbox in between: most before the
+通知 day, the cooperating units' deadline (配合反馈 to lead units), the 催报 day, the 逾期
+day, the report day — with simulated returns (示例数据) dropped into the inbox in between: most before the
 cooperating units' deadline, a few between the two deadlines (their lead units get an 更新),
 some late, some never. Q2 onward shows pre-fill and the change from one quarter to the next;
 Q4 adds the annual edition of the report and the year workbook (``duban year``); every
@@ -190,6 +190,8 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
         echo(
             f"（模拟：{len(fates['late'])} 个单位在截止后才交回，{len(fates['missing'])} 个单位一直未交）"
         )
+        if due["逾期"] < due["report"]:  # the 逾期 mail on its day, the report after it
+            run(due["逾期"])
         for line in demo_changes(app, period, due["report"]):
             echo(line)
         run(due["report"])

@@ -108,7 +108,7 @@ def test_document_number_is_kept_across_reruns(year):
     text = text_of(q4.docx)
     assert "禹督考〔2024〕2号" in text and "关于2024年第四季度" in text
     assert "甲局、二镇等2个单位" in text and "退回后未按要求修改重报的单位：一乡" in text
-    assert "抄送：区委办" in text and "2025年1月9日印发" in text
+    assert "抄送：区委办" in text and "2025年1月10日印发" in text
     for tid in ("2", "6", "8"):
         assert f"{tid}.任务{tid}（牵头单位：" in text
     assert "考核评价情况" in text  # Q4 quotes the running scores ([bulletin] quote_scores = q4)

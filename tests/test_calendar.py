@@ -25,7 +25,8 @@ from reporting.core.calendar import (
 from reporting.core.config import DeadlineSettings, Settings
 from reporting.core.periods import Period
 
-RULE = DeadlineSettings()  # 5 working days after quarter end, 17:30; stages 5/3/1 before, 1 after
+RULE = DeadlineSettings()  # 5 working days after quarter end, 17:30; stages 5/3/1 before,
+# 逾期 1 after, the report 2 after
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,9 @@ def test_shift_over_national_day():
     assert workdays_after(date(2024, 10, 8), date(2024, 10, 8)) == 0
 
 
-# (period, deadline, 通知, 提醒, 催报, 逾期) under the default rule
+# (period, deadline, 通知, 提醒, 催报, 逾期, report) under the default rule; the report is
+# the second working day after the deadline, the one after 逾期 (2025Q4: Fri 9 Jan 逾期,
+# the report Mon 12 Jan 2026)
 EXPECTED = [
     (
         "2024Q1",
@@ -74,6 +77,7 @@ EXPECTED = [
         date(2024, 4, 2),
         date(2024, 4, 7),
         date(2024, 4, 9),
+        date(2024, 4, 10),
     ),
     (
         "2024Q2",
@@ -82,6 +86,7 @@ EXPECTED = [
         date(2024, 7, 2),
         date(2024, 7, 4),
         date(2024, 7, 8),
+        date(2024, 7, 9),
     ),
     (
         "2024Q3",
@@ -90,6 +95,7 @@ EXPECTED = [
         date(2024, 10, 9),
         date(2024, 10, 11),
         date(2024, 10, 14),
+        date(2024, 10, 15),
     ),
     (
         "2024Q4",
@@ -98,6 +104,7 @@ EXPECTED = [
         date(2025, 1, 3),
         date(2025, 1, 7),
         date(2025, 1, 9),
+        date(2025, 1, 10),
     ),
     (
         "2025Q1",
@@ -106,6 +113,7 @@ EXPECTED = [
         date(2025, 4, 2),
         date(2025, 4, 7),
         date(2025, 4, 9),
+        date(2025, 4, 10),
     ),
     (
         "2025Q2",
@@ -114,6 +122,7 @@ EXPECTED = [
         date(2025, 7, 2),
         date(2025, 7, 4),
         date(2025, 7, 8),
+        date(2025, 7, 9),
     ),
     (
         "2025Q3",
@@ -122,6 +131,7 @@ EXPECTED = [
         date(2025, 10, 10),
         date(2025, 10, 13),
         date(2025, 10, 15),
+        date(2025, 10, 16),
     ),
     (
         "2025Q4",
@@ -130,17 +140,21 @@ EXPECTED = [
         date(2026, 1, 5),
         date(2026, 1, 7),
         date(2026, 1, 9),
+        date(2026, 1, 12),
     ),
 ]
 
 
-@pytest.mark.parametrize(("code", "due", "notice", "remind", "urge", "overdue"), EXPECTED)
-def test_quarter_end_deadlines_and_stages(code, due, notice, remind, urge, overdue):
+@pytest.mark.parametrize(
+    ("code", "due", "notice", "remind", "urge", "overdue", "report"), EXPECTED
+)
+def test_quarter_end_deadlines_and_stages(code, due, notice, remind, urge, overdue, report):
     pc = period_calendar(Period.parse(code), RULE)
     assert pc.deadline_day == due
     assert (pc.deadline.hour, pc.deadline.minute) == (17, 30)
     assert str(pc.deadline.tzinfo) == "Asia/Shanghai"
     assert pc.stages == {"通知": notice, "提醒": remind, "催报": urge, "逾期": overdue}
+    assert pc.report_day == report
     assert not pc.approximate
     for day in (due, *pc.stages.values(), pc.report_day):
         assert is_workday(day), day
@@ -164,9 +178,14 @@ def test_stage_due_picks_the_latest_stage_reached():
 
 
 def test_current_period_stays_on_the_previous_quarter_until_its_report_day():
+    # Q1 2024 is due Mon 8 Apr (1, 2, 3 Apr, then 清明 4-6 Apr, the 调休 Sunday 7 Apr, 8 Apr);
+    # 逾期 Tue 9 Apr, the report the second working day after: Wed 10 Apr
     assert current_period(date(2024, 4, 9), RULE) == Period(2024, 1)
-    assert current_period(date(2024, 4, 10), RULE) == Period(2024, 2)
-    assert current_period(date(2025, 1, 9), RULE) == Period(2024, 4)
+    assert current_period(date(2024, 4, 10), RULE) == Period(2024, 1)
+    assert current_period(date(2024, 4, 11), RULE) == Period(2024, 2)
+    # Q4 2024 is due Wed 8 Jan 2025 (1 Jan a holiday: 2, 3, 6, 7, 8 Jan); report Fri 10 Jan
+    assert current_period(date(2025, 1, 10), RULE) == Period(2024, 4)
+    assert current_period(date(2025, 1, 11), RULE) == Period(2025, 1)
 
 
 def test_unknown_year_falls_back_to_weekdays_and_warns():
@@ -315,8 +334,9 @@ def test_the_report_day_is_configurable_and_the_calendar_says_what_it_leaves_the
 
     from reporting.core.calendar import DeadlineSettings, period_calendar, period_lines
 
-    same = period_calendar(Period(2024, 2), DeadlineSettings(overdue_days=1, report_days=1))
-    room = period_calendar(Period(2024, 2), replace(DeadlineSettings(), report_days=2))
+    same = period_calendar(Period(2024, 2), replace(DeadlineSettings(), report_days=1))
+    room = period_calendar(Period(2024, 2), DeadlineSettings())  # the default leaves the day
+    # Q2 2024 ends Sun 30 Jun: due Fri 5 Jul (1-5 Jul), 逾期 Mon 8 Jul, the report Tue 9 Jul
     assert same.report_day == same.stages["逾期"] == date(2024, 7, 8)
     assert room.stages["逾期"] == date(2024, 7, 8) and room.report_day == date(2024, 7, 9)
     said = [next(t for _, t in period_lines(pc) if t.startswith("报告")) for pc in (same, room)]

@@ -260,7 +260,7 @@ def test_bulletin_colophon_at_the_foot_of_the_last_even_page(demo_run):
             app.workspace,
             ledger,
             Period(2024, 2),
-            now=at(date(2024, 7, 8)),
+            now=at(date(2024, 7, 9)),  # Q2's report day
             pdf=True,
             assignments=app.assignments,
         )
@@ -272,7 +272,7 @@ def test_bulletin_colophon_at_the_foot_of_the_last_even_page(demo_run):
     assert not any("抄送：区委办" in text for text in pages[:-1])
     # the body and its date end on the page before, or on the last page above the 版记
     # (which of the two follows from the demo's text, e.g. its 销号/延期/调整)
-    dated = [k for k, text in enumerate(pages) if "2024年7月8日" in text]
+    dated = [k for k, text in enumerate(pages) if "2024年7月9日" in text]
     assert dated and dated[-1] in (len(pages) - 2, len(pages) - 1)
     tops, height = word_tops(out.pdf, len(pages), "印发")
     assert tops and min(tops) > 0.75 * height  # at the foot, not under the body

@@ -45,7 +45,7 @@ def rendered(demo_year, tmp_path_factory):
 
     data_app = create_app(Path(__file__).resolve().parent.parent / "config.toml", root, env={})
     with data_app.ledger() as ledger:
-        for q, day in ((2, date(2024, 7, 8)), (4, date(2025, 1, 9))):
+        for q, day in ((2, date(2024, 7, 9)), (4, date(2025, 1, 10))):  # the report days
             out = render_quarter_bulletin(data_app, ledger, q, day)
             docs.append(out.docx)
             docs += [d.path for d in out.orders.issued[:2]]  # 督办单: one page, rows whole

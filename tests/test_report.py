@@ -760,7 +760,8 @@ def test_result_of_another_period_is_refused(app, result):
 
 
 def test_default_date_is_the_report_day_once_it_has_passed(app):
-    assert default_report_day(app.settings, P, date(2024, 6, 1)) == date(2024, 4, 9)
+    # Q1 2024 is due Mon 8 Apr; 逾期 Tue 9 Apr; the report the working day after: Wed 10 Apr
+    assert default_report_day(app.settings, P, date(2024, 6, 1)) == date(2024, 4, 10)
     assert default_report_day(app.settings, P, date(2024, 4, 2)) == date(2024, 4, 2)
 
 

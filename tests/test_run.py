@@ -122,13 +122,13 @@ def test_daily_runs_through_a_quarter_do_each_step_once_on_its_day(app, fake):
         "coop": "2024-04-04",  # due 4/3 17:30 (coop_days = 2): the next daily run
         "催报": "2024-04-07",  # a Sunday made a working day after 清明
         "逾期": "2024-04-09",
-        "report": "2024-04-09",
+        "report": "2024-04-10",  # a working day after 逾期: late units have a day to report
     }
     collects = [n.date().isoformat() for s, n in fake.calls if s == "collect"]
     assert (
-        collects[0] == "2024-03-29" and collects[-1] == "2024-04-09"
+        collects[0] == "2024-03-29" and collects[-1] == "2024-04-10"
     )  # closed once the report is out
-    assert len(collects) == 12
+    assert len(collects) == 13  # every day from 3/29 to 4/10
     late = run_cycle(app, Q1, now=at("2024-04-15T09:30"))
     assert "duban collect --period 2024Q1" in late.by_step("collect").reason
 
@@ -145,7 +145,9 @@ def test_catching_up_after_downtime_does_not_flood_units(app, fake):
     # collect first: who returned is not chased, and the partners' feedback is complete
     assert fake.names()[-3:] == ["collect", "催报", "coop"]
     run_cycle(app, Q1, now=at("2024-04-09T09:00"))
-    assert fake.names()[-3:] == ["collect", "逾期", "report"]
+    assert fake.names()[-2:] == ["collect", "逾期"]
+    run_cycle(app, Q1, now=at("2024-04-10T09:00"))
+    assert fake.names()[-2:] == ["collect", "report"]
     assert fake.names().count("提醒") == 0
 
 
@@ -205,7 +207,7 @@ def test_a_failed_collect_holds_back_reminders_and_the_report(app, fake):
         for step in ("forms", "通知"):
             ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
     fake.behaviour["collect"] = OSError("inbox unreadable")
-    report = run_cycle(app, Q1, now=at("2024-04-09T09:00"))
+    report = run_cycle(app, Q1, now=at("2024-04-10T09:00"))  # the report day
     assert fake.names() == ["collect"]
     assert "暂缓发送" in report.by_step("逾期").reason
     assert report.by_step("coop").reason == "本次回收没有成功，配合反馈暂缓汇编"
@@ -217,15 +219,15 @@ def test_the_bulletin_follows_the_report_only_when_auto(app, fake):
         for step in ("forms", "通知", "提醒", "coop", "催报"):
             ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
     fake.behaviour["report"] = NotifyError("报告模板有误")
-    report = run_cycle(app, Q1, now=at("2024-04-09T09:00"))
+    report = run_cycle(app, Q1, now=at("2024-04-10T09:00"))  # the report day
     assert "bulletin" not in [r.step for r in report.results]  # off by default
     app.settings.bulletin.auto = True
-    report = run_cycle(app, Q1, now=at("2024-04-09T10:00"))
+    report = run_cycle(app, Q1, now=at("2024-04-10T10:00"))
     assert report.by_step("bulletin").text() == "督查通报：跳过（报告还没有生成，通报在报告之后）"
     del fake.behaviour["report"]
-    report = run_cycle(app, Q1, now=at("2024-04-09T11:00"))
+    report = run_cycle(app, Q1, now=at("2024-04-10T11:00"))
     assert fake.names()[-2:] == ["report", "bulletin"]
-    assert done_at(app, "bulletin") == "2024-04-09T11:00:00+08:00"
+    assert done_at(app, "bulletin") == "2024-04-10T11:00:00+08:00"
     assert "bulletin" not in fake.names()[:-1]  # never run before the report existed
 
 
@@ -245,7 +247,7 @@ def test_step_names_a_person_may_type():
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(app, fake):
-    report = run_cycle(app, Q1, now=at("2024-04-09T10:00"), dry_run=True)
+    report = run_cycle(app, Q1, now=at("2024-04-10T10:00"), dry_run=True)  # the report day
     assert fake.calls == []
     assert done_at(app, "forms") is None
     planned = [r.step for r in report.results if r.state == "planned"]
@@ -392,6 +394,14 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     assert "  催报：跳过（已过报送截止时间" in out
     assert len(list(outbox.glob("2024Q1_逾期_*.eml"))) == 49
     assert list(app.workspace.reminders_dir(period).glob("2024Q1_催报清单_20240409.*"))
+    assert not list(app.workspace.report_dir(period).glob("*.docx"))  # the report day is 4/10
+
+    # a unit told on 4/9 that it is late reports that day: the report the next morning counts it
+    fill_return(app, "区财政局", "财政局补报.xlsx")
+    out = run_at("2024-04-10T09:30:00+08:00")
+    assert "接收 区财政局（逾期）：财政局补报.xlsx" in out
+    assert "应报送单位 50 个：按时 1 个，逾期 1 个，退回待重报 0 个，未报送 48 个。" in out
+    assert len(list(outbox.glob("2024Q1_逾期_*.eml"))) == 49  # never twice
     docx = list(app.workspace.report_dir(period).glob("*.docx"))
     assert len(docx) == 1 and "第一季度推进情况报告" in docx[0].name
     assert bool(list(app.workspace.report_dir(period).glob("*.pdf"))) == bool(soffice_path())
@@ -403,25 +413,26 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     with app.ledger() as ledger:
         done = {s: ledger.step_done(Q1, s)["done_at"] for s in steps.ORDER if s != "催报"}
         assert ledger.step_done(Q1, "催报") is None
-    assert done["report"] == done["bulletin"] == "2024-04-09T09:30:00+08:00"
+    assert done["report"] == done["bulletin"] == "2024-04-10T09:30:00+08:00"
+    assert done["逾期"] == "2024-04-09T09:30:00+08:00"
     assert done["提醒"] == "2024-04-02T09:00:00+08:00"
 
     # running again changes nothing; the overview shows the closed cycle
-    out = run_at("2024-04-09T10:00:00+08:00")
+    out = run_at("2024-04-10T10:00:00+08:00")
     assert "现在没有需要执行的步骤。" in out
     assert len(list(outbox.glob("*通报*.eml"))) == len(mailed)  # never twice
-    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-09T10:00:00+08:00")
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-04-10T10:00:00+08:00")
     r = duban("status")
     assert r.code == 0, r.output
     assert r.out.splitlines()[:6] == [
-        "当前报送周期：2024年第一季度（2024Q1），现在 2024-04-09 10:00",
+        "当前报送周期：2024年第一季度（2024Q1），现在 2024-04-10 10:00",
         "阶段：报告已生成，本季度流程结束",
         "配合截止：2024年4月3日 星期三 17:30（配合任务表）",
         "牵头截止：2024年4月8日 星期一 17:30（已过截止时间）（牵头任务表）",
-        "报送情况：应报 50 个单位，已报回 1 个（已接收 1，退回待重报 0），未报送 49 个",
-        "已完成：生成表单（03-29 09:00）、下发通知（03-29 09:00）、回收报表（最近一次 04-09 09:30）、"
-        "提醒（04-02 09:00）、配合反馈（04-09 09:30）、逾期催报（04-09 09:30）、生成报告（04-09 09:30）、"
-        "督查通报（04-09 09:30）",
+        "报送情况：应报 50 个单位，已报回 2 个（已接收 2，退回待重报 0），未报送 48 个",
+        "已完成：生成表单（03-29 09:00）、下发通知（03-29 09:00）、回收报表（最近一次 04-10 09:30）、"
+        "提醒（04-02 09:00）、配合反馈（04-09 09:30）、逾期催报（04-09 09:30）、生成报告（04-10 09:30）、"
+        "督查通报（04-10 09:30）",
     ]
     assert "  2024-06-28T09:00:00+08:00  2024Q2 下发通知" in r.out
     assert "排程进程：没有运行" in r.out

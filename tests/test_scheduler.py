@@ -79,8 +79,9 @@ def hourly(first: datetime, last: datetime) -> list[datetime]:
 # -- the plan ----------------------------------------------------------------------------
 
 # computed by hand from the 2024 official schedule: deadline = 5th working day after the
-# quarter's end at 17:30; 通知/提醒/催报 5/3/1 working days before; 逾期 and the report
-# on the next working day; everything at 09:00 except 配合反馈 (coop), due at the cooperating
+# quarter's end at 17:30; 通知/提醒/催报 5/3/1 working days before; 逾期 on the next
+# working day and the report on the one after (Q3: 逾期 Mon 10/14, the report Tue 10/15;
+# Q4: 逾期 Thu 2025-01-09, the report Fri 01-10); everything at 09:00 except 配合反馈 (coop), due at the cooperating
 # units' deadline, 2 working days before the deadline at 17:30
 PLAN_2024 = """
 2024-03-29T09:00:00+08:00 2024Q1 通知
@@ -89,28 +90,28 @@ PLAN_2024 = """
 2024-04-03T17:30:00+08:00 2024Q1 coop
 2024-04-07T09:00:00+08:00 2024Q1 催报
 2024-04-09T09:00:00+08:00 2024Q1 逾期
-2024-04-09T09:00:00+08:00 2024Q1 report
+2024-04-10T09:00:00+08:00 2024Q1 report
 2024-06-28T09:00:00+08:00 2024Q2 通知
 2024-06-28T09:00:00+08:00 2024Q2 collect
 2024-07-02T09:00:00+08:00 2024Q2 提醒
 2024-07-03T17:30:00+08:00 2024Q2 coop
 2024-07-04T09:00:00+08:00 2024Q2 催报
 2024-07-08T09:00:00+08:00 2024Q2 逾期
-2024-07-08T09:00:00+08:00 2024Q2 report
+2024-07-09T09:00:00+08:00 2024Q2 report
 2024-09-30T09:00:00+08:00 2024Q3 通知
 2024-09-30T09:00:00+08:00 2024Q3 collect
 2024-10-09T09:00:00+08:00 2024Q3 提醒
 2024-10-10T17:30:00+08:00 2024Q3 coop
 2024-10-11T09:00:00+08:00 2024Q3 催报
 2024-10-14T09:00:00+08:00 2024Q3 逾期
-2024-10-14T09:00:00+08:00 2024Q3 report
+2024-10-15T09:00:00+08:00 2024Q3 report
 2024-12-31T09:00:00+08:00 2024Q4 通知
 2024-12-31T09:00:00+08:00 2024Q4 collect
 2025-01-03T09:00:00+08:00 2024Q4 提醒
 2025-01-06T17:30:00+08:00 2024Q4 coop
 2025-01-07T09:00:00+08:00 2024Q4 催报
 2025-01-09T09:00:00+08:00 2024Q4 逾期
-2025-01-09T09:00:00+08:00 2024Q4 report
+2025-01-10T09:00:00+08:00 2024Q4 report
 """
 
 
@@ -129,9 +130,9 @@ def test_plan_2024_matches_dates_computed_by_hand(duban):
     # 4/4–4/6 are 清明 holidays: two working days before 4/8 is Wednesday 4/3
     assert lines[3].endswith("配合单位反馈汇编发给牵头单位  2024年4月3日 星期三")
     # 2024-06-30 is a Sunday as well: 5 working days after it is Friday 7/5
-    assert "到报告生成为止（2024-04-09T09:00:00+08:00）" in lines[1]
-    assert "最迟到 2024-04-16T09:00:00+08:00" in lines[1]  # retries if the report fails
-    assert "到报告生成为止（2024-07-08T09:00:00+08:00）" in lines[8]
+    assert "到报告生成为止（2024-04-10T09:00:00+08:00）" in lines[1]
+    assert "最迟到 2024-04-17T09:00:00+08:00" in lines[1]  # retries if the report fails
+    assert "到报告生成为止（2024-07-09T09:00:00+08:00）" in lines[8]
     assert "[已完成]" not in r.out
 
 
@@ -144,14 +145,16 @@ def test_plan_puts_a_stage_on_the_working_sunday_2024_09_29(duban, monkeypatch):
     rows = plan_rows(r.out)
     for expected in (
         "2024-03-28T09:00:00+08:00 2024Q1 催报",
-        "2024-04-01T09:00:00+08:00 2024Q1 report",  # 3/29 is the deadline, 3/30–31 a weekend
+        "2024-04-01T09:00:00+08:00 2024Q1 逾期",  # 3/29 is the deadline, 3/30–31 a weekend
+        "2024-04-02T09:00:00+08:00 2024Q1 report",
         "2024-06-27T09:00:00+08:00 2024Q2 催报",
-        "2024-07-01T09:00:00+08:00 2024Q2 report",
+        "2024-07-01T09:00:00+08:00 2024Q2 逾期",
+        "2024-07-02T09:00:00+08:00 2024Q2 report",
         "2024-09-24T09:00:00+08:00 2024Q3 通知",
         "2024-09-26T09:00:00+08:00 2024Q3 提醒",
         "2024-09-29T09:00:00+08:00 2024Q3 催报",
         "2024-10-08T09:00:00+08:00 2024Q3 逾期",  # 10/1–10/7 National Day
-        "2024-10-08T09:00:00+08:00 2024Q3 report",
+        "2024-10-09T09:00:00+08:00 2024Q3 report",
     ):
         assert expected in rows
     assert not any(r.startswith(("2024-09-28", "2024-10-0" + d)) for r in rows for d in "1234567")
@@ -199,15 +202,15 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
         "coop": [at("2024-04-03T17:30")],
         "催报": [at("2024-04-07T09:00")],
         "逾期": [at("2024-04-09T09:00")],
-        "report": [at("2024-04-09T09:00")],
-        "bulletin": [at("2024-04-09T09:00")],
+        "report": [at("2024-04-10T09:00")],
+        "bulletin": [at("2024-04-10T09:00")],
     }
     assert [s for s, _ in rec.calls if s != "collect"][-2:] == ["report", "bulletin"]
     assert all(is_workday(t[0].date()) for t in once.values())
     # collect every hour of the window (also run first by the stage jobs, never after the report)
     # (and by the 配合反馈 job at the cooperating units' deadline, 17:30)
     assert sorted(set(rec.times("collect"))) == sorted(
-        hourly(at("2024-03-29T09:00"), at("2024-04-09T09:00")) + [at("2024-04-03T17:30")]
+        hourly(at("2024-03-29T09:00"), at("2024-04-10T09:00")) + [at("2024-04-03T17:30")]
     )
     jobs = {}
     for job_id, _ in fired:
@@ -225,10 +228,10 @@ def test_a_whole_quarter_runs_every_job_once_on_its_working_day(app, rec):
     }
     with app.ledger() as ledger:
         assert ledger.step_done(Q1, "催报")["done_at"] == "2024-04-07T09:00:00+08:00"
-        assert ledger.step_done(Q1, "report")["done_at"] == "2024-04-09T09:00:00+08:00"
+        assert ledger.step_done(Q1, "report")["done_at"] == "2024-04-10T09:00:00+08:00"
     log = log_text(app)
     assert "信息 执行 2024Q1 催报（2024-04-07T09:00:00+08:00）" in log
-    assert "信息 执行 2024Q1 回收报表（2024-04-10T09:00" not in log  # idle fires stay quiet
+    assert "信息 执行 2024Q1 回收报表（2024-04-11T09:00" not in log  # idle fires stay quiet
 
     # a restart after the quarter finds nothing left to do for it
     calls = len(rec.calls)
@@ -282,9 +285,9 @@ def test_a_failed_report_is_retried_by_the_hourly_job(app, rec):
         for step in ("forms", "通知", "提醒", "催报"):
             ledger.mark_step(Q1, step, at="2024-03-29T09:00:00+08:00")
     rec.failures["report"] = 2  # the report job and the hourly job at 09:00
-    drive(app, at("2024-04-09T08:30"), at("2024-04-09T13:00"))
-    assert rec.times("report") == [at("2024-04-09T09:00")] * 2 + [at("2024-04-09T10:00")]
-    assert max(rec.times("collect")) == at("2024-04-09T10:00")  # no collecting after the report
+    drive(app, at("2024-04-09T08:30"), at("2024-04-10T13:00"))
+    assert rec.times("report") == [at("2024-04-10T09:00")] * 2 + [at("2024-04-10T10:00")]
+    assert max(rec.times("collect")) == at("2024-04-10T10:00")  # no collecting after the report
     assert rec.times("逾期") == [at("2024-04-09T09:00")]
     assert (
         log_text(app).count(

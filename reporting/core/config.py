@@ -63,7 +63,7 @@ class DeadlineSettings:
     overdue_days: int = 1  # 逾期: working days after the deadline
     # the report: working days after the deadline; one more than overdue_days leaves a unit
     # told it is late a day to report before the report is written (duban calendar says so)
-    report_days: int = 1
+    report_days: int = 2
     # cooperating units' sheet is due this many working days before the lead deadline, so
     # the lead unit sees its partners' feedback in time (0: one deadline for both)
     coop_days: int = 2
