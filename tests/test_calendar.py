@@ -145,9 +145,7 @@ EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("code", "due", "notice", "remind", "urge", "overdue", "report"), EXPECTED
-)
+@pytest.mark.parametrize(("code", "due", "notice", "remind", "urge", "overdue", "report"), EXPECTED)
 def test_quarter_end_deadlines_and_stages(code, due, notice, remind, urge, overdue, report):
     pc = period_calendar(Period.parse(code), RULE)
     assert pc.deadline_day == due
