@@ -421,6 +421,14 @@ MUTANTS: list[Mutant] = [
         ["tests/test_assess_bulletin.py"],
     ),
     Mutant(
+        "bulletin-number-ignores-trace",
+        "reporting/core/ledger/numbers.py",
+        "                number = max([first, (top or 0) + 1] + [n + 1 for n in traced.values()])",
+        "                number = max(first, (top or 0) + 1)",
+        "a ledger restored from an older copy gives the next 通报 a 发文字号 already printed",
+        ["tests/test_assess_bulletin.py"],
+    ),
+    Mutant(
         "order-not-traced",
         "reporting/core/ledger/orders.py",
         "                write_trace(self.trace_root, record, ISSUED)\n",
@@ -439,8 +447,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "recover-skips-orders",
         "reporting/recover/rebuild.py",
-        "            issued, answered, unreadable = ledger.restore_orders()",
-        "            issued, answered, unreadable = 0, 0, []",
+        "    issued, answered, unreadable = ledger.restore_orders()",
+        "    issued, answered, unreadable = 0, 0, []",
         "after duban recover, status and the 看板 list no 督办单 and the Q4 return closes none",
         ["tests/test_ladder.py"],
     ),

@@ -147,6 +147,43 @@ def test_the_document_number_restarts_each_year(year, duban):
     assert "禹督考〔2025〕3号" not in texts[2]
 
 
+def test_document_numbers_come_back_after_the_ledger_is_lost(year, duban):
+    """The 发文字号 given are traced beside the ledger: a row a lost ledger or an older copy
+    of it does not hold is never given to another 通报, and `duban recover` puts them back."""
+
+    def issue(period: str, day: str) -> str:
+        res = duban("bulletin", "--period", period, "--date", day)
+        assert res.code == 0, res.output
+        return text_of(
+            year.workspace.period_dir(Period.parse(period)) / "bulletin" / f"{period}_督查通报.docx"
+        )
+
+    assert "禹督考〔2024〕1号" in issue("2024Q2", "2024-07-10")
+    assert "禹督考〔2024〕2号" in issue("2024Q3", "2024-10-10")
+    # a ledger copied before Q3's 通报 was numbered: Q4 does not take Q3's number
+    conn = sqlite3.connect(year.workspace.ledger_path)
+    with conn:
+        conn.execute("DELETE FROM doc_numbers WHERE period = '2024Q3'")
+    conn.close()
+    assert "禹督考〔2024〕3号" in issue("2024Q4", "2025-01-09")
+    assert "禹督考〔2024〕2号" in issue("2024Q3", "2024-10-10")  # its own, from the trace
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (year.workspace.root / name).unlink(missing_ok=True)
+    res = duban("recover")
+    assert res.code == 0, res.output
+    assert "发文字号：" in res.out and "恢复 3 个" in res.out
+    conn = sqlite3.connect(year.workspace.ledger_path)
+    rows = conn.execute("SELECT period, text FROM doc_numbers ORDER BY number").fetchall()
+    conn.close()
+    assert rows == [
+        ("2024Q2", "禹督考〔2024〕1号"),
+        ("2024Q3", "禹督考〔2024〕2号"),
+        ("2024Q4", "禹督考〔2024〕3号"),
+    ]
+    install_year(year)  # the quarters as this test built them (recover rebuilt them empty)
+    assert "禹督考〔2024〕3号" in issue("2024Q4", "2025-01-09")
+
+
 def test_cli_without_merged_result(duban):
     res = duban("bulletin", "--period", "2024Q1")
     assert res.code == 1 and "还没有汇总结果" in res.err

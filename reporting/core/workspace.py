@@ -13,6 +13,7 @@
 <data>/2024/看板.html                       the year's 看板
 <data>/changes/2024Q1/                     销号/延期/调整 requests and decisions (JSON, one each)
 <data>/orders/2024Q3/                      督办单 issued and their answers (JSON, one each)
+<data>/numbers/2024Q3/通报.json             the 发文字号 the period's 通报 was given
 <data>/outbox/                             messages written instead of sent (demo)
 <data>/backups/ledger-<time>.sqlite        copies of the ledger (the last 5 states)
 <data>/.duban.lock                         who writes now (one writer at a time)
@@ -30,6 +31,7 @@ from reporting.core.periods import Period
 
 LEDGER_NAME = "ledger.sqlite"
 ORDERS_DIR = "orders"  # beside the ledger: the trace of every 督办单 and its answer
+NUMBERS_DIR = "numbers"  # beside the ledger: the trace of every 发文字号 given
 LOCK_NAME = ".duban.lock"
 PERIOD_DIR = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -63,6 +65,11 @@ class Workspace:
     def orders_dir(self) -> Path:
         """督办单: one JSON per 督办单 issued and per answer (``reporting.core.ledger.orders``)."""
         return self.root / ORDERS_DIR
+
+    @property
+    def numbers_dir(self) -> Path:
+        """发文字号: one JSON per document numbered (``reporting.core.ledger.numbers``)."""
+        return self.root / NUMBERS_DIR
 
     @property
     def outbox_dir(self) -> Path:
@@ -158,6 +165,7 @@ class Workspace:
         first(self.outbox_dir, "*.eml")
         first(self.changes_dir, "*/*.json")
         first(self.orders_dir, "*/*.json")
+        first(self.numbers_dir, "*/*.json")
         first(self.backups_dir, "ledger-*.sqlite")
         return found[:limit]
 

@@ -14,7 +14,8 @@ What the disk still says, period by period (``2024Q1`` folders and the archive):
   the 通知/提醒/催报/逾期 steps whose day has come are marked done so the scheduler does not
   send them again; both are listed, and a manual ``duban remind`` should be checked with
   ``--dry-run`` first;
-- the 督办单 issued and answered, from their trace beside the ledger (``<data>/orders/``);
+- the 督办单 issued and answered and the 通报's 发文字号, from their traces beside the ledger
+  (``<data>/orders/``, ``<data>/numbers/``);
 - the steps evidently done (forms, collect, the stages above, 配合反馈, report).
 
 The new ledger is built in a temporary file beside the old one and swapped in with one
@@ -34,11 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reporting.assess.bulletin import bulletin_path
+from reporting.assess.bulletin import KIND, bulletin_path
 from reporting.core.calendar import TZ, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, LedgerError, PeriodError
 from reporting.core.ledger import Ledger, receipt_key
+from reporting.core.ledger.numbers import number_trace
 from reporting.core.ledger.sends import traced_results
 from reporting.core.periods import Period
 from reporting.core.states import (
@@ -198,13 +200,7 @@ def rebuild_ledger(
                     f"审批 {decisions} 次"
                 )
             summary.notes += [f"变更记录 {bad} 无法读取，未能恢复" for bad in unreadable]
-            issued, answered, unreadable = ledger.restore_orders()
-            if issued or answered:
-                summary.notes.append(
-                    f"督办单：按 {workspace.orders_dir} 中的记录恢复 {issued} 份（编号、督办等级、"
-                    f"整改时限），其中已由后一季度报送答复 {answered} 份"
-                )
-            summary.notes += [f"督办单记录 {bad} 无法读取，未能恢复" for bad in unreadable]
+            summary.notes += _restore_numbered(ledger, workspace)
             changes = ledger.approved_changes()
             scan = scan_arrivals(workspace.archive_dir)
             periods = _periods(workspace, scan.periods)
@@ -270,6 +266,22 @@ def rebuild_ledger(
             result, _ = merge_period(settings, book, workspace, p.period, ledger, now, rebuild=True)
             p.counts = result.unit_counts()
     return summary
+
+
+def _restore_numbered(ledger: Ledger, workspace: Workspace) -> list[str]:
+    """The 督办单 (numbers, rungs, 时限, answers) and the 通报's 发文字号 from their traces."""
+    notes = []
+    issued, answered, unreadable = ledger.restore_orders()
+    if issued or answered:
+        notes.append(
+            f"督办单：按 {workspace.orders_dir} 中的记录恢复 {issued} 份（编号、督办等级、"
+            f"整改时限），其中已由后一季度报送答复 {answered} 份"
+        )
+    notes += [f"督办单记录 {bad} 无法读取，未能恢复" for bad in unreadable]
+    numbers, unreadable = ledger.restore_numbers()
+    if numbers:
+        notes.append(f"发文字号：按 {workspace.numbers_dir} 中的记录恢复 {numbers} 个")
+    return notes + [f"发文字号记录 {bad} 无法读取，未能恢复" for bad in unreadable]
 
 
 def _outbox(settings: Settings, workspace: Workspace) -> Path:
@@ -473,8 +485,10 @@ def _steps(
         done[Step.REPORT] = "据报告目录"
     if bulletin_path(settings, workspace, period).exists():
         done[Step.BULLETIN] = "据通报文件"
+        known = number_trace(workspace.root, KIND, str(period)).exists()  # else: older data
+        what = "是否已发送" if known else "发文字号和是否已发送"
         out.unknown.append(
-            "督查通报已生成，但发文字号和是否已发送无法从磁盘确认：定时任务不会再发；"
+            f"督查通报已生成，但{what}无法从磁盘确认：定时任务不会再发；"
             f"不要再运行 duban bulletin --period {period} --send，除非已核实各单位没有收到"
         )
     for step, how in done.items():
