@@ -254,8 +254,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "late-at-the-deadline-minute",
         "reporting/intake/collect.py",
-        "        late = received > self.deadline",
-        "        late = received >= self.deadline",
+        "        late = received > self.round.deadline",
+        "        late = received >= self.round.deadline",
         "a form received at 17:30:00 sharp is counted late",
         ["tests/test_intake_collect.py", "tests/test_intake_eml.py"],
     ),
@@ -307,8 +307,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "form-percent-range-open",
         "reporting/forms/validations.py",
-        '            formula2="100",',
-        '            formula2="1000",',
+        '            formula2="100",\n        ),\n        "indicator": _dv(',
+        '            formula2="1000",\n        ),\n        "indicator": _dv(',
         "a form accepts 累计完成进度 above 100 in Excel",
         ["tests/test_forms.py", "tests/test_forms_readback.py"],
     ),
@@ -530,7 +530,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "blank-form-answered",
         "reporting/intake/collect.py",
-        "        if sha in self.blank:  # never answered with a 退回通知\n",
+        "        if sha in self.round.blank:  # never answered with a 退回通知\n",
         "        if False:\n",
         "a blank form of ours in the inbox is recorded as a rejected return and answered with a 退回通知",
         ["tests/test_inbox_guard.py"],
