@@ -127,11 +127,59 @@ def demo_changes(app, period: Period, now) -> list[str]:
     return out
 
 
+PLAN_UNITS = 6  # lead units that return a 落实方案 in the demo (the third one first gets it wrong)
+
+
+def plan_round(app, out: DemoOutcome, echo: Callable[[str], None]) -> None:
+    """The year's 落实方案 round in January: the 通知 with each lead unit's 落实方案表, a
+    handful of plans back (one sent back for decreasing 节点, then resent), the 提醒 and
+    催报 to the rest, the 落实方案汇总表; the accepted plans are the 节点 of the quarters."""
+    from datetime import datetime, time
+
+    from reporting.core.calendar import plan_calendar
+    from reporting.merge.plan_round import run_plan_round
+    from reporting.notify.plan_notice import send_plan_notices
+    from reporting.sample.plans import simulate_plans
+
+    year = PERIODS[0].year
+    s, ws, a = app.settings, app.workspace, app.table_assignments
+    cal = plan_calendar(year, s.plan, s.deadline.zone)
+
+    def at(stage: str, hour: int) -> datetime:
+        return datetime.combine(cal.stages[stage], time(hour), tzinfo=s.deadline.zone)
+
+    echo(f"══ {year}年落实方案（示例数据）：报送截止 {cal.deadline_label}")
+    units = [u for u, rows in a.by_unit.items() if rows.lead][:PLAN_UNITS]
+    spoilt = units[2]
+    with app.hold("demo"), app.ledger() as ledger:
+
+        def step(now: datetime, stage: str | None = None) -> None:
+            done = run_plan_round(s, a, ws, year, ledger=ledger, now=now)
+            for line in done.lines(brief=True):
+                echo(line)
+            if stage:
+                sent = send_plan_notices(s, a, ws, year, stage=stage, ledger=ledger, now=now)
+                for line in sent.lines():
+                    echo(line)
+
+        step(at("通知", 9), "通知")
+        simulate_plans(a, ws, year, units, at("提醒", 8), spoiled={spoilt})
+        echo(f"（模拟：{len(units)} 个牵头单位交回落实方案表，其中{spoilt}的节点逐季减少）")
+        step(at("提醒", 9), "提醒")
+        simulate_plans(a, ws, year, [spoilt], at("催报", 8))
+        echo(f"（模拟：{spoilt}修改后重新报送）")
+        step(at("催报", 9), "催报")
+    app.reload_tasks()
+    out.paths["落实方案汇总表"] = ws.plan_summary(year)
+    out.paths["落实方案表目录"] = ws.plan_dir(year) / "forms"
+
+
 def demo_app(app, root: Path):
     """The app pointed at the demo folder, mail to its outbox, robots off."""
     s = app.settings
     s.paths.data_dir = root
     app.__dict__.pop("workspace", None)  # cached for the old data dir
+    app.reload_tasks()  # the old data dir's 落实方案
     s.smtp.outbox = app.workspace.outbox_dir
     s.smtp.host = ""
     s.webhook.wecom_url = s.webhook.dingtalk_url = ""
@@ -153,6 +201,7 @@ def run_demo(app, root: Path, *, echo: Callable[[str], None] = print) -> DemoOut
     app = demo_app(app, root)
     ws = app.workspace
     out = DemoOutcome(root)
+    plan_round(app, out, echo)  # January: the 落实方案 become the year's 节点
 
     for period in PERIODS:
         cal = period_calendar(period, app.settings.deadline)

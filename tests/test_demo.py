@@ -169,6 +169,12 @@ def test_rejected_returns_explain_the_mistakes(demo_run):
     _, printed = demo_run
     lines = printed.splitlines()
     rejected = [k for k, line in enumerate(lines) if line.startswith("  退回 ")]
+    # the 落实方案 round in January first: one plan sent back, the cells named
+    start = next(k for k, line in enumerate(lines) if line.startswith("══ 2024年第一季度"))
+    plan = [k for k in rejected if k < start]
+    assert len(plan) == 1 and "落实方案表" in lines[plan[0]]
+    assert re.search(r"（[A-Z]+\d+）低于.*（[A-Z]+\d+）；节点是累计进度", lines[plan[0] + 1])
+    rejected = [k for k in rejected if k > start]
     assert len(rejected) == 8  # two per quarter
     assert all("请" in lines[k] for k in rejected)
     # each quarter's pair under a heading that says what they are

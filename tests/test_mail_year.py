@@ -79,6 +79,10 @@ def sent_at(msg) -> datetime:
 
 
 def period_of(msg) -> str:
+    """The ledger key of the round a mail belongs to: 2024Q1 …, 2024plan (落实方案)."""
+    plan = re.search(r"(\d{4})年落实方案", msg["Subject"])
+    if plan:
+        return f"{plan.group(1)}plan"
     m = re.search(r"(\d{4})年第(一|二|三|四)季度", msg["Subject"])
     return f"{m.group(1)}Q{'一二三四'.index(m.group(2)) + 1}"
 
@@ -137,9 +141,8 @@ def test_subjects_read_as_chinese_subjects(year_mails):
     for msg in mails:
         subject = msg["Subject"]
         if subject.startswith(("【催报】", "【提醒】")):
-            assert re.search(r"推进情况表（\d{1,2}月\d{1,2}日\d{1,2}:\d{2}截止）$", subject), (
-                subject
-            )
+            form = r"(推进情况表|落实方案表)"  # a quarter's, or the year's 落实方案
+            assert re.search(form + r"（\d{1,2}月\d{1,2}日\d{1,2}:\d{2}截止）$", subject), subject
         assert not re.search(r"\d{4}年\d{1,2}月\d{1,2}日截止", subject), subject
 
 

@@ -180,6 +180,42 @@ def test_one_protected_identified_form_per_lead_unit(year):
     assert "任务 2 的季度节点已由区督查考核办确定" in guide
 
 
+def test_the_printed_form_and_summary(year, tmp_path):
+    """What was looked at, page by page (LibreOffice → PDF): the 填报说明 on a portrait page,
+    the plan on landscape pages one page wide with the column heads repeated, the 完成时限
+    on one line; the 汇总表 and its 报送情况 each on their own page, titled."""
+    from pdf_pages import page_count, page_texts, render_all
+
+    fill(year, "区发改委", GOOD)
+    done = take_in(year)
+    form = form_of(year, "区发改委")
+    wb = openpyxl.load_workbook(form)
+    ws, guide = wb[ps.SHEET_PLAN], wb["填报说明"]
+    assert (ws.page_setup.orientation, guide.page_setup.orientation) == ("landscape", "portrait")
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0  # as many pages down as the rows need
+    assert ws.print_title_rows == f"${ps.HEADER_ROW}:${ps.HEADER_ROW}"
+    assert ws.print_area == f"'{ps.SHEET_PLAN}'!$A$1:$K${ps.FIRST_DATA_ROW + 2}"
+    letter = openpyxl.utils.get_column_letter(ps.column_index("deadline"))
+    assert ws.column_dimensions[letter].width >= 15  # 2024年12月31日 unbroken
+    assert ws.freeze_panes == f"D{ps.FIRST_DATA_ROW}"
+    summary = openpyxl.load_workbook(done.summary)
+    assert summary.sheetnames == ["落实方案汇总表", "报送情况"]
+    for sheet in summary.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows
+    pdfs = render_all([form, done.summary], tmp_path)
+    assert [page_count(p) for p in pdfs] == [2, 2]
+    guide_page, plan_page = page_texts(pdfs[0])
+    assert "填报说明" in guide_page and "识别码" not in guide_page  # the identification: off paper
+    for text in ("区发改委2024年落实方案表", "责任人（姓名、职务）", "节点说明", "2024年12月31日"):
+        assert text in plan_page, text
+    for task in TABLE[:3]:  # the unit's three lead rows
+        assert task["content"] in plan_page
+    table, units = page_texts(pdfs[1])
+    assert "落实方案汇总表" in table and "区发改委落实方案" in table and "按序时进度" in table
+    assert "2024年落实方案报送情况" in units and "按时报送" in units and "未报送" in units
+
+
 # -- intake --------------------------------------------------------------------------------
 def test_an_accepted_plan_becomes_the_years_milestones_and_the_table_wins(year):
     fill(year, "区发改委", GOOD)
@@ -424,7 +460,7 @@ def test_notice_reminders_and_receipts_go_once_to_the_right_units(year, smtp):
     address = {u: year.registry.units[u].email for u in ("区发改委", "区商务外事局")}
     assert len(handler.messages) == 2 and set(mails) == set(address.values())
     mine = mails[address["区发改委"]]
-    assert mine["Subject"] == "2024年落实方案表（请于2024年1月22日前报送）"
+    assert mine["Subject"] == "2024年落实方案表（请于1月22日17:30前报送）"
     (att,) = list(mine.iter_attachments())
     assert att.get_filename() == "2024年_区发改委_落实方案表.xlsx"
     assert "牵头的 3 项任务" in mine.get_body(("plain",)).get_content()
@@ -437,9 +473,12 @@ def test_notice_reminders_and_receipts_go_once_to_the_right_units(year, smtp):
         send_plan_notices(s, a, year.workspace, YEAR, stage="提醒", ledger=ledger, now=later)
     after = [(rcpts[0], m) for _, rcpts, m in handler.messages[2:]]
     assert [(r, m["Subject"]) for r, m in after] == [
-        (address["区发改委"], "【退回】2024年落实方案表未通过校验，请修改后重新报送"),
-        (address["区发改委"], "【提醒】2024年落实方案表请于2024年1月22日前报送"),
-        (address["区商务外事局"], "【提醒】2024年落实方案表请于2024年1月22日前报送"),
+        (
+            address["区发改委"],
+            "【退回】2024年落实方案表未通过校验，请修改后于2024年1月22日前重新报送",
+        ),
+        (address["区发改委"], "【提醒】2024年落实方案表（1月22日17:30截止）"),
+        (address["区商务外事局"], "【提醒】2024年落实方案表（1月22日17:30截止）"),
     ]
     fill(year, "区发改委", GOOD, name="改好的.xlsx")
     take_in(year, now=datetime(2024, 1, 18, 9, tzinfo=TZ))
@@ -449,7 +488,7 @@ def test_notice_reminders_and_receipts_go_once_to_the_right_units(year, smtp):
     last = [(rcpts[0], m["Subject"]) for _, rcpts, m in handler.messages[5:]]
     assert last == [
         (address["区发改委"], "【回执】2024年落实方案表已收到，校验通过"),
-        (address["区商务外事局"], "【催报】2024年落实方案表请于2024年1月22日前报送"),
+        (address["区商务外事局"], "【催报】2024年落实方案表（1月22日17:30截止）"),
     ]
     body = after[0][1].get_body(("plain",)).get_content()
     assert "三季度末节点 40%" in body and "低于二季度末节点 50%" in body
@@ -468,3 +507,62 @@ def test_cli_plan_status_and_calendar(duban, tmp_path):
     assert r.code == 0 and "【演练】2024年落实方案通知" in r.out
     r = duban("calendar", "--year", "2024")
     assert "2024年落实方案（duban plan）" in r.out and "截止  2024年1月22日 星期一 17:30" in r.out
+
+
+# -- the demo year ---------------------------------------------------------------------------
+def typed_plans(path) -> dict[str, tuple]:
+    """task id → the four 节点 typed into a filled 落实方案表 (what the unit sent)."""
+    ws = openpyxl.load_workbook(path)[ps.SHEET_PLAN]
+    cols = [ps.column_index(k) for k in ps.MILESTONES]
+    return {
+        tid: tuple(ws.cell(r, c).value for c in cols)
+        for tid, r in rows_of(ws).items()
+        if ws.cell(r, cols[0]).value is not None
+    }
+
+
+def test_the_demo_year_opens_with_the_round(demo_year, duban):
+    import csv
+    import re
+
+    outcome, text, _ = demo_year
+    root = outcome.root
+    with Ledger(root / "ledger.sqlite") as ledger:
+        rows = [dict(r) for r in ledger.returns(KEY)]
+        sends = [(s.stage, s.unit) for s in ledger.sends(KEY) if s.result == "sent"]
+    (bad,) = [r for r in rows if r["state"] == "rejected"]
+    spoilt = bad["unit"]
+    accepted = [r["unit"] for r in rows if r["state"] == "accepted"]
+    assert len(accepted) == 6 and spoilt in accepted  # sent back, then resent
+    (why,) = [p for p in problems(bad) if p["code"] == "milestone_decreasing"]
+    cells = re.findall(r"（([A-Z]+\d+)）", why["text"])
+    assert len(cells) == 2 and why["cell"] == cells[0]  # names both cells
+    # 通知 to every lead unit; 提醒 / 催报 only to those without an accepted plan then
+    notice = {u for s, u in sends if s == "通知"}
+    assert len(notice) == 31
+    assert {u for s, u in sends if s == "提醒"} == notice - (set(accepted) - {spoilt})
+    assert {u for s, u in sends if s == "催报"} == notice - set(accepted)
+    assert {u for s, u in sends if s == "回执"} == set(accepted)
+    r = duban("plan", "--year", "2024", "--status", data=root)
+    assert r.code == 0, r.output
+    assert "应报 31 个牵头单位，已接收 6（逾期 0），退回待重报 0，未报送 25" in r.out
+    assert re.search(rf"{spoilt}（牵头 \d+ 项）：按时报送，.*共 2 份", r.out)
+    # the accepted plans are the quarters' 节点: a row the unit leads first, that tasks.csv
+    # gives no 节点, due at the year's end, is judged in Q2 against what the unit typed
+    with open(ROOT / "tasks.csv", encoding="utf-8-sig") as f:
+        table = {t["id"]: t for t in csv.DictReader(f)}
+    merged = json.loads((root / "2024Q2" / "merged.json").read_text(encoding="utf-8"))
+    q2 = {row["id"]: row for row in merged["rows"]}
+    inbox = root / "2024" / "落实方案" / "inbox"
+    checked = 0
+    for path in inbox.glob("*（已填）.xlsx"):
+        unit = path.name.split("_")[1]
+        for tid, plan in typed_plans(path).items():
+            t = table[tid]
+            first = re.split(r"[、，,]", t["lead_units"])[0]
+            plain = not t.get("plan_q2") and t.get("kind", "") in ("", "进度", "节点")
+            if first == unit and plain and t["deadline"] == "2024-12-31" and tid in q2:
+                assert (q2[tid]["expected_progress"], q2[tid]["pace_basis"]) == (plan[1], "plan")
+                checked += 1
+    assert checked >= 10
+    assert outcome.paths["落实方案汇总表"].exists()

@@ -207,7 +207,7 @@ def _plan_row(ws: xd.Sheet, row: int, seq: int, r: ResolvedTask, dv) -> None:
         cell = f"{get_column_letter(i)}{row}"
         if col.key in given:
             value = given[col.key]
-            align = st.WRAP_TOP if col.width >= 14 else st.WRAP_CENTER
+            align = st.WRAP_TOP if col.key in ps.TEXT_COLUMNS else st.WRAP_CENTER
             put(ws, cell, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
             if isinstance(value, str):
                 wrapped.append((value, col.width))
@@ -270,7 +270,7 @@ def plan_notes(ctx: FormContext, year: int, rows: list[ResolvedTask]) -> list[st
         "节点说明：用一两句话写明各时间节点要完成什么，如“6月底前完成土地征收，9月底前开工建设”。",
         f"请于 {ctx.deadline_text}将本 Excel 文件（不要改为其他格式）报送{ctx.office}；"
         "节点逐季减少、超过 100 或责任人未填写的，将退回修改。",
-        "请勿修改文件名、工作表名称、任务内容和“识别码”，不要插入或删除行。",
+        "请勿修改文件名、工作表名称和任务内容，不要插入或删除行、列。",
     ]
     if decided:
         notes.append(

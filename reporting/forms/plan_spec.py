@@ -65,7 +65,7 @@ COLUMNS = (
     PlanColumn("task_id", "任务编号", 7, False),
     PlanColumn("content", "任务内容", 31, False),
     PlanColumn("indicators", "量化指标", 16, False),
-    PlanColumn("deadline", "完成时限", 13, False),
+    PlanColumn("deadline", "完成时限", 15, False),
     PlanColumn("owner", "责任人（姓名、职务）", 14, True),
     PlanColumn("q1", "一季度末节点（%）", 8, True),
     PlanColumn("q2", "二季度末节点（%）", 8, True),
@@ -74,6 +74,7 @@ COLUMNS = (
     PlanColumn("note", "节点说明", 30, True),
 )
 MILESTONES = ("q1", "q2", "q3", "q4")
+TEXT_COLUMNS = ("content", "indicators", "owner", "note")  # top-left; the rest centred
 HEADER_LINES = {  # narrow headers break where a reader expects
     "task_id": "任务\n编号",
     "owner": "责任人\n（姓名、职务）",

@@ -25,6 +25,7 @@ from reporting.core.periods import chinese_date
 from reporting.core.states import RECEIPT_STAGE, ReturnState, SendResult
 from reporting.core.workspace import Workspace
 from reporting.forms.plan_spec import plan_key, plan_label
+from reporting.notify.context import short_moment
 from reporting.notify.delivery import RESULT_CN, MailBatch, Outcome, SendLog, SendTally
 from reporting.notify.receipts import KIND_CN, receipt_context
 from reporting.notify.recipients import due_receipts
@@ -72,6 +73,7 @@ def base_context(settings: Settings, cal: PlanCalendar, stage: str, now: datetim
         "stage": stage,
         "deadline": cal.deadline_label,
         "deadline_date": chinese_date(cal.deadline_day),
+        "deadline_short": short_moment(cal.deadline),
         "workdays_left": workdays_after(today, cal.deadline_day),
         "overdue_workdays": workdays_after(cal.deadline_day, today),
         "today": chinese_date(today),

@@ -472,9 +472,13 @@ def annex_row(
 
 
 def owner_line(r: RowResult) -> str:
-    """The 责任人 under the lead units of an annex cell ('' when tasks.csv names none)."""
+    """The 责任人 under the lead units of an annex cell, one person a line (several lead
+    units' "区文旅局：张三；长青乡：李四" without the units named above); '' for none."""
     owner = unit_text(r.owner).replace("\n", " ")
-    return f"\n责任人：{owner}" if owner else ""
+    if not owner:
+        return ""
+    people = [p.split("：", 1)[-1].strip() for p in owner.split("；") if p.strip()]
+    return "\n责任人：" + "\n".join(people)
 
 
 def light_rule(settings: Settings) -> str:
