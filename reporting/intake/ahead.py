@@ -41,7 +41,7 @@ def _candidate(intake, path: Path, source: str) -> tuple[Path, str] | None:
         sha = sha256_file(path)
         if intake.known(sha):
             return None
-        stored = archive_file(path, sha, intake.workspace.archive_dir)
+        stored = archive_file(path, sha, intake.workspace.archive_dir, intake.later)
         if (
             stored is None
             or is_message(stored)

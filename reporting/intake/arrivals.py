@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reporting.core.fileutil import atomic_write_text
+from reporting.core.fileutil import SyncLater, atomic_write_text
+from reporting.core.model import indented_json
 
 VERSION = 1
 _NAME = re.compile(
@@ -62,11 +63,8 @@ def arrival_path(stored: Path, period: str) -> Path:
     return stored.with_name(f"{stored.name}.{period}.json")
 
 
-def write_arrival(stored: Path, arrival: Arrival) -> None:
-    atomic_write_text(
-        arrival_path(stored, arrival.period),
-        json.dumps(asdict(arrival), ensure_ascii=False, indent=1),
-    )
+def write_arrival(stored: Path, arrival: Arrival, later: SyncLater | None = None) -> None:
+    atomic_write_text(arrival_path(stored, arrival.period), indented_json(asdict(arrival)), later)
 
 
 def read_arrival(stored: Path, period: str) -> Arrival | None:

@@ -38,14 +38,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 
 from reporting.core.calendar import TZ
 from reporting.core.config import Settings
 from reporting.core.exceptions import IntakeError, MailError, NoSpaceError, storage_error
-from reporting.core.fileutil import sha256_file
+from reporting.core.fileutil import SyncLater, sha256_file
 from reporting.core.ledger import Ledger
 from reporting.core.model import Answer, UnitAnswers
 from reporting.core.periods import Period
@@ -96,10 +96,21 @@ OTHER_FILE = "其他文件"  # attachment kind of a mail's file that is neither 
 def answers_to_dict(answers: UnitAnswers, header: dict[str, str] | None = None) -> dict:
     return {
         "unit": answers.unit,
-        "lead": {tid: asdict(a) for tid, a in answers.lead.items()},
-        "coop": {tid: asdict(a) for tid, a in answers.coop.items()},
+        "lead": {tid: _answer_dict(a) for tid, a in answers.lead.items()},
+        "coop": {tid: _answer_dict(a) for tid, a in answers.coop.items()},
         "header": header or {},
     }
+
+
+_ANSWER_FIELDS = tuple(f.name for f in fields(Answer))
+
+
+def _answer_dict(a: Answer) -> dict:
+    """``asdict(a)`` without its deep copy of every value (a city's returns spent a second
+    there): the fields in order, the indicators a dict of their own."""
+    out = {name: getattr(a, name) for name in _ANSWER_FIELDS}
+    out["indicators"] = dict(a.indicators)
+    return out
 
 
 def answers_from_dict(data: dict) -> UnitAnswers:
@@ -167,10 +178,12 @@ def collect_round(
         files = scan_inbox(inbox, summary.ignored, skipped)
         for skip in skipped:
             (summary.failed if skip.retry else summary.skipped).append((skip.source, skip.reason))
+        # each file archived (on disk) before its record: the batch's archive copies and
+        # arrival records are flushed together before its records are committed; an inbox
+        # file whose record a kill lost is taken in again by the next run
+        intake.later = SyncLater()
         ahead = examine_ahead(intake, files, workers)
-        # each file archived (on disk) before its record; an inbox file whose record a
-        # kill lost is taken in again by the next run
-        with ledger.batched(LEDGER_BATCH) as tick:
+        with ledger.batched(LEDGER_BATCH, before_commit=intake.later.sync) as tick:
             for path, source in files:
                 intake.ready = next(ahead, None)
                 try:
@@ -189,6 +202,7 @@ def collect_round(
                 if progress:
                     progress(source)
     finally:
+        intake.later = None
         if own_ledger:
             ledger.close()
     return summary
@@ -209,6 +223,7 @@ class _Intake:
         self.limits = Limits.from_settings(settings.intake)
         self.ready: Ahead | None = None  # the current inbox file, examined ahead
         self.seq = 0  # intake order within this run (``arrivals``)
+        self.later: SyncLater | None = None  # new archive files, flushed with their batch
 
     def known(self, sha: str) -> bool:
         return self.ledger.has_return(self.period, sha) or self.ledger.has_attachment(
@@ -225,7 +240,7 @@ class _Intake:
         fetched = self.ledger.imap_internaldate(sha)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, TZ)
         received = datetime.fromisoformat(fetched) if fetched else min(mtime, self.now)
-        stored = archive_file(path, sha, self.workspace.archive_dir)
+        stored = archive_file(path, sha, self.workspace.archive_dir, self.later)
         if stored is None:
             self.summary.failed.append(
                 (source, "文件在读取过程中发生了变化（可能仍在复制或下载），下次运行时会重新处理")
@@ -247,7 +262,8 @@ class _Intake:
             taken_at=self.now.isoformat(),
             seq=self.seq,
         )
-        write_arrival(stored, arrival)  # before any ledger row: ``duban recover`` replays it
+        # before any ledger row (durable before its commit): ``duban recover`` replays it
+        write_arrival(stored, arrival, self.later)
         self.take_stored(stored, arrival)
 
     def replay(self, stored: Path, arrival: Arrival) -> None:
@@ -318,7 +334,9 @@ class _Intake:
         evidence = mail_evidence(mail, self.workspace.archive_dir, self.limits)
         for att in mail.attachments:
             att_sha = hashlib.sha256(att.data).hexdigest()
-            att_stored = archive_bytes(att.data, att_sha, self.workspace.archive_dir, att.filename)
+            att_stored = archive_bytes(
+                att.data, att_sha, self.workspace.archive_dir, att.filename, self.later
+            )
             kind = attachment_kind(att_stored)
             if kind is None and is_spreadsheet(att_stored, self.limits):
                 forms += 1

@@ -9,11 +9,12 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from reporting.core.fileutil import atomic_path, atomic_write_bytes, sha256_file
+from reporting.core.fileutil import SyncLater, atomic_path, atomic_write_bytes, sha256_file
 
 # files that are never returns: office lock/temp files, system files, unfinished downloads
 _IGNORED_NAME = re.compile(
@@ -134,13 +135,16 @@ def inbox_skips(inbox: Path) -> list[Skipped]:
     return skipped
 
 
-def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:
-    """Copy ``src`` unchanged to ``archive_dir/ab/<sha><ext>``; None if it changed meanwhile."""
+def archive_file(
+    src: Path, sha: str, archive_dir: Path, later: SyncLater | None = None
+) -> Path | None:
+    """Copy ``src`` unchanged to ``archive_dir/ab/<sha><ext>``; None if it changed meanwhile.
+    ``later``: made durable with its batch (``fileutil.SyncLater``)."""
     dest = archive_path(archive_dir, sha, src.name)
-    if dest.exists() and dest.stat().st_size == src.stat().st_size:
+    if _kept(dest, src.stat().st_size, later, lambda: sha256_file(dest) == sha):
         return dest
     try:
-        with atomic_path(dest) as tmp:
+        with atomic_path(dest, later) as tmp:
             shutil.copyfile(src, tmp)
             if sha256_file(tmp) != sha:
                 raise _ChangedError
@@ -149,12 +153,23 @@ def archive_file(src: Path, sha: str, archive_dir: Path) -> Path | None:
     return dest
 
 
-def archive_bytes(data: bytes, sha: str, archive_dir: Path, name: str) -> Path:
+def archive_bytes(
+    data: bytes, sha: str, archive_dir: Path, name: str, later: SyncLater | None = None
+) -> Path:
     """Keep ``data`` (a file taken out of a mail) as ``archive_dir/ab/<sha><ext of name>``."""
     dest = archive_path(archive_dir, sha, name)
-    if not (dest.exists() and dest.stat().st_size == len(data)):
-        atomic_write_bytes(dest, data)
+    if not _kept(dest, len(data), later, lambda: dest.read_bytes() == data):
+        atomic_write_bytes(dest, data, later)
     return dest
+
+
+def _kept(dest: Path, size: int, later: SyncLater | None, whole: Callable[[], bool]) -> bool:
+    """Whether the archive holds ``dest`` already. A copy of a batch that a crash cut
+    short (renamed, never synced: ``fileutil.SyncLater``) may have its size but not its
+    bytes, so one this process did not write is read before it is trusted."""
+    if not (dest.exists() and dest.stat().st_size == size):
+        return False
+    return (later is not None and os.fspath(dest) in later.written) or whole()
 
 
 def archive_path(archive_dir: Path, sha: str, name: str) -> Path:

@@ -7,6 +7,7 @@ file and a rerun continues from it; ``batched`` commits many records at a time.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
@@ -94,23 +95,38 @@ class LedgerConnection:
         self.conn.execute("COMMIT")
 
     @contextmanager
-    def batched(self, size: int):
+    def batched(self, size: int, before_commit: Callable[[], None] | None = None):
         """Records committed ``size`` at a time (one disk sync each, not one per record):
         call the yielded ``tick()`` after each. Whatever is recorded is committed when the
         block ends, however it ends; a kill loses at most the last uncommitted records,
         which the caller must be able to make again (a form written but not recorded is
         built again; an inbox file not recorded is taken in again). Nothing may be sent
-        inside (``claim_send`` refuses). Inside a caller's transaction, that one decides."""
+        inside (``claim_send`` refuses). Inside a caller's transaction, that one decides.
+        ``before_commit`` runs before every commit (the files the records name made
+        durable, ``fileutil.SyncLater``); when it fails the batch is rolled back."""
         if self.conn.in_transaction:
-            yield lambda: None
+            try:
+                yield lambda: None
+            finally:
+                if before_commit is not None:  # before the caller's commit, however it ends
+                    before_commit()
             return
         done = 0
+
+        def commit() -> None:
+            if before_commit is not None:
+                try:
+                    before_commit()
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+            self.conn.execute("COMMIT")
 
         def tick() -> None:
             nonlocal done
             done += 1
             if done % size == 0:
-                self.conn.execute("COMMIT")
+                commit()
                 self.conn.execute("BEGIN IMMEDIATE")
 
         self.conn.execute("BEGIN IMMEDIATE")
@@ -120,4 +136,4 @@ class LedgerConnection:
         finally:
             self._batch = False
             if self.conn.in_transaction:  # not when SQLite itself rolled back (disk full)
-                self.conn.execute("COMMIT")
+                commit()
