@@ -431,17 +431,9 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "order-not-traced",
         "reporting/core/ledger/orders.py",
-        "                write_trace(self.trace_root, record, ISSUED)\n",
+        "            write_trace(self.trace_root, record, ISSUED)\n",
         "",
         "a lost ledger loses its 督办单: recover brings none back, the next 通报 numbers from 1 again",
-        ["tests/test_ladder.py"],
-    ),
-    Mutant(
-        "order-number-ignores-trace",
-        "reporting/core/ledger/orders.py",
-        "                n = max([top or 0] + [t.number for t in traced]) + 1",
-        "                n = (top or 0) + 1",
-        "after a kill between trace and ledger, the next 督办单 takes the number the trace holds",
         ["tests/test_ladder.py"],
     ),
     Mutant(
@@ -450,6 +442,15 @@ MUTANTS: list[Mutant] = [
         "    issued, answered, unreadable = ledger.restore_orders()",
         "    issued, answered, unreadable = 0, 0, []",
         "after duban recover, status and the 看板 list no 督办单 and the Q4 return closes none",
+        ["tests/test_ladder.py"],
+    ),
+    Mutant(
+        "orders-not-put-back-from-trace",
+        "reporting/assess/orders.py",
+        "    ledger.restore_orders()\n",
+        "",
+        "a ledger restored from a copy older than the last 通报: its 督办单 never come back, the"
+        " next quarter closes the one they carried on",
         ["tests/test_ladder.py"],
     ),
     Mutant(

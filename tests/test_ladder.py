@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections import Counter
 from datetime import date, timedelta
 
@@ -383,8 +384,16 @@ class Killed(BaseException):
     """The process dying between a trace written and its ledger row committed."""
 
 
-def die(*args, **kwargs):
-    raise Killed
+def dying(write):
+    """``write`` (``_insert`` or ``_answer``) killed when it writes the run's own row; putting
+    back what the traces hold (``keep=True``, before the run) still works."""
+
+    def die(conn, record, **kw):
+        if kw.get("keep"):
+            return write(conn, record, **kw)
+        raise Killed
+
+    return die
 
 
 @pytest.mark.parametrize("then", ["rerun", "recover"])
@@ -406,7 +415,7 @@ def test_a_kill_between_trace_and_ledger_loses_no_order_and_doubles_none(
     2号, or answering 1号): the next run (or ``duban recover`` first) has each 督办单 once."""
     bulletin(year, 2, date(2024, 7, 10))
     write = getattr(ledger_orders, where)
-    monkeypatch.setattr(ledger_orders, where, die)
+    monkeypatch.setattr(ledger_orders, where, dying(write))
     with pytest.raises(Killed):
         bulletin(year, 3, date(2024, 10, 14))
     monkeypatch.setattr(ledger_orders, where, write)
@@ -432,7 +441,7 @@ def test_a_number_held_only_by_a_trace_is_never_given_again(year, monkeypatch):
     4号 (2号 is the trace's), and the rerun of Q3 gives 2号 to the task it was traced for."""
     bulletin(year, 2, date(2024, 7, 10))
     write = ledger_orders._insert
-    monkeypatch.setattr(ledger_orders, "_insert", die)
+    monkeypatch.setattr(ledger_orders, "_insert", dying(write))
     with pytest.raises(Killed):
         bulletin(year, 3, date(2024, 10, 14))
     monkeypatch.setattr(ledger_orders, "_insert", write)
@@ -445,6 +454,32 @@ def test_a_number_held_only_by_a_trace_is_never_given_again(year, monkeypatch):
     assert what(o3) == ("7", "挂牌督办", "禹督办〔2024〕2号")
     numbers = [o.number for o in orders_of(year)]
     assert numbers == [1, 2, 3, 4]
+
+
+def test_a_ledger_copy_older_than_the_last_bulletin_gets_its_orders_back(year, duban):
+    """The ledger put back from a copy taken before Q3's 通报 (the way back from a damaged
+    ledger): the next 通报 takes Q3's 督办单 and Q3's answer to Q2's from their traces, the Q4
+    return closes 2号 and Q4's own are numbered after it."""
+    bulletin(year, 2, date(2024, 7, 10))
+    path = year.workspace.ledger_path
+    copy = path.with_name("older.sqlite")
+    src, dst = sqlite3.connect(path), sqlite3.connect(copy)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    bulletin(year, 3, date(2024, 10, 14))
+    drop_ledger(year)
+    copy.rename(path)
+    assert [(o.text, o.outcome) for o in orders_of(year)] == [("禹督办〔2024〕1号", None)]
+    q4 = bulletin(year, 4, date(2025, 1, 9))
+    assert [(o.text, o.outcome) for o in q4.orders.answered] == [("禹督办〔2024〕2号", "办结")]
+    assert [(o.text, o.period, o.outcome, o.answered_in) for o in orders_of(year)] == [
+        ("禹督办〔2024〕1号", "2024Q2", "续办", "2024Q3"),
+        ("禹督办〔2024〕2号", "2024Q3", "办结", "2024Q4"),
+        ("禹督办〔2024〕3号", "2024Q4", None, None),
+        ("禹督办〔2024〕4号", "2024Q4", None, None),
+    ]
 
 
 # -- sent with `duban bulletin --send` ---------------------------------------------------

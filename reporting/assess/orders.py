@@ -130,7 +130,10 @@ def issue_orders(
     now: datetime,
     kinds: dict[str, str] | None = None,
 ) -> OrdersOutput:
-    """Answer the open 督办单 with ``period``'s return, issue ``period``'s, write each .docx."""
+    """Answer the open 督办单 with ``period``'s return, issue ``period``'s, write each .docx.
+    First every 督办单 and answer traced on disk that the ledger lacks is put back (a ledger
+    restored from a copy older than the last 通报 would neither list nor answer them)."""
+    ledger.restore_orders()
     ordered = year_results(results, period)
     result = ordered[-1]
     steps = ladder(ordered, settings.ladder)

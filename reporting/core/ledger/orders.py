@@ -5,8 +5,9 @@ quarter's 通报 keeps every number; a new 督办单 takes the year's next one.
 Each 督办单 and each answer is also written beside the ledger as one small JSON file
 (``<data>/orders/<period>/0003.order.json``, ``0003.answer.json``) BEFORE its row is
 committed, so ``duban recover`` puts every number, answer and closing back
-(``restore_orders``). A trace whose row a kill lost is taken as issued: the next run keeps
-its number, and no new 督办单 takes a number a trace holds.
+(``restore_orders``). A trace whose row a kill (or a ledger restored from an older copy)
+lost is taken as issued: ``duban bulletin`` puts the traced ones back before it numbers,
+so the next run keeps its number and no new 督办单 takes a number a trace holds.
 """
 
 from __future__ import annotations
@@ -73,15 +74,13 @@ def write_trace(root: Path, record: OrderRecord, suffix: str) -> None:
     )
 
 
-def scan_orders(
-    root: Path, pattern: str = "*"
-) -> tuple[list[OrderRecord], list[OrderRecord], list[str]]:
-    """The 督办单 (issued, answered) traced under ``<root>/orders/<pattern>`` — ``pattern``
-    a period or a glob of periods — by year and number, and the files that could not be read."""
+def scan_orders(root: Path) -> tuple[list[OrderRecord], list[OrderRecord], list[str]]:
+    """The 督办单 (issued, answered) traced under ``<root>/orders``, by period and number, and
+    the files that could not be read."""
     issued: list[OrderRecord] = []
     answers: list[OrderRecord] = []
     bad: list[str] = []
-    for path in sorted((root / ORDERS_DIR).glob(f"{pattern}/*.json")):
+    for path in sorted((root / ORDERS_DIR).glob("*/*.json")):
         try:
             record = OrderRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
@@ -116,26 +115,20 @@ class OrderStore(LedgerConnection):
     ) -> OrderRecord:
         """The 督办单 of ``task_id`` in ``period``: kept once issued (its number, rung and
         时限 do not change on a rerun); a new one takes the year's next number, traced on
-        disk before its row. ``make(n)`` → the printed number."""
+        disk before its row (call ``restore_orders`` first: a trace whose row a kill or an
+        older copy of the ledger lost keeps its number). ``make(n)`` → the printed number."""
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT * FROM orders WHERE period = ? AND task_id = ?", (str(period), task_id)
             ).fetchone()
             if row is not None:
                 return OrderRecord.of(row)
-            traced, _, _ = scan_orders(self.trace_root, f"{year}Q[1-4]")
-            kept = [t for t in traced if (t.period, t.task_id) == (str(period), task_id)]
-            if kept:  # issued by a run killed before its row was committed
-                record = kept[0]
-            else:
-                top = conn.execute(
-                    "SELECT MAX(number) FROM orders WHERE year = ?", (year,)
-                ).fetchone()[0]
-                n = max([top or 0] + [t.number for t in traced]) + 1
-                record = OrderRecord(
-                    str(period), task_id, year, n, make(n), rung, reason, units, due, at
-                )
-                write_trace(self.trace_root, record, ISSUED)
+            top = conn.execute("SELECT MAX(number) FROM orders WHERE year = ?", (year,)).fetchone()
+            n = (top[0] or 0) + 1
+            record = OrderRecord(
+                str(period), task_id, year, n, make(n), rung, reason, units, due, at
+            )
+            write_trace(self.trace_root, record, ISSUED)
             _insert(conn, record)
             return record
 
