@@ -160,3 +160,14 @@ def notice_rows(path) -> list[dict[str, str]]:
             row["deadline"] = row["deadline"][:4] + "-12-31"
         out.append({k: v for k, v in row.items() if k not in office})
     return out
+
+
+def brief_rows(path) -> list:
+    """The task rows of a leader's brief (python-docx rows): the last one sits in a
+    borderless row of its own, beside the signer and date (``docx_closing``)."""
+    from docx import Document
+
+    table = Document(path).tables[0]
+    rows = list(table.rows[1:])
+    inner = rows[-1].cells[0].tables if rows else []
+    return rows[:-1] + list(inner[0].rows) if inner else rows

@@ -83,6 +83,8 @@ def table_rows(path: Path) -> list[tuple[bool, list[str]]]:
     rows = []
     for tbl in Document(path).element.body.iter(qn("w:tbl")):
         for tr in tbl.findall(qn("w:tr")):
+            if tr.find(f"{qn('w:tc')}/{qn('w:tbl')}") is not None:
+                continue  # a row holding a table and the closing block: its inner row counts
             trpr = tr.find(qn("w:trPr"))
             header = trpr is not None and trpr.find(qn("w:tblHeader")) is not None
             cells = [

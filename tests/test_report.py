@@ -19,7 +19,7 @@ import pytest
 from conftest import office
 from docx import Document
 from docx.oxml.ns import qn
-from helpers import REPORT_NOW, table_with_header
+from helpers import REPORT_NOW, brief_rows, table_with_header
 
 from reporting.core.exceptions import ReportError
 from reporting.core.model import Answer, Light, QuarterResult, Status
@@ -776,8 +776,7 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
     path = next(p for p in out.briefs if p.name.endswith("崔海锋.docx"))
     brief = Document(path)
     mine = [r for r in res.rows if "崔海锋" in r.lead_leaders]
-    table = brief.tables[0]
-    rows = table.rows[1:]
+    rows = brief_rows(path)
     assert len(rows) == len(mine)
     labels = [r.cells[0].text.split(" ")[0] for r in rows]
     assert set(labels) == {r.label for r in mine}
@@ -801,23 +800,33 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
     assert f"崔海锋同志牵头的《政府工作报告》重点任务{len(mine)}项中" in text
     assert f"其中{lagging}项滞后或亮红灯，已列在表首，请调度推进。" in text
     assert "您" not in text and "尚待报送" not in text
-    assert "崔海锋同志：" in text and "2024年4月9日" in text
-    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    closing = brief.tables[0].rows[-1].cells[0].text  # beside the last row (docx_closing)
+    assert "崔海锋同志：" in text and "2024年4月9日" in closing
+    assert brief.tables[0].rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
 
 
 def test_a_briefs_last_row_stays_with_the_signer(rendered):
     """Seen on the renders: a brief's signer and date alone on its last page. The last row
     is kept whole with the closing block; every row stays whole on its page."""
-    out, _, _ = rendered
+    out, res, _ = rendered
     for path in out.briefs:
         table = Document(path).tables[0]
         *rest, last = table.rows
+        # one unsplittable row holds the last task row (a table of the same columns) and,
+        # under it, the signer and the date
         assert last._tr.trPr.find(qn("w:cantSplit")) is not None, path.name
-        for para in last._tr.iter(qn("w:p")):
-            assert para.find(qn("w:pPr")).find(qn("w:keepNext")) is not None, path.name
+        assert len(last._tr.findall(qn("w:tc"))) == 1, path.name  # one cell across
+        cell = last.cells[0]
+        (inner,) = cell.tables
+        assert len(inner.rows) == 1 and len(inner.columns) == len(table.columns)
+        assert inner.rows[0].cells[0].text == brief_rows(path)[-1].cells[0].text
+        assert [p.text for p in cell.paragraphs if p.text] == [
+            "区督查考核办",  # [report] signer of the bundled config.toml
+            "2024年4月9日",
+        ]
         assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rest)
-        after = table._tbl.getnext()
-        assert after.find(qn("w:pPr")).find(qn("w:keepNext")) is not None
+        after = table._tbl.getnext()  # nothing left below the table but the section's end
+        assert after is None or after.tag == qn("w:sectPr"), path.name
 
 
 @pytest.mark.parametrize(

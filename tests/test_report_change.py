@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 from docx import Document
-from helpers import REPORT_NOW, status_tally
+from helpers import REPORT_NOW, brief_rows, status_tally
 from test_report import sample_result
 
 from reporting.core.exceptions import ReportError
@@ -264,8 +264,7 @@ def test_leader_brief_rows_show_last_quarter(app, tmp_path):
     before = {r.id: r for r in q1.rows}
     checked = 0
     for path in out.briefs:
-        table = Document(path).tables[0]
-        for tr in table.rows[1:]:
+        for tr in brief_rows(path):
             task = tr.cells[0].text
             row = next(r for r in q2.rows if task.split(" ")[0] == r.label)
             cell = tr.cells[2]

@@ -18,6 +18,7 @@ import dataclasses
 import re
 
 import pytest
+from helpers import brief_rows
 
 from reporting.taskbook.short_names import (
     SHORT_CHARS,
@@ -259,5 +260,5 @@ def test_the_report_and_the_briefs_name_tasks_alike(app, tmp_path):
     lagging = [r.cells[1].text for r in table_with_header(doc, "序号", "任务").rows[1:]]
     assert "8（2）谋划推进重点项目" in lagging
     brief = next(p for p in out.briefs if row.lead_leaders[0] in p.name)
-    cells = [r.cells[0].text for r in Document(brief).tables[0].rows[1:]]
+    cells = [r.cells[0].text for r in brief_rows(brief)]
     assert "8（2） 谋划推进重点项目" in cells

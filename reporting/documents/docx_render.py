@@ -57,14 +57,14 @@ def render_docx(
     """Fill ``template`` with ``context`` and write ``out_path`` atomically and reproducibly.
 
     ``closing_with_table``: the table before the closing block (signer, date) keeps its last
-    row with it (``docx_format.keep_tables_with_closing``)."""
+    row with it (``docx_closing.wrap_closing``)."""
     from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
     from jinja2 import TemplateError
 
+    from reporting.documents.docx_closing import wrap_closing
     from reporting.documents.docx_format import (
         finish,
-        keep_tables_with_closing,
         normalize_zip,
         set_core_properties,
     )
@@ -97,7 +97,7 @@ def render_docx(
             "请在 Word/WPS 中把该标签整段删除后一次性重新输入（不要只改其中几个字的格式），或从仓库恢复模板"
         ) from None
     if closing_with_table:
-        keep_tables_with_closing(tpl.docx)
+        wrap_closing(tpl.docx)
     set_core_properties(tpl.docx, title=title, author=author, when=when)
     finish(tpl.docx)  # docxtpl's {% cellbg %} puts w:shd first in w:tcPr
     buf = io.BytesIO()
