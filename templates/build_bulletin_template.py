@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE))
 
 from build_report_template import (  # noqa: E402
     ADDRESSEE,
+    BODY,
     DATE,
     H1,
     SIGNER,
@@ -41,6 +42,10 @@ COLOPHON = "版记"
 
 def build_bulletin(path: Path) -> None:
     doc = base_document()
+    # a 公文 fills its 22 lines a page: a body paragraph may leave one line on a page (else
+    # a three-line paragraph after a full page 1 left two lines blank); headings and each
+    # 通报表扬/批评 item still keep with what follows
+    fmt.set_para(doc.styles[BODY].element, widow=False)
     gongwen.add_masthead_styles(doc, MARK, NUMBER)
     gongwen.add_colophon_style(doc, COLOPHON)
     tag(doc, "{%p if mark %}")

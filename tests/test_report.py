@@ -930,7 +930,9 @@ def test_template_build_script_reproduces_the_shipped_templates(tmp_path, root):
     script = runpy.run_path(str(root / "templates" / "build_report_template.py"))
     script["build_report"](tmp_path / "report.docx")
     script["build_leader_brief"](tmp_path / "leader_brief.docx")
-    for name in ("report.docx", "leader_brief.docx"):
+    bulletin = runpy.run_path(str(root / "templates" / "build_bulletin_template.py"))
+    bulletin["build_bulletin"](tmp_path / "bulletin.docx")
+    for name in ("report.docx", "leader_brief.docx", "bulletin.docx"):
         assert (tmp_path / name).read_bytes() == (root / "templates" / name).read_bytes(), name
 
 
