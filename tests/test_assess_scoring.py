@@ -329,3 +329,28 @@ def test_a_silent_co_lead_scores_nothing_for_the_task_its_partner_reported(app, 
     mean = sum(wq * r for wq, r in zip(w, rates, strict=True)) / sum(w)
     assert cells["丁局"] == sc.progress_points * mean / 100 == 14.4
     assert cells["丙局"] == sc.progress_points * on_pace / 100
+
+
+def test_the_points_sheet_prints_a_units_source_once_per_run(year):
+    """明细 on paper: a return backs many rows of a unit in a row; its long 依据 (the archive
+    path) is printed on the first, the rows under it say 同上 and stay one line tall, so the
+    sheet is not a hundred pages of repeated paths."""
+    out = score(year)
+    ws = openpyxl.load_workbook(out.path)[SHEET_POINTS]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == len(out.card.points)
+    same, full = 0, None
+    for n, (unit, _comp, _q, _task, fact, _pts, source) in enumerate(rows, 4):
+        if source == "同上":
+            same += 1
+            assert rows[n - 5][0] == unit, n  # under a row of the same unit
+            if len(fact) <= 16:  # one line of 事实 fits, and 同上 does
+                assert ws.row_dimensions[n].height <= 22, n
+        else:
+            full = source
+            assert source in {p.source for p in out.card.points if p.unit == unit}
+        assert full is not None
+    # every point's 依据 is printed in full at least once for its unit
+    shown = {(r[0], r[6]) for r in rows if r[6] != "同上"}
+    assert {(p.unit, p.source) for p in out.card.points} <= shown
+    assert same >= 10  # the year's returns back several rows each

@@ -157,3 +157,65 @@ def test_documents_that_leave_the_office_hold_no_note_to_it(rendered, demo_year)
         d.name for d, pages in rendered if any("说法不一" in p or "请核实" in p for p in pages)
     }
     assert not noted
+
+
+LINE_PITCH_PT = 225 / 22 / 25.4 * 72  # GB/T 9704: 22 lines in the 225 mm type area
+BOTTOM_MARGIN_PT = 35 / 25.4 * 72
+
+
+def lowest_line(pdf: Path, page: int) -> tuple[float, float]:
+    """(bottom edge of the lowest text line but the page number, page height) in pt."""
+    import subprocess
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    height = float(re.search(r'<page width="[\d.]+" height="([\d.]+)"', html).group(1))
+    bottoms = []
+    for m in re.finditer(r'<line [^>]*yMax="([\d.]+)">(.*?)</line>', html, re.S):
+        words = "".join(re.findall(r">([^<]*)</word>", m.group(2)))
+        if not re.fullmatch(r"—\d+—", words):
+            bottoms.append(float(m.group(1)))
+    return max(bottoms), height
+
+
+def test_the_bulletins_first_page_is_filled(rendered, tmp_path):
+    """A 公文 page holds 22 lines: page 1 of each 通报 is written to its last line (seen: a
+    three-line paragraph kept whole left two lines blank above the page number)."""
+    bulletins = [d for d, _ in rendered if d.name.endswith("督查通报.docx")]
+    assert len(bulletins) == 2
+    for d, pdf in zip(bulletins, render_all(bulletins, tmp_path), strict=True):
+        bottom, height = lowest_line(pdf, 1)
+        free = height - BOTTOM_MARGIN_PT - bottom
+        assert free < 1.5 * LINE_PITCH_PT, (d.name, round(free, 1))
+
+
+def test_the_demo_years_score_sheet_prints_in_far_fewer_pages(demo_year, tmp_path):
+    """考核评分表 of the demo year through LibreOffice: 170 pages when every row repeated its
+    return's 依据 with the archive path; printed once per run (同上) it is under 125, and
+    the 评分表 sheet itself stays on its first two pages."""
+    from pdf_pages import page_count
+
+    from jobs.app import create_app
+    from reporting.assess.score_sheet import write_score_sheet
+    from reporting.assess.scoring import load_results, score_year
+
+    outcome, _printed, _app = demo_year
+    data = create_app(Path(__file__).resolve().parent.parent / "config.toml", outcome.root, env={})
+    with data.ledger() as ledger:
+        card = score_year(
+            data.settings,
+            ledger,
+            load_results(data.workspace, 2024, None),
+            2024,
+            kinds={n: u.kind for n, u in data.registry.units.items()},
+        )
+    path = tmp_path / "考核评分表.xlsx"
+    write_score_sheet(card, data.settings, path)
+    (pdf,) = render_all([path], tmp_path / "pdf")
+    pages = page_texts(pdf)
+    assert len(pages) == page_count(pdf) < 125
+    points = next(k for k, text in enumerate(pages) if "考核评分明细" in text)
+    assert points <= 2  # 0-based: the 评分表 of 33 units takes pages 1 and 2

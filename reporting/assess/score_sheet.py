@@ -47,6 +47,7 @@ SHEET_POINTS = "明细"
 SHEET_RULES = "评分规则"
 NOT_APPLICABLE = "—"
 SCORE_FORMAT = "0.00"
+SAME_AS_ABOVE = "同上"
 
 
 @dataclass
@@ -146,7 +147,7 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
     wb = xd.Book(st.BODY, lock_structure=False)
     ws = wb.create_sheet(SHEET_SCORES)
     quarters = "、".join(Period.parse(p).label for p in card.periods)
-    columns = [("序号", 6), ("单位", 24), ("单位类别", 12), ("排名组", 11)]
+    columns = [("序号", 6), ("单位", 24), ("单位类别", 14), ("排名组", 12)]
     columns += [(f"{c}\n（满分{num(_full(card, settings, c))}）", 11) for c in SCALED]
     columns += [
         ("适用项\n满分", 9),
@@ -155,7 +156,7 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
         (ADJUST, 9),
         ("总分", 10),
         ("组内排名", 9),
-        ("说明", 30),
+        ("说明", 36),
     ]
     rows = []
     for i, u in enumerate(card.ranked(), 1):
@@ -204,25 +205,30 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
         ("评分项", 10),
         ("季度", 10),
         ("任务", 8),
-        ("事实", 36),
+        ("事实", 40),
         ("分值", 9),
-        ("依据（可查到的来源）", 64),
+        ("依据（可查到的来源）", 48),
     ]
     order = {u.unit: i for i, u in enumerate(card.ranked())}
     comp = {c: i for i, c in enumerate(COMPONENTS)}
     points = sorted(
         enumerate(card.points), key=lambda ip: (order[ip[1].unit], comp[ip[1].component], ip[0])
     )
-    rows = [
-        [p.unit, p.component, _period_text(p.period), p.task, p.fact, p.points, p.source]
-        for _, p in points
-    ]
+    rows = []
+    before = None
+    for _, p in points:
+        # a unit's return backs many rows in a run: its long 依据 (with the archive path) is
+        # printed once, the rows under it say 同上 and stay one line tall
+        source = SAME_AS_ABOVE if before == (p.unit, p.source) else p.source
+        before = (p.unit, p.source)
+        rows.append([p.unit, p.component, _period_text(p.period), p.task, p.fact, p.points, source])
     write_table(
         ws,
         st,
         f"{card.year}年度考核评分明细",
         "每一行是一项得分或扣分：所在季度、任务、事实，以及可以查到的依据——单位报送的进展情况表"
-        "（报送时间、第几份、归档文件在数据目录中的位置）、发出的通知，或考核调整表、领导评价表的行。"
+        "（报送时间、第几份、归档文件在数据目录中的位置）、发出的通知，或考核调整表、领导评价表的行；"
+        "同一单位连续几行依据相同时，后面的行写“同上”。"
         "各单位同一评分项的分值之和等于评分表中的该项得分。",
         columns,
         rows,
