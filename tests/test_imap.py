@@ -392,7 +392,8 @@ def test_a_quarter_run_with_the_mailbox_as_the_only_intake(
     )
     out = run_at("2024-04-02T09:00:00+08:00")
     assert "新收报送邮件 5 封" in out
-    out = run_at("2024-04-09T09:30:00+08:00")
+    # Q1 2024: lead deadline Mon 4-8, 逾期 the next working day, the report the one after
+    out = run_at("2024-04-10T09:30:00+08:00")
     with live.ledger() as ledger:
         assert ledger.step_done(Q1, "report") is not None
         assert len({r["unit"] for r in ledger.returns(Q1)}) == 5  # each reply taken
