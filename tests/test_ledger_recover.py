@@ -328,6 +328,59 @@ def test_the_demo_year_rebuilt_agrees_and_sends_nothing_after(
     assert handler.messages == []
 
 
+ORDER_COLUMNS = (
+    "period, task_id, number, text, rung, reason, units, due, answered_in, outcome, returns"
+)
+
+
+@pytest.mark.slow
+def test_the_demo_years_orders_and_numbers_survive_a_lost_ledger(
+    demo_year, duban, tmp_path, monkeypatch
+):
+    """Two copies of the demo year with the 通报 of Q1–Q3 made: one keeps its ledger, the
+    other loses it and is rebuilt. The rebuilt one lists the same 督办单; Q4's 通报 then gives
+    both the same 督办单 (numbers, rungs, 时限, which the Q4 returns close) and 发文字号."""
+    outcome, _, _ = demo_year
+    kept, lost = tmp_path / "kept", tmp_path / "lost"
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2025-01-20T10:00:00+08:00")
+
+    def bulletin(data: Path, q: int) -> None:
+        r = duban("bulletin", "--period", f"2024Q{q}", data=data)
+        assert r.code == 0, r.output
+
+    def open_orders(data: Path) -> list:
+        r = duban("status", "--json", data=data)
+        assert r.code == 0, r.output
+        return json.loads(r.out)["orders"]
+
+    for data in (kept, lost):
+        shutil.copytree(outcome.root, data)
+        for q in (1, 2, 3):
+            bulletin(data, q)
+    sql = f"SELECT {ORDER_COLUMNS} FROM orders ORDER BY year, number"
+    before = ledger_rows(lost / "ledger.sqlite", sql)
+    assert before and any(row[9] for row in before), "the demo year answers 督办单 by Q3"
+    listed = open_orders(lost)
+    assert listed
+    drop_ledger(lost)
+    r = duban("recover", data=lost)
+    assert r.code == 0, r.output
+    assert ledger_rows(lost / "ledger.sqlite", sql) == before
+    assert open_orders(lost) == listed
+    for data in (kept, lost):
+        bulletin(data, 4)
+    after = ledger_rows(kept / "ledger.sqlite", sql)
+    assert len(after) > len(before) and any(
+        row[9] == "办结" and row[8] == "2024Q4" for row in after
+    )
+    assert ledger_rows(lost / "ledger.sqlite", sql) == after
+    assert open_orders(lost) == open_orders(kept)
+    numbers = "SELECT kind, period, number, text FROM doc_numbers ORDER BY kind, year, number"
+    assert ledger_rows(lost / "ledger.sqlite", numbers) == ledger_rows(
+        kept / "ledger.sqlite", numbers
+    )
+
+
 def test_a_full_disk_during_the_rebuild_is_a_chinese_error_and_changes_nothing(
     collected, duban, data_dir
 ):
