@@ -140,8 +140,14 @@ def with_task7(q: int, status: str, light: str) -> QuarterResult:
 
 
 def table_of(path) -> dict[str, str]:
-    doc = Document(str(path))
-    return {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
+    """The 督办单's table, label → text; its last row sits in a one-row table nested in the
+    row that keeps it on one page with the signature (``documents.docx_closing``)."""
+    out = {}
+    for row in Document(str(path)).tables[0].rows:
+        for table in row.cells[0].tables or [None]:
+            rows = table.rows if table is not None else [row]
+            out.update({r.cells[0].text: r.cells[1].text for r in rows})
+    return out
 
 
 def fill_of(path) -> str:
