@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from conftest import ROOT
 from helpers import write_task_table
+from imap_helpers import dovecot, imap_env
 from remind_helpers import Handler, SmtpServers, free_port
 from test_intake_support import fill as fill_form
 from test_intake_support import valid_answers
@@ -255,6 +256,17 @@ def test_duban_tasks_says_which_milestones_hold(year, duban, tmp_path, monkeypat
     assert r.code == 0, r.output
     assert "季度节点 10/30/60/100（区发改委落实方案）；责任人：张三（副主任）" in r.out
     assert "类别：节点；季度节点 5/15/60/100（任务表）；责任人：王五（主任）" in r.out
+    listed = {
+        row["id"]: row for row in json.loads(duban("tasks", "--json", data=year.workspace.root).out)
+    }
+    assert listed["1"]["plan"] == {
+        "kind": "",
+        "milestones": [10, 30, 60, 100],
+        "note": "下半年开工",
+        "owner": "张三（副主任）",
+        "source": "区发改委落实方案",
+    }
+    assert listed["2"]["plan"]["source"] == "任务表" and "plan" not in listed["4"]
 
 
 @pytest.mark.parametrize(
@@ -426,6 +438,53 @@ def test_recover_rebuilds_the_round_from_the_files_on_disk(year):
     assert [(r["unit"], r["state"], r["received_at"]) for r in returns(year)] == seen
     year.reload_tasks()
     assert {t.id: t for t in year.tasks}["1"].plan == (10, 30, 60, 100)
+
+
+server = pytest.fixture(dovecot)  # a private IMAP server (the office mailbox)
+
+
+def test_plans_come_from_the_office_mailbox(year, server, duban, monkeypatch, tmp_path):
+    """duban plan fetches the mailbox first: a plan replied by mail is taken in at the
+    server's arrival time; a quarterly form found there goes on to its quarter's inbox."""
+    from reporting.forms.build import build_forms
+
+    for k, v in imap_env(server, DUBAN_IMAP_SINCE="2024-01-01").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("DUBAN_PATHS_TASKS", str(tmp_path / "tasks.csv"))
+    monkeypatch.setenv("DUBAN_FAKE_NOW", "2024-01-17T09:00:00+08:00")
+    plan = fill(year, "区发改委", GOOD).read_bytes()
+    for p in year.workspace.plan_inbox(YEAR).iterdir():
+        p.unlink()  # only the mailbox brings it
+    q1 = Period(2024, 1)
+    built = build_forms(
+        year.settings, year.table_assignments, year.workspace, q1, now=BUILT, workers=1
+    )
+    quarterly = {f.unit: f.path for f in built.built}["区商务外事局"]
+    arrived = datetime(2024, 1, 16, 15, 20, tzinfo=TZ)
+    sender = year.registry.units["区发改委"].email
+    other = year.registry.units["区商务外事局"].email
+    server.append(
+        [
+            (reply_mail(sender, "落实方案", arrived, "<p1@x>", [("落实方案.xlsx", plan)]), arrived),
+            (
+                reply_mail(
+                    other, "季度表", arrived, "<q1@x>", [("季度表.xlsx", quarterly.read_bytes())]
+                ),
+                arrived,
+            ),
+        ]
+    )
+    r = duban("plan", "--year", "2024", data=year.workspace.root)
+    assert r.code == 0, r.output
+    assert "新收报送邮件 2 封" in r.out
+    (row,) = returns(year)
+    assert (row["unit"], row["state"], row["received_at"]) == (
+        "区发改委",
+        "accepted",
+        arrived.isoformat(),
+    )
+    assert "已转到该季度的收件目录" in r.out
+    assert list((year.workspace.inbox_dir(q1) / "转自2024plan").iterdir())
 
 
 # -- mail over a real SMTP server ------------------------------------------------------------

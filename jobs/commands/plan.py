@@ -45,7 +45,7 @@ def command(ctx, year, stage, dry_run, show_status, as_json, force, accept_id, r
     """年初的落实方案：各牵头单位报送牵头任务的责任人和季度节点。
 
     \b
-    不加选项时：为每个牵头单位生成落实方案表（<数据目录>/<年度>/落实方案/forms，已生成的不重复生成），
+    不加选项时：配置了收件邮箱（[imap]）的先收取新邮件；为每个牵头单位生成落实方案表（<数据目录>/<年度>/落实方案/forms，已生成的不重复生成），
     收取 <数据目录>/<年度>/落实方案/inbox 中报回的表格（也可以是保存的 .eml；季度收件目录和
     邮箱里的落实方案表会自动转到这里），逐表校验（节点逐季减少、超过 100、责任人未填写的退回），
     配置了邮件的给报送单位发回执或退回通知，并写出落实方案汇总表。
@@ -106,6 +106,8 @@ def command(ctx, year, stage, dry_run, show_status, as_json, force, accept_id, r
             )
             click.echo("\n".join(sent.lines()))
             return
+        if app.settings.imap.host:  # replies in the office mailbox first, like collect
+            click.echo("\n".join(_fetch(app, plan_key(year), ledger, now)))
         result = run_plan_round(
             app.settings, a, app.workspace, year, ledger=ledger, now=now, force=force
         )
@@ -116,3 +118,16 @@ def command(ctx, year, stage, dry_run, show_status, as_json, force, accept_id, r
             )
             click.echo("\n".join(sent.lines()))
     app.reload_tasks()
+
+
+def _fetch(app, key: str, ledger, now) -> list[str]:
+    """The office mailbox's new mails into the round's inbox; what was done, or why not."""
+    from reporting.core.exceptions import DubanError
+    from reporting.intake.imap import fetch_mailbox
+
+    try:
+        return fetch_mailbox(
+            app.settings, app.registry, app.workspace, key, ledger=ledger, now=now
+        ).lines()
+    except DubanError as exc:  # nothing taken; the inbox is still taken in
+        return [f"收件邮箱未能收取：{exc}"]

@@ -46,6 +46,8 @@ def command(ctx, unit, leader, period_text, as_json):
         out = []
         for r in rows:
             item = r.to_json()
+            if plan := plan_json(r.task):
+                item["plan"] = plan
             if r.id in changed:
                 item["changes"] = [change_mark(c) for c in changed[r.id]]
                 item["original"] = {
@@ -102,3 +104,18 @@ def pace_line(t) -> str:
     if t.owner:
         parts.append(f"责任人：{t.owner}")
     return "；".join(parts)
+
+
+def plan_json(t) -> dict:
+    """The row's kind, 节点 and 责任人 and whose they are ({} for a plain row)."""
+    from reporting.taskbook.plans import plan_source
+
+    if not (t.kind or t.has_plan or t.owner):
+        return {}
+    return {
+        "kind": t.kind,
+        "milestones": list(t.plan),
+        "note": t.plan_note,
+        "owner": t.owner,
+        "source": plan_source(t),
+    }

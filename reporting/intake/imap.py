@@ -1,8 +1,9 @@
 """Returns straight from the office mailbox (IMAP, config ``[imap]``).
 
 ``fetch_mailbox(...)`` runs before the intake (``duban collect`` and the scheduler's collect
-step). For every message of ``[imap] folder`` received since the period's 通知 day (or
-``since``) and not taken before:
+step; ``duban plan`` for a year's 落实方案 round, its key ``2024plan`` as the period). For
+every message of ``[imap] folder`` received since the round's 通知 day (or ``since``) and
+not taken before:
 
 1. a ledger row (``imap_mails``, keyed by folder + UIDVALIDITY + UID, with Message-ID,
    INTERNALDATE and size) is written *before* the download, so a crash or a dropped
@@ -47,13 +48,14 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from reporting.core.calendar import TZ, period_calendar
+from reporting.core.calendar import TZ, period_calendar, plan_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError
 from reporting.core.fileutil import atomic_path
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
 from reporting.core.workspace import Workspace
+from reporting.forms.plan_spec import plan_year
 from reporting.intake.imap_connect import (
     _close,
     _delimiter,
@@ -68,6 +70,7 @@ from reporting.intake.imap_connect import (
 from reporting.intake.inbox import archive_bytes
 from reporting.intake.mailbox import mail_headers
 from reporting.intake.nonreturns import KIND_CN, classify
+from reporting.intake.rounds import round_inbox
 
 __all__ = ["check_mailbox", "connect", "fetch_mailbox", "server_folder", "tls_context"]
 
@@ -81,7 +84,7 @@ _HEADER_KEY = b"BODY[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE)]"
 
 @dataclass
 class FetchSummary:
-    period: Period
+    period: Period | str  # a quarter, or a year's 落实方案 round (2024plan)
     where: str  # user@host/folder
     taken: list[str] = field(default_factory=list)  # returns stored into the inbox
     other: list[tuple[str, str]] = field(default_factory=list)  # (kind label, mail label)
@@ -144,10 +147,13 @@ class FetchSummary:
 
 
 # -- fetching ----------------------------------------------------------------------------
-def since_day(settings: Settings, period: Period) -> date:
+def since_day(settings: Settings, period: Period | str) -> date:
     if settings.imap.since:
         return date.fromisoformat(settings.imap.since)
-    return period_calendar(period, settings.deadline).stages["通知"]
+    year = plan_year(str(period))
+    if year is not None:  # the 落实方案 round's 通知 day ([plan])
+        return plan_calendar(year, settings.plan, settings.deadline.zone).stages["通知"]
+    return period_calendar(Period.parse(period), settings.deadline).stages["通知"]
 
 
 def fetch_mailbox(
@@ -160,8 +166,8 @@ def fetch_mailbox(
     now: datetime,
     ssl_context: ssl.SSLContext | None = None,
 ) -> FetchSummary:
-    """Take the new mails of ``[imap] folder`` into the period's inbox (see module doc)."""
-    period = Period.parse(period)
+    """Take the new mails of ``[imap] folder`` into the round's inbox (see module doc)."""
+    period = period if plan_year(str(period)) is not None else Period.parse(period)
     s = settings.imap
     summary = FetchSummary(period=period, where=f"{s.user}@{s.host}/{s.folder}")
     client = connect(settings, ssl_context=ssl_context)  # nothing written before this
@@ -204,7 +210,7 @@ class _Fetch:
         self.settings: Settings = settings
         self.registry = registry
         self.workspace: Workspace = workspace
-        self.period: Period = period
+        self.period: Period | str = period
         self.ledger: Ledger = ledger
         self.now: datetime = now
         self.summary: FetchSummary = summary
@@ -212,7 +218,7 @@ class _Fetch:
         self.folder: str = settings.imap.folder
         self.uidvalidity: int = uv
         self.limit = int(settings.intake.max_file_mb * 1024 * 1024)
-        self.inbox = workspace.inbox_dir(period) / INBOX_SUBDIR
+        self.inbox = round_inbox(workspace, str(period))[0] / INBOX_SUBDIR
 
     def key(self, uid: int) -> tuple[str, int, int]:
         return (self.folder, self.uidvalidity, uid)
