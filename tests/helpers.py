@@ -171,3 +171,14 @@ def brief_rows(path) -> list:
     rows = list(table.rows[1:])
     inner = rows[-1].cells[0].tables if rows else []
     return rows[:-1] + list(inner[0].rows) if inner else rows
+
+
+def form_column(ws, key: str) -> int:
+    """The column of ``key`` on a form's task sheet, by the header written above it (the
+    配合单位反馈 and 责任分工 columns move with the number of indicator slots)."""
+    from reporting.forms import formspec as fs
+
+    for c in range(1, ws.max_column + 1):
+        if fs.column_for_header(str(ws.cell(row=fs.HEADER_ROW, column=c).value or "")) == key:
+            return c
+    raise KeyError(key)

@@ -7,6 +7,7 @@ the latest wins); a lead unit that already returned is told so."""
 from __future__ import annotations
 
 import email
+import re
 from datetime import timedelta
 from email import policy
 from io import BytesIO
@@ -14,6 +15,7 @@ from io import BytesIO
 import openpyxl
 import pytest
 from conftest import ROOT, office
+from helpers import form_column
 from remind_helpers import Handler, SmtpServers, free_port
 
 from jobs.app import create_app
@@ -75,7 +77,8 @@ def check_cells(wb, assignments, lead: str, answers: dict[str, dict]) -> int:
             assert cell.value is None, row.id
             continue
         assert cell.protection.locked and cell.fill.fgColor.rgb == st.PARTNER_FILL.fgColor.rgb
-        lines = cell.value.split("\n")
+        # a line per partner, short ones side by side two ideographic spaces apart
+        lines = [e for ln in cell.value.split("\n") for e in ln.split("\u3000\u3000")]
         reported = {
             u: answers[u]["coop"][row.id]
             for u in row.coop_units
@@ -132,10 +135,12 @@ def test_the_form_copy_shows_exactly_the_partners_accepted_rows(demo_year, perio
         assert name == f"{period}_{lead}_{COPY_SUFFIX}"
         ws = wb[fs.SHEET_LEAD]
         assert ws.protection.sheet
-        letter = openpyxl.utils.get_column_letter(fs.column_index("partners"))
+        letter = openpyxl.utils.get_column_letter(form_column(ws, "partners"))
         assert not ws.column_dimensions[letter].hidden
         if fs.SHEET_COOP in wb.sheetnames:  # a partner's own sheet never shows the column
-            assert wb[fs.SHEET_COOP].column_dimensions[letter].hidden
+            coop = wb[fs.SHEET_COOP]
+            letter = openpyxl.utils.get_column_letter(form_column(coop, "partners"))
+            assert coop.column_dimensions[letter].hidden
         book = app.book(period)  # the period's task book: tasks closed before it are off
         # a 一次性 task is on no form after the quarter of its deadline (core.pace.reportable)
         checked += check_cells(wb, book.for_period(period), lead, answers)
@@ -319,15 +324,22 @@ def copy_form(tmp_path_factory):
 
 
 def test_the_copy_keeps_the_print_rules(copy_form):
-    """≥ 9 pt on paper; the partners' column starts the second printed page, after 下步打算;
-    every printed page fits A4 landscape at the sheet's scale; task number and content frozen."""
+    """≥ 9 pt on paper; the partners' column starts the second printed page, after 下步打算
+    and the indicators' values; every printed page fits A4 landscape at the sheet's scale;
+    task number and content frozen."""
     path, cells = copy_form
     ws = openpyxl.load_workbook(path)[fs.SHEET_LEAD]
     scale = ws.page_setup.scale
     assert st.BODY_PT * scale / 100 >= 9
     breaks = [b.id for b in ws.col_breaks.brk]
-    assert breaks[0] == fs.column_index("next_steps") == fs.column_index("partners") - 1
-    edges = [0, *breaks, ws.max_column]
+    assert breaks[0] == form_column(ws, "ind3_value") == form_column(ws, "partners") - 1
+    assert form_column(ws, "ind1_value") == form_column(ws, "next_steps") + 1
+    # the printed columns end with the partners' page: 责任分工 and the targets are not printed
+    end = openpyxl.utils.column_index_from_string(
+        re.sub(r"\d", "", ws.print_area.split(",")[-1].split(":")[-1]).strip("$")
+    )
+    assert end == form_column(ws, "partners")
+    edges = [0, *breaks, end]
     for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
         cols = range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)]
         letters = [openpyxl.utils.get_column_letter(c) for c in cols]
@@ -360,7 +372,7 @@ def test_the_original_form_says_nothing_of_partners(tmp_path):
     wb = openpyxl.load_workbook(app.workspace.form_path(period, LEAD))
     ws = wb[fs.SHEET_LEAD]
     assert ws.column_dimensions[
-        openpyxl.utils.get_column_letter(fs.column_index("partners"))
+        openpyxl.utils.get_column_letter(form_column(ws, "partners"))
     ].hidden
     texts = [
         c.value

@@ -11,7 +11,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 from conftest import ROOT, office
-from helpers import write_task_table
+from helpers import form_column, write_task_table
 from openpyxl.utils import get_column_letter
 
 from jobs.app import create_app
@@ -55,7 +55,7 @@ def data_rows(ws):
 
 
 def cell(ws, key, row):
-    return ws.cell(row=row, column=fs.column_index(key))
+    return ws.cell(row=row, column=form_column(ws, key))
 
 
 # -- one workbook per unit, with exactly its rows ---------------------------------------
@@ -196,7 +196,16 @@ def test_locked_and_editable_cells(built, fdw):
     cols = fs.columns(n)
     header = [ws.cell(row=fs.HEADER_ROW, column=i).value for i in range(1, len(cols) + 1)]
     assert header == [fs.printed_header(c) for c in cols]
-    assert header[fs.column_index("ind1_target") - 1] == "指标1（目标）"
+    assert header[fs.column_index("ind1_target", n) - 1] == "指标1（目标）"
+    # the values print beside the answers, the targets after 责任分工
+    assert header[9:12] == ["指标1\n完成值", "指标2\n完成值", "指标3\n完成值"]
+    assert header[12:] == [
+        "配合单位反馈（供参考）",
+        "责任分工",
+        "指标1（目标）",
+        "指标2（目标）",
+        "指标3（目标）",
+    ]
     # narrow headers break between words, and intake still knows every column
     assert header[fs.column_index("status") - 1] == "推进\n状态"
     assert [fs.column_for_header(h) for h in header] == [c.key for c in cols]
@@ -212,7 +221,7 @@ def test_locked_and_editable_cells(built, fdw):
                 assert c.protection.locked is (not col.editable), (task, col.key)
     for h in fs.HEADER_CELLS:
         assert ws[h.value_cell].protection.locked is (not h.editable), h.key
-        assert ws[h.label_cell].value == f"{h.label}："
+        assert ws[h.label_cell].value.replace("\n", "") == f"{h.label}："  # may break
     for name in (fs.SHEET_GUIDE, fs.SHEET_ID, fs.SHEET_LOOKUP, fs.SHEET_COOP):
         assert fdw[name].protection.sheet is True
 
@@ -290,6 +299,19 @@ def test_indicator_targets_are_shown(fdw):
     assert cell(ws, "ind1_target", labels["1"]).value == "地区生产总值：增长8%（填增速）"
     assert cell(ws, "ind1_target", labels["8.2"]).value == "重点项目计划总投资：400亿元"
     assert cell(ws, "ind3_target", labels["8.2"]).value.startswith("储备项目计划总投资：")
+    # and the 任务内容 cell lists them under the task's text, for the printed page
+    content = cell(ws, "content", labels["8.2"]).value.split("\n")
+    assert content[0] == (
+        "谋划推进蚌埠港现代物流国际集装箱码头产业园等重点项目，计划总投资近 400 亿元；"
+        "储备蚌埠闸水源地保护等项目 116 个，计划总投资 808.2 亿元。"
+    )
+    assert content[1:] == [
+        "【指标1】重点项目计划总投资：400亿元",
+        "【指标2】储备项目：116个",
+        "【指标3】储备项目计划总投资：808.2亿元",
+    ]
+    plain = [r for r in labels.values() if not cell(ws, "ind1_target", r).value]
+    assert plain and all("【指标" not in cell(ws, "content", r).value for r in plain)
 
 
 # -- print setup ---------------------------------------------------------------------
@@ -312,41 +334,49 @@ def test_print_settings(fdw):
 
 def assert_prints_legibly(ws, unit: str, period_label: str) -> None:
     """≥ 9 pt on paper: each printed page's visible columns fit A4 landscape at the sheet's
-    scale (columns measured as the widest office program reads them), the answer columns on
-    the first page, 责任分工 and indicators on later pages, a running header naming the unit."""
+    scale (columns measured as the widest office program reads them), the answer columns
+    and the 指标完成值 on the first page; 责任分工 and the targets (listed in 任务内容) on
+    no printed page unless the partners' feedback is there; a running header naming the
+    unit."""
     from reporting.documents import xlsx_style as st
 
     name = ws.title
     scale = ws.page_setup.scale
     sizes = {cell(ws, k, fs.FIRST_DATA_ROW).font.sz for k in ("content", "progress")}
     assert min(sizes) * scale / 100 >= st.MIN_EFFECTIVE_PT, (unit, name, scale)
-    breaks = [b.id for b in ws.col_breaks.brk]
-    first = fs.column_index(fs.PRINT_BREAK_AFTER)
-    if not breaks:  # nothing but 责任分工 after the answers: one printed page, no more
-        area = ws.print_area
-        assert "," not in area and f"!$A$1:${get_column_letter(first)}$" in area, area
-        return
-    assert breaks[0] == first
-    edges = [0, *breaks, ws.max_column]
-    for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
-        cols = range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)]
+    headers = [
+        fs.column_for_header(str(ws.cell(row=fs.HEADER_ROW, column=c).value or ""))
+        for c in range(1, ws.max_column + 1)
+    ]
+    first = max(i for i, k in enumerate(headers, 1) if k == "next_steps" or k.endswith("_value"))
+    assert headers[first : first + 1] in (["partners"], [])  # the answers end the first page
+
+    def fits(cols) -> None:
         letters = [get_column_letter(c) for c in cols]
         width = sum(
             st.column_points(ws.column_dimensions[x].width)
             for x in letters
             if not ws.column_dimensions[x].hidden
         )
-        assert width * scale / 100 <= st.printable_width(), (unit, name, i)
-    assert ws.print_title_cols == "$A:$C" or len(edges) == 2
-    # the later pages are their own print range from the header row down: the title,
-    # header fields and note (merged over the first page) would print cut there
-    later = get_column_letter(first + 1)
-    assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
-    assert any(  # a later page holds more than 责任分工: something to fill or to read
-        fs.column_index("duty") < c <= ws.max_column or c == fs.column_index("partners")
-        for c in range(first + 1, ws.max_column + 1)
-        if not ws.column_dimensions[get_column_letter(c)].hidden and c != fs.column_index("duty")
-    )
+        assert width * scale / 100 <= st.printable_width(), (unit, name, cols)
+
+    breaks = [b.id for b in ws.col_breaks.brk]
+    partners = get_column_letter(headers.index("partners") + 1)
+    if not breaks:  # nothing but 责任分工 and targets after the answers: one page wide
+        area = ws.print_area
+        assert "," not in area and f"!$A$1:${get_column_letter(first)}$" in area, area
+        assert ws.column_dimensions[partners].hidden
+        fits(range(1, first + 1))
+    else:
+        assert breaks[0] == first and not ws.column_dimensions[partners].hidden
+        edges = [0, *breaks, ws.max_column]
+        for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+            fits(range(a + 1, b + 1) if i == 0 else [1, 2, 3, *range(a + 1, b + 1)])
+        assert ws.print_title_cols == "$A:$C"
+        # the later pages are their own print range from the header row down: the title,
+        # header fields and note (merged over the first page) would print cut there
+        later = get_column_letter(first + 1)
+        assert ws.print_area.split(",")[1].startswith(f"'{name}'!${later}${fs.HEADER_ROW}:")
     assert ws.oddHeader.left.text == f"{unit}　{period_label}进展情况表（{name[:4]}）"
     # 序号, 任务编号, 任务内容 stay in view when scrolling right
     assert ws.freeze_panes == f"D{fs.FIRST_DATA_ROW}"
@@ -758,8 +788,10 @@ def test_printed_later_pages_carry_no_cut_title_or_note(built, tmp_path):
         assert "长青乡" in text.split("\n")[0] and fs.form_id(Q1, "长青乡") in text, i
         if i not in titled:
             assert "禹会区2024年" not in text and "填报单位" not in text, i
-    later = [p for i, p in enumerate(pages) if "指标1（目标）" in p]
-    assert later and all("任务内容" in p for p in later)  # columns A–C repeat there
+    # the indicators' values are filled on the pages of the answers, their targets listed
+    # in 任务内容; the targets' and 责任分工's columns print no page of their own
+    assert not any("指标1（目标）" in p or "责任分工" in p for p in pages)
+    assert any("完成值" in p and "【指标1】" in p and "下步打算" in p for p in pages)
 
 
 def plain_office_convert(src, fmt: str, outdir):
@@ -829,7 +861,10 @@ def test_column_widths_are_measured_as_wide_as_libreoffice_reads_them(built_q2, 
 
     app, _ = built_q2
     src = app.workspace.form_path(Period(2024, 2), "区人社局")
-    widths = [c.width for c in fs.columns(1)]
+    widths = [
+        c.width for c in openpyxl.load_workbook(src)[fs.SHEET_LEAD].column_dimensions.values()
+    ]
+    assert len(widths) == len(fs.columns(1))
     for ods in (
         plain_office_convert(src, "ods", tmp_path / "plain"),
         convert(src, "ods", tmp_path / "mapped"),
@@ -870,8 +905,9 @@ def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_
         assert "区人社局" in text.split("\n")[0] and fs.form_id(period, "区人社局") in text, i
         if i not in titled:
             assert "禹会区2024年" not in text and "填报单位" not in text, i
-    later = [p for p in pages if "责任分工" in p]
-    assert later and all("任务内容" in p and "下步打算" not in p for p in later)
+    # 责任分工 and the targets are no printed page; the values beside the answers
+    assert not any("责任分工" in p or "（目标）" in p for p in pages[1:])
+    assert any("完成值" in p for p in pages)
 
 
 @office
@@ -900,19 +936,17 @@ def test_libreoffice_converts_and_keeps_identification(built, tmp_path):
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert {"list", "decimal", "textLength"} <= kinds
     assert wb.defined_names[fs.STATUS_NAME].attr_text.endswith("$A$1:$A$5")
-    # printed: the answer columns together on one page, indicators on their own pages
-    # with the task number and content repeated
+    # printed: the answer columns and the indicators' values together on one page wide,
+    # no page of targets
     import subprocess
 
     pages = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout.split("\f")
     answer_pages = [p for p in pages if "本季度工作进展" in p]
-    assert answer_pages and all("下步打算" in p and "指标1" not in p for p in answer_pages)
-    indicator_pages = [p for p in pages if "指标1（目标）" in p]
-    assert indicator_pages and all(
-        "任务内容" in p and "本季度工作进展" not in p for p in indicator_pages
-    )
+    assert answer_pages and all("下步打算" in p for p in answer_pages)
+    assert any("完成值" in p and "【指标1】" in p for p in answer_pages)
+    assert not any("指标1（目标）" in p for p in pages)
 
 
 def test_a_misspelt_unit_in_the_task_table_stops_the_forms(app, root, tmp_path):

@@ -114,9 +114,8 @@ FORM_HEADERS = [
     "任务内容",
     "上季度报送情况（供参考）",
     *ANSWER_HEADERS,
-    "配合单位反馈（供参考）",
-    "责任分工",
 ]
+GIVEN_HEADERS = ["配合单位反馈（供参考）", "责任分工"]  # after the indicators' values
 FIXED_BOXES = ["填报单位", "报告期", "表单编号", "截止时间"]
 OPEN_BOXES = ["填报人", "联系电话", "填报日期", "主要领导审核"]
 SUMMARY_HEADERS = (
@@ -239,7 +238,7 @@ def fill(form, dest, unit: str) -> None:
         ws = wb[name]
         for row in ws.iter_rows(max_row=4):
             for c in row:
-                box = str(c.value or "").rstrip("：")
+                box = str(c.value or "").replace("\n", "").rstrip("：")  # may break
                 if box in HEADER_BOXES:
                     ws.cell(row=c.row, column=merged_end(ws, c) + 1, value=HEADER_BOXES[box])
         head, at = header_row(ws)
@@ -338,9 +337,13 @@ def assert_form(wb, unit: str, table: list[dict], max_text: int) -> dict[str, di
 def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> None:
     n_ind = max(len(indicators(r)) for r in rows)
     head, at = header_row(ws)
-    headers = [*FORM_HEADERS]
-    for k in range(1, n_ind + 1):
-        headers += [f"指标{k}（目标）", f"指标{k}完成值"]
+    # the values print beside the answers; the targets come last (and under 任务内容)
+    headers = [
+        *FORM_HEADERS,
+        *(f"指标{k}完成值" for k in range(1, n_ind + 1)),
+        *GIVEN_HEADERS,
+        *(f"指标{k}（目标）" for k in range(1, n_ind + 1)),
+    ]
     assert list(at) == headers and list(at.values()) == list(range(1, len(headers) + 1))
     width = len(headers)
     seen: set[str] = {f"{get_column_letter(c)}{head}" for c in range(1, width + 1)}
@@ -356,7 +359,7 @@ def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> Non
     boxes = {}
     for row in ws.iter_rows(min_row=2, max_row=head - 1):
         for c in row:
-            text = str(c.value or "")
+            text = str(c.value or "").replace("\n", "")  # a long label may break
             if text.endswith("："):
                 value = ws.cell(row=c.row, column=merged_end(ws, c) + 1)
                 boxes[text[:-1]] = value
@@ -378,7 +381,12 @@ def assert_task_sheet(wb, ws, unit: str, rows: list[dict], max_text: int) -> Non
         given = {
             "序号": i + 1,
             "任务编号": label(task["id"]),
-            "任务内容": task["content"],
+            "任务内容": "\n".join(
+                [
+                    task["content"],
+                    *(f"【指标{k}】{target_text(*t)}" for k, t in enumerate(targets, 1)),
+                ]
+            ),
             "责任分工": duty(task),
         }
         for k in range(1, n_ind + 1):

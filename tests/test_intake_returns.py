@@ -64,7 +64,9 @@ class Ctx:
 
     @staticmethod
     def ref(app, role: str, task_id: str, key: str) -> str:
-        return f"{col_of(key)}{row_of(app, UNIT, role, task_id)}"
+        rows = app.assignments.by_unit[UNIT]
+        slots = max(len(r.task.indicators) for r in (rows.lead if role == "lead" else rows.coop))
+        return f"{col_of(key, slots)}{row_of(app, UNIT, role, task_id)}"
 
     def cell(self, role: str, task_id: str, key: str) -> str:
         return self.ref(self.app, role, task_id, key)

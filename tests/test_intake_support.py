@@ -129,9 +129,11 @@ def row_of(app, unit: str, role: str, task_id: str) -> int:
     return fs.FIRST_DATA_ROW + [r.id for r in rows].index(task_id)
 
 
-def col_of(key: str) -> str:
+def col_of(key: str, n_indicators: int = 0) -> str:
+    """The column letter of ``key`` on a task sheet with ``n_indicators`` slots (only the
+    columns after the indicators' values move with it)."""
     from openpyxl.utils import get_column_letter
 
     from reporting.forms import formspec as fs
 
-    return get_column_letter(fs.column_index(key))
+    return get_column_letter(fs.column_index(key, n_indicators))

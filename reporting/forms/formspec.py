@@ -28,12 +28,14 @@ Task sheets (牵头任务 / 配合任务), same layout on both:
   turns it back into the id (8.1);
 - ``LEGEND_GAP`` rows below the last task row: a merged legend line (注：…), not data.
 
-Columns (schema 3, ``BASE_COLUMNS``): 序号, 任务编号, 任务内容, 上季度报送情况（供参考）
-(locked); 本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable);
-配合单位反馈（供参考）, 责任分工 (locked); then for
-k in 1..N a locked ``指标k（目标）`` cell (``indicator_label``, e.g. 新增就业人员：4100人)
-and an editable ``指标k 完成值`` cell, N = the most indicators of any row on that sheet.
-A row with fewer indicators has its spare slots locked and greyed.
+Columns (schema 4, ``columns(N)``): 序号, 任务编号, 任务内容, 上季度报送情况（供参考）
+(locked); 本季度工作进展, 累计完成进度（%）, 推进状态, 存在问题, 下步打算 (editable); an
+editable ``指标k 完成值`` for k in 1..N, N = the most indicators of any row on that sheet;
+配合单位反馈（供参考）, 责任分工 (locked); then a locked ``指标k（目标）`` cell for each k
+(``indicator_label``, e.g. 新增就业人员：4100人), which the 任务内容 cell also lists under
+the task's text (``content_text``). A row with fewer indicators has its spare slots locked
+and greyed. Schema 3 had each target beside its value after 责任分工; intake reads any
+schema's columns by their headers.
 
 Identification (``FormIdentity``) is stored several ways, because other office programs
 may drop some of them on re-save: the visible locked cells (填报说明!B8 full, B5 and
@@ -52,8 +54,8 @@ from typing import Any
 
 from reporting.core.model import Status
 
-SCHEMA_VERSION = "3"  # 3: the 配合单位反馈（供参考） column after 下步打算
-READABLE_SCHEMAS = ("1", "2", "3")  # returns of these versions are read (columns by header)
+SCHEMA_VERSION = "4"  # 4: the 指标k 完成值 columns right after 下步打算, the targets last
+READABLE_SCHEMAS = ("1", "2", "3", "4")  # returns of these versions are read (columns by header)
 IDENT_PREFIX = "DUBAN"
 
 # -- sheets ----------------------------------------------------------------
@@ -125,6 +127,7 @@ HEADER_CELLS = (
     HeaderCell("form_id", "表单编号", "A4", "C4", False, label_end="B4"),
     HeaderCell("deadline", "截止时间", "E4", "F4", False, value_end="I4"),
 )
+LAST_HEADER_COLUMN = "I"  # the boxes in it reach the first printed page's right edge
 # Where schema 1 forms had the header values (returns of that schema are still read)
 SCHEMA1_HEADER_VALUES = {
     "unit": "C2",
@@ -158,10 +161,11 @@ class Column:
     indicator: int = 0  # k for indicator columns (1-based)
 
 
-# The one place that says which columns a task sheet has, in order (schema 2). The first
+# The one place that says which columns a task sheet has, in order (``columns``). The first
 # ``FROZEN_COLUMNS`` stay visible when scrolling right and are repeated on every printed
-# page; ``PRINT_BREAK_AFTER`` ends the first printed page; the locked columns after it
-# (配合单位反馈, 责任分工, then the indicators) print on their own pages.
+# page; the first printed page ends with the last editable column (下步打算 or the last
+# 指标k 完成值); the locked columns after it (配合单位反馈, 责任分工, the indicators'
+# targets) print only when they hold the partners' feedback.
 # "previous" (last quarter's answer, locked) is hidden when there is no last quarter, so
 # every column keeps its place in every form of a schema.
 BASE_COLUMNS = (
@@ -174,11 +178,16 @@ BASE_COLUMNS = (
     Column("status", "推进状态", 7, True, "status"),
     Column("problems", "存在问题", 14, True, "text"),
     Column("next_steps", "下步打算", 14, True, "text"),
-    Column("partners", "配合单位反馈（供参考）", 34, False, "partners"),
-    Column("duty", "责任分工", 24, False, "text"),
+    # printed only in the 配合反馈 copy, on a page of its own beside 序号 … 任务内容: as wide
+    # as that page allows, so the partners' lines do not make every row tall
+    Column("partners", "配合单位反馈（供参考）", 88, False, "partners"),
+    # never printed, yet its lines set the row's height: wide, a line per entry
+    Column("duty", "责任分工", 44, False, "text"),
 )
+ANSWER_COLUMNS = BASE_COLUMNS[:9]  # 序号 … 下步打算
+GIVEN_COLUMNS = BASE_COLUMNS[9:]  # 配合单位反馈, 责任分工
 FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
-PRINT_BREAK_AFTER = "next_steps"
+PRINT_BREAK_AFTER = "next_steps"  # the last column of the first printed page without indicators
 # Where a narrow column's header breaks in the form: left to themselves Excel, WPS and
 # LibreOffice break it mid-word ("推进状/态", "上季度报送情况（供参考/）"). Intake reads the
 # header without its line breaks (``column_for_header``).
@@ -211,29 +220,59 @@ ANSWER_FIELDS = {
 
 
 def indicator_columns(k: int) -> tuple[Column, Column]:
+    """Indicator k's target and value columns."""
     return (
         Column(f"ind{k}_target", f"指标{k}（目标）", 14, False, "indicator_target", k),
-        Column(f"ind{k}_value", f"指标{k} 完成值", 9, True, "indicator_value", k),
+        Column(f"ind{k}_value", f"指标{k} 完成值", 6.5, True, "indicator_value", k),
     )
 
 
 def columns(n_indicators: int) -> tuple[Column, ...]:
-    """All columns of a task sheet with ``n_indicators`` indicator slots, in order."""
-    out = list(BASE_COLUMNS)
-    for k in range(1, n_indicators + 1):
-        out.extend(indicator_columns(k))
-    return tuple(out)
+    """All columns of a task sheet with ``n_indicators`` indicator slots, in order: the
+    values print with the answers, one page wide (``print_layout``), so a row's
+    indicators no longer need a page of their own."""
+    pairs = [indicator_columns(k) for k in range(1, n_indicators + 1)]
+    return (
+        *ANSWER_COLUMNS,
+        *(value for _, value in pairs),
+        *GIVEN_COLUMNS,
+        *(target for target, _ in pairs),
+    )
 
 
-def column_index(key: str) -> int:
-    """1-based column of ``key`` (base or indicator column)."""
-    for i, col in enumerate(BASE_COLUMNS, 1):
+def column_index(key: str, n_indicators: int = 0) -> int:
+    """1-based column of ``key`` on a sheet with ``n_indicators`` indicator slots (the
+    answer columns 序号 … 下步打算 and 指标k 完成值 are where they are whatever the count)."""
+    m = re.fullmatch(r"ind(\d+)_(target|value)", key)
+    if m and m.group(2) == "value":
+        return len(ANSWER_COLUMNS) + int(m.group(1))
+    n = max(n_indicators, int(m.group(1)) if m else 0)
+    for i, col in enumerate(columns(n), 1):
         if col.key == key:
             return i
-    m = re.fullmatch(r"ind(\d+)_(target|value)", key)
-    if m:
-        return len(BASE_COLUMNS) + 2 * (int(m.group(1)) - 1) + (1 if m.group(2) == "target" else 2)
     raise KeyError(key)
+
+
+INDICATOR_LINE = "【指标{k}】"  # how the 任务内容 cell lists a target under the task's text
+
+
+def content_text(task) -> str:
+    """The 任务内容 cell: the task's text, then one line per indicator target
+    ("【指标1】新增就业人员：4100人"), so the printed page says what each 完成值 is."""
+    lines = [
+        INDICATOR_LINE.format(k=k) + indicator_label(ind)
+        for k, ind in enumerate(task.indicators, 1)
+    ]
+    return "\n".join([task.content, *lines])
+
+
+def task_content(cell_text: str) -> str:
+    """The task's text in a 任务内容 cell, without the indicator lines ``content_text``
+    added (a form of any schema)."""
+    lines = (cell_text or "").split("\n")
+    while len(lines) > 1 and re.match(r"\s*【指标\d+】", lines[-1]):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def column_for_header(header: str) -> str | None:

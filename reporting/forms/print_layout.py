@@ -5,7 +5,9 @@ titles, the running page header on the later pages, the 填报说明 in portrait
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence, Set
+from dataclasses import replace
 
 from openpyxl.utils import get_column_letter
 
@@ -20,14 +22,53 @@ def column_widths(ws: xd.Sheet, cols: Sequence[fs.Column], hidden: Set[str]) -> 
         ws.column(get_column_letter(i), col.width, col.key in hidden)
 
 
+# the smallest whole print scale that keeps 五号 text at ``MIN_EFFECTIVE_PT`` or more
+MIN_SCALE = math.ceil(st.MIN_EFFECTIVE_PT / st.BODY_PT * 100)
+# editable text columns that give up width to the 指标完成值 columns, and how narrow
+SHRINKABLE = {"progress": 20.0, "problems": 10.0, "next_steps": 10.0}  # "填报日期：" fits 10
+CONTENT_WITH_TARGETS = 31.0  # 任务内容 when it also lists the indicators' targets
+
+
+def first_page_end(cols) -> int:
+    """The last column of the first printed page: the last editable one."""
+    return max(i for i, c in enumerate(cols, 1) if c.editable)
+
+
+def fit_first_page(cols, hidden: Set[str] = frozenset()) -> tuple[fs.Column, ...]:
+    """``cols`` with the empty editable text columns (本季度工作进展, 存在问题, 下步打算)
+    narrowed, in proportion and not below ``SHRINKABLE``, as far as the first printed page
+    needs to fit at ``MIN_SCALE``: the 指标完成值 columns print beside the answers, and
+    those columns are empty until the unit writes (rows grow as it types)."""
+    end = first_page_end(cols)
+    room = st.printable_width() * 100 / MIN_SCALE
+
+    def width(widths) -> float:
+        return sum(
+            st.column_points(w)
+            for c, w in zip(cols[:end], widths, strict=True)
+            if c.key not in hidden
+        )
+
+    targets = any(c.kind == "indicator_value" for c in cols)
+    widths = [
+        CONTENT_WITH_TARGETS if targets and c.key == "content" else c.width for c in cols[:end]
+    ]
+    over = width(widths) - room
+    give = {i: c.width - SHRINKABLE[c.key] for i, c in enumerate(cols[:end]) if c.key in SHRINKABLE}
+    share = min(1.0, max(0.0, over) / st.column_points(sum(give.values())))
+    for i, spare in give.items():
+        widths[i] = math.floor((cols[i].width - spare * share) * 2) / 2  # half units
+    return tuple(replace(c, width=widths[i]) if i < end else c for i, c in enumerate(cols))
+
+
 def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     """The 1-based columns of each printed page, left to right: the first page up to
-    ``fs.PRINT_BREAK_AFTER``, then the rest as many per page as fit at the first page's
-    scale, each page starting with the repeated ``fs.FROZEN_COLUMNS`` (indicator pairs
-    stay together). ``hidden`` column keys take no room. A page that would hold only
-    责任分工 is not printed: the unit knows its duty, and on paper that page was a
-    near-empty repeat of 任务内容."""
-    split = next(i for i, c in enumerate(cols, 1) if c.key == fs.PRINT_BREAK_AFTER)
+    ``first_page_end`` (the answers and the 指标完成值), then the rest as many per page
+    as fit at the first page's scale, each page starting with the repeated
+    ``fs.FROZEN_COLUMNS``. ``hidden`` column keys take no room. A page that would hold
+    only 责任分工 and the indicators' targets is not printed: the unit knows its duty,
+    the 任务内容 cell lists the targets, and on paper that page repeated every row."""
+    split = first_page_end(cols)
 
     def width(indices) -> float:
         return sum(
@@ -38,12 +79,7 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     scale = st.print_scale_for(width(first))
     room = st.printable_width() * 100 / scale
     titles = first[: fs.FROZEN_COLUMNS]
-    groups: list[list[int]] = []  # a target with its value column, or a single column
-    for i in range(split + 1, len(cols) + 1):
-        if cols[i - 1].kind == "indicator_value" and groups:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
+    groups = [[i] for i in range(split + 1, len(cols) + 1)]
     pages = [first]
     page: list[int] = []
     for group in groups:
@@ -53,12 +89,16 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
         page.extend(group)
     if page:
         pages.append([*titles, *page])
-    only = {"duty"}
     return [
         p
         for k, p in enumerate(pages)
         if k == 0
-        or {cols[i - 1].key for i in p[len(titles) :] if cols[i - 1].key not in hidden} - only
+        or {
+            cols[i - 1].kind
+            for i in p[len(titles) :]
+            if cols[i - 1].key not in hidden and cols[i - 1].key != "duty"
+        }
+        - {"indicator_target"}
     ]
 
 

@@ -7,6 +7,7 @@ How it prints is ``print_layout``; what may be typed where is ``validations``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,13 +72,13 @@ def task_sheet(
     """One task sheet; returns how many rows show last quarter's answer."""
     ws = wb.create_sheet(fs.TASK_SHEETS[role])
     n_ind = max(len(r.task.indicators) for r in rows)
-    cols = fs.columns(n_ind)
     hidden = set()  # empty columns: last quarter's answers in Q1; the partners' feedback
     # on every form but the copy mailed with the 配合反馈
     if not ctx.previous_label:
         hidden.add("previous")
     if not any(r.id in partners for r in rows):
         hidden.add("partners")
+    cols = pl.fit_first_page(fs.columns(n_ind), hidden)
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
     index = {c.key: i for i, c in enumerate(cols, 1)}
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
@@ -96,18 +97,25 @@ def task_sheet(
         "deadline": ctx.deadline_text,
         "form_id": ident.form_id,
     }
+    width = {letter: col.width for letter, col in zip(letters, cols, strict=True)}
     for h in fs.HEADER_CELLS:
         if h.label_end:
             ws.merge_cells(f"{h.label_cell}:{h.label_end}")
-        if h.value_end:
-            ws.merge_cells(f"{h.value_cell}:{h.value_end}")
+        # the boxes at the first page's right edge reach it (over the 指标完成值 columns)
+        value_end = h.value_end or (
+            f"{page_col}{h.value_cell[1:]}"
+            if h.value_cell[0] == fs.LAST_HEADER_COLUMN and page_col > fs.LAST_HEADER_COLUMN
+            else ""
+        )
+        if value_end:
+            ws.merge_cells(f"{h.value_cell}:{value_end}")
         label_align = st.WRAP_LEFT if h.label_cell.startswith("A") else st.WRAP_RIGHT
-        put(ws, h.label_cell, f"{h.label}：", st.LABEL, label_align)
+        put(ws, h.label_cell, header_label(h, width[h.label_cell[0]]), st.LABEL, label_align)
         put(
             ws, h.value_cell, header_values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable
         )
         if h.editable:  # a box to fill in; a merged range shows each covered cell's border
-            ws.border(f"{h.value_cell}:{h.value_end or h.value_cell}", st.GRID)
+            ws.border(f"{h.value_cell}:{value_end or h.value_cell}", st.GRID)
     for row in range(fs.TITLE_ROW + 1, fs.HEADER_ROW):
         ws.height(row, 30)
 
@@ -121,7 +129,7 @@ def task_sheet(
             st.HEADER_FILL,
             st.GRID,
         )
-    ws.height(fs.HEADER_ROW, st.row_height([(fs.printed_header(c), c.width) for c in cols], 30))
+    ws.height(fs.HEADER_ROW, header_height(cols))
 
     dv = form_validations(ctx.period.expected_progress, ctx.max_text_chars)
     references = 0
@@ -180,7 +188,29 @@ def task_sheet(
     return references
 
 
-DIGEST_CHARS = 40  # of last quarter's progress in the reference cell; the rest is a sheet away
+def header_label(h: fs.HeaderCell, width: float) -> str:
+    """A header box's label, "主要领导审核：" broken after its first four characters where
+    its column is too narrow (left alone, it broke as "主要领导审/核：")."""
+    text = f"{h.label}："
+    if len(h.label) > 4 and st.text_lines(text, width) > 1:
+        return f"{h.label[:4]}\n{text[4:]}"
+    return text
+
+
+def header_height(cols) -> float:
+    """The column header row: as many lines as the most broken header. Each header line
+    is set to fit its column (``fs.HEADER_LINES``), so no slack for early breaks: with it
+    "累计完成" counted two lines, and the row repeated on every printed page a line too tall."""
+    size = st.BODY_PT * 4 / 3  # a CJK character in pixels
+
+    def lines(text: str, width: float) -> int:
+        per_line = max(1, math.floor((width * 7 + 1) / size))
+        return sum(max(1, math.ceil(st.text_width(p) / 2 / per_line)) for p in text.split("\n"))
+
+    return st.lines_height(max(lines(fs.printed_header(c), c.width) for c in cols), 30)
+
+
+DIGEST_CHARS = 32  # of last quarter's progress in the reference cell (a 乡镇's rows are as tall as it); the rest is a sheet away
 
 
 def reference_text(answer: Answer | None, period_label: str) -> str:
@@ -232,7 +262,7 @@ def _data_row(
     given = {
         "seq": seq,
         "task_id": t.label,
-        "content": t.content,
+        "content": fs.content_text(t),
         "duty": duty_text(r, own=ctx_unit if role == Role.COOP else ""),
     }
     reference = 0
@@ -253,6 +283,7 @@ def _data_row(
             put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
             continue
         if col.kind == "partners":
+            partners = pack_lines(partners, col.width)
             if partners:
                 wrapped.append((partners, col.width))
             fill = st.PARTNER_FILL if partners else st.LOCKED_FILL
@@ -284,20 +315,39 @@ def _data_row(
     return min(reference, 1)
 
 
+PACK_GAP = "　　"  # between partners sharing a line of the 配合单位反馈 cell
+
+
+def pack_lines(text: str, width: float) -> str:
+    """The partners' lines ("区科技经信局（36%，滞后）") side by side, ``PACK_GAP`` apart, as
+    many as a line of the ``width`` column holds; a line with a summary stays alone when
+    it fills one, and "未报送：…" stays last on its own. A lead unit with eight partners
+    had eight short lines in every row, and its copy twice the pages."""
+    per_line = (width * 7 + 1) / (st.BODY_PT * 4 / 3)  # CJK characters, as Excel sets them
+    out: list[str] = []
+    for line in text.split("\n") if text else []:
+        joined = f"{out[-1]}{PACK_GAP}{line}" if out else line
+        if out and not line.startswith("未报送：") and st.text_width(joined) / 2 * 1.05 <= per_line:
+            out[-1] = joined
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 COMPACT_PARTNERS = 3  # a cooperating unit's row names at most this many partners
 
 
 def duty_text(r: ResolvedTask, own: str = "") -> str:
-    """The 责任分工 cell. On ``own``'s 配合任务 sheet a long partner list is cut short,
-    ``own`` first: "配合单位：长青乡、区住建交通局等8个单位" — a partner works with the lead
-    unit, and the whole list made every row of a 乡镇's form a third of a page tall."""
+    """The 责任分工 cell. On ``own``'s 配合任务 sheet a long partner list is cut short:
+    "配合单位：长青乡等8个单位" — a partner works with the lead unit, and the whole list
+    made every row of a 乡镇's form a third of a page tall (the cell is not printed there,
+    but its lines set the row's height)."""
     duty = [f"牵头单位：{'、'.join(r.lead_units)}"]
     if r.lead_leaders:
         duty.insert(0, f"责任领导：{'、'.join(r.lead_leaders)}")
     coop = [*r.coop_units, *r.coop_collective]
     if own and len(coop) > COMPACT_PARTNERS:
-        first = [own, *(u for u in coop if u != own)][:2] if own in coop else coop[:2]
-        duty.append(f"配合单位：{'、'.join(first)}等{len(coop)}个单位")
+        duty.append(f"配合单位：{own if own in coop else coop[0]}等{len(coop)}个单位")
     elif coop:
         duty.append(f"配合单位：{'、'.join(coop)}")
     if r.task.owner:

@@ -197,7 +197,7 @@ TABLE_CHECKS: tuple[Callable[[Examination, TaskTable], None], ...] = (
 def content_as_sent(row: Row, stored: str) -> bool:
     """The task's text is the one sent (``stored``: its print in the form) or today's;
     else the row is not read."""
-    content = nz.text(row.sheet.value(row.r, row.table.cols["content"]))
+    content = fs.task_content(nz.text(row.sheet.value(row.r, row.table.cols["content"])))
     if content_hash(row.tid, content) in (stored, row.task.task.fingerprint()):
         return True
     row.problem(

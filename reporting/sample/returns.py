@@ -210,16 +210,18 @@ def fill_form(
 
 
 def _fill_indicators(ws, row: int, values: dict[str, float]) -> None:
+    """Each value under its 指标k 完成值, k found by the 指标k（目标） cell's name."""
+    cols = {
+        fs.column_for_header(str(cell.value or "")): cell.column
+        for cell in ws[fs.HEADER_ROW]
+        if cell.value
+    }
     k = 1
-    while True:
-        col = fs.column_index(f"ind{k}_target")
-        header = ws.cell(row=fs.HEADER_ROW, column=col).value
-        if not header:
-            return
-        label = str(ws.cell(row=row, column=col).value or "")
+    while f"ind{k}_target" in cols and f"ind{k}_value" in cols:
+        label = str(ws.cell(row=row, column=cols[f"ind{k}_target"]).value or "")
         for name, value in values.items():
             if label.startswith(f"{name}："):
-                ws.cell(row=row, column=fs.column_index(f"ind{k}_value"), value=value)
+                ws.cell(row=row, column=cols[f"ind{k}_value"], value=value)
         k += 1
 
 
