@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from helpers import form_column
 
 from jobs.steps import due_times
 from reporting.core.calendar import period_calendar
@@ -321,7 +322,7 @@ def test_urge_and_overdue_mails_after_the_feedback_carry_the_form_with_partners(
             assert part.get_filename() == f"{period}_{unit}_进展情况表（含配合单位反馈）.xlsx"
             assert "即随配合单位反馈发送的版本" in body
             ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))[fs.SHEET_LEAD]
-            column = openpyxl.utils.get_column_letter(fs.column_index("partners"))
+            column = openpyxl.utils.get_column_letter(form_column(ws, "partners"))
             assert not ws.column_dimensions[column].hidden
         else:
             kinds["original"] += 1
