@@ -207,6 +207,8 @@ def main() -> None:
         print(
             "每种方式在单独的进程中运行；峰值内存为该进程的最大常驻内存（ru_maxrss，含 Python 与已导入的库）。"
         )
+        ratios = {"ratio": c["seconds"] / pc["seconds"], "cpu_ratio": c["cpu"] / pc["cpu"]}
+        print(f"FIGURES {json.dumps({'collect': ratios})}")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

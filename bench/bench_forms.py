@@ -70,6 +70,17 @@ def synthetic_assignments(n_units: int = 1000, n_rows: int = 2000, seed: int = 7
     return Assignments(tasks, registry)
 
 
+def city_app(data_dir, env=None):
+    """An app over ``data_dir`` whose task table and registry are the synthetic city's:
+    every step builds its period's task book (``app.book``) from these two."""
+    from jobs.app import create_app
+
+    app = create_app(ROOT / "config.toml", data_dir, env)
+    city = synthetic_assignments()
+    app.__dict__.update(tasks=city.tasks, registry=city.registry, assignments=city)
+    return app
+
+
 def cpu_seconds() -> float:
     """User + system time of this process and its finished workers."""
     me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
@@ -213,6 +224,11 @@ def main() -> None:
         f"{floor['mb_written']:.1f} MB | duban 用时为其 {duban['seconds'] / floor['seconds']:.1f} 倍，"
         f"CPU 时间为其 {duban['cpu'] / floor['cpu']:.1f} 倍 |"
     )
+    ratios = {
+        "ratio": duban["seconds"] / floor["seconds"],
+        "cpu_ratio": duban["cpu"] / floor["cpu"],
+    }
+    print(f"FIGURES {json.dumps({'forms': ratios})}")
     print()
     print("规模（每单位的成本应保持平稳）：")
     print()

@@ -5,10 +5,13 @@
    通知 to an outbox + collect), after every unit has returned (collect + 提醒), at the
    cooperating units' deadline (配合反馈 to every lead unit), on the report day (逾期 +
    report, PDF when LibreOffice is installed), and once more (nothing due) — the moments
-   the scheduler runs them at.
+   the scheduler runs them at. For the city, the 督查通报 with its 督办单 after that (a step
+   only with ``[bulletin] auto``: measured apart, not in the total).
    Each scale runs in its own process, so its peak resident memory is its own.
 2. The scheduler over the same quarter on a fake clock with no-op steps: every fire goes
    through APScheduler's SQLite job store, the lock, the ledger and the due/done decisions.
+
+Run: ``python -m bench.bench_run`` (or some of ``city bundled scheduler``); prints markdown.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from bench import child_json
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -51,11 +55,12 @@ def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int, float]]:
     from reporting.sample.returns import Scenario, simulate_returns
 
     os.environ["DUBAN_SMTP_OUTBOX"] = str(tmp / "outbox")
-    app = create_app(ROOT / "config.toml", tmp / "data")
-    if scale == "city":
-        from bench.bench_forms import synthetic_assignments
+    if scale == "city":  # its task table and registry: every step's task book is built from them
+        from bench.bench_forms import city_app
 
-        app.__dict__["assignments"] = synthetic_assignments()
+        app = city_app(tmp / "data")
+    else:
+        app = create_app(ROOT / "config.toml", tmp / "data")
     period = Period(2024, 1)
     n = len(app.assignments.by_unit)
     rows = []
@@ -81,6 +86,18 @@ def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int, float]]:
     )
     timed("报告日 09:30：回收、逾期催报、生成报告（含 PDF 和调度单）", "2024-04-09T09:30")
     timed("再运行一次（没有要做的）", "2024-04-09T10:00")
+    if scale == "city":
+        # the 督查通报 and its 督办单: a step of the cycle only with [bulletin] auto
+        from jobs.steps import do_bulletin
+
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        out = do_bulletin(app, period, now=at("2024-04-09T09:30")).output
+        took = time.perf_counter() - t0
+        issued = out.orders.issued if out.orders is not None else []
+        size = sum(d.path.stat().st_size for d in issued) / 1e6
+        pdf = "（含 PDF）" if out.pdf is not None else ""
+        label = f"（另测，不计入：督查通报{pdf}和 {len(issued)} 份督办单，督办单共 {size:.1f} MB）"
+        rows.append((label, took, 1, cpu_seconds() - c0))
     rows.append((f"（不计入：模拟 {n} 个单位填表）", prep, 0, 0.0))
     return rows
 
@@ -117,19 +134,19 @@ def child(scale: str) -> None:
     print(json.dumps({"rows": rows, "rss": rss}, ensure_ascii=False))
 
 
-def main() -> None:
+KEYS = ("notice", "remind", "coop", "report")  # the counted moments, in order (bench.targets)
+
+
+def main(picked: tuple[str, ...] = ()) -> None:
+    """Both scales and the scheduler; ``picked``: only these of city, bundled, scheduler."""
+    figures = {}
     for scale, title in SCALES.items():
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.bench_run", "--child", scale],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            print(f"{title}：运行失败\n```\n{proc.stderr[-1500:]}\n```\n")
+        if picked and scale not in picked:
             continue
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        data, error = child_json("bench_run", "--child", scale)
+        if data is None:
+            print(f"{title}：运行失败\n```\n{error}\n```\n")
+            continue
         counted = [r for r in data["rows"] if not r[0].startswith("（")]
         total = sum(r[1] for r in counted)
         cpu = sum(r[3] for r in counted)
@@ -141,6 +158,15 @@ def main() -> None:
         print()
         print(f"进程最大常驻内存 {data['rss']:.0f} MiB。")
         print()
+        figures[scale] = {
+            "total": total,
+            "cpu": cpu,
+            "rss": data["rss"],
+            "moments": {k: r[1] for k, r in zip(KEYS, counted, strict=False)},
+        }
+    print(f"FIGURES {json.dumps(figures)}")
+    if picked and "scheduler" not in picked:
+        return
     with tempfile.TemporaryDirectory() as d:
         fires, jobs, took = scheduler_quarter(Path(d))
     print(
@@ -154,4 +180,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         child(sys.argv[2])
     else:
-        main()
+        main(tuple(sys.argv[1:]))
