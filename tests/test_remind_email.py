@@ -642,3 +642,34 @@ def test_a_password_in_chinese_characters_logs_in(mail_app, server, ca, mechanis
         ledger.conn.execute("DELETE FROM sends")
     wrong = remind(mail_app, today=NOTICE_DAY, ssl_context=client_ctx)
     assert wrong.sent == 0 and "拒绝登录" in wrong.outcomes[0].detail
+
+
+def test_messages_are_folded_as_the_default_policy_folds_them(tmp_path):
+    """build_message folds each distinct header once per process (``FoldOncePolicy``): the
+    bytes of every message, the first and the ones served from the cache, are those the
+    email package's default policy writes for it."""
+    from datetime import datetime
+
+    form = tmp_path / "表.xlsx"
+    form.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 40)
+    sent = []
+    for i in (1, 2, 1):
+        mail = OutgoingMail(
+            to=[(f"测试单位{i:04d}（“办公室”）", f"unit{i}@example.org")],
+            subject="2024年第一季度《政府工作报告》重点任务推进情况表（请于4月8日17:30前报送）",
+            body="各单位：\n　　请填写附件。" * 20,
+            cc=["office@example.org"],
+            attachment=form,
+            attachment_name=f"2024Q1_测试单位{i:04d}_进展情况表.xlsx",
+            fallback_name="form.xlsx",
+            message_id=f"duban.{i}.abc",
+        )
+        msg = build_message(
+            mail,
+            sender="duban@example.org",
+            sender_display="禹会区督查考核办",
+            date=datetime(2024, 3, 29, 9, 0, tzinfo=NOW.tzinfo),
+        )
+        assert msg.as_bytes() == msg.as_bytes(policy=policy.default)
+        sent.append(msg.as_bytes())
+    assert b"unit1@example.org" in sent[0] and b"unit2@example.org" in sent[1]

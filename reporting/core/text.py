@@ -13,10 +13,13 @@ _SENTENCE_ENDS = "。；！？!?;\n"
 _CLAUSE_ENDS = "，、：,:"
 
 
+_BLANKS = re.compile(r"[ \t\u3000]+")
+
+
 def unit_text(text: str | None) -> str:
     """Text from a unit: no XML-illegal characters, unified newlines, no empty lines."""
     text = clean_text(str(text or "")).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in text.split("\n")]
+    lines = [_BLANKS.sub(" ", line).strip() for line in text.split("\n")]
     return nest_quotes("\n".join(line for line in lines if line))
 
 
