@@ -22,7 +22,7 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,7 @@ def cpu_seconds() -> float:
 def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int, float]]:
     from jobs.app import create_app
     from jobs.runner import run_cycle
+    from jobs.steps import due_times
     from reporting.core.calendar import period_calendar
     from reporting.core.periods import Period
     from reporting.sample.returns import Scenario, simulate_returns
@@ -65,33 +66,35 @@ def real_quarter(tmp: Path, scale: str) -> list[tuple[str, float, int, float]]:
     n = len(app.assignments.by_unit)
     rows = []
 
-    def timed(label: str, moment: str) -> None:
+    def timed(label: str, moment: datetime) -> None:
         c0 = cpu_seconds()
         t0 = time.perf_counter()
-        report = run_cycle(app, period, now=at(moment))
+        report = run_cycle(app, period, now=moment)
         took = time.perf_counter() - t0
         assert not report.failed, report.lines()
         rows.append((label, took, len(report.ran), cpu_seconds() - c0))
 
-    timed("通知日 09:00：生成表单、下发通知（发件箱）、回收", "2024-03-29T09:00")
-    deadline = period_calendar(period, app.settings.deadline).deadline
+    # the scheduler's moments, as the calendar of config.toml puts them
+    cal = period_calendar(period, app.settings.deadline)
+    due = due_times(cal, app.settings)
+    timed(f"通知日 {due['forms']:%m-%d %H:%M}：生成表单、下发通知（发件箱）、回收", due["forms"])
     t0 = time.perf_counter()
-    simulate_returns(app.assignments, app.workspace, period, deadline, Scenario())
+    simulate_returns(app.assignments, app.workspace, period, cal.deadline, Scenario())
     prep = time.perf_counter() - t0
-    timed(f"提醒日 09:00：回收 {n} 份报表、提醒", "2024-04-02T09:00")
-    coop = period_calendar(period, app.settings.deadline).coop_deadline
+    timed(f"提醒日 {due['提醒']:%m-%d %H:%M}：回收 {n} 份报表、提醒", due["提醒"])
     timed(
-        f"配合截止 {coop:%m-%d %H:%M}：回收、配合单位反馈（发给每个牵头单位）",
-        coop.isoformat(),
+        f"配合截止 {cal.coop_deadline:%m-%d %H:%M}：回收、配合单位反馈（发给每个牵头单位）",
+        cal.coop_deadline,
     )
-    timed("报告日 09:30：回收、逾期催报、生成报告（含 PDF 和调度单）", "2024-04-09T09:30")
-    timed("再运行一次（没有要做的）", "2024-04-09T10:00")
+    report_at = due["report"]
+    timed(f"报告日 {report_at:%m-%d %H:%M}：回收、逾期催报、生成报告（含 PDF 和调度单）", report_at)
+    timed("再运行一次（没有要做的）", report_at + timedelta(minutes=30))
     if scale == "city":
         # the 督查通报 and its 督办单: a step of the cycle only with [bulletin] auto
         from jobs.steps import do_bulletin
 
         c0, t0 = cpu_seconds(), time.perf_counter()
-        out = do_bulletin(app, period, now=at("2024-04-09T09:30")).output
+        out = do_bulletin(app, period, now=report_at).output
         took = time.perf_counter() - t0
         issued = out.orders.issued if out.orders is not None else []
         size = sum(d.path.stat().st_size for d in issued) / 1e6
