@@ -68,6 +68,14 @@ TABLE = [
         "lead_units": "区商务外事局",
         "indicators": "新增规上企业=20户",
     },
+    {
+        **SECTION,
+        "id": "5",
+        "content": "举办招商推介会。",
+        "lead_units": "区商务外事局",
+        "deadline": "2024-05-20",
+        "kind": "一次性",
+    },
 ]
 BUILT = datetime(2024, 1, 8, 9, tzinfo=TZ)
 SENT = datetime(2024, 1, 15, 10, tzinfo=TZ)
@@ -246,6 +254,27 @@ def test_an_accepted_plan_becomes_the_years_milestones_and_the_table_wins(year):
     assert ws.cell(by_label["2"], heads["节点来源"]).value == "任务表"
     assert ws.cell(by_label["4"], heads["节点来源"]).value == "按序时进度"
     assert ws.cell(by_label["1"], heads["责任人"]).value == "张三（副主任）"
+
+
+def test_a_one_off_task_takes_a_owner_but_no_milestones(year):
+    """一次性 (and 其它) tasks are not judged by pace: the form shows no 节点 to fill, a 节点
+    typed there anyway is not taken, the 汇总表 says why."""
+    ws = openpyxl.load_workbook(form_of(year, "区商务外事局"))[ps.SHEET_PLAN]
+    r = rows_of(ws)["5"]
+    cells = [ws.cell(r, ps.column_index(k)) for k in ps.MILESTONES]
+    assert [c.value for c in cells] == ["—"] * 4 and all(c.protection.locked for c in cells)
+    assert not ws.cell(r, ps.column_index("owner")).protection.locked
+    typed = {"owner": "赵六（科长）", "note": "5月下旬举办", "q1": 50, "q2": 100}
+    fill(year, "区商务外事局", {"3": GOOD["3"], "4": GOOD["3"], "5": typed})
+    done = take_in(year)
+    assert [r["state"] for r in returns(year)] == ["accepted"]
+    year.reload_tasks()
+    five = {t.id: t for t in year.tasks}["5"]
+    assert (five.plan, five.owner, five.plan_note) == ((None,) * 4, "赵六（科长）", "5月下旬举办")
+    ws = openpyxl.load_workbook(done.summary)["落实方案汇总表"]
+    heads = {ws.cell(3, c).value: c for c in range(1, ws.max_column + 1)}
+    (row,) = [r for r in range(4, ws.max_row + 1) if ws.cell(r, 2).value == "5"]
+    assert ws.cell(row, heads["节点来源"]).value == "一次性类，不设节点"
 
 
 def test_duban_tasks_says_which_milestones_hold(year, duban, tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ from reporting.forms.build import form_context, save_form
 from reporting.forms.sheets import FormContext, guide_facts, id_sheet, put
 from reporting.forms.validations import plan_validations, protect
 from reporting.taskbook.assignments import Assignments, ResolvedTask
+from reporting.taskbook.plans import paced
 
 MIN_ROW_PT = 40.0
 
@@ -189,7 +190,7 @@ def _plan_sheet(ws: xd.Sheet, ctx: FormContext, year: int, ident, rows) -> None:
 
 def _plan_row(ws: xd.Sheet, row: int, seq: int, r: ResolvedTask, dv) -> None:
     t = r.task
-    office = t.has_plan and not t.plan_by  # 节点 written by the office in tasks.csv
+    office = t.has_plan and not t.plan_by and paced(t)  # 节点 the office wrote in tasks.csv
     given: dict[str, object] = {
         "seq": seq,
         "task_id": t.label,
@@ -202,6 +203,10 @@ def _plan_row(ws: xd.Sheet, row: int, seq: int, r: ResolvedTask, dv) -> None:
     if office:
         given |= dict(zip(ps.MILESTONES, t.plan, strict=True))
         given["note"] = t.plan_note or "（督查考核办已定）"
+    elif not paced(t):  # 一次性 / 其它: judged otherwise than by pace, no 节点 to fill
+        given |= dict.fromkeys(ps.MILESTONES, "—")
+        if t.plan_note and not t.plan_by:  # the office's 时间节点 in words
+            given["note"] = t.plan_note
     wrapped: list[tuple[str, float]] = []
     for i, col in enumerate(ps.COLUMNS, 1):
         cell = f"{get_column_letter(i)}{row}"
@@ -258,7 +263,10 @@ def _guide(ws: xd.Sheet, ctx: FormContext, year: int, ident, rows) -> None:
 
 def plan_notes(ctx: FormContext, year: int, rows: list[ResolvedTask]) -> list[str]:
     """What the 填报说明 asks of the unit (the office's decided rows named)."""
-    decided = [r.task.label for r in rows if r.task.has_plan and not r.task.plan_by]
+    decided = [
+        r.task.label for r in rows if r.task.has_plan and not r.task.plan_by and paced(r.task)
+    ]
+    unpaced = [r.task.label for r in rows if not paced(r.task)]
     notes = [
         f"本表列出你单位{year}年牵头的 {len(rows)} 项任务。请按本单位的目标责任落实方案，把每项任务逐项细化分解、"
         "责任到人，在白色单元格中填写；灰色单元格为任务信息，已锁定。",
@@ -272,6 +280,11 @@ def plan_notes(ctx: FormContext, year: int, rows: list[ResolvedTask]) -> list[st
         "节点逐季减少、超过 100 或责任人未填写的，将退回修改。",
         "请勿修改文件名、工作表名称和任务内容，不要插入或删除行、列。",
     ]
+    if unpaced:
+        notes.append(
+            f"任务 {'、'.join(unpaced)} 为一次性或其它类任务，不按进度研判，不填季度节点（“—”），"
+            "只填责任人和节点说明。"
+        )
     if decided:
         notes.append(
             f"任务 {'、'.join(decided)} 的季度节点已由{ctx.office}确定（灰色，已锁定），按已定节点执行，无需填写。"

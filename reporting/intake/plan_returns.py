@@ -36,6 +36,7 @@ from reporting.intake import normalize as nz
 from reporting.intake.identify import Identity, identify, unit_from_name
 from reporting.intake.validate import Examined
 from reporting.taskbook.assignments import Assignments, ResolvedTask
+from reporting.taskbook.plans import paced
 from reporting.taskbook.tasks import milestone_problem
 
 
@@ -217,7 +218,8 @@ class _PlanCheck:
 
     def row(self, sheet: Sheet, r: int, cols: dict[str, int], row: ResolvedTask) -> dict:
         t = row.task
-        decided = t.has_plan and not t.plan_by  # the office's 节点 in tasks.csv hold
+        # the office's 节点 in tasks.csv hold; a 一次性 / 其它 task takes none
+        decided = (t.has_plan and not t.plan_by) or not paced(t)
         owner = nz.text(sheet.value(r, cols["owner"]))
         if not owner and not t.owner:
             self.add(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reporting.forms import plan_spec as ps
 from reporting.taskbook.assignments import ResolvedTask
+from reporting.taskbook.plans import paced
 
 # cumulative 节点 a unit plans: even, back-loaded (a project that starts in autumn), front-loaded
 SHAPES = ((25, 50, 75, 100), (10, 30, 60, 100), (5, 20, 50, 100), (30, 60, 85, 100))
@@ -30,7 +31,7 @@ def plan_answers(rows: list[ResolvedTask], unit_no: int, rng: random.Random) -> 
         shape = rng.choice(SHAPES)
         out[r.id] = {
             "owner": f"示例{unit_no:02d}（副职）",
-            **dict(zip(ps.MILESTONES, shape, strict=True)),
+            **(dict(zip(ps.MILESTONES, shape, strict=True)) if paced(r.task) else {}),
             "note": f"{rng.choice(NOTES)}（示例数据）",
         }
     return out

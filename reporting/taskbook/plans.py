@@ -9,7 +9,9 @@ Each lead unit's latest accepted 落实方案表 of the year (the ledger's retur
   plan gives any; ``Task.plan_by`` names that unit;
 - the 责任人: tasks.csv's, else each lead unit's (several: "区文旅局：张三；长青乡：李四").
 
-``plan_source`` says which holds, for ``duban tasks`` and the 落实方案汇总表.
+A 一次性 or 其它 task is not judged by pace (``core.pace``): it takes no 节点 (``paced``),
+only the 责任人 and the 节点说明. ``plan_source`` says which holds, for ``duban tasks`` and
+the 落实方案汇总表.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reporting.core.ledger import Ledger
-from reporting.core.states import ReturnState
+from reporting.core.states import ReturnState, TaskKind
 from reporting.taskbook.tasks import Task, check_milestones
 
 
@@ -68,7 +70,7 @@ def planned_tasks(
             out.append(t)
             continue
         changes: dict = {}
-        if not t.has_plan:
+        if not t.has_plan and paced(t):
             first = next(
                 (given[u] for u in order if any(v is not None for v in given[u].plan)), None
             )
@@ -76,6 +78,10 @@ def planned_tasks(
                 changes |= {"plan": first.plan, "plan_by": first.unit}
                 if not t.plan_note and first.note:
                     changes["plan_note"] = first.note
+        elif not paced(t) and not t.plan_note:  # no 节点, but the 时间节点 in words
+            note = next((given[u].note for u in order if given[u].note), "")
+            if note:
+                changes["plan_note"] = note
         if not t.owner:
             owners = [(u, given[u].owner) for u in order if given[u].owner]
             if len(owners) == 1:
@@ -88,8 +94,16 @@ def planned_tasks(
     return out
 
 
+def paced(t: Task) -> bool:
+    """Whether ``t`` is judged by pace and so takes quarterly 节点 (not 一次性, not 其它)."""
+    return t.task_kind in (TaskKind.PROGRESS, TaskKind.MILESTONE)
+
+
 def plan_source(t: Task) -> str:
-    """Which 节点 hold for ``t``, in words: 任务表 / 区发改委落实方案 / 按序时进度 (none)."""
+    """Which 节点 hold for ``t``, in words: 任务表 / 区发改委落实方案 / 按序时进度 (none) /
+    不设节点 (a 一次性 or 其它 task)."""
+    if not paced(t):
+        return f"{t.task_kind}类，不设节点"
     if not t.has_plan:
         return "按序时进度"
     return f"{t.plan_by}落实方案" if t.plan_by else "任务表"
