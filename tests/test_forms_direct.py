@@ -113,8 +113,8 @@ def test_form_bytes_equal_the_pinned_bytes(written, name):
 
 
 def test_the_cases_cover_what_the_writer_supports(written):
-    """Column breaks, hidden and shown reference columns, passwords, escaping, preserved
-    spaces and sheets of one role only are all in the pinned bytes."""
+    """Column and row breaks, hidden and shown reference columns, passwords, escaping,
+    preserved spaces and sheets of one role only are all in the pinned bytes."""
     import io
 
     def part(name, member):
@@ -129,6 +129,8 @@ def test_the_cases_cover_what_the_writer_supports(written):
     full = part("q2-previous-区发改委.xlsx", "xl/worksheets/sheet4.xml")
     assert b'xml:space="preserve"' in full and b"&lt;A&amp;B&gt;" in full
     assert b"<colBreaks" not in lead  # the answers and the indicators' values: one page wide
+    # rows shared out among the pages a sheet needs
+    assert b"<rowBreaks" in part("q1-区发改委.xlsx", "xl/worksheets/sheet2.xml")
     hidden = part("q1-区发改委.xlsx", "xl/worksheets/sheet2.xml").count(b'<col hidden="1"')
     assert hidden == 2  # last quarter's and the partners' columns
     assert lead.count(b'<col hidden="1"') == 1  # last quarter's answers shown

@@ -178,6 +178,7 @@ class Sheet:
         self.zoom: int | None = None
         self.page: tuple | None = None  # xlsx_style.page_setup arguments
         self.col_breaks: list[int] = []
+        self.row_breaks: list[int] = []  # a page ends below each of these rows
         self.print_area: str | list[str] = ""  # one range, or several
         self.odd_header: tuple | None = None  # (left, right, font name, size) on every page
         self.print_title_rows = ""
@@ -259,9 +260,10 @@ class Sheet:
         landscape: bool = True,
         scale: int | None = None,
         paper: str | None = None,
+        tall: int = 0,
     ) -> None:
         """As ``xlsx_style.page_setup`` sets an openpyxl sheet (it is run to write it)."""
-        self.page = (title_rows, landscape, scale, paper)
+        self.page = (title_rows, landscape, scale, paper, *((tall,) if tall else ()))
         self.print_title_rows = title_rows or ""
 
     def height(self, row: int, points: float, custom: bool = True) -> None:
@@ -350,6 +352,8 @@ class Sheet:
                 parts.append(xp.hyperlink_xml(f"{get_column_letter(col)}{row}", location))
             parts.append("</hyperlinks>")
         parts.append(xp.page_with_header(self.page, self.odd_header))
+        if self.row_breaks:
+            parts.append(xp.row_breaks_xml(tuple(self.row_breaks)))
         if self.col_breaks:
             parts.append(xp.col_breaks_xml(tuple(self.col_breaks)))
         parts.append("</worksheet>")

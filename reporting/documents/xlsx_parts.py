@@ -217,6 +217,16 @@ def col_breaks_xml(ids: tuple[int, ...]) -> str:
     return ascii_xml(breaks.to_tree())
 
 
+def row_breaks_xml(ids: tuple[int, ...]) -> str:
+    """Manual page breaks below rows ``ids`` (1-based), as openpyxl writes ``row_breaks``."""
+    from openpyxl.worksheet.pagebreak import Break, RowBreak
+
+    breaks = RowBreak()
+    for i in ids:
+        breaks.append(Break(id=i))
+    return ascii_xml(breaks.to_tree())
+
+
 @cache
 def _workbook_protection(password: str, lock: bool = True) -> str:
     from openpyxl.workbook.protection import WorkbookProtection

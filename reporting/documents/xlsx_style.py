@@ -184,15 +184,17 @@ def page_setup(
     landscape: bool = True,
     scale: int | None = None,
     paper: str | None = None,
+    tall: int = 0,
 ) -> None:
     """A4 (or ``paper``, e.g. ``Worksheet.PAPERSIZE_A3``), repeated header rows, centred,
-    page numbers in the footer; fit to one page wide, or printed at a fixed ``scale``
-    percent (columns then break into pages as set)."""
+    page numbers in the footer; fit to one page wide (and ``tall`` pages high, 0: as many
+    as it takes), or printed at a fixed ``scale`` percent (columns then break into pages
+    as set)."""
     ws.page_setup.paperSize = paper or ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     if scale is None:
         ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+        ws.page_setup.fitToHeight = tall
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     else:
         ws.page_setup.scale = scale

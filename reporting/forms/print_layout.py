@@ -102,7 +102,9 @@ def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     ]
 
 
-def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int], last_row: int):
+def print_ranges(
+    ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int], last_row: int
+) -> int:
     """Fixed print scale (legible text, not shrunk to fit) and column breaks between the
     printed pages; 序号/任务编号/任务内容 repeat on each.
 
@@ -110,7 +112,7 @@ def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int]
     row: in one range the title and the header fields, merged across the first page, would
     print cut to their first three columns on every later page. The colour note under the
     table is for the screen (the 填报说明 says the same): printed, it was often pushed alone
-    onto a last page under a repeated header row."""
+    onto a last page under a repeated header row. Returns the scale."""
     widths = [
         sum(st.column_points(cols[i - 1].width) for i in p if i not in hidden_at) for p in pages
     ]
@@ -119,7 +121,7 @@ def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int]
     first_end = get_column_letter(pages[0][-1])
     if len(pages) == 1:
         ws.print_area = f"A1:{first_end}{last_row}"
-        return
+        return scale
     later = get_column_letter(pages[0][-1] + 1)
     ws.print_area = [
         f"A1:{first_end}{last_row}",
@@ -128,6 +130,24 @@ def print_ranges(ws: xd.Sheet, cols, pages: list[list[int]], hidden_at: set[int]
     ws.print_title_cols = f"A:{get_column_letter(fs.FROZEN_COLUMNS)}"
     for page in pages[:-1]:
         ws.col_breaks.append(page[-1])  # break to the right of its last column
+    return scale
+
+
+def balance_rows(ws: xd.Sheet, scale: int) -> None:
+    """Page breaks between the task rows that share them evenly among the pages the sheet
+    needs (``xlsx_style.balanced_breaks``): left to themselves the programs filled every
+    page and left one row alone on the last. The heights are the rows' starting heights,
+    which the programs keep until the unit types."""
+    # the task rows: their heights are starting heights (not custom), the note's is fixed
+    heights = [
+        h for r, (h, custom) in sorted(ws.rows.items()) if r >= fs.FIRST_DATA_ROW and not custom
+    ]
+    # the whole page's height: LibreOffice fills it to the point (a smaller share split
+    # sheets that fitted one page)
+    room = st.printable_height() * 100 / scale - ws.rows[fs.HEADER_ROW][0]
+    first = room - sum(ws.rows[r][0] for r in range(fs.TITLE_ROW, fs.HEADER_ROW))
+    for start in st.balanced_breaks(heights, first, room):
+        ws.row_breaks.append(fs.FIRST_DATA_ROW + start - 1)  # below the row before it
 
 
 def running_header(ws: xd.Sheet, pages: list[list[int]], left: str, form_id: str) -> None:
@@ -145,6 +165,6 @@ def off_paper(ws: xd.Sheet, columns: int) -> None:
 
 
 def guide_pages(ws: xd.Sheet, last_row: int) -> None:
-    """The 填报说明 prints in portrait, its two columns to the last note."""
+    """The 填报说明 prints in portrait on one page, its two columns to the last note."""
     ws.print_area = f"A1:B{last_row}"
-    ws.page_setup(None, landscape=False)
+    ws.page_setup(None, landscape=False, tall=1)  # its last notes once made a page alone

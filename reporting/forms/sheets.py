@@ -179,7 +179,9 @@ def task_sheet(
 
     # 序号, 任务编号, 任务内容 stay in view when scrolling right or down
     ws.freeze = f"{get_column_letter(fs.FROZEN_COLUMNS + 1)}{fs.FIRST_DATA_ROW}"
-    pl.print_ranges(ws, cols, pages, hidden_at, last_row)
+    scale = pl.print_ranges(ws, cols, pages, hidden_at, last_row)
+    if len(pages) == 1:  # a second range (the partners' page) has room for more rows a page
+        pl.balance_rows(ws, scale)
     pl.running_header(
         ws, pages, f"{ident.unit}　{ctx.period.full_label}进展情况表（{role_cn}）", ident.form_id
     )
