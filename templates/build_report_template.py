@@ -250,6 +250,9 @@ TABLE1_WIDTHS = [11, 36.5, 21, 22, 39.5, 26]
 
 def build_report(path: Path) -> None:
     doc = base_document(table_size=fmt.SIZE_WU)  # 表1 in 五号: each indicator on one line
+    # a 公文 fills its 22 lines a page: a body paragraph may leave one line on a page (else a
+    # three-line paragraph after 20 lines left two blank); headings still keep with what follows
+    fmt.set_para(doc.styles[BODY].element, widow=False)
     # title_document: document_title with a line break where a long title should wrap (梯形)
     p(
         doc,
@@ -431,7 +434,12 @@ def build_report(path: Path) -> None:
     # the checks under way, the next deadline and report
     p(doc, "四、下步工作建议", H1)
     tag(doc, "{%p for n in next_steps %}")
+    tag(doc, "{%p if loop.last %}")
+    # the last paragraph keeps with 特此报告: the closing never has a page of its own
+    fmt.set_para(kai_lead(doc, "{{ n.lead }}", "{{ n.text }}")._p, keep_next=True)
+    tag(doc, "{%p else %}")
     kai_lead(doc, "{{ n.lead }}", "{{ n.text }}")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     closing(doc, ["{{ annex_title }}", "{{ annex2_title }}"])
 
@@ -456,9 +464,10 @@ def build_report(path: Path) -> None:
         [
             "任务编号",
             "任务（简称）",
-            "牵头领导",
+            # two characters a line: never "牵头领" over a lonely "导"
+            "牵头\n领导",
             "牵头单位",
-            "累计进度",
+            "累计\n进度",
             "推进状态",
             "亮灯",
             "本季度进展（摘要）",

@@ -595,9 +595,10 @@ def test_annex_is_landscape_with_repeated_header_and_whole_rows(rendered, doc):
     assert [c.text for c in table.rows[0].cells] == [
         "任务编号",
         "任务（简称）",
-        "牵头领导",
+        # the narrow headers break after two characters, never leaving one alone on a line
+        "牵头\n领导",
         "牵头单位",
-        "累计进度",
+        "累计\n进度",
         "推进状态",
         "亮灯",
         "本季度进展（摘要）",
@@ -1167,3 +1168,19 @@ def test_an_annex_title_never_leaves_a_word_alone_on_its_second_line():
     for name in ("report.docx", "annual_report.docx"):
         xml = zipfile.ZipFile(root / "templates" / name).read("word/document.xml").decode()
         assert "annex_title|keep_tail }}" in xml, name
+
+
+def test_body_fills_its_pages_and_the_closing_keeps_with_the_last_paragraph(doc):
+    lines = texts(doc)
+    # widow control off for body text: a three-line paragraph may leave one line at a
+    # page's foot instead of leaving two lines blank (a 公文 fills its 22 lines)
+    normal = doc.styles["Normal"].element.pPr.find(qn("w:widowControl"))
+    assert normal is not None and normal.get(qn("w:val")) == "0"
+    # the last paragraph of 四、下步工作建议 goes with 特此报告 to the next page if need be
+    k = lines.index("特此报告。")
+    last = doc.paragraphs[k - 1]
+    assert lines[k - 1].startswith("（") and last.paragraph_format.keep_with_next
+    steps = lines.index("四、下步工作建议")
+    assert not any(
+        doc.paragraphs[i].paragraph_format.keep_with_next for i in range(steps + 1, k - 1)
+    )
