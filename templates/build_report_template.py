@@ -584,7 +584,8 @@ def build_leader_brief(path: Path) -> None:
     )
     table = loop_table(
         doc,
-        ["任务", "牵头单位", "本季度进展及存在问题", "进度及状态"],
+        # the narrow last header breaks after 进度及, never leaving 态 alone on a line
+        ["任务", "牵头单位", "本季度进展及存在问题", "进度及\n状态"],
         [
             ("{{ r.task }}", CELL),
             ("{{ r.units }}", CELL_CENTER),

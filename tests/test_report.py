@@ -804,6 +804,8 @@ def test_one_brief_per_leading_leader_lagging_first(rendered):
     closing = brief.tables[0].rows[-1].cells[0].text  # beside the last row (docx_closing)
     assert "崔海锋同志：" in text and "2024年4月9日" in closing
     assert brief.tables[0].rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    head = [c.text for c in brief.tables[0].rows[0].cells]
+    assert head == ["任务", "牵头单位", "本季度进展及存在问题", "进度及\n状态"]
 
 
 def test_a_briefs_last_row_stays_with_the_signer(rendered):
