@@ -187,7 +187,6 @@ BASE_COLUMNS = (
 ANSWER_COLUMNS = BASE_COLUMNS[:9]  # 序号 … 下步打算
 GIVEN_COLUMNS = BASE_COLUMNS[9:]  # 配合单位反馈, 责任分工
 FROZEN_COLUMNS = 3  # 序号, 任务编号, 任务内容
-PRINT_BREAK_AFTER = "next_steps"  # the last column of the first printed page without indicators
 # Where a narrow column's header breaks in the form: left to themselves Excel, WPS and
 # LibreOffice break it mid-word ("推进状/态", "上季度报送情况（供参考/）"). Intake reads the
 # header without its line breaks (``column_for_header``).
