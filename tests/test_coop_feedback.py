@@ -93,9 +93,11 @@ def test_each_lead_unit_gets_one_feedback_naming_exactly_its_partners_returns(de
         assert first["Subject"].startswith("【配合单位反馈】")
         rows = attachment_rows(first)
         assert {r[3] for r in rows} == units  # every partner listed
-        for r in rows:  # the task's whole text; indicator values with their units
+        for k, r in enumerate(rows):  # the task's whole text; indicator values with their units
             task = tasks[r[1]]
-            assert r[2] == task.content and "…" not in r[2]
+            # the text once, on the task's first row; 同上 on its other partners' rows
+            same = k > 0 and rows[k - 1][1] == r[1]
+            assert r[2] == ("同上" if same else task.content) and "…" not in r[2]
             for part in filter(None, (r[10] or "").split("；")):
                 name, _, value = part.partition("：")
                 ind = next(i for i in task.indicators if i.name == name)

@@ -29,18 +29,19 @@ SHEET = "配合单位反馈"
 COLUMNS = (
     ("序号", 5),
     ("任务编号", 7),
-    ("任务内容", 28),
-    ("配合单位", 12),
-    ("反馈时间", 11),
+    ("任务内容", 24),
+    ("配合单位", 16),  # 区自然资源规划分局 on one line
+    ("反馈时间", 14),  # 7月2日13时30分 on one line
     ("进度（%）", 8),
     ("推进状态", 8),
-    ("本季度工作进展", 36),
+    ("本季度工作进展", 34),
     ("存在问题", 20),
     ("下步打算", 20),
     ("指标填报值", 16),
     ("备注", 12),
 )
 MISSING = "未报送"
+SAME = "同上"  # a task's text under its first partner's row, not once per partner
 LATE = "配合截止后报送"
 CHANGED = "本次更新"
 
@@ -284,7 +285,7 @@ def write_workbook(
             [
                 i,
                 ln.task_label,
-                ln.task_text,
+                SAME if i > 1 and fb.lines[i - 2].task_id == ln.task_id else ln.task_text,
                 ln.partner,
                 cn_time(ln.received_at, today) if ln.received_at else "—",
                 ln.percent if ln.percent is not None else "",
