@@ -17,15 +17,16 @@ from reporting.core.states import Step
 
 from . import steps as cycle
 from .plan import PlannedJob, build_plan, job_done, missed_notes
+from .plan_jobs import PlanStageJob
 from .runner import default_period, period_dates, run_cycle
 
 
 def upcoming_jobs(
     settings, now: datetime, limit: int = 3, ledger=None
-) -> list[tuple[datetime, PlannedJob]]:
+) -> list[tuple[datetime, PlannedJob | PlanStageJob]]:
     """The next ``limit`` fires of the configured plan, skipping jobs whose work is done."""
     plan = build_plan(settings)
-    fires = plan.upcoming(now, len(plan.jobs))
+    fires = plan.upcoming(now, len(plan.jobs) + len(plan.rounds))
     if ledger is not None:
         fires = [(t, j) for t, j in fires if not job_done(j, ledger)]
     return fires[:limit]
@@ -43,7 +44,7 @@ class CycleStatus:
     deadline_passed: bool
     counts: dict[str, int]
     done: dict[Step, str]  # step → done_at
-    upcoming: list[tuple[datetime, PlannedJob]]
+    upcoming: list[tuple[datetime, PlannedJob | PlanStageJob]]
     scheduler_pid: int | None
     years: list[int]
     pending: list[str] = field(default_factory=list)  # due, not done: what `duban run` would do

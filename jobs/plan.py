@@ -5,7 +5,8 @@ For every period, one job at ``[schedule] time`` on the 通知 day (forms + 通�
 report day (collect + report, then the 督查通报 with ``[bulletin] auto``), and one interval
 job collecting every
 ``collect_every_hours`` hours from the 通知 moment until the report is done (if the report
-fails it keeps going, at most ``misfire_grace_days`` past the report moment). A job's work is
+fails it keeps going, at most ``misfire_grace_days`` past the report moment). With ``[plan]
+auto`` the year's 落实方案 round adds one job per stage (``jobs.plan_jobs``). A job's work is
 done when its step is in the ledger (``job_done``); ``duban schedule --plan`` prints the plan.
 """
 
@@ -19,6 +20,7 @@ from reporting.core.periods import Period, periods_of_year
 from reporting.core.states import Step
 
 from . import steps as cycle
+from .plan_jobs import PlanStageJob, plan_stage_jobs
 from .runner import period_dates
 
 JOB_STEPS = ("通知", "collect", "提醒", "催报", "coop", "逾期", "report", "bulletin")
@@ -127,6 +129,7 @@ class PlannedJob:
 class Plan:
     jobs: list[PlannedJob]
     notes: list[str] = field(default_factory=list)
+    rounds: list[PlanStageJob] = field(default_factory=list)  # 落实方案 stages ([plan] auto)
 
     @property
     def periods(self) -> list[Period]:
@@ -139,12 +142,17 @@ class Plan:
         jobs = self.of(period)
         return min(j.first for j in jobs), max(j.last for j in jobs)
 
-    def upcoming(self, now: datetime, limit: int = 5) -> list[tuple[datetime, PlannedJob]]:
-        fires = [(t, j) for j in self.jobs if (t := j.next_fire(now)) is not None]
+    def upcoming(
+        self, now: datetime, limit: int = 5
+    ) -> list[tuple[datetime, PlannedJob | PlanStageJob]]:
+        every: list[PlannedJob | PlanStageJob] = [*self.jobs, *self.rounds]
+        fires = [(t, j) for j in every if (t := j.next_fire(now)) is not None]
         return sorted(fires, key=lambda x: (x[0], cycle.ORDER.index(x[1].step)))[:limit]
 
     def lines(self, ledger=None) -> list[str]:
-        return [job.line(ledger is not None and job_done(job, ledger)) for job in self.jobs]
+        every: list[PlannedJob | PlanStageJob] = [*self.jobs, *self.rounds]
+        every.sort(key=lambda j: j.first)  # stable: fire order
+        return [job.line(ledger is not None and job_done(job, ledger)) for job in every]
 
 
 def build_plan(settings, years: list[int] | None = None) -> Plan:
@@ -172,11 +180,13 @@ def build_plan(settings, years: list[int] | None = None) -> Plan:
                 else:
                     jobs.append(PlannedJob(period, step, due[step], due[step]))
     jobs.sort(key=lambda j: (j.first, cycle.ORDER.index(j.step)))
-    return Plan(jobs, notes)
+    return Plan(jobs, notes, plan_stage_jobs(settings, years or settings.schedule.years))
 
 
-def job_done(job: PlannedJob, ledger) -> bool:
+def job_done(job: PlannedJob | PlanStageJob, ledger) -> bool:
     """Nothing left for this job: its step is in the ledger (collect: the report is)."""
+    if isinstance(job, PlanStageJob):
+        return job.done(ledger)
     step = Step.REPORT if job.step == Step.COLLECT else job.step
     return ledger.step_done(job.period, step) is not None
 

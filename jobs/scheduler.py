@@ -31,6 +31,7 @@ from reporting.core.lock import FileLock
 from . import steps as cycle
 from .clock import Clock, clock_from_env
 from .plan import JOB_UNTIL, Plan, PlannedJob, build_plan, job_done, missed_notes
+from .plan_jobs import PlanStageJob, run_plan_stage
 from .runner import RunReport, run_cycle
 
 LOGGER = "duban.schedule"
@@ -208,6 +209,31 @@ def fire(period_code: str, step: str) -> None:
         rt.log.debug(f"{name}（{stamp}）：没有需要执行的步骤")
 
 
+def fire_plan(year: int, step: str) -> None:
+    """The 落实方案 round's job: its due stage (``jobs.plan_jobs``). Never raises."""
+    rt = _RUNTIME
+    name = f"{year}年落实方案 {step}"
+    if rt is None or rt.stopping.is_set():
+        logging.getLogger(LOGGER).info(f"{name}：调度程序未就绪或正在停止，本次不执行")
+        return
+    now = rt.clock.now()
+    try:
+        done = run_plan_stage(
+            rt.apps.get(), year, now, command=f"duban schedule（排程任务 {name}）"
+        )
+    except Exception as exc:  # noqa: BLE001 - a failing job must not stop the scheduler
+        rt.log.error(f"{name} 失败：{exc}；可手动运行 duban plan --year {year} --send auto")
+        rt.log.debug("详细信息", exc_info=True)
+        return
+    log_plan(rt.log, done)
+
+
+def log_plan(log, done) -> None:
+    if done.acted:
+        for line in done.text():
+            (log.error if done.failed else log.info)(line)
+
+
 def make_scheduler(settings, workspace, *, scheduler_cls=None, executor=None):
     """A configured (not started) APScheduler with the SQLite job store under the data dir."""
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -240,9 +266,19 @@ def sync_jobs(sched, plan: Plan, ledger, now: datetime, grace: timedelta) -> lis
         if job_done(job, ledger) or job.expired(now, grace):
             continue
         wanted[job.id] = job
+    stages = {j.id: j for j in plan.rounds if not (j.done(ledger) or j.expired(now, grace))}
     for stored in sched.get_jobs():
-        if stored.id not in wanted:
+        if stored.id not in wanted and stored.id not in stages:
             sched.remove_job(stored.id)
+    for stage in stages.values():
+        sched.add_job(
+            "jobs.scheduler:fire_plan",
+            trigger=stage.trigger(),
+            args=[stage.year, stage.step],
+            id=stage.id,
+            name=stage.name,
+            replace_existing=True,
+        )
     for job in wanted.values():
         sched.add_job(
             "jobs.scheduler:fire",
@@ -396,18 +432,21 @@ def _log_next(log, sched, now: datetime) -> None:
 @dataclass
 class OnceResult:
     reports: list[RunReport]
-    upcoming: list[tuple[datetime, PlannedJob]]
+    upcoming: list[tuple[datetime, PlannedJob | PlanStageJob]]
     notes: list[str]
+    rounds: list = field(default_factory=list)  # jobs.plan_jobs.PlanStageRun
 
     @property
     def failed(self) -> bool:
-        return any(r.failed for r in self.reports)
+        return any(r.failed for r in self.reports) or any(r.failed for r in self.rounds)
 
     def lines(self) -> list[str]:
         out = [f"提示：{n}" for n in self.notes]
         for r in self.reports:
             out += r.lines()
-        if not self.reports:
+        for done in self.rounds:
+            out += done.text()
+        if not self.reports and not self.rounds:
             out.append("现在不在任何季度的报送周期内，没有需要执行的步骤。")
         if self.upcoming:
             t, job = self.upcoming[0]
@@ -426,7 +465,7 @@ def run_once(app, *, years: list[int] | None = None, clock=None, stream=None) ->
         plan = build_plan(settings, years)
         now = clock.now()
         grace = timedelta(days=settings.schedule.misfire_grace_days)
-        reports = []
+        reports, rounds = [], []
         with app.ledger() as ledger:
             # beyond the grace nothing runs by itself: say so, not "nothing to do"
             notes = plan.notes + missed_notes(plan, ledger, now, grace)
@@ -440,4 +479,9 @@ def run_once(app, *, years: list[int] | None = None, clock=None, stream=None) ->
                     report = run_cycle(app, period, now=now, command="duban schedule --once")
                     log_report(log, report)
                     reports.append(report)
-        return OnceResult(reports, plan.upcoming(now, 1), notes)
+            for year in sorted({j.year for j in plan.rounds}):
+                done = run_plan_stage(app, year, now, command="duban schedule --once")
+                log_plan(log, done)
+                if done.acted:
+                    rounds.append(done)
+        return OnceResult(reports, plan.upcoming(now, 1), notes, rounds)

@@ -61,11 +61,11 @@ def command(ctx, year, stage, dry_run, show_status, as_json, force, accept_id, r
       duban plan --year 2024 --accept 7
     """
     from jobs.commands.changes import _user
+    from jobs.plan_jobs import plan_pass
     from reporting.core.exceptions import IntakeError
     from reporting.forms.plan_spec import plan_key
     from reporting.intake.plan_intake import plan_status
     from reporting.intake.review import decide
-    from reporting.merge.plan_round import run_plan_round
     from reporting.notify.plan_notice import send_plan_notices
 
     app = get_app(ctx)
@@ -106,28 +106,6 @@ def command(ctx, year, stage, dry_run, show_status, as_json, force, accept_id, r
             )
             click.echo("\n".join(sent.lines()))
             return
-        if app.settings.imap.host:  # replies in the office mailbox first, like collect
-            click.echo("\n".join(_fetch(app, plan_key(year), ledger, now)))
-        result = run_plan_round(
-            app.settings, a, app.workspace, year, ledger=ledger, now=now, force=force
-        )
-        click.echo("\n".join(result.lines()))
-        if stage is not None:
-            sent = send_plan_notices(
-                app.settings, a, app.workspace, year, stage=stage, ledger=ledger, now=now
-            )
-            click.echo("\n".join(sent.lines()))
+        lines, _sent = plan_pass(app, year, ledger, now, stage=stage, force=force)
+        click.echo("\n".join(lines))
     app.reload_tasks()
-
-
-def _fetch(app, key: str, ledger, now) -> list[str]:
-    """The office mailbox's new mails into the round's inbox; what was done, or why not."""
-    from reporting.core.exceptions import DubanError
-    from reporting.intake.imap import fetch_mailbox
-
-    try:
-        return fetch_mailbox(
-            app.settings, app.registry, app.workspace, key, ledger=ledger, now=now
-        ).lines()
-    except DubanError as exc:  # nothing taken; the inbox is still taken in
-        return [f"收件邮箱未能收取：{exc}"]

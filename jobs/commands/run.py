@@ -25,6 +25,8 @@ def command(ctx, period_text, until, dry_run, force):
     每一步完成后记入台账，重复运行不会重做（回收每次都会执行，直到报告生成）。
     回收排在催报之前，刚交表的单位不会再被催。已过截止时间就不再发提醒、催报，
     只发逾期催报；报告在截止后的下一个工作日生成。
+    [plan] auto = true 时（不指定 --period），年初落实方案到期的阶段（通知 / 提醒 / 催报 / 逾期）也一并执行，
+    与 duban plan --send auto 相同，每个阶段只执行一次。
     有步骤失败时退出码为 1，排除问题后再运行一次即可。
 
     \b
@@ -34,12 +36,22 @@ def command(ctx, period_text, until, dry_run, force):
       duban run --period 2024Q1 --until 通知
       duban run --period 2024Q1 --dry-run
     """
+    from jobs.plan_jobs import run_due_stages
     from jobs.runner import default_period, run_cycle
     from jobs.steps import step_name
+    from reporting.core.exceptions import SchedulerError
 
     app = get_app(ctx)
     now = app.now()
-    target = period_text or default_period(app.settings, now)
+    rounds = [] if period_text else run_due_stages(app, now, dry_run=dry_run)
+    for done in rounds:
+        click.echo("\n".join(done.text()))
+    try:
+        target = period_text or default_period(app.settings, now)
+    except SchedulerError:
+        if not rounds:  # January: the 落实方案 round may be all there is to do
+            raise
+        ctx.exit(1 if any(r.failed for r in rounds) else 0)
     check_scope(app, target, force=force)
     report = run_cycle(
         app, target, now=now, until=step_name(until) if until else None, dry_run=dry_run
@@ -50,5 +62,5 @@ def command(ctx, period_text, until, dry_run, force):
         for r in report.failed:
             if r.detail:
                 click.echo(r.detail, err=True)
-    if report.failed:
+    if report.failed or any(r.failed for r in rounds):
         ctx.exit(1)

@@ -85,6 +85,7 @@ class PlanSettings:
     remind_days: int = 3  # 提醒
     urge_days: int = 1  # 催报
     overdue_days: int = 1  # 逾期: working days after the deadline
+    auto: bool = False  # the scheduler and ``duban run`` send each stage at its moment
 
 
 @dataclass
