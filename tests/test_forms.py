@@ -774,17 +774,17 @@ def test_printed_later_pages_carry_no_cut_title_or_note(built, tmp_path):
         .split("\f")
     )
     assert len(pages) >= 6
-    titled = [i for i, p in enumerate(pages) if "重点任务第一季度推进情况表" in p and i]
+    # the 填报说明 is read on screen, not printed: every page is a task page
+    assert not any("填报要求" in p for p in pages)
+    titled = [i for i, p in enumerate(pages) if "重点任务第一季度推进情况表" in p]
     assert len(titled) == 2  # the first page of each task sheet only
     # the colour note is for the screen: printed it ended up alone on a page under a
     # repeated header row; every printed task page holds task rows
     assert not any("白色单元格由本单位填写" in p for p in pages)
-    for i, text in enumerate(pages[1:], 1):
-        if "销号延期调整申请" in text.split("\n")[0]:  # the request sheet: last, one page
-            assert i == len(pages) - 1 and "申请类别" in text and "6" in text.split(), i
-            continue
+    assert not any("申请类别" in p for p in pages)  # the request sheet: on screen only
+    for i, text in enumerate(pages):
         assert re.search(r"^\s*\d+\s+\d+(（\d+）)?(\s|$)", text, re.M), i  # 序号 任务编号
-    for i, text in enumerate(pages[1:], 1):  # after the 填报说明: whose form, on every page
+    for i, text in enumerate(pages):  # whose form, on every page
         assert "长青乡" in text.split("\n")[0] and fs.form_id(Q1, "长青乡") in text, i
         if i not in titled:
             assert "禹会区2024年" not in text and "填报单位" not in text, i
@@ -891,8 +891,8 @@ def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_
         .stdout.strip("\f")
         .split("\f")
     )
-    titled = [i for i, p in enumerate(pages) if "重点任务第二季度推进情况表" in p and i]
-    assert len(titled) == 2  # 牵头任务 and 配合任务
+    titled = [i for i, p in enumerate(pages) if "重点任务第二季度推进情况表" in p]
+    assert len(titled) == 2  # 牵头任务 and 配合任务 (the 填报说明 is not printed)
     answers = [i for i, p in enumerate(pages) if "本季度工作进展" in p]
     # the whole answers and the request sheet are read on screen, not printed
     assert not any("已采纳的报送内容" in p or "申请类别" in p for p in pages)
@@ -901,12 +901,12 @@ def test_a_form_showing_last_quarter_prints_its_answers_on_the_first_page(built_
         header = " ".join(pages[i].split())
         for word in ("上季度报送情况", "本季度工作进展", "存在问题", "下步打算"):
             assert word in header, (i, word)
-    for i, text in enumerate(pages[1:], 1):
+    for i, text in enumerate(pages):
         assert "区人社局" in text.split("\n")[0] and fs.form_id(period, "区人社局") in text, i
         if i not in titled:
             assert "禹会区2024年" not in text and "填报单位" not in text, i
     # 责任分工 and the targets are no printed page; the values beside the answers
-    assert not any("责任分工" in p or "（目标）" in p for p in pages[1:])
+    assert not any("责任分工" in p or "（目标）" in p for p in pages)
     assert any("完成值" in p for p in pages)
 
 
@@ -1044,8 +1044,8 @@ def test_the_reference_cell_is_a_digest_of_last_quarter():
 
 @office
 def test_a_small_form_prints_one_page_per_sheet(built_q2, tmp_path):
-    """A unit with at most three rows and no indicators: the 填报说明 and one page per task
-    sheet (责任分工 is no page of its own); the 识别码 on none of them."""
+    """A unit with at most three rows and no indicators: one page per task sheet (the
+    填报说明 is read on screen; 责任分工 is no page of its own); the 识别码 on none of them."""
     from pdf_pages import page_texts, render_all
 
     app, summary = built_q2
@@ -1067,6 +1067,6 @@ def test_a_small_form_prints_one_page_per_sheet(built_q2, tmp_path):
         pages = page_texts(pdf)
         sheets = bool(form.lead_rows) + bool(form.coop_rows)
         # the 上季度全文 and the 销号延期调整申请 are read on screen, not printed
-        assert len(pages) == 1 + sheets, (form.unit, len(pages))
+        assert len(pages) == sheets, (form.unit, len(pages))
         assert not any("DUBAN|" in p for p in pages), form.unit
         assert all("责任分工" not in p for p in pages), form.unit

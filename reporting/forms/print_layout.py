@@ -164,7 +164,10 @@ def off_paper(ws: xd.Sheet, columns: int) -> None:
     ws.print_area = f"{get_column_letter(columns + 2)}1"
 
 
-def guide_pages(ws: xd.Sheet, last_row: int) -> None:
-    """The 填报说明 prints in portrait on one page, its two columns to the last note."""
-    ws.print_area = f"A1:B{last_row}"
-    ws.page_setup(None, landscape=False, tall=1)  # its last notes once made a page alone
+def guide_pages(ws: xd.Sheet) -> None:
+    """The 填报说明 is read on screen and not printed: what goes on paper is what the
+    主要领导 signs (the task sheets, each page headed with the unit and form number), so a
+    unit with a few rows on both sheets prints two pages, not three. Portrait on one page
+    where someone prints it by hand (File ▸ Print ▸ this sheet ignoring the print area)."""
+    ws.page_setup(None, landscape=False, tall=1)
+    off_paper(ws, 2)

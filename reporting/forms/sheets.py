@@ -396,7 +396,7 @@ def guide_sheet(
             st.WRAP_LEFT,
         )
         ws.height(row, st.row_height([(text, 110)], 22, line_pt=18, size=12))
-    pl.guide_pages(ws, row)
+    pl.guide_pages(ws)
     protect(ws, ctx.password)
 
 
