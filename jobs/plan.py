@@ -208,4 +208,23 @@ def missed_notes(plan: Plan, ledger, now: datetime, grace: timedelta) -> list[st
         if not any(ledger.step_done(period, s) for s in cycle.ORDER):
             line += f"。{period.full_label}从未开始：没有生成表单、没有发通知，也没有生成报告"
         out.append(line)
+    return out + missed_rounds(plan.rounds, ledger, now, grace)
+
+
+def missed_rounds(rounds: list[PlanStageJob], ledger, now: datetime, grace: timedelta) -> list[str]:
+    """The 落实方案 stages missed beyond the grace, when no later stage of the round was done
+    (a later one sends the form to the same units, so the round went on)."""
+    out = []
+    for year in sorted({j.year for j in rounds}):
+        stages = [j for j in rounds if j.year == year]
+        missed = []
+        for i, job in enumerate(stages):
+            later_done = any(j.done(ledger) for j in stages[i:])
+            if job.expired(now, grace) and not later_done:
+                missed.append(job.step)
+        if missed:
+            out.append(
+                f"{year}年落实方案的 {'、'.join(missed)} 已错过超过 {grace.days} 天，不再自动补做；"
+                f"如仍需要，请运行 duban plan --year {year} --send {missed[-1]}"
+            )
     return out

@@ -136,3 +136,19 @@ def test_duban_run_sends_the_due_stage_once_and_dry_run_names_it(duban, tmp_path
     assert sorted(outbox.glob("*.eml")) == sent
     r = duban("run", "--dry-run", config=config)
     assert "2024年落实方案" not in r.out
+
+
+def test_a_round_missed_beyond_the_grace_is_named_not_sent(office):
+    app, handler = office
+    # [schedule] misfire_grace_days = 7: 逾期 (1/23) + 7 days has passed on 2/1
+    once = run_once(app, years=[2024], clock=FakeClock(at("2024-02-01T09:00:00+08:00")))
+    assert not handler.messages
+    (note,) = [n for n in once.notes if "落实方案" in n]
+    assert note.startswith("2024年落实方案的 通知、提醒、催报、逾期 已错过超过 7 天")
+    assert "duban plan --year 2024 --send 逾期" in note
+    # a round that went on (its 催报 done) is not called missed for its earlier stages
+    with app.ledger() as ledger:
+        ledger.mark_step("2024plan", "催报", at="2024-01-19T09:00:00+08:00")
+    once = run_once(app, years=[2024], clock=FakeClock(at("2024-02-01T10:00:00+08:00")))
+    (note,) = [n for n in once.notes if "落实方案" in n]
+    assert note.startswith("2024年落实方案的 逾期 已错过")
