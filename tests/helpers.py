@@ -182,3 +182,9 @@ def form_column(ws, key: str) -> int:
         if fs.column_for_header(str(ws.cell(row=fs.HEADER_ROW, column=c).value or "")) == key:
             return c
     raise KeyError(key)
+
+
+def unbroken(value):
+    """A workbook cell's text without the line breaks the writers put in long texts
+    (``xlsx_style.break_lines``); other values as they are."""
+    return value.replace("\n", "") if isinstance(value, str) else value

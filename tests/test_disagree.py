@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from conftest import ROOT
 from docx import Document
-from helpers import REPORT_NOW, table_with_header
+from helpers import REPORT_NOW, table_with_header, unbroken
 
 from jobs.app import create_app
 from reporting.core.model import Answer
@@ -66,7 +66,7 @@ def test_the_summary_flags_exactly_the_disagreeing_tasks(built):
     flagged = {}
     for r in range(4, 4 + len(result.rows)):
         cell = ws.cell(r, sm.CHECK_COLUMN)
-        text = cell.value or ""
+        text = unbroken(cell.value or "")
         orange = cell.fill.fgColor.rgb == sm.FLAG_FILL
         assert orange == ("说法不一" in text), (r, text)
         if orange:

@@ -7,6 +7,7 @@ import json
 
 import openpyxl
 from conftest import ROOT
+from helpers import unbroken
 
 from jobs.app import create_app
 from reporting.core.model import Answer, QuarterResult
@@ -72,7 +73,9 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
 
     assert [ws.cell(3, c).value for c in (2, 3, 4)] == ["任务编号", "任务（简称）", "任务内容"]
     rows = _result(app).rows
-    assert [ws.cell(4 + i, 3).value for i in range(len(rows))] == [short_title_of(r) for r in rows]
+    assert [unbroken(ws.cell(4 + i, 3).value) for i in range(len(rows))] == [
+        short_title_of(r) for r in rows
+    ]
     pct = ws.cell(4, 8)
     assert (
         pct.value == 61.5 and pct.data_type == "n" and pct.number_format == "General"
@@ -83,11 +86,11 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
     progress = ws.cell(4, 7)
     assert "全文见“全文”表第4行起" in progress.value and progress.hyperlink.location
     full = wb["全文"]
-    texts = [full.cell(r, 4).value for r in range(4, full.max_row + 1)]
+    texts = [unbroken(full.cell(r, 4).value) for r in range(4, full.max_row + 1)]
     assert "".join(texts[:2]) == "长" * 1500  # in chunks that fit a row, nothing dropped
     # every cooperating unit's answer, every field, on its own row
     coop = wb["配合单位反馈"]
-    rows = list(coop.iter_rows(min_row=4, values_only=True))
+    rows = [tuple(map(unbroken, r)) for r in coop.iter_rows(min_row=4, values_only=True)]
     assert len(rows) == 3 * 16
     assert rows[5][3:] == (
         "配合单位5",
@@ -100,7 +103,9 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
     )
     assert ws.cell(4, 17).value == "16个单位反馈\n（点击查看）"
     assert ws.cell(5, 17).hyperlink.location == "'配合单位反馈'!A20"
-    warnings = list(wb["校验提醒"].iter_rows(min_row=4, values_only=True))
+    warnings = [
+        tuple(map(unbroken, r)) for r in wb["校验提醒"].iter_rows(min_row=4, values_only=True)
+    ]
     assert len(warnings) == 6
     assert warnings[0][4] == "配合任务表第6行“累计完成进度（%）”"
     assert {w[6] for w in warnings} >= {"提醒0", "提醒1", "提醒2"}

@@ -10,6 +10,7 @@ LibreOffice maps the names through ``reporting/fonts.conf``.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -92,6 +93,69 @@ def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
     return sum(
         max(1, math.ceil(text_width(part) / 2 * 1.05 / per_line)) for part in str(text).split("\n")
     )
+
+
+# no line may start with these (closing punctuation) nor end with the opening ones: the
+# rules WPS and Word apply by themselves and LibreOffice does not apply in cells
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…—％,.;:!?)]}%·")
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9.%％]")  # a short Latin word or number is kept whole
+
+
+def break_lines(text: str, width: float, size: float = BODY_PT) -> str:
+    """``text`` with line breaks where a cell of ``width`` wraps it, by the width rule of
+    ``text_lines`` (the narrower of Excel and LibreOffice, without its slack: the slack is
+    for the punctuation the programs move, which these breaks move), moved so that no line starts
+    with closing punctuation or ends with opening punctuation, and short numbers stay
+    whole. Every program then breaks where these breaks are, and only there (its own
+    lines are at least as long), so what prints is what the row height was made for."""
+    room = max(1.0, (width * 7 + 1) / (size * 4 / 3))  # em: Excel's pixels, as text_lines
+    return "\n".join(_break_part(part, room) for part in str(text).split("\n"))
+
+
+def _em(ch: str) -> float:
+    return 1.0 if ord(ch) >= 0x2E80 else 0.55
+
+
+def _break_part(part: str, room: float) -> str:
+    lines, start, used, i = [], 0, 0.0, 0
+    while i < len(part):
+        w = _em(part[i])
+        if used + w <= room or i == start:
+            used += w
+            i += 1
+            continue
+        cut = _cut(part, start, i)
+        lines.append(part[start:cut])
+        start, used, i = cut, 0.0, cut
+    lines.append(part[start:])
+    return "\n".join(lines)
+
+
+def _cut(part: str, start: int, cut: int) -> int:
+    """Where the line from ``start`` ends, at or before ``cut`` (the first character that
+    does not fit): back over closing punctuation that would start the next line, opening
+    punctuation that would end this one and a short word or number cut in two; never at
+    ``start`` (a column too narrow keeps the plain cut)."""
+    best = cut
+    for _ in range(8):  # "。”）" and a number before them at most
+        if best <= start + 1:
+            break
+        if part[best] in NO_LINE_START or part[best - 1] in NO_LINE_END:
+            best -= 1
+        elif _WORD_CHAR.match(part[best]) and _WORD_CHAR.match(part[best - 1]):
+            first = best
+            while first > start and _WORD_CHAR.match(part[first - 1]):
+                first -= 1
+            last = best
+            while last < len(part) and _WORD_CHAR.match(part[last]):
+                last += 1
+            if last - first > 12 or first == start:
+                break
+            best = first
+        else:
+            break
+    return best if best > start else cut
 
 
 def row_height(

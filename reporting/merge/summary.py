@@ -474,7 +474,9 @@ def write_table(
                     first = 4 + len(full)
                     text = _spill(st, text, width, values[1], header, full)
                     ws.link(r, c, f"'{SHEET_FULL}'!A{first}")
-                    lines = st.text_lines(text, width)
+                if lines > 1:  # our own line breaks: no line starts with "，" in any program
+                    text = st.break_lines(text, width)
+                    lines = text.count("\n") + 1  # each fits its line
                 most = max(most, lines)
                 ws.put_at(r, c, safe_cell_text(text), style, text=True)
             else:
