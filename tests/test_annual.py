@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import copy_merged
+from helpers import copy_merged, unbroken
 
 from reporting.core.periods import Period
 
@@ -128,7 +128,7 @@ def workbook_finals(path: Path) -> tuple[dict, dict, dict]:
     ws = wb["指标完成情况"]
     inds = {}
     for row in ws.iter_rows(min_row=4, values_only=True):
-        inds[(label_to_id(row[1]), row[2])] = row[5]
+        inds[(label_to_id(row[1]), unbroken(row[2]))] = row[5]
     return finals, inds, judged
 
 

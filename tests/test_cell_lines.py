@@ -52,6 +52,9 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(width):
     for text in sentences(400, width):
         lines = break_lines(text, width).split("\n")
         assert "".join(lines) == text  # nothing added but the breaks, nothing lost
+        if not any(ch in CLOSING + OPENING for ch in text):
+            assert lines == [text]  # nothing to keep off a line's end: the program wraps
+            continue
         assert all(em(line) <= room(width) for line in lines), lines
         assert not [x for x in lines[1:] if x[0] in CLOSING], lines
         assert not [x for x in lines[:-1] if x[-1] in OPENING], lines
@@ -62,6 +65,7 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(width):
 
 def test_a_text_that_fits_is_left_alone_and_the_breaks_move_only_as_far_as_needed():
     assert break_lines("加快推进重点项目建设", 36) == "加快推进重点项目建设"
+    assert break_lines("区招商和经济发展服务中心", 12) == "区招商和经济发展服务中心"  # a name
     assert break_lines("第一行\n第二行", 36) == "第一行\n第二行"  # the writer's own breaks kept
     # width 20: 10.07 em a line; the 11th character would be "，": the 10th goes with it
     text = "一二三四五六七八九十，十一十二"

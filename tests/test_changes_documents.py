@@ -9,6 +9,7 @@ import json
 import openpyxl
 import pytest
 from docx import Document
+from helpers import unbroken
 
 from reporting.core.periods import Period
 from reporting.forms import formspec as fs
@@ -170,7 +171,7 @@ def test_carry_over_drafts_next_years_table(demo_year, duban, tmp_path, monkeypa
     }
     assert {t for t, f in finals.items() if f != "完成"} == set(rows)
     assert finals[CLOSED[0]] == "完成"
-    names = {row[0]: row[1] for row in ws.iter_rows(min_row=4, values_only=True)}
+    names = {row[0]: unbroken(row[1]) for row in ws.iter_rows(min_row=4, values_only=True)}
     assert names[CLOSED[1]].endswith(f"2024年第一季度经批准销号（{CLOSED[2]}）")
     assert names[EXTENDED[1]].endswith(f"经批准延期至2025年6月（{EXTENDED[2]}）")
     monkeypatch.setenv("DUBAN_PATHS_TASKS", str(out))

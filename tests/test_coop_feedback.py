@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import form_column
+from helpers import form_column, unbroken
 
 from jobs.steps import due_times
 from reporting.core.calendar import period_calendar
@@ -55,7 +55,8 @@ def attachment_rows(mail) -> list[tuple]:
         p for p in mail.iter_attachments() if p.get_filename().endswith("_配合单位反馈.xlsx")
     ]
     ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))["配合单位反馈"]
-    return [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
+    rows = ws.iter_rows(min_row=4, values_only=True)
+    return [tuple(map(unbroken, r)) for r in rows if r[0] is not None]
 
 
 def subtitle_missing(mail) -> set[str]:
@@ -64,7 +65,9 @@ def subtitle_missing(mail) -> set[str]:
         p for p in mail.iter_attachments() if p.get_filename().endswith("_配合单位反馈.xlsx")
     ]
     ws = openpyxl.load_workbook(BytesIO(part.get_payload(decode=True)))["配合单位反馈"]
-    text = "".join(str(c) for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c)
+    text = "".join(
+        unbroken(str(c)) for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c
+    )
     found = re.search(r"未反馈 (\d+) 个：([^，。]+)", text)
     if found is None:
         return set()

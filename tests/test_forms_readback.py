@@ -20,7 +20,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 from conftest import ROOT, office
-from helpers import write_task_table
+from helpers import unbroken, write_task_table
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from jobs.app import create_app
@@ -493,7 +493,7 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
     due, got = len(UNITS), len(answered)
     assert (
         f"应报 {due} 个单位，已接收 {got}（逾期 0），退回待重报 0，未报送 {due - got}"
-        in ws["A2"].value
+        in unbroken(ws["A2"].value)
     )
     assert [ws.cell(row=3, column=c).value for c in range(1, 20)] == SUMMARY_HEADERS
     for i, task in enumerate(table):
@@ -502,20 +502,26 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         mine = ANSWERS.get((lead[0], task["id"]), {})
         partners = [u for u in names(task["coop_units"]) if (u, task["id"]) in ANSWERS]
         missing = [u for u in lead + names(task["coop_units"]) if (u, task["id"]) not in ANSWERS]
-        row = {h: plain(ws.cell(row=r, column=c).value) for c, h in enumerate(SUMMARY_HEADERS, 1)}
+        # long texts come back with the line breaks the writer put in (break_lines)
+        row = {
+            h: unbroken(plain(ws.cell(row=r, column=c).value))
+            for c, h in enumerate(SUMMARY_HEADERS, 1)
+        }
         assert row["序号"] == i + 1 and row["任务编号"] == label(task["id"])
-        assert row["任务（简称）"] == task["short_title"]  # the office's, as the report names it
-        assert row["任务内容"] == task["content"]
-        assert row["牵头责任领导"] == (task["lead_leaders"] or None)
+        assert row["任务（简称）"] == unbroken(
+            task["short_title"]
+        )  # the office's, as the report names it
+        assert row["任务内容"] == unbroken(task["content"])
+        assert row["牵头责任领导"] == unbroken(task["lead_leaders"] or None)
         assert row["牵头单位"] == "、".join(lead)
-        assert row["本季度工作进展（牵头单位）"] == mine.get("本季度工作进展")
+        assert row["本季度工作进展（牵头单位）"] == unbroken(mine.get("本季度工作进展"))
         assert row["累计完成进度（%）"] == mine.get("累计完成进度（%）")
         # the table gives no kind, milestone or early deadline: the first quarter's line
         assert (row["应达进度（%）"], row["进度依据"]) == (25, "序时进度")
         assert row["推进状态"] == mine.get("推进状态", "未报送")
-        assert row["存在问题"] == mine.get("存在问题")
-        assert row["下步打算"] == mine.get("下步打算")
-        shown = f"{len(partners)}个单位反馈\n（点击查看）" if partners else None
+        assert row["存在问题"] == unbroken(mine.get("存在问题"))
+        assert row["下步打算"] == unbroken(mine.get("下步打算"))
+        shown = f"{len(partners)}个单位反馈（点击查看）" if partners else None
         assert row["配合单位反馈"] == shown
         assert row["未报送单位"] == ("、".join(missing) or None)
         judged = JUDGED.get(task["id"])
@@ -539,14 +545,14 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
             label(t["id"]),
             "、".join(names(t["lead_units"])),
             u,
-            ANSWERS[(u, t["id"])]["本季度工作进展"],
+            unbroken(ANSWERS[(u, t["id"])]["本季度工作进展"]),
         )
         for t in table
         for u in names(t["coop_units"])
         if (u, t["id"]) in ANSWERS
     ]
     got_rows = [
-        tuple(plain(coop.cell(row=r, column=c).value) for c in range(2, 6))
+        tuple(unbroken(plain(coop.cell(row=r, column=c).value)) for c in range(2, 6))
         for r in range(4, 4 + len(want))
     ]
     assert got_rows == want

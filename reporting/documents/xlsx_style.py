@@ -108,7 +108,10 @@ def break_lines(text: str, width: float, size: float = BODY_PT) -> str:
     for the punctuation the programs move, which these breaks move), moved so that no line starts
     with closing punctuation or ends with opening punctuation, and short numbers stay
     whole. Every program then breaks where these breaks are, and only there (its own
-    lines are at least as long), so what prints is what the row height was made for."""
+    lines are at least as long), so what prints is what the row height was made for.
+    A text without punctuation (a unit's name, a number) is left to the program."""
+    if not any(ch in NO_LINE_START or ch in NO_LINE_END for ch in str(text)):
+        return str(text)  # nothing a program could put at the wrong end of a line
     room = max(1.0, (width * 7 + 1) / (size * 4 / 3))  # em: Excel's pixels, as text_lines
     return "\n".join(_break_part(part, room) for part in str(text).split("\n"))
 

@@ -441,8 +441,13 @@ def write_table(
     ws.put("A1", title, st.TITLE, st.CENTER)
     ws.height(1, 32)
     ws.merge_cells(f"A2:{last}2")
-    ws.put("A2", subtitle, st.BODY, st.WRAP_LEFT)
-    ws.height(2, st.row_height([(subtitle, sum(w for _, w in columns))], 20))
+    across = sum(w for _, w in columns)
+    broken = st.break_lines(subtitle, across) if st.text_lines(subtitle, across) > 1 else subtitle
+    ws.put("A2", broken, st.BODY, st.WRAP_LEFT)
+    if broken == subtitle:
+        ws.height(2, st.row_height([(subtitle, across)], 20))
+    else:
+        ws.height(2, st.lines_height(broken.count("\n") + 1, 20))
     head = book.style(NO_STYLE, st.HEADER, st.WRAP_CENTER, st.HEADER_FILL, st.GRID)
     for c, (header, width) in enumerate(columns, 1):
         ws.column(get_column_letter(c), width)
@@ -474,9 +479,9 @@ def write_table(
                     first = 4 + len(full)
                     text = _spill(st, text, width, values[1], header, full)
                     ws.link(r, c, f"'{SHEET_FULL}'!A{first}")
-                if lines > 1:  # our own line breaks: no line starts with "，" in any program
-                    text = st.break_lines(text, width)
-                    lines = text.count("\n") + 1  # each fits its line
+                broken = st.break_lines(text, width) if lines > 1 else text
+                if broken != text:  # our own line breaks: no line starts with "，" anywhere
+                    text, lines = broken, broken.count("\n") + 1  # each fits its line
                 most = max(most, lines)
                 ws.put_at(r, c, safe_cell_text(text), style, text=True)
             else:
