@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from docx import Document
-from helpers import render_quarter_bulletin
+from helpers import render_quarter_bulletin, unbroken
 
 ROOT = Path(__file__).resolve().parent.parent
 STATUSES = ("已完成", "超序时", "序时推进", "滞后", "未启动", "未报送")
@@ -175,9 +175,9 @@ def year(demo_year, tmp_path_factory):
                 "bulletin": bulletin.docx,
                 "briefs": sorted((report_dir / "分管领导调度单").glob("*.docx")),
                 "orders": [d.path for d in bulletin.orders.issued] if bulletin.orders else [],
-                "summary": openpyxl.load_workbook(root / f"2024Q{q}" / "汇总表.xlsx")["汇总表"][
-                    "A2"
-                ].value,
+                "summary": unbroken(  # the header without its line breaks
+                    openpyxl.load_workbook(root / f"2024Q{q}" / "汇总表.xlsx")["汇总表"]["A2"].value
+                ),
                 "day": day,
             }
     with open(ROOT / "tasks.csv", encoding="utf-8-sig") as f:
