@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import office
+from helpers import unbroken
 from test_intake_support import fill, valid_answers
 
 from reporting.core.periods import Period
@@ -112,7 +113,7 @@ def test_requests_on_a_form_resaved_by_libreoffice_arrive_with_evidence(forms, d
     with_warnings = app.workspace.merged_xlsx(Q1)
     assert with_warnings.exists()
     text = " ".join(
-        str(c.value)
+        unbroken(str(c.value))
         for row in openpyxl.load_workbook(with_warnings)["校验提醒"].iter_rows()
         for c in row
         if c.value

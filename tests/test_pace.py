@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from conftest import ROOT
 from docx import Document
-from helpers import write_task_table
+from helpers import unbroken, write_task_table
 
 from jobs.app import create_app
 from reporting.core.config import MergeSettings
@@ -416,7 +416,7 @@ def test_every_document_prints_the_same_basis_and_gap(year, tmp_path):
     assert ws.cell(other, heads["应达进度（%）"]).value == "—"
     assert ws.cell(other, heads["进度依据"]).value == "不按进度研判"
     lead = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 2).value == "1")
-    assert ws.cell(lead, heads["牵头单位"]).value == "区发改委\n责任人：张立新（副主任）"
+    assert unbroken(ws.cell(lead, heads["牵头单位"]).value) == "区发改委责任人：张立新（副主任）"
 
 
 def test_check_warns_about_a_milestone_task_without_milestones(tmp_path):

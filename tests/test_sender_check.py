@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from helpers import unbroken
 from test_intake_eml import DEADLINE, NOW, SENT, TRUSTED, XLSX, filled, message, save
 from test_intake_support import PERIOD, UNIT, make_forms, valid_answers
 
@@ -55,7 +56,7 @@ def merged_units(app) -> dict[str, str]:
 
 def sheet_rows(app, title):
     wb = openpyxl.load_workbook(app.workspace.merged_xlsx(PERIOD))
-    return [[c.value for c in row] for row in wb[title].iter_rows()]
+    return [[unbroken(c.value) for c in row] for row in wb[title].iter_rows()]
 
 
 def test_a_form_from_another_units_address_is_held_and_never_merged(setup, tmp_path, duban):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 from conftest import ROOT
-from helpers import write_task_table
+from helpers import unbroken, write_task_table
 from test_intake_support import col_of, fill, make_forms, row_of, run_examine, valid_answers
 
 from jobs.app import create_app
@@ -120,7 +120,7 @@ def test_the_partners_workbook_prints_each_value_with_its_unit(app, tmp_path):
         changed=set(),
         now=now,
     )
-    cells = [c.value for r in openpyxl.load_workbook(path).active.iter_rows() for c in r]
+    cells = [unbroken(c.value) for r in openpyxl.load_workbook(path).active.iter_rows() for c in r]
     assert (
         "重点项目计划总投资：252.5亿元；储备项目：60个" in cells
     )  # feedback.compile.indicator_shown
