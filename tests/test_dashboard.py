@@ -134,6 +134,24 @@ def test_report_step_writes_both_pages(demo_year):
     html = year.read_text(encoding="utf-8")
     assert "全年推进情况看板" in html and "全年完成情况" in html
     assert printed.count("看板已生成：") == 8  # each report step: the quarter's and the year's
+    # Q2's 亮灯 tile: every light, 未亮灯 too, says its change since Q1, and says it right
+    q2 = outcome.paths["第二季度看板（用浏览器打开）"].read_text(encoding="utf-8")
+    tile = q2[q2.index("<h3>亮灯</h3>") :]
+    tile = tile[: tile.index("</table>")]
+    rows = re.findall(
+        r'data-count="light:(\w+)">(\d+)</span> 项</td>\s*<td class="d">第一季度 (\d+)，(增加|减少|持平)(\d*)</td>',
+        tile,
+    )
+    assert [r[0] for r in rows] == ["绿", "黄", "红", "未亮灯"], tile
+    for _, now, before, word, d in rows:
+        change = int(now) - int(before)
+        assert (word, d) == (
+            ("增加", str(change))
+            if change > 0
+            else ("减少", str(-change))
+            if change < 0
+            else ("持平", "")
+        )
 
 
 def test_the_units_part_lists_the_years_orders_as_they_stood_at_the_period(app, tmp_path):
