@@ -243,7 +243,10 @@ def _trend_row(t: TaskYear, data: YearData) -> dict:
     cells = {}
     for k, p in enumerate(data.periods, 1):
         q = t.quarters[p]
-        cells[f"q{k}"] = {"text": q.short, "fill": LIGHT_FILL.get(q.light, "FFFFFF")}
+        # the basis on a line of its own: the narrow cell wrapped inside "（节点40%）"
+        note = q.basis_note
+        text = q.short.replace(note, "\n" + note) if note else q.short
+        cells[f"q{k}"] = {"text": text, "fill": LIGHT_FILL.get(q.light, "FFFFFF")}
     final = t.final.value
     if t.early and t.final != Final.PENDING:
         final += f"\n（按{Period.parse(t.judged_at).label}）"
