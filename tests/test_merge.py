@@ -122,13 +122,14 @@ def test_cumulative_indicator_is_judged_against_target_times_pace(app):
     (ind,) = r.indicators
     assert ind.expected == 2050 and ind.on_track is False
     assert (
-        ind.text == "新增就业人员完成1200人，为目标4100人的29.27%，低于序时进度（50%）20.73个百分点"
+        # 1200 / 4100 = 29.27 %, printed to one place as the report does; 50 - 29.3 = 20.7
+        ind.text == "新增就业人员完成1200人，为目标4100人的29.3%，低于序时进度（50%）20.7个百分点"
     )
     assert r.light == "红"  # 20.73 points behind > red_gap 15
     answers = {"区人社局": lead("区人社局", "26.2", 50, "序时推进", **{"新增就业人员": 2100})}
     r = row(app, "26.2", answers, period=Q2)
     assert (
-        r.indicators[0].text == "新增就业人员完成2100人，为目标4100人的51.22%，达到序时进度（50%）"
+        r.indicators[0].text == "新增就业人员完成2100人，为目标4100人的51.2%，达到序时进度（50%）"
     )
     assert r.light == "绿"
 

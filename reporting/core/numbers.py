@@ -19,6 +19,12 @@ def rounded(value: float) -> float:
     return float(_quantized(value))
 
 
+def tenths(value: float) -> float:
+    """A share of a target as printed, 四舍五入 to one place: 27.42 → 27.4 (the report, the
+    通报 and the 汇总表 say the same share)."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def num(value: float | None) -> str:
     """1200.0 → '1200', 7.125 → '7.13', None → '—'."""
     if value is None:

@@ -34,7 +34,7 @@ from reporting.core.model import (
     UnitAnswers,
     UnitReturn,
 )
-from reporting.core.numbers import num
+from reporting.core.numbers import num, tenths
 from reporting.core.pace import (
     BASIS_NAME,
     judge_status,
@@ -104,7 +104,7 @@ def _indicator_text(
     elif ind.unit == "%":
         head = f"{ind.name}达到{num(value)}%"
     else:
-        share = value / ind.target * 100 if ind.target else 0.0
+        share = tenths(value / ind.target * 100) if ind.target else 0.0
         head = f"{ind.name}完成{num(value)}{ind.unit}，为目标{num(ind.target)}{ind.unit}的{num(share)}%"
         name = BASIS_NAME[PaceBasis(basis)] or BASIS_NAME[PaceBasis.LINE]
         if gap >= 0:

@@ -13,7 +13,7 @@ from datetime import date
 
 from reporting.core.config import Settings
 from reporting.core.model import MISSING, Light, QuarterResult, RowResult, Status
-from reporting.core.numbers import growth_text, num
+from reporting.core.numbers import growth_text, num, tenths
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.submissions import Submitted
 from reporting.merge.compare import QuarterChange
@@ -171,7 +171,7 @@ def _compare(ind) -> str:
             return "与目标持平"
         return f"{'高于' if gap > 0 else '低于'}目标{num(abs(gap))}个百分点"
     if ind.target:
-        done = f"完成年度目标的{num(round(100 * ind.value / ind.target, 1))}%"
+        done = f"完成年度目标的{num(tenths(100 * ind.value / ind.target))}%"
         if ind.gap is not None and ind.gap < 0:
             done += f"，低于序时{num(-ind.gap)}{ind.unit}"
         return done
