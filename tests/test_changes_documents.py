@@ -112,6 +112,11 @@ def test_the_annual_edition_judges_the_approved_versions(demo_year):
     trend = next(t for t in doc.tables if t.rows[0].cells[0].text == "任务编号")
     finals = {row.cells[0].text: row.cells[-1].text for row in trend.rows[1:]}
     assert finals[CLOSED[1]] == "完成"
+    # closed in Q1: the later quarters asked nothing of it, so they say so, not 未报送
+    head = [c.text for c in trend.rows[0].cells]
+    later = [i for i, h in enumerate(head) if h.startswith(("第二季度", "第三季度", "第四季度"))]
+    closed_row = next(r for r in trend.rows[1:] if r.cells[0].text == CLOSED[1])
+    assert len(later) == 3 and [closed_row.cells[i].text for i in later] == ["已销号"] * 3
     assert finals[EXTENDED[1]] == "经批准延期"
     annex4 = next(
         t

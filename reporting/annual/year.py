@@ -35,6 +35,7 @@ __all__ = ["Final", "IndicatorFinal", "Reached", "change_notes", "judging_period
 
 QUARTERS = (1, 2, 3, 4)
 NOT_MERGED = "未汇总"  # a quarter without a merged result
+CLOSED = "已销号"  # a quarter after the task's approved 销号: nothing asked, nothing missing
 
 
 NOT_DUE = "—"  # a quarter the unit had nothing to report, or not merged yet
@@ -207,7 +208,11 @@ def build_year(
         )
         for p in periods:
             if p in results:
-                t.quarters[p] = _cell(p, _row(results[p], row.id))
+                asked = _row(results[p], row.id)
+                if asked is None and row.id in closed:
+                    t.quarters[p] = QuarterCell(p, status=CLOSED)
+                else:
+                    t.quarters[p] = _cell(p, asked)
             else:
                 t.quarters[p] = QuarterCell(p, status=NOT_MERGED)
         v = task_verdict(
