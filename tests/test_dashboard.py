@@ -231,3 +231,20 @@ def test_a_year_without_orders_says_so(app, tmp_path):
         )
     html = out.path.read_text(encoding="utf-8")
     assert "本年度至本季度未下发督办单" in html and 'class="list orders"' not in html
+
+
+def test_the_unlit_note_shows_only_when_some_task_is_unlit(app, tmp_path):
+    """ "未亮灯：牵头单位未报送" explains a count; under a count of 0 it said nothing true."""
+    note = "未亮灯：牵头单位未报送。"
+    some = hand_result(app)
+    every = hand_result(app)
+    for row in every.rows:
+        row.light = row.light or "绿"
+    pages = [
+        write_period_dashboard(
+            app.settings, app.workspace, P, now=REPORT_NOW, result=r, out=tmp_path / f"{i}.html"
+        ).path.read_text(encoding="utf-8")
+        for i, r in enumerate((some, every))
+    ]
+    assert count_shown(pages[0])["light:未亮灯"] > 0 and note in pages[0]
+    assert count_shown(pages[1])["light:未亮灯"] == 0 and note not in pages[1]
