@@ -521,7 +521,7 @@ def assert_summary(wb, table: list[dict]) -> dict[str, dict]:
         assert row["推进状态"] == mine.get("推进状态", "未报送")
         assert row["存在问题"] == unbroken(mine.get("存在问题"))
         assert row["下步打算"] == unbroken(mine.get("下步打算"))
-        shown = f"{len(partners)}个单位反馈（点击查看）" if partners else None
+        shown = f"{len(partners)}个单位反馈" if partners else None
         assert row["配合单位反馈"] == shown
         assert row["未报送单位"] == ("、".join(missing) or None)
         judged = JUDGED.get(task["id"])

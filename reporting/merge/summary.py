@@ -61,7 +61,7 @@ ROW_COLUMNS = (
     ("应达进度（%）", 8),
     ("进度依据", 12),
     ("推进状态", 8),
-    ("按数据研判", 8),
+    ("按数据研判", 10),  # five characters on one line (at 8 "判" wrapped alone)
     ("预警", 5),
     ("指标完成情况", 26),
     ("存在问题", 22),
@@ -145,9 +145,9 @@ def row_values(row: RowResult) -> list:
     reports = row.lead_reports
     indicators = "\n".join(i.text for i in row.indicators if i.text)
     n = len(row.coop_feedback)
-    # two short lines of its narrow column, broken here: LibreOffice, which keeps no
-    # punctuation rules, printed "8 个单位反馈，见“" on the first line
-    coop = f"{n}个单位反馈\n（点击查看）" if n else ""
+    # one short line: LibreOffice shows a linked cell on one line whatever its breaks
+    # ("8个单位反馈（点击查看" cut at the column edge); the link's blue says it opens
+    coop = f"{n}个单位反馈" if n else ""
     lead = "、".join(row.lead_units) + (f"\n责任人：{row.owner}" if row.owner else "")
     return [
         row.label,
