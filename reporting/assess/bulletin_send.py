@@ -43,9 +43,6 @@ class BulletinSendSummary(SendTally):
     notes: list[str] = field(default_factory=list)
     orders: OrderSendSummary | None = None  # the 督办单 sent with it
 
-    def count(self, result: SendResult) -> int:
-        return sum(1 for o in self.outcomes if o.result == result)
-
     @property
     def failed(self) -> int:
         own = sum(1 for o in self.outcomes if o.result == SendResult.FAILED)

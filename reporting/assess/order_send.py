@@ -32,9 +32,6 @@ class OrderSendSummary(SendTally):
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def count(self, result: SendResult) -> int:
-        return sum(1 for o in self.outcomes if o.result == result)
-
     def lines(self) -> list[str]:
         if not self.outcomes:
             return []

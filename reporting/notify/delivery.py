@@ -64,10 +64,13 @@ class Outcome:
 
 
 class SendTally:
-    """``sent`` / ``failed`` / ``ok`` of a summary that can ``count(result)``."""
+    """``sent`` / ``failed`` / ``ok`` of a summary that can ``count(result)``: by default
+    over its ``outcomes``; a summary that keeps its sends otherwise counts them itself."""
+
+    outcomes: list[Outcome]
 
     def count(self, result: SendResult) -> int:
-        raise NotImplementedError
+        return sum(1 for o in self.outcomes if o.result == result)
 
     @property
     def sent(self) -> int:

@@ -43,9 +43,6 @@ class PlanSendSummary(SendTally):
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def count(self, result: SendResult) -> int:
-        return sum(1 for o in self.outcomes if o.result == result)
-
     def lines(self) -> list[str]:
         if not self.outcomes:
             return [*self.notes, f"{plan_label(self.year)}{self.stage}：没有需要发送的单位。"]
