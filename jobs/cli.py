@@ -144,7 +144,7 @@ class ChineseHelpFormatter(click.HelpFormatter):
         """click's definition list measured in terminal cells: a CJK metavar such as
         [auto|通知|提醒|催报|逾期] takes two cells a character, and the Chinese text is
         wrapped by width, never with a line starting with ，or 。"""
-        from reporting.core.columns import display_width, wrap
+        from reporting.core.columns import display_width
 
         out = []
         for term, text in rows:
@@ -163,10 +163,141 @@ class ChineseHelpFormatter(click.HelpFormatter):
                 self.write(" " * (first_col - display_width(term)))
             else:
                 self.write("\n" + indent + " " * first_col)
-            lines = wrap(text, max(self.width - first_col - self.current_indent - 2, 10))
+            lines = _wrap_with_tail(text, max(self.width - first_col - self.current_indent - 2, 10))
             self.write(lines[0] + "\n")
             for line in lines[1:]:
                 self.write(f"{indent}{'':>{first_col}}{line}\n")
+
+    def write_text(self, text):
+        """A command's description wrapped by terminal cells, like the options (click counts
+        a CJK character as one column, so its lines ran to twice the terminal's width). In a
+        ``\\b`` block the hand-made line breaks stay while they fit; a run of prose lines
+        that does not fit is wrapped anew, a list item or example on its own."""
+        from reporting.core.columns import wrap
+
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        out = []
+        for para in re.split(r"\n\s*\n", text.expandtabs()):
+            lines = para.splitlines()
+            if lines and lines[0].strip() == "\b":
+                runs = _runs(lines[1:])
+            else:
+                runs = [[line.strip() for line in lines]]
+                runs[0][0] = " " * (len(para) - len(para.lstrip())) + runs[0][0]
+            for run in runs:
+                if all(_cells(line) <= width for line in run):
+                    out += [indent + line for line in run]
+                    continue
+                first = run[0]
+                lead = len(first) - len(first.lstrip())
+                if (
+                    len(run) == 1
+                    and first.lstrip().startswith("duban ")
+                    and "  " not in first.strip()
+                ):
+                    out += [indent + line for line in _command_lines(first, width)]
+                    continue
+                two = _TWO_COLUMNS.match(first[lead:])
+                if len(run) > 1 and _lead(run[1]) > lead:
+                    hang = _lead(run[1])  # the item's own continuation indent
+                else:
+                    hang = lead + (_cells(first[lead : lead + two.end()]) if two else 0)
+                hang = hang if hang <= width // 2 else lead
+                body = _join_lines([first[lead:], *(line.strip() for line in run[1:])])
+                wrapped = wrap(body, max(width - hang, 10))
+                first_width = max(width - lead, 10)
+                if len(wrapped) > 1 and hang > lead:  # the first line is wider by the hang
+                    head = wrap(body, first_width)[0]
+                    wrapped = [head, *wrap(body[len(head) :].lstrip(), max(width - hang, 10))]
+                out.append(indent + " " * lead + wrapped[0])
+                out += [indent + " " * hang + rest for rest in wrapped[1:]]
+            out.append("")
+        self.write("\n".join(out[:-1]) + "\n")
+
+
+# in a \b block: a line that starts an item of its own (a numbered step, a term and its
+# text in two columns)
+_ITEM = re.compile(r"(\d+[.、]\s|[-•]\s)")
+_TWO_COLUMNS = re.compile(r"\S+(?: \S+)*?\s{2,}(?=\S)")
+
+
+def _lead(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _runs(lines: list[str]) -> list[list[str]]:
+    """A ``\\b`` block's lines grouped into what is wrapped as one: a prose paragraph (lines
+    of one indent), or an item (a step, an example, a term and its text, a line of the list
+    under a heading ending in ：) with the lines indented under it."""
+    runs: list[list[str]] = []
+    items_at = None  # the indent of the list under the last heading
+    for n, line in enumerate(lines):
+        body, lead = line.strip(), _lead(line)
+        if items_at is not None and lead < items_at:
+            items_at = None
+        item = bool(_ITEM.match(body) or _TWO_COLUMNS.match(body)) or lead == items_at
+        if runs and not item:
+            first, last = runs[-1][0], runs[-1][-1]
+            first_body = first.strip()
+            first_item = bool(_ITEM.match(first_body) or _TWO_COLUMNS.match(first_body))
+            first_item = first_item or _lead(first) == items_at
+            same = lead == _lead(first) and not first_item
+            under = lead > _lead(first) and (len(runs[-1]) == 1 or lead == _lead(last))
+            if same or under:
+                runs[-1].append(line)
+                continue
+        runs.append([line])
+        if body.endswith("：") and n + 1 < len(lines) and _lead(lines[n + 1]) > lead:
+            items_at = _lead(lines[n + 1])
+    return runs
+
+
+def _command_lines(line: str, width: int) -> list[str]:
+    """An example command too long for the terminal, broken between its words (never inside
+    one, so each piece can be read and typed), the rest indented under it."""
+    lead = _lead(line)
+    out = [" " * lead]
+    for word in line.split():
+        if out[-1].strip() and _cells(out[-1]) + 1 + _cells(word) > width:
+            out.append(" " * (lead + 2))
+        out[-1] += (" " if out[-1].strip() else "") + word
+    return out
+
+
+def _cells(text: str) -> int:
+    from reporting.core.columns import display_width
+
+    return display_width(text)
+
+
+def _join_lines(lines) -> str:
+    """A paragraph's source lines as one: a space only between two Latin words."""
+    out = ""
+    for line in lines:
+        if out and line and out[-1].isascii() and out[-1].isalnum() and line[0].isascii():
+            out += " "
+        out += line
+    return out
+
+
+_TAIL = re.compile(r"\s*(\[(?:默认|必填)[^\]]*\])$")
+
+
+def _wrap_with_tail(text: str, width: int) -> list[str]:
+    """An option's text wrapped, its ``[默认：auto]`` kept whole at the end."""
+    from reporting.core.columns import display_width, wrap
+
+    m = _TAIL.search(text)
+    if not m:
+        return wrap(text, width)
+    lines = wrap(text[: m.start()], width) if m.start() else []
+    tail = m.group(1)
+    if lines and display_width(lines[-1]) + 2 + display_width(tail) <= width:
+        lines[-1] += "  " + tail
+    else:
+        lines.append(tail)
+    return lines
 
 
 class DubanContext(click.Context):

@@ -345,3 +345,41 @@ def test_help_lines_up_and_wraps_by_display_width(duban):
     text = duban("collect", "--help").out
     for jargon in ("SHA-256", "Received:", "trusted_hosts", "done_folder"):
         assert jargon not in text
+
+
+def test_every_help_fits_an_80_column_terminal(duban, monkeypatch):
+    """Every command's whole --help (description, list, examples, options) at 80 columns:
+    no line wider than the terminal, none starting with closing punctuation or ending with
+    opening punctuation, no example command cut inside a word."""
+    from jobs.cli import COMMANDS
+    from reporting.core.columns import NO_LINE_END, NO_LINE_START, display_width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    pages = {"": duban("--help").out} | {c: duban(c, "--help").out for c in COMMANDS}
+    for command, text in pages.items():
+        lines = text.splitlines()
+        assert len(lines) > 8, command
+        for line in lines:
+            assert display_width(line) <= 80, (command, line)
+            start = line.strip()[:2]  # a file's extension (.msg) may begin a line
+            assert start[:1] not in NO_LINE_START or re.match(r"\.\w", start), (command, line)
+            assert line.rstrip()[-1:] not in NO_LINE_END, (command, line)
+    # the long examples are broken between their words, the rest indented under them
+    changes = pages["changes"].splitlines()
+    k = next(i for i, x in enumerate(changes) if "--add 延期" in x)
+    assert changes[k + 1].startswith("      ") and changes[k + 1].split()[0] == "2025年6月底前"
+    # the report day is where the calendar puts it, after the 逾期 day
+    for command in ("report", "run", "schedule"):
+        assert "截止后的下一个工作日" not in pages[command], command
+        assert "report_days" in pages[command], command
+
+
+def test_wrap_keeps_a_word_with_the_mark_after_it():
+    """（.xlsx/.xls）at a line's end goes down whole; an opening bracket never ends a line."""
+    from reporting.core.columns import wrap
+
+    text = "理）、Word 文档（.docx，逐段书写或“任务分解表”表格）、Excel 表格（.xlsx/.xls）。文件"
+    lines = wrap(text, 76)
+    assert lines[1].startswith("（.xlsx/.xls）"), lines
+    lines = wrap("重发上次发送时程序中断、可能已发出的消息（duban status 列出）", 40)
+    assert not lines[0].endswith("（") and lines[1].startswith("（duban"), lines

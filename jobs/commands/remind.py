@@ -58,7 +58,7 @@ def command(ctx, period_text, stage, channels, dry_run, today, resend_uncertain,
     示例：
       duban remind --period 2024Q1 --stage 通知
       duban remind --period 2024Q1 --dry-run
-      duban remind --period 2024Q1 --stage 催报 --channel email --channel webhook
+      duban remind --period 2024Q1 --channel email --channel webhook
       duban remind --period 2024Q1 --channel list     生成电话催报用的清单
     """
     from datetime import datetime

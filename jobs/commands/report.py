@@ -25,7 +25,7 @@ from jobs.cli import check_scope, force_option, get_app, parse_day, period_optio
     "--date",
     "date_text",
     default=None,
-    help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后的下一个工作日）；还没到报告日时为今天。",
+    help="落款日期，如 2024-04-09；默认为该季度的报告日（截止后第 [deadline] report_days 个工作日，见 duban calendar）；还没到报告日时为今天。",
 )
 @force_option(
     "也处理 [schedule] years 以外的报告期；该季度既没有生成表单、也没有收到报送时，"
@@ -57,7 +57,7 @@ def command(ctx, period_text, out_dir, pdf, by_leader, date_text, force):
     示例：
       duban report --period 2024Q1
       duban report --period 2024Q1 --pdf --by-leader
-      duban report --period 2024年第一季度 --out /mnt/共享/报告 --date 2024-04-10
+      duban report --period 2024Q1 --out /mnt/共享/报告 --date 2024-04-10
       duban report --period 2024Q4 --pdf          全年版
     """
     from reporting.annual.report import render_period_report

@@ -26,7 +26,7 @@ def command(ctx, show_plan, years, once):
       通知日      生成表单并下发通知
       提醒日、催报日、逾期日   提醒 / 催报 / 逾期催报（只发给还没交合格表的单位）
       通知日至报告日   每隔 [schedule] collect_every_hours 小时回收一次，并重试失败的步骤
-      报告日      （截止后的下一个工作日）回收并生成报告
+      报告日      回收并生成报告（截止后第 [deadline] report_days 个工作日，默认为逾期日的次日）
     停机期间错过的任务，在 [schedule] misfire_grace_days 天内重新启动后补做一次；
     每一步都记在台账里，不会重复执行。失败的步骤写入日志，下一次排程任务触发时重试。
     日志：<数据目录>/logs/schedule.log（自动轮换），同时输出到屏幕。

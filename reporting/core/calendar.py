@@ -279,7 +279,7 @@ class YearCalendar:
     plan: PlanCalendar | None = None  # the 落实方案 round at the start of the year
 
     def lines(self) -> list[str]:
-        out = [f"{self.year} 年各季度报送日程（{rule_text(self.rule)}）"]
+        out = [f"{self.year} 年各季度报送日程", *(f"  {x}" for x in rule_lines(self.rule))]
         if self.unknown:
             out.append("警告：" + unknown_years_warning(self.unknown))
         if self.plan is not None:
@@ -288,14 +288,14 @@ class YearCalendar:
                 f"{self.year}年落实方案（duban plan）"
                 + ("  ※ 日期为估算" if self.plan.approximate else "")
             )
-            out += [f"  {text}" for text in self.plan.lines()]
+            out += _aligned(self.plan.lines())
         for pc in self.periods:
             out.append("")
             out.append(
                 f"{pc.period.full_label}（{pc.period}）"
                 + ("  ※ 日期为估算" if pc.approximate else "")
             )
-            out += [f"  {text}" for _, text in sorted(period_lines(pc), key=lambda x: x[0])]
+            out += _aligned([text for _, text in sorted(period_lines(pc), key=lambda x: x[0])])
         return out
 
     def to_json(self) -> dict:
@@ -321,6 +321,15 @@ class YearCalendar:
                 for pc in self.periods
             ],
         }
+
+
+def _aligned(lines: list[str]) -> list[str]:
+    """A period's ``label  date`` lines with the dates in one column (配合截止 is wider)."""
+    from reporting.core.columns import pad
+
+    pairs = [line.split("  ", 1) for line in lines]
+    width = max(len(label) for label, _ in pairs) * 2
+    return [f"  {pad(label, width)}  {text}" for label, text in pairs]
 
 
 def period_lines(pc: PeriodCalendar) -> list[tuple[datetime, str]]:
@@ -356,18 +365,19 @@ def _room(pc: PeriodCalendar) -> str:
     )
 
 
-def rule_text(rule: DeadlineSettings) -> str:
+def rule_lines(rule: DeadlineSettings) -> list[str]:
+    """The deadline rule in short lines, under the calendar's heading."""
     if rule.rule == "last_workday_of_quarter":
-        due = f"季度最后一个工作日 {rule.time} 截止"
+        due = f"截止：季度最后一个工作日 {rule.time}"
     else:
-        due = f"季度末后第 {rule.days} 个工作日 {rule.time} 截止"
+        due = f"截止：季度末后第 {rule.days} 个工作日 {rule.time}"
     if rule.coop_days > 0:
-        due += f"（配合任务提前 {rule.coop_days} 个工作日）"
-    return (
-        f"{due}；截止前第 {rule.notice_days} 个工作日通知，前第 {rule.remind_days} 个提醒，"
-        f"前第 {rule.urge_days} 个催报，截止后第 {rule.overdue_days} 个工作日起按逾期催报，"
-        f"第 {rule.report_days} 个工作日汇总成文"
-    )
+        due += f"，配合任务提前 {rule.coop_days} 个工作日"
+    return [
+        due,
+        f"通知、提醒、催报：截止前第 {rule.notice_days}、{rule.remind_days}、{rule.urge_days} 个工作日",
+        f"逾期催报：截止后第 {rule.overdue_days} 个工作日起；汇总成文：截止后第 {rule.report_days} 个工作日",
+    ]
 
 
 def year_calendar(

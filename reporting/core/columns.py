@@ -60,13 +60,16 @@ def wrap(text: str, width: int) -> list[str]:
 
 def _break_at(line: str, nxt: str) -> int:
     """Where to end ``line`` when ``nxt`` does not fit: before a word the break would cut,
-    before the character a closing mark needs beside it, after a space."""
+    before the character a closing mark needs beside it (and its word), after a space."""
+    start = line.rfind(" ") + 1
+    if "<" in line[start:] and start > len(line) // 3:
+        return start  # a path such as <数据目录>/<年度>/inbox goes down whole
     cut = len(line)
-    if nxt in _WORD:
+    if nxt in NO_LINE_START or line[-1] in NO_LINE_END:
+        cut -= 1  # the last character goes down with the closing mark, an opening one too
+    if (nxt if cut == len(line) else line[cut]) in _WORD:
         while cut > 0 and line[cut - 1] in _WORD:
             cut -= 1
-    if nxt in NO_LINE_START and cut == len(line):
-        cut -= 1  # the last character goes down with the closing mark
     # nor may the next line start with a closing mark, nor this one end with an opening one
     while 0 < cut < len(line) and (line[cut] in NO_LINE_START or line[cut - 1] in NO_LINE_END):
         cut -= 1
