@@ -1,5 +1,5 @@
 """The demo's second-quarter forms on paper, as LibreOffice prints the whole workbook: how
-many pages a 乡镇, a small unit and a lead unit's 配合反馈 copy take, and that every page
+many pages a 乡镇, a small unit and every lead unit's 配合反馈 copy take, and that every page
 holds task rows (no blank or near-empty page, no 识别码).
 
 The oracle is each workbook as openpyxl reads it: its task sheets and their task numbers.
@@ -12,12 +12,14 @@ import pytest
 from conftest import office
 from pdf_pages import page_texts, render_all, squash
 
+from reporting.core.periods import Period
 from reporting.forms import formspec as fs
 
 pytestmark = [pytest.mark.slow, office]
 
 BIG = "长青乡"  # 2 lead and 37 cooperating rows, 25 indicators in 2024Q2
 COPY = "区发改委"  # 10 lead rows with up to eight partners each
+COPY_NAME = "进展情况表（含配合单位反馈）.xlsx"
 
 
 def task_labels(path: Path) -> dict[str, list[str]]:
@@ -39,17 +41,25 @@ def task_labels(path: Path) -> dict[str, list[str]]:
     return out
 
 
+def copy_units(app) -> set[str]:
+    """The units the 配合反馈 sends a copy: every lead unit of a task with cooperating
+    units in the demo's Q2 task book."""
+    book = app.book(Period(2024, 2))
+    return {u for r in book.rows if r.coop_units for u in r.lead_units}
+
+
 @pytest.fixture(scope="module")
 def printed(demo_year, tmp_path_factory):
     """(workbook, its rows per task sheet, its PDF's page texts) for 长青乡's form, every
-    unit's with at most three rows, and 区发改委's copy with its partners' feedback."""
+    lead unit's copy with its partners' feedback and every unit's form with at most three
+    rows, rendered by one LibreOffice."""
     outcome, _printed, _app = demo_year
     forms = outcome.root / "2024Q2" / "forms"
     small = [
         p for p in sorted(forms.glob("*.xlsx")) if sum(len(v) for v in task_labels(p).values()) <= 3
     ]
-    copy = outcome.root / "2024Q2" / "feedback" / f"2024Q2_{COPY}_进展情况表（含配合单位反馈）.xlsx"
-    files = [forms / f"2024Q2_{BIG}_进展情况表.xlsx", copy, *small]
+    copies = sorted((outcome.root / "2024Q2" / "feedback").glob(f"*_{COPY_NAME}"))
+    files = [forms / f"2024Q2_{BIG}_进展情况表.xlsx", *copies, *small]
     pdfs = render_all(files, tmp_path_factory.mktemp("forms"))
     return [(f, task_labels(f), page_texts(p)) for f, p in zip(files, pdfs, strict=True)]
 
@@ -58,23 +68,37 @@ def unit(path: Path) -> str:
     return path.name.split("_")[1]
 
 
+def is_copy(path: Path) -> bool:
+    return path.name.endswith(COPY_NAME)
+
+
 def test_the_big_form_prints_on_ten_pages_at_most(printed):
     path, _labels, pages = printed[0]
-    assert unit(path) == BIG and "含配合单位反馈" not in path.name
+    assert unit(path) == BIG and not is_copy(path)
     assert 3 < len(pages) <= 9, len(pages)  # 10 while the 填报说明 printed
 
 
-def test_the_partners_copy_prints_on_eight_pages_at_most(printed):
-    path, _labels, pages = printed[1]
-    assert unit(path) == COPY and "含配合单位反馈" in path.name
-    assert any("配合单位反馈（供参考）" in p for p in pages)  # the copy's point, on paper
-    assert 2 < len(pages) <= 8, len(pages)
+def test_every_partners_copy_prints_on_eight_pages_at_most(printed, demo_year):
+    """Every lead unit with partners has its copy, and each prints on at most eight pages:
+    its task sheets, the partners' feedback on paper (长青乡's printed ten, 区住建交通局's
+    nine while the copy repeated last quarter's digest beside the partners' feedback)."""
+    copies = {unit(path): (labels, pages) for path, labels, pages in printed if is_copy(path)}
+    assert set(copies) == copy_units(demo_year[2]) and {BIG, COPY} <= set(copies)
+    counts = {}
+    for name, (labels, pages) in copies.items():
+        counts[name] = len(pages)
+        assert any("配合单位反馈（供参考）" in p for p in pages), name  # the copy's point
+        # a page per task sheet at least, and one for the partners' feedback
+        assert len(labels) < len(pages) <= 8, (name, len(pages))
+        # last quarter's digest is not printed: the partners' feedback takes its place
+        assert not any("上季度报送情况" in p for p in pages), name
+    assert len(counts) > 20, counts
 
 
 def test_a_small_unit_prints_a_page_per_task_sheet(printed):
     """At most three rows: one page per task sheet, so two pages at most (填报说明,
     上季度全文 and 销号延期调整申请 are read on screen and not printed)."""
-    small = printed[2:]
+    small = [x for x in printed[1:] if not is_copy(x[0])]
     assert len(small) >= 10
     both = 0
     for path, labels, pages in small:
@@ -96,7 +120,7 @@ def test_every_page_holds_rows_and_no_identification_code(printed):
             found = [x for x in rows if x in page]
             assert found, (name, n)
             # no row left alone on a page of the form (the copy's partners' page aside)
-            if "含配合单位反馈" not in path.name:
+            if not is_copy(path):
                 assert len(found) > 1 or found[0] in alone, (name, n, found)
         for x in rows:
             assert any(x in p for p in pages), (name, x)

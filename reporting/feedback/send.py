@@ -226,6 +226,7 @@ def send_feedback(
             "changed_partners": sorted({p for _, p in changed}) or fb.reported,
             "attachment": path.name,
             "form_attachment": copy.name,
+            "previous_hidden": bool(files.previous),  # the copy prints without the digest
             "returned_at": cn_time(received[fb.unit], now.date()) if fb.unit in received else "",
             "today": chinese_date(now.date()),
         }

@@ -61,6 +61,13 @@ def fit_first_page(cols, hidden: Set[str] = frozenset()) -> tuple[fs.Column, ...
     return tuple(replace(c, width=widths[i]) if i < end else c for i, c in enumerate(cols))
 
 
+def content_over_reference(cols) -> tuple[fs.Column, ...]:
+    """``cols`` with 任务内容 as wide as it and the 上季度报送情况 column together: the
+    page keeps its width when the reference is hidden."""
+    spare = sum(c.width for c in cols if c.kind == "reference")
+    return tuple(replace(c, width=c.width + spare) if c.key == "content" else c for c in cols)
+
+
 def print_pages(cols, hidden: Set[str] = frozenset()) -> list[list[int]]:
     """The 1-based columns of each printed page, left to right: the first page up to
     ``first_page_end`` (the answers and the 指标完成值), then the rest as many per page

@@ -79,6 +79,13 @@ def task_sheet(
     if not any(r.id in partners for r in rows):
         hidden.add("partners")
     cols = pl.fit_first_page(fs.columns(n_ind), hidden)
+    # the copy's 配合任务 prints without last quarter's digest (whole on 上季度全文), 任务内容
+    # taking its width: rows a third shorter, so the copy adds the partners' pages to the
+    # unit's form and not more (a 乡镇 with 37 cooperating rows printed 10 pages)
+    lean = bool(ctx.partners_as_of) and "previous" not in hidden
+    if lean:
+        hidden.add("previous")
+        cols = pl.content_over_reference(cols)
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
     index = {c.key: i for i, c in enumerate(cols, 1)}
     last_row = fs.FIRST_DATA_ROW + len(rows) - 1
@@ -159,7 +166,12 @@ def task_sheet(
     legend = "注：白色单元格由本单位填写；灰色单元格为任务信息，已锁定。"
     if n_ind:
         legend += "深灰色表示该行没有这一项指标，不用填写。"
-    if ctx.previous_label:
+    if lean:
+        legend += (
+            f"本单位{ctx.previous_label}已采纳的内容见“上季度全文”表，仅供参考，"
+            "请按本季度实际情况重新填写，不要照抄。"
+        )
+    elif ctx.previous_label:
         legend += (
             f"浅黄色的“上季度报送情况”是本单位{ctx.previous_label}已采纳内容的摘要（全文见“上季度全文”表），"
             "仅供参考，请按本季度实际情况重新填写，不要照抄。"
@@ -280,8 +292,9 @@ def _data_row(
             continue
         if col.kind == "reference":
             text = reference_text(answer, ctx.previous_label)
-            wrapped.append((text, col.width))
-            reference += answer is not None
+            if not ws.cols[letters.index(letter) + 1][1]:  # a hidden one sets no height
+                wrapped.append((text, col.width))
+                reference += answer is not None
             put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
             continue
         if col.kind == "partners":
