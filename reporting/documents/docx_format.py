@@ -177,14 +177,16 @@ def new_document():
     return doc
 
 
-def finish(document) -> None:
-    """Schema order in every part the documents write (body, styles, footers)."""
+def finish(document, *, styles: bool = True) -> int:
+    """Schema order in every part the documents write (body, styles unless known to be in
+    order, footers); how many elements of the styles part were reordered."""
     schema_order(document.element)
-    schema_order(document.styles.element)
+    fixed = schema_order(document.styles.element) if styles else 0
     for section in document.sections:
         for part in (section.footer, section.even_page_footer, section.first_page_footer):
             if not part.is_linked_to_previous:
                 schema_order(part._element)
+    return fixed
 
 
 # -- fonts ----------------------------------------------------------------------

@@ -9,20 +9,48 @@ The same context gives the same file: fixed core properties and zip times
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from reporting.core.exceptions import ReportError
 from reporting.core.fileutil import atomic_write_bytes
 
+_ENV = None
+# templates whose styles part needs no reordering (path, mtime, size)
+_STYLES_IN_ORDER: set[tuple[str, int, int]] = set()
+COMPILED_KEPT = 64  # distinct template parts kept compiled (a template has a handful)
+
 
 def jinja_env():
-    """Autoescaped (unit text may hold < & >), strict (a misspelt tag is an error, not a blank)."""
-    from jinja2 import Environment, StrictUndefined
+    """Autoescaped (unit text may hold < & >), strict (a misspelt tag is an error, not a blank).
 
-    env = Environment(autoescape=True, undefined=StrictUndefined)
-    env.filters["keep_tail"] = keep_tail
-    return env
+    One per process, compiling each distinct template part once: the leader briefs, the
+    督办单 and every report of a run share their template's few parts (body, footers), and
+    compiling one costs more than rendering it."""
+    global _ENV
+    if _ENV is None:
+        from jinja2 import Environment, StrictUndefined
+
+        class OnceCompiled(Environment):
+            compiled: dict = {}
+
+            def from_string(self, source, globals=None, template_class=None):
+                if globals is not None or template_class is not None or not isinstance(source, str):
+                    return super().from_string(source, globals, template_class)
+                done = self.compiled.get(source)
+                if done is None:
+                    done = super().from_string(source)
+                    if len(self.compiled) >= COMPILED_KEPT:
+                        self.compiled.clear()
+                    self.compiled[source] = done
+                return done
+
+        env = OnceCompiled(autoescape=True, undefined=StrictUndefined)
+        env.filters["keep_tail"] = keep_tail
+        _ENV = env
+    return _ENV
 
 
 ATTACHMENT_ROOM = 21.5  # em of an annex title on the 附件说明's first line (after "附件：1.")
@@ -65,7 +93,6 @@ def render_docx(
     from reporting.documents.docx_closing import wrap_closing
     from reporting.documents.docx_format import (
         finish,
-        normalize_zip,
         set_core_properties,
     )
 
@@ -99,8 +126,37 @@ def render_docx(
     if closing_with_table:
         wrap_closing(tpl.docx)
     set_core_properties(tpl.docx, title=title, author=author, when=when)
-    finish(tpl.docx)  # docxtpl's {% cellbg %} puts w:shd first in w:tcPr
-    buf = io.BytesIO()
-    tpl.save(buf)
-    atomic_write_bytes(out_path, normalize_zip(buf.getvalue()))
+    # docxtpl's {% cellbg %} puts w:shd first in w:tcPr; the template's styles (never
+    # rendered) are checked once per template file
+    stat = template.stat()
+    key = (str(template.resolve()), stat.st_mtime_ns, stat.st_size)
+    if not finish(tpl.docx, styles=key not in _STYLES_IN_ORDER):
+        _STYLES_IN_ORDER.add(key)
+    atomic_write_bytes(out_path, package_bytes(tpl.docx))
     return out_path
+
+
+def package_bytes(document) -> bytes:
+    """The .docx of ``document`` as ``normalize_zip`` gives python-docx's saved zip (same
+    entries, order and bytes), compressed once rather than saved, read back and recompressed."""
+    from docx.opc.pkgwriter import PackageWriter
+
+    from reporting.core.fileutil import FixedTimeZip
+
+    package = document.part.package
+    parts = package.parts
+    for part in parts:
+        part.before_marshal()
+    out = io.BytesIO()
+    with FixedTimeZip(out, "w", zipfile.ZIP_DEFLATED) as zf:
+
+        class Writer:  # python-docx's physical package writer, into the fixed-time zip
+            @staticmethod
+            def write(pack_uri, blob):
+                zf.writestr(pack_uri.membername, blob)
+
+        writer: Any = Writer
+        PackageWriter._write_content_types_stream(writer, parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, parts)
+    return out.getvalue()

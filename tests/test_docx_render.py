@@ -1,0 +1,90 @@
+"""``documents.docx_render``: a template part compiled once per process, the styles part
+checked once per template file, and the package written in one pass — each giving the
+bytes the plain way (python-docx's save, then ``normalize_zip``) gives."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+
+import jinja2
+from docx import Document
+from docx.oxml.ns import qn
+
+from reporting.documents.docx_format import normalize_zip
+from reporting.documents.docx_render import package_bytes, render_docx
+
+WHEN = datetime(2024, 4, 9)
+
+
+def template(path, text: str, *, disorder_styles: bool = False):
+    """A one-paragraph template; ``disorder_styles``: its Normal style's run properties
+    with w:lang before w:rFonts (schema order is rFonts … lang)."""
+    doc = Document()
+    doc.add_paragraph(text)
+    doc.sections[0].footer.is_linked_to_previous = False
+    doc.sections[0].footer.paragraphs[0].text = "第{{ page }}页"
+    if disorder_styles:
+        rpr = doc.styles["Normal"].element.get_or_add_rPr()
+        lang = rpr.makeelement(qn("w:lang"), {qn("w:val"): "zh-CN"})
+        fonts = rpr.makeelement(qn("w:rFonts"), {qn("w:eastAsia"): "仿宋_GB2312"})
+        rpr.append(lang)
+        rpr.append(fonts)
+    doc.save(str(path))
+    return path
+
+
+def parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def render(tpl, out, **ctx):
+    ctx.setdefault("page", "1")
+    return render_docx(tpl, ctx, out, title="标题", author="区政府办", when=WHEN).read_bytes()
+
+
+def test_package_bytes_equal_the_saved_and_normalized_zip(tmp_path):
+    doc = Document(str(template(tmp_path / "t.docx", "正文")))
+    saved = io.BytesIO()
+    doc.save(saved)
+    assert package_bytes(doc) == normalize_zip(saved.getvalue())
+
+
+def test_a_template_compiled_once_renders_every_context(tmp_path, monkeypatch):
+    compiled = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, *a, **kw):
+        compiled.append(source)
+        return real(self, source, *a, **kw)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    tpl = template(tmp_path / "brief.docx", "致{{ name }}：请于{{ day }}前报送。")
+    first = render(tpl, tmp_path / "a.docx", name="<甲&乙>", day="4月9日")
+    n = len(compiled)
+    assert n >= 2  # the body, the footer (and the core properties)
+    second = render(tpl, tmp_path / "b.docx", name="丙", day="4月10日", page="2")
+    assert len(compiled) == n  # the same parts: nothing compiled again
+    body = parts(first)["word/document.xml"].decode()
+    assert "致&lt;甲&amp;乙&gt;：请于4月9日前报送。" in body
+    body2 = parts(second)["word/document.xml"].decode()
+    assert "致丙：请于4月10日前报送。" in body2
+    assert "第2页" in parts(second)["word/footer1.xml"].decode()
+    # another template's text is its own, not the cached one's
+    other = template(tmp_path / "other.docx", "另一份：{{ name }}")
+    assert (
+        "另一份：丁"
+        in parts(render(other, tmp_path / "c.docx", name="丁"))["word/document.xml"].decode()
+    )
+    # the same context twice: the same bytes
+    assert render(tpl, tmp_path / "d.docx", name="<甲&乙>", day="4月9日") == first
+
+
+def test_styles_out_of_order_are_put_in_order_on_every_render(tmp_path):
+    tpl = template(tmp_path / "t.docx", "{{ name }}", disorder_styles=True)
+    for out in ("a.docx", "b.docx"):
+        styles = parts(render(tpl, tmp_path / out, name="甲"))["word/styles.xml"].decode()
+        normal = styles[styles.index('w:styleId="Normal"') :]
+        assert normal.index("<w:rFonts") < normal.index("<w:lang")
