@@ -188,3 +188,20 @@ def unbroken(value):
     """A workbook cell's text without the line breaks the writers put in long texts
     (``xlsx_style.break_lines``); other values as they are."""
     return value.replace("\n", "") if isinstance(value, str) else value
+
+
+def watch_fsync(monkeypatch, synced: list, on_sync=None) -> None:
+    """Append (pid, path) of every ``os.fsync`` from now on to ``synced`` (``on_sync(path)``
+    is called first, while the file is not yet flushed)."""
+    import os
+
+    real = os.fsync
+
+    def fsync(fd):
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        if on_sync is not None:
+            on_sync(target)
+        synced.append((os.getpid(), target))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)

@@ -336,9 +336,10 @@ def test_urge_and_overdue_mails_after_the_feedback_carry_the_form_with_partners(
     assert kinds["copy"] and kinds["original"], kinds
 
 
-def _coop_day(root, monkeypatch, min_items: int, hold_thread: bool):
+def _coop_day(root, monkeypatch, min_items: int, hold_thread: bool, before_coop=None):
     """Q1 of the bundled data up to the cooperating units' deadline in ``root``: forms,
-    notice, the early returns collected, then the 配合反馈 (mail to an outbox)."""
+    notice, the early returns collected, then the 配合反馈 (mail to an outbox);
+    ``before_coop()`` is called just before the 配合截止 run."""
     import threading
 
     from conftest import ROOT
@@ -368,6 +369,8 @@ def _coop_day(root, monkeypatch, min_items: int, hold_thread: bool):
     holder = threading.Thread(target=stop.wait, daemon=True)
     if hold_thread:  # a caller with threads gets fork-server workers
         holder.start()
+    if before_coop is not None:
+        before_coop()
     try:
         report = run_cycle(app, period, now=due["coop"])
     finally:
@@ -436,3 +439,34 @@ def test_a_form_built_again_after_the_copy_is_attached_instead_of_it(app):
     later = copy.stat().st_mtime + 60
     os.utime(form, (later, later))  # the form built again after the copy
     assert attached("催报") == (form, False)
+
+
+def test_the_files_are_synced_before_the_first_feedback_mail_is_claimed(tmp_path, monkeypatch):
+    """Worker processes write the workbooks and form copies unsynced; the caller syncs them
+    all (each once) before it claims the first mail that carries them."""
+    import os
+
+    from helpers import watch_fsync
+
+    synced: list[tuple[int, str]] = []
+    claimed_after: list[int] = []
+    real_claim = Ledger.claim_send
+
+    def claim_send(self, period, unit, stage, *a, **kw):
+        if stage == STAGE:
+            claimed_after.append(len(synced))
+        return real_claim(self, period, unit, stage, *a, **kw)
+
+    def watch():  # from the 配合截止 run on
+        watch_fsync(monkeypatch, synced)
+        monkeypatch.setattr(Ledger, "claim_send", claim_send)
+
+    app = _coop_day(tmp_path, monkeypatch, 1, False, before_coop=watch)
+    folder = app.workspace.feedback_dir(PERIODS[0])
+    files = sorted(str(p) for p in folder.glob("*.xlsx"))
+    assert len([f for f in files if f.endswith("（含配合单位反馈）.xlsx")]) > 20
+    assert len(claimed_after) > 20
+    ours = [(pid, p) for pid, p in synced if p.startswith(f"{folder}/") and p.endswith(".xlsx")]
+    before_first = [p for _, p in synced[: claimed_after[0]] if (os.getpid(), p) in ours]
+    assert sorted(before_first) == files == sorted(p for _, p in ours)  # each once, before
+    assert {pid for pid, _ in ours} == {os.getpid()}

@@ -113,7 +113,8 @@ def atomic_path(target: Path | str, later: SyncLater | None = None):
     rename: after a crash or a full disk the previous file is still there, whole.
     An ``OSError`` while writing (disk full, no permission) becomes ``OutputError``;
     one about another file (a source that vanished) passes through unchanged.
-    ``later``: a new file, flushed with its batch (``SyncLater.sync``) instead of here.
+    ``later``: flushed with its batch (``SyncLater.sync``) instead of here; a file it
+    replaces is still flushed before the rename, so the old one stays whole until then.
     """
     target = Path(target)
     try:
@@ -124,7 +125,7 @@ def atomic_path(target: Path | str, later: SyncLater | None = None):
         raise OutputError.of(target, exc) from None
     try:
         yield tmp
-        if later is None:
+        if later is None or os.path.lexists(target):
             _fsync(tmp)
         os.replace(tmp, target)
         if later is None:
@@ -235,9 +236,11 @@ def atomic_write_text(target: Path | str, text: str, later: SyncLater | None = N
     atomic_write_bytes(target, text.encode("utf-8"), later)
 
 
-def atomic_save(target: Path | str, save: Callable[[Path], None]) -> None:
+def atomic_save(
+    target: Path | str, save: Callable[[Path], None], later: SyncLater | None = None
+) -> None:
     """Call ``save(tmp_path)`` (e.g. ``workbook.save``) and move the result into place."""
-    with atomic_path(target) as tmp:
+    with atomic_path(target, later) as tmp:
         save(tmp)
 
 

@@ -35,7 +35,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 
-from reporting.core.fileutil import atomic_save
+from reporting.core.fileutil import SyncLater, atomic_save
 from reporting.documents import xlsx_parts as xp
 
 Style = tuple[int, int, int, int, int, int, int, int, int]  # openpyxl's StyleArray fields
@@ -374,9 +374,11 @@ def save(
     props=None,
     custom_props=None,
     password: str = "",
+    later: SyncLater | None = None,
 ) -> None:
     """Write ``book`` atomically to ``target``; created = modified = ``when`` (``props``:
-    openpyxl's DocumentProperties, a new workbook's by default)."""
+    openpyxl's DocumentProperties, a new workbook's by default; ``later``: flushed to disk
+    with its batch, ``fileutil.atomic_path``)."""
     if props is None:
         from openpyxl.packaging.core import DocumentProperties
 
@@ -387,4 +389,4 @@ def save(
     def write(tmp) -> None:
         tmp.write_bytes(data)
 
-    atomic_save(target, write)
+    atomic_save(target, write, later)

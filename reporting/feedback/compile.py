@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reporting.core.fileutil import atomic_write_text
+from reporting.core.fileutil import SyncLater, atomic_write_text
 from reporting.core.model import Answer, UnitAnswers, indented_json
 from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
@@ -253,8 +253,10 @@ def write_workbook(
     update: int,
     changed: set[tuple[str, str]],
     now: datetime,
+    later: SyncLater | None = None,
 ) -> None:
-    """The lead unit's 配合单位反馈.xlsx (``update`` > 0: the n-th 更新, changed lines marked)."""
+    """The lead unit's 配合单位反馈.xlsx (``update`` > 0: the n-th 更新, changed lines marked;
+    ``later``: flushed to disk with the caller's batch)."""
     from reporting.documents import xlsx_direct as xd
     from reporting.documents import xlsx_style as st
     from reporting.merge.summary import PERCENT_FORMAT, write_table
@@ -301,4 +303,4 @@ def write_workbook(
     write_table(ws, st, f"{d.name}{title}", sub, COLUMNS, rows)
     for r in range(4, 4 + len(rows)):
         ws.restyle(r, 6, number_format=PERCENT_FORMAT)  # 61.5 stays 61.5, 61 is no "61."
-    xd.save(wb, path, now)
+    xd.save(wb, path, now, later=later)

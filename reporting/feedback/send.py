@@ -19,6 +19,7 @@ from pathlib import Path
 from reporting.core.calendar import PeriodCalendar, period_calendar
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError
+from reporting.core.fileutil import SyncLater
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
 from reporting.core.parallel import ordered_map
@@ -193,9 +194,13 @@ def send_feedback(
         form_previous(workspace, period) if jobs else {},
     )
     written = ordered_map(write_files, files, jobs, count=len(jobs))
+    later = SyncLater()  # the files reach the disk together, before anything is sent
     for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
         path = feedback_path(workspace, period, fb.unit)
         copy = workspace.form_copy_path(period, fb.unit)
+        later.add(path)
+        if not copy_error:
+            later.add(copy)
         if batch is None:  # no mail: the files only
             if copy_error:
                 summary.notes.append(f"{fb.unit} 的表单副本未能生成：{copy_error}")
@@ -242,6 +247,7 @@ def send_feedback(
             label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
             more=[(copy, copy.name, f"{period}_form.xlsx")],
         )
+    later.sync()
     if batch is None or not batch.planned:
         return summary
     log = SendLog(
@@ -271,8 +277,10 @@ class FilesContext:
 
 def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
     """One lead unit's 配合单位反馈 workbook and its form copy; why the copy could not be
-    written ("" when it was). Pure file work: the caller claims and records."""
+    written ("" when it was). Pure file work: the caller syncs them to disk, claims and
+    records."""
     fb, update, changed = job
+    later = SyncLater()  # not flushed here: by the caller, all files at once
     write_workbook(
         fb,
         feedback_path(ctx.workspace, ctx.period, fb.unit),
@@ -282,6 +290,7 @@ def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
         update=update,
         changed=changed,
         now=ctx.now,
+        later=later,
     )
     try:
         form_copy(
@@ -292,6 +301,7 @@ def write_files(ctx: FilesContext, job: tuple[LeadFeedback, int, set]) -> str:
             fb,
             now=ctx.now,
             previous=ctx.previous,
+            later=later,
         )
     except DubanError as exc:
         return str(exc)
@@ -307,6 +317,7 @@ def form_copy(
     *,
     now: datetime,
     previous: dict | None = None,
+    later: SyncLater | None = None,
 ) -> Path:
     """The lead unit's form with its partners' feedback as of now (``forms.refresh_form``)."""
     from reporting.forms.build import refresh_form
@@ -324,6 +335,7 @@ def form_copy(
         as_of=as_of,
         now=now,
         previous=previous,
+        later=later,
     )
     return path
 

@@ -21,7 +21,7 @@ from openpyxl.packaging.custom import CustomPropertyList, StringProperty
 from reporting.core.calendar import period_calendar, weekday_cn
 from reporting.core.config import Settings
 from reporting.core.exceptions import DubanError, FormError
-from reporting.core.fileutil import clean_text
+from reporting.core.fileutil import SyncLater, clean_text
 from reporting.core.ledger import Ledger
 from reporting.core.pace import status_rule
 from reporting.core.parallel import ordered_map
@@ -146,7 +146,9 @@ def build_forms(
         jobs = [job for _, job in todo if job is not None]
         written = ordered_map(_write_job, ctx, jobs, count=len(jobs), workers=workers)
         at = now.isoformat(timespec="seconds")
-        with ledger.batched(LEDGER_BATCH) as flush:  # a form not recorded is built again
+        # the forms reach the disk together, before the ledger batch that records them
+        later = SyncLater()
+        with ledger.batched(LEDGER_BATCH, before_commit=later.sync) as flush:
             for unit, job in todo:
                 if job is None:
                     summary.skipped_sent.append(unit)
@@ -155,6 +157,7 @@ def build_forms(
                     if form is None:
                         summary.failed.append((unit, error))
                     else:
+                        later.add(form.path)  # a form not recorded is built again
                         ledger.record_form(
                             period, unit, form.form_id, str(form.path), form.fingerprint, at=at
                         )
@@ -180,6 +183,7 @@ def refresh_form(
     as_of: str,
     now: datetime,
     previous: dict[str, dict] | None = None,
+    later: SyncLater | None = None,
 ) -> UnitForm:
     """The unit's form again with its partners' feedback (lead task id → text) in the locked
     配合单位反馈（供参考） column, as mailed with the 配合反馈. The identification is the
@@ -187,20 +191,23 @@ def refresh_form(
     and the latest return wins; last quarter's reference is the same; editable cells are
     empty. Not recorded in the ledger: the original stays the form of record. ``previous``:
     last quarter's answers (``form_previous``), read here when not given; a caller writing
-    every lead unit's copy reads them once (a city's merged.json is megabytes)."""
+    every lead unit's copy reads them once (a city's merged.json is megabytes). ``later``:
+    flushed to disk with the caller's batch."""
     period = Period.parse(period)
     assignments = assignments.for_period(period)
     if previous is None:
         previous = form_previous(workspace, period)
     ctx = replace(form_context(settings, period, now, bool(previous)), partners_as_of=as_of)
-    return write_form(path, ctx, assignments.for_unit(unit), previous.get(unit, {}), partners)
+    rows = assignments.for_unit(unit)
+    return write_form(path, ctx, rows, previous.get(unit, {}), partners, later)
 
 
 def _write_job(ctx: FormContext, job: tuple) -> tuple[UnitForm | None, str]:
-    """One unit's workbook (in a worker process or here): the form, or why it failed."""
+    """One unit's workbook (in a worker process or here): the form, or why it failed. It
+    is not flushed to disk here: the caller syncs its batch before recording it."""
     path, rows, previous = job
     try:
-        return write_form(path, ctx, rows, previous), ""
+        return write_form(path, ctx, rows, previous, later=SyncLater()), ""
     except (DubanError, OSError) as exc:
         return None, str(exc)
 
@@ -296,10 +303,12 @@ def write_form(
     rows: UnitRows,
     previous: dict | None = None,
     partners: dict[str, str] | None = None,
+    later: SyncLater | None = None,
 ) -> UnitForm:
     """Write one unit's workbook atomically to ``path``. ``partners``: lead task id → the
     partners' feedback to show in the locked 配合单位反馈（供参考） column (the copy sent
-    with the 配合反馈); the column stays hidden without it."""
+    with the 配合反馈); the column stays hidden without it. ``later``: flushed to disk
+    with the caller's batch (``fileutil.atomic_path``)."""
     previous = previous or {}
     partners = partners or {}
     unit = rows.unit
@@ -331,7 +340,7 @@ def write_form(
         request_sheet(wb, unit, ctx.period.full_label, ctx.password, sheets.put, ident.form_id)
     sheets.id_sheet(wb, ident, id_rows, ctx)
     sheets.lookup_sheet(wb, ctx, rows.lead)
-    save_form(wb, path, ident, ctx)
+    save_form(wb, path, ident, ctx, later)
     return UnitForm(
         unit=unit,
         path=path,
@@ -344,12 +353,14 @@ def write_form(
     )
 
 
-def save_form(wb: xd.Book, path: Path, ident, ctx: FormContext) -> None:
+def save_form(
+    wb: xd.Book, path: Path, ident, ctx: FormContext, later: SyncLater | None = None
+) -> None:
     """Save a form (or a 落实方案表) with its identity atomically; a disk that will not take
     it is a ``FormError`` saying so."""
     props, custom = _identify_workbook(wb, ident, ctx)
     try:
-        xd.save(wb, path, ctx.generated_at, props, custom, ctx.password)
+        xd.save(wb, path, ctx.generated_at, props, custom, ctx.password, later)
     except OSError as exc:
         raise FormError(
             f"无法写入 {path}（{exc.strerror or exc}），请检查目录权限和磁盘空间"
