@@ -20,12 +20,14 @@ OPENING = "（《「『【〔〈“‘"
 WORDS = [
     "推进", "项目", "完成", "建设", "加快", "工作", "区财政局", "第1份", "12个", "50%",
     "2024年7月2日", "（示例数据）", "“滞后”", "《方案》", "，", "。", "、", "；", "：",
+    "“粮头食尾”“农头工尾”",
 ]  # fmt: skip
 
 
 def em(text: str) -> float:
-    """Width in em: a CJK or full-width character 1, any other about half (Excel's 宋体)."""
-    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in text)
+    """Width in em: a CJK or full-width character 1 (Chinese quotes, … and — too: a CJK
+    face sets them as wide as a 汉字), any other about half (Excel's 宋体)."""
+    return sum(1.0 if ord(ch) >= 0x2E80 or ch in "“”‘’…—" else 0.55 for ch in text)
 
 
 def room(width: float) -> float:
@@ -97,3 +99,71 @@ def test_the_demo_summary_prints_no_line_starting_with_closing_punctuation(tmp_p
     assert len(lines) > 1000
     bad = [x for x in lines if x[0] in CLOSING.replace("—", "")]
     assert not bad, bad[:5]
+
+
+QUOTED = (  # the 任务内容 whose closing quote printed alone on a line of the 配合单位反馈
+    "学习运用“千万工程”经验，下大力气做好“粮头食尾”“农头工尾”“畜头肉尾”增值大文章。"
+    "发展壮大宇萱食品等农产品加工企业，擦亮“长青涂山石榴”品牌。"
+)
+STATUS_REASON = (
+    "牵头任务表第8行“推进状态”（任务 33）：推进状态“进行中”不是规定的推进状态，"
+    "请从下拉列表中选择：已完成、超序时、序时推进、滞后、未启动"
+)
+
+
+def printed_lines(pdf) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [x.strip() for x in text.splitlines() if x.strip()]
+
+
+@office
+def test_the_chase_list_and_the_partners_workbook_print_no_line_starting_with_closing_punctuation(
+    tmp_path,
+):
+    """The 催报清单 .xlsx (several 退回 reasons with quotes and lists) and a 配合单位反馈
+    workbook (quoted 任务内容 in its narrow column) through LibreOffice: no printed line
+    starts with closing punctuation, and every text is on the paper."""
+    from datetime import date, datetime
+
+    from conftest import ROOT
+    from pdf_pages import render_all, squash
+
+    from jobs.app import create_app
+    from reporting.core.periods import Period
+    from reporting.feedback.compile import LeadFeedback, PartnerLine, write_workbook
+    from reporting.notify.chase_list import table_rows, write_xlsx
+    from reporting.notify.recipients import Recipient
+
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
+    reasons = [
+        "牵头任务表第6行“累计完成进度（%）”（任务 28（4））：累计完成进度（%）“150”超出 0–100，"
+        "请填写 0 到 100 之间的数字（单位为%）",
+        STATUS_REASON,
+        QUOTED,
+    ]
+    units = [Recipient(u, rejected=True, reasons=reasons[: n + 1]) for n, u in enumerate("甲乙丙")]
+    chase = tmp_path / "催报清单.xlsx"
+    write_xlsx(chase, "催报清单", "说明", table_rows(units), today=date(2024, 7, 8))
+    fb = LeadFeedback(
+        "区农业农村水利局",
+        [
+            PartnerLine("17.1", "17（1）", QUOTED, p, True, "2024-07-01T15:30:00", False, 71,
+                        "超序时", QUOTED, STATUS_REASON, "加强调度。")
+            for p in ("长青乡", "马城镇")
+        ],
+    )  # fmt: skip
+    feedback = tmp_path / "配合单位反馈.xlsx"
+    now = datetime(2024, 7, 3, 17, 31)
+    write_workbook(
+        fb, feedback, settings=app.settings, period=Period(2024, 2),
+        coop_deadline="7月3日17:30", update=0, changed=set(), now=now,
+    )  # fmt: skip
+    for pdf in render_all([chase, feedback], tmp_path / "pdf"):
+        lines = printed_lines(pdf)
+        bad = [x for x in lines if x[0] in CLOSING.replace("—", "")]
+        assert not bad, (pdf.name, bad[:5])
+        printed = squash("".join(lines))
+        for text in (QUOTED, STATUS_REASON):
+            assert squash(text)[-20:-1] in printed, pdf.name  # a listed reason ends bare

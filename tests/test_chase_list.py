@@ -70,10 +70,10 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     by_unit = {r[1]: r for r in rows}
     fin = by_unit["区财政局"]
     assert fin[2] == "联络员07\n0552-0000007\n13800000007"
-    assert (
-        fin[4]
-        == "已退回，待修改后重报：1. 牵头任务表第6行H列：累计完成进度应在 0% 到 100% 之间；2. =1+1 不是数字"
-    )
+    # each reason on a line of its own, numbered (the cell may wrap a long one further)
+    reasons = ["1. 牵头任务表第6行H列：累计完成进度应在 0% 到 100% 之间", "2. =1+1 不是数字"]
+    assert fin[4].replace("\n", "") == "已退回，待修改后重报：" + "".join(reasons)
+    assert all("\n" + x[:6] in fin[4] for x in reasons), fin[4]
     assert by_unit["区住建交通局"][4] == "未报送"
     rows_of = app.assignments.by_unit["区住建交通局"]
     assert by_unit["区住建交通局"][3] == f"牵头{len(rows_of.lead)}项、\n配合{len(rows_of.coop)}项"
@@ -92,7 +92,10 @@ def test_lists_missing_units_with_contacts_and_reasons(returns):
     # rows stay whole (a row cut in two loses its unit name on the next page)
     assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
     cells = {r.cells[1].text: r for r in table.rows[1:]}
-    assert "累计完成进度应在 0% 到 100% 之间" in cells["区财政局"].cells[4].text
+    assert [p.text for p in cells["区财政局"].cells[4].paragraphs] == [
+        "已退回，待修改后重报：",
+        *reasons,
+    ]
     fonts = doc.paragraphs[0].runs[0]._r.rPr.rFonts
     assert fonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     section = doc.sections[0]

@@ -116,8 +116,11 @@ def break_lines(text: str, width: float, size: float = BODY_PT) -> str:
     return "\n".join(_break_part(part, room) for part in str(text).split("\n"))
 
 
+FULL_WIDTH_MARKS = frozenset("“”‘’…—")  # below U+2E80 yet as wide as a 汉字 in a CJK font
+
+
 def _em(ch: str) -> float:
-    return 1.0 if ord(ch) >= 0x2E80 else 0.55
+    return 1.0 if ord(ch) >= 0x2E80 or ch in FULL_WIDTH_MARKS else 0.55
 
 
 def _break_part(part: str, room: float) -> str:

@@ -100,15 +100,19 @@ def title_of(settings: Settings, period: Period) -> str:
     return f"{period.full_label}{settings.district.document_title}推进情况催报清单"
 
 
+def rejected_text(reasons: list[str]) -> str:
+    """The 情况 of a unit sent back: each reason on a line of its own, numbered when there
+    are several (run together, they read as one sentence)."""
+    head = "已退回，待修改后重报："
+    if len(reasons) <= 1:
+        return head + "".join(reasons)
+    return "\n".join([head, *(f"{n}. {x.rstrip('。；')}" for n, x in enumerate(reasons, 1))])
+
+
 def table_rows(recipients: list[Recipient]) -> list[list[str]]:
     rows = []
     for i, r in enumerate(recipients, 1):
-        if r.rejected:
-            state = "已退回，待修改后重报：" + "；".join(
-                f"{n}. {x}" for n, x in enumerate(r.reasons, 1)
-            )
-        else:
-            state = "未报送"
+        state = rejected_text(r.reasons) if r.rejected else "未报送"
         rows.append(
             [
                 str(i),
@@ -204,15 +208,19 @@ def write_xlsx(
         [(c.header, w) for c, w in zip(COLUMNS, widths, strict=True)], minimum=24
     )
     for r, values in enumerate(rows, 4):
+        lines = [st.text_lines(v, w) for v, w in zip(values, widths, strict=True)]
+        state, width = values[FLEXIBLE], widths[FLEXIBLE]
+        broken = st.break_lines(state, width) if lines[FLEXIBLE] > 1 else state
+        if broken != state:  # our own breaks in 情况: no line starts with "，" or "”"
+            values = [*values[:FLEXIBLE], broken, *values[FLEXIBLE + 1 :]]
+            lines[FLEXIBLE] = broken.count("\n") + 1  # each fits its line
         for col, value in enumerate(values, 1):
             cell = ws.cell(row=r, column=col)
             cell.value = safe_cell_text(value)
             cell.data_type = "s"  # phone numbers stay text
             cell.font, cell.border = st.BODY, st.GRID
             cell.alignment = st.WRAP_CENTER if COLUMNS[col - 1].center else st.WRAP_LEFT
-        ws.row_dimensions[r].height = st.row_height(
-            list(zip(values, widths, strict=True)), minimum=30, line_pt=14
-        )
+        ws.row_dimensions[r].height = st.lines_height(max(lines), 30, line_pt=14)
     ws.freeze_panes = "C4"
     st.page_setup(ws, "3:3", landscape=True, scale=XLSX_SCALE)
     # a row never splits in a spreadsheet: pages shared out evenly, no lone row on the last

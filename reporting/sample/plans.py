@@ -22,7 +22,31 @@ NOTES = (
 )
 
 
-def plan_answers(rows: list[ResolvedTask], unit_no: int, rng: random.Random) -> dict[str, dict]:
+# a fictitious 责任人 per unit: a surname and the deputy's title of such a unit, as a
+# 落实方案表 names one ("王副局长"); the same for all the unit's rows
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+DEPUTIES = (  # the name's ending → the deputy's title
+    ("集团", "副总经理"),
+    ("党校", "副校长"),
+    ("残联", "副理事长"),
+    ("部", "副部长"),
+    ("局", "副局长"),
+    ("乡", "副乡长"),
+    ("镇", "副镇长"),
+    ("纪委监委", "副书记"),
+    ("政法委", "副书记"),
+)
+
+
+def sample_owner(unit: str, unit_no: int) -> str:
+    """A 责任人 that reads like one and is plainly nobody: "王副局长"."""
+    title = next((t for end, t in DEPUTIES if unit.endswith(end)), "副主任")
+    return f"{SURNAMES[(unit_no * 7) % len(SURNAMES)]}{title}"
+
+
+def plan_answers(
+    rows: list[ResolvedTask], unit_no: int, rng: random.Random, unit: str = ""
+) -> dict[str, dict]:
     """task id → {"owner", "q1".."q4", "note"} for the rows the unit must fill."""
     out = {}
     for r in rows:
@@ -30,7 +54,7 @@ def plan_answers(rows: list[ResolvedTask], unit_no: int, rng: random.Random) -> 
             continue
         shape = rng.choice(SHAPES)
         out[r.id] = {
-            "owner": f"示例{unit_no:02d}（副职）",
+            "owner": sample_owner(unit, unit_no),
             **(dict(zip(ps.MILESTONES, shape, strict=True)) if paced(r.task) else {}),
             "note": f"{rng.choice(NOTES)}（示例数据）",
         }
@@ -81,7 +105,7 @@ def simulate_plans(
     for unit in units:
         rows = assignments.by_unit[unit].lead
         rng = random.Random(f"{seed}-plan-{unit}")
-        answers = plan_answers(rows, order.index(unit) + 1, rng)
+        answers = plan_answers(rows, order.index(unit) + 1, rng, unit)
         if unit in spoiled and answers:
             spoil(answers)
         form = workspace.plan_form_path(year, unit)
