@@ -34,6 +34,7 @@ from reporting.notify.mailer import (
     build_message,
     clean_header,
     content_disposition,
+    message_bytes,
     parse_addresses,
 )
 from reporting.notify.remind import send_reminders
@@ -462,13 +463,14 @@ def test_mailer_helpers():
     )
     assert all(len(line) <= 78 for line in header.splitlines())
     assert content_disposition("plain.xlsx", "x.xlsx") == 'attachment; filename="plain.xlsx"'
-    with pytest.raises(NotifyError):
-        build_message(
-            OutgoingMail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
-            sender=SENDER,
-            sender_display="x",
-            date=NOW,
-        )
+    for build in (build_message, message_bytes):
+        with pytest.raises(NotifyError):
+            build(
+                OutgoingMail(to=[("x", "a@b.cn\nBcc: c@d.cn")], subject="s", body="b"),
+                sender=SENDER,
+                sender_display="x",
+                date=NOW,
+            )
 
 
 # -- outbox, templates, CLI ---------------------------------------------------------------------------
@@ -673,3 +675,71 @@ def test_messages_are_folded_as_the_default_policy_folds_them(tmp_path):
         assert msg.as_bytes() == msg.as_bytes(policy=policy.default)
         sent.append(msg.as_bytes())
     assert b"unit1@example.org" in sent[0] and b"unit2@example.org" in sent[1]
+
+
+def test_messages_are_written_byte_for_byte_as_the_email_package_writes_them(tmp_path):
+    """``message_bytes`` writes a message directly; each variant (recipients, Cc, names and
+    subjects plain, Chinese, quoted or long, bodies with CRLF and long lines, no, one or two
+    attachments of every kind and size) gives the bytes the email package writes for the
+    message ``build_message`` builds: an .eml file's (LF), and what smtplib's
+    ``send_message`` sends (CRLF), with the same multipart boundary."""
+    import copy
+    import io
+    import itertools
+    from datetime import datetime
+    from email.generator import BytesGenerator
+
+    files = {}
+    for name, size in (("表.xlsx", 20000), ("通报.pdf", 57 * 30), ("x.bin", 1), ("e.docx", 0)):
+        files[name] = tmp_path / name
+        files[name].write_bytes(bytes((i * 7) % 256 for i in range(size)))
+    recipients = [
+        [("测试单位0001（“办公室”） 联络员", "unit1@example.org")],
+        [("Office", "a@example.org"), ("区发改委 张三", "b@example.org")],
+        [('say "hi"', "c@example.org")],
+    ]
+    subjects = [
+        "2024年第一季度《政府工作报告》重点任务推进情况表（请于4月8日17:30前报送）",
+        "Plain subject",
+        "【配合单位反馈】" + "很长的主题" * 30,
+    ]
+    bodies = ["各单位：\n　　请填写附件。" * 20, "line one\r\nline two\r\n\r\nend", "x" * 200]
+    attachments = [
+        [],
+        [(files["表.xlsx"], "2024Q1_区招商和经济发展服务中心_进展情况表.xlsx", "form.xlsx")],
+        [(files["通报.pdf"], "plain.pdf", "b.pdf"), (files["x.bin"], "数据.bin", "")],
+        [(files["e.docx"], "督办单.docx", "order.docx"), (files["表.xlsx"], "a.xlsx", "a.xlsx")],
+    ]
+    variants = itertools.product(recipients, [[], ["cc@example.org", "d@example.org"]], subjects)
+    checked = 0
+    for i, ((to, cc, subject), body, more) in enumerate(
+        zip(variants, itertools.cycle(bodies), itertools.cycle(attachments), strict=False)
+    ):
+        mail = OutgoingMail(
+            to=to, cc=cc, subject=subject, body=body, more=more, message_id=f"duban.{i}.abc"
+        )
+        args = dict(sender=SENDER, sender_display="禹会区督查考核办", date=NOW)
+        if i % 5 == 4:
+            args["date"] = datetime(2024, 12, 31, 23, 59, 59, tzinfo=NOW.tzinfo)
+        msg = build_message(mail, **args)
+        want = msg.as_bytes()
+        boundary = msg.get_boundary()  # chosen by the generator, now set on the message
+        assert (boundary is None) == (not more)
+        assert message_bytes(mail, **args, boundary=boundary) == (
+            f"<duban.{i}.abc@yuhui.example>",
+            want,
+        )
+        smtp = io.BytesIO()
+        BytesGenerator(smtp).flatten(copy.copy(msg), linesep="\r\n")  # as send_message does
+        got = message_bytes(mail, **args, linesep="\r\n", boundary=boundary)[1]
+        assert got == smtp.getvalue()
+        checked += 1
+    assert checked == 18
+    # a boundary of its own: random, as the generator's, and the message reads back whole
+    mail = OutgoingMail(to=recipients[0], subject="s", body="b", more=attachments[2])
+    _, one = message_bytes(mail, sender=SENDER, sender_display="x", date=NOW)
+    _, two = message_bytes(mail, sender=SENDER, sender_display="x", date=NOW)
+    assert one != two
+    parsed = email.message_from_bytes(one, policy=policy.default)
+    got = [(p.get_filename(), p.get_content()) for p in parsed.iter_attachments()]
+    assert got == [("plain.pdf", files["通报.pdf"].read_bytes()), ("数据.bin", b"\x00")]

@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+import binascii
+import random
 import re
 import smtplib
 import socket
 import ssl
+import sys
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +27,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid
+from functools import cache
 from pathlib import Path
 
 from reporting.core.config import SmtpSettings
@@ -138,11 +142,9 @@ del POLICY.header_factory  # the class's own registry, as the default policy has
 def build_message(
     mail: OutgoingMail, *, sender: str, sender_display: str, date: datetime
 ) -> EmailMessage:
-    if not mail.to:
-        raise NotifyError("邮件没有收件人")
-    for addr in mail.recipients + [sender]:
-        if not _ADDR.fullmatch(addr):
-            raise NotifyError(f"邮箱地址“{clean_header(addr)}”格式不对")
+    """The message as the email package builds it (``message_bytes`` writes the same bytes
+    directly)."""
+    _check(mail, sender)
     msg = EmailMessage(policy=POLICY)
     domain = sender.rsplit("@", 1)[1]
     msg["From"] = Address(display_name=clean_header(sender_display), addr_spec=sender)
@@ -162,6 +164,116 @@ def build_message(
         del part["Content-Disposition"]
         part.set_raw("Content-Disposition", content_disposition(clean_header(shown), fallback))
     return msg
+
+
+def _check(mail: OutgoingMail, sender: str) -> None:
+    if not mail.to:
+        raise NotifyError("邮件没有收件人")
+    for addr in mail.recipients + [sender]:
+        if not _ADDR.fullmatch(addr):
+            raise NotifyError(f"邮箱地址“{clean_header(addr)}”格式不对")
+
+
+@cache
+def _policy_for(linesep: str) -> EmailPolicy:
+    return POLICY.clone(linesep=linesep)
+
+
+_HEADERS: dict[tuple, bytes] = {}  # (line end, name, what it was made from) → folded bytes
+
+
+def _header(policy: EmailPolicy, name: str, key, value=None) -> bytes:
+    """The header as ``msg[name] = value`` stores it and the generator folds it (``value``
+    defaults to ``key``, the text or tuple it is made from; a run repeats most of them)."""
+    cache = (policy.linesep, name, key)
+    folded = _HEADERS.get(cache)
+    if folded is None:
+        _, header = policy.header_store_parse(name, key if value is None else value)
+        folded = policy.fold_binary(name, header)
+        if len(_HEADERS) >= _FOLDED_MAX:
+            _HEADERS.clear()
+        _HEADERS[cache] = folded
+    return folded
+
+
+def _base64(data: bytes, nl: bytes) -> bytes:
+    """``data`` as the email package encodes a part: lines of 76 characters (57 bytes each,
+    so the whole encoded at once and cut gives the same lines), each ended by ``nl``."""
+    text = binascii.b2a_base64(data, newline=False)
+    return b"".join(text[i : i + 76] + nl for i in range(0, len(text), 76))
+
+
+def message_bytes(
+    mail: OutgoingMail,
+    *,
+    sender: str,
+    sender_display: str,
+    date: datetime,
+    linesep: str = "\n",
+    boundary: str | None = None,
+) -> tuple[str, bytes]:
+    """(Message-ID, the message's bytes): what ``build_message(…).as_bytes()`` gives (with
+    ``linesep`` CRLF: what smtplib's ``send_message`` sends), written directly (the email package makes an
+    object per header and part and writes a base64 part line by line). ``boundary``: the
+    multipart boundary (default: a random one, as the generator makes it)."""
+    _check(mail, sender)
+    policy = POLICY if linesep == "\n" else _policy_for(linesep)
+    nl = linesep.encode("ascii")
+    domain = sender.rsplit("@", 1)[1]
+    message_id = f"<{mail.message_id}@{domain}>" if mail.message_id else make_msgid(domain=domain)
+    shown = clean_header(sender_display)
+    to = tuple((clean_header(name), addr) for name, addr in mail.to)
+    head = [
+        _header(policy, "From", (shown, sender), Address(display_name=shown, addr_spec=sender)),
+        _header(policy, "To", to, [Address(display_name=n, addr_spec=a) for n, a in to]),
+    ]
+    if mail.cc:
+        head.append(_header(policy, "Cc", ", ".join(mail.cc)))
+    head += [
+        _header(policy, "Subject", clean_header(mail.subject)),
+        _header(policy, "Date", format_datetime(date)),
+        policy.fold_binary("Message-ID", policy.header_store_parse("Message-ID", message_id)[1]),
+    ]
+    # set_content: the body's lines joined by the message's own line end ("\n"), base64
+    text = _base64(b"\n".join(mail.body.encode("utf-8").splitlines()) + b"\n", nl)
+    text_head = [
+        _header(policy, "Content-Type", 'text/plain; charset="utf-8"'),
+        _header(policy, "Content-Transfer-Encoding", "base64"),
+    ]
+    version = _header(policy, "MIME-Version", "1.0")
+    files = mail.attachments()
+    if not files:
+        return message_id, b"".join(head + text_head + [version, nl, text])
+    parts = [b"".join(text_head) + nl + text]
+    for path, name, fallback in files:
+        maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), OCTET_STREAM)
+        disposition = content_disposition(clean_header(name), fallback)
+        parts.append(
+            _header(policy, "Content-Type", f"{maintype}/{subtype}")
+            + _header(policy, "Content-Transfer-Encoding", "base64")
+            + version
+            + policy.fold_binary("Content-Disposition", disposition)
+            + nl
+            + _base64(path.read_bytes(), nl)
+        )
+    if boundary is None:
+        boundary = _boundary(b"".join(parts))
+    multipart = f'multipart/mixed; boundary="{boundary}"'
+    head += [version, _header(policy, "Content-Type", multipart), nl]
+    sep = b"--" + boundary.encode("ascii")
+    body = sep + nl + (nl + sep + nl).join(parts) + nl + sep + b"--" + nl
+    return message_id, b"".join(head) + body
+
+
+def _boundary(text: bytes) -> str:
+    """A boundary made as the email generator makes one, and not found in ``text``."""
+    token = random.randrange(sys.maxsize)
+    boundary = "=" * 15 + f"{token:019d}" + "=="
+    found, counter = boundary, 0
+    while b"--" + found.encode("ascii") in text:
+        found = f"{boundary}.{counter}"
+        counter += 1
+    return found
 
 
 def content_disposition(name: str, fallback: str) -> str:
@@ -246,24 +358,25 @@ class Mailer:
                 "请设置后重试；密码不要写进 config.toml"
             )
 
-    def build(self, mail: OutgoingMail) -> EmailMessage:
-        return build_message(
-            mail, sender=self.sender, sender_display=self.sender_display, date=self.now
-        )
-
     def send(self, mail: OutgoingMail) -> dict[str, str]:
         """Send one message; return the refused recipients {address: server reply}."""
-        try:
-            msg = self.build(mail)
+        try:  # the bytes smtplib's send_message would send (CRLF), or an .eml file's (LF)
+            message_id, data = message_bytes(
+                mail,
+                sender=self.sender,
+                sender_display=self.sender_display,
+                date=self.now,
+                linesep="\n" if self.outbox else "\r\n",
+            )
         except NotifyError as exc:  # bad data for this one message: the batch goes on
             raise SendError(str(exc)) from None
         if self.outbox:
-            name = safe_filename(mail.label or msg["Message-ID"].strip("<>"), limit=120) + ".eml"
-            atomic_write_bytes(self.outbox / name, msg.as_bytes())
+            name = safe_filename(mail.label or message_id.strip("<>"), limit=120) + ".eml"
+            atomic_write_bytes(self.outbox / name, data)
             return {}
         try:
             conn = self._connection()
-            refused = conn.send_message(msg, from_addr=self.sender, to_addrs=mail.recipients)
+            refused = conn.sendmail(self.sender, mail.recipients, data)
         except SendError:
             self.close(quit=False)
             raise
