@@ -126,9 +126,9 @@ class SendLog:
         """Put one send's result in the ledger: close its claim, or (nothing was claimed:
         the message was never tried) record the failure."""
         text = self.text(out, detail)
-        if out.claim is not None:
+        if out.claim is not None:  # held: committed with the next claim (``deliver``)
             self.ledger.complete_send(
-                out.claim, out.result, text, attempts=out.attempts, at=self.at
+                out.claim, out.result, text, attempts=out.attempts, at=self.at, hold=True
             )
             out.claim = None
         else:
@@ -283,51 +283,9 @@ def deliver(
     [smtp] settings, for the robots too); after a fatal one the rest are recorded as not
     attempted.
     """
-    stopped: str | None = None
     try:
-        for message, outs in planned:
-            for out in outs:
-                if out.result == SendResult.FAILED:
-                    log.record(out, out.detail)
-            if message is None:
-                continue
-            if stopped:
-                for out in outs:
-                    out.result, out.detail, out.attempts = (
-                        SendResult.FAILED,
-                        f"未尝试：{stopped}",
-                        0,
-                    )
-                    log.record(out, out.detail)
-                continue
-            if not claimed:
-                for out in outs:
-                    out.claim = log.claim(out)
-                    if out.claim is None:
-                        log.not_claimed(out)
-                outs = [o for o in outs if o.claim is not None]
-                if not outs:
-                    continue
-            if isinstance(message, OutgoingMail) and outs[0].claim is not None:
-                # the claim's own Message-ID: a resend carries the same, a bounce names it
-                message.message_id = log.ledger.claim_message_id(outs[0].claim)
-            try:
-                done, attempts = with_retries(
-                    partial(channel.send, message),
-                    retries=retry.retries,
-                    backoff=retry.backoff,
-                    sleep=sleep,
-                )
-            except SendError as exc:
-                done = Delivery(SendResult.FAILED, str(exc), str(exc))
-                attempts = getattr(exc, "attempts", 1)
-                if exc.fatal:
-                    stopped = str(exc)
-            for out in outs:
-                out.result, out.detail, out.attempts = done.result, done.detail, attempts
-                if done.note:
-                    notes.append(f"{out.unit}：{done.note}")
-                log.record(out, done.recorded)
+        with log.ledger.chained():  # a send's result commits with the next one's claim
+            _deliver(channel, planned, log, retry, sleep, notes, claimed)
     finally:
         channel.close()
     note = channel.closing_note(
@@ -335,6 +293,54 @@ def deliver(
     )
     if note:
         notes.append(note)
+
+
+def _deliver(channel, planned, log: SendLog, retry, sleep, notes, claimed: bool) -> None:
+    stopped: str | None = None
+    for message, outs in planned:
+        for out in outs:
+            if out.result == SendResult.FAILED:
+                log.record(out, out.detail)
+        if message is None:
+            continue
+        if stopped:
+            for out in outs:
+                out.result, out.detail, out.attempts = (
+                    SendResult.FAILED,
+                    f"未尝试：{stopped}",
+                    0,
+                )
+                log.record(out, out.detail)
+            continue
+        if not claimed:
+            for out in outs:
+                out.claim = log.claim(out)
+                if out.claim is None:
+                    log.not_claimed(out)
+            outs = [o for o in outs if o.claim is not None]
+            if not outs:
+                continue
+        if isinstance(message, OutgoingMail) and outs[0].claim is not None:
+            # the claim's own Message-ID: a resend carries the same, a bounce names it
+            message.message_id = log.ledger.claim_message_id(outs[0].claim)
+        log.ledger.settle()  # the results so far are on disk before anything more leaves
+        try:
+            done, attempts = with_retries(
+                partial(channel.send, message),
+                retries=retry.retries,
+                backoff=retry.backoff,
+                sleep=sleep,
+            )
+        except SendError as exc:
+            done = Delivery(SendResult.FAILED, str(exc), str(exc))
+            attempts = getattr(exc, "attempts", 1)
+            if exc.fatal:
+                stopped = str(exc)
+        for out in outs:
+            out.result, out.detail, out.attempts = done.result, done.detail, attempts
+            if done.note:
+                notes.append(f"{out.unit}：{done.note}")
+            log.record(out, done.recorded)
 
 
 class MailBatch:

@@ -46,6 +46,8 @@ class LedgerConnection:
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self._batch = False  # inside batched(): records wait for the batch's commit
+        self._chain = False  # inside chained(): a held record waits for the next commit
+        self._held = False  # a held record's transaction is open
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
@@ -74,17 +76,18 @@ class LedgerConnection:
         self.close()
 
     @contextmanager
-    def transaction(self):
-        """All or nothing; inside ``batched`` a savepoint of the batch's transaction."""
+    def transaction(self, *, hold: bool = False):
+        """All or nothing; inside ``batched`` a savepoint of the batch's transaction.
+        ``hold`` (inside ``chained``): committed with the next transaction, not alone."""
         if self._batch:
-            self.conn.execute("SAVEPOINT record")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK TO record")
-                self.conn.execute("RELEASE record")
-                raise
-            self.conn.execute("RELEASE record")
+            with self._savepoint() as conn:
+                yield conn
+            return
+        if self._held:  # this one commits the held one with it, whether or not it succeeds
+            with self._savepoint(self.settle) as conn:
+                yield conn
+            if not (hold and self._chain):
+                self.settle()
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -92,7 +95,45 @@ class LedgerConnection:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        if hold and self._chain:
+            self._held = True
+            return
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self, after_failure: Callable[[], None] | None = None):
+        """A part of the open transaction, undone alone when it fails."""
+        self.conn.execute("SAVEPOINT record")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK TO record")
+            self.conn.execute("RELEASE record")
+            if after_failure is not None:
+                after_failure()
+            raise
+        self.conn.execute("RELEASE record")
+
+    def settle(self) -> None:
+        """Commit a held record (and whatever was recorded since)."""
+        if self._held:
+            self._held = False
+            if self.conn.in_transaction:  # not when SQLite itself rolled back (disk full)
+                self.conn.execute("COMMIT")
+
+    @contextmanager
+    def chained(self):
+        """Records made with ``hold`` (a send's result) are committed together with the next
+        transaction (the next send's claim): one disk sync for the two, and still nothing
+        leaves between a result and its commit. Whatever is held is committed when the
+        block ends, however it ends; a kill loses at most the held result, whose claim is
+        then 可能已发出, as when the kill comes during the send."""
+        self._chain = True
+        try:
+            yield
+        finally:
+            self._chain = False
+            self.settle()
 
     @contextmanager
     def batched(self, size: int, before_commit: Callable[[], None] | None = None):

@@ -186,10 +186,12 @@ class SendStore(LedgerConnection):
         *,
         at: str,
         trace: bool = True,
+        hold: bool = False,
     ) -> None:
         """Close a claim with the send's result (SENT or FAILED) and record the attempt in
-        ``sends``, in one transaction. A failed one may be claimed again later."""
-        with self.transaction() as conn:
+        ``sends``, in one transaction (``hold``: committed with the next one, ``chained``).
+        A failed one may be claimed again later."""
+        with self.transaction(hold=hold) as conn:
             row = conn.execute("SELECT * FROM send_claims WHERE id=?", (claim_id,)).fetchone()
             if row is None:
                 raise KeyError(claim_id)
