@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -561,3 +562,36 @@ def test_a_task_without_its_report_is_worded_as_annex_3_words_its_lead_unit(demo
             assert t.shortfall.endswith("未报送"), t.shortfall
         said += 1
     assert said and any("退回" in t.shortfall for t in data.tasks)
+
+
+def test_the_annual_suggestions_word_the_missing_reports_as_the_body_does(demo_year):
+    """下步工作建议 counts the unfinished tasks whose lead unit did not report as section 二
+    words each of them: 退回后未重新报送 apart from 未报送 (it said "6项…未报送" of four
+    returns sent back)."""
+    text = _docx_text(_annual_docx(demo_year)).replace(" ", "")
+    body = text.split("二、未完成的任务及原因")[1].split("三、下步工作建议")[0]
+    items = [line for line in body.split("\n") if line[:1].isdigit()]
+    ways = {}
+    for line in items:
+        m = re.search(r"：未完成，牵头单位(第.季度(?:未报送|报送的表格被退回后未重新报送))。", line)
+        if m:
+            ways[m.group(1)] = ways.get(m.group(1), 0) + 1
+    assert len(ways) == 2  # the demo has both
+    step = next(p for p in text.split("\n") if "需先核实全年完成情况" in p)
+    said = re.search(r"其中(.+?)，需先核实", step).group(1)
+    assert said == "、".join(f"{n}项牵头单位{how}" for how, n in ways.items()), said
+
+
+def test_the_annual_edition_counts_the_tasks_annex_1_lists(demo_year):
+    """The introduction and annex 1's note say as many tasks as annex 1 has rows (it said
+    共78项 over 79 rows: the task 销号 during the year is listed and counted in section 一)."""
+    from docx import Document
+
+    doc = Document(_annual_docx(demo_year))
+    rows = len(doc.tables[0].rows) - 1
+    text = _docx_text(_annual_docx(demo_year)).replace(" ", "")
+    said = re.findall(r"共(\d+)项", text)
+    intro = re.search(r"重点任务（共(\d+)项，含分项）", text).group(1)
+    note = re.search(r"底色为当季亮灯；共(\d+)项）", text).group(1)
+    assert said and int(intro) == int(note) == rows
+    assert f"{rows}项任务（含年内销号" in text

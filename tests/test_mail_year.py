@@ -211,3 +211,39 @@ def test_no_mail_names_a_period_code_or_a_file_of_ours(year_mails):
         assert not re.search(r"20\d\d(Q[1-4]|plan)|\S\.(xlsx|pdf|docx)", body), (subject, body)
         checked += 1
     assert checked > 200
+
+
+def test_a_unit_with_only_cooperating_tasks_is_asked_for_the_coop_deadline(year_mails):
+    """A unit that only cooperates is asked for its form by the 配合 deadline — in the
+    subject and in the first deadline the body sets — and told the 报送截止 is the latest
+    it may still come (it said 请于7月5日前 in the subject and 请于7月3日前 in the body)."""
+    from reporting.core.calendar import period_calendar
+    from reporting.core.periods import Period
+
+    mails, _, app = year_mails
+    notices = [m for m in mails if "请于" in m["Subject"] and not m["Subject"].startswith("【")]
+    only = {
+        (unit_of(body_of(m)), period_of(m))
+        for m in notices
+        if "表中列出你单位配合的" in body_of(m) and period_of(m)[-2] == "Q"
+    }
+    assert only
+    checked = 0
+    for msg in mails:
+        unit, period = unit_of(body_of(msg)), period_of(msg)
+        if (unit, period) not in only or msg["Subject"].startswith(("【回执】", "【退回】")):
+            continue
+        cal = period_calendar(Period.parse(period), app.settings.deadline)
+        when = sent_at(msg)
+        if when >= cal.coop_due:
+            continue
+        body = body_of(msg)
+        short = f"{cal.coop_due.month}月{cal.coop_due.day}日{cal.coop_due:%H:%M}"
+        assert short in msg["Subject"], msg["Subject"]
+        asked = [m for m in MOMENT.finditer(body)]
+        first = datetime(*map(int, asked[0].groups()), tzinfo=when.tzinfo)
+        assert first == cal.coop_due, (msg["Subject"], asked[0].group(0))
+        final = [datetime(*map(int, m.groups()), tzinfo=when.tzinfo) for m in asked]
+        assert cal.deadline in final, msg["Subject"]  # and the latest it may come
+        checked += 1
+    assert checked >= 8  # the notices and 提醒 of the demo's cooperating-only units

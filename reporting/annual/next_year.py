@@ -9,9 +9,12 @@ task breakdown on, and the late and missing returns of its four quarters.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from reporting.annual.year import Final, TaskYear, YearData
 from reporting.core.config import Settings
 from reporting.core.model import MISSING
+from reporting.core.periods import Period
 from reporting.core.submissions import Submitted
 from reporting.core.text import one_line
 from reporting.report.issues import theme_sentence
@@ -63,7 +66,15 @@ def _carry_over(data: YearData) -> Step:
     )
     silent = [t for t in undone if t.quarters[t.judged_at].status == MISSING]
     if silent:
-        text += f"；其中{len(silent)}项牵头单位第四季度未报送，需先核实全年完成情况"
+        # each in the words the task's own paragraph and annex 3 use (退回, 待核实, 未报送)
+        said = Counter(
+            t.shortfall.removeprefix("牵头单位")
+            if t.shortfall.startswith("牵头单位")
+            else f"{Period.parse(t.judged_at).label}未报送"
+            for t in silent
+        )
+        text += "；其中" + "、".join(f"{n}项牵头单位{how}" for how, n in said.items())
+        text += "，需先核实全年完成情况"
     return Step("抓好未完成任务的收尾", text + "。")
 
 

@@ -169,6 +169,7 @@ def annual_context(data: YearData, settings: Settings, base: dict, *, scores: li
         "annex2_title": f"{data.year}年量化指标完成情况",
         "annex3_title": f"各单位{data.year}年报送情况",
         "quarter_u": base["u"],
+        "n_rows": n,  # the year's tasks, as annex 1 lists them (销号 during the year included)
         "f": {
             "total": n,  # the year's tasks (those 销号 during the year included)
             "closed": max(n - base["n_rows"], 0),  # not among the fourth quarter's rows

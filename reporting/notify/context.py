@@ -55,6 +55,7 @@ def message_context(
         "coop_deadline_short": short_moment(cal.coop_due),
         "coop_passed": cal.separate_coop and passed(cal.coop_due),
         "workdays_left": workdays_after(today, cal.deadline_day),
+        "coop_workdays_left": workdays_after(today, cal.coop_due.date()),
         "overdue_workdays": workdays_after(cal.deadline_day, today),
         "today": chinese_date(today),
     }
