@@ -27,12 +27,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from reporting.assess.facts import SubmissionFacts, submissions
-from reporting.assess.orders import OrdersOutput, feedback_words, issue_orders
+from reporting.assess.orders import OrderDoc, OrdersOutput, feedback_words, issue_orders
 from reporting.core.config import Settings
 from reporting.core.exceptions import OfficeError, OutputError
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, RowResult
 from reporting.core.numbers import num
+from reporting.core.parallel import worker_count
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.previous import year_so_far
 from reporting.core.submissions import Submitted
@@ -84,6 +85,11 @@ def bulletin_lists(
     kind, over the kind the merged result recorded)."""
     b = settings.bulletin
     out = BulletinLists()
+    leads: dict[str, list[RowResult]] = {}  # each unit's own rows, in order
+    for r in result.rows:
+        if not r.carried_from:
+            for unit in dict.fromkeys(r.lead_units):
+                leads.setdefault(unit, []).append(r)
     for sub in submissions(ledger, result):
         if sub.state == Submitted.LATE:
             out.late.append(sub)
@@ -92,7 +98,7 @@ def bulletin_lists(
         elif sub.state == Submitted.MISSING:
             out.missing.append(sub)
         elif sub.accepted and not sub.resubmitted and sub.complete:
-            lead = [r for r in result.rows if sub.unit in r.lead_units and not r.carried_from]
+            lead = leads.get(sub.unit, [])
             good = [r for r in lead if r.status in b.praise_statuses]
             if (
                 lead
@@ -512,33 +518,53 @@ def render_bulletin(
         orders=orders,
     )
     if pdf:
-        from reporting.documents.office import convert, convert_all, pdf_pages
+        from concurrent.futures import ThreadPoolExecutor
 
-        try:
-            # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on an
-            # odd page → the 版记 on a page of its own; 版记 pushed to an odd page → a blank
-            # page before it
-            for new_pages in range(3):
-                if new_pages:
-                    write(new_pages)
-                out.pdf = convert(target, "pdf", target.parent, timeout=settings.report.pdf_timeout)
-                out.pages = pdf_pages(out.pdf)
-                if out.pages is None or out.pages % 2 == 0:
-                    break
-            if orders.issued:  # one LibreOffice start for the quarter's 督办单
-                folder = orders.issued[0].path.parent
-                made = convert_all(
-                    [d.path for d in orders.issued], "pdf", folder, settings.report.pdf_timeout
-                )
-                for doc, made_pdf in zip(orders.issued, made, strict=True):
-                    doc.pdf = made_pdf
-        except (OfficeError, OutputError) as exc:
-            out.pdf = None
-            _, out.pdf_error = settle_pdf(target, error=str(exc))
+        from reporting.documents.office import convert, pdf_pages
+
+        timeout = settings.report.pdf_timeout
+        # the 督办单 are made PDFs by LibreOffice processes of their own (one start for a
+        # share of them, a share per core) while the 通报's PDF is made and counted here
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            shares = order_shares(orders.issued)
+            made = [pool.submit(_orders_pdf, share, timeout) for share in shares]
+            try:
+                # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on
+                # an odd page → the 版记 on a page of its own; 版记 pushed to an odd page → a
+                # blank page before it
+                for new_pages in range(3):
+                    if new_pages:
+                        write(new_pages)
+                    out.pdf = convert(target, "pdf", target.parent, timeout=timeout)
+                    out.pages = pdf_pages(out.pdf)
+                    if out.pages is None or out.pages % 2 == 0:
+                        break
+                for share, pending in zip(shares, made, strict=True):
+                    for doc, made_pdf in zip(share, pending.result(), strict=True):
+                        doc.pdf = made_pdf
+            except (OfficeError, OutputError) as exc:
+                out.pdf = None
+                _, out.pdf_error = settle_pdf(target, error=str(exc))
     else:  # earlier PDFs beside the new .docx files show the old numbers
         for docx in [target, *(d.path for d in orders.issued)]:
             out.removed += settle_pdf(docx)[0]
     return out
+
+
+def order_shares(issued: list[OrderDoc]) -> list[list[OrderDoc]]:
+    """The 督办单 in consecutive shares, one per LibreOffice process: one per core (at most
+    two) when there are enough of them to pay for another start."""
+    if not issued:
+        return []
+    n = min(2, worker_count(len(issued)))
+    size = -(-len(issued) // n)
+    return [issued[i : i + size] for i in range(0, len(issued), size)]
+
+
+def _orders_pdf(share: list[OrderDoc], timeout: int) -> list[Path]:
+    from reporting.documents.office import convert_all
+
+    return convert_all([d.path for d in share], "pdf", share[0].path.parent, timeout)
 
 
 def quoted_scores(

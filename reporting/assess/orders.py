@@ -185,8 +185,7 @@ def issue_orders(
         )
         name = safe_filename(f"{record.text}_{row.label}_{units[0]}") + ".docx"
         out.issued.append(OrderDoc(record, row, step, folder / name, carried.get(task_id)))
-    for doc in out.issued:
-        render_order(settings, result, doc, day=day)
+    write_orders(settings, result, out.issued, day=day)
     return out
 
 
@@ -249,19 +248,25 @@ def order_context(settings: Settings, result: QuarterResult, doc: OrderDoc, *, d
     }
 
 
-def render_order(settings: Settings, result: QuarterResult, doc: OrderDoc, *, day: date) -> Path:
-    from reporting.documents.docx_render import render_docx
+def write_orders(
+    settings: Settings, result: QuarterResult, docs: Sequence[OrderDoc], *, day: date
+) -> None:
+    """Each 督办单's .docx: the template rendered once and filled per 督办单 (``DocxFill``,
+    the same bytes as rendering each), all made durable together at the end."""
+    from reporting.core.fileutil import SyncLater
+    from reporting.documents.docx_fill import DocxFill
 
-    context = order_context(settings, result, doc, day=day)
-    return render_docx(
+    fill = DocxFill(
         Path(settings.templates_dir) / TEMPLATE,
-        context,
-        doc.path,
-        title=f"督查督办通知单 {doc.record.text}",
         author=settings.bulletin.issuer,
         when=datetime.combine(day, time(0, 0)),
         closing_with_table=True,  # the 督办单位 and date never alone on a page
     )
+    later = SyncLater()
+    for doc in docs:
+        context = order_context(settings, result, doc, day=day)
+        fill.write(context, doc.path, title=f"督查督办通知单 {doc.record.text}", later=later)
+    later.sync()
 
 
 @dataclass(frozen=True)

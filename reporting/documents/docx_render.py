@@ -71,18 +71,25 @@ def keep_tail(text, room: float = ATTACHMENT_ROOM, least: float = 4, n: int = 7)
     return text[:-n] + "\n" + text[-n:]
 
 
-def render_docx(
+def render_docx(template: Path, context: dict, out_path: Path, **options) -> Path:
+    """Fill ``template`` with ``context`` and write ``out_path`` atomically and reproducibly;
+    ``options`` as ``docx_bytes`` takes them."""
+    atomic_write_bytes(out_path, docx_bytes(template, context, **options))
+    return out_path
+
+
+def docx_bytes(
     template: Path,
     context: dict,
-    out_path: Path,
     *,
     title: str,
     author: str,
     when: datetime,
     chart_png: bytes | None = None,
     closing_with_table: bool = False,
-) -> Path:
-    """Fill ``template`` with ``context`` and write ``out_path`` atomically and reproducibly.
+) -> bytes:
+    """``template`` filled with ``context``: the .docx as bytes, the same for the same context
+    (fixed core properties and zip times).
 
     ``closing_with_table``: the table before the closing block (signer, date) keeps its last
     row with it (``docx_closing.wrap_closing``)."""
@@ -132,8 +139,7 @@ def render_docx(
     key = (str(template.resolve()), stat.st_mtime_ns, stat.st_size)
     if not finish(tpl.docx, styles=key not in _STYLES_IN_ORDER):
         _STYLES_IN_ORDER.add(key)
-    atomic_write_bytes(out_path, package_bytes(tpl.docx))
-    return out_path
+    return package_bytes(tpl.docx)
 
 
 def package_bytes(document) -> bytes:
