@@ -361,7 +361,8 @@ class ReportOutcome:
 
 def write_dashboards(app, period: Period, now: datetime, outcome: ReportOutcome) -> None:
     """The period's 看板 and the year's (its quarters so far) beside the report; a failure
-    is told, never undoes the report."""
+    is told, never undoes the report. ``outcome.report`` may not be set yet (the pages are
+    written while LibreOffice converts the report)."""
     from reporting.dashboard.page import write_period_dashboard, write_year_dashboard
 
     try:
@@ -397,6 +398,18 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     # a damaged or lost merged.json is rebuilt first
     ensure_merged(app.settings, app.book(period), app.workspace, period, now)
 
+    # the year workbook and the 看板 are written while LibreOffice converts the report
+    late = ReportOutcome(None)  # type: ignore[arg-type]  # the report is set when rendered
+
+    def meanwhile() -> None:
+        if period.quarter == 4:
+            from reporting.annual.workbook import run_year
+
+            late.year = run_year(
+                app.settings, app.workspace, app.year_book(period.year), period.year
+            )
+        write_dashboards(app, period, now, late)
+
     def render(ledger=None):
         return render_period_report(
             app.settings,
@@ -411,23 +424,16 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
             changes=app.change_notes(period),
             year_book=app.year_book(period.year) if period.quarter == 4 else None,
             changes_year=app.year_changes(period.year) if period.quarter == 4 else None,
+            meanwhile=None if ledger is not None else meanwhile,
         )
 
-    if period.quarter != 4:
-        outcome = ReportOutcome(render())
+    if period.quarter == 4 and app.settings.report.annual_scores:  # quotes the 考核评分
+        with app.ledger() as ledger:
+            late.report = render(ledger)
+        meanwhile()  # the pages open the ledger themselves: after this one is closed
     else:
-        from reporting.annual.workbook import run_year
-
-        if app.settings.report.annual_scores:  # quotes the 考核评分
-            with app.ledger() as ledger:
-                report = render(ledger)
-        else:
-            report = render()
-        outcome = ReportOutcome(
-            report, run_year(app.settings, app.workspace, app.year_book(period.year), period.year)
-        )
-    write_dashboards(app, period, now, outcome)
-    return outcome
+        late.report = render()
+    return late
 
 
 @dataclass

@@ -203,6 +203,7 @@ def render_report(
     previous: QuarterResult | None = None,
     edition: Edition | None = None,
     changes: dict | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ReportOutput:
     """Render the period's report (and optionally its PDF and the per-leader briefs).
 
@@ -212,7 +213,9 @@ def render_report(
     ``previous`` (last quarter's result, for the comparison) defaults to the previous
     quarter's merged.json of the same year (``previous_result``). ``edition`` renders
     another edition of the same report (the annual one, ``reporting.annual``): its template,
-    file, chart and the context it adds to the quarter's.
+    file, chart and the context it adds to the quarter's. ``meanwhile`` is called once the
+    report and its briefs are written, while LibreOffice converts the report (what else the
+    step writes: the 看板), before the PDF is awaited.
     """
     period = Period.parse(period)
     merged = True
@@ -303,6 +306,8 @@ def render_report(
             )
         else:  # briefs of an earlier run carry the old numbers
             output.removed += remove_stale(out_dir / BRIEFS_DIR, f"{period}_分管领导调度单_*.docx")
+        if meanwhile is not None:
+            meanwhile()
     if pending is not None:
         try:
             output.pdf = pending.result()
