@@ -441,20 +441,25 @@ def test_a_form_built_again_after_the_copy_is_attached_instead_of_it(app):
     assert attached("催报") == (form, False)
 
 
-def test_the_files_are_synced_before_the_first_feedback_mail_is_claimed(tmp_path, monkeypatch):
-    """Worker processes write the workbooks and form copies unsynced; the caller syncs them
-    all (each once) before it claims the first mail that carries them."""
+def test_each_lead_units_files_are_synced_before_its_feedback_mail_is_claimed(
+    tmp_path, monkeypatch
+):
+    """Worker processes write the workbooks and form copies unsynced; the caller syncs
+    them (each once) before it claims the mail that carries them, while the workers go on
+    writing the next ones."""
     import os
 
     from helpers import watch_fsync
 
+    from reporting.feedback.compile import feedback_path
+
     synced: list[tuple[int, str]] = []
-    claimed_after: list[int] = []
+    at_claim: dict[str, set[str]] = {}
     real_claim = Ledger.claim_send
 
     def claim_send(self, period, unit, stage, *a, **kw):
         if stage == STAGE:
-            claimed_after.append(len(synced))
+            at_claim[unit] = {p for _, p in synced}
         return real_claim(self, period, unit, stage, *a, **kw)
 
     def watch():  # from the 配合截止 run on
@@ -462,11 +467,17 @@ def test_the_files_are_synced_before_the_first_feedback_mail_is_claimed(tmp_path
         monkeypatch.setattr(Ledger, "claim_send", claim_send)
 
     app = _coop_day(tmp_path, monkeypatch, 1, False, before_coop=watch)
-    folder = app.workspace.feedback_dir(PERIODS[0])
+    period = PERIODS[0]
+    folder = app.workspace.feedback_dir(period)
     files = sorted(str(p) for p in folder.glob("*.xlsx"))
     assert len([f for f in files if f.endswith("（含配合单位反馈）.xlsx")]) > 20
-    assert len(claimed_after) > 20
+    assert len(at_claim) > 20
+    for unit, before in at_claim.items():
+        mine = {
+            str(feedback_path(app.workspace, period, unit)),
+            str(app.workspace.form_copy_path(period, unit)),
+        }
+        assert mine <= before, unit
     ours = [(pid, p) for pid, p in synced if p.startswith(f"{folder}/") and p.endswith(".xlsx")]
-    before_first = [p for _, p in synced[: claimed_after[0]] if (os.getpid(), p) in ours]
-    assert sorted(before_first) == files == sorted(p for _, p in ours)  # each once, before
+    assert sorted(p for _, p in ours) == files  # each once, by the caller
     assert {pid for pid, _ in ours} == {os.getpid()}

@@ -11,7 +11,7 @@ is configured, so the office can forward them by hand.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from reporting.notify.delivery import (
     RESULT_CN,
     MailBatch,
     Outcome,
+    Planned,
     SendLog,
     SendTally,
     email_configured,
@@ -194,24 +195,24 @@ def send_feedback(
         form_previous(workspace, period) if jobs else {},
     )
     written = ordered_map(write_files, files, jobs, count=len(jobs))
-    later = SyncLater()  # the files reach the disk together, before anything is sent
-    for (fb, update, changed), copy_error in zip(jobs, written, strict=True):
-        path = feedback_path(workspace, period, fb.unit)
-        copy = workspace.form_copy_path(period, fb.unit)
-        later.add(path)
-        if not copy_error:
-            later.add(copy)
-        if batch is None:  # no mail: the files only
+    later = SyncLater()  # the files reach the disk together, before their mails are claimed
+    if batch is None:  # no mail: the files only
+        for (fb, _, _), copy_error in zip(jobs, written, strict=True):
+            later.add(feedback_path(workspace, period, fb.unit))
             if copy_error:
                 summary.notes.append(f"{fb.unit} 的表单副本未能生成：{copy_error}")
-            continue
+            else:
+                later.add(workspace.form_copy_path(period, fb.unit))
+        later.sync()
+        return summary
+    # every mail is rendered before any file is written: a template error stops the run here
+    for fb, update, changed in jobs:
+        path = feedback_path(workspace, period, fb.unit)
+        copy = workspace.form_copy_path(period, fb.unit)
         sent = Sent(fb, Outcome(fb.unit, CHANNEL), update)
         summary.sends.append(sent)
         by_unit[fb.unit] = sent
         out = sent.outcome
-        if copy_error:  # nothing is claimed yet: a copy that cannot be written is retried next run
-            batch.fail(out, f"表单副本未能生成：{copy_error}")
-            continue
         unit = assignments.registry.units.get(fb.unit)
         contact = unit.contact if unit else ""
         # a lead unit gone from the registry has no address to write to
@@ -247,8 +248,7 @@ def send_feedback(
             label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
             more=[(copy, copy.name, f"{period}_form.xlsx")],
         )
-    later.sync()
-    if batch is None or not batch.planned:
+    if not batch.planned:
         return summary
     log = SendLog(
         ledger,
@@ -258,8 +258,37 @@ def send_feedback(
         key=lambda out: by_unit[out.unit].feedback.key,
         on_sent=lambda out: save_sent(workspace, period, by_unit[out.unit].feedback),
     )
-    batch.send(log, sleep=sleep)
+    # the mails go out while the workers write the next files (one plan per job, in order)
+    planned = _once_on_disk(batch, jobs, written, later, workspace, period)
+    batch.send(log, sleep=sleep, planned=planned)
     return summary
+
+
+SYNC_EVERY = 32  # lead units whose files are synced together before their mails go out
+
+
+def _once_on_disk(
+    batch: MailBatch, jobs: list, written: Iterator[str], later: SyncLater, workspace, period
+) -> Iterator[Planned]:
+    """The batch's planned mails in order, each once its unit's files are written and on
+    disk; a unit whose form copy could not be written fails unclaimed (retried next run)."""
+    waiting: list[Planned] = []
+    for (mail, outs), (fb, _, _), copy_error in zip(batch.planned, jobs, written, strict=True):
+        later.add(feedback_path(workspace, period, fb.unit))
+        if copy_error:  # as if never planned: nothing to show but why
+            out = outs[0]
+            out.result, out.detail = batch.bad, f"表单副本未能生成：{copy_error}"
+            out.target = out.subject = ""
+            mail = None
+        else:
+            later.add(workspace.form_copy_path(period, fb.unit))
+        waiting.append((mail, outs))
+        if len(waiting) == SYNC_EVERY:
+            later.sync()
+            yield from waiting
+            waiting = []
+    later.sync()
+    yield from waiting
 
 
 @dataclass(frozen=True)

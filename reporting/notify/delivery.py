@@ -10,7 +10,7 @@ recorded as not attempted, to be sent by the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -266,7 +266,7 @@ Planned = tuple[Any, Sequence[Outcome]]  # a message (None: nothing to send) and
 
 def deliver(
     channel: Channel,
-    planned: Sequence[Planned],
+    planned: Iterable[Planned],
     log: SendLog,
     *,
     retry: SmtpSettings,
@@ -283,21 +283,21 @@ def deliver(
     [smtp] settings, for the robots too); after a fatal one the rest are recorded as not
     attempted.
     """
+    seen: list[Outcome] = []  # ``planned`` may be read once only (a generator)
     try:
         with log.ledger.chained():  # a send's result commits with the next one's claim
-            _deliver(channel, planned, log, retry, sleep, notes, claimed)
+            _deliver(channel, planned, log, retry, sleep, notes, claimed, seen)
     finally:
         channel.close()
-    note = channel.closing_note(
-        any(o.result == SendResult.SENT for _, outs in planned for o in outs)
-    )
+    note = channel.closing_note(any(o.result == SendResult.SENT for o in seen))
     if note:
         notes.append(note)
 
 
-def _deliver(channel, planned, log: SendLog, retry, sleep, notes, claimed: bool) -> None:
+def _deliver(channel, planned, log: SendLog, retry, sleep, notes, claimed: bool, seen) -> None:
     stopped: str | None = None
     for message, outs in planned:
+        seen.extend(outs)
         for out in outs:
             if out.result == SendResult.FAILED:
                 log.record(out, out.detail)
@@ -411,7 +411,19 @@ class MailBatch:
         )
         self.planned.append((mail, [out]))
 
-    def send(self, log: SendLog, *, sleep: Callable[[float], None]) -> None:
+    def send(
+        self,
+        log: SendLog,
+        *,
+        sleep: Callable[[float], None],
+        planned: Iterable[Planned] | None = None,
+    ) -> None:
+        """Deliver the planned mails (``planned``: the same, as they become ready)."""
         deliver(
-            self.channel, self.planned, log, retry=self.settings.smtp, sleep=sleep, notes=self.notes
+            self.channel,
+            self.planned if planned is None else planned,
+            log,
+            retry=self.settings.smtp,
+            sleep=sleep,
+            notes=self.notes,
         )
