@@ -259,7 +259,9 @@ def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
     urge = {**message_context(app.settings, cal, "催报", date(2024, 4, 7)), **unit}
     body = render_message(app.settings.templates_dir, "mail_urge.txt.j2", urge).body
     assert "配合截止时间 2024年4月3日 星期三 17:30 已过，请尽快报送" in body
-    assert "“牵头任务”表请于 2024年4月8日 星期一 17:30 前报送" in body
+    # the lead deadline still ahead, said once (the 配合 paragraph no longer repeats it)
+    assert "报送截止时间为 2024年4月8日 星期一 17:30" in body
+    assert body.count("2024年4月8日 星期一 17:30") == 1
     late = {**message_context(app.settings, cal, "通知", date(2024, 4, 10)), **unit}
     assert (
         "配合截止"
