@@ -4,9 +4,14 @@ is awaited (the conversion here is a stand-in that finishes only after ``meanwhi
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 from datetime import date
+from pathlib import Path
 
+import pytest
+from conftest import office
 from helpers import at
 
 from reporting.core.periods import Period
@@ -23,7 +28,7 @@ def test_meanwhile_runs_while_the_pdf_is_converted(app, tmp_path, monkeypatch):
     done = threading.Event()
     seen = {}
 
-    def convert(src, fmt, outdir, timeout=180):
+    def convert(src, fmt, outdir, timeout=180, office=None):
         # the conversion is still running: it ends only once meanwhile has run
         seen["meanwhile_first"] = done.wait(30)
         pdf = src.with_suffix(".pdf")
@@ -69,3 +74,44 @@ def test_meanwhile_runs_without_a_pdf_too(app, tmp_path):
         meanwhile=lambda: calls.append(1),
     )
     assert calls == [1] and out.pdf is None
+
+
+@office
+def test_an_early_office_converts_as_a_fresh_one_and_leaves_nothing_running(tmp_path):
+    from docx import Document
+
+    from reporting.documents.office import EarlyOffice, convert
+
+    src = tmp_path / "通知.docx"
+    doc = Document()
+    for k in range(1, 40):
+        doc.add_paragraph(f"第{k}段：请各单位于4月10日前报送进展情况。")
+    doc.save(str(src))
+    plain = convert(src, "pdf", tmp_path / "plain")
+    with EarlyOffice(60) as early:
+        started = early.proc
+        made = convert(src, "pdf", tmp_path / "early", office=early)
+    assert started is not None and started.returncode is not None
+    with pytest.raises(ProcessLookupError):  # its whole group has ended
+        os.killpg(started.pid, 0)
+    assert not Path(early.profile).exists()
+    assert pdf_text(made) == pdf_text(plain) and "第 39 段" in pdf_text(made)
+
+
+@office
+def test_an_unused_early_office_is_ended(tmp_path):
+    from reporting.documents.office import EarlyOffice
+
+    early = EarlyOffice(60)
+    assert early.proc is not None
+    pid = early.proc.pid
+    early.close()
+    with pytest.raises(ProcessLookupError):  # oosplash and soffice.bin too
+        os.killpg(pid, 0)
+    assert not Path(early.profile).exists()
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout

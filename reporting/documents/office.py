@@ -6,10 +6,13 @@ a timeout, and a fontconfig file mapping the official Chinese font names.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from reporting.core.exceptions import OfficeError
@@ -21,16 +24,114 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def convert(src: Path | str, fmt: str, outdir: Path | str, timeout: int = 180) -> Path:
+def office_command(exe: str, profile: str) -> list[str]:
+    """LibreOffice headless on the private ``profile``; ``env`` adds the font map and a
+    private HOME to the inherited environment."""
+    return [
+        "env",
+        f"FONTCONFIG_FILE={FONTS_CONF}",
+        f"HOME={profile}",
+        exe,
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        f"-env:UserInstallation={Path(profile).as_uri()}",
+    ]
+
+
+class EarlyOffice:
+    """LibreOffice started before the file it is to convert is written, so its start-up
+    (a second or more) overlaps the rendering. A ``convert`` given it runs LibreOffice on
+    the same profile, which hands the files to this instance and waits until they are
+    converted; the instance then ends by itself. Should the conversion start first, it
+    converts by itself and this instance is ended by ``close``; ``timeout`` ends it
+    should this process die before that."""
+
+    def __init__(self, timeout: int = 180):
+        self.profile = tempfile.mkdtemp(prefix="duban-lo-")
+        self.proc: subprocess.Popen | None = None
+        self.used = False  # a conversion was handed to it
+        exe = soffice_path()
+        if exe is None:
+            return
+        guard = shutil.which("timeout")
+        cmd = ([guard, "-k", "5", str(timeout)] if guard else []) + office_command(
+            exe, self.profile
+        )
+        try:  # its own session: ``close`` ends the whole group (oosplash and soffice.bin)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            self.proc = None
+
+    def close(self) -> None:
+        """After a conversion, wait a few seconds for the instance to end by itself (a
+        fraction of a second; so its CPU time is counted); then, or unused, end it."""
+        if self.proc is not None:
+            try:
+                self.proc.wait(5 if self.used else 0.01)
+            except subprocess.TimeoutExpired:
+                pass
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if not self._group_alive():
+                    break
+                _end_group(self.proc.pid, sig)
+                deadline = time.monotonic() + 5
+                while self._group_alive() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            self.proc.wait()
+            self.proc = None
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _group_alive(self) -> bool:
+        assert self.proc is not None
+        self.proc.poll()  # an ended ``timeout`` (or LibreOffice) not yet waited for counts
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def __enter__(self) -> EarlyOffice:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _end_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def convert(
+    src: Path | str,
+    fmt: str,
+    outdir: Path | str,
+    timeout: int = 180,
+    office: EarlyOffice | None = None,
+) -> Path:
     """Convert ``src`` to ``fmt`` (e.g. "pdf", "xlsx", "xls", "ods") into ``outdir``."""
-    return convert_all([src], fmt, outdir, timeout=timeout)[0]
+    return convert_all([src], fmt, outdir, timeout=timeout, office=office)[0]
 
 
 def convert_all(
-    sources: list[Path] | list[Path | str], fmt: str, outdir: Path | str, timeout: int = 180
+    sources: list[Path] | list[Path | str],
+    fmt: str,
+    outdir: Path | str,
+    timeout: int = 180,
+    office: EarlyOffice | None = None,
 ) -> list[Path]:
     """Convert every file of ``sources`` (distinct names) to ``fmt`` into ``outdir`` with one
-    LibreOffice start — the 督办单 of a quarter in seconds rather than one start each."""
+    LibreOffice start — the 督办单 of a quarter in seconds rather than one start each;
+    ``office``: by the LibreOffice started early (its profile)."""
     exe = soffice_path()
     if exe is None:
         raise OfficeError(
@@ -41,19 +142,14 @@ def convert_all(
     outdir.mkdir(parents=True, exist_ok=True)
     names = "、".join(s.name for s in srcs[:3]) + ("等" if len(srcs) > 3 else "")
     with (
-        tempfile.TemporaryDirectory(prefix="duban-lo-") as profile,
+        tempfile.TemporaryDirectory(prefix="duban-lo-") as own_profile,
         tempfile.TemporaryDirectory(prefix="duban-lo-out-") as tmp_out,
     ):
-        # ``env`` adds the font map and a private HOME to the inherited environment
+        profile = own_profile
+        if office is not None:
+            profile, office.used = office.profile, True
         cmd = [
-            "env",
-            f"FONTCONFIG_FILE={FONTS_CONF}",
-            f"HOME={profile}",
-            exe,
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            f"-env:UserInstallation={Path(profile).as_uri()}",
+            *office_command(exe, profile),
             "--convert-to",
             fmt,
             "--outdir",

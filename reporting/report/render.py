@@ -189,10 +189,24 @@ def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
 
 
 def render_report(
+    settings: Settings, workspace: Workspace, period: Period, *, pdf: bool = False, **kw
+) -> ReportOutput:
+    """``_render_report``; with ``pdf``, LibreOffice is started first, so its start-up
+    overlaps the rendering (``office.EarlyOffice``)."""
+    from reporting.documents.office import EarlyOffice, soffice_path
+
+    if not pdf or soffice_path() is None:
+        return _render_report(settings, workspace, period, pdf=pdf, **kw)
+    with EarlyOffice(settings.report.pdf_timeout) as office:
+        return _render_report(settings, workspace, period, pdf=pdf, office=office, **kw)
+
+
+def _render_report(
     settings: Settings,
     workspace: Workspace,
     period: Period,
     *,
+    office=None,
     out_dir: Path | None = None,
     pdf: bool = False,
     by_leader: bool = False,
@@ -290,7 +304,9 @@ def render_report(
     # LibreOffice makes the PDF in its own process while the briefs are rendered here
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = (
-            pool.submit(convert, target, "pdf", out_dir, timeout=settings.report.pdf_timeout)
+            pool.submit(
+                convert, target, "pdf", out_dir, timeout=settings.report.pdf_timeout, office=office
+            )
             if pdf
             else None
         )
