@@ -166,19 +166,27 @@ def run_cycle(
         )
     with lock, app.ledger() as ledger:
         done = _DoneView(ledger, period, now)
-        for step in names:
-            if step not in due:  # not part of this cycle (配合反馈 without coop_days)
-                continue
-            result = _decide(step, due, now, done, results)
-            if result is None:
-                result = (
-                    StepResult(step, "planned")
-                    if dry_run
-                    else _execute(step, app, period, now, ledger)
-                )
-            if result.state == "planned":
-                done.pretend.add(step)  # a dry run shows what would follow from it
-            results[step] = result
+        report_due = (
+            not dry_run
+            and Step.REPORT in names
+            and Step.REPORT in due
+            and now >= due[Step.REPORT]
+            and done.at(Step.REPORT) is None
+        )
+        with cycle.office_ahead(app, report_due):
+            for step in names:
+                if step not in due:  # not part of this cycle (配合反馈 without coop_days)
+                    continue
+                result = _decide(step, due, now, done, results)
+                if result is None:
+                    result = (
+                        StepResult(step, "planned")
+                        if dry_run
+                        else _execute(step, app, period, now, ledger)
+                    )
+                if result.state == "planned":
+                    done.pretend.add(step)  # a dry run shows what would follow from it
+                results[step] = result
     return RunReport(period, now, cal.deadline_label, list(results.values()), notes, dry_run)
 
 

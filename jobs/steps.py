@@ -19,6 +19,7 @@ recorded each time it runs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -387,6 +388,24 @@ def write_dashboards(app, period: Period, now: datetime, outcome: ReportOutcome)
         outcome.dashboard_error = str(exc)
 
 
+@contextmanager
+def office_ahead(app, report_due: bool):
+    """With the report step due in this run, LibreOffice is started at its beginning, so
+    its start-up overlaps the collection and reminders before the report
+    (``office.EarlyOffice``, which ``do_report`` hands the PDF conversion); ended with the run."""
+    from reporting.documents.office import EarlyOffice, soffice_path
+
+    if not report_due or soffice_path() is None:
+        yield
+        return
+    with EarlyOffice(app.settings.report.pdf_timeout) as office:
+        app.__dict__["office_ahead"] = office
+        try:
+            yield
+        finally:
+            app.__dict__.pop("office_ahead", None)
+
+
 def do_report(app, period: Period, now: datetime) -> ReportOutcome:
     """The report with the per-leader briefs, and its PDF when LibreOffice is installed;
     the fourth quarter's is the annual edition (``reporting.annual``), with the year
@@ -425,6 +444,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
             year_book=app.year_book(period.year) if period.quarter == 4 else None,
             changes_year=app.year_changes(period.year) if period.quarter == 4 else None,
             meanwhile=None if ledger is not None else meanwhile,
+            office=app.__dict__.get("office_ahead"),
         )
 
     if period.quarter == 4 and app.settings.report.annual_scores:  # quotes the 考核评分

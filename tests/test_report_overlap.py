@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -115,3 +115,54 @@ def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
+
+
+class StandInOffice:
+    """Records what a run does with the LibreOffice it starts early."""
+
+    started: list[StandInOffice] = []
+
+    def __init__(self, timeout=180):
+        self.closed = False
+        StandInOffice.started.append(self)
+
+    def close(self):
+        self.closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_a_run_with_the_report_due_starts_libreoffice_before_its_first_step(app, monkeypatch):
+    from jobs import steps
+    from jobs.runner import run_cycle
+    from reporting.core.calendar import TZ
+    from reporting.documents import office as office_module
+
+    seen = []
+
+    def record(name):
+        def run(app, period, now):
+            seen.append((name, app.__dict__.get("office_ahead")))
+
+        return run
+
+    for name in steps.ORDER:
+        monkeypatch.setitem(steps.STEPS, name, record(name))
+    monkeypatch.setattr(office_module, "EarlyOffice", StandInOffice)
+    monkeypatch.setattr(office_module, "soffice_path", lambda: "/usr/bin/soffice")
+    monkeypatch.setattr(StandInOffice, "started", [])
+    run_cycle(app, P, now=datetime(2024, 3, 29, 9, 0, tzinfo=TZ))  # the notice day
+    assert StandInOffice.started == [] and all(o is None for _, o in seen)
+    seen.clear()
+    run_cycle(app, P, now=datetime(2024, 4, 10, 9, 0, tzinfo=TZ))  # the report day
+    [early] = StandInOffice.started
+    assert seen[0][0] != "report" and "report" in [n for n, _ in seen]
+    assert all(o is early for _, o in seen)  # from the first step of the run on
+    assert early.closed and "office_ahead" not in app.__dict__
+    seen.clear()
+    run_cycle(app, P, now=datetime(2024, 4, 10, 10, 0, tzinfo=TZ))  # the report is done
+    assert len(StandInOffice.started) == 1 and all(o is None for _, o in seen)

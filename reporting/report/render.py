@@ -189,14 +189,21 @@ def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
 
 
 def render_report(
-    settings: Settings, workspace: Workspace, period: Period, *, pdf: bool = False, **kw
+    settings: Settings,
+    workspace: Workspace,
+    period: Period,
+    *,
+    pdf: bool = False,
+    office=None,
+    **kw,
 ) -> ReportOutput:
     """``_render_report``; with ``pdf``, LibreOffice is started first, so its start-up
-    overlaps the rendering (``office.EarlyOffice``)."""
+    overlaps the rendering (``office.EarlyOffice``), unless ``office`` is one started
+    earlier still (by the run, ``jobs.steps.office_ahead``)."""
     from reporting.documents.office import EarlyOffice, soffice_path
 
-    if not pdf or soffice_path() is None:
-        return _render_report(settings, workspace, period, pdf=pdf, **kw)
+    if office is not None or not pdf or soffice_path() is None:
+        return _render_report(settings, workspace, period, pdf=pdf, office=office, **kw)
     with EarlyOffice(settings.report.pdf_timeout) as office:
         return _render_report(settings, workspace, period, pdf=pdf, office=office, **kw)
 
