@@ -595,3 +595,15 @@ def test_the_annual_edition_counts_the_tasks_annex_1_lists(demo_year):
     note = re.search(r"底色为当季亮灯；共(\d+)项）", text).group(1)
     assert said and int(intro) == int(note) == rows
     assert f"{rows}项任务（含年内销号" in text
+
+
+def test_the_annual_edition_says_targets_in_words_not_the_task_tables_syntax(demo_year):
+    """The demo's approved 调整 of 16（2） reads 新增城市停车泊位4000个 in annex 1 and
+    annex 4, never 新增城市停车泊位=4000个 (item 7's 指标=252.5, in the annual edition)."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    body = Document(_annual_docx(demo_year)).element.body
+    text = "".join(t.text or "" for t in body.iter(qn("w:t")))
+    assert not re.search(r"[\u4e00-\u9fff]=\s*\d", text)
+    assert text.count("指标调整为新增城市停车泊位4000个") >= 2

@@ -156,3 +156,15 @@ def test_recover_after_losing_the_ledger_restores_every_decision(app, duban, clo
         # numbering goes on after the restored ones
         assert ledger.next_request_no("2024Q1") == 4
         assert ledger.next_decision_seq("9.2") == 3
+
+
+def test_an_adjusted_target_is_printed_as_a_page_says_it():
+    """The new targets of a 调整 are said as the documents say a target (新增城市停车泊位
+    4000个), never in the task table's syntax (新增城市停车泊位=4000个)."""
+    adjust = unit_request(
+        "2024Q3", "16.2", "调整", "ccc#1", indicators="新增城市停车泊位=4000个;地区生产总值=增长8%"
+    )
+    said = changes.what_asked(adjust)
+    assert said == "调整：指标调整为新增城市停车泊位4000个、地区生产总值增长8%"
+    odd = unit_request("2024Q3", "16.2", "调整", "ccc#2", indicators="泊位很多")
+    assert changes.what_asked(odd) == "调整：指标调整为泊位很多"  # unreadable: as written

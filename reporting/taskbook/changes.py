@@ -193,14 +193,22 @@ def listing(ledger: Ledger, period: Period | None = None) -> list[Listed]:
     ]
 
 
+def targets_text(indicators: str) -> str:
+    """The task table's '新增就业人员=3800人;…' as a page says it: 新增就业人员3800人、…"""
+    try:
+        return "、".join(f"{i.name}{i.target_text}" for i in parse_indicators(indicators))
+    except TaskTableError:
+        return indicators
+
+
 def what_asked(request: ChangeRequest) -> str:
-    """'延期至2025年6月' / '调整：指标 新增就业人员=3800人' / '销号'."""
+    """'延期至2025年6月' / '调整：指标调整为新增就业人员3800人' / '销号'."""
     if request.kind == ChangeKind.EXTEND and request.deadline:
         return f"延期至{deadline_text(request.deadline)}"
     if request.kind == ChangeKind.ADJUST:
         parts = []
         if request.indicators:
-            parts.append(f"指标调整为{request.indicators}")
+            parts.append(f"指标调整为{targets_text(request.indicators)}")
         if request.content:
             parts.append(f"表述调整为“{request.content}”")
         return "调整：" + ("；".join(parts) or request.text)
