@@ -94,7 +94,23 @@ class App:
         from reporting.core.periods import Period
         from reporting.taskbook.period_book import task_book
 
-        return task_book(self.tasks, self.registry, self.approved_changes(), Period.parse(period))
+        period = Period.parse(period)
+        changes = self.approved_changes()
+        # a step asks for it several times (the city's takes ~0.07 s to build): kept while
+        # the task table, the registry and the approved changes are the same objects/values
+        kept = self.__dict__.setdefault("_books", {})
+        try:
+            key = (period, tuple(changes))
+            hit = kept.get(key)
+        except TypeError:  # a change that cannot be hashed: built anew
+            return task_book(self.tasks, self.registry, changes, period)
+        if hit is not None and hit[0] is self.tasks and hit[1] is self.registry:
+            return hit[2]
+        book = task_book(self.tasks, self.registry, changes, period)
+        if len(kept) >= 8:
+            kept.clear()
+        kept[key] = (self.tasks, self.registry, book)
+        return book
 
     def year_book(self, year: int):
         """The version the year is judged by: every change decided in it, closed tasks kept."""
