@@ -194,7 +194,8 @@ def send_feedback(
         now,
         form_previous(workspace, period) if jobs else {},
     )
-    written = ordered_map(write_files, files, jobs, count=len(jobs))
+    # two workbooks a job: the pool is sized as for twice as many forms
+    written = ordered_map(write_files, files, jobs, count=2 * len(jobs))
     later = SyncLater()  # the files reach the disk together, before their mails are claimed
     if batch is None:  # no mail: the files only
         for (fb, _, _), copy_error in zip(jobs, written, strict=True):
