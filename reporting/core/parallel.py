@@ -108,3 +108,50 @@ def ordered_map(
             pending.append(pool.submit(_call, fn, batch))
         while pending:
             yield from pending.popleft().result()
+
+
+def in_background(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """``fn(*args)`` computed by a forked copy of this process while the caller goes on;
+    returns a function that gives its result (or raises its exception). The result comes
+    back pickled; anything else going wrong in the copy, it is computed here when asked
+    for. With one core, threads running (a forked copy would inherit their locks in an
+    unknown state) or no ``fork``, it is computed here from the start (when asked for)."""
+    import threading
+
+    if cores() < 2 or threading.active_count() != 1 or not hasattr(os, "fork"):
+        return lambda: fn(*args)
+    import pickle
+
+    parent = os.getpid()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: compute, send, leave without the caller's clean-up
+        try:
+            os.close(r)
+            _die_with(parent)
+            try:
+                outcome: tuple[bool, Any] = (True, fn(*args))
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                outcome = (False, exc)
+            try:
+                payload = pickle.dumps(outcome)
+            except Exception:  # noqa: BLE001 - not picklable: the caller computes it
+                payload = b""
+            with os.fdopen(w, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(w)
+
+    def result() -> Any:
+        with os.fdopen(r, "rb") as src:
+            payload = src.read()
+        os.waitpid(pid, 0)
+        if not payload:
+            return fn(*args)
+        ok, value = pickle.loads(payload)
+        if ok:
+            return value
+        raise value
+
+    return result

@@ -23,6 +23,7 @@ from reporting.core.config import Settings
 from reporting.core.exceptions import ChartFontError, OfficeError, OutputError, ReportError
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import QuarterResult, UnitReturn
+from reporting.core.parallel import in_background
 from reporting.core.periods import Period
 from reporting.core.previous import previous_result
 from reporting.core.workspace import Workspace
@@ -258,16 +259,24 @@ def _render_report(
         change = None  # one of the quarters has no reports: nothing moved that can be told
     day = today or default_report_day(settings, period, now.date())
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
-    chart, chart_note = edition.chart if edition else report_chart(settings, result)
-    context = build_context(
-        result,
-        settings,
-        period,
-        today=day,
-        change=change,
-        has_chart=chart is not None,
-        rungs=report_rungs(settings, workspace, result, previous),
+    # matplotlib's import and drawing (about a second) in another process while the
+    # context is built; the context assumes a chart and is built again without one
+    chart_later = (
+        (lambda: edition.chart) if edition else in_background(report_chart, settings, result)
     )
+    rungs = report_rungs(settings, workspace, result, previous)
+
+    def build(has_chart: bool) -> dict:
+        return build_context(
+            result, settings, period, today=day, change=change, has_chart=has_chart, rungs=rungs
+        )
+
+    try:
+        context = build(True)
+    finally:  # the drawing process is waited for, whatever happened here
+        chart, chart_note = chart_later()
+    if chart is None:
+        context = build(False)
     # 销号/延期/调整 (``report.changes_text``): a paragraph, and marks beside changed rows
     context["changes"] = dict(changes or NO_CHANGES)
     context["changes"]["head"] = "（五）" if context.get("change") else "（四）"
