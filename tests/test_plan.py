@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -103,6 +104,50 @@ def test_one_protected_identified_form_per_lead_unit(year):
         "2024年1月22日" in guide and "节点逐季减少、超过 100 或责任人未填写的，将退回修改" in guide
     )
     assert "任务 2 的季度节点已由区督查考核办确定" in guide
+
+
+def test_forms_written_by_workers_are_the_serial_ones_and_an_unrecorded_one_is_built_again(
+    tmp_path,
+):
+    """Two worker processes write the same files and the ledger the same records as one
+    process; a form on disk the ledger does not record (killed between the two) was never
+    sent: the next run builds it again, and keeps the recorded one."""
+    import sqlite3
+
+    from reporting.forms.plan_form import build_plan_forms
+
+    def built(name: str, workers: int):
+        app = create_app(ROOT / "config.toml", data_dir=tmp_path / name, env={})
+        app.settings.paths.tasks = write_task_table(tmp_path / f"{name}.csv", TABLE)
+        with Ledger(app.workspace.ledger_path, create=True) as ledger:
+            done = build_plan_forms(
+                app.settings, app.table_assignments, app.workspace, YEAR,
+                now=BUILT, ledger=ledger, workers=workers,
+            )  # fmt: skip
+            records = {u: (r.form_id, Path(r.path).name) for u, r in ledger.forms(KEY).items()}
+        files = {
+            p.name: p.read_bytes() for p in app.workspace.plan_form_path(YEAR, "x").parent.glob("*")
+        }
+        return app, done, records, files
+
+    _, one, one_records, one_files = built("serial", 1)
+    app, two, two_records, two_files = built("workers", 2)
+    units = ["区发改委", "区商务外事局"]
+    assert [f.unit for f in one.built] == [f.unit for f in two.built] == units
+    assert one_records == two_records and len(one_records) == 2
+    assert one_files == two_files and len(one_files) == 2
+    lost = form_of(app, "区发改委")
+    lost.write_bytes(b"half a file")
+    with sqlite3.connect(app.workspace.ledger_path) as db:
+        db.execute("DELETE FROM forms WHERE period = ? AND unit = ?", (KEY, "区发改委"))
+    with app.ledger() as ledger:
+        again = build_plan_forms(
+            app.settings, app.table_assignments, app.workspace, YEAR,
+            now=BUILT, ledger=ledger, workers=2,
+        )  # fmt: skip
+        assert set(ledger.forms(KEY)) == set(units)
+    assert [f.unit for f in again.built] == ["区发改委"] and again.kept == ["区商务外事局"]
+    assert lost.read_bytes() == one_files[lost.name]
 
 
 def test_the_printed_form_and_summary(year, tmp_path):
@@ -278,6 +323,52 @@ def test_a_quarterly_form_and_a_plan_of_another_year_are_told_apart(year):
     assert row["state"] == "rejected" and row["unit"] == "区商务外事局"
     assert "这是2024年落实方案表" not in row["problems"]
     assert "这是2023年落实方案表，本次收取的是2024年落实方案" in problems(row)[0]["text"]
+
+
+def test_plans_examined_by_workers_are_recorded_as_one_process_records_them(year, tmp_path):
+    import shutil
+
+    from reporting.forms.plan_form import plan_context, write_plan_form
+    from reporting.intake.plan_intake import collect_plans
+
+    fill(year, "区发改委", GOOD)
+    fill(year, "区商务外事局", {"4": {"owner": "赵六", "q1": 30, "q2": 20}})  # 节点 going down
+    write_plan_form(
+        year.workspace.plan_inbox(YEAR) / "2023年的.xlsx",
+        plan_context(year.settings, 2023, BUILT),
+        2023,
+        "区商务外事局",
+        year.table_assignments.by_unit["区商务外事局"].lead,
+    )
+    (year.workspace.plan_inbox(YEAR) / "说明.xlsx").write_bytes(b"not a workbook")
+    copy = create_app(ROOT / "config.toml", data_dir=tmp_path / "copy", env={})
+    copy.settings.paths.tasks = year.settings.paths.tasks
+    shutil.copytree(year.workspace.root, copy.workspace.root, dirs_exist_ok=True)
+    seen = []
+    for app, workers in ((year, 1), (copy, 2)):
+        with app.ledger() as ledger:
+            done = collect_plans(
+                app.settings, app.table_assignments, app.workspace, YEAR,
+                now=RUN, ledger=ledger, workers=workers,
+            )  # fmt: skip
+            assert len(done.new) == 4
+            keep = ("sha256", "source", "unit", "state", "received_at", "problems", "form_id")
+            seen.append(
+                [
+                    {**{k: r[k] for k in keep}, "answers": ledger.answers_of(KEY, r["sha256"])}
+                    for r in ledger.returns(KEY)
+                ]
+            )
+    assert seen[0] == seen[1]
+    (good,) = [r for r in seen[0] if r["state"] == "accepted"]
+    assert good["answers"]["plans"]["1"]["plan"] == [10, 30, 60, 100]
+    states = sorted((r["source"], r["state"]) for r in seen[0])
+    assert states == [
+        ("2023年的.xlsx", "rejected"),
+        ("区发改委落实方案.xlsx", "accepted"),
+        ("区商务外事局落实方案.xlsx", "rejected"),
+        ("说明.xlsx", "unidentified"),
+    ]
 
 
 def test_plans_and_quarterly_forms_are_handed_to_their_own_round(year):

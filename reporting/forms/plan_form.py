@@ -19,15 +19,17 @@ from openpyxl.utils import get_column_letter
 from reporting.core.calendar import plan_calendar, weekday_cn
 from reporting.core.config import Settings
 from reporting.core.exceptions import FormError
+from reporting.core.fileutil import SyncLater
 from reporting.core.ledger import Ledger
 from reporting.core.numbers import num
+from reporting.core.parallel import ordered_map
 from reporting.core.periods import Period, chinese_date
 from reporting.core.workspace import Workspace
 from reporting.documents import xlsx_direct as xd
 from reporting.documents import xlsx_style as st
 from reporting.forms import formspec as fs
 from reporting.forms import plan_spec as ps
-from reporting.forms.build import form_context, save_form
+from reporting.forms.build import LEDGER_BATCH, form_context, save_form
 from reporting.forms.sheets import FormContext, guide_facts, id_sheet, put
 from reporting.forms.validations import plan_validations, protect
 from reporting.taskbook.assignments import Assignments, ResolvedTask
@@ -97,32 +99,57 @@ def build_plan_forms(
     ledger: Ledger,
     force: bool = False,
     units: list[str] | None = None,
+    workers: int | None = None,
 ) -> PlanFormsSummary:
     """The 落实方案表 of every lead unit (or ``units``), recorded in the ledger; one already
-    on disk is kept unless ``force`` (the unit may be filling it in)."""
+    on disk and recorded is kept unless ``force`` (the unit may be filling it in). As the
+    quarterly forms: written over the cores (``workers``), made durable together, recorded
+    in batches in unit order (one on disk but not recorded was never sent: built again)."""
     key = ps.plan_key(year)
     summary = PlanFormsSummary(year, workspace.plan_dir(year) / "forms")
     ctx = plan_context(settings, year, now)
+    recorded = ledger.forms(key)
+    jobs = []
     for unit, rows in lead_rows(assignments).items():
         if units is not None and unit not in units:
             continue
         path = workspace.plan_form_path(year, unit)
-        if path.exists() and not force:  # it went out with the 通知: the unit may be filling it
+        if path.exists() and unit in recorded and not force:  # it went out with the 通知
             summary.kept.append(unit)
             continue
-        try:
-            form = write_plan_form(path, ctx, year, unit, rows)
-        except FormError as exc:
-            summary.failed.append((unit, str(exc)))
-            continue
-        at = now.isoformat(timespec="seconds")
-        ledger.record_form(key, unit, form.form_id, str(path), "", at=at)
-        summary.built.append(form)
+        jobs.append((unit, path, rows))
+    written = ordered_map(_write_job, (ctx, year), jobs, count=len(jobs), workers=workers)
+    at = now.isoformat(timespec="seconds")
+    later = SyncLater()
+    with ledger.batched(LEDGER_BATCH, before_commit=later.sync) as flush:
+        for (unit, path, _), (form, error) in zip(jobs, written, strict=True):
+            if form is None:
+                summary.failed.append((unit, error))
+                continue
+            later.add(path)
+            ledger.record_form(key, unit, form.form_id, str(path), "", at=at)
+            summary.built.append(form)
+            flush()
     return summary
 
 
+def _write_job(shared: tuple, job: tuple) -> tuple[PlanForm | None, str]:
+    """One unit's 落实方案表 (in a worker process or here), not yet flushed to disk."""
+    ctx, year = shared
+    unit, path, rows = job
+    try:
+        return write_plan_form(path, ctx, year, unit, rows, later=SyncLater()), ""
+    except FormError as exc:
+        return None, str(exc)
+
+
 def write_plan_form(
-    path: Path, ctx: FormContext, year: int, unit: str, rows: list[ResolvedTask]
+    path: Path,
+    ctx: FormContext,
+    year: int,
+    unit: str,
+    rows: list[ResolvedTask],
+    later: SyncLater | None = None,
 ) -> PlanForm:
     key = ps.plan_key(year)
     ident = fs.FormIdentity.build(
@@ -139,7 +166,7 @@ def write_plan_form(
     ]
     id_sheet(wb, ident, id_rows, ctx)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_form(wb, path, ident, ctx)
+    save_form(wb, path, ident, ctx, later)
     return PlanForm(unit, path, ident.form_id, len(rows))
 
 

@@ -1,9 +1,9 @@
 """The inbox's returned forms read and checked over the cores, ahead of ``collect``'s loop.
 
-``examine`` is pure (a file in, an ``Examined`` out), so worker processes run it on the
-plain spreadsheets of the inbox while ``collect`` takes the files in one by one as before:
-hashing and archiving here in inbox order, every ledger write in ``collect``, in the same
-order as a serial run, so both leave the same ledger. Mails, attachments, known contents
+``examine`` (``examine_plan`` in a 落实方案 round) is pure (a file in, an ``Examined`` out),
+so worker processes run it on the plain spreadsheets of the inbox while ``collect`` takes
+the files in one by one as before: hashing and archiving here in inbox order, every ledger
+write in ``collect``, in the same order as a serial run, so both leave the same ledger. Mails, attachments, known contents
 and anything a worker could not finish are examined by ``collect`` itself.
 """
 
@@ -15,8 +15,10 @@ from pathlib import Path
 from reporting.core.fileutil import sha256_file
 from reporting.core.parallel import ordered_map, worker_count
 from reporting.documents.sniff import attachment_kind
+from reporting.forms.plan_spec import plan_year
 from reporting.intake.inbox import archive_file
 from reporting.intake.mailbox import is_message, is_outlook_msg
+from reporting.intake.plan_returns import examine_plan
 from reporting.intake.validate import Examined, examine
 
 Ahead = tuple[Path, str, Examined]  # archived path, source, what examine found
@@ -25,9 +27,11 @@ Ahead = tuple[Path, str, Examined]  # archived path, source, what examine found
 def examine_ahead(intake, files: list[tuple[Path, str]], workers: int | None = None) -> Iterator:
     """One entry per inbox file, in order: ``(archived path, source, Examined)`` for a plain
     spreadsheet examined by a worker, else None. ``intake`` is collect's ``_Intake``."""
-    if worker_count(len(files), workers) <= 1 or intake.round.period is None:
-        return  # a small inbox, or a 落实方案 round: collect examines each file itself
-    shared = (intake.settings, intake.assignments, intake.round.period, intake.round.previous)
+    if worker_count(len(files), workers) <= 1:
+        return  # a small inbox: collect examines each file itself
+    r = intake.round
+    # a quarter's round (its period), else a year's 落实方案 round (its year)
+    shared = (intake.settings, intake.assignments, r.period or plan_year(r.key), r.previous)
     candidates = (_candidate(intake, path, source) for path, source in files)
     try:
         yield from ordered_map(_examine, shared, candidates, count=len(files), workers=workers)
@@ -60,6 +64,8 @@ def _examine(shared, item: tuple[Path, str] | None) -> Ahead | None:
     settings, assignments, period, previous = shared
     stored, source = item
     try:
+        if isinstance(period, int):  # the year of a 落实方案 round
+            return stored, source, examine_plan(stored, source, settings, assignments, period)
         return (
             stored,
             source,

@@ -38,11 +38,15 @@ def collect_plans(
     *,
     now: datetime,
     ledger: Ledger,
+    workers: int | None = None,
 ) -> CollectSummary:
-    """Take in every new file of the year's 落实方案 inbox into the ledger."""
+    """Take in every new file of the year's 落实方案 inbox into the ledger (``workers``: as
+    ``collect`` takes it)."""
     round_ = plan_round(settings, assignments, workspace, year)
     inbox = workspace.plan_inbox(year)
-    return collect_round(settings, assignments, workspace, round_, inbox, now, ledger=ledger)
+    return collect_round(
+        settings, assignments, workspace, round_, inbox, now, ledger=ledger, workers=workers
+    )
 
 
 @dataclass
