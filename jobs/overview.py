@@ -140,7 +140,7 @@ class CycleStatus:
 
 def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
     """The overview of the period whose cycle is open at ``now``."""
-    from reporting.core.calendar import STAGES, UnknownYearWarning
+    from reporting.core.calendar import STAGES, UnknownYearWarning, deadline_passed
     from reporting.intake.status import period_status
 
     settings = app.settings
@@ -184,7 +184,7 @@ def cycle_status(app, now: datetime, limit: int = 5) -> CycleStatus:
         next_stage=upcoming_stages[0] if upcoming_stages else None,
         deadline_label=cal.deadline_label,
         coop_deadline_label=cal.coop_deadline_label if cal.separate_coop else "",
-        deadline_passed=now > cal.deadline,
+        deadline_passed=deadline_passed(cal.deadline, now),
         counts=counts,
         done=done,
         upcoming=upcoming,

@@ -143,6 +143,19 @@ class PeriodCalendar:
         return moment_label(self.deadline)
 
 
+def deadline_passed(due: datetime, moment: datetime) -> bool:
+    """The one rule of what a deadline means: "截止 17:30" runs up to 17:30 itself, so a
+    return received at 17:30:00 is on time and one a second later is late; a mail sent at
+    the deadline says neither 已过 nor "…前" (``deadline_now``). Intake's 逾期 mark, the
+    status, receipts, the 配合反馈's 配合截止后报送 and every mail's wording use it."""
+    return moment > due
+
+
+def deadline_now(due: datetime, moment: datetime) -> bool:
+    """The deadline's own minute, not yet passed: a mail then says it closes now."""
+    return not deadline_passed(due, moment) and moment > due - timedelta(minutes=1)
+
+
 def latest_stage(stages: dict[str, date], today: date) -> str | None:
     due = None
     for stage in STAGES:

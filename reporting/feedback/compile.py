@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from reporting.core.calendar import deadline_passed
 from reporting.core.fileutil import SyncLater, atomic_write_text
 from reporting.core.model import Answer, UnitAnswers, indented_json
 from reporting.core.numbers import num
@@ -168,7 +169,9 @@ def compile_feedback(
                     when = received.get(partner, "")
                     line.reported = True
                     line.received_at = when
-                    line.late = bool(when) and datetime.fromisoformat(when) > coop_due
+                    line.late = bool(when) and deadline_passed(
+                        coop_due, datetime.fromisoformat(when)
+                    )
                     line.percent = answer.percent
                     line.status = answer.status or ""
                     line.progress = answer.progress

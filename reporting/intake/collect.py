@@ -42,7 +42,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 
-from reporting.core.calendar import TZ
+from reporting.core.calendar import TZ, deadline_passed
 from reporting.core.config import Settings
 from reporting.core.exceptions import IntakeError, MailError, NoSpaceError, storage_error
 from reporting.core.fileutil import SyncLater, sha256_file
@@ -532,7 +532,7 @@ class _Intake:
         held: dict | None = None,
         **ident,
     ) -> None:
-        late = received > self.round.deadline
+        late = deadline_passed(self.round.deadline, received)
         when = received.isoformat(timespec="seconds")
         self.ledger.record_return(
             self.period,

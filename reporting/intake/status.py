@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from reporting.core.calendar import period_calendar
+from reporting.core.calendar import deadline_passed, period_calendar
 from reporting.core.columns import table
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
@@ -334,7 +334,9 @@ def period_status(
             attachments=attached.get(ur.unit, []),
             coop_feedback=feedback.get(ur.unit, []),
         )
-        us.overdue = ur.state != ReturnState.ACCEPTED and now > deadline and status.started
+        us.overdue = (
+            ur.state != ReturnState.ACCEPTED and deadline_passed(deadline, now) and status.started
+        )
         in_force = [r for r in own if r["state"] == "accepted"] or own
         if own:  # receipts answer a unit's latest return (reporting.notify.receipts)
             us.receipt = receipts.get(receipt_key(own[-1]["sha256"]), "pending")

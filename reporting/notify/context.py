@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from reporting.core.calendar import PeriodCalendar, workdays_after
+from reporting.core.calendar import PeriodCalendar, deadline_now, deadline_passed, workdays_after
 from reporting.core.config import Settings
 from reporting.core.periods import Period, chinese_date
 from reporting.core.workspace import Workspace
@@ -26,10 +26,13 @@ def message_context(
     now: datetime | None = None,
 ) -> dict:
     """Variables every template gets (see docs/reminders.md). With ``now`` (the moment of
-    sending) a deadline that falls at that very moment counts as passed: a mail never
-    asks for something by a time already come."""
+    sending) a deadline is passed by ``calendar.deadline_passed``; at its own minute it is
+    neither passed nor ahead (``coop_now``: the mail says it closes now, not "…前")."""
     d = settings.district
-    passed = (lambda due: now >= due) if now is not None else (lambda due: today > due.date())
+
+    def passed(due: datetime) -> bool:
+        return deadline_passed(due, now) if now is not None else today > due.date()
+
     contact = getattr(settings.forms, "contact", "") or d.office
     return {
         "district": d.name,
@@ -54,6 +57,8 @@ def message_context(
         "coop_deadline": cal.coop_deadline_label,
         "coop_deadline_short": short_moment(cal.coop_due),
         "coop_passed": cal.separate_coop and passed(cal.coop_due),
+        "coop_now": cal.separate_coop and now is not None and deadline_now(cal.coop_due, now),
+        "coop_time": f"{cal.coop_due:%H:%M}",
         "workdays_left": workdays_after(today, cal.deadline_day),
         "coop_workdays_left": workdays_after(today, cal.coop_due.date()),
         "overdue_workdays": workdays_after(cal.deadline_day, today),

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reporting.core.calendar import STAGES, PlanCalendar, plan_calendar, workdays_after
+from reporting.core.calendar import (
+    STAGES,
+    PlanCalendar,
+    deadline_passed,
+    plan_calendar,
+    workdays_after,
+)
 from reporting.core.config import Settings
 from reporting.core.exceptions import NotifyError
 from reporting.core.ledger import Ledger, receipt_key
@@ -180,7 +186,7 @@ def send_plan_receipts(
         if contact is None or to is None:
             continue
         rejected = row["state"] != ReturnState.ACCEPTED
-        overdue = rejected and due.in_force is None and now > cal.deadline
+        overdue = rejected and due.in_force is None and deadline_passed(cal.deadline, now)
         ctx = receipt_context(base, due, contact, overdue=overdue, today=now.date())
         msg = render_message(settings.templates_dir, RECEIPT_TEMPLATE, ctx)
         kind = KIND_CN["rejected" if rejected else "accepted"]

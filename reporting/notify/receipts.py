@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 
-from reporting.core.calendar import UnknownYearWarning, period_calendar
+from reporting.core.calendar import UnknownYearWarning, deadline_passed, period_calendar
 from reporting.core.config import Settings
 from reporting.core.ledger import Ledger, receipt_key
 from reporting.core.messages import render_message
@@ -206,7 +206,11 @@ def send_receipts(
         to = batch.addresses(out, email, cc)
         if unit is None or to is None:
             continue
-        overdue = kind == ReturnState.REJECTED and due.in_force is None and now > cal.deadline
+        overdue = (
+            kind == ReturnState.REJECTED
+            and due.in_force is None
+            and deadline_passed(cal.deadline, now)
+        )
         base = message_context(settings, cal, rec.kind_cn, today, now=now)
         ctx = receipt_context(base, due, unit, overdue=overdue, today=today)
         # render everything first: a template error stops the run before any message goes out
