@@ -562,9 +562,10 @@ def page_break(doc):
     return para
 
 
-# the brief's table on the portrait type area (156 mm), 五号: unit names of up to 6 字 and
-# "序时推进" on one line, the progress column as wide as the rest allows (short rows)
-BRIEF_WIDTHS = [30, 26, 80, 20]
+# the brief's table on the portrait type area (156 mm), 五号: unit names of up to 6 字,
+# "全年基本完成" and "100% 已完成" on one line each, the progress column as wide as the
+# rest allows (short rows)
+BRIEF_WIDTHS = [30, 26, 73, 27]
 
 
 def build_leader_brief(path: Path) -> None:

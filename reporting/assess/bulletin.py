@@ -21,6 +21,7 @@ with a 发文字号 from ``[bulletin] number_format``, given once per period in 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -39,7 +40,7 @@ from reporting.core.previous import year_so_far
 from reporting.core.submissions import Submitted
 from reporting.core.unit_classes import Classes
 from reporting.core.workspace import Workspace
-from reporting.documents.office import settle_pdf
+from reporting.documents.office import settle_pdf, soffice_path
 from reporting.merge.figures import (
     Figures,
     fourth_quarter_finals,
@@ -517,28 +518,17 @@ def render_bulletin(
         title=context["title"],
         orders=orders,
     )
+    timeout = settings.report.pdf_timeout
     if pdf:
         from concurrent.futures import ThreadPoolExecutor
 
-        from reporting.documents.office import convert, pdf_pages
-
-        timeout = settings.report.pdf_timeout
         # the 督办单 are made PDFs by LibreOffice processes of their own (one start for a
         # share of them, a share per core) while the 通报's PDF is made and counted here
         with ThreadPoolExecutor(max_workers=2) as pool:
             shares = order_shares(orders.issued)
             made = [pool.submit(_orders_pdf, share, timeout) for share in shares]
             try:
-                # the 版记 ends the document on an even page (GB/T 9704 §7.4): body ending on
-                # an odd page → the 版记 on a page of its own; 版记 pushed to an odd page → a
-                # blank page before it
-                for new_pages in range(3):
-                    if new_pages:
-                        write(new_pages)
-                    out.pdf = convert(target, "pdf", target.parent, timeout=timeout)
-                    out.pages = pdf_pages(out.pdf)
-                    if out.pages is None or out.pages % 2 == 0:
-                        break
+                out.pdf, out.pages = even_pages(write, target, target.parent, timeout)
                 for share, pending in zip(shares, made, strict=True):
                     for doc, made_pdf in zip(share, pending.result(), strict=True):
                         doc.pdf = made_pdf
@@ -546,6 +536,12 @@ def render_bulletin(
                 out.pdf = None
                 _, out.pdf_error = settle_pdf(target, error=str(exc))
     else:  # earlier PDFs beside the new .docx files show the old numbers
+        if soffice_path() is not None:  # the .docx itself ends on an even page
+            with tempfile.TemporaryDirectory(prefix="duban-pages-") as tmp:
+                try:
+                    even_pages(write, target, Path(tmp), timeout)
+                except (OfficeError, OutputError):
+                    pass  # the .docx as written: its page count could not be measured
         for docx in [target, *(d.path for d in orders.issued)]:
             out.removed += settle_pdf(docx)[0]
     return out
@@ -565,6 +561,21 @@ def _orders_pdf(share: list[OrderDoc], timeout: int) -> list[Path]:
     from reporting.documents.office import convert_all
 
     return convert_all([d.path for d in share], "pdf", share[0].path.parent, timeout)
+
+
+def even_pages(write, target: Path, outdir: Path, timeout: int) -> tuple[Path, int | None]:
+    """The 版记 ends the .docx on an even page (GB/T 9704 §7.4): ``write(n)`` puts n new pages
+    before it, counted by LibreOffice's PDF in ``outdir`` (returned with its pages)."""
+    from reporting.documents.office import convert, pdf_pages
+
+    for new_pages in range(3):
+        if new_pages:
+            write(new_pages)
+        made = convert(target, "pdf", outdir, timeout=timeout)
+        pages = pdf_pages(made)
+        if pages is None or pages % 2 == 0:
+            break
+    return made, pages
 
 
 def quoted_scores(

@@ -83,10 +83,7 @@ def brief_context(
     for r in mine:
         row = annex_row(r, progress_chars=BRIEF_CHARS, problem_chars=BRIEF_PROBLEM_CHARS)
         row["task"] = f"{row['label']} {row['task']}"
-        year = f"全年\n{finals[r.id]}" if r.id in finals else "—"  # a narrow column
-        row["state"] = "\n".join(
-            x for x in (year, row["percent"], row["status"], row["light"]) if x != "—"
-        )
+        row["state"] = state_lines(row, finals.get(r.id))
         row.pop("leaders")
         row["before"] = _before(previous.get(r.id)) if change else None
         rows.append(row)
@@ -112,6 +109,16 @@ def brief_context(
         "previous_label": Period.parse(change.before.period).label if change else "",
         "year_summary": _year_summary(mine, finals),
     }
+
+
+def state_lines(row: dict, final: str | None) -> str:
+    """The 进度及状态 cell: progress, status and light a line each; at the year's end two
+    lines, the year's result and "90% 滞后" (the light is the cell's tint, and the
+    progress column says why a row is yellow or red): five short lines were a column."""
+    shown = [x for x in (row["percent"], row["status"]) if x != "—"]
+    if final is None:
+        return "\n".join(x for x in (*shown, row["light"]) if x != "—")
+    return "\n".join([f"全年{final}", *([" ".join(shown)] if shown else [])])
 
 
 def _year_summary(rows: list[RowResult], finals: dict[str, str]) -> str:
