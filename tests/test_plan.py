@@ -9,6 +9,7 @@ Expected values come from the table this file writes and the values it types.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -79,7 +80,17 @@ def test_one_protected_identified_form_per_lead_unit(year):
     ident = {wb["表单标识"].cell(r, 1).value: wb["表单标识"].cell(r, 2).value for r in range(2, 12)}
     assert ident["period"] == KEY and ident["unit"] == "区发改委" and ident["lead_ids"] == "1,2,3"
     assert ident["form_id"].startswith("2024plan-")
+    # printed: a number a clerk reads out, the year as a year
+    number = "2024年落实方案-" + ident["form_id"].split("-", 1)[1]
     ws = wb["落实方案"]
+    assert ws[ps.FORM_ID_CELL].value == f"表单编号：{number}"
+    assert ws.oddHeader.right.text == f"表单编号：{number}"
+    guide = [(r[0].value, r[1].value) for r in wb["填报说明"].iter_rows(max_col=2)]
+    assert ("表单编号", number) in guide and ("报送年度", "2024年度落实方案") in guide
+    assert not any("plan" in str(v) for r in guide for v in r if "识别码" not in str(r[0]))
+    # read back from a header cell kept as printed; a quarter's number untouched
+    assert ps.form_id_of("2024年落实方案-4D732C30F7") == "2024plan-4D732C30F7"
+    assert ps.printed_form_id("2024Q2-4D732C30F7") == "2024Q2-4D732C30F7"
     assert ws.protection.sheet
     at = rows_of(ws)
     assert list(at) == ["1", "2", "3"]
@@ -103,7 +114,8 @@ def test_one_protected_identified_form_per_lead_unit(year):
     assert (
         "2024年1月22日" in guide and "节点逐季减少、超过 100 或责任人未填写的，将退回修改" in guide
     )
-    assert "任务 2 的季度节点已由区督查考核办确定" in guide
+    assert "任务2的季度节点已由区督查考核办确定" in guide
+    assert not re.search(r"任务 |[）\d] 的", guide)  # no stray space around task numbers
 
 
 def test_forms_written_by_workers_are_the_serial_ones_and_an_unrecorded_one_is_built_again(

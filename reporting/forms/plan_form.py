@@ -188,7 +188,9 @@ def _plan_sheet(ws: xd.Sheet, ctx: FormContext, year: int, ident, rows) -> None:
         put(ws, h.value_cell, values.get(h.key), st.BODY, st.WRAP_LEFT, locked=not h.editable)
         if h.editable:
             ws.border(f"{h.value_cell}:{h.value_end or h.value_cell}", st.GRID)
-    put(ws, ps.FORM_ID_CELL, f"表单编号：{ident.form_id}", st.BODY, st.WRAP_LEFT)
+    put(
+        ws, ps.FORM_ID_CELL, f"表单编号：{ps.printed_form_id(ident.form_id)}", st.BODY, st.WRAP_LEFT
+    )
     for r in range(ps.TITLE_ROW + 1, ps.HEADER_ROW):
         ws.height(r, 28)
     for i, col in enumerate(cols, 1):
@@ -207,7 +209,7 @@ def _plan_sheet(ws: xd.Sheet, ctx: FormContext, year: int, ident, rows) -> None:
     ws.print_area = f"A1:{last}{last_row}"
     ws.odd_header = (
         f"{ident.unit}　{ps.plan_label(year)}表",
-        f"表单编号：{ident.form_id}",
+        f"表单编号：{ps.printed_form_id(ident.form_id)}",
         st.SONG,
         9,
     )
@@ -265,9 +267,9 @@ def _guide(ws: xd.Sheet, ctx: FormContext, year: int, ident, rows) -> None:
     ws.height(1, 54)
     facts = [
         ("unit", "填报单位", ident.unit),
-        ("period", "报送年度", ps.plan_label(year)),
+        ("period", "报送年度", f"{year}年度落实方案"),
         ("deadline", "截止时间", ctx.deadline_text),
-        ("form_id", "表单编号", ident.form_id),
+        ("form_id", "表单编号", ps.printed_form_id(ident.form_id)),
         ("counts", "任务数", f"牵头任务 {len(rows)} 项（见“{ps.SHEET_PLAN}”表）"),
         ("contact", "联系方式", f"如有疑问，请联系{ctx.contact}"),
         ("ident", "识别码（请勿改动）", ident.encode()),
@@ -309,12 +311,12 @@ def plan_notes(ctx: FormContext, year: int, rows: list[ResolvedTask]) -> list[st
     ]
     if unpaced:
         notes.append(
-            f"任务 {'、'.join(unpaced)} 为一次性或其它类任务，不按进度研判，不填季度节点（“—”），"
+            f"任务{'、'.join(unpaced)}为一次性或其它类任务，不按进度研判，不填季度节点（“—”），"
             "只填责任人和节点说明。"
         )
     if decided:
         notes.append(
-            f"任务 {'、'.join(decided)} 的季度节点已由{ctx.office}确定（灰色，已锁定），按已定节点执行，无需填写。"
+            f"任务{'、'.join(decided)}的季度节点已由{ctx.office}确定（灰色，已锁定），按已定节点执行，无需填写。"
         )
     return notes
 

@@ -47,6 +47,20 @@ def plan_label(year: int) -> str:
     return f"{year}年落实方案"
 
 
+def printed_form_id(form_id: str) -> str:
+    """The number a clerk reads on the 落实方案表: 2024plan-A2E9C066FE → 2024年落实方案-A2E9C066FE
+    (the identification keeps ``form_id``); any other id as it is."""
+    key, dash, rest = form_id.partition("-")
+    year = plan_year(key)
+    return f"{plan_label(year)}-{rest}" if year is not None and dash else form_id
+
+
+def form_id_of(text: str) -> str:
+    """``printed_form_id`` read back (a header cell typed or kept as printed)."""
+    m = re.fullmatch(r"(\d{4})年落实方案-(\w+)", (text or "").strip())
+    return f"{plan_key(int(m.group(1)))}-{m.group(2)}" if m else text
+
+
 def title(district: str, year: int, document_title: str) -> str:
     """禹会区2024年《政府工作报告》重点任务落实方案表"""
     return f"{district}{year}年{document_title}落实方案表"

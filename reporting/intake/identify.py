@@ -18,6 +18,7 @@ from reporting.core.problems import Problem
 from reporting.core.states import Level
 from reporting.documents.spreadsheet import SheetGrid, Workbook
 from reporting.forms import formspec as fs
+from reporting.forms.plan_spec import form_id_of
 from reporting.intake import normalize as nz
 from reporting.taskbook.assignments import Assignments
 
@@ -129,6 +130,8 @@ def _header_identity(book: Workbook) -> Identity | None:
             period = str(Period.parse(found["period"]))
         except PeriodError:
             period = ""
+    if found.get("form_id"):  # a 落实方案表's as printed (2024年落实方案-…)
+        found["form_id"] = form_id_of(found["form_id"])
     if not period and found.get("form_id"):
         period = found["form_id"].split("-", 1)[0]
     return Identity(

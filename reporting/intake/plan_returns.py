@@ -149,7 +149,8 @@ class _PlanCheck:
         expected = fs.form_id(key, unit)
         if ident.form_id and ident.form_id != expected:
             self.add(
-                f"表单编号 {ident.form_id} 与填报单位“{unit}”不符（应为 {expected}），可能套用了其他单位的表；请用本单位下发的落实方案表填写",
+                f"表单编号 {ps.printed_form_id(ident.form_id)} 与填报单位“{unit}”不符"
+                f"（应为 {ps.printed_form_id(expected)}），可能套用了其他单位的表；请用本单位下发的落实方案表填写",
                 "form_id_mismatch",
             )
             return False
