@@ -270,7 +270,7 @@ def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
 
 
 def test_at_the_coop_deadline_minute_a_reminder_says_it_closes_now(app):
-    """"截止 17:30" runs up to 17:30 itself: a 提醒 sent at 17:30:00 says the sheet closes
+    """ "截止 17:30" runs up to 17:30 itself: a 提醒 sent at 17:30:00 says the sheet closes
     now (neither 已过 nor "…前报送"), one sent a second later says 已过; intake's 按时/逾期
     takes the same instant (tests/test_intake_collect.py)."""
     from reporting.core.messages import render_message
@@ -290,19 +290,23 @@ def test_at_the_coop_deadline_minute_a_reminder_says_it_closes_now(app):
 
     def body(now) -> str:
         ctx = {**message_context(app.settings, cal, "提醒", now.date(), now=now), **unit}
-        return render_message(app.settings.templates_dir, "mail_remind.txt.j2", ctx).body
+        msg = render_message(app.settings.templates_dir, "mail_remind.txt.j2", ctx)
+        return f"{msg.subject}\n{msg.body}"
 
     due = cal.coop_due
     assert (due.hour, due.minute, due.second) == (17, 30, 0)
     for now in (due, due - timedelta(seconds=30)):
         text = body(now)
         assert "“配合任务”表（1 项）今天 17:30 配合截止，请立即报送" in text, now
-        assert "已过" not in text and "17:30 前报送" not in text, now
+        # nothing asked "by 17:30" (it is 17:30) and nothing called past
+        assert "已过" not in text and "4月3日 星期三 17:30 前" not in text, now
+        assert text.split("\n")[0].endswith("（4月8日17:30截止）")  # the subject: still ahead
     later = body(due + timedelta(seconds=1))
     assert "配合截止时间 2024年4月3日 星期三 17:30 已过，请尽快报送" in later
     assert "今天 17:30" not in later
     earlier = body(due - timedelta(minutes=5))
-    assert "请于配合截止时间 2024年4月3日 星期三 17:30 前报送" in earlier
+    assert "今天 17:30 配合截止" not in earlier and "已过" not in earlier
+    assert "配合截止时间为 2024年4月3日 星期三 17:30（今天截止）" in earlier
 
 
 def test_a_feedback_update_after_the_lead_deadline_says_it_has_passed(app):
