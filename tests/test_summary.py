@@ -114,3 +114,12 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
     assert {w[6] for w in warnings} >= {"提醒0", "提醒1", "提醒2"}
     header = wb["汇总表"].row_dimensions[3].height
     assert header >= st.row_height(list(sm.ROW_COLUMNS), 30)
+
+
+def test_a_responsible_persons_name_is_never_cut_across_lines():
+    """The 牵头单位 cell (6 字 a line): "责任人：王五" shares a line, a longer name goes on a
+    line of its own (the cell printed "责任人：黄副" above "主任")."""
+    from reporting.merge.summary import owner_text
+
+    assert owner_text("王五") == "责任人：王五"
+    assert owner_text("黄副主任") == "责任人：\n黄副主任"

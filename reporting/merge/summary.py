@@ -140,6 +140,16 @@ def _joined(parts: list[tuple[str, str]], several: bool) -> str:
     return "\n".join(lines)
 
 
+def owner_text(owner: str) -> str:
+    """责任人 under the lead unit, the name on a line of its own when the label and the name
+    do not share one (the cell wrapped "责任人：黄副" above "主任")."""
+    from reporting.documents import xlsx_style as st
+
+    text = f"责任人：{owner}"
+    fits = st.break_lines(text, dict(ROW_COLUMNS)["牵头单位"]) == text
+    return text if fits else f"责任人：\n{owner}"
+
+
 def row_values(row: RowResult) -> list:
     several = len(row.lead_reports) > 1
     reports = row.lead_reports
@@ -148,7 +158,7 @@ def row_values(row: RowResult) -> list:
     # one short line: LibreOffice shows a linked cell on one line whatever its breaks
     # ("8个单位反馈（点击查看" cut at the column edge); the link's blue says it opens
     coop = f"{n}个单位反馈" if n else ""
-    lead = "、".join(row.lead_units) + (f"\n责任人：{row.owner}" if row.owner else "")
+    lead = "、".join(row.lead_units) + (f"\n{owner_text(row.owner)}" if row.owner else "")
     return [
         row.label,
         short_title_of(row),
