@@ -523,3 +523,7 @@ def test_each_lead_units_files_are_synced_before_its_feedback_mail_is_claimed(
     ours = [(pid, p) for pid, p in synced if p.startswith(f"{folder}/") and p.endswith(".xlsx")]
     assert sorted(p for _, p in ours) == files  # each once, by the caller
     assert {pid for pid, _ in ours} == {os.getpid()}
+    # what each mail sent is kept, and on disk by the end of the run (with a later batch)
+    kept = sorted(str(p) for p in folder.glob("*.sent.json"))
+    assert len(kept) == len(at_claim)
+    assert sorted(p for pid, p in synced if p.endswith(".sent.json")) == kept

@@ -239,10 +239,12 @@ def load_sent(workspace, period: Period, unit: str) -> list[dict] | None:
         return None
 
 
-def save_sent(workspace, period: Period, fb: LeadFeedback) -> None:
+def save_sent(workspace, period: Period, fb: LeadFeedback, later: SyncLater | None = None) -> None:
+    """Keep what was sent (``later``: flushed to disk with the caller's next batch)."""
     atomic_write_text(
         sent_path(workspace, period, fb.unit),
         indented_json([asdict(ln) for ln in fb.lines]),
+        later,
     )
 
 

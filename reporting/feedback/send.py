@@ -257,11 +257,16 @@ def send_feedback(
         STAGE,
         now.isoformat(timespec="seconds"),
         key=lambda out: by_unit[out.unit].feedback.key,
-        on_sent=lambda out: save_sent(workspace, period, by_unit[out.unit].feedback),
+        # what was sent, kept for the next 更新's comparison: on disk with the next batch of
+        # files (a power cut before that marks less as changed in an 更新, sends nothing twice)
+        on_sent=lambda out: save_sent(workspace, period, by_unit[out.unit].feedback, later),
     )
     # the mails go out while the workers write the next files (one plan per job, in order)
     planned = _once_on_disk(batch, jobs, written, later, workspace, period)
-    batch.send(log, sleep=sleep, planned=planned)
+    try:
+        batch.send(log, sleep=sleep, planned=planned)
+    finally:
+        later.sync()
     return summary
 
 
