@@ -232,7 +232,7 @@ def test_calendar_command_prints_every_stage(duban):
     assert "配合截止  2024年4月3日 星期三 17:30（配合任务表" in q1
     assert q1.index("  配合截止") < q1.index("  催报") < q1.index("  牵头截止")
     assert "催报      2024年4月7日 星期日（调休上班）" in out  # aligned under 配合截止
-    assert "截止  2024年10月12日 星期六 17:30（调休上班）" in out
+    assert "截止  2024年10月12日 星期六（调休上班） 17:30（牵头任务表）" in out
     assert "截止  2025年1月8日 星期三 17:30" in out
     assert "警告" not in r.output
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 SENDER = "duban@yuhui.example"
-MOMENT = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*星期.\s*(\d{1,2}):(\d{2})")
+MOMENT = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*星期.(?:（调休上班）)?\s*(\d{1,2}):(\d{2})")
 SHORT = re.compile(r"(\d{1,2})月(\d{1,2})日(\d{1,2}):(\d{2})")
 # what only a unit without a valid return may be told
 ASKS = re.compile(r"请尽快报送|请立即|请务必按时|仍未收到|尚未收到你单位|前(重新)?报送[。；，）]")
@@ -118,6 +118,8 @@ def test_every_deadline_a_mail_sets_is_still_ahead(year_mails):
     for msg in mails:
         when = sent_at(msg)
         body = body_of(msg)
+        # a 调休 Saturday's deadline: 星期六（调休上班） 17:30 前, never 17:30（调休上班） 前
+        assert not re.search(r"\d:\d\d（调休上班）", body), msg["Subject"]
         for m in MOMENT.finditer(body):
             tail = body[m.end() : m.end() + 4]
             if "前" not in tail:

@@ -165,10 +165,10 @@ def latest_stage(stages: dict[str, date], today: date) -> str | None:
 
 
 def moment_label(moment: datetime) -> str:
-    """2024年4月8日 星期一 17:30 (调休 marked like ``day_label``)"""
-    day = moment.date()
-    text = f"{chinese_date(day)} {weekday_cn(day)} {moment:%H:%M}"
-    return text + "（调休上班）" if is_adjusted_workday(day) else text
+    """2024年4月8日 星期一 17:30; a 调休 day marked after its weekday as ``day_label`` does
+    (2024年10月12日 星期六（调休上班） 17:30), so a mail's "… 17:30 前" and the calendar's
+    "（牵头任务表）" never follow a bracket of their own."""
+    return f"{day_label(moment.date())} {moment:%H:%M}"
 
 
 def deadline_day(period: Period, rule: DeadlineSettings) -> date:
