@@ -15,7 +15,9 @@ import html
 import posixpath
 import re
 import zipfile
+from collections.abc import Set
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from reporting.core.exceptions import UnreadableFileError
@@ -96,27 +98,33 @@ def sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
     return _sheet_parts(zf, set(zf.namelist()), _parse_xml(zf.read("xl/workbook.xml")))
 
 
-def percent_styles_of(zf: zipfile.ZipFile) -> set[int]:
+def percent_styles_of(zf: zipfile.ZipFile) -> frozenset[int]:
     """The cell style indexes (``s=``) whose number format is a percentage."""
     return _percent_styles_of(zf, set(zf.namelist()))
 
 
-def _percent_styles_of(zf: zipfile.ZipFile, names: set[str]) -> set[int]:
-    return _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
+def _percent_styles_of(zf: zipfile.ZipFile, names: set[str]) -> frozenset[int]:
+    return _percent_styles(zf.read("xl/styles.xml")) if "xl/styles.xml" in names else frozenset()
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: set[str], wb_xml) -> list[tuple[str, str | None]]:
     rels = {}
     if "xl/_rels/workbook.xml.rels" in names:
-        for rel in _parse_xml(zf.read("xl/_rels/workbook.xml.rels")).iter(
-            f"{{{_NS_PKG_REL}}}Relationship"
-        ):
-            rels[rel.get("Id")] = _part_path("xl", rel.get("Target", ""))
+        rels = dict(_workbook_rels(zf.read("xl/_rels/workbook.xml.rels")))
     out: list[tuple[str, str | None]] = []
     for sh in wb_xml.iter(f"{{{_NS_MAIN}}}sheet"):
         target = rels.get(sh.get(f"{{{_NS_REL}}}id"))
         out.append((sh.get("name", ""), target if target and target in names else None))
     return out
+
+
+@lru_cache(maxsize=16)  # the same in every form of one program
+def _workbook_rels(data: bytes) -> tuple[tuple[str | None, str], ...]:
+    """(relationship id, part path) of the workbook's relationships part."""
+    return tuple(
+        (rel.get("Id"), _part_path("xl", rel.get("Target", "")))
+        for rel in _parse_xml(data).iter(f"{{{_NS_PKG_REL}}}Relationship")
+    )
 
 
 def _defined_names(wb_xml, sheet_names: list[str]) -> dict[str, str]:
@@ -157,7 +165,7 @@ _FORMULA = re.compile(rb"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?\bref="([^"]+)"')
 
 
-def scan_sheet_xml(data: bytes, limits: Limits, percent_styles: set[int]) -> SheetFacts:
+def scan_sheet_xml(data: bytes, limits: Limits, percent_styles: Set[int]) -> SheetFacts:
     """Formulas, hidden rows, percent cells, merged ranges and the extent of a sheet's XML:
     the byte scan where it applies, else the parser. A part with a DTD is refused."""
     if _DTD_RE.search(data):
@@ -176,7 +184,7 @@ def byte_scan_applies(data: bytes) -> bool:
     return b"<sheetData" in data and n_cells == len(_CELL_WITH_REF.findall(data))
 
 
-def byte_scan_sheet(data: bytes, limits: Limits, percent_styles: set[int]) -> SheetFacts:
+def byte_scan_sheet(data: bytes, limits: Limits, percent_styles: Set[int]) -> SheetFacts:
     """``parse_sheet_xml``'s facts by compiled patterns over the bytes (where
     ``byte_scan_applies``): an XML parser costs several times more on the big sheet parts."""
     si = SheetFacts()
@@ -219,7 +227,7 @@ def _add_merge(si: SheetFacts, ref: str) -> None:
             pass
 
 
-def parse_sheet_xml(data: bytes, limits: Limits, percent_styles: set[int]) -> SheetFacts:
+def parse_sheet_xml(data: bytes, limits: Limits, percent_styles: Set[int]) -> SheetFacts:
     """A sheet part's facts through the defused XML parser (any prefix, cells without
     references): the reference the byte scan is held to."""
     import io
@@ -268,7 +276,12 @@ def parse_sheet_xml(data: bytes, limits: Limits, percent_styles: set[int]) -> Sh
     return si
 
 
-def _percent_styles(data: bytes) -> set[int]:
+@lru_cache(maxsize=16)  # the forms of one program share their styles part: read it once
+def _percent_styles(data: bytes) -> frozenset[int]:
+    return frozenset(_percent_style_set(data))
+
+
+def _percent_style_set(data: bytes) -> set[int]:
     root = _parse_xml(data)
     main = f"{{{_NS_MAIN}}}"
     custom: dict[int, str] = {}
