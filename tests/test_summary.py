@@ -123,3 +123,4 @@ def test_a_responsible_persons_name_is_never_cut_across_lines():
 
     assert owner_text("王五") == "责任人：王五"
     assert owner_text("黄副主任") == "责任人：\n黄副主任"
+    assert owner_text("李明（副主任）") == "责任人：\n李明\n（副主任）"  # not "（副主" / "任）"

@@ -146,8 +146,12 @@ def owner_text(owner: str) -> str:
     from reporting.documents import xlsx_style as st
 
     text = f"责任人：{owner}"
-    fits = st.break_lines(text, dict(ROW_COLUMNS)["牵头单位"]) == text
-    return text if fits else f"责任人：\n{owner}"
+    width = dict(ROW_COLUMNS)["牵头单位"]
+    if st.break_lines(text, width) == text:
+        return text
+    if st.break_lines(owner, width) != owner and "（" in owner:  # 李明 / （副主任）
+        owner = owner.replace("（", "\n（", 1)
+    return f"责任人：\n{owner}"
 
 
 def row_values(row: RowResult) -> list:
