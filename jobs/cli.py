@@ -66,47 +66,63 @@ _HELP_PATTERNS = (
     (re.compile(r"\[default: (.*?)\]"), r"[默认：\1]"),
     (re.compile(r"\[required\]"), "[必填]"),
 )
-_USAGE_ERRORS = (
-    (re.compile(r"Missing option '(.+?)'.*"), r"缺少选项 \1"),
-    (re.compile(r"Missing argument '(.+?)'.*"), r"缺少参数 \1"),
-    (
-        re.compile(r"No such option:? '?([^\s'.]+)'?\.?(?: Did you mean '?([^\s'?]+)'?\?)?$"),
-        lambda m: f"没有选项 {m.group(1)}" + (f"，是不是要写 {m.group(2)}？" if m.group(2) else ""),
-    ),
-    (
-        re.compile(r"No such option:? '?([^\s'.]+)'?\.? \(Did you mean one of: (.+?)\?\)$"),
-        lambda m: f"没有选项 {m.group(1)}，是不是要写 {m.group(2).replace(chr(39), '')} 中的一个？",
-    ),
-    (re.compile(r"No such command '(.+?)'\."), lambda m: _no_such_command(m.group(1))),
-    (re.compile(r"Option '(.+?)' requires an argument\."), r"选项 \1 后面要写一个值"),
-    (re.compile(r"Got unexpected extra arguments? \((.+?)\)"), r"多余的参数：\1"),
-    (
-        re.compile(r"Invalid value for '(.+?)': (.*)", re.S),
-        lambda m: f"选项 {m.group(1)} 的值不对：{_value_detail(m.group(2))}",
-    ),
-)
-# what click says about a value (its types' messages), in Chinese
-_VALUE_DETAILS = (
-    (re.compile(r"(.+?) is not one of (.+?)\.?$", re.S), r"\1 不在可选的 \2 之中"),
-    (re.compile(r"(.+?) does not match the formats? (.+?)\.?$", re.S), r"\1 不符合格式 \2"),
-    (re.compile(r"(.+?) is not a valid integer(?: range)?\.?$"), r"\1 不是整数"),
-    (re.compile(r"(.+?) is not a valid float\.?$"), r"\1 不是数字"),
-    (re.compile(r"(.+?) is not a valid boolean\.?$"), r"\1 不是 true/false"),
-    (re.compile(r"(.+?) is not in the range x>=(\S+?)\.?$"), r"\1 应不小于 \2"),
-    (re.compile(r"(.+?) is not in the range x<=(\S+?)\.?$"), r"\1 应不大于 \2"),
-    (re.compile(r"(.+?) is not in the range (\S+?)<=x<=(\S+?)\.?$"), r"\1 应在 \2 到 \3 之间"),
-    (re.compile(r"(?:File|Directory|Path) (.+?) does not exist\.?$"), r"\1 不存在"),
-    (re.compile(r"(?:File|Directory|Path) (.+?) is a directory\.?$"), r"\1 是文件夹，这里要写文件"),
-    (re.compile(r"(?:File|Directory|Path) (.+?) is a file\.?$"), r"\1 是文件，这里要写文件夹"),
-    (re.compile(r"(?:File|Directory|Path) (.+?) is not writable\.?$"), r"\1 没有写入权限"),
-    (re.compile(r"(?:File|Directory|Path) (.+?) is not readable\.?$"), r"\1 没有读取权限"),
-    (re.compile(r"(.+?) is not (.+?)\.?$", re.S), r"\1 不是 \2"),
-)
+
+
+@functools.cache  # compiled when first needed: not on every start
+def _usage_errors() -> tuple:
+    """click's usage errors, in Chinese."""
+    return (
+        (re.compile(r"Missing option '(.+?)'.*"), r"缺少选项 \1"),
+        (re.compile(r"Missing argument '(.+?)'.*"), r"缺少参数 \1"),
+        (
+            re.compile(r"No such option:? '?([^\s'.]+)'?\.?(?: Did you mean '?([^\s'?]+)'?\?)?$"),
+            lambda m: (
+                f"没有选项 {m.group(1)}" + (f"，是不是要写 {m.group(2)}？" if m.group(2) else "")
+            ),
+        ),
+        (
+            re.compile(r"No such option:? '?([^\s'.]+)'?\.? \(Did you mean one of: (.+?)\?\)$"),
+            lambda m: (
+                f"没有选项 {m.group(1)}，是不是要写 {m.group(2).replace(chr(39), '')} 中的一个？"
+            ),
+        ),
+        (re.compile(r"No such command '(.+?)'\."), lambda m: _no_such_command(m.group(1))),
+        (re.compile(r"Option '(.+?)' requires an argument\."), r"选项 \1 后面要写一个值"),
+        (re.compile(r"Got unexpected extra arguments? \((.+?)\)"), r"多余的参数：\1"),
+        (
+            re.compile(r"Invalid value for '(.+?)': (.*)", re.S),
+            lambda m: f"选项 {m.group(1)} 的值不对：{_value_detail(m.group(2))}",
+        ),
+    )
+
+
+@functools.cache  # compiled when first needed: not on every start
+def _value_details() -> tuple:
+    """What click says about a value (its types' messages), in Chinese."""
+    return (
+        (re.compile(r"(.+?) is not one of (.+?)\.?$", re.S), r"\1 不在可选的 \2 之中"),
+        (re.compile(r"(.+?) does not match the formats? (.+?)\.?$", re.S), r"\1 不符合格式 \2"),
+        (re.compile(r"(.+?) is not a valid integer(?: range)?\.?$"), r"\1 不是整数"),
+        (re.compile(r"(.+?) is not a valid float\.?$"), r"\1 不是数字"),
+        (re.compile(r"(.+?) is not a valid boolean\.?$"), r"\1 不是 true/false"),
+        (re.compile(r"(.+?) is not in the range x>=(\S+?)\.?$"), r"\1 应不小于 \2"),
+        (re.compile(r"(.+?) is not in the range x<=(\S+?)\.?$"), r"\1 应不大于 \2"),
+        (re.compile(r"(.+?) is not in the range (\S+?)<=x<=(\S+?)\.?$"), r"\1 应在 \2 到 \3 之间"),
+        (re.compile(r"(?:File|Directory|Path) (.+?) does not exist\.?$"), r"\1 不存在"),
+        (
+            re.compile(r"(?:File|Directory|Path) (.+?) is a directory\.?$"),
+            r"\1 是文件夹，这里要写文件",
+        ),
+        (re.compile(r"(?:File|Directory|Path) (.+?) is a file\.?$"), r"\1 是文件，这里要写文件夹"),
+        (re.compile(r"(?:File|Directory|Path) (.+?) is not writable\.?$"), r"\1 没有写入权限"),
+        (re.compile(r"(?:File|Directory|Path) (.+?) is not readable\.?$"), r"\1 没有读取权限"),
+        (re.compile(r"(.+?) is not (.+?)\.?$", re.S), r"\1 不是 \2"),
+    )
 
 
 def _value_detail(text: str) -> str:
     text = text.strip().replace("'%Y-%m-%d'", "年-月-日（如 2024-07-10）")
-    for pattern, repl in _VALUE_DETAILS:
+    for pattern, repl in _value_details():
         if pattern.match(text):
             return pattern.sub(repl, text)
     return text
@@ -121,7 +137,7 @@ def _no_such_command(name: str) -> str:
 
 
 def translate_usage_error(message: str) -> str:
-    for pattern, repl in _USAGE_ERRORS:
+    for pattern, repl in _usage_errors():
         if pattern.match(message):
             return pattern.sub(repl, message)
     return message
@@ -303,6 +319,33 @@ def _wrap_with_tail(text: str, width: int) -> list[str]:
 class DubanContext(click.Context):
     formatter_class = ChineseHelpFormatter
 
+    def make_formatter(self):
+        """click's, with the width it would find: without importing ``shutil`` for it."""
+        width = self.terminal_width
+        if width is None:
+            from click import formatting
+
+            width = formatting.FORCED_WIDTH or max(
+                min(_terminal_columns(), self.max_content_width or 80) - 2, 50
+            )
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal's, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
 
 class DubanGroup(click.Group):
     context_class = DubanContext
@@ -317,6 +360,36 @@ class DubanGroup(click.Group):
         command = importlib.import_module(f"jobs.commands.{module}").command
         command.context_class = DubanContext
         return command
+
+    def format_commands(self, ctx, formatter):
+        """click's list of commands, each one's summary taken from its docstring in the
+        module's source: ``duban --help`` imports none of the command modules."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = []
+        for name, module in COMMANDS.items():
+            doc = _command_doc(module)
+            if doc is None:  # not found as written: from the command itself
+                rows.append((name, self.get_command(ctx, name).get_short_help_str(limit)))
+            else:
+                rows.append((name, click.Command(name, help=doc).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _command_doc(module: str) -> str | None:
+    """The docstring of ``command`` in ``jobs/commands/<module>.py``, read from its source."""
+    import ast
+
+    try:
+        source = (Path(__file__).parent / "commands" / f"{module}.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    start = source.find("\ndef command(")
+    first = source.find('"""', start) if start >= 0 else -1
+    last = source.find('"""', first + 3) if first >= 0 else -1
+    if last < 0 or not source[source.find("):\n", start) + 3 : first].isspace():
+        return None  # no docstring right after the signature
+    return ast.literal_eval(source[first : last + 3])
 
 
 @click.group(cls=DubanGroup, context_settings=CONTEXT_SETTINGS)

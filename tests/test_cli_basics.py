@@ -383,3 +383,33 @@ def test_wrap_keeps_a_word_with_the_mark_after_it():
     assert lines[1].startswith("（.xlsx/.xls）"), lines
     lines = wrap("重发上次发送时程序中断、可能已发出的消息（duban status 列出）", 40)
     assert not lines[0].endswith("（") and lines[1].startswith("（duban"), lines
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_help_lists_each_command_as_click_would_without_importing_it(root, width):
+    """``duban --help`` reads each command's summary from its module's source: the list is
+    the one click writes from the imported commands, and no command module is imported."""
+    import subprocess
+    import sys
+
+    import click
+
+    from jobs.cli import COMMANDS, DubanContext, cli
+
+    ctx = DubanContext(cli, info_name="duban", terminal_width=width, max_content_width=100)
+    ours, theirs = ctx.make_formatter(), ctx.make_formatter()
+    cli.format_commands(ctx, ours)
+    click.Group.format_commands(cli, ctx, theirs)  # imports every command
+    assert ours.getvalue() == theirs.getvalue()
+    assert all(name in ours.getvalue() for name in COMMANDS)
+    probe = (
+        "import contextlib, io, sys\n"
+        "from jobs.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jobs.commands.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
