@@ -88,3 +88,34 @@ def test_styles_out_of_order_are_put_in_order_on_every_render(tmp_path):
         styles = parts(render(tpl, tmp_path / out, name="甲"))["word/styles.xml"].decode()
         normal = styles[styles.index('w:styleId="Normal"') :]
         assert normal.index("<w:rFonts") < normal.index("<w:lang")
+
+
+def test_listing_only_where_a_paragraph_holds_a_tab_or_break_as_docxtpl_does():
+    from docxtpl import DocxTemplate
+
+    from reporting.documents.docx_render import listing_template
+
+    def p(text, ppr="", rpr=""):
+        ppr = f"<w:pPr>{ppr}</w:pPr>" if ppr else ""
+        rpr = f"<w:rPr>{rpr}</w:rPr>" if rpr else ""
+        return (
+            f'<w:p w14:paraId="1">{ppr}<w:r>{rpr}<w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+        )
+
+    box = (  # a text box: a paragraph inside a run of another
+        "<w:p><w:r><w:t>外</w:t></w:r><w:r><w:txbxContent>"
+        + p("框内\n第二行")
+        + "</w:txbxContent></w:r></w:p>"
+    )
+    bodies = [
+        p("没有特殊字符") + p("也没有", '<w:jc w:val="center"/>', "<w:b/>"),
+        p("甲\n乙") + p("平常") + p("丙\t丁", "<w:ind/>", '<w:sz w:val="28"/>'),
+        p("段\a落") + p("换\f页", '<w:pStyle w:val="正文"/>') + p("末尾\n"),
+        box + p("后\n面"),
+    ]
+    ours = listing_template(DocxTemplate)("unused.docx")
+    theirs = DocxTemplate("unused.docx")
+    for body in bodies:
+        xml = f"<w:body>{body}<w:sectPr/></w:body>"
+        assert ours.resolve_listing(xml) == theirs.resolve_listing(xml)
+    assert ours.resolve_listing(bodies[0]) is bodies[0]  # nothing to do: left as it is

@@ -78,6 +78,35 @@ def render_docx(template: Path, context: dict, out_path: Path, **options) -> Pat
     return out_path
 
 
+LISTING_CHARS = ("\t", "\a", "\n", "\f")  # what docxtpl's resolve_listing turns into markup
+_PARAGRAPH = None
+
+
+def listing_template(base):
+    """docxtpl's template class whose ``resolve_listing`` rewrites only the paragraphs
+    holding a tab, newline, \\a or \\f (the others it would give back unchanged, after
+    three regular expressions per paragraph, run and text: most of a long annex's render)."""
+    global _PARAGRAPH
+    import re
+
+    if _PARAGRAPH is None:
+        _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # docxtpl's own
+
+    class ListingTemplate(base):
+        def resolve_listing(self, xml):
+            if not any(c in xml for c in LISTING_CHARS):
+                return xml
+            whole = super().resolve_listing
+
+            def paragraph(m):
+                text = m.group(0)
+                return whole(text) if any(c in text for c in LISTING_CHARS) else text
+
+            return _PARAGRAPH.sub(paragraph, xml)
+
+    return ListingTemplate
+
+
 def docx_bytes(
     template: Path,
     context: dict,
@@ -110,7 +139,7 @@ def docx_bytes(
             "或运行 python templates/build_report_template.py 重新生成"
         )
     try:
-        tpl = DocxTemplate(template)
+        tpl = listing_template(DocxTemplate)(template)
         tpl.init_docx()
     except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged template
         raise ReportError(
