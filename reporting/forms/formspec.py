@@ -50,6 +50,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from reporting.core.model import Status
@@ -274,6 +275,7 @@ def task_content(cell_text: str) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=256)  # every returned form repeats the same few headers
 def column_for_header(header: str) -> str | None:
     """The key of a column header as written in a form (None when unknown)."""
     text = re.sub(r"\s+", "", header or "")

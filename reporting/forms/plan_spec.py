@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reporting.forms.formspec import HeaderCell
 
@@ -113,6 +114,7 @@ def column_index(key: str) -> int:
     return next(i for i, c in enumerate(COLUMNS, 1) if c.key == key)
 
 
+@lru_cache(maxsize=256)  # every returned plan repeats the same few headers
 def column_for_header(text: str) -> str | None:
     """The key of a header as found in a return (line breaks and spaces ignored)."""
     squashed = re.sub(r"\s+", "", text or "")
