@@ -6,6 +6,7 @@ short, and the 配合反馈 reference cells of the forms."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from reporting.core.fileutil import clean_text
 
@@ -18,7 +19,12 @@ _BLANKS = re.compile(r"[ \t\u3000]+")
 
 def unit_text(text: str | None) -> str:
     """Text from a unit: no XML-illegal characters, unified newlines, no empty lines."""
-    text = clean_text(str(text or "")).replace("\r\n", "\n").replace("\r", "\n")
+    return _unit_text(str(text or ""))
+
+
+@lru_cache(maxsize=1 << 16)  # the report, its briefs and the 看板 clean the same texts again
+def _unit_text(text: str) -> str:
+    text = clean_text(text).replace("\r\n", "\n").replace("\r", "\n")
     lines = [_BLANKS.sub(" ", line).strip() for line in text.split("\n")]
     return nest_quotes("\n".join(line for line in lines if line))
 
