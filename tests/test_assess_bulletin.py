@@ -277,3 +277,29 @@ def test_a_stale_pdf_beside_a_newer_bulletin_is_removed(year):
         out = render_bulletin(year.settings, year.workspace, ledger, Q4, now=at(date(2025, 1, 10)))
     assert not old.exists() and out.pdf is None
     assert f"已删除旧的 PDF（内容已过时）：{old}" in out.lines()
+
+
+@pytest.mark.parametrize(
+    ("cores", "orders", "shares"),
+    [
+        (2, 150, [75, 75]),
+        (2, 47, [47]),
+        (2, 49, [25, 24]),
+        (1, 150, [150]),
+        (4, 99, [50, 49]),
+        (2, 0, []),
+    ],
+)
+def test_the_orders_pdfs_are_made_in_consecutive_shares_one_per_core(
+    monkeypatch, cores, orders, shares
+):
+    """督办单 PDFs: one LibreOffice process per core (at most two) once there are 24 督办单 a
+    process; each share in order, every 督办单 in exactly one."""
+    from reporting.assess.bulletin import order_shares
+    from reporting.core import parallel
+
+    monkeypatch.setattr(parallel, "cores", lambda: cores)
+    issued = [object() for _ in range(orders)]
+    got = order_shares(issued)  # type: ignore[arg-type]
+    assert [len(s) for s in got] == shares
+    assert [d for s in got for d in s] == issued
