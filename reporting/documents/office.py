@@ -44,8 +44,11 @@ class EarlyOffice:
     (a second or more) overlaps the rendering. A ``convert`` given it runs LibreOffice on
     the same profile, which hands the files to this instance and waits until they are
     converted; the instance then ends by itself. Should the conversion start first, it
-    converts by itself and this instance is ended by ``close``; ``timeout`` ends it
-    should this process die before that."""
+    converts by itself and this instance is ended by ``close``. Should this process die
+    first, timeout(1) ends it ``GUARD`` seconds plus the conversion's ``timeout`` after it
+    started (the steps of a run come before the report's conversion: never sooner)."""
+
+    GUARD = 3600
 
     def __init__(self, timeout: int = 180):
         self.profile = tempfile.mkdtemp(prefix="duban-lo-")
@@ -55,7 +58,7 @@ class EarlyOffice:
         if exe is None:
             return
         guard = shutil.which("timeout")
-        cmd = ([guard, "-k", "5", str(timeout)] if guard else []) + office_command(
+        cmd = ([guard, "-k", "5", str(self.GUARD + timeout)] if guard else []) + office_command(
             exe, self.profile
         )
         try:  # its own session: ``close`` ends the whole group (oosplash and soffice.bin)
