@@ -72,7 +72,9 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     fmt.set_font(normal, fmt.FANGSONG, fmt.SIZE_SAN)
     fmt.set_spacing(normal)
     fmt.set_indent(normal, first_chars=2)
-    fmt.set_para(normal, jc="both", widow=True)
+    # left, not justified: LibreOffice drops a 。 or 、 hung after a full 28-character line
+    # of a justified paragraph (the grid's equal-width lines look the same either way)
+    fmt.set_para(normal, jc="left", widow=True)
     fmt.fit_char_grid(normal)
 
     def style(name, **kw):

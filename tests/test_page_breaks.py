@@ -219,3 +219,58 @@ def test_the_demo_years_score_sheet_prints_in_far_fewer_pages(demo_year, tmp_pat
     assert len(pages) == page_count(pdf) < 125
     points = next(k for k, text in enumerate(pages) if "考核评分明细" in text)
     assert points <= 2  # 0-based: the 评分表 of 33 units takes pages 1 and 2
+
+
+MARKS = "。，；：、"
+
+
+def mark_counts(text: str) -> dict[str, int]:
+    return {m: text.count(m) for m in MARKS}
+
+
+def docx_text(docx: Path) -> str:
+    return "".join(t.text or "" for t in Document(docx).element.body.iter(qn("w:t")))
+
+
+def test_every_punctuation_mark_of_the_docx_is_printed(rendered):
+    """LibreOffice dropped a 。 or 、 that followed a full 28-character line of a justified
+    body paragraph (Q4 report: "加快资金拨付" / "以上问题…")."""
+    lost = {
+        d.name: (mark_counts(docx_text(d)), mark_counts("".join(pages))) for d, pages in rendered
+    }
+    assert not {k: v for k, v in lost.items() if v[0] != v[1]}
+
+
+HAN = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥天地玄黄宇宙洪荒"
+
+
+def test_a_mark_after_a_full_line_is_printed_on_the_28_by_22_grid(root, tmp_path):
+    """The shipped report template's body style: paragraphs built so that a line holds
+    exactly 28 characters and a mark follows the 28th; every mark prints, after its
+    line's 28 characters, and a page holds 22 lines."""
+    doc = Document(root / "templates" / "report.docx")
+    body = doc.element.body
+    portrait = next(body.iter(qn("w:sectPr")))  # the body's section (the annex is landscape)
+    for el in list(body):
+        body.remove(el)
+    body.append(portrait)
+    lines = []
+    for mark in MARKS:
+        # first line: 2 characters of indent + 26; the second line: 28, then the mark
+        doc.add_paragraph(HAN[:26] + HAN[:28] + mark + HAN[:10] + "。", style="Normal")
+        lines.append(HAN[:28] + mark)
+    for n in range(20):
+        doc.add_paragraph(f"{HAN[:20]}{n}。", style="Normal")
+    path = tmp_path / "grid.docx"
+    doc.save(path)
+    (pdf,) = render_all([path], tmp_path / "pdf")
+    import subprocess
+
+    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True)
+    printed = [squash(line) for line in raw.stdout.splitlines() if squash(line)]
+    assert mark_counts("".join(printed)) == mark_counts(docx_text(path))
+    for line in lines:
+        assert line in printed  # 28 characters a line, the mark hung after them
+    first_page = page_texts(pdf)[0].split("—")[0]  # the page number last
+    # 5 paragraphs of 3 lines, then one-line paragraphs: 22 lines on page 1
+    assert first_page.endswith(f"{HAN[:20]}6。")
