@@ -354,3 +354,11 @@ def test_the_points_sheet_prints_a_units_source_once_per_run(year):
     shown = {(r[0], r[6]) for r in rows if r[6] != "同上"}
     assert {(p.unit, p.source) for p in out.card.points} <= shown
     assert same >= 10  # the year's returns back several rows each
+    # a unit's rows run by quarter, the whole year's last, so each quarter's return backs
+    # one run of rows and its 依据 is printed in full once
+    rank = ["第一季度", "第二季度", "第三季度", "第四季度", "全年"]
+    for unit in {r[0] for r in rows}:
+        quarters = [rank.index(r[2]) for r in rows if r[0] == unit]
+        assert quarters == sorted(quarters), unit
+    printed = [(r[0], r[6]) for r in rows if "报送的进展情况表" in r[6]]
+    assert len(printed) == len(set(printed))

@@ -194,8 +194,10 @@ def test_the_bulletins_first_page_is_filled(rendered, tmp_path):
 
 def test_the_demo_years_score_sheet_prints_in_far_fewer_pages(demo_year, tmp_path):
     """考核评分表 of the demo year through LibreOffice: 170 pages when every row repeated its
-    return's 依据 with the archive path; printed once per run (同上) it is under 125, and
-    the 评分表 sheet itself stays on its first two pages."""
+    return's 依据 with the archive path; printed once per run (同上) 121; with a unit's rows
+    grouped by quarter and by the return they rest on, each return's 依据 is printed once
+    (100 pages, under the issue's 107), and the 评分表 sheet itself stays on its first two
+    pages."""
     from pdf_pages import page_count
 
     from jobs.app import create_app
@@ -216,7 +218,7 @@ def test_the_demo_years_score_sheet_prints_in_far_fewer_pages(demo_year, tmp_pat
     write_score_sheet(card, data.settings, path)
     (pdf,) = render_all([path], tmp_path / "pdf")
     pages = page_texts(pdf)
-    assert len(pages) == page_count(pdf) < 125
+    assert len(pages) == page_count(pdf) < 105
     points = next(k for k, text in enumerate(pages) if "考核评分明细" in text)
     assert points <= 2  # 0-based: the 评分表 of 33 units takes pages 1 and 2
 

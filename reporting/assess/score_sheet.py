@@ -211,14 +211,27 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
     ]
     order = {u.unit: i for i, u in enumerate(card.ranked())}
     comp = {c: i for i, c in enumerate(COMPONENTS)}
+    # a unit's rows by quarter (the whole year's last), and in a quarter by the 依据 they
+    # rest on: a return backs many rows, so its long 依据 (with the archive path) is printed
+    # once, not once an item
+    seen: dict[tuple[str, str], int] = {}
+    for i, p in enumerate(card.points):
+        seen.setdefault((p.unit, p.source), i)
     points = sorted(
-        enumerate(card.points), key=lambda ip: (order[ip[1].unit], comp[ip[1].component], ip[0])
+        enumerate(card.points),
+        key=lambda ip: (
+            order[ip[1].unit],
+            "Q" not in ip[1].period,  # the whole year's items ("2024")
+            ip[1].period,
+            seen[(ip[1].unit, ip[1].source)],
+            comp[ip[1].component],
+            ip[0],
+        ),
     )
     rows = []
     before = None
     for _, p in points:
-        # a unit's return backs many rows in a run: its long 依据 (with the archive path) is
-        # printed once, the rows under it say 同上 and stay one line tall
+        # the rows under a printed 依据 say 同上 and stay one line tall
         source = SAME_AS_ABOVE if before == (p.unit, p.source) else p.source
         before = (p.unit, p.source)
         rows.append([p.unit, p.component, _period_text(p.period), p.task, p.fact, p.points, source])
@@ -228,7 +241,7 @@ def write_score_sheet(card: Scorecard, settings: Settings, path: Path) -> None:
         f"{card.year}年度考核评分明细",
         "每一行是一项得分或扣分：所在季度、任务、事实，以及可以查到的依据——单位报送的进展情况表"
         "（报送时间、第几份、归档文件在数据目录中的位置）、发出的通知，或考核调整表、领导评价表的行；"
-        "同一单位连续几行依据相同时，后面的行写“同上”。"
+        "同一单位的各行按季度排列，依据相同的行排在一起，后面的行写“同上”。"
         "各单位同一评分项的分值之和等于评分表中的该项得分。",
         columns,
         rows,
