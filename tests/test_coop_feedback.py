@@ -213,23 +213,27 @@ def test_without_coop_days_there_is_one_deadline_and_no_feedback(app):
     assert summary.sends == [] and "coop_days = 0" in summary.lines()[0]
 
 
+def unit_fields(unit: str, *, lead: int, coop: int, attachment: str = "") -> dict:
+    """A mail's per-unit fields for a unit that has sent nothing yet."""
+    return {
+        "unit": unit,
+        "contact": "",
+        "attachment": attachment,
+        "rejected": False,
+        "reasons": [],
+        "last_received": "",
+        "lead_count": lead,
+        "coop_count": coop,
+    }
+
+
 def test_notices_name_both_deadlines_for_units_with_both_sheets(app):
     from reporting.core.messages import render_message
     from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
     base = message_context(app.settings, cal, "通知", cal.stages["通知"])
-    ctx = {
-        **base,
-        "unit": "区发改委",
-        "contact": "",
-        "attachment": "x.xlsx",
-        "rejected": False,
-        "reasons": [],
-        "last_received": "",
-        "lead_count": 3,
-        "coop_count": 2,
-    }
+    ctx = {**base, **unit_fields("区发改委", lead=3, coop=2, attachment="x.xlsx")}
     body = render_message(app.settings.templates_dir, "mail_notice.txt.j2", ctx).body
     assert "“配合任务”表（2 项）请于 2024年4月3日 星期三 17:30 前报送" in body
     assert "“牵头任务”表请于 2024年4月8日 星期一 17:30 前报送" in body
@@ -246,16 +250,7 @@ def test_after_the_coop_deadline_reminders_say_it_has_passed(app):
     from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
-    unit = {
-        "unit": "长青乡",
-        "contact": "",
-        "attachment": "",
-        "rejected": False,
-        "reasons": [],
-        "last_received": "",
-        "lead_count": 1,
-        "coop_count": 5,
-    }
+    unit = unit_fields("长青乡", lead=1, coop=5)
     urge = {**message_context(app.settings, cal, "催报", date(2024, 4, 7)), **unit}
     body = render_message(app.settings.templates_dir, "mail_urge.txt.j2", urge).body
     assert "配合截止时间 2024年4月3日 星期三 17:30 已过，请尽快报送" in body
@@ -277,16 +272,7 @@ def test_at_the_coop_deadline_minute_a_reminder_says_it_closes_now(app):
     from reporting.notify.context import message_context
 
     cal = period_calendar(PERIODS[0], app.settings.deadline)
-    unit = {
-        "unit": "区文明办",
-        "contact": "",
-        "attachment": "",
-        "rejected": False,
-        "reasons": [],
-        "last_received": "",
-        "lead_count": 0,
-        "coop_count": 1,
-    }
+    unit = unit_fields("区文明办", lead=0, coop=1)
 
     def body(now) -> str:
         ctx = {**message_context(app.settings, cal, "提醒", now.date(), now=now), **unit}
