@@ -542,6 +542,56 @@ def test_examined_over_the_cores_the_ledger_is_the_serial_one(app, tmp_path):
         assert a == b, i
 
 
+def test_an_inbox_taken_in_before_starts_no_workers(app, tmp_path, monkeypatch):
+    """Every later run over the same inbox finds its files known: none is examined ahead,
+    so no worker process is started for them; new files are."""
+    from reporting.intake import ahead
+    from reporting.intake.collect import collect as take_in
+
+    units = [UNIT, "长青乡", "区人社局"]
+    forms = make_forms(app, units)
+    inbox = tmp_path / "inbox"
+    when = period_calendar(PERIOD, app.settings.deadline).deadline - timedelta(days=3)
+    for unit in units:
+        put(fill(forms[unit], inbox / f"{unit}.xlsx", valid_answers(app, unit)), when)
+    pools = []
+
+    def counted(fn, shared, items, **kw):
+        items = list(items)
+        pools.append(sum(i is not None for i in items))
+        return ahead_map(fn, shared, items, **kw)
+
+    ahead_map = ahead.ordered_map
+    monkeypatch.setattr(ahead, "ordered_map", counted)
+
+    def run_once():
+        with Ledger(app.workspace.ledger_path) as ledger:
+            return take_in(
+                app.settings,
+                app.assignments,
+                app.workspace,
+                PERIOD,
+                inbox=inbox,
+                now=NOW,
+                ledger=ledger,
+                workers=2,
+            )
+
+    first = run_once()
+    assert pools == [3] and len(first.new) == 3
+    again = run_once()
+    assert (
+        pools == [3] and not again.new and sorted(again.known) == sorted(f"{u}.xlsx" for u in units)
+    )
+    for unit in units[:2]:  # a second version of two forms
+        answers = valid_answers(app, unit)
+        first_row = next(k for k in answers if k[0] == "lead")
+        answers[first_row]["progress"] += "（第二版）"
+        put(fill(forms[unit], inbox / f"{unit}第二版.xlsx", answers), when)
+    third = run_once()
+    assert pools == [3, 2] and len(third.new) == 2
+
+
 def test_a_form_received_at_the_deadline_minute_is_on_time(setup):
     """The deadline is the last moment that counts as on time: 17:30:00 sharp is 按时,
     one second later is 逾期."""

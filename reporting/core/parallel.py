@@ -89,13 +89,27 @@ def ordered_map(
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
+    items = iter(items)
+    # the first item here, before the workers are forked: the lazy imports and per-process
+    # caches it fills (templates, a workbook's fixed parts) are then inherited, not paid
+    # again in every worker
+    for item in items:
+        first = [fn(shared, item)]
+        break
+    else:
+        return
     single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if single else "forkserver")
     parent = os.getpid() if single else None
     with ProcessPoolExecutor(
         n, mp_context=context, initializer=_init, initargs=(shared, parent)
     ) as pool:
-        pending: deque = deque()
+        pending: deque = deque([first])  # results in order: lists done here, then futures
+
+        def results() -> list:
+            head = pending.popleft()
+            return head if isinstance(head, list) else head.result()
+
         batch: list = []
         for item in items:
             batch.append(item)
@@ -103,11 +117,11 @@ def ordered_map(
                 pending.append(pool.submit(_call, fn, batch))
                 batch = []
                 while len(pending) > 3 * n:
-                    yield from pending.popleft().result()
+                    yield from results()
         if batch:
             pending.append(pool.submit(_call, fn, batch))
         while pending:
-            yield from pending.popleft().result()
+            yield from results()
 
 
 def in_background(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:

@@ -10,6 +10,7 @@ and anything a worker could not finish are examined by ``collect`` itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 from reporting.core.fileutil import sha256_file
@@ -33,8 +34,21 @@ def examine_ahead(intake, files: list[tuple[Path, str]], workers: int | None = N
     # a quarter's round (its period), else a year's 落实方案 round (its year)
     shared = (intake.settings, intake.assignments, r.period or plan_year(r.key), r.previous)
     candidates = (_candidate(intake, path, source) for path, source in files)
+    # files taken in before (every later run over the same inbox) are passed over here:
+    # workers are started only once enough new ones are found to be worth them
+    head: list[tuple[Path, str] | None] = []
+    new = 0
+    for candidate in candidates:
+        head.append(candidate)
+        new += candidate is not None
+        if worker_count(new, workers) > 1:
+            break
+    else:
+        return  # collect examines the few new ones itself
     try:
-        yield from ordered_map(_examine, shared, candidates, count=len(files), workers=workers)
+        yield from ordered_map(
+            _examine, shared, chain(head, candidates), count=len(files), workers=workers
+        )
     except Exception:  # noqa: BLE001 - a broken worker: collect examines the rest itself
         return
 

@@ -1,0 +1,71 @@
+"""``core.parallel.ordered_map``: results in input order whoever computed them; the first
+item computed by the caller before the workers are forked (what it imports and caches
+they inherit), the rest by worker processes; a small batch, or an empty one, starts no
+process at all."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from reporting.core import parallel
+from reporting.core.parallel import cores, ordered_map
+
+_seen: list[str] = []  # filled in the process that computes an item
+
+
+def pid_and_square(offset, item):
+    _seen.append(f"{os.getpid()}:{item}")
+    return os.getpid(), item * item + offset, len(_seen)
+
+
+def fails_at_three(_, item):
+    if item == 3:
+        raise ValueError("第 3 项出错")
+    return item
+
+
+def forks() -> bool:
+    return cores() >= 2 and threading.active_count() == 1
+
+
+@pytest.mark.skipif(not forks(), reason="needs two cores and a single-threaded caller")
+def test_the_first_item_is_computed_here_and_inherited_by_the_workers():
+    _seen.clear()
+    items = list(range(40))
+    got = list(ordered_map(pid_and_square, 7, items, count=len(items), workers=2))
+    assert [value for _, value, _ in got] == [i * i + 7 for i in items]
+    me = os.getpid()
+    assert got[0][0] == me  # the first one here, before any worker exists
+    assert {pid for pid, _, _ in got[1:]} - {me} and me not in {pid for pid, _, _ in got[1:]}
+    # a worker starts with what the caller had filled: the first item already in its list
+    assert all(count >= 2 for pid, _, count in got[1:])
+    assert _seen == [f"{me}:0"]  # the rest never ran in the caller
+
+
+def test_a_small_batch_stays_in_the_caller(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 24)
+    got = list(ordered_map(pid_and_square, 0, range(30), count=30))
+    assert {pid for pid, _, _ in got} == {os.getpid()}
+    assert [v for _, v, _ in got] == [i * i for i in range(30)]
+
+
+def test_nothing_to_do_starts_no_pool(monkeypatch):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started for no item")
+
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    assert list(ordered_map(pid_and_square, 0, iter(()), count=100, workers=2)) == []
+
+
+@pytest.mark.skipif(not forks(), reason="needs two cores and a single-threaded caller")
+def test_an_error_is_raised_at_its_item():
+    got = []
+    with pytest.raises(ValueError, match="第 3 项出错"):
+        for value in ordered_map(fails_at_three, None, range(40), count=40, workers=2):
+            got.append(value)
+    assert got == list(range(len(got))) and len(got) <= 3  # in order, none after it
