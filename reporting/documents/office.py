@@ -94,17 +94,41 @@ class EarlyOffice:
     def _group_alive(self) -> bool:
         assert self.proc is not None
         self.proc.poll()  # an ended ``timeout`` (or LibreOffice) not yet waited for counts
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        return group_alive(self.proc.pid)
 
     def __enter__(self) -> EarlyOffice:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs. Zombies do not count: LibreOffice
+    leaves gpg/gpgconf children to init, and an init that reaps late (a container's) would
+    otherwise keep ``close`` waiting and signalling for up to a second after the PDF."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        entries = os.scandir("/proc")
+    except OSError:  # no /proc: whatever is in the group counts
+        return True
+    with entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:  # ended meanwhile
+                continue
+            # after the name in parentheses: state, ppid, pgrp
+            fields = stat[stat.rindex(b")") + 2 :].split()
+            if int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+                return True
+    return False
 
 
 def _end_group(pgid: int, sig: int) -> None:
