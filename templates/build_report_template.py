@@ -41,6 +41,8 @@ DATE = "成文日期"
 ANNEX_MARK = "附件标识"
 ATTACHMENT = "附件说明"
 ATTACHMENT2 = "附件说明续"
+ATTACHMENT_POINT = "．"  # after an annex's number in the 附件说明: full-width, "1．2024年…"
+ATTACHMENT_TITLE_AT = 6.5  # characters from the margin where an annex title starts
 CELL = "表格文字"
 CELL_CENTER = "表格文字居中"
 CELL_HEAD = "表头文字"
@@ -100,13 +102,20 @@ def base_document(table_size: float = fmt.SIZE_XIAOSI):
     style(DATE, first_chars=0, jc="right", right_chars=2)
     # 附件1, 附件2 are PDF bookmarks too (outline level 1, like 一、…)
     style(ANNEX_MARK, font=fmt.HEITI, first_chars=0, jc="left", keep_next=True, outline=0)
-    # 附件：1.… indented 2 characters; a wrapped title lines up after "附件：1." (hanging 3 + 1)
-    # (left-aligned: a line ended by keep_tail's break is not stretched across the line)
+    # 附件：1．… indented 2 characters; the number's full-width point (1½ characters with
+    # the digit) keeps it apart from a title that starts with a year ("1．2024年", not
+    # "1.2024年"); a wrapped title lines up with the title's first character (GB/T 9704
+    # 7.3.3), 2 + 3 + 1½ = 6½ characters in (left-aligned: a line ended by keep_tail's
+    # break is not stretched across the line)
     att = style(ATTACHMENT, first_chars=0, jc="left", keep_next=True)
-    fmt.set_indent(att.element, left_chars=5, hanging_chars=3)
-    # the second attachment lines up under the first one's number
+    fmt.set_indent(
+        att.element, left_chars=ATTACHMENT_TITLE_AT, hanging_chars=ATTACHMENT_TITLE_AT - 2
+    )
+    # the second attachment's number under the first one's, its title under the first title
     att2 = style(ATTACHMENT2, first_chars=0, jc="left", keep_next=True)
-    fmt.set_indent(att2.element, left_chars=5)
+    fmt.set_indent(
+        att2.element, left_chars=ATTACHMENT_TITLE_AT, hanging_chars=ATTACHMENT_TITLE_AT - 5
+    )
     # tables, figures and footers: single spacing, off the character grid
     cell = dict(size=table_size, first_chars=0, line=240, rule="auto", snap_to_grid=False)
     style(CELL, jc="left", **cell)
@@ -531,7 +540,7 @@ def joint(doc):
 
 
 def closing(doc, annexes: list[str], optional: tuple[str, str] | None = None) -> None:
-    """特此报告, the 附件说明 (1., 2., …), 署名 and date; the lines stay together, so a
+    """特此报告, the 附件说明 (1．, 2．, …), 署名 and date; the lines stay together, so a
     signature never starts a page on its own. ``optional``: (title, condition) of one more
     annex, listed only when the condition holds."""
     paras = [p(doc, "特此报告。"), p(doc)]
@@ -541,14 +550,14 @@ def closing(doc, annexes: list[str], optional: tuple[str, str] | None = None) ->
         paras.append(
             p(
                 doc,
-                f"{'附件：' if k == 1 else ''}{k}.{annex}",
+                f"{'附件：' if k == 1 else ''}{k}{ATTACHMENT_POINT}{annex}",
                 ATTACHMENT if k == 1 else ATTACHMENT2,
             )
         )
     if optional is not None:
         title, condition = optional
         tag(doc, f"{{%p if {condition} %}}")
-        paras.append(p(doc, f"{len(annexes) + 1}.{title}", ATTACHMENT2))
+        paras.append(p(doc, f"{len(annexes) + 1}{ATTACHMENT_POINT}{title}", ATTACHMENT2))
         tag(doc, "{%p endif %}")
     paras += [p(doc), p(doc, "{{ signer }}", SIGNER)]
     for para in paras:

@@ -401,6 +401,15 @@ def test_annual_report_keeps_the_geometry_and_has_the_chart(demo_year):
         grid = [int(c.get(qn("w:w"))) for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
         assert sum(grid) <= 225 * twips_per_mm + 5
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    # 附件说明: "附件：1．…", then "2．…": a full-width point between the number and a
+    # title that starts with the year; each title the one over its annex
+    paras = [p.text.replace("\n", "") for p in doc.paragraphs]
+    listed = [t for t in paras if re.match(r"(附件：)?\d．", t)]
+    over_annexes = [paras[k + 1] for k, t in enumerate(paras) if re.fullmatch(r"附件\d", t)]
+    assert listed == [
+        f"{'附件：' if k == 1 else ''}{k}．{title}" for k, title in enumerate(over_annexes, 1)
+    ]
+    assert len(listed) == 4 and listed[0].startswith("附件：1．2024年")
     # 图1: the status mix by quarter
     assert len(doc.inline_shapes) == 1
     assert "图1　各季度任务推进状态（单位：项）" in _docx_text(_annual_docx(demo_year))

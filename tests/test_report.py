@@ -643,16 +643,19 @@ def test_closing_block_keeps_together_and_signature_layout(doc):
     i = lines.index("特此报告。")
     assert (
         lines[i + 1] == ""
-        and lines[i + 2] == "附件：1.2024年《政府工作报告》重点任务第一季度推进情况汇总表"
-        and lines[i + 3] == "2.各单位第一季度报送情况"
+        and lines[i + 2] == "附件：1．2024年《政府工作报告》重点任务第一季度推进情况汇总表"
+        and lines[i + 3] == "2．各单位第一季度报送情况"
     )
     assert doc.paragraphs[i + 3].style.name == "附件说明续"
     assert lines[i + 4] == "" and lines[i + 5] == "区督查考核办" and lines[i + 6] == "2024年4月9日"
     for para in doc.paragraphs[i : i + 6]:
         keep = para._p.pPr.find(qn("w:keepNext")) if para._p.pPr is not None else None
         assert keep is not None or para.style.paragraph_format.keep_with_next, para.text
+    # titles 6½ characters in: 2 indent + "附件：" 3 + "1．" 1½; numbers 5 in
     att = doc.styles["附件说明"].element.find(qn("w:pPr")).find(qn("w:ind"))
-    assert (att.get(qn("w:leftChars")), att.get(qn("w:hangingChars"))) == ("500", "300")
+    assert (att.get(qn("w:leftChars")), att.get(qn("w:hangingChars"))) == ("650", "450")
+    att2 = doc.styles["附件说明续"].element.find(qn("w:pPr")).find(qn("w:ind"))
+    assert (att2.get(qn("w:leftChars")), att2.get(qn("w:hangingChars"))) == ("650", "150")
     # the section break (to the landscape annex) is carried by the date paragraph
     assert doc.paragraphs[i + 6]._p.pPr.find(qn("w:sectPr")) is not None
 
@@ -1024,6 +1027,55 @@ def test_pdf_pages_title_counts_and_page_numbers(app, result, tmp_path):
         ["pdffonts", str(out.pdf)], capture_output=True, text=True, check=True
     ).stdout
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts and "WenKai" in fonts
+    annex_list_layout(out.pdf, per_page)
+
+
+def annex_list_layout(pdf: Path, per_page: list[str]) -> None:
+    """附件说明 as GB/T 9704 7.3.3 lays it out: "附件：" two characters in, numbers under
+    each other, each title starting in one column with its wrapped line; the title apart
+    from its number ("1．2024年…", never read as "1.2024年…")."""
+    em = 16  # 三号, points
+    n = next(k for k, page in enumerate(per_page, 1) if "附件：" in page)
+    xml = subprocess.run(
+        ["pdftotext", "-f", str(n), "-l", str(n), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = [
+        (float(x0), float(y0), float(x1), float(y1), w)
+        for x0, y0, x1, y1, w in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', xml
+        )
+    ]
+    first = next(w for w in words if w[4].startswith("附件："))
+    wrapped = min((w for w in words if first[1] + 5 < w[1] < first[3] + em), key=lambda w: w[0])
+    second = next(w for w in words if w[1] > wrapped[3] - 1 and w[4].startswith("2"))
+    margin = 28 * 72 / 25.4
+    assert abs(first[0] - (margin + 2 * em)) < 1
+    assert abs(second[0] - (first[0] + 3 * em)) < 1  # "2" under "1"
+    title_at = second[0] + 1.5 * em  # after "2．"
+    assert abs(wrapped[0] - title_at) < 1  # the wrapped line under the title's first character
+
+    def crop(x0: float, x1: float) -> str:
+        return subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), "-x", str(round(x0)), "-y"]
+            + [
+                str(round(first[1])),
+                "-W",
+                str(round(x1 - x0)),
+                "-H",
+                str(round(first[3] - first[1])),
+            ]
+            + [str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    # the first title starts in that column too, a full-width point after its number
+    assert crop(first[0] + 1, title_at - 1) == "附件：1．"
+    assert crop(title_at + 1, title_at + 3 * em).startswith("2024")
 
 
 # -- the counts: text, chart, annex and 汇总表 against what the sample wrote ------------------------

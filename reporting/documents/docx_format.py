@@ -256,29 +256,29 @@ def set_spacing(
 def set_indent(
     owner,
     *,
-    first_chars: int | None = None,
-    left_chars: int | None = None,
-    right_chars: int | None = None,
-    hanging_chars: int | None = None,
+    first_chars: float | None = None,
+    left_chars: float | None = None,
+    right_chars: float | None = None,
+    hanging_chars: float | None = None,
     size: float = SIZE_SAN,
 ) -> None:
-    """Indents in characters (``w:*Chars``, hundredths) with twips fallbacks for other programs."""
+    """Indents in characters (``w:*Chars``, hundredths: halves too), twips for other programs."""
     p = ppr(owner)
     ind = child(p, "ind", _PPR_ORDER)
     char = size * 20  # one character of this size, in twips
     if first_chars is not None:
-        ind.set(qn("w:firstLineChars"), str(first_chars * 100))
+        ind.set(qn("w:firstLineChars"), str(round(first_chars * 100)))
         ind.set(qn("w:firstLine"), str(round(first_chars * char)))
     if left_chars is not None:
-        ind.set(qn("w:leftChars"), str(left_chars * 100))
+        ind.set(qn("w:leftChars"), str(round(left_chars * 100)))
         ind.set(qn("w:left"), str(round(left_chars * char)))
     if hanging_chars is not None:
         for attr in ("firstLineChars", "firstLine"):
             ind.attrib.pop(qn(f"w:{attr}"), None)
-        ind.set(qn("w:hangingChars"), str(hanging_chars * 100))
+        ind.set(qn("w:hangingChars"), str(round(hanging_chars * 100)))
         ind.set(qn("w:hanging"), str(round(hanging_chars * char)))
     if right_chars is not None:
-        ind.set(qn("w:rightChars"), str(right_chars * 100))
+        ind.set(qn("w:rightChars"), str(round(right_chars * 100)))
         ind.set(qn("w:right"), str(round(right_chars * char)))
 
 

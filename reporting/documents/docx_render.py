@@ -53,7 +53,7 @@ def jinja_env():
     return _ENV
 
 
-ATTACHMENT_ROOM = 21.5  # em of an annex title on the 附件说明's first line (after "附件：1.")
+ATTACHMENT_ROOM = 21.5  # em of an annex title on the 附件说明's first line: 28 - 2 - "附件：1．"
 
 
 def keep_tail(text, room: float = ATTACHMENT_ROOM, least: float = 4, n: int = 7) -> str:
