@@ -50,6 +50,23 @@ def xml_text(value: str) -> str:
     return value.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
+def escape(value: str) -> str:
+    """``xml.sax.saxutils.escape``, without importing that module (it imports
+    urllib.request, http.client, ssl and the email parser)."""
+    return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(value: str) -> str:
+    """``xml.sax.saxutils.quoteattr``: escaped, in double quotes unless the value holds
+    only that kind of quote."""
+    value = escape(value).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in value:
+        return f'"{value}"'
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace('"', "&quot;") + '"'
+
+
 def _attr(value: str) -> str:
     """An attribute value as lxml writes it into a worksheet (ASCII, character references)."""
     for ch, ref in _ATTR_ESCAPES:
@@ -282,8 +299,6 @@ def fixed_parts() -> tuple[bytes, str]:
 
 # -- the workbook -------------------------------------------------------------------
 def workbook_xml(book, password: str) -> bytes:
-    from xml.sax.saxutils import escape, quoteattr
-
     sheets = "".join(
         f'<sheet xmlns:r="{_REL}" name={quoteattr(s.title)} sheetId="{i}"'
         f' state="{s.state}" r:id="rId{i}"/>'

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED
 
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
@@ -23,6 +22,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from reporting.core.fileutil import FixedTimeZip, atomic_save
+from reporting.documents.xlsx_parts import escape
 
 
 class _FastRowsWriter(WorksheetWriter):
@@ -56,7 +56,7 @@ def _sheet_data(ws) -> bytes | None:
     for row, cells in sorted(rows.items()):
         attrs = {"r": f"{row}"}
         attrs.update(dims.get(row, {}))
-        parts.append("<row" + "".join(f' {k}="{escape(v, _QUOTE)}"' for k, v in attrs.items()))
+        parts.append("<row" + "".join(f' {k}="{_attr(v)}"' for k, v in attrs.items()))
         parts.append(">")
         for cell in cells:
             if cell._comment is not None:
@@ -78,7 +78,8 @@ def _sheet_data(ws) -> bytes | None:
     return "".join(parts).encode("ascii")
 
 
-_QUOTE = {'"': "&quot;"}
+def _attr(value: str) -> str:
+    return escape(value).replace('"', "&quot;")
 
 
 class _MemoryExcelWriter(ExcelWriter):
