@@ -1,7 +1,9 @@
 """LibreOffice headless conversions (docx → pdf, xlsx → pdf/xlsx/xls/ods).
 
-Each call uses its own throw-away profile (parallel runs would collide on a shared one),
-a timeout, and a fontconfig file mapping the official Chinese font names.
+Each call uses its own throw-away profile (parallel runs would collide on a shared one) —
+a copy of the first profile LibreOffice converted on, so it starts once rather than
+initialising a new one and restarting —, a timeout, and a fontconfig file mapping the
+official Chinese font names.
 """
 
 from __future__ import annotations
@@ -39,6 +41,57 @@ def office_command(exe: str, profile: str) -> list[str]:
     ]
 
 
+def _template_dir(exe: str) -> Path:
+    """Where a profile LibreOffice has started on is kept, per user and LibreOffice build."""
+    import hashlib
+
+    real = os.path.realpath(exe)
+    build = []
+    for path in (real, os.path.join(os.path.dirname(real), "soffice.bin")):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        build.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    key = hashlib.sha1("\n".join(build).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"duban-lo-profile-{os.getuid()}-{key}"
+
+
+def new_profile(exe: str) -> tuple[str, bool]:
+    """(a fresh private profile, whether it is a copy of the kept one). On a new profile
+    LibreOffice initialises it and restarts itself (about half a second); on a copy of one
+    it has started on before (``keep_profile``) it starts once."""
+    profile = tempfile.mkdtemp(prefix="duban-lo-")
+    kept = _template_dir(exe)
+    try:
+        if kept.stat().st_uid != os.getuid():  # another user's, in a shared temp dir
+            return profile, False
+        shutil.copytree(kept, profile, symlinks=True, dirs_exist_ok=True)
+    except OSError:  # none kept (or it went away meanwhile): a new one
+        shutil.rmtree(profile, ignore_errors=True)
+        return tempfile.mkdtemp(prefix="duban-lo-"), False
+    return profile, True
+
+
+def keep_profile(exe: str, profile: str) -> None:
+    """Keep a copy of ``profile`` (LibreOffice has converted on it and ended) for later
+    starts; the first to finish the copy wins (a rename), the others' copies are dropped."""
+    kept = _template_dir(exe)
+    if kept.exists():
+        return
+    tmp = tempfile.mkdtemp(prefix=f"{kept.name}.", dir=kept.parent)
+    try:
+        shutil.copytree(profile, tmp, symlinks=True, dirs_exist_ok=True)
+        os.rename(tmp, kept)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def drop_profile(exe: str) -> None:
+    """Forget the kept profile (a conversion on a copy of it failed)."""
+    shutil.rmtree(_template_dir(exe), ignore_errors=True)
+
+
 class EarlyOffice:
     """LibreOffice started before the file it is to convert is written, so its start-up
     (a second or more) overlaps the rendering. A ``convert`` given it runs LibreOffice on
@@ -51,12 +104,14 @@ class EarlyOffice:
     GUARD = 3600
 
     def __init__(self, timeout: int = 180):
-        self.profile = tempfile.mkdtemp(prefix="duban-lo-")
         self.proc: subprocess.Popen | None = None
         self.used = False  # a conversion was handed to it
-        exe = soffice_path()
+        self.converted = False  # ... and it succeeded
+        self.exe = exe = soffice_path()
         if exe is None:
+            self.profile, self.copied = tempfile.mkdtemp(prefix="duban-lo-"), False
             return
+        self.profile, self.copied = new_profile(exe)
         guard = shutil.which("timeout")
         cmd = ([guard, "-k", "5", str(self.GUARD + timeout)] if guard else []) + office_command(
             exe, self.profile
@@ -89,6 +144,8 @@ class EarlyOffice:
                     time.sleep(0.05)
             self.proc.wait()
             self.proc = None
+            if self.exe is not None and self.converted and not self.copied:
+                keep_profile(self.exe, self.profile)
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def _group_alive(self) -> bool:
@@ -168,32 +225,46 @@ def convert_all(
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     names = "、".join(s.name for s in srcs[:3]) + ("等" if len(srcs) > 3 else "")
-    with (
-        tempfile.TemporaryDirectory(prefix="duban-lo-") as own_profile,
-        tempfile.TemporaryDirectory(prefix="duban-lo-out-") as tmp_out,
-    ):
-        profile = own_profile
+    with tempfile.TemporaryDirectory(prefix="duban-lo-out-") as tmp_out:
+
+        def run(profile: str, attempt: str) -> tuple[subprocess.CompletedProcess, Path, bool]:
+            out = Path(tmp_out) / attempt
+            cmd = [*office_command(exe, profile), "--convert-to", fmt, "--outdir", str(out)]
+            try:
+                proc = subprocess.run(
+                    [*cmd, *(str(s) for s in srcs)],
+                    capture_output=True,
+                    timeout=timeout * len(srcs),
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise OfficeError(
+                    f"LibreOffice 转换 {names} 超时（{timeout * len(srcs)} 秒），请稍后重试"
+                ) from None
+            whole = proc.returncode == 0 and all(any(out.glob(f"{s.stem}.*")) for s in srcs)
+            return proc, out, whole
+
         if office is not None:
-            profile, office.used = office.profile, True
-        cmd = [
-            *office_command(exe, profile),
-            "--convert-to",
-            fmt,
-            "--outdir",
-            tmp_out,
-            *(str(s) for s in srcs),
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, timeout=timeout * len(srcs), check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise OfficeError(
-                f"LibreOffice 转换 {names} 超时（{timeout * len(srcs)} 秒），请稍后重试"
-            ) from None
+            office.used = True
+            proc, out, office.converted = run(office.profile, "early")
+            if not office.converted and office.copied:
+                drop_profile(exe)
+        else:
+            profile, copied = new_profile(exe)
+            try:
+                proc, out, whole = run(profile, "first")
+                if not whole and copied:  # perhaps the kept profile: once more on a new one
+                    drop_profile(exe)
+                    shutil.rmtree(profile, ignore_errors=True)
+                    profile, copied = new_profile(exe)
+                    proc, out, whole = run(profile, "again")
+                if whole and not copied:
+                    keep_profile(exe, profile)
+            finally:
+                shutil.rmtree(profile, ignore_errors=True)
         targets = []
         for src in srcs:
-            produced = sorted(Path(tmp_out).glob(f"{src.stem}.*"))
+            produced = sorted(out.glob(f"{src.stem}.*"))
             if proc.returncode != 0 or not produced:
                 detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[:200]
                 raise OfficeError(

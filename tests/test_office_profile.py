@@ -1,0 +1,117 @@
+"""LibreOffice's private profiles: the first one it has converted on is kept (per user and
+LibreOffice build, in the temp dir) and later conversions start on a copy of it, so
+LibreOffice starts once instead of initialising a new profile and restarting itself. A
+kept profile a conversion fails on is dropped and the file converted once more on a new one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import office
+
+from reporting.documents import office as office_module
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """The temp dir (where profiles are kept) of this test alone."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp
+
+
+def kept(tmp: Path) -> list[Path]:
+    return sorted(p for p in tmp.glob("duban-lo-profile-*") if "." not in p.name)
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@office
+def test_the_first_profile_is_kept_and_the_next_conversion_starts_on_a_copy(tmp_path, private_tmp):
+    from docx import Document
+
+    src = tmp_path / "通知.docx"
+    doc = Document()
+    doc.add_paragraph("请各单位于4月10日前报送第一季度进展情况。")
+    doc.save(str(src))
+    assert kept(private_tmp) == []
+    with office_module.EarlyOffice(60) as early:
+        assert early.copied is False
+        first = office_module.convert(src, "pdf", tmp_path / "a", office=early)
+    [profile] = kept(private_tmp)  # kept once the early instance had ended
+    assert (profile / "user" / "registrymodifications.xcu").is_file()
+    assert not Path(early.profile).exists()
+
+    copy, copied = office_module.new_profile(office_module.soffice_path())
+    try:
+        assert copied is True
+        made = {p.relative_to(copy) for p in Path(copy).rglob("*")}
+        assert made == {p.relative_to(profile) for p in profile.rglob("*")}
+    finally:
+        subprocess.run(["rm", "-rf", copy], check=True)
+    second = office_module.convert(src, "pdf", tmp_path / "b")
+    assert pdf_text(second) == pdf_text(first) and "第一季度" in pdf_text(second)
+    assert kept(private_tmp) == [profile]
+    assert [p.name for p in private_tmp.iterdir()] == [profile.name]  # nothing else left
+
+
+FAKE_SOFFICE = """#!{python}
+import sys
+from pathlib import Path
+args = sys.argv[1:]
+profile = Path(next(a for a in args if a.startswith("-env:UserInstallation=file://"))[29:])
+if (profile / "broken").exists():
+    sys.exit(1)
+(profile / "user").mkdir(exist_ok=True)
+(profile / "user" / "registrymodifications.xcu").write_text("started")
+out = Path(args[args.index("--outdir") + 1])
+out.mkdir(parents=True, exist_ok=True)
+for src in args[args.index("--outdir") + 2 :]:
+    (out / (Path(src).stem + ".pdf")).write_text("%PDF " + Path(src).read_text())
+"""
+
+
+def test_a_kept_profile_a_conversion_fails_on_is_dropped_and_the_file_converted_again(
+    tmp_path, private_tmp, monkeypatch
+):
+    exe = tmp_path / "soffice"
+    exe.write_text(FAKE_SOFFICE.format(python=sys.executable))
+    exe.chmod(0o755)
+    monkeypatch.setattr(office_module, "soffice_path", lambda: str(exe))
+    src = tmp_path / "报告.docx"
+    src.write_text("正文")
+    office_module.convert(src, "pdf", tmp_path / "a")
+    [profile] = kept(private_tmp)
+    (profile / "broken").write_text("")  # a kept profile LibreOffice now fails on
+
+    out = office_module.convert(src, "pdf", tmp_path / "b")
+    assert out.read_text() == "%PDF 正文"
+    [again] = kept(private_tmp)  # the new profile the second attempt made, kept instead
+    assert not (again / "broken").exists()
+    assert (again / "user" / "registrymodifications.xcu").read_text() == "started"
+
+
+def test_a_file_that_does_not_convert_is_told_and_no_profile_kept(
+    tmp_path, private_tmp, monkeypatch
+):
+    exe = tmp_path / "soffice"
+    exe.write_text(
+        FAKE_SOFFICE.format(python=sys.executable).replace("if (profile", "if True or (profile")
+    )
+    exe.chmod(0o755)
+    monkeypatch.setattr(office_module, "soffice_path", lambda: str(exe))
+    src = tmp_path / "报告.docx"
+    src.write_text("正文")
+    with pytest.raises(office_module.OfficeError, match="未能把 报告.docx 转换为 pdf"):
+        office_module.convert(src, "pdf", tmp_path / "a")
+    assert kept(private_tmp) == []  # nothing kept from a failed conversion
+    assert [p.name for p in private_tmp.iterdir()] == []
