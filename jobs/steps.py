@@ -393,9 +393,12 @@ def office_ahead(app, report_due: bool):
     """With the report step due in this run, LibreOffice is started at its beginning, so
     its start-up overlaps the collection and reminders before the report
     (``office.EarlyOffice``, which ``do_report`` hands the PDF conversion); ended with the run."""
+    if not report_due:  # most runs: not even the module is imported
+        yield
+        return
     from reporting.documents.office import EarlyOffice, soffice_path
 
-    if not report_due or soffice_path() is None:
+    if soffice_path() is None:
         yield
         return
     with EarlyOffice(app.settings.report.pdf_timeout) as office:

@@ -85,6 +85,7 @@ def ordered_map(
         for item in items:
             yield fn(shared, item)
         return
+    import ctypes  # noqa: F401 - for the workers' _die_with: imported once, here
     import multiprocessing
     import threading
     from concurrent.futures import ProcessPoolExecutor

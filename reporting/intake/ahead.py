@@ -22,6 +22,7 @@ from reporting.intake.mailbox import is_message, is_outlook_msg
 from reporting.intake.plan_returns import examine_plan
 from reporting.intake.validate import Examined, examine
 
+SEEN_NEW = 8  # new files found before the pool is sized by the inbox's count
 Ahead = tuple[Path, str, Examined]  # archived path, source, what examine found
 
 
@@ -35,15 +36,16 @@ def examine_ahead(intake, files: list[tuple[Path, str]], workers: int | None = N
     shared = (intake.settings, intake.assignments, r.period or plan_year(r.key), r.previous)
     candidates = (_candidate(intake, path, source) for path, source in files)
     # files taken in before (every later run over the same inbox) are passed over here:
-    # workers are started only once enough new ones are found to be worth them
+    # once a chunk's worth of new ones is found the rest are counted as new (the workers
+    # start as early as before); an inbox with fewer new files starts no worker
     head: list[tuple[Path, str] | None] = []
     new = 0
     for candidate in candidates:
         head.append(candidate)
         new += candidate is not None
-        if worker_count(new, workers) > 1:
+        if new == SEEN_NEW:
             break
-    else:
+    if worker_count(new + len(files) - len(head), workers) <= 1:
         return  # collect examines the few new ones itself
     try:
         yield from ordered_map(
