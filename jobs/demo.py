@@ -138,6 +138,7 @@ def plan_round(app, out: DemoOutcome, echo: Callable[[str], None]) -> None:
 
     from reporting.core.calendar import plan_calendar
     from reporting.merge.plan_round import run_plan_round
+    from reporting.notify.delivery import outbox_note_once
     from reporting.notify.plan_notice import send_plan_notices
     from reporting.sample.plans import simulate_plans
 
@@ -154,12 +155,13 @@ def plan_round(app, out: DemoOutcome, echo: Callable[[str], None]) -> None:
     with app.hold("demo"), app.ledger() as ledger:
 
         def step(now: datetime, stage: str | None = None) -> None:
+            said: set[str] = set()  # the 回执 and the notices: one outbox notice
             done = run_plan_round(s, a, ws, year, ledger=ledger, now=now)
-            for line in done.lines(brief=True):
+            for line in outbox_note_once(done.lines(brief=True), said):
                 echo(line)
             if stage:
                 sent = send_plan_notices(s, a, ws, year, stage=stage, ledger=ledger, now=now)
-                for line in sent.lines():
+                for line in outbox_note_once(sent.lines(), said):
                     echo(line)
 
         step(at("通知", 9), "通知")

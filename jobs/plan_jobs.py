@@ -114,7 +114,9 @@ def plan_pass(app, year: int, ledger, now: datetime, *, stage=None, force=False)
             app.settings, a, app.workspace, year, stage=stage, ledger=ledger, now=now
         )
         lines += sent.lines()
-    return lines, sent
+    from reporting.notify.delivery import outbox_note_once
+
+    return outbox_note_once(lines), sent  # the 回执 and the notices: one outbox notice
 
 
 def fetch_lines(app, key: str, ledger, now) -> list[str]:

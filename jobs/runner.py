@@ -96,7 +96,9 @@ class RunReport:
                 f"请按上面的原因处理后重新运行 duban run --period {self.period}"
                 "（已完成的步骤不会重做）；排程进程会在下一次触发时自动重试。"
             )
-        return out
+        from reporting.notify.delivery import outbox_note_once
+
+        return outbox_note_once(out)
 
 
 def period_dates(period: Period, settings):

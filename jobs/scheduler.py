@@ -451,7 +451,9 @@ class OnceResult:
         if self.upcoming:
             t, job = self.upcoming[0]
             out.append(f"下一个排程任务：{t.isoformat()}  {job.name}")
-        return out
+        from reporting.notify.delivery import outbox_note_once
+
+        return outbox_note_once(out)
 
 
 def run_once(app, *, years: list[int] | None = None, clock=None, stream=None) -> OnceResult:

@@ -205,7 +205,9 @@ class CollectOutcome:
             out += summary_lines(self.feedback)
         if self.feedback_error:
             out.append(f"配合反馈更新未能发送：{self.feedback_error}")
-        return out
+        from reporting.notify.delivery import outbox_note_once
+
+        return outbox_note_once(out)
 
     @property
     def failed(self) -> int:

@@ -209,6 +209,38 @@ def test_every_return_was_answered_in_the_outbox(demo_run):
             assert not list(outbox.glob(f"{period}_回执_{unit}_*.eml"))
 
 
+def test_the_outbox_notice_is_said_once_per_run(demo_run):
+    """Each run (or 落实方案 pass) that writes mail to the outbox says so once, also when its
+    回执 and its 配合反馈 update (or its 回执 and 提醒) are two batches of mail."""
+    outcome, printed = demo_run
+    outbox = outcome.paths["发件箱（模拟邮件）"]
+    notice = f"邮件未实际发出，已写入发件箱目录 {outbox}（[smtp] outbox）。"
+    starts = re.compile(r"══|（模拟|\d{4}年第.季度（\d{4}Q\d）  现在")
+    runs: list[list[str]] = []
+    for line in printed.splitlines():
+        if starts.match(line) or not runs:
+            runs.append([])
+        runs[-1].append(line.strip())
+    both = [
+        r
+        for r in runs
+        if any(x.startswith("回执：已发送") for x in r)
+        and any(x.startswith("配合反馈：更新") for x in r)
+    ]
+    plan_both = [
+        r
+        for r in runs
+        if any(x.startswith("2024年落实方案回执：已发送") for x in r)
+        and any(x.startswith("2024年落实方案提醒：已发送") for x in r)
+    ]
+    assert both and plan_both
+    for r in both + plan_both:
+        assert r.count(notice) == 1, "\n".join(r)
+    for r in runs:
+        assert r.count(notice) <= 1, "\n".join(r)
+    assert printed.count(notice) == sum(notice in r for r in runs) > len(both)
+
+
 def test_each_unit_gets_one_notice_per_quarter(demo_run):
     """The 通知 of 2024Q2 is its own message: a send recorded for Q1 never counts for Q2."""
     outcome, _ = demo_run

@@ -372,10 +372,13 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     monkeypatch.setenv("DUBAN_SMTP_OUTBOX", str(outbox))
     monkeypatch.setenv("DUBAN_BULLETIN_AUTO", "true")  # the 督查通报 follows the report
 
+    notice = f"邮件未实际发出，已写入发件箱目录 {outbox}（[smtp] outbox）。"
+
     def run_at(moment: str) -> str:
         monkeypatch.setenv("DUBAN_FAKE_NOW", moment)
         r = duban("run")
         assert r.code == 0, r.output
+        assert r.out.count(notice) <= 1, r.out  # once a run, however many batches of mail
         return r.out
 
     out = run_at("2024-03-29T09:00:00+08:00")
@@ -389,6 +392,7 @@ def test_a_quarter_with_the_real_steps(duban, app, tmp_path, monkeypatch):
     assert "接收 区发改委：发改委报回.xlsx" in out
     reminded = sorted(p.name for p in outbox.glob("2024Q1_提醒_*.eml"))
     assert len(reminded) == 49 and "2024Q1_提醒_区发改委.eml" not in reminded  # collected first
+    assert list(outbox.glob("2024Q1_回执_区发改委_*.eml")) and out.count(notice) == 1
 
     out = run_at("2024-04-09T09:30:00+08:00")
     assert "  催报：跳过（已过报送截止时间" in out

@@ -40,12 +40,14 @@ def command(ctx, period_text, until, dry_run, force):
     from jobs.runner import default_period, run_cycle
     from jobs.steps import step_name
     from reporting.core.exceptions import SchedulerError
+    from reporting.notify.delivery import outbox_note_once
 
     app = get_app(ctx)
     now = app.now()
     rounds = [] if period_text else run_due_stages(app, now, dry_run=dry_run)
+    said: set[str] = set()  # the outbox notice, once for the command
     for done in rounds:
-        click.echo("\n".join(done.text()))
+        click.echo("\n".join(outbox_note_once(done.text(), said)))
     try:
         target = period_text or default_period(app.settings, now)
     except SchedulerError:
@@ -56,7 +58,7 @@ def command(ctx, period_text, until, dry_run, force):
     report = run_cycle(
         app, target, now=now, until=step_name(until) if until else None, dry_run=dry_run
     )
-    for line in report.lines():
+    for line in outbox_note_once(report.lines(), said):
         click.echo(line)
     if ctx.find_root().obj.debug:
         for r in report.failed:

@@ -172,6 +172,26 @@ class Channel(Protocol):
         ...
 
 
+OUTBOX_NOTE = "邮件未实际发出，已写入发件箱目录 {}（[smtp] outbox）。"
+_OUTBOX_HEAD, _OUTBOX_TAIL = OUTBOX_NOTE.split("{}")
+
+
+def outbox_note_once(lines: Iterable[str], said: set[str] | None = None) -> list[str]:
+    """``lines`` with each outbox notice at its first place only: every batch of mails adds
+    one, and a run or command that sends several batches (回执 and 配合反馈) says it once.
+    ``said``: the notices already printed before ``lines`` (updated)."""
+    said = set() if said is None else said
+    out = []
+    for line in lines:
+        text = line.strip()
+        if text.startswith(_OUTBOX_HEAD) and text.endswith(_OUTBOX_TAIL):
+            if text in said:
+                continue
+            said.add(text)
+        out.append(line)
+    return out
+
+
 class MailChannel:
     """Email as a ``Channel``: one ``Mailer`` connection for the run's mails."""
 
@@ -194,7 +214,7 @@ class MailChannel:
 
     def closing_note(self, sent: bool) -> str:
         if self.mailer.outbox and sent:
-            return f"邮件未实际发出，已写入发件箱目录 {self.mailer.outbox}（[smtp] outbox）。"
+            return OUTBOX_NOTE.format(self.mailer.outbox)
         return ""
 
 
