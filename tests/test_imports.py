@@ -73,3 +73,14 @@ def test_the_xml_escapes_are_the_standard_librarys():
         "print('xml.sax.saxutils' in sys.modules)\n"
     )
     assert out == "False"
+
+
+def test_the_notice_day_loads_no_http_client():
+    """urllib.request and http.client (and the email parser they import) only when a group
+    robot is posted to (tests/test_remind_webhook.py posts to one)."""
+    out = probe(
+        "import sys\n"
+        "import reporting.notify.remind, reporting.merge.collect_merge, reporting.forms.build\n"
+        "print([m for m in ('urllib.request', 'http.client') if m in sys.modules])\n"
+    )
+    assert out == "[]"

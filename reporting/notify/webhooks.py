@@ -10,15 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from reporting.core.config import Settings
 from reporting.core.exceptions import SendError
@@ -134,20 +132,28 @@ def payload_for(robot: Robot, content: str, mobiles: list[str]) -> dict:
     )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Never follow a redirect: urllib turns a redirected POST into a GET without its body."""
+@cache
+def _opener():
+    """urllib's opener that never follows a redirect (urllib turns a redirected POST into a
+    GET without its body); urllib.request, http.client and the email parser they import
+    are loaded only when a robot is posted to."""
+    import urllib.request
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            return None
 
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
+    return urllib.request.build_opener(NoRedirect())
 
 
 def send_text(
     robot: Robot, content: str, mobiles: list[str], *, clock: Callable[[], float] = time.time
 ) -> None:
     """Post one text message; raise SendError (transient for network trouble and rate limits)."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     problem = url_problem(robot)
     if problem:
         raise SendError(problem, fatal=True)
@@ -160,7 +166,7 @@ def send_text(
     )
     who = f"{robot.label}机器人"
     try:
-        with _OPENER.open(request, timeout=robot.timeout) as resp:
+        with _opener().open(request, timeout=robot.timeout) as resp:
             raw = resp.read(65536)
     except urllib.error.HTTPError as exc:
         if 300 <= exc.code < 400:
