@@ -394,21 +394,27 @@ def write_dashboards(app, period: Period, now: datetime, outcome: ReportOutcome)
 def office_ahead(app, report_due: bool):
     """With the report step due in this run, LibreOffice is started at its beginning, so
     its start-up overlaps the collection and reminders before the report
-    (``office.EarlyOffice``, which ``do_report`` hands the PDF conversion); ended with the run."""
+    (``office.EarlyOffice``, which ``do_report`` hands the PDF conversion), and so is the
+    process that draws the report's chart (``render.warm_chart``: matplotlib imported
+    meanwhile); both ended with the run."""
     if not report_due:  # most runs: not even the module is imported
         yield
         return
     from reporting.documents.office import EarlyOffice, soffice_path
+    from reporting.report.render import warm_chart
 
-    if soffice_path() is None:
-        yield
-        return
-    with EarlyOffice(app.settings.report.pdf_timeout) as office:
-        app.__dict__["office_ahead"] = office
+    with warm_chart() as chart:
+        app.__dict__["chart_ahead"] = chart
         try:
-            yield
+            if soffice_path() is None:
+                yield
+            else:
+                with EarlyOffice(app.settings.report.pdf_timeout) as office:
+                    app.__dict__["office_ahead"] = office
+                    yield
         finally:
             app.__dict__.pop("office_ahead", None)
+            app.__dict__.pop("chart_ahead", None)
 
 
 def do_report(app, period: Period, now: datetime) -> ReportOutcome:
@@ -450,6 +456,7 @@ def do_report(app, period: Period, now: datetime) -> ReportOutcome:
             changes_year=app.year_changes(period.year) if period.quarter == 4 else None,
             meanwhile=None if ledger is not None else meanwhile,
             office=app.__dict__.get("office_ahead"),
+            chart_ahead=app.__dict__.get("chart_ahead"),
         )
 
     if period.quarter == 4 and app.settings.report.annual_scores:  # quotes the 考核评分

@@ -180,11 +180,12 @@ def test_a_run_with_the_report_due_starts_libreoffice_before_its_first_step(app,
     from reporting.core.calendar import TZ
     from reporting.documents import office as office_module
 
-    seen = []
+    seen, charts = [], []
 
     def record(name):
         def run(app, period, now):
             seen.append((name, app.__dict__.get("office_ahead")))
+            charts.append(app.__dict__.get("chart_ahead"))
 
         return run
 
@@ -195,12 +196,19 @@ def test_a_run_with_the_report_due_starts_libreoffice_before_its_first_step(app,
     monkeypatch.setattr(StandInOffice, "started", [])
     run_cycle(app, P, now=datetime(2024, 3, 29, 9, 0, tzinfo=TZ))  # the notice day
     assert StandInOffice.started == [] and all(o is None for _, o in seen)
+    assert charts and all(c is None for c in charts)
     seen.clear()
+    charts.clear()
     run_cycle(app, P, now=datetime(2024, 4, 10, 9, 0, tzinfo=TZ))  # the report day
     [early] = StandInOffice.started
     assert seen[0][0] != "report" and "report" in [n for n, _ in seen]
     assert all(o is early for _, o in seen)  # from the first step of the run on
     assert early.closed and "office_ahead" not in app.__dict__
+    # the chart's process too: one for the run, ended with it
+    assert len({id(c) for c in charts[-len(seen) :]}) == 1 and charts[-1] is not None
+    assert charts[-1].pid is None and "chart_ahead" not in app.__dict__
     seen.clear()
+    charts.clear()
     run_cycle(app, P, now=datetime(2024, 4, 10, 10, 0, tzinfo=TZ))  # the report is done
     assert len(StandInOffice.started) == 1 and all(o is None for _, o in seen)
+    assert all(c is None for c in charts)

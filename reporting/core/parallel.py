@@ -131,12 +131,8 @@ def in_background(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     back pickled; anything else going wrong in the copy, it is computed here when asked
     for. With one core, threads running (a forked copy would inherit their locks in an
     unknown state) or no ``fork``, it is computed here from the start (when asked for)."""
-    import threading
-
-    if cores() < 2 or threading.active_count() != 1 or not hasattr(os, "fork"):
+    if not _can_fork():
         return lambda: fn(*args)
-    import pickle
-
     parent = os.getpid()
     r, w = os.pipe()
     pid = os.fork()
@@ -144,21 +140,40 @@ def in_background(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
         try:
             os.close(r)
             _die_with(parent)
-            try:
-                outcome: tuple[bool, Any] = (True, fn(*args))
-            except Exception as exc:  # noqa: BLE001 - handed to the caller
-                outcome = (False, exc)
-            try:
-                payload = pickle.dumps(outcome)
-            except Exception:  # noqa: BLE001 - not picklable: the caller computes it
-                payload = b""
-            with os.fdopen(w, "wb") as out:
-                out.write(payload)
+            _send(w, fn, args)
         finally:
             os._exit(0)
     os.close(w)
+    return _receiver(r, pid, fn, args)
 
+
+def _can_fork() -> bool:
+    import threading
+
+    return cores() >= 2 and threading.active_count() == 1 and hasattr(os, "fork")
+
+
+def _send(w: int, fn: Callable[..., Any], args: tuple) -> None:
+    """In the copy: ``fn(*args)`` (or its exception) pickled into ``w``; nothing when it
+    cannot be pickled (the caller then computes it)."""
+    import pickle
+
+    try:
+        outcome: tuple[bool, Any] = (True, fn(*args))
+    except Exception as exc:  # noqa: BLE001 - handed to the caller
+        outcome = (False, exc)
+    try:
+        payload = pickle.dumps(outcome)
+    except Exception:  # noqa: BLE001 - not picklable: the caller computes it
+        payload = b""
+    with os.fdopen(w, "wb") as out:
+        out.write(payload)
+
+
+def _receiver(r: int, pid: int, fn: Callable[..., Any], args: tuple) -> Callable[[], Any]:
     def result() -> Any:
+        import pickle
+
         with os.fdopen(r, "rb") as src:
             payload = src.read()
         os.waitpid(pid, 0)
@@ -170,3 +185,90 @@ def in_background(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
         raise value
 
     return result
+
+
+class Warmed:
+    """A forked copy of this process that runs ``warm()`` now (imports, say) and then the one
+    call ``submit`` hands it: ``in_background`` with the warming done before the call is
+    known (the report's chart: matplotlib imported while the run collects). The call and its
+    arguments are pickled through a pipe: keep them small. ``close`` ends an unused copy.
+    Where ``in_background`` would compute in this process, ``submit`` does the same."""
+
+    def __init__(self, warm: Callable[[], Any]):
+        self.pid: int | None = None
+        if not _can_fork():
+            return
+        parent = os.getpid()
+        ask_r, self._ask = os.pipe()
+        self._answer, answer_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(self._ask)
+                os.close(self._answer)
+                _die_with(parent)
+                try:
+                    warm()
+                except Exception:  # noqa: BLE001 - the call itself will tell
+                    pass
+                call = _read_frame(ask_r)
+                if call:
+                    import pickle
+
+                    fn, args = pickle.loads(call)
+                    _send(answer_w, fn, args)
+            finally:
+                os._exit(0)
+        os.close(ask_r)
+        os.close(answer_w)
+        self.pid = pid
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """``in_background(fn, *args)``, by the warmed copy when there is one."""
+        if self.pid is None:
+            return in_background(fn, *args)
+        import pickle
+
+        pid, self.pid = self.pid, None
+        try:
+            call = pickle.dumps((fn, args))
+        except Exception:  # noqa: BLE001 - not picklable: computed here
+            call = b""
+        try:
+            _write_frame(self._ask, call)
+        except OSError:  # the copy is gone
+            call = b""
+        if not call:
+            os.close(self._answer)
+            os.waitpid(pid, 0)
+            return lambda: fn(*args)
+        return _receiver(self._answer, pid, fn, args)
+
+    def close(self) -> None:
+        if self.pid is not None:
+            pid, self.pid = self.pid, None
+            try:
+                _write_frame(self._ask, b"")
+            except OSError:  # the copy is gone already
+                pass
+            os.close(self._answer)
+            os.waitpid(pid, 0)
+
+    def __enter__(self) -> Warmed:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    """``data`` with its length first, then ``fd`` closed: the reader cannot wait for the end
+    of the pipe, as copies forked after it (worker pools) hold its writing end too."""
+    with os.fdopen(fd, "wb") as out:
+        out.write(len(data).to_bytes(8, "big") + data)
+
+
+def _read_frame(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as src:
+        size = int.from_bytes(src.read(8) or b"\0", "big")
+        return src.read(size) if size else b""

@@ -83,9 +83,29 @@ def status_chart_png(
 
     Raises ``ChartFontError`` when ``font`` is None or lacks a glyph the chart needs.
     """
-    data = section_status_counts(result)
+    return counts_chart_png(
+        section_status_counts(result), font, title=title, width_in=width_in, dpi=dpi
+    )
+
+
+def counts_chart_png(
+    data: list[tuple[str, dict[str, int]]],
+    font: FontFile | None,
+    *,
+    title: str = "",
+    width_in: float = 5.5,
+    dpi: int = 200,
+) -> bytes:
+    """``status_chart_png`` from the counts by section (``section_status_counts``)."""
     keys = [k for k in STATUS_KEYS if any(c[k] for _, c in data)] or [MISSING]
     return bars_png(data, keys, font, title=title, width_in=width_in, dpi=dpi)
+
+
+def warm_up() -> None:
+    """Import what drawing needs (about half a second), in a process that draws later."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.font_manager  # noqa: F401
 
 
 def bars_png(

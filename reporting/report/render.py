@@ -23,7 +23,7 @@ from reporting.core.config import Settings
 from reporting.core.exceptions import ChartFontError, OfficeError, OutputError, ReportError
 from reporting.core.fileutil import safe_filename
 from reporting.core.model import QuarterResult, UnitReturn
-from reporting.core.parallel import in_background
+from reporting.core.parallel import Warmed, in_background
 from reporting.core.periods import Period
 from reporting.core.previous import previous_result
 from reporting.core.workspace import Workspace
@@ -173,13 +173,30 @@ def default_report_day(settings: Settings, period: Period, today: date) -> date:
 
 def report_chart(settings: Settings, result: QuarterResult) -> tuple[bytes | None, str]:
     """(PNG, '') or (None, why): without a CJK font the chart is left out, never boxes."""
+    from reporting.report.chart import section_status_counts
+
+    return counts_chart(settings.report.chart_font, section_status_counts(result))
+
+
+def counts_chart(
+    font_file: Path | None, data: list[tuple[str, dict[str, int]]]
+) -> tuple[bytes | None, str]:
+    """``report_chart`` from the counts by section: what a warmed process is handed."""
     from reporting.documents.fonts import chart_font
-    from reporting.report.chart import status_chart_png
+    from reporting.report.chart import counts_chart_png
 
     try:
-        return status_chart_png(result, chart_font(settings.report.chart_font)), ""
+        return counts_chart_png(data, chart_font(font_file)), ""
     except ChartFontError as exc:
         return None, str(exc)
+
+
+def warm_chart() -> Warmed:
+    """A process ready to draw the report's chart (``chart_ahead`` of ``render_report``):
+    matplotlib imported while the run does what comes before the report."""
+    from reporting.report.chart import warm_up
+
+    return Warmed(warm_up)
 
 
 def report_path(settings: Settings, period: Period, out_dir: Path) -> Path:
@@ -226,6 +243,7 @@ def _render_report(
     edition: Edition | None = None,
     changes: dict | None = None,
     meanwhile: Callable[[], object] | None = None,
+    chart_ahead: Warmed | None = None,
 ) -> ReportOutput:
     """Render the period's report (and optionally its PDF and the per-leader briefs).
 
@@ -237,7 +255,8 @@ def _render_report(
     another edition of the same report (the annual one, ``reporting.annual``): its template,
     file, chart and the context it adds to the quarter's. ``meanwhile`` is called once the
     report and its briefs are written, while LibreOffice converts the report (what else the
-    step writes: the 看板), before the PDF is awaited.
+    step writes: the 看板), before the PDF is awaited. ``chart_ahead`` (``warm_chart``) draws
+    the chart, else a process forked here.
     """
     period = Period.parse(period)
     merged = True
@@ -261,9 +280,16 @@ def _render_report(
     out_dir = Path(out_dir) if out_dir else workspace.report_dir(period)
     # matplotlib's import and drawing (about a second) in another process while the
     # context is built; the context assumes a chart and is built again without one
-    chart_later = (
-        (lambda: edition.chart) if edition else in_background(report_chart, settings, result)
-    )
+    if edition:
+        chart_later = lambda: edition.chart  # noqa: E731
+    elif chart_ahead is not None:
+        from reporting.report.chart import section_status_counts
+
+        chart_later = chart_ahead.submit(
+            counts_chart, settings.report.chart_font, section_status_counts(result)
+        )
+    else:
+        chart_later = in_background(report_chart, settings, result)
     rungs = report_rungs(settings, workspace, result, previous)
 
     def build(has_chart: bool) -> dict:
