@@ -69,3 +69,24 @@ def test_an_error_is_raised_at_its_item():
         for value in ordered_map(fails_at_three, None, range(40), count=40, workers=2):
             got.append(value)
     assert got == list(range(len(got))) and len(got) <= 3  # in order, none after it
+
+
+@pytest.mark.skipif(not forks(), reason="needs two cores and a single-threaded caller")
+@pytest.mark.parametrize(("count", "largest"), [(24, 1), (50, 3), (400, 8)])
+def test_a_small_batch_goes_in_small_chunks(monkeypatch, count, largest):
+    """In chunks of 8, 23 items after the first leave one worker with 15 or 16 while the
+    other idles after 8; a small batch goes in chunks that keep at least 8 per worker, a
+    large one in chunks of 8 as before."""
+    import concurrent.futures
+
+    sizes = []
+
+    class Recording(concurrent.futures.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            sizes.append(len(args[1]))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Recording)
+    got = list(ordered_map(pid_and_square, 0, range(count), count=count, workers=2))
+    assert [v for _, v, _ in got] == [i * i for i in range(count)]
+    assert sum(sizes) == count - 1 and max(sizes) == largest

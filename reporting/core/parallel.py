@@ -78,13 +78,16 @@ def ordered_map(
     ``fn`` must be a module-level function and ``shared``/items picklable: ``shared`` is
     sent once to each worker. ``count`` is the number of items (to size the pool). At most
     a few chunks per worker are in flight, so memory stays bounded however many items;
-    an exception in ``fn`` is raised here, at its item.
+    an exception in ``fn`` is raised here, at its item. A small batch goes in smaller
+    chunks (at least 8 a worker), so that no worker is left with the last big chunk
+    while the others idle.
     """
     n = worker_count(count, workers)
     if n <= 1:
         for item in items:
             yield fn(shared, item)
         return
+    chunk = max(1, min(chunk, count // (8 * n)))
     import ctypes  # noqa: F401 - for the workers' _die_with: imported once, here
     import multiprocessing
     import threading
