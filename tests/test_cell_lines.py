@@ -99,6 +99,19 @@ def test_the_demo_summary_prints_no_line_starting_with_closing_punctuation(tmp_p
     assert len(lines) > 1000
     bad = [x for x in lines if x[0] in CLOSING.replace("—", "")]
     assert not bad, bad[:5]
+    # the 牵头单位 column holds 8 字 a line: a lead unit's name up to 8 字 prints whole, a
+    # longer one in two equal halves, never a last character alone ("规划分" / "局")
+    leads = {row.lead_units[0] for row in result.rows if len(row.lead_units) == 1}
+    # the 汇总表's pages (its header row repeated on each); a line's cells apart by spaces
+    pages = [page for page in text.split("\f") if "本季度工作进展（牵头单位）" in page]
+    words = {w for page in pages for w in page.split()}
+    for name in leads:
+        if len(name) <= 8:
+            assert name in words, name
+        else:
+            half = (len(name) + 1) // 2
+            assert name[:half] in words and name[half:] in words, name
+    assert {"区自然资源规划分局", "区招商和经济发展服务中心", "区农业农村水利局"} <= leads
 
 
 QUOTED = (  # the 任务内容 whose closing quote printed alone on a line of the 配合单位反馈

@@ -85,6 +85,9 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
         assert ws.row_dimensions[r].height < st.MAX_ROW_PT, r
     progress = ws.cell(4, 7)
     assert "全文见“全文”表第4行起" in progress.value and progress.hyperlink.location
+    # the units centred in their 8 字 (as in the narrower columns), the progress left-aligned
+    assert ws.cell(3, 6).value == "牵头单位" and ws.cell(4, 6).alignment.horizontal == "center"
+    assert progress.alignment.horizontal in (None, "general", "left")
     full = wb["全文"]
     texts = [unbroken(full.cell(r, 4).value) for r in range(4, full.max_row + 1)]
     assert "".join(texts[:2]) == "长" * 1500  # in chunks that fit a row, nothing dropped
@@ -117,10 +120,31 @@ def test_summary_keeps_numbers_long_text_cooperation_and_warnings(tmp_path):
 
 
 def test_a_responsible_persons_name_is_never_cut_across_lines():
-    """The 牵头单位 cell (6 字 a line): "责任人：王五" shares a line, a longer name goes on a
-    line of its own (the cell printed "责任人：黄副" above "主任")."""
+    """The 牵头单位 cell (8 字 a line): "责任人：黄副主任" shares a line, a longer name goes on
+    a line of its own (the cell printed "责任人：黄副" above "主任")."""
     from reporting.merge.summary import owner_text
 
     assert owner_text("王五") == "责任人：王五"
-    assert owner_text("黄副主任") == "责任人：\n黄副主任"
-    assert owner_text("李明（副主任）") == "责任人：\n李明\n（副主任）"  # not "（副主" / "任）"
+    assert owner_text("黄副主任") == "责任人：黄副主任"
+    assert owner_text("李明（副主任）") == "责任人：\n李明（副主任）"
+    # not "（副主" / "任）"
+    assert owner_text("欧阳明月（副主任）") == "责任人：\n欧阳明月\n（副主任）"
+
+
+def test_the_lead_units_column_holds_eight_names_characters_and_the_page_its_width():
+    """牵头单位 is 8 字 wide (16): whole names a line, a longer one in equal parts; the 4 it
+    gained came from 序号, 预警 and 配合单位反馈, so the sheet is as wide as before (287)."""
+    from reporting.merge.summary import ROW_COLUMNS, units_text
+
+    widths = dict(ROW_COLUMNS)
+    assert widths["牵头单位"] == 16 and sum(widths.values()) == 287
+    assert (widths["序号"], widths["预警"], widths["配合单位反馈"]) == (4, 4, 14)
+    assert units_text(["区农业农村水利局"], 16) == "区农业农村水利局"
+    assert units_text(["测试单位0001"], 16) == "测试单位0001"  # the synthetic city's
+    assert units_text(["区文旅局", "长青乡"], 16) == "区文旅局、长青乡"
+    assert units_text(["区自然资源规划分局"], 16) == "区自然资源\n规划分局"
+    assert units_text(["区招商和经济发展服务中心"], 16) == "区招商和经济\n发展服务中心"
+    assert units_text(["区住建交通局", "区自然资源规划分局"], 16) == (
+        "区住建交通局、\n区自然资源\n规划分局"
+    )
+    assert units_text(["区人社局", "区医保局"], 16) == "区人社局、\n区医保局"

@@ -50,26 +50,30 @@ SHEET_FULL = "全文"
 PERCENT_FORMAT = "General"
 
 ROW_COLUMNS = (
-    ("序号", 5),
+    ("序号", 4),
     ("任务编号", 7),
     ("任务（简称）", 14),  # the name the report, briefs and 通报 give the task
     ("任务内容", 30),
     ("牵头责任领导", 8),
-    ("牵头单位", 12),
+    # 8 字 a line: the bundled units' names up to 8 字 (48 of 50) and the 1,000-unit city's
+    # ("测试单位0001") on one line, "责任人：黄副主任" too; the 4 taken from 序号, 预警 and
+    # 配合单位反馈, which hold less than their width, so the page keeps its scale
+    ("牵头单位", 16),
     ("本季度工作进展（牵头单位）", 40),
     ("累计完成进度（%）", 8),
     ("应达进度（%）", 8),
     ("进度依据", 12),
     ("推进状态", 8),
     ("按数据研判", 10),  # five characters on one line (at 8 "判" wrapped alone)
-    ("预警", 5),
+    ("预警", 4),
     ("指标完成情况", 26),
     ("存在问题", 22),
     ("下步打算", 22),
-    ("配合单位反馈", 16),
+    ("配合单位反馈", 14),  # "20个单位反馈" on one line (a linked cell is never wrapped)
     ("未报送单位", 14),
     ("需核实", 20),
 )
+CENTRED = frozenset({"牵头单位"})  # centred like the narrow columns, though 8 字 wide
 CHECK_COLUMN = len(ROW_COLUMNS)  # 需核实: status conflicts and 说法不一 (lead vs partners)
 _COLUMN = {name: k for k, (name, _) in enumerate(ROW_COLUMNS, 1)}
 FLAG_FILL = "FFFCE4D6"  # light orange: the lead and a partner disagree
@@ -140,6 +144,35 @@ def _joined(parts: list[tuple[str, str]], several: bool) -> str:
     return "\n".join(lines)
 
 
+def units_text(units: list[str], width: float) -> str:
+    """Unit names for a cell ``width`` wide: as many whole names (with their 、) a line as
+    fit, and a name longer than a line in equal parts ("区自然资源/规划分局", where the
+    cell wrapped "区自然资源规划分" above "局")."""
+    import math
+
+    from reporting.documents import xlsx_style as st
+
+    room = (width * 7 + 1) / (st.BODY_PT * 4 / 3)  # em a line, as st.break_lines
+
+    def fits(text: str) -> bool:
+        return st.text_width(text) / 2 <= room
+
+    lines: list[str] = []
+    for k, unit in enumerate(units):
+        mark = "、" if k < len(units) - 1 else ""
+        if lines and fits(lines[-1] + unit + mark):
+            lines[-1] += unit + mark
+        elif fits(unit + mark):
+            lines.append(unit + mark)
+        elif any(ch in st.NO_LINE_START or ch in st.NO_LINE_END for ch in unit):
+            lines += st.break_lines(unit + mark, width).split("\n")
+        else:
+            size = math.ceil(len(unit) / math.ceil(st.text_width(unit + mark) / 2 / room))
+            lines += [unit[i : i + size] for i in range(0, len(unit), size)]
+            lines[-1] += mark
+    return "\n".join(lines)
+
+
 def owner_text(owner: str) -> str:
     """责任人 under the lead unit, the name on a line of its own when the label and the name
     do not share one (the cell wrapped "责任人：黄副" above "主任")."""
@@ -162,7 +195,8 @@ def row_values(row: RowResult) -> list:
     # one short line: LibreOffice shows a linked cell on one line whatever its breaks
     # ("8个单位反馈（点击查看" cut at the column edge); the link's blue says it opens
     coop = f"{n}个单位反馈" if n else ""
-    lead = "、".join(row.lead_units) + (f"\n{owner_text(row.owner)}" if row.owner else "")
+    lead = units_text(row.lead_units, dict(ROW_COLUMNS)["牵头单位"])
+    lead += f"\n{owner_text(row.owner)}" if row.owner else ""
     return [
         row.label,
         short_title_of(row),
@@ -475,13 +509,13 @@ def write_table(
             header, width = columns[c - 1]
             fmt = numbers.get(c) if value is not None else None
             light = LIGHT_FILLS.get(value) if c == light_col else None
-            key = (fmt, width >= 14, light)
+            key = (fmt, width >= 14 and header not in CENTRED, light)
             style = styles.get(key)
             if style is None:
                 style = styles[key] = book.style(
                     NO_STYLE,
                     st.BODY,
-                    st.WRAP_TOP if width >= 14 else st.WRAP_TOP_CENTER,
+                    st.WRAP_TOP if key[1] else st.WRAP_TOP_CENTER,
                     None if light is None else st.solid_fill(light),
                     st.GRID,
                     number_format=fmt,
