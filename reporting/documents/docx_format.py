@@ -105,9 +105,12 @@ def schema_order(root) -> int:
     }
     fixed = 0
     for el in root.iter(*rank):
+        if len(el) < 2:  # most: nothing to order
+            continue
         order = rank[el.tag]
         kids = list(el)
-        keys = [order.get(k.tag, len(order)) for k in kids]
+        last = len(order)
+        keys = [order.get(k.tag, last) for k in kids]
         if keys != sorted(keys):
             for k in kids:
                 el.remove(k)

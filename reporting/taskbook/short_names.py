@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reporting.core.fileutil import clean_text
@@ -50,6 +51,7 @@ def short_title_of(row) -> str:
     )
 
 
+@lru_cache(maxsize=8192)  # the report day names each task 5–6 times (report, briefs, 看板)
 def derive_short_title(task_title: str, content: str, *, own_title: bool = True) -> str:
     """A short name (≤ 20 字 where the text allows) cut only where the text has a boundary.
 
