@@ -105,12 +105,9 @@ def schema_order(root) -> int:
     }
     fixed = 0
     for el in root.iter(*rank):
-        if len(el) < 2:  # most: nothing to order
-            continue
         order = rank[el.tag]
         kids = list(el)
-        last = len(order)
-        keys = [order.get(k.tag, last) for k in kids]
+        keys = [order.get(k.tag, len(order)) for k in kids]
         if keys != sorted(keys):
             for k in kids:
                 el.remove(k)
