@@ -281,6 +281,7 @@ def collect_and_answer(
                 )
             except DubanError as exc:  # nothing taken; the inbox is still collected
                 fetch_error = str(exc)
+        later: list = []  # the merged outputs: written meanwhile, awaited after the receipts
         collected = collect_and_merge(
             s,
             app.book(period),
@@ -290,7 +291,23 @@ def collect_and_answer(
             now=now,
             ledger=ledger,
             rebuild=rebuild,
+            later=later,
         )
+        outcome = CollectOutcome(collected, fetched=fetched, fetch_error=fetch_error)
+        try:
+            if receipts and s.intake.receipts:
+                if not email_configured(s):
+                    outcome.hint = NO_MAIL_HINT
+                else:
+                    try:
+                        outcome.receipts = send_receipts(
+                            s, app.book(period), app.workspace, period, ledger=ledger, now=now, **kw
+                        )
+                    except DubanError as exc:
+                        outcome.receipt_error = str(exc)
+        finally:
+            for finish in later:
+                finish()
         if mark and collected.written and collected.result is not None:
             c = collected.result.unit_counts()
             ledger.mark_step(
@@ -300,17 +317,6 @@ def collect_and_answer(
                 + (f"，待核实 {c['held']}" if c["held"] else ""),
                 at=collected.result.generated_at,
             )
-        outcome = CollectOutcome(collected, fetched=fetched, fetch_error=fetch_error)
-        if receipts and s.intake.receipts:
-            if not email_configured(s):
-                outcome.hint = NO_MAIL_HINT
-            else:
-                try:
-                    outcome.receipts = send_receipts(
-                        s, app.book(period), app.workspace, period, ledger=ledger, now=now, **kw
-                    )
-                except DubanError as exc:
-                    outcome.receipt_error = str(exc)
         if not collected.failed and ledger.step_done(period, Step.COOP) is not None:
             # after the 配合反馈 went out, a changed partner return sends the lead unit an update
             _feedback_updates(app, period, now, ledger, outcome, kw)

@@ -39,6 +39,7 @@ def year_known(year: int) -> bool:
         return False
 
 
+@lru_cache(maxsize=4096)  # a day's schedule is fixed; each form's deadline asks ~30 days
 def is_workday(day: date) -> bool:
     if year_known(day.year):
         import chinese_calendar

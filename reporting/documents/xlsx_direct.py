@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.compat import safe_string
@@ -37,6 +38,9 @@ from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 
 from reporting.core.fileutil import SyncLater, atomic_save
 from reporting.documents import xlsx_parts as xp
+
+# (row, column) of "B7": the forms name the same cells over and over
+_position = lru_cache(maxsize=16384)(coordinate_to_tuple)
 
 Style = tuple[int, int, int, int, int, int, int, int, int]  # openpyxl's StyleArray fields
 NO_STYLE: Style = (0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -190,7 +194,7 @@ class Sheet:
     def put(self, coord: str, value, font, align=None, fill=None, border=None, locked=True):
         if isinstance(value, str):
             value = value[:MAX_TEXT]
-        row, col = coordinate_to_tuple(coord)
+        row, col = _position(coord)
         cell = self.cells.get((row, col))
         base = cell[1] if cell else NO_STYLE
         style = self.book.style(base, font, align, fill, border, locked)
@@ -229,7 +233,7 @@ class Sheet:
 
     def set_text(self, coord: str, value: str) -> None:
         """An unstyled cell that is text whatever it starts with (no formula)."""
-        row, col = coordinate_to_tuple(coord)
+        row, col = _position(coord)
         cell = self.cells.get((row, col))
         self.cells[row, col] = [value[:MAX_TEXT], cell[1] if cell else NO_STYLE, "s"]
 

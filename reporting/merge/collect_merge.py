@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from reporting.core.calendar import period_calendar
@@ -23,6 +24,7 @@ from reporting.core.fileutil import atomic_write_text
 from reporting.core.labels import task_label
 from reporting.core.ledger import Ledger
 from reporting.core.model import QuarterResult, UnitAnswers
+from reporting.core.parallel import in_background
 from reporting.core.periods import Period
 from reporting.core.previous import previous_result, year_so_far
 from reporting.core.workspace import Workspace
@@ -46,9 +48,14 @@ def collect_and_merge(
     progress: Callable[[str], None] | None = None,
     ledger: Ledger | None = None,
     rebuild: bool = False,
+    later: list[Callable[[], None]] | None = None,
 ) -> CollectSummary:
     """Take in every new file of the inbox, then rebuild the merged result (``rebuild``:
-    write merged.json and the 汇总表 again even when nothing changed)."""
+    write merged.json and the 汇总表 again even when nothing changed).
+
+    ``later``: when new files came in (their receipts go out next), the merged outputs are
+    written by a forked copy meanwhile and a function is added here that waits for them and
+    records the merge; the caller calls it before it finishes (see ``merge_period``)."""
     period = Period.parse(period)
     own_ledger = ledger is None
     ledger = ledger or Ledger(workspace.ledger_path)
@@ -64,7 +71,14 @@ def collect_and_merge(
             ledger=ledger,
         )
         summary.result, summary.written = merge_period(
-            settings, assignments, workspace, period, ledger, now, rebuild=rebuild
+            settings,
+            assignments,
+            workspace,
+            period,
+            ledger,
+            now,
+            rebuild=rebuild,
+            later=later if summary.new else None,
         )
         summary.merged_json = workspace.merged_json(period)
         summary.merged_xlsx = workspace.merged_xlsx(period)
@@ -83,9 +97,15 @@ def merge_period(
     now: datetime,
     *,
     rebuild: bool = False,
+    later: list[Callable[[], None]] | None = None,
 ) -> tuple[QuarterResult, bool]:
     """Build the merged result from the ledger; rewrite the outputs only when their inputs
-    changed, merged.json is missing, unreadable or of the wrong shape, or ``rebuild``."""
+    changed, merged.json is missing, unreadable or of the wrong shape, or ``rebuild``.
+
+    ``later``: the outputs are written by a forked copy of this process (``in_background``)
+    while the caller goes on, and what waits for them and then records the merge in the
+    ledger is appended to it: until that runs, the ledger does not say they were written
+    (a kill before it leaves them to be written again by the next run)."""
     returns = ledger.returns(period)
     answers = ledger_answers(ledger, period)
     deadline = period_calendar(period, settings.deadline).deadline
@@ -119,9 +139,19 @@ def merge_period(
         assignments,
         settings.report.annual_basic_percent,
     )
-    write_summary(result, returns, xlsx_path, settings, requests, finals)
-    atomic_write_text(json_path, result.to_json(data))
-    ledger.record_merge(period, digest, result.generated_at)
+
+    def write() -> None:
+        write_summary(result, returns, xlsx_path, settings, requests, finals)
+        atomic_write_text(json_path, result.to_json(data))
+
+    def record(written: Callable[[], None]) -> None:
+        written()
+        ledger.record_merge(period, digest, result.generated_at)
+
+    if later is None:
+        record(write)
+    else:
+        later.append(partial(record, in_background(write)))
     return result, True
 
 
