@@ -159,9 +159,12 @@ class UnitAnswers:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # most values: asked nothing more
 
 
 def _plain(obj):
+    if type(obj) in _LEAVES:
+        return obj
     names = _FIELDS.get(type(obj))
     if names is None and is_dataclass(obj) and not isinstance(obj, type):
         names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
