@@ -506,6 +506,9 @@ def test_each_lead_units_files_are_synced_before_its_feedback_mail_is_claimed(
             str(app.workspace.form_copy_path(period, unit)),
         }
         assert mine <= before, unit
+    # the first mails go out while the workers still write the rest (in groups of a quarter)
+    on_disk = [{p for p in before if p in files} for before in at_claim.values()]
+    assert min(len(done) for done in on_disk) < len(files) / 2
     ours = [(pid, p) for pid, p in synced if p.startswith(f"{folder}/") and p.endswith(".xlsx")]
     assert sorted(p for _, p in ours) == files  # each once, by the caller
     assert {pid for pid, _ in ours} == {os.getpid()}

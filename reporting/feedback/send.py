@@ -270,7 +270,14 @@ def send_feedback(
     return summary
 
 
-SYNC_EVERY = 32  # lead units whose files are synced together before their mails go out
+SYNC_EVERY = 32  # at most this many lead units' files synced together before their mails
+
+
+def sync_group(jobs: int) -> int:
+    """Lead units whose files are synced together before their mails go out: a quarter of
+    a small batch (at least 4), so that its first mails go out while the workers still
+    write the rest (a district's 26 waited for all); ``SYNC_EVERY`` for a city's."""
+    return max(4, min(SYNC_EVERY, jobs // 4))
 
 
 def _once_on_disk(
@@ -279,6 +286,7 @@ def _once_on_disk(
     """The batch's planned mails in order, each once its unit's files are written and on
     disk; a unit whose form copy could not be written fails unclaimed (retried next run)."""
     waiting: list[Planned] = []
+    every = sync_group(len(jobs))
     for (mail, outs), (fb, _, _), copy_error in zip(batch.planned, jobs, written, strict=True):
         later.add(feedback_path(workspace, period, fb.unit))
         if copy_error:  # as if never planned: nothing to show but why
@@ -289,7 +297,7 @@ def _once_on_disk(
         else:
             later.add(workspace.form_copy_path(period, fb.unit))
         waiting.append((mail, outs))
-        if len(waiting) == SYNC_EVERY:
+        if len(waiting) == every:
             later.sync()
             yield from waiting
             waiting = []
