@@ -134,7 +134,9 @@ class FoldOncePolicy(EmailPolicy):
 
 
 _FOLDED: dict[tuple, bytes] = {}
-_FOLDED_MAX = 4096
+# a quarter's headers that differ by unit (To, subjects and file names with the unit's name)
+# for some thousand units: a long-running scheduler folds each once, not once a day
+_FOLDED_MAX = 16384
 POLICY = FoldOncePolicy()
 del POLICY.header_factory  # the class's own registry, as the default policy has it
 
@@ -196,6 +198,12 @@ def _header(policy: EmailPolicy, name: str, key, value=None) -> bytes:
     return folded
 
 
+def _fresh(policy: EmailPolicy, name: str, value: str) -> bytes:
+    """A header no other message has (its Message-ID, its boundary), folded without
+    passing through the caches, which would only fill up with it."""
+    return EmailPolicy.fold_binary(policy, name, policy.header_store_parse(name, value)[1])
+
+
 def _base64(data: bytes, nl: bytes) -> bytes:
     """``data`` as the email package encodes a part: lines of 76 characters (57 bytes each,
     so the whole encoded at once and cut gives the same lines), each ended by ``nl``."""
@@ -232,7 +240,7 @@ def message_bytes(
     head += [
         _header(policy, "Subject", clean_header(mail.subject)),
         _header(policy, "Date", format_datetime(date)),
-        policy.fold_binary("Message-ID", policy.header_store_parse("Message-ID", message_id)[1]),
+        _fresh(policy, "Message-ID", message_id),
     ]
     # set_content: the body's lines joined by the message's own line end ("\n"), base64
     text = _base64(b"\n".join(mail.body.encode("utf-8").splitlines()) + b"\n", nl)
@@ -259,7 +267,7 @@ def message_bytes(
     if boundary is None:
         boundary = _boundary(b"".join(parts))
     multipart = f'multipart/mixed; boundary="{boundary}"'
-    head += [version, _header(policy, "Content-Type", multipart), nl]
+    head += [version, _fresh(policy, "Content-Type", multipart), nl]
     sep = b"--" + boundary.encode("ascii")
     body = sep + nl + (nl + sep + nl).join(parts) + nl + sep + b"--" + nl
     return message_id, b"".join(head) + body
