@@ -115,3 +115,27 @@ def test_a_file_that_does_not_convert_is_told_and_no_profile_kept(
         office_module.convert(src, "pdf", tmp_path / "a")
     assert kept(private_tmp) == []  # nothing kept from a failed conversion
     assert [p.name for p in private_tmp.iterdir()] == []
+
+
+@pytest.mark.parametrize("planted", ["symlink", "group-writable"])
+def test_a_planted_profile_in_the_shared_temp_dir_is_not_copied(tmp_path, private_tmp, planted):
+    """Another user of the machine can create the kept profile's name in /tmp: a link to a
+    directory of ours, or a directory others may write to, is never started on."""
+    exe = sys.executable  # the kept profile's name needs only a file to identify the build
+    name = office_module._template_dir(exe)
+    ours = tmp_path / "home"
+    (ours / "user").mkdir(parents=True)
+    (ours / "secret.txt").write_text("not a profile", encoding="utf-8")
+    if planted == "symlink":
+        name.symlink_to(ours, target_is_directory=True)
+    else:
+        ours.rename(name)
+        name.chmod(0o777)
+    profile, copied = office_module.new_profile(exe)
+    try:
+        assert copied is False
+        assert list(Path(profile).iterdir()) == []
+    finally:
+        subprocess.run(["rm", "-rf", profile], check=True)
+    office_module.keep_profile(exe, str(tmp_path))  # nothing replaces what is in the way
+    assert name.is_symlink() == (planted == "symlink")

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -64,7 +65,9 @@ def new_profile(exe: str) -> tuple[str, bool]:
     profile = tempfile.mkdtemp(prefix="duban-lo-")
     kept = _template_dir(exe)
     try:
-        if kept.stat().st_uid != os.getuid():  # another user's, in a shared temp dir
+        # in a shared temp dir, only a real directory of ours that no one else can write to
+        st = os.lstat(kept)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
             return profile, False
         shutil.copytree(kept, profile, symlinks=True, dirs_exist_ok=True)
     except OSError:  # none kept (or it went away meanwhile): a new one
@@ -77,7 +80,7 @@ def keep_profile(exe: str, profile: str) -> None:
     """Keep a copy of ``profile`` (LibreOffice has converted on it and ended) for later
     starts; the first to finish the copy wins (a rename), the others' copies are dropped."""
     kept = _template_dir(exe)
-    if kept.exists():
+    if os.path.lexists(kept):  # kept already (or something else is in the way)
         return
     tmp = tempfile.mkdtemp(prefix=f"{kept.name}.", dir=kept.parent)
     try:
