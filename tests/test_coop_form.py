@@ -359,8 +359,8 @@ def test_the_copy_keeps_the_print_rules(copy_form):
     assert any("随《配合单位反馈》发送的更新版" in n and "截至3月27日17时" in n for n in notes)
 
 
-def test_the_original_form_says_nothing_of_partners(tmp_path):
-    """Built at quarter start: the column hidden, no legend or guide note about it."""
+def own_form(tmp_path):
+    """区发改委's own Q1 form, built at quarter start (the copy is sent later)."""
     app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
     period = Period(2024, 1)
     build_forms(
@@ -371,7 +371,35 @@ def test_the_original_form_says_nothing_of_partners(tmp_path):
         units=[LEAD],
         now=period_calendar(period, app.settings.deadline).coop_due,
     )
-    wb = openpyxl.load_workbook(app.workspace.form_path(period, LEAD))
+    return app.workspace.form_path(period, LEAD)
+
+
+def test_in_the_copy_only_the_printed_cells_set_a_rows_height(copy_form, tmp_path):
+    """The copy's print area ends with the partners' page, so its 责任分工 is not printed:
+    that cell's lines (责任领导, 牵头单位, 配合单位, 责任人) no longer make its rows as tall;
+    the unit's own form keeps rows that show the whole 责任分工 on screen."""
+    path, _cells = copy_form
+    copy = openpyxl.load_workbook(path)
+    own = openpyxl.load_workbook(own_form(tmp_path))
+    line_pt = 15.5  # a 五号 line in a cell, and 6 pt of padding
+    shorter = rows = 0
+    a, b = copy[fs.SHEET_COOP], own[fs.SHEET_COOP]  # its cooperating rows: no partners' cell
+    duty, label = form_column(a, "duty"), form_column(a, "task_id")
+    for r in range(fs.FIRST_DATA_ROW, a.max_row + 1):
+        if not fs.parse_task_label(a.cell(r, label).value):
+            continue
+        rows += 1
+        lines = str(a.cell(r, duty).value).count("\n") + 1
+        mine, copied = b.row_dimensions[r].height, a.row_dimensions[r].height
+        assert mine >= lines * line_pt + 6, r  # the whole 责任分工 on screen
+        assert copied <= mine, r
+        shorter += copied < lines * line_pt + 6
+    assert rows >= 4 and shorter >= 1, (shorter, rows)  # a row of short 任务内容
+
+
+def test_the_original_form_says_nothing_of_partners(tmp_path):
+    """Built at quarter start: the column hidden, no legend or guide note about it."""
+    wb = openpyxl.load_workbook(own_form(tmp_path))
     ws = wb[fs.SHEET_LEAD]
     assert ws.column_dimensions[
         openpyxl.utils.get_column_letter(form_column(ws, "partners"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -139,6 +140,10 @@ def task_sheet(
     ws.height(fs.HEADER_ROW, header_height(cols))
 
     dv = form_validations(ctx.period.expected_progress, ctx.max_text_chars)
+    # in the copy only the columns on paper set a row's height: its unprinted 责任分工 (four
+    # lines) made every row of its 配合任务 four lines tall. A unit's own form keeps the
+    # height that shows the whole 责任分工 on screen
+    printed = ({i for page in pages for i in page} - hidden_at) if ctx.partners_as_of else None
     references = 0
     for i, r in enumerate(rows):
         row = fs.FIRST_DATA_ROW + i
@@ -158,6 +163,7 @@ def task_sheet(
             partners.get(r.id, ""),
             role,
             ident.unit,
+            printed,
         )
     attach(ws, dv, index, last_row)
 
@@ -269,9 +275,11 @@ def _data_row(
     partners: str = "",
     role: str = Role.LEAD,
     ctx_unit: str = "",
+    printed: Set[int] | None = None,
 ) -> int:
     """One task row; returns 1 when it shows last quarter's answer. Editable cells are
-    always left empty: nothing a unit could send back unread."""
+    always left empty: nothing a unit could send back unread. Only the ``printed`` columns
+    (1-based; None: all) set the row's height."""
     t = r.task
     given = {
         "seq": seq,
@@ -281,25 +289,27 @@ def _data_row(
     }
     reference = 0
     wrapped: list[tuple[str, float]] = []
-    for letter, col in zip(letters, cols, strict=True):
+    for n, (letter, col) in enumerate(zip(letters, cols, strict=True), 1):
         coord = f"{letter}{row}"
+        on_paper = printed is None or n in printed
         if col.key in given:
             value = given[col.key]
             align = st.WRAP_TOP if col.kind == "text" else st.WRAP_CENTER
             put(ws, coord, value, st.BODY, align, st.LOCKED_FILL, st.GRID)
-            if col.kind == "text":
+            if col.kind == "text" and on_paper:
                 wrapped.append((str(value), col.width))
             continue
         if col.kind == "reference":
             text = reference_text(answer, ctx.previous_label)
-            if not ws.cols[letters.index(letter) + 1][1]:  # a hidden one sets no height
-                wrapped.append((text, col.width))
+            if not ws.cols[n][1]:  # a hidden one sets no height
+                if on_paper:
+                    wrapped.append((text, col.width))
                 reference += answer is not None
             put(ws, coord, text, st.BODY, st.WRAP_TOP, st.REFERENCE_FILL, st.GRID)
             continue
         if col.kind == "partners":
             partners = pack_lines(partners, col.width)
-            if partners:
+            if partners and on_paper:
                 wrapped.append((partners, col.width))
             fill = st.PARTNER_FILL if partners else st.LOCKED_FILL
             put(ws, coord, partners or None, st.BODY, st.WRAP_TOP, fill, st.GRID)
