@@ -281,7 +281,9 @@ def collect_and_answer(
                 )
             except DubanError as exc:  # nothing taken; the inbox is still collected
                 fetch_error = str(exc)
-        later: list = []  # the merged outputs: written meanwhile, awaited after the receipts
+        answer = receipts and s.intake.receipts and email_configured(s)
+        # the merged outputs: written meanwhile when receipts go out, awaited after them
+        later: list | None = [] if answer else None
         collected = collect_and_merge(
             s,
             app.book(period),
@@ -306,7 +308,7 @@ def collect_and_answer(
                     except DubanError as exc:
                         outcome.receipt_error = str(exc)
         finally:
-            for finish in later:
+            for finish in later or ():
                 finish()
         if mark and collected.written and collected.result is not None:
             c = collected.result.unit_counts()
