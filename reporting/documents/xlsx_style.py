@@ -110,10 +110,15 @@ def break_lines(text: str, width: float, size: float = BODY_PT) -> str:
     whole. Every program then breaks where these breaks are, and only there (its own
     lines are at least as long), so what prints is what the row height was made for.
     A text without punctuation (a unit's name, a number) is left to the program."""
-    if not any(ch in NO_LINE_START or ch in NO_LINE_END for ch in str(text)):
-        return str(text)  # nothing a program could put at the wrong end of a line
+    return _broken(str(text), width, size)
+
+
+@lru_cache(maxsize=16384)  # the 汇总表 breaks a task's texts again in each of its sheets
+def _broken(text: str, width: float, size: float) -> str:
+    if not any(ch in NO_LINE_START or ch in NO_LINE_END for ch in text):
+        return text  # nothing a program could put at the wrong end of a line
     room = max(1.0, (width * 7 + 1) / (size * 4 / 3))  # em: Excel's pixels, as text_lines
-    return "\n".join(_break_part(part, room) for part in str(text).split("\n"))
+    return "\n".join(_break_part(part, room) for part in text.split("\n"))
 
 
 FULL_WIDTH_MARKS = frozenset("“”‘’…—")  # below U+2E80 yet as wide as a 汉字 in a CJK font
