@@ -24,16 +24,32 @@ from pathlib import Path
 
 from .catalogue import MUTANTS, Mutant
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def checkout() -> Path:
+    """The duban checkout to mutate: the one this package sits in, else (installed from a
+    wheel) the git work tree of the current directory."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / ".git").exists() and (here / "tests").is_dir():
+        return here
+    found = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+    )
+    top = Path(found.stdout.strip()) if found.returncode == 0 else None
+    if top is None or not (top / "mutants" / "catalogue.py").is_file():
+        raise SystemExit("请在 duban 的源码目录（git 仓库）中运行 python -m mutants")
+    return top
+
+
 TIMEOUT = 20 * 60  # seconds for one mutant's tests
 
 
 def copy_tree(dest: Path) -> None:
+    root = checkout()
     files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True
     ).stdout.split(b"\0")
     for name in filter(None, files):
-        src = ROOT / os.fsdecode(name)
+        src = root / os.fsdecode(name)
         if src.is_file():
             target = dest / os.fsdecode(name)
             target.parent.mkdir(parents=True, exist_ok=True)

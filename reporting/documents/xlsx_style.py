@@ -82,6 +82,13 @@ def text_width(text: str) -> float:
     return sum(2.0 if ord(ch) >= 0x2E80 else 1.1 for ch in text)
 
 
+def line_em(width: float, size: float = BODY_PT) -> float:
+    """How many CJK characters (em) at ``size`` pt a line of a ``width`` column holds: the
+    column's (width × 7 + 1) pixels in Excel (the narrower of Excel and LibreOffice) over a
+    character's ``size`` × 4/3 pixels."""
+    return (width * 7 + 1) / (size * 4 / 3)
+
+
 @lru_cache(maxsize=8192)  # the same texts are measured again (guide notes, a row and its check)
 def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
     """Lines ``text`` (at ``size`` pt) takes when wrapped in a column of ``width`` units.
@@ -89,7 +96,7 @@ def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
     A column holds (width × 7 + 1) pixels of text in Excel (the narrower of Excel and
     LibreOffice); a CJK character is ``size`` × 4/3 pixels wide, Latin about half.
     5 % slack: office programs move punctuation to the previous line and break early."""
-    per_line = max(1.0, math.floor((width * 7 + 1) / (size * 4 / 3)))
+    per_line = max(1.0, math.floor(line_em(width, size)))
     return sum(
         max(1, math.ceil(text_width(part) / 2 * 1.05 / per_line)) for part in str(text).split("\n")
     )
@@ -117,7 +124,7 @@ def break_lines(text: str, width: float, size: float = BODY_PT) -> str:
 def _broken(text: str, width: float, size: float) -> str:
     if not any(ch in NO_LINE_START or ch in NO_LINE_END for ch in text):
         return text  # nothing a program could put at the wrong end of a line
-    room = max(1.0, (width * 7 + 1) / (size * 4 / 3))  # em: Excel's pixels, as text_lines
+    room = max(1.0, line_em(width, size))
     return "\n".join(_break_part(part, room) for part in text.split("\n"))
 
 

@@ -221,10 +221,9 @@ def header_height(cols) -> float:
     """The column header row: as many lines as the most broken header. Each header line
     is set to fit its column (``fs.HEADER_LINES``), so no slack for early breaks: with it
     "累计完成" counted two lines, and the row repeated on every printed page a line too tall."""
-    size = st.BODY_PT * 4 / 3  # a CJK character in pixels
 
     def lines(text: str, width: float) -> int:
-        per_line = max(1, math.floor((width * 7 + 1) / size))
+        per_line = max(1, math.floor(st.line_em(width)))
         return sum(max(1, math.ceil(st.text_width(p) / 2 / per_line)) for p in text.split("\n"))
 
     return st.lines_height(max(lines(fs.printed_header(c), c.width) for c in cols), 30)
@@ -348,7 +347,7 @@ def pack_lines(text: str, width: float) -> str:
     many as a line of the ``width`` column holds; a line with a summary stays alone when
     it fills one, and "未报送：…" stays last on its own. A lead unit with eight partners
     had eight short lines in every row, and its copy twice the pages."""
-    per_line = (width * 7 + 1) / (st.BODY_PT * 4 / 3)  # CJK characters, as Excel sets them
+    per_line = st.line_em(width)
     out: list[str] = []
     for line in text.split("\n") if text else []:
         joined = f"{out[-1]}{PACK_GAP}{line}" if out else line

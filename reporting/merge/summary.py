@@ -73,6 +73,7 @@ ROW_COLUMNS = (
     ("未报送单位", 14),
     ("需核实", 20),
 )
+LEAD_UNIT_WIDTH = dict(ROW_COLUMNS)["牵头单位"]
 CENTRED = frozenset({"牵头单位"})  # centred like the narrow columns, though 8 字 wide
 CHECK_COLUMN = len(ROW_COLUMNS)  # 需核实: status conflicts and 说法不一 (lead vs partners)
 _COLUMN = {name: k for k, (name, _) in enumerate(ROW_COLUMNS, 1)}
@@ -152,7 +153,7 @@ def units_text(units: list[str], width: float) -> str:
 
     from reporting.documents import xlsx_style as st
 
-    room = (width * 7 + 1) / (st.BODY_PT * 4 / 3)  # em a line, as st.break_lines
+    room = st.line_em(width)
 
     def fits(text: str) -> bool:
         return st.text_width(text) / 2 <= room
@@ -179,7 +180,7 @@ def owner_text(owner: str) -> str:
     from reporting.documents import xlsx_style as st
 
     text = f"责任人：{owner}"
-    width = dict(ROW_COLUMNS)["牵头单位"]
+    width = LEAD_UNIT_WIDTH
     if st.break_lines(text, width) == text:
         return text
     if st.break_lines(owner, width) != owner and "（" in owner:  # 李明 / （副主任）
@@ -195,7 +196,7 @@ def row_values(row: RowResult) -> list:
     # one short line: LibreOffice shows a linked cell on one line whatever its breaks
     # ("8个单位反馈（点击查看" cut at the column edge); the link's blue says it opens
     coop = f"{n}个单位反馈" if n else ""
-    lead = units_text(row.lead_units, dict(ROW_COLUMNS)["牵头单位"])
+    lead = units_text(row.lead_units, LEAD_UNIT_WIDTH)
     lead += f"\n{owner_text(row.owner)}" if row.owner else ""
     return [
         row.label,
