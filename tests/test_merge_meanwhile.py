@@ -12,6 +12,7 @@ from helpers import NOW
 
 from jobs.app import create_app
 from reporting.core.calendar import period_calendar
+from reporting.core.exceptions import OutputError
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
 from reporting.forms.build import build_forms
@@ -79,3 +80,23 @@ def test_a_run_stopped_before_the_merge_is_recorded_writes_it_again(returned, tm
     ws, summary, recorded = _collect(data)
     assert summary.written and recorded is not None
     assert ws.merged_xlsx(PERIOD).exists() and ws.merged_json(PERIOD).exists()
+
+
+def test_outputs_the_copy_could_not_write_are_not_recorded(returned, tmp_path):
+    """The 汇总表's name taken by a folder: the copy's write fails, the wait says so, and the
+    ledger does not claim a merge whose files are not there (the next run writes them)."""
+    data = tmp_path / "data"
+    shutil.copytree(returned, data)
+    app = create_app(ROOT / "config.toml", data_dir=data, env={})
+    blocker = app.workspace.merged_xlsx(PERIOD)
+    blocker.mkdir(parents=True)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        later: list = []
+        _merge(app, ledger, later)
+        [finish] = later
+        with pytest.raises(OutputError, match="汇总表.xlsx"):
+            finish()
+        assert ledger.merge_state(PERIOD) is None
+    blocker.rmdir()
+    ws, summary, recorded = _collect(data)
+    assert summary.written and recorded is not None and ws.merged_xlsx(PERIOD).is_file()
