@@ -77,6 +77,16 @@ def test_a_text_that_fits_is_left_alone_and_the_breaks_move_only_as_far_as_neede
 
 
 @office
+def assert_whole_or_halves(names, words: set[str], room: int) -> None:
+    """Each name printed whole when it fits ``room`` 字, else as its two equal halves."""
+    for name in names:
+        if len(name) <= room:
+            assert name in words, name
+        else:
+            half = (len(name) + 1) // 2
+            assert name[:half] in words and name[half:] in words, name
+
+
 def test_the_demo_summary_prints_no_line_starting_with_closing_punctuation(tmp_path):
     """The bundled data's 2024Q2 汇总表 through LibreOffice: its long cells (进展, 问题,
     需核实, 配合单位反馈) print no line that starts with closing punctuation."""
@@ -105,13 +115,16 @@ def test_the_demo_summary_prints_no_line_starting_with_closing_punctuation(tmp_p
     # the 汇总表's pages (its header row repeated on each); a line's cells apart by spaces
     pages = [page for page in text.split("\f") if "本季度工作进展（牵头单位）" in page]
     words = {w for page in pages for w in page.split()}
-    for name in leads:
-        if len(name) <= 8:
-            assert name in words, name
-        else:
-            half = (len(name) + 1) // 2
-            assert name[:half] in words and name[half:] in words, name
+    assert_whole_or_halves(leads, words, 8)
     assert {"区自然资源规划分局", "区招商和经济发展服务中心", "区农业农村水利局"} <= leads
+    # the 配合单位反馈 sheet's 配合单位 column holds 6 字 a line: a partner's name prints
+    # whole or in equal halves there too ("区自然资源/规划分局", not "区自然资源规划/分局")
+    partners = {a.unit for row in result.rows for a in row.coop_feedback}
+    coop_pages = [page for page in text.split("\f") if "指标完成值" in page]
+    coop_words = {w for page in coop_pages for w in page.split()}
+    assert len(coop_pages) > 10
+    assert_whole_or_halves(partners, coop_words, 6)
+    assert {"区自然资源规划分局", "区农业农村水利局", "涂山风景区管委会"} <= partners
 
 
 QUOTED = (  # the 任务内容 whose closing quote printed alone on a line of the 配合单位反馈

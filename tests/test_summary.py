@@ -148,3 +148,38 @@ def test_the_lead_units_column_holds_eight_names_characters_and_the_page_its_wid
         "区住建交通局、\n区自然资源\n规划分局"
     )
     assert units_text(["区人社局", "区医保局"], 16) == "区人社局、\n区医保局"
+
+
+def test_unit_names_in_the_missing_and_partner_columns_break_between_names(tmp_path):
+    """未报送单位 (7 字 a line) and the 配合单位反馈 sheet's 牵头单位 (5 字) and 配合单位
+    (6 字) hold whole names a line, a name longer than a line in equal parts."""
+    import openpyxl
+    from test_summary_direct import _demo
+
+    from reporting.merge.summary import write_summary
+
+    app = create_app(ROOT / "config.toml", data_dir=tmp_path / "data", env={})
+    result, returns = _demo()
+    long_lead = ["区招商和经济发展服务中心", "区住建交通局", "区委党校"]
+    result.rows[0].missing_units = ["区自然资源规划分局", "区人大办", "区委组织部"]
+    result.rows[1].missing_units = long_lead
+    path = tmp_path / "汇总表.xlsx"
+    write_summary(result, returns, path, app.settings)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["汇总表"]
+    heads = [c.value for c in ws[3]]
+    col = heads.index("未报送单位")
+    first, second = (ws.cell(r, col + 1).value for r in (4, 5))
+    assert first == "区自然资源\n规划分局、\n区人大办、\n区委组织部"
+    assert second == "区招商和经济\n发展服务中心、\n区住建交通局、\n区委党校"
+    coop = wb["配合单位反馈"]
+    lines = []
+    for row in coop.iter_rows(min_row=4, values_only=True):
+        if row[0] is None or row[0] == "（无）":
+            continue
+        lead, partner = row[2], row[3]
+        lines += [(line, 5) for line in lead.split("\n")] + [(p, 6) for p in partner.split("\n")]
+        names = next(r.lead_units for r in result.rows if r.label == row[1].replace("\n", ""))
+        assert lead.replace("\n", "") == "、".join(names)
+    assert lines and all(len(line.rstrip("、")) <= room for line, room in lines)
+    assert ("区自然资源", 6) in lines and ("规划分局", 6) in lines

@@ -74,6 +74,7 @@ ROW_COLUMNS = (
     ("需核实", 20),
 )
 LEAD_UNIT_WIDTH = dict(ROW_COLUMNS)["牵头单位"]
+MISSING_WIDTH = dict(ROW_COLUMNS)["未报送单位"]
 CENTRED = frozenset({"牵头单位"})  # centred like the narrow columns, though 8 字 wide
 CHECK_COLUMN = len(ROW_COLUMNS)  # 需核实: status conflicts and 说法不一 (lead vs partners)
 _COLUMN = {name: k for k, (name, _) in enumerate(ROW_COLUMNS, 1)}
@@ -90,6 +91,8 @@ COOP_COLUMNS = (
     ("存在问题", 24),
     ("下步打算", 24),
 )
+COOP_LEAD_WIDTH = dict(COOP_COLUMNS)["牵头单位"]
+COOP_UNIT_WIDTH = dict(COOP_COLUMNS)["配合单位"]
 FULL_COLUMNS = (("序号", 5), ("任务编号", 8), ("栏目", 16), ("全文", 120))
 UNIT_COLUMNS = (
     ("序号", 5),
@@ -215,7 +218,7 @@ def row_values(row: RowResult) -> list:
         _joined([(a.unit, a.problems) for a in reports], several),
         _joined([(a.unit, a.next_steps) for a in reports], several),
         coop,
-        "、".join(row.missing_units),
+        units_text(row.missing_units, MISSING_WIDTH),
         check_text(row),
     ]
 
@@ -401,8 +404,8 @@ def coop_feedback_rows(result: QuarterResult) -> tuple[list[list], dict[str, int
                 [
                     len(out) + 1,
                     row.label,
-                    "、".join(row.lead_units),
-                    a.unit,
+                    units_text(row.lead_units, COOP_LEAD_WIDTH),
+                    units_text([a.unit], COOP_UNIT_WIDTH),
                     a.progress,
                     a.percent,
                     a.status or "",
