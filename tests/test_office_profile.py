@@ -56,6 +56,33 @@ def test_the_first_profile_is_kept_and_the_next_conversion_starts_on_a_copy(tmp_
         assert copied is True
         made = {p.relative_to(copy) for p in Path(copy).rglob("*")}
         assert made == {p.relative_to(profile) for p in profile.rglob("*")}
+        # the version it runs as is recorded: a start on the copy runs no graphics self-test
+        said = subprocess.run(
+            [office_module.soffice_path() or "soffice", "--version"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        version = ".".join(said.split()[1].split(".")[:2])  # "LibreOffice 7.4.7.2 …"
+        registry = (Path(copy) / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+        assert f'"ooSetupLastVersion" oor:op="fuse"><value>{version}</value>' in registry
+        log = Path(copy) / "user" / "GraphicsRenderTests.log"
+        log.unlink()  # written by the self-test on the first start
+        started = subprocess.run(
+            [
+                *office_module.office_command(office_module.soffice_path() or "soffice", copy),
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(tmp_path / "c"),
+                str(src),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert started.returncode == 0 and (tmp_path / "c" / "通知.pdf").is_file()
+        assert not log.exists()
     finally:
         subprocess.run(["rm", "-rf", copy], check=True)
     second = office_module.convert(src, "pdf", tmp_path / "b")
@@ -139,3 +166,57 @@ def test_a_planted_profile_in_the_shared_temp_dir_is_not_copied(tmp_path, privat
         subprocess.run(["rm", "-rf", profile], check=True)
     office_module.keep_profile(exe, str(tmp_path))  # nothing replaces what is in the way
     assert name.is_symlink() == (planted == "symlink")
+
+
+REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry">
+<item oor:path="/org.openoffice.Setup/Office"><prop oor:name="ooSetupInstCompleted" oor:op="fuse"><value>true</value></prop></item>
+</oor:items>
+"""
+
+MAIN_XCD = """<oor:data><oor:component-schema oor:name="Setup" oor:package="org.openoffice">
+<prop oor:name="ooSetupVersion" oor:type="xs:string" oor:nillable="false">
+          <value/>
+        </prop>
+<prop oor:name="ooSetupLastVersion" oor:type="xs:string" oor:nillable="true"/>
+</oor:component-schema><oor:component-data oor:name="Setup" oor:package="org.openoffice">
+      <prop oor:name="ooSetupVersion">
+        <value>24.8</value>
+      </prop>
+      <prop oor:name="ooSetupVersionAboutBox">
+        <value>24.8.3.2</value>
+      </prop></oor:component-data></oor:data>
+"""
+
+
+def test_the_kept_profile_records_the_version_libreoffice_runs_as(tmp_path, private_tmp):
+    """Headless, LibreOffice never records the version it last ran as, so each start on a
+    profile without it runs the graphics self-test of a first start after an upgrade."""
+    install = tmp_path / "lo"
+    (install / "program").mkdir(parents=True)
+    (install / "share" / "registry").mkdir(parents=True)
+    (install / "share" / "registry" / "main.xcd").write_text(MAIN_XCD, encoding="utf-8")
+    exe = install / "program" / "soffice"
+    exe.write_text("#!/bin/sh\n")
+    link = tmp_path / "bin" / "soffice"  # as /usr/bin/soffice links into the installation
+    link.parent.mkdir()
+    link.symlink_to(exe)
+    profile = tmp_path / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(REGISTRY, encoding="utf-8")
+
+    office_module.keep_profile(str(link), str(profile))
+    [made] = kept(private_tmp)
+    registry = (made / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+    item = (
+        '<item oor:path="/org.openoffice.Setup/Product"><prop oor:name="ooSetupLastVersion"'
+        ' oor:op="fuse"><value>24.8</value></prop></item>\n'
+    )
+    assert registry == REGISTRY.replace("</oor:items>", item + "</oor:items>")
+    assert (profile / "user" / "registrymodifications.xcu").read_text(encoding="utf-8") == REGISTRY
+    office_module.settle_profile(str(link), str(made))  # recorded once
+    assert (made / "user" / "registrymodifications.xcu").read_text(encoding="utf-8") == registry
+
+    (install / "share" / "registry" / "main.xcd").unlink()  # not where it is looked for
+    office_module.settle_profile(str(link), str(profile))
+    assert (profile / "user" / "registrymodifications.xcu").read_text(encoding="utf-8") == REGISTRY

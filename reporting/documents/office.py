@@ -2,7 +2,8 @@
 
 Each call uses its own throw-away profile (parallel runs would collide on a shared one) —
 a copy of the first profile LibreOffice converted on, so it starts once rather than
-initialising a new one and restarting —, a timeout, and a fontconfig file mapping the
+initialising a new one and restarting, and with the version it runs as recorded, so it does
+not run its graphics self-test —, a timeout, and a fontconfig file mapping the
 official Chinese font names.
 """
 
@@ -42,12 +43,16 @@ def office_command(exe: str, profile: str) -> list[str]:
     ]
 
 
+# what ``keep_profile`` adds to a kept profile; a new value keeps profiles kept before apart
+PROFILE_SETTINGS = 1
+
+
 def _template_dir(exe: str) -> Path:
     """Where a profile LibreOffice has started on is kept, per user and LibreOffice build."""
     import hashlib
 
     real = os.path.realpath(exe)
-    build = []
+    build = [f"settings:{PROFILE_SETTINGS}"]
     for path in (real, os.path.join(os.path.dirname(real), "soffice.bin")):
         try:
             st = os.stat(path)
@@ -85,9 +90,42 @@ def keep_profile(exe: str, profile: str) -> None:
     tmp = tempfile.mkdtemp(prefix=f"{kept.name}.", dir=kept.parent)
     try:
         shutil.copytree(profile, tmp, symlinks=True, dirs_exist_ok=True)
+        settle_profile(exe, tmp)
         os.rename(tmp, kept)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def product_version(exe: str) -> str | None:
+    """LibreOffice's version as its configuration names it ("7.4"), from the installation's
+    main.xcd; None when it is not where a Linux installation has it."""
+    xcd = Path(os.path.realpath(exe)).parent.parent / "share" / "registry" / "main.xcd"
+    try:
+        text = xcd.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return None
+    found = re.search(r'oor:name="ooSetupVersion">\s*<value>(\d+\.\d+)</value>', text)
+    return found.group(1) if found else None
+
+
+def settle_profile(exe: str, profile: str) -> None:
+    """Record in ``profile`` the version LibreOffice last ran as, which it records only when
+    started with a window: without it every headless start counts as the first after an
+    upgrade and runs the graphics self-test (about a second of CPU, nothing converted)."""
+    xcu = Path(profile) / "user" / "registrymodifications.xcu"
+    version = product_version(exe)
+    try:
+        text = xcu.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return
+    if version is None or "</oor:items>" not in text or '"ooSetupLastVersion"' in text:
+        return
+    item = (
+        '<item oor:path="/org.openoffice.Setup/Product"><prop oor:name="ooSetupLastVersion"'
+        f' oor:op="fuse"><value>{version}</value></prop></item>\n'
+    )
+    head, end, tail = text.rpartition("</oor:items>")
+    xcu.write_text(head + item + end + tail, encoding="utf-8")
 
 
 def drop_profile(exe: str) -> None:
