@@ -194,7 +194,7 @@ def readable_result(path: Path, period: Period) -> bool:
     """Whether ``path`` holds a merged result of ``period`` that loads (not truncated, not
     hand-edited into another shape): else it is written again, digest or not."""
     try:
-        return QuarterResult.load(path).period == str(period)
+        return QuarterResult.load(path, keep=True).period == str(period)
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return False
 
