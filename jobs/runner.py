@@ -177,9 +177,14 @@ def run_cycle(
         )
         with cycle.office_ahead(app, report_due):
             for step in names:
-                if step not in due:  # not part of this cycle (配合反馈 without coop_days)
-                    continue
+                if step not in due or step in results:  # not of this cycle, or done already
+                    continue  # (配合反馈 without coop_days; the 通知 run with the forms)
                 result = _decide(step, due, now, done, results)
+                if result is None and not dry_run and _notice_follows(step, names, due, done):
+                    results[step], results[Step.NOTICE] = _forms_and_notice(
+                        app, period, now, ledger
+                    )
+                    continue
                 if result is None:
                     result = (
                         StepResult(step, "planned")
@@ -277,24 +282,71 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
     return None
 
 
+def _notice_follows(step, names, due, done: _DoneView) -> bool:
+    """Whether the 通知 is to run right after the forms step about to run, so that the two
+    go together (``steps.do_forms_and_notice``); not when a test replaced either step."""
+    if step != Step.FORMS or Step.NOTICE not in names or Step.NOTICE not in due:
+        return False
+    if cycle.STEPS[Step.FORMS] is not cycle.do_forms or cycle.STEPS[Step.NOTICE] is not (
+        cycle.do_notice
+    ):
+        return False
+    done.pretend.add(Step.FORMS)  # would the 通知 run once the forms are done
+    try:
+        return _decide(Step.NOTICE, due, done.now, done, {}) is None
+    finally:
+        done.pretend.discard(Step.FORMS)
+
+
+NO_FORMS = "表单还没有生成，先处理上面“生成表单”的问题"
+MISSING_FORMS = "{} 个单位的表单没有生成，没有给它们发通知；表单生成后下次运行补发"
+
+
+def _forms_and_notice(app, period, now, ledger) -> tuple[StepResult, StepResult]:
+    """The forms and the 通知 run together, each reported and recorded as its own step.
+    A 通知 that reached nobody while the forms did not all succeed is skipped, as it would
+    have been after them; one that reached some units stays open for the rest."""
+    forms, notice = cycle.do_forms_and_notice(app, period, now)
+    first = _result(Step.FORMS, forms, app, period, now, ledger)
+    if first.state == "ran":
+        return first, _result(Step.NOTICE, notice, app, period, now, ledger)
+    if notice is None or isinstance(notice, BaseException) or not (notice.sent or notice.failed):
+        return first, StepResult(Step.NOTICE, "skipped", NO_FORMS)
+    missing = len(forms.failed) if not isinstance(forms, BaseException) else 0
+    second = _result(Step.NOTICE, notice, app, period, now, ledger, mark=False)
+    second.state = "partial"
+    second.reason = MISSING_FORMS.format(missing) if missing else NO_FORMS
+    return first, second
+
+
 def _execute(step, app, period, now, ledger) -> StepResult:
     try:
         summary = cycle.STEPS[step](app, period, now)
-    except DubanError as exc:
-        return StepResult(step, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one step's bug must not stop the others
-        known = storage_error(exc, app.workspace.ledger_path)
+        summary = exc
+    return _result(step, summary, app, period, now, ledger)
+
+
+def _result(step, summary, app, period, now, ledger, mark: bool = True) -> StepResult:
+    """What a step that returned ``summary`` (or raised it) did; recorded when complete
+    (and ``mark``)."""
+    if isinstance(summary, DubanError):
+        return StepResult(step, "failed", str(summary))
+    if isinstance(summary, Exception):  # one step's bug must not stop the others
+        known = storage_error(summary, app.workspace.ledger_path)
         if known is not None:
             return StepResult(step, "failed", str(known))
         return StepResult(
             step,
             "failed",
-            f"程序内部出错（{type(exc).__name__}: {exc}），详细信息见日志；请把日志发给维护人员",
-            detail=traceback.format_exc(),
+            f"程序内部出错（{type(summary).__name__}: {summary}），详细信息见日志；请把日志发给维护人员",
+            detail="".join(traceback.format_exception(summary)),
         )
     lines = cycle.summary_lines(summary)
     pending = cycle.unfinished(summary)
     if pending:
         return StepResult(step, "partial", pending, lines, blocking=cycle.blocks_later(summary))
+    if not mark:
+        return StepResult(step, "ran", "", lines)
     ledger.mark_step(period, step, detail="\n".join(lines), at=now.isoformat(timespec="seconds"))
     return StepResult(step, "ran", "", lines)

@@ -161,3 +161,29 @@ class SmtpServers:
     def stop(self) -> None:
         while self.started:
             self.started.pop().stop()
+
+
+def logged_send(log: Path, kill_at: int | None = None):
+    """``MailChannel.send`` that first appends the mail's unit to ``log`` (on disk before
+    the mail is written); with ``kill_at``, it kills its process (SIGKILL) right after
+    writing that mail."""
+    import signal
+
+    from reporting.notify.delivery import MailChannel
+
+    real = MailChannel.send
+    count = 0
+
+    def send(self, message):
+        nonlocal count
+        with log.open("a") as f:
+            f.write(message.label.split("_", 2)[2] + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        done = real(self, message)
+        count += 1
+        if count == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return done
+
+    return send

@@ -72,13 +72,15 @@ def ordered_map(
     count: int,
     workers: int | None = None,
     chunk: int = 8,
+    window: int | None = 3,
 ) -> Iterator[Any]:
     """``fn(shared, item)`` for each item, yielded in input order.
 
     ``fn`` must be a module-level function and ``shared``/items picklable: ``shared`` is
     sent once to each worker. ``count`` is the number of items (to size the pool). At most
-    a few chunks per worker are in flight, so memory stays bounded however many items;
-    an exception in ``fn`` is raised here, at its item. A small batch goes in smaller
+    ``window`` chunks per worker are in flight, so memory stays bounded however many items
+    (None: all are handed out at once, for small results the caller takes while doing
+    other work: the workers never wait for it); an exception in ``fn`` is raised here, at its item. A small batch goes in smaller
     chunks (at least 8 a worker), so that no worker is left with the last big chunk
     while the others idle.
     """
@@ -120,7 +122,7 @@ def ordered_map(
             if len(batch) == chunk:
                 pending.append(pool.submit(_call, fn, batch))
                 batch = []
-                while len(pending) > 3 * n:
+                while window is not None and len(pending) > window * n:
                     yield from results()
         if batch:
             pending.append(pool.submit(_call, fn, batch))

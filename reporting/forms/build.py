@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 from openpyxl.packaging.core import DocumentProperties
@@ -117,58 +118,145 @@ def build_forms(
 
     ``workers``: processes writing workbooks (None: one per core for a large batch, 1:
     serial); the files and the ledger are the same either way."""
-    period = Period.parse(period)
-    _refuse_broken_table(assignments)
-    assignments = assignments.for_period(period)
-    targets, no_rows = select_units(assignments, units)
-    previous, notes = _previous_answers(workspace, period)
-    ctx = form_context(settings, period, now, bool(previous))
-    if targets:  # a broken wording template fails once, before any file is written
-        sheets.guide_notes(ctx, targets[0], references=1)
-    out = Path(out_dir) if out_dir else workspace.forms_dir(period)
-    summary = FormsSummary(
-        period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label
-    )
     own_ledger = ledger is None
+    build = FormsBuild(
+        settings,
+        assignments,
+        workspace,
+        period,
+        units=units,
+        force=force,
+        out_dir=out_dir,
+        progress=progress,
+        workers=workers,
+        now=now,
+    )
     ledger = ledger or Ledger(workspace.ledger_path)
-    used: set[Path] = set()
     try:
-        # which units to build and where: reads only, in order
-        todo: list[tuple[str, tuple | None]] = []
-        for rows in targets:
-            unit = rows.unit
-            if not force and ledger.notice_sent(period, unit):
-                todo.append((unit, None))
-                continue
-            path = _target_path(workspace, period, unit, out_dir, used)
-            todo.append((unit, (path, rows, previous.get(unit, {}))))
-        # the workbooks, over the cores; the ledger in the parent, in the same order
-        jobs = [job for _, job in todo if job is not None]
-        written = ordered_map(_write_job, ctx, jobs, count=len(jobs), workers=workers)
-        at = now.isoformat(timespec="seconds")
-        # the forms reach the disk together, before the ledger batch that records them
-        later = SyncLater()
-        with ledger.batched(LEDGER_BATCH, before_commit=later.sync) as flush:
-            for unit, job in todo:
-                if job is None:
-                    summary.skipped_sent.append(unit)
-                else:
-                    form, error = next(written)
-                    if form is None:
-                        summary.failed.append((unit, error))
-                    else:
-                        later.add(form.path)  # a form not recorded is built again
-                        ledger.record_form(
-                            period, unit, form.form_id, str(form.path), form.fingerprint, at=at
-                        )
-                        summary.built.append(form)
-                        flush()
-                if progress:
-                    progress(unit)
+        build.start(ledger)
+        return build.finish()
     finally:
         if own_ledger:
             ledger.close()
-    return summary
+
+
+class FormsBuild:
+    """The forms of one run, recorded a batch at a time, so that another piece of work can
+    go on between batches (the 通知: ``notify.remind.send_reminders(building=…)``).
+
+    Made, it has checked the task table and the wording templates (nothing written yet) and
+    knows which units it will write (``coming``); ``start`` sets the workers going; each
+    ``step`` records the next batch (files on disk first) and tells which units it finished,
+    ``(unit, built)``, empty when all are done. Nothing may be held in a ledger transaction
+    across a ``step``: a send's held result is committed first."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        assignments: Assignments,
+        workspace: Workspace,
+        period: Period | str,
+        *,
+        units: Iterable[str] | None = None,
+        force: bool = False,
+        out_dir: Path | str | None = None,
+        progress: Callable[[str], None] | None = None,
+        workers: int | None = None,
+        now: datetime,
+    ):
+        period = Period.parse(period)
+        _refuse_broken_table(assignments)
+        assignments = assignments.for_period(period)
+        targets, no_rows = select_units(assignments, units)
+        previous, notes = _previous_answers(workspace, period)
+        ctx = form_context(settings, period, now, bool(previous))
+        if targets:  # a broken wording template fails once, before any file is written
+            sheets.guide_notes(ctx, targets[0], references=1)
+        out = Path(out_dir) if out_dir else workspace.forms_dir(period)
+        self.summary = FormsSummary(
+            period, out, no_rows=no_rows, notes=notes, previous_label=ctx.previous_label
+        )
+        self.workspace, self.period, self.ctx, self.now = workspace, period, ctx, now
+        self.targets, self.previous = targets, previous
+        self.force, self.out_dir, self.progress, self.workers = force, out_dir, progress, workers
+        self.coming: set[str] = set()  # the units whose form this run writes
+        self.error: Exception | None = None
+        self._todo: list[tuple[str, tuple | None]] = []
+
+    def start(self, ledger: Ledger) -> None:
+        """Decide which units to write (reads only, in order) and set the workers going."""
+        self.ledger = ledger
+        used: set[Path] = set()
+        for rows in self.targets:
+            unit = rows.unit
+            if not self.force and ledger.notice_sent(self.period, unit):
+                self._todo.append((unit, None))
+                continue
+            path = _target_path(self.workspace, self.period, unit, self.out_dir, used)
+            self._todo.append((unit, (path, rows, self.previous.get(unit, {}))))
+            self.coming.add(unit)
+        # the workbooks, over the cores; the ledger in the parent, in the same order. All
+        # are handed out at once: the workers go on while the caller does other work
+        jobs = [job for _, job in self._todo if job is not None]
+        written = ordered_map(
+            _write_job, self.ctx, jobs, count=len(jobs), workers=self.workers, window=None
+        )
+        first = next(written, None)  # the pool starts now, not at the first step
+        self._written = chain([first], written) if first is not None else written
+        self._at = self.now.isoformat(timespec="seconds")
+        self._next = 0
+
+    def finish(self) -> FormsSummary:
+        """The remaining batches; the error a step met is raised here (again)."""
+        while self.step():
+            pass
+        if self.error is not None:
+            raise self.error
+        return self.summary
+
+    def step(self) -> list[tuple[str, bool]]:
+        """Record the next batch (``LEDGER_BATCH`` forms; their files reach the disk together
+        before the commit that records them): the units finished, ``(unit, built)``. After
+        an error (raised once, kept in ``error``) nothing more is done."""
+        if self.error is not None or self._next >= len(self._todo):
+            return []
+        try:
+            return self._batch()
+        except Exception as exc:
+            self.error = exc
+            raise
+
+    def _batch(self) -> list[tuple[str, bool]]:
+        finished: list[tuple[str, bool]] = []
+        self.ledger.settle()  # a send's held result: committed on its own, not in this batch
+        later = SyncLater()
+        recorded = 0
+        with self.ledger.batched(LEDGER_BATCH, before_commit=later.sync):
+            while self._next < len(self._todo) and recorded < LEDGER_BATCH:
+                unit, job = self._todo[self._next]
+                self._next += 1
+                if job is None:
+                    self.summary.skipped_sent.append(unit)
+                else:
+                    form, error = next(self._written)
+                    if form is None:
+                        self.summary.failed.append((unit, error))
+                    else:
+                        later.add(form.path)  # a form not recorded is built again
+                        self.ledger.record_form(
+                            self.period,
+                            unit,
+                            form.form_id,
+                            str(form.path),
+                            form.fingerprint,
+                            at=self._at,
+                        )
+                        self.summary.built.append(form)
+                        recorded += 1
+                    finished.append((unit, form is not None))
+                if self.progress:
+                    self.progress(unit)
+        return finished or self.step()  # a batch of units skipped only
 
 
 def refresh_form(

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -70,9 +71,15 @@ def error_reasons(row) -> list[str]:
 
 # -- reminders -------------------------------------------------------------------------------
 def outstanding(
-    assignments: Assignments, workspace: Workspace, ledger: Ledger, period: Period, stage: str
+    assignments: Assignments,
+    workspace: Workspace,
+    ledger: Ledger,
+    period: Period,
+    stage: str,
+    coming: Collection[str] = (),
 ) -> tuple[list[Recipient], list[str]]:
-    """Units to reach at ``stage`` and, for the 通知, units whose form does not exist yet.
+    """Units to reach at ``stage`` and, for the 通知, units whose form does not exist yet
+    (``coming``: units whose form is being written meanwhile count as having one).
 
     Units with an accepted return are never reminded (not even by a late 通知): the
     ``core.submissions`` state every report and the 通报 read.
@@ -86,7 +93,7 @@ def outstanding(
         if state.accepted:
             continue
         form: Path | None = workspace.form_path(period, name)
-        if form is not None and not form.exists():
+        if form is not None and name not in coming and not form.exists():
             form = None
             if stage == Step.NOTICE:
                 no_form.append(name)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporting.core.calendar import STAGES, PeriodCalendar, UnknownYearWarning, period_calendar
 from reporting.core.config import Settings
@@ -41,6 +42,9 @@ from reporting.notify.delivery import (
 from reporting.notify.recipients import Recipient, outstanding
 from reporting.notify.webhooks import GroupMessage, RobotChannel, robots
 from reporting.taskbook.assignments import Assignments
+
+if TYPE_CHECKING:
+    from reporting.forms.build import FormsBuild
 
 CHANNELS = ("email", "webhook", "list")
 
@@ -167,6 +171,7 @@ def send_reminders(
     ssl_context=None,
     clock: Callable[[], float] | None = None,
     resend_uncertain: bool = False,
+    building: FormsBuild | None = None,
 ) -> RemindSummary:
     """Send the reminders of one stage on the given channels; see the module docstring.
 
@@ -174,7 +179,9 @@ def send_reminders(
     (retry waits), ``ssl_context`` (mail server CA) and ``clock`` (DingTalk signature time,
     default ``now``) are for tests and special setups. ``resend_uncertain``: the office
     checked that the stage's 可能已发出 messages did not arrive; they go out again with
-    their Message-ID.
+    their Message-ID. ``building``: the forms being written meanwhile (started, on the
+    same ledger connection): each unit's 通知 goes out once its form is on disk and
+    recorded, while the workers write the later ones; a unit whose form fails gets none.
     """
     period = Period.parse(period)
     assignments = assignments.for_period(period)
@@ -202,7 +209,9 @@ def send_reminders(
             summary.notes.append(
                 f"按要求重发上次中断时可能已发出的{picked}消息 {n} 条（沿用原 Message-ID）"
             )
-        recipients, no_form = outstanding(assignments, workspace, ledger, period, picked)
+        pending = AsBuilt(building) if building is not None and picked == Step.NOTICE else None
+        coming = pending.coming if pending is not None else ()
+        recipients, no_form = outstanding(assignments, workspace, ledger, period, picked, coming)
         summary.recipients = recipients
         sending = {"email", "webhook"} & set(channels)
         if no_form and sending:
@@ -210,18 +219,22 @@ def send_reminders(
                 raise NotifyError(
                     f"{period} 还没有生成表单，无法发通知。请先运行 duban forms --period {period}"
                 )
-            names = "、".join(no_form[:10]) + (
-                f" 等 {len(no_form)} 个单位" if len(no_form) > 10 else ""
-            )
-            summary.notes.append(
-                f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}"
-            )
+            summary.notes.append(_no_form_note(period, no_form))
         base = message_context(settings, cal, picked, today, now=now)
         base["reference_units"] = units_with_reference(workspace, period)
         for ch in channels:
+            if ch != "email" and pending is not None:  # the group robots list the units at once
+                pending.finish(summary)
             if ch == "email":
                 _send_email(
-                    settings, ledger, summary, base, ssl_context=ssl_context, sleep=sleep, now=now
+                    settings,
+                    ledger,
+                    summary,
+                    base,
+                    ssl_context=ssl_context,
+                    sleep=sleep,
+                    now=now,
+                    pending=pending,
                 )
             elif ch == "webhook":
                 _send_webhooks(
@@ -235,10 +248,65 @@ def send_reminders(
                 )
             else:
                 _write_list(settings, assignments, workspace, summary, cal)
+        if pending is not None:
+            pending.finish(summary)
     finally:
         if own:
             ledger.close()
     return summary
+
+
+def _no_form_note(period: Period, no_form: list[str]) -> str:
+    names = "、".join(no_form[:10]) + (f" 等 {len(no_form)} 个单位" if len(no_form) > 10 else "")
+    return f"以下单位还没有生成表单，本次不发通知：{names}。请先运行 duban forms --period {period}"
+
+
+class AsBuilt:
+    """The forms written meanwhile (``forms.build.FormsBuild``) as the 通知 needs them: a
+    unit's mail waits until its form is on disk and recorded; a unit whose form failed (or
+    was not reached after the forms met an error, which the forms step reports) is left
+    out as if it had no form."""
+
+    def __init__(self, building: FormsBuild):
+        self.building = building
+        self.coming = building.coming
+        self.done: dict[str, bool] = {}  # unit → its form was built
+        self.left_out: list[Outcome] = []
+        self.finished = False
+
+    def ready(self, unit: str) -> bool:
+        while unit in self.coming and unit not in self.done:
+            try:
+                batch = self.building.step()
+            except Exception:  # noqa: BLE001 - kept in building.error for the forms step
+                batch = []
+            if not batch:
+                break
+            self.done.update(batch)
+        return self.done.get(unit, unit not in self.coming)
+
+    def planned(self, planned: list[Planned]) -> Iterator[Planned]:
+        for mail, outs in planned:
+            if self.ready(outs[0].unit):
+                yield mail, outs
+            else:
+                self.left_out.extend(outs)
+
+    def finish(self, summary: RemindSummary) -> None:
+        """The remaining forms; the units without one taken out of the summary."""
+        if self.finished:
+            return
+        self.finished = True
+        for unit in self.coming:
+            self.ready(unit)
+        missing = [r for r in summary.recipients if not self.ready(r.unit)]
+        if not missing:
+            return
+        for rec in missing:
+            rec.form = None
+        gone = {id(o) for o in self.left_out}
+        summary.outcomes = [o for o in summary.outcomes if id(o) not in gone]
+        summary.notes.append(_no_form_note(summary.period, [r.unit for r in missing]))
 
 
 def _reachable(summary: RemindSummary) -> list[Recipient]:
@@ -249,7 +317,15 @@ def _reachable(summary: RemindSummary) -> list[Recipient]:
 
 
 def _send_email(
-    settings, ledger: Ledger, summary: RemindSummary, base: dict, *, ssl_context, sleep, now
+    settings,
+    ledger: Ledger,
+    summary: RemindSummary,
+    base: dict,
+    *,
+    ssl_context,
+    sleep,
+    now,
+    pending: AsBuilt | None = None,
 ) -> None:
     period, stage = str(summary.period), str(summary.stage)  # a stage was picked
     batch = MailBatch(
@@ -291,7 +367,8 @@ def _send_email(
     summary.outcomes += outs
     if summary.dry_run:
         return
-    batch.send(SendLog(ledger, period, stage, now.isoformat(timespec="seconds")), sleep=sleep)
+    log = SendLog(ledger, period, stage, now.isoformat(timespec="seconds"))
+    batch.send(log, sleep=sleep, planned=pending.planned(batch.planned) if pending else None)
 
 
 def _send_webhooks(
