@@ -744,3 +744,31 @@ def test_messages_are_written_byte_for_byte_as_the_email_package_writes_them(tmp
     parsed = email.message_from_bytes(one, policy=policy.default)
     got = [(p.get_filename(), p.get_content()) for p in parsed.iter_attachments()]
     assert got == [("plain.pdf", files["通报.pdf"].read_bytes()), ("数据.bin", b"\x00")]
+
+
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+def test_a_messages_own_headers_are_written_as_the_email_package_folds_them(linesep):
+    """The Message-ID and the multipart Content-Type, written directly when plain and short,
+    are the bytes the email package folds for them: every length up to and past one line,
+    and ones it must fold or parse (long, other characters)."""
+    from email.policy import EmailPolicy
+
+    from reporting.notify.mailer import POLICY, _fresh
+
+    policy = POLICY.clone(linesep=linesep)
+    values = []
+    for n in range(1, 90):
+        values.append(("Message-ID", f"<duban.{n}.{'a' * n}@yuhui.example>"))
+        values.append(("Message-ID", f"<{'1' * n}.{n}.x@{'d' * n}.example.gov.cn>"))
+        values.append(("Content-Type", f'multipart/mixed; boundary="{"=" * n}{n:019d}=="'))
+        values.append(("Content-Type", f'multipart/mixed; boundary="{"=" * 15}{n:019d}==.{n}"'))
+    values += [
+        ("Message-ID", "<a b@example.org>"),
+        ("Message-ID", "<a.b+c@example.org>"),
+        ("Message-ID", "no-brackets@example.org"),
+        ("Content-Type", 'multipart/mixed; boundary="===abc=="'),
+        ("Content-Type", "multipart/mixed; boundary======1=="),
+    ]
+    for name, value in values:
+        want = EmailPolicy.fold_binary(policy, name, policy.header_store_parse(name, value)[1])
+        assert _fresh(policy, name, value) == want, value

@@ -198,9 +198,26 @@ def _header(policy: EmailPolicy, name: str, key, value=None) -> bytes:
     return folded
 
 
+# the Message-ID and multipart Content-Type duban makes: plain ASCII the email package
+# leaves as it is when the line is short (tests compare every length up to folding)
+_PLAIN_FRESH = {
+    "Message-ID": re.compile(r"<[A-Za-z0-9._-]+@[A-Za-z0-9.-]+>"),
+    "Content-Type": re.compile(r'multipart/mixed; boundary="=+[0-9]+==(\.[0-9]+)?"'),
+}
+
+
 def _fresh(policy: EmailPolicy, name: str, value: str) -> bytes:
     """A header no other message has (its Message-ID, its boundary), folded without
-    passing through the caches, which would only fill up with it."""
+    passing through the caches, which would only fill up with it. The plain ones short
+    enough for one line are written as they are (a header object and its parse tree for
+    each message was a tenth of writing a message)."""
+    plain = _PLAIN_FRESH.get(name)
+    if (
+        plain is not None
+        and len(name) + 2 + len(value) <= (policy.max_line_length or sys.maxsize)
+        and plain.fullmatch(value)
+    ):
+        return f"{name}: {value}{policy.linesep}".encode("ascii")
     return EmailPolicy.fold_binary(policy, name, policy.header_store_parse(name, value)[1])
 
 
