@@ -205,3 +205,20 @@ def watch_fsync(monkeypatch, synced: list, on_sync=None) -> None:
         real(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
+
+
+def returned_data(data, period):
+    """A data dir (bundled config) whose inbox holds every unit's return of ``period``,
+    nothing collected yet; the app on it."""
+    from conftest import ROOT
+
+    from jobs.app import create_app
+    from reporting.core.calendar import period_calendar
+    from reporting.forms.build import build_forms
+    from reporting.sample.returns import simulate_returns
+
+    app = create_app(ROOT / "config.toml", data_dir=data, env={})
+    build_forms(app.settings, app.assignments, app.workspace, period, now=NOW)
+    deadline = period_calendar(period, app.settings.deadline).deadline
+    simulate_returns(app.assignments, app.workspace, period, deadline)
+    return app

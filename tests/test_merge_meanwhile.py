@@ -8,16 +8,13 @@ import shutil
 
 import pytest
 from conftest import ROOT
-from helpers import NOW
+from helpers import NOW, returned_data
 
 from jobs.app import create_app
-from reporting.core.calendar import period_calendar
 from reporting.core.exceptions import OutputError
 from reporting.core.ledger import Ledger
 from reporting.core.periods import Period
-from reporting.forms.build import build_forms
 from reporting.merge.collect_merge import collect_and_merge
-from reporting.sample.returns import simulate_returns
 
 PERIOD = Period(2024, 1)
 
@@ -26,10 +23,7 @@ PERIOD = Period(2024, 1)
 def returned(tmp_path_factory):
     """A data dir whose inbox holds every unit's return, nothing collected yet."""
     data = tmp_path_factory.mktemp("meanwhile") / "data"
-    app = create_app(ROOT / "config.toml", data_dir=data, env={})
-    build_forms(app.settings, app.assignments, app.workspace, PERIOD, now=NOW)
-    deadline = period_calendar(PERIOD, app.settings.deadline).deadline
-    simulate_returns(app.assignments, app.workspace, PERIOD, deadline)
+    returned_data(data, PERIOD)
     return data
 
 

@@ -146,6 +146,14 @@ class ReturnStore(LedgerConnection):
         ).fetchone()
         return json.loads(row["answers"]) if row else None
 
+    def answer_texts(self, period: PeriodKey) -> list[tuple[str, str]]:
+        """(sha256, answers as stored) of every return of ``period`` with parsed answers."""
+        rows = self.conn.execute(
+            "SELECT sha256, answers FROM return_answers WHERE period = ? ORDER BY sha256",
+            (str(period),),
+        )
+        return [(r["sha256"], r["answers"]) for r in rows]
+
     @staticmethod
     def problems_of(row: ReturnRecord | sqlite3.Row) -> list[dict]:
         return json.loads(row["problems"] or "[]")
