@@ -28,13 +28,22 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+# glibc keeps up to this many freed blocks of each small size per thread for reuse (7 by
+# default); LibreOffice allocates and frees millions of small objects while it reads and lays
+# out a long table, and spends a sixth of its time in the allocator otherwise: a fifth less
+# CPU on the city report, about 10 % more peak memory, the same PDF
+MALLOC_TUNABLES = "glibc.malloc.tcache_count=65535"
+
+
 def office_command(exe: str, profile: str) -> list[str]:
-    """LibreOffice headless on the private ``profile``; ``env`` adds the font map and a
-    private HOME to the inherited environment."""
+    """LibreOffice headless on the private ``profile``; ``env`` adds the font map, a private
+    HOME and glibc's allocator setting (other C libraries ignore it) to the inherited
+    environment."""
     return [
         "env",
         f"FONTCONFIG_FILE={FONTS_CONF}",
         f"HOME={profile}",
+        f"GLIBC_TUNABLES={MALLOC_TUNABLES}",
         exe,
         "--headless",
         "--norestore",
