@@ -6,10 +6,12 @@ import hashlib
 import os
 import re
 import secrets
+import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from typing import Any
+from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZipFile, ZipInfo
 
 from reporting.core.exceptions import OutputError
 
@@ -247,13 +249,50 @@ def atomic_save(
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every entry of a written .docx/.xlsx: no wall clock
 
 
+_DEFLATED: dict[bytes, tuple[int, bytes]] = {}  # a repeated member's data → (CRC, deflated)
+_DEFLATED_MAX = 64
+
+
 class FixedTimeZip(ZipFile):
     """A zip whose entries are all deflated, dated ``ZIP_TIME`` and mode 0644, so equal
-    content gives equal bytes (zipfile and openpyxl stamp entries with the wall clock)."""
+    content gives equal bytes (zipfile and openpyxl stamp entries with the wall clock).
+
+    An entry is written whole, as ``ZipFile.writestr`` writes it to a seekable file (the
+    same bytes, without its per-entry write handle); ``repeated``: data most archives of
+    a run hold (a theme, styles), deflated once per process."""
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        name = getattr(zinfo_or_arcname, "filename", zinfo_or_arcname)
+        self.write_member(getattr(zinfo_or_arcname, "filename", zinfo_or_arcname), data)
+
+    def write_member(self, name: str, data: bytes | str, repeated: bool = False) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
         fixed = ZipInfo(name, date_time=ZIP_TIME)
         fixed.compress_type = ZIP_DEFLATED
         fixed.external_attr = 0o644 << 16
-        super().writestr(fixed, data)
+        me: Any = self  # zipfile's internals, as its writestr uses them (3.11 to 3.13)
+        plain = not (me.fp and getattr(me, "_seekable", False)) or getattr(me, "_writing", True)
+        if plain or len(data) * 1.05 > ZIP64_LIMIT:  # zipfile's errors, data descriptor, zip64
+            super().writestr(fixed, data)
+            return
+        packed = _DEFLATED.get(data) if repeated else None
+        if packed is None:
+            deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            packed = (zlib.crc32(data), deflate.compress(data) + deflate.flush())
+            if repeated:
+                if len(_DEFLATED) >= _DEFLATED_MAX:
+                    _DEFLATED.clear()
+                _DEFLATED[data] = packed
+        fixed.CRC, deflated = packed
+        fixed.file_size, fixed.compress_size = len(data), len(deflated)
+        fixed.flag_bits = 0
+        with me._lock:
+            me.fp.seek(me.start_dir)
+            fixed.header_offset = me.start_dir
+            me._writecheck(fixed)
+            me._didModify = True
+            me.fp.write(fixed.FileHeader(False))
+            me.fp.write(deflated)
+            me.start_dir = me.fp.tell()
+            me.filelist.append(fixed)
+            me.NameToInfo[name] = fixed

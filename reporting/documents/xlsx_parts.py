@@ -392,18 +392,20 @@ def workbook_bytes(book, props, custom_props, password: str) -> bytes:
     """The .xlsx bytes (fixed zip entry times), parts in openpyxl's order. ``props`` is an
     openpyxl DocumentProperties, ``custom_props`` a CustomPropertyList (or None)."""
     app, theme = fixed_parts()
+    custom = custom_props is not None and len(custom_props) >= 1
     buf = io.BytesIO()
     with FixedTimeZip(buf, "w", ZIP_DEFLATED) as z:
-        z.writestr("docProps/app.xml", app)
-        z.writestr("docProps/core.xml", utf8_xml(props.to_tree()))
-        z.writestr("xl/theme/theme1.xml", theme)
-        custom = custom_props is not None and len(custom_props) >= 1
+        # parts most workbooks of a run share are deflated once (``repeated``); without
+        # custom properties the document properties are a new workbook's and the run's time
+        z.write_member("docProps/app.xml", app, repeated=True)
+        z.write_member("docProps/core.xml", utf8_xml(props.to_tree()), repeated=not custom)
+        z.write_member("xl/theme/theme1.xml", theme, repeated=True)
         if custom:
-            z.writestr("docProps/custom.xml", utf8_xml(custom_props.to_tree()))
+            z.write_member("docProps/custom.xml", utf8_xml(custom_props.to_tree()))
         for i, sheet in enumerate(book.sheets, 1):
-            z.writestr(f"xl/worksheets/sheet{i}.xml", sheet.xml())
-        z.writestr("xl/styles.xml", styles_xml(book))
-        z.writestr(
+            z.write_member(f"xl/worksheets/sheet{i}.xml", sheet.xml())
+        z.write_member("xl/styles.xml", styles_xml(book), repeated=True)
+        z.write_member(
             "_rels/.rels",
             rels_xml(
                 [
@@ -416,10 +418,11 @@ def workbook_bytes(book, props, custom_props, password: str) -> bytes:
                     *([(_OD + "custom-properties", "docProps/custom.xml")] if custom else []),
                 ]
             ),
+            repeated=True,
         )
-        z.writestr("xl/workbook.xml", workbook_xml(book, password))
+        z.write_member("xl/workbook.xml", workbook_xml(book, password))
         n = len(book.sheets)
-        z.writestr(
+        z.write_member(
             "xl/_rels/workbook.xml.rels",
             rels_xml(
                 [
@@ -428,6 +431,7 @@ def workbook_bytes(book, props, custom_props, password: str) -> bytes:
                     (_OD + "theme", "theme/theme1.xml"),
                 ]
             ),
+            repeated=True,
         )
-        z.writestr("[Content_Types].xml", content_types_xml(n, custom))
+        z.write_member("[Content_Types].xml", content_types_xml(n, custom), repeated=True)
     return buf.getvalue()
