@@ -14,6 +14,7 @@ import warnings
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from reporting.core.exceptions import DubanError, SchedulerError, storage_error
 from reporting.core.periods import Period
@@ -284,7 +285,7 @@ def _decide(step, due, now, done: _DoneView, results) -> StepResult | None:
 
 def _notice_follows(step, names, due, done: _DoneView) -> bool:
     """Whether the 通知 is to run right after the forms step about to run, so that the two
-    go together (``steps.do_forms_and_notice``); not when a test replaced either step."""
+    go together (``forms_and_notice``); not when a test replaced either step."""
     if step != Step.FORMS or Step.NOTICE not in names or Step.NOTICE not in due:
         return False
     if cycle.STEPS[Step.FORMS] is not cycle.do_forms or cycle.STEPS[Step.NOTICE] is not (
@@ -298,6 +299,43 @@ def _notice_follows(step, names, due, done: _DoneView) -> bool:
         done.pretend.discard(Step.FORMS)
 
 
+def forms_and_notice(app, period: Period, now: datetime) -> tuple[Any, Any]:
+    """The forms and the 通知 of one run together: each unit's 通知 goes out once its form
+    is on disk and recorded, while the workers write the later forms (the runner's way when
+    both steps are due in one run). Returns what each step gave, its summary or the
+    exception it raised; the 通知's is None when it did not start (the forms could not)."""
+    from reporting.forms.build import FormsBuild
+    from reporting.notify.remind import send_reminders
+
+    with app.ledger() as ledger:
+        try:
+            building = FormsBuild(app.settings, app.book(period), app.workspace, period, now=now)
+            building.start(ledger)
+        except Exception as exc:  # noqa: BLE001 - the runner reports it as the forms step's
+            return exc, None
+        notice: Any
+        try:
+            notice = send_reminders(
+                app.settings,
+                app.book(period),
+                app.workspace,
+                period,
+                stage=Step.NOTICE,
+                channels=cycle.reminder_channels(app.settings, Step.NOTICE),
+                now=now,
+                ledger=ledger,
+                building=building,
+            )
+        except Exception as exc:  # noqa: BLE001 - the runner reports it as the 通知's
+            notice = exc
+        forms: Any
+        try:  # the forms the 通知 did not wait for
+            forms = building.finish()
+        except Exception as exc:  # noqa: BLE001 - the runner reports it as the forms step's
+            forms = exc
+    return forms, notice
+
+
 NO_FORMS = "表单还没有生成，先处理上面“生成表单”的问题"
 MISSING_FORMS = "{} 个单位的表单没有生成，没有给它们发通知；表单生成后下次运行补发"
 
@@ -306,7 +344,7 @@ def _forms_and_notice(app, period, now, ledger) -> tuple[StepResult, StepResult]
     """The forms and the 通知 run together, each reported and recorded as its own step.
     A 通知 that reached nobody while the forms did not all succeed is skipped, as it would
     have been after them; one that reached some units stays open for the rest."""
-    forms, notice = cycle.do_forms_and_notice(app, period, now)
+    forms, notice = forms_and_notice(app, period, now)
     first = _result(Step.FORMS, forms, app, period, now, ledger)
     if first.state == "ran":
         return first, _result(Step.NOTICE, notice, app, period, now, ledger)

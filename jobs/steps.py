@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reporting.core.exceptions import DubanError, SchedulerError
@@ -175,43 +175,6 @@ def _reminder(stage: str) -> Callable:
 
 
 do_notice = _reminder(Step.NOTICE)
-
-
-def do_forms_and_notice(app, period: Period, now: datetime) -> tuple[Any, Any]:
-    """The forms and the 通知 of one run together: each unit's 通知 goes out once its form
-    is on disk and recorded, while the workers write the later forms (the runner's way when
-    both steps are due in one run). Returns what each step gave, its summary or the
-    exception it raised; the 通知's is None when it did not start (the forms could not)."""
-    from reporting.forms.build import FormsBuild
-    from reporting.notify.remind import send_reminders
-
-    with app.ledger() as ledger:
-        try:
-            building = FormsBuild(app.settings, app.book(period), app.workspace, period, now=now)
-            building.start(ledger)
-        except Exception as exc:  # noqa: BLE001 - the runner reports it as the forms step's
-            return exc, None
-        notice: Any
-        try:
-            notice = send_reminders(
-                app.settings,
-                app.book(period),
-                app.workspace,
-                period,
-                stage=Step.NOTICE,
-                channels=reminder_channels(app.settings, Step.NOTICE),
-                now=now,
-                ledger=ledger,
-                building=building,
-            )
-        except Exception as exc:  # noqa: BLE001 - the runner reports it as the 通知's
-            notice = exc
-        forms: Any
-        try:  # the forms the 通知 did not wait for
-            forms = building.finish()
-        except Exception as exc:  # noqa: BLE001 - the runner reports it as the forms step's
-            forms = exc
-    return forms, notice
 
 
 NO_MAIL_HINT = (

@@ -1,4 +1,4 @@
-"""The forms and the 通知 of one run go together (``steps.do_forms_and_notice``): a unit's
+"""The forms and the 通知 of one run go together (``runner.forms_and_notice``): a unit's
 通知 leaves only once its form is on disk and recorded, while later forms are still being
 written; a failed form keeps its unit's 通知 back and both steps open; a kill at any moment
 leaves nothing sent twice and nothing lost."""
