@@ -172,3 +172,54 @@ def test_a_kill_while_forms_and_notices_interleave_sends_nothing_twice(
         assert set(ledger.forms(Q1)) == set(units)
     for unit, eml in notices(mail_app).items():
         assert attached(eml) == mail_app.workspace.form_path(Q1, unit).read_bytes()
+
+
+def test_a_kill_between_a_forms_batch_on_disk_and_its_record_loses_no_notice(mail_app, monkeypatch):
+    """Killed when the third batch of forms is on disk but not yet recorded (the first two
+    batches' units notified): the rerun writes and records the rest and notifies every
+    other unit once; nothing is 可能已发出, as no mail was leaving."""
+    log = mail_app.workspace.root / "sent.log"
+    code = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from datetime import datetime
+        from pathlib import Path
+        from jobs.app import create_app
+        from jobs.runner import run_cycle
+        from reporting.core import fileutil
+        from reporting.notify.delivery import MailChannel
+        import reporting.forms.build as build
+        sys.path.insert(0, "tests")
+        from remind_helpers import logged_send
+
+        build.LEDGER_BATCH = {BATCH}
+        MailChannel.send = logged_send(Path({str(log)!r}))
+        real, calls = fileutil.SyncLater.sync, []
+
+        def sync(self):
+            real(self)
+            calls.append(1)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        fileutil.SyncLater.sync = sync
+        app = create_app("config.toml", {str(mail_app.workspace.root)!r},
+                         {{"DUBAN_SMTP_OUTBOX": {str(mail_app.settings.smtp.outbox)!r}}})
+        run_cycle(app, "{Q1}", now=datetime.fromisoformat({NOTICE_AT.isoformat()!r}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert proc.returncode == -9, proc.stderr
+    units = list(mail_app.assignments.by_unit)
+    assert log.read_text().split() == units[: 2 * BATCH]
+    assert recorded_forms(mail_app.workspace.ledger_path) == set(units[: 2 * BATCH])
+    monkeypatch.setattr(MailChannel, "send", logged_send(log))
+    report = run_cycle(mail_app, Q1, now=NOTICE_AT)
+    assert report.by_step("forms").state == "ran" and report.by_step("通知").state == "ran"
+    assert log.read_text().split() == units  # each once, in order
+    with Ledger(mail_app.workspace.ledger_path) as ledger:
+        assert {c["unit"]: c["state"] for c in ledger.claims(Q1)} == dict.fromkeys(units, "sent")
+    for unit, eml in notices(mail_app).items():
+        assert attached(eml) == mail_app.workspace.form_path(Q1, unit).read_bytes()
