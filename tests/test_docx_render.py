@@ -119,3 +119,43 @@ def test_listing_only_where_a_paragraph_holds_a_tab_or_break_as_docxtpl_does():
         xml = f"<w:body>{body}<w:sectPr/></w:body>"
         assert ours.resolve_listing(xml) == theirs.resolve_listing(xml)
     assert ours.resolve_listing(bodies[0]) is bodies[0]  # nothing to do: left as it is
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _table(grid: int, rows: list[list[int]], nested: str = "") -> str:
+    """A w:tbl of ``grid`` columns; each row a list of its cells' gridSpan (1: none)."""
+
+    def cell(span: int) -> str:
+        pr = f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span > 1 else ""
+        return f"<w:tc>{pr}<w:p><w:r><w:t>格</w:t></w:r></w:p>{nested}</w:tc>"
+
+    cols = "".join(f'<w:gridCol w:w="{1000 + 10 * i}"/>' for i in range(grid))
+    body = "".join("<w:tr>" + "".join(cell(s) for s in r) + "</w:tr>" for r in rows)
+    return f"<w:tbl><w:tblPr/><w:tblGrid>{cols}</w:tblGrid>{body}</w:tbl>"
+
+
+def test_tables_are_fixed_as_docxtpl_fixes_them():
+    from docxtpl import DocxTemplate
+    from lxml import etree
+
+    from reporting.documents.docx_render import grids_off, listing_template
+
+    fast = listing_template(DocxTemplate)
+    inner = _table(2, [[1, 1]])
+    cases = {
+        "fits": (_table(3, [[1, 1, 1]] * 50), False),
+        "header spans the grid": (_table(3, [[3], [1, 1, 1], [2, 1]]), False),
+        "a row wider than the grid": (_table(2, [[1, 1], [1, 1, 1]]), True),
+        "a grid wider than every row": (_table(4, [[1, 1], [2, 1]]), True),
+        "spans wider than the grid, cells not": (_table(2, [[2, 2]]), False),
+        "nested table rows count for the outer": (_table(1, [[1]], _table(3, [[1, 1, 1]])), True),
+        "nested, fitting": (_table(2, [[1, 1]], inner), False),
+    }
+    for name, (table, off) in cases.items():
+        xml = f"<w:document {_W}><w:body>{table}<w:p/></w:body></w:document>"
+        tree = etree.fromstring(xml)
+        assert grids_off(tree) == off, name
+        want = etree.tostring(DocxTemplate.fix_tables(None, xml))
+        assert etree.tostring(fast.fix_tables(None, xml)) == want, name

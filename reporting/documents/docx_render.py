@@ -104,7 +104,45 @@ def listing_template(base):
 
             return _PARAGRAPH.sub(paragraph, xml)
 
+        def fix_tables(self, xml):
+            # docxtpl's own walk counts every cell of every row in Python (a city's annex:
+            # 2,000 rows); it changes a table only when its rows are wider or narrower than
+            # its grid, which is checked here first, the same way but faster
+            from lxml import etree
+
+            tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+            return base.fix_tables(self, xml) if grids_off(tree) else tree
+
     return ListingTemplate
+
+
+def grids_off(tree) -> bool:
+    """Whether docxtpl's ``fix_tables`` would change a table of ``tree``: a row with more
+    cells than the grid has columns, or a grid with more columns than its widest row spans
+    (cells counted with their ``gridSpan``, rows of nested tables included, as it does)."""
+    ns = "{" + tree.nsmap["w"] + "}"
+    tc, tc_pr, span, val = ns + "tc", ns + "tcPr", ns + "gridSpan", ns + "val"
+    for table in tree.iter(ns + "tbl"):
+        grid = table.find(ns + "tblGrid")
+        if grid is None:
+            return True  # docxtpl's walk fails on it: left to say so
+        columns = len(grid.findall(ns + "gridCol"))
+        most = widest = 0
+        for row in table.iter(ns + "tr"):
+            cells = row.findall(tc)
+            most = max(most, len(cells))
+            if row.find(".//" + span) is None:  # each cell spans one column
+                widest = max(widest, len(cells))
+                continue
+            spans = 0
+            for cell in cells:
+                pr = cell.find(tc_pr)
+                grid_span = None if pr is None else pr.find(span)
+                spans += 1 if grid_span is None else int(grid_span.get(val))
+            widest = max(widest, spans)
+        if most > columns or columns > widest:
+            return True
+    return False
 
 
 def docx_bytes(
