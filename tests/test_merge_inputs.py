@@ -77,9 +77,21 @@ def test_unchanged_inputs_build_nothing_and_give_the_stored_result(app, builds):
     summary = _collect(app)
     assert builds == [] and not summary.written
     assert _outputs(app) == before and _state(app) == state
-    stored = QuarterResult.load(app.workspace.merged_json(PERIOD))
-    assert summary.result == stored and summary.result.generated_at == state["generated_at"]
-    assert summary.result.generated_at == NOW.isoformat(timespec="seconds")
+    path = app.workspace.merged_json(PERIOD)
+    assert summary.result == _parsed(path.read_bytes())
+    assert summary.result.generated_at == state["generated_at"] == NOW.isoformat(timespec="seconds")
+    assert QuarterResult.load(path) is summary.result  # the report's load reads nothing
+
+
+def test_a_cut_off_time_edited_by_hand_is_not_changed_in_the_kept_result(app, builds):
+    path = app.workspace.merged_json(PERIOD)
+    text = path.read_text(encoding="utf-8")
+    stamp = NOW.isoformat(timespec="seconds")
+    path.write_text(text.replace(stamp, "2024-04-05T08:00:00+08:00", 1), encoding="utf-8")
+    summary = _collect(app)
+    assert builds == [] and not summary.written
+    assert summary.result.generated_at == stamp  # the merge's own, as the ledger says
+    assert QuarterResult.load(path).generated_at == "2024-04-05T08:00:00+08:00"  # the file's
 
 
 def test_a_damaged_merged_json_is_written_again_though_nothing_changed(app, builds):

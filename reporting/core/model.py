@@ -147,11 +147,12 @@ class QuarterResult:
 
     @classmethod
     def load(cls, path: Path | str, *, keep: bool = False) -> QuarterResult:
-        """The result stored at ``path``. ``keep``: the caller only looks at it (a check):
-        it is kept for the next ``load`` of the same file, unchanged since (same inode,
-        size and modification time), which gets it instead of reading the file again; a
-        kept result is given out once (the report day checks merged.json in collect and
-        before the report, then loads it: one read of a city's 6 MB instead of three)."""
+        """The result stored at ``path``. ``keep``: the caller only looks at it (a check,
+        a result it does not change): it is kept for the next ``load`` of the same file,
+        unchanged since (same inode, size and modification time), which gets it instead of
+        reading the file again; a kept result is given out once more (the report day checks
+        merged.json in collect and before the report, then loads it: one read of a city's
+        6 MB instead of three)."""
         key = _file_key(path)
         if _KEPT and _KEPT[0][0] == key:
             result = _KEPT[0][1]

@@ -102,6 +102,10 @@ def merge_period(
     """Build the merged result from the ledger; rewrite the outputs only when their inputs
     changed, merged.json is missing, unreadable or of the wrong shape, or ``rebuild``.
 
+    The result is not to be changed: when the inputs are unchanged it is the one read from
+    merged.json, kept for the next load of the file (``QuarterResult.load(keep=True)``: the
+    report day's report then reads nothing).
+
     ``later``: the outputs are written by a forked copy of this process (``in_background``)
     while the caller goes on, and what waits for them and then records the merge in the
     ledger is appended to it: until that runs, the ledger does not say they were written
@@ -120,8 +124,10 @@ def merge_period(
         and readable_result(json_path, period)
         and xlsx_path.exists()
     ):  # built from the same inputs as last time: the same result, left as it is
-        result = QuarterResult.load(json_path)
-        result.generated_at = state["generated_at"]
+        result = QuarterResult.load(json_path, keep=True)  # shared with the next load
+        if result.generated_at != state["generated_at"]:  # edited by hand: ours to change
+            result = QuarterResult.load(json_path)
+            result.generated_at = state["generated_at"]
         return result, False
     answers = ledger_answers(ledger, period)
     result = build_result(
