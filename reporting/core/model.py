@@ -130,7 +130,7 @@ class QuarterResult:
     def plain(self) -> dict:
         """``dataclasses.asdict(self)`` without its deep copy of every value (a city's
         result spent seconds there); the same JSON."""
-        return _plain(self)
+        return plain_data(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> QuarterResult:
@@ -186,18 +186,20 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _LEAVES = frozenset({str, int, float, bool, type(None)})  # most values: asked nothing more
 
 
-def _plain(obj):
+def plain_data(obj):
+    """``dataclasses.asdict`` for dataclasses of plain values (and lists, tuples and dicts of
+    them), without its deep copy of every value: the same JSON."""
     if type(obj) in _LEAVES:
         return obj
     names = _FIELDS.get(type(obj))
     if names is None and is_dataclass(obj) and not isinstance(obj, type):
         names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
     if names is not None:
-        return {name: _plain(getattr(obj, name)) for name in names}
+        return {name: plain_data(getattr(obj, name)) for name in names}
     if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
+        return [plain_data(v) for v in obj]
     if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
+        return {k: plain_data(v) for k, v in obj.items()}
     return obj
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from reporting.core.calendar import deadline_passed
 from reporting.core.fileutil import SyncLater, atomic_write_text
-from reporting.core.model import Answer, UnitAnswers, indented_json
+from reporting.core.model import Answer, UnitAnswers, indented_json, plain_data
 from reporting.core.numbers import num
 from reporting.core.periods import Period, cn_time
 from reporting.core.text import condense, one_line
@@ -243,7 +243,7 @@ def save_sent(workspace, period: Period, fb: LeadFeedback, later: SyncLater | No
     """Keep what was sent (``later``: flushed to disk with the caller's next batch)."""
     atomic_write_text(
         sent_path(workspace, period, fb.unit),
-        indented_json([asdict(ln) for ln in fb.lines]),
+        indented_json(plain_data(fb.lines)),
         later,
     )
 

@@ -154,6 +154,7 @@ def send_feedback(
     answers = ledger_answers(ledger, period)
     received = {u: r["received_at"] for u, r in ledger.latest_accepted(period).items()}
     compiled = compile_feedback(assignments, answers, received, cal.coop_due)
+    keys = {fb.unit: fb.key for fb in compiled}  # a digest of every line: computed once
     summary.disagreements = disagreements(settings, assignments, answers, period)
     sent_before = _sent_counts(ledger, period)
     done = {
@@ -176,7 +177,7 @@ def send_feedback(
     # which workbooks to write, in order (reads only); then the files over the cores
     jobs: list[tuple[LeadFeedback, int, set]] = []
     for fb in compiled:
-        if mail_ok and (fb.unit, fb.key) in done:  # this very content went out already
+        if mail_ok and (fb.unit, keys[fb.unit]) in done:  # this very content went out already
             summary.unchanged += 1
             continue
         update = sent_before.get(fb.unit, 0) if mail_ok else 0
@@ -246,7 +247,7 @@ def send_feedback(
             attachment=path,
             attachment_name=path.name,
             fallback_name="coop-feedback.xlsx",
-            label=f"{period}_配合反馈_{fb.unit}_{fb.key[:8]}",
+            label=f"{period}_配合反馈_{fb.unit}_{keys[fb.unit][:8]}",
             more=[(copy, copy.name, f"{period}_form.xlsx")],
         )
     if not batch.planned:
@@ -256,7 +257,7 @@ def send_feedback(
         str(period),
         STAGE,
         now.isoformat(timespec="seconds"),
-        key=lambda out: by_unit[out.unit].feedback.key,
+        key=lambda out: keys[out.unit],
         # what was sent, kept for the next 更新's comparison: on disk with the next batch of
         # files (a power cut before that marks less as changed in an 更新, sends nothing twice)
         on_sent=lambda out: save_sent(workspace, period, by_unit[out.unit].feedback, later),

@@ -301,6 +301,9 @@ def _boundary(text: bytes) -> str:
     return found
 
 
+_QUOTED: dict[str, str] = {}  # a file name's character → its percent-encoded UTF-8 bytes
+
+
 def content_disposition(name: str, fallback: str) -> str:
     """``attachment; filename*0*=utf-8''…; filename="fallback"`` folded to short lines.
 
@@ -312,7 +315,9 @@ def content_disposition(name: str, fallback: str) -> str:
         return f'attachment; filename="{name}"'
     pieces, current = [], "utf-8''"
     for ch in name:
-        enc = urllib.parse.quote(ch, safe="")
+        enc = _QUOTED.get(ch)
+        if enc is None:
+            enc = _QUOTED[ch] = urllib.parse.quote(ch, safe="")
         if len(current) + len(enc) > 60:
             pieces.append(current)
             current = ""
