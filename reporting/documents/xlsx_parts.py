@@ -297,6 +297,83 @@ def fixed_parts() -> tuple[bytes, str]:
     return utf8_xml(ExtendedProperties().to_tree()), theme_xml
 
 
+# document properties: serialised once per shape with stand-ins, each text put in
+_PROPS_TEXT = (
+    "creator title description subject identifier language lastModifiedBy category"
+    " contentStatus version revision keywords"
+).split()
+_props_cache: dict[tuple, str] = {}
+
+
+def _as_is(text: str) -> bool:
+    """Text openpyxl and lxml write into an element unchanged (and no stand-in in it; an
+    empty element is written short, outer spaces are marked preserved)."""
+    return (
+        text != ""
+        and text == text.strip()
+        and text.isprintable()
+        and not any(c in text for c in "&<>")
+        and "DUBANVALUE" not in text
+    )
+
+
+def _stand_in(i: int) -> str:
+    return f"DUBANVALUE{i:03d}X"
+
+
+def _filled(key: tuple, probe, texts: list) -> bytes:
+    """The cached serialisation of ``probe()`` (stand-ins for ``texts``) with the texts in."""
+    template = _props_cache.get(key)
+    if template is None:
+        template = utf8_xml(probe().to_tree()).decode("utf-8")
+        if len(_props_cache) < 64:
+            _props_cache[key] = template
+    for i, text in enumerate(texts):
+        if text is not None:
+            template = template.replace(_stand_in(i), text)
+    return template.encode("utf-8")
+
+
+def core_xml(props) -> bytes:
+    """docProps/core.xml of an openpyxl DocumentProperties, as its ``to_tree`` writes it."""
+    texts = [getattr(props, name) for name in _PROPS_TEXT]
+    if not all(t is None or _as_is(t) for t in texts):
+        return utf8_xml(props.to_tree())
+
+    def probe():
+        out = type(props)()  # every field set below (a copy would take openpyxl's defaults)
+        for i, text in enumerate(texts):
+            setattr(out, _PROPS_TEXT[i], None if text is None else _stand_in(i))
+        out.created, out.modified, out.lastPrinted = (
+            props.created,
+            props.modified,
+            props.lastPrinted,
+        )
+        return out
+
+    shape = tuple(t is None for t in texts)
+    return _filled(("core", shape, props.created, props.modified, props.lastPrinted), probe, texts)
+
+
+def custom_xml(custom) -> bytes:
+    """docProps/custom.xml of an openpyxl CustomPropertyList of text properties, as its
+    ``to_tree`` writes it."""
+    from openpyxl.packaging.custom import CustomPropertyList, StringProperty
+
+    texts = [p.value for p in custom.props]
+    if not all(type(p) is StringProperty and _as_is(p.value) for p in custom.props):
+        return utf8_xml(custom.to_tree())
+    names = tuple(p.name for p in custom.props)
+
+    def probe():
+        out = CustomPropertyList()
+        for i, name in enumerate(names):
+            out.append(StringProperty(name=name, value=_stand_in(i)))
+        return out
+
+    return _filled(("custom", names), probe, texts)
+
+
 # -- the workbook -------------------------------------------------------------------
 def workbook_xml(book, password: str) -> bytes:
     sheets = "".join(
@@ -398,10 +475,10 @@ def workbook_bytes(book, props, custom_props, password: str) -> bytes:
         # parts most workbooks of a run share are deflated once (``repeated``); without
         # custom properties the document properties are a new workbook's and the run's time
         z.write_member("docProps/app.xml", app, repeated=True)
-        z.write_member("docProps/core.xml", utf8_xml(props.to_tree()), repeated=not custom)
+        z.write_member("docProps/core.xml", core_xml(props), repeated=not custom)
         z.write_member("xl/theme/theme1.xml", theme, repeated=True)
         if custom:
-            z.write_member("docProps/custom.xml", utf8_xml(custom_props.to_tree()))
+            z.write_member("docProps/custom.xml", custom_xml(custom_props))
         for i, sheet in enumerate(book.sheets, 1):
             z.write_member(f"xl/worksheets/sheet{i}.xml", sheet.xml())
         z.write_member("xl/styles.xml", styles_xml(book), repeated=True)
