@@ -37,6 +37,7 @@ def utf8_xml(el) -> bytes:
     return _lxml_tostring(el, encoding="utf-8")
 
 
+@lru_cache(maxsize=8192)  # headers, labels and notes recur in every workbook of a run
 def xml_text(value: str) -> str:
     """Element text as lxml writes it into a worksheet."""
     if "&" in value:
