@@ -15,12 +15,17 @@ from typing import Any, TypeVar
 R = TypeVar("R", bound="Record")
 
 
+_NAMES: dict[type, frozenset[str]] = {}  # a record class → its column names
+
+
 @dataclass(frozen=True)
 class Record:
     @classmethod
     def from_row(cls: type[R], row: sqlite3.Row) -> R:
         data = dict(row)
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = _NAMES.get(cls)
+        if names is None:  # asked per row: thousands of sends or returns a run
+            names = _NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
         record = cls(**{k: v for k, v in data.items() if k in names})
         object.__setattr__(record, "_extra", {k: v for k, v in data.items() if k not in names})
         return record
