@@ -333,7 +333,14 @@ def _feedback_updates(app, period, now, ledger, outcome: CollectOutcome, kw) -> 
 
     try:
         outcome.feedback = send_feedback(
-            app.settings, app.book(period), app.workspace, period, ledger=ledger, now=now, **kw
+            app.settings,
+            app.book(period),
+            app.workspace,
+            period,
+            ledger=ledger,
+            now=now,
+            result=outcome.collected.result,
+            **kw,
         )
     except DubanError as exc:
         outcome.feedback_error = str(exc)

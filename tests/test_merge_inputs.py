@@ -192,3 +192,18 @@ def test_last_quarters_merged_json_is_an_input_of_the_next_quarter(app):
         assert inputs() != first
         path.unlink()
         assert inputs() != first
+
+
+def test_the_collects_disagreements_are_read_from_the_merged_rows(app):
+    from reporting.feedback.send import disagreements
+
+    book = app.assignments.for_period(PERIOD)
+    with Ledger(app.workspace.ledger_path) as ledger:
+        answers = cm.ledger_answers(ledger, PERIOD)
+    judged = disagreements(app.settings, book, answers, PERIOD)
+    assert judged  # the simulated returns disagree somewhere
+    stored = _parsed(app.workspace.merged_json(PERIOD).read_bytes())
+    assert disagreements(app.settings, book, answers, PERIOD, stored) == judged
+    for row in stored.rows:
+        row.coop_feedback = []
+    assert disagreements(app.settings, book, answers, PERIOD, stored) == []  # its rows, read

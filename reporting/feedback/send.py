@@ -22,6 +22,7 @@ from reporting.core.exceptions import DubanError
 from reporting.core.fileutil import SyncLater
 from reporting.core.ledger import FEEDBACK_STAGE, Ledger
 from reporting.core.messages import render_message
+from reporting.core.model import QuarterResult
 from reporting.core.parallel import ordered_map
 from reporting.core.periods import Period, chinese_date, cn_time
 from reporting.core.states import SendResult
@@ -113,14 +114,22 @@ class FeedbackSummary(SendTally):
 
 
 def disagreements(
-    settings: Settings, assignments: Assignments, answers, period: Period
+    settings: Settings,
+    assignments: Assignments,
+    answers,
+    period: Period,
+    result: QuarterResult | None = None,
 ) -> list[str]:
     """Tasks where a lead unit reports 已完成/超序时 and a partner 滞后/未启动
-    (``reporting.merge.disagree``: the same rule as the 汇总表's and the annex's flag)."""
+    (``reporting.merge.disagree``: the same rule as the 汇总表's and the annex's flag).
+    ``result``: the period's merged result, whose rows are these tasks judged already."""
+    merged = {r.id: r for r in result.rows} if result is not None else {}
     return [
         d.text
         for row in assignments.rows
-        for d in row_disagreements(build_row(row, answers, period, settings.merge))
+        for d in row_disagreements(
+            merged.get(row.id) or build_row(row, answers, period, settings.merge)
+        )
     ]
 
 
@@ -134,9 +143,11 @@ def send_feedback(
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
     ssl_context=None,
+    result: QuarterResult | None = None,
 ) -> FeedbackSummary:
     """Compile and send what is due; see the module docstring. Sends before the cooperating
-    units' deadline, or without one (``coop_days = 0``), nothing."""
+    units' deadline, or without one (``coop_days = 0``), nothing. ``result``: the merged
+    result of the answers in force, when the caller has it (the collect step)."""
     period = Period.parse(period)
     assignments = assignments.for_period(period)
     cal: PeriodCalendar = period_calendar(period, settings.deadline)
@@ -155,7 +166,7 @@ def send_feedback(
     received = {u: r["received_at"] for u, r in ledger.latest_accepted(period).items()}
     compiled = compile_feedback(assignments, answers, received, cal.coop_due)
     keys = {fb.unit: fb.key for fb in compiled}  # a digest of every line: computed once
-    summary.disagreements = disagreements(settings, assignments, answers, period)
+    summary.disagreements = disagreements(settings, assignments, answers, period, result)
     sent_before = _sent_counts(ledger, period)
     done = {
         (c["unit"], c["key"])
