@@ -33,6 +33,7 @@ from pathlib import Path
 from reporting.core.config import SmtpSettings
 from reporting.core.exceptions import NotifyError, SendError
 from reporting.core.fileutil import atomic_write_bytes, safe_filename
+from reporting.notify import ew_fold
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 # attachment types by suffix: the forms (.xlsx) and the 通报 (.pdf); others as plain bytes
@@ -190,8 +191,12 @@ def _header(policy: EmailPolicy, name: str, key, value=None) -> bytes:
     cache = (policy.linesep, name, key)
     folded = _HEADERS.get(cache)
     if folded is None:
-        _, header = policy.header_store_parse(name, key if value is None else value)
-        folded = policy.fold_binary(name, header)
+        if name == "Subject" and value is None and not policy.utf8 and ew_fold.foldable(key):
+            length = policy.max_line_length or sys.maxsize
+            folded = ew_fold.fold(name, key, length, policy.linesep).encode("ascii")
+        else:
+            _, header = policy.header_store_parse(name, key if value is None else value)
+            folded = policy.fold_binary(name, header)
         if len(_HEADERS) >= _FOLDED_MAX:
             _HEADERS.clear()
         _HEADERS[cache] = folded
