@@ -9,11 +9,13 @@ import zipfile
 from datetime import datetime
 
 import jinja2
+import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
+from reporting.core.exceptions import ReportError
 from reporting.documents.docx_format import normalize_zip
-from reporting.documents.docx_render import package_bytes, render_docx
+from reporting.documents.docx_render import compile_ahead, package_bytes, render_docx
 
 WHEN = datetime(2024, 4, 9)
 
@@ -45,6 +47,19 @@ def render(tpl, out, **ctx):
     return render_docx(tpl, ctx, out, title="标题", author="区政府办", when=WHEN).read_bytes()
 
 
+def count_compiles(monkeypatch) -> list[str]:
+    """The sources Jinja compiles from now on (every environment)."""
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, *a, **kw):
+        compiled.append(source)
+        return real(self, source, *a, **kw)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
 def test_package_bytes_equal_the_saved_and_normalized_zip(tmp_path):
     doc = Document(str(template(tmp_path / "t.docx", "正文")))
     saved = io.BytesIO()
@@ -53,14 +68,7 @@ def test_package_bytes_equal_the_saved_and_normalized_zip(tmp_path):
 
 
 def test_a_template_compiled_once_renders_every_context(tmp_path, monkeypatch):
-    compiled = []
-    real = jinja2.Environment.compile
-
-    def counting(self, source, *a, **kw):
-        compiled.append(source)
-        return real(self, source, *a, **kw)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = count_compiles(monkeypatch)
     tpl = template(tmp_path / "brief.docx", "致{{ name }}：请于{{ day }}前报送。")
     first = render(tpl, tmp_path / "a.docx", name="<甲&乙>", day="4月9日")
     n = len(compiled)
@@ -80,6 +88,29 @@ def test_a_template_compiled_once_renders_every_context(tmp_path, monkeypatch):
     )
     # the same context twice: the same bytes
     assert render(tpl, tmp_path / "d.docx", name="<甲&乙>", day="4月9日") == first
+
+
+def test_parts_compiled_ahead_are_not_compiled_again_by_the_render(tmp_path, monkeypatch):
+    compiled = count_compiles(monkeypatch)
+    tpl = template(tmp_path / "ahead.docx", "提前编译：{{ name }}，{{ day }}")
+    compile_ahead(tpl)
+    assert [s for s in compiled if "提前编译" in s]  # the body (the footer is shared, cached)
+    compiled.clear()
+    out = render(tpl, tmp_path / "a.docx", name="<甲>", day="4月9日", page="3")
+    assert not [s for s in compiled if "{{ name }}" in s or "{{ page }}" in s]
+    assert "提前编译：&lt;甲&gt;，4月9日" in parts(out)["word/document.xml"].decode()
+    assert "第3页" in parts(out)["word/footer1.xml"].decode()
+
+
+def test_compile_ahead_leaves_a_damaged_or_missing_template_to_the_render(tmp_path):
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"not a zip")
+    compile_ahead(bad)
+    compile_ahead(tmp_path / "missing.docx")
+    broken = template(tmp_path / "broken.docx", "{{ name ")
+    compile_ahead(broken)  # a tag the render reports in Chinese
+    with pytest.raises(ReportError, match="标签有误"):
+        render(broken, tmp_path / "b.docx", name="甲")
 
 
 def test_styles_out_of_order_are_put_in_order_on_every_render(tmp_path):

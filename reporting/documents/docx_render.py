@@ -78,6 +78,27 @@ def render_docx(template: Path, context: dict, out_path: Path, **options) -> Pat
     return out_path
 
 
+def compile_ahead(template: Path) -> None:
+    """Compile the template's parts (body, headers, footers) into ``jinja_env``'s cache as
+    ``docx_bytes`` will ask for them, while the caller would only wait (the report for its
+    chart): the render then finds them compiled. Any problem is left to the render to tell."""
+    import re
+
+    from docxtpl import DocxTemplate
+
+    try:
+        tpl = listing_template(DocxTemplate)(template)
+        tpl.init_docx()
+        sources = [tpl.get_xml()]
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            sources += [tpl.get_part_xml(part) for _, part in tpl.get_headers_footers(uri)]
+        env = jinja_env()
+        for xml in sources:  # as docxtpl's build_xml and render_xml_part prepare them
+            env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml)))
+    except Exception:  # noqa: BLE001, S110 - the render itself reports a damaged template
+        pass
+
+
 LISTING_CHARS = ("\t", "\a", "\n", "\f")  # what docxtpl's resolve_listing turns into markup
 _PARAGRAPH = None
 

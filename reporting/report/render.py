@@ -27,7 +27,7 @@ from reporting.core.parallel import Warmed, in_background
 from reporting.core.periods import Period
 from reporting.core.previous import previous_result
 from reporting.core.workspace import Workspace
-from reporting.documents.docx_render import render_docx
+from reporting.documents.docx_render import compile_ahead, render_docx
 from reporting.documents.office import settle_pdf
 from reporting.merge.compare import QuarterChange, quarter_change
 from reporting.merge.tally import task_counts
@@ -299,6 +299,8 @@ def _render_report(
 
     try:
         context = build(True)
+        if not edition:  # what the render compiles, while the chart is still being drawn
+            compile_ahead(Path(settings.templates_dir) / REPORT_TEMPLATE)
     finally:  # the drawing process is waited for, whatever happened here
         chart, chart_note = chart_later()
     if chart is None:
