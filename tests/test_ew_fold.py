@@ -64,3 +64,40 @@ def test_a_message_with_such_a_subject_is_the_email_packages():
         head = ours.split(b"\n\n", 1)[0]
         assert stdlib("Subject", subject, default) in head + b"\n"
         assert head.split(b"Message-ID")[0] == expected.as_bytes().split(b"Message-ID")[0]
+
+
+NAME_CHARS = "测试单位区督查考核办自然资源规划分局街道（）《》·0123456789ABCxyz"
+ADDRESSES = ["unit0002@bench.example", "a.b-c_d+e@mail.gov.cn", "x@y", "zhang.san@a-b.example.org"]
+
+
+def names():
+    rng = random.Random(18)
+    out = ["测试单位0002", "区自然资源规划分局", "甲"]
+    for n in list(range(1, 50)) + [60, 80]:
+        out += ["".join(rng.choice(NAME_CHARS) for _ in range(n)) for _ in range(3)]
+    return out
+
+
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+@pytest.mark.parametrize("maxlen", [78, 60])
+def test_one_address_under_a_chinese_name_is_the_email_packages(linesep, maxlen):
+    from email.headerregistry import Address
+
+    policy = default.clone(linesep=linesep, max_line_length=maxlen)
+    direct = 0
+    for name in names():
+        for addr in ADDRESSES:
+            ours = ew_fold.address_line("To", name, addr, maxlen, linesep)
+            if ours is None:  # not this shape, or too long for one line
+                continue
+            direct += 1
+            header = policy.header_store_parse("To", [Address(display_name=name, addr_spec=addr)])
+            assert ours.encode("ascii") == policy.fold_binary("To", header[1]), (name, addr)
+    assert direct > 80
+    for name, addr in (
+        ("a b 测", "x@y"),
+        ("测,试", "x@y"),
+        ("测试", "bad address@y"),
+        ("plain", "x@y"),
+    ):
+        assert ew_fold.address_line("To", name, addr, maxlen, linesep) is None

@@ -8,6 +8,7 @@ chosen words are encoded, by the package's encoder."""
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 _ew: Any = importlib.import_module("email._encoded_words")  # the package's rules (no stubs)
@@ -58,3 +59,19 @@ def fold(name: str, text: str, maxlen: int, linesep: str) -> str:
         if start < n:
             lines.append(" ")
     return linesep.join(lines) + linesep
+
+
+_NAME_ASCII = re.compile(r"[A-Za-z0-9]*")  # the ASCII a name may hold here: one atom
+_ADDR = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+
+
+def address_line(name: str, display: str, addr: str, maxlen: int, linesep: str) -> str | None:
+    """``name: =?utf-8?…?= <addr>`` as the email package folds one address whose display
+    name is a single non-ASCII word (letters and digits its only ASCII) when it fits on
+    one line; None for any other (the package folds it)."""
+    if not foldable(display) or not _ADDR.fullmatch(addr):
+        return None
+    if not _NAME_ASCII.fullmatch("".join(ch for ch in display if ch.isascii())):
+        return None
+    line = f"{name}: {_ew.encode(display, charset=_CHARSET)} <{addr}>"
+    return line + linesep if len(line) <= maxlen else None

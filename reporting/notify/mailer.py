@@ -203,6 +203,17 @@ def _header(policy: EmailPolicy, name: str, key, value=None) -> bytes:
     return folded
 
 
+def _to(policy: EmailPolicy, to: tuple[tuple[str, str], ...]) -> bytes:
+    """The To header; one unit's address under its Chinese name directly when it fits on a
+    line (``ew_fold.address_line``), the rest by the package."""
+    if len(to) == 1 and not policy.utf8:
+        length = policy.max_line_length or sys.maxsize
+        line = ew_fold.address_line("To", *to[0], length, policy.linesep)
+        if line is not None:
+            return line.encode("ascii")
+    return _header(policy, "To", to, [Address(display_name=n, addr_spec=a) for n, a in to])
+
+
 # the Message-ID and multipart Content-Type duban makes: plain ASCII the email package
 # leaves as it is when the line is short (tests compare every length up to folding)
 _PLAIN_FRESH = {
@@ -255,7 +266,7 @@ def message_bytes(
     to = tuple((clean_header(name), addr) for name, addr in mail.to)
     head = [
         _header(policy, "From", (shown, sender), Address(display_name=shown, addr_spec=sender)),
-        _header(policy, "To", to, [Address(display_name=n, addr_spec=a) for n, a in to]),
+        _to(policy, to),
     ]
     if mail.cc:
         head.append(_header(policy, "Cc", ", ".join(mail.cc)))
