@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 
 import docx
@@ -134,11 +136,17 @@ def test_rerun_the_same_day_replaces_and_dry_run_writes_nothing(app):
     assert dry.chase_list == [] and not folder.exists()
     assert any("催报清单将列出 50 个单位" in line for line in dry.lines())
     chase(app)
+    first = (folder / "2024Q1_催报清单_20240407.docx").read_bytes()
     chase(app)
     assert sorted(p.name for p in folder.iterdir()) == [
         "2024Q1_催报清单_20240407.docx",
         "2024Q1_催报清单_20240407.xlsx",
     ]
+    # the same list, the same bytes: no entry of the .docx carries the clock's time
+    again = (folder / "2024Q1_催报清单_20240407.docx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(again)) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert again == first
     chase(app, today=date(2024, 4, 9))
     assert len(list(folder.iterdir())) == 4  # earlier days' lists are kept
 

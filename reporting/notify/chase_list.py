@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reporting.core.calendar import PeriodCalendar
 from reporting.core.config import Settings
-from reporting.core.fileutil import atomic_save, safe_cell_text
+from reporting.core.fileutil import atomic_write_bytes, safe_cell_text
 from reporting.core.periods import Period, chinese_date
 from reporting.core.workspace import Workspace
 from reporting.documents.xlsx_save import save_workbook
@@ -238,6 +238,7 @@ def write_docx(
     from docx.shared import Mm, Pt
 
     from reporting.documents import docx_format as df
+    from reporting.documents.docx_render import package_bytes
 
     doc = df.new_document()
     df.set_east_asian_language(doc)
@@ -292,4 +293,4 @@ def write_docx(
     )
     df.keep_tables_with_closing(doc, rows=3)
     df.finish(doc)
-    atomic_save(path, doc.save)
+    atomic_write_bytes(path, package_bytes(doc))  # fixed entry times: the same list, the same bytes
