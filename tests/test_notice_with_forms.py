@@ -36,6 +36,38 @@ def mail_app(tmp_path, monkeypatch):
     return create_app(ROOT / "config.toml", tmp_path / "data", {"DUBAN_SMTP_OUTBOX": str(outbox)})
 
 
+def killed_run(app, hook: str) -> None:
+    """The notice day's ``run_cycle`` on ``app``'s data in a subprocess (forms recorded
+    ``BATCH`` a commit) after ``hook`` (code that patches it to be SIGKILLed): it was."""
+    code = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from datetime import datetime
+        from pathlib import Path
+        from jobs.app import create_app
+        from jobs.runner import run_cycle
+        from reporting.core import fileutil
+        from reporting.notify.delivery import MailChannel
+        import reporting.forms.build as build
+        sys.path.insert(0, "tests")
+        from remind_helpers import logged_send
+
+        build.LEDGER_BATCH = {BATCH}
+        """
+    )
+    code += textwrap.dedent(hook) + textwrap.dedent(
+        f"""
+        app = create_app("config.toml", {str(app.workspace.root)!r},
+                         {{"DUBAN_SMTP_OUTBOX": {str(app.settings.smtp.outbox)!r}}})
+        run_cycle(app, "{Q1}", now=datetime.fromisoformat({NOTICE_AT.isoformat()!r}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert proc.returncode == -9, proc.stderr
+
+
 def recorded_forms(ledger_path: Path) -> set[str]:
     """The units whose form another process sees recorded."""
     conn = sqlite3.connect(ledger_path)
@@ -133,29 +165,7 @@ def test_a_kill_while_forms_and_notices_interleave_sends_nothing_twice(
     every other unit its 通知 once, that one is 可能已发出, and every mail carries the
     form on disk."""
     log = mail_app.workspace.root / "sent.log"
-    code = textwrap.dedent(
-        f"""
-        from datetime import datetime
-        from pathlib import Path
-        from jobs.app import create_app
-        from jobs.runner import run_cycle
-        from reporting.notify.delivery import MailChannel
-        import reporting.forms.build as build
-        import sys
-        sys.path.insert(0, "tests")
-        from remind_helpers import logged_send
-
-        build.LEDGER_BATCH = {BATCH}
-        MailChannel.send = logged_send(Path({str(log)!r}), kill_at={kill_at})
-        app = create_app("config.toml", {str(mail_app.workspace.root)!r},
-                         {{"DUBAN_SMTP_OUTBOX": {str(mail_app.settings.smtp.outbox)!r}}})
-        run_cycle(app, "{Q1}", now=datetime.fromisoformat({NOTICE_AT.isoformat()!r}))
-        """
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
-    assert proc.returncode == -9, proc.stderr
+    killed_run(mail_app, f"MailChannel.send = logged_send(Path({str(log)!r}), kill_at={kill_at})")
     before = log.read_text().split()
     assert len(before) == kill_at
     monkeypatch.setattr(MailChannel, "send", logged_send(log))
@@ -179,20 +189,9 @@ def test_a_kill_between_a_forms_batch_on_disk_and_its_record_loses_no_notice(mai
     batches' units notified): the rerun writes and records the rest and notifies every
     other unit once; nothing is 可能已发出, as no mail was leaving."""
     log = mail_app.workspace.root / "sent.log"
-    code = textwrap.dedent(
+    killed_run(
+        mail_app,
         f"""
-        import os, signal, sys
-        from datetime import datetime
-        from pathlib import Path
-        from jobs.app import create_app
-        from jobs.runner import run_cycle
-        from reporting.core import fileutil
-        from reporting.notify.delivery import MailChannel
-        import reporting.forms.build as build
-        sys.path.insert(0, "tests")
-        from remind_helpers import logged_send
-
-        build.LEDGER_BATCH = {BATCH}
         MailChannel.send = logged_send(Path({str(log)!r}))
         real, calls = fileutil.SyncLater.sync, []
 
@@ -203,15 +202,8 @@ def test_a_kill_between_a_forms_batch_on_disk_and_its_record_loses_no_notice(mai
                 os.kill(os.getpid(), signal.SIGKILL)
 
         fileutil.SyncLater.sync = sync
-        app = create_app("config.toml", {str(mail_app.workspace.root)!r},
-                         {{"DUBAN_SMTP_OUTBOX": {str(mail_app.settings.smtp.outbox)!r}}})
-        run_cycle(app, "{Q1}", now=datetime.fromisoformat({NOTICE_AT.isoformat()!r}))
-        """
+        """,
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
-    assert proc.returncode == -9, proc.stderr
     units = list(mail_app.assignments.by_unit)
     assert log.read_text().split() == units[: 2 * BATCH]
     assert recorded_forms(mail_app.workspace.ledger_path) == set(units[: 2 * BATCH])
